@@ -1,0 +1,149 @@
+//! Alerts: what an analytic reports about one group of connections, with the fields that are
+//! part of pubsub-hunt's output interface (JSON lines, CSV columns) and the reasons that explain
+//! it. Field names here must not change meaning; later analytics add fields.
+
+use crate::protocol::Protocol;
+use crate::time::{Micros, format_rfc3339};
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// How suspicious an alert is. Ordered: `Low < Medium < High`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Suspicion {
+    Low,
+    Medium,
+    High,
+}
+
+impl Suspicion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suspicion::Low => "low",
+            Suspicion::Medium => "medium",
+            Suspicion::High => "high",
+        }
+    }
+}
+
+impl fmt::Display for Suspicion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Suspicion {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Ok(Suspicion::Low),
+            "medium" => Ok(Suspicion::Medium),
+            "high" => Ok(Suspicion::High),
+            _ => Err(format!("suspicion {s:?}: expected high, medium or low")),
+        }
+    }
+}
+
+/// The analytic that raised an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum AnalyticId {
+    /// The seeds' analytic: standard pub/sub ports, rated by protocol and scope.
+    #[serde(rename = "pubsub-port")]
+    PubsubPort,
+    /// A protocol the source identified, on a port that is not standard for it.
+    #[serde(rename = "pubsub-unusual-port")]
+    PubsubUnusualPort,
+}
+
+impl AnalyticId {
+    pub const ALL: [AnalyticId; 2] = [AnalyticId::PubsubPort, AnalyticId::PubsubUnusualPort];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnalyticId::PubsubPort => "pubsub-port",
+            AnalyticId::PubsubUnusualPort => "pubsub-unusual-port",
+        }
+    }
+}
+
+impl fmt::Display for AnalyticId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for AnalyticId {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        AnalyticId::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s.trim())
+            .ok_or_else(|| {
+                format!(
+                    "unknown analytic {s:?} (expected one of {})",
+                    AnalyticId::ALL.map(|a| a.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+fn ser_time<S: Serializer>(t: &Option<Micros>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&format_rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+/// One alert: a group of connections an analytic found worth a hunter's time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub analytic: AnalyticId,
+    /// Always `T1071.005`.
+    pub technique: &'static str,
+    pub suspicion: Suspicion,
+    /// Earliest connection start in the group (RFC 3339 UTC); null when the source masks time.
+    #[serde(serialize_with = "ser_time")]
+    pub first_seen: Option<Micros>,
+    #[serde(serialize_with = "ser_time")]
+    pub last_seen: Option<Micros>,
+    /// Host name, or the initiator address when the source has no host name.
+    pub host: String,
+    /// Accounts seen in the group (sorted).
+    pub users: Vec<String>,
+    /// Initiating process image; null when the source does not record processes.
+    pub process: Option<String>,
+    /// Initiator address (the lowest, when a host used several).
+    pub src_ip: Option<IpAddr>,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    pub protocol: Protocol,
+    /// Whether the destination is outside the internal networks.
+    pub external: bool,
+    /// Number of connections in the group.
+    pub connections: u64,
+    /// Payload bytes initiator → responder, summed; null when the source has no byte counts.
+    pub bytes_sent: Option<u64>,
+    /// Payload bytes responder → initiator, summed; null when the source has no byte counts.
+    pub bytes_received: Option<u64>,
+    /// Short sentences a human can check, explaining why this is an alert at this suspicion.
+    pub reasons: Vec<String>,
+}
+
+impl Alert {
+    /// The order alerts are reported in: higher suspicion first, then more connections, then a
+    /// stable order on the identifying fields so output never depends on input order.
+    pub fn report_order(a: &Alert, b: &Alert) -> std::cmp::Ordering {
+        b.suspicion
+            .cmp(&a.suspicion)
+            .then(b.connections.cmp(&a.connections))
+            .then(a.analytic.cmp(&b.analytic))
+            .then_with(|| a.host.cmp(&b.host))
+            .then_with(|| a.process.cmp(&b.process))
+            .then_with(|| a.dst_ip.cmp(&b.dst_ip))
+            .then(a.dst_port.cmp(&b.dst_port))
+            .then(a.protocol.cmp(&b.protocol))
+            .then(a.first_seen.cmp(&b.first_seen))
+    }
+}

@@ -1,0 +1,394 @@
+//! The analytics engine: candidate selection, grouping and windowing of connection events, and
+//! the rating that turns groups into explained alerts.
+//!
+//! Work is split so that it can run on many threads and over any split of the input: each
+//! reader thread feeds events into its own [`Accumulator`]; accumulators [`merge`] in any order
+//! (every per-group statistic is a count, a sum, a min/max or a bounded "smallest N" set, all
+//! commutative and associative); [`Engine::finish`] rates the merged groups. Memory is bounded
+//! by the number of groups, which is itself capped by `limits.max_groups`.
+//!
+//! [`merge`]: Accumulator::merge
+
+mod rating;
+
+use crate::alert::{Alert, AnalyticId, Suspicion};
+use crate::config::HuntConfig;
+use crate::event::{ConnEvent, Direction, Outcome, Transport};
+use crate::protocol::Protocol;
+use crate::time::Micros;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+/// Most distinct application labels remembered per group (for explanations only).
+const MAX_LABELS_PER_GROUP: usize = 8;
+
+/// What happened to one event in [`Engine::observe`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOutcome {
+    /// Counted into at least one group.
+    Counted,
+    /// Not on a pub/sub port and no pub/sub protocol identified off-port.
+    NotCandidate,
+    /// A candidate excluded by the analytic's conditions.
+    Excluded(Exclusion),
+}
+
+/// Why a candidate connection was not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exclusion {
+    NotTcp,
+    Failed,
+    Inbound,
+    /// `--window` needs a time and the record has none.
+    NoTimestamp,
+    /// The group table is full (`limits.max_groups`).
+    GroupTableFull,
+}
+
+/// Event-level counts, summed over all accumulators.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventCounters {
+    /// Events the engine saw.
+    pub events: u64,
+    /// Events counted into at least one group.
+    pub counted: u64,
+    pub not_candidate: u64,
+    pub not_tcp: u64,
+    pub failed: u64,
+    pub inbound: u64,
+    pub no_timestamp: u64,
+    pub group_table_full: u64,
+}
+
+impl EventCounters {
+    fn add(&mut self, o: &EventCounters) {
+        self.events += o.events;
+        self.counted += o.counted;
+        self.not_candidate += o.not_candidate;
+        self.not_tcp += o.not_tcp;
+        self.failed += o.failed;
+        self.inbound += o.inbound;
+        self.no_timestamp += o.no_timestamp;
+        self.group_table_full += o.group_table_full;
+    }
+}
+
+/// What identifies a group: one alert at most per key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupKey {
+    pub analytic: AnalyticId,
+    /// Tumbling window index (`ts div window`), `None` when the whole input is one window.
+    pub window: Option<i64>,
+    pub host: String,
+    pub process: Option<String>,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    pub protocol: Protocol,
+}
+
+/// Statistics of one group. Every field merges commutatively.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupStats {
+    pub connections: u64,
+    pub first_seen: Option<Micros>,
+    pub last_seen: Option<Micros>,
+    pub bytes_out: Option<u64>,
+    pub bytes_in: Option<u64>,
+    /// The smallest `max_users_per_group` users (so the kept set does not depend on order).
+    pub users: BTreeSet<String>,
+    pub users_truncated: bool,
+    pub src_ip: Option<IpAddr>,
+    /// Application labels the source gave (`xmpp,ssl`), smallest few.
+    pub labels: BTreeSet<String>,
+}
+
+fn min_opt<T: Ord + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn max_opt<T: Ord + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn sum_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.saturating_add(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// Inserts into a set that keeps only its `cap` smallest members.
+fn insert_bounded(set: &mut BTreeSet<String>, value: &str, cap: usize) -> bool {
+    if set.contains(value) {
+        return false;
+    }
+    if set.len() >= cap {
+        match set.last() {
+            Some(last) if value < last.as_str() => {}
+            _ => return true,
+        }
+        set.insert(value.to_string());
+        set.pop_last();
+        return true;
+    }
+    set.insert(value.to_string());
+    false
+}
+
+impl GroupStats {
+    fn add_event(&mut self, ev: &ConnEvent, max_users: usize) {
+        self.connections += 1;
+        self.first_seen = min_opt(self.first_seen, ev.ts);
+        self.last_seen = max_opt(self.last_seen, ev.ts);
+        self.bytes_out = sum_opt(self.bytes_out, ev.bytes_out);
+        self.bytes_in = sum_opt(self.bytes_in, ev.bytes_in);
+        self.src_ip = min_opt(self.src_ip, ev.src_ip);
+        if let Some(u) = ev.user.as_deref().filter(|u| !u.is_empty()) {
+            if insert_bounded(&mut self.users, u, max_users) {
+                self.users_truncated = true;
+            }
+        }
+        if let Some(l) = ev.app_label.as_deref().filter(|l| !l.is_empty()) {
+            insert_bounded(&mut self.labels, l, MAX_LABELS_PER_GROUP);
+        }
+    }
+
+    fn merge(&mut self, o: GroupStats, max_users: usize) {
+        self.connections += o.connections;
+        self.first_seen = min_opt(self.first_seen, o.first_seen);
+        self.last_seen = max_opt(self.last_seen, o.last_seen);
+        self.bytes_out = sum_opt(self.bytes_out, o.bytes_out);
+        self.bytes_in = sum_opt(self.bytes_in, o.bytes_in);
+        self.src_ip = min_opt(self.src_ip, o.src_ip);
+        self.users_truncated |= o.users_truncated;
+        for u in &o.users {
+            if insert_bounded(&mut self.users, u, max_users) {
+                self.users_truncated = true;
+            }
+        }
+        for l in &o.labels {
+            insert_bounded(&mut self.labels, l, MAX_LABELS_PER_GROUP);
+        }
+    }
+}
+
+type GroupMap = HashMap<GroupKey, GroupStats, foldhash::fast::RandomState>;
+
+/// Partial results of one reader: groups and event counts.
+#[derive(Debug, Default)]
+pub struct Accumulator {
+    groups: GroupMap,
+    pub counters: EventCounters,
+}
+
+impl Accumulator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Folds another accumulator into this one. The result does not depend on the order of
+    /// merges, except which groups are dropped when `max_groups` is exceeded (counted).
+    pub fn merge(&mut self, other: Accumulator, cfg: &HuntConfig) {
+        self.counters.add(&other.counters);
+        let max_users = cfg.limits.max_users_per_group;
+        for (k, v) in other.groups {
+            let full = self.groups.len() >= cfg.limits.max_groups;
+            match self.groups.get_mut(&k) {
+                Some(g) => g.merge(v, max_users),
+                None if full => self.counters.group_table_full += v.connections,
+                None => {
+                    self.groups.insert(k, v);
+                }
+            }
+        }
+    }
+
+    /// The groups, in key order (for tests and oracles).
+    pub fn groups_sorted(&self) -> BTreeMap<&GroupKey, &GroupStats> {
+        self.groups.iter().collect()
+    }
+}
+
+/// Totals of a finished hunt, for the summary and the exit status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HuntSummary {
+    pub counters: EventCounters,
+    /// Groups formed (all analytics, all windows).
+    pub groups: usize,
+    /// Groups with fewer connections than `min_connections`.
+    pub below_threshold: usize,
+    /// Groups rated below `min_suspicion`.
+    pub below_min_suspicion: usize,
+    /// Alerts suppressed, per allowlist reason.
+    pub suppressed: BTreeMap<String, usize>,
+    /// Alerts reported, per suspicion.
+    pub alerts_by_suspicion: BTreeMap<Suspicion, usize>,
+}
+
+impl HuntSummary {
+    pub fn alerts(&self) -> usize {
+        self.alerts_by_suspicion.values().sum()
+    }
+}
+
+/// The configured analytics. Cheap to share between threads.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    cfg: HuntConfig,
+}
+
+impl Engine {
+    pub fn new(cfg: HuntConfig) -> Self {
+        Engine { cfg }
+    }
+
+    pub fn config(&self) -> &HuntConfig {
+        &self.cfg
+    }
+
+    /// Runs one event through the analytics' candidate conditions and counts it into its
+    /// groups.
+    pub fn observe(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
+        acc.counters.events += 1;
+        let outcome = self.observe_inner(ev, acc);
+        let c = &mut acc.counters;
+        match outcome {
+            EventOutcome::Counted => c.counted += 1,
+            EventOutcome::NotCandidate => c.not_candidate += 1,
+            EventOutcome::Excluded(Exclusion::NotTcp) => c.not_tcp += 1,
+            EventOutcome::Excluded(Exclusion::Failed) => c.failed += 1,
+            EventOutcome::Excluded(Exclusion::Inbound) => c.inbound += 1,
+            EventOutcome::Excluded(Exclusion::NoTimestamp) => c.no_timestamp += 1,
+            EventOutcome::Excluded(Exclusion::GroupTableFull) => c.group_table_full += 1,
+        }
+        outcome
+    }
+
+    /// The (analytic, protocol) pairs an event is a candidate for, before exclusions.
+    pub fn candidate_keys(&self, ev: &ConnEvent) -> Vec<(AnalyticId, Protocol)> {
+        let mut out = Vec::new();
+        if self.cfg.analytic_enabled(AnalyticId::PubsubPort) {
+            if let Some(p) = self.cfg.protocol_for_port(ev.dst_port) {
+                out.push((AnalyticId::PubsubPort, p));
+            }
+        }
+        if self.cfg.analytic_enabled(AnalyticId::PubsubUnusualPort) {
+            for &p in &ev.identified {
+                let std_ports = self.cfg.standard_ports(p);
+                if !std_ports.is_empty()
+                    && !std_ports.contains(&ev.dst_port)
+                    && !out.contains(&(AnalyticId::PubsubUnusualPort, p))
+                {
+                    out.push((AnalyticId::PubsubUnusualPort, p));
+                }
+            }
+        }
+        out
+    }
+
+    fn observe_inner(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
+        let keys = self.candidate_keys(ev);
+        if keys.is_empty() {
+            return EventOutcome::NotCandidate;
+        }
+        if !matches!(ev.transport, Transport::Tcp | Transport::Unknown) {
+            return EventOutcome::Excluded(Exclusion::NotTcp);
+        }
+        if ev.outcome == Outcome::Failed {
+            return EventOutcome::Excluded(Exclusion::Failed);
+        }
+        if ev.direction == Direction::Inbound {
+            return EventOutcome::Excluded(Exclusion::Inbound);
+        }
+        let window = match self.cfg.window.micros() {
+            None => None,
+            Some(w) => match ev.ts {
+                Some(ts) => Some(ts.div_euclid(w)),
+                None => return EventOutcome::Excluded(Exclusion::NoTimestamp),
+            },
+        };
+        let host = ev.host_key();
+        let max_groups = self.cfg.limits.max_groups;
+        let max_users = self.cfg.limits.max_users_per_group;
+        let mut counted = false;
+        for (analytic, protocol) in keys {
+            let key = GroupKey {
+                analytic,
+                window,
+                host: host.clone(),
+                process: ev.process.clone(),
+                dst_ip: ev.dst_ip,
+                dst_port: ev.dst_port,
+                protocol,
+            };
+            if let Some(g) = acc.groups.get_mut(&key) {
+                g.add_event(ev, max_users);
+                counted = true;
+            } else if acc.groups.len() < max_groups {
+                let mut g = GroupStats::default();
+                g.add_event(ev, max_users);
+                acc.groups.insert(key, g);
+                counted = true;
+            }
+        }
+        if counted {
+            EventOutcome::Counted
+        } else {
+            EventOutcome::Excluded(Exclusion::GroupTableFull)
+        }
+    }
+
+    /// Rates every group and returns the alerts to report, in report order, with the summary.
+    pub fn finish(&self, acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
+        let mut summary = HuntSummary {
+            counters: acc.counters,
+            groups: acc.groups.len(),
+            ..HuntSummary::default()
+        };
+        let mut alerts = Vec::new();
+        for (key, stats) in acc.groups {
+            if stats.connections < self.cfg.min_connections {
+                summary.below_threshold += 1;
+                continue;
+            }
+            let alert = rating::rate(&self.cfg, &key, &stats);
+            if alert.suspicion < self.cfg.min_suspicion {
+                summary.below_min_suspicion += 1;
+                continue;
+            }
+            if let Some(entry) = self.cfg.allowlist.iter().find(|e| {
+                e.matches(
+                    key.analytic,
+                    &key.host,
+                    key.process.as_deref(),
+                    key.dst_ip,
+                    key.dst_port,
+                    key.protocol,
+                )
+            }) {
+                *summary.suppressed.entry(entry.reason.clone()).or_default() += 1;
+                continue;
+            }
+            *summary.alerts_by_suspicion.entry(alert.suspicion).or_default() += 1;
+            alerts.push(alert);
+        }
+        alerts.sort_by(Alert::report_order);
+        (alerts, summary)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,154 @@
+//! Rating: the seeds' suspicion matrix (pubsub-port), the unusual-port rule, and the sentences
+//! that explain each alert. One function per analytic; both share the scope and count reasons so
+//! an alert always says how many connections it covers and why its destination is external or
+//! internal.
+
+use super::{GroupKey, GroupStats};
+use crate::TECHNIQUE;
+use crate::alert::{Alert, AnalyticId, Suspicion};
+use crate::config::HuntConfig;
+use crate::protocol::Protocol;
+use crate::time::format_rfc3339;
+
+fn port_list(ports: &[u16]) -> String {
+    ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+}
+
+pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Alert {
+    let internal_net = cfg.internal.containing(key.dst_ip);
+    let external = internal_net.is_none();
+    let mut reasons = Vec::new();
+
+    let span = match (stats.first_seen, stats.last_seen) {
+        (Some(a), Some(b)) if a != b => {
+            format!(" between {} and {}", format_rfc3339(a), format_rfc3339(b))
+        }
+        (Some(a), _) => format!(" at {}", format_rfc3339(a)),
+        _ => String::new(),
+    };
+    reasons.push(format!(
+        "{} connections from {} to {}:{}{} (at least {} needed)",
+        stats.connections, key.host, key.dst_ip, key.dst_port, span, cfg.min_connections
+    ));
+
+    let suspicion = match key.analytic {
+        AnalyticId::PubsubPort => {
+            reasons.push(format!(
+                "port {} is a standard {} port (configured {} ports: {})",
+                key.dst_port,
+                key.protocol,
+                key.protocol,
+                port_list(cfg.standard_ports(key.protocol))
+            ));
+            scope_reason(&mut reasons, key, internal_net);
+            seed_matrix(cfg, key, external, &mut reasons)
+        }
+        AnalyticId::PubsubUnusualPort => {
+            let labels: Vec<String> = stats.labels.iter().map(|l| format!("{l:?}")).collect();
+            let label = if labels.is_empty() {
+                String::new()
+            } else {
+                format!(" (labelled {})", labels.join(", "))
+            };
+            reasons.push(format!(
+                "the source identified {}{} on port {}, which is not a standard {} port ({})",
+                key.protocol,
+                label,
+                key.dst_port,
+                key.protocol,
+                port_list(cfg.standard_ports(key.protocol))
+            ));
+            scope_reason(&mut reasons, key, internal_net);
+            if external {
+                reasons.push(format!(
+                    "high: {} on a non-standard port to an external destination",
+                    key.protocol
+                ));
+                Suspicion::High
+            } else {
+                reasons.push(format!(
+                    "medium: {} on a non-standard port to an internal destination",
+                    key.protocol
+                ));
+                Suspicion::Medium
+            }
+        }
+    };
+    if stats.users_truncated {
+        reasons.push(format!("more than {} users; only the first are listed", stats.users.len()));
+    }
+
+    Alert {
+        analytic: key.analytic,
+        technique: TECHNIQUE,
+        suspicion,
+        first_seen: stats.first_seen,
+        last_seen: stats.last_seen,
+        host: key.host.clone(),
+        users: stats.users.iter().cloned().collect(),
+        process: key.process.clone(),
+        src_ip: stats.src_ip,
+        dst_ip: key.dst_ip,
+        dst_port: key.dst_port,
+        protocol: key.protocol,
+        external,
+        connections: stats.connections,
+        bytes_sent: stats.bytes_out,
+        bytes_received: stats.bytes_in,
+        reasons,
+    }
+}
+
+fn scope_reason(reasons: &mut Vec<String>, key: &GroupKey, net: Option<&ipnet::IpNet>) {
+    reasons.push(match net {
+        Some(n) => format!("{} is internal (in {n})", key.dst_ip),
+        None => format!("{} is external (in none of the internal networks)", key.dst_ip),
+    });
+}
+
+/// The seeds' suspicion matrix, first match wins.
+fn seed_matrix(
+    cfg: &HuntConfig,
+    key: &GroupKey,
+    external: bool,
+    reasons: &mut Vec<String>,
+) -> Suspicion {
+    let p = key.protocol;
+    let xmpp_or_stomp = matches!(p, Protocol::Xmpp | Protocol::Stomp);
+    if external && xmpp_or_stomp {
+        reasons.push(format!("high: {p} to an external server"));
+        return Suspicion::High;
+    }
+    if external && p == Protocol::Mqtt {
+        let process = key.process.as_deref();
+        if !cfg.is_mosquitto_client(process) {
+            reasons.push(match process {
+                Some(img) => format!(
+                    "high: external MQTT from {img}, which is not a Mosquitto client"
+                ),
+                None => "high: external MQTT from an unknown process (the source does not record \
+                         processes, so the Mosquitto-client exclusion cannot apply)"
+                    .to_string(),
+            });
+            return Suspicion::High;
+        }
+        reasons.push(format!(
+            "low: external MQTT from the Mosquitto client {}",
+            process.unwrap_or_default()
+        ));
+        return Suspicion::Low;
+    }
+    if external && p == Protocol::Amqp {
+        reasons.push("medium: AMQP to an external broker".to_string());
+        return Suspicion::Medium;
+    }
+    if !external && xmpp_or_stomp {
+        reasons.push(format!("medium: {p} to an internal server"));
+        return Suspicion::Medium;
+    }
+    reasons.push(format!(
+        "low: {} {p}",
+        if external { "external" } else { "internal" }
+    ));
+    Suspicion::Low
+}

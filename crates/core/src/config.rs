@@ -1,0 +1,629 @@
+//! The hunt configuration: everything the issues call "configurable" (ports per protocol,
+//! internal networks, thresholds, window, process lists, allowlists, resource limits), read from
+//! TOML and validated in one place into a [`HuntConfig`] the analytics can trust.
+//!
+//! [`DEFAULT_CONFIG_TOML`] is the commented file `pubsub-hunt config init` prints; a unit test
+//! keeps it equal to [`HuntConfig::default`].
+
+use crate::alert::{AnalyticId, Suspicion};
+use crate::event::process_basename;
+use crate::protocol::Protocol;
+use crate::scope::{DEFAULT_INTERNAL, InternalNetworks};
+use crate::time::Micros;
+use ipnet::IpNet;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("config: {0}")]
+    Invalid(String),
+}
+
+/// Tumbling window length; `None` means the whole input is one window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WindowSpec(pub Option<Micros>);
+
+impl WindowSpec {
+    pub fn micros(self) -> Option<Micros> {
+        self.0
+    }
+}
+
+impl FromStr for WindowSpec {
+    type Err = String;
+    /// `none`, or a whole number with a unit: `30s`, `15m`, `1h`, `24h`, `7d`, `2w`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("none") || s.eq_ignore_ascii_case("all") {
+            return Ok(WindowSpec(None));
+        }
+        let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: i64 = num
+            .parse()
+            .map_err(|_| format!("window {s:?}: expected a number and a unit, like 1h or 24h"))?;
+        let secs = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3600,
+            "d" => 86_400,
+            "w" => 604_800,
+            _ => return Err(format!("window {s:?}: unit must be s, m, h, d or w")),
+        };
+        if n <= 0 {
+            return Err(format!("window {s:?}: must be longer than zero"));
+        }
+        n.checked_mul(secs)
+            .and_then(|v| v.checked_mul(1_000_000))
+            .map(|us| WindowSpec(Some(us)))
+            .ok_or_else(|| format!("window {s:?}: too long"))
+    }
+}
+
+impl fmt::Display for WindowSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            None => f.write_str("none"),
+            Some(us) => {
+                let secs = us / 1_000_000;
+                for (unit, len) in [("w", 604_800), ("d", 86_400), ("h", 3600), ("m", 60)] {
+                    if secs % len == 0 {
+                        return write!(f, "{}{unit}", secs / len);
+                    }
+                }
+                write!(f, "{secs}s")
+            }
+        }
+    }
+}
+
+/// One allowlist entry: when every field it sets matches an alert's group, the alert is
+/// suppressed and counted under `reason`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowEntry {
+    /// Why this traffic is legitimate; shown whenever the entry suppresses something.
+    pub reason: String,
+    /// Process image: a basename (`mosquitto_pub.exe`) or a full path, any case; `*` matches any
+    /// run of characters.
+    #[serde(default)]
+    pub process: Option<String>,
+    /// Host as the alert shows it (host name or initiator address), any case; `*` wildcards.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Destination network (CIDR) or single address.
+    #[serde(default)]
+    pub destination: Option<IpNet>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub protocol: Option<Protocol>,
+    #[serde(default)]
+    pub analytic: Option<AnalyticId>,
+}
+
+impl AllowEntry {
+    /// Whether the entry covers a group with these properties.
+    pub fn matches(
+        &self,
+        analytic: AnalyticId,
+        host: &str,
+        process: Option<&str>,
+        dst_ip: IpAddr,
+        dst_port: u16,
+        protocol: Protocol,
+    ) -> bool {
+        if self.analytic.is_some_and(|a| a != analytic)
+            || self.protocol.is_some_and(|p| p != protocol)
+            || self.port.is_some_and(|p| p != dst_port)
+        {
+            return false;
+        }
+        if let Some(net) = &self.destination {
+            if !net.contains(&dst_ip) {
+                return false;
+            }
+        }
+        if let Some(pat) = &self.host {
+            if !glob_match_ci(pat, host) {
+                return false;
+            }
+        }
+        if let Some(pat) = &self.process {
+            let Some(image) = process else { return false };
+            let target = if pat.contains(['\\', '/']) { image } else { process_basename(image) };
+            if !glob_match_ci(pat, target) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Case-insensitive match with `*` as the only wildcard.
+pub fn glob_match_ci(pattern: &str, text: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    let t = text.to_ascii_lowercase();
+    let parts: Vec<&str> = p.split('*').collect();
+    if parts.len() == 1 {
+        return p == t;
+    }
+    let mut rest = t.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else if let Some(pos) = rest.find(part) {
+            rest = &rest[pos + part.len()..];
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// Bounds on every table and buffer that input can grow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most (window, host, process, destination, port, protocol) groups kept; events that would
+    /// open a group past this are counted as dropped.
+    pub max_groups: usize,
+    /// Most distinct users remembered per group.
+    pub max_users_per_group: usize,
+    /// Longest input line accepted; longer lines are skipped and reported.
+    pub max_line_bytes: usize,
+    /// Problem lines printed per file and kind before the rest are only counted.
+    pub max_problem_reports: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_groups: 1_000_000,
+            max_users_per_group: 32,
+            max_line_bytes: 1 << 20,
+            max_problem_reports: 10,
+        }
+    }
+}
+
+/// The validated configuration of a hunt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HuntConfig {
+    /// Analytics that run.
+    pub analytics: Vec<AnalyticId>,
+    /// Fewest connections a group needs to be reported.
+    pub min_connections: u64,
+    pub window: WindowSpec,
+    /// Least suspicion reported.
+    pub min_suspicion: Suspicion,
+    /// Standard ports of each protocol.
+    pub ports: BTreeMap<Protocol, Vec<u16>>,
+    pub internal: InternalNetworks,
+    /// Process names (basename, optional `.exe`, any case) that are Mosquitto clients.
+    pub mosquitto_clients: Vec<String>,
+    pub allowlist: Vec<AllowEntry>,
+    pub limits: Limits,
+}
+
+impl Default for HuntConfig {
+    fn default() -> Self {
+        match HuntConfig::from_toml_str(DEFAULT_CONFIG_TOML) {
+            Ok(c) => c,
+            // The template is a compile-time constant covered by a unit test.
+            Err(e) => panic!("built-in default config is invalid: {e}"),
+        }
+    }
+}
+
+impl HuntConfig {
+    /// Parses and validates a TOML configuration. Sections and keys left out take their
+    /// defaults; unknown keys are refused so that typos do not silently change a hunt.
+    pub fn from_toml_str(text: &str) -> Result<HuntConfig, ConfigError> {
+        let raw: RawConfig = toml::from_str(text)?;
+        raw.validate()
+    }
+
+    /// The protocol whose standard ports include `port`.
+    pub fn protocol_for_port(&self, port: u16) -> Option<Protocol> {
+        self.ports
+            .iter()
+            .find(|(_, ports)| ports.contains(&port))
+            .map(|(p, _)| *p)
+    }
+
+    /// Standard ports of `protocol` (empty when not configured).
+    pub fn standard_ports(&self, protocol: Protocol) -> &[u16] {
+        self.ports.get(&protocol).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every configured port, sorted and deduplicated.
+    pub fn all_ports(&self) -> Vec<u16> {
+        let mut v: Vec<u16> = self.ports.values().flatten().copied().collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Whether `image` (full path or name) is a Mosquitto client. An unknown process is not.
+    pub fn is_mosquitto_client(&self, image: Option<&str>) -> bool {
+        let Some(image) = image else { return false };
+        let base = process_basename(image);
+        let lower = base.to_ascii_lowercase();
+        let name = lower.strip_suffix(".exe").unwrap_or(&lower);
+        self.mosquitto_clients.iter().any(|c| {
+            let c = c.to_ascii_lowercase();
+            c.strip_suffix(".exe").unwrap_or(&c) == name
+        })
+    }
+
+    pub fn analytic_enabled(&self, id: AnalyticId) -> bool {
+        self.analytics.contains(&id)
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    analytics: RawAnalytics,
+    #[serde(default)]
+    ports: Option<BTreeMap<String, Vec<u16>>>,
+    #[serde(default)]
+    networks: RawNetworks,
+    #[serde(default)]
+    processes: RawProcesses,
+    #[serde(default)]
+    allowlist: Vec<AllowEntry>,
+    #[serde(default)]
+    limits: RawLimits,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawAnalytics {
+    enabled: Option<Vec<String>>,
+    min_connections: Option<u64>,
+    window: Option<String>,
+    min_suspicion: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawNetworks {
+    internal: Option<Vec<String>>,
+    #[serde(default)]
+    extra_internal: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawProcesses {
+    mosquitto_clients: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    max_groups: Option<usize>,
+    max_users_per_group: Option<usize>,
+    max_line_bytes: Option<usize>,
+    max_problem_reports: Option<usize>,
+}
+
+fn default_ports() -> BTreeMap<Protocol, Vec<u16>> {
+    BTreeMap::from([
+        (Protocol::Mqtt, vec![1883, 8883]),
+        (Protocol::Xmpp, vec![5222, 5223, 5269]),
+        (Protocol::Amqp, vec![5671, 5672]),
+        (Protocol::Stomp, vec![61613, 61614]),
+    ])
+}
+
+fn parse_net(s: &str) -> Result<IpNet, ConfigError> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<IpNet>() {
+        return Ok(n.trunc());
+    }
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(IpNet::from(ip));
+    }
+    Err(ConfigError::Invalid(format!("{s:?} is not a network (CIDR) or address")))
+}
+
+impl RawConfig {
+    fn validate(self) -> Result<HuntConfig, ConfigError> {
+        let invalid = |m: String| ConfigError::Invalid(m);
+        let analytics = match self.analytics.enabled {
+            None => AnalyticId::ALL.to_vec(),
+            Some(list) => {
+                let mut v = Vec::new();
+                for name in list {
+                    let id: AnalyticId = name.parse().map_err(invalid)?;
+                    if !v.contains(&id) {
+                        v.push(id);
+                    }
+                }
+                v
+            }
+        };
+        let min_connections = self.analytics.min_connections.unwrap_or(2);
+        if min_connections == 0 {
+            return Err(invalid("analytics.min_connections must be at least 1".into()));
+        }
+        let window = match self.analytics.window {
+            None => WindowSpec(None),
+            Some(w) => w.parse().map_err(invalid)?,
+        };
+        let min_suspicion = match self.analytics.min_suspicion {
+            None => Suspicion::Medium,
+            Some(s) => s.parse().map_err(invalid)?,
+        };
+        let ports = match self.ports {
+            None => default_ports(),
+            Some(raw) => {
+                let mut out: BTreeMap<Protocol, Vec<u16>> = BTreeMap::new();
+                for (name, mut list) in raw {
+                    let proto: Protocol = name.parse().map_err(invalid)?;
+                    if list.contains(&0) {
+                        return Err(invalid(format!("ports.{name}: port 0 is not a port")));
+                    }
+                    list.sort_unstable();
+                    list.dedup();
+                    out.insert(proto, list);
+                }
+                let mut seen: BTreeMap<u16, Protocol> = BTreeMap::new();
+                for (proto, list) in &out {
+                    for port in list {
+                        if let Some(other) = seen.insert(*port, *proto) {
+                            return Err(invalid(format!(
+                                "port {port} is listed for both {other} and {proto}"
+                            )));
+                        }
+                    }
+                }
+                out
+            }
+        };
+        let mut nets = Vec::new();
+        let base: Vec<String> = match self.networks.internal {
+            Some(v) => v,
+            None => DEFAULT_INTERNAL.iter().map(|s| s.to_string()).collect(),
+        };
+        for s in base.iter().chain(self.networks.extra_internal.iter()) {
+            let n = parse_net(s)?;
+            if !nets.contains(&n) {
+                nets.push(n);
+            }
+        }
+        let mosquitto_clients = self.processes.mosquitto_clients.unwrap_or_else(|| {
+            vec!["mosquitto".into(), "mosquitto_pub".into(), "mosquitto_sub".into()]
+        });
+        for (i, e) in self.allowlist.iter().enumerate() {
+            if e.reason.trim().is_empty() {
+                return Err(invalid(format!("allowlist entry {}: reason is empty", i + 1)));
+            }
+            if e.process.is_none()
+                && e.host.is_none()
+                && e.destination.is_none()
+                && e.port.is_none()
+                && e.protocol.is_none()
+            {
+                return Err(invalid(format!(
+                    "allowlist entry {} ({:?}) matches everything: give at least one of process, \
+                     host, destination, port, protocol",
+                    i + 1,
+                    e.reason
+                )));
+            }
+        }
+        let d = Limits::default();
+        let limits = Limits {
+            max_groups: self.limits.max_groups.unwrap_or(d.max_groups).max(1),
+            max_users_per_group: self
+                .limits
+                .max_users_per_group
+                .unwrap_or(d.max_users_per_group),
+            max_line_bytes: self.limits.max_line_bytes.unwrap_or(d.max_line_bytes).max(256),
+            max_problem_reports: self
+                .limits
+                .max_problem_reports
+                .unwrap_or(d.max_problem_reports),
+        };
+        Ok(HuntConfig {
+            analytics,
+            min_connections,
+            window,
+            min_suspicion,
+            ports,
+            internal: InternalNetworks::new(nets),
+            mosquitto_clients,
+            allowlist: self.allowlist,
+            limits,
+        })
+    }
+}
+
+/// The commented default configuration printed by `pubsub-hunt config init`.
+pub const DEFAULT_CONFIG_TOML: &str = r#"# pubsub-hunt configuration (TOML).
+# Load it with `pubsub-hunt hunt --config FILE ...`. Every key is optional: a key left out takes
+# the value shown here. Unknown keys are an error, so a typo cannot silently change a hunt.
+
+[analytics]
+# Analytics that run:
+#   pubsub-port          the seeds' analytic: repeated successful outbound connections to a
+#                        standard publish/subscribe port, rated by protocol and destination scope
+#   pubsub-unusual-port  the source itself identified a pub/sub protocol (Zeek `service`) on a
+#                        port that is not a standard port of that protocol
+enabled = ["pubsub-port", "pubsub-unusual-port"]
+# A group (host, process, destination, port, protocol) needs at least this many connections.
+min_connections = 2
+# "none" makes the whole input one window; "1h", "24h", "7d", ... give tumbling windows aligned
+# to the UTC epoch, each with its own groups.
+window = "none"
+# Least suspicion reported: "high", "medium" or "low".
+min_suspicion = "medium"
+
+[ports]
+# Standard ports of each protocol. pubsub-port looks only at these; pubsub-unusual-port alerts
+# when a protocol is seen anywhere else. Protocols: MQTT, XMPP, AMQP, STOMP, NATS, Kafka, OpenWire.
+MQTT = [1883, 8883]
+XMPP = [5222, 5223, 5269]
+AMQP = [5671, 5672]
+STOMP = [61613, 61614]
+
+[networks]
+# Destinations inside these networks are internal; everything else is external.
+internal = [
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "100.64.0.0/10",
+    "::1/128",
+    "fc00::/7",
+    "fe80::/10",
+]
+# Your own ranges (public space you own, partner networks), added to the list above.
+extra_internal = []
+
+[processes]
+# External MQTT from these clients is not rated high (the seed rule's exclusion). Names match
+# the basename of the process image, any case, with or without ".exe". An unknown process is
+# never one of them.
+mosquitto_clients = ["mosquitto", "mosquitto_pub", "mosquitto_sub"]
+
+# Allowlist: traffic you know is legitimate. An entry suppresses an alert when every field it
+# sets matches; `reason` is required and is reported with the suppression count. Fields:
+# process (basename or full path, `*` wildcard), host, destination (CIDR), port, protocol,
+# analytic. Example:
+#
+# [[allowlist]]
+# reason = "Home Assistant talks to the building's broker"
+# process = "home-assistant*"
+# destination = "10.20.0.0/16"
+# protocol = "MQTT"
+
+[limits]
+# Most groups kept in memory; events that would open more are counted as dropped.
+max_groups = 1000000
+# Most distinct users remembered per group.
+max_users_per_group = 32
+# Longest input line accepted, in bytes; longer lines are skipped and reported.
+max_line_bytes = 1048576
+# Problem lines printed per file and kind before the rest are only counted.
+max_problem_reports = 10
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_is_the_default() {
+        let c = HuntConfig::from_toml_str(DEFAULT_CONFIG_TOML).unwrap();
+        let empty = HuntConfig::from_toml_str("").unwrap();
+        assert_eq!(c, empty);
+        assert_eq!(c.ports, default_ports());
+        assert_eq!(c.internal, InternalNetworks::defaults());
+        assert_eq!(c.min_connections, 2);
+        assert_eq!(c.window, WindowSpec(None));
+        assert_eq!(c.min_suspicion, Suspicion::Medium);
+        assert_eq!(c.analytics, AnalyticId::ALL.to_vec());
+    }
+
+    #[test]
+    fn windows_parse() {
+        assert_eq!("1h".parse::<WindowSpec>().unwrap().micros(), Some(3_600_000_000));
+        assert_eq!("24h".parse::<WindowSpec>().unwrap().to_string(), "1d");
+        assert_eq!("90m".parse::<WindowSpec>().unwrap().to_string(), "90m");
+        assert_eq!("none".parse::<WindowSpec>().unwrap(), WindowSpec(None));
+        assert!("0h".parse::<WindowSpec>().is_err());
+        assert!("h".parse::<WindowSpec>().is_err());
+        assert!("5y".parse::<WindowSpec>().is_err());
+        assert!("99999999999999999w".parse::<WindowSpec>().is_err());
+    }
+
+    #[test]
+    fn rejects_bad_configs() {
+        for bad in [
+            "[analytics]\nmin_connections = 0",
+            "[analytics]\nwindow = \"fortnight\"",
+            "[analytics]\nenabled = [\"nope\"]",
+            "[ports]\nMQTT = [1883]\nXMPP = [1883]",
+            "[ports]\nFOO = [1]",
+            "[networks]\nextra_internal = [\"not-a-net\"]",
+            "[[allowlist]]\nreason = \"x\"",
+            "[[allowlist]]\nreason = \"\"\nport = 1883",
+            "[analyticz]\n",
+        ] {
+            assert!(HuntConfig::from_toml_str(bad).is_err(), "accepted: {bad}");
+        }
+    }
+
+    #[test]
+    fn extra_internal_and_addresses() {
+        let c = HuntConfig::from_toml_str(
+            "[networks]\nextra_internal = [\"198.51.100.0/24\", \"203.0.113.7\"]",
+        )
+        .unwrap();
+        assert!(c.internal.is_internal("198.51.100.9".parse().unwrap()));
+        assert!(c.internal.is_internal("203.0.113.7".parse().unwrap()));
+        assert!(!c.internal.is_internal("203.0.113.8".parse().unwrap()));
+        assert!(c.internal.is_internal("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn mosquitto_clients_match_on_basename() {
+        let c = HuntConfig::default();
+        for yes in ["mosquitto_pub", "MOSQUITTO_SUB.EXE", r"C:\x\Mosquitto.exe", "/usr/bin/mosquitto_sub"] {
+            assert!(c.is_mosquitto_client(Some(yes)), "{yes}");
+        }
+        for no in ["mosquitto_pub.py", "python.exe", "mosquittox", ""] {
+            assert!(!c.is_mosquitto_client(Some(no)), "{no}");
+        }
+        assert!(!c.is_mosquitto_client(None));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match_ci("home-assistant*", "Home-Assistant.exe"));
+        assert!(glob_match_ci("*\\python*.exe", "C:\\Py\\python3.exe"));
+        assert!(glob_match_ci("a*b*c", "axxbyyc"));
+        assert!(!glob_match_ci("a*b*c", "axxbyy"));
+        assert!(glob_match_ci("exact", "EXACT"));
+        assert!(!glob_match_ci("exact", "exactly"));
+    }
+
+    #[test]
+    fn allow_entries_match_all_given_fields() {
+        let c = HuntConfig::from_toml_str(
+            "[[allowlist]]\nreason = \"ha\"\nprocess = \"home-assistant*\"\ndestination = \"10.20.0.0/16\"\n",
+        )
+        .unwrap();
+        let e = &c.allowlist[0];
+        let ip = "10.20.1.1".parse().unwrap();
+        assert!(e.matches(AnalyticId::PubsubPort, "h", Some("/opt/home-assistant"), ip, 1883, Protocol::Mqtt));
+        assert!(!e.matches(AnalyticId::PubsubPort, "h", None, ip, 1883, Protocol::Mqtt));
+        assert!(!e.matches(
+            AnalyticId::PubsubPort,
+            "h",
+            Some("/opt/home-assistant"),
+            "10.21.1.1".parse().unwrap(),
+            1883,
+            Protocol::Mqtt
+        ));
+    }
+}

@@ -1,0 +1,26 @@
+//! The heart of pubsub-hunt: the normalized event model every source is turned into, the
+//! validated hunt configuration, and the analytics that turn events into explained alerts.
+//!
+//! This crate owns no I/O. Readers (the `ingest` and packet crates) build [`ConnEvent`]s, feed
+//! them to an [`Accumulator`] through an [`Engine`], and the binary hands the resulting
+//! [`Alert`]s to a writer. Keeping the analytic logic here, pure and deterministic, is what lets
+//! the same analytic run on every source and lets the property tests check that splitting or
+//! reordering the input never changes an alert.
+
+pub mod alert;
+pub mod analytics;
+pub mod config;
+pub mod event;
+pub mod protocol;
+pub mod scope;
+pub mod time;
+
+pub use alert::{Alert, AnalyticId, Suspicion};
+pub use analytics::{Accumulator, Engine, EventOutcome, HuntSummary};
+pub use config::{ConfigError, HuntConfig, WindowSpec};
+pub use event::{ConnEvent, Direction, Outcome, RecordRef, Transport};
+pub use protocol::Protocol;
+pub use scope::InternalNetworks;
+
+/// The ATT&CK technique every alert of this tool is about.
+pub const TECHNIQUE: &str = "T1071.005";

@@ -1,0 +1,139 @@
+//! Publish/subscribe protocol names: the closed set of protocols pubsub-hunt reports, how they
+//! are spelled in output and configuration, and how the names other tools use for them (Zeek's
+//! `service`, firewall application ids) map onto them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A publish/subscribe protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Protocol {
+    #[serde(rename = "MQTT")]
+    Mqtt,
+    #[serde(rename = "XMPP")]
+    Xmpp,
+    #[serde(rename = "AMQP")]
+    Amqp,
+    #[serde(rename = "STOMP")]
+    Stomp,
+    #[serde(rename = "NATS")]
+    Nats,
+    #[serde(rename = "Kafka")]
+    Kafka,
+    #[serde(rename = "OpenWire")]
+    OpenWire,
+}
+
+impl Protocol {
+    /// Every protocol, in display order.
+    pub const ALL: [Protocol; 7] = [
+        Protocol::Mqtt,
+        Protocol::Xmpp,
+        Protocol::Amqp,
+        Protocol::Stomp,
+        Protocol::Nats,
+        Protocol::Kafka,
+        Protocol::OpenWire,
+    ];
+
+    /// The name used in alerts and configuration files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Mqtt => "MQTT",
+            Protocol::Xmpp => "XMPP",
+            Protocol::Amqp => "AMQP",
+            Protocol::Stomp => "STOMP",
+            Protocol::Nats => "NATS",
+            Protocol::Kafka => "Kafka",
+            Protocol::OpenWire => "OpenWire",
+        }
+    }
+
+    /// Maps one protocol label written by another tool (Zeek `service` entry, Suricata
+    /// `app_proto`, a firewall App-ID) to a protocol, ignoring case. Labels that are not
+    /// publish/subscribe protocols (`ssl`, `http`, …) give `None`.
+    pub fn from_label(label: &str) -> Option<Protocol> {
+        let l = label.trim();
+        let eq = |s: &str| l.eq_ignore_ascii_case(s);
+        if eq("mqtt") || eq("secure-mqtt") || eq("mqtt-ws") {
+            Some(Protocol::Mqtt)
+        } else if eq("xmpp")
+            || eq("jabber")
+            || eq("xmpp-client")
+            || eq("xmpp-server")
+            || eq("xmpp-s2s")
+        {
+            Some(Protocol::Xmpp)
+        } else if eq("amqp") || eq("amqps") {
+            Some(Protocol::Amqp)
+        } else if eq("stomp") {
+            Some(Protocol::Stomp)
+        } else if eq("nats") {
+            Some(Protocol::Nats)
+        } else if eq("kafka") {
+            Some(Protocol::Kafka)
+        } else if eq("openwire") {
+            Some(Protocol::OpenWire)
+        } else {
+            None
+        }
+    }
+
+    /// Lower-case label tokens that, when they appear in a raw record, may name this protocol.
+    /// Readers use them to prefilter lines before parsing.
+    pub fn label_tokens(self) -> &'static [&'static str] {
+        match self {
+            Protocol::Mqtt => &["mqtt"],
+            Protocol::Xmpp => &["xmpp", "jabber"],
+            Protocol::Amqp => &["amqp"],
+            Protocol::Stomp => &["stomp"],
+            Protocol::Nats => &["nats"],
+            Protocol::Kafka => &["kafka"],
+            Protocol::OpenWire => &["openwire"],
+        }
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Protocol::ALL
+            .into_iter()
+            .find(|p| p.as_str().eq_ignore_ascii_case(s))
+            .ok_or_else(|| {
+                format!(
+                    "unknown protocol {s:?} (expected one of {})",
+                    Protocol::ALL.map(|p| p.as_str()).join(", ")
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_map_case_insensitively() {
+        assert_eq!(Protocol::from_label("XMPP"), Some(Protocol::Xmpp));
+        assert_eq!(Protocol::from_label("jabber"), Some(Protocol::Xmpp));
+        assert_eq!(Protocol::from_label(" mqtt "), Some(Protocol::Mqtt));
+        assert_eq!(Protocol::from_label("ssl"), None);
+        assert_eq!(Protocol::from_label(""), None);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for p in Protocol::ALL {
+            assert_eq!(p.as_str().parse::<Protocol>(), Ok(p));
+        }
+        assert!("foo".parse::<Protocol>().is_err());
+    }
+}

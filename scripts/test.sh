@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need (Python test oracles
+# in a private virtual environment), then runs format and lint checks and every test.
+#
+#   scripts/test.sh            # everything
+#   scripts/test.sh --quick    # skip fmt/clippy
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+quick=0
+[ "${1:-}" = "--quick" ] && quick=1
+
+# Python oracles (DuckDB for the analytic, pySigma for rule export): pinned, in .venv-test.
+venv="$root/.venv-test"
+req_files=(tests/python/requirements-*.txt)
+stamp="$venv/.installed-$(cat "${req_files[@]}" 2>/dev/null | sha256sum | cut -c1-16)"
+if [ ! -e "$stamp" ]; then
+  echo "==> installing Python test oracles into $venv" >&2
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+  for f in "${req_files[@]}"; do
+    [ -e "$f" ] && "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$f"
+  done
+  touch "$stamp"
+fi
+export PUBSUB_HUNT_PYTHON="$venv/bin/python"
+# Tests that need an oracle fail instead of skipping when this is set.
+export PUBSUB_HUNT_REQUIRE_ORACLES=1
+export INSTA_UPDATE=no
+
+if [ "$quick" = 0 ]; then
+  echo "==> cargo fmt --check" >&2
+  cargo fmt --all -- --check
+  echo "==> cargo clippy" >&2
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+fi
+echo "==> cargo test" >&2
+cargo test --workspace --locked
