@@ -138,7 +138,11 @@ impl AllowEntry {
         }
         if let Some(pat) = &self.process {
             let Some(image) = process else { return false };
-            let target = if pat.contains(['\\', '/']) { image } else { process_basename(image) };
+            let target = if pat.contains(['\\', '/']) {
+                image
+            } else {
+                process_basename(image)
+            };
             if !glob_match_ci(pat, target) {
                 return false;
             }
@@ -339,7 +343,9 @@ fn parse_net(s: &str) -> Result<IpNet, ConfigError> {
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(IpNet::from(ip));
     }
-    Err(ConfigError::Invalid(format!("{s:?} is not a network (CIDR) or address")))
+    Err(ConfigError::Invalid(format!(
+        "{s:?} is not a network (CIDR) or address"
+    )))
 }
 
 impl RawConfig {
@@ -360,7 +366,9 @@ impl RawConfig {
         };
         let min_connections = self.analytics.min_connections.unwrap_or(2);
         if min_connections == 0 {
-            return Err(invalid("analytics.min_connections must be at least 1".into()));
+            return Err(invalid(
+                "analytics.min_connections must be at least 1".into(),
+            ));
         }
         let window = match self.analytics.window {
             None => WindowSpec(None),
@@ -408,11 +416,18 @@ impl RawConfig {
             }
         }
         let mosquitto_clients = self.processes.mosquitto_clients.unwrap_or_else(|| {
-            vec!["mosquitto".into(), "mosquitto_pub".into(), "mosquitto_sub".into()]
+            vec![
+                "mosquitto".into(),
+                "mosquitto_pub".into(),
+                "mosquitto_sub".into(),
+            ]
         });
         for (i, e) in self.allowlist.iter().enumerate() {
             if e.reason.trim().is_empty() {
-                return Err(invalid(format!("allowlist entry {}: reason is empty", i + 1)));
+                return Err(invalid(format!(
+                    "allowlist entry {}: reason is empty",
+                    i + 1
+                )));
             }
             if e.process.is_none()
                 && e.host.is_none()
@@ -435,7 +450,11 @@ impl RawConfig {
                 .limits
                 .max_users_per_group
                 .unwrap_or(d.max_users_per_group),
-            max_line_bytes: self.limits.max_line_bytes.unwrap_or(d.max_line_bytes).max(256),
+            max_line_bytes: self
+                .limits
+                .max_line_bytes
+                .unwrap_or(d.max_line_bytes)
+                .max(256),
             max_problem_reports: self
                 .limits
                 .max_problem_reports
@@ -546,7 +565,10 @@ mod tests {
 
     #[test]
     fn windows_parse() {
-        assert_eq!("1h".parse::<WindowSpec>().unwrap().micros(), Some(3_600_000_000));
+        assert_eq!(
+            "1h".parse::<WindowSpec>().unwrap().micros(),
+            Some(3_600_000_000)
+        );
         assert_eq!("24h".parse::<WindowSpec>().unwrap().to_string(), "1d");
         assert_eq!("90m".parse::<WindowSpec>().unwrap().to_string(), "90m");
         assert_eq!("none".parse::<WindowSpec>().unwrap(), WindowSpec(None));
@@ -588,7 +610,12 @@ mod tests {
     #[test]
     fn mosquitto_clients_match_on_basename() {
         let c = HuntConfig::default();
-        for yes in ["mosquitto_pub", "MOSQUITTO_SUB.EXE", r"C:\x\Mosquitto.exe", "/usr/bin/mosquitto_sub"] {
+        for yes in [
+            "mosquitto_pub",
+            "MOSQUITTO_SUB.EXE",
+            r"C:\x\Mosquitto.exe",
+            "/usr/bin/mosquitto_sub",
+        ] {
             assert!(c.is_mosquitto_client(Some(yes)), "{yes}");
         }
         for no in ["mosquitto_pub.py", "python.exe", "mosquittox", ""] {
@@ -615,7 +642,14 @@ mod tests {
         .unwrap();
         let e = &c.allowlist[0];
         let ip = "10.20.1.1".parse().unwrap();
-        assert!(e.matches(AnalyticId::PubsubPort, "h", Some("/opt/home-assistant"), ip, 1883, Protocol::Mqtt));
+        assert!(e.matches(
+            AnalyticId::PubsubPort,
+            "h",
+            Some("/opt/home-assistant"),
+            ip,
+            1883,
+            Protocol::Mqtt
+        ));
         assert!(!e.matches(AnalyticId::PubsubPort, "h", None, ip, 1883, Protocol::Mqtt));
         assert!(!e.matches(
             AnalyticId::PubsubPort,

@@ -141,7 +141,10 @@ mod tests {
 
     #[test]
     fn basenames() {
-        assert_eq!(process_basename(r"C:\Tools\mosquitto_pub.exe"), "mosquitto_pub.exe");
+        assert_eq!(
+            process_basename(r"C:\Tools\mosquitto_pub.exe"),
+            "mosquitto_pub.exe"
+        );
         assert_eq!(process_basename("/usr/bin/mosquitto_sub"), "mosquitto_sub");
         assert_eq!(process_basename("nc"), "nc");
         assert_eq!(process_basename(""), "");

@@ -33,7 +33,10 @@ impl InternalNetworks {
     /// The built-in list.
     pub fn defaults() -> Self {
         InternalNetworks {
-            nets: DEFAULT_INTERNAL.iter().filter_map(|s| s.parse().ok()).collect(),
+            nets: DEFAULT_INTERNAL
+                .iter()
+                .filter_map(|s| s.parse().ok())
+                .collect(),
         }
     }
 
@@ -105,7 +108,13 @@ mod tests {
 
     #[test]
     fn most_specific_network_wins() {
-        let n = InternalNetworks::new(vec!["10.0.0.0/8".parse().unwrap(), "10.1.0.0/16".parse().unwrap()]);
-        assert_eq!(n.containing(ip("10.1.2.3")).unwrap().to_string(), "10.1.0.0/16");
+        let n = InternalNetworks::new(vec![
+            "10.0.0.0/8".parse().unwrap(),
+            "10.1.0.0/16".parse().unwrap(),
+        ]);
+        assert_eq!(
+            n.containing(ip("10.1.2.3")).unwrap().to_string(),
+            "10.1.0.0/16"
+        );
     }
 }

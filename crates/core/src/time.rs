@@ -33,7 +33,11 @@ pub fn parse_epoch_seconds(s: &str) -> Option<Micros> {
     {
         return None;
     }
-    let secs: i64 = if int_part.is_empty() { 0 } else { int_part.parse().ok()? };
+    let secs: i64 = if int_part.is_empty() {
+        0
+    } else {
+        int_part.parse().ok()?
+    };
     let mut frac: i64 = 0;
     for (i, b) in frac_part.bytes().take(6).enumerate() {
         frac += i64::from(b - b'0') * 10_i64.pow(5 - i as u32);
@@ -59,8 +63,8 @@ pub fn parse_rfc3339(s: &str) -> Option<Micros> {
         return Some(ts.as_microsecond());
     }
     // Offsets written without a colon (+0000) and zone-less civil times.
-    if let Ok(zoned) = jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%.f%z", s)
-        .and_then(|t| t.to_timestamp())
+    if let Ok(zoned) =
+        jiff::fmt::strtime::parse("%Y-%m-%dT%H:%M:%S%.f%z", s).and_then(|t| t.to_timestamp())
     {
         return Some(zoned.as_microsecond());
     }
@@ -87,8 +91,14 @@ mod tests {
 
     #[test]
     fn epoch_seconds_are_exact() {
-        assert_eq!(parse_epoch_seconds("1329843175.736107"), Some(1_329_843_175_736_107));
-        assert_eq!(parse_epoch_seconds("1517336042"), Some(1_517_336_042_000_000));
+        assert_eq!(
+            parse_epoch_seconds("1329843175.736107"),
+            Some(1_329_843_175_736_107)
+        );
+        assert_eq!(
+            parse_epoch_seconds("1517336042"),
+            Some(1_517_336_042_000_000)
+        );
         assert_eq!(parse_epoch_seconds("1.5"), Some(1_500_000));
         assert_eq!(parse_epoch_seconds("1.1234567"), Some(1_123_456));
         assert_eq!(parse_epoch_seconds("-1.5"), Some(-1_500_000));
@@ -111,7 +121,10 @@ mod tests {
 
     #[test]
     fn formats_utc() {
-        assert_eq!(format_rfc3339(1_329_843_175_736_107), "2012-02-21T16:52:55.736107Z");
+        assert_eq!(
+            format_rfc3339(1_329_843_175_736_107),
+            "2012-02-21T16:52:55.736107Z"
+        );
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
     }
 }

@@ -1,1 +1,23 @@
-//! placeholder
+//! Log ingest: everything between a path on the command line and a stream of normalized
+//! [`ConnEvent`](pubsub_hunt_core::ConnEvent)s fed to the analytics.
+//!
+//! The crate owns: expanding inputs (files, directories, stdin, zip members) and undoing their
+//! compression ([`input`]); recognising a log format by content ([`format`]); cutting streams into
+//! line-aligned chunks with a bound on line length ([`chunk`]); skipping lines that cannot be
+//! candidates before parsing them ([`prefilter`]); one reader module per log format ([`zeek`]);
+//! and the multi-threaded pipeline that ties them together and counts every problem it meets
+//! ([`pipeline`], [`problem`]). It never prints: problems go to a [`ProblemSink`] the caller
+//! supplies.
+
+pub mod chunk;
+pub mod format;
+pub mod input;
+pub mod pipeline;
+pub mod prefilter;
+pub mod problem;
+pub mod zeek;
+
+pub use format::InputFormat;
+pub use input::InputPath;
+pub use pipeline::{IngestOptions, IngestReport, run};
+pub use problem::{Problem, ProblemKind, ProblemSink};

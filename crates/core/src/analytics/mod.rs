@@ -382,7 +382,10 @@ impl Engine {
                 *summary.suppressed.entry(entry.reason.clone()).or_default() += 1;
                 continue;
             }
-            *summary.alerts_by_suspicion.entry(alert.suspicion).or_default() += 1;
+            *summary
+                .alerts_by_suspicion
+                .entry(alert.suspicion)
+                .or_default() += 1;
             alerts.push(alert);
         }
         alerts.sort_by(Alert::report_order);

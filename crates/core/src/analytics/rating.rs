@@ -11,7 +11,11 @@ use crate::protocol::Protocol;
 use crate::time::format_rfc3339;
 
 fn port_list(ports: &[u16]) -> String {
-    ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+    ports
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Alert {
@@ -75,7 +79,10 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
         }
     };
     if stats.users_truncated {
-        reasons.push(format!("more than {} users; only the first are listed", stats.users.len()));
+        reasons.push(format!(
+            "more than {} users; only the first are listed",
+            stats.users.len()
+        ));
     }
 
     Alert {
@@ -102,7 +109,10 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
 fn scope_reason(reasons: &mut Vec<String>, key: &GroupKey, net: Option<&ipnet::IpNet>) {
     reasons.push(match net {
         Some(n) => format!("{} is internal (in {n})", key.dst_ip),
-        None => format!("{} is external (in none of the internal networks)", key.dst_ip),
+        None => format!(
+            "{} is external (in none of the internal networks)",
+            key.dst_ip
+        ),
     });
 }
 
@@ -123,9 +133,9 @@ fn seed_matrix(
         let process = key.process.as_deref();
         if !cfg.is_mosquitto_client(process) {
             reasons.push(match process {
-                Some(img) => format!(
-                    "high: external MQTT from {img}, which is not a Mosquitto client"
-                ),
+                Some(img) => {
+                    format!("high: external MQTT from {img}, which is not a Mosquitto client")
+                }
                 None => "high: external MQTT from an unknown process (the source does not record \
                          processes, so the Mosquitto-client exclusion cannot apply)"
                     .to_string(),

@@ -27,8 +27,20 @@ fn seed_matrix_cases() {
         ("198.51.100.1", 5222, None, Suspicion::High, true),
         ("198.51.100.1", 61613, None, Suspicion::High, true),
         ("198.51.100.1", 1883, None, Suspicion::High, true),
-        ("198.51.100.1", 1883, Some("python.exe"), Suspicion::High, true),
-        ("198.51.100.1", 8883, Some(r"C:\m\mosquitto_pub.exe"), Suspicion::Low, true),
+        (
+            "198.51.100.1",
+            1883,
+            Some("python.exe"),
+            Suspicion::High,
+            true,
+        ),
+        (
+            "198.51.100.1",
+            8883,
+            Some(r"C:\m\mosquitto_pub.exe"),
+            Suspicion::Low,
+            true,
+        ),
         ("198.51.100.1", 5671, None, Suspicion::Medium, true),
         ("172.20.1.1", 5222, None, Suspicion::Medium, false),
         ("100.64.3.3", 61614, None, Suspicion::Medium, false),
@@ -81,7 +93,10 @@ fn exclusions_and_threshold() {
 fn default_hides_low() {
     let (alerts, summary) = run(
         HuntConfig::default(),
-        &[ev("10.1.1.1", "10.0.0.9", 1883), ev("10.1.1.1", "10.0.0.9", 1883)],
+        &[
+            ev("10.1.1.1", "10.0.0.9", 1883),
+            ev("10.1.1.1", "10.0.0.9", 1883),
+        ],
     );
     assert!(alerts.is_empty());
     assert_eq!(summary.below_min_suspicion, 1);
@@ -99,16 +114,30 @@ fn unusual_port_from_identified_protocol() {
     internal.app_label = Some("xmpp,ssl".into());
     let (alerts, _) = run(
         HuntConfig::default(),
-        &[e.clone(), e, std_port.clone(), std_port, internal.clone(), internal],
+        &[
+            e.clone(),
+            e,
+            std_port.clone(),
+            std_port,
+            internal.clone(),
+            internal,
+        ],
     );
-    let unusual: Vec<_> =
-        alerts.iter().filter(|a| a.analytic == AnalyticId::PubsubUnusualPort).collect();
+    let unusual: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.analytic == AnalyticId::PubsubUnusualPort)
+        .collect();
     assert_eq!(unusual.len(), 2, "{alerts:#?}");
     assert_eq!(unusual[0].suspicion, Suspicion::High);
     assert_eq!(unusual[0].dst_port, 4444);
     assert!(unusual[0].reasons.iter().any(|r| r.contains("\"mqtt\"")));
     assert_eq!(unusual[1].suspicion, Suspicion::Medium);
-    assert!(unusual[1].reasons.iter().any(|r| r.contains("\"xmpp,ssl\"")));
+    assert!(
+        unusual[1]
+            .reasons
+            .iter()
+            .any(|r| r.contains("\"xmpp,ssl\""))
+    );
 }
 
 #[test]
@@ -162,7 +191,9 @@ fn allowlist_suppresses_with_reason() {
 #[test]
 fn group_table_is_bounded() {
     let cfg = HuntConfig::from_toml_str("[limits]\nmax_groups = 2").unwrap();
-    let evs: Vec<_> = (1..=5).map(|i| ev("10.1.1.1", &format!("198.51.100.{i}"), 5222)).collect();
+    let evs: Vec<_> = (1..=5)
+        .map(|i| ev("10.1.1.1", &format!("198.51.100.{i}"), 5222))
+        .collect();
     let (_, summary) = run(cfg, &evs);
     assert_eq!(summary.groups, 2);
     assert_eq!(summary.counters.group_table_full, 3);
@@ -195,10 +226,17 @@ fn ordering_high_then_count() {
         evs.push(ev("10.1.1.2", "198.51.100.1", 5672)); // medium, 5
     }
     let (alerts, _) = run(HuntConfig::default(), &evs);
-    let got: Vec<_> = alerts.iter().map(|a| (a.suspicion, a.connections)).collect();
+    let got: Vec<_> = alerts
+        .iter()
+        .map(|a| (a.suspicion, a.connections))
+        .collect();
     assert_eq!(
         got,
-        vec![(Suspicion::High, 2), (Suspicion::Medium, 5), (Suspicion::Medium, 3)]
+        vec![
+            (Suspicion::High, 2),
+            (Suspicion::Medium, 5),
+            (Suspicion::Medium, 3)
+        ]
     );
 }
 

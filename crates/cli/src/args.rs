@@ -1,0 +1,132 @@
+//! Command-line arguments, as close to what the user typed as possible. Nothing here is
+//! validated beyond what clap checks; `settings` turns these into one validated configuration.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pubsub-hunt",
+    version,
+    about = "Hunt command-and-control hidden in publish/subscribe protocols (MITRE ATT&CK T1071.005)",
+    long_about = "Hunt command-and-control hidden in publish/subscribe protocols (MQTT, XMPP, AMQP, \
+                  STOMP; MITRE ATT&CK T1071.005) in network connection logs.",
+    after_help = "Exit status: 0 success; 1 alerts found (only with --fail-on-alert); 2 some input \
+                  was skipped (results are still written); 3 fatal error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the analytics over logs and report alerts.
+    #[command(
+        after_help = "Examples:\n  pubsub-hunt hunt conn.log\n  pubsub-hunt hunt --window 1h \
+                            --format csv -o alerts.csv /var/log/zeek/\n  zcat conn.*.log.gz | \
+                            pubsub-hunt hunt -"
+    )]
+    Hunt(HuntArgs),
+    /// Write or check a configuration file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// List the input formats pubsub-hunt reads.
+    Formats,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the commented default configuration (TOML).
+    Init {
+        /// Write to this file instead of standard output (refuses to overwrite).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Validate a configuration file and print the effective settings.
+    Check {
+        /// The file to check.
+        config: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Table,
+    Jsonl,
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormatArg {
+    Auto,
+    ZeekTsv,
+    ZeekJson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SuspicionArg {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Debug, Args)]
+pub struct HuntArgs {
+    /// Files, directories (read recursively) or `-` for standard input. Plain, gzip, zstd and
+    /// zip inputs are recognised by content.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Configuration file (see `pubsub-hunt config init`).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Input format; `auto` decides per file from its content.
+    #[arg(long, value_enum, default_value_t = InputFormatArg::Auto)]
+    pub input_format: InputFormatArg,
+
+    /// Output format [default: table on a terminal, jsonl otherwise].
+    #[arg(short, long, value_enum)]
+    pub format: Option<FormatArg>,
+
+    /// Write results to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Tumbling window (`1h`, `24h`, `7d`, or `none` for the whole input); overrides the config.
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
+
+    /// Least suspicion reported; overrides the config.
+    #[arg(long, value_enum)]
+    pub min_suspicion: Option<SuspicionArg>,
+
+    /// Fewest connections a group needs; overrides the config.
+    #[arg(long, value_name = "N")]
+    pub min_connections: Option<u64>,
+
+    /// Run only these analytics (repeatable): pubsub-port, pubsub-unusual-port.
+    #[arg(long = "analytic", value_name = "ID")]
+    pub analytics: Vec<String>,
+
+    /// Add an internal network (CIDR or address; repeatable).
+    #[arg(long = "internal", value_name = "CIDR")]
+    pub internal: Vec<String>,
+
+    /// Stop at the first input problem, and validate every record instead of prefiltering.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Exit with status 1 when there are alerts.
+    #[arg(long)]
+    pub fail_on_alert: bool,
+
+    /// Worker threads [default: one per core].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// No summary on standard error (problems are still reported).
+    #[arg(short, long)]
+    pub quiet: bool,
+}

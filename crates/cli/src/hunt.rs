@@ -1,0 +1,67 @@
+//! The `hunt` command: read inputs, run the analytics, write alerts, print the summary, and
+//! choose the exit status.
+
+use crate::exit;
+use crate::settings::HuntSettings;
+use crate::summary;
+use anyhow::{Context, Result};
+use pubsub_hunt_core::Engine;
+use pubsub_hunt_ingest::{Problem, ProblemSink};
+use pubsub_hunt_output::new_writer;
+use std::io::{self, BufWriter, IsTerminal, Write};
+
+/// Prints problems to standard error as they are found.
+struct StderrProblems;
+
+impl ProblemSink for StderrProblems {
+    fn report(&self, p: &Problem) {
+        let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {p}");
+    }
+}
+
+pub fn run(s: HuntSettings) -> Result<u8> {
+    let engine = Engine::new(s.config.clone());
+    let started = std::time::Instant::now();
+    let (acc, report) =
+        match pubsub_hunt_ingest::run(&s.inputs, &engine, &s.ingest, &StderrProblems) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {e}");
+                return Ok(exit::FATAL);
+            }
+        };
+    let (alerts, hunt_summary) = engine.finish(acc);
+
+    let out: Box<dyn Write> = match &s.output {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    let width = if s.output.is_none() && io::stdout().is_terminal() {
+        terminal_width()
+    } else {
+        None
+    };
+    let mut writer = new_writer(s.format, out, width);
+    for a in &alerts {
+        writer.write_alert(a).context("writing results")?;
+    }
+    writer.finish().context("writing results")?;
+    drop(writer);
+
+    if !s.quiet {
+        summary::print(&report, &hunt_summary, &s.config, started.elapsed());
+    }
+    Ok(if report.problem_count() > 0 {
+        exit::INPUT_PROBLEMS
+    } else if s.fail_on_alert && !alerts.is_empty() {
+        exit::ALERTS
+    } else {
+        exit::SUCCESS
+    })
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}

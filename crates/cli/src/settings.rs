@@ -1,0 +1,116 @@
+//! Turns raw arguments and the configuration file into the one validated [`HuntSettings`] a
+//! run uses. Every check of user input happens here, before any input is read, so a typo fails
+//! fast with a clear message instead of half-way through a week of logs.
+
+use crate::args::{FormatArg, HuntArgs, InputFormatArg, SuspicionArg};
+use anyhow::{Context, Result, bail};
+use pubsub_hunt_core::{HuntConfig, InternalNetworks, Suspicion, WindowSpec};
+use pubsub_hunt_ingest::{IngestOptions, InputFormat, InputPath};
+use pubsub_hunt_output::OutputFormat;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Everything a hunt needs, validated.
+#[derive(Debug)]
+pub struct HuntSettings {
+    pub config: HuntConfig,
+    pub inputs: Vec<InputPath>,
+    pub ingest: IngestOptions,
+    pub format: OutputFormat,
+    pub output: Option<PathBuf>,
+    pub fail_on_alert: bool,
+    pub quiet: bool,
+}
+
+/// Loads a configuration file, or the defaults.
+pub fn load_config(path: Option<&PathBuf>) -> Result<HuntConfig> {
+    match path {
+        None => Ok(HuntConfig::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read config {}", p.display()))?;
+            HuntConfig::from_toml_str(&text).with_context(|| format!("in {}", p.display()))
+        }
+    }
+}
+
+impl HuntSettings {
+    pub fn from_args(a: HuntArgs) -> Result<HuntSettings> {
+        let mut config = load_config(a.config.as_ref())?;
+        if let Some(w) = &a.window {
+            config.window = w.parse::<WindowSpec>().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(s) = a.min_suspicion {
+            config.min_suspicion = match s {
+                SuspicionArg::High => Suspicion::High,
+                SuspicionArg::Medium => Suspicion::Medium,
+                SuspicionArg::Low => Suspicion::Low,
+            };
+        }
+        if let Some(n) = a.min_connections {
+            if n == 0 {
+                bail!("--min-connections must be at least 1");
+            }
+            config.min_connections = n;
+        }
+        if !a.analytics.is_empty() {
+            let mut ids = Vec::new();
+            for s in &a.analytics {
+                ids.push(s.parse().map_err(anyhow::Error::msg)?);
+            }
+            config.analytics = ids;
+        }
+        if !a.internal.is_empty() {
+            let mut nets = config.internal.networks().to_vec();
+            for s in &a.internal {
+                let net = s
+                    .parse::<ipnet::IpNet>()
+                    .map(|n| n.trunc())
+                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| anyhow::anyhow!("--internal {s:?} is not a network or address"))?;
+                if !nets.contains(&net) {
+                    nets.push(net);
+                }
+            }
+            config.internal = InternalNetworks::new(nets);
+        }
+        let threads = match a.threads {
+            Some(0) => bail!("--threads must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+        let format = match a.format {
+            Some(FormatArg::Table) => OutputFormat::Table,
+            Some(FormatArg::Jsonl) => OutputFormat::Jsonl,
+            Some(FormatArg::Csv) => OutputFormat::Csv,
+            None if a.output.is_none() && std::io::stdout().is_terminal() => OutputFormat::Table,
+            None => OutputFormat::Jsonl,
+        };
+        let stdin_count = a.paths.iter().filter(|p| *p == "-").count();
+        if stdin_count > 1 {
+            bail!("standard input (-) can be given only once");
+        }
+        Ok(HuntSettings {
+            inputs: a
+                .paths
+                .iter()
+                .map(|p| InputPath::from(p.as_str()))
+                .collect(),
+            ingest: IngestOptions {
+                format: match a.input_format {
+                    InputFormatArg::Auto => InputFormat::Auto,
+                    InputFormatArg::ZeekTsv => InputFormat::ZeekTsv,
+                    InputFormatArg::ZeekJson => InputFormat::ZeekJson,
+                },
+                threads,
+                strict: a.strict,
+                ..IngestOptions::default()
+            },
+            config,
+            format,
+            output: a.output,
+            fail_on_alert: a.fail_on_alert,
+            quiet: a.quiet,
+        })
+    }
+}

@@ -1,0 +1,360 @@
+//! Inputs: turning the paths a user gives (files, directories walked recursively, `-` for
+//! standard input) into named byte streams, and undoing compression recognised by its magic
+//! bytes, never by file name: gzip (including concatenated members), zstd, and zip archives
+//! (each member is its own input, named `archive.zip:member`).
+
+use crate::problem::{Problem, ProblemKind};
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::PathBuf;
+
+/// An input as given on the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPath {
+    Stdin,
+    Path(PathBuf),
+}
+
+impl From<&str> for InputPath {
+    fn from(s: &str) -> Self {
+        if s == "-" {
+            InputPath::Stdin
+        } else {
+            InputPath::Path(PathBuf::from(s))
+        }
+    }
+}
+
+/// One file to read (after walking directories).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// How the file is named in messages and evidence.
+    pub name: String,
+    pub source: FileSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileSource {
+    Stdin,
+    Path(PathBuf),
+}
+
+/// Expands the given paths into files, in the order given; directories are walked recursively
+/// with entries sorted by name so runs are reproducible. Paths that do not exist are reported.
+pub fn expand(paths: &[InputPath]) -> (Vec<InputFile>, Vec<Problem>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for p in paths {
+        match p {
+            InputPath::Stdin => files.push(InputFile {
+                name: "-".into(),
+                source: FileSource::Stdin,
+            }),
+            InputPath::Path(path) => {
+                let name = path.display().to_string();
+                match std::fs::metadata(path) {
+                    Err(e) => problems.push(Problem {
+                        file: name,
+                        line: None,
+                        kind: ProblemKind::Unreadable,
+                        detail: e.to_string(),
+                    }),
+                    Ok(m) if m.is_dir() => {
+                        let walker = walkdir::WalkDir::new(path).sort_by_file_name();
+                        for entry in walker {
+                            match entry {
+                                Ok(e) if e.file_type().is_file() => files.push(InputFile {
+                                    name: e.path().display().to_string(),
+                                    source: FileSource::Path(e.path().to_path_buf()),
+                                }),
+                                Ok(_) => {}
+                                Err(e) => problems.push(Problem {
+                                    file: e
+                                        .path()
+                                        .map(|p| p.display().to_string())
+                                        .unwrap_or_else(|| name.clone()),
+                                    line: None,
+                                    kind: ProblemKind::Unreadable,
+                                    detail: e.to_string(),
+                                }),
+                            }
+                        }
+                    }
+                    Ok(_) => files.push(InputFile {
+                        name,
+                        source: FileSource::Path(path.clone()),
+                    }),
+                }
+            }
+        }
+    }
+    (files, problems)
+}
+
+/// Compression recognised from the first bytes of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+    Zip,
+    /// Recognised but not supported; the name says which.
+    Unsupported(&'static str),
+}
+
+/// Recognises compression from magic bytes.
+pub fn sniff_compression(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Compression::Zip
+    } else if head.starts_with(b"BZh") && head.len() >= 4 && head[3].is_ascii_digit() {
+        Compression::Unsupported("bzip2")
+    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+        Compression::Unsupported("xz")
+    } else {
+        Compression::None
+    }
+}
+
+const READ_BUFFER: usize = 256 * 1024;
+
+/// Reads up to `n` bytes from the start of `r`, returning them and a reader that yields the
+/// whole stream again.
+fn peek<R: Read>(mut r: R, n: usize) -> io::Result<(Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>)> {
+    let mut head = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(got);
+    let copy = head.clone();
+    Ok((copy, io::Cursor::new(head).chain(r)))
+}
+
+/// Why a stream callback stopped.
+pub type StreamResult = Result<(), Problem>;
+
+/// Opens `file`, undoes its compression and calls `each` with every logical stream in it (one,
+/// or one per member of a zip archive) and that stream's name.
+pub fn for_each_stream(
+    file: &InputFile,
+    each: &mut dyn FnMut(&str, &mut dyn Read) -> StreamResult,
+) -> StreamResult {
+    let unreadable = |e: io::Error| Problem {
+        file: file.name.clone(),
+        line: None,
+        kind: ProblemKind::Unreadable,
+        detail: e.to_string(),
+    };
+    match &file.source {
+        FileSource::Stdin => {
+            let stdin = io::stdin();
+            let (head, r) = peek(stdin, 8).map_err(unreadable)?;
+            decode(
+                &file.name,
+                &head,
+                BufReader::with_capacity(READ_BUFFER, r),
+                None,
+                each,
+            )
+        }
+        FileSource::Path(p) => {
+            let f = File::open(p).map_err(unreadable)?;
+            let (head, r) = peek(f, 8).map_err(unreadable)?;
+            let zip_path = Some(p.clone());
+            decode(
+                &file.name,
+                &head,
+                BufReader::with_capacity(READ_BUFFER, r),
+                zip_path,
+                each,
+            )
+        }
+    }
+}
+
+fn decode(
+    name: &str,
+    head: &[u8],
+    r: impl Read,
+    path_for_zip: Option<PathBuf>,
+    each: &mut dyn FnMut(&str, &mut dyn Read) -> StreamResult,
+) -> StreamResult {
+    let problem = |kind, detail: String| Problem {
+        file: name.to_string(),
+        line: None,
+        kind,
+        detail,
+    };
+    match sniff_compression(head) {
+        Compression::None => each(name, &mut { r }),
+        Compression::Gzip => {
+            let mut d = BufReader::with_capacity(READ_BUFFER, flate2::read::MultiGzDecoder::new(r));
+            each(name, &mut d)
+        }
+        Compression::Zstd => {
+            let d = zstd::stream::read::Decoder::new(r)
+                .map_err(|e| problem(ProblemKind::CorruptCompression, e.to_string()))?;
+            let mut d = BufReader::with_capacity(READ_BUFFER, d);
+            each(name, &mut d)
+        }
+        Compression::Zip => {
+            let Some(path) = path_for_zip else {
+                return Err(problem(
+                    ProblemKind::UnknownFormat,
+                    "zip archives cannot be read from standard input; give the file path".into(),
+                ));
+            };
+            drop(r);
+            let f =
+                File::open(&path).map_err(|e| problem(ProblemKind::Unreadable, e.to_string()))?;
+            let mut archive = zip::ZipArchive::new(BufReader::new(f))
+                .map_err(|e| problem(ProblemKind::CorruptCompression, e.to_string()))?;
+            let mut first_err = None;
+            for i in 0..archive.len() {
+                let mut member = match archive.by_index(i) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        first_err
+                            .get_or_insert(problem(ProblemKind::CorruptCompression, e.to_string()));
+                        continue;
+                    }
+                };
+                if member.is_dir() {
+                    continue;
+                }
+                let member_name = format!("{name}:{}", member.name());
+                let mut buffered = BufReader::with_capacity(READ_BUFFER, &mut member);
+                // A member's own problems are reported by the callback; only stop the archive
+                // for strict-mode aborts, which the callback signals by returning an error.
+                each(&member_name, &mut buffered)?;
+            }
+            match first_err {
+                Some(p) => Err(p),
+                None => Ok(()),
+            }
+        }
+        Compression::Unsupported(kind) => Err(problem(
+            ProblemKind::UnknownFormat,
+            format!("{kind}-compressed data is not supported; decompress it first"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn collect(file: &InputFile) -> (Vec<(String, Vec<u8>)>, Option<Problem>) {
+        let mut out = Vec::new();
+        let r = for_each_stream(file, &mut |name, r| {
+            let mut v = Vec::new();
+            r.read_to_end(&mut v).map_err(|e| Problem {
+                file: name.into(),
+                line: None,
+                kind: ProblemKind::CorruptCompression,
+                detail: e.to_string(),
+            })?;
+            out.push((name.to_string(), v));
+            Ok(())
+        });
+        (out, r.err())
+    }
+
+    #[test]
+    fn decompresses_by_content_not_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = b"hello\nworld\n".repeat(1000);
+        // gzip written under a misleading name
+        let gz = dir.path().join("plain.txt");
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&text).unwrap();
+        std::fs::write(&gz, e.finish().unwrap()).unwrap();
+        let zs = dir.path().join("data.gz");
+        std::fs::write(&zs, zstd::encode_all(&text[..], 3).unwrap()).unwrap();
+        for p in [gz, zs] {
+            let f = InputFile {
+                name: "x".into(),
+                source: FileSource::Path(p),
+            };
+            let (got, err) = collect(&f);
+            assert!(err.is_none());
+            assert_eq!(got[0].1, text);
+        }
+    }
+
+    #[test]
+    fn truncated_gzip_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(&b"line of text\n".repeat(10_000)).unwrap();
+        let mut gz = e.finish().unwrap();
+        gz.truncate(gz.len() / 2);
+        let p = dir.path().join("cut.gz");
+        std::fs::write(&p, gz).unwrap();
+        let (_, err) = collect(&InputFile {
+            name: "cut".into(),
+            source: FileSource::Path(p),
+        });
+        assert_eq!(err.unwrap().kind, ProblemKind::CorruptCompression);
+    }
+
+    #[test]
+    fn zip_members_are_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("logs.zip");
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&p).unwrap());
+        let opts = zip::write::SimpleFileOptions::default();
+        w.start_file("a/conn.log", opts).unwrap();
+        w.write_all(b"A\n").unwrap();
+        w.add_directory("b/", opts).unwrap();
+        w.start_file("ssl.log", opts).unwrap();
+        w.write_all(b"B\n").unwrap();
+        w.finish().unwrap();
+        let (got, err) = collect(&InputFile {
+            name: "logs.zip".into(),
+            source: FileSource::Path(p),
+        });
+        assert!(err.is_none());
+        let names: Vec<_> = got.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["logs.zip:a/conn.log", "logs.zip:ssl.log"]);
+    }
+
+    #[test]
+    fn directories_are_walked_in_order_and_missing_paths_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/b.log"), "x").unwrap();
+        std::fs::write(dir.path().join("a.log"), "x").unwrap();
+        let (files, problems) = expand(&[
+            InputPath::Path(dir.path().to_path_buf()),
+            InputPath::Path(dir.path().join("missing")),
+        ]);
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.name.rsplit('/').next().unwrap().to_string())
+            .collect();
+        assert_eq!(names, ["a.log", "b.log"]);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].kind, ProblemKind::Unreadable);
+    }
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(
+            sniff_compression(b"BZh91AY"),
+            Compression::Unsupported("bzip2")
+        );
+        assert_eq!(sniff_compression(b"#separator"), Compression::None);
+        assert_eq!(sniff_compression(b""), Compression::None);
+    }
+}

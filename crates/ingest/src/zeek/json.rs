@@ -1,0 +1,212 @@
+//! Zeek conn logs as JSON lines: `LogAscii::use_json=T` (dotted keys), the json-streaming
+//! package (ISO-8601 `ts`, `_path`), and collectors that rename `id.orig_h` to `id_orig_h` and
+//! add `@stream`/`@system` keys. Records of other Zeek logs mixed into the same stream are
+//! recognised by `_path`/`@stream` and left out.
+
+use super::{direction_from_local_orig, outcome_from_state, protocols_from_service};
+use pubsub_hunt_core::time::{from_epoch_f64, parse_epoch_seconds, parse_rfc3339};
+use pubsub_hunt_core::{ConnEvent, Transport};
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum JsonValue<'a> {
+    Num(f64),
+    #[serde(borrow)]
+    Str(Cow<'a, str>),
+    Bool(bool),
+}
+
+#[derive(Deserialize)]
+struct ZeekConnJson<'a> {
+    #[serde(default, borrow)]
+    ts: Option<JsonValue<'a>>,
+    #[serde(default, borrow, rename = "_path")]
+    path: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "@stream")]
+    stream: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "id.orig_h", alias = "id_orig_h")]
+    orig_h: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "id.orig_p", alias = "id_orig_p")]
+    orig_p: Option<JsonValue<'a>>,
+    #[serde(default, borrow, rename = "id.resp_h", alias = "id_resp_h")]
+    resp_h: Option<Cow<'a, str>>,
+    #[serde(default, borrow, rename = "id.resp_p", alias = "id_resp_p")]
+    resp_p: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    proto: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    service: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    conn_state: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    local_orig: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    orig_bytes: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    resp_bytes: Option<JsonValue<'a>>,
+}
+
+/// What a JSON line turned out to be.
+#[derive(Debug)]
+pub enum JsonRecord {
+    Conn(Box<ConnEvent>),
+    /// A record of another Zeek log (its `_path`).
+    OtherLog(String),
+}
+
+fn as_u64(v: &JsonValue<'_>) -> Option<u64> {
+    match v {
+        JsonValue::Num(n) if *n >= 0.0 && n.fract() == 0.0 && *n <= u64::MAX as f64 => {
+            Some(*n as u64)
+        }
+        JsonValue::Str(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn as_port(v: Option<&JsonValue<'_>>, name: &str) -> Result<Option<u16>, String> {
+    match v {
+        None => Ok(None),
+        Some(v) => as_u64(v)
+            .and_then(|n| u16::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| format!("bad {name}")),
+    }
+}
+
+/// Parses one JSON line.
+pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let r: ZeekConnJson<'_> = serde_json::from_slice(line).map_err(|e| format!("bad JSON: {e}"))?;
+    if let Some(p) = r.path.as_deref().or(r.stream.as_deref()) {
+        if p != "conn" {
+            return Ok(JsonRecord::OtherLog(p.to_string()));
+        }
+    } else if r.proto.is_none() && r.conn_state.is_none() {
+        return Ok(JsonRecord::OtherLog("unknown".into()));
+    }
+    let ts = match &r.ts {
+        None => None,
+        Some(JsonValue::Num(n)) => Some(from_epoch_f64(*n).ok_or("bad ts")?),
+        Some(JsonValue::Str(s)) => Some(
+            parse_epoch_seconds(s)
+                .or_else(|| parse_rfc3339(s))
+                .ok_or_else(|| format!("bad ts {:?}", s.chars().take(40).collect::<String>()))?,
+        ),
+        Some(JsonValue::Bool(_)) => return Err("bad ts".into()),
+    };
+    let addr = |v: &Option<Cow<'_, str>>, name: &str| -> Result<IpAddr, String> {
+        let s = v.as_deref().ok_or_else(|| format!("{name} is missing"))?;
+        s.parse()
+            .map_err(|_| format!("bad {name} {:?}", s.chars().take(40).collect::<String>()))
+    };
+    let src_ip = addr(&r.orig_h, "id.orig_h")?;
+    let dst_ip = addr(&r.resp_h, "id.resp_h")?;
+    let dst_port = as_port(r.resp_p.as_ref(), "id.resp_p")?.ok_or("id.resp_p is missing")?;
+    let src_port = as_port(r.orig_p.as_ref(), "id.orig_p")?;
+    let local_orig = match &r.local_orig {
+        Some(JsonValue::Bool(b)) => Some(*b),
+        Some(JsonValue::Str(s)) if s == "T" || s == "true" => Some(true),
+        Some(JsonValue::Str(s)) if s == "F" || s == "false" => Some(false),
+        _ => None,
+    };
+    let service = r.service.as_deref().filter(|s| !s.is_empty() && *s != "-");
+    Ok(JsonRecord::Conn(Box::new(ConnEvent {
+        ts,
+        host: None,
+        process: None,
+        user: None,
+        src_ip: Some(src_ip),
+        src_port,
+        dst_ip,
+        dst_port,
+        transport: r
+            .proto
+            .as_deref()
+            .map_or(Transport::Unknown, Transport::from_label),
+        outcome: outcome_from_state(r.conn_state.as_deref()),
+        direction: direction_from_local_orig(local_orig),
+        identified: service
+            .map(|s| protocols_from_service(s, ','))
+            .unwrap_or_default(),
+        app_label: service.map(str::to_string),
+        bytes_out: r.orig_bytes.as_ref().and_then(as_u64),
+        bytes_in: r.resp_bytes.as_ref().and_then(as_u64),
+        origin: None,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zeek::tsv::{Directive, HeaderState};
+    use pubsub_hunt_core::{Direction, Outcome, Protocol};
+
+    fn conn(line: &str) -> ConnEvent {
+        match parse_line(line.as_bytes()).unwrap() {
+            JsonRecord::Conn(e) => *e,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn dotted_underscored_and_iso_give_the_same_event() {
+        let dotted = conn(
+            r#"{"ts":1461170596.653525,"uid":"C","id.orig_h":"10.0.1.4","id.orig_p":49330,"id.resp_h":"198.41.30.241","id.resp_p":1883,"proto":"tcp","service":"mqtt","orig_bytes":66,"resp_bytes":4,"conn_state":"SH","local_orig":true}"#,
+        );
+        let under = conn(
+            r#"{"@stream":"conn","ts":1461170596.653525,"uid":"C","id_orig_h":"10.0.1.4","id_orig_p":49330,"id_resp_h":"198.41.30.241","id_resp_p":1883,"proto":"tcp","service":"mqtt","orig_bytes":66,"resp_bytes":4,"conn_state":"SH","local_orig":true}"#,
+        );
+        let iso = conn(
+            r#"{"_path":"conn","ts":"2016-04-20T16:43:16.653525Z","uid":"C","id.orig_h":"10.0.1.4","id.orig_p":49330,"id.resp_h":"198.41.30.241","id.resp_p":1883,"proto":"tcp","service":"mqtt","orig_bytes":66,"resp_bytes":4,"conn_state":"SH","local_orig":true}"#,
+        );
+        assert_eq!(dotted, under);
+        assert_eq!(dotted, iso);
+        assert_eq!(dotted.outcome, Outcome::Failed);
+        assert_eq!(dotted.direction, Direction::Outbound);
+        assert_eq!(dotted.identified, vec![Protocol::Mqtt]);
+    }
+
+    #[test]
+    fn json_and_tsv_of_one_connection_agree() {
+        let j = conn(
+            r#"{"ts": 1437091701.732171, "uid": "C", "id.orig_h": "198.128.203.95", "id.orig_p": 56048, "id.resp_h": "146.255.57.229", "id.resp_p": 5222, "proto": "tcp", "service": "xmpp,ssl", "duration": 2.21, "orig_bytes": 676, "resp_bytes": 4678, "conn_state": "SF", "local_orig": false}"#,
+        );
+        let mut st = HeaderState::default();
+        let Directive::Schema(s) = st
+            .apply(b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig")
+            .unwrap()
+        else {
+            panic!()
+        };
+        let t = s
+            .parse_line(b"1437091701.732171\tC\t198.128.203.95\t56048\t146.255.57.229\t5222\ttcp\txmpp,ssl\t2.21\t676\t4678\tSF\tF")
+            .unwrap();
+        assert_eq!(j, t);
+    }
+
+    #[test]
+    fn other_logs_and_errors() {
+        assert!(matches!(
+            parse_line(br#"{"_path":"ssl","id.orig_h":"1.1.1.1","id.resp_h":"2.2.2.2","id.resp_p":5222}"#),
+            Ok(JsonRecord::OtherLog(p)) if p == "ssl"
+        ));
+        assert!(parse_line(b"{\"ts\":1,").is_err());
+        assert!(
+            parse_line(
+                br#"{"proto":"tcp","id.orig_h":"1.1.1.1","id.resp_h":"2.2.2.2","id.resp_p":99999}"#
+            )
+            .is_err()
+        );
+        assert!(
+            parse_line(br#"{"proto":"tcp","id.orig_h":"x","id.resp_h":"2.2.2.2","id.resp_p":1}"#)
+                .is_err()
+        );
+        assert!(
+            parse_line(br#"{"proto":"tcp","id.orig_h":"1.1.1.1","id.resp_h":"2.2.2.2"}"#).is_err()
+        );
+    }
+}

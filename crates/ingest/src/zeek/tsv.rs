@@ -1,0 +1,375 @@
+//! Zeek ASCII (TSV) conn logs. The column order comes from the `#fields` header, never from a
+//! fixed list; the separator, set separator and the unset/empty markers come from their header
+//! lines (`#separator \x09` is an escape to decode). A header block can appear anywhere (logs
+//! concatenated with `cat`), and a file may start with a plain column row instead of a header.
+
+use super::{direction_from_local_orig, outcome_from_state, protocols_from_service};
+use pubsub_hunt_core::time::parse_epoch_seconds;
+use pubsub_hunt_core::{ConnEvent, Transport};
+use std::net::IpAddr;
+
+/// The columns of a conn log the analytics need, located in one header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TsvSchema {
+    pub separator: u8,
+    pub set_separator: char,
+    pub unset: Vec<u8>,
+    pub empty: Vec<u8>,
+    /// `#path`, when the header has one.
+    pub path: Option<String>,
+    pub columns: usize,
+    /// For each column: which needed field it is.
+    slots: Vec<Option<Field>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Ts,
+    OrigH,
+    OrigP,
+    RespH,
+    RespP,
+    Proto,
+    Service,
+    ConnState,
+    LocalOrig,
+    OrigBytes,
+    RespBytes,
+}
+
+const FIELD_COUNT: usize = 11;
+
+impl Field {
+    fn from_name(name: &str) -> Option<Field> {
+        Some(match name {
+            "ts" => Field::Ts,
+            "id.orig_h" | "id_orig_h" => Field::OrigH,
+            "id.orig_p" | "id_orig_p" => Field::OrigP,
+            "id.resp_h" | "id_resp_h" => Field::RespH,
+            "id.resp_p" | "id_resp_p" => Field::RespP,
+            "proto" => Field::Proto,
+            "service" => Field::Service,
+            "conn_state" => Field::ConnState,
+            "local_orig" => Field::LocalOrig,
+            "orig_bytes" => Field::OrigBytes,
+            "resp_bytes" => Field::RespBytes,
+            _ => return None,
+        })
+    }
+}
+
+/// The column order of a Zeek conn log without a header (what `--input-format zeek-tsv` assumes
+/// when a stream has no header at all).
+pub const DEFAULT_CONN_FIELDS: &str = "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents";
+
+impl TsvSchema {
+    /// A schema from a column row.
+    pub fn from_columns(
+        names: &[&str],
+        separator: u8,
+        set_separator: char,
+        unset: &[u8],
+        empty: &[u8],
+        path: Option<String>,
+    ) -> Result<TsvSchema, String> {
+        let slots: Vec<Option<Field>> = names.iter().map(|n| Field::from_name(n.trim())).collect();
+        for (need, name) in [
+            (Field::RespH, "id.resp_h"),
+            (Field::RespP, "id.resp_p"),
+            (Field::OrigH, "id.orig_h"),
+        ] {
+            if !slots.contains(&Some(need)) {
+                return Err(format!("the header has no {name} column"));
+            }
+        }
+        Ok(TsvSchema {
+            separator,
+            set_separator,
+            unset: unset.to_vec(),
+            empty: empty.to_vec(),
+            path,
+            columns: names.len(),
+            slots,
+        })
+    }
+
+    /// Whether records under this header are connections.
+    pub fn is_conn(&self) -> bool {
+        self.path.as_deref().is_none_or(|p| p == "conn")
+    }
+
+    /// Parses one record (without its line end).
+    pub fn parse_line(&self, line: &[u8]) -> Result<ConnEvent, String> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let mut vals: [Option<&[u8]>; FIELD_COUNT] = [None; FIELD_COUNT];
+        let mut n = 0usize;
+        for field in line.split(|b| *b == self.separator) {
+            if let Some(Some(f)) = self.slots.get(n) {
+                vals[*f as usize] = Some(field);
+            }
+            n += 1;
+        }
+        if n != self.columns {
+            return Err(format!(
+                "{n} fields where the header declares {}",
+                self.columns
+            ));
+        }
+        let get = |f: Field| -> Option<&str> {
+            let v = vals[f as usize]?;
+            if v == self.unset.as_slice() || v == self.empty.as_slice() {
+                return None;
+            }
+            std::str::from_utf8(v).ok()
+        };
+        let ts = match get(Field::Ts) {
+            None => None,
+            Some(s) if s.bytes().all(|b| b == b'X' || b == b'.') => None,
+            Some(s) => Some(parse_epoch_seconds(s).ok_or_else(|| format!("bad ts {s:?}"))?),
+        };
+        let addr = |f: Field, name: &str| -> Result<IpAddr, String> {
+            let s = get(f).ok_or_else(|| format!("{name} is unset"))?;
+            s.parse::<IpAddr>()
+                .map_err(|_| format!("bad {name} {:?}", truncate(s)))
+        };
+        let port = |f: Field, name: &str| -> Result<Option<u16>, String> {
+            match get(f) {
+                None => Ok(None),
+                Some(s) => s
+                    .parse::<u16>()
+                    .map(Some)
+                    .map_err(|_| format!("bad {name} {:?}", truncate(s))),
+            }
+        };
+        let count = |f: Field| -> Option<u64> { get(f).and_then(|s| s.parse().ok()) };
+        let src_ip = addr(Field::OrigH, "id.orig_h")?;
+        let dst_ip = addr(Field::RespH, "id.resp_h")?;
+        let dst_port = port(Field::RespP, "id.resp_p")?.ok_or("id.resp_p is unset")?;
+        let src_port = port(Field::OrigP, "id.orig_p")?;
+        let local_orig = match get(Field::LocalOrig) {
+            Some("T") => Some(true),
+            Some("F") => Some(false),
+            _ => None,
+        };
+        let service = get(Field::Service);
+        Ok(ConnEvent {
+            ts,
+            host: None,
+            process: None,
+            user: None,
+            src_ip: Some(src_ip),
+            src_port,
+            dst_ip,
+            dst_port,
+            transport: get(Field::Proto).map_or(Transport::Unknown, Transport::from_label),
+            outcome: outcome_from_state(get(Field::ConnState)),
+            direction: direction_from_local_orig(local_orig),
+            identified: service
+                .map(|s| protocols_from_service(s, self.set_separator))
+                .unwrap_or_default(),
+            app_label: service.map(str::to_string),
+            bytes_out: count(Field::OrigBytes),
+            bytes_in: count(Field::RespBytes),
+            origin: None,
+        })
+    }
+}
+
+fn truncate(s: &str) -> &str {
+    match s.char_indices().nth(40) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Decodes a `#separator` value: `\x09` escapes and literal characters.
+fn decode_escapes(v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < v.len() {
+        if v[i] == b'\\' && i + 3 < v.len() && v.get(i + 1) == Some(&b'x') {
+            if let Some(b) = v
+                .get(i + 2..i + 4)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(b);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(v[i]);
+        i += 1;
+    }
+    out
+}
+
+/// The header state while reading a TSV stream: directive lines update it, and a `#fields`
+/// line produces a new schema.
+#[derive(Debug, Clone)]
+pub struct HeaderState {
+    separator: u8,
+    set_separator: char,
+    unset: Vec<u8>,
+    empty: Vec<u8>,
+    path: Option<String>,
+}
+
+impl Default for HeaderState {
+    fn default() -> Self {
+        HeaderState {
+            separator: b'\t',
+            set_separator: ',',
+            unset: b"-".to_vec(),
+            empty: b"(empty)".to_vec(),
+            path: None,
+        }
+    }
+}
+
+/// What one `#` line did.
+#[derive(Debug)]
+pub enum Directive {
+    /// A new column layout.
+    Schema(TsvSchema),
+    /// A setting changed or an ignorable line (`#open`, `#close`, `#types`, comments).
+    Other,
+}
+
+impl HeaderState {
+    /// Applies one `#` line.
+    pub fn apply(&mut self, line: &[u8]) -> Result<Directive, String> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if let Some(rest) = line.strip_prefix(b"#separator") {
+            let v = decode_escapes(rest.strip_prefix(b" ").unwrap_or(rest));
+            if v.len() != 1 {
+                return Err(format!(
+                    "unsupported separator {:?}",
+                    String::from_utf8_lossy(&v)
+                ));
+            }
+            self.separator = v[0];
+            return Ok(Directive::Other);
+        }
+        let sep = self.separator;
+        let value = |name: &[u8]| -> Option<Vec<u8>> {
+            let rest = line.strip_prefix(name)?;
+            let rest = rest
+                .strip_prefix(&[sep])
+                .or_else(|| rest.strip_prefix(b" "))?;
+            Some(rest.to_vec())
+        };
+        if let Some(v) = value(b"#set_separator") {
+            let d = decode_escapes(&v);
+            self.set_separator = d.first().map(|b| *b as char).unwrap_or(',');
+        } else if let Some(v) = value(b"#empty_field") {
+            self.empty = decode_escapes(&v);
+        } else if let Some(v) = value(b"#unset_field") {
+            self.unset = decode_escapes(&v);
+        } else if let Some(v) = value(b"#path") {
+            self.path = Some(String::from_utf8_lossy(&v).trim().to_string());
+        } else if let Some(v) = value(b"#fields") {
+            let text = String::from_utf8_lossy(&v).into_owned();
+            let names: Vec<&str> = text.split(sep as char).collect();
+            return TsvSchema::from_columns(
+                &names,
+                sep,
+                self.set_separator,
+                &self.unset,
+                &self.empty,
+                self.path.clone(),
+            )
+            .map(Directive::Schema);
+        }
+        Ok(Directive::Other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pubsub_hunt_core::{Direction, Outcome, Protocol};
+
+    fn schema_from(header: &str) -> TsvSchema {
+        let mut st = HeaderState::default();
+        let mut schema = None;
+        for l in header.lines() {
+            if let Directive::Schema(s) = st.apply(l.as_bytes()).unwrap() {
+                schema = Some(s);
+            }
+        }
+        schema.unwrap()
+    }
+
+    const HEADER: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto\n";
+
+    #[test]
+    fn parses_a_current_record() {
+        let s = schema_from(HEADER);
+        let e = s
+            .parse_line(b"1437091701.732171\tCHhAvVGS1DHFjwGM9\t198.128.203.95\t56048\t146.255.57.229\t5222\ttcp\txmpp,ssl\t2.213218\t676\t4678\tSF\tF\tF\t0\tShADadfFr\t19\t1676\t15\t5442\t-\t6")
+            .unwrap();
+        assert_eq!(e.ts, Some(1_437_091_701_732_171));
+        assert_eq!(e.dst_port, 5222);
+        assert_eq!(e.identified, vec![Protocol::Xmpp]);
+        assert_eq!(e.app_label.as_deref(), Some("xmpp,ssl"));
+        assert_eq!(e.direction, Direction::Inbound);
+        assert_eq!(e.outcome, Outcome::Succeeded);
+        assert_eq!((e.bytes_out, e.bytes_in), (Some(676), Some(4678)));
+    }
+
+    #[test]
+    fn masked_and_unset_values() {
+        let s = schema_from(HEADER);
+        let e = s
+            .parse_line(b"XXXXXXXXXX.XXXXXX\tC\t10.0.0.1\t1\t10.0.0.2\t1883\t-\t-\t-\t-\t-\t-\t-\t-\t0\t-\t0\t0\t0\t0\t(empty)\t6")
+            .unwrap();
+        assert_eq!(e.ts, None);
+        assert_eq!(e.transport, Transport::Unknown);
+        assert_eq!(e.outcome, Outcome::Unknown);
+        assert_eq!(e.direction, Direction::Unknown);
+        assert_eq!(e.bytes_out, None);
+        assert!(e.identified.is_empty());
+    }
+
+    #[test]
+    fn wrong_field_count_and_bad_values_are_errors() {
+        let s = schema_from(HEADER);
+        assert!(
+            s.parse_line(b"1.0\tC\t10.0.0.1")
+                .unwrap_err()
+                .contains("fields")
+        );
+        let bad_ip = b"1.0\tC\t10.0.0.999\t1\t10.0.0.2\t1883\ttcp\t-\t-\t-\t-\tSF\t-\t-\t0\t-\t0\t0\t0\t0\t-\t6";
+        assert!(s.parse_line(bad_ip).unwrap_err().contains("id.orig_h"));
+        let bad_port = b"1.0\tC\t10.0.0.1\t1\t10.0.0.2\t70000\ttcp\t-\t-\t-\t-\tSF\t-\t-\t0\t-\t0\t0\t0\t0\t-\t6";
+        assert!(s.parse_line(bad_port).unwrap_err().contains("id.resp_p"));
+    }
+
+    #[test]
+    fn comma_separator_and_custom_unset() {
+        let s = schema_from(
+            "#separator ,\n#set_separator,;\n#unset_field,(nil)\n#fields,ts,id.orig_h,id.orig_p,id.resp_h,id.resp_p,service,orig_bytes\n",
+        );
+        let e = s
+            .parse_line(b"1.5,10.0.0.1,5,8.8.8.8,4444,mqtt;ssl,(nil)")
+            .unwrap();
+        assert_eq!(e.identified, vec![Protocol::Mqtt]);
+        assert_eq!(e.bytes_out, None);
+        assert_eq!(e.ts, Some(1_500_000));
+    }
+
+    #[test]
+    fn header_needs_addresses() {
+        let mut st = HeaderState::default();
+        assert!(st.apply(b"#fields\tts\tuid").is_err());
+        assert!(st.apply(b"#separator \\x09\\x09").is_err());
+    }
+
+    #[test]
+    fn escapes() {
+        assert_eq!(decode_escapes(b"\\x09"), b"\t");
+        assert_eq!(decode_escapes(b","), b",");
+        assert_eq!(decode_escapes(b"\\x"), b"\\x");
+    }
+}
