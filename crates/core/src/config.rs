@@ -126,15 +126,15 @@ impl AllowEntry {
         {
             return false;
         }
-        if let Some(net) = &self.destination {
-            if !net.contains(&dst_ip) {
-                return false;
-            }
+        if let Some(net) = &self.destination
+            && !net.contains(&dst_ip)
+        {
+            return false;
         }
-        if let Some(pat) = &self.host {
-            if !glob_match_ci(pat, host) {
-                return false;
-            }
+        if let Some(pat) = &self.host
+            && !glob_match_ci(pat, host)
+        {
+            return false;
         }
         if let Some(pat) = &self.process {
             let Some(image) = process else { return false };

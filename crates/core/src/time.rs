@@ -69,10 +69,10 @@ pub fn parse_rfc3339(s: &str) -> Option<Micros> {
         return Some(zoned.as_microsecond());
     }
     let civil = s.replace(' ', "T");
-    if let Ok(dt) = civil.trim_end_matches('Z').parse::<jiff::civil::DateTime>() {
-        if let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC) {
-            return Some(z.timestamp().as_microsecond());
-        }
+    if let Ok(dt) = civil.trim_end_matches('Z').parse::<jiff::civil::DateTime>()
+        && let Ok(z) = dt.to_zoned(jiff::tz::TimeZone::UTC)
+    {
+        return Some(z.timestamp().as_microsecond());
     }
     None
 }

@@ -59,6 +59,8 @@ pub struct LineChunker<R> {
     buf: Vec<u8>,
     next_line: u64,
     eof: bool,
+    /// A read error that ended the stream, reported after the data before it is handed out.
+    error: Option<io::Error>,
     spare: Vec<Vec<u8>>,
 }
 
@@ -74,6 +76,7 @@ impl<R: Read> LineChunker<R> {
             buf: Vec::new(),
             next_line: 1,
             eof: false,
+            error: None,
             spare: Vec::new(),
         }
     }
@@ -116,8 +119,11 @@ impl<R: Read> LineChunker<R> {
                 }
                 Ok(n) => self.buf.truncate(old + n),
                 Err(e) => {
+                    // Keep what was read before the error (a truncated gzip still yields its
+                    // first part) and end the stream here.
                     self.buf.truncate(old);
-                    return Err(e);
+                    self.eof = true;
+                    self.error = Some(e);
                 }
             }
         }
@@ -145,8 +151,14 @@ impl<R: Read> LineChunker<R> {
         }
     }
 
-    /// The next chunk or skipped line; `None` at the end of the stream. An I/O error (such as
-    /// corrupt compressed data) ends the stream; what was read before it has been returned.
+    /// The read error that ended the stream early, if any (corrupt compressed data, a failing
+    /// disk). Check it once `next_event` has returned `None`: everything read before the error
+    /// has been handed out first.
+    pub fn take_error(&mut self) -> Option<io::Error> {
+        self.error.take()
+    }
+
+    /// The next chunk or skipped line; `None` at the end of the stream.
     pub fn next_event(&mut self) -> io::Result<Option<ChunkEvent>> {
         loop {
             self.fill(self.chunk_size)?;
@@ -212,8 +224,7 @@ impl<R: Read> LineChunker<R> {
             return None;
         }
         let mut start = 0;
-        let mut line = self.next_line;
-        for end in memchr::memchr_iter(b'\n', data) {
+        for (line, end) in (self.next_line..).zip(memchr::memchr_iter(b'\n', data)) {
             if end - start > self.max_line {
                 if start > 0 {
                     // Emit the lines before it first: leave the long line for the next call.
@@ -229,7 +240,6 @@ impl<R: Read> LineChunker<R> {
                 return Some(ChunkEvent::LineTooLong { line, bytes });
             }
             start = end + 1;
-            line += 1;
         }
         None
     }
@@ -252,7 +262,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn run(input: &[u8], chunk: usize, max_line: usize) -> (Vec<(u64, Vec<u8>, bool)>, Vec<u64>) {
+    /// (first line, bytes, unterminated tail) of each chunk.
+    type Seen = Vec<(u64, Vec<u8>, bool)>;
+
+    fn run(input: &[u8], chunk: usize, max_line: usize) -> (Seen, Vec<u64>) {
         let mut c = LineChunker::new(input, chunk, max_line);
         let mut chunks = Vec::new();
         let mut long = Vec::new();

@@ -121,9 +121,12 @@ pub fn sniff_compression(head: &[u8]) -> Compression {
 
 const READ_BUFFER: usize = 256 * 1024;
 
+/// A reader that yields bytes already read from the front of a stream, then the rest of it.
+type Replayed<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
 /// Reads up to `n` bytes from the start of `r`, returning them and a reader that yields the
 /// whole stream again.
-fn peek<R: Read>(mut r: R, n: usize) -> io::Result<(Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>)> {
+fn peek<R: Read>(mut r: R, n: usize) -> io::Result<(Vec<u8>, Replayed<R>)> {
     let mut head = vec![0u8; n];
     let mut got = 0;
     while got < n {

@@ -11,7 +11,7 @@ use crate::input::{InputFile, InputPath, StreamResult, expand, for_each_stream};
 use crate::prefilter::CandidateFilter;
 use crate::problem::{Problem, ProblemKind, ProblemLog, ProblemSink};
 use crate::zeek::json::{self, JsonRecord};
-use crate::zeek::tsv::{DEFAULT_CONN_FIELDS, Directive, HeaderState, TsvSchema};
+use crate::zeek::tsv::{Directive, HeaderState, TsvSchema, default_schema_for};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use pubsub_hunt_core::{Accumulator, ConnEvent, Engine, RecordRef};
 use std::collections::BTreeMap;
@@ -208,10 +208,10 @@ pub fn run(
         }
     });
 
-    if shared.opts.strict {
-        if let Some(p) = shared.problems.first() {
-            return Err(IngestError::Strict(p));
-        }
+    if shared.opts.strict
+        && let Some(p) = shared.problems.first()
+    {
+        return Err(IngestError::Strict(p));
     }
     let c = &shared.counters;
     let streams_by_format = shared.formats.lock().map(|m| m.clone()).unwrap_or_default();
@@ -289,7 +289,16 @@ fn read_stream(
         }
         let event = match chunker.next_event() {
             Ok(Some(ev)) => ev,
-            Ok(None) => break,
+            Ok(None) => {
+                if let Some(e) = chunker.take_error() {
+                    shared.problem(problem(
+                        Some(chunker.next_line()),
+                        ProblemKind::CorruptCompression,
+                        format!("{e}; the records before this line were used"),
+                    ));
+                }
+                break;
+            }
             Err(e) => {
                 shared.problem(problem(
                     Some(chunker.next_line()),
@@ -326,7 +335,9 @@ fn read_stream(
                         schema: if head.starts_with(b"#") || d == Detected::ZeekTsv {
                             None
                         } else {
-                            default_schema()
+                            let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
+                            let first = first.strip_suffix(b"\r").unwrap_or(first);
+                            default_schema_for(first).map(Arc::new)
                         },
                         column_row_next: !head.starts_with(b"#") && d == Detected::ZeekTsv,
                     }),
@@ -380,6 +391,17 @@ fn read_stream(
             StreamMode::Tsv(state) => dispatch_tsv(shared, &stream, state, chunk, tx),
         }
     }
+    if mode.is_none() && !shared.aborted() {
+        shared
+            .counters
+            .skipped_streams
+            .fetch_add(1, Ordering::Relaxed);
+        shared.problem(problem(
+            None,
+            ProblemKind::UnknownFormat,
+            "empty input".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -389,13 +411,6 @@ fn skip_blank(b: &[u8]) -> &[u8] {
         .position(|c| !c.is_ascii_whitespace())
         .unwrap_or(b.len());
     &b[i..]
-}
-
-fn default_schema() -> Option<Arc<TsvSchema>> {
-    let names: Vec<&str> = DEFAULT_CONN_FIELDS.split('\t').collect();
-    TsvSchema::from_columns(&names, b'\t', ',', b"-", b"(empty)", None)
-        .ok()
-        .map(Arc::new)
 }
 
 fn send(tx: &Sender<Work>, w: Work) {
@@ -571,6 +586,9 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
     let mut cur_pos = 0usize;
     let mut cur_line = chunk.first_line;
     let mut handle = |s: usize, e: usize| {
+        if shared.aborted() {
+            return;
+        }
         cur_line += bytecount::count(&data[cur_pos..s], b'\n') as u64;
         cur_pos = s;
         let line = &data[s..e];

@@ -119,6 +119,9 @@ impl ProblemSink for CollectProblems {
     }
 }
 
+/// Problems of one (file, kind) beyond the report cap: file, kind, how many were not printed.
+pub(crate) type Unreported = (String, ProblemKind, u64);
+
 /// Counts problems and forwards the first `max_reports` of each kind per file.
 pub(crate) struct ProblemLog<'a> {
     sink: &'a dyn ProblemSink,
@@ -165,7 +168,7 @@ impl<'a> ProblemLog<'a> {
     }
 
     /// Counts by kind, and per (file, kind) counts that exceeded the report cap.
-    pub(crate) fn finish(self) -> (BTreeMap<ProblemKind, u64>, Vec<(String, ProblemKind, u64)>) {
+    pub(crate) fn finish(self) -> (BTreeMap<ProblemKind, u64>, Vec<Unreported>) {
         let c = self.inner.into_inner().unwrap_or_default();
         let max = self.max_reports as u64;
         let unreported = c

@@ -152,10 +152,10 @@ impl GroupStats {
         self.bytes_out = sum_opt(self.bytes_out, ev.bytes_out);
         self.bytes_in = sum_opt(self.bytes_in, ev.bytes_in);
         self.src_ip = min_opt(self.src_ip, ev.src_ip);
-        if let Some(u) = ev.user.as_deref().filter(|u| !u.is_empty()) {
-            if insert_bounded(&mut self.users, u, max_users) {
-                self.users_truncated = true;
-            }
+        if let Some(u) = ev.user.as_deref().filter(|u| !u.is_empty())
+            && insert_bounded(&mut self.users, u, max_users)
+        {
+            self.users_truncated = true;
         }
         if let Some(l) = ev.app_label.as_deref().filter(|l| !l.is_empty()) {
             insert_bounded(&mut self.labels, l, MAX_LABELS_PER_GROUP);
@@ -280,10 +280,10 @@ impl Engine {
     /// The (analytic, protocol) pairs an event is a candidate for, before exclusions.
     pub fn candidate_keys(&self, ev: &ConnEvent) -> Vec<(AnalyticId, Protocol)> {
         let mut out = Vec::new();
-        if self.cfg.analytic_enabled(AnalyticId::PubsubPort) {
-            if let Some(p) = self.cfg.protocol_for_port(ev.dst_port) {
-                out.push((AnalyticId::PubsubPort, p));
-            }
+        if self.cfg.analytic_enabled(AnalyticId::PubsubPort)
+            && let Some(p) = self.cfg.protocol_for_port(ev.dst_port)
+        {
+            out.push((AnalyticId::PubsubPort, p));
         }
         if self.cfg.analytic_enabled(AnalyticId::PubsubUnusualPort) {
             for &p in &ev.identified {

@@ -31,8 +31,12 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
         _ => String::new(),
     };
     reasons.push(format!(
-        "{} connections from {} to {}:{}{} (at least {} needed)",
-        stats.connections, key.host, key.dst_ip, key.dst_port, span, cfg.min_connections
+        "{} connections from {} to {}{} (at least {} needed)",
+        stats.connections,
+        key.host,
+        std::net::SocketAddr::new(key.dst_ip, key.dst_port),
+        span,
+        cfg.min_connections
     ));
 
     let suspicion = match key.analytic {

@@ -33,10 +33,10 @@ pub fn direction_from_local_orig(v: Option<bool>) -> Direction {
 pub fn protocols_from_service(service: &str, set_separator: char) -> Vec<Protocol> {
     let mut out = Vec::new();
     for label in service.split(set_separator) {
-        if let Some(p) = Protocol::from_label(label) {
-            if !out.contains(&p) {
-                out.push(p);
-            }
+        if let Some(p) = Protocol::from_label(label)
+            && !out.contains(&p)
+        {
+            out.push(p);
         }
     }
     out

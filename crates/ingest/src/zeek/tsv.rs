@@ -58,9 +58,25 @@ impl Field {
     }
 }
 
-/// The column order of a Zeek conn log without a header (what `--input-format zeek-tsv` assumes
-/// when a stream has no header at all).
-pub const DEFAULT_CONN_FIELDS: &str = "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents";
+/// Zeek's default conn.log column orders, oldest first: before `local_resp` (20 columns), with
+/// it (21), and Zeek 7.1+ with `ip_proto` (22). `--input-format zeek-tsv` on a stream without any
+/// header picks the one whose width matches the first record.
+pub const DEFAULT_CONN_LAYOUTS: [&str; 3] = [
+    "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents",
+    "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents",
+    "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\tip_proto",
+];
+
+/// The default layout for a header-less stream whose first record is `first_line`.
+pub fn default_schema_for(first_line: &[u8]) -> Option<TsvSchema> {
+    let width = first_line.split(|b| *b == b'\t').count();
+    let layout = DEFAULT_CONN_LAYOUTS
+        .iter()
+        .find(|l| l.split('\t').count() == width)
+        .unwrap_or(&DEFAULT_CONN_LAYOUTS[2]);
+    let names: Vec<&str> = layout.split('\t').collect();
+    TsvSchema::from_columns(&names, b'\t', ',', b"-", b"(empty)", None).ok()
+}
 
 impl TsvSchema {
     /// A schema from a column row.
@@ -187,16 +203,17 @@ fn decode_escapes(v: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < v.len() {
-        if v[i] == b'\\' && i + 3 < v.len() && v.get(i + 1) == Some(&b'x') {
-            if let Some(b) = v
+        if v[i] == b'\\'
+            && i + 3 < v.len()
+            && v.get(i + 1) == Some(&b'x')
+            && let Some(b) = v
                 .get(i + 2..i + 4)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(b);
-                i += 4;
-                continue;
-            }
+        {
+            out.push(b);
+            i += 4;
+            continue;
         }
         out.push(v[i]);
         i += 1;

@@ -1,0 +1,510 @@
+//! Golden tests of the `pubsub-hunt` binary on real third-party samples (read in place from
+//! `../shared/corpus`) and on the synthetic example data shipped in `examples/data`, plus the
+//! bad-input, exit-status and pipe behaviour a user relies on.
+
+use assert_cmd::Command;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+/// The corpus, relative to the workspace root (so messages in snapshots are stable).
+fn corpus(rel: &str) -> String {
+    let dir = root().join("../shared/corpus");
+    assert!(
+        dir.is_dir(),
+        "the test corpus is missing: expected {} (see ../shared/corpus/README.md)",
+        dir.display()
+    );
+    format!("../shared/corpus/logs/{rel}")
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+fn hunt(args: &[&str]) -> Run {
+    hunt_stdin(args, None)
+}
+
+fn hunt_stdin(args: &[&str], stdin: Option<Vec<u8>>) -> Run {
+    let mut cmd = Command::cargo_bin("pubsub-hunt").unwrap();
+    cmd.current_dir(root())
+        .arg("hunt")
+        .arg("--threads")
+        .arg("2")
+        .args(args);
+    if let Some(s) = stdin {
+        cmd.write_stdin(s);
+    }
+    let out = cmd.output().unwrap();
+    Run {
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// Replaces timings in the summary so snapshots are stable.
+fn stable(stderr: &str) -> String {
+    let mut out = String::new();
+    for line in stderr.lines() {
+        let l = match line.find(" in ") {
+            Some(i) if line.contains("MB/s") => format!("{} in [elapsed]", &line[..i]),
+            _ => line.to_string(),
+        };
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}
+
+fn alerts(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn example_data_jsonl() {
+    let r = hunt(&["--format", "jsonl", "examples/data/conn.log"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("example_conn_log_jsonl", r.stdout);
+    insta::assert_snapshot!("example_conn_log_summary", stable(&r.stderr));
+    let a = alerts(&r.stdout);
+    let got: Vec<(String, String, u64)> = a
+        .iter()
+        .map(|v| {
+            (
+                v["dst_ip"].as_str().unwrap().to_string(),
+                v["suspicion"].as_str().unwrap().to_string(),
+                v["connections"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let want: Vec<(String, String, u64)> = [
+        ("198.51.100.20", "high", 6),
+        ("203.0.113.5", "high", 4),
+        ("192.0.2.80", "high", 3),
+        ("2001:db8:ffff::1:5", "high", 2),
+        ("172.20.4.9", "medium", 3),
+        ("100.64.12.7", "medium", 2),
+        ("192.0.2.77", "medium", 2),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
+    .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn json_and_tsv_of_the_same_connections_agree() {
+    let t = hunt(&["--format", "jsonl", "examples/data/conn.log"]);
+    let j = hunt(&["--format", "jsonl", "examples/data/conn.json"]);
+    assert_eq!(t.stdout, j.stdout);
+    assert!(!t.stdout.is_empty());
+}
+
+#[test]
+fn csv_and_table() {
+    let r = hunt(&["--format", "csv", "examples/data/conn.log"]);
+    assert_eq!(r.code, 0);
+    insta::assert_snapshot!("example_conn_log_csv", r.stdout);
+    let r = hunt(&["--format", "table", "examples/data/conn.log"]);
+    assert!(r.stdout.contains("7 alerts"), "{}", r.stdout);
+    assert!(r.stdout.contains("172.20.4.9:61613"));
+}
+
+#[test]
+fn options_change_the_analytic() {
+    let low = alerts(&hunt(&["--min-suspicion", "low", "examples/data/conn.log"]).stdout);
+    assert_eq!(low.len(), 9);
+    assert!(
+        low.iter()
+            .any(|a| a["dst_ip"] == "10.0.5.5" && a["suspicion"] == "low")
+    );
+    let only_port = alerts(&hunt(&["--analytic", "pubsub-port", "examples/data/conn.log"]).stdout);
+    assert_eq!(only_port.len(), 6);
+    assert!(only_port.iter().all(|a| a["analytic"] == "pubsub-port"));
+    let three = alerts(&hunt(&["--min-connections", "4", "examples/data/conn.log"]).stdout);
+    assert_eq!(three.len(), 2);
+    // Adding 198.51.100.0/24 as internal turns the MQTT beacon into a low (hidden) alert.
+    let internal =
+        alerts(&hunt(&["--internal", "198.51.100.0/24", "examples/data/conn.log"]).stdout);
+    assert!(!internal.iter().any(|a| a["dst_ip"] == "198.51.100.20"));
+    // Hourly windows split the six-hour MQTT beacon into single connections: no alert for it.
+    let hourly = alerts(&hunt(&["--window", "1h", "examples/data/conn.log"]).stdout);
+    assert!(!hourly.iter().any(|a| a["dst_ip"] == "198.51.100.20"));
+    assert!(hourly.iter().any(|a| a["dst_ip"] == "192.0.2.80"));
+    let daily = alerts(&hunt(&["--window", "24h", "examples/data/conn.log"]).stdout);
+    assert_eq!(daily.len(), 7);
+}
+
+#[test]
+fn config_file_and_allowlist() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("hunt.toml");
+    std::fs::write(
+        &cfg,
+        "[analytics]\nmin_suspicion = \"high\"\n\n[[allowlist]]\nreason = \"sanctioned chat server\"\ndestination = \"203.0.113.0/24\"\nprotocol = \"XMPP\"\n",
+    )
+    .unwrap();
+    let r = hunt(&["--config", cfg.to_str().unwrap(), "examples/data/conn.log"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = alerts(&r.stdout);
+    assert_eq!(a.len(), 3);
+    assert!(
+        a.iter()
+            .all(|x| x["suspicion"] == "high" && x["dst_ip"] != "203.0.113.5")
+    );
+    assert!(
+        r.stderr.contains("1 suppressed: sanctioned chat server"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn config_init_round_trips_and_bad_configs_are_fatal() {
+    let out = Command::cargo_bin("pubsub-hunt")
+        .unwrap()
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, &out.stdout).unwrap();
+    let check = Command::cargo_bin("pubsub-hunt")
+        .unwrap()
+        .args(["config", "check"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(check.status.success());
+    assert!(String::from_utf8_lossy(&check.stdout).contains("MQTT: [1883, 8883]"));
+    std::fs::write(&cfg, "[analytics]\nwindow = \"forever\"\n").unwrap();
+    let r = hunt(&["--config", cfg.to_str().unwrap(), "examples/data/conn.log"]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("forever"), "{}", r.stderr);
+    let r = hunt(&["--window", "5y", "examples/data/conn.log"]);
+    assert_eq!(r.code, 3);
+    let r = hunt(&["--bogus-flag", "examples/data/conn.log"]);
+    assert_eq!(r.code, 3);
+}
+
+#[test]
+fn fail_on_alert() {
+    assert_eq!(hunt(&["--fail-on-alert", "examples/data/conn.log"]).code, 1);
+    assert_eq!(
+        hunt(&[
+            "--fail-on-alert",
+            &corpus("zeek/testing/btest/Files/zeek-cut-logs/conn.log")
+        ])
+        .code,
+        0
+    );
+}
+
+/// Every Zeek shape in the corpus is read: the summaries are golden.
+#[test]
+fn corpus_zeek_shapes() {
+    let cases: &[(&str, &str, i32)] = &[
+        (
+            "zeek_cut_conn",
+            "zeek/testing/btest/Files/zeek-cut-logs/conn.log",
+            0,
+        ),
+        (
+            "zeek_cut_conncomma",
+            "zeek/testing/btest/Files/zeek-cut-logs/conncomma.log",
+            0,
+        ),
+        (
+            "zeek_cut_conn_tsv",
+            "zeek/testing/btest/Files/zeek-cut-logs/conn-tsv.log",
+            0,
+        ),
+        (
+            "zeek_cut_unset_field",
+            "zeek/testing/btest/Files/zeek-cut-logs/unset-field.log",
+            0,
+        ),
+        (
+            "zeek_xmpp_starttls_conn",
+            "zeek/testing/btest/Baseline/scripts.base.protocols.xmpp.starttls/conn.log",
+            0,
+        ),
+        ("rita_truncated", "rita/test_data/truncated/conn.log", 2),
+        (
+            "rita_json_with_all_fields",
+            "rita/test_data/json_with_all_fields/conn.log",
+            0,
+        ),
+        (
+            "rita_proxy_rolling_gz",
+            "rita/test_data/proxy_rolling/conn.15:00:00-16:00:00.log.gz",
+            0,
+        ),
+        (
+            "otrf_apt29_zeek_zip",
+            "otrf-security-datasets/datasets/compound/apt29/day2/zeek/UTICA-C-zeek_logs.zip",
+            0,
+        ),
+        (
+            "zed_ssl_json_gz",
+            "zed-sample-data/zeek-json/ssl.json.gz",
+            0,
+        ),
+    ];
+    for (name, rel, code) in cases {
+        let r = hunt(&["--format", "jsonl", &corpus(rel)]);
+        assert_eq!(r.code, *code, "{rel}: {}", r.stderr);
+        assert_eq!(r.stdout, "", "{rel}: no pub/sub channel in this sample");
+        insta::assert_snapshot!(*name, stable(&r.stderr));
+    }
+}
+
+#[test]
+fn corpus_shapes_have_the_right_record_counts() {
+    for (rel, records) in [
+        ("zeek/testing/btest/Files/zeek-cut-logs/conn.log", 5),
+        ("zeek/testing/btest/Files/zeek-cut-logs/conncomma.log", 5),
+        ("zeek/testing/btest/Files/zeek-cut-logs/conn-tsv.log", 5),
+        ("rita/test_data/json_with_all_fields/conn.log", 29),
+        (
+            "rita/test_data/proxy_rolling/conn.15:00:00-16:00:00.log.gz",
+            290,
+        ),
+        (
+            "otrf-security-datasets/datasets/compound/apt29/day2/zeek/UTICA-C-zeek_logs.zip",
+            31,
+        ),
+    ] {
+        // --strict parses every record in full, so this also proves each one parses.
+        let r = hunt(&["--strict", &corpus(rel)]);
+        assert_eq!(r.code, 0, "{rel}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("; {records} records")),
+            "{rel}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr
+                .contains(&format!("{records} parsed as candidates")),
+            "{rel}: {}",
+            r.stderr
+        );
+    }
+}
+
+/// The truncated RITA log: the cut-off last line is reported with its line number, the rest is
+/// used, and `--strict` makes it fatal.
+#[test]
+fn truncated_log() {
+    let p = corpus("rita/test_data/truncated/conn.log");
+    let r = hunt(&[&p]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("conn.log:67: truncated last record"),
+        "{}",
+        r.stderr
+    );
+    let r = hunt(&["--strict", &p]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("--strict"), "{}", r.stderr);
+}
+
+/// A channel planted into real corpus data is found: the corpus header and rows with our rows
+/// appended, and two logs concatenated with `cat` (a second header mid-stream).
+#[test]
+fn planted_rows_in_corpus_logs_and_concatenated_logs() {
+    let base = std::fs::read_to_string(
+        root().join(corpus("zeek/testing/btest/Files/zeek-cut-logs/conn.log")),
+    )
+    .unwrap();
+    let comma = std::fs::read_to_string(root().join(corpus(
+        "zeek/testing/btest/Files/zeek-cut-logs/conncomma.log",
+    )))
+    .unwrap();
+    let planted = "1329843300.000001\tCplant1\t141.142.220.235\t50100\t199.233.217.249\t5222\ttcp\t-\t1.0\t10\t20\tSF\t-\t0\tShADadFf\t4\t216\t4\t562\t(empty)\n\
+                   1329843400.000002\tCplant2\t141.142.220.235\t50101\t199.233.217.249\t5222\ttcp\t-\t1.0\t30\t40\tSF\t-\t0\tShADadFf\t4\t216\t4\t562\t(empty)\n";
+    // base without its #close, then the planted rows, then a whole comma-separated log.
+    let body = base.replace("#close\t2014-04-01-23-15-49\n", "");
+    let input = format!("{body}{planted}{comma}");
+    let r = hunt_stdin(&["-"], Some(input.into_bytes()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = alerts(&r.stdout);
+    assert_eq!(a.len(), 1, "{}", r.stdout);
+    assert_eq!(a[0]["connections"], 2);
+    assert_eq!(a[0]["bytes_sent"], 40);
+    assert_eq!(a[0]["bytes_received"], 60);
+    assert_eq!(a[0]["first_seen"], "2012-02-21T16:55:00.000001Z");
+    assert!(r.stderr.contains("; 12 records"), "{}", r.stderr);
+}
+
+#[test]
+fn compressed_inputs_and_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = std::fs::read(root().join("examples/data/conn.log")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&data).unwrap();
+    std::fs::create_dir(dir.path().join("a")).unwrap();
+    // Misleading names on purpose: content decides.
+    std::fs::write(dir.path().join("a/conn.log.zst"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        dir.path().join("conn.txt"),
+        zstd::encode_all(&data[..], 3).unwrap(),
+    )
+    .unwrap();
+    let r = hunt(&["--format", "jsonl", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = alerts(&r.stdout);
+    // The seven example alerts, plus the single XMPP connection that now appears twice.
+    assert_eq!(a.len(), 8);
+    assert!(
+        a.iter()
+            .any(|x| x["dst_ip"] == "198.51.100.98" && x["connections"] == 2)
+    );
+    let mqtt = a.iter().find(|x| x["dst_ip"] == "198.51.100.20").unwrap();
+    assert_eq!(
+        mqtt["connections"], 12,
+        "two copies of the same six connections"
+    );
+}
+
+#[test]
+fn bad_input_is_counted_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("empty.log"), "").unwrap();
+    std::fs::write(
+        d.join("garbage.bin"),
+        (0..4096u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    std::fs::write(d.join("notes.txt"), "hello\nworld\n").unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&std::fs::read(root().join("examples/data/conn.json")).unwrap())
+        .unwrap();
+    let mut gz = gz.finish().unwrap();
+    gz.truncate(gz.len() * 2 / 3);
+    std::fs::write(d.join("cut.json.gz"), gz).unwrap();
+    // A TSV log with malformed candidate lines and a 2 MiB line.
+    let mut tsv = std::fs::read_to_string(root().join("examples/data/conn.log")).unwrap();
+    tsv = tsv.replace("#close\t2026-11-02-14-00-00\n", "");
+    tsv.push_str("1793606500.0\tCbad1\t10.0.0.9\t5000\t198.51.100.1\t5222\n");
+    tsv.push_str(&format!(
+        "1793606500.0\tClong\t{}\t5222\n",
+        "x".repeat(2 << 20)
+    ));
+    tsv.push_str("1793606500.0\tCbad2\t10.0.0.999\t5000\t198.51.100.1\t5222\ttcp\t-\t1\t1\t1\tSF\tT\tF\t0\tS\t1\t1\t1\t1\t-\t6\n");
+    std::fs::write(d.join("conn.log"), tsv).unwrap();
+    let r = hunt(&["--format", "jsonl", d.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for needle in [
+        "empty.log: unknown format: empty input",
+        "garbage.bin: unknown format: binary data",
+        "notes.txt: unknown format",
+        "cut.json.gz:",
+        "corrupt or truncated compressed data",
+        "malformed record: 6 fields where the header declares 22",
+        "line too long",
+        "malformed record: bad id.orig_h",
+    ] {
+        assert!(
+            r.stderr.contains(needle),
+            "missing {needle:?} in:\n{}",
+            r.stderr
+        );
+    }
+    // The good records still count: the example's alerts come out (plus the gz part).
+    let a = alerts(&r.stdout);
+    assert!(a.iter().any(|x| x["dst_ip"] == "172.20.4.9"));
+    // Problems are located by line.
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("Cbad") || l.contains("6 fields"))
+        .unwrap();
+    assert!(line.contains("conn.log:207:"), "{line}");
+}
+
+#[test]
+fn stdin_and_forced_format() {
+    let data = std::fs::read(root().join("examples/data/conn.json")).unwrap();
+    let r = hunt_stdin(&["--format", "jsonl", "-"], Some(data.clone()));
+    assert_eq!(alerts(&r.stdout).len(), 7);
+    // Forcing the wrong format: every candidate line is malformed, nothing is made up.
+    let r = hunt_stdin(&["--input-format", "zeek-tsv", "-"], Some(data));
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    // Header-less TSV in Zeek's default column order, forced.
+    let tsv = std::fs::read_to_string(root().join(corpus(
+        "zeek/testing/btest/Files/zeek-cut-logs/conn-tsv.log",
+    )))
+    .unwrap();
+    let body: String = tsv.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    let r = hunt_stdin(
+        &["--strict", "--input-format", "zeek-tsv", "-"],
+        Some(body.into_bytes()),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("; 5 records"));
+}
+
+#[test]
+fn formats_command_lists_formats() {
+    let out = Command::cargo_bin("pubsub-hunt")
+        .unwrap()
+        .arg("formats")
+        .output()
+        .unwrap();
+    let s = String::from_utf8(out.stdout).unwrap();
+    assert!(s.contains("zeek-tsv") && s.contains("zeek-json"));
+}
+
+/// `pubsub-hunt hunt … | head -1`: a closed pipe ends the run quietly with status 0.
+#[test]
+fn broken_pipe_is_quiet() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("many.log");
+    let mut s = String::from(
+        "#separator \\x09\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\n",
+    );
+    for i in 0..20_000u32 {
+        for _ in 0..2 {
+            s.push_str(&format!(
+                "1.0\t10.0.{}.{}\t1\t198.51.100.1\t5222\ttcp\tSF\n",
+                i / 250,
+                i % 250
+            ));
+        }
+    }
+    std::fs::write(&p, s).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
+    let mut child = std::process::Command::new(bin)
+        .args(["hunt", "--format", "jsonl", "-q"])
+        .arg(&p)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 100];
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
