@@ -33,6 +33,37 @@ pub enum Command {
     Config(ConfigCommand),
     /// List the input formats pubsub-hunt reads.
     Formats,
+    /// Export the tuned analytic as SIEM rules, or show it in plain words.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Write the analytic (ports, internal networks, threshold, window, Mosquitto exclusion,
+    /// allowlist) as a query for one SIEM.
+    #[command(
+        after_help = "Examples:\n  pubsub-hunt rules export --target sigma\n  pubsub-hunt rules \
+                      export --target kql --config tuned.toml -o pubsub.kql"
+    )]
+    Export {
+        /// sigma (network_connection + correlation rule), kql (Defender XDR and Sentinel), spl
+        /// (CIM Network_Traffic), yara-l (Chronicle UDM) or esql (Elastic ECS).
+        #[arg(short, long, value_name = "TARGET")]
+        target: String,
+        /// Configuration file (default: the built-in defaults).
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Write to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print the effective analytic in plain words.
+    Show {
+        /// Configuration file (default: the built-in defaults).
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,13 +89,6 @@ pub enum FormatArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum InputFormatArg {
-    Auto,
-    ZeekTsv,
-    ZeekJson,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SuspicionArg {
     High,
     Medium,
@@ -82,9 +106,10 @@ pub struct HuntArgs {
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Input format; `auto` decides per file from its content.
-    #[arg(long, value_enum, default_value_t = InputFormatArg::Auto)]
-    pub input_format: InputFormatArg,
+    /// Input format; `auto` decides per file from its content (`pubsub-hunt formats` lists
+    /// the names).
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub input_format: String,
 
     /// Output format [default: table on a terminal, jsonl otherwise].
     #[arg(short, long, value_enum)]

@@ -7,7 +7,7 @@ mod hunt;
 mod settings;
 mod summary;
 
-use args::{Cli, Command, ConfigCommand};
+use args::{Cli, Command, ConfigCommand, RulesCommand};
 use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
@@ -59,6 +59,32 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Hunt(a) => hunt::run(settings::HuntSettings::from_args(a)?),
+        Command::Rules(RulesCommand::Export {
+            target,
+            config,
+            output,
+        }) => {
+            let target: pubsub_hunt_rules::Target =
+                target.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let cfg = settings::load_config(config.as_ref())?;
+            let source = match &config {
+                Some(p) => p.display().to_string(),
+                None => pubsub_hunt_rules::BUILT_IN_DEFAULTS.to_string(),
+            };
+            let text = pubsub_hunt_rules::export(target, &cfg, &source);
+            match output {
+                Some(p) => std::fs::write(&p, text)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display()))?,
+                None => std::io::stdout().lock().write_all(text.as_bytes())?,
+            }
+            Ok(exit::SUCCESS)
+        }
+        Command::Rules(RulesCommand::Show { config }) => {
+            let cfg = settings::load_config(config.as_ref())?;
+            let text = pubsub_hunt_rules::describe(&cfg);
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+            Ok(exit::SUCCESS)
+        }
         Command::Config(ConfigCommand::Init { output }) => {
             let text = pubsub_hunt_core::config::DEFAULT_CONFIG_TOML;
             match output {
@@ -109,7 +135,10 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Formats => {
             let mut out = std::io::stdout().lock();
             for (_, name, about) in pubsub_hunt_ingest::InputFormat::KNOWN {
-                writeln!(out, "{name:<12} {about}")?;
+                writeln!(out, "{name:<18} {about}")?;
+            }
+            for f in settings::all_formats() {
+                writeln!(out, "{:<18} {}", f.name(), f.description())?;
             }
             writeln!(
                 out,

@@ -2,10 +2,10 @@
 //! run uses. Every check of user input happens here, before any input is read, so a typo fails
 //! fast with a clear message instead of half-way through a week of logs.
 
-use crate::args::{FormatArg, HuntArgs, InputFormatArg, SuspicionArg};
+use crate::args::{FormatArg, HuntArgs, SuspicionArg};
 use anyhow::{Context, Result, bail};
 use pubsub_hunt_core::{HuntConfig, InternalNetworks, Suspicion, WindowSpec};
-use pubsub_hunt_ingest::{IngestOptions, InputFormat, InputPath};
+use pubsub_hunt_ingest::{IngestOptions, InputFormat, InputPath, Registry};
 use pubsub_hunt_output::OutputFormat;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -90,6 +90,18 @@ impl HuntSettings {
         if stdin_count > 1 {
             bail!("standard input (-) can be given only once");
         }
+        let registry = all_formats();
+        let input_format: InputFormat = a
+            .input_format
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?;
+        if let InputFormat::Named(name) = &input_format
+            && !registry.iter().any(|f| f.name() == name)
+        {
+            let mut names: Vec<&str> = vec!["auto", "zeek-tsv", "zeek-json"];
+            names.extend(registry.iter().map(|f| f.name()));
+            bail!("unknown input format {name:?}; known: {}", names.join(", "));
+        }
         Ok(HuntSettings {
             inputs: a
                 .paths
@@ -97,11 +109,8 @@ impl HuntSettings {
                 .map(|p| InputPath::from(p.as_str()))
                 .collect(),
             ingest: IngestOptions {
-                format: match a.input_format {
-                    InputFormatArg::Auto => InputFormat::Auto,
-                    InputFormatArg::ZeekTsv => InputFormat::ZeekTsv,
-                    InputFormatArg::ZeekJson => InputFormat::ZeekJson,
-                },
+                format: input_format,
+                registry,
                 threads,
                 strict: a.strict,
                 ..IngestOptions::default()
@@ -113,4 +122,9 @@ impl HuntSettings {
             quiet: a.quiet,
         })
     }
+}
+
+/// Every input format beyond the built-in Zeek readers: the log formats of the ingest crate.
+pub fn all_formats() -> Registry {
+    pubsub_hunt_ingest::builtin_formats()
 }

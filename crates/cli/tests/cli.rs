@@ -109,8 +109,23 @@ fn example_data_jsonl() {
 fn json_and_tsv_of_the_same_connections_agree() {
     let t = hunt(&["--format", "jsonl", "examples/data/conn.log"]);
     let j = hunt(&["--format", "jsonl", "examples/data/conn.json"]);
-    assert_eq!(t.stdout, j.stdout);
-    assert!(!t.stdout.is_empty());
+    // Everything but the provenance (format name, sample file and line) must be equal.
+    let strip = |out: &str| -> Vec<serde_json::Value> {
+        out.lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                let o = v.as_object_mut().unwrap();
+                o.remove("source_format");
+                o.remove("samples");
+                v
+            })
+            .collect()
+    };
+    let (tv, jv) = (strip(&t.stdout), strip(&j.stdout));
+    assert_eq!(tv, jv);
+    assert!(!tv.is_empty());
+    assert!(t.stdout.contains(r#""source_format":"zeek-tsv""#));
+    assert!(j.stdout.contains(r#""source_format":"zeek-json""#));
 }
 
 #[test]
@@ -507,4 +522,81 @@ fn broken_pipe_is_quiet() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}
+
+fn run_cli(args: &[&str]) -> Run {
+    let out = Command::cargo_bin("pubsub-hunt")
+        .unwrap()
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+#[test]
+fn rules_export_writes_the_same_text_as_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tuned.toml");
+    std::fs::write(
+        &cfg,
+        "[analytics]\nmin_connections = 5\nwindow = \"1h\"\n[networks]\nextra_internal = [\"203.0.113.0/24\"]\n",
+    )
+    .unwrap();
+    let parsed =
+        pubsub_hunt_core::HuntConfig::from_toml_str(&std::fs::read_to_string(&cfg).unwrap())
+            .unwrap();
+    for target in ["sigma", "kql", "spl", "yara-l", "esql"] {
+        let r = run_cli(&["rules", "export", "--target", target]);
+        assert_eq!(r.code, 0, "{target}: {}", r.stderr);
+        let t: pubsub_hunt_rules::Target = target.parse().unwrap();
+        let want = pubsub_hunt_rules::export(
+            t,
+            &pubsub_hunt_core::HuntConfig::default(),
+            pubsub_hunt_rules::BUILT_IN_DEFAULTS,
+        );
+        assert_eq!(r.stdout, want, "{target}");
+
+        let out = dir.path().join(format!("rule.{target}"));
+        let r = run_cli(&[
+            "rules",
+            "export",
+            "--target",
+            target,
+            "--config",
+            cfg.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{target}: {}", r.stderr);
+        assert_eq!(r.stdout, "");
+        let written = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(
+            written,
+            pubsub_hunt_rules::export(t, &parsed, cfg.to_str().unwrap())
+        );
+        assert!(
+            written.contains("203.0.113.0/24"),
+            "{target}: tuned range missing"
+        );
+        assert_ne!(written, want, "{target}: the config changed nothing");
+    }
+    let r = run_cli(&["rules", "export", "--target", "qradar"]);
+    assert_eq!(r.code, 3);
+    assert!(r.stderr.contains("qradar"), "{}", r.stderr);
+}
+
+#[test]
+fn rules_show_describes_the_effective_analytic() {
+    let r = run_cli(&["rules", "show"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        pubsub_hunt_rules::describe(&pubsub_hunt_core::HuntConfig::default())
+    );
+    assert!(r.stdout.contains("1883"));
 }

@@ -2,6 +2,8 @@
 //! part of pubsub-hunt's output interface (JSON lines, CSV columns) and the reasons that explain
 //! it. Field names here must not change meaning; later analytics add fields.
 
+use crate::app::AppInfo;
+use crate::event::RecordRef;
 use crate::protocol::Protocol;
 use crate::time::{Micros, format_rfc3339};
 use serde::{Deserialize, Serialize, Serializer};
@@ -129,6 +131,32 @@ pub struct Alert {
     pub bytes_received: Option<u64>,
     /// Short sentences a human can check, explaining why this is an alert at this suspicion.
     pub reasons: Vec<String>,
+    /// The input formats the group's records came from (`zeek-tsv`, `sysmon-evtx`, …; several
+    /// joined by `,`).
+    pub source_format: String,
+    /// A few records of the group (the first by file and line), to go back to the raw data.
+    #[serde(serialize_with = "ser_samples")]
+    pub samples: Vec<RecordRef>,
+    /// What deep packet inspection learned; null unless the source was a capture.
+    pub app: Option<AppInfo>,
+}
+
+fn ser_samples<S: Serializer>(v: &[RecordRef], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::{SerializeMap, SerializeSeq};
+    struct One<'a>(&'a RecordRef);
+    impl Serialize for One<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(2))?;
+            m.serialize_entry("file", &*self.0.file)?;
+            m.serialize_entry("line", &self.0.line)?;
+            m.end()
+        }
+    }
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for r in v {
+        seq.serialize_element(&One(r))?;
+    }
+    seq.end()
 }
 
 impl Alert {

@@ -5,6 +5,7 @@
 //! treat "unknown" explicitly (an unknown process is not a Mosquitto client; bytes stay null
 //! when no source reported any).
 
+use crate::app::AppInfo;
 use crate::protocol::Protocol;
 use crate::time::Micros;
 use std::net::IpAddr;
@@ -69,6 +70,8 @@ pub struct RecordRef {
 pub struct ConnEvent {
     /// Start of the connection. `None` when the source masks or lacks it.
     pub ts: Option<Micros>,
+    /// Last activity of the connection, where the source knows it (captures, flow logs).
+    pub end: Option<Micros>,
     /// The device or host name where the source has one; otherwise the analytics use the
     /// initiator address.
     pub host: Option<String>,
@@ -95,6 +98,10 @@ pub struct ConnEvent {
     pub bytes_in: Option<u64>,
     /// The record this event was read from.
     pub origin: Option<RecordRef>,
+    /// The input format it was read in (`zeek-tsv`, `sysmon-evtx`, `pcap`, …).
+    pub source_format: Option<&'static str>,
+    /// What deep inspection of the payload learned (captures only).
+    pub app: Option<Box<AppInfo>>,
 }
 
 impl ConnEvent {
@@ -102,6 +109,7 @@ impl ConnEvent {
     pub fn tcp(src: IpAddr, dst: IpAddr, dst_port: u16) -> ConnEvent {
         ConnEvent {
             ts: None,
+            end: None,
             host: None,
             process: None,
             user: None,
@@ -117,6 +125,8 @@ impl ConnEvent {
             bytes_out: None,
             bytes_in: None,
             origin: None,
+            source_format: None,
+            app: None,
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod alert;
 pub mod analytics;
+pub mod app;
 pub mod config;
 pub mod event;
 pub mod protocol;
@@ -17,6 +18,7 @@ pub mod time;
 
 pub use alert::{Alert, AnalyticId, Suspicion};
 pub use analytics::{Accumulator, Engine, EventOutcome, HuntSummary};
+pub use app::{AppInfo, MessageEvent, TopicDirection, TopicUse};
 pub use config::{ConfigError, HuntConfig, WindowSpec};
 pub use event::{ConnEvent, Direction, Outcome, RecordRef, Transport};
 pub use protocol::Protocol;

@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The format a user can force, or `Auto`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum InputFormat {
     #[default]
     Auto,
@@ -15,6 +15,8 @@ pub enum InputFormat {
     ZeekTsv,
     /// Zeek JSON lines: dotted or underscored keys, epoch or ISO-8601 `ts`.
     ZeekJson,
+    /// A format of the registry, by name (checked by the caller against the registry).
+    Named(String),
 }
 
 impl InputFormat {
@@ -32,11 +34,12 @@ impl InputFormat {
         ),
     ];
 
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             InputFormat::Auto => "auto",
             InputFormat::ZeekTsv => "zeek-tsv",
             InputFormat::ZeekJson => "zeek-json",
+            InputFormat::Named(n) => n,
         }
     }
 }
@@ -54,9 +57,8 @@ impl FromStr for InputFormat {
             "auto" => Ok(InputFormat::Auto),
             "zeek-tsv" | "zeek" => Ok(InputFormat::ZeekTsv),
             "zeek-json" => Ok(InputFormat::ZeekJson),
-            _ => Err(format!(
-                "unknown input format {s:?} (expected auto, zeek-tsv or zeek-json)"
-            )),
+            "" => Err("empty input format name".to_string()),
+            other => Ok(InputFormat::Named(other.to_string())),
         }
     }
 }

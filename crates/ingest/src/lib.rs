@@ -12,12 +12,26 @@
 pub mod chunk;
 pub mod format;
 pub mod input;
+pub mod netlog;
 pub mod pipeline;
 pub mod prefilter;
 pub mod problem;
+pub mod siem;
+pub mod source;
+pub mod sysmon;
 pub mod zeek;
 
 pub use format::InputFormat;
 pub use input::InputPath;
 pub use pipeline::{IngestOptions, IngestReport, run};
 pub use problem::{Problem, ProblemKind, ProblemSink};
+pub use source::{FormatSpec, Registry};
+
+/// The log formats this crate reads beyond the built-in Zeek readers, in sniffing priority
+/// order. The binary appends the packet crate's formats.
+pub fn builtin_formats() -> Registry {
+    let mut r = sysmon::formats();
+    r.extend(siem::formats());
+    r.extend(netlog::formats());
+    r
+}

@@ -10,6 +10,7 @@ use crate::format::{DETECT_BYTES, Detected, InputFormat, detect};
 use crate::input::{InputFile, InputPath, StreamResult, expand, for_each_stream};
 use crate::prefilter::CandidateFilter;
 use crate::problem::{Problem, ProblemKind, ProblemLog, ProblemSink};
+use crate::source::{LineFormat, Reader, Record, RecordSink, Registry, StreamFormat, choose};
 use crate::zeek::json::{self, JsonRecord};
 use crate::zeek::tsv::{Directive, HeaderState, TsvSchema, default_schema_for};
 use crossbeam_channel::{Receiver, Sender, bounded};
@@ -20,9 +21,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How to read.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IngestOptions {
     pub format: InputFormat,
+    /// Formats beyond the built-in Zeek readers, in sniffing priority order.
+    pub registry: Registry,
     /// Worker threads (at least 1).
     pub threads: usize,
     /// Stop at the first problem, and parse every line instead of prefiltering.
@@ -31,10 +34,26 @@ pub struct IngestOptions {
     pub chunk_size: usize,
 }
 
+impl std::fmt::Debug for IngestOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestOptions")
+            .field("format", &self.format)
+            .field(
+                "registry",
+                &self.registry.iter().map(|r| r.name()).collect::<Vec<_>>(),
+            )
+            .field("threads", &self.threads)
+            .field("strict", &self.strict)
+            .field("chunk_size", &self.chunk_size)
+            .finish()
+    }
+}
+
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             format: InputFormat::Auto,
+            registry: crate::builtin_formats(),
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             strict: false,
             chunk_size: 1 << 20,
@@ -120,10 +139,10 @@ impl Shared<'_> {
     }
 }
 
-#[derive(Debug)]
 enum ChunkKind {
     Tsv(Arc<TsvSchema>),
     Json,
+    Lines(Arc<dyn LineFormat>),
 }
 
 struct Work {
@@ -187,19 +206,24 @@ pub fn run(
                 let recycle_rx = recycle_rx.clone();
                 let (shared, files, next_file) = (&shared, &files, &next_file);
                 s.spawn(move || {
+                    // Stream formats (EVTX, captures, …) are parsed on the reader thread.
+                    let mut acc = Accumulator::new();
                     loop {
                         let i = next_file.fetch_add(1, Ordering::Relaxed);
                         if i >= files.len() || shared.aborted() {
                             break;
                         }
-                        read_file(shared, &files[i], &tx, &recycle_rx);
+                        read_file(shared, &files[i], &tx, &recycle_rx, &mut acc);
                     }
+                    acc
                 })
             })
             .collect();
         drop(tx);
         for h in reader_handles {
-            let _ = h.join();
+            if let Ok(acc) = h.join() {
+                total.merge(acc, engine.config());
+            }
         }
         for h in workers {
             if let Ok(acc) = h.join() {
@@ -235,9 +259,10 @@ fn read_file(
     file: &InputFile,
     tx: &Sender<Work>,
     recycle: &Receiver<Vec<u8>>,
+    acc: &mut Accumulator,
 ) {
     let r = for_each_stream(file, &mut |name, reader| {
-        read_stream(shared, name, reader, tx, recycle)
+        read_stream(shared, name, reader, tx, recycle, acc)
     });
     if let Err(p) = r {
         if p.kind.is_file_level() {
@@ -261,6 +286,160 @@ struct TsvState {
 enum StreamMode {
     Tsv(TsvState),
     Json,
+    Lines(Arc<dyn LineFormat>),
+}
+
+/// What to do with a stream, decided from its first bytes.
+enum Choice {
+    Mode(StreamMode),
+    Stream(Box<dyn StreamFormat>),
+    Skip(ProblemKind, String),
+}
+
+fn choose_reader(shared: &Shared<'_>, head: &[u8]) -> Choice {
+    let registry = &shared.opts.registry;
+    let open = |f: &Arc<dyn crate::source::FormatSpec>| match f.open(head) {
+        Ok(Reader::Lines(l)) => Choice::Mode(StreamMode::Lines(l)),
+        Ok(Reader::Stream(s)) => Choice::Stream(s),
+        Err(why) => Choice::Skip(ProblemKind::UnknownFormat, format!("{}: {why}", f.name())),
+    };
+    let zeek_tsv = |d: &Detected| {
+        StreamMode::Tsv(TsvState {
+            header: HeaderState::default(),
+            // Forced TSV without any header: assume Zeek's default column order.
+            schema: if head.starts_with(b"#") || *d == Detected::ZeekTsv {
+                None
+            } else {
+                let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
+                let first = first.strip_suffix(b"\r").unwrap_or(first);
+                default_schema_for(first).map(Arc::new)
+            },
+            column_row_next: !skip_blank(head).starts_with(b"#") && *d == Detected::ZeekTsv,
+        })
+    };
+    match &shared.opts.format {
+        InputFormat::ZeekJson => return Choice::Mode(StreamMode::Json),
+        InputFormat::ZeekTsv => return Choice::Mode(zeek_tsv(&detect(head))),
+        InputFormat::Named(name) => {
+            return match choose(registry, Some(name), head) {
+                Some(f) => open(f),
+                None => Choice::Skip(ProblemKind::UnknownFormat, format!("no format {name:?}")),
+            };
+        }
+        InputFormat::Auto => {}
+    }
+    if skip_blank(head).is_empty() {
+        return Choice::Skip(ProblemKind::UnknownFormat, "empty input".into());
+    }
+    let zeek = detect(head);
+    match zeek {
+        Detected::ZeekJson => return Choice::Mode(StreamMode::Json),
+        Detected::ZeekTsv => return Choice::Mode(zeek_tsv(&zeek)),
+        _ => {}
+    }
+    if let Some(f) = choose(registry, None, head) {
+        return open(f);
+    }
+    match zeek {
+        Detected::NotConnLog(why) => Choice::Skip(ProblemKind::NotConnLog, why),
+        Detected::Unknown(why) => Choice::Skip(ProblemKind::UnknownFormat, why),
+        Detected::ZeekJson | Detected::ZeekTsv => unreachable!("handled above"),
+    }
+}
+
+/// Hands the records of a stream format to the engine, on the reader thread.
+struct StreamRecords<'s, 'a> {
+    shared: &'s Shared<'a>,
+    stream: Arc<str>,
+    format: &'static str,
+    acc: &'s mut Accumulator,
+    records: u64,
+    events: u64,
+    other: u64,
+}
+
+impl RecordSink for StreamRecords<'_, '_> {
+    fn record(&mut self, pos: u64, record: Result<Record, String>) {
+        match record {
+            Ok(Record::Skip) => return,
+            Ok(Record::Other) => self.other += 1,
+            Ok(Record::Conn(mut ev)) => {
+                ev.origin = Some(RecordRef {
+                    file: self.stream.clone(),
+                    line: pos,
+                });
+                if ev.source_format.is_none() {
+                    ev.source_format = Some(self.format);
+                }
+                self.shared.engine.observe(&ev, self.acc);
+                self.events += 1;
+            }
+            Err(detail) => self.shared.problem(Problem {
+                file: self.stream.to_string(),
+                line: Some(pos),
+                kind: ProblemKind::MalformedRecord,
+                detail,
+            }),
+        }
+        self.records += 1;
+    }
+
+    fn problem(&mut self, pos: Option<u64>, kind: ProblemKind, detail: String) {
+        self.shared.problem(Problem {
+            file: self.stream.to_string(),
+            line: pos,
+            kind,
+            detail,
+        });
+    }
+
+    fn aborted(&self) -> bool {
+        self.shared.aborted()
+    }
+
+    fn bytes(&mut self, n: u64) {
+        self.shared.counters.bytes.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+fn count_format(shared: &Shared<'_>, name: &'static str) {
+    if let Ok(mut f) = shared.formats.lock() {
+        *f.entry(name).or_default() += 1;
+    }
+}
+
+fn read_with_stream_format(
+    shared: &Shared<'_>,
+    name: &str,
+    mut format: Box<dyn StreamFormat>,
+    reader: &mut dyn Read,
+    acc: &mut Accumulator,
+) {
+    let fmt = format.name();
+    count_format(shared, fmt);
+    let mut sink = StreamRecords {
+        shared,
+        stream: Arc::from(name),
+        format: fmt,
+        acc,
+        records: 0,
+        events: 0,
+        other: 0,
+    };
+    let result = format.read(reader, &mut sink);
+    let c = &shared.counters;
+    c.records.fetch_add(sink.records, Ordering::Relaxed);
+    c.parsed.fetch_add(sink.records, Ordering::Relaxed);
+    c.events.fetch_add(sink.events, Ordering::Relaxed);
+    c.other_log.fetch_add(sink.other, Ordering::Relaxed);
+    if let Err(detail) = result {
+        shared.problem(Problem {
+            file: name.to_string(),
+            line: None,
+            kind: ProblemKind::CorruptData,
+            detail: format!("{detail}; the records before it were used"),
+        });
+    }
 }
 
 fn read_stream(
@@ -269,17 +448,44 @@ fn read_stream(
     reader: &mut dyn Read,
     tx: &Sender<Work>,
     recycle: &Receiver<Vec<u8>>,
+    acc: &mut Accumulator,
 ) -> StreamResult {
-    let stream: Arc<str> = Arc::from(name);
-    let max_line = shared.engine.config().limits.max_line_bytes;
-    let mut chunker = LineChunker::new(reader, shared.opts.chunk_size, max_line);
-    let mut mode: Option<StreamMode> = None;
     let problem = |line: Option<u64>, kind: ProblemKind, detail: String| Problem {
         file: name.to_string(),
         line,
         kind,
         detail,
     };
+    let (head, mut reader) = peek_tolerant(reader, DETECT_BYTES);
+    let mut mode = match choose_reader(shared, &head) {
+        Choice::Mode(m) => m,
+        Choice::Stream(f) => {
+            read_with_stream_format(shared, name, f, &mut reader, acc);
+            return Ok(());
+        }
+        // A stream that is not read is reported here rather than returned as an error, so
+        // the other members of an archive are still read.
+        Choice::Skip(kind, why) => {
+            shared
+                .counters
+                .skipped_streams
+                .fetch_add(1, Ordering::Relaxed);
+            shared.problem(problem(None, kind, why));
+            return Ok(());
+        }
+    };
+    count_format(
+        shared,
+        match &mode {
+            StreamMode::Tsv(_) => "zeek-tsv",
+            StreamMode::Json => "zeek-json",
+            StreamMode::Lines(l) => l.name(),
+        },
+    );
+    drop(head);
+    let stream: Arc<str> = Arc::from(name);
+    let max_line = shared.engine.config().limits.max_line_bytes;
+    let mut chunker = LineChunker::new(&mut reader, shared.opts.chunk_size, max_line);
     loop {
         if shared.aborted() {
             return Ok(());
@@ -320,66 +526,11 @@ fn read_stream(
             }
             ChunkEvent::Chunk(c) => c,
         };
-        let mode = match &mut mode {
-            Some(m) => m,
-            None => {
-                let head = &chunk.data[..chunk.data.len().min(DETECT_BYTES)];
-                let detected = detect(head);
-                let m = match (shared.opts.format, detected) {
-                    (InputFormat::ZeekJson, _) | (InputFormat::Auto, Detected::ZeekJson) => {
-                        StreamMode::Json
-                    }
-                    (InputFormat::ZeekTsv, d) => StreamMode::Tsv(TsvState {
-                        header: HeaderState::default(),
-                        // Forced TSV without any header: assume Zeek's default column order.
-                        schema: if head.starts_with(b"#") || d == Detected::ZeekTsv {
-                            None
-                        } else {
-                            let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
-                            let first = first.strip_suffix(b"\r").unwrap_or(first);
-                            default_schema_for(first).map(Arc::new)
-                        },
-                        column_row_next: !head.starts_with(b"#") && d == Detected::ZeekTsv,
-                    }),
-                    (InputFormat::Auto, Detected::ZeekTsv) => StreamMode::Tsv(TsvState {
-                        header: HeaderState::default(),
-                        schema: None,
-                        column_row_next: !skip_blank(head).starts_with(b"#"),
-                    }),
-                    // A stream that is not read is reported here rather than returned as an
-                    // error, so the other members of an archive are still read.
-                    (InputFormat::Auto, Detected::NotConnLog(why)) => {
-                        shared
-                            .counters
-                            .skipped_streams
-                            .fetch_add(1, Ordering::Relaxed);
-                        shared.problem(problem(None, ProblemKind::NotConnLog, why));
-                        return Ok(());
-                    }
-                    (InputFormat::Auto, Detected::Unknown(why)) => {
-                        shared
-                            .counters
-                            .skipped_streams
-                            .fetch_add(1, Ordering::Relaxed);
-                        shared.problem(problem(None, ProblemKind::UnknownFormat, why));
-                        return Ok(());
-                    }
-                };
-                let fmt = match m {
-                    StreamMode::Tsv(_) => "zeek-tsv",
-                    StreamMode::Json => "zeek-json",
-                };
-                if let Ok(mut f) = shared.formats.lock() {
-                    *f.entry(fmt).or_default() += 1;
-                }
-                mode.insert(m)
-            }
-        };
         shared
             .counters
             .bytes
             .fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
-        match mode {
+        match &mut mode {
             StreamMode::Json => send(
                 tx,
                 Work {
@@ -388,21 +539,65 @@ fn read_stream(
                     chunk,
                 },
             ),
+            StreamMode::Lines(l) => send(
+                tx,
+                Work {
+                    stream: stream.clone(),
+                    kind: ChunkKind::Lines(l.clone()),
+                    chunk,
+                },
+            ),
             StreamMode::Tsv(state) => dispatch_tsv(shared, &stream, state, chunk, tx),
         }
     }
-    if mode.is_none() && !shared.aborted() {
-        shared
-            .counters
-            .skipped_streams
-            .fetch_add(1, Ordering::Relaxed);
-        shared.problem(problem(
-            None,
-            ProblemKind::UnknownFormat,
-            "empty input".into(),
-        ));
-    }
     Ok(())
+}
+
+/// A stream whose first bytes were read ahead for format detection: yields them, then any
+/// error met while reading them (a cut gzip file), then the rest of the stream. Deferring the
+/// error lets the records before it be read and the problem be reported where it happened.
+struct Replayed<R> {
+    head: std::io::Cursor<Vec<u8>>,
+    error: Option<std::io::Error>,
+    rest: R,
+}
+
+impl<R: Read> Read for Replayed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.head.read(buf)?;
+        if n > 0 || buf.is_empty() {
+            return Ok(n);
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.rest.read(buf)
+    }
+}
+
+/// Reads up to `n` bytes ahead, keeping an error for later instead of failing.
+fn peek_tolerant<R: Read>(mut r: R, n: usize) -> (Vec<u8>, Replayed<R>) {
+    let mut head = vec![0u8; n];
+    let mut got = 0;
+    let mut error = None;
+    while got < n {
+        match r.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
+        }
+    }
+    head.truncate(got);
+    let replay = Replayed {
+        head: std::io::Cursor::new(head.clone()),
+        error,
+        rest: r,
+    };
+    (head, replay)
 }
 
 fn skip_blank(b: &[u8]) -> &[u8] {
@@ -560,6 +755,7 @@ impl Shared<'_> {
 enum Parsed {
     Conn(Box<ConnEvent>),
     Other,
+    Skip,
 }
 
 fn worker(shared: &Shared<'_>, rx: Receiver<Work>, recycle: Sender<Vec<u8>>) -> Accumulator {
@@ -582,6 +778,7 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
     let mut parsed = 0u64;
     let mut events = 0u64;
     let mut other = 0u64;
+    let mut skipped = 0u64;
     // Line numbers are found by counting line ends from the previous selected line.
     let mut cur_pos = 0usize;
     let mut cur_line = chunk.first_line;
@@ -602,6 +799,16 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
                 JsonRecord::Conn(e) => Parsed::Conn(e),
                 JsonRecord::OtherLog(_) => Parsed::Other,
             }),
+            ChunkKind::Lines(l) => l.parse_line(line).map(|r| match r {
+                Record::Conn(mut e) => {
+                    if e.source_format.is_none() {
+                        e.source_format = Some(l.name());
+                    }
+                    Parsed::Conn(e)
+                }
+                Record::Other => Parsed::Other,
+                Record::Skip => Parsed::Skip,
+            }),
         };
         match result {
             Ok(Parsed::Conn(mut ev)) => {
@@ -613,6 +820,10 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
                 events += 1;
             }
             Ok(Parsed::Other) => other += 1,
+            Ok(Parsed::Skip) => {
+                parsed -= 1;
+                skipped += 1;
+            }
             Err(detail) => {
                 let tail = chunk.unterminated_tail && e == data.len();
                 shared.problem(Problem {
@@ -659,4 +870,7 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
     c.parsed.fetch_add(parsed, Ordering::Relaxed);
     c.events.fetch_add(events, Ordering::Relaxed);
     c.other_log.fetch_add(other, Ordering::Relaxed);
+    // Header rows and comments are not records.
+    c.records
+        .fetch_sub(skipped.min(chunk.lines), Ordering::Relaxed);
 }

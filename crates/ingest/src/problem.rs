@@ -27,10 +27,13 @@ pub enum ProblemKind {
     TruncatedRecord,
     /// A header (Zeek `#fields`, …) that cannot be used.
     BadHeader,
+    /// A damaged block inside a binary or structured file (an EVTX chunk, a capture record, an
+    /// XML event); that block was skipped and reading went on after it.
+    CorruptData,
 }
 
 impl ProblemKind {
-    pub const ALL: [ProblemKind; 8] = [
+    pub const ALL: [ProblemKind; 9] = [
         ProblemKind::Unreadable,
         ProblemKind::UnknownFormat,
         ProblemKind::NotConnLog,
@@ -39,6 +42,7 @@ impl ProblemKind {
         ProblemKind::MalformedRecord,
         ProblemKind::TruncatedRecord,
         ProblemKind::BadHeader,
+        ProblemKind::CorruptData,
     ];
 
     /// Short label for summaries.
@@ -52,6 +56,7 @@ impl ProblemKind {
             ProblemKind::MalformedRecord => "malformed record",
             ProblemKind::TruncatedRecord => "truncated last record",
             ProblemKind::BadHeader => "unusable header",
+            ProblemKind::CorruptData => "corrupt data skipped",
         }
     }
 

@@ -85,7 +85,7 @@ impl AlertWriter for JsonlWriter<'_> {
 }
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 17] = [
+pub const CSV_COLUMNS: [&str; 20] = [
     "analytic",
     "technique",
     "suspicion",
@@ -103,6 +103,9 @@ pub const CSV_COLUMNS: [&str; 17] = [
     "bytes_sent",
     "bytes_received",
     "reasons",
+    "source_format",
+    "samples",
+    "app",
 ];
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -152,6 +155,17 @@ impl AlertWriter for CsvWriter<'_> {
             opt(&a.bytes_sent),
             opt(&a.bytes_received),
             a.reasons.join(" | "),
+            a.source_format.clone(),
+            a.samples
+                .iter()
+                .map(|r| format!("{}:{}", r.file, r.line))
+                .collect::<Vec<_>>()
+                .join(";"),
+            match &a.app {
+                // The app object is nested; CSV carries it as compact JSON.
+                Some(app) => serde_json::to_string(app).map_err(io::Error::other)?,
+                None => String::new(),
+            },
         ];
         self.out.write_record(&row).map_err(io_err)
     }
@@ -268,6 +282,12 @@ mod tests {
             bytes_sent: Some(10),
             bytes_received: None,
             reasons: vec!["one, with comma".into(), "two".into()],
+            source_format: "zeek-tsv".into(),
+            samples: vec![pubsub_hunt_core::RecordRef {
+                file: "conn.log".into(),
+                line: 9,
+            }],
+            app: None,
         }
     }
 

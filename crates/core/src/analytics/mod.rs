@@ -12,8 +12,9 @@
 mod rating;
 
 use crate::alert::{Alert, AnalyticId, Suspicion};
+use crate::app::AppInfo;
 use crate::config::HuntConfig;
-use crate::event::{ConnEvent, Direction, Outcome, Transport};
+use crate::event::{ConnEvent, Direction, Outcome, RecordRef, Transport};
 use crate::protocol::Protocol;
 use crate::time::Micros;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -21,6 +22,8 @@ use std::net::IpAddr;
 
 /// Most distinct application labels remembered per group (for explanations only).
 const MAX_LABELS_PER_GROUP: usize = 8;
+/// Records kept per group as evidence (the first by file and line).
+pub const MAX_SAMPLES_PER_GROUP: usize = 3;
 
 /// What happened to one event in [`Engine::observe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +90,7 @@ pub struct GroupKey {
 }
 
 /// Statistics of one group. Every field merges commutatively.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupStats {
     pub connections: u64,
     pub first_seen: Option<Micros>,
@@ -100,6 +103,34 @@ pub struct GroupStats {
     pub src_ip: Option<IpAddr>,
     /// Application labels the source gave (`xmpp,ssl`), smallest few.
     pub labels: BTreeSet<String>,
+    /// Input formats of the group's records.
+    pub formats: BTreeSet<&'static str>,
+    /// The first few records of the group by (file, line).
+    pub samples: BTreeSet<RecordRef>,
+    /// Deep-inspection results of the group's sessions, merged.
+    pub app: Option<Box<AppInfo>>,
+}
+
+fn insert_sample(set: &mut BTreeSet<RecordRef>, r: &RecordRef) {
+    if set.contains(r) {
+        return;
+    }
+    if set.len() >= MAX_SAMPLES_PER_GROUP {
+        match set.last() {
+            Some(last) if r < last => {
+                set.pop_last();
+            }
+            _ => return,
+        }
+    }
+    set.insert(r.clone());
+}
+
+fn merge_app(into: &mut Option<Box<AppInfo>>, from: &AppInfo) {
+    match into {
+        Some(a) => a.merge(from),
+        None => *into = Some(Box::new(from.clone())),
+    }
 }
 
 fn min_opt<T: Ord + Copy>(a: Option<T>, b: Option<T>) -> Option<T> {
@@ -160,6 +191,15 @@ impl GroupStats {
         if let Some(l) = ev.app_label.as_deref().filter(|l| !l.is_empty()) {
             insert_bounded(&mut self.labels, l, MAX_LABELS_PER_GROUP);
         }
+        if let Some(f) = ev.source_format {
+            self.formats.insert(f);
+        }
+        if let Some(r) = &ev.origin {
+            insert_sample(&mut self.samples, r);
+        }
+        if let Some(app) = &ev.app {
+            merge_app(&mut self.app, app);
+        }
     }
 
     fn merge(&mut self, o: GroupStats, max_users: usize) {
@@ -177,6 +217,13 @@ impl GroupStats {
         }
         for l in &o.labels {
             insert_bounded(&mut self.labels, l, MAX_LABELS_PER_GROUP);
+        }
+        self.formats.extend(o.formats);
+        for r in &o.samples {
+            insert_sample(&mut self.samples, r);
+        }
+        if let Some(app) = &o.app {
+            merge_app(&mut self.app, app);
         }
     }
 }

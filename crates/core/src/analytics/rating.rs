@@ -107,6 +107,13 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
         bytes_sent: stats.bytes_out,
         bytes_received: stats.bytes_in,
         reasons,
+        source_format: stats.formats.iter().copied().collect::<Vec<_>>().join(","),
+        samples: stats.samples.iter().cloned().collect(),
+        app: stats.app.as_deref().map(|a| {
+            let mut a = a.clone();
+            a.sort_for_output();
+            a
+        }),
     }
 }
 

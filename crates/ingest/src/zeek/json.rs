@@ -116,6 +116,7 @@ pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
     let service = r.service.as_deref().filter(|s| !s.is_empty() && *s != "-");
     Ok(JsonRecord::Conn(Box::new(ConnEvent {
         ts,
+        end: None,
         host: None,
         process: None,
         user: None,
@@ -136,6 +137,8 @@ pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
         bytes_out: r.orig_bytes.as_ref().and_then(as_u64),
         bytes_in: r.resp_bytes.as_ref().and_then(as_u64),
         origin: None,
+        source_format: Some("zeek-json"),
+        app: None,
     })))
 }
 
@@ -182,9 +185,13 @@ mod tests {
         else {
             panic!()
         };
-        let t = s
+        let mut t = s
             .parse_line(b"1437091701.732171\tC\t198.128.203.95\t56048\t146.255.57.229\t5222\ttcp\txmpp,ssl\t2.21\t676\t4678\tSF\tF")
             .unwrap();
+        // Only the format name may differ.
+        assert_eq!(j.source_format, Some("zeek-json"));
+        assert_eq!(t.source_format, Some("zeek-tsv"));
+        t.source_format = j.source_format;
         assert_eq!(j, t);
     }
 

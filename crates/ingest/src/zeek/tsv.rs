@@ -170,6 +170,7 @@ impl TsvSchema {
         let service = get(Field::Service);
         Ok(ConnEvent {
             ts,
+            end: None,
             host: None,
             process: None,
             user: None,
@@ -187,6 +188,8 @@ impl TsvSchema {
             bytes_out: count(Field::OrigBytes),
             bytes_in: count(Field::RespBytes),
             origin: None,
+            source_format: Some("zeek-tsv"),
+            app: None,
         })
     }
 }

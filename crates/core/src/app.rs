@@ -1,0 +1,341 @@
+//! What deep inspection learned about a publish/subscribe session: the protocol recognised from
+//! the bytes, its version, the identities it announced (client ids, user names, server names,
+//! ALPN) and the topics it used. Packet dissectors fill an [`AppInfo`] per flow; the analytics
+//! merge them per group and alerts carry the result as their `app` object (the field names are
+//! part of the output interface).
+//!
+//! Every collection is bounded so that a hostile session (a million topics) costs a fixed amount
+//! of memory: sets keep their smallest members, so what is kept does not depend on the order
+//! flows are merged in.
+
+use crate::protocol::Protocol;
+use crate::time::Micros;
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Most members kept per identity set (client ids, user names, server names, ALPN values).
+pub const MAX_IDENTITIES: usize = 16;
+/// Most distinct topics kept per session or group.
+pub const MAX_TOPICS: usize = 64;
+/// Most message timings kept per session (for the behaviour analytics).
+pub const MAX_MESSAGES: usize = 4096;
+/// Longest identity or topic string kept, in bytes (longer ones are cut at a char boundary).
+pub const MAX_NAME_BYTES: usize = 512;
+
+/// Whether a topic was written to or listened on by the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TopicDirection {
+    /// The client published (MQTT PUBLISH from the client, STOMP SEND, AMQP basic.publish,
+    /// XMPP message sent).
+    Publish,
+    /// The client subscribed or received (MQTT SUBSCRIBE, STOMP SUBSCRIBE/MESSAGE, AMQP
+    /// basic.consume/deliver).
+    Subscribe,
+}
+
+/// One topic (MQTT topic or filter, STOMP destination, AMQP exchange/queue/routing key, XMPP
+/// JID) and how many messages used it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TopicUse {
+    pub name: String,
+    pub direction: TopicDirection,
+    pub messages: u64,
+}
+
+/// One application message seen in a session, for timing and payload analytics.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MessageEvent {
+    pub ts: Micros,
+    /// `Publish` when the client sent it, `Subscribe` when it was delivered to the client.
+    pub direction: TopicDirection,
+    /// Index into the session's `topics`, when the message names one that was kept.
+    pub topic: Option<u32>,
+    /// Payload size in bytes.
+    pub size: u32,
+    /// Shannon entropy of the payload in bits per byte (0–8), over the bytes seen.
+    pub entropy: f32,
+}
+
+/// What the dissectors learned about one session (or, merged, about a group of sessions).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AppInfo {
+    /// The protocol recognised from the bytes; `None` when only hints (SNI) were seen.
+    #[serde(skip)]
+    pub protocol: Option<Protocol>,
+    /// `3.1.1`, `5`, `0-9-1`, `1.0`, `1.2`, …
+    pub protocol_version: Option<String>,
+    pub client_ids: BTreeSet<String>,
+    pub usernames: BTreeSet<String>,
+    /// XMPP stream `to`/`from`, TLS SNI.
+    pub server_names: BTreeSet<String>,
+    pub alpn: BTreeSet<String>,
+    pub topics: Vec<TopicUse>,
+    /// The keepalive the client announced (MQTT CONNECT), in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keepalive_secs: Option<u32>,
+    /// Keepalive pings seen (MQTT PINGREQ, XMPP whitespace/XEP-0199 pings).
+    pub pings: u64,
+    /// The session switched to TLS (STARTTLS) or started with a TLS ClientHello.
+    pub tls: bool,
+    /// The protocol ran inside WebSocket.
+    pub websocket: bool,
+    /// The capture file and packet number where the session was first seen.
+    #[serde(serialize_with = "ser_first_packet")]
+    pub first_packet: Option<crate::event::RecordRef>,
+    /// Message timings (not serialized; input to the behaviour analytics).
+    #[serde(skip)]
+    pub messages: Vec<MessageEvent>,
+    /// Messages not kept because `messages` was full.
+    #[serde(skip)]
+    pub messages_dropped: u64,
+}
+
+fn ser_first_packet<S: serde::Serializer>(
+    v: &Option<crate::event::RecordRef>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    match v {
+        None => s.serialize_none(),
+        Some(r) => {
+            let mut m = s.serialize_map(Some(2))?;
+            m.serialize_entry("file", &*r.file)?;
+            m.serialize_entry("packet", &r.line)?;
+            m.end()
+        }
+    }
+}
+
+/// Cuts a string to at most [`MAX_NAME_BYTES`] at a char boundary.
+pub fn bounded_name(s: &str) -> &str {
+    if s.len() <= MAX_NAME_BYTES {
+        return s;
+    }
+    let mut end = MAX_NAME_BYTES;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// Inserts into a set that keeps only its `cap` smallest members.
+fn insert_smallest(set: &mut BTreeSet<String>, value: &str, cap: usize) {
+    let value = bounded_name(value);
+    if set.contains(value) {
+        return;
+    }
+    if set.len() >= cap {
+        match set.last() {
+            Some(last) if value < last.as_str() => {
+                set.pop_last();
+            }
+            _ => return,
+        }
+    }
+    set.insert(value.to_string());
+}
+
+impl AppInfo {
+    pub fn add_client_id(&mut self, v: &str) {
+        insert_smallest(&mut self.client_ids, v, MAX_IDENTITIES);
+    }
+    pub fn add_username(&mut self, v: &str) {
+        insert_smallest(&mut self.usernames, v, MAX_IDENTITIES);
+    }
+    pub fn add_server_name(&mut self, v: &str) {
+        insert_smallest(&mut self.server_names, v, MAX_IDENTITIES);
+    }
+    pub fn add_alpn(&mut self, v: &str) {
+        insert_smallest(&mut self.alpn, v, MAX_IDENTITIES);
+    }
+
+    /// Counts `messages` uses of a topic; returns its index when it is kept.
+    pub fn add_topic(
+        &mut self,
+        name: &str,
+        direction: TopicDirection,
+        messages: u64,
+    ) -> Option<u32> {
+        let name = bounded_name(name);
+        if let Some(i) = self
+            .topics
+            .iter()
+            .position(|t| t.direction == direction && t.name == name)
+        {
+            self.topics[i].messages += messages;
+            return Some(i as u32);
+        }
+        if self.topics.len() >= MAX_TOPICS {
+            return None;
+        }
+        self.topics.push(TopicUse {
+            name: name.to_string(),
+            direction,
+            messages,
+        });
+        Some((self.topics.len() - 1) as u32)
+    }
+
+    /// Records one message: counts it on its topic and keeps its timing while there is room.
+    pub fn add_message(
+        &mut self,
+        ts: Micros,
+        direction: TopicDirection,
+        topic: Option<&str>,
+        payload: &[u8],
+        size: u32,
+    ) {
+        let idx = topic.and_then(|t| self.add_topic(t, direction, 1));
+        if self.messages.len() >= MAX_MESSAGES {
+            self.messages_dropped += 1;
+            return;
+        }
+        self.messages.push(MessageEvent {
+            ts,
+            direction,
+            topic: idx,
+            size,
+            entropy: shannon_entropy(payload),
+        });
+    }
+
+    /// Folds another session's (or group's) information into this one. Sets and topic counts
+    /// merge commutatively; message timings are concatenated up to the bound (the analytics
+    /// sort them by time).
+    pub fn merge(&mut self, o: &AppInfo) {
+        if self.protocol.is_none() {
+            self.protocol = o.protocol;
+        }
+        match (&self.protocol_version, &o.protocol_version) {
+            (Some(a), Some(b)) if b < a => self.protocol_version = Some(b.clone()),
+            (None, Some(b)) => self.protocol_version = Some(b.clone()),
+            _ => {}
+        }
+        for v in &o.client_ids {
+            self.add_client_id(v);
+        }
+        for v in &o.usernames {
+            self.add_username(v);
+        }
+        for v in &o.server_names {
+            self.add_server_name(v);
+        }
+        for v in &o.alpn {
+            self.add_alpn(v);
+        }
+        let mut remap = Vec::with_capacity(o.topics.len());
+        for t in &o.topics {
+            remap.push(self.add_topic(&t.name, t.direction, t.messages));
+        }
+        self.keepalive_secs = match (self.keepalive_secs, o.keepalive_secs) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.pings += o.pings;
+        self.tls |= o.tls;
+        self.websocket |= o.websocket;
+        self.first_packet = match (self.first_packet.take(), &o.first_packet) {
+            (Some(a), Some(b)) => Some(if *b < a { b.clone() } else { a }),
+            (a, b) => a.or_else(|| b.clone()),
+        };
+        for m in &o.messages {
+            if self.messages.len() >= MAX_MESSAGES {
+                self.messages_dropped += 1;
+                continue;
+            }
+            let mut m = *m;
+            m.topic = m
+                .topic
+                .and_then(|i| remap.get(i as usize).copied().flatten());
+            self.messages.push(m);
+        }
+        self.messages_dropped += o.messages_dropped;
+    }
+
+    /// Topics sorted for output (stable, whatever order sessions merged in).
+    pub fn sort_for_output(&mut self) {
+        // Message topic indices refer to positions; they are not needed after rating.
+        self.messages.clear();
+        self.topics.sort_by(|a, b| {
+            b.messages
+                .cmp(&a.messages)
+                .then_with(|| a.name.cmp(&b.name))
+                .then(a.direction.cmp(&b.direction))
+        });
+    }
+}
+
+/// Shannon entropy of `data` in bits per byte (0 for empty input).
+pub fn shannon_entropy(data: &[u8]) -> f32 {
+    if data.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in data {
+        counts[b as usize] += 1;
+    }
+    let n = data.len() as f64;
+    let mut h = 0.0f64;
+    for &c in counts.iter().filter(|c| **c > 0) {
+        let p = c as f64 / n;
+        h -= p * p.log2();
+    }
+    h as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_bounds() {
+        assert_eq!(shannon_entropy(b""), 0.0);
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        let all: Vec<u8> = (0..=255).collect();
+        assert!((shannon_entropy(&all) - 8.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn sets_keep_smallest_whatever_the_order() {
+        let names: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
+        let mut a = AppInfo::default();
+        let mut b = AppInfo::default();
+        for n in &names {
+            a.add_client_id(n);
+        }
+        for n in names.iter().rev() {
+            b.add_client_id(n);
+        }
+        assert_eq!(a.client_ids, b.client_ids);
+        assert_eq!(a.client_ids.len(), MAX_IDENTITIES);
+        assert_eq!(a.client_ids.first().map(String::as_str), Some("c00"));
+    }
+
+    #[test]
+    fn merge_counts_topics_and_remaps_messages() {
+        let mut a = AppInfo::default();
+        a.add_message(1, TopicDirection::Publish, Some("x"), b"hi", 2);
+        let mut b = AppInfo::default();
+        b.add_message(2, TopicDirection::Publish, Some("y"), b"hi", 2);
+        b.add_message(3, TopicDirection::Publish, Some("x"), b"hi", 2);
+        a.merge(&b);
+        assert_eq!(a.topics.len(), 2);
+        assert_eq!(a.topics[0].name, "x");
+        assert_eq!(a.topics[0].messages, 2);
+        let topics: Vec<_> = a
+            .messages
+            .iter()
+            .map(|m| a.topics[m.topic.unwrap() as usize].name.as_str())
+            .collect();
+        assert_eq!(topics, vec!["x", "y", "x"]);
+    }
+
+    #[test]
+    fn long_names_are_cut_on_char_boundaries() {
+        let s = "é".repeat(400);
+        let cut = bounded_name(&s);
+        assert!(cut.len() <= MAX_NAME_BYTES);
+        assert!(s.starts_with(cut));
+    }
+}

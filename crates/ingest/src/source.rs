@@ -1,0 +1,129 @@
+//! The interface every input format implements, and the registry the pipeline picks from.
+//!
+//! A format is a [`FormatSpec`]: a name, a description, a `sniff` that looks at the first bytes
+//! of a (decompressed) stream and says how sure it is, and an `open` that returns the reader for
+//! that stream. Readers come in two shapes, because formats do:
+//!
+//! - [`LineFormat`]: one record per line and no state between lines (JSON lines, syslog lines,
+//!   CSV rows once the header is known). The pipeline cuts the stream into chunks, runs the
+//!   candidate prefilter over them and parses the surviving lines on every core.
+//! - [`StreamFormat`]: everything that needs the stream in order (EVTX, multi-line XML, JSON
+//!   arrays, Cisco ASA Built/Teardown pairing, packet captures). It runs on the reader thread
+//!   and hands records to a [`RecordSink`].
+//!
+//! The registry is a plain list passed to [`crate::pipeline::run`], so crates above this one
+//! (the packet crate) add their formats without this crate knowing them.
+
+use crate::problem::ProblemKind;
+use pubsub_hunt_core::ConnEvent;
+use std::io::Read;
+use std::sync::Arc;
+
+/// What one record turned out to be.
+#[derive(Debug)]
+pub enum Record {
+    /// A network connection.
+    Conn(Box<ConnEvent>),
+    /// A valid record of the format that is not a network connection (another Sysmon event id,
+    /// a Suricata `dns` event, a Zeek log of another `_path`). Counted, not a problem.
+    Other,
+    /// Not a record at all (a CSV header row, a comment, a blank line). Not counted.
+    Skip,
+}
+
+/// How sure a sniff is. Higher wins; ties go to the format listed first.
+pub type Confidence = u8;
+
+/// Certain: a magic number or a field only this format has.
+pub const CERTAIN: Confidence = 100;
+/// Likely: the shape matches, but another format could share it.
+pub const LIKELY: Confidence = 50;
+/// Possible: only a generic shape (any JSON object, any CSV).
+pub const POSSIBLE: Confidence = 10;
+
+/// A reader for formats with one record per line and no state between lines. Shared by the
+/// worker threads.
+pub trait LineFormat: Send + Sync {
+    /// The format name (`sysmon-json`, `ecs`, …), used in reports and as `source_format`.
+    fn name(&self) -> &'static str;
+    /// Parses one line (without its line end). An `Err` is a malformed record: its text says
+    /// what is wrong, short, without echoing much of the input.
+    fn parse_line(&self, line: &[u8]) -> Result<Record, String>;
+}
+
+/// Receives the records of a [`StreamFormat`].
+pub trait RecordSink {
+    /// One record at `pos`: the 1-based line, record id or packet number that lets a hunter
+    /// find it again. An `Err` is a malformed record (counted and reported, reading goes on).
+    fn record(&mut self, pos: u64, record: Result<Record, String>);
+    /// A problem that is not one record: a corrupt EVTX chunk, a truncated capture. `pos` is
+    /// where it was found.
+    fn problem(&mut self, pos: Option<u64>, kind: ProblemKind, detail: String);
+    /// True when the run is stopping (`--strict` met a problem): the reader should return.
+    fn aborted(&self) -> bool;
+    /// Bytes consumed so far (for the summary); readers call it as they go.
+    fn bytes(&mut self, n: u64);
+}
+
+/// A reader that needs the whole stream in order. One instance per stream.
+pub trait StreamFormat: Send {
+    fn name(&self) -> &'static str;
+    /// Reads `input` to its end (or until `sink.aborted()`), giving every record to `sink`.
+    /// Returns `Err` only when the stream cannot be read any further (an I/O error, a header
+    /// that makes the rest meaningless); what was read before still counts.
+    fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String>;
+}
+
+/// The reader for one stream.
+pub enum Reader {
+    Lines(Arc<dyn LineFormat>),
+    Stream(Box<dyn StreamFormat>),
+}
+
+/// One input format.
+pub trait FormatSpec: Send + Sync {
+    /// The name users give to `--input-format` and see in the summary.
+    fn name(&self) -> &'static str;
+    /// One line for `pubsub-hunt formats`.
+    fn description(&self) -> &'static str;
+    /// How sure the first bytes of a stream (up to [`crate::format::DETECT_BYTES`], after
+    /// decompression, possibly cut mid-line) are this format; `None` when they are not.
+    fn sniff(&self, head: &[u8]) -> Option<Confidence>;
+    /// The reader for a stream that starts with `head`. Called after a successful sniff, or
+    /// when the user forced this format (then `head` may not sniff at all: return `Err` with a
+    /// reason if it cannot be read).
+    fn open(&self, head: &[u8]) -> Result<Reader, String>;
+}
+
+/// The registered formats, in sniffing priority order.
+pub type Registry = Vec<Arc<dyn FormatSpec>>;
+
+/// Picks the format for a stream: the forced one by name, else the most confident sniff.
+pub fn choose<'r>(
+    registry: &'r [Arc<dyn FormatSpec>],
+    forced: Option<&str>,
+    head: &[u8],
+) -> Option<&'r Arc<dyn FormatSpec>> {
+    if let Some(name) = forced {
+        return registry.iter().find(|f| f.name() == name);
+    }
+    let mut best: Option<(&Arc<dyn FormatSpec>, Confidence)> = None;
+    for f in registry {
+        if let Some(c) = f.sniff(head)
+            && best.is_none_or(|(_, b)| c > b)
+        {
+            best = Some((f, c));
+        }
+    }
+    best.map(|(f, _)| f)
+}
+
+/// Splits off the text of the first complete lines of `head`, skipping a UTF-8 byte order
+/// mark and leading blank lines: what most sniffers look at.
+pub fn head_lines(head: &[u8], max: usize) -> impl Iterator<Item = &[u8]> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    head.split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .take(max)
+}

@@ -1,0 +1,6 @@
+//! Packets: reading captures (pcap, pcapng) and live interfaces, decoding link and network
+//! layers, tracking flows with TCP reassembly, and recognising publish/subscribe protocols in
+//! the reassembled bytes ([`dpi`]). Every flow becomes a [`pubsub_hunt_core::ConnEvent`] with
+//! what inspection learned attached, so the analytics run on captures exactly as on logs.
+
+pub mod dpi;
