@@ -111,6 +111,12 @@ pub struct HuntArgs {
     #[arg(long, value_name = "NAME", default_value = "auto")]
     pub input_format: String,
 
+    /// A mapping file (TOML) describing a CSV or JSON export pubsub-hunt has no reader for:
+    /// which column is the time, host, process, user, addresses, ports, action and bytes. Its
+    /// `name` can be given to --input-format. May be repeated.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Vec<PathBuf>,
+
     /// Output format [default: table on a terminal, jsonl otherwise].
     #[arg(short, long, value_enum)]
     pub format: Option<FormatArg>,

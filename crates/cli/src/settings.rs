@@ -90,7 +90,15 @@ impl HuntSettings {
         if stdin_count > 1 {
             bail!("standard input (-) can be given only once");
         }
-        let registry = all_formats();
+        let mut registry = all_formats();
+        // A hunter's own mappings are tried first: they are the most specific.
+        for (i, path) in a.mapping.iter().enumerate() {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read mapping {}", path.display()))?;
+            let spec = pubsub_hunt_ingest::siem::load_mapping(&text)
+                .with_context(|| format!("in mapping {}", path.display()))?;
+            registry.insert(i, spec);
+        }
         let input_format: InputFormat = a
             .input_format
             .parse()

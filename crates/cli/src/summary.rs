@@ -55,7 +55,7 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
     if r.other_log_records > 0 {
         let _ = writeln!(
             e,
-            "pubsub-hunt: {} of other Zeek logs left out",
+            "pubsub-hunt: {} of other logs or event types left out (not connections)",
             plural(r.other_log_records, "record", "records")
         );
     }

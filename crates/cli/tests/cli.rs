@@ -600,3 +600,98 @@ fn rules_show_describes_the_effective_analytic() {
     );
     assert!(r.stdout.contains("1883"));
 }
+
+#[test]
+fn a_hunters_own_mapping_loads_any_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let mapping = dir.path().join("proxy.toml");
+    std::fs::write(
+        &mapping,
+        r#"name = "acme-proxy"
+description = "ACME proxy connection export"
+kind = "csv"
+
+[sniff]
+required = ["when", "client", "server", "server_port"]
+confidence = "certain"
+
+[timestamp]
+field = "when"
+formats = ["rfc3339"]
+
+[fields]
+host = "workstation"
+process_path = "program"
+user = "account"
+src_ip = "client"
+dst_ip = "server"
+dst_port = "server_port"
+"#,
+    )
+    .unwrap();
+    let data = dir.path().join("export.csv");
+    std::fs::write(
+        &data,
+        "when,workstation,program,account,client,server,server_port\n\
+         2026-11-02T08:00:00Z,ws-1,C:\\Users\\bob\\AppData\\Local\\Temp\\upd.exe,bob,10.1.1.1,203.0.113.9,1883\n\
+         2026-11-02T08:05:00Z,ws-1,C:\\Users\\bob\\AppData\\Local\\Temp\\upd.exe,bob,10.1.1.1,203.0.113.9,1883\n\
+         2026-11-02T08:06:00Z,ws-1,C:\\Tools\\mosquitto_pub.exe,bob,10.1.1.1,203.0.113.9,1883\n\
+         2026-11-02T08:07:00Z,ws-1,C:\\Tools\\mosquitto_pub.exe,bob,10.1.1.1,203.0.113.9,1883\n",
+    )
+    .unwrap();
+    // Without the mapping the export is not a format pubsub-hunt knows.
+    let r = hunt(&["--format", "jsonl", data.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("unknown format"), "{}", r.stderr);
+
+    let r = hunt(&[
+        "--format",
+        "jsonl",
+        "--mapping",
+        mapping.to_str().unwrap(),
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let alerts: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The Mosquitto client is excluded from high (and low is not reported): one alert.
+    assert_eq!(alerts.len(), 1, "{}", r.stdout);
+    let a = &alerts[0];
+    assert_eq!(a["host"], "ws-1");
+    assert_eq!(
+        a["process"],
+        "C:\\Users\\bob\\AppData\\Local\\Temp\\upd.exe"
+    );
+    assert_eq!(a["users"], serde_json::json!(["bob"]));
+    assert_eq!(a["suspicion"], "high");
+    assert_eq!(a["source_format"], "acme-proxy");
+    assert_eq!(a["samples"][0]["line"], 2);
+
+    let r = hunt(&[
+        "--input-format",
+        "acme-proxy",
+        "--mapping",
+        mapping.to_str().unwrap(),
+        "--format",
+        "jsonl",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = hunt(&["--input-format", "acme-proxy", data.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("unknown input format"), "{}", r.stderr);
+}
+
+#[test]
+fn sysmon_xml_export_alerts_with_process_and_user() {
+    let r = hunt(&[
+        "--format",
+        "jsonl",
+        "crates/ingest/tests/fixtures/sysmon/mqtt_c2_export.xml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!("sysmon_xml_export", r.stdout);
+}

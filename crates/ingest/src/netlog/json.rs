@@ -1,0 +1,451 @@
+//! JSON plumbing shared by the JSON formats of this module (UDM, ECS, OCSF): lookups that accept
+//! nested objects and dotted keys alike (`{"source":{"ip":…}}` and `{"source.ip":…}`), numbers
+//! that arrive as strings (UDM int64), and a [`JsonSpec`] that reads one format from JSON lines
+//! (in parallel, through the line pipeline) or from a JSON array or pretty-printed objects (in
+//! order, one element in memory at a time, each bounded in size).
+
+use super::clip;
+use super::lines::MAX_LINE_BYTES;
+use crate::problem::ProblemKind;
+use crate::source::{Confidence, FormatSpec, LineFormat, Reader, Record, RecordSink, StreamFormat};
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use std::cell::Cell;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// The value at a dotted `path`, whether the document nests it, spells it with dots, or mixes
+/// both (`{"source":{"ip":…}}`, `{"source.ip":…}`, `{"destination":{"geo.name":…}}`).
+pub fn get<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let obj = v.as_object()?;
+    if let Some(x) = obj.get(path) {
+        return Some(x);
+    }
+    for (i, _) in path.match_indices('.') {
+        let (head, rest) = (&path[..i], &path[i + 1..]);
+        if let Some(x) = obj.get(head).and_then(|inner| get(inner, rest)) {
+            return Some(x);
+        }
+    }
+    None
+}
+
+/// The first of `paths` that is present and not null.
+pub fn get_any<'a>(v: &'a Value, paths: &[&str]) -> Option<&'a Value> {
+    paths
+        .iter()
+        .filter_map(|p| get(v, p))
+        .find(|x| !x.is_null())
+}
+
+/// A non-empty string (the first one, for arrays such as UDM's repeated fields).
+pub fn str_of(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim()),
+        Value::Array(a) => a.iter().find_map(str_of),
+        _ => None,
+    }
+}
+
+/// The string at the first present path of `paths`.
+pub fn str_at<'a>(v: &'a Value, paths: &[&str]) -> Option<&'a str> {
+    paths.iter().filter_map(|p| get(v, p)).find_map(str_of)
+}
+
+/// A non-negative integer written as a JSON number or a string of digits.
+pub fn u64_of(v: &Value) -> Option<u64> {
+    match v {
+        Value::Number(n) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f < u64::MAX as f64)
+                .map(|f| f as u64)
+        }),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The count at the first present path; present but not a count is an error.
+pub fn count_at(v: &Value, paths: &[&str]) -> Result<Option<u64>, String> {
+    match get_any(v, paths) {
+        None => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(x) => u64_of(x)
+            .map(Some)
+            .ok_or_else(|| format!("bad {}", paths.first().copied().unwrap_or("count"))),
+    }
+}
+
+/// The port at the first present path; present but not a port is an error.
+pub fn port_at(v: &Value, paths: &[&str]) -> Result<Option<u16>, String> {
+    count_at(v, paths)?
+        .map(|n| u16::try_from(n).map_err(|_| format!("bad port {n}")))
+        .transpose()
+}
+
+/// The address at the first present path (a string or the first of an array); present but not
+/// an address is an error.
+pub fn ip_at(v: &Value, paths: &[&str]) -> Result<Option<IpAddr>, String> {
+    match str_at(v, paths) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("bad address {:?}", clip(s, 40))),
+    }
+}
+
+/// The first JSON value of a stream head: the first element when the stream is an array, the
+/// first object otherwise (one line of JSON lines, or a pretty-printed object). `None` when
+/// the head does not start with complete JSON.
+pub fn first_value(head: &[u8]) -> Option<Value> {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let start = head.iter().position(|b| !b.is_ascii_whitespace())?;
+    let mut rest = head.get(start..)?;
+    if rest.first() == Some(&b'[') {
+        rest = rest.get(1..)?;
+    }
+    serde_json::Deserializer::from_slice(rest)
+        .into_iter::<Value>()
+        .next()?
+        .ok()
+        .filter(Value::is_object)
+}
+
+/// Whether the stream is JSON lines: its first non-blank line is a whole JSON object.
+pub fn is_json_lines(head: &[u8]) -> bool {
+    crate::source::head_lines(head, 1).next().is_some_and(|l| {
+        l.first() == Some(&b'{') && serde_json::from_slice::<Value>(l).is_ok_and(|v| v.is_object())
+    })
+}
+
+/// A JSON format described by two functions: how sure a first record makes us, and how a
+/// record maps to a [`Record`].
+#[derive(Clone, Copy)]
+pub struct JsonSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub sniff: fn(&Value) -> Option<Confidence>,
+    pub parse: fn(&Value) -> Result<Record, String>,
+}
+
+impl FormatSpec for JsonSpec {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn description(&self) -> &'static str {
+        self.description
+    }
+    fn sniff(&self, head: &[u8]) -> Option<Confidence> {
+        first_value(head).and_then(|v| (self.sniff)(&v))
+    }
+    fn open(&self, head: &[u8]) -> Result<Reader, String> {
+        if is_json_lines(head) {
+            Ok(Reader::Lines(Arc::new(*self)))
+        } else if first_value(head).is_some() {
+            Ok(Reader::Stream(Box::new(JsonStream { spec: *self })))
+        } else {
+            Err("the input does not start with a JSON object or an array of objects".into())
+        }
+    }
+}
+
+impl LineFormat for JsonSpec {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn parse_line(&self, line: &[u8]) -> Result<Record, String> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Record::Skip);
+        }
+        let v: Value = serde_json::from_slice(line).map_err(|e| format!("bad JSON: {e}"))?;
+        if !v.is_object() {
+            return Err("not a JSON object".into());
+        }
+        (self.parse)(&v)
+    }
+}
+
+/// Reads a JSON array of records, or whitespace-separated (pretty-printed) records, in order.
+/// Positions given to the sink are 1-based record numbers.
+struct JsonStream {
+    spec: JsonSpec,
+}
+
+/// Counts the bytes read since the current record started and fails the read once a record
+/// exceeds the bound, so one huge element cannot exhaust memory.
+struct Budgeted<'c, R> {
+    inner: R,
+    used: &'c Cell<usize>,
+    total: &'c Cell<u64>,
+}
+
+impl<R: Read> Read for Budgeted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.used.get() > MAX_LINE_BYTES {
+            return Err(io::Error::other(format!(
+                "a record is longer than {MAX_LINE_BYTES} bytes"
+            )));
+        }
+        let n = self.inner.read(buf)?;
+        self.used.set(self.used.get() + n);
+        self.total.set(self.total.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Hands each record of one top-level value (an object, or every object of an array) to the
+/// sink as it is parsed.
+struct Records<'s> {
+    spec: JsonSpec,
+    sink: &'s mut dyn RecordSink,
+    count: &'s Cell<u64>,
+    used: &'s Cell<usize>,
+}
+
+impl Records<'_> {
+    fn emit(&mut self, v: &Value) {
+        self.used.set(0);
+        self.count.set(self.count.get() + 1);
+        let rec = if v.is_object() {
+            (self.spec.parse)(v)
+        } else {
+            Err("array element is not a JSON object".into())
+        };
+        self.sink.record(self.count.get(), rec);
+    }
+}
+
+impl<'de> Visitor<'de> for Records<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object or an array of objects")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<Value>()? {
+            self.emit(&v);
+            if self.sink.aborted() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
+        let v = Value::deserialize_map_access(map)?;
+        self.emit(&v);
+        Ok(())
+    }
+}
+
+/// `Value` from an already started map, for the visitor above.
+trait FromMapAccess: Sized {
+    fn deserialize_map_access<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+impl FromMapAccess for Value {
+    fn deserialize_map_access<'de, A: MapAccess<'de>>(map: A) -> Result<Value, A::Error> {
+        serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Records<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// Skips whitespace (and commas between top-level values of sloppy exports); false at the end.
+fn skip_separators(r: &mut impl BufRead) -> io::Result<bool> {
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(false);
+        }
+        match avail
+            .iter()
+            .position(|b| !(b.is_ascii_whitespace() || *b == b','))
+        {
+            Some(i) => {
+                r.consume(i);
+                return Ok(true);
+            }
+            None => {
+                let n = avail.len();
+                r.consume(n);
+            }
+        }
+    }
+}
+
+/// Skips to the next line after a value that could not be parsed, to read on.
+fn skip_line(r: &mut impl BufRead) -> io::Result<()> {
+    let mut skipped = 0usize;
+    loop {
+        let avail = r.fill_buf()?;
+        if avail.is_empty() {
+            return Ok(());
+        }
+        if let Some(i) = memchr::memchr(b'\n', avail) {
+            r.consume(i + 1);
+            return Ok(());
+        }
+        let n = avail.len();
+        r.consume(n);
+        skipped += n;
+        if skipped > MAX_LINE_BYTES * 4 {
+            return Ok(());
+        }
+    }
+}
+
+impl StreamFormat for JsonStream {
+    fn name(&self) -> &'static str {
+        self.spec.name
+    }
+
+    fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String> {
+        let mut buffered = BufReader::with_capacity(64 * 1024, input);
+        let count = Cell::new(0u64);
+        let used = Cell::new(0usize);
+        let total = Cell::new(0u64);
+        // Malformed values in a row before giving up: a stream that is not JSON at all stops
+        // instead of producing one problem per line.
+        let mut failures = 0u32;
+        loop {
+            let more = skip_separators(&mut buffered).map_err(|e| e.to_string())?;
+            if !more || sink.aborted() {
+                break;
+            }
+            used.set(0);
+            let before = count.get();
+            let result = {
+                let budgeted = Budgeted {
+                    inner: &mut buffered,
+                    used: &used,
+                    total: &total,
+                };
+                let mut de = serde_json::Deserializer::from_reader(budgeted);
+                let records = Records {
+                    spec: self.spec,
+                    sink: &mut *sink,
+                    count: &count,
+                    used: &used,
+                };
+                records.deserialize(&mut de)
+            };
+            sink.bytes(total.replace(0));
+            match result {
+                Ok(()) => failures = 0,
+                Err(e) if e.is_io() => {
+                    return Err(format!("after record {}: {e}", count.get()));
+                }
+                Err(e) if e.is_eof() => {
+                    sink.problem(
+                        Some(count.get().max(before) + 1),
+                        ProblemKind::TruncatedRecord,
+                        "the JSON ends inside a record (was the file cut while being written?)"
+                            .into(),
+                    );
+                    break;
+                }
+                Err(e) => {
+                    count.set(count.get().max(before) + 1);
+                    sink.record(count.get(), Err(format!("bad JSON: {e}")));
+                    failures += 1;
+                    if failures > 16 {
+                        return Err("too many malformed JSON values in a row".into());
+                    }
+                    skip_line(&mut buffered).map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::lines::tests::VecSink;
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn nested_dotted_and_mixed_keys() {
+        let nested = json!({"source": {"ip": "10.0.0.1", "port": 5}});
+        let dotted = json!({"source.ip": "10.0.0.1", "source.port": "5"});
+        let mixed = json!({"destination": {"geo.name": "x"}});
+        assert_eq!(str_at(&nested, &["source.ip"]), Some("10.0.0.1"));
+        assert_eq!(str_at(&dotted, &["source.ip"]), Some("10.0.0.1"));
+        assert_eq!(port_at(&nested, &["source.port"]), Ok(Some(5)));
+        assert_eq!(port_at(&dotted, &["source.port"]), Ok(Some(5)));
+        assert_eq!(str_at(&mixed, &["destination.geo.name"]), Some("x"));
+        assert!(port_at(&json!({"p": 70000}), &["p"]).is_err());
+        assert_eq!(count_at(&json!({"b": "54321"}), &["b"]), Ok(Some(54321)));
+        assert!(count_at(&json!({"b": "x"}), &["b"]).is_err());
+        assert_eq!(str_of(&json!(["192.0.2.1", "x"])), Some("192.0.2.1"));
+    }
+
+    #[test]
+    fn first_values() {
+        assert!(first_value(b"  [ {\"a\":1}, {\"a\":2} ]").is_some());
+        assert!(first_value(b"{\n  \"a\": 1\n}\n{").is_some());
+        assert!(first_value(b"{\"a\":1}\n{\"a\":").is_some());
+        assert!(first_value(b"[1,2]").is_none());
+        assert!(first_value(b"{\"a\":").is_none());
+        assert!(is_json_lines(b"{\"a\":1}\n"));
+        assert!(!is_json_lines(b"{\n\"a\":1}\n"));
+    }
+
+    fn count_keys(v: &Value) -> Result<Record, String> {
+        match v.get("k") {
+            Some(_) => Ok(Record::Other),
+            None => Err("no k".into()),
+        }
+    }
+
+    fn spec() -> JsonSpec {
+        JsonSpec {
+            name: "test-json",
+            description: "test",
+            sniff: |_| Some(1),
+            parse: count_keys,
+        }
+    }
+
+    fn stream(data: &[u8]) -> VecSink {
+        let mut sink = VecSink::default();
+        let mut s = JsonStream { spec: spec() };
+        let _ = s.read(&mut &data[..], &mut sink);
+        sink
+    }
+
+    #[test]
+    fn arrays_and_pretty_objects_are_read_in_order() {
+        let sink = stream(b"[{\"k\":1},\n {\"x\":2}, 3]\n{\n \"k\": 4\n}\n");
+        let got: Vec<(u64, bool)> = sink.records.iter().map(|(n, r)| (*n, r.is_ok())).collect();
+        assert_eq!(got, vec![(1, true), (2, false), (3, false), (4, true)]);
+        assert!(sink.problems.is_empty());
+    }
+
+    #[test]
+    fn a_cut_array_reports_what_was_read_and_the_cut() {
+        let sink = stream(b"[{\"k\":1},{\"k\":");
+        assert_eq!(sink.records.len(), 1);
+        assert!(sink.records[0].1.is_ok());
+        assert_eq!(sink.problems.len(), 1);
+        assert_eq!(sink.problems[0].0, Some(2));
+        assert_eq!(sink.problems[0].1, ProblemKind::TruncatedRecord);
+    }
+
+    #[test]
+    fn garbage_between_values_is_skipped_by_line() {
+        let sink = stream(b"{\"k\":1}\nnot json\n{\"k\":2}\n");
+        let oks = sink.records.iter().filter(|(_, r)| r.is_ok()).count();
+        assert_eq!(oks, 2);
+        assert_eq!(sink.records.len(), 3);
+    }
+}
