@@ -129,6 +129,12 @@ pub struct HuntArgs {
     #[arg(long, value_name = "DURATION")]
     pub window: Option<String>,
 
+    /// Analytics to run (repeatable): pubsub-port, pubsub-unusual-port, behaviour (scoring by
+    /// behaviour evidence). `--analytic pubsub-port` alone is the seed analytic, unchanged.
+    /// [default: as configured, all of them]
+    #[arg(long = "analytic", value_name = "ID")]
+    pub analytics: Vec<String>,
+
     /// Least suspicion reported; overrides the config.
     #[arg(long, value_enum)]
     pub min_suspicion: Option<SuspicionArg>,
@@ -136,10 +142,6 @@ pub struct HuntArgs {
     /// Fewest connections a group needs; overrides the config.
     #[arg(long, value_name = "N")]
     pub min_connections: Option<u64>,
-
-    /// Run only these analytics (repeatable): pubsub-port, pubsub-unusual-port.
-    #[arg(long = "analytic", value_name = "ID")]
-    pub analytics: Vec<String>,
 
     /// Add an internal network (CIDR or address; repeatable).
     #[arg(long = "internal", value_name = "CIDR")]

@@ -4,6 +4,7 @@
 
 use crate::args::{FormatArg, HuntArgs, SuspicionArg};
 use anyhow::{Context, Result, bail};
+use pubsub_hunt_core::AnalyticId;
 use pubsub_hunt_core::{HuntConfig, InternalNetworks, Suspicion, WindowSpec};
 use pubsub_hunt_ingest::{IngestOptions, InputFormat, InputPath, Registry};
 use pubsub_hunt_output::OutputFormat;
@@ -37,6 +38,27 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<HuntConfig> {
 impl HuntSettings {
     pub fn from_args(a: HuntArgs) -> Result<HuntSettings> {
         let mut config = load_config(a.config.as_ref())?;
+        if !a.analytics.is_empty() {
+            config.analytics.clear();
+            config.behaviour.enabled = false;
+            for id in &a.analytics {
+                if id == "behaviour" || id == "behavior" {
+                    config.behaviour.enabled = true;
+                } else {
+                    let id = id
+                        .parse::<AnalyticId>()
+                        .map_err(|e| anyhow::anyhow!("{e}, or behaviour"))?;
+                    if !config.analytics.contains(&id) {
+                        config.analytics.push(id);
+                    }
+                }
+            }
+            if config.analytics.is_empty() {
+                bail!(
+                    "--analytic behaviour scores alerts of the other analytics: name at least one of them too"
+                );
+            }
+        }
         if let Some(w) = &a.window {
             config.window = w.parse::<WindowSpec>().map_err(anyhow::Error::msg)?;
         }
@@ -52,13 +74,6 @@ impl HuntSettings {
                 bail!("--min-connections must be at least 1");
             }
             config.min_connections = n;
-        }
-        if !a.analytics.is_empty() {
-            let mut ids = Vec::new();
-            for s in &a.analytics {
-                ids.push(s.parse().map_err(anyhow::Error::msg)?);
-            }
-            config.analytics = ids;
         }
         if !a.internal.is_empty() {
             let mut nets = config.internal.networks().to_vec();

@@ -246,6 +246,8 @@ fn run_pubsub_hunt(log: &Path, args: &[&str]) -> String {
         .expect("the pubsub-hunt binary is built for integration tests")
         .arg("hunt")
         .args(["--format", "jsonl"])
+        // The oracle implements the seed analytics; behaviour scoring is not part of them.
+        .args(["--analytic", "pubsub-port", "--analytic", "pubsub-unusual-port"])
         .args(args)
         .arg(log)
         .output()

@@ -105,6 +105,10 @@ pub struct Alert {
     /// Always `T1071.005`.
     pub technique: &'static str,
     pub suspicion: Suspicion,
+    /// 0–100: the seed suspicion's base moved by the behaviour signals (see `signals`).
+    pub score: u8,
+    /// Each behaviour signal that contributed, with the points it added (negative: lowered).
+    pub signals: std::collections::BTreeMap<String, f64>,
     /// Earliest connection start in the group (RFC 3339 UTC); null when the source masks time.
     #[serde(serialize_with = "ser_time")]
     pub first_seen: Option<Micros>,
@@ -163,8 +167,9 @@ impl Alert {
     /// The order alerts are reported in: higher suspicion first, then more connections, then a
     /// stable order on the identifying fields so output never depends on input order.
     pub fn report_order(a: &Alert, b: &Alert) -> std::cmp::Ordering {
-        b.suspicion
-            .cmp(&a.suspicion)
+        b.score
+            .cmp(&a.score)
+            .then(b.suspicion.cmp(&a.suspicion))
             .then(b.connections.cmp(&a.connections))
             .then(a.analytic.cmp(&b.analytic))
             .then_with(|| a.host.cmp(&b.host))

@@ -219,6 +219,30 @@ pub struct HuntConfig {
     pub mosquitto_clients: Vec<String>,
     pub allowlist: Vec<AllowEntry>,
     pub limits: Limits,
+    /// Behaviour scoring of alerts (score, signals, suspicion raised or lowered).
+    pub behaviour: BehaviourConfig,
+}
+
+/// The behaviour scoring settings: whether it runs, and its weights and thresholds.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BehaviourConfig {
+    /// Off gives the seed analytic's view unchanged (score = the seed's base, no signals).
+    pub enabled: bool,
+    pub weights: crate::behaviour::Weights,
+    pub beacon: crate::behaviour::beacon::BeaconConfig,
+    pub score: crate::behaviour::score::ScoreConfig,
+}
+
+impl Default for BehaviourConfig {
+    fn default() -> Self {
+        BehaviourConfig {
+            enabled: true,
+            weights: Default::default(),
+            beacon: Default::default(),
+            score: Default::default(),
+        }
+    }
 }
 
 impl Default for HuntConfig {
@@ -292,6 +316,8 @@ struct RawConfig {
     allowlist: Vec<AllowEntry>,
     #[serde(default)]
     limits: RawLimits,
+    #[serde(default)]
+    behaviour: BehaviourConfig,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -470,6 +496,7 @@ impl RawConfig {
             mosquitto_clients,
             allowlist: self.allowlist,
             limits,
+            behaviour: self.behaviour,
         })
     }
 }
@@ -534,6 +561,14 @@ mosquitto_clients = ["mosquitto", "mosquitto_pub", "mosquitto_sub"]
 # process = "home-assistant*"
 # destination = "10.20.0.0/16"
 # protocol = "MQTT"
+
+[behaviour]
+# Behaviour evidence (regular timing, the initiating process, topics, client ids, server names,
+# payloads, the destination) gives every alert a 0-100 score and can raise or lower the seed
+# suspicion; every signal appears in `reasons` and with its weight in `signals`. false keeps the
+# seed analytic's view unchanged. Weights: [behaviour.weights] (one key per signal id),
+# beacon settings: [behaviour.beacon], score bases and thresholds: [behaviour.score].
+enabled = true
 
 [limits]
 # Most groups kept in memory; events that would open more are counted as dropped.

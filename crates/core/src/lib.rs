@@ -10,6 +10,7 @@
 pub mod alert;
 pub mod analytics;
 pub mod app;
+pub mod behaviour;
 pub mod config;
 pub mod event;
 pub mod protocol;

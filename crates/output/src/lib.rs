@@ -85,10 +85,12 @@ impl AlertWriter for JsonlWriter<'_> {
 }
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 20] = [
+pub const CSV_COLUMNS: [&str; 22] = [
     "analytic",
     "technique",
     "suspicion",
+    "score",
+    "signals",
     "first_seen",
     "last_seen",
     "host",
@@ -141,6 +143,12 @@ impl AlertWriter for CsvWriter<'_> {
             a.analytic.to_string(),
             a.technique.to_string(),
             a.suspicion.to_string(),
+            a.score.to_string(),
+            a.signals
+                .iter()
+                .map(|(k, v)| format!("{k}={v:+}"))
+                .collect::<Vec<_>>()
+                .join(";"),
             time(a.first_seen),
             time(a.last_seen),
             a.host.clone(),
@@ -207,6 +215,7 @@ impl AlertWriter for TableWriter<'_> {
         t.set_width(self.width.unwrap_or(200));
         t.set_header(vec![
             "suspicion",
+            "score",
             "analytic",
             "host",
             "process",
@@ -230,6 +239,7 @@ impl AlertWriter for TableWriter<'_> {
             };
             t.add_row(vec![
                 a.suspicion.to_string(),
+                a.score.to_string(),
                 a.analytic.to_string(),
                 a.host.clone(),
                 a.process.clone().unwrap_or_else(|| "-".into()),
@@ -268,6 +278,8 @@ mod tests {
             analytic: AnalyticId::PubsubPort,
             technique: TECHNIQUE,
             suspicion: Suspicion::High,
+            score: 85,
+            signals: [("beacon".to_string(), 15.0)].into_iter().collect(),
             first_seen: Some(1_329_843_175_736_107),
             last_seen: None,
             host: "10.0.0.1".into(),
@@ -327,9 +339,13 @@ mod tests {
         let headers: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
         assert_eq!(headers, CSV_COLUMNS);
         let row = r.records().next().unwrap().unwrap();
-        assert_eq!(&row[6], "a;b");
-        assert_eq!(&row[16], "one, with comma | two");
-        assert_eq!(&row[4], "");
+        let col = |name: &str| CSV_COLUMNS.iter().position(|c| *c == name).unwrap();
+        assert_eq!(&row[col("users")], "a;b");
+        assert_eq!(&row[col("reasons")], "one, with comma | two");
+        assert_eq!(&row[col("last_seen")], "");
+        assert_eq!(&row[col("score")], "85");
+        assert_eq!(&row[col("signals")], "beacon=+15");
+        assert_eq!(&row[col("samples")], "conn.log:9");
     }
 
     #[test]

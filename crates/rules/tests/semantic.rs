@@ -349,6 +349,10 @@ struct EngineView {
 }
 
 fn engine_view(cfg: &HuntConfig, events: &[ConnEvent]) -> EngineView {
+    // The exported rules are the seed analytic; behaviour scoring is the engine's own addition.
+    let mut seed = cfg.clone();
+    seed.behaviour.enabled = false;
+    let cfg = &seed;
     let run = |cfg: &HuntConfig| {
         let engine = Engine::new(cfg.clone());
         let mut acc = Accumulator::new();
@@ -372,6 +376,7 @@ fn engine_view(cfg: &HuntConfig, events: &[ConnEvent]) -> EngineView {
         .collect();
     let mut every_group = cfg.clone();
     every_group.min_connections = 1;
+    every_group.behaviour.enabled = false;
     let rated: BTreeMap<Key, Suspicion> = run(&every_group)
         .into_iter()
         .map(|a| {
@@ -551,6 +556,7 @@ fn default_config_sigma_matches_the_engine() {
 fn allowlist_use(cfg: &HuntConfig, events: &[ConnEvent]) -> (usize, usize) {
     let mut every_group = cfg.clone();
     every_group.min_connections = 1;
+    every_group.behaviour.enabled = false;
     let engine = Engine::new(every_group);
     let mut acc = Accumulator::new();
     for e in events {

@@ -9,6 +9,7 @@
 //!
 //! [`merge`]: Accumulator::merge
 
+mod evidence;
 mod rating;
 
 use crate::alert::{Alert, AnalyticId, Suspicion};
@@ -24,6 +25,8 @@ use std::net::IpAddr;
 const MAX_LABELS_PER_GROUP: usize = 8;
 /// Records kept per group as evidence (the first by file and line).
 pub const MAX_SAMPLES_PER_GROUP: usize = 3;
+/// Connection start times kept per group for the beacon analysis (the earliest).
+pub const MAX_STARTS_PER_GROUP: usize = 10_000;
 
 /// What happened to one event in [`Engine::observe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +112,18 @@ pub struct GroupStats {
     pub samples: BTreeSet<RecordRef>,
     /// Deep-inspection results of the group's sessions, merged.
     pub app: Option<Box<AppInfo>>,
+    /// (start, bytes sent) of connections with a known start, the earliest
+    /// [`MAX_STARTS_PER_GROUP`] once rated (kept up to twice that between trims).
+    pub conn_starts: Vec<(Micros, u64)>,
+}
+
+/// Keeps the `MAX_STARTS_PER_GROUP` earliest starts. Taking the smallest N of a union is the same
+/// whatever order parts arrive in, so merges stay order-independent.
+fn trim_starts(v: &mut Vec<(Micros, u64)>) {
+    if v.len() > MAX_STARTS_PER_GROUP {
+        v.sort_unstable();
+        v.truncate(MAX_STARTS_PER_GROUP);
+    }
 }
 
 fn insert_sample(set: &mut BTreeSet<RecordRef>, r: &RecordRef) {
@@ -200,6 +215,12 @@ impl GroupStats {
         if let Some(app) = &ev.app {
             merge_app(&mut self.app, app);
         }
+        if let Some(ts) = ev.ts {
+            self.conn_starts.push((ts, ev.bytes_out.unwrap_or(0)));
+            if self.conn_starts.len() >= 2 * MAX_STARTS_PER_GROUP {
+                trim_starts(&mut self.conn_starts);
+            }
+        }
     }
 
     fn merge(&mut self, o: GroupStats, max_users: usize) {
@@ -224,6 +245,10 @@ impl GroupStats {
         }
         if let Some(app) = &o.app {
             merge_app(&mut self.app, app);
+        }
+        self.conn_starts.extend(o.conn_starts);
+        if self.conn_starts.len() >= 2 * MAX_STARTS_PER_GROUP {
+            trim_starts(&mut self.conn_starts);
         }
     }
 }
@@ -406,7 +431,9 @@ impl Engine {
             ..HuntSummary::default()
         };
         let mut alerts = Vec::new();
-        for (key, stats) in acc.groups {
+        for (key, mut stats) in acc.groups {
+            trim_starts(&mut stats.conn_starts);
+            stats.conn_starts.sort_unstable();
             if stats.connections < self.cfg.min_connections {
                 summary.below_threshold += 1;
                 continue;

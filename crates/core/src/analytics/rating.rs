@@ -82,6 +82,26 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
             }
         }
     };
+    let (score, suspicion, signals) = if cfg.behaviour.enabled {
+        let signals = super::evidence::signals(cfg, key, stats);
+        let c = crate::behaviour::score::combine_with(&cfg.behaviour.score, suspicion, &signals);
+        for s in &signals {
+            reasons.push(format!("{:+.0} {}: {}", s.weight, s.id, s.reason));
+        }
+        if (c.suspicion != suspicion || !signals.is_empty())
+            && let Some(last) = c.steps.last()
+        {
+            reasons.push(format!("score {}: {last}", c.score));
+        }
+        let map = signals
+            .iter()
+            .map(|s| (s.id.to_string(), (s.weight * 10.0).round() / 10.0))
+            .collect();
+        (c.score, c.suspicion, map)
+    } else {
+        let c = crate::behaviour::score::combine_with(&cfg.behaviour.score, suspicion, &[]);
+        (c.score, suspicion, std::collections::BTreeMap::new())
+    };
     if stats.users_truncated {
         reasons.push(format!(
             "more than {} users; only the first are listed",
@@ -93,6 +113,8 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
         analytic: key.analytic,
         technique: TECHNIQUE,
         suspicion,
+        score,
+        signals,
         first_seen: stats.first_seen,
         last_seen: stats.last_seen,
         host: key.host.clone(),

@@ -340,3 +340,94 @@ proptest! {
         prop_assert_eq!(&whole.1, &split.1);
     }
 }
+
+fn beacon_events(
+    dst: &str,
+    port: u16,
+    process: Option<&str>,
+    every_s: i64,
+    n: i64,
+) -> Vec<ConnEvent> {
+    (0..n)
+        .map(|i| {
+            let mut e = ev("10.0.0.9", dst, port);
+            e.ts = Some(1_700_000_000_000_000 + i * every_s * 1_000_000);
+            e.process = process.map(str::to_string);
+            e.bytes_out = Some(312);
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn behaviour_evidence_raises_and_explains() {
+    // Internal XMPP is medium by the seed matrix; a script host beaconing every 5 minutes is not
+    // what a chat client looks like.
+    let events = beacon_events(
+        "10.1.1.1",
+        5222,
+        Some(r"C:\Users\bob\AppData\Local\Temp\wscript.exe"),
+        300,
+        24,
+    );
+    let (alerts, _) = run(cfg_all(), &events);
+    assert_eq!(alerts.len(), 1);
+    let a = &alerts[0];
+    assert_eq!(a.suspicion, Suspicion::High, "{:#?}", a.reasons);
+    assert!(a.score >= 80, "{}", a.score);
+    for id in ["beacon", "process_script_host", "process_in_temp"] {
+        assert!(a.signals.contains_key(id), "{id} missing: {:?}", a.signals);
+        assert!(
+            a.reasons.iter().any(|r| r.contains(id)),
+            "no reason for {id}: {:#?}",
+            a.reasons
+        );
+    }
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.contains("raised from medium to high"))
+    );
+
+    // The seed view: the same events with behaviour scoring off stay medium, with no signals.
+    let mut seed = cfg_all();
+    seed.behaviour.enabled = false;
+    let (alerts, _) = run(seed, &events);
+    assert_eq!(alerts[0].suspicion, Suspicion::Medium);
+    assert!(alerts[0].signals.is_empty());
+    assert_eq!(alerts[0].score, 45);
+}
+
+#[test]
+fn random_timing_from_an_unknown_process_adds_nothing() {
+    // Irregular gaps (a fixed pseudo-random sequence), no process: no behaviour signal.
+    let gaps = [7, 300, 41, 1900, 5, 620, 88, 2400, 13, 170, 950, 33];
+    let mut t = 1_700_000_000i64;
+    let events: Vec<ConnEvent> = gaps
+        .iter()
+        .map(|g| {
+            t += g;
+            let mut e = ev("10.0.0.9", "198.51.100.7", 5222);
+            e.ts = Some(t * 1_000_000);
+            e
+        })
+        .collect();
+    let (alerts, _) = run(cfg_all(), &events);
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].signals.is_empty(), "{:?}", alerts[0].signals);
+    assert_eq!(alerts[0].score, 70);
+}
+
+#[test]
+fn alerts_are_ranked_by_score() {
+    let mut events = beacon_events("10.1.1.1", 5222, Some("/tmp/.x/python3"), 60, 30);
+    // An external XMPP group with no evidence: high by the seed, but a lower score.
+    events.extend(beacon_events("198.51.100.7", 5222, None, 1, 1));
+    let mut e = ev("10.0.0.9", "198.51.100.7", 5222);
+    e.ts = Some(1_700_000_000_000_000 + 12_345_000_000);
+    events.push(e);
+    let (alerts, _) = run(cfg_all(), &events);
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts[0].score >= alerts[1].score);
+    assert_eq!(alerts[0].dst_ip.to_string(), "10.1.1.1");
+}

@@ -1,0 +1,116 @@
+//! Behaviour evidence of one group: runs the [`crate::behaviour`] scorers over what the group
+//! collected (connection start times and sizes, the initiating process, the destination, and
+//! what packet inspection learned: client ids, topics, server names, message timings) and keeps
+//! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
+
+use super::{GroupKey, GroupStats};
+use crate::app::TopicDirection;
+use crate::behaviour::beacon::{BeaconContext, score_beacon};
+use crate::behaviour::destination::{
+    allow_hint_for_name, known_benign_signal, score_destination_ip, score_server_name,
+};
+use crate::behaviour::process::score_process;
+use crate::behaviour::strings::{score_client_id, score_host_scoped, score_topic};
+use crate::behaviour::{Signal, beacon::BeaconScore};
+use crate::config::HuntConfig;
+use crate::time::Micros;
+use std::collections::BTreeMap;
+
+/// The group's signals, strongest per id, in id order.
+pub(super) fn signals(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Vec<Signal> {
+    let b = &cfg.behaviour;
+    let w = &b.weights;
+    let mut all: Vec<Signal> = Vec::new();
+
+    if let Some(img) = key.process.as_deref() {
+        all.extend(score_process(img, w));
+    }
+    all.extend(score_destination_ip(key.dst_ip, key.dst_port, w));
+
+    // Connection-level beaconing: when each connection started.
+    let window = cfg.window.micros().and_then(|len| {
+        stats
+            .first_seen
+            .map(|t| (t.div_euclid(len) * len, t.div_euclid(len) * len + len))
+    });
+    let times: Vec<Micros> = stats.conn_starts.iter().map(|(t, _)| *t).collect();
+    let sizes: Vec<u64> = stats.conn_starts.iter().map(|(_, s)| *s).collect();
+    let has_sizes = stats.bytes_out.is_some();
+    let ctx = BeaconContext {
+        window,
+        keepalive_secs: None,
+    };
+    if let Some(score) = score_beacon(&times, has_sizes.then_some(&sizes[..]), &ctx, &b.beacon)
+        && let Some(s) = score.signal(w, &b.beacon)
+    {
+        all.push(s);
+    }
+
+    if let Some(app) = stats.app.as_deref() {
+        for id in &app.client_ids {
+            all.extend(score_client_id(id, w));
+        }
+        let first_client = app.client_ids.first().map(String::as_str);
+        for t in &app.topics {
+            all.extend(score_topic(&t.name, w));
+            all.extend(score_host_scoped(&t.name, &key.host, first_client, w));
+        }
+        for name in &app.server_names {
+            all.extend(score_server_name(name, w));
+            if let Some(h) = allow_hint_for_name(name, Some(key.dst_port)) {
+                all.push(known_benign_signal(h, name, w));
+            }
+        }
+        // Message-level beaconing inside long-lived sessions: what the client published, with
+        // the announced keepalive so that pings are never mistaken for beacons.
+        let published: Vec<Micros> = app
+            .messages
+            .iter()
+            .filter(|m| m.direction == TopicDirection::Publish)
+            .map(|m| m.ts)
+            .collect();
+        let sizes: Vec<u64> = app
+            .messages
+            .iter()
+            .filter(|m| m.direction == TopicDirection::Publish)
+            .map(|m| u64::from(m.size))
+            .collect();
+        let ctx = BeaconContext {
+            window,
+            keepalive_secs: app.keepalive_secs,
+        };
+        if let Some(score) = score_beacon(&published, Some(&sizes), &ctx, &b.beacon)
+            && let Some(s) = message_beacon(&score, cfg)
+        {
+            all.push(s);
+        }
+    }
+
+    strongest_per_id(all)
+}
+
+fn message_beacon(score: &BeaconScore, cfg: &HuntConfig) -> Option<Signal> {
+    let s = score.signal(&cfg.behaviour.weights, &cfg.behaviour.beacon)?;
+    Some(Signal::new(
+        "message_beacon",
+        s.weight,
+        format!("published messages: {}", s.reason),
+    ))
+}
+
+/// Keeps, for each id, the signal with the largest absolute weight (ties: the first reason in
+/// text order, so the result does not depend on the order evidence was found in).
+fn strongest_per_id(all: Vec<Signal>) -> Vec<Signal> {
+    let mut best: BTreeMap<&'static str, Signal> = BTreeMap::new();
+    for s in all {
+        match best.get(s.id) {
+            Some(b)
+                if b.weight.abs() > s.weight.abs()
+                    || (b.weight.abs() == s.weight.abs() && b.reason <= s.reason) => {}
+            _ => {
+                best.insert(s.id, s);
+            }
+        }
+    }
+    best.into_values().collect()
+}

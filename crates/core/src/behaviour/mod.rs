@@ -1,0 +1,244 @@
+//! Behaviour scorers: pure functions that turn what a group of pub/sub traffic looks like (timing,
+//! topics, client ids, payloads, the initiating process, the destination name) into explained
+//! [`Signal`]s, and one documented rule that combines the seed suspicion with those signals into a
+//! 0–100 score ([`score::combine`]).
+//!
+//! Nothing here does I/O or keeps state across calls: the engine collects the inputs per group
+//! and calls these functions, so every alert can show each signal, its weight and the sentence
+//! that justifies it. Every input string is cut to [`MAX_SCORED_BYTES`] before it is looked at and
+//! every series is bounded by the caller's cap plus the caps documented per function, so hostile
+//! input (megabyte topic names, a million timestamps) costs bounded work.
+//!
+//! Weights live in [`Weights`], a serde-deserialisable struct whose `Default` is the shipped
+//! tuning, so the lead can expose it in the TOML configuration unchanged. A signal's `id` is the
+//! snake_case name of its weight field, and is stable: it is what users allowlist and what the
+//! `signals` output object is keyed by.
+//!
+//! Entry points: [`beacon::score_beacon`] (+ [`beacon::BeaconScore::signal`]),
+//! [`strings::score_topic`], [`strings::score_client_id`], [`strings::score_jid`],
+//! [`strings::score_host_scoped`], [`strings::score_payload`], [`strings::topic_template`],
+//! [`process::score_process`], [`destination::score_server_name`],
+//! [`destination::score_destination_ip`], [`destination::DEFAULT_ALLOW_HINTS`],
+//! [`score::rate_burst`], [`score::rate_vs_peers`] and [`score::combine`]. String scoring costs a
+//! few microseconds per string, so score each distinct topic or id once per group, not per message.
+
+pub mod beacon;
+pub mod destination;
+pub mod process;
+pub mod score;
+pub mod strings;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest prefix of any string (topic, client id, JID, path, server name) that is scored. Longer
+/// inputs are cut at a character boundary; real topics and names are far shorter, and the cap keeps
+/// the per-string work constant whatever the input holds.
+pub const MAX_SCORED_BYTES: usize = 512;
+
+/// One piece of behaviour evidence: a stable id, the points it adds to the alert score (negative
+/// for evidence of benign use) and a sentence a hunter can check against the data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    /// Stable snake_case identifier, equal to the [`Weights`] field that sets `weight`.
+    pub id: &'static str,
+    /// Points added to the 0–100 score; negative values lower it.
+    pub weight: f64,
+    /// Human sentence naming the evidence (the token, the interval, the path…).
+    pub reason: String,
+}
+
+impl Signal {
+    pub fn new(id: &'static str, weight: f64, reason: impl Into<String>) -> Self {
+        Signal {
+            id,
+            weight,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Points each signal adds to the score. `Default` is the shipped tuning; every field can be set
+/// from configuration (unknown keys are rejected so a misspelt weight is not silently ignored).
+///
+/// Magnitudes are chosen against the seed bases in [`score::ScoreConfig`] (high 70, medium 45,
+/// low 20) and its thresholds (high 80, medium 50): one strong signal (≈ 25–30) moves a medium
+/// seed alert to high, two moderate ones (≈ 15 each) move a low one to medium, and an allowlist-like
+/// hint (≈ −30) takes a high one down to low.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Weights {
+    // --- beacon.rs ---
+    /// Regular timing; the weight is multiplied by the beacon score (0..1) above the threshold.
+    pub beacon: f64,
+    // --- strings.rs ---
+    /// A topic level or id token from the command-and-control vocabulary (`cmd`, `c2`, `implant`…).
+    pub c2_vocabulary: f64,
+    /// A weaker vocabulary word that is common in legitimate topics too (`task`, `result`, `agent`…).
+    pub c2_vocabulary_weak: f64,
+    /// A topic, client id or JID matching the default of a published C2 tool or malware family.
+    pub known_c2_pattern: f64,
+    /// A wildcard subscription (`#`, `+`) to a tree whose levels are command vocabulary.
+    pub wildcard_command_tree: f64,
+    /// A subscription to everything (`#` alone): broker-wide sniffing, or an implant's catch-all.
+    pub wildcard_all_topics: f64,
+    /// A GUID/UUID-shaped token.
+    pub guid_token: f64,
+    /// A long hex token (more than a MAC address' 12 digits).
+    pub hex_token: f64,
+    /// A base64- or base32-shaped token.
+    pub encoded_token: f64,
+    /// A token that looks random (entropy, consonant runs, rare bigrams).
+    pub random_token: f64,
+    /// A topic level equal to the client's own host name or client id: a per-host channel.
+    pub host_scoped_topic: f64,
+    /// A client id in the default form of a well-known MQTT library (evidence of stock tooling).
+    pub library_client_id: f64,
+    /// A payload of at least 64 bytes above 7.2 bits/byte (encrypted or compressed).
+    pub payload_high_entropy: f64,
+    /// A payload that is one base64, base32 or hex body, or JSON carrying a long base64 string.
+    pub payload_encoded: f64,
+    /// A Fernet token (`gAAAAA…`) anywhere in the payload.
+    pub payload_fernet: f64,
+    /// An opaque payload (high entropy, base64, Fernet) on a topic named like telemetry.
+    pub telemetry_payload_opaque: f64,
+    // --- process.rs ---
+    /// A command shell (`cmd`, `powershell`, `bash`…).
+    pub process_shell: f64,
+    /// A script host (`wscript`, `cscript`, `mshta`, `osascript`).
+    pub process_script_host: f64,
+    /// A general interpreter (`python`, `node`, `perl`…): common in legitimate IoT software too.
+    pub process_interpreter: f64,
+    /// A Windows living-off-the-land binary (`rundll32`, `regsvr32`…).
+    pub process_lolbin: f64,
+    /// A generic network tool (`curl`, `nc`, `socat`…).
+    pub process_network_tool: f64,
+    /// An image in a temporary directory.
+    pub process_in_temp: f64,
+    /// An image in a downloads directory.
+    pub process_in_downloads: f64,
+    /// An image in another user-writable place (AppData, Users\Public, ProgramData, a hidden dir).
+    pub process_in_user_writable: f64,
+    // --- destination.rs ---
+    /// A public, free MQTT broker (HiveMQ, Mosquitto test, EMQX, Eclipse…).
+    pub public_broker: f64,
+    /// A public XMPP server.
+    pub public_xmpp_server: f64,
+    /// A dynamic-DNS name.
+    pub dynamic_dns: f64,
+    /// A tunnelling service name (ngrok, trycloudflare…).
+    pub tunnel_service: f64,
+    /// A cloud IoT endpoint (AWS IoT, Azure IoT Hub); weighs little on its own.
+    pub cloud_iot_endpoint: f64,
+    /// An endpoint of a retired cloud IoT service (Google Cloud IoT Core): nothing legitimate left.
+    pub retired_cloud_iot: f64,
+    /// A destination matching a known benign class of the default allowlist (Apple push…).
+    pub known_benign_destination: f64,
+    // --- score.rs ---
+    /// A sustained publication burst against the client's own history.
+    pub rate_burst: f64,
+    /// A publication rate far above the broker's other clients.
+    pub rate_above_peers: f64,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        Weights {
+            beacon: 30.0,
+            c2_vocabulary: 20.0,
+            c2_vocabulary_weak: 6.0,
+            known_c2_pattern: 30.0,
+            wildcard_command_tree: 15.0,
+            wildcard_all_topics: 10.0,
+            guid_token: 8.0,
+            hex_token: 8.0,
+            encoded_token: 12.0,
+            random_token: 10.0,
+            host_scoped_topic: 10.0,
+            library_client_id: -5.0,
+            payload_high_entropy: 8.0,
+            payload_encoded: 8.0,
+            payload_fernet: 20.0,
+            telemetry_payload_opaque: 15.0,
+            process_shell: 25.0,
+            process_script_host: 30.0,
+            process_interpreter: 10.0,
+            process_lolbin: 30.0,
+            process_network_tool: 25.0,
+            process_in_temp: 25.0,
+            process_in_downloads: 20.0,
+            process_in_user_writable: 10.0,
+            public_broker: 20.0,
+            public_xmpp_server: 15.0,
+            dynamic_dns: 20.0,
+            tunnel_service: 25.0,
+            cloud_iot_endpoint: 5.0,
+            retired_cloud_iot: 25.0,
+            known_benign_destination: -30.0,
+            rate_burst: 10.0,
+            rate_above_peers: 10.0,
+        }
+    }
+}
+
+/// `s` cut to at most `max` bytes at a character boundary.
+pub fn capped(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
+}
+
+/// Shannon entropy in bits per symbol of a byte string (0 for an empty one).
+pub fn byte_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u64; 256];
+    for &b in bytes {
+        counts[usize::from(b)] += 1;
+    }
+    let n = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capped_respects_char_boundaries() {
+        assert_eq!(capped("abc", 5), "abc");
+        assert_eq!(capped("abcdef", 3), "abc");
+        // 'é' is two bytes: a cut in its middle backs off to before it.
+        assert_eq!(capped("aé", 2), "a");
+        assert_eq!(capped("", 0), "");
+    }
+
+    #[test]
+    fn entropy_of_known_strings() {
+        assert_eq!(byte_entropy(b""), 0.0);
+        assert_eq!(byte_entropy(b"aaaa"), 0.0);
+        assert!((byte_entropy(b"abab") - 1.0).abs() < 1e-12);
+        let all: Vec<u8> = (0..=255u8).collect();
+        assert!((byte_entropy(&all) - 8.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn weights_deserialize_partially_and_reject_unknown_keys() {
+        let w: Weights = toml::from_str("beacon = 12.5").unwrap();
+        assert_eq!(w.beacon, 12.5);
+        assert_eq!(w.c2_vocabulary, Weights::default().c2_vocabulary);
+        assert!(toml::from_str::<Weights>("beacn = 1.0").is_err());
+    }
+}

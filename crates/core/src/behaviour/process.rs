@@ -1,0 +1,389 @@
+//! Process evidence (ATT&CK AN0002–AN0004): pub/sub traffic started by a shell, a script host, a
+//! living-off-the-land binary, a generic interpreter or network tool, or by an image stored in a
+//! temporary, downloads or other user-writable directory.
+//!
+//! Images are full paths from Windows or Unix sources (or bare names). The basename is matched case
+//! insensitively with `.exe` optional; the path is matched on its normalised form (`\` turned into
+//! `/`, lower case, surrounding quotes removed). Interpreters weigh less than shells and script
+//! hosts because legitimate pub/sub software runs on them (Home Assistant and Celery on Python,
+//! Node-RED and Zigbee2MQTT on Node, behaviour.md §6).
+
+use super::{MAX_SCORED_BYTES, Signal, Weights, capped};
+
+/// What kind of program an image is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProcessClass {
+    Shell,
+    ScriptHost,
+    Interpreter,
+    Lolbin,
+    NetworkTool,
+}
+
+impl ProcessClass {
+    fn signal_id(self) -> &'static str {
+        match self {
+            ProcessClass::Shell => "process_shell",
+            ProcessClass::ScriptHost => "process_script_host",
+            ProcessClass::Interpreter => "process_interpreter",
+            ProcessClass::Lolbin => "process_lolbin",
+            ProcessClass::NetworkTool => "process_network_tool",
+        }
+    }
+
+    fn weight(self, w: &Weights) -> f64 {
+        match self {
+            ProcessClass::Shell => w.process_shell,
+            ProcessClass::ScriptHost => w.process_script_host,
+            ProcessClass::Interpreter => w.process_interpreter,
+            ProcessClass::Lolbin => w.process_lolbin,
+            ProcessClass::NetworkTool => w.process_network_tool,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            ProcessClass::Shell => "a command shell",
+            ProcessClass::ScriptHost => "a script host",
+            ProcessClass::Interpreter => {
+                "a general-purpose interpreter (legitimate pub/sub software also runs on these; \
+                 check the command line)"
+            }
+            ProcessClass::Lolbin => "a living-off-the-land binary",
+            ProcessClass::NetworkTool => "a generic network tool",
+        }
+    }
+}
+
+const SHELLS: &[&str] = &[
+    "cmd",
+    "powershell",
+    "powershell_ise",
+    "pwsh",
+    "bash",
+    "sh",
+    "dash",
+    "zsh",
+    "ksh",
+    "mksh",
+    "csh",
+    "tcsh",
+    "fish",
+    "ash",
+    "busybox",
+];
+const SCRIPT_HOSTS: &[&str] = &["wscript", "cscript", "mshta", "osascript", "scriptrunner"];
+const INTERPRETERS: &[&str] = &[
+    "python",
+    "pythonw",
+    "py",
+    "pyw",
+    "node",
+    "nodejs",
+    "deno",
+    "bun",
+    "perl",
+    "ruby",
+    "php",
+    "lua",
+    "luajit",
+    "tclsh",
+    "wish",
+    "java",
+    "javaw",
+    "jrunscript",
+    "jjs",
+];
+const LOLBINS: &[&str] = &[
+    "rundll32",
+    "regsvr32",
+    "msbuild",
+    "installutil",
+    "regasm",
+    "regsvcs",
+    "msiexec",
+    "certutil",
+    "bitsadmin",
+    "wmic",
+    "forfiles",
+    "hh",
+    "cmstp",
+    "msxsl",
+    "odbcconf",
+    "mavinject",
+    "pcalua",
+    "control",
+    "ieexec",
+    "dnscmd",
+    "presentationhost",
+    "syncappvpublishingserver",
+    "infdefaultinstall",
+];
+const NETWORK_TOOLS: &[&str] = &[
+    "curl",
+    "wget",
+    "nc",
+    "ncat",
+    "netcat",
+    "nc.openbsd",
+    "nc.traditional",
+    "socat",
+    "telnet",
+    "openssl",
+    "plink",
+    "ssh",
+];
+
+/// The image's basename: last component of a Windows or Unix path, lower case, `.exe` removed.
+pub fn image_basename(image: &str) -> String {
+    let image = capped(image, MAX_SCORED_BYTES).trim().trim_matches('"');
+    let base = image.rsplit(['/', '\\']).next().unwrap_or(image);
+    let lower = base.to_ascii_lowercase();
+    match lower.strip_suffix(".exe") {
+        Some(stem) => stem.to_string(),
+        None => lower,
+    }
+}
+
+/// Class of an image, from its basename. Versioned interpreter names (`python3`, `python3.11`,
+/// `perl5.36`, `node18`) count as the interpreter.
+pub fn classify_image(image: &str) -> Option<ProcessClass> {
+    let base = image_basename(image);
+    let name = base.as_str();
+    let tables: [(&[&str], ProcessClass); 5] = [
+        (SHELLS, ProcessClass::Shell),
+        (SCRIPT_HOSTS, ProcessClass::ScriptHost),
+        (LOLBINS, ProcessClass::Lolbin),
+        (NETWORK_TOOLS, ProcessClass::NetworkTool),
+        (INTERPRETERS, ProcessClass::Interpreter),
+    ];
+    for (table, class) in tables {
+        if table.contains(&name) {
+            return Some(class);
+        }
+    }
+    // `python3`, `python3.11`, `pythonw3`… : an interpreter name followed by a version.
+    let stem = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    if stem != name && INTERPRETERS.contains(&stem) {
+        return Some(ProcessClass::Interpreter);
+    }
+    None
+}
+
+/// Where an image lives, when that place is unusual for installed software.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathClass {
+    Temp,
+    Downloads,
+    UserWritable,
+}
+
+/// Path fragments (normalised: `/`, lower case) and what they mean. First match wins, so the more
+/// specific temp entries come before the broader AppData ones.
+const PATH_FRAGMENTS: &[(&str, PathClass, &str)] = &[
+    (
+        "/appdata/local/temp/",
+        PathClass::Temp,
+        "the user's temporary directory",
+    ),
+    (
+        "/windows/temp/",
+        PathClass::Temp,
+        "the Windows temporary directory",
+    ),
+    ("/temp/", PathClass::Temp, "a temp directory"),
+    ("/tmp/", PathClass::Temp, "a tmp directory"),
+    ("/dev/shm/", PathClass::Temp, "shared memory (/dev/shm)"),
+    ("/var/tmp/", PathClass::Temp, "/var/tmp"),
+    (
+        "/run/user/",
+        PathClass::Temp,
+        "a per-user runtime directory",
+    ),
+    ("/downloads/", PathClass::Downloads, "a downloads directory"),
+    ("/$recycle.bin/", PathClass::UserWritable, "the recycle bin"),
+    (
+        "/users/public/",
+        PathClass::UserWritable,
+        "C:\\Users\\Public",
+    ),
+    (
+        "/appdata/roaming/",
+        PathClass::UserWritable,
+        "the user's roaming AppData",
+    ),
+    (
+        "/appdata/local/",
+        PathClass::UserWritable,
+        "the user's local AppData",
+    ),
+    (
+        "/programdata/",
+        PathClass::UserWritable,
+        "ProgramData (writable by all users)",
+    ),
+];
+
+/// The unusual place an image lives in, with a description, or `None`.
+pub fn classify_path(image: &str) -> Option<(PathClass, &'static str)> {
+    let image = capped(image, MAX_SCORED_BYTES).trim().trim_matches('"');
+    let mut norm = image.replace('\\', "/").to_ascii_lowercase();
+    if !norm.starts_with('/') {
+        norm.insert(0, '/'); // so `tmp/x` and `C:/…` fragments match at the start as well
+    }
+    for (fragment, class, what) in PATH_FRAGMENTS {
+        if norm.contains(fragment) {
+            return Some((*class, what));
+        }
+    }
+    // A hidden directory (`/home/u/.cache/x/agent`, `~/.local/bin` is common and allowed).
+    let dir = norm.rsplit_once('/').map_or("", |(d, _)| d);
+    let hidden = dir
+        .split('/')
+        .any(|c| c.len() > 1 && c.starts_with('.') && c != ".." && c != ".local" && c != ".cargo");
+    if hidden {
+        return Some((PathClass::UserWritable, "a hidden directory"));
+    }
+    None
+}
+
+/// Signals for the initiating process image (full path or bare name).
+pub fn score_process(image: &str, w: &Weights) -> Vec<Signal> {
+    let shown = capped(image, MAX_SCORED_BYTES);
+    let mut out = Vec::new();
+    if let Some(class) = classify_image(image) {
+        out.push(Signal::new(
+            class.signal_id(),
+            class.weight(w),
+            format!(
+                "process `{}` is {}: such programs should not speak pub/sub protocols (ATT&CK DET0002)",
+                image_basename(image),
+                class.describe()
+            ),
+        ));
+    }
+    if let Some((class, what)) = classify_path(image) {
+        let (id, weight) = match class {
+            PathClass::Temp => ("process_in_temp", w.process_in_temp),
+            PathClass::Downloads => ("process_in_downloads", w.process_in_downloads),
+            PathClass::UserWritable => ("process_in_user_writable", w.process_in_user_writable),
+        };
+        out.push(Signal::new(
+            id,
+            weight,
+            format!("process image `{shown}` runs from {what}, not from an installed location"),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ids(image: &str) -> Vec<&'static str> {
+        score_process(image, &Weights::default())
+            .iter()
+            .map(|s| s.id)
+            .collect()
+    }
+
+    #[test]
+    fn basenames() {
+        assert_eq!(
+            image_basename(r"C:\Windows\System32\WindowsPowerShell\v1.0\PowerShell.EXE"),
+            "powershell"
+        );
+        assert_eq!(image_basename("/usr/bin/python3.11"), "python3.11");
+        assert_eq!(
+            image_basename("\"C:\\Program Files\\x\\mosquitto_pub.exe\""),
+            "mosquitto_pub"
+        );
+        assert_eq!(image_basename("nc"), "nc");
+        assert_eq!(image_basename(""), "");
+    }
+
+    #[test]
+    fn classes() {
+        use ProcessClass::*;
+        let cases = [
+            (
+                r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+                Some(Shell),
+            ),
+            ("pwsh", Some(Shell)),
+            (r"C:\Windows\System32\CMD.EXE", Some(Shell)),
+            ("/bin/bash", Some(Shell)),
+            (r"C:\Windows\System32\wscript.exe", Some(ScriptHost)),
+            (r"C:\Windows\SysWOW64\mshta.exe", Some(ScriptHost)),
+            ("/usr/bin/osascript", Some(ScriptHost)),
+            (r"C:\Windows\System32\rundll32.exe", Some(Lolbin)),
+            ("regsvr32", Some(Lolbin)),
+            ("/usr/bin/curl", Some(NetworkTool)),
+            ("/usr/bin/ncat", Some(NetworkTool)),
+            ("socat", Some(NetworkTool)),
+            (r"C:\Python311\python.exe", Some(Interpreter)),
+            ("/usr/bin/python3", Some(Interpreter)),
+            ("/usr/local/bin/python3.12", Some(Interpreter)),
+            ("/usr/bin/node", Some(Interpreter)),
+            ("/usr/sbin/mosquitto", None),
+            (r"C:\Program Files\Pidgin\pidgin.exe", None),
+            ("/usr/bin/shellcheck", None),
+            ("bashful", None),
+        ];
+        for (image, want) in cases {
+            assert_eq!(classify_image(image), want, "{image}");
+        }
+    }
+
+    #[test]
+    fn unusual_paths() {
+        assert_eq!(
+            ids(r"C:\Users\bob\AppData\Local\Temp\svc.exe"),
+            ["process_in_temp"]
+        );
+        assert_eq!(
+            ids(r"C:\Users\bob\Downloads\invoice.exe"),
+            ["process_in_downloads"]
+        );
+        assert_eq!(ids("/tmp/.x/agent"), ["process_in_temp"]);
+        assert_eq!(ids("/dev/shm/kworker"), ["process_in_temp"]);
+        assert_eq!(ids("/var/tmp/upd"), ["process_in_temp"]);
+        assert_eq!(ids(r"C:\Users\Public\m.exe"), ["process_in_user_writable"]);
+        assert_eq!(
+            ids(r"C:\Users\bob\AppData\Roaming\Zoomer\z.exe"),
+            ["process_in_user_writable"]
+        );
+        assert_eq!(
+            ids("/home/bob/.cache/sys/updater"),
+            ["process_in_user_writable"]
+        );
+        assert!(ids("/home/bob/.local/bin/mosquitto_sub").is_empty());
+        assert!(ids(r"C:\Program Files\mosquitto\mosquitto_pub.exe").is_empty());
+        assert!(ids("/usr/sbin/mosquitto").is_empty());
+        // Both a class and a path.
+        assert_eq!(
+            ids(r"C:\Users\bob\AppData\Local\Temp\python.exe"),
+            ["process_interpreter", "process_in_temp"]
+        );
+        assert_eq!(
+            ids("/tmp/python3"),
+            ["process_interpreter", "process_in_temp"]
+        );
+    }
+
+    #[test]
+    fn reasons_name_the_program() {
+        let s = score_process(r"C:\Windows\System32\rundll32.exe", &Weights::default());
+        assert_eq!(s[0].weight, Weights::default().process_lolbin);
+        assert!(s[0].reason.contains("`rundll32`"), "{}", s[0].reason);
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(image in ".{0,1500}") {
+            let _ = score_process(&image, &Weights::default());
+        }
+    }
+}
