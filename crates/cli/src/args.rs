@@ -135,6 +135,11 @@ pub struct HuntArgs {
     #[arg(long = "analytic", value_name = "ID")]
     pub analytics: Vec<String>,
 
+    /// Also write one line per publish/subscribe session recognised in captures, alert or not
+    /// (`"kind": "session"`; alerts say `"kind": "alert"`). JSON lines only.
+    #[arg(long)]
+    pub all_sessions: bool,
+
     /// Least suspicion reported; overrides the config.
     #[arg(long, value_enum)]
     pub min_suspicion: Option<SuspicionArg>,

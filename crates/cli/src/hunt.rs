@@ -30,6 +30,9 @@ pub fn run(s: HuntSettings) -> Result<u8> {
                 return Ok(exit::FATAL);
             }
         };
+    let mut acc = acc;
+    let sessions = acc.take_sessions(engine.config());
+    let sessions_dropped = acc.sessions_dropped;
     let (alerts, hunt_summary) = engine.finish(acc);
 
     let out: Box<dyn Write> = match &s.output {
@@ -47,11 +50,26 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     for a in &alerts {
         writer.write_alert(a).context("writing results")?;
     }
+    for sess in &sessions {
+        writer.write_session(sess).context("writing results")?;
+    }
     writer.finish().context("writing results")?;
     drop(writer);
 
     if !s.quiet {
         summary::print(&report, &hunt_summary, &s.config, started.elapsed());
+        if s.config.report_sessions {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "pubsub-hunt: {} pub/sub sessions written{}",
+                sessions.len(),
+                if sessions_dropped > 0 {
+                    format!(" ({sessions_dropped} more over limits.max_sessions not written)")
+                } else {
+                    String::new()
+                }
+            );
+        }
     }
     Ok(if report.problem_count() > 0 {
         exit::INPUT_PROBLEMS

@@ -59,6 +59,9 @@ impl HuntSettings {
                 );
             }
         }
+        if a.all_sessions {
+            config.report_sessions = true;
+        }
         if let Some(w) = &a.window {
             config.window = w.parse::<WindowSpec>().map_err(anyhow::Error::msg)?;
         }
@@ -98,9 +101,13 @@ impl HuntSettings {
             Some(FormatArg::Table) => OutputFormat::Table,
             Some(FormatArg::Jsonl) => OutputFormat::Jsonl,
             Some(FormatArg::Csv) => OutputFormat::Csv,
+            None if a.all_sessions => OutputFormat::Jsonl,
             None if a.output.is_none() && std::io::stdout().is_terminal() => OutputFormat::Table,
             None => OutputFormat::Jsonl,
         };
+        if a.all_sessions && format != OutputFormat::Jsonl {
+            bail!("--all-sessions mixes sessions with alerts and needs --format jsonl");
+        }
         let stdin_count = a.paths.iter().filter(|p| *p == "-").count();
         if stdin_count > 1 {
             bail!("standard input (-) can be given only once");
@@ -147,7 +154,10 @@ impl HuntSettings {
     }
 }
 
-/// Every input format beyond the built-in Zeek readers: the log formats of the ingest crate.
+/// Every input format beyond the built-in Zeek readers: the log formats of the ingest crate and
+/// the capture formats of the packet crate.
 pub fn all_formats() -> Registry {
-    pubsub_hunt_ingest::builtin_formats()
+    let mut r = pubsub_hunt_ingest::builtin_formats();
+    r.extend(pubsub_hunt_packets::formats());
+    r
 }

@@ -695,3 +695,92 @@ fn sysmon_xml_export_alerts_with_process_and_user() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     insta::assert_snapshot!("sysmon_xml_export", r.stdout);
 }
+
+fn jsonl(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn mqtt_on_an_odd_port_is_seen_by_its_bytes() {
+    // ndpi's coap_mqtt.pcap: MQTT 3.1.1 between a bus simulator and a broker on port 17501,
+    // which no port list contains.
+    let _ = corpus("");
+    let r = hunt(&[
+        "--all-sessions",
+        "../shared/corpus/pcaps/ndpi/coap_mqtt.pcap",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines = jsonl(&r.stdout);
+    let alerts: Vec<_> = lines.iter().filter(|l| l["kind"] == "alert").collect();
+    let sessions: Vec<_> = lines.iter().filter(|l| l["kind"] == "session").collect();
+    assert_eq!(alerts.len(), 1, "{}", r.stdout);
+    let a = alerts[0];
+    assert_eq!(a["analytic"], "pubsub-unusual-port");
+    assert_eq!(a["protocol"], "MQTT");
+    assert_eq!(a["dst_port"], 17501);
+    assert_eq!(a["source_format"], "pcap");
+    assert_eq!(a["app"]["protocol_version"], "3.1.1");
+    assert!(
+        a["app"]["client_ids"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+    assert!(a["app"]["first_packet"]["packet"].as_u64().is_some());
+    assert!(
+        a["reasons"].as_array().unwrap().iter().any(|r| r
+            .as_str()
+            .unwrap()
+            .contains("payload inspection recognised MQTT")),
+        "{a}"
+    );
+    assert_eq!(sessions.len(), 4, "{}", r.stdout);
+    for s in sessions {
+        assert_eq!(s["protocol"], "MQTT");
+        assert_eq!(s["dst_port"], 17501);
+        assert!(s["bytes_sent"].as_u64().unwrap() > 0);
+    }
+    // Without --all-sessions only the alert is written.
+    let r = hunt(&[
+        "--format",
+        "jsonl",
+        "../shared/corpus/pcaps/ndpi/coap_mqtt.pcap",
+    ]);
+    assert_eq!(jsonl(&r.stdout).len(), 1);
+    // Sessions cannot go to CSV.
+    let r = hunt(&[
+        "--all-sessions",
+        "--format",
+        "csv",
+        "../shared/corpus/pcaps/ndpi/coap_mqtt.pcap",
+    ]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+}
+
+#[test]
+fn captures_and_logs_in_one_run() {
+    let _ = corpus("");
+    let r = hunt(&[
+        "--format",
+        "jsonl",
+        "--min-suspicion",
+        "low",
+        "../shared/corpus/pcaps/ndpi/mqtt.pcap",
+        "crates/packets/tests/fixtures/dpi/mosquitto-v311-v5.pcap",
+        "examples/data/conn.log",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines = jsonl(&r.stdout);
+    let formats: std::collections::BTreeSet<&str> = lines
+        .iter()
+        .map(|l| l["source_format"].as_str().unwrap())
+        .collect();
+    assert!(formats.contains("zeek-tsv"), "{formats:?}");
+    assert!(
+        formats.contains("pcap") || formats.contains("pcapng"),
+        "{formats:?}\n{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("pcap"), "{}", r.stderr);
+}

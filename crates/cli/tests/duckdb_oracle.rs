@@ -247,7 +247,12 @@ fn run_pubsub_hunt(log: &Path, args: &[&str]) -> String {
         .arg("hunt")
         .args(["--format", "jsonl"])
         // The oracle implements the seed analytics; behaviour scoring is not part of them.
-        .args(["--analytic", "pubsub-port", "--analytic", "pubsub-unusual-port"])
+        .args([
+            "--analytic",
+            "pubsub-port",
+            "--analytic",
+            "pubsub-unusual-port",
+        ])
         .args(args)
         .arg(log)
         .output()

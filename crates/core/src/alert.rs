@@ -101,6 +101,8 @@ fn ser_time<S: Serializer>(t: &Option<Micros>, s: S) -> Result<S::Ok, S::Error> 
 /// One alert: a group of connections an analytic found worth a hunter's time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Alert {
+    /// Always `alert` (sessions written by `--all-sessions` say `session`).
+    pub kind: &'static str,
     pub analytic: AnalyticId,
     /// Always `T1071.005`.
     pub technique: &'static str,
@@ -179,4 +181,23 @@ impl Alert {
             .then(a.protocol.cmp(&b.protocol))
             .then(a.first_seen.cmp(&b.first_seen))
     }
+}
+
+/// One publish/subscribe session seen by packet inspection, alert or not (`--all-sessions`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Session {
+    /// Always `session`.
+    pub kind: &'static str,
+    pub protocol: Protocol,
+    pub src_ip: Option<IpAddr>,
+    pub src_port: Option<u16>,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    #[serde(serialize_with = "ser_time")]
+    pub first_seen: Option<Micros>,
+    #[serde(serialize_with = "ser_time")]
+    pub last_seen: Option<Micros>,
+    pub bytes_sent: Option<u64>,
+    pub bytes_received: Option<u64>,
+    pub app: AppInfo,
 }

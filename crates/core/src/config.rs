@@ -189,6 +189,8 @@ pub struct Limits {
     pub max_line_bytes: usize,
     /// Problem lines printed per file and kind before the rest are only counted.
     pub max_problem_reports: usize,
+    /// Most sessions kept for `--all-sessions` (the earliest); the rest are counted.
+    pub max_sessions: usize,
 }
 
 impl Default for Limits {
@@ -198,6 +200,7 @@ impl Default for Limits {
             max_users_per_group: 32,
             max_line_bytes: 1 << 20,
             max_problem_reports: 10,
+            max_sessions: 100_000,
         }
     }
 }
@@ -221,6 +224,8 @@ pub struct HuntConfig {
     pub limits: Limits,
     /// Behaviour scoring of alerts (score, signals, suspicion raised or lowered).
     pub behaviour: BehaviourConfig,
+    /// Keep every recognised pub/sub session for reporting (`--all-sessions`; not in TOML).
+    pub report_sessions: bool,
 }
 
 /// The behaviour scoring settings: whether it runs, and its weights and thresholds.
@@ -350,6 +355,7 @@ struct RawLimits {
     max_users_per_group: Option<usize>,
     max_line_bytes: Option<usize>,
     max_problem_reports: Option<usize>,
+    max_sessions: Option<usize>,
 }
 
 fn default_ports() -> BTreeMap<Protocol, Vec<u16>> {
@@ -485,6 +491,7 @@ impl RawConfig {
                 .limits
                 .max_problem_reports
                 .unwrap_or(d.max_problem_reports),
+            max_sessions: self.limits.max_sessions.unwrap_or(d.max_sessions),
         };
         Ok(HuntConfig {
             analytics,
@@ -497,6 +504,7 @@ impl RawConfig {
             allowlist: self.allowlist,
             limits,
             behaviour: self.behaviour,
+            report_sessions: false,
         })
     }
 }
@@ -579,6 +587,8 @@ max_users_per_group = 32
 max_line_bytes = 1048576
 # Problem lines printed per file and kind before the rest are only counted.
 max_problem_reports = 10
+# Most sessions kept for --all-sessions (the earliest); the rest are counted.
+max_sessions = 100000
 "#;
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub mod protocol;
 pub mod scope;
 pub mod time;
 
-pub use alert::{Alert, AnalyticId, Suspicion};
+pub use alert::{Alert, AnalyticId, Session, Suspicion};
 pub use analytics::{Accumulator, Engine, EventOutcome, HuntSummary};
 pub use app::{AppInfo, MessageEvent, TopicDirection, TopicUse};
 pub use config::{ConfigError, HuntConfig, WindowSpec};

@@ -364,10 +364,17 @@ impl RecordSink for StreamRecords<'_, '_> {
             Ok(Record::Skip) => return,
             Ok(Record::Other) => self.other += 1,
             Ok(Record::Conn(mut ev)) => {
-                ev.origin = Some(RecordRef {
+                let origin = RecordRef {
                     file: self.stream.clone(),
                     line: pos,
-                });
+                };
+                // Readers of captures know the packet number but not the file name.
+                if let Some(app) = ev.app.as_mut()
+                    && app.first_packet.is_none()
+                {
+                    app.first_packet = Some(origin.clone());
+                }
+                ev.origin = Some(origin);
                 if ev.source_format.is_none() {
                     ev.source_format = Some(self.format);
                 }

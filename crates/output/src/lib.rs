@@ -4,8 +4,8 @@
 //! [`Alert`](pubsub_hunt_core::Alert) as they are; CSV has the same columns, with list fields
 //! joined (`users` by `;`, `reasons` by ` | `).
 
-use pubsub_hunt_core::Alert;
 use pubsub_hunt_core::time::format_rfc3339;
+use pubsub_hunt_core::{Alert, Session};
 use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
@@ -45,6 +45,13 @@ impl fmt::Display for OutputFormat {
 /// Writes alerts in one format.
 pub trait AlertWriter {
     fn write_alert(&mut self, alert: &Alert) -> io::Result<()>;
+    /// Writes one session line (`--all-sessions`). Only JSON lines can mix sessions with
+    /// alerts; the other writers refuse, and the CLI checks that before a run.
+    fn write_session(&mut self, _session: &Session) -> io::Result<()> {
+        Err(io::Error::other(
+            "sessions can only be written as JSON lines",
+        ))
+    }
     /// Writes anything buffered (the table) and flushes.
     fn finish(&mut self) -> io::Result<()>;
 }
@@ -79,13 +86,18 @@ impl AlertWriter for JsonlWriter<'_> {
         serde_json::to_writer(&mut self.out, alert)?;
         self.out.write_all(b"\n")
     }
+    fn write_session(&mut self, session: &Session) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, session)?;
+        self.out.write_all(b"\n")
+    }
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
     }
 }
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 22] = [
+pub const CSV_COLUMNS: [&str; 23] = [
+    "kind",
     "analytic",
     "technique",
     "suspicion",
@@ -140,6 +152,7 @@ impl AlertWriter for CsvWriter<'_> {
     fn write_alert(&mut self, a: &Alert) -> io::Result<()> {
         self.ensure_header()?;
         let row = [
+            a.kind.to_string(),
             a.analytic.to_string(),
             a.technique.to_string(),
             a.suspicion.to_string(),
@@ -275,6 +288,7 @@ mod tests {
 
     fn alert() -> Alert {
         Alert {
+            kind: "alert",
             analytic: AnalyticId::PubsubPort,
             technique: TECHNIQUE,
             suspicion: Suspicion::High,

@@ -12,7 +12,7 @@
 mod evidence;
 mod rating;
 
-use crate::alert::{Alert, AnalyticId, Suspicion};
+use crate::alert::{Alert, AnalyticId, Session, Suspicion};
 use crate::app::AppInfo;
 use crate::config::HuntConfig;
 use crate::event::{ConnEvent, Direction, Outcome, RecordRef, Transport};
@@ -141,6 +141,45 @@ fn insert_sample(set: &mut BTreeSet<RecordRef>, r: &RecordRef) {
     set.insert(r.clone());
 }
 
+/// The order sessions are reported in: by start, then the identifying fields.
+fn session_order(a: &Session, b: &Session) -> std::cmp::Ordering {
+    (
+        a.first_seen,
+        a.src_ip,
+        a.src_port,
+        a.dst_ip,
+        a.dst_port,
+        a.protocol,
+    )
+        .cmp(&(
+            b.first_seen,
+            b.src_ip,
+            b.src_port,
+            b.dst_ip,
+            b.dst_port,
+            b.protocol,
+        ))
+}
+
+/// Keeps the `max` earliest sessions (order-independent), counting the others.
+fn trim_sessions(v: &mut Vec<Session>, dropped: &mut u64, max: usize) {
+    if v.len() > max {
+        v.sort_by(session_order);
+        *dropped += (v.len() - max) as u64;
+        v.truncate(max);
+    }
+}
+
+impl Accumulator {
+    /// Takes the kept sessions, in report order.
+    pub fn take_sessions(&mut self, cfg: &HuntConfig) -> Vec<Session> {
+        let mut v = std::mem::take(&mut self.sessions);
+        trim_sessions(&mut v, &mut self.sessions_dropped, cfg.limits.max_sessions);
+        v.sort_by(session_order);
+        v
+    }
+}
+
 fn merge_app(into: &mut Option<Box<AppInfo>>, from: &AppInfo) {
     match into {
         Some(a) => a.merge(from),
@@ -260,6 +299,10 @@ type GroupMap = HashMap<GroupKey, GroupStats, foldhash::fast::RandomState>;
 pub struct Accumulator {
     groups: GroupMap,
     pub counters: EventCounters,
+    /// Recognised pub/sub sessions, when the configuration asks for them (bounded).
+    pub sessions: Vec<Session>,
+    /// Sessions not kept because of `limits.max_sessions`.
+    pub sessions_dropped: u64,
 }
 
 impl Accumulator {
@@ -275,6 +318,13 @@ impl Accumulator {
     /// merges, except which groups are dropped when `max_groups` is exceeded (counted).
     pub fn merge(&mut self, other: Accumulator, cfg: &HuntConfig) {
         self.counters.add(&other.counters);
+        self.sessions.extend(other.sessions);
+        self.sessions_dropped += other.sessions_dropped;
+        trim_sessions(
+            &mut self.sessions,
+            &mut self.sessions_dropped,
+            cfg.limits.max_sessions,
+        );
         let max_users = cfg.limits.max_users_per_group;
         for (k, v) in other.groups {
             let full = self.groups.len() >= cfg.limits.max_groups;
@@ -335,6 +385,33 @@ impl Engine {
     /// groups.
     pub fn observe(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
         acc.counters.events += 1;
+        if self.cfg.report_sessions
+            && let Some(app) = ev.app.as_deref()
+            && let Some(protocol) = app.protocol
+        {
+            let mut app = app.clone();
+            app.sort_for_output();
+            acc.sessions.push(Session {
+                kind: "session",
+                protocol,
+                src_ip: ev.src_ip,
+                src_port: ev.src_port,
+                dst_ip: ev.dst_ip,
+                dst_port: ev.dst_port,
+                first_seen: ev.ts,
+                last_seen: ev.end.or(ev.ts),
+                bytes_sent: ev.bytes_out,
+                bytes_received: ev.bytes_in,
+                app,
+            });
+            if acc.sessions.len() >= 2 * self.cfg.limits.max_sessions.max(1) {
+                trim_sessions(
+                    &mut acc.sessions,
+                    &mut acc.sessions_dropped,
+                    self.cfg.limits.max_sessions,
+                );
+            }
+        }
         let outcome = self.observe_inner(ev, acc);
         let c = &mut acc.counters;
         match outcome {

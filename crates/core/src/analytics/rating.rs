@@ -82,6 +82,9 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
             }
         }
     };
+    if let Some(app) = stats.app.as_deref() {
+        reasons.push(app_reason(app));
+    }
     let (score, suspicion, signals) = if cfg.behaviour.enabled {
         let signals = super::evidence::signals(cfg, key, stats);
         let c = crate::behaviour::score::combine_with(&cfg.behaviour.score, suspicion, &signals);
@@ -110,6 +113,7 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
     }
 
     Alert {
+        kind: "alert",
         analytic: key.analytic,
         technique: TECHNIQUE,
         suspicion,
@@ -136,6 +140,69 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
             a.sort_for_output();
             a
         }),
+    }
+}
+
+/// One sentence with what payload inspection saw, the most telling parts first and bounded.
+fn app_reason(app: &crate::app::AppInfo) -> String {
+    let list = |set: &std::collections::BTreeSet<String>| {
+        let v: Vec<&str> = set.iter().take(3).map(String::as_str).collect();
+        let more = set.len().saturating_sub(3);
+        if more > 0 {
+            format!("{} and {more} more", v.join(", "))
+        } else {
+            v.join(", ")
+        }
+    };
+    let mut parts = Vec::new();
+    if !app.client_ids.is_empty() {
+        parts.push(format!("client ids {}", list(&app.client_ids)));
+    }
+    if !app.usernames.is_empty() {
+        parts.push(format!("user names {}", list(&app.usernames)));
+    }
+    if !app.server_names.is_empty() {
+        parts.push(format!("server names {}", list(&app.server_names)));
+    }
+    if !app.alpn.is_empty() {
+        parts.push(format!("ALPN {}", list(&app.alpn)));
+    }
+    let mut topics: Vec<&crate::app::TopicUse> = app.topics.iter().collect();
+    topics.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.name.cmp(&b.name)));
+    if !topics.is_empty() {
+        let shown: Vec<String> = topics
+            .iter()
+            .take(3)
+            .map(|t| {
+                let dir = match t.direction {
+                    crate::app::TopicDirection::Publish => "publish",
+                    crate::app::TopicDirection::Subscribe => "subscribe",
+                };
+                format!("{} ({dir}, {} messages)", t.name, t.messages)
+            })
+            .collect();
+        parts.push(format!("topics {}", shown.join(", ")));
+    }
+    if app.websocket {
+        parts.push("inside WebSocket".into());
+    }
+    if app.tls {
+        parts.push("encrypted (TLS) after the first bytes".into());
+    }
+    let what = match app.protocol {
+        Some(p) => format!(
+            "payload inspection recognised {p}{}",
+            app.protocol_version
+                .as_deref()
+                .map(|v| format!(" {v}"))
+                .unwrap_or_default()
+        ),
+        None => "payload inspection saw only hints".to_string(),
+    };
+    if parts.is_empty() {
+        what
+    } else {
+        format!("{what}: {}", parts.join("; "))
     }
 }
 

@@ -1,6 +1,6 @@
 //! One score per alert: the seed suspicion sets a base, each behaviour [`Signal`] adds its weight,
 //! the sum is clamped to 0–100, and the suspicion follows the score — raised when the score reaches
-//! a higher band, lowered only when negative evidence brought it into a lower one. Every step is
+//! a higher band, lowered only when clear benign evidence brought it into a lower one. Every step is
 //! written down ([`Combined::steps`]) so a hunter can see exactly why an alert ranks where it does.
 //!
 //! Also the publication-rate signals: a client's bursts against its own history
@@ -23,6 +23,10 @@ pub struct ScoreConfig {
     pub high_at: f64,
     /// Score from which the suspicion is at least medium.
     pub medium_at: f64,
+    /// Benign evidence must sum to at most this (negative) many points before it lowers a seed
+    /// suspicion: a library's default client id (−5) is a hint, not a reason to demote an
+    /// external MQTT session; a known-benign destination (−30) is.
+    pub lower_at_net: f64,
 }
 
 impl Default for ScoreConfig {
@@ -33,6 +37,7 @@ impl Default for ScoreConfig {
             base_low: 20.0,
             high_at: 80.0,
             medium_at: 50.0,
+            lower_at_net: -15.0,
         }
     }
 }
@@ -60,7 +65,8 @@ pub fn combine(seed: Suspicion, signals: &[Signal]) -> (u8, Suspicion) {
 /// 3. the sum is rounded and clamped to 0–100;
 /// 4. band = high from `high_at` (80), medium from `medium_at` (50), else low;
 /// 5. suspicion = the band when it is above the seed (evidence raised it), the band when it is
-///    below the seed **and** the signals sum to less than zero (evidence lowered it), otherwise
+///    below the seed **and** the signals sum to at most `lower_at_net` (−15: benign evidence
+///    lowered it), otherwise
 ///    the seed. The bases sit below their own bands' thresholds on purpose, so a seed alert with no
 ///    behaviour evidence keeps its suspicion but ranks under alerts with evidence.
 pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> Combined {
@@ -96,7 +102,7 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
             band_threshold(cfg, band)
         ));
         band
-    } else if band < seed && net < 0.0 {
+    } else if band < seed && net <= cfg.lower_at_net {
         steps.push(format!(
             "suspicion lowered from {seed} to {band}: benign evidence ({net:+.1}) brought the score \
              under the {seed} threshold {:.0}",
@@ -279,18 +285,23 @@ mod tests {
             combine(Suspicion::High, &[sig("known_benign_destination", -30.0)]),
             (40, Suspicion::Low)
         );
+        // A weak benign hint lowers the score (and the rank) but not the suspicion.
         assert_eq!(
             combine(Suspicion::High, &[sig("library_client_id", -5.0)]),
-            (65, Suspicion::Medium)
+            (65, Suspicion::High)
         );
         assert_eq!(
             combine(Suspicion::Low, &[sig("x", -50.0)]),
             (0, Suspicion::Low)
         );
-        // Mixed evidence: lowered only when the signals net negative.
+        // Mixed evidence: lowered only when the signals net at most -15.
+        assert_eq!(
+            combine(Suspicion::High, &[sig("x", -20.0), sig("y", 4.0)]),
+            (54, Suspicion::Medium)
+        );
         assert_eq!(
             combine(Suspicion::High, &[sig("x", -10.0), sig("y", 5.0)]),
-            (65, Suspicion::Medium)
+            (65, Suspicion::High)
         );
         assert_eq!(
             combine(Suspicion::High, &[sig("x", -10.0), sig("y", 12.0)]),

@@ -1,0 +1,542 @@
+//! Capture files: turns a pcap or pcapng byte stream into numbered, timestamped link-layer
+//! frames, over `pcap-parser`'s streaming readers with a bounded buffer (the file is never
+//! loaded whole).
+//!
+//! Both pcap byte orders and timestamp precisions (µs, ns) are read; pcapng sections may switch
+//! byte order, and each interface has its own link type and timestamp resolution (`if_tsresol`,
+//! `if_tsoffset`), kept per section. Damage is reported to the [`FrameSink`] and reading goes on
+//! where it can: a pcapng block with a bad body is skipped by its length; a pcap record header
+//! that makes no sense ends the file, since nothing says where the next record starts.
+
+use crate::link;
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
+use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
+use pubsub_hunt_core::time::Micros;
+use pubsub_hunt_ingest::ProblemKind;
+use std::io::Read;
+use thiserror::Error;
+
+/// The container format of a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    Pcap,
+    PcapNg,
+}
+
+impl Container {
+    /// The `source_format` name of events read from this container.
+    pub fn name(self) -> &'static str {
+        match self {
+            Container::Pcap => "pcap",
+            Container::PcapNg => "pcapng",
+        }
+    }
+
+    /// Recognises a capture by its magic number.
+    pub fn sniff(head: &[u8]) -> Option<Container> {
+        match head.first_chunk::<4>()? {
+            // µs and ns magics, both byte orders; a1b2cd34 is the "modified" (Kuznetzov) pcap.
+            [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d]
+            | [0x34, 0xcd, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xcd, 0x34] => Some(Container::Pcap),
+            [0x0a, 0x0d, 0x0d, 0x0a] => {
+                // The byte-order magic follows the block length; a head too short to hold it
+                // is still taken as pcapng (the block type alone is distinctive).
+                match head.get(8..12) {
+                    None | Some([0x1a, 0x2b, 0x3c, 0x4d]) | Some([0x4d, 0x3c, 0x2b, 0x1a]) => {
+                        Some(Container::PcapNg)
+                    }
+                    Some(_) => None,
+                }
+            }
+            _ => None,
+        }
+    }
+}
+
+/// One captured frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    /// 1-based packet number, as Wireshark counts (every packet record, decodable or not).
+    pub number: u64,
+    pub ts: Micros,
+    /// LINKTYPE of the interface the frame was captured on.
+    pub linktype: u32,
+    /// The captured bytes (possibly cut at the snap length).
+    pub data: &'a [u8],
+    /// Length of the frame on the wire.
+    pub orig_len: u32,
+}
+
+/// Receives the frames of a capture.
+pub trait FrameSink {
+    fn frame(&mut self, frame: &Frame<'_>);
+    /// Damage that is not one bad frame (a corrupt block, a truncated file).
+    fn problem(&mut self, pos: Option<u64>, kind: ProblemKind, detail: String);
+    /// True when reading should stop.
+    fn aborted(&self) -> bool {
+        false
+    }
+    /// Bytes consumed since the last call.
+    fn bytes(&mut self, _n: u64) {}
+}
+
+/// Why a capture cannot be read at all (or any further).
+#[derive(Debug, Error)]
+pub enum CaptureError {
+    #[error("not a pcap or pcapng capture")]
+    NotACapture,
+    #[error("capture header unreadable: {0}")]
+    BadHeader(String),
+    #[error("read error")]
+    Read,
+    #[error("block of more than {0} bytes (the reader's buffer limit)")]
+    BlockTooLarge(usize),
+}
+
+/// Buffer the streaming reader starts with.
+const INITIAL_BUFFER: usize = 256 << 10;
+/// The most the buffer grows to for one oversized block (a jumbo frame, a big pcapng block).
+pub const MAX_BUFFER: usize = 16 << 20;
+
+/// Summary of a read.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ReadSummary {
+    /// Packet records seen (the last packet number).
+    pub packets: u64,
+    /// Bytes of the file consumed.
+    pub bytes: u64,
+}
+
+/// Reads from `input` until each `read` call fills the buffer or the input ends, because
+/// pcap-parser tries the first header on a single read and a decompressing or piped input
+/// may return fewer bytes than asked.
+struct FullRead<R>(R);
+
+impl<R: Read> Read for FullRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            let Some(rest) = buf.get_mut(filled..) else {
+                break;
+            };
+            match self.0.read(rest) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if filled == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(filled)
+    }
+}
+
+/// Reads a capture of either container format, giving every frame to `sink`. Returns the
+/// container that was read.
+pub fn read_capture<R: Read>(
+    input: R,
+    sink: &mut dyn FrameSink,
+) -> Result<(Container, ReadSummary), CaptureError> {
+    let mut input = FullRead(input);
+    let mut head = [0u8; 12];
+    let n = input.read(&mut head).map_err(|_| CaptureError::Read)?;
+    let head = head.get(..n).unwrap_or_default();
+    let container = Container::sniff(head).ok_or(CaptureError::NotACapture)?;
+    let chained = FullRead(head.chain(input));
+    let summary = match container {
+        Container::Pcap => {
+            let reader = LegacyPcapReader::new(INITIAL_BUFFER, chained)
+                .map_err(|e| CaptureError::BadHeader(describe(&e)))?;
+            drive(reader, Container::Pcap, sink)?
+        }
+        Container::PcapNg => {
+            let reader = PcapNGReader::new(INITIAL_BUFFER, chained)
+                .map_err(|e| CaptureError::BadHeader(describe(&e)))?;
+            drive(reader, Container::PcapNg, sink)?
+        }
+    };
+    Ok((container, summary))
+}
+
+/// A short description of a pcap-parser error that does not echo the input bytes.
+fn describe<I>(e: &PcapError<I>) -> String {
+    match e {
+        PcapError::Eof => "end of file".into(),
+        PcapError::BufferTooSmall => "block larger than the buffer".into(),
+        PcapError::UnexpectedEof => "file ends inside a block".into(),
+        PcapError::ReadError => "read error".into(),
+        PcapError::Incomplete(_) => "incomplete header".into(),
+        PcapError::HeaderNotRecognized => "header not recognised".into(),
+        PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
+            format!("invalid block ({kind:?})")
+        }
+    }
+}
+
+/// One interface of the current pcapng section.
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    linktype: u32,
+    /// Timestamp units per second.
+    units_per_sec: u64,
+    /// Seconds added to every timestamp.
+    offset_secs: i64,
+}
+
+/// Most interfaces kept per pcapng section (each is a few bytes, but the count is input).
+const MAX_INTERFACES: usize = 4096;
+
+struct State {
+    container: Container,
+    packets: u64,
+    /// Legacy pcap: link type and whether fractions are nanoseconds.
+    legacy_linktype: u32,
+    legacy_nanos: bool,
+    interfaces: Vec<Interface>,
+    big_endian: bool,
+    /// Timestamp of the last packet, for Simple Packet Blocks (which have none).
+    last_ts: Micros,
+    reported_linktypes: Vec<u32>,
+}
+
+fn drive<P: PcapReaderIterator>(
+    mut reader: P,
+    container: Container,
+    sink: &mut dyn FrameSink,
+) -> Result<ReadSummary, CaptureError> {
+    let mut state = State {
+        container,
+        packets: 0,
+        legacy_linktype: link::linktype::ETHERNET,
+        legacy_nanos: false,
+        interfaces: Vec::new(),
+        big_endian: false,
+        last_ts: 0,
+        reported_linktypes: Vec::new(),
+    };
+    let mut capacity = INITIAL_BUFFER;
+    let mut consumed: u64 = 0;
+    let mut stalled_refills = 0u32;
+    loop {
+        if sink.aborted() {
+            break;
+        }
+        let step = match reader.next() {
+            Ok((offset, block)) => {
+                state.block(block, sink);
+                Ok(offset)
+            }
+            Err(PcapError::Eof) => break,
+            Err(PcapError::Incomplete(_)) => Err(Step::Refill),
+            Err(PcapError::BufferTooSmall) => Err(Step::Grow),
+            Err(PcapError::UnexpectedEof) => Err(Step::Truncated),
+            Err(PcapError::ReadError) => return Err(CaptureError::Read),
+            Err(e) => Err(Step::Corrupt(describe(&e))),
+        };
+        // pcap-parser reports a pcapng block whose body contradicts itself (a captured length
+        // beyond the block) as "incomplete"; when the whole block is already buffered, more
+        // input cannot help: it is damaged.
+        let step = match step {
+            Err(Step::Refill | Step::Truncated)
+                if state.container == Container::PcapNg
+                    && block_length(reader.data(), state.big_endian).is_some() =>
+            {
+                Err(Step::Corrupt("invalid block".into()))
+            }
+            other => other,
+        };
+        match step {
+            Ok(offset) => {
+                reader.consume(offset);
+                consumed += offset as u64;
+                sink.bytes(offset as u64);
+                stalled_refills = 0;
+            }
+            Err(Step::Refill) => {
+                let before = reader.data().len();
+                reader.refill().map_err(|_| CaptureError::Read)?;
+                if reader.data().len() == before && !reader.reader_exhausted() {
+                    // The buffer is full and the parser still wants more without saying how
+                    // much: treat it as a block too large for the buffer.
+                    stalled_refills += 1;
+                    if stalled_refills > 1 && !grow(&mut reader, &mut capacity) {
+                        return Err(CaptureError::BlockTooLarge(MAX_BUFFER));
+                    }
+                }
+            }
+            Err(Step::Grow) => {
+                if !grow(&mut reader, &mut capacity) {
+                    sink.problem(
+                        Some(state.packets + 1),
+                        ProblemKind::CorruptData,
+                        format!(
+                            "record after packet {} claims more than {MAX_BUFFER} bytes; the rest of the capture is unreadable",
+                            state.packets
+                        ),
+                    );
+                    break;
+                }
+                reader.refill().map_err(|_| CaptureError::Read)?;
+            }
+            Err(Step::Truncated) => {
+                sink.problem(
+                    Some(state.packets + 1),
+                    ProblemKind::TruncatedRecord,
+                    "capture ends inside a record (file cut while being written?)".into(),
+                );
+                break;
+            }
+            Err(Step::Corrupt(detail)) => {
+                // pcapng blocks say their own length: skip the damaged one. Legacy pcap has no
+                // way to find the next record.
+                let skip = match state.container {
+                    Container::PcapNg => block_length(reader.data(), state.big_endian),
+                    Container::Pcap => None,
+                };
+                sink.problem(
+                    Some(state.packets + 1),
+                    ProblemKind::CorruptData,
+                    format!(
+                        "{detail} after packet {}{}",
+                        state.packets,
+                        if skip.is_some() {
+                            "; block skipped"
+                        } else {
+                            "; the rest of the capture is unreadable"
+                        }
+                    ),
+                );
+                match skip {
+                    Some(len) => {
+                        reader.consume(len);
+                        consumed += len as u64;
+                        sink.bytes(len as u64);
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+    Ok(ReadSummary {
+        packets: state.packets,
+        bytes: consumed,
+    })
+}
+
+enum Step {
+    Refill,
+    Grow,
+    Truncated,
+    Corrupt(String),
+}
+
+fn grow<P: PcapReaderIterator>(reader: &mut P, capacity: &mut usize) -> bool {
+    if *capacity >= MAX_BUFFER {
+        return false;
+    }
+    *capacity = (*capacity * 2).min(MAX_BUFFER);
+    reader.grow(*capacity)
+}
+
+/// The total length of the pcapng block at the start of `data`, when it is plausible and the
+/// whole block is in the buffer.
+fn block_length(data: &[u8], big_endian: bool) -> Option<usize> {
+    let raw: [u8; 4] = data.get(4..8)?.try_into().ok()?;
+    // A section header carries its own byte order, which may differ from the last section's.
+    let big_endian = match (data.get(..4), data.get(8..12)) {
+        (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x1a, 0x2b, 0x3c, 0x4d])) => true,
+        (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x4d, 0x3c, 0x2b, 0x1a])) => false,
+        (Some([0x0a, 0x0d, 0x0d, 0x0a]), _) => return None,
+        _ => big_endian,
+    };
+    let len = if big_endian {
+        u32::from_be_bytes(raw)
+    } else {
+        u32::from_le_bytes(raw)
+    } as usize;
+    (len >= 12 && len.is_multiple_of(4) && len <= data.len()).then_some(len)
+}
+
+impl State {
+    fn block(&mut self, block: PcapBlockOwned<'_>, sink: &mut dyn FrameSink) {
+        match block {
+            PcapBlockOwned::LegacyHeader(h) => {
+                self.legacy_linktype = h.network.0 as u32;
+                self.legacy_nanos = h.is_nanosecond_precision();
+                self.check_linktype(self.legacy_linktype, sink);
+            }
+            PcapBlockOwned::Legacy(b) => {
+                self.packets += 1;
+                let frac = if self.legacy_nanos {
+                    i64::from(b.ts_usec) / 1000
+                } else {
+                    i64::from(b.ts_usec)
+                };
+                let ts = i64::from(b.ts_sec) * 1_000_000 + frac;
+                self.last_ts = ts;
+                let caplen = (b.caplen as usize).min(b.data.len());
+                sink.frame(&Frame {
+                    number: self.packets,
+                    ts,
+                    linktype: self.legacy_linktype,
+                    data: b.data.get(..caplen).unwrap_or_default(),
+                    orig_len: b.origlen,
+                });
+            }
+            PcapBlockOwned::NG(Block::SectionHeader(shb)) => {
+                self.big_endian = shb.big_endian();
+                self.interfaces.clear();
+            }
+            PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                if self.interfaces.len() >= MAX_INTERFACES {
+                    sink.problem(
+                        Some(self.packets + 1),
+                        ProblemKind::CorruptData,
+                        format!("more than {MAX_INTERFACES} interfaces in one section; ignored"),
+                    );
+                    return;
+                }
+                let linktype = idb.linktype.0 as u32;
+                self.check_linktype(linktype, sink);
+                let units_per_sec = match idb.ts_resolution() {
+                    Some(u) if u > 0 => u,
+                    _ => {
+                        sink.problem(
+                            Some(self.packets + 1),
+                            ProblemKind::CorruptData,
+                            format!(
+                                "interface {} has an invalid timestamp resolution; microseconds assumed",
+                                self.interfaces.len()
+                            ),
+                        );
+                        1_000_000
+                    }
+                };
+                self.interfaces.push(Interface {
+                    linktype,
+                    units_per_sec,
+                    offset_secs: idb.ts_offset(),
+                });
+            }
+            PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                self.packets += 1;
+                let Some(iface) = self.interfaces.get(epb.if_id as usize).copied() else {
+                    sink.problem(
+                        Some(self.packets),
+                        ProblemKind::MalformedRecord,
+                        format!("packet on undeclared interface {}", epb.if_id),
+                    );
+                    return;
+                };
+                let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
+                let ts = to_micros(raw, iface.units_per_sec, iface.offset_secs);
+                let ts = match ts {
+                    Some(t) => t,
+                    None => {
+                        sink.problem(
+                            Some(self.packets),
+                            ProblemKind::MalformedRecord,
+                            "timestamp out of range; previous packet's time used".into(),
+                        );
+                        self.last_ts
+                    }
+                };
+                self.last_ts = ts;
+                sink.frame(&Frame {
+                    number: self.packets,
+                    ts,
+                    linktype: iface.linktype,
+                    data: epb.packet_data(),
+                    orig_len: epb.orig_len(),
+                });
+            }
+            PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+                self.packets += 1;
+                let Some(iface) = self.interfaces.first().copied() else {
+                    sink.problem(
+                        Some(self.packets),
+                        ProblemKind::MalformedRecord,
+                        "simple packet block before any interface".into(),
+                    );
+                    return;
+                };
+                sink.frame(&Frame {
+                    number: self.packets,
+                    ts: self.last_ts,
+                    linktype: iface.linktype,
+                    data: spb.packet_data(),
+                    orig_len: spb.orig_len(),
+                });
+            }
+            PcapBlockOwned::NG(_) => {}
+        }
+    }
+
+    fn check_linktype(&mut self, linktype: u32, sink: &mut dyn FrameSink) {
+        if !link::is_supported(linktype) && !self.reported_linktypes.contains(&linktype) {
+            if self.reported_linktypes.len() < 16 {
+                self.reported_linktypes.push(linktype);
+            }
+            sink.problem(
+                Some(self.packets + 1),
+                ProblemKind::CorruptData,
+                format!("link type {linktype} is not supported; its packets are skipped"),
+            );
+        }
+    }
+}
+
+/// Converts a pcapng timestamp in `units_per_sec` units plus an offset in seconds to µs.
+fn to_micros(raw: u64, units_per_sec: u64, offset_secs: i64) -> Option<Micros> {
+    let units = i128::from(units_per_sec);
+    let raw = i128::from(raw);
+    let secs = raw / units + i128::from(offset_secs);
+    let frac = (raw % units) * 1_000_000 / units;
+    Micros::try_from(secs.checked_mul(1_000_000)? + frac).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_magic_numbers() {
+        assert_eq!(
+            Container::sniff(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0]),
+            Some(Container::Pcap)
+        );
+        assert_eq!(
+            Container::sniff(&[0xa1, 0xb2, 0x3c, 0x4d]),
+            Some(Container::Pcap)
+        );
+        let ng = [
+            0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a,
+        ];
+        assert_eq!(Container::sniff(&ng), Some(Container::PcapNg));
+        let not = [0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 1, 2, 3, 4];
+        assert_eq!(Container::sniff(&not), None);
+        assert_eq!(Container::sniff(b"#separator"), None);
+        assert_eq!(Container::sniff(&[0xd4]), None);
+    }
+
+    #[test]
+    fn timestamp_resolutions() {
+        assert_eq!(to_micros(1_500_000, 1_000_000, 0), Some(1_500_000));
+        assert_eq!(to_micros(1_500_000_123, 1_000_000_000, 0), Some(1_500_000));
+        assert_eq!(to_micros(3, 2, 10), Some(11_500_000));
+        assert_eq!(to_micros(u64::MAX, 1, 0), None);
+    }
+
+    #[test]
+    fn block_length_is_checked() {
+        let data = [0u8, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(block_length(&data, false), Some(16));
+        assert_eq!(block_length(&data, true), None);
+        assert_eq!(block_length(&data[..8], false), None);
+    }
+}

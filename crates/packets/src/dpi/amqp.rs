@@ -1,0 +1,839 @@
+//! AMQP 0-9-1, 0-10 and 1.0: recognition by the 8-byte protocol header (anywhere) or, mid-stream,
+//! by a chain of well-formed 0-9-1 frames or one well-formed 1.0 performative frame.
+//! 0-9-1: connection.start-ok user (PLAIN or AMQPLAIN), connection.open virtual host (as
+//! `vhost:<name>` server name), basic.publish / basic.deliver / basic.get-ok topics
+//! (`<exchange>/<routing key>`) with the size and entropy of the first body frame,
+//! basic.consume and queue.bind queues, client heartbeats as pings. 1.0: SASL PLAIN user,
+//! open container-id and hostname, attach source/target addresses, transfer sizes per link.
+//! 0-10 is recognised by its header only.
+
+use super::text::{Reader, clean_name, sasl_plain_user};
+use super::{BUF_CAP, Dissect, Found, Side, Step};
+use pubsub_hunt_core::time::Micros;
+use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
+use std::collections::HashMap;
+
+/// The protocol headers and the version each announces.
+const HEADERS: [(&[u8; 8], &str); 7] = [
+    (b"AMQP\x00\x00\x09\x01", "0-9-1"),
+    (b"AMQP\x01\x01\x00\x09", "0-9"),
+    (b"AMQP\x01\x01\x08\x00", "0-8"),
+    (b"AMQP\x01\x01\x00\x0a", "0-10"),
+    (b"AMQP\x00\x01\x00\x00", "1.0"),
+    (b"AMQP\x03\x01\x00\x00", "1.0"),
+    (b"AMQP\x02\x01\x00\x00", "1.0"),
+];
+
+/// Largest 0-9-1 frame believed plausible while scanning (RabbitMQ's default frame_max is 128 KiB).
+const MAX_FRAME_091: u32 = 1 << 20;
+const SCAN_WINDOW: usize = 8 * 1024;
+/// Most AMQP 1.0 links remembered per direction.
+const MAX_LINKS: usize = 64;
+
+fn header_at(buf: &[u8]) -> Option<&'static str> {
+    HEADERS
+        .iter()
+        .find(|(h, _)| buf.starts_with(&h[..]))
+        .map(|(_, v)| *v)
+}
+
+/// Known 0-9-1 (class, method) pairs.
+fn known_method(class: u16, method: u16) -> bool {
+    match class {
+        10 => matches!(
+            method,
+            10 | 11 | 20 | 21 | 30 | 31 | 40 | 41 | 50 | 51 | 60 | 61
+        ),
+        20 => matches!(method, 10 | 11 | 20 | 21 | 40 | 41),
+        40 => matches!(method, 10 | 11 | 20 | 21 | 30 | 31 | 40 | 51),
+        50 => matches!(method, 10 | 11 | 20 | 21 | 30 | 31 | 40 | 41 | 50 | 51),
+        60 => matches!(
+            method,
+            10 | 11
+                | 20
+                | 21
+                | 30
+                | 31
+                | 40
+                | 50
+                | 60
+                | 70
+                | 71
+                | 72
+                | 80
+                | 90
+                | 100
+                | 110
+                | 111
+                | 120
+        ),
+        85 => matches!(method, 10 | 11),
+        90 => matches!(method, 10 | 11 | 20 | 21 | 30 | 31),
+        _ => false,
+    }
+}
+
+/// A whole 0-9-1 frame at the front: (type, total length, carries a known method).
+fn frame_091(buf: &[u8]) -> Option<(u8, usize, bool)> {
+    let mut r = Reader::new(buf);
+    let kind = r.u8()?;
+    r.u16()?;
+    let size = r.u32()?;
+    if !matches!(kind, 1 | 2 | 3 | 8) || size > MAX_FRAME_091 {
+        return None;
+    }
+    let body = r.bytes(size as usize)?;
+    if r.u8()? != 0xce {
+        return None;
+    }
+    let method = if kind == 1 {
+        let mut b = Reader::new(body);
+        let ok = known_method(b.u16()?, b.u16()?);
+        if !ok {
+            return None;
+        }
+        true
+    } else {
+        if kind == 8 && size != 0 {
+            return None;
+        }
+        false
+    };
+    Some((kind, 8 + size as usize, method))
+}
+
+fn chain_091(buf: &[u8], known: bool) -> bool {
+    let mut at = 0;
+    let mut frames = 0;
+    let mut method = false;
+    while frames < 3 {
+        let rest = buf.get(at..).unwrap_or(&[]);
+        if known && frames == 1 && rest.is_empty() {
+            return true;
+        }
+        let Some((_, len, m)) = frame_091(rest) else {
+            return false;
+        };
+        frames += 1;
+        method |= m;
+        at += len;
+        if frames >= 2 && (method || known) {
+            return true;
+        }
+    }
+    true
+}
+
+/// A whole AMQP 1.0 frame at the front whose body is a performative (descriptor 0x10–0x18 for
+/// AMQP frames, 0x40–0x44 for SASL frames).
+fn frame_10(buf: &[u8]) -> Option<usize> {
+    let mut r = Reader::new(buf);
+    let size = r.u32()? as usize;
+    let doff = r.u8()?;
+    let kind = r.u8()?;
+    r.u16()?;
+    if size < 8 || doff < 2 || usize::from(doff) * 4 > size || size > BUF_CAP {
+        return None;
+    }
+    if size == 8 {
+        // An empty frame is a heartbeat.
+        return (kind == 0).then_some(8);
+    }
+    let body = buf.get(usize::from(doff) * 4..size)?;
+    let code = match body {
+        [0x00, 0x53, code, ..] => *code,
+        [0x00, 0x80, 0, 0, 0, 0, 0, 0, 0, code, ..] => *code,
+        _ => return None,
+    };
+    let ok = match kind {
+        0 => (0x10..=0x18).contains(&code),
+        1 => (0x40..=0x44).contains(&code),
+        _ => false,
+    };
+    ok.then_some(size)
+}
+
+/// Scans for an AMQP header, a chain of 0-9-1 frames, or a 1.0 performative frame.
+pub(crate) fn detect(_side: Side, buf: &[u8]) -> Option<Found> {
+    let found = |offset| {
+        Some(Found {
+            offset,
+            protocol: Some(Protocol::Amqp),
+        })
+    };
+    if let Some(at) = memchr::memmem::find_iter(buf, b"AMQP")
+        .find(|&i| buf.get(i..).and_then(header_at).is_some())
+    {
+        return found(at);
+    }
+    for at in 0..buf.len().min(SCAN_WINDOW) {
+        let rest = buf.get(at..).unwrap_or(&[]);
+        if chain_091(rest, false) {
+            return found(at);
+        }
+        // 1.0 frames are only looked for at the front: their shape is less distinctive.
+        if at == 0 && frame_10(rest).is_some_and(|n| n > 8) {
+            return found(0);
+        }
+    }
+    None
+}
+
+/// Which framing a direction uses.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Framing {
+    #[default]
+    Unknown,
+    V091,
+    V10,
+    /// 0-10: recognised only.
+    V010,
+}
+
+/// A 0-9-1 message whose body is awaited.
+#[derive(Debug, Clone)]
+struct Pending {
+    topic: Option<String>,
+    body_size: u64,
+}
+
+/// AMQP dissector state.
+#[derive(Debug, Default)]
+pub(crate) struct Amqp {
+    framing: [Framing; 2],
+    /// Per direction: the message announced by the last publish/deliver, waiting for its body.
+    pending: [Option<Pending>; 2],
+    /// Per direction: AMQP 1.0 link handle → address (from attach).
+    links: [HashMap<u32, String>; 2],
+}
+
+fn idx(side: Side) -> usize {
+    match side {
+        Side::Client => 0,
+        Side::Server => 1,
+    }
+}
+
+fn shortstr(r: &mut Reader<'_>) -> Option<String> {
+    clean_name(r.str8()?).map(str::to_string)
+}
+
+fn topic_name(exchange: &str, routing_key: &str) -> String {
+    if exchange.is_empty() {
+        routing_key.to_string()
+    } else if routing_key.is_empty() {
+        exchange.to_string()
+    } else {
+        format!("{exchange}/{routing_key}")
+    }
+}
+
+/// The `LOGIN` entry of an AMQPLAIN response (a field table without its length).
+fn amqplain_login(table: &[u8]) -> Option<String> {
+    let mut r = Reader::new(table);
+    while r.remaining() > 0 {
+        let key = r.str8()?;
+        let kind = r.u8()?;
+        if kind != b'S' {
+            return None;
+        }
+        let n = r.u32()? as usize;
+        let value = r.bytes(n)?;
+        if key == b"LOGIN" {
+            return clean_name(value).map(str::to_string);
+        }
+    }
+    None
+}
+
+impl Amqp {
+    fn method(&mut self, side: Side, ts: Micros, body: &[u8], app: &mut AppInfo) -> Option<()> {
+        let mut r = Reader::new(body);
+        let class = r.u16()?;
+        let method = r.u16()?;
+        match (class, method) {
+            (10, 11) => {
+                let props = r.u32()? as usize;
+                r.skip(props)?;
+                let mechanism = r.str8()?;
+                let n = r.u32()? as usize;
+                let response = r.bytes(n)?;
+                let user = match mechanism {
+                    b"PLAIN" => sasl_plain_user(response).map(str::to_string),
+                    b"AMQPLAIN" => amqplain_login(response),
+                    _ => None,
+                };
+                if let Some(u) = user {
+                    app.add_username(&u);
+                }
+            }
+            (10, 40) => {
+                let vhost = shortstr(&mut r)?;
+                app.add_server_name(&format!("vhost:{vhost}"));
+            }
+            (60, 40) => {
+                r.u16()?;
+                let exchange = shortstr(&mut r)?;
+                let key = shortstr(&mut r)?;
+                self.pending[idx(side)] = Some(Pending {
+                    topic: Some(topic_name(&exchange, &key)),
+                    body_size: 0,
+                });
+            }
+            (60, 60) | (60, 71) => {
+                if method == 60 {
+                    shortstr(&mut r)?;
+                }
+                r.u64()?;
+                r.u8()?;
+                let exchange = shortstr(&mut r)?;
+                let key = shortstr(&mut r)?;
+                self.pending[idx(side)] = Some(Pending {
+                    topic: Some(topic_name(&exchange, &key)),
+                    body_size: 0,
+                });
+            }
+            (60, 20) | (50, 20) => {
+                r.u16()?;
+                let queue = shortstr(&mut r)?;
+                if !queue.is_empty() {
+                    app.add_topic(&queue, TopicDirection::Subscribe, 0);
+                }
+            }
+            _ => {}
+        }
+        let _ = ts;
+        Some(())
+    }
+
+    fn step_091(&mut self, side: Side, ts: Micros, buf: &[u8], app: &mut AppInfo) -> Step {
+        let mut r = Reader::new(buf);
+        let (Some(kind), Some(_channel), Some(size)) = (r.u8(), r.u16(), r.u32()) else {
+            return Step::Need;
+        };
+        if !matches!(kind, 1 | 2 | 3 | 8) {
+            return Step::Lost;
+        }
+        let total = 8 + u64::from(size);
+        if total > buf.len() as u64 {
+            if total <= BUF_CAP as u64 || buf.len() < BUF_CAP {
+                return Step::Need;
+            }
+            if kind != 3 {
+                return Step::Lost;
+            }
+        } else if buf.get(total as usize - 1) != Some(&0xce) {
+            return Step::Lost;
+        }
+        let body = buf
+            .get(7..(total as usize - 1).min(buf.len()))
+            .unwrap_or(&[]);
+        let i = idx(side);
+        match kind {
+            1 => {
+                self.pending[i] = None;
+                let _ = self.method(side, ts, body, app);
+            }
+            2 => {
+                let mut h = Reader::new(body);
+                let size = (h.u16(), h.u16(), h.u64());
+                if let (Some(_class), Some(_weight), Some(body_size)) = size
+                    && let Some(p) = &mut self.pending[i]
+                {
+                    p.body_size = body_size;
+                    if body_size == 0 {
+                        let topic = p.topic.take();
+                        app.add_message(ts, side.message_direction(), topic.as_deref(), &[], 0);
+                        self.pending[i] = None;
+                    }
+                }
+            }
+            3 => {
+                if let Some(p) = self.pending[i].take() {
+                    let size = u32::try_from(p.body_size).unwrap_or(u32::MAX);
+                    app.add_message(ts, side.message_direction(), p.topic.as_deref(), body, size);
+                }
+            }
+            _ => {
+                if side == Side::Client {
+                    app.pings += 1;
+                }
+            }
+        }
+        if total > buf.len() as u64 {
+            Step::Skip(total)
+        } else {
+            Step::Used(total as usize)
+        }
+    }
+
+    fn step_10(&mut self, side: Side, ts: Micros, buf: &[u8], app: &mut AppInfo) -> Step {
+        let mut r = Reader::new(buf);
+        let (Some(size), Some(doff), Some(kind), Some(_channel)) =
+            (r.u32(), r.u8(), r.u8(), r.u16())
+        else {
+            return Step::Need;
+        };
+        let size = size as usize;
+        if size < 8 || usize::from(doff) * 4 > size || kind > 1 {
+            return Step::Lost;
+        }
+        let whole = size <= buf.len();
+        if !whole && (size <= BUF_CAP || buf.len() < BUF_CAP) {
+            return Step::Need;
+        }
+        let body = buf
+            .get(usize::from(doff) * 4..size.min(buf.len()))
+            .unwrap_or(&[]);
+        let _ = self.performative(side, ts, body, size, app);
+        if whole {
+            Step::Used(size)
+        } else {
+            Step::Skip(size as u64)
+        }
+    }
+
+    fn performative(
+        &mut self,
+        side: Side,
+        ts: Micros,
+        body: &[u8],
+        frame_size: usize,
+        app: &mut AppInfo,
+    ) -> Option<()> {
+        let mut r = Reader::new(body);
+        let code = described_code(&mut r)?;
+        let fields = list_fields(&mut r)?;
+        let field = |i: usize| fields.get(i).copied().flatten();
+        match code {
+            // sasl-init: mechanism, initial-response, hostname
+            0x41 => {
+                if field(0).and_then(as_bytes) == Some(b"PLAIN")
+                    && let Some(user) = field(1).and_then(as_bytes).and_then(sasl_plain_user)
+                {
+                    app.add_username(user);
+                }
+                if let Some(h) = field(2).and_then(as_str) {
+                    app.add_server_name(h);
+                }
+            }
+            // open: container-id, hostname
+            0x10 => {
+                if let Some(c) = field(0).and_then(as_str)
+                    && side == Side::Client
+                {
+                    app.add_client_id(c);
+                }
+                if let Some(h) = field(1).and_then(as_str) {
+                    app.add_server_name(h);
+                }
+            }
+            // attach: name, handle, role, snd-settle, rcv-settle, source, target
+            0x12 => {
+                let handle = field(1).and_then(as_uint)?;
+                let receiver = field(2).and_then(as_bool)?;
+                let terminus = if receiver { field(5) } else { field(6) };
+                let address = terminus.and_then(terminus_address);
+                if let Some(a) = address {
+                    if side == Side::Client {
+                        let dir = if receiver {
+                            TopicDirection::Subscribe
+                        } else {
+                            TopicDirection::Publish
+                        };
+                        app.add_topic(&a, dir, 0);
+                    }
+                    let links = &mut self.links[idx(side)];
+                    if links.len() < MAX_LINKS || links.contains_key(&handle) {
+                        links.insert(handle, a);
+                    }
+                }
+            }
+            // transfer: handle, ...; the message follows the performative.
+            0x14 => {
+                let handle = field(0).and_then(as_uint)?;
+                let topic = self.links[idx(side)].get(&handle).cloned();
+                let payload = r.rest();
+                let size = u32::try_from(frame_size.saturating_sub(body.len() - payload.len()))
+                    .unwrap_or(u32::MAX);
+                let _ = size;
+                let payload_size = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+                app.add_message(
+                    ts,
+                    side.message_direction(),
+                    topic.as_deref(),
+                    payload,
+                    payload_size,
+                );
+            }
+            _ => {}
+        }
+        Some(())
+    }
+}
+
+/// An encoded AMQP 1.0 value, borrowed.
+#[derive(Debug, Clone, Copy)]
+enum Value<'a> {
+    Bytes(&'a [u8]),
+    Uint(u64),
+    Bool(bool),
+    /// A described list (terminus): its encoded fields.
+    Described(&'a [u8]),
+    Other,
+}
+
+fn as_bytes<'a>(v: Value<'a>) -> Option<&'a [u8]> {
+    match v {
+        Value::Bytes(b) => Some(b),
+        _ => None,
+    }
+}
+fn as_str(v: Value<'_>) -> Option<&str> {
+    as_bytes(v).and_then(clean_name).filter(|s| !s.is_empty())
+}
+fn as_uint(v: Value<'_>) -> Option<u32> {
+    match v {
+        Value::Uint(n) => u32::try_from(n).ok(),
+        _ => None,
+    }
+}
+fn as_bool(v: Value<'_>) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
+/// The address (first field) of a source or target terminus.
+fn terminus_address(v: Value<'_>) -> Option<String> {
+    let Value::Described(inner) = v else {
+        return None;
+    };
+    let mut r = Reader::new(inner);
+    let fields = list_fields(&mut r)?;
+    fields
+        .first()
+        .copied()
+        .flatten()
+        .and_then(as_str)
+        .map(str::to_string)
+}
+
+/// Reads a descriptor (`00` + smallulong/ulong) and returns its code.
+fn described_code(r: &mut Reader<'_>) -> Option<u64> {
+    if r.u8()? != 0x00 {
+        return None;
+    }
+    match r.u8()? {
+        0x53 => r.u8().map(u64::from),
+        0x80 => r.u64(),
+        0x44 => Some(0),
+        // Symbolic descriptors are skipped as "unknown".
+        0xa3 => {
+            r.str8()?;
+            Some(u64::MAX)
+        }
+        _ => None,
+    }
+}
+
+/// Most list fields decoded (performatives have at most 14).
+const MAX_FIELDS: usize = 16;
+
+/// Reads a list and decodes its first fields.
+fn list_fields<'a>(r: &mut Reader<'a>) -> Option<Vec<Option<Value<'a>>>> {
+    let (count, body) = match r.u8()? {
+        0x45 => (0usize, &[][..]),
+        0xc0 => {
+            let size = usize::from(r.u8()?);
+            let body = r.bytes(size)?;
+            let mut b = Reader::new(body);
+            let count = usize::from(b.u8()?);
+            (count, b.rest())
+        }
+        0xd0 => {
+            let size = r.u32()? as usize;
+            let body = r.bytes(size)?;
+            let mut b = Reader::new(body);
+            let count = b.u32()? as usize;
+            (count, b.rest())
+        }
+        _ => return None,
+    };
+    let mut fields = Vec::new();
+    let mut b = Reader::new(body);
+    for _ in 0..count.min(MAX_FIELDS) {
+        fields.push(value(&mut b));
+    }
+    Some(fields)
+}
+
+/// Decodes one value; `None` for null or what cannot be decoded (then reading stops making
+/// sense, so later fields come out `None` too).
+fn value<'a>(r: &mut Reader<'a>) -> Option<Value<'a>> {
+    let code = r.u8()?;
+    let fixed = |r: &mut Reader<'a>, n: usize| r.skip(n).map(|_| Value::Other);
+    match code {
+        0x00 => {
+            // Described value: descriptor, then the value (a list for termini).
+            let mut probe = *r;
+            match probe.u8()? {
+                0x53 => probe.u8()?,
+                0x80 => {
+                    probe.u64()?;
+                    0
+                }
+                0xa3 => {
+                    probe.str8()?;
+                    0
+                }
+                _ => return None,
+            };
+            let start = probe.pos;
+            *r = probe;
+            value(r)?;
+            r.buf.get(start..r.pos).map(Value::Described)
+        }
+        0x40 => None,
+        0x41 => Some(Value::Bool(true)),
+        0x42 => Some(Value::Bool(false)),
+        0x56 => r.u8().map(|b| Value::Bool(b != 0)),
+        0x43 | 0x44 => Some(Value::Uint(0)),
+        0x50 | 0x52 | 0x53 => r.u8().map(|b| Value::Uint(u64::from(b))),
+        0x60 => r.u16().map(|b| Value::Uint(u64::from(b))),
+        0x70 => r.u32().map(|b| Value::Uint(u64::from(b))),
+        0x80 => r.u64().map(Value::Uint),
+        0x51 | 0x54 | 0x55 => fixed(r, 1),
+        0x61 => fixed(r, 2),
+        0x71..=0x74 => fixed(r, 4),
+        0x81..=0x84 => fixed(r, 8),
+        0x94 | 0x98 => fixed(r, 16),
+        0xa0 | 0xa1 | 0xa3 => r.str8().map(Value::Bytes),
+        0xb0 | 0xb1 | 0xb3 => {
+            let n = r.u32()? as usize;
+            r.bytes(n).map(Value::Bytes)
+        }
+        0x45 => Some(Value::Other),
+        0xc0 | 0xc1 | 0xe0 => {
+            let n = usize::from(r.u8()?);
+            r.skip(n).map(|_| Value::Other)
+        }
+        0xd0 | 0xd1 | 0xf0 => {
+            let n = r.u32()? as usize;
+            r.skip(n).map(|_| Value::Other)
+        }
+        _ => None,
+    }
+}
+
+impl Dissect for Amqp {
+    fn step(&mut self, side: Side, ts: Micros, buf: &[u8], app: &mut AppInfo) -> Step {
+        let i = idx(side);
+        if buf.starts_with(b"AMQP") {
+            if buf.len() < 8 {
+                return Step::Need;
+            }
+            let Some(version) = header_at(buf) else {
+                return Step::Lost;
+            };
+            if side == Side::Client || app.protocol_version.is_none() {
+                app.protocol_version = Some(version.to_string());
+            }
+            match buf.get(4) {
+                Some(2) => {
+                    // AMQP 1.0 over TLS: the rest is encrypted.
+                    app.tls = true;
+                    return Step::Stop;
+                }
+                Some(1) if buf.get(7) == Some(&0x0a) => self.framing[i] = Framing::V010,
+                Some(0) if buf.get(5) == Some(&0) => self.framing[i] = Framing::V091,
+                _ => self.framing[i] = Framing::V10,
+            }
+            return Step::Used(8);
+        }
+        if self.framing[i] == Framing::Unknown {
+            let other = self.framing[1 - i];
+            self.framing[i] = if other != Framing::Unknown {
+                other
+            } else if frame_091(buf).is_some()
+                || buf.first().is_some_and(|b| matches!(b, 1..=3 | 8))
+            {
+                Framing::V091
+            } else {
+                Framing::V10
+            };
+        }
+        match self.framing[i] {
+            Framing::V091 | Framing::Unknown => self.step_091(side, ts, buf, app),
+            Framing::V10 => self.step_10(side, ts, buf, app),
+            Framing::V010 => Step::Used(buf.len()),
+        }
+    }
+
+    fn resync(&self, side: Side, buf: &[u8]) -> Option<usize> {
+        if let Some(at) = memchr::memmem::find_iter(buf, b"AMQP")
+            .find(|&i| buf.get(i..).and_then(header_at).is_some())
+        {
+            return Some(at);
+        }
+        match self.framing[idx(side)] {
+            Framing::V10 => (0..buf.len().min(SCAN_WINDOW))
+                .find(|&at| frame_10(buf.get(at..).unwrap_or(&[])).is_some()),
+            Framing::V010 => Some(0),
+            _ => (0..buf.len().min(SCAN_WINDOW))
+                .find(|&at| chain_091(buf.get(at..).unwrap_or(&[]), true)),
+        }
+    }
+
+    fn gap(&mut self, side: Side) {
+        self.pending[idx(side)] = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dpi::Side::*;
+    use crate::dpi::testutil::run;
+
+    fn frame(kind: u8, channel: u16, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![kind];
+        f.extend_from_slice(&channel.to_be_bytes());
+        f.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        f.extend_from_slice(payload);
+        f.push(0xce);
+        f
+    }
+
+    fn method(class: u16, method: u16, args: &[u8]) -> Vec<u8> {
+        let mut p = class.to_be_bytes().to_vec();
+        p.extend_from_slice(&method.to_be_bytes());
+        p.extend_from_slice(args);
+        frame(1, 1, &p)
+    }
+
+    fn s8(s: &str) -> Vec<u8> {
+        let mut v = vec![s.len() as u8];
+        v.extend_from_slice(s.as_bytes());
+        v
+    }
+
+    #[test]
+    fn amqp091_session() {
+        let mut start_ok = vec![0, 0, 0, 0];
+        start_ok.extend(s8("PLAIN"));
+        start_ok.extend_from_slice(&12u32.to_be_bytes());
+        start_ok.extend_from_slice(b"\0guest\0guest");
+        start_ok.extend(s8("en_US"));
+        let mut open = s8("/prod");
+        open.extend_from_slice(b"\0\0");
+        let mut publish = vec![0, 0];
+        publish.extend(s8("celeryev"));
+        publish.extend(s8("worker.heartbeat"));
+        publish.push(0);
+        let mut header = vec![0, 60, 0, 0];
+        header.extend_from_slice(&5u64.to_be_bytes());
+        header.extend_from_slice(&[0, 0]);
+        let mut consume = vec![0, 0];
+        consume.extend(s8("tasks"));
+        let mut client = b"AMQP\x00\x00\x09\x01".to_vec();
+        client.extend(method(10, 11, &start_ok));
+        client.extend(method(10, 40, &open));
+        client.extend(method(60, 40, &publish));
+        client.extend(frame(2, 1, &header));
+        client.extend(frame(3, 1, b"hello"));
+        client.extend(method(60, 20, &consume));
+        client.extend(frame(8, 0, b""));
+        let app = run(&[(Client, &client)]);
+        assert_eq!(app.protocol, Some(Protocol::Amqp));
+        assert_eq!(app.protocol_version.as_deref(), Some("0-9-1"));
+        assert!(app.usernames.contains("guest"));
+        assert!(app.server_names.contains("vhost:/prod"));
+        assert_eq!(app.pings, 1);
+        assert_eq!(app.messages.len(), 1);
+        assert_eq!(app.messages[0].size, 5);
+        let names: Vec<_> = app
+            .topics
+            .iter()
+            .map(|t| (t.name.as_str(), t.direction))
+            .collect();
+        assert!(names.contains(&("celeryev/worker.heartbeat", TopicDirection::Publish)));
+        assert!(names.contains(&("tasks", TopicDirection::Subscribe)));
+    }
+
+    #[test]
+    fn amqp091_mid_stream() {
+        let mut publish = vec![0, 0];
+        publish.extend(s8("celeryev"));
+        publish.extend(s8("worker.heartbeat"));
+        publish.push(0);
+        let mut header = vec![0, 60, 0, 0];
+        header.extend_from_slice(&2u64.to_be_bytes());
+        header.extend_from_slice(&[0, 0]);
+        let mut client = b"tail of a body\xce".to_vec();
+        client.extend(method(60, 40, &publish));
+        client.extend(frame(2, 1, &header));
+        client.extend(frame(3, 1, b"{}"));
+        let app = run(&[(Client, &client)]);
+        assert_eq!(app.protocol, Some(Protocol::Amqp));
+        assert_eq!(app.protocol_version, None);
+        assert_eq!(app.messages.len(), 1);
+    }
+
+    fn frame10(kind: u8, body: &[u8]) -> Vec<u8> {
+        let mut f = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        f.extend_from_slice(&[2, kind, 0, 0]);
+        f.extend_from_slice(body);
+        f
+    }
+
+    fn list8(code: u8, fields: &[u8], count: u8) -> Vec<u8> {
+        let mut v = vec![0x00, 0x53, code, 0xc0, (fields.len() + 1) as u8, count];
+        v.extend_from_slice(fields);
+        v
+    }
+
+    #[test]
+    fn amqp10_sasl_open_attach_transfer() {
+        // sasl-init PLAIN
+        let mut init = vec![0xa3, 5];
+        init.extend_from_slice(b"PLAIN");
+        init.extend_from_slice(&[0xa0, 9]);
+        init.extend_from_slice(b"\0bob\0pass");
+        let mut open = vec![0xa1, 4];
+        open.extend_from_slice(b"bot1");
+        open.extend_from_slice(&[0xa1, 9]);
+        open.extend_from_slice(b"broker.io");
+        // attach: name, handle 0, role sender (false), null, null, source null, target described(address)
+        let mut attach = vec![0xa1, 2];
+        attach.extend_from_slice(b"l1");
+        attach.extend_from_slice(&[0x43, 0x42, 0x40, 0x40, 0x40]);
+        let target = [0x00, 0x53, 0x29, 0xc0, 0x0a, 0x01, 0xa1, 0x07];
+        attach.extend_from_slice(&target);
+        attach.extend_from_slice(b"orders1");
+        let mut transfer = list8(0x14, &[0x43], 1);
+        transfer.extend_from_slice(b"\x00\x53\x75\xa0\x03abc");
+        let mut client = b"AMQP\x03\x01\x00\x00".to_vec();
+        client.extend(frame10(1, &list8(0x41, &init, 2)));
+        client.extend_from_slice(b"AMQP\x00\x01\x00\x00");
+        client.extend(frame10(0, &list8(0x10, &open, 2)));
+        client.extend(frame10(0, &list8(0x12, &attach, 7)));
+        client.extend(frame10(0, &transfer));
+        let app = run(&[(Client, &client)]);
+        assert_eq!(app.protocol, Some(Protocol::Amqp));
+        assert_eq!(app.protocol_version.as_deref(), Some("1.0"));
+        assert!(app.usernames.contains("bob"));
+        assert!(app.client_ids.contains("bot1"));
+        assert!(app.server_names.contains("broker.io"));
+        assert_eq!(app.topics[0].name, "orders1");
+        assert_eq!(app.topics[0].messages, 1);
+        assert_eq!(app.messages.len(), 1);
+    }
+
+    #[test]
+    fn amqp010_header() {
+        let app = run(&[(Client, b"AMQP\x01\x01\x00\x0a")]);
+        assert_eq!(app.protocol_version.as_deref(), Some("0-10"));
+    }
+}

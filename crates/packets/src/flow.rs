@@ -1,0 +1,643 @@
+//! The flow table: groups decoded packets into TCP and UDP flows by their 5-tuple, reassembles
+//! TCP payload per direction and feeds it to the flow's [`SessionInspector`], and turns every
+//! flow that ends (closed, idle, evicted, or still open when the capture ends) into a
+//! [`ConnEvent`].
+//!
+//! The table is keyed by attacker-controlled addresses and ports, so it hashes with a random
+//! seed and holds at most `max_flows` flows: idle flows are expired first, then the oldest flow
+//! is evicted (and emitted, so nothing is lost but the rest of that flow's packets).
+//!
+//! Who started a flow: the sender of a SYN (or the receiver of a SYN-ACK). When the capture
+//! started after the handshake, the flow's lower port is taken as the server when it is a
+//! well-known or registered port (below 49152) and the ports differ; otherwise the sender of the
+//! first packet seen is taken as the initiator. UDP flows are oriented by their first packet.
+//!
+//! Outcome follows Zeek's `conn_state`: a flow whose handshake completed, or in which both sides
+//! sent payload, `Succeeded`; a SYN that got no answer (S0) or was refused with a reset (REJ)
+//! `Failed`; anything else (a one-sided mid-stream flow) `Unknown`. UDP flows with packets both
+//! ways `Succeeded`, one-way ones `Unknown`.
+
+use crate::capture::Frame;
+use crate::dpi::{SessionInspector, Side};
+use crate::ip::{DefragLimits, Defragmenter, IpError};
+use crate::link::{self, LinkError, Network};
+use crate::tcp::{
+    self, ReassemblyLimits, Released, StreamReassembler, TcpSegment, TransportError, UdpDatagram,
+};
+use foldhash::fast::RandomState;
+use pubsub_hunt_core::time::Micros;
+use pubsub_hunt_core::{AppInfo, ConnEvent, Direction, Outcome, Transport};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use thiserror::Error;
+
+/// Bounds and timeouts of the flow table.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowConfig {
+    /// Most flows tracked at once.
+    pub max_flows: usize,
+    /// A TCP flow with no packet for this long (capture time) ends.
+    pub tcp_idle: Micros,
+    /// A UDP flow with no packet for this long ends.
+    pub udp_idle: Micros,
+    /// How long a closed TCP flow (FIN both ways, or RST) waits for its last ACKs before it is
+    /// emitted, so they do not start a new flow.
+    pub close_linger: Micros,
+    pub reassembly: ReassemblyLimits,
+    /// Out-of-order bytes held over all flows.
+    pub max_out_of_order_total: usize,
+    pub defrag: DefragLimits,
+    /// `source_format` of the events.
+    pub source_format: &'static str,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_flows: 65_536,
+            tcp_idle: 300_000_000,
+            udp_idle: 60_000_000,
+            close_linger: 5_000_000,
+            reassembly: ReassemblyLimits::default(),
+            max_out_of_order_total: 64 << 20,
+            defrag: DefragLimits::default(),
+            source_format: "pcap",
+        }
+    }
+}
+
+/// Why one packet could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PacketError {
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    #[error(transparent)]
+    Ip(#[from] IpError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+}
+
+/// Counters of what the table saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FlowStats {
+    pub packets: u64,
+    /// Frames that carried no IP (ARP, LLDP, …) or a link type that is not supported.
+    pub not_ip: u64,
+    /// IP packets of another transport (ICMP, SCTP, ESP, …).
+    pub other_transport: u64,
+    /// Packets that failed to decode.
+    pub bad: u64,
+    pub flows: u64,
+    /// Flows ended because they were idle for their timeout.
+    pub idle_expired: u64,
+    /// Flows evicted to keep the table within `max_flows`.
+    pub evicted: u64,
+}
+
+/// The 5-tuple, with the two endpoints in a canonical order so both directions map to one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub protocol: u8,
+    pub a: SocketAddr,
+    pub b: SocketAddr,
+}
+
+impl FlowKey {
+    pub fn new(protocol: u8, x: SocketAddr, y: SocketAddr) -> FlowKey {
+        let (a, b) = if (x.ip(), x.port()) <= (y.ip(), y.port()) {
+            (x, y)
+        } else {
+            (y, x)
+        };
+        FlowKey { protocol, a, b }
+    }
+}
+
+/// A flow that just started, as reported by [`FlowTable::packet`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewFlow {
+    pub key: FlowKey,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub transport: Transport,
+}
+
+/// A flow that ended.
+#[derive(Debug)]
+pub struct EndedFlow {
+    /// Packet number of the flow's first packet.
+    pub first_packet: u64,
+    pub event: ConnEvent,
+}
+
+const CLIENT: usize = 0;
+const SERVER: usize = 1;
+
+/// Ports below this are well-known or registered (IANA); at and above it, dynamic.
+const FIRST_DYNAMIC_PORT: u16 = 49_152;
+
+#[derive(Debug)]
+struct TcpState {
+    reassembly: [StreamReassembler; 2],
+    inspector: Option<SessionInspector>,
+    client_syn: Option<u32>,
+    server_syn_ack: bool,
+    client_ack_after_syn_ack: bool,
+    rst: [bool; 2],
+    fin: [bool; 2],
+}
+
+#[derive(Debug)]
+struct Flow {
+    id: u64,
+    transport: Transport,
+    client: SocketAddr,
+    server: SocketAddr,
+    first_ts: Micros,
+    last_ts: Micros,
+    first_packet: u64,
+    packets: [u64; 2],
+    /// UDP payload bytes per side.
+    udp_bytes: [u64; 2],
+    tcp: Option<Box<TcpState>>,
+    closed_at: Option<Micros>,
+    host: Option<String>,
+    process: Option<String>,
+    user: Option<String>,
+}
+
+/// Tracks flows over a sequence of frames.
+pub struct FlowTable {
+    config: FlowConfig,
+    flows: HashMap<FlowKey, Flow, RandomState>,
+    /// Flow keys in creation order, for evicting the oldest; entries of flows that already
+    /// ended are skipped (their id no longer matches) and compacted away.
+    order: VecDeque<(FlowKey, u64)>,
+    defrag: Defragmenter,
+    next_id: u64,
+    last_sweep: Micros,
+    /// Out-of-order bytes held by all flows' reassemblers.
+    held_total: usize,
+    pub stats: FlowStats,
+}
+
+/// Capture time between sweeps for idle flows.
+const SWEEP_INTERVAL: Micros = 1_000_000;
+
+impl FlowTable {
+    pub fn new(config: FlowConfig) -> FlowTable {
+        FlowTable {
+            config,
+            flows: HashMap::default(),
+            order: VecDeque::new(),
+            defrag: Defragmenter::new(config.defrag),
+            next_id: 0,
+            held_total: 0,
+            last_sweep: Micros::MIN,
+            stats: FlowStats::default(),
+        }
+    }
+
+    /// Flows currently tracked.
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Out-of-order bytes held by all flows right now.
+    pub fn held_bytes(&self) -> usize {
+        self.held_total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// Records who owns a flow (live capture's process attribution).
+    pub fn annotate(
+        &mut self,
+        key: &FlowKey,
+        host: Option<String>,
+        process: Option<String>,
+        user: Option<String>,
+    ) {
+        if let Some(f) = self.flows.get_mut(key) {
+            f.host = host;
+            f.process = process;
+            f.user = user;
+        }
+    }
+
+    /// Takes one frame. Flows that end because of it (or because time moved on) go to `emit`.
+    /// Returns the flow the frame started, if it started one.
+    pub fn packet(
+        &mut self,
+        frame: &Frame<'_>,
+        emit: &mut dyn FnMut(EndedFlow),
+    ) -> Result<Option<NewFlow>, PacketError> {
+        self.stats.packets += 1;
+        // Sweeps follow capture time forwards only: timestamps that jump back and forth (two
+        // interfaces with different clocks) must not cost a sweep per packet.
+        if frame.ts >= self.last_sweep.saturating_add(SWEEP_INTERVAL) {
+            self.last_sweep = frame.ts;
+            self.sweep(frame.ts, emit);
+        }
+        let result = self.decode(frame, emit);
+        if result.is_err() {
+            self.stats.bad += 1;
+        }
+        result
+    }
+
+    fn decode(
+        &mut self,
+        frame: &Frame<'_>,
+        emit: &mut dyn FnMut(EndedFlow),
+    ) -> Result<Option<NewFlow>, PacketError> {
+        let network = match link::decode(frame.linktype, frame.data) {
+            Ok(n) => n,
+            Err(LinkError::UnsupportedLinkType(_)) => {
+                // Reported once per capture by the reader.
+                self.stats.not_ip += 1;
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let datagram = match network {
+            Network::Ipv4(p) => self.defrag.ipv4(frame.ts, p)?,
+            Network::Ipv6(p) => self.defrag.ipv6(frame.ts, p)?,
+            Network::NotIp => {
+                self.stats.not_ip += 1;
+                return Ok(None);
+            }
+        };
+        let Some(datagram) = datagram else {
+            return Ok(None);
+        };
+        match datagram.protocol {
+            6 => {
+                let seg = TcpSegment::parse(&datagram.payload)?;
+                let src = SocketAddr::new(datagram.src, seg.src_port);
+                let dst = SocketAddr::new(datagram.dst, seg.dst_port);
+                let wire_len = seg.payload.len() + datagram.missing_tail;
+                Ok(self.tcp(frame, src, dst, &seg, wire_len, emit))
+            }
+            17 => {
+                let udp = UdpDatagram::parse(&datagram.payload)?;
+                let src = SocketAddr::new(datagram.src, udp.src_port);
+                let dst = SocketAddr::new(datagram.dst, udp.dst_port);
+                Ok(self.udp(
+                    frame,
+                    src,
+                    dst,
+                    udp.payload.len() + datagram.missing_tail,
+                    emit,
+                ))
+            }
+            _ => {
+                self.stats.other_transport += 1;
+                Ok(None)
+            }
+        }
+    }
+
+    fn udp(
+        &mut self,
+        frame: &Frame<'_>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload_len: usize,
+        emit: &mut dyn FnMut(EndedFlow),
+    ) -> Option<NewFlow> {
+        let key = FlowKey::new(17, src, dst);
+        let mut started = None;
+        if !self.flows.contains_key(&key) {
+            self.insert(key, Transport::Udp, src, dst, frame, emit);
+            started = Some(NewFlow {
+                key,
+                client: src,
+                server: dst,
+                transport: Transport::Udp,
+            });
+        }
+        if let Some(flow) = self.flows.get_mut(&key) {
+            let side = if src == flow.client { CLIENT } else { SERVER };
+            flow.last_ts = flow.last_ts.max(frame.ts);
+            flow.packets[side] += 1;
+            flow.udp_bytes[side] += payload_len as u64;
+        }
+        started
+    }
+
+    fn tcp(
+        &mut self,
+        frame: &Frame<'_>,
+        src: SocketAddr,
+        dst: SocketAddr,
+        seg: &TcpSegment<'_>,
+        wire_len: usize,
+        emit: &mut dyn FnMut(EndedFlow),
+    ) -> Option<NewFlow> {
+        let key = FlowKey::new(6, src, dst);
+        let is_syn = seg.has(tcp::flags::SYN) && !seg.has(tcp::flags::ACK);
+        // A new SYN on a flow that is over or already carried data is a new connection on the
+        // same ports: end the old one first.
+        if is_syn
+            && let Some(old) = self.flows.get(&key)
+            && let Some(t) = &old.tcp
+            && (old.closed_at.is_some()
+                || t.reassembly[CLIENT].payload_bytes() > 0
+                || t.reassembly[SERVER].payload_bytes() > 0
+                || t.client_syn.is_some_and(|s| s != seg.seq))
+            && let Some(old) = self.flows.remove(&key)
+        {
+            emit(self.finish_flow(old));
+        }
+        let mut started = None;
+        if !self.flows.contains_key(&key) {
+            let (client, server) = orient_tcp(src, dst, seg);
+            self.insert(key, Transport::Tcp, client, server, frame, emit);
+            started = Some(NewFlow {
+                key,
+                client,
+                server,
+                transport: Transport::Tcp,
+            });
+        }
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return started;
+        };
+        let side = if src == flow.client { CLIENT } else { SERVER };
+        flow.last_ts = flow.last_ts.max(frame.ts);
+        flow.packets[side] += 1;
+        let Some(t) = flow.tcp.as_deref_mut() else {
+            return started;
+        };
+        let syn = seg.has(tcp::flags::SYN);
+        let ack = seg.has(tcp::flags::ACK);
+        if syn && !ack && side == CLIENT {
+            t.client_syn.get_or_insert(seg.seq);
+            t.reassembly[CLIENT].syn(seg.seq);
+        }
+        if syn && ack && side == SERVER {
+            t.server_syn_ack = true;
+            t.reassembly[SERVER].syn(seg.seq);
+        }
+        if !syn && ack && side == CLIENT && t.server_syn_ack {
+            t.client_ack_after_syn_ack = true;
+        }
+        if wire_len > 0 {
+            let dpi_side = if side == CLIENT {
+                Side::Client
+            } else {
+                Side::Server
+            };
+            let TcpState {
+                reassembly,
+                inspector,
+                ..
+            } = t;
+            let held_before: usize = reassembly.iter().map(StreamReassembler::held_bytes).sum();
+            let other_held = reassembly
+                .get(1 - side)
+                .map_or(0, StreamReassembler::held_bytes);
+            if let Some(r) = reassembly.get_mut(side) {
+                let inspector = inspector.get_or_insert_with(SessionInspector::new);
+                let mut out = |rel: Released<'_>| match rel {
+                    Released::Data(d) => {
+                        if inspector.wants_more() {
+                            inspector.feed(dpi_side, frame.ts, frame.number, d);
+                        }
+                    }
+                    Released::Gap => inspector.gap(dpi_side),
+                };
+                r.segment(seg.seq, seg.payload, wire_len, &mut out);
+                // The per-flow bound times the flow cap is too much memory: the table has an
+                // overall budget, and the flow that goes over it gives up its holes.
+                let held_now =
+                    self.held_total.saturating_sub(held_before) + r.held_bytes() + other_held;
+                if held_now > self.config.max_out_of_order_total {
+                    r.flush(&mut out);
+                }
+                if !inspector.wants_more() {
+                    reassembly.iter_mut().for_each(StreamReassembler::stop);
+                }
+            }
+            let held_after: usize = reassembly.iter().map(StreamReassembler::held_bytes).sum();
+            self.held_total = self.held_total.saturating_sub(held_before) + held_after;
+        }
+        if seg.has(tcp::flags::RST) {
+            t.rst[side] = true;
+            flow.closed_at.get_or_insert(frame.ts);
+        }
+        if seg.has(tcp::flags::FIN) {
+            t.fin[side] = true;
+            if t.fin[CLIENT] && t.fin[SERVER] {
+                flow.closed_at.get_or_insert(frame.ts);
+            }
+        }
+        started
+    }
+
+    fn insert(
+        &mut self,
+        key: FlowKey,
+        transport: Transport,
+        client: SocketAddr,
+        server: SocketAddr,
+        frame: &Frame<'_>,
+        emit: &mut dyn FnMut(EndedFlow),
+    ) {
+        // Idle flows are expired by the periodic sweep; here, at the cap, the oldest goes (a
+        // sweep per new flow would cost a table scan per packet under a flood of new flows).
+        while self.flows.len() >= self.config.max_flows.max(1) {
+            let Some((old_key, id)) = self.order.pop_front() else {
+                break;
+            };
+            if self.flows.get(&old_key).is_some_and(|f| f.id == id)
+                && let Some(old) = self.flows.remove(&old_key)
+            {
+                self.stats.evicted += 1;
+                emit(self.finish_flow(old));
+            }
+        }
+        if self.order.len() > 2 * self.config.max_flows + 64 {
+            let flows = &self.flows;
+            self.order
+                .retain(|(k, id)| flows.get(k).is_some_and(|f| f.id == *id));
+        }
+        self.next_id += 1;
+        let tcp = (transport == Transport::Tcp).then(|| {
+            Box::new(TcpState {
+                reassembly: [
+                    StreamReassembler::new(self.config.reassembly),
+                    StreamReassembler::new(self.config.reassembly),
+                ],
+                inspector: None,
+                client_syn: None,
+                server_syn_ack: false,
+                client_ack_after_syn_ack: false,
+                rst: [false; 2],
+                fin: [false; 2],
+            })
+        });
+        self.flows.insert(
+            key,
+            Flow {
+                id: self.next_id,
+                transport,
+                client,
+                server,
+                first_ts: frame.ts,
+                last_ts: frame.ts,
+                first_packet: frame.number,
+                packets: [0; 2],
+                udp_bytes: [0; 2],
+                tcp,
+                closed_at: None,
+                host: None,
+                process: None,
+                user: None,
+            },
+        );
+        self.order.push_back((key, self.next_id));
+    }
+
+    /// Ends flows that are closed or idle at capture time `now`.
+    pub fn sweep(&mut self, now: Micros, emit: &mut dyn FnMut(EndedFlow)) {
+        self.defrag.expire(now);
+        let config = self.config;
+        let mut ended: Vec<Flow> = self
+            .flows
+            .extract_if(|_, f| {
+                let limit = match (f.closed_at, f.transport) {
+                    (Some(_), _) => config.close_linger,
+                    (None, Transport::Udp) => config.udp_idle,
+                    (None, _) => config.tcp_idle,
+                };
+                now.saturating_sub(f.last_ts) > limit
+            })
+            .map(|(_, f)| f)
+            .collect();
+        let idle = ended.iter().filter(|f| f.closed_at.is_none()).count() as u64;
+        self.stats.idle_expired += idle;
+        ended.sort_by_key(|f| f.first_packet);
+        for f in ended {
+            emit(self.finish_flow(f));
+        }
+    }
+
+    /// Ends every flow (end of capture, or live capture stopping), in first-packet order.
+    pub fn finish(&mut self, emit: &mut dyn FnMut(EndedFlow)) {
+        let mut all: Vec<Flow> = self.flows.drain().map(|(_, f)| f).collect();
+        self.order.clear();
+        all.sort_by_key(|f| f.first_packet);
+        for f in all {
+            emit(self.finish_flow(f));
+        }
+    }
+
+    fn finish_flow(&mut self, mut flow: Flow) -> EndedFlow {
+        self.stats.flows += 1;
+        let mut app: Option<AppInfo> = None;
+        let (outcome, bytes) = match flow.tcp.as_deref_mut() {
+            Some(t) => {
+                let held: usize = t.reassembly.iter().map(StreamReassembler::held_bytes).sum();
+                self.held_total = self.held_total.saturating_sub(held);
+                if let Some(mut inspector) = t.inspector.take() {
+                    for (i, r) in t.reassembly.iter_mut().enumerate() {
+                        let side = if i == CLIENT {
+                            Side::Client
+                        } else {
+                            Side::Server
+                        };
+                        let mut out = |rel: Released<'_>| match rel {
+                            Released::Data(d) => {
+                                if inspector.wants_more() {
+                                    inspector.feed(side, flow.last_ts, flow.first_packet, d);
+                                }
+                            }
+                            Released::Gap => inspector.gap(side),
+                        };
+                        if r.is_reassembling() {
+                            r.flush(&mut out);
+                        }
+                    }
+                    app = Some(inspector.finish());
+                }
+                let bytes = [
+                    t.reassembly[CLIENT].payload_bytes(),
+                    t.reassembly[SERVER].payload_bytes(),
+                ];
+                (tcp_outcome(t, bytes), bytes)
+            }
+            None => {
+                let outcome = if flow.packets[CLIENT] > 0 && flow.packets[SERVER] > 0 {
+                    Outcome::Succeeded
+                } else {
+                    Outcome::Unknown
+                };
+                (outcome, flow.udp_bytes)
+            }
+        };
+        let identified: Vec<_> = app.as_ref().and_then(|a| a.protocol).into_iter().collect();
+        let app = app
+            .filter(|a| a.protocol.is_some() || !a.server_names.is_empty() || !a.alpn.is_empty());
+        EndedFlow {
+            first_packet: flow.first_packet,
+            event: ConnEvent {
+                ts: Some(flow.first_ts),
+                end: Some(flow.last_ts),
+                host: flow.host,
+                process: flow.process,
+                user: flow.user,
+                src_ip: Some(flow.client.ip()),
+                src_port: Some(flow.client.port()),
+                dst_ip: flow.server.ip(),
+                dst_port: flow.server.port(),
+                transport: flow.transport,
+                outcome,
+                direction: Direction::Unknown,
+                app_label: identified.first().map(|p| p.as_str().to_string()),
+                identified,
+                bytes_out: Some(bytes[CLIENT]),
+                bytes_in: Some(bytes[SERVER]),
+                origin: None,
+                source_format: Some(self.config.source_format),
+                app: app.map(Box::new),
+            },
+        }
+    }
+}
+
+/// Zeek-like outcome of a TCP flow.
+fn tcp_outcome(t: &TcpState, bytes: [u64; 2]) -> Outcome {
+    let handshake = t.server_syn_ack && (t.client_ack_after_syn_ack || bytes[CLIENT] > 0);
+    if handshake || (bytes[CLIENT] > 0 && bytes[SERVER] > 0) {
+        Outcome::Succeeded
+    } else if t.client_syn.is_some() && !t.server_syn_ack && bytes[SERVER] == 0 {
+        // S0 (no answer) or REJ (answered with a reset).
+        Outcome::Failed
+    } else {
+        Outcome::Unknown
+    }
+}
+
+/// Decides initiator and responder from the first packet of a TCP flow (see the module docs).
+fn orient_tcp(src: SocketAddr, dst: SocketAddr, seg: &TcpSegment<'_>) -> (SocketAddr, SocketAddr) {
+    let syn = seg.has(tcp::flags::SYN);
+    let ack = seg.has(tcp::flags::ACK);
+    if syn && !ack {
+        return (src, dst);
+    }
+    if syn && ack {
+        return (dst, src);
+    }
+    let (sp, dp) = (src.port(), dst.port());
+    if sp != dp && sp.min(dp) < FIRST_DYNAMIC_PORT {
+        if sp < dp {
+            return (dst, src);
+        }
+        return (src, dst);
+    }
+    (src, dst)
+}
