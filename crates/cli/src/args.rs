@@ -33,6 +33,13 @@ pub enum Command {
     Config(ConfigCommand),
     /// List the input formats pubsub-hunt reads.
     Formats,
+    /// Capture live on a network interface (Linux; needs root or CAP_NET_RAW) and report
+    /// alerts as they happen, until interrupted.
+    #[command(
+        after_help = "Examples:\n  sudo pubsub-hunt watch --interface eth0\n  sudo pubsub-hunt watch \
+                      -i any --filter 'tcp and port 1883' --all-sessions"
+    )]
+    Watch(WatchArgs),
     /// Export the tuned analytic as SIEM rules, or show it in plain words.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -167,4 +174,35 @@ pub struct HuntArgs {
     /// No summary on standard error (problems are still reported).
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Interface to capture on (`any` for all).
+    #[arg(short, long, value_name = "IFACE")]
+    pub interface: String,
+
+    /// Capture filter: `N` or `port N`, `host ADDR`, `tcp`, `udp`, joined with `and`.
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Option<String>,
+
+    /// Configuration file (see `pubsub-hunt config init`).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Write results to this file instead of standard output (JSON lines).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// How often the groups are re-rated and new or raised alerts written, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub report_every: u64,
+
+    /// Also write one line per publish/subscribe session as it ends.
+    #[arg(long)]
+    pub all_sessions: bool,
+
+    /// Analytics to run (repeatable), as for `hunt`.
+    #[arg(long = "analytic", value_name = "ID")]
+    pub analytics: Vec<String>,
 }

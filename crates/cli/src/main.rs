@@ -6,6 +6,7 @@ mod args;
 mod hunt;
 mod settings;
 mod summary;
+mod watch;
 
 use args::{Cli, Command, ConfigCommand, RulesCommand};
 use clap::Parser;
@@ -59,6 +60,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Hunt(a) => hunt::run(settings::HuntSettings::from_args(a)?),
+        Command::Watch(a) => watch::run(a),
         Command::Rules(RulesCommand::Export {
             target,
             config,

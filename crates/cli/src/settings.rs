@@ -38,27 +38,7 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<HuntConfig> {
 impl HuntSettings {
     pub fn from_args(a: HuntArgs) -> Result<HuntSettings> {
         let mut config = load_config(a.config.as_ref())?;
-        if !a.analytics.is_empty() {
-            config.analytics.clear();
-            config.behaviour.enabled = false;
-            for id in &a.analytics {
-                if id == "behaviour" || id == "behavior" {
-                    config.behaviour.enabled = true;
-                } else {
-                    let id = id
-                        .parse::<AnalyticId>()
-                        .map_err(|e| anyhow::anyhow!("{e}, or behaviour"))?;
-                    if !config.analytics.contains(&id) {
-                        config.analytics.push(id);
-                    }
-                }
-            }
-            if config.analytics.is_empty() {
-                bail!(
-                    "--analytic behaviour scores alerts of the other analytics: name at least one of them too"
-                );
-            }
-        }
+        apply_analytics(&mut config, &a.analytics)?;
         if a.all_sessions {
             config.report_sessions = true;
         }
@@ -160,4 +140,32 @@ pub fn all_formats() -> Registry {
     let mut r = pubsub_hunt_ingest::builtin_formats();
     r.extend(pubsub_hunt_packets::formats());
     r
+}
+
+/// Applies `--analytic` choices: only the named analytics run, and behaviour scoring only when
+/// `behaviour` is named too (so `--analytic pubsub-port` alone is the seed analytic, unchanged).
+pub fn apply_analytics(config: &mut HuntConfig, names: &[String]) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    config.analytics.clear();
+    config.behaviour.enabled = false;
+    for id in names {
+        if id == "behaviour" || id == "behavior" {
+            config.behaviour.enabled = true;
+        } else {
+            let id = id
+                .parse::<AnalyticId>()
+                .map_err(|e| anyhow::anyhow!("{e}, or behaviour"))?;
+            if !config.analytics.contains(&id) {
+                config.analytics.push(id);
+            }
+        }
+    }
+    if config.analytics.is_empty() {
+        bail!(
+            "--analytic behaviour scores alerts of the other analytics: name at least one of them too"
+        );
+    }
+    Ok(())
 }

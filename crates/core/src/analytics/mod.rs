@@ -295,7 +295,7 @@ impl GroupStats {
 type GroupMap = HashMap<GroupKey, GroupStats, foldhash::fast::RandomState>;
 
 /// Partial results of one reader: groups and event counts.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Accumulator {
     groups: GroupMap,
     pub counters: EventCounters,

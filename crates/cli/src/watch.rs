@@ -1,0 +1,151 @@
+//! `pubsub-hunt watch`: live capture on an interface, with alerts written as they happen.
+//!
+//! The capture runs on its own thread and hands every ended flow (as a connection event, with
+//! what payload inspection learned and the local process that owned the socket) to this thread,
+//! which feeds the same engine `hunt` uses. Every `--report-every` seconds the groups are rated
+//! again and an alert is written when its group first reaches alert level or its suspicion or
+//! score rises, so a long-running watch reports each channel once and again only when it gets
+//! worse. SIGINT and SIGTERM stop the capture; the flows still open are flushed and rated before
+//! the process exits.
+
+use crate::args::WatchArgs;
+use crate::exit;
+use crate::settings;
+use anyhow::{Context, Result};
+use pubsub_hunt_core::{Accumulator, Alert, Engine, Suspicion};
+use std::collections::HashMap;
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Most events waiting between the capture thread and the engine; the capture thread blocks
+/// (and the kernel drops packets) rather than memory growing without bound.
+const QUEUE: usize = 65_536;
+
+/// What identifies an alert across re-ratings.
+type AlertKey = (
+    String,
+    String,
+    Option<String>,
+    std::net::IpAddr,
+    u16,
+    String,
+);
+
+fn key(a: &Alert) -> AlertKey {
+    (
+        a.analytic.to_string(),
+        a.host.clone(),
+        a.process.clone(),
+        a.dst_ip,
+        a.dst_port,
+        a.protocol.to_string(),
+    )
+}
+
+pub fn run(a: WatchArgs) -> Result<u8> {
+    let mut config = settings::load_config(a.config.as_ref())?;
+    settings::apply_analytics(&mut config, &a.analytics)?;
+    config.report_sessions = a.all_sessions;
+    let engine = Engine::new(config);
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .context("cannot install the SIGINT/SIGTERM handler")?;
+    }
+    let mut out: Box<dyn Write> = match &a.output {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(io::stdout().lock()),
+    };
+
+    let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
+    let iface = a.interface.clone();
+    let filter = a.filter.clone();
+    let capture_stop = stop.clone();
+    let capture = std::thread::spawn(move || {
+        pubsub_hunt_packets::live::capture(&iface, filter.as_deref(), &capture_stop, |ev| {
+            let _ = tx.send(ev);
+        })
+    });
+    let _ = writeln!(
+        io::stderr().lock(),
+        "pubsub-hunt: watching {} (Ctrl-C to stop)",
+        a.interface
+    );
+
+    let mut acc = Accumulator::new();
+    let mut reported: HashMap<AlertKey, (Suspicion, u8)> = HashMap::new();
+    let every = Duration::from_secs(a.report_every.max(1));
+    let mut next = Instant::now() + every;
+    let mut written = 0u64;
+    loop {
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok(ev) => {
+                engine.observe(&ev, &mut acc);
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            // The capture thread ended (stopped, or failed to open the socket).
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if Instant::now() >= next {
+            written += report(&engine, &mut acc, &mut reported, &mut out)?;
+            next = Instant::now() + every;
+        }
+    }
+    let result = capture
+        .join()
+        .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?;
+    written += report(&engine, &mut acc, &mut reported, &mut out)?;
+    out.flush().context("writing results")?;
+    match result {
+        Ok(()) => {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "pubsub-hunt: stopped; {} connections seen, {written} lines written",
+                acc.counters.events
+            );
+            Ok(exit::SUCCESS)
+        }
+        Err(e) => {
+            let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {e}");
+            Ok(exit::FATAL)
+        }
+    }
+}
+
+/// Writes the sessions that ended since the last report and every alert that is new or got
+/// worse; returns how many lines were written.
+fn report(
+    engine: &Engine,
+    acc: &mut Accumulator,
+    reported: &mut HashMap<AlertKey, (Suspicion, u8)>,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    let mut n = 0;
+    for s in acc.take_sessions(engine.config()) {
+        serde_json::to_writer(&mut *out, &s)?;
+        out.write_all(b"\n").context("writing results")?;
+        n += 1;
+    }
+    let (alerts, _) = engine.finish(acc.clone());
+    for alert in alerts {
+        let k = key(&alert);
+        let now = (alert.suspicion, alert.score);
+        let worse = match reported.get(&k) {
+            None => true,
+            Some((s, score)) => alert.suspicion > *s || alert.score > *score,
+        };
+        if worse {
+            serde_json::to_writer(&mut *out, &alert)?;
+            out.write_all(b"\n").context("writing results")?;
+            reported.insert(k, now);
+            n += 1;
+        }
+    }
+    out.flush().context("writing results")?;
+    Ok(n)
+}

@@ -1,0 +1,244 @@
+//! `pubsub-hunt watch` end to end on the loopback interface: the seeds' test procedures (an MQTT
+//! client publishing host data to `c2/beacon`, an XMPP stanza sent the way `nc` would, and a
+//! subscriber on `c2/commands/#`) are played against listeners on 127.0.0.1, on ports no port
+//! list knows, and the live capture must recognise them by their bytes, attribute them to this
+//! process, and report them, flushing what it has on SIGTERM.
+//!
+//! Capturing needs root or CAP_NET_RAW; without it the test says so and returns.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn remaining_length(mut n: usize, out: &mut Vec<u8>) {
+    loop {
+        let mut b = (n % 128) as u8;
+        n /= 128;
+        if n > 0 {
+            b |= 0x80;
+        }
+        out.push(b);
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+fn mqtt_packet(first: u8, body: &[u8]) -> Vec<u8> {
+    let mut p = vec![first];
+    remaining_length(body.len(), &mut p);
+    p.extend_from_slice(body);
+    p
+}
+
+fn mqtt_string(s: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(&(s.len() as u16).to_be_bytes());
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn mqtt_connect(client_id: &str) -> Vec<u8> {
+    let mut b = Vec::new();
+    mqtt_string("MQTT", &mut b);
+    b.extend_from_slice(&[4, 0x02, 0, 60]);
+    mqtt_string(client_id, &mut b);
+    mqtt_packet(0x10, &b)
+}
+
+fn mqtt_publish(topic: &str, payload: &[u8]) -> Vec<u8> {
+    let mut b = Vec::new();
+    mqtt_string(topic, &mut b);
+    b.extend_from_slice(payload);
+    mqtt_packet(0x30, &b)
+}
+
+fn mqtt_subscribe(filter: &str) -> Vec<u8> {
+    let mut b = vec![0, 1];
+    mqtt_string(filter, &mut b);
+    b.push(0);
+    mqtt_packet(0x82, &b)
+}
+
+/// A listener that reads whatever comes and answers MQTT CONNECT with CONNACK.
+fn serve(listener: TcpListener) {
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let mut first = true;
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    if first && buf[0] == 0x10 {
+                        let _ = s.write_all(&[0x20, 2, 0, 0]);
+                    }
+                    first = false;
+                }
+            });
+        }
+    });
+}
+
+#[test]
+fn watch_recognises_the_seed_procedures_on_loopback() {
+    if !is_root() {
+        eprintln!("note: watch test skipped: capturing needs root or CAP_NET_RAW");
+        return;
+    }
+    let mqtt = TcpListener::bind("127.0.0.1:0").unwrap();
+    let xmpp = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (mqtt_port, xmpp_port) = (
+        mqtt.local_addr().unwrap().port(),
+        xmpp.local_addr().unwrap().port(),
+    );
+    serve(mqtt);
+    serve(xmpp);
+
+    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
+    let mut child = Command::new(bin)
+        .args([
+            "watch",
+            "--interface",
+            "lo",
+            "--report-every",
+            "1",
+            "--all-sessions",
+        ])
+        .args(["--filter", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the capture is running.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("watching lo"), "{line}");
+    std::thread::sleep(Duration::from_millis(500));
+
+    // Procedure 1: publish host data to c2/beacon (twice: the analytic needs two connections).
+    for _ in 0..2 {
+        let mut c = TcpStream::connect(("127.0.0.1", mqtt_port)).unwrap();
+        c.write_all(&mqtt_connect("c2-implant-7f3a")).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        c.write_all(&mqtt_publish("c2/beacon", b"host=ws-1;user=root;os=linux"))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        c.write_all(&[0xe0, 0]).unwrap();
+    }
+    // Procedure 3: a subscriber on the command tree.
+    let mut sub = TcpStream::connect(("127.0.0.1", mqtt_port)).unwrap();
+    sub.write_all(&mqtt_connect("c2-listener")).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    sub.write_all(&mqtt_subscribe("c2/commands/#")).unwrap();
+    // Procedure 2: an XMPP stanza, as `nc` would send it.
+    for _ in 0..2 {
+        let mut c = TcpStream::connect(("127.0.0.1", xmpp_port)).unwrap();
+        c.write_all(
+            b"<?xml version='1.0'?><stream:stream to='c2.example' xmlns='jabber:client' \
+              xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>\
+              <message to='bot@c2.example' type='chat'><body>whoami</body></message>",
+        )
+        .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    drop(sub);
+    std::thread::sleep(Duration::from_millis(300));
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    let _ = stderr.read_to_string(&mut rest);
+    assert_eq!(status.code(), Some(0), "{rest}");
+
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let sessions: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["kind"] == "session" && l["dst_ip"] == "127.0.0.1")
+        .collect();
+    let mqtt_sessions: Vec<_> = sessions
+        .iter()
+        .filter(|s| s["protocol"] == "MQTT" && s["dst_port"] == mqtt_port)
+        .collect();
+    assert_eq!(mqtt_sessions.len(), 3, "{out}\n{rest}");
+    let topics: Vec<String> = mqtt_sessions
+        .iter()
+        .flat_map(|s| s["app"]["topics"].as_array().cloned().unwrap_or_default())
+        .map(|t| {
+            format!(
+                "{}:{}",
+                t["direction"].as_str().unwrap(),
+                t["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        topics.contains(&"publish:c2/beacon".to_string()),
+        "{topics:?}"
+    );
+    assert!(
+        topics.contains(&"subscribe:c2/commands/#".to_string()),
+        "{topics:?}"
+    );
+    let xmpp_sessions = sessions
+        .iter()
+        .filter(|s| s["protocol"] == "XMPP" && s["dst_port"] == xmpp_port)
+        .count();
+    assert_eq!(xmpp_sessions, 2, "{out}");
+
+    // The MQTT group (two publishers and the subscriber: same host, process and broker) is
+    // an unusual-port alert, attributed to this test process, with the C2 vocabulary seen.
+    let alert = lines
+        .iter()
+        .find(|l| l["kind"] == "alert" && l["protocol"] == "MQTT" && l["dst_port"] == mqtt_port)
+        .unwrap_or_else(|| panic!("no MQTT alert in:\n{out}\n{rest}"));
+    assert_eq!(alert["analytic"], "pubsub-unusual-port");
+    let me = std::env::current_exe().unwrap();
+    let process = alert["process"].as_str().unwrap_or_default();
+    assert_eq!(
+        std::path::Path::new(process).file_name(),
+        me.file_name(),
+        "{alert}"
+    );
+    assert!(
+        alert["app"]["client_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "c2-implant-7f3a"),
+        "{alert}"
+    );
+    assert!(!alert["signals"].as_object().unwrap().is_empty(), "{alert}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["kind"] == "alert" && l["protocol"] == "XMPP" && l["dst_port"] == xmpp_port),
+        "{out}"
+    );
+}
