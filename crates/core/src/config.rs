@@ -99,7 +99,7 @@ pub struct AllowEntry {
     #[serde(default)]
     pub host: Option<String>,
     /// Destination network (CIDR) or single address.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "de_net")]
     pub destination: Option<IpNet>,
     #[serde(default)]
     pub port: Option<u16>,
@@ -107,6 +107,26 @@ pub struct AllowEntry {
     pub protocol: Option<Protocol>,
     #[serde(default)]
     pub analytic: Option<AnalyticId>,
+}
+
+/// Reads a destination written as a CIDR (`10.20.0.0/16`) or a bare address (`203.0.113.7`).
+fn de_net<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpNet>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    match s {
+        None => Ok(None),
+        Some(s) => {
+            let s = s.trim();
+            s.parse::<IpNet>()
+                .map(|n| n.trunc())
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map(Some)
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "allowlist destination {s:?} is not a network or address"
+                    ))
+                })
+        }
+    }
 }
 
 impl AllowEntry {
@@ -561,7 +581,7 @@ mosquitto_clients = ["mosquitto", "mosquitto_pub", "mosquitto_sub"]
 
 # Allowlist: traffic you know is legitimate. An entry suppresses an alert when every field it
 # sets matches; `reason` is required and is reported with the suppression count. Fields:
-# process (basename or full path, `*` wildcard), host, destination (CIDR), port, protocol,
+# process (basename or full path, `*` wildcard), host, destination (CIDR or address), port, protocol,
 # analytic. Example:
 #
 # [[allowlist]]
@@ -704,5 +724,37 @@ mod tests {
             1883,
             Protocol::Mqtt
         ));
+    }
+}
+
+#[cfg(test)]
+mod allowlist_tests {
+    use super::*;
+
+    #[test]
+    fn destinations_accept_bare_addresses() {
+        let c = HuntConfig::from_toml_str(
+            "[[allowlist]]\nreason = \"broker\"\ndestination = \"203.0.113.7\"\n\
+             [[allowlist]]\nreason = \"lab\"\ndestination = \"198.51.100.9/24\"\n",
+        )
+        .unwrap();
+        let m = |e: &AllowEntry, ip: &str| {
+            e.matches(
+                AnalyticId::PubsubPort,
+                "h",
+                None,
+                ip.parse().unwrap(),
+                1883,
+                Protocol::Mqtt,
+            )
+        };
+        assert!(m(&c.allowlist[0], "203.0.113.7"));
+        assert!(!m(&c.allowlist[0], "203.0.113.8"));
+        // A CIDR with host bits is taken as its network.
+        assert!(m(&c.allowlist[1], "198.51.100.200"));
+        assert!(
+            HuntConfig::from_toml_str("[[allowlist]]\nreason = \"x\"\ndestination = \"nope\"\n")
+                .is_err()
+        );
     }
 }
