@@ -147,6 +147,11 @@ pub struct HuntArgs {
     #[arg(long)]
     pub all_sessions: bool,
 
+    /// Also report alerts the allowlist suppressed, with `suppressed_by` naming the entry's
+    /// reason.
+    #[arg(long)]
+    pub show_suppressed: bool,
+
     /// Least suspicion reported; overrides the config.
     #[arg(long, value_enum)]
     pub min_suspicion: Option<SuspicionArg>,

@@ -42,6 +42,7 @@ impl HuntSettings {
         if a.all_sessions {
             config.report_sessions = true;
         }
+        config.show_suppressed = a.show_suppressed;
         if let Some(w) = &a.window {
             config.window = w.parse::<WindowSpec>().map_err(anyhow::Error::msg)?;
         }

@@ -185,6 +185,21 @@ fn config_file_and_allowlist() {
         "{}",
         r.stderr
     );
+    assert!(a.iter().all(|x| x["suppressed_by"].is_null()));
+
+    // --show-suppressed reports it too, saying which entry suppressed it.
+    let r = hunt(&[
+        "--config",
+        cfg.to_str().unwrap(),
+        "--show-suppressed",
+        "examples/data/conn.log",
+    ]);
+    let a = alerts(&r.stdout);
+    assert_eq!(a.len(), 4);
+    let s: Vec<_> = a.iter().filter(|x| !x["suppressed_by"].is_null()).collect();
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0]["dst_ip"], "203.0.113.5");
+    assert_eq!(s[0]["suppressed_by"], "sanctioned chat server");
 }
 
 #[test]

@@ -143,6 +143,9 @@ pub struct Alert {
     /// A few records of the group (the first by file and line), to go back to the raw data.
     #[serde(serialize_with = "ser_samples")]
     pub samples: Vec<RecordRef>,
+    /// The allowlist reason that suppressed this alert; only with `--show-suppressed`,
+    /// null otherwise.
+    pub suppressed_by: Option<String>,
     /// What deep packet inspection learned; null unless the source was a capture.
     pub app: Option<AppInfo>,
 }

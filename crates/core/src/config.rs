@@ -246,6 +246,8 @@ pub struct HuntConfig {
     pub behaviour: BehaviourConfig,
     /// Keep every recognised pub/sub session for reporting (`--all-sessions`; not in TOML).
     pub report_sessions: bool,
+    /// Report allowlisted alerts too, marked with the entry's reason (`--show-suppressed`).
+    pub show_suppressed: bool,
 }
 
 /// The behaviour scoring settings: whether it runs, and its weights and thresholds.
@@ -525,6 +527,7 @@ impl RawConfig {
             limits,
             behaviour: self.behaviour,
             report_sessions: false,
+            show_suppressed: false,
         })
     }
 }

@@ -96,7 +96,7 @@ impl AlertWriter for JsonlWriter<'_> {
 }
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 23] = [
+pub const CSV_COLUMNS: [&str; 24] = [
     "kind",
     "analytic",
     "technique",
@@ -119,6 +119,7 @@ pub const CSV_COLUMNS: [&str; 23] = [
     "reasons",
     "source_format",
     "samples",
+    "suppressed_by",
     "app",
 ];
 
@@ -182,6 +183,7 @@ impl AlertWriter for CsvWriter<'_> {
                 .map(|r| format!("{}:{}", r.file, r.line))
                 .collect::<Vec<_>>()
                 .join(";"),
+            opt(&a.suppressed_by),
             match &a.app {
                 // The app object is nested; CSV carries it as compact JSON.
                 Some(app) => serde_json::to_string(app).map_err(io::Error::other)?,
@@ -313,6 +315,7 @@ mod tests {
                 file: "conn.log".into(),
                 line: 9,
             }],
+            suppressed_by: None,
             app: None,
         }
     }

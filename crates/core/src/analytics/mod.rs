@@ -515,7 +515,7 @@ impl Engine {
                 summary.below_threshold += 1;
                 continue;
             }
-            let alert = rating::rate(&self.cfg, &key, &stats);
+            let mut alert = rating::rate(&self.cfg, &key, &stats);
             if alert.suspicion < self.cfg.min_suspicion {
                 summary.below_min_suspicion += 1;
                 continue;
@@ -531,6 +531,13 @@ impl Engine {
                 )
             }) {
                 *summary.suppressed.entry(entry.reason.clone()).or_default() += 1;
+                if self.cfg.show_suppressed {
+                    alert
+                        .reasons
+                        .push(format!("suppressed by the allowlist: {}", entry.reason));
+                    alert.suppressed_by = Some(entry.reason.clone());
+                    alerts.push(alert);
+                }
                 continue;
             }
             *summary

@@ -135,6 +135,7 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
         reasons,
         source_format: stats.formats.iter().copied().collect::<Vec<_>>().join(","),
         samples: stats.samples.iter().cloned().collect(),
+        suppressed_by: None,
         app: stats.app.as_deref().map(|a| {
             let mut a = a.clone();
             a.sort_for_output();
