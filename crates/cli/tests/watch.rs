@@ -127,7 +127,9 @@ fn watch_recognises_the_seed_procedures_on_loopback() {
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     assert!(line.contains("watching lo"), "{line}");
-    std::thread::sleep(Duration::from_millis(500));
+    // The line is written as the capture thread starts; give it time to open its socket on a
+    // loaded machine.
+    std::thread::sleep(Duration::from_millis(1500));
 
     // Procedure 1: publish host data to c2/beacon (twice: the analytic needs two connections).
     for _ in 0..2 {
