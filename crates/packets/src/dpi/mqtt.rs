@@ -1,6 +1,6 @@
 //! MQTT 3.1, 3.1.1 and 5.0: recognition (a strict CONNECT anywhere, or mid-stream a chain of
 //! well-formed control packets) and dissection of CONNECT (version, client id, user name,
-//! keepalive, will topic), PUBLISH (topic, payload size and entropy), SUBSCRIBE filters and
+//! keepalive, will topic), PUBLISH (topic, payload size and entropy), SUBSCRIBE/UNSUBSCRIBE filters and
 //! PINGREQ, with MQTT 5 properties skipped by their length.
 
 use super::text::{Reader, clean_name};
@@ -341,7 +341,9 @@ impl Mqtt {
         Some(())
     }
 
-    fn subscribe(&self, body: &[u8], app: &mut AppInfo) -> Option<()> {
+    /// SUBSCRIBE and UNSUBSCRIBE filters (UNSUBSCRIBE has no options byte after each): both
+    /// name the command trees a client listens on, so both are recorded as subscriptions.
+    fn subscribe(&self, body: &[u8], app: &mut AppInfo, with_options: bool) -> Option<()> {
         let mut r = Reader::new(body);
         r.u16()?;
         if self.v5() {
@@ -350,7 +352,9 @@ impl Mqtt {
         }
         while r.remaining() > 0 {
             let filter = r.str16()?;
-            r.u8()?;
+            if with_options {
+                r.u8()?;
+            }
             if let Some(f) = clean_name(filter).filter(|f| !f.is_empty()) {
                 app.add_topic(f, TopicDirection::Subscribe, 0);
             }
@@ -386,9 +390,9 @@ impl Dissect for Mqtt {
         match h.kind {
             CONNECT if self.connect(body, app).is_none() => return Step::Lost,
             PUBLISH if self.publish(&h, body, side, ts, app).is_none() => return Step::Lost,
-            SUBSCRIBE => {
+            SUBSCRIBE | UNSUBSCRIBE => {
                 // A filter list that does not parse is still a SUBSCRIBE: keep what was read.
-                let _ = self.subscribe(body, app);
+                let _ = self.subscribe(body, app, h.kind == SUBSCRIBE);
             }
             PINGREQ => app.pings += 1,
             _ => {}
