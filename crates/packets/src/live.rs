@@ -11,7 +11,8 @@
 //! (IP fragments after the first, IPv6 with extension headers) are passed to the flow table.
 //!
 //! Process attribution: when a flow starts, the kernel's socket tables (`/proc/net/{tcp,udp}{,6}`)
-//! are searched for a socket whose local endpoint is the flow's initiator (else its responder);
+//! are searched for a socket whose local endpoint is the flow's initiator (else, for flows from
+//! another host, its responder: an inbound connection to a local server);
 //! its inode is looked up among `/proc/<pid>/fd/*` to find the process, whose `exe` link becomes
 //! `process`, and the socket's uid is named from `/etc/passwd` as `user`. `host` is the host name.
 //! Flows of other hosts (or sockets already gone) stay unattributed.
@@ -346,17 +347,28 @@ impl Attributor {
             Transport::Udp => &["/proc/net/udp", "/proc/net/udp6"],
             _ => return Owner::default(),
         };
-        for (local, remote) in [(flow.client, flow.server), (flow.server, flow.client)] {
-            if let Some((inode, uid)) = find_socket(tables, local, remote)
-                && inode != 0
-            {
+        // The initiator's socket first. When it is found but already closing (TIME_WAIT has no
+        // inode) or the initiator is on this host (loopback), the flow is not the responder's:
+        // falling back to the listening side would blame the server (a broker) for a client
+        // that has just exited.
+        match find_socket(tables, flow.client, flow.server) {
+            Some((inode, uid)) => {
                 return Owner {
-                    process: process_of_inode(inode),
+                    process: (inode != 0).then(|| process_of_inode(inode)).flatten(),
                     user: user_name(uid),
                 };
             }
+            None if flow.client.ip().is_loopback() => return Owner::default(),
+            None => {}
         }
-        Owner::default()
+        // An inbound flow: the local side is the responder.
+        match find_socket(tables, flow.server, flow.client) {
+            Some((inode, uid)) if inode != 0 => Owner {
+                process: process_of_inode(inode),
+                user: user_name(uid),
+            },
+            _ => Owner::default(),
+        }
     }
 }
 

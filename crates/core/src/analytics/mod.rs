@@ -402,6 +402,8 @@ impl Engine {
                 last_seen: ev.end.or(ev.ts),
                 bytes_sent: ev.bytes_out,
                 bytes_received: ev.bytes_in,
+                process: ev.process.clone(),
+                user: ev.user.clone(),
                 app,
             });
             if acc.sessions.len() >= 2 * self.cfg.limits.max_sessions.max(1) {
