@@ -264,11 +264,11 @@ PLANTED_KINDS = ("mqtt-1883", "mqtt-443", "xmpp", "stomp")
 EXPECTED_PROTOCOL = {"mqtt-1883": "MQTT", "mqtt-443": "MQTT", "xmpp": "XMPP", "stomp": "STOMP"}
 
 
-def generate(path: Path, size_bytes: int, seed: int, planted: int, concurrency: int) -> dict:
+def generate(path: Path, size_bytes: int, seed: int, planted: int, concurrency: int, max_flow_kb: int) -> dict:
     """Writes the capture; returns what was planted (the ground truth) and counts."""
     global T
     rng = random.Random(seed)
-    max_segments = 2000  # up to ~2.9 MB per bulk flow
+    max_segments = max(2, max_flow_kb * 1000 // MSS)  # flows hold 5 % to 100 % of this
     T = Templates(max_segments, rng)
     w = Writer(path, start_ts=1_763_900_000.0)
     # Planted sessions at evenly spaced points of the file (by bytes written).
@@ -282,7 +282,7 @@ def generate(path: Path, size_bytes: int, seed: int, planted: int, concurrency: 
         flow_no += 1
         client = ip(10, 1, (flow_no >> 8) & 0xFF, flow_no & 0xFF or 1)
         sport = 20000 + flow_no % 40000
-        n = rng.randint(100, max_segments)
+        n = rng.randint(max(1, max_segments // 20), max_segments)
         if rng.random() < 0.65:
             tls_flows += 1
             server = ip(198, 51, 100, 1 + flow_no % 200)
@@ -409,6 +409,9 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--planted", type=int, default=3, help="copies of each planted pub/sub flow kind")
     ap.add_argument("--concurrency", type=int, default=32, help="bulk flows open at once")
+    ap.add_argument("--max-flow-kb", type=int, default=2896,
+                    help="largest bulk flow in KB (default 2896: 2000 segments); smaller means more flows")
+    ap.add_argument("--runs", type=int, default=1, help="runs per tool; the median is reported")
     ap.add_argument("--threads", type=int, default=None, help="passed to pubsub-hunt --threads")
     ap.add_argument("--tools", default="wc,pubsub-hunt,ndpiReader,tshark", help="comma list")
     ap.add_argument("--out-dir", default=str(ROOT / "bench" / "out"))
@@ -425,7 +428,7 @@ def main() -> int:
         return 2
     if not args.no_build:
         build()
-    path = out_dir / f"capture-{size_mb}MiB-seed{args.seed}.pcap"
+    path = out_dir / f"capture-{size_mb}MiB-flow{args.max_flow_kb}KB-seed{args.seed}.pcap"
     truth_path = out_dir / f"{path.name}.truth.json"
     gen_seconds = 0.0
     if path.exists() and truth_path.exists() and not args.regenerate:
@@ -434,7 +437,7 @@ def main() -> int:
     else:
         log(f"generating {size_mb} MiB into {path}")
         started = time.perf_counter()
-        gen = generate(path, size_mb << 20, args.seed, args.planted, args.concurrency)
+        gen = generate(path, size_mb << 20, args.seed, args.planted, args.concurrency, args.max_flow_kb)
         gen_seconds = time.perf_counter() - started
         truth_path.write_text(json.dumps(gen, indent=2) + "\n")
         log(f"  {gen['packets']:,} packets, {gen['flows']:,} flows in {gen_seconds:.1f} s")
@@ -459,11 +462,16 @@ def main() -> int:
         if shutil.which(argv[0]) is None and not Path(argv[0]).exists():
             log(f"  {name}: not installed, skipped (apt-get install libndpi-bin tshark)")
             continue
-        r = run_timed(name, argv, out_dir / f"{path.name}.{short}.out")
+        runs = [run_timed(name, argv, out_dir / f"{path.name}.{short}.out") for _ in range(args.runs)]
+        r = sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]  # the median run
+        r["all_seconds"] = [x["seconds"] for x in runs]
+        r["peak_rss_mb"] = max(x["peak_rss_mb"] for x in runs)
+        r["exit_status"] = max(x["exit_status"] for x in runs)
         r["mb_per_s"] = size / 1e6 / r["seconds"]
+        r["packets_per_s"] = gen["packets"] / r["seconds"]
         results.append(r)
 
-    figures = {"file": str(path), "bytes": size, "generate_seconds": gen_seconds, "generator": {
+    figures = {"file": str(path), "bytes": size, "runs": args.runs, "generate_seconds": gen_seconds, "generator": {
         k: v for k, v in gen.items() if k != "planted"}, "machine": machine(), "results": results}
     ok = True
     hunt = next((r for r in results if r["tool"] == "pubsub-hunt"), None)
@@ -485,20 +493,23 @@ def main() -> int:
 
 def print_table(figures: dict) -> None:
     m, g = figures["machine"], figures["generator"]
-    print(f"\npubsub-hunt pcap benchmark: {m['cpus']} CPUs ({m['cpu']}), one run each, page cache warm")
+    print(f"\npubsub-hunt pcap benchmark: {m['cpus']} CPUs ({m['cpu']}), median of {figures['runs']} run(s), "
+          f"page cache warm")
     print(f"capture: {figures['bytes'] / 1e6:.0f} MB, {g['packets']:,} packets, {g['flows']:,} TCP flows "
           f"({g['tls_flows']} TLS, {g['http_flows']} HTTP, rest planted pub/sub)")
     if m["load_average_at_start"] > 0.5:
         print(f"warning: load average {m['load_average_at_start']:.2f} at start: other work was running")
     print()
     hunt = next((r for r in figures["results"] if r["tool"] == "pubsub-hunt"), None)
-    header = f"{'tool':<12} {'seconds':>8} {'CPU s':>7} {'MB/s':>8} {'peak RSS MB':>12} {'time / pubsub-hunt':>19}"
+    header = (f"{'tool':<12} {'seconds':>8} {'CPU s':>7} {'MB/s':>8} {'packets/s':>11} {'peak RSS MB':>12} "
+              f"{'time / pubsub-hunt':>19}")
     print(header)
     print("-" * len(header))
     for r in figures["results"]:
         ratio = f"{r['seconds'] / hunt['seconds']:.2f}x" if hunt else "-"
         status = "" if r["exit_status"] == 0 else f"  (exit {r['exit_status']})"
         print(f"{r['tool']:<12} {r['seconds']:>8.2f} {r['cpu_seconds']:>7.2f} {r['mb_per_s']:>8.0f} "
+              f"{r['packets_per_s']:>11,.0f} "
               f"{r['peak_rss_mb']:>12.1f} {ratio:>19}{status}")
     print()
     by = {r["tool"]: r for r in figures["results"]}
