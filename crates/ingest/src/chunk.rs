@@ -166,6 +166,23 @@ impl<R: Read> LineChunker<R> {
                 return Ok(None);
             }
             let search_end = self.buf.len();
+            // At the end of the stream, an unterminated last line goes out with the lines before
+            // it rather than as a chunk of its own, so one worker meets the stream's last records
+            // in line order (what `--strict` reports first must not depend on thread timing).
+            if self.eof
+                && self.buf.last() != Some(&b'\n')
+                && let Some(i) = memchr::memrchr(b'\n', &self.buf)
+                && self.buf.len() - (i + 1) <= self.max_line
+            {
+                let mut data = std::mem::take(&mut self.buf);
+                if let Some(ev) = self.split_overlong(&mut data) {
+                    self.buf = data;
+                    return Ok(Some(ev));
+                }
+                let chunk = LineChunk::new(data, self.next_line, true);
+                self.next_line += chunk.lines;
+                return Ok(Some(ChunkEvent::Chunk(chunk)));
+            }
             match memchr::memrchr(b'\n', &self.buf[..search_end]) {
                 Some(i) => {
                     // A complete line may still be too long (it ends inside this buffer).
@@ -292,11 +309,16 @@ mod tests {
 
     #[test]
     fn unterminated_tail_is_flagged() {
+        // The unterminated last line travels with the lines before it (one chunk, in order).
         let (chunks, _) = run(b"a\nb", 64, 1000);
+        assert_eq!(chunks.len(), 1);
         let last = chunks.last().unwrap();
         assert!(last.2);
-        assert_eq!(last.1, b"b");
-        assert_eq!(last.0, 2);
+        assert_eq!(last.1, b"a\nb");
+        assert_eq!(last.0, 1);
+        // A tail alone is still its own flagged chunk.
+        let (chunks, _) = run(b"b", 64, 1000);
+        assert_eq!(chunks, vec![(1, b"b".to_vec(), true)]);
     }
 
     #[test]
