@@ -62,11 +62,9 @@ impl HuntSettings {
         if !a.internal.is_empty() {
             let mut nets = config.internal.networks().to_vec();
             for s in &a.internal {
-                let net = s
-                    .parse::<ipnet::IpNet>()
-                    .map(|n| n.trunc())
-                    .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| anyhow::anyhow!("--internal {s:?} is not a network or address"))?;
+                let net = pubsub_hunt_core::config::parse_network(s).ok_or_else(|| {
+                    anyhow::anyhow!("--internal {s:?} is not a network or address")
+                })?;
                 if !nets.contains(&net) {
                     nets.push(net);
                 }

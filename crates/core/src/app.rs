@@ -119,21 +119,9 @@ pub fn bounded_name(s: &str) -> &str {
     &s[..end]
 }
 
-/// Inserts into a set that keeps only its `cap` smallest members.
+/// Inserts a name (cut to [`MAX_NAME_BYTES`]) into a set that keeps its `cap` smallest members.
 fn insert_smallest(set: &mut BTreeSet<String>, value: &str, cap: usize) {
-    let value = bounded_name(value);
-    if set.contains(value) {
-        return;
-    }
-    if set.len() >= cap {
-        match set.last() {
-            Some(last) if value < last.as_str() => {
-                set.pop_last();
-            }
-            _ => return,
-        }
-    }
-    set.insert(value.to_string());
+    crate::analytics::insert_smallest(set, bounded_name(value), cap);
 }
 
 impl AppInfo {
@@ -268,20 +256,7 @@ impl AppInfo {
 
 /// Shannon entropy of `data` in bits per byte (0 for empty input).
 pub fn shannon_entropy(data: &[u8]) -> f32 {
-    if data.is_empty() {
-        return 0.0;
-    }
-    let mut counts = [0u32; 256];
-    for &b in data {
-        counts[b as usize] += 1;
-    }
-    let n = data.len() as f64;
-    let mut h = 0.0f64;
-    for &c in counts.iter().filter(|c| **c > 0) {
-        let p = c as f64 / n;
-        h -= p * p.log2();
-    }
-    h as f32
+    crate::behaviour::byte_entropy(data) as f32
 }
 
 #[cfg(test)]

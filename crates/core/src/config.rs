@@ -114,18 +114,12 @@ fn de_net<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpNet>, D::Er
     let s: Option<String> = Option::deserialize(d)?;
     match s {
         None => Ok(None),
-        Some(s) => {
-            let s = s.trim();
-            s.parse::<IpNet>()
-                .map(|n| n.trunc())
-                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                .map(Some)
-                .map_err(|_| {
-                    serde::de::Error::custom(format!(
-                        "allowlist destination {s:?} is not a network or address"
-                    ))
-                })
-        }
+        Some(s) => parse_network(&s).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "allowlist destination {:?} is not a network or address",
+                s.trim()
+            ))
+        }),
     }
 }
 
@@ -389,17 +383,19 @@ fn default_ports() -> BTreeMap<Protocol, Vec<u16>> {
     ])
 }
 
-fn parse_net(s: &str) -> Result<IpNet, ConfigError> {
+/// Reads a network written as a CIDR (host bits dropped) or a single address.
+pub fn parse_network(s: &str) -> Option<IpNet> {
     let s = s.trim();
-    if let Ok(n) = s.parse::<IpNet>() {
-        return Ok(n.trunc());
-    }
-    if let Ok(ip) = s.parse::<IpAddr>() {
-        return Ok(IpNet::from(ip));
-    }
-    Err(ConfigError::Invalid(format!(
-        "{s:?} is not a network (CIDR) or address"
-    )))
+    s.parse::<IpNet>()
+        .map(|n| n.trunc())
+        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+        .ok()
+}
+
+fn parse_net(s: &str) -> Result<IpNet, ConfigError> {
+    parse_network(s).ok_or_else(|| {
+        ConfigError::Invalid(format!("{:?} is not a network (CIDR) or address", s.trim()))
+    })
 }
 
 impl RawConfig {

@@ -121,25 +121,63 @@ pub fn sniff_compression(head: &[u8]) -> Compression {
 
 const READ_BUFFER: usize = 256 * 1024;
 
-/// A reader that yields bytes already read from the front of a stream, then the rest of it.
-type Replayed<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+/// A stream whose first bytes were read ahead (for compression or format detection): yields
+/// them, then any error met while reading them (a cut gzip file), then the rest of the stream.
+/// Deferring the error lets the records before it be read and the problem be reported where it
+/// happened.
+pub(crate) struct Replayed<R> {
+    head: io::Cursor<Vec<u8>>,
+    error: Option<io::Error>,
+    rest: R,
+}
 
-/// Reads up to `n` bytes from the start of `r`, returning them and a reader that yields the
-/// whole stream again.
-fn peek<R: Read>(mut r: R, n: usize) -> io::Result<(Vec<u8>, Replayed<R>)> {
+impl<R: Read> Read for Replayed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.head.read(buf)?;
+        if n > 0 || buf.is_empty() {
+            return Ok(n);
+        }
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.rest.read(buf)
+    }
+}
+
+/// Reads up to `n` bytes ahead, keeping an error for later instead of failing.
+pub(crate) fn peek_tolerant<R: Read>(mut r: R, n: usize) -> (Vec<u8>, Replayed<R>) {
     let mut head = vec![0u8; n];
     let mut got = 0;
+    let mut error = None;
     while got < n {
         match r.read(&mut head[got..]) {
             Ok(0) => break,
             Ok(k) => got += k,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Err(e) => {
+                error = Some(e);
+                break;
+            }
         }
     }
     head.truncate(got);
-    let copy = head.clone();
-    Ok((copy, io::Cursor::new(head).chain(r)))
+    let replay = Replayed {
+        head: io::Cursor::new(head.clone()),
+        error,
+        rest: r,
+    };
+    (head, replay)
+}
+
+/// Reads up to `n` bytes ahead; an error before any byte could be read is returned.
+fn peek<R: Read>(r: R, n: usize) -> io::Result<(Vec<u8>, Replayed<R>)> {
+    let (head, mut replay) = peek_tolerant(r, n);
+    if head.is_empty()
+        && let Some(e) = replay.error.take()
+    {
+        return Err(e);
+    }
+    Ok((head, replay))
 }
 
 /// Why a stream callback stopped.

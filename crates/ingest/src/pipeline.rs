@@ -7,7 +7,7 @@
 
 use crate::chunk::{ChunkEvent, LineChunk, LineChunker};
 use crate::format::{DETECT_BYTES, Detected, InputFormat, detect};
-use crate::input::{InputFile, InputPath, StreamResult, expand, for_each_stream};
+use crate::input::{InputFile, InputPath, StreamResult, expand, for_each_stream, peek_tolerant};
 use crate::prefilter::CandidateFilter;
 use crate::problem::{Problem, ProblemKind, ProblemLog, ProblemSink};
 use crate::source::{LineFormat, Reader, Record, RecordSink, Registry, StreamFormat, choose};
@@ -558,53 +558,6 @@ fn read_stream(
         }
     }
     Ok(())
-}
-
-/// A stream whose first bytes were read ahead for format detection: yields them, then any
-/// error met while reading them (a cut gzip file), then the rest of the stream. Deferring the
-/// error lets the records before it be read and the problem be reported where it happened.
-struct Replayed<R> {
-    head: std::io::Cursor<Vec<u8>>,
-    error: Option<std::io::Error>,
-    rest: R,
-}
-
-impl<R: Read> Read for Replayed<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.head.read(buf)?;
-        if n > 0 || buf.is_empty() {
-            return Ok(n);
-        }
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
-        self.rest.read(buf)
-    }
-}
-
-/// Reads up to `n` bytes ahead, keeping an error for later instead of failing.
-fn peek_tolerant<R: Read>(mut r: R, n: usize) -> (Vec<u8>, Replayed<R>) {
-    let mut head = vec![0u8; n];
-    let mut got = 0;
-    let mut error = None;
-    while got < n {
-        match r.read(&mut head[got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                error = Some(e);
-                break;
-            }
-        }
-    }
-    head.truncate(got);
-    let replay = Replayed {
-        head: std::io::Cursor::new(head.clone()),
-        error,
-        rest: r,
-    };
-    (head, replay)
 }
 
 fn skip_blank(b: &[u8]) -> &[u8] {

@@ -127,18 +127,7 @@ fn trim_starts(v: &mut Vec<(Micros, u64)>) {
 }
 
 fn insert_sample(set: &mut BTreeSet<RecordRef>, r: &RecordRef) {
-    if set.contains(r) {
-        return;
-    }
-    if set.len() >= MAX_SAMPLES_PER_GROUP {
-        match set.last() {
-            Some(last) if r < last => {
-                set.pop_last();
-            }
-            _ => return,
-        }
-    }
-    set.insert(r.clone());
+    insert_smallest(set, r, MAX_SAMPLES_PER_GROUP);
 }
 
 /// The order sessions are reported in: by start, then the identifying fields.
@@ -211,21 +200,28 @@ fn sum_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     }
 }
 
-/// Inserts into a set that keeps only its `cap` smallest members.
-fn insert_bounded(set: &mut BTreeSet<String>, value: &str, cap: usize) -> bool {
+/// Inserts into a set that keeps only its `cap` smallest members, so what is kept does not
+/// depend on insertion order. Returns true when a member was dropped (the new value or the
+/// largest old one).
+pub(crate) fn insert_smallest<T, Q>(set: &mut BTreeSet<T>, value: &Q, cap: usize) -> bool
+where
+    T: Ord + std::borrow::Borrow<Q>,
+    Q: Ord + ToOwned<Owned = T> + ?Sized,
+{
     if set.contains(value) {
         return false;
     }
     if set.len() >= cap {
         match set.last() {
-            Some(last) if value < last.as_str() => {}
+            Some(last) if value < last.borrow() => {
+                set.pop_last();
+            }
             _ => return true,
         }
-        set.insert(value.to_string());
-        set.pop_last();
+        set.insert(value.to_owned());
         return true;
     }
-    set.insert(value.to_string());
+    set.insert(value.to_owned());
     false
 }
 
@@ -238,12 +234,12 @@ impl GroupStats {
         self.bytes_in = sum_opt(self.bytes_in, ev.bytes_in);
         self.src_ip = min_opt(self.src_ip, ev.src_ip);
         if let Some(u) = ev.user.as_deref().filter(|u| !u.is_empty())
-            && insert_bounded(&mut self.users, u, max_users)
+            && insert_smallest(&mut self.users, u, max_users)
         {
             self.users_truncated = true;
         }
         if let Some(l) = ev.app_label.as_deref().filter(|l| !l.is_empty()) {
-            insert_bounded(&mut self.labels, l, MAX_LABELS_PER_GROUP);
+            insert_smallest(&mut self.labels, l, MAX_LABELS_PER_GROUP);
         }
         if let Some(f) = ev.source_format {
             self.formats.insert(f);
@@ -271,12 +267,12 @@ impl GroupStats {
         self.src_ip = min_opt(self.src_ip, o.src_ip);
         self.users_truncated |= o.users_truncated;
         for u in &o.users {
-            if insert_bounded(&mut self.users, u, max_users) {
+            if insert_smallest(&mut self.users, u, max_users) {
                 self.users_truncated = true;
             }
         }
         for l in &o.labels {
-            insert_bounded(&mut self.labels, l, MAX_LABELS_PER_GROUP);
+            insert_smallest(&mut self.labels, l, MAX_LABELS_PER_GROUP);
         }
         self.formats.extend(o.formats);
         for r in &o.samples {
