@@ -135,6 +135,10 @@ pub struct Alert {
     pub bytes_sent: Option<u64>,
     /// Payload bytes responder → initiator, summed; null when the source has no byte counts.
     pub bytes_received: Option<u64>,
+    /// Packets initiator → responder, summed; null when the source does not count packets.
+    pub packets_sent: Option<u64>,
+    /// Packets responder → initiator, summed; null when the source does not count packets.
+    pub packets_received: Option<u64>,
     /// Short sentences a human can check, explaining why this is an alert at this suspicion.
     pub reasons: Vec<String>,
     /// The input formats the group's records came from (`zeek-tsv`, `sysmon-evtx`, …; several
@@ -202,6 +206,8 @@ pub struct Session {
     pub last_seen: Option<Micros>,
     pub bytes_sent: Option<u64>,
     pub bytes_received: Option<u64>,
+    pub packets_sent: Option<u64>,
+    pub packets_received: Option<u64>,
     /// The local process that owned the socket (live capture), when known.
     pub process: Option<String>,
     pub user: Option<String>,

@@ -96,6 +96,10 @@ pub struct ConnEvent {
     pub bytes_out: Option<u64>,
     /// Payload bytes responder → initiator.
     pub bytes_in: Option<u64>,
+    /// Packets the initiator sent, when the source counts them (Zeek, flow logs, captures).
+    pub packets_out: Option<u64>,
+    /// Packets the responder sent.
+    pub packets_in: Option<u64>,
     /// The record this event was read from.
     pub origin: Option<RecordRef>,
     /// The input format it was read in (`zeek-tsv`, `sysmon-evtx`, `pcap`, …).
@@ -124,6 +128,8 @@ impl ConnEvent {
             app_label: None,
             bytes_out: None,
             bytes_in: None,
+            packets_out: None,
+            packets_in: None,
             origin: None,
             source_format: None,
             app: None,

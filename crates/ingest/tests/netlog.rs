@@ -118,6 +118,8 @@ fn expected(format: &'static str, src: &str, sport: u16, dst: &str, dport: u16) 
         app_label: None,
         bytes_out: None,
         bytes_in: None,
+        packets_out: None,
+        packets_in: None,
         origin: None,
         source_format: Some(format),
         app: None,
@@ -136,6 +138,8 @@ fn panos_fixture_events() {
         app_label: Some("mqtt".into()),
         bytes_out: Some(out),
         bytes_in: Some(inb),
+        packets_out: None,
+        packets_in: None,
         ..expected("panos", "10.20.1.15", sport, "198.51.100.23", 1883)
     };
     let want = vec![
@@ -151,6 +155,8 @@ fn panos_fixture_events() {
                 app_label: Some("jabber".into()),
                 bytes_out: Some(900),
                 bytes_in: Some(4000),
+                packets_out: None,
+                packets_in: None,
                 ..expected("panos", "10.20.1.16", 50001, "192.0.2.77", 443)
             },
         ),
@@ -164,6 +170,8 @@ fn panos_fixture_events() {
                 app_label: Some("amqp".into()),
                 bytes_out: Some(0),
                 bytes_in: Some(0),
+                packets_out: None,
+                packets_in: None,
                 ..expected("panos", "10.20.1.17", 50002, "198.51.100.23", 5672)
             },
         ),
@@ -252,6 +260,8 @@ fn udm_first() -> ConnEvent {
         direction: Direction::Outbound,
         bytes_out: Some(4096),
         bytes_in: Some(1024),
+        packets_out: None,
+        packets_in: None,
         ..expected("chronicle-udm", "10.20.1.15", 51514, "198.51.100.23", 5222)
     }
 }
@@ -263,6 +273,8 @@ fn udm_array_with_string_byte_counts() {
         ts: Some(T0910 + 1800 * SEC + 250_000),
         bytes_out: Some(2048),
         bytes_in: Some(512),
+        packets_out: None,
+        packets_in: None,
         src_port: Some(51600),
         ..udm_first()
     };
@@ -298,6 +310,8 @@ fn ecs_fixture_events() {
                 app_label: Some("stomp".into()),
                 bytes_out: Some(2048),
                 bytes_in: Some(512),
+                packets_out: None,
+                packets_in: None,
                 ..stomp(51514)
             },
         ),
@@ -307,6 +321,8 @@ fn ecs_fixture_events() {
                 ts: Some(T0910 + 600 * SEC),
                 bytes_out: Some(1024),
                 bytes_in: Some(256),
+                packets_out: None,
+                packets_in: None,
                 ..stomp(51600)
             },
         ),
@@ -359,6 +375,8 @@ fn ocsf_fixture_events() {
                 app_label: Some("ssl".into()),
                 bytes_out: Some(3200),
                 bytes_in: Some(640),
+                packets_out: None,
+                packets_in: None,
                 ..expected("ocsf", "10.20.1.15", 51514, "198.51.100.23", 5671)
             },
         ),
@@ -367,6 +385,8 @@ fn ocsf_fixture_events() {
             ConnEvent {
                 bytes_out: Some(200),
                 bytes_in: Some(100),
+                packets_out: None,
+                packets_in: None,
                 ..agent(51600, T0910 + 300 * SEC)
             },
         ),
@@ -402,6 +422,8 @@ fn suricata_fixture_events() {
                 end: Some(T0910 + 300 * SEC),
                 bytes_out: Some(4200),
                 bytes_in: Some(3100),
+                packets_out: Some(40),
+                packets_in: Some(38),
                 ..mqtt(51514)
             },
         ),
@@ -421,6 +443,8 @@ fn suricata_fixture_events() {
                 outcome: Outcome::Failed,
                 bytes_out: Some(74),
                 bytes_in: Some(0),
+                packets_out: Some(1),
+                packets_in: Some(0),
                 ..expected("suricata-eve", "10.20.1.15", 51700, "198.51.100.24", 5222)
             },
         ),

@@ -108,6 +108,8 @@ fn blank(fmt: &'static str, dst: &str, dst_port: u16) -> ConnEvent {
         app_label: None,
         bytes_out: None,
         bytes_in: None,
+        packets_out: None,
+        packets_in: None,
         origin: None,
         source_format: Some(fmt),
         app: None,
@@ -466,6 +468,8 @@ fn splunk(s: Spl) -> Want {
         app_label: s.app.map(str::to_string),
         bytes_out: s.out_in.0,
         bytes_in: s.out_in.1,
+        packets_out: None,
+        packets_in: None,
         ..blank(s.fmt, s.dst.0, s.dst.1)
     }))
 }

@@ -96,7 +96,7 @@ impl AlertWriter for JsonlWriter<'_> {
 }
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 24] = [
+pub const CSV_COLUMNS: [&str; 26] = [
     "kind",
     "analytic",
     "technique",
@@ -116,6 +116,8 @@ pub const CSV_COLUMNS: [&str; 24] = [
     "connections",
     "bytes_sent",
     "bytes_received",
+    "packets_sent",
+    "packets_received",
     "reasons",
     "source_format",
     "samples",
@@ -176,6 +178,8 @@ impl AlertWriter for CsvWriter<'_> {
             a.connections.to_string(),
             opt(&a.bytes_sent),
             opt(&a.bytes_received),
+            opt(&a.packets_sent),
+            opt(&a.packets_received),
             a.reasons.join(" | "),
             a.source_format.clone(),
             a.samples
@@ -309,6 +313,8 @@ mod tests {
             connections: 3,
             bytes_sent: Some(10),
             bytes_received: None,
+            packets_sent: None,
+            packets_received: None,
             reasons: vec!["one, with comma".into(), "two".into()],
             source_format: "zeek-tsv".into(),
             samples: vec![pubsub_hunt_core::RecordRef {

@@ -601,6 +601,8 @@ impl FlowTable {
                 identified,
                 bytes_out: Some(bytes[CLIENT]),
                 bytes_in: Some(bytes[SERVER]),
+                packets_out: Some(flow.packets[CLIENT]),
+                packets_in: Some(flow.packets[SERVER]),
                 origin: None,
                 source_format: Some(self.config.source_format),
                 app: app.map(Box::new),

@@ -89,6 +89,8 @@ fn stomp_pcapng_nanosecond_timestamps() {
     assert_eq!(e.ts, Some(1_705_991_300_787_923));
     assert_eq!(e.end, Some(1_705_991_319_806_991));
     assert_eq!((e.bytes_out, e.bytes_in), (Some(195), Some(291)));
+    // tshark -z conv,tcp: 10 frames client → server, 9 back.
+    assert_eq!((e.packets_out, e.packets_in), (Some(10), Some(9)));
     assert_eq!(e.transport, Transport::Tcp);
     assert_eq!(e.outcome, Outcome::Succeeded);
     assert_eq!(e.source_format, Some("pcapng"));
@@ -224,6 +226,8 @@ fn xmpp_starttls_zeek_trace() {
     let e = find(&c, 56048, 5222);
     assert_eq!(e.src_ip, Some(ip("198.128.203.95")));
     assert_eq!((e.bytes_out, e.bytes_in), (Some(676), Some(4678)));
+    // tshark -z conv,tcp and Zeek's conn.log (orig_pkts 19, resp_pkts 15) agree.
+    assert_eq!((e.packets_out, e.packets_in), (Some(19), Some(15)));
     assert_eq!(e.outcome, Outcome::Succeeded);
 }
 

@@ -100,6 +100,8 @@ pub struct GroupStats {
     pub last_seen: Option<Micros>,
     pub bytes_out: Option<u64>,
     pub bytes_in: Option<u64>,
+    pub packets_out: Option<u64>,
+    pub packets_in: Option<u64>,
     /// The smallest `max_users_per_group` users (so the kept set does not depend on order).
     pub users: BTreeSet<String>,
     pub users_truncated: bool,
@@ -232,6 +234,8 @@ impl GroupStats {
         self.last_seen = max_opt(self.last_seen, ev.ts);
         self.bytes_out = sum_opt(self.bytes_out, ev.bytes_out);
         self.bytes_in = sum_opt(self.bytes_in, ev.bytes_in);
+        self.packets_out = sum_opt(self.packets_out, ev.packets_out);
+        self.packets_in = sum_opt(self.packets_in, ev.packets_in);
         self.src_ip = min_opt(self.src_ip, ev.src_ip);
         if let Some(u) = ev.user.as_deref().filter(|u| !u.is_empty())
             && insert_smallest(&mut self.users, u, max_users)
@@ -264,6 +268,8 @@ impl GroupStats {
         self.last_seen = max_opt(self.last_seen, o.last_seen);
         self.bytes_out = sum_opt(self.bytes_out, o.bytes_out);
         self.bytes_in = sum_opt(self.bytes_in, o.bytes_in);
+        self.packets_out = sum_opt(self.packets_out, o.packets_out);
+        self.packets_in = sum_opt(self.packets_in, o.packets_in);
         self.src_ip = min_opt(self.src_ip, o.src_ip);
         self.users_truncated |= o.users_truncated;
         for u in &o.users {
@@ -398,6 +404,8 @@ impl Engine {
                 last_seen: ev.end.or(ev.ts),
                 bytes_sent: ev.bytes_out,
                 bytes_received: ev.bytes_in,
+                packets_sent: ev.packets_out,
+                packets_received: ev.packets_in,
                 process: ev.process.clone(),
                 user: ev.user.clone(),
                 app,

@@ -132,6 +132,8 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
         connections: stats.connections,
         bytes_sent: stats.bytes_out,
         bytes_received: stats.bytes_in,
+        packets_sent: stats.packets_out,
+        packets_received: stats.packets_in,
         reasons,
         source_format: stats.formats.iter().copied().collect::<Vec<_>>().join(","),
         samples: stats.samples.iter().cloned().collect(),

@@ -104,6 +104,8 @@ pub fn parse(v: &Value) -> Result<Record, String> {
     }
     ev.bytes_out = count_at(d, &["source.bytes", "client.bytes"])?;
     ev.bytes_in = count_at(d, &["destination.bytes", "server.bytes"])?;
+    ev.packets_out = count_at(d, &["source.packets", "client.packets"])?;
+    ev.packets_in = count_at(d, &["destination.packets", "server.packets"])?;
     Ok(Record::Conn(Box::new(ev)))
 }
 

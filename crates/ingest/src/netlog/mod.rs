@@ -54,6 +54,8 @@ pub(crate) fn blank_event(dst_ip: IpAddr, dst_port: u16, format: &'static str) -
         app_label: None,
         bytes_out: None,
         bytes_in: None,
+        packets_out: None,
+        packets_in: None,
         origin: None,
         source_format: Some(format),
         app: None,

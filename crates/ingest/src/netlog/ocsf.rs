@@ -146,6 +146,8 @@ pub fn parse(v: &Value) -> Result<Record, String> {
     }
     ev.bytes_out = count_at(v, &["traffic.bytes_out"])?;
     ev.bytes_in = count_at(v, &["traffic.bytes_in"])?;
+    ev.packets_out = count_at(v, &["traffic.packets_out"])?;
+    ev.packets_in = count_at(v, &["traffic.packets_in"])?;
     Ok(Record::Conn(Box::new(ev)))
 }
 

@@ -98,6 +98,8 @@ struct EveFlow<'a> {
     #[serde(default)]
     bytes_toclient: Option<u64>,
     #[serde(default)]
+    pkts_toserver: Option<u64>,
+    #[serde(default)]
     pkts_toclient: Option<u64>,
     #[serde(default, borrow)]
     start: Option<Cow<'a, str>>,
@@ -194,6 +196,8 @@ fn from_flow(e: &Eve<'_>) -> Result<Option<ConnEvent>, String> {
         ev.end = time(f.end.as_ref(), "flow.end")?;
         ev.bytes_out = f.bytes_toserver;
         ev.bytes_in = f.bytes_toclient;
+        ev.packets_out = f.pkts_toserver;
+        ev.packets_in = f.pkts_toclient;
         ev.outcome = match (f.state.as_deref(), f.pkts_toclient) {
             // Only the initiator's packets were seen: never established.
             (_, Some(0)) | (Some("new"), _) if ev.transport == Transport::Tcp => Outcome::Failed,

@@ -166,6 +166,8 @@ pub fn parse(v: &Value) -> Result<Record, String> {
     }
     ev.bytes_out = count_at(e, &["network.sent_bytes", "network.sentBytes"])?;
     ev.bytes_in = count_at(e, &["network.received_bytes", "network.receivedBytes"])?;
+    ev.packets_out = count_at(e, &["network.sent_packets", "network.sentPackets"])?;
+    ev.packets_in = count_at(e, &["network.received_packets", "network.receivedPackets"])?;
     Ok(Record::Conn(Box::new(ev)))
 }
 

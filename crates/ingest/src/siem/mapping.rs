@@ -813,6 +813,8 @@ impl Mapping {
             app_label: first_string(row, &self.app_label),
             bytes_out: None,
             bytes_in: None,
+            packets_out: None,
+            packets_in: None,
             origin: None,
             source_format: Some(self.name),
             app: None,

@@ -166,6 +166,8 @@ impl SysmonEvent<'_> {
             app_label: None,
             bytes_out: None,
             bytes_in: None,
+            packets_out: None,
+            packets_in: None,
             origin: None,
             source_format: None,
             app: None,

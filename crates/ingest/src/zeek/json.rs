@@ -47,6 +47,10 @@ struct ZeekConnJson<'a> {
     orig_bytes: Option<JsonValue<'a>>,
     #[serde(default, borrow)]
     resp_bytes: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    orig_pkts: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    resp_pkts: Option<JsonValue<'a>>,
 }
 
 /// What a JSON line turned out to be.
@@ -136,6 +140,8 @@ pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
         app_label: service.map(str::to_string),
         bytes_out: r.orig_bytes.as_ref().and_then(as_u64),
         bytes_in: r.resp_bytes.as_ref().and_then(as_u64),
+        packets_out: r.orig_pkts.as_ref().and_then(as_u64),
+        packets_in: r.resp_pkts.as_ref().and_then(as_u64),
         origin: None,
         source_format: Some("zeek-json"),
         app: None,

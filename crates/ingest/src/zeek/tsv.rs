@@ -35,9 +35,11 @@ enum Field {
     LocalOrig,
     OrigBytes,
     RespBytes,
+    OrigPkts,
+    RespPkts,
 }
 
-const FIELD_COUNT: usize = 11;
+const FIELD_COUNT: usize = 13;
 
 impl Field {
     fn from_name(name: &str) -> Option<Field> {
@@ -53,6 +55,8 @@ impl Field {
             "local_orig" => Field::LocalOrig,
             "orig_bytes" => Field::OrigBytes,
             "resp_bytes" => Field::RespBytes,
+            "orig_pkts" => Field::OrigPkts,
+            "resp_pkts" => Field::RespPkts,
             _ => return None,
         })
     }
@@ -187,6 +191,8 @@ impl TsvSchema {
             app_label: service.map(str::to_string),
             bytes_out: count(Field::OrigBytes),
             bytes_in: count(Field::RespBytes),
+            packets_out: count(Field::OrigPkts),
+            packets_in: count(Field::RespPkts),
             origin: None,
             source_format: Some("zeek-tsv"),
             app: None,
@@ -336,6 +342,7 @@ mod tests {
         assert_eq!(e.direction, Direction::Inbound);
         assert_eq!(e.outcome, Outcome::Succeeded);
         assert_eq!((e.bytes_out, e.bytes_in), (Some(676), Some(4678)));
+        assert_eq!((e.packets_out, e.packets_in), (Some(19), Some(15)));
     }
 
     #[test]
