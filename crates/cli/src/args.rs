@@ -40,6 +40,13 @@ pub enum Command {
                       -i any --filter 'tcp and port 1883' --all-sessions"
     )]
     Watch(WatchArgs),
+    /// Run a hunt and report how the allowlist works on it: which entries fire most, and which
+    /// new entries would remove the most low-value alerts (with what each would also hide).
+    #[command(
+        after_help = "Examples:\n  pubsub-hunt tune conn.log\n  pubsub-hunt tune --config tuned.toml \
+                      --top 20 /var/log/zeek/\n  pubsub-hunt tune --format jsonl capture.pcap"
+    )]
+    Tune(TuneArgs),
     /// Export the tuned analytic as SIEM rules, or show it in plain words.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -103,6 +110,15 @@ pub enum SuspicionArg {
 }
 
 #[derive(Debug, Args)]
+pub struct TuneArgs {
+    #[command(flatten)]
+    pub hunt: HuntArgs,
+    /// Most candidate entries listed.
+    #[arg(long, default_value_t = 15, value_name = "N")]
+    pub top: usize,
+}
+
+#[derive(Debug, Args)]
 pub struct HuntArgs {
     /// Files, directories (read recursively) or `-` for standard input. Plain, gzip, zstd and
     /// zip inputs are recognised by content.
@@ -136,9 +152,11 @@ pub struct HuntArgs {
     #[arg(long, value_name = "DURATION")]
     pub window: Option<String>,
 
-    /// Analytics to run (repeatable): pubsub-port, pubsub-unusual-port, behaviour (scoring by
-    /// behaviour evidence). `--analytic pubsub-port` alone is the seed analytic, unchanged.
-    /// [default: as configured, all of them]
+    /// Analytics to run (repeatable): pubsub-port, pubsub-unusual-port (the port analytics that
+    /// form groups), pubsub-beacon, pubsub-content, pubsub-rate, pubsub-process,
+    /// pubsub-destination (behaviour analytics that score them), or behaviour (all five).
+    /// `--analytic pubsub-port` alone is the seed analytic, unchanged; behaviour analytics alone
+    /// report only the groups where they found something. [default: as configured, all]
     #[arg(long = "analytic", value_name = "ID")]
     pub analytics: Vec<String>,
 
@@ -151,6 +169,11 @@ pub struct HuntArgs {
     /// reason.
     #[arg(long)]
     pub show_suppressed: bool,
+
+    /// Do not apply the shipped default allowlist of known-benign classes (chat clients, IoT
+    /// agents, push services, internal message-queue servers…); your own entries still apply.
+    #[arg(long)]
+    pub no_default_allowlist: bool,
 
     /// Least suspicion reported; overrides the config.
     #[arg(long, value_enum)]

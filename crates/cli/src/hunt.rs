@@ -11,7 +11,7 @@ use pubsub_hunt_output::new_writer;
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 /// Prints problems to standard error as they are found.
-struct StderrProblems;
+pub(crate) struct StderrProblems;
 
 impl ProblemSink for StderrProblems {
     fn report(&self, p: &Problem) {

@@ -6,6 +6,7 @@ mod args;
 mod hunt;
 mod settings;
 mod summary;
+mod tune;
 mod watch;
 
 use args::{Cli, Command, ConfigCommand, RulesCommand};
@@ -61,6 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Hunt(a) => hunt::run(settings::HuntSettings::from_args(a)?),
         Command::Watch(a) => watch::run(a),
+        Command::Tune(a) => tune::run(a),
         Command::Rules(RulesCommand::Export {
             target,
             config,

@@ -43,6 +43,9 @@ impl HuntSettings {
             config.report_sessions = true;
         }
         config.show_suppressed = a.show_suppressed;
+        if a.no_default_allowlist {
+            config.default_allowlist.clear();
+        }
         if let Some(w) = &a.window {
             config.window = w.parse::<WindowSpec>().map_err(anyhow::Error::msg)?;
         }
@@ -148,23 +151,23 @@ pub fn apply_analytics(config: &mut HuntConfig, names: &[String]) -> Result<()> 
         return Ok(());
     }
     config.analytics.clear();
-    config.behaviour.enabled = false;
-    for id in names {
-        if id == "behaviour" || id == "behavior" {
-            config.behaviour.enabled = true;
+    for name in names {
+        let ids: Vec<AnalyticId> = if name == "behaviour" || name == "behavior" {
+            AnalyticId::BEHAVIOUR.to_vec()
         } else {
-            let id = id
-                .parse::<AnalyticId>()
-                .map_err(|e| anyhow::anyhow!("{e}, or behaviour"))?;
+            vec![
+                name.parse::<AnalyticId>()
+                    .map_err(|e| anyhow::anyhow!("{e}, or behaviour (all behaviour analytics)"))?,
+            ]
+        };
+        for id in ids {
             if !config.analytics.contains(&id) {
                 config.analytics.push(id);
             }
         }
     }
-    if config.analytics.is_empty() {
-        bail!(
-            "--analytic behaviour scores alerts of the other analytics: name at least one of them too"
-        );
-    }
+    // Scoring runs when a behaviour analytic was named; `--analytic pubsub-port` alone is the
+    // seed analytic, unchanged.
+    config.behaviour.enabled = config.analytics.iter().any(|a| a.is_behaviour());
     Ok(())
 }

@@ -95,7 +95,6 @@ fn example_data_jsonl() {
         ("203.0.113.5", "high", 4),
         ("192.0.2.80", "high", 3),
         ("2001:db8:ffff::1:5", "high", 2),
-        ("172.20.4.9", "medium", 3),
         ("100.64.12.7", "medium", 2),
         ("192.0.2.77", "medium", 2),
     ]
@@ -103,6 +102,25 @@ fn example_data_jsonl() {
     .map(|(a, b, c)| (a.to_string(), b.to_string(), *c))
     .collect();
     assert_eq!(got, want);
+    // The internal STOMP broker is message-queue infrastructure by the default allowlist: it is
+    // counted as suppressed, shown with --show-suppressed, and back without the default list.
+    assert!(
+        r.stderr
+            .contains("message-queue infrastructure inside the network"),
+        "{}",
+        r.stderr
+    );
+    let shown = alerts(&hunt(&["--show-suppressed", "examples/data/conn.log"]).stdout);
+    let stomp = shown.iter().find(|a| a["dst_ip"] == "172.20.4.9").unwrap();
+    assert!(
+        stomp["suppressed_by"]
+            .as_str()
+            .unwrap()
+            .contains("message-queue")
+    );
+    let all = alerts(&hunt(&["--no-default-allowlist", "examples/data/conn.log"]).stdout);
+    assert_eq!(all.len(), want.len() + 1);
+    assert!(all.iter().any(|a| a["dst_ip"] == "172.20.4.9"));
 }
 
 #[test]
@@ -134,14 +152,14 @@ fn csv_and_table() {
     assert_eq!(r.code, 0);
     insta::assert_snapshot!("example_conn_log_csv", r.stdout);
     let r = hunt(&["--format", "table", "examples/data/conn.log"]);
-    assert!(r.stdout.contains("7 alerts"), "{}", r.stdout);
-    assert!(r.stdout.contains("172.20.4.9:61613"));
+    assert!(r.stdout.contains("6 alerts"), "{}", r.stdout);
+    assert!(r.stdout.contains("198.51.100.20:1883"));
 }
 
 #[test]
 fn options_change_the_analytic() {
     let low = alerts(&hunt(&["--min-suspicion", "low", "examples/data/conn.log"]).stdout);
-    assert_eq!(low.len(), 9);
+    assert_eq!(low.len(), 8);
     assert!(
         low.iter()
             .any(|a| a["dst_ip"] == "10.0.5.5" && a["suspicion"] == "low")
@@ -160,7 +178,7 @@ fn options_change_the_analytic() {
     assert!(!hourly.iter().any(|a| a["dst_ip"] == "198.51.100.20"));
     assert!(hourly.iter().any(|a| a["dst_ip"] == "192.0.2.80"));
     let daily = alerts(&hunt(&["--window", "24h", "examples/data/conn.log"]).stdout);
-    assert_eq!(daily.len(), 7);
+    assert_eq!(daily.len(), 6);
 }
 
 #[test]
@@ -398,8 +416,8 @@ fn compressed_inputs_and_directories() {
     let r = hunt(&["--format", "jsonl", dir.path().to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let a = alerts(&r.stdout);
-    // The seven example alerts, plus the single XMPP connection that now appears twice.
-    assert_eq!(a.len(), 8);
+    // The six example alerts, plus the single XMPP connection that now appears twice.
+    assert_eq!(a.len(), 7);
     assert!(
         a.iter()
             .any(|x| x["dst_ip"] == "198.51.100.98" && x["connections"] == 2)
@@ -460,7 +478,7 @@ fn bad_input_is_counted_and_reported() {
     }
     // The good records still count: the example's alerts come out (plus the gz part).
     let a = alerts(&r.stdout);
-    assert!(a.iter().any(|x| x["dst_ip"] == "172.20.4.9"));
+    assert!(a.iter().any(|x| x["dst_ip"] == "198.51.100.20"));
     // Problems are located by line.
     let line = r
         .stderr
@@ -474,7 +492,7 @@ fn bad_input_is_counted_and_reported() {
 fn stdin_and_forced_format() {
     let data = std::fs::read(root().join("examples/data/conn.json")).unwrap();
     let r = hunt_stdin(&["--format", "jsonl", "-"], Some(data.clone()));
-    assert_eq!(alerts(&r.stdout).len(), 7);
+    assert_eq!(alerts(&r.stdout).len(), 6);
     // Forcing the wrong format: every candidate line is malformed, nothing is made up.
     let r = hunt_stdin(&["--input-format", "zeek-tsv", "-"], Some(data));
     assert_eq!(r.code, 2);
@@ -798,4 +816,84 @@ fn captures_and_logs_in_one_run() {
         r.stderr
     );
     assert!(r.stderr.contains("pcap"), "{}", r.stderr);
+}
+
+#[test]
+fn behaviour_analytics_run_alone_and_name_their_alerts() {
+    let xml = "crates/ingest/tests/fixtures/sysmon/mqtt_c2_export.xml";
+    // Full engine: the seed analytic formed the group, the process analytic found the
+    // user-writable image.
+    let full = alerts(&hunt(&["--format", "jsonl", xml]).stdout);
+    assert_eq!(full.len(), 1);
+    assert_eq!(full[0]["analytic"], "pubsub-port");
+    assert_eq!(
+        full[0]["analytics"],
+        serde_json::json!(["pubsub-port", "pubsub-process"])
+    );
+    assert!(
+        full[0]["signals"]["process_in_user_writable"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    // The process analytic alone reports the same group under its own id.
+    let alone = alerts(&hunt(&["--analytic", "pubsub-process", xml]).stdout);
+    assert_eq!(alone.len(), 1);
+    assert_eq!(alone[0]["analytic"], "pubsub-process");
+    // An analytic that finds nothing there reports nothing.
+    assert!(alerts(&hunt(&["--analytic", "pubsub-beacon", xml]).stdout).is_empty());
+    // The seed view has no behaviour evidence at all.
+    let seed = alerts(&hunt(&["--analytic", "pubsub-port", xml]).stdout);
+    assert_eq!(seed[0]["analytics"], serde_json::json!(["pubsub-port"]));
+    assert_eq!(seed[0]["signals"], serde_json::json!({}));
+    let bad = hunt(&["--analytic", "pubsub-nope", xml]);
+    assert_eq!(bad.code, 3);
+    assert!(bad.stderr.contains("pubsub-beacon"), "{}", bad.stderr);
+}
+
+#[test]
+fn tune_reports_entries_that_fire_and_candidates() {
+    let r = run_cli(&["tune", "examples/data/conn.log"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("6 alerts reported, 6 of them low-value"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(
+        "1 alerts        3 connections  message-queue infrastructure inside the network"
+    ));
+    assert!(
+        r.stdout
+            .contains("removes     2  cost    0  host = \"10.0.0.23\"")
+    );
+    assert!(r.stdout.contains("[[allowlist]]"));
+    let j = run_cli(&[
+        "tune",
+        "--format",
+        "jsonl",
+        "--top",
+        "3",
+        "examples/data/conn.log",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(j.stdout.trim()).unwrap();
+    assert_eq!(v["suppressed"], 1);
+    assert_eq!(v["candidates"].as_array().unwrap().len(), 3);
+    // The suggested entry, pasted into a config, removes what the report said it would.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("tuned.toml");
+    let entry = v["candidates"][0]["toml"].as_str().unwrap();
+    std::fs::write(&cfg, entry).unwrap();
+    let removes = v["candidates"][0]["removes"].as_u64().unwrap() as usize;
+    let after = alerts(
+        &hunt(&[
+            "--config",
+            cfg.to_str().unwrap(),
+            "--format",
+            "jsonl",
+            "examples/data/conn.log",
+        ])
+        .stdout,
+    );
+    assert_eq!(after.len(), 6 - removes);
 }

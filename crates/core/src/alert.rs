@@ -57,15 +57,76 @@ pub enum AnalyticId {
     /// A protocol the source identified, on a port that is not standard for it.
     #[serde(rename = "pubsub-unusual-port")]
     PubsubUnusualPort,
+    /// Regular connection starts or regular publications inside a session (keepalives excluded).
+    #[serde(rename = "pubsub-beacon")]
+    PubsubBeacon,
+    /// Topics, client ids and payloads: C2 vocabulary, per-host or random tokens, encoded bodies.
+    #[serde(rename = "pubsub-content")]
+    PubsubContent,
+    /// Publication bursts against the client's own history or its broker's other clients.
+    #[serde(rename = "pubsub-rate")]
+    PubsubRate,
+    /// The initiating process: shells, script hosts, LOLBins, network tools, user-writable paths,
+    /// a process new to the protocol (ATT&CK AN0002–AN0004).
+    #[serde(rename = "pubsub-process")]
+    PubsubProcess,
+    /// The destination: public brokers and XMPP servers, dynamic DNS, tunnels, cloud IoT, a broker
+    /// new in the window, known benign services (ATT&CK AN0005).
+    #[serde(rename = "pubsub-destination")]
+    PubsubDestination,
 }
 
 impl AnalyticId {
-    pub const ALL: [AnalyticId; 2] = [AnalyticId::PubsubPort, AnalyticId::PubsubUnusualPort];
+    pub const ALL: [AnalyticId; 7] = [
+        AnalyticId::PubsubPort,
+        AnalyticId::PubsubUnusualPort,
+        AnalyticId::PubsubBeacon,
+        AnalyticId::PubsubContent,
+        AnalyticId::PubsubRate,
+        AnalyticId::PubsubProcess,
+        AnalyticId::PubsubDestination,
+    ];
+
+    /// The behaviour analytics: they find evidence inside the groups the port analytics form.
+    pub const BEHAVIOUR: [AnalyticId; 5] = [
+        AnalyticId::PubsubBeacon,
+        AnalyticId::PubsubContent,
+        AnalyticId::PubsubRate,
+        AnalyticId::PubsubProcess,
+        AnalyticId::PubsubDestination,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             AnalyticId::PubsubPort => "pubsub-port",
             AnalyticId::PubsubUnusualPort => "pubsub-unusual-port",
+            AnalyticId::PubsubBeacon => "pubsub-beacon",
+            AnalyticId::PubsubContent => "pubsub-content",
+            AnalyticId::PubsubRate => "pubsub-rate",
+            AnalyticId::PubsubProcess => "pubsub-process",
+            AnalyticId::PubsubDestination => "pubsub-destination",
+        }
+    }
+
+    pub fn is_behaviour(self) -> bool {
+        Self::BEHAVIOUR.contains(&self)
+    }
+
+    /// The behaviour analytic a signal id belongs to.
+    pub fn of_signal(signal: &str) -> AnalyticId {
+        match signal {
+            "beacon" | "message_beacon" => AnalyticId::PubsubBeacon,
+            "rate_burst" | "rate_above_peers" => AnalyticId::PubsubRate,
+            s if s.starts_with("process_") || s == "new_process" => AnalyticId::PubsubProcess,
+            "public_broker"
+            | "public_xmpp_server"
+            | "dynamic_dns"
+            | "tunnel_service"
+            | "cloud_iot_endpoint"
+            | "retired_cloud_iot"
+            | "known_benign_destination"
+            | "new_broker" => AnalyticId::PubsubDestination,
+            _ => AnalyticId::PubsubContent,
         }
     }
 }
@@ -104,6 +165,9 @@ pub struct Alert {
     /// Always `alert` (sessions written by `--all-sessions` say `session`).
     pub kind: &'static str,
     pub analytic: AnalyticId,
+    /// Every analytic that found something in this group: the port analytic that formed it and
+    /// each behaviour analytic whose signals add up to more than zero.
+    pub analytics: Vec<AnalyticId>,
     /// Always `T1071.005`.
     pub technique: &'static str,
     pub suspicion: Suspicion,

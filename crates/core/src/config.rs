@@ -86,6 +86,11 @@ impl fmt::Display for WindowSpec {
 
 /// One allowlist entry: when every field it sets matches an alert's group, the alert is
 /// suppressed and counted under `reason`.
+///
+/// The content fields (`server_name`, `topic_prefix`, `client_id_prefix`) need what packet
+/// inspection learned; a group without it never matches them. They must hold for **every** name,
+/// topic or client id of the group, so a channel that mixes a legitimate-looking topic with its
+/// own is not hidden by the legitimate one.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowEntry {
@@ -107,6 +112,28 @@ pub struct AllowEntry {
     pub protocol: Option<Protocol>,
     #[serde(default)]
     pub analytic: Option<AnalyticId>,
+    /// TLS SNI or XMPP stream name, any case; `*.example.com` matches the name and every name
+    /// below it, `*` elsewhere matches any run of characters.
+    #[serde(default)]
+    pub server_name: Option<String>,
+    /// Topic prefix (MQTT topic or filter, STOMP destination, AMQP exchange, queue or routing key).
+    #[serde(default)]
+    pub topic_prefix: Option<String>,
+    /// Client id prefix, any case (`DVES_` for Tasmota devices).
+    #[serde(default)]
+    pub client_id_prefix: Option<String>,
+}
+
+/// What an allowlist entry is tested against: the group key and what inspection learned.
+#[derive(Debug, Clone, Copy)]
+pub struct AllowSubject<'a> {
+    pub analytic: AnalyticId,
+    pub host: &'a str,
+    pub process: Option<&'a str>,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    pub protocol: Protocol,
+    pub app: Option<&'a crate::app::AppInfo>,
 }
 
 /// Reads a destination written as a CIDR (`10.20.0.0/16`) or a bare address (`203.0.113.7`).
@@ -125,15 +152,16 @@ fn de_net<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpNet>, D::Er
 
 impl AllowEntry {
     /// Whether the entry covers a group with these properties.
-    pub fn matches(
-        &self,
-        analytic: AnalyticId,
-        host: &str,
-        process: Option<&str>,
-        dst_ip: IpAddr,
-        dst_port: u16,
-        protocol: Protocol,
-    ) -> bool {
+    pub fn matches(&self, s: &AllowSubject<'_>) -> bool {
+        let AllowSubject {
+            analytic,
+            host,
+            process,
+            dst_ip,
+            dst_port,
+            protocol,
+            app,
+        } = *s;
         if self.analytic.is_some_and(|a| a != analytic)
             || self.protocol.is_some_and(|p| p != protocol)
             || self.port.is_some_and(|p| p != dst_port)
@@ -157,12 +185,97 @@ impl AllowEntry {
             } else {
                 process_basename(image)
             };
-            if !glob_match_ci(pat, target) {
+            // `pidgin` also matches `Pidgin.exe`: hunters name programs, not Windows file names.
+            let bare = target
+                .len()
+                .checked_sub(4)
+                .filter(|&i| {
+                    target
+                        .get(i..)
+                        .is_some_and(|x| x.eq_ignore_ascii_case(".exe"))
+                })
+                .and_then(|i| target.get(..i));
+            if !glob_match_ci(pat, target) && !bare.is_some_and(|b| glob_match_ci(pat, b)) {
+                return false;
+            }
+        }
+        if self.server_name.is_some()
+            || self.topic_prefix.is_some()
+            || self.client_id_prefix.is_some()
+        {
+            let Some(app) = app else { return false };
+            if let Some(pat) = &self.server_name
+                && (app.server_names.is_empty()
+                    || !app.server_names.iter().all(|n| name_match(pat, n)))
+            {
+                return false;
+            }
+            if let Some(prefix) = &self.topic_prefix
+                && (app.topics.is_empty()
+                    || !app
+                        .topics
+                        .iter()
+                        .all(|t| t.name.starts_with(prefix.as_str())))
+            {
+                return false;
+            }
+            if let Some(prefix) = &self.client_id_prefix
+                && (app.client_ids.is_empty()
+                    || !app.client_ids.iter().all(|c| starts_with_ci(c, prefix)))
+            {
                 return false;
             }
         }
         true
     }
+
+    /// Whether the entry tests packet content (which connection logs do not have).
+    pub fn tests_content(&self) -> bool {
+        self.server_name.is_some() || self.topic_prefix.is_some() || self.client_id_prefix.is_some()
+    }
+
+    /// The entry's conditions in words (`process pidgin, protocol XMPP`), for reports.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let mut add = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                parts.push(format!("{k} {v}"));
+            }
+        };
+        add("process", self.process.clone());
+        add("host", self.host.clone());
+        add("destination", self.destination.map(|n| n.to_string()));
+        add("port", self.port.map(|p| p.to_string()));
+        add("protocol", self.protocol.map(|p| p.to_string()));
+        add("analytic", self.analytic.map(|a| a.to_string()));
+        add("server_name", self.server_name.clone());
+        add("topic_prefix", self.topic_prefix.clone());
+        add("client_id_prefix", self.client_id_prefix.clone());
+        parts.join(", ")
+    }
+}
+
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len()
+        && s.as_bytes()
+            .iter()
+            .zip(prefix.as_bytes())
+            .all(|(a, b)| a.eq_ignore_ascii_case(b))
+}
+
+/// Server-name match: `*.example.com` covers `example.com` and every name below it; any other
+/// pattern is a case-insensitive glob. A trailing dot or `:port` on the name is ignored.
+pub fn name_match(pattern: &str, name: &str) -> bool {
+    let n = crate::behaviour::destination::normalize_name(name);
+    let p = pattern.trim().to_ascii_lowercase();
+    if let Some(suffix) = p.strip_prefix("*.")
+        && !suffix.contains('*')
+    {
+        return n == suffix
+            || n.strip_suffix(suffix)
+                .is_some_and(|head| head.ends_with('.'));
+    }
+    glob_match_ci(&p, &n)
 }
 
 /// Case-insensitive match with `*` as the only wildcard.
@@ -235,6 +348,9 @@ pub struct HuntConfig {
     /// Process names (basename, optional `.exe`, any case) that are Mosquitto clients.
     pub mosquitto_clients: Vec<String>,
     pub allowlist: Vec<AllowEntry>,
+    /// The shipped default allowlist ([`crate::allowlist::default_allowlist`]); empty when
+    /// `analytics.default_allowlist = false`.
+    pub default_allowlist: Vec<AllowEntry>,
     pub limits: Limits,
     /// Behaviour scoring of alerts (score, signals, suspicion raised or lowered).
     pub behaviour: BehaviourConfig,
@@ -348,6 +464,7 @@ struct RawAnalytics {
     min_connections: Option<u64>,
     window: Option<String>,
     min_suspicion: Option<String>,
+    default_allowlist: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -484,10 +601,11 @@ impl RawConfig {
                 && e.destination.is_none()
                 && e.port.is_none()
                 && e.protocol.is_none()
+                && !e.tests_content()
             {
                 return Err(invalid(format!(
                     "allowlist entry {} ({:?}) matches everything: give at least one of process, \
-                     host, destination, port, protocol",
+                     host, destination, port, protocol, server_name, topic_prefix, client_id_prefix",
                     i + 1,
                     e.reason
                 )));
@@ -511,6 +629,7 @@ impl RawConfig {
                 .unwrap_or(d.max_problem_reports),
             max_sessions: self.limits.max_sessions.unwrap_or(d.max_sessions),
         };
+        let behaviour_on = self.behaviour.enabled && analytics.iter().any(|a| a.is_behaviour());
         Ok(HuntConfig {
             analytics,
             min_connections,
@@ -520,8 +639,17 @@ impl RawConfig {
             internal: InternalNetworks::new(nets),
             mosquitto_clients,
             allowlist: self.allowlist,
+            default_allowlist: if self.analytics.default_allowlist.unwrap_or(true) {
+                crate::allowlist::default_allowlist()
+            } else {
+                Vec::new()
+            },
             limits,
-            behaviour: self.behaviour,
+            behaviour: BehaviourConfig {
+                // Scoring runs only when a behaviour analytic is enabled to feed it.
+                enabled: behaviour_on,
+                ..self.behaviour
+            },
             report_sessions: false,
             show_suppressed: false,
         })
@@ -539,7 +667,21 @@ pub const DEFAULT_CONFIG_TOML: &str = r#"# pubsub-hunt configuration (TOML).
 #                        standard publish/subscribe port, rated by protocol and destination scope
 #   pubsub-unusual-port  the source itself identified a pub/sub protocol (Zeek `service`) on a
 #                        port that is not a standard port of that protocol
-enabled = ["pubsub-port", "pubsub-unusual-port"]
+#   pubsub-beacon        regular connection starts, or regular publications inside one session
+#                        (announced keepalives are never counted)
+#   pubsub-content       topics, client ids and payloads: C2 vocabulary, per-host, random or
+#                        encoded tokens, wildcard command trees, opaque payloads
+#   pubsub-rate          publication bursts against the client's own history and its broker's
+#                        other clients
+#   pubsub-process       shells, script hosts, LOLBins and network tools speaking pub/sub, images
+#                        in temporary or user-writable paths, a process new to the protocol
+#   pubsub-destination   public brokers and XMPP servers, dynamic DNS, tunnels, cloud IoT, a
+#                        broker new in the window, known benign services
+# The first two form the groups and rate them by the seeds' matrix; the behaviour analytics add
+# their evidence to those groups (score, signals, suspicion raised or lowered). Listing only
+# behaviour analytics reports just the groups where one of them found something.
+enabled = ["pubsub-port", "pubsub-unusual-port", "pubsub-beacon", "pubsub-content", "pubsub-rate",
+           "pubsub-process", "pubsub-destination"]
 # A group (host, process, destination, port, protocol) needs at least this many connections.
 min_connections = 2
 # "none" makes the whole input one window; "1h", "24h", "7d", ... give tumbling windows aligned
@@ -547,6 +689,11 @@ min_connections = 2
 window = "none"
 # Least suspicion reported: "high", "medium" or "low".
 min_suspicion = "medium"
+# The shipped allowlist of known-benign classes (chat clients, IoT agents and cloud IoT endpoints,
+# Apple/Google push, game chat, Celery heartbeats, internal message-queue and chat servers).
+# Its entries yield to strong behaviour evidence (see [behaviour.score]
+# default_allowlist_yields_at); `pubsub-hunt tune` shows which of them fire.
+default_allowlist = true
 
 [ports]
 # Standard ports of each protocol. pubsub-port looks only at these; pubsub-unusual-port alerts
@@ -581,7 +728,9 @@ mosquitto_clients = ["mosquitto", "mosquitto_pub", "mosquitto_sub"]
 # Allowlist: traffic you know is legitimate. An entry suppresses an alert when every field it
 # sets matches; `reason` is required and is reported with the suppression count. Fields:
 # process (basename or full path, `*` wildcard), host, destination (CIDR or address), port, protocol,
-# analytic. Example:
+# analytic, and from packet inspection: server_name (TLS SNI or XMPP name; `*.example.com` covers
+# the name and its subdomains), topic_prefix, client_id_prefix (every topic or client id of the
+# alert must match). Your entries always apply. Example:
 #
 # [[allowlist]]
 # reason = "Home Assistant talks to the building's broker"
@@ -698,6 +847,46 @@ mod tests {
         assert!(!glob_match_ci("exact", "exactly"));
     }
 
+    pub(super) fn subj<'a>(
+        analytic: AnalyticId,
+        host: &'a str,
+        process: Option<&'a str>,
+        dst_ip: IpAddr,
+        dst_port: u16,
+        protocol: Protocol,
+    ) -> AllowSubject<'a> {
+        AllowSubject {
+            analytic,
+            host,
+            process,
+            dst_ip,
+            dst_port,
+            protocol,
+            app: None,
+        }
+    }
+
+    #[test]
+    fn process_names_match_windows_images() {
+        let c =
+            HuntConfig::from_toml_str("[[allowlist]]\nreason = \"chat\"\nprocess = \"pidgin\"\n")
+                .unwrap();
+        let ip = "203.0.113.1".parse().unwrap();
+        let m = |p| {
+            c.allowlist[0].matches(&subj(
+                AnalyticId::PubsubPort,
+                "h",
+                Some(p),
+                ip,
+                5222,
+                Protocol::Xmpp,
+            ))
+        };
+        assert!(m(r"C:\Program Files\Pidgin\Pidgin.exe"));
+        assert!(m("/usr/bin/pidgin"));
+        assert!(!m("/usr/bin/pidgin-evil"));
+    }
+
     #[test]
     fn allow_entries_match_all_given_fields() {
         let c = HuntConfig::from_toml_str(
@@ -706,28 +895,36 @@ mod tests {
         .unwrap();
         let e = &c.allowlist[0];
         let ip = "10.20.1.1".parse().unwrap();
-        assert!(e.matches(
+        assert!(e.matches(&subj(
             AnalyticId::PubsubPort,
             "h",
             Some("/opt/home-assistant"),
             ip,
             1883,
             Protocol::Mqtt
-        ));
-        assert!(!e.matches(AnalyticId::PubsubPort, "h", None, ip, 1883, Protocol::Mqtt));
-        assert!(!e.matches(
+        )));
+        assert!(!e.matches(&subj(
+            AnalyticId::PubsubPort,
+            "h",
+            None,
+            ip,
+            1883,
+            Protocol::Mqtt
+        )));
+        assert!(!e.matches(&subj(
             AnalyticId::PubsubPort,
             "h",
             Some("/opt/home-assistant"),
             "10.21.1.1".parse().unwrap(),
             1883,
             Protocol::Mqtt
-        ));
+        )));
     }
 }
 
 #[cfg(test)]
 mod allowlist_tests {
+    use super::tests::subj;
     use super::*;
 
     #[test]
@@ -738,14 +935,14 @@ mod allowlist_tests {
         )
         .unwrap();
         let m = |e: &AllowEntry, ip: &str| {
-            e.matches(
+            e.matches(&subj(
                 AnalyticId::PubsubPort,
                 "h",
                 None,
                 ip.parse().unwrap(),
                 1883,
                 Protocol::Mqtt,
-            )
+            ))
         };
         assert!(m(&c.allowlist[0], "203.0.113.7"));
         assert!(!m(&c.allowlist[0], "203.0.113.8"));

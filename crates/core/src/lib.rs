@@ -8,6 +8,7 @@
 //! reordering the input never changes an alert.
 
 pub mod alert;
+pub mod allowlist;
 pub mod analytics;
 pub mod app;
 pub mod behaviour;
@@ -16,6 +17,7 @@ pub mod event;
 pub mod protocol;
 pub mod scope;
 pub mod time;
+pub mod tuning;
 
 pub use alert::{Alert, AnalyticId, Session, Suspicion};
 pub use analytics::{Accumulator, Engine, EventOutcome, HuntSummary};

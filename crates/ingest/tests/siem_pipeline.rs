@@ -19,7 +19,7 @@ fn fixture(name: &str) -> InputPath {
 }
 
 fn hunt(file: &str, format: InputFormat) -> (Vec<Alert>, HuntSummary, IngestReport) {
-    let engine = Engine::new(HuntConfig::default());
+    let engine = Engine::new(seed_matrix_config());
     let opts = IngestOptions {
         format,
         threads: 2,
@@ -159,7 +159,7 @@ fn defender_csv_forced_by_name_gives_the_same_alerts() {
 
 #[test]
 fn defender_csv_forced_on_another_export_is_skipped_with_a_reason() {
-    let engine = Engine::new(HuntConfig::default());
+    let engine = Engine::new(seed_matrix_config());
     let opts = IngestOptions {
         format: InputFormat::Named("defender-csv".into()),
         ..IngestOptions::default()
@@ -208,7 +208,7 @@ fn defender_sentinel_csv_reports_the_cut_last_line() {
 
 #[test]
 fn defender_sentinel_csv_strict_finds_the_bad_port_too() {
-    let engine = Engine::new(HuntConfig::default());
+    let engine = Engine::new(seed_matrix_config());
     let opts = IngestOptions {
         strict: true,
         ..IngestOptions::default()
@@ -371,7 +371,7 @@ other = "failed"
     };
     opts.registry
         .push(siem::load_mapping(mapping).expect("mapping loads"));
-    let engine = Engine::new(HuntConfig::default());
+    let engine = Engine::new(seed_matrix_config());
     let (acc, report) = run(
         &[InputPath::Path(path)],
         &engine,
@@ -388,4 +388,10 @@ other = "failed"
     assert_eq!(alerts[0].first_seen, Some(1_715_691_600_000_000));
     assert_eq!(alerts[0].last_seen, Some(1_715_691_660_000_000));
     assert_eq!(alerts[0].source_format, "acme-fw");
+}
+
+/// The defaults without the shipped allowlist, so these format tests see every group the seed
+/// matrix rates (the allowlist has its own tests in the core crate).
+fn seed_matrix_config() -> HuntConfig {
+    HuntConfig::from_toml_str("[analytics]\ndefault_allowlist = false").unwrap()
 }

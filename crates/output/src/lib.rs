@@ -96,9 +96,10 @@ impl AlertWriter for JsonlWriter<'_> {
 }
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 26] = [
+pub const CSV_COLUMNS: [&str; 27] = [
     "kind",
     "analytic",
+    "analytics",
     "technique",
     "suspicion",
     "score",
@@ -157,6 +158,11 @@ impl AlertWriter for CsvWriter<'_> {
         let row = [
             a.kind.to_string(),
             a.analytic.to_string(),
+            a.analytics
+                .iter()
+                .map(|x| x.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
             a.technique.to_string(),
             a.suspicion.to_string(),
             a.score.to_string(),
@@ -296,6 +302,7 @@ mod tests {
         Alert {
             kind: "alert",
             analytic: AnalyticId::PubsubPort,
+            analytics: vec![AnalyticId::PubsubPort],
             technique: TECHNIQUE,
             suspicion: Suspicion::High,
             score: 85,

@@ -260,6 +260,13 @@ impl Analytic {
         {
             return Err(format!("it applies to {a} only, which is not exported"));
         }
+        if entry.tests_content() {
+            return Err(
+                "it tests packet content (server name, topic or client id) that connection \
+                 tables do not record"
+                    .to_string(),
+            );
+        }
         let ports = match (entry.port, entry.protocol) {
             (None, None) => None,
             (Some(port), None) => {

@@ -4,12 +4,15 @@
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
 
 use super::{GroupKey, GroupStats};
-use crate::app::TopicDirection;
+use crate::alert::AnalyticId;
+use crate::app::{AppInfo, MessageEvent, TopicDirection};
+use crate::behaviour::Weights;
 use crate::behaviour::beacon::{BeaconContext, score_beacon};
 use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_server_name,
 };
 use crate::behaviour::process::score_process;
+use crate::behaviour::strings::{HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, telemetry_words};
 use crate::behaviour::strings::{score_client_id, score_host_scoped, score_topic};
 use crate::behaviour::{Signal, beacon::BeaconScore};
 use crate::config::HuntConfig;
@@ -86,7 +89,58 @@ pub(super) fn signals(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> V
         }
     }
 
+    if let Some(app) = stats.app.as_deref() {
+        all.extend(opaque_payloads(app, w));
+    }
+
+    // Signals of analytics the configuration turned off are not evidence.
+    all.retain(|s| cfg.analytic_enabled(AnalyticId::of_signal(s.id)));
     strongest_per_id(all)
+}
+
+/// Payload evidence from the per-message statistics the dissectors keep (size and entropy, not
+/// the bytes): most published payloads of at least [`MIN_ENTROPY_BYTES`] above
+/// [`HIGH_ENTROPY_BITS`] is encrypted or compressed content; on topics named like telemetry, that
+/// is a mismatch worth more.
+fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
+    let judged: Vec<&MessageEvent> = app
+        .messages
+        .iter()
+        .filter(|m| m.direction == TopicDirection::Publish && m.size as usize >= MIN_ENTROPY_BYTES)
+        .collect();
+    let opaque: Vec<&&MessageEvent> = judged
+        .iter()
+        .filter(|m| f64::from(m.entropy) > HIGH_ENTROPY_BITS)
+        .collect();
+    if opaque.len() < 2 || opaque.len() * 2 < judged.len() {
+        return Vec::new();
+    }
+    let mut out = vec![Signal::new(
+        "payload_high_entropy",
+        w.payload_high_entropy,
+        format!(
+            "{} of {} published payloads of {MIN_ENTROPY_BYTES} bytes or more exceed              {HIGH_ENTROPY_BITS} bits/byte: encrypted or compressed content",
+            opaque.len(),
+            judged.len()
+        ),
+    )];
+    let telemetry_topic = opaque
+        .iter()
+        .filter_map(|m| m.topic.and_then(|i| app.topics.get(i as usize)))
+        .map(|t| (t.name.as_str(), telemetry_words(&t.name)))
+        .find(|(_, words)| !words.is_empty());
+    if let Some((topic, words)) = telemetry_topic {
+        out.push(Signal::new(
+            "telemetry_payload_opaque",
+            w.telemetry_payload_opaque,
+            format!(
+                "topic `{}` is named like telemetry ({}) but its payloads are opaque (high entropy)",
+                crate::behaviour::capped(topic, 128),
+                words.join(", ")
+            ),
+        ));
+    }
+    out
 }
 
 fn message_beacon(score: &BeaconScore, cfg: &HuntConfig) -> Option<Signal> {

@@ -13,8 +13,9 @@ mod evidence;
 mod rating;
 
 use crate::alert::{Alert, AnalyticId, Session, Suspicion};
+use crate::allowlist::{self, AllowVerdict, EntrySource};
 use crate::app::AppInfo;
-use crate::config::HuntConfig;
+use crate::config::{AllowSubject, HuntConfig};
 use crate::event::{ConnEvent, Direction, Outcome, RecordRef, Transport};
 use crate::protocol::Protocol;
 use crate::time::Micros;
@@ -435,12 +436,12 @@ impl Engine {
     /// The (analytic, protocol) pairs an event is a candidate for, before exclusions.
     pub fn candidate_keys(&self, ev: &ConnEvent) -> Vec<(AnalyticId, Protocol)> {
         let mut out = Vec::new();
-        if self.cfg.analytic_enabled(AnalyticId::PubsubPort)
+        if self.forms_groups(AnalyticId::PubsubPort)
             && let Some(p) = self.cfg.protocol_for_port(ev.dst_port)
         {
             out.push((AnalyticId::PubsubPort, p));
         }
-        if self.cfg.analytic_enabled(AnalyticId::PubsubUnusualPort) {
+        if self.forms_groups(AnalyticId::PubsubUnusualPort) {
             for &p in &ev.identified {
                 let std_ports = self.cfg.standard_ports(p);
                 if !std_ports.is_empty()
@@ -452,6 +453,27 @@ impl Engine {
             }
         }
         out
+    }
+
+    /// Whether a port analytic forms groups: when it is enabled, or when only behaviour analytics
+    /// are (they look inside the groups both port analytics would form).
+    fn forms_groups(&self, id: AnalyticId) -> bool {
+        let cfg = &self.cfg;
+        cfg.analytic_enabled(id)
+            || (cfg.behaviour.enabled
+                && !cfg.analytic_enabled(AnalyticId::PubsubPort)
+                && !cfg.analytic_enabled(AnalyticId::PubsubUnusualPort))
+    }
+
+    /// Connections, or for a group whose sessions were inspected, the messages inside them when
+    /// there are more: one long-lived MQTT or XMPP session is how a bot usually talks, and the
+    /// seed's "repeated connections" test would never see it.
+    fn exchanges(&self, stats: &GroupStats) -> u64 {
+        let messages = match (&stats.app, self.cfg.behaviour.enabled) {
+            (Some(app), true) => app.messages.len() as u64 + app.messages_dropped,
+            _ => 0,
+        };
+        stats.connections.max(messages)
     }
 
     fn observe_inner(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
@@ -517,34 +539,50 @@ impl Engine {
         for (key, mut stats) in acc.groups {
             trim_starts(&mut stats.conn_starts);
             stats.conn_starts.sort_unstable();
-            if stats.connections < self.cfg.min_connections {
+            if self.exchanges(&stats) < self.cfg.min_connections {
                 summary.below_threshold += 1;
                 continue;
             }
             let mut alert = rating::rate(&self.cfg, &key, &stats);
+            if !self.cfg.analytic_enabled(key.analytic) && alert.analytics.is_empty() {
+                // Behaviour analytics alone, and none of them found anything here.
+                summary.below_min_suspicion += 1;
+                continue;
+            }
             if alert.suspicion < self.cfg.min_suspicion {
                 summary.below_min_suspicion += 1;
                 continue;
             }
-            if let Some(entry) = self.cfg.allowlist.iter().find(|e| {
-                e.matches(
-                    key.analytic,
-                    &key.host,
-                    key.process.as_deref(),
-                    key.dst_ip,
-                    key.dst_port,
-                    key.protocol,
-                )
-            }) {
-                *summary.suppressed.entry(entry.reason.clone()).or_default() += 1;
-                if self.cfg.show_suppressed {
-                    alert
-                        .reasons
-                        .push(format!("suppressed by the allowlist: {}", entry.reason));
-                    alert.suppressed_by = Some(entry.reason.clone());
-                    alerts.push(alert);
+            let subject = AllowSubject {
+                analytic: key.analytic,
+                host: &key.host,
+                process: key.process.as_deref(),
+                dst_ip: key.dst_ip,
+                dst_port: key.dst_port,
+                protocol: key.protocol,
+                app: stats.app.as_deref(),
+            };
+            let positive: f64 = alert.signals.values().filter(|w| **w > 0.0).sum();
+            match allowlist::decide(&self.cfg, &subject, positive) {
+                AllowVerdict::NotListed => {}
+                AllowVerdict::Overridden(_, why) => alert.reasons.push(why),
+                AllowVerdict::Suppressed(entry, source) => {
+                    *summary.suppressed.entry(entry.reason.clone()).or_default() += 1;
+                    if self.cfg.show_suppressed {
+                        let which = match source {
+                            EntrySource::Configured => "the allowlist",
+                            EntrySource::Default => "the default allowlist",
+                        };
+                        alert.reasons.push(format!(
+                            "suppressed by {which}: {} ({})",
+                            entry.reason,
+                            entry.describe()
+                        ));
+                        alert.suppressed_by = Some(entry.reason.clone());
+                        alerts.push(alert);
+                    }
+                    continue;
                 }
-                continue;
             }
             *summary
                 .alerts_by_suspicion

@@ -30,8 +30,17 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
         (Some(a), _) => format!(" at {}", format_rfc3339(a)),
         _ => String::new(),
     };
+    let messages = stats
+        .app
+        .as_deref()
+        .map_or(0, |a| a.messages.len() as u64 + a.messages_dropped);
+    let carrying = if stats.connections < cfg.min_connections && cfg.behaviour.enabled {
+        format!(", carrying {messages} messages")
+    } else {
+        String::new()
+    };
     reasons.push(format!(
-        "{} connections from {} to {}{} (at least {} needed)",
+        "{} connections from {} to {}{}{carrying} (at least {} needed)",
         stats.connections,
         key.host,
         std::net::SocketAddr::new(key.dst_ip, key.dst_port),
@@ -51,7 +60,8 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
             scope_reason(&mut reasons, key, internal_net);
             seed_matrix(cfg, key, external, &mut reasons)
         }
-        AnalyticId::PubsubUnusualPort => {
+        // Groups are formed by the two port analytics only (see `Engine::candidate_keys`).
+        _ => {
             let labels: Vec<String> = stats.labels.iter().map(|l| format!("{l:?}")).collect();
             let label = if labels.is_empty() {
                 String::new()
@@ -105,6 +115,25 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
         let c = crate::behaviour::score::combine_with(&cfg.behaviour.score, suspicion, &[]);
         (c.score, suspicion, std::collections::BTreeMap::new())
     };
+    // Which analytics found something: the port analytic that formed the group, then each
+    // behaviour analytic whose signals sum above zero, strongest first.
+    let mut per_analytic: std::collections::BTreeMap<AnalyticId, f64> = Default::default();
+    for (id, w) in &signals {
+        *per_analytic.entry(AnalyticId::of_signal(id)).or_default() += w;
+    }
+    let mut found: Vec<(AnalyticId, f64)> =
+        per_analytic.into_iter().filter(|(_, w)| *w > 0.0).collect();
+    found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut analytics = Vec::with_capacity(found.len() + 1);
+    let analytic = if cfg.analytic_enabled(key.analytic) {
+        analytics.push(key.analytic);
+        key.analytic
+    } else {
+        // Behaviour analytics alone: the alert belongs to the one with the most evidence (the
+        // engine drops groups where none found any).
+        found.first().map_or(key.analytic, |(a, _)| *a)
+    };
+    analytics.extend(found.iter().map(|(a, _)| *a));
     if stats.users_truncated {
         reasons.push(format!(
             "more than {} users; only the first are listed",
@@ -114,7 +143,8 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
 
     Alert {
         kind: "alert",
-        analytic: key.analytic,
+        analytic,
+        analytics,
         technique: TECHNIQUE,
         suspicion,
         score,

@@ -16,8 +16,45 @@ fn run(cfg: HuntConfig, events: &[ConnEvent]) -> (Vec<Alert>, HuntSummary) {
     engine.finish(acc)
 }
 
+/// Every suspicion reported, without the default allowlist (so the seed matrix shows whole).
 fn cfg_all() -> HuntConfig {
-    HuntConfig::from_toml_str("[analytics]\nmin_suspicion = \"low\"").unwrap()
+    HuntConfig::from_toml_str("[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false")
+        .unwrap()
+}
+
+fn cfg_no_defaults() -> HuntConfig {
+    HuntConfig::from_toml_str("[analytics]\ndefault_allowlist = false").unwrap()
+}
+
+#[test]
+fn default_allowlist_suppresses_internal_chat_and_apple_push_but_not_the_seed_view() {
+    let evs = [
+        ev("10.1.1.1", "10.0.0.5", 5222),
+        ev("10.1.1.1", "10.0.0.5", 5222),
+        ev("10.1.1.1", "17.57.144.20", 5223),
+        ev("10.1.1.1", "17.57.144.20", 5223),
+    ];
+    let low = HuntConfig::from_toml_str("[analytics]\nmin_suspicion = \"low\"").unwrap();
+    let (alerts, summary) = run(low.clone(), &evs);
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    assert_eq!(summary.suppressed.values().sum::<usize>(), 2);
+    assert!(summary.suppressed.keys().any(|r| r.contains("Apple")));
+
+    let mut shown = low.clone();
+    shown.show_suppressed = true;
+    let (alerts, _) = run(shown, &evs);
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts.iter().all(|a| a.suppressed_by.is_some()));
+    assert!(alerts.iter().all(|a| {
+        a.reasons
+            .iter()
+            .any(|r| r.contains("suppressed by the default allowlist"))
+    }));
+
+    let mut seed = low;
+    seed.behaviour.enabled = false;
+    let (alerts, _) = run(seed, &evs);
+    assert_eq!(alerts.len(), 2, "the seed view has no default allowlist");
 }
 
 #[test]
@@ -113,7 +150,7 @@ fn unusual_port_from_identified_protocol() {
     internal.identified = vec![Protocol::Xmpp];
     internal.app_label = Some("xmpp,ssl".into());
     let (alerts, _) = run(
-        HuntConfig::default(),
+        cfg_no_defaults(),
         &[
             e.clone(),
             e,
@@ -225,7 +262,7 @@ fn ordering_high_then_count() {
     for _ in 0..5 {
         evs.push(ev("10.1.1.2", "198.51.100.1", 5672)); // medium, 5
     }
-    let (alerts, _) = run(HuntConfig::default(), &evs);
+    let (alerts, _) = run(cfg_no_defaults(), &evs);
     let got: Vec<_> = alerts
         .iter()
         .map(|a| (a.suspicion, a.connections))

@@ -27,6 +27,9 @@ pub struct ScoreConfig {
     /// suspicion: a library's default client id (−5) is a hint, not a reason to demote an
     /// external MQTT session; a known-benign destination (−30) is.
     pub lower_at_net: f64,
+    /// A default allowlist entry does not suppress an alert whose positive behaviour evidence
+    /// sums to at least this many points (the hunter's own entries always apply).
+    pub default_allowlist_yields_at: f64,
 }
 
 impl Default for ScoreConfig {
@@ -38,6 +41,7 @@ impl Default for ScoreConfig {
             high_at: 80.0,
             medium_at: 50.0,
             lower_at_net: -15.0,
+            default_allowlist_yields_at: 25.0,
         }
     }
 }

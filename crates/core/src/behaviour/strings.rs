@@ -742,12 +742,7 @@ pub fn score_payload(topic: &str, payload: &[u8], w: &Weights) -> Vec<Signal> {
         ));
     }
     if !opaque.is_empty() {
-        let telemetry: Vec<String> = topic
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .map(vocab_form)
-            .filter(|t| TELEMETRY_WORDS.contains(&t.as_str()))
-            .take(3)
-            .collect();
+        let telemetry = telemetry_words(topic);
         if !telemetry.is_empty() {
             out.push(Signal::new(
                 "telemetry_payload_opaque",
@@ -761,6 +756,16 @@ pub fn score_payload(topic: &str, payload: &[u8], w: &Weights) -> Vec<Signal> {
         }
     }
     out
+}
+
+/// The words of a topic that name it like telemetry (`status`, `sensor`, `temp`…), at most three.
+pub fn telemetry_words(topic: &str) -> Vec<String> {
+    capped(topic, MAX_SCORED_BYTES)
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .map(vocab_form)
+        .filter(|t| TELEMETRY_WORDS.contains(&t.as_str()))
+        .take(3)
+        .collect()
 }
 
 fn is_b64_byte(c: u8) -> bool {

@@ -1,0 +1,51 @@
+//! The `tune` command: runs a hunt with suppressed alerts kept, and prints the tuning report
+//! ([`pubsub_hunt_core::tuning`]) as text, or as one JSON object with `--format jsonl`.
+
+use crate::args::{FormatArg, TuneArgs};
+use crate::exit;
+use crate::hunt::StderrProblems;
+use crate::settings::HuntSettings;
+use anyhow::{Context, Result};
+use pubsub_hunt_core::Engine;
+use pubsub_hunt_core::tuning::{render_text, tune_report};
+use std::io::{self, BufWriter, Write};
+
+pub fn run(a: TuneArgs) -> Result<u8> {
+    let top = a.top;
+    // Text unless JSON was asked for by name: the report is for reading.
+    let json = matches!(a.hunt.format, Some(FormatArg::Jsonl));
+    let mut s = HuntSettings::from_args(a.hunt)?;
+    s.config.show_suppressed = true;
+    let engine = Engine::new(s.config.clone());
+    let (acc, report) =
+        match pubsub_hunt_ingest::run(&s.inputs, &engine, &s.ingest, &StderrProblems) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {e}");
+                return Ok(exit::FATAL);
+            }
+        };
+    let (alerts, _) = engine.finish(acc);
+    let r = tune_report(&alerts, top);
+    let text = if json {
+        let mut t = serde_json::to_string(&r).context("writing the report")?;
+        t.push('\n');
+        t
+    } else {
+        render_text(&r)
+    };
+    let mut out: Box<dyn Write> = match &s.output {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    };
+    out.write_all(text.as_bytes())
+        .context("writing the report")?;
+    out.flush().context("writing the report")?;
+    Ok(if report.problem_count() > 0 {
+        exit::INPUT_PROBLEMS
+    } else {
+        exit::SUCCESS
+    })
+}
