@@ -3,7 +3,7 @@
 //! what packet inspection learned: client ids, topics, server names, message timings) and keeps
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
 
-use super::{GroupKey, GroupStats};
+use super::{GroupContext, GroupKey, GroupStats, publication_rate};
 use crate::alert::AnalyticId;
 use crate::app::{AppInfo, MessageEvent, TopicDirection};
 use crate::behaviour::Weights;
@@ -12,6 +12,7 @@ use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_server_name,
 };
 use crate::behaviour::process::score_process;
+use crate::behaviour::score::{MAX_RATE_INTERVALS, rate_burst, rate_vs_peers};
 use crate::behaviour::strings::{HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, telemetry_words};
 use crate::behaviour::strings::{score_client_id, score_host_scoped, score_topic};
 use crate::behaviour::{Signal, beacon::BeaconScore};
@@ -20,7 +21,12 @@ use crate::time::Micros;
 use std::collections::BTreeMap;
 
 /// The group's signals, strongest per id, in id order.
-pub(super) fn signals(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Vec<Signal> {
+pub(super) fn signals(
+    cfg: &HuntConfig,
+    key: &GroupKey,
+    stats: &GroupStats,
+    group: &GroupContext,
+) -> Vec<Signal> {
     let b = &cfg.behaviour;
     let w = &b.weights;
     let mut all: Vec<Signal> = Vec::new();
@@ -91,6 +97,33 @@ pub(super) fn signals(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> V
 
     if let Some(app) = stats.app.as_deref() {
         all.extend(opaque_payloads(app, w));
+        all.extend(rate_burst(&published_counts_per_minute(app), w));
+    }
+    if let Some(rate) = publication_rate(stats) {
+        all.extend(rate_vs_peers(rate, &group.peer_rates, w));
+    }
+    if group.new_process
+        && let Some(p) = key.process.as_deref()
+    {
+        all.push(Signal::new(
+            "new_process",
+            w.new_process,
+            format!(
+                "{} speaks {} for the first time in the data (no earlier window has it)",
+                crate::event::process_basename(p),
+                key.protocol
+            ),
+        ));
+    }
+    if group.new_broker {
+        all.push(Signal::new(
+            "new_broker",
+            w.new_broker,
+            format!(
+                "{} is first contacted in this window (no earlier window reached it)",
+                std::net::SocketAddr::new(key.dst_ip, key.dst_port)
+            ),
+        ));
     }
 
     // Signals of analytics the configuration turned off are not evidence.
@@ -141,6 +174,32 @@ fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
         ));
     }
     out
+}
+
+/// Published messages per minute from the first publication to the last, oldest first. Longer
+/// spans use longer intervals so the series stays under [`MAX_RATE_INTERVALS`].
+fn published_counts_per_minute(app: &AppInfo) -> Vec<u64> {
+    let times: Vec<Micros> = app
+        .messages
+        .iter()
+        .filter(|m| m.direction == TopicDirection::Publish)
+        .map(|m| m.ts)
+        .collect();
+    let (Some(&first), Some(&last)) = (times.iter().min(), times.iter().max()) else {
+        return Vec::new();
+    };
+    let span = (last - first).max(0) as u64;
+    let minute = 60_000_000u64;
+    let interval = minute.max(span / MAX_RATE_INTERVALS as u64 + 1);
+    let n = (span / interval + 1) as usize;
+    let mut counts = vec![0u64; n];
+    for t in times {
+        let i = ((t - first).max(0) as u64 / interval) as usize;
+        if let Some(c) = counts.get_mut(i) {
+            *c += 1;
+        }
+    }
+    counts
 }
 
 fn message_beacon(score: &BeaconScore, cfg: &HuntConfig) -> Option<Signal> {

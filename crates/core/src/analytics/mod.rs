@@ -297,6 +297,112 @@ impl GroupStats {
 
 type GroupMap = HashMap<GroupKey, GroupStats, foldhash::fast::RandomState>;
 
+/// What a group's evidence needs from the other groups: its broker's other clients' publication
+/// rates, and whether its process and broker are new in its window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupContext {
+    /// Publications per hour of the other clients (groups) of the same broker.
+    pub peer_rates: Vec<f64>,
+    /// The window is not the data's first, and no earlier window has this process on this
+    /// protocol.
+    pub new_process: bool,
+    /// The window is not the data's first, and no earlier window reached this broker.
+    pub new_broker: bool,
+}
+
+/// Cross-group facts gathered once before rating (bounded by the group table).
+struct History {
+    first_window: Option<i64>,
+    process_first: HashMap<(String, Protocol), i64>,
+    broker_first: HashMap<(IpAddr, u16), i64>,
+    /// Broker → its clients' publication rates, for peer comparison.
+    broker_rates: HashMap<(IpAddr, u16, Protocol), Vec<ClientRate>>,
+}
+
+/// One client (host and process) of a broker and its publications per hour.
+type ClientRate = (String, Option<String>, f64);
+
+/// Publications per hour of a group over its own active span (at least one minute), when
+/// packet inspection saw any.
+pub(crate) fn publication_rate(stats: &GroupStats) -> Option<f64> {
+    let app = stats.app.as_deref()?;
+    let published: Vec<Micros> = app
+        .messages
+        .iter()
+        .filter(|m| m.direction == crate::app::TopicDirection::Publish)
+        .map(|m| m.ts)
+        .collect();
+    let (first, last) = (published.iter().min()?, published.iter().max()?);
+    let hours = ((last - first) as f64 / 3.6e9).max(1.0 / 60.0);
+    Some(published.len() as f64 / hours)
+}
+
+impl History {
+    fn of(groups: &GroupMap, cfg: &HuntConfig) -> History {
+        let mut h = History {
+            first_window: None,
+            process_first: HashMap::new(),
+            broker_first: HashMap::new(),
+            broker_rates: HashMap::new(),
+        };
+        if !cfg.behaviour.enabled {
+            return h;
+        }
+        for (k, s) in groups {
+            if let Some(w) = k.window {
+                h.first_window = Some(h.first_window.map_or(w, |f: i64| f.min(w)));
+                if let Some(p) = &k.process {
+                    let e = h
+                        .process_first
+                        .entry((process_key(p), k.protocol))
+                        .or_insert(w);
+                    *e = (*e).min(w);
+                }
+                let e = h.broker_first.entry((k.dst_ip, k.dst_port)).or_insert(w);
+                *e = (*e).min(w);
+            }
+            if let Some(rate) = publication_rate(s) {
+                h.broker_rates
+                    .entry((k.dst_ip, k.dst_port, k.protocol))
+                    .or_default()
+                    .push((k.host.clone(), k.process.clone(), rate));
+            }
+        }
+        h
+    }
+
+    fn context(&self, key: &GroupKey, _stats: &GroupStats, cfg: &HuntConfig) -> GroupContext {
+        let mut ctx = GroupContext::default();
+        if !cfg.behaviour.enabled {
+            return ctx;
+        }
+        if let (Some(w), Some(first)) = (key.window, self.first_window)
+            && w > first
+        {
+            ctx.new_process = key.process.as_ref().is_some_and(|p| {
+                self.process_first.get(&(process_key(p), key.protocol)) == Some(&w)
+            });
+            ctx.new_broker = self.broker_first.get(&(key.dst_ip, key.dst_port)) == Some(&w);
+        }
+        if let Some(all) = self
+            .broker_rates
+            .get(&(key.dst_ip, key.dst_port, key.protocol))
+        {
+            ctx.peer_rates = all
+                .iter()
+                .filter(|(h, p, _)| *h != key.host || *p != key.process)
+                .map(|(_, _, r)| *r)
+                .collect();
+        }
+        ctx
+    }
+}
+
+/// A process image as history compares it: the basename, lower case.
+fn process_key(image: &str) -> String {
+    crate::event::process_basename(image).to_ascii_lowercase()
+}
+
 /// Partial results of one reader: groups and event counts.
 #[derive(Debug, Default, Clone)]
 pub struct Accumulator {
@@ -536,6 +642,7 @@ impl Engine {
             ..HuntSummary::default()
         };
         let mut alerts = Vec::new();
+        let history = History::of(&acc.groups, &self.cfg);
         for (key, mut stats) in acc.groups {
             trim_starts(&mut stats.conn_starts);
             stats.conn_starts.sort_unstable();
@@ -543,7 +650,8 @@ impl Engine {
                 summary.below_threshold += 1;
                 continue;
             }
-            let mut alert = rating::rate(&self.cfg, &key, &stats);
+            let ctx = history.context(&key, &stats, &self.cfg);
+            let mut alert = rating::rate(&self.cfg, &key, &stats, &ctx);
             if !self.cfg.analytic_enabled(key.analytic) && alert.analytics.is_empty() {
                 // Behaviour analytics alone, and none of them found anything here.
                 summary.below_min_suspicion += 1;

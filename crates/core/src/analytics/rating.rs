@@ -3,7 +3,7 @@
 //! an alert always says how many connections it covers and why its destination is external or
 //! internal.
 
-use super::{GroupKey, GroupStats};
+use super::{GroupContext, GroupKey, GroupStats};
 use crate::TECHNIQUE;
 use crate::alert::{Alert, AnalyticId, Suspicion};
 use crate::config::HuntConfig;
@@ -18,7 +18,12 @@ fn port_list(ports: &[u16]) -> String {
         .join(", ")
 }
 
-pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Alert {
+pub(super) fn rate(
+    cfg: &HuntConfig,
+    key: &GroupKey,
+    stats: &GroupStats,
+    ctx: &GroupContext,
+) -> Alert {
     let internal_net = cfg.internal.containing(key.dst_ip);
     let external = internal_net.is_none();
     let mut reasons = Vec::new();
@@ -96,7 +101,7 @@ pub(super) fn rate(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> Aler
         reasons.push(app_reason(app));
     }
     let (score, suspicion, signals) = if cfg.behaviour.enabled {
-        let signals = super::evidence::signals(cfg, key, stats);
+        let signals = super::evidence::signals(cfg, key, stats, ctx);
         let c = crate::behaviour::score::combine_with(&cfg.behaviour.score, suspicion, &signals);
         for s in &signals {
             reasons.push(format!("{:+.0} {}: {}", s.weight, s.id, s.reason));

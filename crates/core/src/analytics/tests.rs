@@ -468,3 +468,165 @@ fn alerts_are_ranked_by_score() {
     assert!(alerts[0].score >= alerts[1].score);
     assert_eq!(alerts[0].dst_ip.to_string(), "10.1.1.1");
 }
+
+/// One MQTT session from `src` to an external broker, inspected: `messages` publications of
+/// `size` bytes and `entropy` bits/byte on `topic`, at the given offsets (seconds) from `t0`.
+fn mqtt_session(src: &str, offsets: &[i64], size: u32, entropy: f32, topic: &str) -> ConnEvent {
+    use crate::app::{AppInfo, MessageEvent, TopicDirection, TopicUse};
+    let t0: Micros = 1_700_000_000_000_000;
+    let mut e = ev(src, "198.51.100.50", 1883);
+    e.ts = Some(t0);
+    e.end = Some(t0 + offsets.last().copied().unwrap_or(0) * 1_000_000);
+    let mut app = AppInfo {
+        protocol: Some(Protocol::Mqtt),
+        ..AppInfo::default()
+    };
+    app.topics.push(TopicUse {
+        name: topic.into(),
+        direction: TopicDirection::Publish,
+        messages: offsets.len() as u64,
+    });
+    for &o in offsets {
+        app.messages.push(MessageEvent {
+            ts: t0 + o * 1_000_000,
+            direction: TopicDirection::Publish,
+            topic: Some(0),
+            size,
+            entropy,
+        });
+    }
+    e.app = Some(Box::new(app));
+    e
+}
+
+#[test]
+fn one_long_session_is_judged_by_its_messages() {
+    let offsets: Vec<i64> = (0..10).map(|i| i * 37 + (i * i) % 11).collect();
+    let e = mqtt_session("10.1.1.9", &offsets, 40, 3.0, "plant/line1/status");
+    let (alerts, summary) = run(cfg_all(), std::slice::from_ref(&e));
+    assert_eq!(alerts.len(), 1, "{summary:?}");
+    assert!(
+        alerts[0].reasons[0].contains("1 connections")
+            && alerts[0].reasons[0].contains("carrying 10 messages"),
+        "{}",
+        alerts[0].reasons[0]
+    );
+    // The seed view counts connections only: one is below its threshold.
+    let mut seed = cfg_all();
+    seed.behaviour.enabled = false;
+    let (alerts, summary) = run(seed, &[e]);
+    assert!(alerts.is_empty());
+    assert_eq!(summary.below_threshold, 1);
+}
+
+#[test]
+fn opaque_payloads_on_a_telemetry_topic() {
+    let offsets: Vec<i64> = (0..8).map(|i| i * 45 + (i * 7) % 13).collect();
+    let (alerts, _) = run(
+        cfg_all(),
+        &[mqtt_session("10.1.1.9", &offsets, 300, 7.8, "sensors/temp")],
+    );
+    let s = &alerts[0].signals;
+    assert!(s.contains_key("payload_high_entropy"), "{s:?}");
+    assert!(s.contains_key("telemetry_payload_opaque"), "{s:?}");
+    assert!(alerts[0].analytics.contains(&AnalyticId::PubsubContent));
+    // Plain JSON telemetry (low entropy) says nothing.
+    let (alerts, _) = run(
+        cfg_all(),
+        &[mqtt_session("10.1.1.9", &offsets, 300, 4.5, "sensors/temp")],
+    );
+    assert!(!alerts[0].signals.contains_key("payload_high_entropy"));
+}
+
+#[test]
+fn publication_rate_against_peers_and_own_history() {
+    // Six quiet clients publishing every 10 minutes for two hours, one publishing every 10 s.
+    let quiet: Vec<i64> = (0..12).map(|i| i * 600).collect();
+    let mut evs: Vec<ConnEvent> = (1..=6)
+        .map(|h| mqtt_session(&format!("10.1.2.{h}"), &quiet, 50, 4.0, "fleet/telemetry"))
+        .collect();
+    let loud: Vec<i64> = (0..720).map(|i| i * 10).collect();
+    evs.push(mqtt_session("10.1.2.99", &loud, 50, 4.0, "fleet/telemetry"));
+    // A client quiet for an hour that then bursts for five minutes.
+    let mut bursty: Vec<i64> = (0..60).map(|i| i * 60).collect();
+    bursty.extend((0..300).map(|i| 3600 + i));
+    evs.push(mqtt_session(
+        "10.1.3.1",
+        &bursty,
+        50,
+        4.0,
+        "fleet/telemetry",
+    ));
+    let (alerts, _) = run(cfg_all(), &evs);
+    let by_src = |ip: &str| {
+        alerts
+            .iter()
+            .find(|a| a.src_ip == Some(ip.parse().unwrap()))
+            .unwrap()
+    };
+    assert!(
+        by_src("10.1.2.99").signals.contains_key("rate_above_peers"),
+        "{:?}",
+        by_src("10.1.2.99").reasons
+    );
+    assert!(!by_src("10.1.2.1").signals.contains_key("rate_above_peers"));
+    assert!(
+        by_src("10.1.3.1").signals.contains_key("rate_burst"),
+        "{:?}",
+        by_src("10.1.3.1").reasons
+    );
+    assert!(
+        by_src("10.1.3.1")
+            .analytics
+            .contains(&AnalyticId::PubsubRate)
+    );
+    assert!(!by_src("10.1.2.1").signals.contains_key("rate_burst"));
+}
+
+#[test]
+fn new_process_and_new_broker_need_an_earlier_window() {
+    let cfg = HuntConfig::from_toml_str(
+        "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false\nwindow = \"1h\"",
+    )
+    .unwrap();
+    let t0: Micros = 1_700_000_000_000_000 - 1_700_000_000_000_000 % 3_600_000_000;
+    let at = |dst: &str, process: &str, secs: i64| {
+        let mut e = ev("10.1.1.1", dst, 1883);
+        e.process = Some(process.into());
+        e.ts = Some(t0 + secs * 1_000_000);
+        e
+    };
+    let evs = [
+        at("198.51.100.1", "/usr/bin/python3", 10),
+        at("198.51.100.1", "/usr/bin/python3", 20),
+        at("198.51.100.1", "/usr/bin/python3", 3610),
+        at("198.51.100.1", "/usr/bin/python3", 3620),
+        at("203.0.113.9", "/tmp/.x/agent", 3700),
+        at("203.0.113.9", "/tmp/.x/agent", 3800),
+    ];
+    let (alerts, _) = run(cfg, &evs);
+    let agent = alerts
+        .iter()
+        .find(|a| a.process.as_deref() == Some("/tmp/.x/agent"))
+        .unwrap();
+    assert!(
+        agent.signals.contains_key("new_process"),
+        "{:?}",
+        agent.signals
+    );
+    assert!(agent.signals.contains_key("new_broker"));
+    for a in alerts
+        .iter()
+        .filter(|a| a.process.as_deref() == Some("/usr/bin/python3"))
+    {
+        assert!(!a.signals.contains_key("new_process"), "{:?}", a.signals);
+        assert!(!a.signals.contains_key("new_broker"));
+    }
+    // Without windows there is no history to be new against.
+    let (alerts, _) = run(cfg_all(), &evs);
+    assert!(
+        alerts
+            .iter()
+            .all(|a| !a.signals.contains_key("new_process"))
+    );
+}

@@ -138,6 +138,11 @@ pub struct Weights {
     pub rate_burst: f64,
     /// A publication rate far above the broker's other clients.
     pub rate_above_peers: f64,
+    // --- history across windows (analytics/evidence.rs) ---
+    /// A process speaking a protocol for the first time in the data (an earlier window has none).
+    pub new_process: f64,
+    /// A broker or server first contacted in this window (earlier windows never reached it).
+    pub new_broker: f64,
 }
 
 impl Default for Weights {
@@ -176,6 +181,8 @@ impl Default for Weights {
             known_benign_destination: -30.0,
             rate_burst: 10.0,
             rate_above_peers: 10.0,
+            new_process: 10.0,
+            new_broker: 8.0,
         }
     }
 }
