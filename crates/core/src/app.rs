@@ -6,7 +6,11 @@
 //!
 //! Every collection is bounded so that a hostile session (a million topics) costs a fixed amount
 //! of memory: sets keep their smallest members, so what is kept does not depend on the order
-//! flows are merged in.
+//! flows are merged in; topic uses past the topic cap are counted in `topics_dropped`. Message
+//! timings are a sketch past [`MAX_MESSAGES`]: the series is thinned to every other message, each
+//! kept message standing for the ones it replaced (`weight`), and later messages are kept one in
+//! `stride`. A week-long session therefore keeps timings spread over the whole week, at a
+//! coarser step, instead of only its first days; counts and rates still add up to every message.
 
 use crate::protocol::Protocol;
 use crate::time::Micros;
@@ -55,6 +59,8 @@ pub struct MessageEvent {
     pub size: u32,
     /// Shannon entropy of the payload in bits per byte (0–8), over the bytes seen.
     pub entropy: f32,
+    /// How many messages this one stands for (1 until the series was thinned).
+    pub weight: u32,
 }
 
 /// What the dissectors learned about one session (or, merged, about a group of sessions).
@@ -86,9 +92,22 @@ pub struct AppInfo {
     /// Message timings (not serialized; input to the behaviour analytics).
     #[serde(skip)]
     pub messages: Vec<MessageEvent>,
-    /// Messages not kept because `messages` was full.
+    /// Messages counted in no kept timing (the tail of a thinned series, or a merge past the cap).
     #[serde(skip)]
     pub messages_dropped: u64,
+    /// One in this many new messages is kept (1 until the series was first thinned).
+    #[serde(skip)]
+    pub message_stride: u32,
+    /// Messages seen since the last one kept, while thinned.
+    #[serde(skip)]
+    pub message_pending: u32,
+    /// Topic uses not recorded because the session already had [`MAX_TOPICS`] topics.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub topics_dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 fn ser_first_packet<S: serde::Serializer>(
@@ -155,6 +174,7 @@ impl AppInfo {
             return Some(i as u32);
         }
         if self.topics.len() >= MAX_TOPICS {
+            self.topics_dropped = self.topics_dropped.saturating_add(messages.max(1));
             return None;
         }
         self.topics.push(TopicUse {
@@ -175,9 +195,16 @@ impl AppInfo {
         size: u32,
     ) {
         let idx = topic.and_then(|t| self.add_topic(t, direction, 1));
+        let stride = self.message_stride.max(1);
+        if stride > 1 {
+            self.message_pending += 1;
+            if self.message_pending < stride {
+                return;
+            }
+            self.message_pending = 0;
+        }
         if self.messages.len() >= MAX_MESSAGES {
-            self.messages_dropped += 1;
-            return;
+            self.thin_messages();
         }
         self.messages.push(MessageEvent {
             ts,
@@ -185,7 +212,35 @@ impl AppInfo {
             topic: idx,
             size,
             entropy: shannon_entropy(payload),
+            weight: stride,
         });
+    }
+
+    /// Every message the timings stand for, plus those counted in none.
+    pub fn message_count(&self) -> u64 {
+        self.messages
+            .iter()
+            .map(|m| u64::from(m.weight))
+            .sum::<u64>()
+            + self.messages_dropped
+            + u64::from(self.message_pending)
+    }
+
+    /// Halves the kept timings: sorted by time, each even one absorbs the weight of the next, and
+    /// from now on one new message in twice as many is kept.
+    fn thin_messages(&mut self) {
+        self.messages.sort_by_key(|m| m.ts);
+        let mut kept = Vec::with_capacity(self.messages.len() / 2 + 1);
+        let mut it = self.messages.iter();
+        while let Some(a) = it.next() {
+            let mut a = *a;
+            if let Some(b) = it.next() {
+                a.weight = a.weight.saturating_add(b.weight);
+            }
+            kept.push(a);
+        }
+        self.messages = kept;
+        self.message_stride = self.message_stride.max(1).saturating_mul(2);
     }
 
     /// Folds another session's (or group's) information into this one. Sets and topic counts
@@ -229,8 +284,7 @@ impl AppInfo {
         };
         for m in &o.messages {
             if self.messages.len() >= MAX_MESSAGES {
-                self.messages_dropped += 1;
-                continue;
+                self.thin_messages();
             }
             let mut m = *m;
             m.topic = m
@@ -238,7 +292,8 @@ impl AppInfo {
                 .and_then(|i| remap.get(i as usize).copied().flatten());
             self.messages.push(m);
         }
-        self.messages_dropped += o.messages_dropped;
+        self.messages_dropped += o.messages_dropped + u64::from(o.message_pending);
+        self.topics_dropped = self.topics_dropped.saturating_add(o.topics_dropped);
     }
 
     /// Topics sorted for output (stable, whatever order sessions merged in).
@@ -312,5 +367,57 @@ mod tests {
         let cut = bounded_name(&s);
         assert!(cut.len() <= MAX_NAME_BYTES);
         assert!(s.starts_with(cut));
+    }
+
+    #[test]
+    fn a_week_of_messages_is_thinned_over_the_whole_span_and_still_counted() {
+        // One publication every 30 s for a week: 20 160 messages, five times the cap.
+        let mut a = AppInfo::default();
+        let n: i64 = 7 * 24 * 120;
+        for i in 0..n {
+            a.add_message(i * 30_000_000, TopicDirection::Publish, Some("t"), b"x", 1);
+        }
+        assert!(a.messages.len() <= MAX_MESSAGES);
+        assert!(a.messages.len() > MAX_MESSAGES / 4);
+        assert_eq!(a.message_count(), n as u64);
+        // The kept timings reach the end of the week, not only its first days.
+        let last = a.messages.iter().map(|m| m.ts).max().unwrap();
+        assert!(last >= (n - 64) * 30_000_000, "{last}");
+        // Thinned evenly: every kept interval is one stride of the original period.
+        let stride = i64::from(a.message_stride);
+        let mut ts: Vec<i64> = a.messages.iter().map(|m| m.ts).collect();
+        ts.sort_unstable();
+        let late: Vec<i64> = ts
+            .windows(2)
+            .skip(ts.len() / 2)
+            .map(|w| w[1] - w[0])
+            .collect();
+        assert!(late.iter().all(|d| *d == stride * 30_000_000), "{late:?}");
+        // Merging two such sessions stays bounded and keeps the total.
+        let b = a.clone();
+        a.merge(&b);
+        assert!(a.messages.len() <= MAX_MESSAGES);
+        assert_eq!(a.message_count(), 2 * n as u64);
+    }
+
+    #[test]
+    fn a_million_topics_cost_a_fixed_amount_and_are_counted() {
+        let mut a = AppInfo::default();
+        let long = "x".repeat(1 << 20);
+        for i in 0..1_000_000u32 {
+            let name = if i == 7 {
+                long.clone()
+            } else {
+                format!("t/{i}")
+            };
+            a.add_message(i64::from(i), TopicDirection::Publish, Some(&name), b"p", 1);
+        }
+        assert_eq!(a.topics.len(), MAX_TOPICS);
+        assert_eq!(a.topics_dropped, 1_000_000 - MAX_TOPICS as u64);
+        assert!(a.topics.iter().all(|t| t.name.len() <= MAX_NAME_BYTES));
+        assert!(a.messages.len() <= MAX_MESSAGES);
+        assert_eq!(a.message_count(), 1_000_000);
+        let json = serde_json::to_string(&a).unwrap();
+        assert!(json.contains("\"topics_dropped\":999936"), "{json}");
     }
 }

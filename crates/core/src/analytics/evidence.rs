@@ -179,13 +179,16 @@ fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
 /// Published messages per minute from the first publication to the last, oldest first. Longer
 /// spans use longer intervals so the series stays under [`MAX_RATE_INTERVALS`].
 fn published_counts_per_minute(app: &AppInfo) -> Vec<u64> {
-    let times: Vec<Micros> = app
+    let times: Vec<(Micros, u32)> = app
         .messages
         .iter()
         .filter(|m| m.direction == TopicDirection::Publish)
-        .map(|m| m.ts)
+        .map(|m| (m.ts, m.weight))
         .collect();
-    let (Some(&first), Some(&last)) = (times.iter().min(), times.iter().max()) else {
+    let (Some(first), Some(last)) = (
+        times.iter().map(|m| m.0).min(),
+        times.iter().map(|m| m.0).max(),
+    ) else {
         return Vec::new();
     };
     let span = (last - first).max(0) as u64;
@@ -193,10 +196,10 @@ fn published_counts_per_minute(app: &AppInfo) -> Vec<u64> {
     let interval = minute.max(span / MAX_RATE_INTERVALS as u64 + 1);
     let n = (span / interval + 1) as usize;
     let mut counts = vec![0u64; n];
-    for t in times {
+    for (t, weight) in times {
         let i = ((t - first).max(0) as u64 / interval) as usize;
         if let Some(c) = counts.get_mut(i) {
-            *c += 1;
+            *c += u64::from(weight);
         }
     }
     counts

@@ -326,15 +326,17 @@ type ClientRate = (String, Option<String>, f64);
 /// packet inspection saw any.
 pub(crate) fn publication_rate(stats: &GroupStats) -> Option<f64> {
     let app = stats.app.as_deref()?;
-    let published: Vec<Micros> = app
+    let published: Vec<(Micros, u32)> = app
         .messages
         .iter()
         .filter(|m| m.direction == crate::app::TopicDirection::Publish)
-        .map(|m| m.ts)
+        .map(|m| (m.ts, m.weight))
         .collect();
-    let (first, last) = (published.iter().min()?, published.iter().max()?);
+    let first = published.iter().map(|m| m.0).min()?;
+    let last = published.iter().map(|m| m.0).max()?;
     let hours = ((last - first) as f64 / 3.6e9).max(1.0 / 60.0);
-    Some(published.len() as f64 / hours)
+    let count: u64 = published.iter().map(|m| u64::from(m.1)).sum();
+    Some(count as f64 / hours)
 }
 
 impl History {
@@ -576,7 +578,7 @@ impl Engine {
     /// seed's "repeated connections" test would never see it.
     fn exchanges(&self, stats: &GroupStats) -> u64 {
         let messages = match (&stats.app, self.cfg.behaviour.enabled) {
-            (Some(app), true) => app.messages.len() as u64 + app.messages_dropped,
+            (Some(app), true) => app.message_count(),
             _ => 0,
         };
         stats.connections.max(messages)

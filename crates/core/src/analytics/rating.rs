@@ -35,10 +35,7 @@ pub(super) fn rate(
         (Some(a), _) => format!(" at {}", format_rfc3339(a)),
         _ => String::new(),
     };
-    let messages = stats
-        .app
-        .as_deref()
-        .map_or(0, |a| a.messages.len() as u64 + a.messages_dropped);
+    let messages = stats.app.as_deref().map_or(0, |a| a.message_count());
     let carrying = if stats.connections < cfg.min_connections && cfg.behaviour.enabled {
         format!(", carrying {messages} messages")
     } else {
@@ -220,6 +217,21 @@ fn app_reason(app: &crate::app::AppInfo) -> String {
             })
             .collect();
         parts.push(format!("topics {}", shown.join(", ")));
+    }
+    if app.topics_dropped > 0 {
+        parts.push(format!(
+            "{} more topic uses not kept (at most {} topics per session)",
+            app.topics_dropped,
+            crate::app::MAX_TOPICS
+        ));
+    }
+    if app.message_stride > 1 {
+        parts.push(format!(
+            "{} messages, timings thinned to one in {} past {} kept",
+            app.message_count(),
+            app.message_stride,
+            crate::app::MAX_MESSAGES
+        ));
     }
     if app.websocket {
         parts.push("inside WebSocket".into());

@@ -493,6 +493,7 @@ fn mqtt_session(src: &str, offsets: &[i64], size: u32, entropy: f32, topic: &str
             topic: Some(0),
             size,
             entropy,
+            weight: 1,
         });
     }
     e.app = Some(Box::new(app));
