@@ -124,6 +124,7 @@ impl AnalyticId {
             | "tunnel_service"
             | "cloud_iot_endpoint"
             | "retired_cloud_iot"
+            | "retired_chat_service"
             | "known_benign_destination"
             | "new_broker" => AnalyticId::PubsubDestination,
             _ => AnalyticId::PubsubContent,
@@ -190,6 +191,9 @@ pub struct Alert {
     pub src_ip: Option<IpAddr>,
     pub dst_ip: IpAddr,
     pub dst_port: u16,
+    /// Names the log source resolved for the destination (Sysmon `DestinationHostname`, ECS
+    /// `destination.domain`, UDM `target.hostname`); names seen in packets are in `app`.
+    pub destination_names: Vec<String>,
     pub protocol: Protocol,
     /// Whether the destination is outside the internal networks.
     pub external: bool,

@@ -10,14 +10,19 @@
 //! or rides on an AWS IoT account with command topics is still reported, with a reason saying which
 //! default entry it would otherwise have matched.
 
-use crate::behaviour::destination::{AllowKind, DEFAULT_ALLOW_HINTS};
+use crate::alert::AnalyticId;
+use crate::behaviour::destination::{AllowKind, DEFAULT_ALLOW_HINTS, PUBLIC_XMPP_SERVERS};
 use crate::config::{AllowEntry, AllowSubject, HuntConfig, parse_network};
 use crate::protocol::Protocol;
+use std::collections::BTreeMap;
 
-/// Default hints that describe how legitimate tools look but are **not** used to suppress:
-/// attackers drive the Mosquitto command-line clients themselves (the seeds' own test procedures do)
-/// and implants use stock MQTT libraries with their default client ids.
-const HINTS_NOT_SUPPRESSING: &[&str] = &["mosquitto_pub", "mosquitto_sub", "paho/", "mqttjs_"];
+/// Regular timing and steady rates are what these classes do all day.
+const PERIODIC: [AnalyticId; 2] = [AnalyticId::PubsubBeacon, AnalyticId::PubsubRate];
+
+/// Hints that name stock tools and libraries (the Mosquitto command-line clients, paho and MQTT.js
+/// default client ids): attackers use them too, so their entries expect nothing and any timing
+/// evidence counts toward overriding them.
+const STOCK_TOOLS: &[&str] = &["mosquitto_pub", "mosquitto_sub", "paho/", "mqttjs_"];
 
 /// Where an entry came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,10 +48,10 @@ pub enum AllowVerdict<'a> {
 pub fn default_allowlist() -> Vec<AllowEntry> {
     let mut out = Vec::new();
     for h in DEFAULT_ALLOW_HINTS {
-        if HINTS_NOT_SUPPRESSING.contains(&h.pattern) {
-            continue;
-        }
         let mut base = entry(h.reason);
+        if !STOCK_TOOLS.contains(&h.pattern) {
+            base.expects = PERIODIC.to_vec();
+        }
         match h.kind {
             AllowKind::NameSuffix => base.server_name = Some(format!("*.{}", h.pattern)),
             AllowKind::Cidr => base.destination = parse_network(h.pattern),
@@ -78,6 +83,26 @@ pub fn default_allowlist() -> Vec<AllowEntry> {
     ] {
         let mut e = entry(reason);
         e.server_name = Some(name.to_string());
+        e.expects = PERIODIC.to_vec();
+        out.push(e);
+    }
+    // Public XMPP servers: people chat there (the seeds flag every such client). A chat client
+    // pings on a timer, so only other evidence (content, process, a retired service) overrides.
+    for server in PUBLIC_XMPP_SERVERS {
+        let mut e = entry("chat client on a public XMPP server");
+        e.server_name = Some(format!("*.{server}"));
+        e.protocol = Some(Protocol::Xmpp);
+        e.expects = PERIODIC.to_vec();
+        out.push(e);
+    }
+    // Default client ids of developer tools and the Mosquitto clients.
+    for (prefix, reason) in [
+        ("mosq-", "Mosquitto command-line client (default client id)"),
+        ("mqtt-explorer-", "MQTT Explorer (default client id)"),
+        ("mqttx_", "MQTTX desktop client (default client id)"),
+    ] {
+        let mut e = entry(reason);
+        e.client_id_prefix = Some(prefix.to_string());
         out.push(e);
     }
     // Desktop MQTT tools developers use against their own and public test brokers.
@@ -91,6 +116,12 @@ pub fn default_allowlist() -> Vec<AllowEntry> {
     ] {
         let mut e = entry(reason);
         e.process = Some(process.to_string());
+        // Developer tools connect to public test brokers by design; the others run on timers.
+        e.expects = if reason.contains("developer") {
+            vec![AnalyticId::PubsubDestination]
+        } else {
+            PERIODIC.to_vec()
+        };
         out.push(e);
     }
     // Message-queue and chat infrastructure inside the network: the seed rates internal STOMP and
@@ -109,6 +140,7 @@ pub fn default_allowlist() -> Vec<AllowEntry> {
             let mut e = entry(reason);
             e.destination = parse_network(net);
             e.protocol = Some(protocol);
+            e.expects = PERIODIC.to_vec();
             out.push(e);
         }
     }
@@ -127,16 +159,27 @@ fn entry(reason: &str) -> AllowEntry {
         server_name: None,
         topic_prefix: None,
         client_id_prefix: None,
+        expects: Vec::new(),
     }
 }
 
-/// Decides whether an alert with this subject and this much positive behaviour evidence is
+/// The positive evidence of an alert's signals that counts against an entry: every signal with a
+/// positive weight, except those of the analytics the entry expects.
+pub fn evidence_against(entry: &AllowEntry, signals: &BTreeMap<String, f64>) -> f64 {
+    signals
+        .iter()
+        .filter(|(id, w)| **w > 0.0 && !entry.expects.contains(&AnalyticId::of_signal(id)))
+        .map(|(_, w)| *w)
+        .sum()
+}
+
+/// Decides whether an alert with this subject and these behaviour signals is
 /// suppressed. Configured entries are tried first (first match wins), then the default list when
 /// it is enabled and behaviour scoring runs.
 pub fn decide<'a>(
     cfg: &'a HuntConfig,
     subject: &AllowSubject<'_>,
-    positive_evidence: f64,
+    signals: &BTreeMap<String, f64>,
 ) -> AllowVerdict<'a> {
     if let Some(e) = cfg.allowlist.iter().find(|e| e.matches(subject)) {
         return AllowVerdict::Suppressed(e, EntrySource::Configured);
@@ -147,6 +190,7 @@ pub fn decide<'a>(
     }
     if let Some(e) = cfg.default_allowlist.iter().find(|e| e.matches(subject)) {
         let limit = cfg.behaviour.score.default_allowlist_yields_at;
+        let positive_evidence = evidence_against(e, signals);
         if positive_evidence >= limit {
             return AllowVerdict::Overridden(
                 e,
@@ -185,39 +229,85 @@ mod tests {
             dst_port: port,
             protocol,
             app,
+            dst_names: &NO_NAMES,
         }
     }
 
+    static NO_NAMES: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+
     #[test]
-    fn default_list_has_reasons_and_no_attacker_tools() {
+    fn default_list_has_reasons_and_stock_tools_expect_nothing() {
         let list = default_allowlist();
         assert!(list.len() > 20);
         assert!(list.iter().all(|e| !e.reason.trim().is_empty()));
-        assert!(list.iter().all(|e| e.describe() != ""));
-        for tool in HINTS_NOT_SUPPRESSING {
-            assert!(
-                !list.iter().any(|e| e.describe().contains(tool)),
-                "{tool} must not be in the default allowlist"
-            );
+        assert!(list.iter().all(|e| !e.describe().is_empty()));
+        for tool in STOCK_TOOLS {
+            let e = list.iter().find(|e| e.describe().contains(tool)).unwrap();
+            assert!(e.expects.is_empty(), "{tool}");
         }
+        let apple = list.iter().find(|e| e.reason.contains("Apple")).unwrap();
+        assert_eq!(apple.expects, PERIODIC);
+    }
+
+    fn signals(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    #[test]
+    fn expected_evidence_does_not_override_but_other_evidence_does() {
+        let cfg = HuntConfig::default();
+        let apple = subject(None, "17.57.144.20", 5223, Protocol::Xmpp, None);
+        // Apple push beacons by design: a strong beacon does not override its entry...
+        assert!(matches!(
+            decide(&cfg, &apple, &signals(&[("beacon", 30.0)])),
+            AllowVerdict::Suppressed(_, EntrySource::Default)
+        ));
+        // ...a script host does.
+        assert!(matches!(
+            decide(
+                &cfg,
+                &apple,
+                &signals(&[("beacon", 30.0), ("process_script_host", 30.0)])
+            ),
+            AllowVerdict::Overridden(..)
+        ));
+        // A stock tool expects nothing: its beacon counts.
+        let mosq = subject(
+            Some("/usr/bin/mosquitto_sub"),
+            "3.1.2.3",
+            1883,
+            Protocol::Mqtt,
+            None,
+        );
+        assert!(matches!(
+            decide(&cfg, &mosq, &signals(&[("beacon", 25.0)])),
+            AllowVerdict::Overridden(..)
+        ));
+        assert!(matches!(
+            decide(&cfg, &mosq, &signals(&[("library_client_id", -5.0)])),
+            AllowVerdict::Suppressed(..)
+        ));
     }
 
     #[test]
     fn apple_push_is_suppressed_softly_and_yields_to_evidence() {
         let cfg = HuntConfig::default();
         let s = subject(None, "17.57.144.20", 5223, Protocol::Xmpp, None);
-        match decide(&cfg, &s, 0.0) {
+        match decide(&cfg, &s, &BTreeMap::new()) {
             AllowVerdict::Suppressed(e, EntrySource::Default) => {
                 assert!(e.reason.contains("Apple"))
             }
             v => panic!("{v:?}"),
         }
         assert!(matches!(
-            decide(&cfg, &s, 40.0),
+            decide(&cfg, &s, &signals(&[("process_shell", 40.0)])),
             AllowVerdict::Overridden(_, ref why) if why.contains("not applied")
         ));
         let other = subject(None, "17.57.144.20", 1883, Protocol::Mqtt, None);
-        assert_eq!(decide(&cfg, &other, 0.0), AllowVerdict::NotListed);
+        assert_eq!(
+            decide(&cfg, &other, &BTreeMap::new()),
+            AllowVerdict::NotListed
+        );
     }
 
     #[test]
@@ -228,12 +318,15 @@ mod tests {
         .unwrap();
         let s = subject(None, "203.0.113.7", 1883, Protocol::Mqtt, None);
         assert!(matches!(
-            decide(&cfg, &s, 99.0),
+            decide(&cfg, &s, &signals(&[("process_shell", 99.0)])),
             AllowVerdict::Suppressed(_, EntrySource::Configured)
         ));
         let apple = subject(None, "17.1.2.3", 5223, Protocol::Xmpp, None);
         cfg.default_allowlist.clear();
-        assert_eq!(decide(&cfg, &apple, 0.0), AllowVerdict::NotListed);
+        assert_eq!(
+            decide(&cfg, &apple, &BTreeMap::new()),
+            AllowVerdict::NotListed
+        );
     }
 
     #[test]
@@ -248,12 +341,12 @@ mod tests {
         });
         let s = subject(None, "10.0.0.5", 1883, Protocol::Mqtt, Some(&app));
         assert!(matches!(
-            decide(&cfg, &s, 0.0),
+            decide(&cfg, &s, &BTreeMap::new()),
             AllowVerdict::Suppressed(e, _) if e.client_id_prefix.as_deref() == Some("dves_")
         ));
         app.client_ids.insert("implant-7f3a".into());
         let s = subject(None, "10.0.0.5", 1883, Protocol::Mqtt, Some(&app));
-        assert_eq!(decide(&cfg, &s, 0.0), AllowVerdict::NotListed);
+        assert_eq!(decide(&cfg, &s, &BTreeMap::new()), AllowVerdict::NotListed);
     }
 
     #[test]

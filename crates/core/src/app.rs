@@ -61,6 +61,8 @@ pub struct MessageEvent {
     pub entropy: f32,
     /// How many messages this one stands for (1 until the series was thinned).
     pub weight: u32,
+    /// What the payload looked like ([`crate::behaviour::strings::payload_traits`] bits).
+    pub traits: u8,
 }
 
 /// What the dissectors learned about one session (or, merged, about a group of sessions).
@@ -213,6 +215,7 @@ impl AppInfo {
             size,
             entropy: shannon_entropy(payload),
             weight: stride,
+            traits: crate::behaviour::strings::payload_traits(payload),
         });
     }
 

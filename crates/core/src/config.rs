@@ -122,6 +122,10 @@ pub struct AllowEntry {
     /// Client id prefix, any case (`DVES_` for Tasmota devices).
     #[serde(default)]
     pub client_id_prefix: Option<String>,
+    /// Behaviour analytics whose evidence this traffic shows by design (an IoT fleet publishes on
+    /// a timer): it does not count toward overriding a default entry. Set on the shipped list only.
+    #[serde(skip)]
+    pub expects: Vec<AnalyticId>,
 }
 
 /// What an allowlist entry is tested against: the group key and what inspection learned.
@@ -134,6 +138,8 @@ pub struct AllowSubject<'a> {
     pub dst_port: u16,
     pub protocol: Protocol,
     pub app: Option<&'a crate::app::AppInfo>,
+    /// Destination names the log source resolved (they count as server names).
+    pub dst_names: &'a std::collections::BTreeSet<String>,
 }
 
 /// Reads a destination written as a CIDR (`10.20.0.0/16`) or a bare address (`203.0.113.7`).
@@ -161,6 +167,7 @@ impl AllowEntry {
             dst_port,
             protocol,
             app,
+            dst_names,
         } = *s;
         if self.analytic.is_some_and(|a| a != analytic)
             || self.protocol.is_some_and(|p| p != protocol)
@@ -199,17 +206,17 @@ impl AllowEntry {
                 return false;
             }
         }
-        if self.server_name.is_some()
-            || self.topic_prefix.is_some()
-            || self.client_id_prefix.is_some()
-        {
-            let Some(app) = app else { return false };
-            if let Some(pat) = &self.server_name
-                && (app.server_names.is_empty()
-                    || !app.server_names.iter().all(|n| name_match(pat, n)))
-            {
+        if let Some(pat) = &self.server_name {
+            let mut names = dst_names
+                .iter()
+                .chain(app.iter().flat_map(|a| a.server_names.iter()))
+                .peekable();
+            if names.peek().is_none() || !names.all(|n| name_match(pat, n)) {
                 return false;
             }
+        }
+        if self.topic_prefix.is_some() || self.client_id_prefix.is_some() {
+            let Some(app) = app else { return false };
             if let Some(prefix) = &self.topic_prefix
                 && (app.topics.is_empty()
                     || !app
@@ -847,6 +854,8 @@ mod tests {
         assert!(!glob_match_ci("exact", "exactly"));
     }
 
+    static NO_NAMES: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+
     pub(super) fn subj<'a>(
         analytic: AnalyticId,
         host: &'a str,
@@ -863,6 +872,7 @@ mod tests {
             dst_port,
             protocol,
             app: None,
+            dst_names: &NO_NAMES,
         }
     }
 

@@ -100,6 +100,9 @@ pub struct ConnEvent {
     pub packets_out: Option<u64>,
     /// Packets the responder sent.
     pub packets_in: Option<u64>,
+    /// The destination's name as the source resolved it (Sysmon `DestinationHostname`, ECS
+    /// `destination.domain`, UDM `target.hostname`), when it has one.
+    pub dst_name: Option<String>,
     /// The record this event was read from.
     pub origin: Option<RecordRef>,
     /// The input format it was read in (`zeek-tsv`, `sysmon-evtx`, `pcap`, …).
@@ -130,6 +133,7 @@ impl ConnEvent {
             bytes_in: None,
             packets_out: None,
             packets_in: None,
+            dst_name: None,
             origin: None,
             source_format: None,
             app: None,

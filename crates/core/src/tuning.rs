@@ -64,14 +64,19 @@ fn keys_of(a: &Alert) -> Vec<(&'static str, String)> {
     }
     out.push(("destination", a.dst_ip.to_string()));
     out.push(("host", a.host.clone()));
+    // A server-name entry covers the alert only when one pattern covers all its names.
+    let suffixes: Vec<String> = a
+        .destination_names
+        .iter()
+        .chain(a.app.iter().flat_map(|app| app.server_names.iter()))
+        .map(|n| parent_domain(n))
+        .collect();
+    if let Some(first) = suffixes.first()
+        && suffixes.iter().all(|s| s == first)
+    {
+        out.push(("server_name", format!("*.{first}")));
+    }
     if let Some(app) = &a.app {
-        // A server-name entry covers the alert only when one pattern covers all its names.
-        let suffixes: Vec<String> = app.server_names.iter().map(|n| parent_domain(n)).collect();
-        if let Some(first) = suffixes.first()
-            && suffixes.iter().all(|s| s == first)
-        {
-            out.push(("server_name", format!("*.{first}")));
-        }
         if let Some(prefix) = common_first_level(app.topics.iter().map(|t| t.name.as_str())) {
             out.push(("topic_prefix", prefix));
         }
@@ -263,6 +268,7 @@ mod tests {
             src_ip: None,
             dst_ip: dst.parse().unwrap(),
             dst_port: 5222,
+            destination_names: vec![],
             protocol: Protocol::Xmpp,
             external: true,
             connections: 3,

@@ -120,6 +120,7 @@ fn expected(format: &'static str, src: &str, sport: u16, dst: &str, dport: u16) 
         bytes_in: None,
         packets_out: None,
         packets_in: None,
+        dst_name: None,
         origin: None,
         source_format: Some(format),
         app: None,
@@ -140,6 +141,7 @@ fn panos_fixture_events() {
         bytes_in: Some(inb),
         packets_out: None,
         packets_in: None,
+        dst_name: None,
         ..expected("panos", "10.20.1.15", sport, "198.51.100.23", 1883)
     };
     let want = vec![
@@ -157,6 +159,7 @@ fn panos_fixture_events() {
                 bytes_in: Some(4000),
                 packets_out: None,
                 packets_in: None,
+                dst_name: None,
                 ..expected("panos", "10.20.1.16", 50001, "192.0.2.77", 443)
             },
         ),
@@ -172,6 +175,7 @@ fn panos_fixture_events() {
                 bytes_in: Some(0),
                 packets_out: None,
                 packets_in: None,
+                dst_name: None,
                 ..expected("panos", "10.20.1.17", 50002, "198.51.100.23", 5672)
             },
         ),
@@ -262,6 +266,7 @@ fn udm_first() -> ConnEvent {
         bytes_in: Some(1024),
         packets_out: None,
         packets_in: None,
+        dst_name: None,
         ..expected("chronicle-udm", "10.20.1.15", 51514, "198.51.100.23", 5222)
     }
 }
@@ -275,6 +280,7 @@ fn udm_array_with_string_byte_counts() {
         bytes_in: Some(512),
         packets_out: None,
         packets_in: None,
+        dst_name: None,
         src_port: Some(51600),
         ..udm_first()
     };
@@ -312,6 +318,7 @@ fn ecs_fixture_events() {
                 bytes_in: Some(512),
                 packets_out: None,
                 packets_in: None,
+                dst_name: None,
                 ..stomp(51514)
             },
         ),
@@ -323,6 +330,7 @@ fn ecs_fixture_events() {
                 bytes_in: Some(256),
                 packets_out: None,
                 packets_in: None,
+                dst_name: None,
                 ..stomp(51600)
             },
         ),
@@ -377,6 +385,7 @@ fn ocsf_fixture_events() {
                 bytes_in: Some(640),
                 packets_out: None,
                 packets_in: None,
+                dst_name: None,
                 ..expected("ocsf", "10.20.1.15", 51514, "198.51.100.23", 5671)
             },
         ),
@@ -387,6 +396,7 @@ fn ocsf_fixture_events() {
                 bytes_in: Some(100),
                 packets_out: None,
                 packets_in: None,
+                dst_name: None,
                 ..agent(51600, T0910 + 300 * SEC)
             },
         ),
@@ -424,6 +434,7 @@ fn suricata_fixture_events() {
                 bytes_in: Some(3100),
                 packets_out: Some(40),
                 packets_in: Some(38),
+                dst_name: None,
                 ..mqtt(51514)
             },
         ),
@@ -445,6 +456,7 @@ fn suricata_fixture_events() {
                 bytes_in: Some(0),
                 packets_out: Some(1),
                 packets_in: Some(0),
+                dst_name: None,
                 ..expected("suricata-eve", "10.20.1.15", 51700, "198.51.100.24", 5222)
             },
         ),

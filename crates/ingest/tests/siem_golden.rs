@@ -110,6 +110,7 @@ fn blank(fmt: &'static str, dst: &str, dst_port: u16) -> ConnEvent {
         bytes_in: None,
         packets_out: None,
         packets_in: None,
+        dst_name: None,
         origin: None,
         source_format: Some(fmt),
         app: None,
@@ -470,6 +471,7 @@ fn splunk(s: Spl) -> Want {
         bytes_in: s.out_in.1,
         packets_out: None,
         packets_in: None,
+        dst_name: None,
         ..blank(s.fmt, s.dst.0, s.dst.1)
     }))
 }

@@ -96,7 +96,7 @@ impl AlertWriter for JsonlWriter<'_> {
 }
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 27] = [
+pub const CSV_COLUMNS: [&str; 28] = [
     "kind",
     "analytic",
     "analytics",
@@ -112,6 +112,7 @@ pub const CSV_COLUMNS: [&str; 27] = [
     "src_ip",
     "dst_ip",
     "dst_port",
+    "destination_names",
     "protocol",
     "external",
     "connections",
@@ -179,6 +180,7 @@ impl AlertWriter for CsvWriter<'_> {
             opt(&a.src_ip),
             a.dst_ip.to_string(),
             a.dst_port.to_string(),
+            a.destination_names.join(";"),
             a.protocol.to_string(),
             a.external.to_string(),
             a.connections.to_string(),
@@ -315,6 +317,7 @@ mod tests {
             src_ip: Some("10.0.0.1".parse().unwrap()),
             dst_ip: "198.51.100.1".parse().unwrap(),
             dst_port: 5222,
+            destination_names: vec![],
             protocol: Protocol::Xmpp,
             external: true,
             connections: 3,

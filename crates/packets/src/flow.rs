@@ -603,6 +603,7 @@ impl FlowTable {
                 bytes_in: Some(bytes[SERVER]),
                 packets_out: Some(flow.packets[CLIENT]),
                 packets_in: Some(flow.packets[SERVER]),
+                dst_name: None,
                 origin: None,
                 source_format: Some(self.config.source_format),
                 app: app.map(Box::new),

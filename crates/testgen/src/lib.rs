@@ -16,6 +16,7 @@
 
 pub mod background;
 pub mod generator;
+pub mod labeled;
 pub mod network;
 pub mod planted;
 pub mod record;
@@ -26,6 +27,7 @@ pub mod time;
 pub use generator::{
     ConnLogGenerator, GenConfig, MIN_SPAN_SECS, conn_log_bytes, write_conn_log, write_conn_log_file,
 };
+pub use labeled::{LabeledData, Written as LabeledWritten};
 pub use planted::{Analytic, ExpectedAlert, GroundTruth, PlantedGroup, Protocol, Suspicion};
 pub use record::{ConnRecord, ConnState, Transport};
 pub use render::{ConnLogWriter, LogFormat, RenderOptions};

@@ -9,11 +9,14 @@ use crate::app::{AppInfo, MessageEvent, TopicDirection};
 use crate::behaviour::Weights;
 use crate::behaviour::beacon::{BeaconContext, score_beacon};
 use crate::behaviour::destination::{
-    allow_hint_for_name, known_benign_signal, score_destination_ip, score_server_name,
+    allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
+    score_server_name,
 };
 use crate::behaviour::process::score_process;
 use crate::behaviour::score::{MAX_RATE_INTERVALS, rate_burst, rate_vs_peers};
-use crate::behaviour::strings::{HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, telemetry_words};
+use crate::behaviour::strings::{
+    HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, payload_traits, telemetry_words,
+};
 use crate::behaviour::strings::{score_client_id, score_host_scoped, score_topic};
 use crate::behaviour::{Signal, beacon::BeaconScore};
 use crate::config::HuntConfig;
@@ -55,6 +58,24 @@ pub(super) fn signals(
         all.push(s);
     }
 
+    // Names of the destination: what the session announced (SNI, XMPP `to`) and what the log
+    // source resolved (Sysmon `DestinationHostname`).
+    let announced = stats.app.as_deref().map(|a| &a.server_names);
+    let names: std::collections::BTreeSet<&String> = stats
+        .dst_names
+        .iter()
+        .chain(announced.into_iter().flatten())
+        .collect();
+    for name in names {
+        all.extend(score_server_name(name, w));
+        if key.protocol == crate::protocol::Protocol::Xmpp {
+            all.extend(score_retired_xmpp_name(name, w));
+        }
+        if let Some(h) = allow_hint_for_name(name, Some(key.dst_port)) {
+            all.push(known_benign_signal(h, name, w));
+        }
+    }
+
     if let Some(app) = stats.app.as_deref() {
         for id in &app.client_ids {
             all.extend(score_client_id(id, w));
@@ -64,34 +85,50 @@ pub(super) fn signals(
             all.extend(score_topic(&t.name, w));
             all.extend(score_host_scoped(&t.name, &key.host, first_client, w));
         }
-        for name in &app.server_names {
-            all.extend(score_server_name(name, w));
-            if let Some(h) = allow_hint_for_name(name, Some(key.dst_port)) {
-                all.push(known_benign_signal(h, name, w));
-            }
-        }
+
         // Message-level beaconing inside long-lived sessions: what the client published, with
-        // the announced keepalive so that pings are never mistaken for beacons.
-        let published: Vec<Micros> = app
+        // the announced keepalive so that pings are never mistaken for beacons, and without
+        // application heartbeats (Celery's `worker.heartbeat`), which are keepalives too.
+        let beaconing: Vec<&MessageEvent> = app
             .messages
             .iter()
             .filter(|m| m.direction == TopicDirection::Publish)
-            .map(|m| m.ts)
+            .filter(|m| {
+                !m.topic
+                    .and_then(|i| app.topics.get(i as usize))
+                    .is_some_and(|t| is_heartbeat_topic(&t.name))
+            })
             .collect();
-        let sizes: Vec<u64> = app
-            .messages
-            .iter()
-            .filter(|m| m.direction == TopicDirection::Publish)
-            .map(|m| u64::from(m.size))
-            .collect();
+        let published: Vec<Micros> = beaconing.iter().map(|m| m.ts).collect();
+        let sizes: Vec<u64> = beaconing.iter().map(|m| u64::from(m.size)).collect();
         let ctx = BeaconContext {
             window,
             keepalive_secs: app.keepalive_secs,
         };
         if let Some(score) = score_beacon(&published, Some(&sizes), &ctx, &b.beacon)
-            && let Some(s) = message_beacon(&score, cfg)
+            && let Some(mut s) = message_beacon(&score, cfg)
         {
+            if let Some(why) = plain_telemetry(app, &beaconing) {
+                s.weight *= PLAIN_TELEMETRY_BEACON_FACTOR;
+                s.reason.push_str(&format!(
+                    "; weight × {PLAIN_TELEMETRY_BEACON_FACTOR}: {why}, and periodic telemetry is \
+                     what devices send"
+                ));
+            }
             all.push(s);
+        }
+    }
+    // Internal brokers serve internal services, which publish and reconnect on timers by design;
+    // regular timing to an external destination is what a beacon looks like.
+    if cfg.internal.containing(key.dst_ip).is_some() {
+        for s in all
+            .iter_mut()
+            .filter(|s| matches!(s.id, "beacon" | "message_beacon"))
+        {
+            s.weight *= INTERNAL_BEACON_FACTOR;
+            s.reason.push_str(&format!(
+                "; weight × {INTERNAL_BEACON_FACTOR}: the destination is internal"
+            ));
         }
     }
 
@@ -131,43 +168,83 @@ pub(super) fn signals(
     strongest_per_id(all)
 }
 
-/// Payload evidence from the per-message statistics the dissectors keep (size and entropy, not
-/// the bytes): most published payloads of at least [`MIN_ENTROPY_BYTES`] above
-/// [`HIGH_ENTROPY_BITS`] is encrypted or compressed content; on topics named like telemetry, that
-/// is a mismatch worth more.
+/// Payload evidence from the per-message statistics the dissectors keep (size, entropy and
+/// [`payload_traits`], not the bytes), in both directions: most payloads of at least
+/// [`MIN_ENTROPY_BYTES`] above [`HIGH_ENTROPY_BITS`] is encrypted or compressed content; a Fernet
+/// token in any payload is encrypted content; most payloads being one encoded body (or JSON
+/// carrying a long base64 string) is encoded content; and any of that on topics named like
+/// telemetry is a mismatch worth more.
 fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
+    let mut out = Vec::new();
     let judged: Vec<&MessageEvent> = app
         .messages
         .iter()
-        .filter(|m| m.direction == TopicDirection::Publish && m.size as usize >= MIN_ENTROPY_BYTES)
+        .filter(|m| m.size as usize >= MIN_ENTROPY_BYTES)
         .collect();
-    let opaque: Vec<&&MessageEvent> = judged
+    let high: Vec<&&MessageEvent> = judged
         .iter()
         .filter(|m| f64::from(m.entropy) > HIGH_ENTROPY_BITS)
         .collect();
-    if opaque.len() < 2 || opaque.len() * 2 < judged.len() {
-        return Vec::new();
+    if high.len() >= 2 && high.len() * 2 >= judged.len() {
+        out.push(Signal::new(
+            "payload_high_entropy",
+            w.payload_high_entropy,
+            format!(
+                "{} of {} payloads of {MIN_ENTROPY_BYTES} bytes or more exceed \
+                 {HIGH_ENTROPY_BITS} bits/byte: encrypted or compressed content",
+                high.len(),
+                judged.len()
+            ),
+        ));
     }
-    let mut out = vec![Signal::new(
-        "payload_high_entropy",
-        w.payload_high_entropy,
-        format!(
-            "{} of {} published payloads of {MIN_ENTROPY_BYTES} bytes or more exceed              {HIGH_ENTROPY_BITS} bits/byte: encrypted or compressed content",
-            opaque.len(),
-            judged.len()
-        ),
-    )];
-    let telemetry_topic = opaque
+    let fernet = app
+        .messages
         .iter()
+        .filter(|m| m.traits & payload_traits::FERNET != 0)
+        .count();
+    if fernet > 0 {
+        out.push(Signal::new(
+            "payload_fernet",
+            w.payload_fernet,
+            format!("{fernet} payloads hold a Fernet token (`gAAAAA…`): AES-encrypted content"),
+        ));
+    }
+    let encoded_mask = payload_traits::ENCODED | payload_traits::EMBEDDED_BASE64;
+    let sized = app.messages.iter().filter(|m| m.size >= 16).count();
+    let encoded = app
+        .messages
+        .iter()
+        .filter(|m| m.size >= 16 && m.traits & encoded_mask != 0)
+        .count();
+    if encoded >= 2 && encoded * 2 >= sized {
+        out.push(Signal::new(
+            "payload_encoded",
+            w.payload_encoded,
+            format!(
+                "{encoded} of {sized} payloads are one base64/base32/hex body or carry a long \
+                 base64 string"
+            ),
+        ));
+    }
+    let opaque = |m: &&MessageEvent| {
+        f64::from(m.entropy) > HIGH_ENTROPY_BITS && m.size as usize >= MIN_ENTROPY_BYTES
+            || m.traits & (encoded_mask | payload_traits::FERNET) != 0
+    };
+    let telemetry_topic = app
+        .messages
+        .iter()
+        .filter(|m| opaque(m))
         .filter_map(|m| m.topic.and_then(|i| app.topics.get(i as usize)))
         .map(|t| (t.name.as_str(), telemetry_words(&t.name)))
         .find(|(_, words)| !words.is_empty());
-    if let Some((topic, words)) = telemetry_topic {
+    if !out.is_empty()
+        && let Some((topic, words)) = telemetry_topic
+    {
         out.push(Signal::new(
             "telemetry_payload_opaque",
             w.telemetry_payload_opaque,
             format!(
-                "topic `{}` is named like telemetry ({}) but its payloads are opaque (high entropy)",
+                "topic `{}` is named like telemetry ({}) but its payloads are opaque",
                 crate::behaviour::capped(topic, 128),
                 words.join(", ")
             ),
@@ -204,6 +281,51 @@ fn published_counts_per_minute(app: &AppInfo) -> Vec<u64> {
     }
     counts
 }
+
+/// Beacon weight kept when the regular publications are plain telemetry.
+const PLAIN_TELEMETRY_BEACON_FACTOR: f64 = 0.3;
+/// Beacon weight kept when the destination is internal.
+const INTERNAL_BEACON_FACTOR: f64 = 0.5;
+
+/// Application heartbeats that are keepalives by design (behaviour.md §7: Celery workers publish
+/// `worker.heartbeat` every 2 s).
+fn is_heartbeat_topic(name: &str) -> bool {
+    name.starts_with("worker.heartbeat")
+}
+
+/// Why the beaconing publications look like ordinary telemetry: every one is low-entropy with no
+/// encoded body, on topics named like telemetry. `None` when they do not.
+fn plain_telemetry(app: &AppInfo, published: &[&MessageEvent]) -> Option<String> {
+    let plain = published
+        .iter()
+        .all(|m| m.entropy < PLAIN_PAYLOAD_BITS && m.traits == 0);
+    if !plain {
+        return None;
+    }
+    let mut words: Vec<String> = Vec::new();
+    for m in published {
+        let topic = m.topic.and_then(|i| app.topics.get(i as usize))?;
+        let w = telemetry_words(&topic.name);
+        if w.is_empty() {
+            return None;
+        }
+        if words.len() < 3 {
+            for x in w {
+                if !words.contains(&x) {
+                    words.push(x);
+                }
+            }
+        }
+    }
+    Some(format!(
+        "the payloads are plain (under {PLAIN_PAYLOAD_BITS} bits/byte, no encoded body) on \
+         topics named like telemetry ({})",
+        words.join(", ")
+    ))
+}
+
+/// Entropy under which a payload reads as plain text or JSON.
+const PLAIN_PAYLOAD_BITS: f32 = 6.0;
 
 fn message_beacon(score: &BeaconScore, cfg: &HuntConfig) -> Option<Signal> {
     let s = score.signal(&cfg.behaviour.weights, &cfg.behaviour.beacon)?;

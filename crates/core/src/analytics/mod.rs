@@ -24,6 +24,8 @@ use std::net::IpAddr;
 
 /// Most distinct application labels remembered per group (for explanations only).
 const MAX_LABELS_PER_GROUP: usize = 8;
+/// Most destination names remembered per group.
+const MAX_NAMES_PER_GROUP: usize = 8;
 /// Records kept per group as evidence (the first by file and line).
 pub const MAX_SAMPLES_PER_GROUP: usize = 3;
 /// Connection start times kept per group for the beacon analysis (the earliest).
@@ -115,6 +117,8 @@ pub struct GroupStats {
     pub samples: BTreeSet<RecordRef>,
     /// Deep-inspection results of the group's sessions, merged.
     pub app: Option<Box<AppInfo>>,
+    /// Destination names the source resolved (Sysmon `DestinationHostname`…), smallest few.
+    pub dst_names: BTreeSet<String>,
     /// (start, bytes sent) of connections with a known start, the earliest
     /// [`MAX_STARTS_PER_GROUP`] once rated (kept up to twice that between trims).
     pub conn_starts: Vec<(Micros, u64)>,
@@ -255,6 +259,9 @@ impl GroupStats {
         if let Some(app) = &ev.app {
             merge_app(&mut self.app, app);
         }
+        if let Some(n) = ev.dst_name.as_deref().filter(|n| !n.is_empty()) {
+            insert_smallest(&mut self.dst_names, n, MAX_NAMES_PER_GROUP);
+        }
         if let Some(ts) = ev.ts {
             self.conn_starts.push((ts, ev.bytes_out.unwrap_or(0)));
             if self.conn_starts.len() >= 2 * MAX_STARTS_PER_GROUP {
@@ -287,6 +294,9 @@ impl GroupStats {
         }
         if let Some(app) = &o.app {
             merge_app(&mut self.app, app);
+        }
+        for n in &o.dst_names {
+            insert_smallest(&mut self.dst_names, n, MAX_NAMES_PER_GROUP);
         }
         self.conn_starts.extend(o.conn_starts);
         if self.conn_starts.len() >= 2 * MAX_STARTS_PER_GROUP {
@@ -671,9 +681,9 @@ impl Engine {
                 dst_port: key.dst_port,
                 protocol: key.protocol,
                 app: stats.app.as_deref(),
+                dst_names: &stats.dst_names,
             };
-            let positive: f64 = alert.signals.values().filter(|w| **w > 0.0).sum();
-            match allowlist::decide(&self.cfg, &subject, positive) {
+            match allowlist::decide(&self.cfg, &subject, &alert.signals) {
                 AllowVerdict::NotListed => {}
                 AllowVerdict::Overridden(_, why) => alert.reasons.push(why),
                 AllowVerdict::Suppressed(entry, source) => {

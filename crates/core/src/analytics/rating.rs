@@ -159,6 +159,7 @@ pub(super) fn rate(
         src_ip: stats.src_ip,
         dst_ip: key.dst_ip,
         dst_port: key.dst_port,
+        destination_names: stats.dst_names.iter().cloned().collect(),
         protocol: key.protocol,
         external,
         connections: stats.connections,

@@ -494,6 +494,7 @@ fn mqtt_session(src: &str, offsets: &[i64], size: u32, entropy: f32, topic: &str
             size,
             entropy,
             weight: 1,
+            traits: 0,
         });
     }
     e.app = Some(Box::new(app));

@@ -170,6 +170,26 @@ impl BeaconScore {
     }
 }
 
+/// P(X ≥ k) for X ~ Binomial(n, p): how often random arrivals put at least `k` of `n` intervals
+/// within the tolerance. Exact for the short series it is used on (the terms are summed directly).
+fn binomial_tail(n: usize, k: usize, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if k > n || !(0.0..=1.0).contains(&p) {
+        return 0.0;
+    }
+    let ln_choose = |n: usize, k: usize| -> f64 {
+        (1..=k)
+            .map(|i| ((n - k + i) as f64).ln() - (i as f64).ln())
+            .sum()
+    };
+    (k..=n)
+        .map(|j| (ln_choose(n, j) + j as f64 * p.ln() + (n - j) as f64 * (1.0 - p).ln()).exp())
+        .sum::<f64>()
+        .clamp(0.0, 1.0)
+}
+
 /// Scores a series of event times (any order; sorted here) and, optionally, the payload or
 /// connection sizes that go with it (any order). `None` when fewer than `cfg.min_intervals`
 /// non-zero gaps remain.
@@ -278,12 +298,18 @@ pub fn score_beacon(
     }
     let mut score = if total > 0.0 { weighted / total } else { 0.0 };
 
-    // Short series are regular by chance more often: from 0.6 + 0.4·n/confident up to 1.
+    // Short series are regular by chance more often: from 0.6 + 0.4·n/confident up to 1, unless
+    // the share near the median is itself unlikely by chance (a slow beacon of hours gives few
+    // intervals, but four of four within ±30% happens to random arrivals 0.2% of the time).
     let confident = cfg.confident_intervals.max(1);
-    let sample_factor = (0.6 + 0.4 * n as f64 / confident as f64).min(1.0);
+    let by_count = (0.6 + 0.4 * n as f64 / confident as f64).min(1.0);
+    let chance = binomial_tail(n, inside, random_share);
+    let sample_factor = by_count.max(1.0 - chance);
     if sample_factor < 1.0 {
         reasons.push(format!(
-            "only {n} intervals (fewer than {confident}): score scaled by {sample_factor:.2}"
+            "only {n} intervals (fewer than {confident}): score scaled by {sample_factor:.2} \
+             ({:.1}% chance that random arrivals put as many near the median)",
+            chance * 100.0
         ));
     }
     score *= sample_factor;
@@ -584,8 +610,21 @@ mod tests {
             &BeaconConfig::default(),
         )
         .unwrap();
-        // 0.6 + 0.4 · 4/10 = 0.76 for a perfect but short series.
-        assert!((b.score - 0.76).abs() < 1e-9, "{}", b.score);
+        // A perfect short series: by count alone 0.6 + 0.4 · 4/10 = 0.76, but four of four
+        // intervals near the median happen to random arrivals only (0.21)^4 ≈ 0.2% of the time.
+        let random_share = 2f64.powf(-0.7) - 2f64.powf(-1.3);
+        let want = 1.0 - random_share.powi(4);
+        assert!((b.score - want).abs() < 1e-9, "{}", b.score);
+        // Three of four near the median is more likely by chance, and scores lower.
+        let ts: Vec<Micros> = vec![0, 60 * SEC, 120 * SEC, 180 * SEC, 400 * SEC];
+        let c = score_beacon(
+            &ts,
+            None,
+            &BeaconContext::default(),
+            &BeaconConfig::default(),
+        )
+        .unwrap();
+        assert!(c.score < b.score - 0.1, "{} vs {}", c.score, b.score);
     }
 
     #[test]
@@ -801,5 +840,20 @@ mod tests {
             let b = score_beacon(&shuffled, Some(&sizes.1), &ctx, &cfg);
             prop_assert_eq!(a, b);
         }
+    }
+}
+
+#[cfg(test)]
+mod binomial_tests {
+    use super::binomial_tail;
+
+    #[test]
+    fn tails_of_known_cases() {
+        assert!((binomial_tail(4, 4, 0.21) - 0.21f64.powi(4)).abs() < 1e-12);
+        assert!((binomial_tail(4, 0, 0.21) - 1.0).abs() < 1e-12);
+        assert!((binomial_tail(1, 1, 0.5) - 0.5).abs() < 1e-12);
+        let p3 = 4.0 * 0.21f64.powi(3) * 0.79 + 0.21f64.powi(4);
+        assert!((binomial_tail(4, 3, 0.21) - p3).abs() < 1e-12);
+        assert_eq!(binomial_tail(3, 4, 0.2), 0.0);
     }
 }

@@ -52,8 +52,33 @@ pub const PUBLIC_XMPP_SERVERS: &[&str] = &[
     "jabber.de",
     "jabber.at",
     "jabber.ccc.de",
-    "talk.google.com",
 ];
+
+/// Retired XMPP chat services: (domain, note). Google Talk's XMPP service (accounts `@gmail.com`,
+/// server `talk.google.com`) ended in June 2022 and Facebook's XMPP chat API in April 2015, so no
+/// chat client speaks XMPP to them any more; GLOOXMAIL (APT1, behaviour.md §4.1) used Google Talk.
+pub const RETIRED_XMPP_SERVICES: &[(&str, &str)] = &[
+    ("talk.google.com", "Google Talk XMPP (ended 2022)"),
+    ("gmail.com", "Google Talk XMPP accounts (ended 2022)"),
+    ("googlemail.com", "Google Talk XMPP accounts (ended 2022)"),
+    ("chat.facebook.com", "Facebook chat XMPP API (closed 2015)"),
+];
+
+/// `retired_chat_service` for a name an **XMPP** session announced (the same names are normal for
+/// web and mail traffic).
+pub fn score_retired_xmpp_name(name: &str, w: &Weights) -> Option<Signal> {
+    let n = normalize_name(name);
+    RETIRED_XMPP_SERVICES
+        .iter()
+        .find(|(d, _)| within(&n, d))
+        .map(|(d, note)| {
+            Signal::new(
+                "retired_chat_service",
+                w.retired_chat_service,
+                format!("XMPP to `{n}` (`{d}`): {note}; no chat client works there any more"),
+            )
+        })
+}
 
 /// Dynamic-DNS parent domains (a subset of `stamparm/maltrail` `dynamic_domain.txt`, behaviour.md
 /// §5.4). Only names **below** them count: the provider's own site is not dynamic.
@@ -510,7 +535,13 @@ mod tests {
             "suffix must align on a label"
         );
         assert_eq!(ids("jabber.ru"), ["public_xmpp_server"]);
-        assert_eq!(ids("talk.google.com"), ["public_xmpp_server"]);
+        // Google Talk is retired: it is judged for XMPP sessions only.
+        assert!(ids("talk.google.com").is_empty());
+        let w = Weights::default();
+        assert!(score_retired_xmpp_name("gmail.com", &w).is_some());
+        assert!(score_retired_xmpp_name("talk.google.com.", &w).is_some());
+        assert!(score_retired_xmpp_name("mail.example.com", &w).is_none());
+        assert!(score_retired_xmpp_name("notgmail.com", &w).is_none());
         let s = score_server_name("broker.emqx.io", &Weights::default());
         assert!(s[0].reason.contains("WailingCrab"));
     }

@@ -131,6 +131,9 @@ pub struct Weights {
     pub cloud_iot_endpoint: f64,
     /// An endpoint of a retired cloud IoT service (Google Cloud IoT Core): nothing legitimate left.
     pub retired_cloud_iot: f64,
+    /// XMPP to a retired chat service (Google Talk's `gmail.com`, Facebook chat): no client
+    /// works there any more, and it is where GLOOXMAIL-era implants still point.
+    pub retired_chat_service: f64,
     /// A destination matching a known benign class of the default allowlist (Apple push…).
     pub known_benign_destination: f64,
     // --- score.rs ---
@@ -173,11 +176,12 @@ impl Default for Weights {
             process_in_downloads: 20.0,
             process_in_user_writable: 10.0,
             public_broker: 20.0,
-            public_xmpp_server: 15.0,
+            public_xmpp_server: 5.0,
             dynamic_dns: 20.0,
             tunnel_service: 25.0,
             cloud_iot_endpoint: 5.0,
             retired_cloud_iot: 25.0,
+            retired_chat_service: 25.0,
             known_benign_destination: -30.0,
             rate_burst: 10.0,
             rate_above_peers: 10.0,

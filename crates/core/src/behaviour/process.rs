@@ -224,12 +224,20 @@ const PATH_FRAGMENTS: &[(&str, PathClass, &str)] = &[
     ),
 ];
 
+/// Per-user program installs (normalised path fragment).
+const PER_USER_PROGRAMS: &str = "/appdata/local/programs/";
+
 /// The unusual place an image lives in, with a description, or `None`.
 pub fn classify_path(image: &str) -> Option<(PathClass, &'static str)> {
     let image = capped(image, MAX_SCORED_BYTES).trim().trim_matches('"');
     let mut norm = image.replace('\\', "/").to_ascii_lowercase();
     if !norm.starts_with('/') {
         norm.insert(0, '/'); // so `tmp/x` and `C:/…` fragments match at the start as well
+    }
+    // `AppData\Local\Programs` is where per-user installers put programs (Python, VS Code,
+    // MQTT Explorer): user-writable, but the normal home of software installed without admin.
+    if norm.contains(PER_USER_PROGRAMS) {
+        return None;
     }
     for (fragment, class, what) in PATH_FRAGMENTS {
         if norm.contains(fragment) {
@@ -360,6 +368,14 @@ mod tests {
             ["process_in_user_writable"]
         );
         assert!(ids("/home/bob/.local/bin/mosquitto_sub").is_empty());
+        // Per-user installs are where such software lives; only the class is judged.
+        assert!(
+            ids(r"C:\Users\bob\AppData\Local\Programs\mqtt-explorer\MQTT Explorer.exe").is_empty()
+        );
+        assert_eq!(
+            ids(r"C:\Users\bob\AppData\Local\Programs\Python\Python312\python.exe"),
+            ["process_interpreter"]
+        );
         assert!(ids(r"C:\Program Files\mosquitto\mosquitto_pub.exe").is_empty());
         assert!(ids("/usr/sbin/mosquitto").is_empty());
         // Both a class and a path.

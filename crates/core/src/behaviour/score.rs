@@ -41,7 +41,7 @@ impl Default for ScoreConfig {
             high_at: 80.0,
             medium_at: 50.0,
             lower_at_net: -15.0,
-            default_allowlist_yields_at: 25.0,
+            default_allowlist_yields_at: 20.0,
         }
     }
 }

@@ -772,6 +772,32 @@ fn is_b64_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_')
 }
 
+/// What a payload's bytes look like, kept per message (one byte) so the analytics can judge
+/// payloads after the bytes are gone.
+pub mod payload_traits {
+    /// A Fernet token (`gAAAAA…`) somewhere in the payload.
+    pub const FERNET: u8 = 1;
+    /// The payload is one base64, base32 or hex body.
+    pub const ENCODED: u8 = 2;
+    /// The payload carries a long quoted base64 string (JSON with an encoded field).
+    pub const EMBEDDED_BASE64: u8 = 4;
+}
+
+/// The [`payload_traits`] of a payload (its first [`MAX_PAYLOAD_SCAN`] bytes).
+pub fn payload_traits(payload: &[u8]) -> u8 {
+    let body = payload.get(..MAX_PAYLOAD_SCAN).unwrap_or(payload);
+    let mut t = 0;
+    if find_fernet(body).is_some() {
+        t |= payload_traits::FERNET;
+    }
+    if encoded_body(body).is_some() {
+        t |= payload_traits::ENCODED;
+    } else if longest_quoted_base64(body).is_some() {
+        t |= payload_traits::EMBEDDED_BASE64;
+    }
+    t
+}
+
 fn find_fernet(body: &[u8]) -> Option<usize> {
     const PREFIX: &[u8] = b"gAAAAA";
     let mut start = 0;

@@ -105,6 +105,8 @@ pub fn parse(v: &Value) -> Result<Record, String> {
     ev.bytes_out = count_at(d, &["source.bytes", "client.bytes"])?;
     ev.bytes_in = count_at(d, &["destination.bytes", "server.bytes"])?;
     ev.packets_out = count_at(d, &["source.packets", "client.packets"])?;
+    ev.dst_name = str_at(d, &["destination.domain", "server.domain"])
+        .map(|n| pubsub_hunt_core::app::bounded_name(n).to_string());
     ev.packets_in = count_at(d, &["destination.packets", "server.packets"])?;
     Ok(Record::Conn(Box::new(ev)))
 }

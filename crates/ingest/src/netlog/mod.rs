@@ -56,6 +56,7 @@ pub(crate) fn blank_event(dst_ip: IpAddr, dst_port: u16, format: &'static str) -
         bytes_in: None,
         packets_out: None,
         packets_in: None,
+        dst_name: None,
         origin: None,
         source_format: Some(format),
         app: None,

@@ -168,6 +168,8 @@ pub fn parse(v: &Value) -> Result<Record, String> {
     ev.bytes_in = count_at(e, &["network.received_bytes", "network.receivedBytes"])?;
     ev.packets_out = count_at(e, &["network.sent_packets", "network.sentPackets"])?;
     ev.packets_in = count_at(e, &["network.received_packets", "network.receivedPackets"])?;
+    ev.dst_name = str_at(e, &["target.hostname", "target.asset.hostname"])
+        .map(|n| pubsub_hunt_core::app::bounded_name(n).to_string());
     Ok(Record::Conn(Box::new(ev)))
 }
 

@@ -815,6 +815,7 @@ impl Mapping {
             bytes_in: None,
             packets_out: None,
             packets_in: None,
+            dst_name: None,
             origin: None,
             source_format: Some(self.name),
             app: None,

@@ -139,6 +139,8 @@ struct EventData<'a> {
     DestinationIp: Option<Scalar<'a>>,
     #[serde(default, borrow)]
     DestinationPort: Option<Scalar<'a>>,
+    #[serde(default, borrow)]
+    DestinationHostname: Option<Scalar<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -259,6 +261,8 @@ struct Line<'a> {
     DestinationIp: Option<Scalar<'a>>,
     #[serde(default, borrow)]
     DestinationPort: Option<Scalar<'a>>,
+    #[serde(default, borrow)]
+    DestinationHostname: Option<Scalar<'a>>,
 }
 
 fn fill_event_data<'a>(ev: &mut SysmonEvent<'a>, d: EventData<'a>) {
@@ -271,6 +275,7 @@ fn fill_event_data<'a>(ev: &mut SysmonEvent<'a>, d: EventData<'a>) {
     ev.source_port = text(d.SourcePort);
     ev.destination_ip = text(d.DestinationIp);
     ev.destination_port = text(d.DestinationPort);
+    ev.destination_hostname = text(d.DestinationHostname);
 }
 
 /// Parses one JSON line into a record.
@@ -380,6 +385,7 @@ pub fn parse_line(line: &[u8]) -> Result<Record, String> {
             SourcePort: r.SourcePort,
             DestinationIp: r.DestinationIp,
             DestinationPort: r.DestinationPort,
+            DestinationHostname: r.DestinationHostname,
         },
     );
     if ev.event_id.is_none() && ev.channel.is_none() && ev.provider.is_none() {

@@ -62,6 +62,7 @@ pub struct SysmonEvent<'a> {
     pub source_port: Option<Cow<'a, str>>,
     pub destination_ip: Option<Cow<'a, str>>,
     pub destination_port: Option<Cow<'a, str>>,
+    pub destination_hostname: Option<Cow<'a, str>>,
 }
 
 /// A field's value, or `None` when absent, empty or Sysmon's `-` placeholder.
@@ -168,6 +169,8 @@ impl SysmonEvent<'_> {
             bytes_in: None,
             packets_out: None,
             packets_in: None,
+            dst_name: value(&self.destination_hostname)
+                .map(|n| pubsub_hunt_core::app::bounded_name(n).to_string()),
             origin: None,
             source_format: None,
             app: None,
@@ -222,6 +225,7 @@ mod tests {
             source_port: Some("50000".into()),
             destination_ip: Some("203.0.113.9".into()),
             destination_port: Some("1883".into()),
+            destination_hostname: Some("broker.hivemq.com".into()),
         }
     }
 
@@ -242,6 +246,7 @@ mod tests {
         assert!(e.identified.is_empty());
         assert_eq!(e.bytes_out, None);
         assert_eq!(e.bytes_in, None);
+        assert_eq!(e.dst_name.as_deref(), Some("broker.hivemq.com"));
     }
 
     #[test]

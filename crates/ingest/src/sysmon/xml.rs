@@ -40,6 +40,7 @@ enum Slot {
     SourcePort,
     DestinationIp,
     DestinationPort,
+    DestinationHostname,
 }
 
 fn slot_for_data(name: &str) -> Option<Slot> {
@@ -53,6 +54,7 @@ fn slot_for_data(name: &str) -> Option<Slot> {
         "SourcePort" => Slot::SourcePort,
         "DestinationIp" => Slot::DestinationIp,
         "DestinationPort" => Slot::DestinationPort,
+        "DestinationHostname" => Slot::DestinationHostname,
         _ => return None,
     })
 }
@@ -72,6 +74,7 @@ fn field<'e, 'a>(ev: &'e mut SysmonEvent<'a>, slot: Slot) -> &'e mut Option<Cow<
         Slot::SourcePort => &mut ev.source_port,
         Slot::DestinationIp => &mut ev.destination_ip,
         Slot::DestinationPort => &mut ev.destination_port,
+        Slot::DestinationHostname => &mut ev.destination_hostname,
     }
 }
 

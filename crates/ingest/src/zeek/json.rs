@@ -142,6 +142,7 @@ pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
         bytes_in: r.resp_bytes.as_ref().and_then(as_u64),
         packets_out: r.orig_pkts.as_ref().and_then(as_u64),
         packets_in: r.resp_pkts.as_ref().and_then(as_u64),
+        dst_name: None,
         origin: None,
         source_format: Some("zeek-json"),
         app: None,

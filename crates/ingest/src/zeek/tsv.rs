@@ -193,6 +193,7 @@ impl TsvSchema {
             bytes_in: count(Field::RespBytes),
             packets_out: count(Field::OrigPkts),
             packets_in: count(Field::RespPkts),
+            dst_name: None,
             origin: None,
             source_format: Some("zeek-tsv"),
             app: None,

@@ -1,10 +1,13 @@
 //! `pubsub-hunt-testgen`: writes realistic Zeek conn.log files with planted pub/sub channels
-//! and, optionally, their ground truth as JSON, for tests and benchmarks of pubsub-hunt.
+//! and, optionally, their ground truth as JSON, for tests and benchmarks of pubsub-hunt; and
+//! (`labeled`) a day of mixed benign and C2 pub/sub traffic as a capture, Sysmon JSON and a
+//! conn.log with the ground truth of every channel.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 use pubsub_hunt_testgen::{
-    GenConfig, LogFormat, RenderOptions, Suspicion, write_conn_log, write_conn_log_file,
+    GenConfig, LabeledData, LogFormat, RenderOptions, Suspicion, write_conn_log,
+    write_conn_log_file,
 };
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -59,9 +62,46 @@ enum Command {
         #[arg(long)]
         truth: Option<PathBuf>,
     },
+    /// Labeled mixed traffic: capture.pcap, sysmon.json, conn.log and truth.json in a directory.
+    Labeled {
+        /// Directory to write into (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Length of the scenario in hours (at least 2).
+        #[arg(long, default_value_t = pubsub_hunt_testgen::labeled::DEFAULT_HOURS)]
+        hours: f64,
+    },
 }
 
 fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Labeled { out, seed, hours } => labeled(&out, seed, hours),
+        conn => conn_log(conn),
+    }
+}
+
+fn labeled(out: &std::path::Path, seed: u64, hours: f64) -> Result<()> {
+    if !hours.is_finite() || hours <= 0.0 {
+        anyhow::bail!("--hours must be a positive number");
+    }
+    let w = LabeledData::generate(seed, hours)
+        .write_dir(out)
+        .with_context(|| format!("writing into {}", out.display()))?;
+    eprintln!(
+        "pubsub-hunt-testgen: {} channels ({} c2): {} packets, {} Sysmon events, {} conn rows in {}",
+        w.channels,
+        w.c2_channels,
+        w.packets,
+        w.sysmon_events,
+        w.conn_rows,
+        out.display()
+    );
+    Ok(())
+}
+
+fn conn_log(command: Command) -> Result<()> {
     let Command::Conn {
         format,
         underscore,
@@ -73,7 +113,10 @@ fn main() -> Result<()> {
         no_local_nets,
         out,
         truth,
-    } = Cli::parse().command;
+    } = command
+    else {
+        anyhow::bail!("not a conn command");
+    };
     let defaults = GenConfig::default();
     let cfg = GenConfig {
         lines,

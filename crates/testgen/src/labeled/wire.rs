@@ -234,7 +234,7 @@ pub fn websocket_frame(rng: &mut SplitMix64, from_client: bool, payload: &[u8]) 
 /// A ClientHello record with SNI (when given) and ALPN (when any).
 pub fn tls_client_hello(rng: &mut SplitMix64, sni: Option<&str>, alpn: &[&str]) -> Vec<u8> {
     let mut ext = Vec::new();
-    let mut push_ext = |ext: &mut Vec<u8>, kind: u16, data: &[u8]| {
+    let push_ext = |ext: &mut Vec<u8>, kind: u16, data: &[u8]| {
         ext.extend_from_slice(&kind.to_be_bytes());
         ext.extend_from_slice(&(data.len() as u16).to_be_bytes());
         ext.extend_from_slice(data);
@@ -501,7 +501,10 @@ fn amqp_method(channel: u16, class: u16, method: u16, args: &[u8]) -> Vec<u8> {
 /// The server's Connection.Start.
 pub fn amqp_start(product: &str) -> Vec<u8> {
     let mut a = vec![0, 9];
-    table(&mut a, &[("product", product), ("platform", "Erlang/OTP 26")]);
+    table(
+        &mut a,
+        &[("product", product), ("platform", "Erlang/OTP 26")],
+    );
     longstr(&mut a, b"PLAIN AMQPLAIN");
     longstr(&mut a, b"en_US");
     amqp_method(0, 10, 10, &a)
