@@ -864,8 +864,14 @@ fn tune_reports_entries_that_fire_and_candidates() {
         "1 alerts        3 connections  message-queue infrastructure inside the network"
     ));
     // 10.0.0.23's MQTT beacon has evidence, so an entry for that host would cost an alert.
-    assert!(r.stdout.contains("removes     2  cost    0  host = \"10.0.0.50\""));
-    assert!(r.stdout.contains("removes     1  cost    1  host = \"10.0.0.23\""));
+    assert!(
+        r.stdout
+            .contains("removes     2  cost    0  host = \"10.0.0.50\"")
+    );
+    assert!(
+        r.stdout
+            .contains("removes     1  cost    1  host = \"10.0.0.23\"")
+    );
     assert!(r.stdout.contains("[[allowlist]]"));
     let j = run_cli(&[
         "tune",

@@ -226,22 +226,31 @@ fn full_engine_finds_every_revealable_c2_in_pcap() {
     assert_full_recall(Source::Pcap);
 }
 
-#[test]
-fn full_engine_on_pcap_has_at_most_one_benign_alert_per_ten_true() {
-    let f = figures(Source::Pcap, true);
-    let benign: Vec<String> = alerts(Source::Pcap, true)
+fn assert_at_most_one_benign_per_ten_true(source: Source) {
+    let f = figures(source, true);
+    let benign: Vec<String> = alerts(source, true)
         .iter()
         .filter(|a| !is_c2(a))
         .map(describe)
         .collect();
     assert!(
         f.benign_alerts * 10 <= f.true_alerts,
-        "pcap, full engine: {} benign alerts for {} true ones (precision {:?}):\n  {}",
+        "{source:?}, full engine: {} benign alerts for {} true ones (precision {:?}):\n  {}",
         f.benign_alerts,
         f.true_alerts,
         f.precision,
         benign.join("\n  ")
     );
+}
+
+#[test]
+fn full_engine_on_pcap_has_at_most_one_benign_alert_per_ten_true() {
+    assert_at_most_one_benign_per_ten_true(Source::Pcap);
+}
+
+#[test]
+fn full_engine_on_sysmon_has_at_most_one_benign_alert_per_ten_true() {
+    assert_at_most_one_benign_per_ten_true(Source::Sysmon);
 }
 
 #[test]
