@@ -5,13 +5,13 @@ use crate::exit;
 use crate::settings::HuntSettings;
 use crate::summary;
 use anyhow::{Context, Result};
-use pubsub_hunt_core::Engine;
-use pubsub_hunt_ingest::{Problem, ProblemSink};
+use pubsub_hunt_core::{Accumulator, Engine};
+use pubsub_hunt_ingest::{IngestReport, Problem, ProblemSink};
 use pubsub_hunt_output::new_writer;
 use std::io::{self, BufWriter, IsTerminal, Write};
 
 /// Prints problems to standard error as they are found.
-pub(crate) struct StderrProblems;
+struct StderrProblems;
 
 impl ProblemSink for StderrProblems {
     fn report(&self, p: &Problem) {
@@ -19,18 +19,27 @@ impl ProblemSink for StderrProblems {
     }
 }
 
+/// Reads every input through the engine, problems to standard error; `None` (after saying why)
+/// when the run had to stop.
+pub(crate) fn read_inputs(
+    s: &HuntSettings,
+    engine: &Engine,
+) -> Option<(Accumulator, IngestReport)> {
+    match pubsub_hunt_ingest::run(&s.inputs, engine, &s.ingest, &StderrProblems) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {e}");
+            None
+        }
+    }
+}
+
 pub fn run(s: HuntSettings) -> Result<u8> {
     let engine = Engine::new(s.config.clone());
     let started = std::time::Instant::now();
-    let (acc, report) =
-        match pubsub_hunt_ingest::run(&s.inputs, &engine, &s.ingest, &StderrProblems) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {e}");
-                return Ok(exit::FATAL);
-            }
-        };
-    let mut acc = acc;
+    let Some((mut acc, report)) = read_inputs(&s, &engine) else {
+        return Ok(exit::FATAL);
+    };
     let sessions = acc.take_sessions(engine.config());
     let sessions_dropped = acc.sessions_dropped;
     let (alerts, hunt_summary) = engine.finish(acc);

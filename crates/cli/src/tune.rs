@@ -3,7 +3,7 @@
 
 use crate::args::{FormatArg, TuneArgs};
 use crate::exit;
-use crate::hunt::StderrProblems;
+use crate::hunt::read_inputs;
 use crate::settings::HuntSettings;
 use anyhow::{Context, Result};
 use pubsub_hunt_core::Engine;
@@ -17,14 +17,9 @@ pub fn run(a: TuneArgs) -> Result<u8> {
     let mut s = HuntSettings::from_args(a.hunt)?;
     s.config.show_suppressed = true;
     let engine = Engine::new(s.config.clone());
-    let (acc, report) =
-        match pubsub_hunt_ingest::run(&s.inputs, &engine, &s.ingest, &StderrProblems) {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {e}");
-                return Ok(exit::FATAL);
-            }
-        };
+    let Some((acc, report)) = read_inputs(&s, &engine) else {
+        return Ok(exit::FATAL);
+    };
     let (alerts, _) = engine.finish(acc);
     let r = tune_report(&alerts, top);
     let text = if json {
