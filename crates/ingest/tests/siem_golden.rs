@@ -130,8 +130,21 @@ struct Def {
     direction: Direction,
 }
 
+/// The `RemoteUrl` the Defender fixtures give each destination they name.
+fn remote_url(dst: &str) -> Option<String> {
+    match dst {
+        "198.51.100.23" => Some("telemetry.example.net"),
+        "2001:db8:85a3::8a2e:370:7334" => Some("chat.example.org"),
+        "192.0.2.10" => Some("www.example.com"),
+        "2001:db8:4::1883" => Some("broker.example.org"),
+        _ => None,
+    }
+    .map(String::from)
+}
+
 fn defender(d: Def) -> Want {
     Want::Conn(Box::new(ConnEvent {
+        dst_name: remote_url(d.dst.0),
         ts: Some(d.ts),
         host: Some(d.host.into()),
         process: Some(d.process.into()),

@@ -140,6 +140,7 @@ struct FieldsFile {
     src_port: Option<OneOrMany>,
     dst_ip: OneOrMany,
     dst_port: OneOrMany,
+    dst_name: Option<OneOrMany>,
     app_label: Option<OneOrMany>,
 }
 
@@ -383,6 +384,7 @@ pub struct Mapping {
     src_port: Vec<String>,
     dst_ip: Vec<String>,
     dst_port: Vec<String>,
+    dst_name: Vec<String>,
     app_label: Vec<String>,
     transport_field: Vec<String>,
     transport_tcp: Vec<ValuePattern>,
@@ -608,6 +610,7 @@ impl Mapping {
             src_port: opt_names(fields.src_port, "fields.src_port")?,
             dst_ip: names(fields.dst_ip, "fields.dst_ip")?,
             dst_port: names(fields.dst_port, "fields.dst_port")?,
+            dst_name: opt_names(fields.dst_name, "fields.dst_name")?,
             app_label: opt_names(fields.app_label, "fields.app_label")?,
             transport_field,
             transport_tcp,
@@ -815,7 +818,9 @@ impl Mapping {
             bytes_in: None,
             packets_out: None,
             packets_in: None,
-            dst_name: None,
+            dst_name: first_string(row, &self.dst_name).and_then(|n| {
+                host_of(&n).map(|h| pubsub_hunt_core::app::bounded_name(h).to_string())
+            }),
             origin: None,
             source_format: Some(self.name),
             app: None,
@@ -896,6 +901,22 @@ pub fn load_mapping(toml_text: &str) -> Result<Arc<dyn FormatSpec>, MappingError
     Ok(Arc::new(MappedFormat {
         mapping: Arc::new(mapping),
     }))
+}
+
+/// The host name in a URL or bare name (`https://broker.example:8883/mqtt` → `broker.example`);
+/// `None` for an empty value.
+fn host_of(value: &str) -> Option<&str> {
+    let v = value.trim();
+    let v = v.split_once("://").map_or(v, |(_, rest)| rest);
+    let v = v.split(['/', '?', '#']).next().unwrap_or(v);
+    let v = v.rsplit_once('@').map_or(v, |(_, host)| host);
+    let v = match v.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            host
+        }
+        _ => v,
+    };
+    (!v.is_empty() && v != "-").then_some(v)
 }
 
 #[cfg(test)]
@@ -1263,5 +1284,25 @@ to_client = "sent"
         assert_eq!(protocols_in_label("ip:tcp:mqtt"), vec![Protocol::Mqtt]);
         assert_eq!(protocols_in_label("xmpp,ssl"), vec![Protocol::Xmpp]);
         assert_eq!(protocols_in_label("ssl"), vec![]);
+    }
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::host_of;
+
+    #[test]
+    fn names_and_urls() {
+        assert_eq!(
+            host_of("telemetry.example.net"),
+            Some("telemetry.example.net")
+        );
+        assert_eq!(
+            host_of("https://user@broker.example:8884/mqtt?x=1"),
+            Some("broker.example")
+        );
+        assert_eq!(host_of("broker.example:1883"), Some("broker.example"));
+        assert_eq!(host_of("  "), None);
+        assert_eq!(host_of("-"), None);
     }
 }
