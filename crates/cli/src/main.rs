@@ -134,6 +134,13 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
             writeln!(out, "internal: {}", nets.join(", "))?;
             writeln!(out, "mosquitto clients: {}", c.mosquitto_clients.join(", "))?;
             writeln!(out, "allowlist entries: {}", c.allowlist.len())?;
+            writeln!(
+                out,
+                "default allowlist entries: {} (soft: they yield to {} points of unexpected \
+                 behaviour evidence)",
+                c.default_allowlist.len(),
+                c.behaviour.score.default_allowlist_yields_at
+            )?;
             Ok(exit::SUCCESS)
         }
         Command::Formats => {

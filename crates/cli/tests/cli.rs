@@ -3,6 +3,7 @@
 //! bad-input, exit-status and pipe behaviour a user relies on.
 
 use assert_cmd::Command;
+use pubsub_hunt_core::allowlist;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -238,7 +239,14 @@ fn config_init_round_trips_and_bad_configs_are_fatal() {
         .output()
         .unwrap();
     assert!(check.status.success());
-    assert!(String::from_utf8_lossy(&check.stdout).contains("MQTT: [1883, 8883]"));
+    let shown = String::from_utf8_lossy(&check.stdout);
+    assert!(shown.contains("MQTT: [1883, 8883]"));
+    assert!(shown.contains("pubsub-beacon"), "{shown}");
+    let defaults = allowlist::default_allowlist().len();
+    assert!(
+        shown.contains(&format!("default allowlist entries: {defaults} (soft")),
+        "{shown}"
+    );
     std::fs::write(&cfg, "[analytics]\nwindow = \"forever\"\n").unwrap();
     let r = hunt(&["--config", cfg.to_str().unwrap(), "examples/data/conn.log"]);
     assert_eq!(r.code, 3);
