@@ -340,9 +340,10 @@ fn corpus_shapes_have_the_right_record_counts() {
             "rita/test_data/proxy_rolling/conn.15:00:00-16:00:00.log.gz",
             290,
         ),
+        // 31 conn records and 29 ssl.log records (read for their server names).
         (
             "otrf-security-datasets/datasets/compound/apt29/day2/zeek/UTICA-C-zeek_logs.zip",
-            31,
+            60,
         ),
     ] {
         // --strict parses every record in full, so this also proves each one parses.
@@ -909,4 +910,55 @@ fn tune_reports_entries_that_fire_and_candidates() {
         .stdout,
     );
     assert_eq!(after.len(), 6 - removes);
+}
+
+#[test]
+fn zeek_ssl_log_names_the_destinations_of_conn_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n";
+    let conn_fields = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\n";
+    let mut conn = format!("{head}#path\tconn\n{conn_fields}");
+    let mut ssl = format!(
+        "{head}#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcipher\tcurve\tserver_name\tresumed\tlast_alert\tnext_protocol\testablished\n"
+    );
+    for (i, (dst, name)) in [
+        ("52.48.17.198", "a3k7-ats.iot.eu-west-1.amazonaws.com"),
+        ("45.147.229.12", "upd.ddns.net"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        for k in 0..3 {
+            let ts = 1_700_000_000 + i * 10_000 + k * 600;
+            conn.push_str(&format!(
+                "{ts}.0\tC{i}{k}\t10.1.1.{i}\t5{k}000\t{dst}\t8883\ttcp\tssl\t5.0\t500\t300\tSF\tT\n"
+            ));
+            ssl.push_str(&format!(
+                "{ts}.1\tC{i}{k}\t10.1.1.{i}\t5{k}000\t{dst}\t8883\tTLSv12\tTLS_AES_128_GCM_SHA256\tx25519\t{name}\tF\t-\t-\tT\n"
+            ));
+        }
+    }
+    std::fs::write(dir.path().join("conn.log"), &conn).unwrap();
+    std::fs::write(dir.path().join("ssl.log"), &ssl).unwrap();
+    let r = hunt(&["--format", "jsonl", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = alerts(&r.stdout);
+    // The AWS IoT device endpoint is fleet telemetry (default allowlist); the dynamic-DNS name
+    // is evidence.
+    assert_eq!(a.len(), 1, "{}", r.stdout);
+    assert_eq!(a[0]["dst_ip"], "45.147.229.12");
+    assert_eq!(
+        a[0]["destination_names"],
+        serde_json::json!(["upd.ddns.net"])
+    );
+    assert!(a[0]["signals"]["dynamic_dns"].as_f64().unwrap() > 0.0);
+    assert!(r.stderr.contains("AWS IoT Core"), "{}", r.stderr);
+    // Without ssl.log the two destinations are only addresses.
+    std::fs::remove_file(dir.path().join("ssl.log")).unwrap();
+    let bare = alerts(&hunt(&["--format", "jsonl", dir.path().to_str().unwrap()]).stdout);
+    assert_eq!(bare.len(), 2);
+    assert!(
+        bare.iter()
+            .all(|x| x["destination_names"] == serde_json::json!([]))
+    );
 }

@@ -124,7 +124,8 @@ fn detect_zeek_header(text: &[u8]) -> Detected {
             let path = String::from_utf8_lossy(rest)
                 .trim_matches(|c: char| c.is_whitespace() || c == ',')
                 .to_string();
-            if path != "conn" && !path.is_empty() {
+            // ssl.log is read for the server names it gives destinations.
+            if path != "conn" && path != "ssl" && !path.is_empty() {
                 return Detected::NotConnLog(format!(
                     "Zeek {path} log; only conn logs carry connections"
                 ));
@@ -153,7 +154,8 @@ fn detect_json(line: &[u8]) -> Detected {
     let has = |k: &str| obj.contains_key(k);
     let zeekish = (has("id.resp_p") || has("id_resp_p")) && (has("uid") || has("ts"));
     match path {
-        Some("conn") if zeekish => Detected::ZeekJson,
+        Some("conn") | Some("ssl") if zeekish => Detected::ZeekJson,
+        None if zeekish && has("server_name") && !has("conn_state") => Detected::ZeekJson,
         Some(other) if zeekish => Detected::NotConnLog(format!(
             "Zeek {other} log; only conn logs carry connections"
         )),
@@ -199,13 +201,25 @@ mod tests {
             Detected::ZeekJson
         );
         assert!(matches!(
-            detect(br#"{"_path":"ssl","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":443}"#),
+            detect(br#"{"_path":"dns","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":53}"#),
             Detected::NotConnLog(_)
         ));
         assert!(matches!(
-            detect(b"#separator \\x09\n#path\tssl\n"),
+            detect(b"#separator \\x09\n#path\tdns\n"),
             Detected::NotConnLog(_)
         ));
+        // ssl.log is read for its server names.
+        assert_eq!(
+            detect(br#"{"_path":"ssl","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":443}"#),
+            Detected::ZeekJson
+        );
+        assert_eq!(
+            detect(
+                br#"{"ts":1.0,"uid":"C","id.resp_h":"1.2.3.4","id.resp_p":8883,"server_name":"x"}"#
+            ),
+            Detected::ZeekJson
+        );
+        assert_eq!(detect(b"#separator \\x09\n#path\tssl\n"), Detected::ZeekTsv);
     }
 
     #[test]

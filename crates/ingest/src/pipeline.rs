@@ -17,6 +17,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use pubsub_hunt_core::{Accumulator, ConnEvent, Engine, RecordRef};
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -663,7 +664,7 @@ fn emit_tsv(
     tx: &Sender<Work>,
 ) {
     match &st.schema {
-        Some(schema) if schema.is_conn() => send(
+        Some(schema) if schema.is_conn() || schema.is_ssl() => send(
             tx,
             Work {
                 stream: stream.clone(),
@@ -714,6 +715,8 @@ impl Shared<'_> {
 /// The result of parsing one record.
 enum Parsed {
     Conn(Box<ConnEvent>),
+    /// A name another log gave a destination (Zeek `ssl.log` server name).
+    DestName(IpAddr, u16, String),
     Other,
     Skip,
 }
@@ -754,9 +757,16 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
         }
         parsed += 1;
         let result = match &work.kind {
+            ChunkKind::Tsv(schema) if schema.is_ssl() => {
+                schema.parse_ssl_line(line).map(|r| match r {
+                    Some((ip, port, name)) => Parsed::DestName(ip, port, name),
+                    None => Parsed::Other,
+                })
+            }
             ChunkKind::Tsv(schema) => schema.parse_line(line).map(|e| Parsed::Conn(Box::new(e))),
             ChunkKind::Json => json::parse_line(line).map(|r| match r {
                 JsonRecord::Conn(e) => Parsed::Conn(e),
+                JsonRecord::DestName(ip, port, name) => Parsed::DestName(ip, port, name),
                 JsonRecord::OtherLog(_) => Parsed::Other,
             }),
             ChunkKind::Lines(l) => l.parse_line(line).map(|r| match r {
@@ -778,6 +788,10 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
                 });
                 shared.engine.observe(&ev, acc);
                 events += 1;
+            }
+            Ok(Parsed::DestName(ip, port, name)) => {
+                shared.engine.observe_dest_name(ip, port, &name, acc);
+                other += 1;
             }
             Ok(Parsed::Other) => other += 1,
             Ok(Parsed::Skip) => {

@@ -278,6 +278,7 @@ fn read_zeek_json(data: &[u8]) -> Vec<ConnEvent> {
         .map(|l| match zeek::json::parse_line(l) {
             Ok(JsonRecord::Conn(e)) => *e,
             Ok(JsonRecord::OtherLog(p)) => panic!("zeek-json: not a conn record ({p})"),
+            Ok(JsonRecord::DestName(..)) => panic!("zeek-json: an ssl record"),
             Err(e) => panic!("zeek-json: {e}"),
         })
         .collect()

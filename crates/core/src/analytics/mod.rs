@@ -419,6 +419,11 @@ fn process_key(image: &str) -> String {
 #[derive(Debug, Default, Clone)]
 pub struct Accumulator {
     groups: GroupMap,
+    /// Names other records gave a destination (Zeek `ssl.log` server names), by (address,
+    /// port); merged into the groups of that destination when rated. Bounded like the groups.
+    dest_names: HashMap<(IpAddr, u16), BTreeSet<String>, foldhash::fast::RandomState>,
+    /// Destination names not kept because the table was full.
+    pub dest_names_dropped: u64,
     pub counters: EventCounters,
     /// Recognised pub/sub sessions, when the configuration asks for them (bounded).
     pub sessions: Vec<Session>,
@@ -446,6 +451,10 @@ impl Accumulator {
             &mut self.sessions_dropped,
             cfg.limits.max_sessions,
         );
+        for (k, names) in other.dest_names {
+            self.add_dest_names(k, names.iter().map(String::as_str), cfg);
+        }
+        self.dest_names_dropped += other.dest_names_dropped;
         let max_users = cfg.limits.max_users_per_group;
         for (k, v) in other.groups {
             let full = self.groups.len() >= cfg.limits.max_groups;
@@ -455,6 +464,30 @@ impl Accumulator {
                 None => {
                     self.groups.insert(k, v);
                 }
+            }
+        }
+    }
+
+    fn add_dest_names<'n>(
+        &mut self,
+        key: (IpAddr, u16),
+        names: impl Iterator<Item = &'n str>,
+        cfg: &HuntConfig,
+    ) {
+        let full = self.dest_names.len() >= cfg.limits.max_groups;
+        match self.dest_names.get_mut(&key) {
+            Some(set) => {
+                for n in names {
+                    insert_smallest(set, n, MAX_NAMES_PER_GROUP);
+                }
+            }
+            None if full => self.dest_names_dropped += 1,
+            None => {
+                let mut set = BTreeSet::new();
+                for n in names {
+                    insert_smallest(&mut set, n, MAX_NAMES_PER_GROUP);
+                }
+                self.dest_names.insert(key, set);
             }
         }
     }
@@ -500,6 +533,17 @@ impl Engine {
 
     pub fn config(&self) -> &HuntConfig {
         &self.cfg
+    }
+
+    /// Records a name another log gave a destination (a Zeek `ssl.log` server name for
+    /// `id.resp_h`:`id.resp_p`). It joins the groups of that destination when they are rated, so
+    /// it does not matter which file or thread saw the name or the connections first.
+    pub fn observe_dest_name(&self, ip: IpAddr, port: u16, name: &str, acc: &mut Accumulator) {
+        let name = crate::app::bounded_name(name.trim());
+        if name.is_empty() || name == "-" {
+            return;
+        }
+        acc.add_dest_names((ip, port), std::iter::once(name), &self.cfg);
     }
 
     /// Runs one event through the analytics' candidate conditions and counts it into its
@@ -655,7 +699,13 @@ impl Engine {
         };
         let mut alerts = Vec::new();
         let history = History::of(&acc.groups, &self.cfg);
+        let dest_names = acc.dest_names;
         for (key, mut stats) in acc.groups {
+            if let Some(names) = dest_names.get(&(key.dst_ip, key.dst_port)) {
+                for n in names {
+                    insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
+                }
+            }
             trim_starts(&mut stats.conn_starts);
             stats.conn_starts.sort_unstable();
             if self.exchanges(&stats) < self.cfg.min_connections {

@@ -632,3 +632,41 @@ fn new_process_and_new_broker_need_an_earlier_window() {
             .all(|a| !a.signals.contains_key("new_process"))
     );
 }
+
+#[test]
+fn names_from_other_logs_join_their_destination_whichever_arrives_first() {
+    let cfg = HuntConfig::from_toml_str("[analytics]\nmin_suspicion = \"low\"").unwrap();
+    let engine = Engine::new(cfg.clone());
+    let events = [
+        ev("10.1.1.1", "52.48.17.198", 8883),
+        ev("10.1.1.1", "52.48.17.198", 8883),
+        ev("10.1.1.2", "45.147.229.12", 8883),
+        ev("10.1.1.2", "45.147.229.12", 8883),
+    ];
+    // Names in one accumulator (the ssl.log reader), connections in another (conn.log).
+    let mut names = Accumulator::new();
+    let ip = |s: &str| s.parse().unwrap();
+    engine.observe_dest_name(
+        ip("52.48.17.198"),
+        8883,
+        "a3k7-ats.iot.eu-west-1.amazonaws.com",
+        &mut names,
+    );
+    engine.observe_dest_name(ip("45.147.229.12"), 8883, "c2.ddns.net", &mut names);
+    engine.observe_dest_name(ip("45.147.229.12"), 8883, "-", &mut names);
+    let mut conns = Accumulator::new();
+    for e in &events {
+        engine.observe(e, &mut conns);
+    }
+    for (a, b) in [(names.clone(), conns.clone()), (conns, names)] {
+        let mut acc = a;
+        acc.merge(b, &cfg);
+        let (alerts, summary) = engine.finish(acc);
+        // The AWS IoT endpoint is a default-allowlisted fleet destination; the dynamic-DNS one
+        // is scored as such.
+        assert_eq!(alerts.len(), 1, "{alerts:#?}");
+        assert_eq!(alerts[0].destination_names, vec!["c2.ddns.net".to_string()]);
+        assert!(alerts[0].signals.contains_key("dynamic_dns"));
+        assert!(summary.suppressed.keys().any(|r| r.contains("AWS IoT")));
+    }
+}

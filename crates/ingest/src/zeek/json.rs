@@ -48,6 +48,8 @@ struct ZeekConnJson<'a> {
     #[serde(default, borrow)]
     resp_bytes: Option<JsonValue<'a>>,
     #[serde(default, borrow)]
+    server_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
     orig_pkts: Option<JsonValue<'a>>,
     #[serde(default, borrow)]
     resp_pkts: Option<JsonValue<'a>>,
@@ -59,6 +61,8 @@ pub enum JsonRecord {
     Conn(Box<ConnEvent>),
     /// A record of another Zeek log (its `_path`).
     OtherLog(String),
+    /// An `ssl.log` record: the server name the client asked the responder for.
+    DestName(IpAddr, u16, String),
 }
 
 fn as_u64(v: &JsonValue<'_>) -> Option<u64> {
@@ -81,11 +85,38 @@ fn as_port(v: Option<&JsonValue<'_>>, name: &str) -> Result<Option<u16>, String>
     }
 }
 
+fn ssl_record(r: &ZeekConnJson<'_>) -> Result<JsonRecord, String> {
+    let Some(name) = r
+        .server_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && *n != "-")
+    else {
+        return Ok(JsonRecord::OtherLog("ssl".into()));
+    };
+    let ip_text = r.resp_h.as_deref().ok_or("id.resp_h is missing")?;
+    let ip: IpAddr = ip_text.parse().map_err(|_| {
+        format!(
+            "bad id.resp_h {:?}",
+            ip_text.chars().take(40).collect::<String>()
+        )
+    })?;
+    let port = as_port(r.resp_p.as_ref(), "id.resp_p")?.ok_or("id.resp_p is missing")?;
+    Ok(JsonRecord::DestName(ip, port, name.to_string()))
+}
+
 /// Parses one JSON line.
 pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let r: ZeekConnJson<'_> = serde_json::from_slice(line).map_err(|e| format!("bad JSON: {e}"))?;
-    if let Some(p) = r.path.as_deref().or(r.stream.as_deref()) {
+    let path = r.path.as_deref().or(r.stream.as_deref());
+    // ssl.log, named by its path, or (plain JSON logs carry no path) by a server name on a
+    // record with no connection state.
+    if path == Some("ssl") || (path.is_none() && r.server_name.is_some() && r.conn_state.is_none())
+    {
+        return ssl_record(&r);
+    }
+    if let Some(p) = path {
         if p != "conn" {
             return Ok(JsonRecord::OtherLog(p.to_string()));
         }
@@ -200,6 +231,27 @@ mod tests {
         assert_eq!(t.source_format, Some("zeek-tsv"));
         t.source_format = j.source_format;
         assert_eq!(j, t);
+    }
+
+    #[test]
+    fn ssl_records_name_their_destination() {
+        let ip: IpAddr = "52.48.17.198".parse().unwrap();
+        for line in [
+            &br#"{"_path":"ssl","ts":1.0,"uid":"C","id.orig_h":"10.0.0.1","id.orig_p":5,"id.resp_h":"52.48.17.198","id.resp_p":8883,"version":"TLSv12","server_name":"a1-ats.iot.eu-west-1.amazonaws.com"}"#[..],
+            br#"{"ts":1.0,"uid":"C","id.orig_h":"10.0.0.1","id.orig_p":5,"id.resp_h":"52.48.17.198","id.resp_p":8883,"version":"TLSv12","server_name":"a1-ats.iot.eu-west-1.amazonaws.com","established":true}"#,
+        ] {
+            match parse_line(line) {
+                Ok(JsonRecord::DestName(i, 8883, n)) => {
+                    assert_eq!(i, ip);
+                    assert_eq!(n, "a1-ats.iot.eu-west-1.amazonaws.com");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(
+            parse_line(br#"{"_path":"ssl","id.resp_h":"nope","id.resp_p":1,"server_name":"x"}"#)
+                .is_err()
+        );
     }
 
     #[test]

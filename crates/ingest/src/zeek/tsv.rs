@@ -37,9 +37,10 @@ enum Field {
     RespBytes,
     OrigPkts,
     RespPkts,
+    ServerName,
 }
 
-const FIELD_COUNT: usize = 13;
+const FIELD_COUNT: usize = 14;
 
 impl Field {
     fn from_name(name: &str) -> Option<Field> {
@@ -57,6 +58,7 @@ impl Field {
             "resp_bytes" => Field::RespBytes,
             "orig_pkts" => Field::OrigPkts,
             "resp_pkts" => Field::RespPkts,
+            "server_name" => Field::ServerName,
             _ => return None,
         })
     }
@@ -116,6 +118,52 @@ impl TsvSchema {
     /// Whether records under this header are connections.
     pub fn is_conn(&self) -> bool {
         self.path.as_deref().is_none_or(|p| p == "conn")
+    }
+
+    /// Whether records under this header are TLS handshakes (`ssl.log`), read for the server
+    /// name they give their destination.
+    pub fn is_ssl(&self) -> bool {
+        self.path.as_deref() == Some("ssl") && self.slots.contains(&Some(Field::ServerName))
+    }
+
+    /// Parses one `ssl.log` record into (responder address, port, server name); `None` when
+    /// the handshake had no server name.
+    pub fn parse_ssl_line(&self, line: &[u8]) -> Result<Option<(IpAddr, u16, String)>, String> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let mut vals: [Option<&[u8]>; FIELD_COUNT] = [None; FIELD_COUNT];
+        let mut n = 0usize;
+        for field in line.split(|b| *b == self.separator) {
+            if let Some(Some(f)) = self.slots.get(n) {
+                vals[*f as usize] = Some(field);
+            }
+            n += 1;
+        }
+        if n != self.columns {
+            return Err(format!(
+                "{n} fields where the header declares {}",
+                self.columns
+            ));
+        }
+        let get = |f: Field| -> Option<&str> {
+            let v = vals[f as usize]?;
+            if v == self.unset.as_slice() || v == self.empty.as_slice() {
+                return None;
+            }
+            std::str::from_utf8(v).ok()
+        };
+        let Some(name) = get(Field::ServerName) else {
+            return Ok(None);
+        };
+        let ip_text = get(Field::RespH).ok_or("id.resp_h is unset")?;
+        let ip = ip_text
+            .parse::<IpAddr>()
+            .map_err(|_| format!("bad id.resp_h {:?}", truncate(ip_text)))?;
+        let port_text = get(Field::RespP).ok_or("id.resp_p is unset")?;
+        let port = port_text
+            .parse::<u16>()
+            .map_err(|_| format!("bad id.resp_p {:?}", truncate(port_text)))?;
+        let name = String::from_utf8_lossy(&decode_escapes(name.as_bytes())).into_owned();
+        Ok(Some((ip, port, name)))
     }
 
     /// Parses one record (without its line end).
@@ -344,6 +392,38 @@ mod tests {
         assert_eq!(e.outcome, Outcome::Succeeded);
         assert_eq!((e.bytes_out, e.bytes_in), (Some(676), Some(4678)));
         assert_eq!((e.packets_out, e.packets_in), (Some(19), Some(15)));
+    }
+
+    #[test]
+    fn ssl_records_name_their_destination() {
+        let s = schema_from(
+            "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcipher\tcurve\tserver_name\tresumed\tlast_alert\tnext_protocol\testablished\n",
+        );
+        assert!(s.is_ssl() && !s.is_conn());
+        let got = s
+            .parse_ssl_line(b"1.0\tC1\t10.0.0.1\t5000\t52.48.17.198\t8883\tTLSv12\tx\tx25519\tgw\\x2d1.example.com\tF\t-\tmqtt\tT")
+            .unwrap();
+        assert_eq!(
+            got,
+            Some((
+                "52.48.17.198".parse().unwrap(),
+                8883,
+                "gw-1.example.com".to_string()
+            ))
+        );
+        let none = s
+            .parse_ssl_line(
+                b"1.0\tC1\t10.0.0.1\t5000\t52.48.17.198\t8883\tTLSv12\tx\tx25519\t-\tF\t-\t-\tT",
+            )
+            .unwrap();
+        assert_eq!(none, None);
+        assert!(s.parse_ssl_line(b"1.0\tC1").is_err());
+        assert!(
+            s.parse_ssl_line(
+                b"1.0\tC1\t10.0.0.1\t5000\t52.48.17.198\t99999\tTLSv12\tx\tx25519\th\tF\t-\t-\tT"
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! Labeled mixed traffic for measuring pubsub-hunt: one scenario of benign and C2 pub/sub
 //! channels ([`model`]), simulated into TCP connections with real protocol bytes ([`session`],
 //! [`wire`]), and drawn three ways from the same connections: a packet capture ([`pcap`]),
-//! Sysmon event 3 JSON lines ([`sysmon`]) and a Zeek conn.log ([`zeek`]), plus the ground truth
-//! with per-source revealability ([`truth`]).
+//! Sysmon event 3 JSON lines ([`sysmon`]) and Zeek logs ([`zeek`]: conn.log, and ssl.log for
+//! the connections that carry TLS), plus the ground truth with per-source revealability
+//! ([`truth`]).
 //!
 //! Everything is a pure function of the seed and the length in hours.
 //!
@@ -44,6 +45,7 @@ pub struct Written {
     pub packets: u64,
     pub sysmon_events: u64,
     pub conn_rows: u64,
+    pub ssl_rows: u64,
     pub channels: usize,
     pub c2_channels: usize,
 }
@@ -60,8 +62,8 @@ impl LabeledData {
         }
     }
 
-    /// Writes `capture.pcap`, `sysmon.json`, `conn.log` and `truth.json` into `dir` (created
-    /// if missing).
+    /// Writes `capture.pcap`, `sysmon.json`, `conn.log`, `ssl.log` and `truth.json` into `dir`
+    /// (created if missing).
     pub fn write_dir(&self, dir: &Path) -> io::Result<Written> {
         std::fs::create_dir_all(dir)?;
         let seed = self.scenario.seed;
@@ -70,13 +72,20 @@ impl LabeledData {
         let create = |name: &str| File::create(dir.join(name)).map(BufWriter::new);
         let packets = pcap::write_pcap(create("capture.pcap")?, seed, channels, conns)?;
         let sysmon_events = sysmon::write_sysmon(create("sysmon.json")?, seed, channels, conns)?;
-        let conn_rows = zeek::write_conn_log(create("conn.log")?, seed, channels, conns)?;
+        let (conn_rows, ssl_rows) = zeek::write_conn_and_ssl_logs(
+            create("conn.log")?,
+            create("ssl.log")?,
+            seed,
+            channels,
+            conns,
+        )?;
         let text = serde_json::to_string_pretty(&self.truth).map_err(io::Error::other)?;
         std::fs::write(dir.join("truth.json"), text + "\n")?;
         Ok(Written {
             packets,
             sysmon_events,
             conn_rows,
+            ssl_rows,
             channels: channels.len(),
             c2_channels: channels.iter().filter(|c| c.label == Label::C2).count(),
         })
@@ -97,7 +106,13 @@ mod tests {
         LabeledData::generate(21, 3.0)
             .write_dir(dir_b.path())
             .expect("write b");
-        for name in ["capture.pcap", "sysmon.json", "conn.log", "truth.json"] {
+        for name in [
+            "capture.pcap",
+            "sysmon.json",
+            "conn.log",
+            "ssl.log",
+            "truth.json",
+        ] {
             let a = std::fs::read(dir_a.path().join(name)).expect("read a");
             let b = std::fs::read(dir_b.path().join(name)).expect("read b");
             assert!(!a.is_empty(), "{name} is empty");

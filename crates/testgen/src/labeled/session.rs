@@ -273,8 +273,7 @@ impl<'a> Builder<'a> {
     }
 
     fn tls_handshake(&mut self, rng: &mut SplitMix64, alpn: &[&str], full: bool) {
-        let sni = self.ch.dns_name.parse::<Ipv4Addr>().is_err();
-        let hello = wire::tls_client_hello(rng, sni.then_some(self.ch.dns_name.as_str()), alpn);
+        let hello = wire::tls_client_hello(rng, tls_server_name(self.ch), alpn);
         self.raw(true, hello);
         let cert = if full {
             2400 + rng.below(1600) as usize
@@ -588,6 +587,15 @@ impl<'a> Builder<'a> {
             segments,
         }
     }
+}
+
+/// The SNI the client puts in its ClientHello: the server's DNS name, none when the client
+/// dials a bare address.
+pub fn tls_server_name(ch: &Channel) -> Option<&str> {
+    ch.dns_name
+        .parse::<Ipv4Addr>()
+        .is_err()
+        .then_some(ch.dns_name.as_str())
 }
 
 /// The XMPP domain: from the JID when there is one, else the server name.

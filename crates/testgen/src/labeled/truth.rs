@@ -6,8 +6,10 @@
 //! no content, so they can only point at a channel by its port (pubsub-hunt's default standard
 //! ports); a capture shows the port and any bytes that identify the protocol (cleartext on any
 //! port, the WebSocket subprotocol, a pub/sub TLS ALPN, an XMPP stream header before STARTTLS).
-//! A TLS channel off the standard ports with neither is unrevealable everywhere. Every analytic
-//! also needs at least two connections in a group (the default `min_connections`).
+//! A TLS channel off the standard ports with neither is unrevealable everywhere. The ssl.log
+//! beside the conn.log adds the TLS server name, which names the server but is no protocol
+//! evidence, so the Zeek rule stays port-based. Every analytic also needs at least two
+//! connections in a group (the default `min_connections`).
 
 use super::model::{AppProtocol, Carrier, Channel, Label, Scenario, standard_port};
 use super::session::Connection;
@@ -76,7 +78,7 @@ pub struct Truth {
     pub start: String,
     pub end: String,
     pub hours: f64,
-    pub files: [&'static str; 3],
+    pub files: [&'static str; 4],
     pub channels: Vec<TruthChannel>,
 }
 
@@ -205,7 +207,7 @@ pub fn truth(scenario: &Scenario, conns: &[Connection]) -> Truth {
         start: iso8601(scenario.start),
         end: iso8601(scenario.end()),
         hours: scenario.span_secs / 3600.0,
-        files: ["capture.pcap", "sysmon.json", "conn.log"],
+        files: ["capture.pcap", "sysmon.json", "conn.log", "ssl.log"],
         channels,
     }
 }
