@@ -52,6 +52,13 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
         c.no_timestamp,
         c.group_table_full,
     );
+    if r.destination_names > 0 {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: {} from Zeek ssl.log (TLS server names) joined to their destinations",
+            plural(r.destination_names, "destination name", "destination names")
+        );
+    }
     if r.other_log_records > 0 {
         let _ = writeln!(
             e,

@@ -953,6 +953,12 @@ fn zeek_ssl_log_names_the_destinations_of_conn_log() {
     );
     assert!(a[0]["signals"]["dynamic_dns"].as_f64().unwrap() > 0.0);
     assert!(r.stderr.contains("AWS IoT Core"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("6 destination names from Zeek ssl.log (TLS server names)"),
+        "{}",
+        r.stderr
+    );
     // Without ssl.log the two destinations are only addresses.
     std::fs::remove_file(dir.path().join("ssl.log")).unwrap();
     let bare = alerts(&hunt(&["--format", "jsonl", dir.path().to_str().unwrap()]).stdout);

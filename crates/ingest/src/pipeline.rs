@@ -79,6 +79,8 @@ pub struct IngestReport {
     pub events: u64,
     /// Records of other logs in the same stream (Zeek `_path` other than conn).
     pub other_log_records: u64,
+    /// Destination names read from other logs (Zeek `ssl.log` server names).
+    pub destination_names: u64,
     /// Records skipped because of a problem, per kind.
     pub problems: BTreeMap<ProblemKind, u64>,
     /// Problems not printed because of the per-file cap: (file, kind, count).
@@ -113,6 +115,7 @@ struct Counters {
     parsed: AtomicU64,
     events: AtomicU64,
     other_log: AtomicU64,
+    dest_names: AtomicU64,
     skipped_streams: AtomicU64,
 }
 
@@ -249,6 +252,7 @@ pub fn run(
         parsed: c.parsed.load(Ordering::Relaxed),
         events: c.events.load(Ordering::Relaxed),
         other_log_records: c.other_log.load(Ordering::Relaxed),
+        destination_names: c.dest_names.load(Ordering::Relaxed),
         problems,
         unreported,
     };
@@ -741,6 +745,7 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
     let mut parsed = 0u64;
     let mut events = 0u64;
     let mut other = 0u64;
+    let mut names = 0u64;
     let mut skipped = 0u64;
     // Line numbers are found by counting line ends from the previous selected line.
     let mut cur_pos = 0usize;
@@ -791,7 +796,7 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
             }
             Ok(Parsed::DestName(ip, port, name)) => {
                 shared.engine.observe_dest_name(ip, port, &name, acc);
-                other += 1;
+                names += 1;
             }
             Ok(Parsed::Other) => other += 1,
             Ok(Parsed::Skip) => {
@@ -844,6 +849,7 @@ fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
     c.parsed.fetch_add(parsed, Ordering::Relaxed);
     c.events.fetch_add(events, Ordering::Relaxed);
     c.other_log.fetch_add(other, Ordering::Relaxed);
+    c.dest_names.fetch_add(names, Ordering::Relaxed);
     // Header rows and comments are not records.
     c.records
         .fetch_sub(skipped.min(chunk.lines), Ordering::Relaxed);
