@@ -65,6 +65,9 @@ pub struct MessageEvent {
     pub traits: u8,
 }
 
+/// Publication times with the messages each stands for, and the first and last time.
+pub type PublishedSeries = (Vec<(Micros, u32)>, Micros, Micros);
+
 /// What the dissectors learned about one session (or, merged, about a group of sessions).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct AppInfo {
@@ -217,6 +220,20 @@ impl AppInfo {
             weight: stride,
             traits: crate::behaviour::strings::payload_traits(payload),
         });
+    }
+
+    /// The kept timings of what the client published, as (time, messages it stands for), with
+    /// the first and last time; `None` when it published nothing.
+    pub fn published_series(&self) -> Option<PublishedSeries> {
+        let series: Vec<(Micros, u32)> = self
+            .messages
+            .iter()
+            .filter(|m| m.direction == TopicDirection::Publish)
+            .map(|m| (m.ts, m.weight))
+            .collect();
+        let first = series.iter().map(|m| m.0).min()?;
+        let last = series.iter().map(|m| m.0).max()?;
+        Some((series, first, last))
     }
 
     /// Every message the timings stand for, plus those counted in none.

@@ -256,16 +256,7 @@ fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
 /// Published messages per minute from the first publication to the last, oldest first. Longer
 /// spans use longer intervals so the series stays under [`MAX_RATE_INTERVALS`].
 fn published_counts_per_minute(app: &AppInfo) -> Vec<u64> {
-    let times: Vec<(Micros, u32)> = app
-        .messages
-        .iter()
-        .filter(|m| m.direction == TopicDirection::Publish)
-        .map(|m| (m.ts, m.weight))
-        .collect();
-    let (Some(first), Some(last)) = (
-        times.iter().map(|m| m.0).min(),
-        times.iter().map(|m| m.0).max(),
-    ) else {
+    let Some((times, first, last)) = app.published_series() else {
         return Vec::new();
     };
     let span = (last - first).max(0) as u64;

@@ -335,15 +335,7 @@ type ClientRate = (String, Option<String>, f64);
 /// Publications per hour of a group over its own active span (at least one minute), when
 /// packet inspection saw any.
 pub(crate) fn publication_rate(stats: &GroupStats) -> Option<f64> {
-    let app = stats.app.as_deref()?;
-    let published: Vec<(Micros, u32)> = app
-        .messages
-        .iter()
-        .filter(|m| m.direction == crate::app::TopicDirection::Publish)
-        .map(|m| (m.ts, m.weight))
-        .collect();
-    let first = published.iter().map(|m| m.0).min()?;
-    let last = published.iter().map(|m| m.0).max()?;
+    let (published, first, last) = stats.app.as_deref()?.published_series()?;
     let hours = ((last - first) as f64 / 3.6e9).max(1.0 / 60.0);
     let count: u64 = published.iter().map(|m| u64::from(m.1)).sum();
     Some(count as f64 / hours)

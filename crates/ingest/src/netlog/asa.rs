@@ -17,7 +17,7 @@
 //! firewall (the observer), so `host` stays empty. Header times without a year (RFC 3164) give
 //! no timestamp: guessing the year would make results depend on when the hunt runs.
 
-use super::lines::{BoundedLines, LineItem, MAX_LINE_BYTES, report_too_long};
+use super::lines::each_line;
 use super::{blank_event, civil_utc, clip, month_number};
 use crate::source::{CERTAIN, Confidence, FormatSpec, Reader, Record, RecordSink, StreamFormat};
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
@@ -463,22 +463,7 @@ impl StreamFormat for AsaStream {
     }
 
     fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String> {
-        let mut lines = BoundedLines::new(input, MAX_LINE_BYTES);
-        let mut result = Ok(());
-        loop {
-            if sink.aborted() {
-                break;
-            }
-            match lines.next_line(sink) {
-                Ok(None) => break,
-                Ok(Some((n, LineItem::TooLong(len)))) => report_too_long(sink, n, len),
-                Ok(Some((n, LineItem::Text(t)))) => self.handle(n, t, sink),
-                Err(e) => {
-                    result = Err(e.to_string());
-                    break;
-                }
-            }
-        }
+        let result = each_line(input, sink, |n, t, sink| self.handle(n, t, sink));
         for p in self.pending.drain() {
             sink.record(p.line, Ok(Record::Conn(Box::new(p.event))));
         }

@@ -83,6 +83,28 @@ impl<R: Read> BoundedLines<R> {
     }
 }
 
+/// Reads every line of `input`, handing each to `handle` with its number; over-long lines are
+/// reported and skipped. Stops early when the sink aborts; a read error ends the stream with
+/// `Err` after the lines before it were handled.
+pub fn each_line(
+    input: &mut dyn Read,
+    sink: &mut dyn RecordSink,
+    mut handle: impl FnMut(u64, &[u8], &mut dyn RecordSink),
+) -> Result<(), String> {
+    let mut lines = BoundedLines::new(input, MAX_LINE_BYTES);
+    loop {
+        if sink.aborted() {
+            return Ok(());
+        }
+        match lines.next_line(sink) {
+            Ok(None) => return Ok(()),
+            Ok(Some((n, LineItem::TooLong(len)))) => report_too_long(sink, n, len),
+            Ok(Some((n, LineItem::Text(t)))) => handle(n, t, sink),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
 /// Reports an over-long line the way the line pipeline does.
 pub fn report_too_long(sink: &mut dyn RecordSink, line: u64, bytes: usize) {
     sink.problem(

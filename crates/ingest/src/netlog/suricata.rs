@@ -17,7 +17,7 @@
 //! that sent the flow's first packet, the initiator.
 
 use super::json::first_value;
-use super::lines::{BoundedLines, LineItem, MAX_LINE_BYTES, report_too_long};
+use super::lines::each_line;
 use super::{blank_event, clip};
 use crate::source::{
     CERTAIN, Confidence, FormatSpec, LIKELY, Reader, Record, RecordSink, StreamFormat,
@@ -358,22 +358,7 @@ impl StreamFormat for EveStream {
     }
 
     fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String> {
-        let mut lines = BoundedLines::new(input, MAX_LINE_BYTES);
-        let mut result = Ok(());
-        loop {
-            if sink.aborted() {
-                break;
-            }
-            match lines.next_line(sink) {
-                Ok(None) => break,
-                Ok(Some((n, LineItem::TooLong(len)))) => report_too_long(sink, n, len),
-                Ok(Some((n, LineItem::Text(t)))) => self.handle(n, t, sink),
-                Err(e) => {
-                    result = Err(e.to_string());
-                    break;
-                }
-            }
-        }
+        let result = each_line(input, sink, |n, t, sink| self.handle(n, t, sink));
         let order = std::mem::take(&mut self.pending_order);
         for id in order.into_values() {
             if let Some(p) = self.pending.remove(&id) {

@@ -126,9 +126,9 @@ impl TsvSchema {
         self.path.as_deref() == Some("ssl") && self.slots.contains(&Some(Field::ServerName))
     }
 
-    /// Parses one `ssl.log` record into (responder address, port, server name); `None` when
-    /// the handshake had no server name.
-    pub fn parse_ssl_line(&self, line: &[u8]) -> Result<Option<(IpAddr, u16, String)>, String> {
+    /// The record's columns, by the fields this reader knows; `Err` when the column count
+    /// differs from the header's.
+    fn fields<'l>(&self, line: &'l [u8]) -> Result<[Option<&'l [u8]>; FIELD_COUNT], String> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let mut vals: [Option<&[u8]>; FIELD_COUNT] = [None; FIELD_COUNT];
         let mut n = 0usize;
@@ -144,13 +144,23 @@ impl TsvSchema {
                 self.columns
             ));
         }
-        let get = |f: Field| -> Option<&str> {
-            let v = vals[f as usize]?;
-            if v == self.unset.as_slice() || v == self.empty.as_slice() {
-                return None;
-            }
-            std::str::from_utf8(v).ok()
-        };
+        Ok(vals)
+    }
+
+    /// A field's text, `None` when unset, empty or not UTF-8.
+    fn value<'l>(&self, vals: &[Option<&'l [u8]>; FIELD_COUNT], f: Field) -> Option<&'l str> {
+        let v = vals[f as usize]?;
+        if v == self.unset.as_slice() || v == self.empty.as_slice() {
+            return None;
+        }
+        std::str::from_utf8(v).ok()
+    }
+
+    /// Parses one `ssl.log` record into (responder address, port, server name); `None` when
+    /// the handshake had no server name.
+    pub fn parse_ssl_line(&self, line: &[u8]) -> Result<Option<(IpAddr, u16, String)>, String> {
+        let vals = self.fields(line)?;
+        let get = |f: Field| self.value(&vals, f);
         let Some(name) = get(Field::ServerName) else {
             return Ok(None);
         };
@@ -168,28 +178,8 @@ impl TsvSchema {
 
     /// Parses one record (without its line end).
     pub fn parse_line(&self, line: &[u8]) -> Result<ConnEvent, String> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let mut vals: [Option<&[u8]>; FIELD_COUNT] = [None; FIELD_COUNT];
-        let mut n = 0usize;
-        for field in line.split(|b| *b == self.separator) {
-            if let Some(Some(f)) = self.slots.get(n) {
-                vals[*f as usize] = Some(field);
-            }
-            n += 1;
-        }
-        if n != self.columns {
-            return Err(format!(
-                "{n} fields where the header declares {}",
-                self.columns
-            ));
-        }
-        let get = |f: Field| -> Option<&str> {
-            let v = vals[f as usize]?;
-            if v == self.unset.as_slice() || v == self.empty.as_slice() {
-                return None;
-            }
-            std::str::from_utf8(v).ok()
-        };
+        let vals = self.fields(line)?;
+        let get = |f: Field| self.value(&vals, f);
         let ts = match get(Field::Ts) {
             None => None,
             Some(s) if s.bytes().all(|b| b == b'X' || b == b'.') => None,
