@@ -115,7 +115,7 @@ impl AnalyticId {
     /// The behaviour analytic a signal id belongs to.
     pub fn of_signal(signal: &str) -> AnalyticId {
         match signal {
-            "beacon" | "message_beacon" => AnalyticId::PubsubBeacon,
+            "beacon" | "message_beacon" | "transient_use" => AnalyticId::PubsubBeacon,
             "rate_burst" | "rate_above_peers" => AnalyticId::PubsubRate,
             s if s.starts_with("process_") || s == "new_process" => AnalyticId::PubsubProcess,
             "public_broker"

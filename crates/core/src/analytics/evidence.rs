@@ -12,6 +12,7 @@ use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
     score_server_name,
 };
+use crate::behaviour::presence::score_transient;
 use crate::behaviour::process::score_process;
 use crate::behaviour::score::{MAX_RATE_INTERVALS, rate_burst, rate_vs_peers};
 use crate::behaviour::strings::{
@@ -130,6 +131,15 @@ pub(super) fn signals(
                 "; weight × {INTERNAL_BEACON_FACTOR}: the destination is internal"
             ));
         }
+    }
+
+    // A short stretch of irregular use well inside the data is a session, not a channel; regular
+    // check-ins, however short-lived, are a beacon and keep their weight alone.
+    let regular = all
+        .iter()
+        .any(|s| matches!(s.id, "beacon" | "message_beacon") && s.weight > 0.0);
+    if !regular && let (Some(channel), Some(data)) = (group.channel_span, group.data_span) {
+        all.extend(score_transient(channel, data, w));
     }
 
     if let Some(app) = stats.app.as_deref() {

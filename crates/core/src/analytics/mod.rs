@@ -15,6 +15,7 @@ mod rating;
 use crate::alert::{Alert, AnalyticId, Session, Suspicion};
 use crate::allowlist::{self, AllowVerdict, EntrySource};
 use crate::app::AppInfo;
+use crate::behaviour::presence::Span;
 use crate::config::{AllowSubject, HuntConfig};
 use crate::event::{ConnEvent, Direction, Outcome, RecordRef, Transport};
 use crate::protocol::Protocol;
@@ -122,6 +123,12 @@ pub struct GroupStats {
     /// (start, bytes sent) of connections with a known start, the earliest
     /// [`MAX_STARTS_PER_GROUP`] once rated (kept up to twice that between trims).
     pub conn_starts: Vec<(Micros, u64)>,
+    /// When the last connection with a known end closed (a Zeek `duration`, a flow's last
+    /// packet).
+    pub last_end: Option<Micros>,
+    /// Some connection's end is unknown (Sysmon records only the start), so how long the channel
+    /// stayed open cannot be told.
+    pub ends_unknown: bool,
 }
 
 /// Keeps the `MAX_STARTS_PER_GROUP` earliest starts. Taking the smallest N of a union is the same
@@ -237,6 +244,10 @@ impl GroupStats {
         self.connections += 1;
         self.first_seen = min_opt(self.first_seen, ev.ts);
         self.last_seen = max_opt(self.last_seen, ev.ts);
+        match ev.end {
+            Some(end) => self.last_end = max_opt(self.last_end, Some(end)),
+            None => self.ends_unknown = true,
+        }
         self.bytes_out = sum_opt(self.bytes_out, ev.bytes_out);
         self.bytes_in = sum_opt(self.bytes_in, ev.bytes_in);
         self.packets_out = sum_opt(self.packets_out, ev.packets_out);
@@ -274,6 +285,8 @@ impl GroupStats {
         self.connections += o.connections;
         self.first_seen = min_opt(self.first_seen, o.first_seen);
         self.last_seen = max_opt(self.last_seen, o.last_seen);
+        self.last_end = max_opt(self.last_end, o.last_end);
+        self.ends_unknown |= o.ends_unknown;
         self.bytes_out = sum_opt(self.bytes_out, o.bytes_out);
         self.bytes_in = sum_opt(self.bytes_in, o.bytes_in);
         self.packets_out = sum_opt(self.packets_out, o.packets_out);
@@ -318,6 +331,11 @@ pub struct GroupContext {
     pub new_process: bool,
     /// The window is not the data's first, and no earlier window reached this broker.
     pub new_broker: bool,
+    /// From the channel's (host, process, destination) first connection start to its last
+    /// connection end, over all windows; `None` when some connection's end is unknown.
+    pub channel_span: Option<Span>,
+    /// From the earliest connection start to the latest start or end of all groups.
+    pub data_span: Option<Span>,
 }
 
 /// Cross-group facts gathered once before rating (bounded by the group table).
@@ -327,6 +345,40 @@ struct History {
     broker_first: HashMap<(IpAddr, u16), i64>,
     /// Broker → its clients' publication rates, for peer comparison.
     broker_rates: HashMap<(IpAddr, u16, Protocol), Vec<ClientRate>>,
+    /// Channel → its span over all windows (`None` once an end is unknown).
+    channel_spans: HashMap<ChannelKey, Option<Span>>,
+    data_span: Option<Span>,
+}
+
+/// A group's key without its analytic and window: one channel between a client and a server.
+type ChannelKey = (String, Option<String>, IpAddr, u16, Protocol);
+
+fn channel_key(k: &GroupKey) -> ChannelKey {
+    (
+        k.host.clone(),
+        k.process.clone(),
+        k.dst_ip,
+        k.dst_port,
+        k.protocol,
+    )
+}
+
+/// The span of a group's connections: first start to last start or end, `None` when some end is
+/// unknown.
+fn group_span(s: &GroupStats) -> Option<Span> {
+    if s.ends_unknown {
+        return None;
+    }
+    let first = s.first_seen?;
+    let last = max_opt(s.last_seen, s.last_end)?;
+    Some(Span { first, last })
+}
+
+fn union_span(a: Span, b: Span) -> Span {
+    Span {
+        first: a.first.min(b.first),
+        last: a.last.max(b.last),
+    }
 }
 
 /// One client (host and process) of a broker and its publications per hour.
@@ -348,11 +400,27 @@ impl History {
             process_first: HashMap::new(),
             broker_first: HashMap::new(),
             broker_rates: HashMap::new(),
+            channel_spans: HashMap::new(),
+            data_span: None,
         };
         if !cfg.behaviour.enabled {
             return h;
         }
         for (k, s) in groups {
+            if let (Some(first), Some(last)) = (s.first_seen, max_opt(s.last_seen, s.last_end)) {
+                let g = Span { first, last };
+                h.data_span = Some(h.data_span.map_or(g, |d| union_span(d, g)));
+            }
+            let span = group_span(s);
+            h.channel_spans
+                .entry(channel_key(k))
+                .and_modify(|c| {
+                    *c = match (*c, span) {
+                        (Some(a), Some(b)) => Some(union_span(a, b)),
+                        _ => None,
+                    }
+                })
+                .or_insert(span);
             if let Some(w) = k.window {
                 h.first_window = Some(h.first_window.map_or(w, |f: i64| f.min(w)));
                 if let Some(p) = &k.process {
@@ -388,6 +456,8 @@ impl History {
             });
             ctx.new_broker = self.broker_first.get(&(key.dst_ip, key.dst_port)) == Some(&w);
         }
+        ctx.channel_span = self.channel_spans.get(&channel_key(key)).copied().flatten();
+        ctx.data_span = self.data_span;
         if let Some(all) = self
             .broker_rates
             .get(&(key.dst_ip, key.dst_port, key.protocol))

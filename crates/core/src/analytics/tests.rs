@@ -299,30 +299,34 @@ fn arb_event() -> impl Strategy<Value = ConnEvent> {
         prop::option::of(0u64..10_000),
         any::<bool>(),
         0u8..6,
+        prop::option::of(0i64..50_000_000_000),
     )
-        .prop_map(|(h, dst, port, ts, user, proc_, bytes, ident, state)| {
-            let mut e = ConnEvent::tcp(
-                format!("10.9.0.{h}").parse().unwrap(),
-                dst.parse().unwrap(),
-                port,
-            );
-            e.ts = ts;
-            e.user = user.map(String::from);
-            e.process = proc_.map(String::from);
-            e.bytes_out = bytes;
-            e.bytes_in = bytes.map(|b| b * 2);
-            if ident {
-                e.identified = vec![Protocol::Mqtt];
-                e.app_label = Some("mqtt".into());
-            }
-            match state {
-                0 => e.outcome = Outcome::Failed,
-                1 => e.direction = Direction::Inbound,
-                2 => e.transport = Transport::Unknown,
-                _ => {}
-            }
-            e
-        })
+        .prop_map(
+            |(h, dst, port, ts, user, proc_, bytes, ident, state, dur)| {
+                let mut e = ConnEvent::tcp(
+                    format!("10.9.0.{h}").parse().unwrap(),
+                    dst.parse().unwrap(),
+                    port,
+                );
+                e.ts = ts;
+                e.end = ts.zip(dur).map(|(t, d)| t + d);
+                e.user = user.map(String::from);
+                e.process = proc_.map(String::from);
+                e.bytes_out = bytes;
+                e.bytes_in = bytes.map(|b| b * 2);
+                if ident {
+                    e.identified = vec![Protocol::Mqtt];
+                    e.app_label = Some("mqtt".into());
+                }
+                match state {
+                    0 => e.outcome = Outcome::Failed,
+                    1 => e.direction = Direction::Inbound,
+                    2 => e.transport = Transport::Unknown,
+                    _ => {}
+                }
+                e
+            },
+        )
 }
 
 fn run_split(cfg: &HuntConfig, parts: &[Vec<ConnEvent>]) -> (Vec<Alert>, HuntSummary) {
@@ -669,4 +673,91 @@ fn names_from_other_logs_join_their_destination_whichever_arrives_first() {
         assert!(alerts[0].signals.contains_key("dynamic_dns"));
         assert!(summary.suppressed.keys().any(|r| r.contains("AWS IoT")));
     }
+}
+
+/// A day of data: a standing channel from the first minute to the last, plus `extra`.
+fn day_with(extra: &[(&str, i64, Option<i64>)]) -> Vec<ConnEvent> {
+    let t0: Micros = 1_700_006_400_000_000;
+    let at = |src: &str, dst: &str, start_s: i64, dur_s: Option<i64>| {
+        let mut e = ev(src, dst, 1883);
+        e.ts = Some(t0 + start_s * 1_000_000);
+        e.end = dur_s.map(|d| t0 + (start_s + d) * 1_000_000);
+        e
+    };
+    let mut evs = vec![
+        at("10.2.2.2", "10.0.0.5", 0, Some(43_000)),
+        at("10.2.2.2", "10.0.0.5", 43_200, Some(43_190)),
+    ];
+    evs.extend(
+        extra
+            .iter()
+            .map(|&(dst, start, dur)| at("10.1.1.1", dst, start, dur)),
+    );
+    evs
+}
+
+fn public_broker_alert(alerts: &[Alert]) -> Option<&Alert> {
+    alerts
+        .iter()
+        .find(|a| a.dst_ip.to_string() == "198.51.100.1")
+}
+
+#[test]
+fn a_short_irregular_session_inside_the_data_is_a_one_off_not_a_channel() {
+    let b = "198.51.100.1";
+    // Three sessions between 10:00 and 12:10 of a 24-hour day, at irregular times.
+    let session = [
+        (b, 36_000, Some(1_800)),
+        (b, 36_780, Some(2_400)),
+        (b, 40_800, Some(3_000)),
+    ];
+    let evs = day_with(&session);
+    let (alerts, summary) = run(cfg_no_defaults(), &evs);
+    assert!(public_broker_alert(&alerts).is_none(), "{alerts:#?}");
+    assert!(summary.below_min_suspicion >= 1);
+
+    // Still there for a hunter who asks for low suspicion, with the reason.
+    let (alerts, _) = run(cfg_all(), &evs);
+    let a = public_broker_alert(&alerts).unwrap();
+    assert_eq!(a.signals.get("transient_use"), Some(&-25.0));
+    assert_eq!(a.suspicion, Suspicion::Low);
+    assert!(
+        a.reasons.iter().any(|r| r.contains("a one-off use")),
+        "{:?}",
+        a.reasons
+    );
+
+    // With windows the channel is judged over all of them, not per window.
+    let mut windowed = cfg_all();
+    windowed.window = "1h".parse().unwrap();
+    let (alerts, _) = run(windowed, &evs);
+    let here: Vec<&Alert> = alerts
+        .iter()
+        .filter(|a| a.dst_ip.to_string() == b)
+        .collect();
+    assert!(!here.is_empty());
+    assert!(here.iter().all(|a| a.signals.contains_key("transient_use")));
+}
+
+#[test]
+fn a_channel_whose_end_is_unknown_or_near_the_data_edge_is_not_one_off() {
+    let b = "198.51.100.1";
+    // Sysmon-like: only starts are known, so how long it stayed open is not.
+    let evs = day_with(&[(b, 36_000, Some(1_800)), (b, 36_780, None)]);
+    let (alerts, _) = run(cfg_no_defaults(), &evs);
+    let a = public_broker_alert(&alerts).unwrap();
+    assert!(!a.signals.contains_key("transient_use"), "{:?}", a.signals);
+
+    // Still open an hour before the data ends: it may run on beyond it.
+    let evs = day_with(&[(b, 72_000, Some(1_800)), (b, 79_000, Some(3_000))]);
+    let (alerts, _) = run(cfg_no_defaults(), &evs);
+    assert!(public_broker_alert(&alerts).is_some());
+
+    // Regular check-ins for an hour are a beacon, however short-lived.
+    let beacon: Vec<(&str, i64, Option<i64>)> =
+        (0..30).map(|i| (b, 36_000 + i * 120, Some(2))).collect();
+    let (alerts, _) = run(cfg_no_defaults(), &day_with(&beacon));
+    let a = public_broker_alert(&alerts).unwrap();
+    assert!(a.signals.contains_key("beacon"), "{:?}", a.signals);
+    assert!(!a.signals.contains_key("transient_use"));
 }

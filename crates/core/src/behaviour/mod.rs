@@ -19,11 +19,13 @@
 //! [`strings::score_host_scoped`], [`strings::score_payload`], [`strings::topic_template`],
 //! [`process::score_process`], [`destination::score_server_name`],
 //! [`destination::score_destination_ip`], [`destination::DEFAULT_ALLOW_HINTS`],
-//! [`score::rate_burst`], [`score::rate_vs_peers`] and [`score::combine`]. String scoring costs a
+//! [`score::rate_burst`], [`score::rate_vs_peers`], [`presence::score_transient`] and
+//! [`score::combine`]. String scoring costs a
 //! few microseconds per string, so score each distinct topic or id once per group, not per message.
 
 pub mod beacon;
 pub mod destination;
+pub mod presence;
 pub mod process;
 pub mod score;
 pub mod strings;
@@ -146,6 +148,10 @@ pub struct Weights {
     pub new_process: f64,
     /// A broker or server first contacted in this window (earlier windows never reached it).
     pub new_broker: f64,
+    // --- presence.rs ---
+    /// Use without regular timing confined to a few hours well inside the data: a one-off
+    /// session (a developer trying a public broker), not a standing channel. Negative.
+    pub transient_use: f64,
 }
 
 impl Default for Weights {
@@ -187,6 +193,7 @@ impl Default for Weights {
             rate_above_peers: 10.0,
             new_process: 10.0,
             new_broker: 8.0,
+            transient_use: -25.0,
         }
     }
 }

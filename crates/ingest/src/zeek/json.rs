@@ -53,6 +53,8 @@ struct ZeekConnJson<'a> {
     orig_pkts: Option<JsonValue<'a>>,
     #[serde(default, borrow)]
     resp_pkts: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    duration: Option<JsonValue<'a>>,
 }
 
 /// What a JSON line turned out to be.
@@ -149,9 +151,19 @@ pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
         _ => None,
     };
     let service = r.service.as_deref().filter(|s| !s.is_empty() && *s != "-");
+    // A bad duration loses only the connection's end, like a bad byte count.
+    let duration = match &r.duration {
+        Some(JsonValue::Num(n)) => from_epoch_f64(*n),
+        Some(JsonValue::Str(s)) => parse_epoch_seconds(s),
+        _ => None,
+    };
+    let end = duration
+        .filter(|d| *d >= 0)
+        .zip(ts)
+        .and_then(|(d, t)| t.checked_add(d));
     Ok(JsonRecord::Conn(Box::new(ConnEvent {
         ts,
-        end: None,
+        end,
         host: None,
         process: None,
         user: None,
@@ -230,6 +242,7 @@ mod tests {
         assert_eq!(j.source_format, Some("zeek-json"));
         assert_eq!(t.source_format, Some("zeek-tsv"));
         t.source_format = j.source_format;
+        assert_eq!(j.end, Some(1_437_091_701_732_171 + 2_210_000));
         assert_eq!(j, t);
     }
 

@@ -38,9 +38,10 @@ enum Field {
     OrigPkts,
     RespPkts,
     ServerName,
+    Duration,
 }
 
-const FIELD_COUNT: usize = 14;
+const FIELD_COUNT: usize = 15;
 
 impl Field {
     fn from_name(name: &str) -> Option<Field> {
@@ -59,6 +60,7 @@ impl Field {
             "orig_pkts" => Field::OrigPkts,
             "resp_pkts" => Field::RespPkts,
             "server_name" => Field::ServerName,
+            "duration" => Field::Duration,
             _ => return None,
         })
     }
@@ -210,9 +212,16 @@ impl TsvSchema {
             _ => None,
         };
         let service = get(Field::Service);
+        // A connection's end tells how long the channel stayed open; a bad duration loses only
+        // that, like a bad byte count.
+        let end = get(Field::Duration)
+            .and_then(parse_epoch_seconds)
+            .filter(|d| *d >= 0)
+            .zip(ts)
+            .and_then(|(d, t)| t.checked_add(d));
         Ok(ConnEvent {
             ts,
-            end: None,
+            end,
             host: None,
             process: None,
             user: None,
@@ -382,6 +391,8 @@ mod tests {
         assert_eq!(e.outcome, Outcome::Succeeded);
         assert_eq!((e.bytes_out, e.bytes_in), (Some(676), Some(4678)));
         assert_eq!((e.packets_out, e.packets_in), (Some(19), Some(15)));
+        // `duration` gives the end: how long the channel stayed open.
+        assert_eq!(e.end, Some(1_437_091_701_732_171 + 2_213_218));
     }
 
     #[test]
@@ -427,6 +438,7 @@ mod tests {
         assert_eq!(e.outcome, Outcome::Unknown);
         assert_eq!(e.direction, Direction::Unknown);
         assert_eq!(e.bytes_out, None);
+        assert_eq!(e.end, None);
         assert!(e.identified.is_empty());
     }
 

@@ -1,0 +1,132 @@
+//! Presence: how much of the data a channel was open for. A command channel is a standing one —
+//! the implant holds it, or comes back to it, for as long as it runs — which is why RITA scores
+//! how much of the dataset a beacon covers (behaviour.md §1.3, the duration score). This module
+//! owns the converse judgement, used as benign evidence: use confined to a few hours well inside
+//! the data (it began hours after the data did and closed hours before the data ended), such as a
+//! developer trying a public broker for an afternoon.
+//!
+//! It needs to know when the connections closed. A source that records only starts (Sysmon
+//! event 3) cannot say how long a channel stayed open, and a channel still open near either edge
+//! of the data may run on beyond it, so neither is ever called transient.
+
+use super::{Signal, Weights};
+use crate::time::{Micros, format_rfc3339};
+
+const HOUR: Micros = 3_600_000_000;
+
+/// Shortest data span over which transience is judged: under half a day, a few hours of use is
+/// no small share of it.
+pub const MIN_DATA_SPAN: Micros = 12 * HOUR;
+/// Longest a transient channel may stay open (also at most a quarter of the data).
+pub const MAX_TRANSIENT_SPAN: Micros = 4 * HOUR;
+/// How far inside the data a transient channel must begin and end.
+pub const EDGE_MARGIN: Micros = 2 * HOUR;
+
+/// A stretch of time, `first` ≤ `last`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub first: Micros,
+    pub last: Micros,
+}
+
+impl Span {
+    pub fn duration(&self) -> Micros {
+        self.last.saturating_sub(self.first).max(0)
+    }
+}
+
+fn hours(t: Micros) -> f64 {
+    t as f64 / HOUR as f64
+}
+
+/// The `transient_use` signal when `channel` (first connection start to last connection end)
+/// is short and lies well inside `data`; `None` otherwise.
+pub fn score_transient(channel: Span, data: Span, w: &Weights) -> Option<Signal> {
+    let (len, data_len) = (channel.duration(), data.duration());
+    if data_len < MIN_DATA_SPAN || len > MAX_TRANSIENT_SPAN.min(data_len / 4) {
+        return None;
+    }
+    let (lead, tail) = (
+        channel.first.saturating_sub(data.first),
+        data.last.saturating_sub(channel.last),
+    );
+    if lead < EDGE_MARGIN || tail < EDGE_MARGIN {
+        return None;
+    }
+    Some(Signal::new(
+        "transient_use",
+        w.transient_use,
+        format!(
+            "open only from {} to {} ({:.1} h of {:.1} h of data), beginning {:.1} h after the \
+             data does and closing {:.1} h before it ends, without regular timing: a one-off \
+             use, not a standing channel",
+            format_rfc3339(channel.first),
+            format_rfc3339(channel.last),
+            hours(len),
+            hours(data_len),
+            hours(lead),
+            hours(tail)
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn span(first_h: f64, last_h: f64) -> Span {
+        Span {
+            first: (first_h * HOUR as f64) as Micros,
+            last: (last_h * HOUR as f64) as Micros,
+        }
+    }
+
+    #[test]
+    fn an_afternoon_session_inside_a_day_is_transient() {
+        let w = Weights::default();
+        let s = score_transient(span(14.0, 16.5), span(0.0, 24.0), &w).unwrap();
+        assert_eq!(s.id, "transient_use");
+        assert_eq!(s.weight, w.transient_use);
+        assert!(s.weight < 0.0);
+        assert!(s.reason.contains("2.5 h of 24.0 h"), "{}", s.reason);
+        assert!(s.reason.contains("14.0 h after"), "{}", s.reason);
+        assert!(s.reason.contains("7.5 h before"), "{}", s.reason);
+    }
+
+    #[test]
+    fn long_or_edge_touching_or_short_data_is_not_transient() {
+        let w = Weights::default();
+        let day = span(0.0, 24.0);
+        // Open for most of the day: a standing channel.
+        assert!(score_transient(span(4.0, 20.0), day, &w).is_none());
+        // Just over the four-hour limit.
+        assert!(score_transient(span(10.0, 14.1), day, &w).is_none());
+        // Still open near the end of the data: it may run on beyond it.
+        assert!(score_transient(span(21.0, 23.0), day, &w).is_none());
+        // Already open near the start: it may have run long before.
+        assert!(score_transient(span(1.0, 3.0), day, &w).is_none());
+        // Six hours of data: too little to call two hours of it one-off.
+        assert!(score_transient(span(2.0, 4.0), span(0.0, 6.0), &w).is_none());
+        // Twelve hours of data allow at most three hours (a quarter).
+        assert!(score_transient(span(4.0, 7.5), span(0.0, 12.0), &w).is_none());
+        assert!(score_transient(span(4.0, 6.5), span(0.0, 12.0), &w).is_some());
+    }
+
+    proptest! {
+        #[test]
+        fn transient_channels_lie_well_inside_long_enough_data(
+            a in -1e6f64..1e6, b in 0f64..1e5, c in -1e6f64..1e6, d in 0f64..1e6,
+        ) {
+            let channel = span(a, a + b);
+            let data = span(c, c + d);
+            if score_transient(channel, data, &Weights::default()).is_some() {
+                prop_assert!(data.duration() >= MIN_DATA_SPAN);
+                prop_assert!(channel.duration() <= MAX_TRANSIENT_SPAN);
+                prop_assert!(channel.duration() * 4 <= data.duration());
+                prop_assert!(channel.first - data.first >= EDGE_MARGIN);
+                prop_assert!(data.last - channel.last >= EDGE_MARGIN);
+            }
+        }
+    }
+}
