@@ -133,6 +133,15 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
                 .collect();
             writeln!(out, "internal: {}", nets.join(", "))?;
             writeln!(out, "mosquitto clients: {}", c.mosquitto_clients.join(", "))?;
+            writeln!(
+                out,
+                "IoT hosts: {}",
+                if c.iot_hosts.is_empty() {
+                    "none named (cloud IoT endpoints weigh little)".to_string()
+                } else {
+                    c.iot_hosts.describe()
+                }
+            )?;
             writeln!(out, "allowlist entries: {}", c.allowlist.len())?;
             writeln!(
                 out,

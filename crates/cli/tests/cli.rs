@@ -247,6 +247,16 @@ fn config_init_round_trips_and_bad_configs_are_fatal() {
         shown.contains(&format!("default allowlist entries: {defaults} (soft")),
         "{shown}"
     );
+    assert!(shown.contains("IoT hosts: none named"), "{shown}");
+    std::fs::write(&cfg, "[hosts]\niot = [\"10.40.0.0/16\", \"gw-*\"]\n").unwrap();
+    let check = Command::cargo_bin("pubsub-hunt")
+        .unwrap()
+        .args(["config", "check"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&check.stdout);
+    assert!(shown.contains("IoT hosts: 10.40.0.0/16, gw-*"), "{shown}");
     std::fs::write(&cfg, "[analytics]\nwindow = \"forever\"\n").unwrap();
     let r = hunt(&["--config", cfg.to_str().unwrap(), "examples/data/conn.log"]);
     assert_eq!(r.code, 3);
@@ -959,6 +969,45 @@ fn zeek_ssl_log_names_the_destinations_of_conn_log() {
         "{}",
         r.stderr
     );
+    // Once the hunter names the IoT hosts, the fleet endpoint reached from another host is
+    // evidence that overrides the default entry.
+    let cfg = dir.path().join("site.toml");
+    std::fs::write(&cfg, "[hosts]\niot = [\"10.40.0.0/16\", \"thermo-*\"]\n").unwrap();
+    let r = hunt(&[
+        "--format",
+        "jsonl",
+        "--config",
+        cfg.to_str().unwrap(),
+        dir.path().join("conn.log").to_str().unwrap(),
+        dir.path().join("ssl.log").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = alerts(&r.stdout);
+    let aws = a
+        .iter()
+        .find(|x| x["dst_ip"] == "52.48.17.198")
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    assert_eq!(aws["signals"]["cloud_iot_from_other_host"], 20.0);
+    assert!(
+        aws["reasons"].as_array().unwrap().iter().any(|r| r
+            .as_str()
+            .unwrap()
+            .contains("not among the configured IoT hosts")),
+        "{aws}"
+    );
+    // The same file with the workstation named as an IoT host: suppressed again.
+    std::fs::write(&cfg, "[hosts]\niot = [\"10.1.1.0\"]\n").unwrap();
+    let r = hunt(&[
+        "--format",
+        "jsonl",
+        "--config",
+        cfg.to_str().unwrap(),
+        dir.path().join("conn.log").to_str().unwrap(),
+        dir.path().join("ssl.log").to_str().unwrap(),
+    ]);
+    assert_eq!(alerts(&r.stdout).len(), 1, "{}", r.stdout);
+    std::fs::remove_file(&cfg).unwrap();
+
     // Without ssl.log the two destinations are only addresses.
     std::fs::remove_file(dir.path().join("ssl.log")).unwrap();
     let bare = alerts(&hunt(&["--format", "jsonl", dir.path().to_str().unwrap()]).stdout);

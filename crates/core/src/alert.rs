@@ -123,6 +123,7 @@ impl AnalyticId {
             | "dynamic_dns"
             | "tunnel_service"
             | "cloud_iot_endpoint"
+            | "cloud_iot_from_other_host"
             | "retired_cloud_iot"
             | "retired_chat_service"
             | "known_benign_destination"

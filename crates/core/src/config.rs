@@ -352,6 +352,8 @@ pub struct HuntConfig {
     /// Standard ports of each protocol.
     pub ports: BTreeMap<Protocol, Vec<u16>>,
     pub internal: InternalNetworks,
+    /// IoT gateways and devices (`[hosts] iot`): the hosts expected to reach cloud IoT endpoints.
+    pub iot_hosts: HostSet,
     /// Process names (basename, optional `.exe`, any case) that are Mosquitto clients.
     pub mosquitto_clients: Vec<String>,
     pub allowlist: Vec<AllowEntry>,
@@ -457,6 +459,8 @@ struct RawConfig {
     #[serde(default)]
     processes: RawProcesses,
     #[serde(default)]
+    hosts: RawHosts,
+    #[serde(default)]
     allowlist: Vec<AllowEntry>,
     #[serde(default)]
     limits: RawLimits,
@@ -480,6 +484,61 @@ struct RawNetworks {
     internal: Option<Vec<String>>,
     #[serde(default)]
     extra_internal: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawHosts {
+    #[serde(default)]
+    iot: Vec<String>,
+}
+
+/// Hosts with a role the analytics take into account, each written as a network of the
+/// initiator (CIDR or address) or a host name (`*` wildcards, any case).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostSet {
+    nets: Vec<IpNet>,
+    names: Vec<String>,
+}
+
+impl HostSet {
+    /// Reads a list; a pattern that is neither a network nor a usable name is an error.
+    pub fn parse(list: &[String]) -> Result<HostSet, String> {
+        let mut set = HostSet::default();
+        for item in list {
+            let item = item.trim();
+            if let Some(net) = parse_network(item) {
+                set.nets.push(net);
+            } else if item.is_empty() || item.contains(char::is_whitespace) {
+                return Err(format!("{item:?} is not a network, address or host name"));
+            } else {
+                set.names.push(item.to_string());
+            }
+        }
+        Ok(set)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nets.is_empty() && self.names.is_empty()
+    }
+
+    /// Whether a host (the name alerts show, or its address when the source has no name) or
+    /// its initiator address is in the set.
+    pub fn contains(&self, host: &str, src_ip: Option<IpAddr>) -> bool {
+        let ip = src_ip.or_else(|| host.parse().ok());
+        ip.is_some_and(|ip| self.nets.iter().any(|n| n.contains(&ip)))
+            || self.names.iter().any(|p| glob_match_ci(p, host))
+    }
+
+    /// The entries as written (networks first), for reports.
+    pub fn describe(&self) -> String {
+        self.nets
+            .iter()
+            .map(ToString::to_string)
+            .chain(self.names.iter().cloned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -644,6 +703,8 @@ impl RawConfig {
             min_suspicion,
             ports,
             internal: InternalNetworks::new(nets),
+            iot_hosts: HostSet::parse(&self.hosts.iot)
+                .map_err(|e| invalid(format!("hosts.iot: {e}")))?,
             mosquitto_clients,
             allowlist: self.allowlist,
             default_allowlist: if self.analytics.default_allowlist.unwrap_or(true) {
@@ -732,6 +793,15 @@ extra_internal = []
 # never one of them.
 mosquitto_clients = ["mosquitto", "mosquitto_pub", "mosquitto_sub"]
 
+[hosts]
+# Your IoT gateways and devices: the hosts whose job is to reach cloud IoT endpoints (AWS IoT Core,
+# Azure IoT Hub), as initiator networks ("10.40.0.0/16", "203.0.113.7") or host names ("gw-*").
+# Once set, a cloud IoT endpoint reached from any other host is evidence (cloud_iot_from_other_host)
+# strong enough to override the default allowlist's cloud IoT entries, because an attacker's own
+# cloud account looks like a fleet's; left empty, the engine cannot tell and such endpoints weigh
+# little (cloud_iot_endpoint).
+iot = []
+
 # Allowlist: traffic you know is legitimate. An entry suppresses an alert when every field it
 # sets matches; `reason` is required and is reported with the suppression count. Fields:
 # process (basename or full path, `*` wildcard), host, destination (CIDR or address), port, protocol,
@@ -813,6 +883,25 @@ mod tests {
         ] {
             assert!(HuntConfig::from_toml_str(bad).is_err(), "accepted: {bad}");
         }
+    }
+
+    #[test]
+    fn iot_hosts_by_network_or_name() {
+        let c = HuntConfig::from_toml_str(
+            "[hosts]\niot = [\"10.40.0.0/16\", \"203.0.113.7\", \"gw-*\"]",
+        )
+        .unwrap();
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        assert!(c.iot_hosts.contains("thermo-1", ip("10.40.3.9")));
+        assert!(c.iot_hosts.contains("10.40.3.9", None));
+        assert!(c.iot_hosts.contains("203.0.113.7", None));
+        assert!(c.iot_hosts.contains("GW-Plant-2", ip("10.9.9.9")));
+        assert!(!c.iot_hosts.contains("ws-17", ip("10.10.20.5")));
+        assert!(!c.iot_hosts.contains("10.41.0.1", None));
+        assert!(HuntConfig::default().iot_hosts.is_empty());
+        let e = HuntConfig::from_toml_str("[hosts]\niot = [\"a b\"]").unwrap_err();
+        assert!(e.to_string().contains("hosts.iot"), "{e}");
+        assert!(HuntConfig::from_toml_str("[hosts]\ngateways = []").is_err());
     }
 
     #[test]

@@ -77,6 +77,29 @@ pub(super) fn signals(
         }
     }
 
+    // A cloud IoT endpoint says little until the hunter names the hosts that should reach one.
+    if !cfg.iot_hosts.is_empty() {
+        let iot_host = cfg.iot_hosts.contains(&key.host, stats.src_ip);
+        for s in all.iter_mut().filter(|s| s.id == "cloud_iot_endpoint") {
+            if iot_host {
+                s.weight = 0.0;
+                s.reason.push_str(&format!(
+                    "; {} is one of the configured IoT hosts, so this is expected",
+                    key.host
+                ));
+            } else {
+                s.id = "cloud_iot_from_other_host";
+                s.weight = w.cloud_iot_from_other_host;
+                s.reason = format!(
+                    "{}; {} is not among the configured IoT hosts ([hosts] iot: {})",
+                    s.reason,
+                    key.host,
+                    cfg.iot_hosts.describe()
+                );
+            }
+        }
+    }
+
     if let Some(app) = stats.app.as_deref() {
         for id in &app.client_ids {
             all.extend(score_client_id(id, w));

@@ -761,3 +761,72 @@ fn a_channel_whose_end_is_unknown_or_near_the_data_edge_is_not_one_off() {
     assert!(a.signals.contains_key("beacon"), "{:?}", a.signals);
     assert!(!a.signals.contains_key("transient_use"));
 }
+
+#[test]
+fn cloud_iot_from_a_host_outside_the_configured_iot_hosts_is_reported() {
+    let aws = "a3k7-ats.iot.eu-west-1.amazonaws.com";
+    let run_with = |toml: &str| {
+        let cfg = HuntConfig::from_toml_str(toml).unwrap();
+        let engine = Engine::new(cfg.clone());
+        let mut acc = Accumulator::new();
+        engine.observe_dest_name("52.48.17.198".parse().unwrap(), 8883, aws, &mut acc);
+        // A thermostat in the IoT network and a workstation, both on the fleet's endpoint.
+        for src in ["10.40.3.9", "10.40.3.9", "10.10.20.5", "10.10.20.5"] {
+            engine.observe(&ev(src, "52.48.17.198", 8883), &mut acc);
+        }
+        engine.finish(acc)
+    };
+
+    // Without host roles the engine cannot tell the two apart: both look like fleet telemetry.
+    let (alerts, summary) = run_with("");
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    assert_eq!(summary.suppressed.values().sum::<usize>(), 2);
+
+    let (alerts, summary) = run_with("[hosts]\niot = [\"10.40.0.0/16\"]");
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let a = &alerts[0];
+    assert_eq!(a.host, "10.10.20.5");
+    assert_eq!(a.signals.get("cloud_iot_from_other_host"), Some(&20.0));
+    assert!(!a.signals.contains_key("cloud_iot_endpoint"));
+    assert!(a.analytics.contains(&AnalyticId::PubsubDestination));
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.contains("not among the configured IoT hosts ([hosts] iot: 10.40.0.0/16)")),
+        "{:?}",
+        a.reasons
+    );
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.contains("default allowlist entry") && r.contains("not applied")),
+        "{:?}",
+        a.reasons
+    );
+    assert_eq!(summary.suppressed.values().sum::<usize>(), 1);
+
+    // The thermostat's alert, shown suppressed, says its endpoint is expected.
+    let (alerts, _) =
+        run_with("[hosts]\niot = [\"10.40.0.0/16\"]\n[analytics]\nmin_suspicion = \"low\"");
+    assert_eq!(alerts.len(), 1);
+    let mut shown = HuntConfig::from_toml_str("[hosts]\niot = [\"10.40.0.0/16\"]").unwrap();
+    shown.show_suppressed = true;
+    let engine = Engine::new(shown);
+    let mut acc = Accumulator::new();
+    engine.observe_dest_name("52.48.17.198".parse().unwrap(), 8883, aws, &mut acc);
+    for _ in 0..2 {
+        engine.observe(&ev("10.40.3.9", "52.48.17.198", 8883), &mut acc);
+    }
+    let (alerts, _) = engine.finish(acc);
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].suppressed_by.is_some());
+    assert_eq!(alerts[0].signals.get("cloud_iot_endpoint"), Some(&0.0));
+    assert!(
+        alerts[0]
+            .reasons
+            .iter()
+            .any(|r| r.contains("one of the configured IoT hosts")),
+        "{:?}",
+        alerts[0].reasons
+    );
+}

@@ -131,6 +131,9 @@ pub struct Weights {
     pub tunnel_service: f64,
     /// A cloud IoT endpoint (AWS IoT, Azure IoT Hub); weighs little on its own.
     pub cloud_iot_endpoint: f64,
+    /// A cloud IoT endpoint reached from a host outside the configured IoT hosts (`[hosts] iot`):
+    /// an attacker's own cloud account looks like a fleet's.
+    pub cloud_iot_from_other_host: f64,
     /// An endpoint of a retired cloud IoT service (Google Cloud IoT Core): nothing legitimate left.
     pub retired_cloud_iot: f64,
     /// XMPP to a retired chat service (Google Talk's `gmail.com`, Facebook chat): no client
@@ -186,6 +189,7 @@ impl Default for Weights {
             dynamic_dns: 20.0,
             tunnel_service: 25.0,
             cloud_iot_endpoint: 5.0,
+            cloud_iot_from_other_host: 20.0,
             retired_cloud_iot: 25.0,
             retired_chat_service: 25.0,
             known_benign_destination: -30.0,
