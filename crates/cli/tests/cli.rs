@@ -232,14 +232,17 @@ fn config_init_round_trips_and_bad_configs_are_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, &out.stdout).unwrap();
-    let check = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
-        .args(["config", "check"])
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    assert!(check.status.success());
-    let shown = String::from_utf8_lossy(&check.stdout);
+    let check = || {
+        let out = Command::cargo_bin("pubsub-hunt")
+            .unwrap()
+            .args(["config", "check"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = check();
     assert!(shown.contains("MQTT: [1883, 8883]"));
     assert!(shown.contains("pubsub-beacon"), "{shown}");
     let defaults = allowlist::default_allowlist().len();
@@ -249,13 +252,7 @@ fn config_init_round_trips_and_bad_configs_are_fatal() {
     );
     assert!(shown.contains("IoT hosts: none named"), "{shown}");
     std::fs::write(&cfg, "[hosts]\niot = [\"10.40.0.0/16\", \"gw-*\"]\n").unwrap();
-    let check = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
-        .args(["config", "check"])
-        .arg(&cfg)
-        .output()
-        .unwrap();
-    let shown = String::from_utf8_lossy(&check.stdout);
+    let shown = check();
     assert!(shown.contains("IoT hosts: 10.40.0.0/16, gw-*"), "{shown}");
     std::fs::write(&cfg, "[analytics]\nwindow = \"forever\"\n").unwrap();
     let r = hunt(&["--config", cfg.to_str().unwrap(), "examples/data/conn.log"]);
@@ -972,21 +969,25 @@ fn zeek_ssl_log_names_the_destinations_of_conn_log() {
     // Once the hunter names the IoT hosts, the fleet endpoint reached from another host is
     // evidence that overrides the default entry.
     let cfg = dir.path().join("site.toml");
-    std::fs::write(&cfg, "[hosts]\niot = [\"10.40.0.0/16\", \"thermo-*\"]\n").unwrap();
-    let r = hunt(&[
-        "--format",
-        "jsonl",
-        "--config",
-        cfg.to_str().unwrap(),
-        dir.path().join("conn.log").to_str().unwrap(),
-        dir.path().join("ssl.log").to_str().unwrap(),
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let a = alerts(&r.stdout);
+    let with_site = |toml: &str| {
+        std::fs::write(&cfg, toml).unwrap();
+        let r = hunt(&[
+            "--format",
+            "jsonl",
+            "--config",
+            cfg.to_str().unwrap(),
+            dir.path().join("conn.log").to_str().unwrap(),
+            dir.path().join("ssl.log").to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.stdout
+    };
+    let out = with_site("[hosts]\niot = [\"10.40.0.0/16\", \"thermo-*\"]\n");
+    let a = alerts(&out);
     let aws = a
         .iter()
         .find(|x| x["dst_ip"] == "52.48.17.198")
-        .unwrap_or_else(|| panic!("{}", r.stdout));
+        .unwrap_or_else(|| panic!("{out}"));
     assert_eq!(aws["signals"]["cloud_iot_from_other_host"], 20.0);
     assert!(
         aws["reasons"].as_array().unwrap().iter().any(|r| r
@@ -995,17 +996,9 @@ fn zeek_ssl_log_names_the_destinations_of_conn_log() {
             .contains("not among the configured IoT hosts")),
         "{aws}"
     );
-    // The same file with the workstation named as an IoT host: suppressed again.
-    std::fs::write(&cfg, "[hosts]\niot = [\"10.1.1.0\"]\n").unwrap();
-    let r = hunt(&[
-        "--format",
-        "jsonl",
-        "--config",
-        cfg.to_str().unwrap(),
-        dir.path().join("conn.log").to_str().unwrap(),
-        dir.path().join("ssl.log").to_str().unwrap(),
-    ]);
-    assert_eq!(alerts(&r.stdout).len(), 1, "{}", r.stdout);
+    // The same files with the workstation named as an IoT host: suppressed again.
+    let out = with_site("[hosts]\niot = [\"10.1.1.0\"]\n");
+    assert_eq!(alerts(&out).len(), 1, "{out}");
     std::fs::remove_file(&cfg).unwrap();
 
     // Without ssl.log the two destinations are only addresses.
