@@ -8,6 +8,18 @@
 
 use crate::record::ConnRecord;
 use crate::time::{Micros, push_epoch_seconds, push_iso8601, push_u64, zeek_header_stamp};
+
+/// The header of a Zeek TSV log as Zeek's ASCII writer opens it: separators, `#path`, `#open`
+/// at `open`, `#fields` and `#types`.
+pub(crate) fn zeek_tsv_header(path: &str, open: Micros, fields: &[&str], types: &[&str]) -> String {
+    format!(
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n\
+         #path\t{path}\n#open\t{}\n#fields\t{}\n#types\t{}\n",
+        zeek_header_stamp(open),
+        fields.join("\t"),
+        types.join("\t")
+    )
+}
 use std::io::{self, Write};
 use std::net::IpAddr;
 
@@ -149,15 +161,7 @@ impl<W: Write> ConnLogWriter<W> {
         if self.opts.format != LogFormat::ZeekTsv {
             return Ok(());
         }
-        let mut h = String::new();
-        h.push_str("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n");
-        h.push_str("#path\tconn\n#open\t");
-        h.push_str(&zeek_header_stamp(open));
-        h.push_str("\n#fields\t");
-        h.push_str(&CONN_FIELDS.join("\t"));
-        h.push_str("\n#types\t");
-        h.push_str(&CONN_TYPES.join("\t"));
-        h.push('\n');
+        let h = zeek_tsv_header("conn", open, &CONN_FIELDS, &CONN_TYPES);
         self.out.write_all(h.as_bytes())
     }
 

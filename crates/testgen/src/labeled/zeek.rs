@@ -23,7 +23,7 @@ use super::model::{AppProtocol, Carrier, Channel};
 use super::pcap::packets;
 use super::session::{Connection, tls_server_name};
 use crate::record::{ConnRecord, ConnState, Transport, Uid};
-use crate::render::{ConnLogWriter, RenderOptions};
+use crate::render::{ConnLogWriter, RenderOptions, zeek_tsv_header};
 use crate::rng::SplitMix64;
 use crate::time::{Micros, push_epoch_seconds, zeek_header_stamp};
 use std::collections::HashMap;
@@ -337,16 +337,7 @@ fn render_ssl_tsv(b: &mut Vec<u8>, r: &SslRecord) {
 /// given order, and `#close` at `close` (when Zeek shut its logs down). Returns the row count.
 fn write_ssl_records<W: Write>(mut out: W, rows: &[SslRecord], close: Micros) -> io::Result<u64> {
     let open = rows.first().map_or(close, |r| r.ts);
-    let mut h = String::new();
-    h.push_str("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n");
-    h.push_str("#path\tssl\n#open\t");
-    h.push_str(&zeek_header_stamp(open));
-    h.push_str("\n#fields\t");
-    h.push_str(&SSL_FIELDS.join("\t"));
-    h.push_str("\n#types\t");
-    h.push_str(&SSL_TYPES.join("\t"));
-    h.push('\n');
-    out.write_all(h.as_bytes())?;
+    out.write_all(zeek_tsv_header("ssl", open, &SSL_FIELDS, &SSL_TYPES).as_bytes())?;
     let mut line = Vec::with_capacity(256);
     for r in rows {
         line.clear();
