@@ -73,9 +73,6 @@ pub enum Detected {
     Unknown(String),
 }
 
-/// How many bytes detection looks at.
-pub const DETECT_BYTES: usize = 64 * 1024;
-
 fn first_line(head: &[u8]) -> &[u8] {
     let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
     let l = &head[..end];

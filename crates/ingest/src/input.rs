@@ -3,7 +3,7 @@
 //! bytes, never by file name: gzip (including concatenated members), zstd, and zip archives
 //! (each member is its own input, named `archive.zip:member`).
 
-use crate::problem::{Problem, ProblemKind};
+use pubsub_hunt_reader::{Problem, ProblemKind};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::PathBuf;

@@ -6,8 +6,9 @@
 //! line-aligned chunks with a bound on line length ([`chunk`]); skipping lines that cannot be
 //! candidates before parsing them ([`prefilter`]); one reader module per log format ([`zeek`]);
 //! and the multi-threaded pipeline that ties them together and counts every problem it meets
-//! ([`pipeline`], [`problem`]). It never prints: problems go to a [`ProblemSink`] the caller
-//! supplies.
+//! ([`pipeline`], [`problem`]). The interface readers implement, and the problem kinds, live in
+//! the reader crate (`pubsub_hunt_reader`), which the packet crate shares. It never prints:
+//! problems go to a [`ProblemSink`] the caller supplies.
 
 pub mod chunk;
 pub mod format;
@@ -17,15 +18,15 @@ pub mod pipeline;
 pub mod prefilter;
 pub mod problem;
 pub mod siem;
-pub mod source;
 pub mod sysmon;
 pub mod zeek;
 
 pub use format::InputFormat;
 pub use input::InputPath;
 pub use pipeline::{IngestOptions, IngestReport, run};
-pub use problem::{Problem, ProblemKind, ProblemSink};
-pub use source::{FormatSpec, Registry};
+pub use pubsub_hunt_reader::{
+    CollectProblems, FormatSpec, IgnoreProblems, Problem, ProblemKind, ProblemSink, Registry,
+};
 
 /// The log formats this crate reads beyond the built-in Zeek readers, in sniffing priority
 /// order. The binary appends the packet crate's formats.

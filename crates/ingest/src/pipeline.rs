@@ -6,15 +6,16 @@
 //! grow with input size.
 
 use crate::chunk::{ChunkEvent, LineChunk, LineChunker};
-use crate::format::{DETECT_BYTES, Detected, InputFormat, detect};
+use crate::format::{Detected, InputFormat, detect};
 use crate::input::{InputFile, InputPath, StreamResult, expand, for_each_stream, peek_tolerant};
 use crate::prefilter::CandidateFilter;
-use crate::problem::{Problem, ProblemKind, ProblemLog, ProblemSink};
-use crate::source::{LineFormat, Reader, Record, RecordSink, Registry, StreamFormat, choose};
+use crate::problem::ProblemLog;
 use crate::zeek::json::{self, JsonRecord};
 use crate::zeek::tsv::{Directive, HeaderState, TsvSchema, default_schema_for};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use pubsub_hunt_core::{Accumulator, ConnEvent, Engine, RecordRef};
+use pubsub_hunt_reader::{DETECT_BYTES, Problem, ProblemKind, ProblemSink};
+use pubsub_hunt_reader::{LineFormat, Reader, Record, RecordSink, Registry, StreamFormat, choose};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::IpAddr;
@@ -303,7 +304,7 @@ enum Choice {
 
 fn choose_reader(shared: &Shared<'_>, head: &[u8]) -> Choice {
     let registry = &shared.opts.registry;
-    let open = |f: &Arc<dyn crate::source::FormatSpec>| match f.open(head) {
+    let open = |f: &Arc<dyn pubsub_hunt_reader::FormatSpec>| match f.open(head) {
         Ok(Reader::Lines(l)) => Choice::Mode(StreamMode::Lines(l)),
         Ok(Reader::Stream(s)) => Choice::Stream(s),
         Err(why) => Choice::Skip(ProblemKind::UnknownFormat, format!("{}: {why}", f.name())),

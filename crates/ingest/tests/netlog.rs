@@ -8,9 +8,9 @@ use proptest::prelude::*;
 use pubsub_hunt_core::{
     AnalyticId, ConnEvent, Direction, Engine, HuntConfig, Outcome, Protocol, Suspicion, Transport,
 };
-use pubsub_hunt_ingest::problem::{CollectProblems, ProblemKind};
-use pubsub_hunt_ingest::source::{Reader, Record, RecordSink, choose};
+use pubsub_hunt_ingest::{CollectProblems, ProblemKind};
 use pubsub_hunt_ingest::{FormatSpec, IngestOptions, InputPath, builtin_formats, netlog, run};
+use pubsub_hunt_reader::{Reader, Record, RecordSink, choose};
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@
 //! directory and deleted afterwards.
 
 use pubsub_hunt_core::{Engine, HuntConfig};
-use pubsub_hunt_ingest::problem::IgnoreProblems;
+use pubsub_hunt_ingest::IgnoreProblems;
 use pubsub_hunt_ingest::{IngestOptions, InputPath, run};
 use std::io::{BufWriter, Write};
 use std::path::Path;

@@ -14,12 +14,13 @@
 
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Transport};
-use pubsub_hunt_ingest::format::{DETECT_BYTES, Detected, detect};
-use pubsub_hunt_ingest::problem::ProblemKind;
-use pubsub_hunt_ingest::source::{Reader, Record, RecordSink, choose};
+use pubsub_hunt_ingest::ProblemKind;
+use pubsub_hunt_ingest::format::{Detected, detect};
 use pubsub_hunt_ingest::zeek::json::JsonRecord;
 use pubsub_hunt_ingest::zeek::tsv::{Directive, HeaderState};
 use pubsub_hunt_ingest::{builtin_formats, zeek};
+use pubsub_hunt_reader::DETECT_BYTES;
+use pubsub_hunt_reader::{Reader, Record, RecordSink, choose};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// 2024-05-14T08:00:00Z in microseconds since the epoch.

@@ -6,9 +6,9 @@
 use proptest::prelude::*;
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Protocol, Transport};
 use pubsub_hunt_ingest::FormatSpec;
-use pubsub_hunt_ingest::problem::ProblemKind;
+use pubsub_hunt_ingest::ProblemKind;
 use pubsub_hunt_ingest::siem;
-use pubsub_hunt_ingest::source::{CERTAIN, LIKELY, Reader, Record, RecordSink, choose};
+use pubsub_hunt_reader::{CERTAIN, LIKELY, Reader, Record, RecordSink, choose};
 use std::net::IpAddr;
 use std::sync::Arc;
 

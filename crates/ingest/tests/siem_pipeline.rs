@@ -5,7 +5,7 @@
 //! forcing a format on an export it cannot read must skip the stream with a reason.
 
 use pubsub_hunt_core::{Alert, AnalyticId, Engine, HuntConfig, HuntSummary, Protocol, Suspicion};
-use pubsub_hunt_ingest::problem::CollectProblems;
+use pubsub_hunt_ingest::CollectProblems;
 use pubsub_hunt_ingest::{
     IngestOptions, IngestReport, InputFormat, InputPath, ProblemKind, run, siem,
 };

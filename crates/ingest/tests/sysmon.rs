@@ -5,12 +5,12 @@
 
 use proptest::prelude::*;
 use pubsub_hunt_core::{ConnEvent, Direction, Engine, HuntConfig, Protocol, Suspicion, Transport};
-use pubsub_hunt_ingest::problem::{CollectProblems, ProblemKind};
-use pubsub_hunt_ingest::source::{Record, RecordSink, StreamFormat, choose};
 use pubsub_hunt_ingest::sysmon::evtx::{CHUNK_BYTES, EvtxStream, FILE_HEADER_BYTES};
 use pubsub_hunt_ingest::sysmon::xml::XmlStream;
 use pubsub_hunt_ingest::sysmon::{self, json, linux};
+use pubsub_hunt_ingest::{CollectProblems, ProblemKind};
 use pubsub_hunt_ingest::{IngestOptions, InputPath};
+use pubsub_hunt_reader::{Record, RecordSink, StreamFormat, choose};
 use std::io::Read;
 use std::net::IpAddr;
 use std::path::PathBuf;

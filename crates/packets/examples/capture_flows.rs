@@ -2,9 +2,9 @@
 //! `cargo run --release -p pubsub-hunt-packets --example capture_flows -- FILE [REPEAT]`.
 //! With REPEAT the file is read that many times from memory (for throughput measurement).
 
-use pubsub_hunt_ingest::ProblemKind;
 use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig};
 use pubsub_hunt_packets::format::{FlowSink, read_flows};
+use pubsub_hunt_reader::ProblemKind;
 use std::time::Instant;
 
 struct Print {

@@ -13,7 +13,7 @@ use pcap_parser::pcapng::Block;
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
 use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
 use pubsub_hunt_core::time::Micros;
-use pubsub_hunt_ingest::ProblemKind;
+use pubsub_hunt_reader::ProblemKind;
 use std::io::Read;
 use thiserror::Error;
 

@@ -7,8 +7,8 @@
 
 use crate::capture::{self, CaptureError, Container, Frame, FrameSink, ReadSummary};
 use crate::flow::{EndedFlow, FlowConfig, FlowStats, FlowTable};
-use pubsub_hunt_ingest::ProblemKind;
-use pubsub_hunt_ingest::source::{
+use pubsub_hunt_reader::ProblemKind;
+use pubsub_hunt_reader::{
     CERTAIN, Confidence, FormatSpec, Reader, Record, RecordSink, Registry, StreamFormat,
 };
 use std::io::Read;

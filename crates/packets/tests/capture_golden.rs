@@ -5,10 +5,10 @@
 //! tshark is not needed to run the tests.
 
 use pubsub_hunt_core::{ConnEvent, Outcome, Protocol, Transport};
-use pubsub_hunt_ingest::ProblemKind;
-use pubsub_hunt_ingest::source::{CERTAIN, Reader, Record, RecordSink};
 use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig};
 use pubsub_hunt_packets::format::{FlowSink, formats, read_flows};
+use pubsub_hunt_reader::ProblemKind;
+use pubsub_hunt_reader::{CERTAIN, Reader, Record, RecordSink};
 use std::path::PathBuf;
 
 fn corpus(rel: &str) -> Option<PathBuf> {

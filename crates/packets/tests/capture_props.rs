@@ -2,11 +2,11 @@
 //! on arbitrary bytes, and reassembly releases exactly the stream whatever the segment order.
 
 use proptest::prelude::*;
-use pubsub_hunt_ingest::ProblemKind;
 use pubsub_hunt_packets::capture::Frame;
 use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig, FlowTable};
 use pubsub_hunt_packets::format::{FlowSink, read_flows};
 use pubsub_hunt_packets::tcp::{ReassemblyLimits, Released, StreamReassembler};
+use pubsub_hunt_reader::ProblemKind;
 
 struct Count(u64);
 

@@ -3,9 +3,9 @@
 //! fragments, damaged blocks and files cut short, handshake outcomes and the flow cap.
 
 use pubsub_hunt_core::{Outcome, Transport};
-use pubsub_hunt_ingest::ProblemKind;
 use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig};
 use pubsub_hunt_packets::format::{FlowSink, read_flows};
+use pubsub_hunt_reader::ProblemKind;
 
 mod build {
     pub const SYN: u8 = 0x02;

@@ -9,9 +9,9 @@
 //! is not extracted.
 
 use pubsub_hunt_core::{ConnEvent, Protocol, Transport};
-use pubsub_hunt_ingest::ProblemKind;
 use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig};
 use pubsub_hunt_packets::format::{FlowSink, read_flows};
+use pubsub_hunt_reader::ProblemKind;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs;

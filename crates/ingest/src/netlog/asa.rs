@@ -19,9 +19,11 @@
 
 use super::lines::each_line;
 use super::{blank_event, civil_utc, clip, month_number};
-use crate::source::{CERTAIN, Confidence, FormatSpec, Reader, Record, RecordSink, StreamFormat};
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Transport};
+use pubsub_hunt_reader::{
+    CERTAIN, Confidence, FormatSpec, Reader, Record, RecordSink, StreamFormat,
+};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::net::IpAddr;
@@ -483,7 +485,7 @@ impl FormatSpec for AsaSpec {
     }
     fn sniff(&self, head: &[u8]) -> Option<Confidence> {
         let mut asa_lines = 0;
-        for line in crate::source::head_lines(head, 32) {
+        for line in pubsub_hunt_reader::head_lines(head, 32) {
             let text = String::from_utf8_lossy(line);
             match message_id(&text) {
                 Some((_, id, _)) if (302013..=302016).contains(&id) => return Some(CERTAIN),
@@ -492,7 +494,7 @@ impl FormatSpec for AsaSpec {
             }
         }
         // An ASA log whose first lines are other messages: still this format.
-        (asa_lines > 0).then_some(crate::source::LIKELY)
+        (asa_lines > 0).then_some(pubsub_hunt_reader::LIKELY)
     }
     fn open(&self, _head: &[u8]) -> Result<Reader, String> {
         Ok(Reader::Stream(Box::new(AsaStream::default())))

@@ -10,9 +10,9 @@
 
 use super::json::{JsonSpec, count_at, get, ip_at, port_at, str_at};
 use super::{blank_event, domain_user};
-use crate::source::{Confidence, Record};
 use pubsub_hunt_core::time::parse_rfc3339;
 use pubsub_hunt_core::{Direction, Outcome, Protocol, Transport};
+use pubsub_hunt_reader::{Confidence, Record};
 use serde_json::Value;
 
 /// The format name.
@@ -114,8 +114,8 @@ pub fn parse(v: &Value) -> Result<Record, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{FormatSpec, LineFormat};
     use pubsub_hunt_core::ConnEvent;
+    use pubsub_hunt_reader::{FormatSpec, LineFormat};
 
     fn conn(line: &str) -> ConnEvent {
         match spec().parse_line(line.as_bytes()) {

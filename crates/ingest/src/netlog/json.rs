@@ -6,8 +6,10 @@
 
 use super::clip;
 use super::lines::MAX_LINE_BYTES;
-use crate::problem::ProblemKind;
-use crate::source::{Confidence, FormatSpec, LineFormat, Reader, Record, RecordSink, StreamFormat};
+use pubsub_hunt_reader::ProblemKind;
+use pubsub_hunt_reader::{
+    Confidence, FormatSpec, LineFormat, Reader, Record, RecordSink, StreamFormat,
+};
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::cell::Cell;
@@ -116,9 +118,12 @@ pub fn first_value(head: &[u8]) -> Option<Value> {
 
 /// Whether the stream is JSON lines: its first non-blank line is a whole JSON object.
 pub fn is_json_lines(head: &[u8]) -> bool {
-    crate::source::head_lines(head, 1).next().is_some_and(|l| {
-        l.first() == Some(&b'{') && serde_json::from_slice::<Value>(l).is_ok_and(|v| v.is_object())
-    })
+    pubsub_hunt_reader::head_lines(head, 1)
+        .next()
+        .is_some_and(|l| {
+            l.first() == Some(&b'{')
+                && serde_json::from_slice::<Value>(l).is_ok_and(|v| v.is_object())
+        })
 }
 
 /// A JSON format described by two functions: how sure a first record makes us, and how a

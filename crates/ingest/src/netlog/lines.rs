@@ -3,8 +3,8 @@
 //! line (longer lines are skipped and reported by length), and tells the sink how many bytes it
 //! consumed.
 
-use crate::problem::ProblemKind;
-use crate::source::RecordSink;
+use pubsub_hunt_reader::ProblemKind;
+use pubsub_hunt_reader::RecordSink;
 use std::io::{self, BufRead, BufReader, Read};
 
 /// The longest line kept, in bytes: the pipeline's default `max_line_bytes`.
@@ -117,7 +117,7 @@ pub fn report_too_long(sink: &mut dyn RecordSink, line: u64, bytes: usize) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::source::Record;
+    use pubsub_hunt_reader::Record;
 
     /// A sink that keeps everything, for the readers' unit tests.
     #[derive(Default)]

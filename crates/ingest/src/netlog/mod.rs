@@ -16,9 +16,9 @@ pub mod panos;
 pub mod suricata;
 pub mod udm;
 
-use crate::source::Registry;
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Transport};
+use pubsub_hunt_reader::Registry;
 use std::net::IpAddr;
 use std::sync::Arc;
 

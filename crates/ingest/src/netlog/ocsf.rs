@@ -10,9 +10,9 @@
 
 use super::json::{JsonSpec, count_at, get, ip_at, port_at, str_at};
 use super::{blank_event, clip, domain_user};
-use crate::source::{CERTAIN, Confidence, LIKELY, Record};
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
 use pubsub_hunt_core::{Direction, Outcome, Protocol, Transport};
+use pubsub_hunt_reader::{CERTAIN, Confidence, LIKELY, Record};
 use serde_json::Value;
 
 /// The format name.
@@ -154,8 +154,8 @@ pub fn parse(v: &Value) -> Result<Record, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::LineFormat;
     use pubsub_hunt_core::ConnEvent;
+    use pubsub_hunt_reader::LineFormat;
 
     fn conn(line: &str) -> ConnEvent {
         match spec().parse_line(line.as_bytes()) {

@@ -12,9 +12,9 @@
 //! zone; it is read as UTC.
 
 use super::{blank_event, civil_utc, clip, domain_user};
-use crate::source::{CERTAIN, Confidence, FormatSpec, LIKELY, LineFormat, Reader, Record};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{Outcome, Protocol, Transport};
+use pubsub_hunt_reader::{CERTAIN, Confidence, FormatSpec, LIKELY, LineFormat, Reader, Record};
 use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -230,7 +230,7 @@ impl FormatSpec for PanOsSpec {
     }
     fn sniff(&self, head: &[u8]) -> Option<Confidence> {
         let mut best = None;
-        for line in crate::source::head_lines(head, 8) {
+        for line in pubsub_hunt_reader::head_lines(head, 8) {
             let text = String::from_utf8_lossy(line);
             let f = split_csv(&text, 8);
             let dated = field(&f, col::RECEIVE_TIME).is_some_and(|t| panos_time(t).is_some());

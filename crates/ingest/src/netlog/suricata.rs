@@ -19,11 +19,11 @@
 use super::json::first_value;
 use super::lines::each_line;
 use super::{blank_event, clip};
-use crate::source::{
-    CERTAIN, Confidence, FormatSpec, LIKELY, Reader, Record, RecordSink, StreamFormat,
-};
 use pubsub_hunt_core::time::parse_rfc3339;
 use pubsub_hunt_core::{ConnEvent, Outcome, Protocol, Transport};
+use pubsub_hunt_reader::{
+    CERTAIN, Confidence, FormatSpec, LIKELY, Reader, Record, RecordSink, StreamFormat,
+};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use std::borrow::Cow;

@@ -9,9 +9,9 @@
 
 use super::json::{JsonSpec, count_at, get_any, ip_at, port_at, str_at};
 use super::{blank_event, clip, domain_user};
-use crate::source::{CERTAIN, Confidence, LIKELY, Record};
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
 use pubsub_hunt_core::{Direction, Outcome, Protocol, Transport};
+use pubsub_hunt_reader::{CERTAIN, Confidence, LIKELY, Record};
 use serde_json::Value;
 
 /// The format name.
@@ -176,7 +176,7 @@ pub fn parse(v: &Value) -> Result<Record, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::{FormatSpec, LineFormat};
+    use pubsub_hunt_reader::{FormatSpec, LineFormat};
 
     #[test]
     fn camel_case_search_result_with_string_counts() {

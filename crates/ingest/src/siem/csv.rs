@@ -5,7 +5,7 @@
 //! read line by line and is reported as a malformed record.
 
 use super::mapping::{Mapping, Row};
-use crate::source::{Confidence, LineFormat, Reader, Record, head_lines};
+use pubsub_hunt_reader::{Confidence, LineFormat, Reader, Record, head_lines};
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -244,10 +244,13 @@ process_path = "p"
     #[test]
     fn sniffs_the_header_only() {
         let m = mapping();
-        assert_eq!(sniff(&m, b"x,a,bb\n1,2,3\n"), Some(crate::source::LIKELY));
+        assert_eq!(
+            sniff(&m, b"x,a,bb\n1,2,3\n"),
+            Some(pubsub_hunt_reader::LIKELY)
+        );
         assert_eq!(
             sniff(&m, b"\xef\xbb\xbf\"a\",\"b\"\r\n"),
-            Some(crate::source::LIKELY)
+            Some(pubsub_hunt_reader::LIKELY)
         );
         assert_eq!(sniff(&m, b"a,c\n"), None);
         assert_eq!(sniff(&m, b"{\"a\":1,\"b\":2}\n"), None);

@@ -11,7 +11,9 @@
 //!   [`MAX_RECORD_BYTES`] ends the stream with an error.
 
 use super::mapping::{Mapping, Row};
-use crate::source::{Confidence, LineFormat, Reader, Record, RecordSink, StreamFormat, head_lines};
+use pubsub_hunt_reader::{
+    Confidence, LineFormat, Reader, Record, RecordSink, StreamFormat, head_lines,
+};
 use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -363,7 +365,7 @@ impl StreamFormat for JsonDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::problem::ProblemKind;
+    use pubsub_hunt_reader::ProblemKind;
 
     const MAP: &str = r#"
 name = "t-json"

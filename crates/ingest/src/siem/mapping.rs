@@ -17,9 +17,9 @@
 //! - Value lists compare without regard to case; a value may start and/or end with `*` to match
 //!   a suffix, a prefix or a substring (`Tcp*`, `stream:*`).
 
-use crate::source::{CERTAIN, Confidence, FormatSpec, LIKELY, POSSIBLE, Reader, Record};
 use pubsub_hunt_core::time::{Micros, parse_epoch_seconds, parse_rfc3339};
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Protocol, Transport};
+use pubsub_hunt_reader::{CERTAIN, Confidence, FormatSpec, LIKELY, POSSIBLE, Reader, Record};
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::net::IpAddr;

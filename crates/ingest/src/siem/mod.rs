@@ -13,7 +13,7 @@ pub mod mapping;
 
 pub use mapping::{MappingError, load_mapping};
 
-use crate::source::Registry;
+use pubsub_hunt_reader::Registry;
 use std::sync::OnceLock;
 
 /// The built-in mapping files: (file name, text).

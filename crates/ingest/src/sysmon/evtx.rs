@@ -13,9 +13,11 @@
 //! wrapped around; the analytics do not depend on record order.
 
 use super::xml::parse_event_record;
-use crate::problem::ProblemKind;
-use crate::source::{CERTAIN, Confidence, FormatSpec, Reader, Record, RecordSink, StreamFormat};
 use evtx::{EvtxChunkData, ParserSettings};
+use pubsub_hunt_reader::ProblemKind;
+use pubsub_hunt_reader::{
+    CERTAIN, Confidence, FormatSpec, Reader, Record, RecordSink, StreamFormat,
+};
 use std::io::Read;
 use std::sync::Arc;
 

@@ -17,7 +17,7 @@
 
 use super::xml::{cut_event_id, escape_stray_ampersands, parse_event};
 use super::{MAX_FIELD_BYTES, SysmonEvent};
-use crate::source::{
+use pubsub_hunt_reader::{
     CERTAIN, Confidence, FormatSpec, LIKELY, LineFormat, Reader, Record, head_lines,
 };
 use serde::Deserialize;

@@ -5,7 +5,7 @@
 //! syslog's line limit (which the SysmonForLinux README warns about) is an error.
 
 use super::xml::{cut_event_id, find_event_start, parse_event_record};
-use crate::source::{
+use pubsub_hunt_reader::{
     CERTAIN, Confidence, FormatSpec, LIKELY, LineFormat, Reader, Record, head_lines,
 };
 use std::sync::Arc;

@@ -14,9 +14,9 @@ pub mod json;
 pub mod linux;
 pub mod xml;
 
-use crate::source::{Record, Registry};
 use pubsub_hunt_core::time::parse_rfc3339;
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Transport};
+use pubsub_hunt_reader::{Record, Registry};
 use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -9,8 +9,8 @@
 //! `<Event` starts.
 
 use super::{MAX_FIELD_BYTES, SysmonEvent};
-use crate::problem::ProblemKind;
-use crate::source::{
+use pubsub_hunt_reader::ProblemKind;
+use pubsub_hunt_reader::{
     CERTAIN, Confidence, FormatSpec, LIKELY, Reader, Record, RecordSink, StreamFormat,
 };
 use quick_xml::events::{BytesStart, Event};

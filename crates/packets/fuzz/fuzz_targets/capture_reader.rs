@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pubsub_hunt_ingest::ProblemKind;
+use pubsub_hunt_reader::ProblemKind;
 use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig};
 use pubsub_hunt_packets::format::{FlowSink, read_flows};
 

@@ -11,13 +11,17 @@
 //!   arrays, Cisco ASA Built/Teardown pairing, packet captures). It runs on the reader thread
 //!   and hands records to a [`RecordSink`].
 //!
-//! The registry is a plain list passed to [`crate::pipeline::run`], so crates above this one
-//! (the packet crate) add their formats without this crate knowing them.
+//! The registry is a plain list the ingest pipeline is given, so every crate that has formats
+//! (the log readers, the packet crate, a hunter's mapping files) adds them without the others
+//! knowing them.
 
 use crate::problem::ProblemKind;
 use pubsub_hunt_core::ConnEvent;
 use std::io::Read;
 use std::sync::Arc;
+
+/// How many bytes of a stream format detection looks at.
+pub const DETECT_BYTES: usize = 64 * 1024;
 
 /// What one record turned out to be.
 #[derive(Debug)]
@@ -86,7 +90,7 @@ pub trait FormatSpec: Send + Sync {
     fn name(&self) -> &'static str;
     /// One line for `pubsub-hunt formats`.
     fn description(&self) -> &'static str;
-    /// How sure the first bytes of a stream (up to [`crate::format::DETECT_BYTES`], after
+    /// How sure the first bytes of a stream (up to [`DETECT_BYTES`], after
     /// decompression, possibly cut mid-line) are this format; `None` when they are not.
     fn sniff(&self, head: &[u8]) -> Option<Confidence>;
     /// The reader for a stream that starts with `head`. Called after a successful sniff, or
