@@ -7,7 +7,7 @@ it reads the log with DuckDB's own CSV/JSON readers and classifies addresses wit
 (the `inet` extension cannot be downloaded offline, so CIDR checks are octet arithmetic for IPv4
 and prefix checks on the text for IPv6).
 
-The analytics, as specified in issue 2:
+The analytics, as specified in docs/analytic.md:
 
 * candidates: destination port in the pub/sub ports (MQTT 1883/8883, XMPP 5222/5223/5269, AMQP
   5671/5672, STOMP 61613/61614) -> `pubsub-port`, protocol from the port; or Zeek `service`

@@ -3,8 +3,8 @@
 //!
 //! Two kinds of entries. The hunter's own (`[[allowlist]]` in the configuration) are **hard**: when
 //! one matches, the alert is suppressed whatever else it shows, because the hunter said so. The
-//! default list ([`default_allowlist`], built from `behaviour.md` §6–§7: chat clients, IoT agents,
-//! push services, message-queue infrastructure, known benign destinations) is **soft**: it
+//! default list ([`default_allowlist`], docs/allowlist.md: chat clients, IoT agents, push
+//! services, message-queue infrastructure, known benign destinations) is **soft**: it
 //! suppresses an alert only while the alert's positive behaviour evidence stays under
 //! `behaviour.score.default_allowlist_yields_at` points, so an implant that names itself `pidgin`
 //! or rides on an AWS IoT account with command topics is still reported, with a reason saying which
@@ -44,7 +44,7 @@ pub enum AllowVerdict<'a> {
     Overridden(&'a AllowEntry, String),
 }
 
-/// The default allowlist: benign classes from `behaviour.md` as entries, each with its reason.
+/// The default allowlist: benign classes (docs/allowlist.md) as entries, each with its reason.
 pub fn default_allowlist() -> Vec<AllowEntry> {
     let mut out = Vec::new();
     for h in DEFAULT_ALLOW_HINTS {

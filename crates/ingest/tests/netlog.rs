@@ -1,6 +1,6 @@
 //! Network-log readers (PAN-OS, Cisco ASA, Chronicle UDM, ECS, OCSF, Suricata EVE): exact events
 //! for every record of the synthetic fixtures in `tests/fixtures/netlog/` (written from the field
-//! descriptions in formats.md; the corpus holds no sample of these formats), format detection
+//! descriptions in docs/inputs.md; the corpus holds no sample of these formats), format detection
 //! against every built-in format, one end-to-end hunt per format through
 //! `pubsub_hunt_ingest::run`, and property tests that no reader panics on arbitrary bytes.
 

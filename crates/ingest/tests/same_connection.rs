@@ -1,6 +1,6 @@
 //! One logical connection written in every log format the tool reads (fixtures in
-//! `tests/fixtures/same_connection/`, written by hand from the documented schemas in
-//! `shared/reference/formats.md`; see the README there) must give the same normalized event.
+//! `tests/fixtures/same_connection/`, written by hand from the vendors' documented schemas; see
+//! the README there and docs/inputs.md) must give the same normalized event.
 //!
 //! The connection: started 2024-05-14T08:00:00Z, 10.1.2.3:50000 → 198.51.100.7:1883, TCP,
 //! established, outbound; host `ws-1`, process `C:\Tools\agent.exe` (Linux: `/opt/agent/agent`),

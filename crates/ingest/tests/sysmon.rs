@@ -100,7 +100,7 @@ fn evtx_tunna_golden() {
     assert_eq!(c.conns.len(), 12);
     assert_eq!(c.other, 0);
     assert_eq!(c.bytes, data.len() as u64);
-    // Record 1: the w3wp.exe connection quoted in formats.md §3.1.
+    // Record 1: the file's first event 3, w3wp.exe to local RDP (docs/inputs.md, Sysmon).
     let (pos, e) = &c.conns[0];
     assert_eq!(*pos, 1);
     assert_eq!(e.ts, Some(1_567_508_645_797_000)); // 2019-09-03 11:04:05.797 UTC

@@ -1,7 +1,7 @@
-//! Agreement with the peer tools on the third-party captures in `shared/corpus/pcaps` (issue 4,
-//! "Measured against peers"). For every capture, the expected results its source project ships
-//! (nDPI `*.out` files, Zeek btest baselines, Arkime `.test` JSON) are parsed into pub/sub flows
-//! with the client ids and topics the peer extracted; the capture is read with
+//! Agreement with the peer tools on the third-party captures in `shared/corpus/pcaps` (see
+//! docs/dissectors.md, agreement with peer tools). For every capture, the expected results its
+//! source project ships (nDPI `*.out` files, Zeek btest baselines, Arkime `.test` JSON) are parsed
+//! into pub/sub flows with the client ids and topics the peer extracted; the capture is read with
 //! [`read_flows`], and the two are matched by 5-tuple (either orientation). A table of agreement
 //! per file is printed (`cargo test --test peer_agreement -- --nocapture`), and the test fails
 //! when a peer-labelled pub/sub flow is not recognised with the same protocol (unless it is in
@@ -24,18 +24,19 @@ const PEER_FOLDERS: [&str; 3] = ["ndpi", "zeek", "arkime"];
 /// Peer labels we do not hold against pubsub-hunt, each with the reason. Keyed by capture (path
 /// under `pcaps/`) and the flow's server endpoint as the peer wrote it.
 const EXCEPTIONS: &[Exception] = &[
-    // protocols.md §2.4: nDPI's "old style Jabber/XMPP SSL" heuristic (`payload[1] == 0 &&
-    // payload[2] == len`, first byte 0x25/0x26/0x30) labels these binary port-5223 flows Jabber;
-    // they start `25 00 45 …` / `26 00 10 …`, neither XMPP nor TLS. The peer label is wrong.
+    // nDPI's "old style Jabber/XMPP SSL" heuristic (`payload[1] == 0 && payload[2] == len`,
+    // first byte 0x25/0x26/0x30) labels these binary port-5223 flows Jabber; they start
+    // `25 00 45 …` / `26 00 10 …`, neither XMPP nor TLS. The peer label is wrong
+    // (docs/dissectors.md, nDPI's port-5223 heuristic).
     Exception {
         capture: "ndpi/jabber.pcap",
         server: "160.44.201.102:5223",
-        why: "peer wrong: binary non-XMPP flow, nDPI 5223 heuristic (protocols.md §2.4)",
+        why: "peer wrong: binary non-XMPP flow, nDPI 5223 heuristic (docs/dissectors.md)",
     },
     Exception {
         capture: "ndpi/cloudflare-warp.pcap",
         server: "159.138.85.48:5223",
-        why: "peer wrong: binary non-XMPP flow, nDPI 5223 heuristic (protocols.md §2.4)",
+        why: "peer wrong: binary non-XMPP flow, nDPI 5223 heuristic (docs/dissectors.md)",
     },
 ];
 
@@ -61,9 +62,9 @@ struct KnownGap {
     why: &'static str,
 }
 
-/// The Zeek btest baselines that describe each Zeek capture (protocols.md §12). The `*-dpd`
-/// tests load only the SSL analyzer and the XMPP DPD signature, so a connection in their
-/// `ssl.log` is one Zeek recognised as XMPP (STARTTLS hands it to SSL).
+/// The Zeek btest baselines that describe each Zeek capture (docs/dissectors.md, agreement with
+/// peer tools). The `*-dpd` tests load only the SSL analyzer and the XMPP DPD signature, so a
+/// connection in their `ssl.log` is one Zeek recognised as XMPP (STARTTLS hands it to SSL).
 const ZEEK_BASELINES: &[(&str, &[&str])] = &[
     (
         "zeek/mqtt.pcap",

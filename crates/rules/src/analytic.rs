@@ -183,7 +183,7 @@ impl Analytic {
             .unwrap_or(&[])
     }
 
-    /// The seeds' suspicion matrix (issue 2, step 7), restated as the clauses that produce each
+    /// The seeds' suspicion matrix (docs/analytic.md), restated as the clauses that produce each
     /// level. First match wins in the core; these clauses are disjoint, so order does not matter
     /// here.
     pub fn clauses(&self, level: Suspicion) -> Vec<Clause> {

@@ -311,8 +311,8 @@ const PLAIN_TELEMETRY_BEACON_FACTOR: f64 = 0.3;
 /// Beacon weight kept when the destination is internal.
 const INTERNAL_BEACON_FACTOR: f64 = 0.5;
 
-/// Application heartbeats that are keepalives by design (behaviour.md §7: Celery workers publish
-/// `worker.heartbeat` every 2 s).
+/// Application heartbeats that are keepalives by design (Celery workers publish
+/// `worker.heartbeat` every 2 s; docs/allowlist.md, default classes).
 fn is_heartbeat_topic(name: &str) -> bool {
     name.starts_with("worker.heartbeat")
 }

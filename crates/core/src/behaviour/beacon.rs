@@ -2,7 +2,7 @@
 //! PUBLISH / stanza times per topic inside one long session), with RITA's statistics as the base
 //! and a jitter-tolerant test on top.
 //!
-//! Components (see `behaviour.md` §1 and §3):
+//! Components (see docs/beacon-and-scoring.md):
 //!
 //! * **timing** — RITA v5's timestamp score, reproduced exactly: the mean of a Bowley-skew score
 //!   and a MAD/median score over the sorted non-zero gaps, with `montanaflynn/stats` quartiles (the
@@ -510,7 +510,7 @@ mod tests {
         dispersion(&g, 10.0, 1.0)
     }
 
-    // RITA v5 test vectors (behaviour.md §1.5).
+    // RITA v5 test vectors (docs/beacon-and-scoring.md, timing).
     #[test]
     fn rita_vector_constant_gaps() {
         let d = rita_ts(&[1.0; 9]);

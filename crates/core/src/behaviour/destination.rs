@@ -3,11 +3,11 @@
 //! cloud IoT endpoints; and the known-benign destination classes the default allowlist is built
 //! from ([`DEFAULT_ALLOW_HINTS`]), kept as data so the lead can turn them into allowlist entries.
 //!
-//! Lists come from `behaviour.md` §5 and §7 with their confidence there; entries marked
-//! (unverified) in that file are listed for scoring (a risk modifier, never a verdict on its own)
-//! but should be checked before they are used to **suppress** anything. A public broker is a risk
-//! modifier because browsers and demo apps use them too (behaviour.md §5.1); the process signal is
-//! what makes it count.
+//! Lists and their confidence are in docs/destinations.md; entries from unconfirmed sources are
+//! listed for scoring (a risk modifier, never a verdict on its own) but should be checked before
+//! they are used to **suppress** anything. A public broker is a risk modifier because browsers and
+//! demo apps use them too (docs/destinations.md, public MQTT brokers); the process signal is what
+//! makes it count.
 
 use super::{MAX_SCORED_BYTES, Signal, Weights, capped};
 use ipnet::IpNet;
@@ -35,7 +35,7 @@ pub const PUBLIC_BROKERS: &[(&str, &str)] = &[
     ("studio-mqtt.heclouds.com", "China Mobile OneNET broker"),
 ];
 
-/// Public XMPP servers (behaviour.md §5.2, (unverified) as a list).
+/// Public XMPP servers (docs/destinations.md, public XMPP servers; unconfirmed as a list).
 pub const PUBLIC_XMPP_SERVERS: &[&str] = &[
     "jabber.org",
     "xmpp.jp",
@@ -56,7 +56,8 @@ pub const PUBLIC_XMPP_SERVERS: &[&str] = &[
 
 /// Retired XMPP chat services: (domain, note). Google Talk's XMPP service (accounts `@gmail.com`,
 /// server `talk.google.com`) ended in June 2022 and Facebook's XMPP chat API in April 2015, so no
-/// chat client speaks XMPP to them any more; GLOOXMAIL (APT1, behaviour.md §4.1) used Google Talk.
+/// chat client speaks XMPP to them any more; GLOOXMAIL (APT1) used Google Talk
+/// (docs/destinations.md, retired chat services).
 pub const RETIRED_XMPP_SERVICES: &[(&str, &str)] = &[
     ("talk.google.com", "Google Talk XMPP (ended 2022)"),
     ("gmail.com", "Google Talk XMPP accounts (ended 2022)"),
@@ -80,8 +81,9 @@ pub fn score_retired_xmpp_name(name: &str, w: &Weights) -> Option<Signal> {
         })
 }
 
-/// Dynamic-DNS parent domains (a subset of `stamparm/maltrail` `dynamic_domain.txt`, behaviour.md
-/// §5.4). Only names **below** them count: the provider's own site is not dynamic.
+/// Dynamic-DNS parent domains (a subset of `stamparm/maltrail` `dynamic_domain.txt`;
+/// docs/destinations.md, dynamic-DNS parents). Only names **below** them count: the provider's
+/// own site is not dynamic.
 pub const DYNAMIC_DNS_SUFFIXES: &[&str] = &[
     "ddns.net",
     "hopto.org",
@@ -133,7 +135,8 @@ pub const DYNAMIC_DNS_SUFFIXES: &[&str] = &[
     "camdvr.org",
 ];
 
-/// Tunnelling services that expose a local port under their name ((unverified) in behaviour.md).
+/// Tunnelling services that expose a local port under their name (docs/destinations.md,
+/// tunnelling services; unconfirmed as a list).
 pub const TUNNEL_SUFFIXES: &[&str] = &[
     "ngrok.io",
     "ngrok-free.app",
@@ -185,7 +188,8 @@ const fn hint(
     }
 }
 
-/// Known-benign destinations, clients and topics (behaviour.md §6 and §7).
+/// Known-benign destinations, clients and topics (docs/destinations.md, known-benign
+/// destinations; docs/allowlist.md, default classes).
 pub const DEFAULT_ALLOW_HINTS: &[AllowHint] = &[
     hint(
         "push.apple.com",

@@ -1,9 +1,9 @@
 //! Presence: how much of the data a channel was open for. A command channel is a standing one —
 //! the implant holds it, or comes back to it, for as long as it runs — which is why RITA scores
-//! how much of the dataset a beacon covers (behaviour.md §1.3, the duration score). This module
-//! owns the converse judgement, used as benign evidence: use confined to a few hours well inside
-//! the data (it began hours after the data did and closed hours before the data ended), such as a
-//! developer trying a public broker for an afternoon.
+//! how much of the dataset a beacon covers (its duration score; docs/beacon-and-scoring.md,
+//! presence). This module owns the converse judgement, used as benign evidence: use confined to a
+//! few hours well inside the data (it began hours after the data did and closed hours before the
+//! data ended), such as a developer trying a public broker for an afternoon.
 //!
 //! It needs to know when the connections closed. A source that records only starts (Sysmon
 //! event 3) cannot say how long a channel stayed open, and a channel still open near either edge

@@ -6,7 +6,7 @@
 //! insensitively with `.exe` optional; the path is matched on its normalised form (`\` turned into
 //! `/`, lower case, surrounding quotes removed). Interpreters weigh less than shells and script
 //! hosts because legitimate pub/sub software runs on them (Home Assistant and Celery on Python,
-//! Node-RED and Zigbee2MQTT on Node, behaviour.md §6).
+//! Node-RED and Zigbee2MQTT on Node; docs/names-and-payloads.md, process names).
 
 use super::{MAX_SCORED_BYTES, Signal, Weights, capped};
 

@@ -10,7 +10,7 @@
 //! Legitimate IoT is full of hex ids, so hex counts only above 16 digits: 12 is a MAC address, 16 an
 //! EUI-64 (Zigbee IEEE addresses `0x00158d…`, LoRaWAN DevEUIs), and the default client ids of
 //! well-known MQTT libraries (`paho/`, `mqttjs_`, `mosq-`, Tasmota `DVES_`…) are recognised first
-//! and score slightly benign instead (behaviour.md §6).
+//! and score slightly benign instead (docs/names-and-payloads.md, topics, client ids and JIDs).
 //!
 //! Each kind of evidence gives at most one [`Signal`] per string, naming up to three tokens.
 
@@ -53,8 +53,8 @@ const C2_WEAK: &[&str] = &[
     "results", "output", "checkin", "control", "execute", "run",
 ];
 
-/// Levels naming telemetry: an opaque payload there is a disguise (behaviour.md §4.2,
-/// `Mixail020/Cybersec_lab` hides Fernet tokens in fake sensor JSON).
+/// Levels naming telemetry: an opaque payload there is a disguise (docs/names-and-payloads.md,
+/// telemetry-named topics; `Mixail020/Cybersec_lab` hides Fernet tokens in fake sensor JSON).
 const TELEMETRY_WORDS: &[&str] = &[
     "telemetry",
     "sensor",
@@ -73,7 +73,8 @@ const TELEMETRY_WORDS: &[&str] = &[
     "measurements",
 ];
 
-/// Defaults of published tools and families (behaviour.md §4): (what is matched, pattern, source).
+/// Defaults of published tools and families (docs/names-and-payloads.md, published tool and
+/// family defaults): (what is matched, pattern, source).
 const KNOWN_TOPIC_PREFIXES: &[(&str, &str)] = &[
     (
         "iot/server",
@@ -627,7 +628,8 @@ pub fn score_jid(jid: &str, w: &Weights) -> Vec<Signal> {
 }
 
 /// `host_scoped_topic` when a topic level equals the client's host name (its first label) or its
-/// client id: a per-host channel, as BambooToken's per-host GUID topics (behaviour.md §4.1).
+/// client id: a per-host channel, as BambooToken's per-host GUID topics
+/// (docs/names-and-payloads.md, per-host channels).
 /// Levels shorter than 4 characters are ignored so `pc`/`a` style names do not match by chance.
 pub fn score_host_scoped(
     topic: &str,

@@ -4,13 +4,14 @@
 //! user, DNS name, protocol and its carrier (cleartext, WebSocket, TLS with or without ALPN,
 //! XMPP STARTTLS), client ids and topics, a timing model and payload styles.
 //!
-//! The catalogue ([`Scenario::generate`]) follows `behaviour.md`: benign traffic is the majority
-//! and varied (cloud IoT fleets, home automation on a LAN broker, XMPP chat, RabbitMQ / ActiveMQ
-//! / Kafka applications, developers on public and local brokers, Apple push on 5223, browsers),
-//! and C2 is modelled on the real profiles (Mythic's MQTT profile, MQsTTang, GLOOXMAIL, an XMPP
-//! shell bot, IOCONTROL, BambooToken, a `mosquitto_sub` loop, a Fernet-in-telemetry sensor
-//! disguise) plus channels on ports 80 and 443. Identifiers, addresses and timing phases vary with
-//! the seed; the set of channels and their kinds do not, so every seed tests the same classes.
+//! The catalogue ([`Scenario::generate`]) follows docs/names-and-payloads.md and
+//! docs/destinations.md: benign traffic is the majority and varied (cloud IoT fleets, home
+//! automation on a LAN broker, XMPP chat, RabbitMQ / ActiveMQ / Kafka applications, developers on
+//! public and local brokers, Apple push on 5223, browsers), and C2 is modelled on the real profiles
+//! (Mythic's MQTT profile, MQsTTang, GLOOXMAIL, an XMPP shell bot, IOCONTROL, BambooToken, a
+//! `mosquitto_sub` loop, a Fernet-in-telemetry sensor disguise) plus channels on ports 80 and 443.
+//! Identifiers, addresses and timing phases vary with the seed; the set of channels and their kinds
+//! do not, so every seed tests the same classes.
 
 use crate::rng::SplitMix64;
 use crate::time::{MICROS_PER_SEC, Micros};
