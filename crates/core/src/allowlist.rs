@@ -10,10 +10,11 @@
 //! or rides on an AWS IoT account with command topics is still reported, with a reason saying which
 //! default entry it would otherwise have matched.
 
-use crate::alert::AnalyticId;
 use crate::behaviour::destination::{AllowKind, DEFAULT_ALLOW_HINTS, PUBLIC_XMPP_SERVERS};
 use crate::config::{AllowEntry, AllowSubject, HuntConfig, parse_network};
 use crate::protocol::Protocol;
+use crate::signal::SignalId;
+use crate::verdict::AnalyticId;
 use std::collections::BTreeMap;
 
 /// Regular timing and steady rates are what these classes do all day.
@@ -165,10 +166,10 @@ fn entry(reason: &str) -> AllowEntry {
 
 /// The positive evidence of an alert's signals that counts against an entry: every signal with a
 /// positive weight, except those of the analytics the entry expects.
-pub fn evidence_against(entry: &AllowEntry, signals: &BTreeMap<String, f64>) -> f64 {
+pub fn evidence_against(entry: &AllowEntry, signals: &BTreeMap<SignalId, f64>) -> f64 {
     signals
         .iter()
-        .filter(|(id, w)| **w > 0.0 && !entry.expects.contains(&AnalyticId::of_signal(id)))
+        .filter(|(id, w)| **w > 0.0 && !entry.expects.contains(&id.analytic()))
         .map(|(_, w)| *w)
         .sum()
 }
@@ -179,7 +180,7 @@ pub fn evidence_against(entry: &AllowEntry, signals: &BTreeMap<String, f64>) -> 
 pub fn decide<'a>(
     cfg: &'a HuntConfig,
     subject: &AllowSubject<'_>,
-    signals: &BTreeMap<String, f64>,
+    signals: &BTreeMap<SignalId, f64>,
 ) -> AllowVerdict<'a> {
     if let Some(e) = cfg.allowlist.iter().find(|e| e.matches(subject)) {
         return AllowVerdict::Suppressed(e, EntrySource::Configured);
@@ -210,8 +211,8 @@ pub fn decide<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::AnalyticId;
     use crate::app::{AppInfo, TopicDirection, TopicUse};
+    use crate::verdict::AnalyticId;
     use std::net::IpAddr;
 
     fn subject<'a>(
@@ -249,8 +250,11 @@ mod tests {
         assert_eq!(apple.expects, PERIODIC);
     }
 
-    fn signals(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
-        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    fn signals(pairs: &[(&str, f64)]) -> BTreeMap<SignalId, f64> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.parse::<SignalId>().unwrap(), *v))
+            .collect()
     }
 
     #[test]

@@ -5,11 +5,11 @@
 //! [`DEFAULT_CONFIG_TOML`] is the commented file `pubsub-hunt config init` prints; a unit test
 //! keeps it equal to [`HuntConfig::default`].
 
-use crate::alert::{AnalyticId, Suspicion};
 use crate::event::process_basename;
 use crate::protocol::Protocol;
 use crate::scope::{DEFAULT_INTERNAL, InternalNetworks};
 use crate::time::Micros;
+use crate::verdict::{AnalyticId, Suspicion};
 use ipnet::IpNet;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -16,16 +16,20 @@ pub mod config;
 pub mod event;
 pub mod protocol;
 pub mod scope;
+pub mod signal;
 pub mod time;
 pub mod tuning;
+pub mod verdict;
 
-pub use alert::{Alert, AnalyticId, Session, Suspicion};
+pub use alert::{Alert, Session};
 pub use analytics::{Accumulator, Engine, EventOutcome, HuntSummary};
 pub use app::{AppInfo, MessageEvent, TopicDirection, TopicUse};
 pub use config::{ConfigError, HuntConfig, WindowSpec};
 pub use event::{ConnEvent, Direction, Outcome, RecordRef, Transport};
 pub use protocol::Protocol;
 pub use scope::InternalNetworks;
+pub use signal::{Signal, SignalId};
+pub use verdict::{AnalyticId, Suspicion};
 
 /// The ATT&CK technique every alert of this tool is about.
 pub const TECHNIQUE: &str = "T1071.005";

@@ -243,14 +243,14 @@ pub fn render_text(r: &TuneReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{AnalyticId, Suspicion};
     use crate::app::{AppInfo, TopicDirection, TopicUse};
     use crate::protocol::Protocol;
+    use crate::verdict::{AnalyticId, Suspicion};
 
     fn alert(dst: &str, process: Option<&str>, evidence: f64, suppressed: Option<&str>) -> Alert {
         let mut signals = BTreeMap::new();
         if evidence != 0.0 {
-            signals.insert("beacon".to_string(), evidence);
+            signals.insert(crate::SignalId::Beacon, evidence);
         }
         Alert {
             kind: "alert",

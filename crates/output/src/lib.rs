@@ -308,7 +308,9 @@ mod tests {
             technique: TECHNIQUE,
             suspicion: Suspicion::High,
             score: 85,
-            signals: [("beacon".to_string(), 15.0)].into_iter().collect(),
+            signals: [(pubsub_hunt_core::SignalId::Beacon, 15.0)]
+                .into_iter()
+                .collect(),
             first_seen: Some(1_329_843_175_736_107),
             last_seen: None,
             host: "10.0.0.1".into(),

@@ -14,8 +14,8 @@
 //! and the suspicion and allowlist conditions can run per event, before the count.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use pubsub_hunt_core::alert::{AnalyticId, Suspicion};
 use pubsub_hunt_core::config::AllowEntry;
+use pubsub_hunt_core::verdict::{AnalyticId, Suspicion};
 use pubsub_hunt_core::{HuntConfig, Protocol};
 
 /// The look-back and timespan used when the configuration has no window (`window = "none"`):

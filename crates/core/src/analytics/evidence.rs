@@ -4,7 +4,6 @@
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
 
 use super::{GroupContext, GroupKey, GroupStats, publication_rate};
-use crate::alert::AnalyticId;
 use crate::app::{AppInfo, MessageEvent, TopicDirection};
 use crate::behaviour::Weights;
 use crate::behaviour::beacon::{BeaconContext, score_beacon};
@@ -21,6 +20,7 @@ use crate::behaviour::strings::{
 use crate::behaviour::strings::{score_client_id, score_host_scoped, score_topic};
 use crate::behaviour::{Signal, beacon::BeaconScore};
 use crate::config::HuntConfig;
+use crate::signal::SignalId;
 use crate::time::Micros;
 use std::collections::BTreeMap;
 
@@ -80,7 +80,10 @@ pub(super) fn signals(
     // A cloud IoT endpoint says little until the hunter names the hosts that should reach one.
     if !cfg.iot_hosts.is_empty() {
         let iot_host = cfg.iot_hosts.contains(&key.host, stats.src_ip);
-        for s in all.iter_mut().filter(|s| s.id == "cloud_iot_endpoint") {
+        for s in all
+            .iter_mut()
+            .filter(|s| s.id == SignalId::CloudIotEndpoint)
+        {
             if iot_host {
                 s.weight = 0.0;
                 s.reason.push_str(&format!(
@@ -88,7 +91,7 @@ pub(super) fn signals(
                     key.host
                 ));
             } else {
-                s.id = "cloud_iot_from_other_host";
+                s.id = SignalId::CloudIotFromOtherHost;
                 s.weight = w.cloud_iot_from_other_host;
                 s.reason = format!(
                     "{}; {} is not among the configured IoT hosts ([hosts] iot: {})",
@@ -145,10 +148,7 @@ pub(super) fn signals(
     // Internal brokers serve internal services, which publish and reconnect on timers by design;
     // regular timing to an external destination is what a beacon looks like.
     if cfg.internal.containing(key.dst_ip).is_some() {
-        for s in all
-            .iter_mut()
-            .filter(|s| matches!(s.id, "beacon" | "message_beacon"))
-        {
+        for s in all.iter_mut().filter(|s| s.id.is_beacon()) {
             s.weight *= INTERNAL_BEACON_FACTOR;
             s.reason.push_str(&format!(
                 "; weight × {INTERNAL_BEACON_FACTOR}: the destination is internal"
@@ -158,9 +158,7 @@ pub(super) fn signals(
 
     // A short stretch of irregular use well inside the data is a session, not a channel; regular
     // check-ins, however short-lived, are a beacon and keep their weight alone.
-    let regular = all
-        .iter()
-        .any(|s| matches!(s.id, "beacon" | "message_beacon") && s.weight > 0.0);
+    let regular = all.iter().any(|s| s.id.is_beacon() && s.weight > 0.0);
     if !regular && let (Some(channel), Some(data)) = (group.channel_span, group.data_span) {
         all.extend(score_transient(channel, data, w));
     }
@@ -176,7 +174,7 @@ pub(super) fn signals(
         && let Some(p) = key.process.as_deref()
     {
         all.push(Signal::new(
-            "new_process",
+            SignalId::NewProcess,
             w.new_process,
             format!(
                 "{} speaks {} for the first time in the data (no earlier window has it)",
@@ -187,7 +185,7 @@ pub(super) fn signals(
     }
     if group.new_broker {
         all.push(Signal::new(
-            "new_broker",
+            SignalId::NewBroker,
             w.new_broker,
             format!(
                 "{} is first contacted in this window (no earlier window reached it)",
@@ -197,7 +195,7 @@ pub(super) fn signals(
     }
 
     // Signals of analytics the configuration turned off are not evidence.
-    all.retain(|s| cfg.analytic_enabled(AnalyticId::of_signal(s.id)));
+    all.retain(|s| cfg.analytic_enabled(s.id.analytic()));
     strongest_per_id(all)
 }
 
@@ -220,7 +218,7 @@ fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
         .collect();
     if high.len() >= 2 && high.len() * 2 >= judged.len() {
         out.push(Signal::new(
-            "payload_high_entropy",
+            SignalId::PayloadHighEntropy,
             w.payload_high_entropy,
             format!(
                 "{} of {} payloads of {MIN_ENTROPY_BYTES} bytes or more exceed \
@@ -237,7 +235,7 @@ fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
         .count();
     if fernet > 0 {
         out.push(Signal::new(
-            "payload_fernet",
+            SignalId::PayloadFernet,
             w.payload_fernet,
             format!("{fernet} payloads hold a Fernet token (`gAAAAA…`): AES-encrypted content"),
         ));
@@ -251,7 +249,7 @@ fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
         .count();
     if encoded >= 2 && encoded * 2 >= sized {
         out.push(Signal::new(
-            "payload_encoded",
+            SignalId::PayloadEncoded,
             w.payload_encoded,
             format!(
                 "{encoded} of {sized} payloads are one base64/base32/hex body or carry a long \
@@ -274,7 +272,7 @@ fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
         && let Some((topic, words)) = telemetry_topic
     {
         out.push(Signal::new(
-            "telemetry_payload_opaque",
+            SignalId::TelemetryPayloadOpaque,
             w.telemetry_payload_opaque,
             format!(
                 "topic `{}` is named like telemetry ({}) but its payloads are opaque",
@@ -354,7 +352,7 @@ const PLAIN_PAYLOAD_BITS: f32 = 6.0;
 fn message_beacon(score: &BeaconScore, cfg: &HuntConfig) -> Option<Signal> {
     let s = score.signal(&cfg.behaviour.weights, &cfg.behaviour.beacon)?;
     Some(Signal::new(
-        "message_beacon",
+        SignalId::MessageBeacon,
         s.weight,
         format!("published messages: {}", s.reason),
     ))
@@ -363,9 +361,9 @@ fn message_beacon(score: &BeaconScore, cfg: &HuntConfig) -> Option<Signal> {
 /// Keeps, for each id, the signal with the largest absolute weight (ties: the first reason in
 /// text order, so the result does not depend on the order evidence was found in).
 fn strongest_per_id(all: Vec<Signal>) -> Vec<Signal> {
-    let mut best: BTreeMap<&'static str, Signal> = BTreeMap::new();
+    let mut best: BTreeMap<SignalId, Signal> = BTreeMap::new();
     for s in all {
-        match best.get(s.id) {
+        match best.get(&s.id) {
             Some(b)
                 if b.weight.abs() > s.weight.abs()
                     || (b.weight.abs() == s.weight.abs() && b.reason <= s.reason) => {}

@@ -12,7 +12,7 @@
 mod evidence;
 mod rating;
 
-use crate::alert::{Alert, AnalyticId, Session, Suspicion};
+use crate::alert::{Alert, Session};
 use crate::allowlist::{self, AllowVerdict, EntrySource};
 use crate::app::AppInfo;
 use crate::behaviour::presence::Span;
@@ -20,6 +20,7 @@ use crate::config::{AllowSubject, HuntConfig};
 use crate::event::{ConnEvent, Direction, Outcome, RecordRef, Transport};
 use crate::protocol::Protocol;
 use crate::time::Micros;
+use crate::verdict::{AnalyticId, Suspicion};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 

@@ -5,10 +5,11 @@
 
 use super::{GroupContext, GroupKey, GroupStats};
 use crate::TECHNIQUE;
-use crate::alert::{Alert, AnalyticId, Suspicion};
+use crate::alert::Alert;
 use crate::config::HuntConfig;
 use crate::protocol::Protocol;
 use crate::time::format_rfc3339;
+use crate::verdict::{AnalyticId, Suspicion};
 
 fn port_list(ports: &[u16]) -> String {
     ports
@@ -110,7 +111,7 @@ pub(super) fn rate(
         }
         let map = signals
             .iter()
-            .map(|s| (s.id.to_string(), (s.weight * 10.0).round() / 10.0))
+            .map(|s| (s.id, (s.weight * 10.0).round() / 10.0))
             .collect();
         (c.score, c.suspicion, map)
     } else {
@@ -121,7 +122,7 @@ pub(super) fn rate(
     // behaviour analytic whose signals sum above zero, strongest first.
     let mut per_analytic: std::collections::BTreeMap<AnalyticId, f64> = Default::default();
     for (id, w) in &signals {
-        *per_analytic.entry(AnalyticId::of_signal(id)).or_default() += w;
+        *per_analytic.entry(id.analytic()).or_default() += w;
     }
     let mut found: Vec<(AnalyticId, f64)> =
         per_analytic.into_iter().filter(|(_, w)| *w > 0.0).collect();

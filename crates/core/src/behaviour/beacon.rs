@@ -23,6 +23,7 @@
 //! whole seconds cannot, rita-legacy #117).
 
 use super::{Signal, Weights};
+use crate::signal::SignalId;
 use crate::time::Micros;
 use serde::{Deserialize, Serialize};
 
@@ -156,7 +157,7 @@ impl BeaconScore {
             return None;
         }
         Some(Signal::new(
-            "beacon",
+            SignalId::Beacon,
             weights.beacon * self.score,
             format!(
                 "regular timing: beacon score {:.2} over {} intervals of about {} (jitter {:.0}%): {}",
@@ -574,7 +575,7 @@ mod tests {
         let s = b
             .signal(&Weights::default(), &BeaconConfig::default())
             .unwrap();
-        assert_eq!(s.id, "beacon");
+        assert_eq!(s.id.as_str(), "beacon");
         assert_eq!(s.weight, Weights::default().beacon);
         assert!(s.reason.contains("60.0 s"), "{}", s.reason);
     }

@@ -10,6 +10,7 @@
 //! makes it count.
 
 use super::{MAX_SCORED_BYTES, Signal, Weights, capped};
+use crate::signal::SignalId;
 use ipnet::IpNet;
 use std::net::IpAddr;
 
@@ -74,7 +75,7 @@ pub fn score_retired_xmpp_name(name: &str, w: &Weights) -> Option<Signal> {
         .find(|(d, _)| within(&n, d))
         .map(|(d, note)| {
             Signal::new(
-                "retired_chat_service",
+                SignalId::RetiredChatService,
                 w.retired_chat_service,
                 format!("XMPP to `{n}` (`{d}`): {note}; no chat client works there any more"),
             )
@@ -411,7 +412,7 @@ pub fn score_server_name(name: &str, w: &Weights) -> Vec<Signal> {
     }
     if let Some((broker, note)) = PUBLIC_BROKERS.iter().find(|(b, _)| within(&n, b)) {
         out.push(Signal::new(
-            "public_broker",
+            SignalId::PublicBroker,
             w.public_broker,
             format!(
                 "destination `{n}` is a public broker anyone can publish to ({note}, `{broker}`): \
@@ -421,33 +422,33 @@ pub fn score_server_name(name: &str, w: &Weights) -> Vec<Signal> {
     }
     if let Some(server) = PUBLIC_XMPP_SERVERS.iter().find(|s| within(&n, s)) {
         out.push(Signal::new(
-            "public_xmpp_server",
+            SignalId::PublicXmppServer,
             w.public_xmpp_server,
             format!("destination `{n}` is a public XMPP server (`{server}`) where anyone can register an account"),
         ));
     }
     if let Some(suffix) = DYNAMIC_DNS_SUFFIXES.iter().find(|s| below(&n, s)) {
         out.push(Signal::new(
-            "dynamic_dns",
+            SignalId::DynamicDns,
             w.dynamic_dns,
             format!("destination `{n}` is a dynamic-DNS name under `{suffix}`"),
         ));
     }
     if let Some(suffix) = TUNNEL_SUFFIXES.iter().find(|s| below(&n, s)) {
         out.push(Signal::new(
-            "tunnel_service",
+            SignalId::TunnelService,
             w.tunnel_service,
             format!("destination `{n}` is a tunnelling service name under `{suffix}`"),
         ));
     }
     match cloud_iot_service(&n) {
         Some((service, true)) => out.push(Signal::new(
-            "retired_cloud_iot",
+            SignalId::RetiredCloudIot,
             w.retired_cloud_iot,
             format!("destination `{n}` belongs to {service}: no legitimate traffic remains"),
         )),
         Some((service, false)) => out.push(Signal::new(
-            "cloud_iot_endpoint",
+            SignalId::CloudIotEndpoint,
             w.cloud_iot_endpoint,
             format!(
                 "destination `{n}` is a {service} endpoint: normal for IoT gateways, unusual for \
@@ -491,7 +492,7 @@ fn port_ok(h: &AllowHint, port: Option<u16>) -> bool {
 /// The `known_benign_destination` signal for a matched hint; `what` names the matched value.
 pub fn known_benign_signal(h: &AllowHint, what: &str, w: &Weights) -> Signal {
     Signal::new(
-        "known_benign_destination",
+        SignalId::KnownBenignDestination,
         w.known_benign_destination,
         format!(
             "destination `{}` matches `{}`: {}",
@@ -515,7 +516,7 @@ mod tests {
     fn ids(name: &str) -> Vec<&'static str> {
         score_server_name(name, &Weights::default())
             .iter()
-            .map(|s| s.id)
+            .map(|s| s.id.as_str())
             .collect()
     }
 

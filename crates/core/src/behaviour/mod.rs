@@ -10,9 +10,9 @@
 //! input (megabyte topic names, a million timestamps) costs bounded work.
 //!
 //! Weights live in [`Weights`], a serde-deserialisable struct whose `Default` is the shipped
-//! tuning, so the lead can expose it in the TOML configuration unchanged. A signal's `id` is the
-//! snake_case name of its weight field, and is stable: it is what users allowlist and what the
-//! `signals` output object is keyed by.
+//! tuning, so the lead can expose it in the TOML configuration unchanged. A signal's id
+//! ([`SignalId`]) is the snake_case name of its weight field, and is stable: it is what users
+//! allowlist and what the `signals` output object is keyed by.
 //!
 //! Entry points: [`beacon::score_beacon`] (+ [`beacon::BeaconScore::signal`]),
 //! [`strings::score_topic`], [`strings::score_client_id`], [`strings::score_jid`],
@@ -30,34 +30,13 @@ pub mod process;
 pub mod score;
 pub mod strings;
 
+pub use crate::signal::{Signal, SignalId};
 use serde::{Deserialize, Serialize};
 
 /// Longest prefix of any string (topic, client id, JID, path, server name) that is scored. Longer
 /// inputs are cut at a character boundary; real topics and names are far shorter, and the cap keeps
 /// the per-string work constant whatever the input holds.
 pub const MAX_SCORED_BYTES: usize = 512;
-
-/// One piece of behaviour evidence: a stable id, the points it adds to the alert score (negative
-/// for evidence of benign use) and a sentence a hunter can check against the data.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Signal {
-    /// Stable snake_case identifier, equal to the [`Weights`] field that sets `weight`.
-    pub id: &'static str,
-    /// Points added to the 0–100 score; negative values lower it.
-    pub weight: f64,
-    /// Human sentence naming the evidence (the token, the interval, the path…).
-    pub reason: String,
-}
-
-impl Signal {
-    pub fn new(id: &'static str, weight: f64, reason: impl Into<String>) -> Self {
-        Signal {
-            id,
-            weight,
-            reason: reason.into(),
-        }
-    }
-}
 
 /// Points each signal adds to the score. `Default` is the shipped tuning; every field can be set
 /// from configuration (unknown keys are rejected so a misspelt weight is not silently ignored).

@@ -10,6 +10,7 @@
 //! of the data may run on beyond it, so neither is ever called transient.
 
 use super::{Signal, Weights};
+use crate::signal::SignalId;
 use crate::time::{Micros, format_rfc3339};
 
 const HOUR: Micros = 3_600_000_000;
@@ -54,7 +55,7 @@ pub fn score_transient(channel: Span, data: Span, w: &Weights) -> Option<Signal>
         return None;
     }
     Some(Signal::new(
-        "transient_use",
+        SignalId::TransientUse,
         w.transient_use,
         format!(
             "open only from {} to {} ({:.1} h of {:.1} h of data), beginning {:.1} h after the \
@@ -86,7 +87,7 @@ mod tests {
     fn an_afternoon_session_inside_a_day_is_transient() {
         let w = Weights::default();
         let s = score_transient(span(14.0, 16.5), span(0.0, 24.0), &w).unwrap();
-        assert_eq!(s.id, "transient_use");
+        assert_eq!(s.id.as_str(), "transient_use");
         assert_eq!(s.weight, w.transient_use);
         assert!(s.weight < 0.0);
         assert!(s.reason.contains("2.5 h of 24.0 h"), "{}", s.reason);

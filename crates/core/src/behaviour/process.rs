@@ -9,6 +9,7 @@
 //! Node-RED and Zigbee2MQTT on Node; docs/names-and-payloads.md, process names).
 
 use super::{MAX_SCORED_BYTES, Signal, Weights, capped};
+use crate::signal::SignalId;
 
 /// What kind of program an image is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,13 +22,13 @@ pub enum ProcessClass {
 }
 
 impl ProcessClass {
-    fn signal_id(self) -> &'static str {
+    fn signal_id(self) -> SignalId {
         match self {
-            ProcessClass::Shell => "process_shell",
-            ProcessClass::ScriptHost => "process_script_host",
-            ProcessClass::Interpreter => "process_interpreter",
-            ProcessClass::Lolbin => "process_lolbin",
-            ProcessClass::NetworkTool => "process_network_tool",
+            ProcessClass::Shell => SignalId::ProcessShell,
+            ProcessClass::ScriptHost => SignalId::ProcessScriptHost,
+            ProcessClass::Interpreter => SignalId::ProcessInterpreter,
+            ProcessClass::Lolbin => SignalId::ProcessLolbin,
+            ProcessClass::NetworkTool => SignalId::ProcessNetworkTool,
         }
     }
 
@@ -272,9 +273,11 @@ pub fn score_process(image: &str, w: &Weights) -> Vec<Signal> {
     }
     if let Some((class, what)) = classify_path(image) {
         let (id, weight) = match class {
-            PathClass::Temp => ("process_in_temp", w.process_in_temp),
-            PathClass::Downloads => ("process_in_downloads", w.process_in_downloads),
-            PathClass::UserWritable => ("process_in_user_writable", w.process_in_user_writable),
+            PathClass::Temp => (SignalId::ProcessInTemp, w.process_in_temp),
+            PathClass::Downloads => (SignalId::ProcessInDownloads, w.process_in_downloads),
+            PathClass::UserWritable => {
+                (SignalId::ProcessInUserWritable, w.process_in_user_writable)
+            }
         };
         out.push(Signal::new(
             id,
@@ -293,7 +296,7 @@ mod tests {
     fn ids(image: &str) -> Vec<&'static str> {
         score_process(image, &Weights::default())
             .iter()
-            .map(|s| s.id)
+            .map(|s| s.id.as_str())
             .collect()
     }
 

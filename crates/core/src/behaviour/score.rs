@@ -8,7 +8,8 @@
 //! both with robust z-scores (median and MAD) so one outlier cannot hide another.
 
 use super::{Signal, Weights};
-use crate::alert::Suspicion;
+use crate::signal::SignalId;
+use crate::verdict::Suspicion;
 use serde::{Deserialize, Serialize};
 
 /// Bases and thresholds of [`combine_with`]. `Default` is the documented tuning.
@@ -196,7 +197,7 @@ pub fn rate_burst(counts: &[u64], w: &Weights) -> Option<Signal> {
         w.rate_burst
     };
     Some(Signal::new(
-        "rate_burst",
+        SignalId::RateBurst,
         weight,
         format!(
             "{bursts} of {} intervals far above the client's usual rate (median {median:.0}, peak \
@@ -233,7 +234,7 @@ pub fn rate_vs_peers(client_rate: f64, peer_rates: &[f64], w: &Weights) -> Optio
     let z = (client_rate - median) / scale;
     (z >= OUTLIER_Z && client_rate >= 3.0 * median).then(|| {
         Signal::new(
-            "rate_above_peers",
+            SignalId::RateAbovePeers,
             w.rate_above_peers,
             format!(
                 "publishes {client_rate:.2} per interval against a median of {median:.2} among {} \
@@ -249,7 +250,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn sig(id: &'static str, weight: f64) -> Signal {
+    fn sig(id: &str, weight: f64) -> Signal {
+        let id: SignalId = id.parse().unwrap();
         Signal::new(id, weight, format!("test {id}"))
     }
 
@@ -278,7 +280,7 @@ mod tests {
             (50, Suspicion::Medium)
         );
         assert_eq!(
-            combine(Suspicion::High, &[sig("a", 20.0), sig("b", 30.0)]),
+            combine(Suspicion::High, &[sig("beacon", 20.0), sig("rate_burst", 30.0)]),
             (100, Suspicion::High)
         );
     }
@@ -295,20 +297,20 @@ mod tests {
             (65, Suspicion::High)
         );
         assert_eq!(
-            combine(Suspicion::Low, &[sig("x", -50.0)]),
+            combine(Suspicion::Low, &[sig("new_broker", -50.0)]),
             (0, Suspicion::Low)
         );
         // Mixed evidence: lowered only when the signals net at most -15.
         assert_eq!(
-            combine(Suspicion::High, &[sig("x", -20.0), sig("y", 4.0)]),
+            combine(Suspicion::High, &[sig("new_broker", -20.0), sig("guid_token", 4.0)]),
             (54, Suspicion::Medium)
         );
         assert_eq!(
-            combine(Suspicion::High, &[sig("x", -10.0), sig("y", 5.0)]),
+            combine(Suspicion::High, &[sig("new_broker", -10.0), sig("guid_token", 5.0)]),
             (65, Suspicion::High)
         );
         assert_eq!(
-            combine(Suspicion::High, &[sig("x", -10.0), sig("y", 12.0)]),
+            combine(Suspicion::High, &[sig("new_broker", -10.0), sig("guid_token", 12.0)]),
             (72, Suspicion::High)
         );
     }
@@ -321,13 +323,13 @@ mod tests {
             &[
                 sig("process_shell", 25.0),
                 sig("c2_vocabulary", 40.0),
-                sig("bad", f64::NAN),
+                sig("hex_token", f64::NAN),
             ],
         );
         assert_eq!(c.score, 100);
         assert_eq!(c.steps[0], "base 45 for seed suspicion medium");
         assert_eq!(c.steps[1], "+25.0 process_shell: test process_shell");
-        assert_eq!(c.steps[3], "+0.0 bad: test bad");
+        assert_eq!(c.steps[3], "+0.0 hex_token: test hex_token");
         assert_eq!(c.steps[4], "sum 110.0 clamped to 100");
         assert!(
             c.steps[5].starts_with("suspicion raised from medium to high"),
@@ -371,7 +373,7 @@ mod tests {
         #[test]
         fn combine_is_bounded(seed in 0u8..3, weights in proptest::collection::vec(any::<f64>(), 0..20)) {
             let seed = [Suspicion::Low, Suspicion::Medium, Suspicion::High][usize::from(seed)];
-            let signals: Vec<Signal> = weights.iter().map(|&x| sig("x", x)).collect();
+            let signals: Vec<Signal> = weights.iter().map(|&x| sig("new_broker", x)).collect();
             let c = combine_with(&ScoreConfig::default(), seed, &signals);
             prop_assert!(c.score <= 100);
             prop_assert_eq!(c.steps.len(), signals.len() + 3);

@@ -15,6 +15,7 @@
 //! Each kind of evidence gives at most one [`Signal`] per string, naming up to three tokens.
 
 use super::{MAX_SCORED_BYTES, Signal, Weights, byte_entropy, capped};
+use crate::signal::SignalId;
 
 /// Strong command-and-control words: rare in legitimate topic trees.
 const C2_STRONG: &[&str] = &[
@@ -473,7 +474,7 @@ fn findings_to_signals(
 ) {
     if !f.strong.is_empty() {
         out.push(Signal::new(
-            "c2_vocabulary",
+            SignalId::C2Vocabulary,
             w.c2_vocabulary,
             format!(
                 "{what} `{subject}` uses command-and-control vocabulary: {}",
@@ -483,7 +484,7 @@ fn findings_to_signals(
     }
     if !f.weak.is_empty() {
         out.push(Signal::new(
-            "c2_vocabulary_weak",
+            SignalId::C2VocabularyWeak,
             w.c2_vocabulary_weak,
             format!(
                 "{what} `{subject}` uses words common in tasking channels (and in some legitimate \
@@ -494,7 +495,7 @@ fn findings_to_signals(
     }
     if !f.guid.is_empty() {
         out.push(Signal::new(
-            "guid_token",
+            SignalId::GuidToken,
             w.guid_token,
             format!(
                 "{what} `{subject}` contains a GUID-shaped token: {}",
@@ -504,7 +505,7 @@ fn findings_to_signals(
     }
     if !f.hex.is_empty() {
         out.push(Signal::new(
-            "hex_token",
+            SignalId::HexToken,
             w.hex_token,
             format!(
                 "{what} `{subject}` contains hex longer than a MAC or EUI-64 device address: {}",
@@ -515,7 +516,7 @@ fn findings_to_signals(
     if let Some((_, kind)) = f.encoded.first() {
         let tokens: Vec<String> = f.encoded.iter().map(|(t, _)| t.clone()).collect();
         out.push(Signal::new(
-            "encoded_token",
+            SignalId::EncodedToken,
             w.encoded_token,
             format!(
                 "{what} `{subject}` contains a {kind}-shaped token: {}",
@@ -525,7 +526,7 @@ fn findings_to_signals(
     }
     if !f.random.is_empty() {
         out.push(Signal::new(
-            "random_token",
+            SignalId::RandomToken,
             w.random_token,
             format!(
                 "{what} `{subject}` contains a random-looking token (rare letter pairs, high \
@@ -545,7 +546,7 @@ pub fn score_topic(topic: &str, w: &Weights) -> Vec<Signal> {
     for (prefix, source) in KNOWN_TOPIC_PREFIXES {
         if lower.starts_with(prefix) {
             out.push(Signal::new(
-                "known_c2_pattern",
+                SignalId::KnownC2Pattern,
                 w.known_c2_pattern,
                 format!("topic `{topic}` starts with `{prefix}`: {source}"),
             ));
@@ -557,7 +558,7 @@ pub fn score_topic(topic: &str, w: &Weights) -> Vec<Signal> {
     let levels: Vec<&str> = topic.split('/').collect();
     if levels.as_slice() == ["#"] {
         out.push(Signal::new(
-            "wildcard_all_topics",
+            SignalId::WildcardAllTopics,
             w.wildcard_all_topics,
             "subscription to `#` receives every topic on the broker (broker-wide sniffing, or a \
              catch-all command channel)",
@@ -568,7 +569,7 @@ pub fn score_topic(topic: &str, w: &Weights) -> Vec<Signal> {
         let mut words = f.strong.clone();
         words.extend(f.weak.iter().cloned());
         out.push(Signal::new(
-            "wildcard_command_tree",
+            SignalId::WildcardCommandTree,
             w.wildcard_command_tree,
             format!(
                 "wildcard subscription `{topic}` covers a command tree ({})",
@@ -589,7 +590,7 @@ pub fn score_client_id(client_id: &str, w: &Weights) -> Vec<Signal> {
     for (known, source) in KNOWN_CLIENT_IDS {
         if lower == *known {
             out.push(Signal::new(
-                "known_c2_pattern",
+                SignalId::KnownC2Pattern,
                 w.known_c2_pattern,
                 format!("client id `{id}` is the {source}"),
             ));
@@ -600,7 +601,7 @@ pub fn score_client_id(client_id: &str, w: &Weights) -> Vec<Signal> {
             && shape.matches(suffix)
         {
             out.push(Signal::new(
-                "library_client_id",
+                SignalId::LibraryClientId,
                 w.library_client_id,
                 format!("client id `{id}` has the default form of {library} (`{prefix}…`)"),
             ));
@@ -655,7 +656,7 @@ pub fn score_host_scoped(
             {
                 let what = if i == 0 { "host name" } else { "client id" };
                 return Some(Signal::new(
-                    "host_scoped_topic",
+                    SignalId::HostScopedTopic,
                     w.host_scoped_topic,
                     format!(
                         "topic `{topic}` has a level equal to the client's {what} `{level}`: a per-host channel"
@@ -709,7 +710,7 @@ pub fn score_payload(topic: &str, payload: &[u8], w: &Weights) -> Vec<Signal> {
         if h > HIGH_ENTROPY_BITS {
             opaque.push("high-entropy");
             out.push(Signal::new(
-                "payload_high_entropy",
+                SignalId::PayloadHighEntropy,
                 w.payload_high_entropy,
                 format!(
                     "payload of {} bytes has {h:.2} bits/byte (above {HIGH_ENTROPY_BITS}): encrypted or compressed",
@@ -721,7 +722,7 @@ pub fn score_payload(topic: &str, payload: &[u8], w: &Weights) -> Vec<Signal> {
     if let Some(pos) = find_fernet(body) {
         opaque.push("Fernet");
         out.push(Signal::new(
-            "payload_fernet",
+            SignalId::PayloadFernet,
             w.payload_fernet,
             format!(
                 "payload holds a Fernet token (`gAAAAA…` at byte {pos}): AES-encrypted content"
@@ -731,14 +732,14 @@ pub fn score_payload(topic: &str, payload: &[u8], w: &Weights) -> Vec<Signal> {
     if let Some(kind) = encoded_body(body) {
         opaque.push(kind);
         out.push(Signal::new(
-            "payload_encoded",
+            SignalId::PayloadEncoded,
             w.payload_encoded,
             format!("payload of {} bytes is one {kind} body", payload.len()),
         ));
     } else if let Some(len) = longest_quoted_base64(body) {
         opaque.push("embedded base64");
         out.push(Signal::new(
-            "payload_encoded",
+            SignalId::PayloadEncoded,
             w.payload_encoded,
             format!("payload carries a quoted base64 string of {len} characters"),
         ));
@@ -747,7 +748,7 @@ pub fn score_payload(topic: &str, payload: &[u8], w: &Weights) -> Vec<Signal> {
         let telemetry = telemetry_words(topic);
         if !telemetry.is_empty() {
             out.push(Signal::new(
-                "telemetry_payload_opaque",
+                SignalId::TelemetryPayloadOpaque,
                 w.telemetry_payload_opaque,
                 format!(
                     "topic `{topic}` is named like telemetry ({}) but the payload is opaque ({})",
@@ -882,7 +883,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn ids(signals: &[Signal]) -> Vec<&'static str> {
-        signals.iter().map(|s| s.id).collect()
+        signals.iter().map(|s| s.id.as_str()).collect()
     }
 
     fn w() -> Weights {
@@ -1052,7 +1053,7 @@ mod tests {
             None,
             &w(),
         );
-        assert_eq!(s.map(|s| s.id), Some("host_scoped_topic"));
+        assert_eq!(s.map(|s| s.id.as_str()), Some("host_scoped_topic"));
         let s = score_host_scoped("out/a7Xk2q", "pc1", Some("a7Xk2q"), &w());
         assert!(s.unwrap().reason.contains("client id"));
         assert!(score_host_scoped("home/pc/state", "pc", None, &w()).is_none());
