@@ -1,5 +1,7 @@
-//! Command-line arguments, as close to what the user typed as possible. Nothing here is
-//! validated beyond what clap checks; `settings` turns these into one validated configuration.
+//! Command-line arguments, as close to what the user typed as possible: one clap struct per
+//! command, and the flag groups several commands share (`--config`, `--output`, `--analytic`,
+//! `--all-sessions`) declared once and flattened into each. Nothing here is validated beyond
+//! what clap checks; `settings` turns these into one validated settings value per command.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -60,39 +62,49 @@ pub enum RulesCommand {
         after_help = "Examples:\n  pubsub-hunt rules export --target sigma\n  pubsub-hunt rules \
                       export --target kql --config tuned.toml -o pubsub.kql"
     )]
-    Export {
-        /// sigma (network_connection + correlation rule), kql (Defender XDR and Sentinel), spl
-        /// (CIM Network_Traffic), yara-l (Chronicle UDM) or esql (Elastic ECS).
-        #[arg(short, long, value_name = "TARGET")]
-        target: String,
-        /// Configuration file (default: the built-in defaults).
-        #[arg(short, long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Write to this file instead of standard output.
-        #[arg(short, long, value_name = "FILE")]
-        output: Option<PathBuf>,
-    },
+    Export(RulesExportArgs),
     /// Print the effective analytic in plain words.
-    Show {
-        /// Configuration file (default: the built-in defaults).
-        #[arg(short, long, value_name = "FILE")]
-        config: Option<PathBuf>,
-    },
+    Show(RulesShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RulesExportArgs {
+    /// sigma (network_connection + correlation rule), kql (Defender XDR and Sentinel), spl
+    /// (CIM Network_Traffic), yara-l (Chronicle UDM) or esql (Elastic ECS).
+    #[arg(short, long, value_name = "TARGET")]
+    pub target: String,
+    #[command(flatten)]
+    pub config: DefaultsConfigArg,
+    /// Write to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesShowArgs {
+    #[command(flatten)]
+    pub config: DefaultsConfigArg,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the commented default configuration (TOML).
-    Init {
-        /// Write to this file instead of standard output (refuses to overwrite).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
+    Init(ConfigInitArgs),
     /// Validate a configuration file and print the effective settings.
-    Check {
-        /// The file to check.
-        config: PathBuf,
-    },
+    Check(ConfigCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigInitArgs {
+    /// Write to this file instead of standard output (refuses to overwrite).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigCheckArgs {
+    /// The file to check.
+    pub config: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -125,9 +137,8 @@ pub struct HuntArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
 
-    /// Configuration file (see `pubsub-hunt config init`).
-    #[arg(short, long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArg,
 
     /// Input format; `auto` decides per file from its content (`pubsub-hunt formats` lists
     /// the names).
@@ -144,26 +155,18 @@ pub struct HuntArgs {
     #[arg(short, long, value_enum)]
     pub format: Option<FormatArg>,
 
-    /// Write results to this file instead of standard output.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArg,
 
     /// Tumbling window (`1h`, `24h`, `7d`, or `none` for the whole input); overrides the config.
     #[arg(long, value_name = "DURATION")]
     pub window: Option<String>,
 
-    /// Analytics to run (repeatable): pubsub-port, pubsub-unusual-port (the port analytics that
-    /// form groups), pubsub-beacon, pubsub-content, pubsub-rate, pubsub-process,
-    /// pubsub-destination (behaviour analytics that score them), or behaviour (all five).
-    /// `--analytic pubsub-port` alone is the seed analytic, unchanged; behaviour analytics alone
-    /// report only the groups where they found something. [default: as configured, all]
-    #[arg(long = "analytic", value_name = "ID")]
-    pub analytics: Vec<String>,
+    #[command(flatten)]
+    pub analytics: AnalyticArgs,
 
-    /// Also write one line per publish/subscribe session recognised in captures, alert or not
-    /// (`"kind": "session"`; alerts say `"kind": "alert"`). JSON lines only.
-    #[arg(long)]
-    pub all_sessions: bool,
+    #[command(flatten)]
+    pub sessions: AllSessionsArg,
 
     /// Also report alerts the allowlist suppressed, with `suppressed_by` naming the entry's
     /// reason.
@@ -204,7 +207,17 @@ pub struct HuntArgs {
     pub quiet: bool,
 }
 
+// `watch` writes JSON lines only, and each session as it ends: it keeps its own wording of the
+// shared `--output` and `--all-sessions` (declared once, in `OutputArg` and `AllSessionsArg`).
+const WATCH_OUTPUT_HELP: &str =
+    "Write results to this file instead of standard output (JSON lines)";
+const WATCH_SESSIONS_HELP: &str = "Also write one line per publish/subscribe session as it ends";
+
 #[derive(Debug, Args)]
+#[command(
+    mut_arg("output", |a| a.help(WATCH_OUTPUT_HELP)),
+    mut_arg("all_sessions", |a| a.help(WATCH_SESSIONS_HELP))
+)]
 pub struct WatchArgs {
     /// Interface to capture on (`any` for all).
     #[arg(short, long, value_name = "IFACE")]
@@ -214,23 +227,68 @@ pub struct WatchArgs {
     #[arg(long, value_name = "FILTER")]
     pub filter: Option<String>,
 
-    /// Configuration file (see `pubsub-hunt config init`).
-    #[arg(short, long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArg,
 
-    /// Write results to this file instead of standard output (JSON lines).
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArg,
 
     /// How often the groups are re-rated and new or raised alerts written, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
     pub report_every: u64,
 
-    /// Also write one line per publish/subscribe session as it ends.
-    #[arg(long)]
-    pub all_sessions: bool,
+    #[command(flatten)]
+    pub sessions: AllSessionsArg,
 
-    /// Analytics to run (repeatable), as for `hunt`.
+    #[command(flatten)]
+    pub analytics: AnalyticArgs,
+}
+
+// The flag groups below are shared by several commands and declared once here. They carry no
+// `///` doc comment of their own: clap would take it as the about text of the command they are
+// flattened into.
+
+// `--config` of the commands that hunt (`hunt`, `tune`, `watch`).
+#[derive(Debug, Args)]
+pub struct ConfigArg {
+    /// Configuration file (see `pubsub-hunt config init`).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+// `--config` of the commands that describe the analytic (`rules export`, `rules show`).
+#[derive(Debug, Args)]
+pub struct DefaultsConfigArg {
+    /// Configuration file (default: the built-in defaults).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+// `--output` of the commands that write results (`hunt`, `tune`, `watch`).
+#[derive(Debug, Args)]
+pub struct OutputArg {
+    /// Write results to this file instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+// `--analytic` (`hunt`, `tune`, `watch`).
+#[derive(Debug, Args)]
+pub struct AnalyticArgs {
+    /// Analytics to run (repeatable): pubsub-port, pubsub-unusual-port (the port analytics that
+    /// form groups), pubsub-beacon, pubsub-content, pubsub-rate, pubsub-process,
+    /// pubsub-destination (behaviour analytics that score them), or behaviour (all five).
+    /// `--analytic pubsub-port` alone is the seed analytic, unchanged; behaviour analytics alone
+    /// report only the groups where they found something. [default: as configured, all]
     #[arg(long = "analytic", value_name = "ID")]
     pub analytics: Vec<String>,
+}
+
+// `--all-sessions` (`hunt`, `tune`, `watch`).
+#[derive(Debug, Args)]
+pub struct AllSessionsArg {
+    /// Also write one line per publish/subscribe session recognised in captures, alert or not
+    /// (`"kind": "session"`; alerts say `"kind": "alert"`). JSON lines only.
+    #[arg(long)]
+    pub all_sessions: bool,
 }

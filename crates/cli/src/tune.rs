@@ -1,33 +1,30 @@
 //! The `tune` command: runs a hunt with suppressed alerts kept, and prints the tuning report
-//! ([`pubsub_hunt_core::tuning`]) as text, or as one JSON object with `--format jsonl`.
+//! ([`pubsub_hunt_core::tuning`]) as text, or as one JSON object with `--format jsonl` (the
+//! form is chosen, and `--format csv` refused, in `settings`).
 
-use crate::args::{FormatArg, TuneArgs};
 use crate::exit;
 use crate::hunt::read_inputs;
-use crate::settings::HuntSettings;
+use crate::settings::{TuneReport, TuneSettings};
 use anyhow::{Context, Result};
 use pubsub_hunt_core::Engine;
 use pubsub_hunt_core::tuning::{render_text, tune_report};
 use std::io::{self, BufWriter, Write};
 
-pub fn run(a: TuneArgs) -> Result<u8> {
-    let top = a.top;
-    // Text unless JSON was asked for by name: the report is for reading.
-    let json = matches!(a.hunt.format, Some(FormatArg::Jsonl));
-    let mut s = HuntSettings::from_args(a.hunt)?;
-    s.config.show_suppressed = true;
+pub fn run(t: TuneSettings) -> Result<u8> {
+    let s = &t.hunt;
     let engine = Engine::new(s.config.clone());
-    let Some((acc, report)) = read_inputs(&s, &engine) else {
+    let Some((acc, report)) = read_inputs(s, &engine) else {
         return Ok(exit::FATAL);
     };
     let (alerts, _) = engine.finish(acc);
-    let r = tune_report(&alerts, top);
-    let text = if json {
-        let mut t = serde_json::to_string(&r).context("writing the report")?;
-        t.push('\n');
-        t
-    } else {
-        render_text(&r)
+    let r = tune_report(&alerts, t.top);
+    let text = match t.report {
+        TuneReport::Json => {
+            let mut t = serde_json::to_string(&r).context("writing the report")?;
+            t.push('\n');
+            t
+        }
+        TuneReport::Text => render_text(&r),
     };
     let mut out: Box<dyn Write> = match &s.output {
         Some(p) => Box::new(BufWriter::new(

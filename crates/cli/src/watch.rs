@@ -6,11 +6,11 @@
 //! again and an alert is written when its group first reaches alert level or its suspicion or
 //! score rises, so a long-running watch reports each channel once and again only when it gets
 //! worse. SIGINT and SIGTERM stop the capture; the flows still open are flushed and rated before
-//! the process exits.
+//! the process exits. Every argument (filter, interval, analytics, configuration) was validated
+//! in `settings` before this module starts anything.
 
-use crate::args::WatchArgs;
 use crate::exit;
-use crate::settings;
+use crate::settings::WatchSettings;
 use anyhow::{Context, Result};
 use pubsub_hunt_core::{Accumulator, Alert, Engine, Suspicion};
 use std::collections::HashMap;
@@ -44,18 +44,15 @@ fn key(a: &Alert) -> AlertKey {
     )
 }
 
-pub fn run(a: WatchArgs) -> Result<u8> {
-    let mut config = settings::load_config(a.config.as_ref())?;
-    settings::apply_analytics(&mut config, &a.analytics)?;
-    config.report_sessions = a.all_sessions;
-    let engine = Engine::new(config);
+pub fn run(s: WatchSettings) -> Result<u8> {
+    let engine = Engine::new(s.config);
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .context("cannot install the SIGINT/SIGTERM handler")?;
     }
-    let mut out: Box<dyn Write> = match &a.output {
+    let mut out: Box<dyn Write> = match &s.output {
         Some(p) => Box::new(BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         )),
@@ -63,23 +60,23 @@ pub fn run(a: WatchArgs) -> Result<u8> {
     };
 
     let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
-    let iface = a.interface.clone();
-    let filter = a.filter.clone();
+    let iface = s.interface.clone();
+    let filter = s.filter;
     let capture_stop = stop.clone();
     let capture = std::thread::spawn(move || {
-        pubsub_hunt_packets::live::capture(&iface, filter.as_deref(), &capture_stop, |ev| {
+        pubsub_hunt_packets::live::capture_filtered(&iface, &filter, &capture_stop, |ev| {
             let _ = tx.send(ev);
         })
     });
     let _ = writeln!(
         io::stderr().lock(),
         "pubsub-hunt: watching {} (Ctrl-C to stop)",
-        a.interface
+        s.interface
     );
 
     let mut acc = Accumulator::new();
     let mut reported: HashMap<AlertKey, (Suspicion, u8)> = HashMap::new();
-    let every = Duration::from_secs(a.report_every.max(1));
+    let every = s.report_every;
     let mut next = Instant::now() + every;
     let mut written = 0u64;
     loop {

@@ -1010,3 +1010,153 @@ fn zeek_ssl_log_names_the_destinations_of_conn_log() {
             .all(|x| x["destination_names"] == serde_json::json!([]))
     );
 }
+
+/// Runs the binary with a time limit: a `watch` whose arguments were wrongly accepted would
+/// capture until interrupted.
+fn run_cli_briefly(args: &[&str]) -> Run {
+    let out = Command::cargo_bin("pubsub-hunt")
+        .unwrap()
+        .current_dir(root())
+        .args(args)
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    Run {
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// A bad `--filter` is an argument error (status 3) before any capture starts: before
+/// "watching" is printed, before the interface is looked up, and without capture privileges.
+#[test]
+fn watch_rejects_a_bad_filter_before_capturing() {
+    let bad = |r: &Run| {
+        assert_eq!(r.code, 3, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("bad --filter \"bogus words\"")
+                && r.stderr.contains("unknown filter term \"bogus\""),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("watching"), "{}", r.stderr);
+        assert_eq!(r.stdout, "");
+    };
+    bad(&run_cli_briefly(&[
+        "watch",
+        "--interface",
+        "lo",
+        "--filter",
+        "bogus words",
+    ]));
+    // The filter is judged before the interface: no "no interface named" here.
+    let r = run_cli_briefly(&[
+        "watch",
+        "--interface",
+        "nonexistent0",
+        "--filter",
+        "bogus words",
+    ]);
+    bad(&r);
+    assert!(!r.stderr.contains("interface"), "{}", r.stderr);
+    // Without root (and so without CAP_NET_RAW) the same error comes, not a socket error.
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if is_root() && setpriv.exists() {
+        let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
+        let out = std::process::Command::new(setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&bin)
+            .args(["watch", "--interface", "lo", "--filter", "bogus words"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if stderr.starts_with("setpriv:") {
+            eprintln!("note: unprivileged check skipped (cannot run as nobody): {stderr}");
+        } else {
+            bad(&Run {
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr,
+                code: out.status.code().unwrap_or(-1),
+            });
+        }
+    }
+}
+
+/// `--report-every`, `--analytic` and `--config` of `watch` are checked before any capture
+/// starts; an interval of 0 or beyond a day is an error, not silently clamped.
+#[test]
+fn watch_rejects_bad_values_before_capturing() {
+    for (args, wanted) in [
+        (
+            &["--report-every", "0"][..],
+            "--report-every must be at least 1",
+        ),
+        (&["--report-every", "86401"][..], "at most 86400 seconds"),
+        (
+            &["--report-every", "18446744073709551615"][..],
+            "at most 86400 seconds",
+        ),
+        (&["--analytic", "pubsub-nope"][..], "pubsub-nope"),
+        (
+            &["--config", "/nonexistent/pubsub-hunt.toml"][..],
+            "cannot read config",
+        ),
+    ] {
+        let mut all = vec!["watch", "--interface", "nonexistent0"];
+        all.extend_from_slice(args);
+        let r = run_cli_briefly(&all);
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(wanted), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("watching"), "{args:?}: {}", r.stderr);
+        assert!(!r.stderr.contains("no interface"), "{args:?}: {}", r.stderr);
+    }
+}
+
+/// `tune` writes text (the default, or `--format table`) or JSON (`--format jsonl`); `--format
+/// csv` is an error instead of silently giving text.
+#[test]
+fn tune_format_is_text_or_jsonl() {
+    let r = run_cli(&["tune", "--format", "csv", "examples/data/conn.log"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("tune writes its report as text")
+            && r.stderr.contains("--format jsonl")
+            && r.stderr.contains("not csv"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.stdout, "");
+    let text = run_cli(&["tune", "examples/data/conn.log"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    let table = run_cli(&["tune", "--format", "table", "examples/data/conn.log"]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert_eq!(table.stdout, text.stdout);
+    let j = run_cli(&["tune", "--format", "jsonl", "examples/data/conn.log"]);
+    assert_eq!(j.code, 0, "{}", j.stderr);
+    let v: serde_json::Value = serde_json::from_str(j.stdout.trim()).unwrap();
+    assert_eq!(v["suppressed"], 1);
+}
+
+/// An unknown `rules export --target` is an argument error naming every target.
+#[test]
+fn rules_export_unknown_target_lists_the_targets() {
+    let r = run_cli(&["rules", "export", "--target", "bogus"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(r.stdout, "");
+    assert!(r.stderr.contains("\"bogus\""), "{}", r.stderr);
+    for t in pubsub_hunt_rules::Target::ALL {
+        assert!(r.stderr.contains(t.as_str()), "{t}: {}", r.stderr);
+    }
+}

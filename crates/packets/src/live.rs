@@ -253,12 +253,23 @@ pub fn capture(
     interface: &str,
     filter: Option<&str>,
     stop: &AtomicBool,
-    mut on_event: impl FnMut(ConnEvent),
+    on_event: impl FnMut(ConnEvent),
 ) -> Result<(), LiveError> {
     let filter = match filter {
         Some(f) => Filter::parse(f).map_err(LiveError::Filter)?,
         None => Filter::default(),
     };
+    capture_filtered(interface, &filter, stop, on_event)
+}
+
+/// [`capture`] with a filter already parsed by [`Filter::parse`], so a caller can reject a bad
+/// filter before it starts anything (`Filter::default()` passes every packet).
+pub fn capture_filtered(
+    interface: &str,
+    filter: &Filter,
+    stop: &AtomicBool,
+    mut on_event: impl FnMut(ConnEvent),
+) -> Result<(), LiveError> {
     let socket = PacketSocket::open(interface)?;
     let config = FlowConfig {
         source_format: "live",

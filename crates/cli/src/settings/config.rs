@@ -1,0 +1,73 @@
+//! Settings of `config init` (where the default configuration goes) and `config check` (the
+//! file, loaded and validated).
+
+use super::load_config;
+use crate::args::{ConfigCheckArgs, ConfigInitArgs};
+use anyhow::Result;
+use pubsub_hunt_core::HuntConfig;
+use std::path::PathBuf;
+
+/// Everything `config init` needs. Nothing to validate: whether the file may be created is
+/// decided when it is created (it is never overwritten).
+#[derive(Debug)]
+pub struct ConfigInitSettings {
+    pub output: Option<PathBuf>,
+}
+
+impl ConfigInitSettings {
+    pub fn from_args(a: ConfigInitArgs) -> ConfigInitSettings {
+        ConfigInitSettings { output: a.output }
+    }
+}
+
+/// Everything `config check` needs: the file, and the configuration it holds (a file that does
+/// not load is an error here).
+#[derive(Debug)]
+pub struct ConfigCheckSettings {
+    pub path: PathBuf,
+    pub config: HuntConfig,
+}
+
+impl ConfigCheckSettings {
+    pub fn from_args(a: ConfigCheckArgs) -> Result<ConfigCheckSettings> {
+        let config = load_config(Some(&a.config))?;
+        Ok(ConfigCheckSettings {
+            path: a.config,
+            config,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Settings, from_words};
+    use super::*;
+
+    #[test]
+    fn init_takes_the_output() {
+        let Settings::ConfigInit(s) = from_words(&["config", "init", "-o", "c.toml"]).unwrap()
+        else {
+            panic!("not config init");
+        };
+        assert_eq!(s.output, Some(PathBuf::from("c.toml")));
+    }
+
+    #[test]
+    fn check_loads_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("c.toml");
+        std::fs::write(&cfg, pubsub_hunt_core::config::DEFAULT_CONFIG_TOML).unwrap();
+        let path = cfg.to_str().unwrap();
+        let Settings::ConfigCheck(s) = from_words(&["config", "check", path]).unwrap() else {
+            panic!("not config check");
+        };
+        assert_eq!(s.path, cfg);
+        assert_eq!(
+            s.config.min_connections,
+            HuntConfig::default().min_connections
+        );
+        std::fs::write(&cfg, "[analytics]\nwindow = \"forever\"\n").unwrap();
+        let e = from_words(&["config", "check", path]).unwrap_err();
+        assert!(format!("{e:#}").contains("forever"), "{e:#}");
+    }
+}

@@ -1,0 +1,274 @@
+//! Settings of the commands that read inputs through the engine: [`HuntSettings`] for `hunt`
+//! (configuration overrides, output format, input formats and mappings, threads) and
+//! [`TuneSettings`] for `tune` (a hunt that keeps suppressed alerts, plus the report's length and
+//! form).
+
+use super::{all_formats, apply_analytics, load_config};
+use crate::args::{FormatArg, HuntArgs, SuspicionArg, TuneArgs};
+use anyhow::{Context, Result, bail};
+use pubsub_hunt_core::{HuntConfig, InternalNetworks, Suspicion, WindowSpec};
+use pubsub_hunt_ingest::{IngestOptions, InputFormat, InputPath};
+use pubsub_hunt_output::OutputFormat;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// Everything a hunt needs, validated.
+#[derive(Debug)]
+pub struct HuntSettings {
+    pub config: HuntConfig,
+    pub inputs: Vec<InputPath>,
+    pub ingest: IngestOptions,
+    pub format: OutputFormat,
+    pub output: Option<PathBuf>,
+    pub fail_on_alert: bool,
+    pub quiet: bool,
+}
+
+impl HuntSettings {
+    pub fn from_args(a: HuntArgs) -> Result<HuntSettings> {
+        let all_sessions = a.sessions.all_sessions;
+        let mut config = load_config(a.config.config.as_ref())?;
+        apply_analytics(&mut config, &a.analytics.analytics)?;
+        if all_sessions {
+            config.report_sessions = true;
+        }
+        config.show_suppressed = a.show_suppressed;
+        if a.no_default_allowlist {
+            config.default_allowlist.clear();
+        }
+        if let Some(w) = &a.window {
+            config.window = w.parse::<WindowSpec>().map_err(anyhow::Error::msg)?;
+        }
+        if let Some(s) = a.min_suspicion {
+            config.min_suspicion = match s {
+                SuspicionArg::High => Suspicion::High,
+                SuspicionArg::Medium => Suspicion::Medium,
+                SuspicionArg::Low => Suspicion::Low,
+            };
+        }
+        if let Some(n) = a.min_connections {
+            if n == 0 {
+                bail!("--min-connections must be at least 1");
+            }
+            config.min_connections = n;
+        }
+        if !a.internal.is_empty() {
+            let mut nets = config.internal.networks().to_vec();
+            for s in &a.internal {
+                let net = pubsub_hunt_core::config::parse_network(s).ok_or_else(|| {
+                    anyhow::anyhow!("--internal {s:?} is not a network or address")
+                })?;
+                if !nets.contains(&net) {
+                    nets.push(net);
+                }
+            }
+            config.internal = InternalNetworks::new(nets);
+        }
+        let threads = match a.threads {
+            Some(0) => bail!("--threads must be at least 1"),
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+        let output = a.output.output;
+        let format = match a.format {
+            Some(FormatArg::Table) => OutputFormat::Table,
+            Some(FormatArg::Jsonl) => OutputFormat::Jsonl,
+            Some(FormatArg::Csv) => OutputFormat::Csv,
+            None if all_sessions => OutputFormat::Jsonl,
+            None if output.is_none() && std::io::stdout().is_terminal() => OutputFormat::Table,
+            None => OutputFormat::Jsonl,
+        };
+        if all_sessions && format != OutputFormat::Jsonl {
+            bail!("--all-sessions mixes sessions with alerts and needs --format jsonl");
+        }
+        let stdin_count = a.paths.iter().filter(|p| *p == "-").count();
+        if stdin_count > 1 {
+            bail!("standard input (-) can be given only once");
+        }
+        let mut registry = all_formats();
+        // A hunter's own mappings are tried first: they are the most specific.
+        for (i, path) in a.mapping.iter().enumerate() {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read mapping {}", path.display()))?;
+            let spec = pubsub_hunt_ingest::siem::load_mapping(&text)
+                .with_context(|| format!("in mapping {}", path.display()))?;
+            registry.insert(i, spec);
+        }
+        let input_format: InputFormat = a
+            .input_format
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!(e))?;
+        if let InputFormat::Named(name) = &input_format
+            && !registry.iter().any(|f| f.name() == name)
+        {
+            let mut names: Vec<&str> = vec!["auto", "zeek-tsv", "zeek-json"];
+            names.extend(registry.iter().map(|f| f.name()));
+            bail!("unknown input format {name:?}; known: {}", names.join(", "));
+        }
+        Ok(HuntSettings {
+            inputs: a
+                .paths
+                .iter()
+                .map(|p| InputPath::from(p.as_str()))
+                .collect(),
+            ingest: IngestOptions {
+                format: input_format,
+                registry,
+                threads,
+                strict: a.strict,
+                ..IngestOptions::default()
+            },
+            config,
+            format,
+            output,
+            fail_on_alert: a.fail_on_alert,
+            quiet: a.quiet,
+        })
+    }
+}
+
+/// How `tune` writes its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TuneReport {
+    /// The report for reading (the default, and `--format table`).
+    Text,
+    /// One JSON object (`--format jsonl`).
+    Json,
+}
+
+/// Everything `tune` needs, validated: the hunt it runs (with suppressed alerts kept, since
+/// they are what the report is about), how many candidate entries to list, and the report form.
+#[derive(Debug)]
+pub struct TuneSettings {
+    pub hunt: HuntSettings,
+    pub top: usize,
+    pub report: TuneReport,
+}
+
+impl TuneSettings {
+    pub fn from_args(a: TuneArgs) -> Result<TuneSettings> {
+        // Text unless JSON was asked for by name: the report is for reading.
+        let report = match a.hunt.format {
+            None | Some(FormatArg::Table) => TuneReport::Text,
+            Some(FormatArg::Jsonl) => TuneReport::Json,
+            Some(FormatArg::Csv) => bail!(
+                "tune writes its report as text (--format table, the default) or as JSON \
+                 (--format jsonl), not csv"
+            ),
+        };
+        let mut hunt = HuntSettings::from_args(a.hunt)?;
+        hunt.config.show_suppressed = true;
+        Ok(TuneSettings {
+            hunt,
+            top: a.top,
+            report,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Settings, from_words};
+    use super::*;
+
+    fn hunt(words: &[&str]) -> Result<HuntSettings> {
+        let mut all = vec!["hunt"];
+        all.extend_from_slice(words);
+        match from_words(&all)? {
+            Settings::Hunt(s) => Ok(s),
+            other => panic!("not hunt: {other:?}"),
+        }
+    }
+
+    fn tune(words: &[&str]) -> Result<TuneSettings> {
+        let mut all = vec!["tune"];
+        all.extend_from_slice(words);
+        match from_words(&all)? {
+            Settings::Tune(s) => Ok(s),
+            other => panic!("not tune: {other:?}"),
+        }
+    }
+
+    fn err(r: Result<impl std::fmt::Debug>) -> String {
+        format!("{:#}", r.unwrap_err())
+    }
+
+    #[test]
+    fn hunt_overrides_the_config() {
+        let s = hunt(&[
+            "--window",
+            "1h",
+            "--min-connections",
+            "7",
+            "--min-suspicion",
+            "high",
+            "--internal",
+            "203.0.113.0/24",
+            "--threads",
+            "3",
+            "--format",
+            "csv",
+            "a.log",
+        ])
+        .unwrap();
+        assert_eq!(s.config.min_connections, 7);
+        assert_eq!(s.config.min_suspicion, Suspicion::High);
+        assert_eq!(s.config.window, "1h".parse::<WindowSpec>().unwrap());
+        assert!(
+            s.config
+                .internal
+                .networks()
+                .iter()
+                .any(|n| n.to_string() == "203.0.113.0/24")
+        );
+        assert_eq!(s.ingest.threads, 3);
+        assert_eq!(s.format, OutputFormat::Csv);
+        assert!(!s.config.show_suppressed);
+    }
+
+    #[test]
+    fn hunt_rejects_bad_values_before_reading() {
+        assert!(err(hunt(&["--min-connections", "0", "a.log"])).contains("--min-connections"));
+        assert!(err(hunt(&["--threads", "0", "a.log"])).contains("--threads"));
+        assert!(err(hunt(&["--internal", "nowhere", "a.log"])).contains("nowhere"));
+        assert!(err(hunt(&["--window", "5y", "a.log"])).contains("5y"));
+        assert!(err(hunt(&["-", "-"])).contains("only once"));
+        assert!(err(hunt(&["--analytic", "pubsub-nope", "a.log"])).contains("pubsub-nope"));
+        assert!(err(hunt(&["--input-format", "nope", "a.log"])).contains("known:"));
+        assert!(
+            err(hunt(&["--all-sessions", "--format", "csv", "a.log"])).contains("--format jsonl")
+        );
+        assert!(err(hunt(&["--config", "/nonexistent/c.toml", "a.log"])).contains("config"));
+    }
+
+    #[test]
+    fn all_sessions_means_json_lines() {
+        let s = hunt(&["--all-sessions", "a.log"]).unwrap();
+        assert!(s.config.report_sessions);
+        assert_eq!(s.format, OutputFormat::Jsonl);
+    }
+
+    #[test]
+    fn tune_writes_text_or_json_and_keeps_suppressed_alerts() {
+        let s = tune(&["a.log"]).unwrap();
+        assert_eq!(s.report, TuneReport::Text);
+        assert_eq!(s.top, 15);
+        assert!(s.hunt.config.show_suppressed);
+        let s = tune(&["--format", "table", "a.log"]).unwrap();
+        assert_eq!(s.report, TuneReport::Text);
+        let s = tune(&["--format", "jsonl", "--top", "3", "a.log"]).unwrap();
+        assert_eq!(s.report, TuneReport::Json);
+        assert_eq!(s.top, 3);
+    }
+
+    #[test]
+    fn tune_refuses_csv() {
+        let e = err(tune(&["--format", "csv", "a.log"]));
+        assert!(
+            e.contains("text") && e.contains("jsonl") && e.contains("csv"),
+            "{e}"
+        );
+        // The hunt's own checks still apply.
+        assert!(err(tune(&["--threads", "0", "a.log"])).contains("--threads"));
+    }
+}

@@ -1,0 +1,183 @@
+//! Turns raw arguments (and the files they name: configuration, mappings) into one validated
+//! settings value per command: [`HuntSettings`], [`TuneSettings`], [`WatchSettings`],
+//! [`RulesExportSettings`], [`RulesShowSettings`], [`ConfigInitSettings`],
+//! [`ConfigCheckSettings`] and [`FormatsSettings`], gathered in [`Settings`]. Every check of user
+//! input happens here, before any input is read, any packet captured or any output written, so a
+//! typo fails fast with a clear message instead of half-way through a week of logs or after a
+//! capture has started. This module holds the steps several commands share: loading the
+//! configuration, choosing analytics and listing the input formats.
+
+mod config;
+mod hunt;
+mod rules;
+mod watch;
+
+pub use config::{ConfigCheckSettings, ConfigInitSettings};
+pub use hunt::{HuntSettings, TuneReport, TuneSettings};
+pub use rules::{RulesExportSettings, RulesShowSettings};
+pub use watch::WatchSettings;
+
+use crate::args::{Command, ConfigCommand, RulesCommand};
+use anyhow::{Context, Result};
+use pubsub_hunt_core::{AnalyticId, HuntConfig};
+use pubsub_hunt_ingest::Registry;
+use std::path::PathBuf;
+
+/// The validated settings of the command the user chose.
+#[derive(Debug)]
+pub enum Settings {
+    Hunt(HuntSettings),
+    Tune(TuneSettings),
+    Watch(WatchSettings),
+    RulesExport(RulesExportSettings),
+    RulesShow(RulesShowSettings),
+    ConfigInit(ConfigInitSettings),
+    ConfigCheck(ConfigCheckSettings),
+    Formats(FormatsSettings),
+}
+
+impl Settings {
+    /// Validates the arguments of `command`; an error names what is wrong and nothing has run.
+    pub fn from_args(command: Command) -> Result<Settings> {
+        Ok(match command {
+            Command::Hunt(a) => Settings::Hunt(HuntSettings::from_args(a)?),
+            Command::Tune(a) => Settings::Tune(TuneSettings::from_args(a)?),
+            Command::Watch(a) => Settings::Watch(WatchSettings::from_args(a)?),
+            Command::Rules(RulesCommand::Export(a)) => {
+                Settings::RulesExport(RulesExportSettings::from_args(a)?)
+            }
+            Command::Rules(RulesCommand::Show(a)) => {
+                Settings::RulesShow(RulesShowSettings::from_args(a)?)
+            }
+            Command::Config(ConfigCommand::Init(a)) => {
+                Settings::ConfigInit(ConfigInitSettings::from_args(a))
+            }
+            Command::Config(ConfigCommand::Check(a)) => {
+                Settings::ConfigCheck(ConfigCheckSettings::from_args(a)?)
+            }
+            Command::Formats => Settings::Formats(FormatsSettings::new()),
+        })
+    }
+}
+
+/// What `pubsub-hunt formats` lists beyond the built-in Zeek readers.
+pub struct FormatsSettings {
+    pub registry: Registry,
+}
+
+impl std::fmt::Debug for FormatsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.registry.iter().map(|r| r.name()))
+            .finish()
+    }
+}
+
+impl FormatsSettings {
+    pub fn new() -> FormatsSettings {
+        FormatsSettings {
+            registry: all_formats(),
+        }
+    }
+}
+
+/// Loads a configuration file, or the defaults.
+pub fn load_config(path: Option<&PathBuf>) -> Result<HuntConfig> {
+    match path {
+        None => Ok(HuntConfig::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read config {}", p.display()))?;
+            HuntConfig::from_toml_str(&text).with_context(|| format!("in {}", p.display()))
+        }
+    }
+}
+
+/// Every input format beyond the built-in Zeek readers: the log formats of the ingest crate and
+/// the capture formats of the packet crate.
+pub fn all_formats() -> Registry {
+    let mut r = pubsub_hunt_ingest::builtin_formats();
+    r.extend(pubsub_hunt_packets::formats());
+    r
+}
+
+/// Applies `--analytic` choices: only the named analytics run, and behaviour scoring only when
+/// `behaviour` is named too (so `--analytic pubsub-port` alone is the seed analytic, unchanged).
+pub fn apply_analytics(config: &mut HuntConfig, names: &[String]) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    config.analytics.clear();
+    for name in names {
+        let ids: Vec<AnalyticId> = if name == "behaviour" || name == "behavior" {
+            AnalyticId::BEHAVIOUR.to_vec()
+        } else {
+            vec![
+                name.parse::<AnalyticId>()
+                    .map_err(|e| anyhow::anyhow!("{e}, or behaviour (all behaviour analytics)"))?,
+            ]
+        };
+        for id in ids {
+            if !config.analytics.contains(&id) {
+                config.analytics.push(id);
+            }
+        }
+    }
+    // Scoring runs when a behaviour analytic was named; `--analytic pubsub-port` alone is the
+    // seed analytic, unchanged.
+    config.behaviour.enabled = config.analytics.iter().any(|a| a.is_behaviour());
+    Ok(())
+}
+
+/// Parses a command line (without the program name) and builds its settings, as `main` does.
+#[cfg(test)]
+pub(crate) fn from_words(words: &[&str]) -> Result<Settings> {
+    use clap::Parser;
+    let cli = crate::args::Cli::try_parse_from(
+        std::iter::once("pubsub-hunt").chain(words.iter().copied()),
+    )?;
+    Settings::from_args(cli.command)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_lists_the_whole_registry() {
+        let Settings::Formats(s) = from_words(&["formats"]).unwrap() else {
+            panic!("not formats");
+        };
+        let names: Vec<&str> = s.registry.iter().map(|f| f.name()).collect();
+        let want = all_formats();
+        let want: Vec<&str> = want.iter().map(|f| f.name()).collect();
+        assert_eq!(names, want);
+        assert!(!names.is_empty());
+    }
+
+    #[test]
+    fn analytics_by_name_and_behaviour() {
+        let mut c = HuntConfig::default();
+        apply_analytics(&mut c, &["pubsub-port".to_string()]).unwrap();
+        assert_eq!(c.analytics, vec![AnalyticId::PubsubPort]);
+        assert!(!c.behaviour.enabled);
+        let mut c = HuntConfig::default();
+        apply_analytics(&mut c, &["behaviour".to_string()]).unwrap();
+        assert_eq!(c.analytics, AnalyticId::BEHAVIOUR.to_vec());
+        assert!(c.behaviour.enabled);
+        let e = apply_analytics(&mut c, &["pubsub-nope".to_string()]).unwrap_err();
+        assert!(e.to_string().contains("behaviour"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_or_bad_config_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.toml");
+        let e = load_config(Some(&missing)).unwrap_err();
+        assert!(format!("{e:#}").contains("cannot read config"), "{e:#}");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "[analytics]\nwindow = \"forever\"\n").unwrap();
+        let e = load_config(Some(&bad)).unwrap_err();
+        assert!(format!("{e:#}").contains("forever"), "{e:#}");
+    }
+}
