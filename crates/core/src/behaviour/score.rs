@@ -280,7 +280,10 @@ mod tests {
             (50, Suspicion::Medium)
         );
         assert_eq!(
-            combine(Suspicion::High, &[sig("beacon", 20.0), sig("rate_burst", 30.0)]),
+            combine(
+                Suspicion::High,
+                &[sig("beacon", 20.0), sig("rate_burst", 30.0)]
+            ),
             (100, Suspicion::High)
         );
     }
@@ -302,15 +305,24 @@ mod tests {
         );
         // Mixed evidence: lowered only when the signals net at most -15.
         assert_eq!(
-            combine(Suspicion::High, &[sig("new_broker", -20.0), sig("guid_token", 4.0)]),
+            combine(
+                Suspicion::High,
+                &[sig("new_broker", -20.0), sig("guid_token", 4.0)]
+            ),
             (54, Suspicion::Medium)
         );
         assert_eq!(
-            combine(Suspicion::High, &[sig("new_broker", -10.0), sig("guid_token", 5.0)]),
+            combine(
+                Suspicion::High,
+                &[sig("new_broker", -10.0), sig("guid_token", 5.0)]
+            ),
             (65, Suspicion::High)
         );
         assert_eq!(
-            combine(Suspicion::High, &[sig("new_broker", -10.0), sig("guid_token", 12.0)]),
+            combine(
+                Suspicion::High,
+                &[sig("new_broker", -10.0), sig("guid_token", 12.0)]
+            ),
             (72, Suspicion::High)
         );
     }
