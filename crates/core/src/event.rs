@@ -112,20 +112,23 @@ pub struct ConnEvent {
 }
 
 impl ConnEvent {
-    /// A minimal successful outbound TCP connection, for tests and generators.
-    pub fn tcp(src: IpAddr, dst: IpAddr, dst_port: u16) -> ConnEvent {
+    /// A connection to `dst_ip:dst_port` with nothing else known: every other field is unknown
+    /// or empty. Readers set what their source records by struct update
+    /// (`ConnEvent { ts, host, ..ConnEvent::new(dst_ip, dst_port) }`), so a new field is added
+    /// here once, not in every reader.
+    pub fn new(dst_ip: IpAddr, dst_port: u16) -> ConnEvent {
         ConnEvent {
             ts: None,
             end: None,
             host: None,
             process: None,
             user: None,
-            src_ip: Some(src),
+            src_ip: None,
             src_port: None,
-            dst_ip: dst,
+            dst_ip,
             dst_port,
-            transport: Transport::Tcp,
-            outcome: Outcome::Succeeded,
+            transport: Transport::Unknown,
+            outcome: Outcome::Unknown,
             direction: Direction::Unknown,
             identified: Vec::new(),
             app_label: None,
@@ -137,6 +140,16 @@ impl ConnEvent {
             origin: None,
             source_format: None,
             app: None,
+        }
+    }
+
+    /// A minimal successful outbound TCP connection, for tests and generators.
+    pub fn tcp(src: IpAddr, dst: IpAddr, dst_port: u16) -> ConnEvent {
+        ConnEvent {
+            src_ip: Some(src),
+            transport: Transport::Tcp,
+            outcome: Outcome::Succeeded,
+            ..ConnEvent::new(dst, dst_port)
         }
     }
 

@@ -26,7 +26,7 @@ use crate::tcp::{
 };
 use foldhash::fast::RandomState;
 use pubsub_hunt_core::time::Micros;
-use pubsub_hunt_core::{AppInfo, ConnEvent, Direction, Outcome, Transport};
+use pubsub_hunt_core::{AppInfo, ConnEvent, Outcome, Transport};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use thiserror::Error;
@@ -592,21 +592,17 @@ impl FlowTable {
                 user: flow.user,
                 src_ip: Some(flow.client.ip()),
                 src_port: Some(flow.client.port()),
-                dst_ip: flow.server.ip(),
-                dst_port: flow.server.port(),
                 transport: flow.transport,
                 outcome,
-                direction: Direction::Unknown,
                 app_label: identified.first().map(|p| p.as_str().to_string()),
                 identified,
                 bytes_out: Some(bytes[CLIENT]),
                 bytes_in: Some(bytes[SERVER]),
                 packets_out: Some(flow.packets[CLIENT]),
                 packets_in: Some(flow.packets[SERVER]),
-                dst_name: None,
-                origin: None,
                 source_format: Some(self.config.source_format),
                 app: app.map(Box::new),
+                ..ConnEvent::new(flow.server.ip(), flow.server.port())
             },
         }
     }

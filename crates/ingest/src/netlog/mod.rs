@@ -16,8 +16,8 @@ pub mod panos;
 pub mod suricata;
 pub mod udm;
 
+use pubsub_hunt_core::ConnEvent;
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
-use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Transport};
 use pubsub_hunt_reader::Registry;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -38,28 +38,8 @@ pub fn formats() -> Registry {
 /// not fill stays unknown.
 pub(crate) fn blank_event(dst_ip: IpAddr, dst_port: u16, format: &'static str) -> ConnEvent {
     ConnEvent {
-        ts: None,
-        end: None,
-        host: None,
-        process: None,
-        user: None,
-        src_ip: None,
-        src_port: None,
-        dst_ip,
-        dst_port,
-        transport: Transport::Unknown,
-        outcome: Outcome::Unknown,
-        direction: Direction::Unknown,
-        identified: Vec::new(),
-        app_label: None,
-        bytes_out: None,
-        bytes_in: None,
-        packets_out: None,
-        packets_in: None,
-        dst_name: None,
-        origin: None,
         source_format: Some(format),
-        app: None,
+        ..ConnEvent::new(dst_ip, dst_port)
     }
 }
 

@@ -807,23 +807,15 @@ impl Mapping {
             user: self.user(row),
             src_ip,
             src_port,
-            dst_ip,
-            dst_port,
             transport: self.transport(row),
             outcome: self.outcome(row),
             direction,
-            identified: Vec::new(),
             app_label: first_string(row, &self.app_label),
-            bytes_out: None,
-            bytes_in: None,
-            packets_out: None,
-            packets_in: None,
             dst_name: first_string(row, &self.dst_name).and_then(|n| {
                 host_of(&n).map(|h| pubsub_hunt_core::app::bounded_name(h).to_string())
             }),
-            origin: None,
             source_format: Some(self.name),
-            app: None,
+            ..ConnEvent::new(dst_ip, dst_port)
         };
         if direction == Direction::Inbound && self.inbound_swaps_endpoints {
             // The mapped source is the local side; in an inbound record the remote side

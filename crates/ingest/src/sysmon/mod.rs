@@ -148,32 +148,22 @@ impl SysmonEvent<'_> {
         };
         Ok(ConnEvent {
             ts,
-            end: None,
             host: value(&self.computer).map(str::to_string),
             process: value(&self.image).map(str::to_string),
             user: value(&self.user).map(str::to_string),
             src_ip,
             src_port,
-            dst_ip,
-            dst_port,
             transport: value(&self.protocol).map_or(Transport::Unknown, Transport::from_label),
             // Sysmon logs a connection once it is established (or, for UDP, once a datagram
             // went out or came in).
             outcome: Outcome::Succeeded,
             direction,
-            identified: Vec::new(),
             // DestinationPortName is a services-file name for the port, not a protocol the
             // source saw in the traffic, so it is not passed on as a label.
             app_label: None,
-            bytes_out: None,
-            bytes_in: None,
-            packets_out: None,
-            packets_in: None,
             dst_name: value(&self.destination_hostname)
                 .map(|n| pubsub_hunt_core::app::bounded_name(n).to_string()),
-            origin: None,
-            source_format: None,
-            app: None,
+            ..ConnEvent::new(dst_ip, dst_port)
         })
     }
 }

@@ -3,9 +3,9 @@
 //! add `@stream`/`@system` keys. Records of other Zeek logs mixed into the same stream are
 //! recognised by `_path`/`@stream` and left out.
 
-use super::{direction_from_local_orig, outcome_from_state, protocols_from_service};
+use super::ConnRecord;
+use pubsub_hunt_core::ConnEvent;
 use pubsub_hunt_core::time::{from_epoch_f64, parse_epoch_seconds, parse_rfc3339};
-use pubsub_hunt_core::{ConnEvent, Transport};
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -150,46 +150,29 @@ pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
         Some(JsonValue::Str(s)) if s == "F" || s == "false" => Some(false),
         _ => None,
     };
-    let service = r.service.as_deref().filter(|s| !s.is_empty() && *s != "-");
-    // A bad duration loses only the connection's end, like a bad byte count.
     let duration = match &r.duration {
         Some(JsonValue::Num(n)) => from_epoch_f64(*n),
         Some(JsonValue::Str(s)) => parse_epoch_seconds(s),
         _ => None,
     };
-    let end = duration
-        .filter(|d| *d >= 0)
-        .zip(ts)
-        .and_then(|(d, t)| t.checked_add(d));
-    Ok(JsonRecord::Conn(Box::new(ConnEvent {
+    let record = ConnRecord {
         ts,
-        end,
-        host: None,
-        process: None,
-        user: None,
-        src_ip: Some(src_ip),
+        duration,
+        src_ip,
         src_port,
         dst_ip,
         dst_port,
-        transport: r
-            .proto
-            .as_deref()
-            .map_or(Transport::Unknown, Transport::from_label),
-        outcome: outcome_from_state(r.conn_state.as_deref()),
-        direction: direction_from_local_orig(local_orig),
-        identified: service
-            .map(|s| protocols_from_service(s, ','))
-            .unwrap_or_default(),
-        app_label: service.map(str::to_string),
-        bytes_out: r.orig_bytes.as_ref().and_then(as_u64),
-        bytes_in: r.resp_bytes.as_ref().and_then(as_u64),
-        packets_out: r.orig_pkts.as_ref().and_then(as_u64),
-        packets_in: r.resp_pkts.as_ref().and_then(as_u64),
-        dst_name: None,
-        origin: None,
-        source_format: Some("zeek-json"),
-        app: None,
-    })))
+        proto: r.proto.as_deref(),
+        conn_state: r.conn_state.as_deref(),
+        local_orig,
+        service: r.service.as_deref().filter(|s| !s.is_empty() && *s != "-"),
+        set_separator: ',',
+        orig_bytes: r.orig_bytes.as_ref().and_then(as_u64),
+        resp_bytes: r.resp_bytes.as_ref().and_then(as_u64),
+        orig_pkts: r.orig_pkts.as_ref().and_then(as_u64),
+        resp_pkts: r.resp_pkts.as_ref().and_then(as_u64),
+    };
+    Ok(JsonRecord::Conn(Box::new(record.into_event("zeek-json"))))
 }
 
 #[cfg(test)]

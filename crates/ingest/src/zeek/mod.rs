@@ -1,12 +1,70 @@
 //! Zeek conn.log readers: the ASCII writer's TSV (any separator, headers taken from `#fields`,
 //! several logs concatenated) in [`tsv`], and JSON lines (dotted or underscored keys, epoch or
-//! ISO-8601 timestamps) in [`json`]. Both reduce a record to a [`ConnEvent`] with the rules in
-//! this module, so the two shapes of the same connection give the same event.
+//! ISO-8601 timestamps) in [`json`]. Both parse a record's fields into a [`ConnRecord`] and turn
+//! it into a [`ConnEvent`] with the one function here ([`ConnRecord::into_event`]), so the two
+//! shapes of the same connection give the same event.
 
 pub mod json;
 pub mod tsv;
 
-use pubsub_hunt_core::{Direction, Outcome, Protocol};
+use pubsub_hunt_core::time::Micros;
+use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Protocol, Transport};
+use std::net::IpAddr;
+
+/// The fields of one conn.log record that make its event, as either reader parsed them. Text
+/// fields are `None` when unset or empty.
+pub struct ConnRecord<'a> {
+    pub ts: Option<Micros>,
+    /// `duration`; a bad one is `None` and loses only the connection's end, like a bad byte
+    /// count.
+    pub duration: Option<Micros>,
+    pub src_ip: IpAddr,
+    pub src_port: Option<u16>,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    pub proto: Option<&'a str>,
+    pub conn_state: Option<&'a str>,
+    pub local_orig: Option<bool>,
+    pub service: Option<&'a str>,
+    /// What separates the labels of `service` (`#set_separator` in TSV, `,` in JSON).
+    pub set_separator: char,
+    pub orig_bytes: Option<u64>,
+    pub resp_bytes: Option<u64>,
+    pub orig_pkts: Option<u64>,
+    pub resp_pkts: Option<u64>,
+}
+
+impl ConnRecord<'_> {
+    /// The normalized event of this record, read in `format` (`zeek-tsv` or `zeek-json`).
+    pub fn into_event(self, format: &'static str) -> ConnEvent {
+        // A connection's end tells how long the channel stayed open.
+        let end = self
+            .duration
+            .filter(|d| *d >= 0)
+            .zip(self.ts)
+            .and_then(|(d, t)| t.checked_add(d));
+        ConnEvent {
+            ts: self.ts,
+            end,
+            src_ip: Some(self.src_ip),
+            src_port: self.src_port,
+            transport: self.proto.map_or(Transport::Unknown, Transport::from_label),
+            outcome: outcome_from_state(self.conn_state),
+            direction: direction_from_local_orig(self.local_orig),
+            identified: self
+                .service
+                .map(|s| protocols_from_service(s, self.set_separator))
+                .unwrap_or_default(),
+            app_label: self.service.map(str::to_string),
+            bytes_out: self.orig_bytes,
+            bytes_in: self.resp_bytes,
+            packets_out: self.orig_pkts,
+            packets_in: self.resp_pkts,
+            source_format: Some(format),
+            ..ConnEvent::new(self.dst_ip, self.dst_port)
+        }
+    }
+}
 
 /// Zeek `conn_state` values of connections that were never established or were refused.
 pub const FAILED_STATES: [&str; 6] = ["S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR"];

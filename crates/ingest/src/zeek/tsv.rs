@@ -3,9 +3,9 @@
 //! lines (`#separator \x09` is an escape to decode). A header block can appear anywhere (logs
 //! concatenated with `cat`), and a file may start with a plain column row instead of a header.
 
-use super::{direction_from_local_orig, outcome_from_state, protocols_from_service};
+use super::ConnRecord;
+use pubsub_hunt_core::ConnEvent;
 use pubsub_hunt_core::time::parse_epoch_seconds;
-use pubsub_hunt_core::{ConnEvent, Transport};
 use std::net::IpAddr;
 
 /// The columns of a conn log the analytics need, located in one header.
@@ -211,40 +211,24 @@ impl TsvSchema {
             Some("F") => Some(false),
             _ => None,
         };
-        let service = get(Field::Service);
-        // A connection's end tells how long the channel stayed open; a bad duration loses only
-        // that, like a bad byte count.
-        let end = get(Field::Duration)
-            .and_then(parse_epoch_seconds)
-            .filter(|d| *d >= 0)
-            .zip(ts)
-            .and_then(|(d, t)| t.checked_add(d));
-        Ok(ConnEvent {
+        Ok(ConnRecord {
             ts,
-            end,
-            host: None,
-            process: None,
-            user: None,
-            src_ip: Some(src_ip),
+            duration: get(Field::Duration).and_then(parse_epoch_seconds),
+            src_ip,
             src_port,
             dst_ip,
             dst_port,
-            transport: get(Field::Proto).map_or(Transport::Unknown, Transport::from_label),
-            outcome: outcome_from_state(get(Field::ConnState)),
-            direction: direction_from_local_orig(local_orig),
-            identified: service
-                .map(|s| protocols_from_service(s, self.set_separator))
-                .unwrap_or_default(),
-            app_label: service.map(str::to_string),
-            bytes_out: count(Field::OrigBytes),
-            bytes_in: count(Field::RespBytes),
-            packets_out: count(Field::OrigPkts),
-            packets_in: count(Field::RespPkts),
-            dst_name: None,
-            origin: None,
-            source_format: Some("zeek-tsv"),
-            app: None,
-        })
+            proto: get(Field::Proto),
+            conn_state: get(Field::ConnState),
+            local_orig,
+            service: get(Field::Service),
+            set_separator: self.set_separator,
+            orig_bytes: count(Field::OrigBytes),
+            resp_bytes: count(Field::RespBytes),
+            orig_pkts: count(Field::OrigPkts),
+            resp_pkts: count(Field::RespPkts),
+        }
+        .into_event("zeek-tsv"))
     }
 }
 
@@ -434,7 +418,7 @@ mod tests {
             .parse_line(b"XXXXXXXXXX.XXXXXX\tC\t10.0.0.1\t1\t10.0.0.2\t1883\t-\t-\t-\t-\t-\t-\t-\t-\t0\t-\t0\t0\t0\t0\t(empty)\t6")
             .unwrap();
         assert_eq!(e.ts, None);
-        assert_eq!(e.transport, Transport::Unknown);
+        assert_eq!(e.transport, pubsub_hunt_core::Transport::Unknown);
         assert_eq!(e.outcome, Outcome::Unknown);
         assert_eq!(e.direction, Direction::Unknown);
         assert_eq!(e.bytes_out, None);
