@@ -3,8 +3,8 @@
 //! it. Field names here must not change meaning; later analytics add fields.
 
 use crate::app::AppInfo;
-use crate::event::RecordRef;
 use crate::protocol::Protocol;
+use crate::record::RecordRef;
 use crate::signal::SignalId;
 use crate::time::{Micros, format_rfc3339};
 use crate::verdict::{AnalyticId, Suspicion};

@@ -93,7 +93,7 @@ pub struct AppInfo {
     pub websocket: bool,
     /// The capture file and packet number where the session was first seen.
     #[serde(serialize_with = "ser_first_packet")]
-    pub first_packet: Option<crate::event::RecordRef>,
+    pub first_packet: Option<crate::record::RecordRef>,
     /// Message timings (not serialized; input to the behaviour analytics).
     #[serde(skip)]
     pub messages: Vec<MessageEvent>,
@@ -116,7 +116,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 fn ser_first_packet<S: serde::Serializer>(
-    v: &Option<crate::event::RecordRef>,
+    v: &Option<crate::record::RecordRef>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;

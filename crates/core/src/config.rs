@@ -1,12 +1,16 @@
-//! The hunt configuration: everything the issues call "configurable" (ports per protocol,
+//! The hunt configuration: everything a hunter can configure (ports per protocol,
 //! internal networks, thresholds, window, process lists, allowlists, resource limits), read from
 //! TOML and validated in one place into a [`HuntConfig`] the analytics can trust.
 //!
-//! [`DEFAULT_CONFIG_TOML`] is the commented file `pubsub-hunt config init` prints; a unit test
-//! keeps it equal to [`HuntConfig::default`].
+//! [`DEFAULT_CONFIG_TOML`] is the commented file `pubsub-hunt config init` prints, kept in
+//! `crates/core/default-config.toml` and included at build time; a unit test keeps it equal to
+//! [`HuntConfig::default`]. Allowlist entries and their matching live in [`crate::allowlist`].
 
+use crate::allowlist::glob_match_ci;
+pub use crate::allowlist::{AllowEntry, AllowSubject};
 use crate::event::process_basename;
 use crate::protocol::Protocol;
+pub use crate::scope::parse_network;
 use crate::scope::{DEFAULT_INTERNAL, InternalNetworks};
 use crate::time::Micros;
 use crate::verdict::{AnalyticId, Suspicion};
@@ -82,233 +86,6 @@ impl fmt::Display for WindowSpec {
             }
         }
     }
-}
-
-/// One allowlist entry: when every field it sets matches an alert's group, the alert is
-/// suppressed and counted under `reason`.
-///
-/// The content fields (`server_name`, `topic_prefix`, `client_id_prefix`) need what packet
-/// inspection learned; a group without it never matches them. They must hold for **every** name,
-/// topic or client id of the group, so a channel that mixes a legitimate-looking topic with its
-/// own is not hidden by the legitimate one.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AllowEntry {
-    /// Why this traffic is legitimate; shown whenever the entry suppresses something.
-    pub reason: String,
-    /// Process image: a basename (`mosquitto_pub.exe`) or a full path, any case; `*` matches any
-    /// run of characters.
-    #[serde(default)]
-    pub process: Option<String>,
-    /// Host as the alert shows it (host name or initiator address), any case; `*` wildcards.
-    #[serde(default)]
-    pub host: Option<String>,
-    /// Destination network (CIDR) or single address.
-    #[serde(default, deserialize_with = "de_net")]
-    pub destination: Option<IpNet>,
-    #[serde(default)]
-    pub port: Option<u16>,
-    #[serde(default)]
-    pub protocol: Option<Protocol>,
-    #[serde(default)]
-    pub analytic: Option<AnalyticId>,
-    /// TLS SNI or XMPP stream name, any case; `*.example.com` matches the name and every name
-    /// below it, `*` elsewhere matches any run of characters.
-    #[serde(default)]
-    pub server_name: Option<String>,
-    /// Topic prefix (MQTT topic or filter, STOMP destination, AMQP exchange, queue or routing key).
-    #[serde(default)]
-    pub topic_prefix: Option<String>,
-    /// Client id prefix, any case (`DVES_` for Tasmota devices).
-    #[serde(default)]
-    pub client_id_prefix: Option<String>,
-    /// Behaviour analytics whose evidence this traffic shows by design (an IoT fleet publishes on
-    /// a timer): it does not count toward overriding a default entry. Set on the shipped list only.
-    #[serde(skip)]
-    pub expects: Vec<AnalyticId>,
-}
-
-/// What an allowlist entry is tested against: the group key and what inspection learned.
-#[derive(Debug, Clone, Copy)]
-pub struct AllowSubject<'a> {
-    pub analytic: AnalyticId,
-    pub host: &'a str,
-    pub process: Option<&'a str>,
-    pub dst_ip: IpAddr,
-    pub dst_port: u16,
-    pub protocol: Protocol,
-    pub app: Option<&'a crate::app::AppInfo>,
-    /// Destination names the log source resolved (they count as server names).
-    pub dst_names: &'a std::collections::BTreeSet<String>,
-}
-
-/// Reads a destination written as a CIDR (`10.20.0.0/16`) or a bare address (`203.0.113.7`).
-fn de_net<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpNet>, D::Error> {
-    let s: Option<String> = Option::deserialize(d)?;
-    match s {
-        None => Ok(None),
-        Some(s) => parse_network(&s).map(Some).ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "allowlist destination {:?} is not a network or address",
-                s.trim()
-            ))
-        }),
-    }
-}
-
-impl AllowEntry {
-    /// Whether the entry covers a group with these properties.
-    pub fn matches(&self, s: &AllowSubject<'_>) -> bool {
-        let AllowSubject {
-            analytic,
-            host,
-            process,
-            dst_ip,
-            dst_port,
-            protocol,
-            app,
-            dst_names,
-        } = *s;
-        if self.analytic.is_some_and(|a| a != analytic)
-            || self.protocol.is_some_and(|p| p != protocol)
-            || self.port.is_some_and(|p| p != dst_port)
-        {
-            return false;
-        }
-        if let Some(net) = &self.destination
-            && !net.contains(&dst_ip)
-        {
-            return false;
-        }
-        if let Some(pat) = &self.host
-            && !glob_match_ci(pat, host)
-        {
-            return false;
-        }
-        if let Some(pat) = &self.process {
-            let Some(image) = process else { return false };
-            let target = if pat.contains(['\\', '/']) {
-                image
-            } else {
-                process_basename(image)
-            };
-            // `pidgin` also matches `Pidgin.exe`: hunters name programs, not Windows file names.
-            let bare = target
-                .len()
-                .checked_sub(4)
-                .filter(|&i| {
-                    target
-                        .get(i..)
-                        .is_some_and(|x| x.eq_ignore_ascii_case(".exe"))
-                })
-                .and_then(|i| target.get(..i));
-            if !glob_match_ci(pat, target) && !bare.is_some_and(|b| glob_match_ci(pat, b)) {
-                return false;
-            }
-        }
-        if let Some(pat) = &self.server_name {
-            let mut names = dst_names
-                .iter()
-                .chain(app.iter().flat_map(|a| a.server_names.iter()))
-                .peekable();
-            if names.peek().is_none() || !names.all(|n| name_match(pat, n)) {
-                return false;
-            }
-        }
-        if self.topic_prefix.is_some() || self.client_id_prefix.is_some() {
-            let Some(app) = app else { return false };
-            if let Some(prefix) = &self.topic_prefix
-                && (app.topics.is_empty()
-                    || !app
-                        .topics
-                        .iter()
-                        .all(|t| t.name.starts_with(prefix.as_str())))
-            {
-                return false;
-            }
-            if let Some(prefix) = &self.client_id_prefix
-                && (app.client_ids.is_empty()
-                    || !app.client_ids.iter().all(|c| starts_with_ci(c, prefix)))
-            {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Whether the entry tests packet content (which connection logs do not have).
-    pub fn tests_content(&self) -> bool {
-        self.server_name.is_some() || self.topic_prefix.is_some() || self.client_id_prefix.is_some()
-    }
-
-    /// The entry's conditions in words (`process pidgin, protocol XMPP`), for reports.
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        let mut add = |k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                parts.push(format!("{k} {v}"));
-            }
-        };
-        add("process", self.process.clone());
-        add("host", self.host.clone());
-        add("destination", self.destination.map(|n| n.to_string()));
-        add("port", self.port.map(|p| p.to_string()));
-        add("protocol", self.protocol.map(|p| p.to_string()));
-        add("analytic", self.analytic.map(|a| a.to_string()));
-        add("server_name", self.server_name.clone());
-        add("topic_prefix", self.topic_prefix.clone());
-        add("client_id_prefix", self.client_id_prefix.clone());
-        parts.join(", ")
-    }
-}
-
-fn starts_with_ci(s: &str, prefix: &str) -> bool {
-    s.len() >= prefix.len()
-        && s.as_bytes()
-            .iter()
-            .zip(prefix.as_bytes())
-            .all(|(a, b)| a.eq_ignore_ascii_case(b))
-}
-
-/// Server-name match: `*.example.com` covers `example.com` and every name below it; any other
-/// pattern is a case-insensitive glob. A trailing dot or `:port` on the name is ignored.
-pub fn name_match(pattern: &str, name: &str) -> bool {
-    let n = crate::behaviour::destination::normalize_name(name);
-    let p = pattern.trim().to_ascii_lowercase();
-    if let Some(suffix) = p.strip_prefix("*.")
-        && !suffix.contains('*')
-    {
-        return n == suffix
-            || n.strip_suffix(suffix)
-                .is_some_and(|head| head.ends_with('.'));
-    }
-    glob_match_ci(&p, &n)
-}
-
-/// Case-insensitive match with `*` as the only wildcard.
-pub fn glob_match_ci(pattern: &str, text: &str) -> bool {
-    let p = pattern.to_ascii_lowercase();
-    let t = text.to_ascii_lowercase();
-    let parts: Vec<&str> = p.split('*').collect();
-    if parts.len() == 1 {
-        return p == t;
-    }
-    let mut rest = t.as_str();
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else if let Some(pos) = rest.find(part) {
-            rest = &rest[pos + part.len()..];
-        } else {
-            return false;
-        }
-    }
-    true
 }
 
 /// Bounds on every table and buffer that input can grow.
@@ -402,6 +179,19 @@ impl Default for HuntConfig {
 }
 
 impl HuntConfig {
+    /// The allowlists this configuration applies: the default list only where behaviour scoring
+    /// runs (the seed view is the seeds' rule, unchanged).
+    pub fn allowlists(&self) -> crate::allowlist::Allowlists<'_> {
+        crate::allowlist::Allowlists {
+            configured: &self.allowlist,
+            default: self
+                .behaviour
+                .enabled
+                .then_some(self.default_allowlist.as_slice()),
+            default_yields_at: self.behaviour.score.default_allowlist_yields_at,
+        }
+    }
+
     /// Parses and validates a TOML configuration. Sections and keys left out take their
     /// defaults; unknown keys are refused so that typos do not silently change a hunt.
     pub fn from_toml_str(text: &str) -> Result<HuntConfig, ConfigError> {
@@ -566,15 +356,6 @@ fn default_ports() -> BTreeMap<Protocol, Vec<u16>> {
     ])
 }
 
-/// Reads a network written as a CIDR (host bits dropped) or a single address.
-pub fn parse_network(s: &str) -> Option<IpNet> {
-    let s = s.trim();
-    s.parse::<IpNet>()
-        .map(|n| n.trunc())
-        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-        .ok()
-}
-
 fn parse_net(s: &str) -> Result<IpNet, ConfigError> {
     parse_network(s).ok_or_else(|| {
         ConfigError::Invalid(format!("{:?} is not a network (CIDR) or address", s.trim()))
@@ -725,116 +506,7 @@ impl RawConfig {
 }
 
 /// The commented default configuration printed by `pubsub-hunt config init`.
-pub const DEFAULT_CONFIG_TOML: &str = r#"# pubsub-hunt configuration (TOML).
-# Load it with `pubsub-hunt hunt --config FILE ...`. Every key is optional: a key left out takes
-# the value shown here. Unknown keys are an error, so a typo cannot silently change a hunt.
-
-[analytics]
-# Analytics that run:
-#   pubsub-port          the seeds' analytic: repeated successful outbound connections to a
-#                        standard publish/subscribe port, rated by protocol and destination scope
-#   pubsub-unusual-port  the source itself identified a pub/sub protocol (Zeek `service`) on a
-#                        port that is not a standard port of that protocol
-#   pubsub-beacon        regular connection starts, or regular publications inside one session
-#                        (announced keepalives are never counted)
-#   pubsub-content       topics, client ids and payloads: C2 vocabulary, per-host, random or
-#                        encoded tokens, wildcard command trees, opaque payloads
-#   pubsub-rate          publication bursts against the client's own history and its broker's
-#                        other clients
-#   pubsub-process       shells, script hosts, LOLBins and network tools speaking pub/sub, images
-#                        in temporary or user-writable paths, a process new to the protocol
-#   pubsub-destination   public brokers and XMPP servers, dynamic DNS, tunnels, cloud IoT, a
-#                        broker new in the window, known benign services
-# The first two form the groups and rate them by the seeds' matrix; the behaviour analytics add
-# their evidence to those groups (score, signals, suspicion raised or lowered). Listing only
-# behaviour analytics reports just the groups where one of them found something.
-enabled = ["pubsub-port", "pubsub-unusual-port", "pubsub-beacon", "pubsub-content", "pubsub-rate",
-           "pubsub-process", "pubsub-destination"]
-# A group (host, process, destination, port, protocol) needs at least this many connections.
-min_connections = 2
-# "none" makes the whole input one window; "1h", "24h", "7d", ... give tumbling windows aligned
-# to the UTC epoch, each with its own groups.
-window = "none"
-# Least suspicion reported: "high", "medium" or "low".
-min_suspicion = "medium"
-# The shipped allowlist of known-benign classes (chat clients, IoT agents and cloud IoT endpoints,
-# Apple/Google push, game chat, Celery heartbeats, internal message-queue and chat servers).
-# Its entries yield to strong behaviour evidence (see [behaviour.score]
-# default_allowlist_yields_at); `pubsub-hunt tune` shows which of them fire.
-default_allowlist = true
-
-[ports]
-# Standard ports of each protocol. pubsub-port looks only at these; pubsub-unusual-port alerts
-# when a protocol is seen anywhere else. Protocols: MQTT, XMPP, AMQP, STOMP, NATS, Kafka, OpenWire.
-MQTT = [1883, 8883]
-XMPP = [5222, 5223, 5269]
-AMQP = [5671, 5672]
-STOMP = [61613, 61614]
-
-[networks]
-# Destinations inside these networks are internal; everything else is external.
-internal = [
-    "10.0.0.0/8",
-    "172.16.0.0/12",
-    "192.168.0.0/16",
-    "127.0.0.0/8",
-    "169.254.0.0/16",
-    "100.64.0.0/10",
-    "::1/128",
-    "fc00::/7",
-    "fe80::/10",
-]
-# Your own ranges (public space you own, partner networks), added to the list above.
-extra_internal = []
-
-[processes]
-# External MQTT from these clients is not rated high (the seed rule's exclusion). Names match
-# the basename of the process image, any case, with or without ".exe". An unknown process is
-# never one of them.
-mosquitto_clients = ["mosquitto", "mosquitto_pub", "mosquitto_sub"]
-
-[hosts]
-# Your IoT gateways and devices: the hosts whose job is to reach cloud IoT endpoints (AWS IoT Core,
-# Azure IoT Hub), as initiator networks ("10.40.0.0/16", "203.0.113.7") or host names ("gw-*").
-# Once set, a cloud IoT endpoint reached from any other host is evidence (cloud_iot_from_other_host)
-# strong enough to override the default allowlist's cloud IoT entries, because an attacker's own
-# cloud account looks like a fleet's; left empty, the engine cannot tell and such endpoints weigh
-# little (cloud_iot_endpoint).
-iot = []
-
-# Allowlist: traffic you know is legitimate. An entry suppresses an alert when every field it
-# sets matches; `reason` is required and is reported with the suppression count. Fields:
-# process (basename or full path, `*` wildcard), host, destination (CIDR or address), port, protocol,
-# analytic, and from packet inspection: server_name (TLS SNI or XMPP name; `*.example.com` covers
-# the name and its subdomains), topic_prefix, client_id_prefix (every topic or client id of the
-# alert must match). Your entries always apply. Example:
-#
-# [[allowlist]]
-# reason = "Home Assistant talks to the building's broker"
-# process = "home-assistant*"
-# destination = "10.20.0.0/16"
-# protocol = "MQTT"
-
-[behaviour]
-# Behaviour evidence (regular timing, the initiating process, topics, client ids, server names,
-# payloads, the destination) gives every alert a 0-100 score and can raise or lower the seed
-# suspicion; every signal appears in `reasons` and with its weight in `signals`. false keeps the
-# seed analytic's view unchanged. Weights: [behaviour.weights] (one key per signal id),
-# beacon settings: [behaviour.beacon], score bases and thresholds: [behaviour.score].
-enabled = true
-
-[limits]
-# Most groups kept in memory; events that would open more are counted as dropped.
-max_groups = 1000000
-# Most distinct users remembered per group.
-max_users_per_group = 32
-# Longest input line accepted, in bytes; longer lines are skipped and reported.
-max_line_bytes = 1048576
-# Problem lines printed per file and kind before the rest are only counted.
-max_problem_reports = 10
-# Most sessions kept for --all-sessions (the earliest); the rest are counted.
-max_sessions = 100000
-"#;
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../default-config.toml");
 
 #[cfg(test)]
 mod tests {

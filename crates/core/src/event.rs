@@ -7,9 +7,9 @@
 
 use crate::app::AppInfo;
 use crate::protocol::Protocol;
+use crate::record::RecordRef;
 use crate::time::Micros;
 use std::net::IpAddr;
-use std::sync::Arc;
 
 /// Transport protocol of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,15 +54,6 @@ pub enum Direction {
     /// Started from outside (an accepted inbound connection).
     Inbound,
     Unknown,
-}
-
-/// Where an event came from, so a hunter can go back to the raw record.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RecordRef {
-    /// The input path as given (or `-` for stdin; `archive.zip:member` inside archives).
-    pub file: Arc<str>,
-    /// 1-based line number, or record/packet number for non-line formats.
-    pub line: u64,
 }
 
 /// One network connection as a source recorded it, oriented initiator → responder.

@@ -65,6 +65,15 @@ impl InternalNetworks {
     }
 }
 
+/// Reads a network written as a CIDR (host bits dropped) or a single address.
+pub fn parse_network(s: &str) -> Option<IpNet> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .map(|n| n.trunc())
+        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

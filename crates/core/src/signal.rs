@@ -2,7 +2,7 @@
 //! analytic it belongs to, and [`Signal`] is one piece of evidence (id, points, sentence).
 //!
 //! A signal's id is stable: it is the snake_case name of its weight in
-//! [`Weights`](crate::behaviour::Weights), what the `signals` output object is keyed by and what
+//! `behaviour::Weights`, what the `signals` output object is keyed by and what
 //! hunters allowlist. The analytic of each id is an exhaustive `match`, so a new signal cannot be
 //! filed under an analytic by accident: the compiler asks for its arm.
 
@@ -293,7 +293,7 @@ impl Serialize for SignalId {
 /// for evidence of benign use) and a sentence a hunter can check against the data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Signal {
-    /// Which signal this is; its weight field in [`Weights`](crate::behaviour::Weights) sets
+    /// Which signal this is; its weight field in `behaviour::Weights` sets
     /// `weight`.
     pub id: SignalId,
     /// Points added to the 0–100 score; negative values lower it.

@@ -13,12 +13,14 @@ mod evidence;
 mod rating;
 
 use crate::alert::{Alert, Session};
+use crate::allowlist::AllowSubject;
 use crate::allowlist::{self, AllowVerdict, EntrySource};
 use crate::app::AppInfo;
 use crate::behaviour::presence::Span;
-use crate::config::{AllowSubject, HuntConfig};
-use crate::event::{ConnEvent, Direction, Outcome, RecordRef, Transport};
+use crate::config::HuntConfig;
+use crate::event::{ConnEvent, Direction, Outcome, Transport};
 use crate::protocol::Protocol;
+use crate::record::RecordRef;
 use crate::time::Micros;
 use crate::verdict::{AnalyticId, Suspicion};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -796,7 +798,7 @@ impl Engine {
                 app: stats.app.as_deref(),
                 dst_names: &stats.dst_names,
             };
-            match allowlist::decide(&self.cfg, &subject, &alert.signals) {
+            match allowlist::decide(&self.cfg.allowlists(), &subject, &alert.signals) {
                 AllowVerdict::NotListed => {}
                 AllowVerdict::Overridden(_, why) => alert.reasons.push(why),
                 AllowVerdict::Suppressed(entry, source) => {

@@ -10,9 +10,13 @@
 //! or rides on an AWS IoT account with command topics is still reported, with a reason saying which
 //! default entry it would otherwise have matched.
 
+mod entry;
+
+pub use entry::{AllowEntry, AllowSubject, glob_match_ci, name_match};
+
 use crate::behaviour::destination::{AllowKind, DEFAULT_ALLOW_HINTS, PUBLIC_XMPP_SERVERS};
-use crate::config::{AllowEntry, AllowSubject, HuntConfig, parse_network};
 use crate::protocol::Protocol;
+use crate::scope::parse_network;
 use crate::signal::SignalId;
 use crate::verdict::AnalyticId;
 use std::collections::BTreeMap;
@@ -174,23 +178,33 @@ pub fn evidence_against(entry: &AllowEntry, signals: &BTreeMap<SignalId, f64>) -
         .sum()
 }
 
-/// Decides whether an alert with this subject and these behaviour signals is
-/// suppressed. Configured entries are tried first (first match wins), then the default list when
-/// it is enabled and behaviour scoring runs.
+/// The lists one hunt applies, and how much evidence overrides a default entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Allowlists<'a> {
+    /// The hunter's own entries (hard).
+    pub configured: &'a [AllowEntry],
+    /// The default list (soft); `None` where it does not apply: the seed view
+    /// (`--analytic pubsub-port`, behaviour scoring off) stays the seeds' rule, unchanged.
+    pub default: Option<&'a [AllowEntry]>,
+    /// Positive evidence, outside what an entry expects, at which a default entry yields.
+    pub default_yields_at: f64,
+}
+
+/// Decides whether an alert with this subject and these behaviour signals is suppressed.
+/// Configured entries are tried first (first match wins), then the default list where it applies.
 pub fn decide<'a>(
-    cfg: &'a HuntConfig,
+    lists: &Allowlists<'a>,
     subject: &AllowSubject<'_>,
     signals: &BTreeMap<SignalId, f64>,
 ) -> AllowVerdict<'a> {
-    if let Some(e) = cfg.allowlist.iter().find(|e| e.matches(subject)) {
+    if let Some(e) = lists.configured.iter().find(|e| e.matches(subject)) {
         return AllowVerdict::Suppressed(e, EntrySource::Configured);
     }
-    // The seed view (`--analytic pubsub-port`, behaviour off) stays the seeds' rule, unchanged.
-    if !cfg.behaviour.enabled {
+    let Some(default) = lists.default else {
         return AllowVerdict::NotListed;
-    }
-    if let Some(e) = cfg.default_allowlist.iter().find(|e| e.matches(subject)) {
-        let limit = cfg.behaviour.score.default_allowlist_yields_at;
+    };
+    if let Some(e) = default.iter().find(|e| e.matches(subject)) {
+        let limit = lists.default_yields_at;
         let positive_evidence = evidence_against(e, signals);
         if positive_evidence >= limit {
             return AllowVerdict::Overridden(
@@ -212,6 +226,7 @@ pub fn decide<'a>(
 mod tests {
     use super::*;
     use crate::app::{AppInfo, TopicDirection, TopicUse};
+    use crate::config::HuntConfig;
     use crate::verdict::AnalyticId;
     use std::net::IpAddr;
 
@@ -263,13 +278,13 @@ mod tests {
         let apple = subject(None, "17.57.144.20", 5223, Protocol::Xmpp, None);
         // Apple push beacons by design: a strong beacon does not override its entry...
         assert!(matches!(
-            decide(&cfg, &apple, &signals(&[("beacon", 30.0)])),
+            decide(&cfg.allowlists(), &apple, &signals(&[("beacon", 30.0)])),
             AllowVerdict::Suppressed(_, EntrySource::Default)
         ));
         // ...a script host does.
         assert!(matches!(
             decide(
-                &cfg,
+                &cfg.allowlists(),
                 &apple,
                 &signals(&[("beacon", 30.0), ("process_script_host", 30.0)])
             ),
@@ -284,11 +299,15 @@ mod tests {
             None,
         );
         assert!(matches!(
-            decide(&cfg, &mosq, &signals(&[("beacon", 25.0)])),
+            decide(&cfg.allowlists(), &mosq, &signals(&[("beacon", 25.0)])),
             AllowVerdict::Overridden(..)
         ));
         assert!(matches!(
-            decide(&cfg, &mosq, &signals(&[("library_client_id", -5.0)])),
+            decide(
+                &cfg.allowlists(),
+                &mosq,
+                &signals(&[("library_client_id", -5.0)])
+            ),
             AllowVerdict::Suppressed(..)
         ));
     }
@@ -297,19 +316,19 @@ mod tests {
     fn apple_push_is_suppressed_softly_and_yields_to_evidence() {
         let cfg = HuntConfig::default();
         let s = subject(None, "17.57.144.20", 5223, Protocol::Xmpp, None);
-        match decide(&cfg, &s, &BTreeMap::new()) {
+        match decide(&cfg.allowlists(), &s, &BTreeMap::new()) {
             AllowVerdict::Suppressed(e, EntrySource::Default) => {
                 assert!(e.reason.contains("Apple"))
             }
             v => panic!("{v:?}"),
         }
         assert!(matches!(
-            decide(&cfg, &s, &signals(&[("process_shell", 40.0)])),
+            decide(&cfg.allowlists(), &s, &signals(&[("process_shell", 40.0)])),
             AllowVerdict::Overridden(_, ref why) if why.contains("not applied")
         ));
         let other = subject(None, "17.57.144.20", 1883, Protocol::Mqtt, None);
         assert_eq!(
-            decide(&cfg, &other, &BTreeMap::new()),
+            decide(&cfg.allowlists(), &other, &BTreeMap::new()),
             AllowVerdict::NotListed
         );
     }
@@ -322,13 +341,13 @@ mod tests {
         .unwrap();
         let s = subject(None, "203.0.113.7", 1883, Protocol::Mqtt, None);
         assert!(matches!(
-            decide(&cfg, &s, &signals(&[("process_shell", 99.0)])),
+            decide(&cfg.allowlists(), &s, &signals(&[("process_shell", 99.0)])),
             AllowVerdict::Suppressed(_, EntrySource::Configured)
         ));
         let apple = subject(None, "17.1.2.3", 5223, Protocol::Xmpp, None);
         cfg.default_allowlist.clear();
         assert_eq!(
-            decide(&cfg, &apple, &BTreeMap::new()),
+            decide(&cfg.allowlists(), &apple, &BTreeMap::new()),
             AllowVerdict::NotListed
         );
     }
@@ -345,17 +364,20 @@ mod tests {
         });
         let s = subject(None, "10.0.0.5", 1883, Protocol::Mqtt, Some(&app));
         assert!(matches!(
-            decide(&cfg, &s, &BTreeMap::new()),
+            decide(&cfg.allowlists(), &s, &BTreeMap::new()),
             AllowVerdict::Suppressed(e, _) if e.client_id_prefix.as_deref() == Some("dves_")
         ));
         app.client_ids.insert("implant-7f3a".into());
         let s = subject(None, "10.0.0.5", 1883, Protocol::Mqtt, Some(&app));
-        assert_eq!(decide(&cfg, &s, &BTreeMap::new()), AllowVerdict::NotListed);
+        assert_eq!(
+            decide(&cfg.allowlists(), &s, &BTreeMap::new()),
+            AllowVerdict::NotListed
+        );
     }
 
     #[test]
     fn server_name_patterns() {
-        use crate::config::name_match;
+        use crate::allowlist::name_match;
         assert!(name_match("*.push.apple.com", "1-courier.push.apple.com"));
         assert!(name_match("*.push.apple.com", "push.apple.com."));
         assert!(!name_match("*.push.apple.com", "evilpush.apple.com"));

@@ -1,0 +1,240 @@
+//! One allowlist entry and how it matches an alert's group: what a hunter can name (process,
+//! host, destination, port, protocol, analytic, server name, topic and client id prefixes), the
+//! subject it is tested against, and the name and glob matching it uses.
+
+use crate::app::AppInfo;
+use crate::event::process_basename;
+use crate::protocol::Protocol;
+use crate::scope::parse_network;
+use crate::verdict::AnalyticId;
+use ipnet::IpNet;
+use serde::Deserialize;
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+/// One allowlist entry: when every field it sets matches an alert's group, the alert is
+/// suppressed and counted under `reason`.
+///
+/// The content fields (`server_name`, `topic_prefix`, `client_id_prefix`) need what packet
+/// inspection learned; a group without it never matches them. They must hold for **every** name,
+/// topic or client id of the group, so a channel that mixes a legitimate-looking topic with its
+/// own is not hidden by the legitimate one.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowEntry {
+    /// Why this traffic is legitimate; shown whenever the entry suppresses something.
+    pub reason: String,
+    /// Process image: a basename (`mosquitto_pub.exe`) or a full path, any case; `*` matches any
+    /// run of characters.
+    #[serde(default)]
+    pub process: Option<String>,
+    /// Host as the alert shows it (host name or initiator address), any case; `*` wildcards.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Destination network (CIDR) or single address.
+    #[serde(default, deserialize_with = "de_net")]
+    pub destination: Option<IpNet>,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub protocol: Option<Protocol>,
+    #[serde(default)]
+    pub analytic: Option<AnalyticId>,
+    /// TLS SNI or XMPP stream name, any case; `*.example.com` matches the name and every name
+    /// below it, `*` elsewhere matches any run of characters.
+    #[serde(default)]
+    pub server_name: Option<String>,
+    /// Topic prefix (MQTT topic or filter, STOMP destination, AMQP exchange, queue or routing key).
+    #[serde(default)]
+    pub topic_prefix: Option<String>,
+    /// Client id prefix, any case (`DVES_` for Tasmota devices).
+    #[serde(default)]
+    pub client_id_prefix: Option<String>,
+    /// Behaviour analytics whose evidence this traffic shows by design (an IoT fleet publishes on
+    /// a timer): it does not count toward overriding a default entry. Set on the shipped list only.
+    #[serde(skip)]
+    pub expects: Vec<AnalyticId>,
+}
+
+/// What an allowlist entry is tested against: the group key and what inspection learned.
+#[derive(Debug, Clone, Copy)]
+pub struct AllowSubject<'a> {
+    pub analytic: AnalyticId,
+    pub host: &'a str,
+    pub process: Option<&'a str>,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    pub protocol: Protocol,
+    pub app: Option<&'a AppInfo>,
+    /// Destination names the log source resolved (they count as server names).
+    pub dst_names: &'a BTreeSet<String>,
+}
+
+/// Reads a destination written as a CIDR (`10.20.0.0/16`) or a bare address (`203.0.113.7`).
+fn de_net<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpNet>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    match s {
+        None => Ok(None),
+        Some(s) => parse_network(&s).map(Some).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "allowlist destination {:?} is not a network or address",
+                s.trim()
+            ))
+        }),
+    }
+}
+
+impl AllowEntry {
+    /// Whether the entry covers a group with these properties.
+    pub fn matches(&self, s: &AllowSubject<'_>) -> bool {
+        let AllowSubject {
+            analytic,
+            host,
+            process,
+            dst_ip,
+            dst_port,
+            protocol,
+            app,
+            dst_names,
+        } = *s;
+        if self.analytic.is_some_and(|a| a != analytic)
+            || self.protocol.is_some_and(|p| p != protocol)
+            || self.port.is_some_and(|p| p != dst_port)
+        {
+            return false;
+        }
+        if let Some(net) = &self.destination
+            && !net.contains(&dst_ip)
+        {
+            return false;
+        }
+        if let Some(pat) = &self.host
+            && !glob_match_ci(pat, host)
+        {
+            return false;
+        }
+        if let Some(pat) = &self.process {
+            let Some(image) = process else { return false };
+            let target = if pat.contains(['\\', '/']) {
+                image
+            } else {
+                process_basename(image)
+            };
+            // `pidgin` also matches `Pidgin.exe`: hunters name programs, not Windows file names.
+            let bare = target
+                .len()
+                .checked_sub(4)
+                .filter(|&i| {
+                    target
+                        .get(i..)
+                        .is_some_and(|x| x.eq_ignore_ascii_case(".exe"))
+                })
+                .and_then(|i| target.get(..i));
+            if !glob_match_ci(pat, target) && !bare.is_some_and(|b| glob_match_ci(pat, b)) {
+                return false;
+            }
+        }
+        if let Some(pat) = &self.server_name {
+            let mut names = dst_names
+                .iter()
+                .chain(app.iter().flat_map(|a| a.server_names.iter()))
+                .peekable();
+            if names.peek().is_none() || !names.all(|n| name_match(pat, n)) {
+                return false;
+            }
+        }
+        if self.topic_prefix.is_some() || self.client_id_prefix.is_some() {
+            let Some(app) = app else { return false };
+            if let Some(prefix) = &self.topic_prefix
+                && (app.topics.is_empty()
+                    || !app
+                        .topics
+                        .iter()
+                        .all(|t| t.name.starts_with(prefix.as_str())))
+            {
+                return false;
+            }
+            if let Some(prefix) = &self.client_id_prefix
+                && (app.client_ids.is_empty()
+                    || !app.client_ids.iter().all(|c| starts_with_ci(c, prefix)))
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether the entry tests packet content (which connection logs do not have).
+    pub fn tests_content(&self) -> bool {
+        self.server_name.is_some() || self.topic_prefix.is_some() || self.client_id_prefix.is_some()
+    }
+
+    /// The entry's conditions in words (`process pidgin, protocol XMPP`), for reports.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        let mut add = |k: &str, v: Option<String>| {
+            if let Some(v) = v {
+                parts.push(format!("{k} {v}"));
+            }
+        };
+        add("process", self.process.clone());
+        add("host", self.host.clone());
+        add("destination", self.destination.map(|n| n.to_string()));
+        add("port", self.port.map(|p| p.to_string()));
+        add("protocol", self.protocol.map(|p| p.to_string()));
+        add("analytic", self.analytic.map(|a| a.to_string()));
+        add("server_name", self.server_name.clone());
+        add("topic_prefix", self.topic_prefix.clone());
+        add("client_id_prefix", self.client_id_prefix.clone());
+        parts.join(", ")
+    }
+}
+
+fn starts_with_ci(s: &str, prefix: &str) -> bool {
+    s.len() >= prefix.len()
+        && s.as_bytes()
+            .iter()
+            .zip(prefix.as_bytes())
+            .all(|(a, b)| a.eq_ignore_ascii_case(b))
+}
+
+/// Server-name match: `*.example.com` covers `example.com` and every name below it; any other
+/// pattern is a case-insensitive glob. A trailing dot or `:port` on the name is ignored.
+pub fn name_match(pattern: &str, name: &str) -> bool {
+    let n = crate::behaviour::destination::normalize_name(name);
+    let p = pattern.trim().to_ascii_lowercase();
+    if let Some(suffix) = p.strip_prefix("*.")
+        && !suffix.contains('*')
+    {
+        return n == suffix
+            || n.strip_suffix(suffix)
+                .is_some_and(|head| head.ends_with('.'));
+    }
+    glob_match_ci(&p, &n)
+}
+
+/// Case-insensitive match with `*` as the only wildcard.
+pub fn glob_match_ci(pattern: &str, text: &str) -> bool {
+    let p = pattern.to_ascii_lowercase();
+    let t = text.to_ascii_lowercase();
+    let parts: Vec<&str> = p.split('*').collect();
+    if parts.len() == 1 {
+        return p == t;
+    }
+    let mut rest = t.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else if let Some(pos) = rest.find(part) {
+            rest = &rest[pos + part.len()..];
+        } else {
+            return false;
+        }
+    }
+    true
+}
