@@ -12,6 +12,7 @@
 //! `stride`. A week-long session therefore keeps timings spread over the whole week, at a
 //! coarser step, instead of only its first days; counts and rates still add up to every message.
 
+use crate::payload::{payload_traits, shannon_entropy};
 use crate::protocol::Protocol;
 use crate::time::Micros;
 use serde::Serialize;
@@ -61,7 +62,7 @@ pub struct MessageEvent {
     pub entropy: f32,
     /// How many messages this one stands for (1 until the series was thinned).
     pub weight: u32,
-    /// What the payload looked like ([`crate::behaviour::strings::payload_traits`] bits).
+    /// What the payload looked like ([`crate::payload::payload_traits`] bits).
     pub traits: u8,
 }
 
@@ -133,19 +134,12 @@ fn ser_first_packet<S: serde::Serializer>(
 
 /// Cuts a string to at most [`MAX_NAME_BYTES`] at a char boundary.
 pub fn bounded_name(s: &str) -> &str {
-    if s.len() <= MAX_NAME_BYTES {
-        return s;
-    }
-    let mut end = MAX_NAME_BYTES;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
+    crate::bounded::capped(s, MAX_NAME_BYTES)
 }
 
 /// Inserts a name (cut to [`MAX_NAME_BYTES`]) into a set that keeps its `cap` smallest members.
 fn insert_smallest(set: &mut BTreeSet<String>, value: &str, cap: usize) {
-    crate::analytics::insert_smallest(set, bounded_name(value), cap);
+    crate::bounded::insert_smallest(set, bounded_name(value), cap);
 }
 
 impl AppInfo {
@@ -218,7 +212,7 @@ impl AppInfo {
             size,
             entropy: shannon_entropy(payload),
             weight: stride,
-            traits: crate::behaviour::strings::payload_traits(payload),
+            traits: payload_traits(payload),
         });
     }
 
@@ -329,22 +323,9 @@ impl AppInfo {
     }
 }
 
-/// Shannon entropy of `data` in bits per byte (0 for empty input).
-pub fn shannon_entropy(data: &[u8]) -> f32 {
-    crate::behaviour::byte_entropy(data) as f32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn entropy_bounds() {
-        assert_eq!(shannon_entropy(b""), 0.0);
-        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
-        let all: Vec<u8> = (0..=255).collect();
-        assert!((shannon_entropy(&all) - 8.0).abs() < 1e-6);
-    }
 
     #[test]
     fn sets_keep_smallest_whatever_the_order() {

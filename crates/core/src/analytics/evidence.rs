@@ -11,15 +11,14 @@ use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
     score_server_name,
 };
+use crate::behaviour::names::{score_client_id, score_host_scoped, score_topic};
+use crate::behaviour::payloads::{HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, telemetry_words};
 use crate::behaviour::presence::score_transient;
 use crate::behaviour::process::score_process;
 use crate::behaviour::score::{MAX_RATE_INTERVALS, rate_burst, rate_vs_peers};
-use crate::behaviour::strings::{
-    HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, payload_traits, telemetry_words,
-};
-use crate::behaviour::strings::{score_client_id, score_host_scoped, score_topic};
 use crate::behaviour::{Signal, beacon::BeaconScore};
 use crate::config::HuntConfig;
+use crate::payload::payload_traits;
 use crate::signal::SignalId;
 use crate::time::Micros;
 use std::collections::BTreeMap;

@@ -17,6 +17,7 @@ use crate::allowlist::AllowSubject;
 use crate::allowlist::{self, AllowVerdict, EntrySource};
 use crate::app::AppInfo;
 use crate::behaviour::presence::Span;
+use crate::bounded::insert_smallest;
 use crate::config::HuntConfig;
 use crate::event::{ConnEvent, Direction, Outcome, Transport};
 use crate::protocol::Protocol;
@@ -215,31 +216,6 @@ fn sum_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
         (x, None) => x,
         (None, y) => y,
     }
-}
-
-/// Inserts into a set that keeps only its `cap` smallest members, so what is kept does not
-/// depend on insertion order. Returns true when a member was dropped (the new value or the
-/// largest old one).
-pub(crate) fn insert_smallest<T, Q>(set: &mut BTreeSet<T>, value: &Q, cap: usize) -> bool
-where
-    T: Ord + std::borrow::Borrow<Q>,
-    Q: Ord + ToOwned<Owned = T> + ?Sized,
-{
-    if set.contains(value) {
-        return false;
-    }
-    if set.len() >= cap {
-        match set.last() {
-            Some(last) if value < last.borrow() => {
-                set.pop_last();
-            }
-            _ => return true,
-        }
-        set.insert(value.to_owned());
-        return true;
-    }
-    set.insert(value.to_owned());
-    false
 }
 
 impl GroupStats {

@@ -15,8 +15,8 @@
 //! allowlist and what the `signals` output object is keyed by.
 //!
 //! Entry points: [`beacon::score_beacon`] (+ [`beacon::BeaconScore::signal`]),
-//! [`strings::score_topic`], [`strings::score_client_id`], [`strings::score_jid`],
-//! [`strings::score_host_scoped`], [`strings::score_payload`], [`strings::topic_template`],
+//! [`names::score_topic`], [`names::score_client_id`], [`names::score_jid`],
+//! [`names::score_host_scoped`], [`payloads::score_payload`], [`shapes::topic_template`],
 //! [`process::score_process`], [`destination::score_server_name`],
 //! [`destination::score_destination_ip`], [`destination::DEFAULT_ALLOW_HINTS`],
 //! [`score::rate_burst`], [`score::rate_vs_peers`], [`presence::score_transient`] and
@@ -25,11 +25,15 @@
 
 pub mod beacon;
 pub mod destination;
+pub mod names;
+pub mod payloads;
 pub mod presence;
 pub mod process;
 pub mod score;
-pub mod strings;
+pub mod shapes;
 
+pub use crate::bounded::capped;
+pub use crate::payload::byte_entropy;
 pub use crate::signal::{Signal, SignalId};
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +55,7 @@ pub struct Weights {
     // --- beacon.rs ---
     /// Regular timing; the weight is multiplied by the beacon score (0..1) above the threshold.
     pub beacon: f64,
-    // --- strings.rs ---
+    // --- names.rs ---
     /// A topic level or id token from the command-and-control vocabulary (`cmd`, `c2`, `implant`…).
     pub c2_vocabulary: f64,
     /// A weaker vocabulary word that is common in legitimate topics too (`task`, `result`, `agent`…).
@@ -74,6 +78,7 @@ pub struct Weights {
     pub host_scoped_topic: f64,
     /// A client id in the default form of a well-known MQTT library (evidence of stock tooling).
     pub library_client_id: f64,
+    // --- payloads.rs ---
     /// A payload of at least 64 bytes above 7.2 bits/byte (encrypted or compressed).
     pub payload_high_entropy: f64,
     /// A payload that is one base64, base32 or hex body, or JSON carrying a long base64 string.
@@ -181,59 +186,9 @@ impl Default for Weights {
     }
 }
 
-/// `s` cut to at most `max` bytes at a character boundary.
-pub fn capped(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while end > 0 && !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s.get(..end).unwrap_or("")
-}
-
-/// Shannon entropy in bits per symbol of a byte string (0 for an empty one).
-pub fn byte_entropy(bytes: &[u8]) -> f64 {
-    if bytes.is_empty() {
-        return 0.0;
-    }
-    let mut counts = [0u64; 256];
-    for &b in bytes {
-        counts[usize::from(b)] += 1;
-    }
-    let n = bytes.len() as f64;
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = c as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn capped_respects_char_boundaries() {
-        assert_eq!(capped("abc", 5), "abc");
-        assert_eq!(capped("abcdef", 3), "abc");
-        // 'é' is two bytes: a cut in its middle backs off to before it.
-        assert_eq!(capped("aé", 2), "a");
-        assert_eq!(capped("", 0), "");
-    }
-
-    #[test]
-    fn entropy_of_known_strings() {
-        assert_eq!(byte_entropy(b""), 0.0);
-        assert_eq!(byte_entropy(b"aaaa"), 0.0);
-        assert!((byte_entropy(b"abab") - 1.0).abs() < 1e-12);
-        let all: Vec<u8> = (0..=255u8).collect();
-        assert!((byte_entropy(&all) - 8.0).abs() < 1e-12);
-    }
 
     #[test]
     fn weights_deserialize_partially_and_reject_unknown_keys() {
