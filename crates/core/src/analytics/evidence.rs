@@ -3,7 +3,7 @@
 //! what packet inspection learned: client ids, topics, server names, message timings) and keeps
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
 
-use super::{GroupContext, GroupKey, GroupStats, publication_rate};
+use super::group::{GroupContext, GroupKey, GroupStats, publication_rate};
 use crate::app::{AppInfo, MessageEvent, TopicDirection};
 use crate::behaviour::Weights;
 use crate::behaviour::beacon::{BeaconContext, score_beacon};

@@ -3,7 +3,7 @@
 //! an alert always says how many connections it covers and why its destination is external or
 //! internal.
 
-use super::{GroupContext, GroupKey, GroupStats};
+use super::group::{GroupContext, GroupKey, GroupStats};
 use crate::TECHNIQUE;
 use crate::alert::Alert;
 use crate::config::HuntConfig;

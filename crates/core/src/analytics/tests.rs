@@ -1,6 +1,7 @@
 use super::*;
 use crate::config::HuntConfig;
 use crate::event::ConnEvent;
+use crate::time::Micros;
 use proptest::prelude::*;
 
 fn ev(src: &str, dst: &str, port: u16) -> ConnEvent {

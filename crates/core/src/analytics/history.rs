@@ -1,0 +1,145 @@
+//! Facts across groups and windows, gathered once before rating: the first window each process
+//! and broker appear in, each broker's clients' publication rates, and each channel's span over
+//! all windows. Bounded by the group table it is built from.
+
+use super::group::{GroupContext, GroupKey, GroupMap, GroupStats, max_opt, publication_rate};
+use crate::behaviour::presence::Span;
+use crate::config::HuntConfig;
+use crate::protocol::Protocol;
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+/// Cross-group facts gathered once before rating (bounded by the group table).
+pub(super) struct History {
+    first_window: Option<i64>,
+    process_first: HashMap<(String, Protocol), i64>,
+    broker_first: HashMap<(IpAddr, u16), i64>,
+    /// Broker → its clients' publication rates, for peer comparison.
+    broker_rates: HashMap<(IpAddr, u16, Protocol), Vec<ClientRate>>,
+    /// Channel → its span over all windows (`None` once an end is unknown).
+    channel_spans: HashMap<ChannelKey, Option<Span>>,
+    data_span: Option<Span>,
+}
+
+/// A group's key without its analytic and window: one channel between a client and a server.
+pub(super) type ChannelKey = (String, Option<String>, IpAddr, u16, Protocol);
+
+pub(super) fn channel_key(k: &GroupKey) -> ChannelKey {
+    (
+        k.host.clone(),
+        k.process.clone(),
+        k.dst_ip,
+        k.dst_port,
+        k.protocol,
+    )
+}
+
+/// The span of a group's connections: first start to last start or end, `None` when some end is
+/// unknown.
+pub(super) fn group_span(s: &GroupStats) -> Option<Span> {
+    if s.ends_unknown {
+        return None;
+    }
+    let first = s.first_seen?;
+    let last = max_opt(s.last_seen, s.last_end)?;
+    Some(Span { first, last })
+}
+
+pub(super) fn union_span(a: Span, b: Span) -> Span {
+    Span {
+        first: a.first.min(b.first),
+        last: a.last.max(b.last),
+    }
+}
+
+/// One client (host and process) of a broker and its publications per hour.
+pub(super) type ClientRate = (String, Option<String>, f64);
+
+impl History {
+    pub(super) fn of(groups: &GroupMap, cfg: &HuntConfig) -> History {
+        let mut h = History {
+            first_window: None,
+            process_first: HashMap::new(),
+            broker_first: HashMap::new(),
+            broker_rates: HashMap::new(),
+            channel_spans: HashMap::new(),
+            data_span: None,
+        };
+        if !cfg.behaviour.enabled {
+            return h;
+        }
+        for (k, s) in groups {
+            if let (Some(first), Some(last)) = (s.first_seen, max_opt(s.last_seen, s.last_end)) {
+                let g = Span { first, last };
+                h.data_span = Some(h.data_span.map_or(g, |d| union_span(d, g)));
+            }
+            let span = group_span(s);
+            h.channel_spans
+                .entry(channel_key(k))
+                .and_modify(|c| {
+                    *c = match (*c, span) {
+                        (Some(a), Some(b)) => Some(union_span(a, b)),
+                        _ => None,
+                    }
+                })
+                .or_insert(span);
+            if let Some(w) = k.window {
+                h.first_window = Some(h.first_window.map_or(w, |f: i64| f.min(w)));
+                if let Some(p) = &k.process {
+                    let e = h
+                        .process_first
+                        .entry((process_key(p), k.protocol))
+                        .or_insert(w);
+                    *e = (*e).min(w);
+                }
+                let e = h.broker_first.entry((k.dst_ip, k.dst_port)).or_insert(w);
+                *e = (*e).min(w);
+            }
+            if let Some(rate) = publication_rate(s) {
+                h.broker_rates
+                    .entry((k.dst_ip, k.dst_port, k.protocol))
+                    .or_default()
+                    .push((k.host.clone(), k.process.clone(), rate));
+            }
+        }
+        h
+    }
+
+    pub(super) fn context(
+        &self,
+        key: &GroupKey,
+        _stats: &GroupStats,
+        cfg: &HuntConfig,
+    ) -> GroupContext {
+        let mut ctx = GroupContext::default();
+        if !cfg.behaviour.enabled {
+            return ctx;
+        }
+        if let (Some(w), Some(first)) = (key.window, self.first_window)
+            && w > first
+        {
+            ctx.new_process = key.process.as_ref().is_some_and(|p| {
+                self.process_first.get(&(process_key(p), key.protocol)) == Some(&w)
+            });
+            ctx.new_broker = self.broker_first.get(&(key.dst_ip, key.dst_port)) == Some(&w);
+        }
+        ctx.channel_span = self.channel_spans.get(&channel_key(key)).copied().flatten();
+        ctx.data_span = self.data_span;
+        if let Some(all) = self
+            .broker_rates
+            .get(&(key.dst_ip, key.dst_port, key.protocol))
+        {
+            ctx.peer_rates = all
+                .iter()
+                .filter(|(h, p, _)| *h != key.host || *p != key.process)
+                .map(|(_, _, r)| *r)
+                .collect();
+        }
+        ctx
+    }
+}
+
+/// A process image as history compares it: the basename, lower case.
+pub(super) fn process_key(image: &str) -> String {
+    crate::event::process_basename(image).to_ascii_lowercase()
+}
