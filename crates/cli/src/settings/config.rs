@@ -1,7 +1,7 @@
 //! Settings of `config init` (where the default configuration goes) and `config check` (the
 //! file, loaded and validated).
 
-use super::load_config;
+use super::shared::load_config;
 use crate::args::{ConfigCheckArgs, ConfigInitArgs};
 use anyhow::Result;
 use pubsub_hunt_core::HuntConfig;

@@ -3,7 +3,7 @@
 //! [`TuneSettings`] for `tune` (a hunt that keeps suppressed alerts, plus the report's length and
 //! form).
 
-use super::{all_formats, apply_analytics, load_config};
+use super::shared::{all_formats, apply_analytics, load_config};
 use crate::args::{FormatArg, HuntArgs, SuspicionArg, TuneArgs};
 use anyhow::{Context, Result, bail};
 use pubsub_hunt_core::{HuntConfig, InternalNetworks, Suspicion, WindowSpec};

@@ -10,18 +10,18 @@
 mod config;
 mod hunt;
 mod rules;
+mod shared;
 mod watch;
 
 pub use config::{ConfigCheckSettings, ConfigInitSettings};
 pub use hunt::{HuntSettings, TuneReport, TuneSettings};
 pub use rules::{RulesExportSettings, RulesShowSettings};
+pub use shared::all_formats;
 pub use watch::WatchSettings;
 
 use crate::args::{Command, ConfigCommand, RulesCommand};
-use anyhow::{Context, Result};
-use pubsub_hunt_core::{AnalyticId, HuntConfig};
+use anyhow::Result;
 use pubsub_hunt_ingest::Registry;
-use std::path::PathBuf;
 
 /// The validated settings of the command the user chose.
 #[derive(Debug)]
@@ -81,54 +81,6 @@ impl FormatsSettings {
     }
 }
 
-/// Loads a configuration file, or the defaults.
-pub fn load_config(path: Option<&PathBuf>) -> Result<HuntConfig> {
-    match path {
-        None => Ok(HuntConfig::default()),
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read config {}", p.display()))?;
-            HuntConfig::from_toml_str(&text).with_context(|| format!("in {}", p.display()))
-        }
-    }
-}
-
-/// Every input format beyond the built-in Zeek readers: the log formats of the ingest crate and
-/// the capture formats of the packet crate.
-pub fn all_formats() -> Registry {
-    let mut r = pubsub_hunt_ingest::builtin_formats();
-    r.extend(pubsub_hunt_packets::formats());
-    r
-}
-
-/// Applies `--analytic` choices: only the named analytics run, and behaviour scoring only when
-/// `behaviour` is named too (so `--analytic pubsub-port` alone is the seed analytic, unchanged).
-pub fn apply_analytics(config: &mut HuntConfig, names: &[String]) -> Result<()> {
-    if names.is_empty() {
-        return Ok(());
-    }
-    config.analytics.clear();
-    for name in names {
-        let ids: Vec<AnalyticId> = if name == "behaviour" || name == "behavior" {
-            AnalyticId::BEHAVIOUR.to_vec()
-        } else {
-            vec![
-                name.parse::<AnalyticId>()
-                    .map_err(|e| anyhow::anyhow!("{e}, or behaviour (all behaviour analytics)"))?,
-            ]
-        };
-        for id in ids {
-            if !config.analytics.contains(&id) {
-                config.analytics.push(id);
-            }
-        }
-    }
-    // Scoring runs when a behaviour analytic was named; `--analytic pubsub-port` alone is the
-    // seed analytic, unchanged.
-    config.behaviour.enabled = config.analytics.iter().any(|a| a.is_behaviour());
-    Ok(())
-}
-
 /// Parses a command line (without the program name) and builds its settings, as `main` does.
 #[cfg(test)]
 pub(crate) fn from_words(words: &[&str]) -> Result<Settings> {
@@ -141,7 +93,9 @@ pub(crate) fn from_words(words: &[&str]) -> Result<Settings> {
 
 #[cfg(test)]
 mod tests {
+    use super::shared::{apply_analytics, load_config};
     use super::*;
+    use pubsub_hunt_core::{AnalyticId, HuntConfig};
 
     #[test]
     fn formats_lists_the_whole_registry() {

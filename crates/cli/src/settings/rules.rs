@@ -1,7 +1,7 @@
 //! Settings of `rules export` (the typed SIEM target, the configuration and the name of where it
 //! came from, the output file) and `rules show` (the configuration).
 
-use super::load_config;
+use super::shared::load_config;
 use crate::args::{RulesExportArgs, RulesShowArgs};
 use anyhow::Result;
 use pubsub_hunt_core::HuntConfig;

@@ -3,7 +3,7 @@
 //! analytic or configuration is an error here, before any socket is opened or "watching" is
 //! printed.
 
-use super::{apply_analytics, load_config};
+use super::shared::{apply_analytics, load_config};
 use crate::args::WatchArgs;
 use anyhow::{Result, bail};
 use pubsub_hunt_core::HuntConfig;
