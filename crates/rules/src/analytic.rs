@@ -403,6 +403,22 @@ pub(crate) fn protocol_names(protocols: &[Protocol], joiner: &str) -> String {
         .join(joiner)
 }
 
+/// One clause of the suspicion matrix in words (`MQTT to an external destination from a
+/// process that is not a Mosquitto client`), for descriptions and comments of every target.
+pub(crate) fn clause_words(c: &Clause) -> String {
+    let scope = match c.scope {
+        Scope::External => " to an external destination",
+        Scope::Internal => " to an internal destination",
+        Scope::Any => "",
+    };
+    let client = match c.client {
+        ClientTest::Any => "",
+        ClientTest::NotMosquitto => " from a process that is not a Mosquitto client",
+        ClientTest::Mosquitto => " from a Mosquitto client",
+    };
+    format!("{}{scope}{client}", protocol_names(&c.protocols, " or "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,8 +3,7 @@
 //! can check at a glance that a pasted rule carries the ports, networks, threshold, window and
 //! allowlist they tuned, and which config file it came from.
 
-use crate::analytic::{Analytic, ProcessGlob, duration_short};
-use crate::sigma::clause_words;
+use crate::analytic::{Analytic, ProcessGlob, clause_words, duration_short};
 use pubsub_hunt_core::{Suspicion, TECHNIQUE};
 
 /// What the header says about one export.

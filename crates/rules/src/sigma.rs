@@ -10,8 +10,8 @@
 //! the same groups the engine does.
 
 use crate::analytic::{
-    AllowRule, Analytic, Clause, ClientTest, Level, ProcessGlob, Scope, duration_short,
-    protocol_names,
+    AllowRule, Analytic, Clause, ClientTest, Level, ProcessGlob, Scope, clause_words,
+    duration_short, protocol_names,
 };
 use crate::escape::{
     GlobShape, comment, glob_regex, glob_shape, sigma_glob, sigma_literal, yaml_str,
@@ -127,20 +127,6 @@ fn level_words(level: &Level) -> String {
         .map(clause_words)
         .collect::<Vec<_>>()
         .join("; or ")
-}
-
-pub(crate) fn clause_words(c: &Clause) -> String {
-    let scope = match c.scope {
-        Scope::External => " to an external destination",
-        Scope::Internal => " to an internal destination",
-        Scope::Any => "",
-    };
-    let client = match c.client {
-        ClientTest::Any => "",
-        ClientTest::NotMosquitto => " from a process that is not a Mosquitto client",
-        ClientTest::Mosquitto => " from a Mosquitto client",
-    };
-    format!("{}{scope}{client}", protocol_names(&c.protocols, " or "))
 }
 
 fn port_selection_name(c: &Clause) -> String {

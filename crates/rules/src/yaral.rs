@@ -8,11 +8,12 @@
 //! of distinct target addresses, and the seed's outcome fields are kept.
 
 use crate::analytic::{
-    AllowRule, Analytic, Clause, ClientTest, Level, ProcessGlob, Scope, duration_short,
+    AllowRule, Analytic, Clause, ClientTest, Level, ProcessGlob, Scope, clause_words,
+    duration_short,
 };
 use crate::escape::{c_str, comment, glob_regex, regex_literal, yaral_regex};
 use crate::header::Header;
-use crate::sigma::{clause_words, rule_name};
+use crate::sigma::rule_name;
 use pubsub_hunt_core::Suspicion;
 use std::fmt::Write;
 

@@ -4,7 +4,8 @@
 //! not records. A quoted field that runs past the end of its line (a multi-line cell) cannot be
 //! read line by line and is reported as a malformed record.
 
-use super::mapping::{Mapping, Row};
+use super::apply::Row;
+use super::mapping::Mapping;
 use pubsub_hunt_reader::{Confidence, LineFormat, Reader, Record, head_lines};
 use std::borrow::Cow;
 use std::cell::RefCell;

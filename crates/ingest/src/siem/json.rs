@@ -10,7 +10,8 @@
 //!   at a time; a record (with whatever precedes it in its document) larger than
 //!   [`MAX_RECORD_BYTES`] ends the stream with an error.
 
-use super::mapping::{Mapping, Row};
+use super::apply::Row;
+use super::mapping::Mapping;
 use pubsub_hunt_reader::{
     Confidence, LineFormat, Reader, Record, RecordSink, StreamFormat, head_lines,
 };

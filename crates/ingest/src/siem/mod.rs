@@ -2,16 +2,27 @@
 //! search exports in CIM Network_Traffic fields, and the generic CSV/JSON mapping that lets a
 //! hunter load any export from a mapping file.
 //!
-//! Every format here is a mapping file read by one engine ([`mapping`]): the built-in ones are
-//! shipped in `crates/ingest/mappings/` and embedded in the binary, so their column names are
-//! data a reviewer can check against the vendor's schema, not code. [`csv`] and [`json`] turn
-//! a stream into rows; [`mapping`] turns a row into a connection event.
+//! Every format here is a mapping file read by one engine: the built-in ones are shipped in
+//! `crates/ingest/mappings/` and embedded in the binary, so their column names are data a
+//! reviewer can check against the vendor's schema, not code.
+//!
+//! The modules, each depending only on the ones before it:
+//!
+//! - [`values`]: reading one value (patterns, timestamps, addresses, ports, labels);
+//! - [`mapping`]: the mapping file's schema, its checks and the compiled [`mapping::Mapping`];
+//! - [`apply`]: a mapping applied to one row gives a connection event;
+//! - [`csv`] and [`json`]: a stream turned into rows, each applied through its mapping;
+//! - [`spec`]: the glue that picks CSV or JSON for a mapping, and [`load_mapping`].
 
+pub mod apply;
 pub mod csv;
 pub mod json;
 pub mod mapping;
+pub mod spec;
+pub mod values;
 
-pub use mapping::{MappingError, load_mapping};
+pub use mapping::MappingError;
+pub use spec::{MappedFormat, load_mapping};
 
 use pubsub_hunt_reader::Registry;
 use std::sync::OnceLock;
