@@ -17,8 +17,8 @@
 //! firewall (the observer), so `host` stays empty. Header times without a year (RFC 3164) give
 //! no timestamp: guessing the year would make results depend on when the hunt runs.
 
+use super::common::{blank_event, civil_utc, clip, month_number};
 use super::lines::each_line;
-use super::{blank_event, civil_utc, clip, month_number};
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Transport};
 use pubsub_hunt_reader::{

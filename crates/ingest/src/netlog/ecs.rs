@@ -8,8 +8,8 @@
 //! Documents without `destination.ip`/`destination.port` (nor Packetbeat's `server.*`) are
 //! valid ECS that is not a connection: they count as other records.
 
+use super::common::{blank_event, domain_user};
 use super::json::{JsonSpec, count_at, get, ip_at, port_at, str_at};
-use super::{blank_event, domain_user};
 use pubsub_hunt_core::time::parse_rfc3339;
 use pubsub_hunt_core::{Direction, Outcome, Protocol, Transport};
 use pubsub_hunt_reader::{Confidence, Record};
@@ -74,7 +74,7 @@ fn time_at(d: &Value, paths: &[&str]) -> Result<Option<i64>, String> {
         None => Ok(None),
         Some(s) => parse_rfc3339(s)
             .map(Some)
-            .ok_or_else(|| format!("bad time {:?}", super::clip(s, 40))),
+            .ok_or_else(|| format!("bad time {:?}", super::common::clip(s, 40))),
     }
 }
 

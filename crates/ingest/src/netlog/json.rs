@@ -4,7 +4,7 @@
 //! (in parallel, through the line pipeline) or from a JSON array or pretty-printed objects (in
 //! order, one element in memory at a time, each bounded in size).
 
-use super::clip;
+use super::common::clip;
 use super::lines::MAX_LINE_BYTES;
 use pubsub_hunt_reader::ProblemKind;
 use pubsub_hunt_reader::{

@@ -8,8 +8,8 @@
 //! read as seconds, which is unambiguous for any date after March 1973. Other OCSF classes count
 //! as other records, and so does activity 7 (Listen), which is not a connection.
 
+use super::common::{blank_event, clip, domain_user};
 use super::json::{JsonSpec, count_at, get, ip_at, port_at, str_at};
-use super::{blank_event, clip, domain_user};
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
 use pubsub_hunt_core::{Direction, Outcome, Protocol, Transport};
 use pubsub_hunt_reader::{CERTAIN, Confidence, LIKELY, Record};

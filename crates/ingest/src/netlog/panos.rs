@@ -11,7 +11,7 @@
 //! stays empty and the analytics group by source address. PAN-OS writes its local time without a
 //! zone; it is read as UTC.
 
-use super::{blank_event, civil_utc, clip, domain_user};
+use super::common::{blank_event, civil_utc, clip, domain_user};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{Outcome, Protocol, Transport};
 use pubsub_hunt_reader::{CERTAIN, Confidence, FormatSpec, LIKELY, LineFormat, Reader, Record};

@@ -16,9 +16,9 @@
 //! Suricata has no notion of a monitored side, so the direction is unknown; `src_*` is the side
 //! that sent the flow's first packet, the initiator.
 
+use super::common::{blank_event, clip};
 use super::json::first_value;
 use super::lines::each_line;
-use super::{blank_event, clip};
 use pubsub_hunt_core::time::parse_rfc3339;
 use pubsub_hunt_core::{ConnEvent, Outcome, Protocol, Transport};
 use pubsub_hunt_reader::{

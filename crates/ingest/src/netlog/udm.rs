@@ -7,8 +7,8 @@
 //! other records; a `NETWORK_CONNECTION` that names its target only by host name cannot be placed
 //! on an address and counts as another record too.
 
+use super::common::{blank_event, clip, domain_user};
 use super::json::{JsonSpec, count_at, get_any, ip_at, port_at, str_at};
-use super::{blank_event, clip, domain_user};
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
 use pubsub_hunt_core::{Direction, Outcome, Protocol, Transport};
 use pubsub_hunt_reader::{CERTAIN, Confidence, LIKELY, Record};

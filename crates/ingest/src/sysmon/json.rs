@@ -15,8 +15,8 @@
 //! Records of other channels and other Sysmon event ids are `Other`. Parsing borrows from the
 //! line into a struct of just the fields used; everything else is skipped by serde.
 
+use super::event::{MAX_FIELD_BYTES, SysmonEvent};
 use super::xml::{cut_event_id, escape_stray_ampersands, parse_event};
-use super::{MAX_FIELD_BYTES, SysmonEvent};
 use pubsub_hunt_reader::{
     CERTAIN, Confidence, FormatSpec, LIKELY, LineFormat, Reader, Record, head_lines,
 };
@@ -294,7 +294,7 @@ pub fn parse_line(line: &[u8]) -> Result<Record, String> {
         let Some(end) = rest.rfind("</Event>").map(|i| i + 8) else {
             // Cut by a syslog line limit: only an event 3 is a loss.
             return match cut_event_id(rest.as_bytes()) {
-                Some(id) if id != super::NETWORK_CONNECT => Ok(Record::Other),
+                Some(id) if id != super::event::NETWORK_CONNECT => Ok(Record::Other),
                 _ => Err("event XML in SyslogMessage is cut off".into()),
             };
         };

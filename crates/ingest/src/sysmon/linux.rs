@@ -23,7 +23,7 @@ pub fn parse_line(line: &[u8]) -> Result<Record, String> {
     let Some(end) = memchr::memmem::rfind(rest, b"</Event>").map(|i| i + 8) else {
         // Cut by a syslog line limit: only an event 3 is a loss.
         return match cut_event_id(rest) {
-            Some(id) if id != super::NETWORK_CONNECT => Ok(Record::Other),
+            Some(id) if id != super::event::NETWORK_CONNECT => Ok(Record::Other),
             _ => Err("event XML is cut off (syslog line limit?)".into()),
         };
     };

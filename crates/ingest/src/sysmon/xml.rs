@@ -8,7 +8,7 @@
 //! a damaged event costs only itself. A record's position is the 1-based line on which its
 //! `<Event` starts.
 
-use super::{MAX_FIELD_BYTES, SysmonEvent};
+use super::event::{MAX_FIELD_BYTES, SysmonEvent};
 use pubsub_hunt_reader::ProblemKind;
 use pubsub_hunt_reader::{
     CERTAIN, Confidence, FormatSpec, LIKELY, Reader, Record, RecordSink, StreamFormat,
@@ -130,7 +130,7 @@ pub fn parse_event(xml: &str) -> Result<SysmonEvent<'_>, String> {
     loop {
         let event = reader
             .read_event()
-            .map_err(|e| format!("bad XML: {}", super::excerpt(&e.to_string())))?;
+            .map_err(|e| format!("bad XML: {}", super::event::excerpt(&e.to_string())))?;
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));

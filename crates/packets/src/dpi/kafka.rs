@@ -4,8 +4,8 @@
 //! header (client id) and, for Produce v0–v8 and Fetch v0–v11, of the topic names (Produce
 //! record batches are messages). Responses are skipped by their size.
 
+use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::{Reader, clean_name, is_token};
-use super::{BUF_CAP, Dissect, Found, Side, Step};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
 

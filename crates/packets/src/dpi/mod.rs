@@ -22,6 +22,7 @@
 //! messages delivered to it the `from` JID (the correspondent in both cases).
 
 mod amqp;
+mod dissect;
 mod kafka;
 mod mqtt;
 mod nats;
@@ -32,12 +33,13 @@ mod tls;
 mod websocket;
 mod xmpp;
 
+use dissect::{BUF_CAP, Dissect, Found, Nested, Step};
 use pubsub_hunt_core::AppInfo;
 use pubsub_hunt_core::Protocol;
 use pubsub_hunt_core::time::Micros;
 
-/// Most bytes buffered per direction; larger messages are read from their prefix and skipped.
-pub(crate) const BUF_CAP: usize = 64 * 1024;
+pub use dissect::Side;
+
 /// While nothing is recognised, most bytes kept per direction for the signature scan.
 const DETECT_KEEP: usize = 16 * 1024;
 /// Bytes seen (both directions) after which an unrecognised session is given up.
@@ -49,69 +51,6 @@ const RESCAN_STEP: usize = 1024;
 /// straddled the end is seen whole; older offsets are not examined again (keeps the cost of an
 /// unrecognised session linear in its size).
 const RESCAN_LOOKBACK: usize = 2048;
-
-/// Which end of the connection sent the bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    /// The initiator (the side that sent the SYN, or the one the flow layer believes started).
-    Client,
-    Server,
-}
-
-impl Side {
-    fn index(self) -> usize {
-        match self {
-            Side::Client => 0,
-            Side::Server => 1,
-        }
-    }
-
-    /// The direction of an application message sent by this side.
-    pub(crate) fn message_direction(self) -> pubsub_hunt_core::TopicDirection {
-        match self {
-            Side::Client => pubsub_hunt_core::TopicDirection::Publish,
-            Side::Server => pubsub_hunt_core::TopicDirection::Subscribe,
-        }
-    }
-}
-
-/// What a dissector did with the bytes at the front of a direction's buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    /// The next message is not complete yet.
-    Need,
-    /// The message at the front used this many bytes (at least one).
-    Used(usize),
-    /// The message at the front is this many bytes long, more than can be buffered: what is
-    /// buffered was read, the rest is skipped.
-    Skip(u64),
-    /// The bytes at the front do not parse: resynchronise.
-    Lost,
-    /// Nothing more can be learned (the session switched to TLS).
-    Stop,
-}
-
-/// Where a signature was found by a protocol's scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Found {
-    /// Offset in the scanned bytes where the first recognised message starts.
-    pub offset: usize,
-    /// The protocol to report; `None` for carriers that only say something once unwrapped
-    /// (a WebSocket upgrade with no pub/sub subprotocol).
-    pub protocol: Option<Protocol>,
-}
-
-/// One protocol's dissector: walks messages of both directions.
-pub(crate) trait Dissect: std::fmt::Debug + Send {
-    /// Parses the message at the front of `buf` (bytes of `side`, starting at a message
-    /// boundary). Must return `Skip` rather than `Need` for a message that cannot fit in
-    /// [`BUF_CAP`] once `buf` holds that many bytes.
-    fn step(&mut self, side: Side, ts: Micros, buf: &[u8], app: &mut AppInfo) -> Step;
-    /// Where the next message starts in `buf`, which begins at an unknown point of the stream.
-    fn resync(&self, side: Side, buf: &[u8]) -> Option<usize>;
-    /// Bytes of `side` were lost.
-    fn gap(&mut self, _side: Side) {}
-}
 
 /// The detectors, in priority order for matches at the same offset.
 type Detector = fn(Side, &[u8]) -> Option<Found>;
@@ -248,23 +187,6 @@ impl Engine {
         }
     }
 
-    /// A nested engine for a carrier that announced its protocol: starts dissecting at once,
-    /// both directions at message boundaries.
-    pub(crate) fn nested_with(protocol: Option<Protocol>) -> Self {
-        let mut engine = Engine::new(true);
-        if let Some(p) = protocol {
-            engine.state = State::Active(dissector_for(p));
-            for d in &mut engine.dirs {
-                d.synced = true;
-            }
-        }
-        engine
-    }
-
-    pub(crate) fn nested_detecting() -> Self {
-        Engine::new(true)
-    }
-
     pub(crate) fn is_done(&self) -> bool {
         matches!(self.state, State::Done)
     }
@@ -380,7 +302,7 @@ impl Engine {
                 self.stop();
                 return;
             }
-            Kind::WebSocket => Box::new(websocket::WebSocket::new(found.protocol)),
+            Kind::WebSocket => Box::new(websocket::WebSocket::<Engine>::new(found.protocol)),
             _ => match found.protocol {
                 Some(p) => dissector_for(p),
                 None => return,
@@ -477,6 +399,32 @@ impl Engine {
             d.reset();
             d.buf = Vec::new();
         }
+    }
+}
+
+impl Nested for Engine {
+    fn nested_with(protocol: Option<Protocol>) -> Self {
+        let mut engine = Engine::new(true);
+        if let Some(p) = protocol {
+            engine.state = State::Active(dissector_for(p));
+            for d in &mut engine.dirs {
+                d.synced = true;
+            }
+        }
+        engine
+    }
+
+    fn nested_detecting() -> Self {
+        Engine::new(true)
+    }
+
+    fn feed(&mut self, side: Side, ts: Micros, data: &[u8], app: &mut AppInfo) {
+        // The inherent method, not this one.
+        Engine::feed(self, side, ts, data, app);
+    }
+
+    fn gap(&mut self, side: Side) {
+        Engine::gap(self, side);
     }
 }
 

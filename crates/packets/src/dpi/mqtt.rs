@@ -3,8 +3,8 @@
 //! keepalive, will topic), PUBLISH (topic, payload size and entropy), SUBSCRIBE/UNSUBSCRIBE filters and
 //! PINGREQ, with MQTT 5 properties skipped by their length.
 
+use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::{Reader, clean_name};
-use super::{BUF_CAP, Dissect, Found, Side, Step};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
 

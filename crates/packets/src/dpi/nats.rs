@@ -3,8 +3,8 @@
 //! dissection of CONNECT (`name` → client id, `user`), INFO (`server_name`), PUB/HPUB
 //! (publish), MSG/HMSG (delivered to the client), SUB and client PINGs.
 
+use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::{clean_name, json_str, starts_with_ci};
-use super::{BUF_CAP, Dissect, Found, Side, Step};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
 

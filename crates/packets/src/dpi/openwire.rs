@@ -2,8 +2,8 @@
 //! (`u32 size`, `01`, `"ActiveMQ"`, `u32 version`), anywhere in the bytes; the version becomes
 //! the protocol version. Later commands are walked by their size prefix only.
 
+use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::Reader;
-use super::{BUF_CAP, Dissect, Found, Side, Step};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol};
 

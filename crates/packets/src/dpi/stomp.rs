@@ -4,8 +4,8 @@
 //! (`version`), SEND (publish), SUBSCRIBE and MESSAGE (subscribe). Commands match case-insensitively
 //! (ActiveMQ sends `message`); heartbeat EOLs arriving alone count as pings.
 
+use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::clean_name;
-use super::{BUF_CAP, Dissect, Found, Side, Step};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
 

@@ -3,8 +3,8 @@
 //! `xmpp-client`, `xmpp-server`, `amqp`, `stomp`, …) sets the protocol; SNI alone is only a hint
 //! (kept in `server_names`). Inspection stops after the ClientHello: the rest is encrypted.
 
+use super::dissect::{Found, Side};
 use super::text::{Reader, clean_name};
-use super::{Found, Side};
 use pubsub_hunt_core::{AppInfo, Protocol};
 
 const EXT_SERVER_NAME: u16 = 0;

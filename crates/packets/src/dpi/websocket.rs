@@ -5,8 +5,8 @@
 //! Also recognises plain HTTP that is neither an upgrade nor a CONNECT tunnel, so the session
 //! can be given up early instead of being scanned for signatures it cannot hold.
 
+use super::dissect::{Dissect, Found, Nested, Side, Step};
 use super::text::{find, find_ci, starts_with_ci};
-use super::{Dissect, Engine, Found, Side, Step};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol};
 
@@ -110,19 +110,20 @@ struct FrameState {
     head_done: bool,
 }
 
-/// WebSocket dissector: frames of both directions, payloads into a nested engine.
+/// WebSocket dissector: frames of both directions, payloads into a nested engine `E` (the
+/// parent module's engine, named here only through [`Nested`]).
 #[derive(Debug)]
-pub(crate) struct WebSocket {
-    inner: Box<Engine>,
+pub(crate) struct WebSocket<E> {
+    inner: Box<E>,
     frames: [FrameState; 2],
     announced: Option<Protocol>,
 }
 
-impl WebSocket {
+impl<E: Nested> WebSocket<E> {
     pub(crate) fn new(protocol: Option<Protocol>) -> Self {
         let inner = match protocol {
-            Some(p) => Engine::nested_with(Some(p)),
-            None => Engine::nested_detecting(),
+            Some(p) => E::nested_with(Some(p)),
+            None => E::nested_detecting(),
         };
         WebSocket {
             inner: Box::new(inner),
@@ -181,7 +182,7 @@ fn idx(side: Side) -> usize {
     }
 }
 
-impl Dissect for WebSocket {
+impl<E: Nested> Dissect for WebSocket<E> {
     fn step(&mut self, side: Side, ts: Micros, buf: &[u8], app: &mut AppInfo) -> Step {
         let state = self.frames[idx(side)];
         if !state.head_done {

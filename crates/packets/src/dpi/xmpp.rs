@@ -5,8 +5,8 @@
 //! encrypted and inspection stops), message/iq/presence timing and sizes, and keepalives
 //! (whitespace, XEP-0199 pings, Pidgin's ad-hoc `ping` command).
 
+use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::{base64_decode, clean_name, find, sasl_plain_user, xml_attr};
-use super::{BUF_CAP, Dissect, Found, Side, Step};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol};
 

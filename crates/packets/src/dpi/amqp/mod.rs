@@ -9,8 +9,8 @@
 
 mod codec;
 
+use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::{Reader, clean_name, sasl_plain_user};
-use super::{BUF_CAP, Dissect, Found, Side, Step};
 use codec::{as_bool, as_bytes, as_str, as_uint, described_code, list_fields, terminus_address};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
