@@ -1,5 +1,5 @@
-//! The `formats` command: lists the input formats pubsub-hunt reads (the built-in Zeek readers,
-//! then every format of the registry) and the compressions it recognises.
+//! The `formats` command: lists the input formats pubsub-hunt reads (every format of the
+//! registry, in sniffing priority order) and the compressions it recognises.
 
 use crate::exit;
 use crate::settings::FormatsSettings;
@@ -8,9 +8,6 @@ use std::io::Write;
 
 pub fn run(s: FormatsSettings) -> Result<u8> {
     let mut out = std::io::stdout().lock();
-    for (_, name, about) in pubsub_hunt_ingest::InputFormat::KNOWN {
-        writeln!(out, "{name:<18} {about}")?;
-    }
     for f in s.registry.iter() {
         writeln!(out, "{:<18} {}", f.name(), f.description())?;
     }

@@ -2,9 +2,10 @@
 //! [`ConnEvent`](pubsub_hunt_core::ConnEvent)s fed to the analytics.
 //!
 //! The crate owns: expanding inputs (files, directories, stdin, zip members) and undoing their
-//! compression ([`input`]); recognising a log format by content ([`format`]); cutting streams into
+//! compression ([`input`]); the format a user forces ([`format`]); cutting streams into
 //! line-aligned chunks with a bound on line length ([`chunk`]); skipping lines that cannot be
-//! candidates before parsing them ([`prefilter`]); one reader module per log format ([`zeek`]);
+//! candidates before parsing them ([`prefilter`]); one reader module per log family ([`zeek`],
+//! [`sysmon`], [`siem`], [`netlog`]), each giving formats of the registry;
 //! and the multi-threaded pipeline that ties them together and counts every problem it meets
 //! ([`pipeline`], [`problem`]). The interface readers implement, and the problem kinds, live in
 //! the reader crate (`pubsub_hunt_reader`), which the packet crate shares. It never prints:
@@ -28,10 +29,11 @@ pub use pubsub_hunt_reader::{
     CollectProblems, FormatSpec, IgnoreProblems, Problem, ProblemKind, ProblemSink, Registry,
 };
 
-/// The log formats this crate reads beyond the built-in Zeek readers, in sniffing priority
-/// order. The binary appends the packet crate's formats.
+/// The log formats this crate reads, in sniffing priority order: Zeek's first. The binary
+/// appends the packet crate's formats.
 pub fn builtin_formats() -> Registry {
-    let mut r = sysmon::formats();
+    let mut r = zeek::formats();
+    r.extend(sysmon::formats());
     r.extend(siem::formats());
     r.extend(netlog::formats());
     r

@@ -68,6 +68,7 @@ fn read_with(f: &dyn FormatSpec, data: &[u8]) -> Collect {
             }
         }
         Reader::Stream(mut s) => s.read(&mut &data[..], &mut sink).expect("read"),
+        Reader::Headered(_) => panic!("no netlog format is a headered format"),
     }
     sink.records.sort_by_key(|(n, _)| *n);
     sink
@@ -83,7 +84,7 @@ fn events(name: &str, format_name: &str) -> (Vec<(u64, ConnEvent)>, Vec<u64>) {
     for (n, r) in got.records {
         match r {
             Ok(Record::Conn(e)) => conns.push((n, *e)),
-            Ok(Record::Other) => others.push(n),
+            Ok(Record::Other | Record::DestName { .. }) => others.push(n),
             Ok(Record::Skip) => {}
             Err(e) => panic!("{name}:{n}: {e}"),
         }
@@ -623,7 +624,7 @@ fn read_everything(data: &[u8]) {
                 let mut sink = Collect::default();
                 let _ = s.read(&mut &data[..], &mut sink);
             }
-            Err(_) => {}
+            Ok(Reader::Headered(_)) | Err(_) => {}
         }
     }
 }

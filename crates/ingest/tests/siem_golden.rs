@@ -62,6 +62,7 @@ fn read_all(f: &dyn FormatSpec, data: &[u8]) -> Vec<(u64, Result<Record, String>
             s.read(&mut &data[..], &mut sink).unwrap();
             sink.0
         }
+        Reader::Headered(_) => panic!("no SIEM format is a headered format"),
     }
 }
 

@@ -2,11 +2,15 @@
 //!
 //! A format is a [`FormatSpec`]: a name, a description, a `sniff` that looks at the first bytes
 //! of a (decompressed) stream and says how sure it is, and an `open` that returns the reader for
-//! that stream. Readers come in two shapes, because formats do:
+//! that stream. Readers come in three shapes, because formats do:
 //!
 //! - [`LineFormat`]: one record per line and no state between lines (JSON lines, syslog lines,
 //!   CSV rows once the header is known). The pipeline cuts the stream into chunks, runs the
 //!   candidate prefilter over them and parses the surviving lines on every core.
+//! - [`HeaderedFormat`]: lines whose header lines say how to read the lines after them, with
+//!   header blocks possibly anywhere in the stream (Zeek's ASCII writer, logs concatenated with
+//!   `cat`; W3C extended logs). The reader thread gives it the header lines in order; the lines
+//!   between them are parsed on every core with the [`LineFormat`] its [`Body`] names.
 //! - [`StreamFormat`]: everything that needs the stream in order (EVTX, multi-line XML, JSON
 //!   arrays, Cisco ASA Built/Teardown pairing, packet captures). It runs on the reader thread
 //!   and hands records to a [`RecordSink`].
@@ -18,6 +22,7 @@
 use crate::problem::ProblemKind;
 use pubsub_hunt_core::ConnEvent;
 use std::io::Read;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// How many bytes of a stream format detection looks at.
@@ -33,6 +38,9 @@ pub enum Record {
     Other,
     /// Not a record at all (a CSV header row, a comment, a blank line). Not counted.
     Skip,
+    /// A name another log gives a destination (a Zeek `ssl.log` server name): the analytics
+    /// use it to name the connections to `ip`:`port`.
+    DestName { ip: IpAddr, port: u16, name: String },
 }
 
 /// How sure a sniff is. Higher wins; ties go to the format listed first.
@@ -78,9 +86,43 @@ pub trait StreamFormat: Send {
     fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String>;
 }
 
+/// How to read the lines that follow the header lines a [`HeaderedFormat`] has taken so far.
+#[derive(Clone)]
+pub enum Body {
+    /// Records, parsed on every worker thread.
+    Lines(Arc<dyn LineFormat>),
+    /// Records of a log that is valid but not read (a Zeek log of another `_path`): every line
+    /// counts as [`Record::Other`] without being parsed.
+    Other,
+    /// No usable header yet: every line of a block that is not all blank is a
+    /// [`ProblemKind::BadHeader`] problem with this text.
+    Missing(&'static str),
+}
+
+/// A reader for line logs whose header lines say how to read the lines after them. Header
+/// blocks may come again anywhere in the stream (logs concatenated with `cat`), so the header
+/// state runs on the reader thread, in order, while the lines between headers are parsed in
+/// parallel like a [`LineFormat`]'s. One instance per stream.
+pub trait HeaderedFormat: Send {
+    fn name(&self) -> &'static str;
+    /// The first byte of every header line (`#` for Zeek and W3C logs).
+    fn header_prefix(&self) -> u8;
+    /// True when the next line that is not blank is a header line even without the prefix (a
+    /// plain column row at the start of a stream).
+    fn expects_header(&self) -> bool {
+        false
+    }
+    /// Takes one header line (without its line end), in stream order. An `Err` is a bad header,
+    /// reported at that line; the reader decides what [`body`](Self::body) becomes.
+    fn header(&mut self, line: &[u8]) -> Result<(), String>;
+    /// How to read the lines after the header lines taken so far.
+    fn body(&self) -> Body;
+}
+
 /// The reader for one stream.
 pub enum Reader {
     Lines(Arc<dyn LineFormat>),
+    Headered(Box<dyn HeaderedFormat>),
     Stream(Box<dyn StreamFormat>),
 }
 
@@ -97,6 +139,14 @@ pub trait FormatSpec: Send + Sync {
     /// when the user forced this format (then `head` may not sniff at all: return `Err` with a
     /// reason if it cannot be read).
     fn open(&self, head: &[u8]) -> Result<Reader, String>;
+    /// Why a stream that no format sniffed is not read, when this format can tell: a log of its
+    /// family that carries no connections ([`ProblemKind::NotConnLog`]), or what the bytes are
+    /// not ([`ProblemKind::UnknownFormat`]). The pipeline reports the first answer in registry
+    /// order.
+    fn refusal(&self, head: &[u8]) -> Option<(ProblemKind, String)> {
+        let _ = head;
+        None
+    }
 }
 
 /// The registered formats, in sniffing priority order.

@@ -86,13 +86,18 @@ impl HuntSettings {
             bail!("standard input (-) can be given only once");
         }
         let mut registry = all_formats();
-        // A hunter's own mappings are tried first: they are the most specific.
+        // A hunter's own mappings are tried first, they are the most specific; only Zeek's
+        // formats, which claim nothing but Zeek logs, come before them.
+        let first = registry
+            .iter()
+            .take_while(|f| f.name().starts_with("zeek-"))
+            .count();
         for (i, path) in a.mapping.iter().enumerate() {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read mapping {}", path.display()))?;
             let spec = pubsub_hunt_ingest::siem::load_mapping(&text)
                 .with_context(|| format!("in mapping {}", path.display()))?;
-            registry.insert(i, spec);
+            registry.insert(first + i, spec);
         }
         let input_format: InputFormat = a
             .input_format
@@ -101,7 +106,7 @@ impl HuntSettings {
         if let InputFormat::Named(name) = &input_format
             && !registry.iter().any(|f| f.name() == name)
         {
-            let mut names: Vec<&str> = vec!["auto", "zeek-tsv", "zeek-json"];
+            let mut names: Vec<&str> = vec!["auto"];
             names.extend(registry.iter().map(|f| f.name()));
             bail!("unknown input format {name:?}; known: {}", names.join(", "));
         }

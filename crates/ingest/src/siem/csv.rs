@@ -232,6 +232,7 @@ process_path = "p"
         match open(&mapping(), head).unwrap() {
             Reader::Lines(l) => l,
             Reader::Stream(_) => panic!("stream"),
+            Reader::Headered(_) => panic!("headered"),
         }
     }
 

@@ -401,6 +401,7 @@ host = "dev.name"
                 Record::Conn(e) => format!("{}:{} {:?}", e.dst_ip, e.dst_port, e.host),
                 Record::Other => "other".into(),
                 Record::Skip => "skip".into(),
+                Record::DestName { .. } => "destination name".into(),
             });
             self.got.push((pos, r));
         }
@@ -418,6 +419,7 @@ host = "dev.name"
         let mut doc = match open(&m, text.as_bytes()).unwrap() {
             Reader::Stream(s) => s,
             Reader::Lines(_) => panic!("lines"),
+            Reader::Headered(_) => panic!("headered"),
         };
         let mut sink = Collect::default();
         let r = doc.read(&mut text.as_bytes(), &mut sink);

@@ -4,8 +4,8 @@
 //! recognised by `_path`/`@stream` and left out.
 
 use super::ConnRecord;
-use pubsub_hunt_core::ConnEvent;
 use pubsub_hunt_core::time::{from_epoch_f64, parse_epoch_seconds, parse_rfc3339};
+use pubsub_hunt_reader::Record;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::net::IpAddr;
@@ -57,16 +57,6 @@ struct ZeekConnJson<'a> {
     duration: Option<JsonValue<'a>>,
 }
 
-/// What a JSON line turned out to be.
-#[derive(Debug)]
-pub enum JsonRecord {
-    Conn(Box<ConnEvent>),
-    /// A record of another Zeek log (its `_path`).
-    OtherLog(String),
-    /// An `ssl.log` record: the server name the client asked the responder for.
-    DestName(IpAddr, u16, String),
-}
-
 fn as_u64(v: &JsonValue<'_>) -> Option<u64> {
     match v {
         JsonValue::Num(n) if *n >= 0.0 && n.fract() == 0.0 && *n <= u64::MAX as f64 => {
@@ -87,14 +77,15 @@ fn as_port(v: Option<&JsonValue<'_>>, name: &str) -> Result<Option<u16>, String>
     }
 }
 
-fn ssl_record(r: &ZeekConnJson<'_>) -> Result<JsonRecord, String> {
+/// An `ssl.log` record: the server name the client asked the responder for.
+fn ssl_record(r: &ZeekConnJson<'_>) -> Result<Record, String> {
     let Some(name) = r
         .server_name
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty() && *n != "-")
     else {
-        return Ok(JsonRecord::OtherLog("ssl".into()));
+        return Ok(Record::Other);
     };
     let ip_text = r.resp_h.as_deref().ok_or("id.resp_h is missing")?;
     let ip: IpAddr = ip_text.parse().map_err(|_| {
@@ -104,11 +95,16 @@ fn ssl_record(r: &ZeekConnJson<'_>) -> Result<JsonRecord, String> {
         )
     })?;
     let port = as_port(r.resp_p.as_ref(), "id.resp_p")?.ok_or("id.resp_p is missing")?;
-    Ok(JsonRecord::DestName(ip, port, name.to_string()))
+    Ok(Record::DestName {
+        ip,
+        port,
+        name: name.to_string(),
+    })
 }
 
-/// Parses one JSON line.
-pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
+/// Parses one JSON line: a connection, a destination name (`ssl.log`), or a record of another
+/// Zeek log (its `_path`), which is [`Record::Other`].
+pub fn parse_line(line: &[u8]) -> Result<Record, String> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let r: ZeekConnJson<'_> = serde_json::from_slice(line).map_err(|e| format!("bad JSON: {e}"))?;
     let path = r.path.as_deref().or(r.stream.as_deref());
@@ -120,10 +116,10 @@ pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
     }
     if let Some(p) = path {
         if p != "conn" {
-            return Ok(JsonRecord::OtherLog(p.to_string()));
+            return Ok(Record::Other);
         }
     } else if r.proto.is_none() && r.conn_state.is_none() {
-        return Ok(JsonRecord::OtherLog("unknown".into()));
+        return Ok(Record::Other);
     }
     let ts = match &r.ts {
         None => None,
@@ -172,18 +168,19 @@ pub fn parse_line(line: &[u8]) -> Result<JsonRecord, String> {
         orig_pkts: r.orig_pkts.as_ref().and_then(as_u64),
         resp_pkts: r.resp_pkts.as_ref().and_then(as_u64),
     };
-    Ok(JsonRecord::Conn(Box::new(record.into_event("zeek-json"))))
+    Ok(Record::Conn(Box::new(record.into_event("zeek-json"))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::zeek::tsv::{Directive, HeaderState};
+    use pubsub_hunt_core::ConnEvent;
     use pubsub_hunt_core::{Direction, Outcome, Protocol};
 
     fn conn(line: &str) -> ConnEvent {
         match parse_line(line.as_bytes()).unwrap() {
-            JsonRecord::Conn(e) => *e,
+            Record::Conn(e) => *e,
             other => panic!("{other:?}"),
         }
     }
@@ -237,7 +234,11 @@ mod tests {
             br#"{"ts":1.0,"uid":"C","id.orig_h":"10.0.0.1","id.orig_p":5,"id.resp_h":"52.48.17.198","id.resp_p":8883,"version":"TLSv12","server_name":"a1-ats.iot.eu-west-1.amazonaws.com","established":true}"#,
         ] {
             match parse_line(line) {
-                Ok(JsonRecord::DestName(i, 8883, n)) => {
+                Ok(Record::DestName {
+                    ip: i,
+                    port: 8883,
+                    name: n,
+                }) => {
                     assert_eq!(i, ip);
                     assert_eq!(n, "a1-ats.iot.eu-west-1.amazonaws.com");
                 }
@@ -253,8 +254,10 @@ mod tests {
     #[test]
     fn other_logs_and_errors() {
         assert!(matches!(
-            parse_line(br#"{"_path":"ssl","id.orig_h":"1.1.1.1","id.resp_h":"2.2.2.2","id.resp_p":5222}"#),
-            Ok(JsonRecord::OtherLog(p)) if p == "ssl"
+            parse_line(
+                br#"{"_path":"ssl","id.orig_h":"1.1.1.1","id.resp_h":"2.2.2.2","id.resp_p":5222}"#
+            ),
+            Ok(Record::Other)
         ));
         assert!(parse_line(b"{\"ts\":1,").is_err());
         assert!(

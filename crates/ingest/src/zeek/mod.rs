@@ -2,10 +2,14 @@
 //! several logs concatenated) in [`tsv`], and JSON lines (dotted or underscored keys, epoch or
 //! ISO-8601 timestamps) in [`json`]. Both parse a record's fields into a [`ConnRecord`] and turn
 //! it into a [`ConnEvent`] with the one function here ([`ConnRecord::into_event`]), so the two
-//! shapes of the same connection give the same event.
+//! shapes of the same connection give the same event. [`spec`] makes them the `zeek-tsv` and
+//! `zeek-json` formats of the registry.
 
 pub mod json;
+pub mod spec;
 pub mod tsv;
+
+pub use spec::{Detected, detect, formats};
 
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Protocol, Transport};

@@ -1,0 +1,107 @@
+//! What a worker thread does with one chunk of lines: runs the candidate prefilter over it (or
+//! takes every line with `--strict`), parses the surviving lines with the chunk's
+//! [`LineFormat`](pubsub_hunt_reader::LineFormat), numbers them, feeds connections and
+//! destination names to the analytics and reports malformed or truncated records.
+
+use super::{Shared, Work};
+use pubsub_hunt_core::{Accumulator, RecordRef};
+use pubsub_hunt_reader::{Problem, ProblemKind, Record};
+use std::sync::atomic::Ordering;
+
+pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumulator) {
+    let chunk = &work.chunk;
+    let data = &chunk.data[..];
+    let c = &shared.counters;
+    c.records.fetch_add(chunk.lines, Ordering::Relaxed);
+    let mut parsed = 0u64;
+    let mut events = 0u64;
+    let mut other = 0u64;
+    let mut names = 0u64;
+    let mut skipped = 0u64;
+    // Line numbers are found by counting line ends from the previous selected line.
+    let mut cur_pos = 0usize;
+    let mut cur_line = chunk.first_line;
+    let mut handle = |s: usize, e: usize| {
+        if shared.aborted() {
+            return;
+        }
+        cur_line += bytecount::count(&data[cur_pos..s], b'\n') as u64;
+        cur_pos = s;
+        let line = &data[s..e];
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        parsed += 1;
+        let result = work.format.parse_line(line);
+        match result {
+            Ok(Record::Conn(mut ev)) => {
+                if ev.source_format.is_none() {
+                    ev.source_format = Some(work.format.name());
+                }
+                ev.origin = Some(RecordRef {
+                    file: work.stream.clone(),
+                    line: cur_line,
+                });
+                shared.engine.observe(&ev, acc);
+                events += 1;
+            }
+            Ok(Record::DestName { ip, port, name }) => {
+                shared.engine.observe_dest_name(ip, port, &name, acc);
+                names += 1;
+            }
+            Ok(Record::Other) => other += 1,
+            Ok(Record::Skip) => {
+                parsed -= 1;
+                skipped += 1;
+            }
+            Err(detail) => {
+                let tail = chunk.unterminated_tail && e == data.len();
+                shared.problem(Problem {
+                    file: work.stream.to_string(),
+                    line: Some(cur_line),
+                    kind: if tail {
+                        ProblemKind::TruncatedRecord
+                    } else {
+                        ProblemKind::MalformedRecord
+                    },
+                    detail: if tail {
+                        format!(
+                            "{detail} (the line has no end: was the file cut while being written?)"
+                        )
+                    } else {
+                        detail
+                    },
+                });
+            }
+        }
+    };
+    let mut tail_seen = false;
+    if shared.opts.strict {
+        let mut pos = 0;
+        while pos < data.len() {
+            let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+            handle(pos, end);
+            pos = end + 1;
+        }
+        tail_seen = true;
+    } else {
+        shared.filter.for_each_candidate(data, |s, e| {
+            if e == data.len() {
+                tail_seen = true;
+            }
+            handle(s, e);
+        });
+    }
+    // A last line without an end is always checked: it is how a cut-off file shows itself.
+    if chunk.unterminated_tail && !tail_seen {
+        let s = memchr::memrchr(b'\n', data).map_or(0, |i| i + 1);
+        handle(s, data.len());
+    }
+    c.parsed.fetch_add(parsed, Ordering::Relaxed);
+    c.events.fetch_add(events, Ordering::Relaxed);
+    c.other_log.fetch_add(other, Ordering::Relaxed);
+    c.dest_names.fetch_add(names, Ordering::Relaxed);
+    // Header rows and comments are not records.
+    c.records
+        .fetch_sub(skipped.min(chunk.lines), Ordering::Relaxed);
+}

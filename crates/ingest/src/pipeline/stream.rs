@@ -1,0 +1,234 @@
+//! What a reader thread does with one stream: peeks at its first bytes to choose the reader,
+//! then either runs a stream format on this thread (handing its records to the engine), or
+//! cuts the stream into line-aligned chunks for the workers, passing header lines to a
+//! headered format on the way. Owns the stream-level problems (corrupt compression, lines too
+//! long, streams skipped whole).
+
+use super::choose::{Choice, choose_reader};
+use super::headered::dispatch;
+use super::{Shared, Work, count_format, send};
+use crate::chunk::{ChunkEvent, LineChunker};
+use crate::input::{StreamResult, peek_tolerant};
+use crossbeam_channel::{Receiver, Sender};
+use pubsub_hunt_core::{Accumulator, RecordRef};
+use pubsub_hunt_reader::{
+    DETECT_BYTES, HeaderedFormat, LineFormat, Problem, ProblemKind, Record, RecordSink,
+    StreamFormat,
+};
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+/// The reader of a stream cut into chunks.
+enum LinesOf {
+    Lines(Arc<dyn LineFormat>),
+    Headered(Box<dyn HeaderedFormat>),
+}
+
+/// Hands the records of a stream format to the engine, on the reader thread.
+struct StreamRecords<'s, 'a> {
+    shared: &'s Shared<'a>,
+    stream: Arc<str>,
+    format: &'static str,
+    acc: &'s mut Accumulator,
+    records: u64,
+    events: u64,
+    other: u64,
+    names: u64,
+}
+
+impl RecordSink for StreamRecords<'_, '_> {
+    fn record(&mut self, pos: u64, record: Result<Record, String>) {
+        match record {
+            Ok(Record::Skip) => return,
+            Ok(Record::Other) => self.other += 1,
+            Ok(Record::DestName { ip, port, name }) => {
+                self.shared
+                    .engine
+                    .observe_dest_name(ip, port, &name, self.acc);
+                self.names += 1;
+            }
+            Ok(Record::Conn(mut ev)) => {
+                let origin = RecordRef {
+                    file: self.stream.clone(),
+                    line: pos,
+                };
+                // Readers of captures know the packet number but not the file name.
+                if let Some(app) = ev.app.as_mut()
+                    && app.first_packet.is_none()
+                {
+                    app.first_packet = Some(origin.clone());
+                }
+                ev.origin = Some(origin);
+                if ev.source_format.is_none() {
+                    ev.source_format = Some(self.format);
+                }
+                self.shared.engine.observe(&ev, self.acc);
+                self.events += 1;
+            }
+            Err(detail) => self.shared.problem(Problem {
+                file: self.stream.to_string(),
+                line: Some(pos),
+                kind: ProblemKind::MalformedRecord,
+                detail,
+            }),
+        }
+        self.records += 1;
+    }
+
+    fn problem(&mut self, pos: Option<u64>, kind: ProblemKind, detail: String) {
+        self.shared.problem(Problem {
+            file: self.stream.to_string(),
+            line: pos,
+            kind,
+            detail,
+        });
+    }
+
+    fn aborted(&self) -> bool {
+        self.shared.aborted()
+    }
+
+    fn bytes(&mut self, n: u64) {
+        self.shared.counters.bytes.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+fn read_with_stream_format(
+    shared: &Shared<'_>,
+    name: &str,
+    mut format: Box<dyn StreamFormat>,
+    reader: &mut dyn Read,
+    acc: &mut Accumulator,
+) {
+    let fmt = format.name();
+    count_format(shared, fmt);
+    let mut sink = StreamRecords {
+        shared,
+        stream: Arc::from(name),
+        format: fmt,
+        acc,
+        records: 0,
+        events: 0,
+        other: 0,
+        names: 0,
+    };
+    let result = format.read(reader, &mut sink);
+    let c = &shared.counters;
+    c.records.fetch_add(sink.records, Ordering::Relaxed);
+    c.parsed.fetch_add(sink.records, Ordering::Relaxed);
+    c.events.fetch_add(sink.events, Ordering::Relaxed);
+    c.other_log.fetch_add(sink.other, Ordering::Relaxed);
+    c.dest_names.fetch_add(sink.names, Ordering::Relaxed);
+    if let Err(detail) = result {
+        shared.problem(Problem {
+            file: name.to_string(),
+            line: None,
+            kind: ProblemKind::CorruptData,
+            detail: format!("{detail}; the records before it were used"),
+        });
+    }
+}
+
+pub(super) fn read_stream(
+    shared: &Shared<'_>,
+    name: &str,
+    reader: &mut dyn Read,
+    tx: &Sender<Work>,
+    recycle: &Receiver<Vec<u8>>,
+    acc: &mut Accumulator,
+) -> StreamResult {
+    let problem = |line: Option<u64>, kind: ProblemKind, detail: String| Problem {
+        file: name.to_string(),
+        line,
+        kind,
+        detail,
+    };
+    let (head, mut reader) = peek_tolerant(reader, DETECT_BYTES);
+    let mut reader_of_lines = match choose_reader(&shared.opts, &head) {
+        Choice::Lines(l) => LinesOf::Lines(l),
+        Choice::Headered(h) => LinesOf::Headered(h),
+        Choice::Stream(f) => {
+            read_with_stream_format(shared, name, f, &mut reader, acc);
+            return Ok(());
+        }
+        // A stream that is not read is reported here rather than returned as an error, so
+        // the other members of an archive are still read.
+        Choice::Skip(kind, why) => {
+            shared
+                .counters
+                .skipped_streams
+                .fetch_add(1, Ordering::Relaxed);
+            shared.problem(problem(None, kind, why));
+            return Ok(());
+        }
+    };
+    count_format(
+        shared,
+        match &reader_of_lines {
+            LinesOf::Lines(l) => l.name(),
+            LinesOf::Headered(h) => h.name(),
+        },
+    );
+    drop(head);
+    let stream: Arc<str> = Arc::from(name);
+    let max_line = shared.engine.config().limits.max_line_bytes;
+    let mut chunker = LineChunker::new(&mut reader, shared.opts.chunk_size, max_line);
+    loop {
+        if shared.aborted() {
+            return Ok(());
+        }
+        while let Ok(v) = recycle.try_recv() {
+            chunker.recycle(v);
+        }
+        let event = match chunker.next_event() {
+            Ok(Some(ev)) => ev,
+            Ok(None) => {
+                if let Some(e) = chunker.take_error() {
+                    shared.problem(problem(
+                        Some(chunker.next_line()),
+                        ProblemKind::CorruptCompression,
+                        format!("{e}; the records before this line were used"),
+                    ));
+                }
+                break;
+            }
+            Err(e) => {
+                shared.problem(problem(
+                    Some(chunker.next_line()),
+                    ProblemKind::CorruptCompression,
+                    format!("{e}; the records before this line were used"),
+                ));
+                break;
+            }
+        };
+        let chunk = match event {
+            ChunkEvent::LineTooLong { line, bytes } => {
+                shared.counters.records.fetch_add(1, Ordering::Relaxed);
+                shared.problem(problem(
+                    Some(line),
+                    ProblemKind::LineTooLong,
+                    format!("{bytes} bytes (limit {max_line}); skipped"),
+                ));
+                continue;
+            }
+            ChunkEvent::Chunk(c) => c,
+        };
+        shared
+            .counters
+            .bytes
+            .fetch_add(chunk.data.len() as u64, Ordering::Relaxed);
+        match &mut reader_of_lines {
+            LinesOf::Lines(l) => send(
+                tx,
+                Work {
+                    stream: stream.clone(),
+                    format: l.clone(),
+                    chunk,
+                },
+            ),
+            LinesOf::Headered(h) => dispatch(shared, &stream, h.as_mut(), chunk, tx),
+        }
+    }
+    Ok(())
+}

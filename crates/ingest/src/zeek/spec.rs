@@ -1,0 +1,565 @@
+//! Zeek as formats of the registry: recognising a Zeek log from a stream's first bytes
+//! ([`detect`], the sniffers of `zeek-tsv` and `zeek-json` and their refusals), and the readers
+//! they open: a [`HeaderedFormat`] for the ASCII writer (the `#separator`/`#fields`/`#path`
+//! header state, several logs concatenated, a plain column row instead of a header, Zeek's
+//! default column order when TSV is forced on a stream without any header), and a
+//! [`LineFormat`] for JSON lines. Records of `ssl.log` are destination names.
+
+use super::json;
+use super::tsv::{Directive, HeaderState, TsvSchema, default_schema_for};
+use pubsub_hunt_reader::{
+    Body, CERTAIN, Confidence, FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, Record,
+    Registry,
+};
+use std::sync::Arc;
+
+/// The Zeek formats, in the order they are tried: `zeek-tsv`, `zeek-json`.
+pub fn formats() -> Registry {
+    vec![Arc::new(ZeekTsv), Arc::new(ZeekJson)]
+}
+
+/// What the first bytes of a stream say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detected {
+    ZeekTsv,
+    ZeekJson,
+    /// A log of a known family that does not carry connections.
+    NotConnLog(String),
+    Unknown(String),
+}
+
+fn first_line(head: &[u8]) -> &[u8] {
+    let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
+    let l = &head[..end];
+    l.strip_suffix(b"\r").unwrap_or(l)
+}
+
+/// Decides whether a stream is a Zeek log from its first bytes.
+pub fn detect(head: &[u8]) -> Detected {
+    detect_shaped(head).1
+}
+
+/// [`detect`], and whether the verdict came from looking at a JSON object (then it is
+/// `zeek-json`'s to give).
+fn detect_shaped(head: &[u8]) -> (bool, Detected) {
+    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let text = &head[start..];
+    if text.is_empty() {
+        return (false, Detected::Unknown("empty input".into()));
+    }
+    let sample = &text[..text.len().min(4096)];
+    if sample.contains(&0) || sample.iter().filter(|b| **b < 0x09).count() > 4 {
+        return (false, Detected::Unknown("binary data".into()));
+    }
+    if text[0] == b'#' {
+        return (false, detect_zeek_header(text));
+    }
+    if text[0] == b'{' {
+        return (true, detect_json(first_line(text)));
+    }
+    let line = first_line(text);
+    let cols: Vec<&[u8]> = line.split(|b| *b == b'\t').collect();
+    if cols.iter().any(|c| *c == b"id.orig_h") && cols.iter().any(|c| *c == b"id.resp_p") {
+        return (false, Detected::ZeekTsv);
+    }
+    (
+        false,
+        Detected::Unknown("not a Zeek log (no #fields header, column row or JSON object)".into()),
+    )
+}
+
+fn detect_zeek_header(text: &[u8]) -> Detected {
+    let mut saw_directive = false;
+    for line in text.split(|b| *b == b'\n').take(64) {
+        if !line.starts_with(b"#") {
+            break;
+        }
+        if line.starts_with(b"#separator") || line.starts_with(b"#fields") {
+            saw_directive = true;
+        }
+        if let Some(rest) = line.strip_prefix(b"#path") {
+            let path = String::from_utf8_lossy(rest)
+                .trim_matches(|c: char| c.is_whitespace() || c == ',')
+                .to_string();
+            // ssl.log is read for the server names it gives destinations.
+            if path != "conn" && path != "ssl" && !path.is_empty() {
+                return Detected::NotConnLog(format!(
+                    "Zeek {path} log; only conn logs carry connections"
+                ));
+            }
+        }
+    }
+    if saw_directive {
+        Detected::ZeekTsv
+    } else {
+        Detected::Unknown("comment lines but no Zeek #separator/#fields header".into())
+    }
+}
+
+fn detect_json(line: &[u8]) -> Detected {
+    let v: serde_json::Value = match serde_json::from_slice(line) {
+        Ok(v) => v,
+        Err(e) => return Detected::Unknown(format!("first line is not a JSON object: {e}")),
+    };
+    let Some(obj) = v.as_object() else {
+        return Detected::Unknown("first line is not a JSON object".into());
+    };
+    let path = obj
+        .get("_path")
+        .or_else(|| obj.get("@stream"))
+        .and_then(|p| p.as_str());
+    let has = |k: &str| obj.contains_key(k);
+    let zeekish = (has("id.resp_p") || has("id_resp_p")) && (has("uid") || has("ts"));
+    match path {
+        Some("conn") | Some("ssl") if zeekish => Detected::ZeekJson,
+        None if zeekish && has("server_name") && !has("conn_state") => Detected::ZeekJson,
+        Some(other) if zeekish => Detected::NotConnLog(format!(
+            "Zeek {other} log; only conn logs carry connections"
+        )),
+        _ if zeekish && (has("proto") || has("conn_state")) => Detected::ZeekJson,
+        _ if zeekish => {
+            Detected::NotConnLog("Zeek JSON without proto/conn_state: not a conn log".into())
+        }
+        Some(other) => Detected::NotConnLog(format!(
+            "Zeek {other} log; only conn logs carry connections"
+        )),
+        _ => Detected::Unknown("JSON, but not a format pubsub-hunt reads".into()),
+    }
+}
+
+/// The refusal of a detection that did not find a Zeek log.
+fn refusal(d: Detected) -> Option<(ProblemKind, String)> {
+    match d {
+        Detected::NotConnLog(why) => Some((ProblemKind::NotConnLog, why)),
+        Detected::Unknown(why) => Some((ProblemKind::UnknownFormat, why)),
+        Detected::ZeekTsv | Detected::ZeekJson => None,
+    }
+}
+
+fn skip_blank(b: &[u8]) -> &[u8] {
+    let i = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    &b[i..]
+}
+
+/// `zeek-tsv` (also `--input-format zeek`).
+pub struct ZeekTsv;
+
+impl FormatSpec for ZeekTsv {
+    fn name(&self) -> &'static str {
+        "zeek-tsv"
+    }
+    fn description(&self) -> &'static str {
+        "Zeek conn.log, ASCII writer: #fields/#types header with any separator, or a plain column row"
+    }
+    fn sniff(&self, head: &[u8]) -> Option<Confidence> {
+        (detect(head) == Detected::ZeekTsv).then_some(CERTAIN)
+    }
+    fn open(&self, head: &[u8]) -> Result<Reader, String> {
+        Ok(Reader::Headered(Box::new(TsvReader::new(head))))
+    }
+    /// Every verdict on a stream that does not look like JSON: the generic "not a Zeek log"
+    /// reasons, and logs of another `_path`.
+    fn refusal(&self, head: &[u8]) -> Option<(ProblemKind, String)> {
+        match detect_shaped(head) {
+            (false, d) => refusal(d),
+            (true, _) => None,
+        }
+    }
+}
+
+/// `zeek-json`.
+pub struct ZeekJson;
+
+impl FormatSpec for ZeekJson {
+    fn name(&self) -> &'static str {
+        "zeek-json"
+    }
+    fn description(&self) -> &'static str {
+        "Zeek conn.log, JSON lines: id.orig_h or id_orig_h keys, epoch or ISO-8601 ts"
+    }
+    fn sniff(&self, head: &[u8]) -> Option<Confidence> {
+        (detect(head) == Detected::ZeekJson).then_some(CERTAIN)
+    }
+    fn open(&self, _head: &[u8]) -> Result<Reader, String> {
+        Ok(Reader::Lines(Arc::new(JsonLines)))
+    }
+    /// The verdicts on a stream that starts with a JSON object.
+    fn refusal(&self, head: &[u8]) -> Option<(ProblemKind, String)> {
+        match detect_shaped(head) {
+            (true, d) => refusal(d),
+            (false, _) => None,
+        }
+    }
+}
+
+/// Zeek JSON lines.
+struct JsonLines;
+
+impl LineFormat for JsonLines {
+    fn name(&self) -> &'static str {
+        "zeek-json"
+    }
+    fn parse_line(&self, line: &[u8]) -> Result<Record, String> {
+        json::parse_line(line)
+    }
+}
+
+/// The records of one TSV header block: conn records, or `ssl.log` server names.
+struct TsvLines {
+    schema: TsvSchema,
+}
+
+impl LineFormat for TsvLines {
+    fn name(&self) -> &'static str {
+        "zeek-tsv"
+    }
+    fn parse_line(&self, line: &[u8]) -> Result<Record, String> {
+        if self.schema.is_ssl() {
+            self.schema.parse_ssl_line(line).map(|r| match r {
+                Some((ip, port, name)) => Record::DestName { ip, port, name },
+                None => Record::Other,
+            })
+        } else {
+            self.schema
+                .parse_line(line)
+                .map(|e| Record::Conn(Box::new(e)))
+        }
+    }
+}
+
+const NO_HEADER: &str = "records before any usable #fields header";
+
+/// The header state of one Zeek TSV stream.
+pub struct TsvReader {
+    header: HeaderState,
+    /// The next line that is not blank is a plain column row (headerless TSV).
+    column_row_next: bool,
+    body: Body,
+}
+
+impl TsvReader {
+    /// The reader for a stream starting with `head`, sniffed or forced.
+    pub fn new(head: &[u8]) -> TsvReader {
+        let detected = detect(head);
+        // Forced TSV without any header: assume Zeek's default column order.
+        let schema = if head.starts_with(b"#") || detected == Detected::ZeekTsv {
+            None
+        } else {
+            let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
+            let first = first.strip_suffix(b"\r").unwrap_or(first);
+            default_schema_for(first)
+        };
+        let mut r = TsvReader {
+            header: HeaderState::default(),
+            column_row_next: !skip_blank(head).starts_with(b"#") && detected == Detected::ZeekTsv,
+            body: Body::Missing(NO_HEADER),
+        };
+        r.set_schema(schema);
+        r
+    }
+
+    fn set_schema(&mut self, schema: Option<TsvSchema>) {
+        self.body = match schema {
+            Some(schema) if schema.is_conn() || schema.is_ssl() => {
+                Body::Lines(Arc::new(TsvLines { schema }))
+            }
+            Some(_) => Body::Other,
+            None => Body::Missing(NO_HEADER),
+        };
+    }
+}
+
+impl HeaderedFormat for TsvReader {
+    fn name(&self) -> &'static str {
+        "zeek-tsv"
+    }
+    fn header_prefix(&self) -> u8 {
+        b'#'
+    }
+    fn expects_header(&self) -> bool {
+        self.column_row_next
+    }
+    fn header(&mut self, line: &[u8]) -> Result<(), String> {
+        if self.column_row_next {
+            self.column_row_next = false;
+            let text =
+                String::from_utf8_lossy(line.strip_suffix(b"\r").unwrap_or(line)).into_owned();
+            let names: Vec<&str> = text.split('\t').collect();
+            // A bad column row leaves the layout as it was.
+            let s = TsvSchema::from_columns(&names, b'\t', ',', b"-", b"(empty)", None)?;
+            self.set_schema(Some(s));
+            return Ok(());
+        }
+        match self.header.apply(line) {
+            Ok(Directive::Schema(s)) => self.set_schema(Some(s)),
+            Ok(Directive::Other) => {}
+            Err(e) => {
+                self.set_schema(None);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+    fn body(&self) -> Body {
+        self.body.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_zeek_shapes() {
+        assert_eq!(
+            detect(b"#separator \\x09\n#set_separator\t,\n#path\tconn\n#fields\tts\n"),
+            Detected::ZeekTsv
+        );
+        assert_eq!(
+            detect(b"### BTest baseline\n#separator \\x09\n#path\tconn\n"),
+            Detected::ZeekTsv
+        );
+        assert_eq!(
+            detect(b"#separator ,\n#path,conn\n#fields,ts,uid\n"),
+            Detected::ZeekTsv
+        );
+        assert_eq!(
+            detect(b"ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\n1\t2"),
+            Detected::ZeekTsv
+        );
+        assert_eq!(
+            detect(br#"{"ts":1.0,"uid":"C","id.orig_h":"1.2.3.4","id.resp_p":80,"proto":"tcp"}"#),
+            Detected::ZeekJson
+        );
+        assert_eq!(
+            detect(br#"{"@stream":"conn","ts":1.0,"id_orig_h":"1.2.3.4","id_resp_p":80}"#),
+            Detected::ZeekJson
+        );
+        assert!(matches!(
+            detect(br#"{"_path":"dns","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":53}"#),
+            Detected::NotConnLog(_)
+        ));
+        assert!(matches!(
+            detect(b"#separator \\x09\n#path\tdns\n"),
+            Detected::NotConnLog(_)
+        ));
+        // ssl.log is read for its server names.
+        assert_eq!(
+            detect(br#"{"_path":"ssl","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":443}"#),
+            Detected::ZeekJson
+        );
+        assert_eq!(
+            detect(
+                br#"{"ts":1.0,"uid":"C","id.resp_h":"1.2.3.4","id.resp_p":8883,"server_name":"x"}"#
+            ),
+            Detected::ZeekJson
+        );
+        assert_eq!(detect(b"#separator \\x09\n#path\tssl\n"), Detected::ZeekTsv);
+    }
+
+    #[test]
+    fn refuses_garbage() {
+        assert!(matches!(detect(b""), Detected::Unknown(_)));
+        assert!(matches!(
+            detect(b"\x00\x01\x02binary"),
+            Detected::Unknown(_)
+        ));
+        assert!(matches!(detect(b"hello world\n"), Detected::Unknown(_)));
+        assert!(matches!(detect(b"{not json"), Detected::Unknown(_)));
+        assert!(matches!(detect(b"[1,2]"), Detected::Unknown(_)));
+    }
+
+    #[test]
+    fn sniffers_claim_what_detect_claims() {
+        let (tsv, json) = (ZeekTsv, ZeekJson);
+        let t = b"#separator \\x09\n#path\tconn\n#fields\tts\n";
+        let j = br#"{"ts":1.0,"uid":"C","id.orig_h":"1.2.3.4","id.resp_p":80,"proto":"tcp"}"#;
+        assert_eq!(tsv.sniff(t), Some(CERTAIN));
+        assert_eq!(json.sniff(t), None);
+        assert_eq!(json.sniff(j), Some(CERTAIN));
+        assert_eq!(tsv.sniff(j), None);
+        assert_eq!(tsv.sniff(b"ts\tid.orig_h\tid.resp_p\n"), Some(CERTAIN));
+        for head in [
+            &b"hello\n"[..],
+            b"",
+            b"\x00\x01binary",
+            b"{\"a\":1}",
+            b"# c\n",
+        ] {
+            assert_eq!(tsv.sniff(head), None);
+            assert_eq!(json.sniff(head), None);
+        }
+        assert!(tsv.refusal(t).is_none() && json.refusal(j).is_none());
+    }
+
+    #[test]
+    fn refusals_give_the_detector_verdicts() {
+        let (tsv, json) = (ZeekTsv, ZeekJson);
+        let unknown = |s: &str| Some((ProblemKind::UnknownFormat, s.to_string()));
+        // Non-JSON streams are zeek-tsv's to explain, JSON ones zeek-json's.
+        let cases: [(&[u8], bool, Option<(ProblemKind, String)>); 6] = [
+            (
+                b"hello world\n",
+                false,
+                unknown("not a Zeek log (no #fields header, column row or JSON object)"),
+            ),
+            (
+                b"# just a comment\n",
+                false,
+                unknown("comment lines but no Zeek #separator/#fields header"),
+            ),
+            (b"\x00\x01\x02binary", false, unknown("binary data")),
+            (b"  \n", false, unknown("empty input")),
+            (
+                br#"{"a":1}"#,
+                true,
+                unknown("JSON, but not a format pubsub-hunt reads"),
+            ),
+            (
+                b"#separator \\x09\n#path\tdns\n",
+                false,
+                Some((
+                    ProblemKind::NotConnLog,
+                    "Zeek dns log; only conn logs carry connections".into(),
+                )),
+            ),
+        ];
+        for (head, is_json, want) in cases {
+            let (mine, other) = if is_json {
+                (&json as &dyn FormatSpec, &tsv as &dyn FormatSpec)
+            } else {
+                (&tsv as &dyn FormatSpec, &json as &dyn FormatSpec)
+            };
+            assert_eq!(
+                mine.refusal(head),
+                want,
+                "{}",
+                String::from_utf8_lossy(head)
+            );
+            assert_eq!(other.refusal(head), None);
+        }
+        assert_eq!(
+            json.refusal(
+                br#"{"_path":"dns","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":53}"#
+            ),
+            Some((
+                ProblemKind::NotConnLog,
+                "Zeek dns log; only conn logs carry connections".into()
+            ))
+        );
+    }
+
+    fn lines_of(r: &TsvReader) -> Arc<dyn LineFormat> {
+        match r.body() {
+            Body::Lines(l) => l,
+            Body::Other => panic!("body: other"),
+            Body::Missing(why) => panic!("body: missing ({why})"),
+        }
+    }
+
+    const CONN: &[u8] = b"#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n";
+
+    fn feed(r: &mut TsvReader, header: &[u8]) {
+        for l in header.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            r.header(l).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_header_mid_stream_switches_the_layout() {
+        let mut r = TsvReader::new(CONN);
+        assert!(matches!(r.body(), Body::Missing(_)));
+        assert!(!r.expects_header());
+        feed(&mut r, CONN);
+        let l = lines_of(&r);
+        let Record::Conn(e) = l
+            .parse_line(b"1.0\tC\t10.0.0.1\t5000\t1.2.3.4\t1883\ttcp")
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(e.dst_port, 1883);
+        // A second log, concatenated, with the columns in another order and another separator.
+        feed(
+            &mut r,
+            b"#separator ,\n#path,conn\n#fields,id.resp_p,id.resp_h,id.orig_h,ts,proto\n",
+        );
+        let l = lines_of(&r);
+        let Record::Conn(e) = l.parse_line(b"8883,5.6.7.8,10.0.0.2,2.0,tcp").unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.dst_port, 8883);
+        assert!(
+            l.parse_line(b"1.0\tC\t10.0.0.1\t5000\t1.2.3.4\t1883\ttcp")
+                .is_err()
+        );
+        // An ssl.log block names destinations.
+        feed(
+            &mut r,
+            b"#separator \\x09\n#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tserver_name\n",
+        );
+        let l = lines_of(&r);
+        match l.parse_line(b"1.0\tC\t10.0.0.1\t5000\t1.2.3.4\t8883\tbroker.example.com") {
+            Ok(Record::DestName { ip, port, name }) => {
+                assert_eq!(ip.to_string(), "1.2.3.4");
+                assert_eq!(port, 8883);
+                assert_eq!(name, "broker.example.com");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_dns_log_mid_stream_is_other_records_then_conn_again() {
+        let mut r = TsvReader::new(CONN);
+        feed(&mut r, CONN);
+        lines_of(&r);
+        feed(
+            &mut r,
+            b"#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\n",
+        );
+        assert!(matches!(r.body(), Body::Other));
+        feed(&mut r, CONN);
+        lines_of(&r);
+        // A bad directive leaves no usable layout until the next #fields.
+        assert!(r.header(b"#separator").is_err());
+        assert!(matches!(r.body(), Body::Missing(NO_HEADER)));
+    }
+
+    #[test]
+    fn forced_without_a_header_uses_the_default_columns() {
+        let row = b"1.0\tC\t10.0.0.1\t5000\t1.2.3.4\t1883\ttcp\tmqtt\t1.0\t10\t20\tSF\tT\t0\tShAdDaFf\t5\t300\t4\t200\t-";
+        let r = TsvReader::new(row);
+        assert!(!r.expects_header());
+        let Record::Conn(e) = lines_of(&r).parse_line(row).unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.dst_port, 1883);
+        assert_eq!(e.bytes_out, Some(10));
+    }
+
+    #[test]
+    fn a_column_row_is_the_header_of_a_headerless_stream() {
+        let head = b"ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n1.0\tC\t10.0.0.1\t5000\t1.2.3.4\t1883\ttcp\n";
+        let mut r = TsvReader::new(head);
+        assert!(r.expects_header());
+        assert!(matches!(r.body(), Body::Missing(_)));
+        r.header(b"ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto")
+            .unwrap();
+        assert!(!r.expects_header());
+        let Record::Conn(e) = lines_of(&r)
+            .parse_line(b"1.0\tC\t10.0.0.1\t5000\t1.2.3.4\t1883\ttcp")
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(e.dst_port, 1883);
+    }
+}
