@@ -404,7 +404,8 @@ mod tests {
         let (tsv, json) = (ZeekTsv, ZeekJson);
         let unknown = |s: &str| Some((ProblemKind::UnknownFormat, s.to_string()));
         // Non-JSON streams are zeek-tsv's to explain, JSON ones zeek-json's.
-        let cases: [(&[u8], bool, Option<(ProblemKind, String)>); 6] = [
+        type Case<'a> = (&'a [u8], bool, Option<(ProblemKind, String)>);
+        let cases: [Case; 6] = [
             (
                 b"hello world\n",
                 false,
