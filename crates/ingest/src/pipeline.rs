@@ -13,60 +13,21 @@
 mod choose;
 mod headered;
 mod lines;
+mod shared;
 mod stream;
 
-use crate::chunk::LineChunk;
-use crate::format::InputFormat;
+pub use shared::IngestOptions;
+use shared::{Counters, Shared, Work};
+
 use crate::input::{InputFile, InputPath, expand, for_each_stream};
 use crate::prefilter::CandidateFilter;
 use crate::problem::ProblemLog;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use pubsub_hunt_core::{Accumulator, Engine};
-use pubsub_hunt_reader::{LineFormat, Problem, ProblemKind, ProblemSink, Registry};
+use pubsub_hunt_reader::{Problem, ProblemKind, ProblemSink};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-
-/// How to read.
-#[derive(Clone)]
-pub struct IngestOptions {
-    pub format: InputFormat,
-    /// The formats, in sniffing priority order.
-    pub registry: Registry,
-    /// Worker threads (at least 1).
-    pub threads: usize,
-    /// Stop at the first problem, and parse every line instead of prefiltering.
-    pub strict: bool,
-    /// Approximate chunk size in bytes.
-    pub chunk_size: usize,
-}
-
-impl std::fmt::Debug for IngestOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IngestOptions")
-            .field("format", &self.format)
-            .field(
-                "registry",
-                &self.registry.iter().map(|r| r.name()).collect::<Vec<_>>(),
-            )
-            .field("threads", &self.threads)
-            .field("strict", &self.strict)
-            .field("chunk_size", &self.chunk_size)
-            .finish()
-    }
-}
-
-impl Default for IngestOptions {
-    fn default() -> Self {
-        IngestOptions {
-            format: InputFormat::Auto,
-            registry: crate::builtin_formats(),
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
-            strict: false,
-            chunk_size: 1 << 20,
-        }
-    }
-}
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// What was read, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -112,48 +73,6 @@ pub enum IngestError {
     Strict(Problem),
     #[error("cannot build the candidate prefilter: {0}")]
     Prefilter(String),
-}
-
-#[derive(Default)]
-struct Counters {
-    bytes: AtomicU64,
-    records: AtomicU64,
-    parsed: AtomicU64,
-    events: AtomicU64,
-    other_log: AtomicU64,
-    dest_names: AtomicU64,
-    skipped_streams: AtomicU64,
-}
-
-struct Shared<'a> {
-    engine: &'a Engine,
-    filter: CandidateFilter,
-    problems: ProblemLog<'a>,
-    abort: AtomicBool,
-    opts: IngestOptions,
-    counters: Counters,
-    formats: Mutex<BTreeMap<&'static str, u64>>,
-}
-
-impl Shared<'_> {
-    fn problem(&self, p: Problem) {
-        let loss = p.kind.is_input_loss();
-        self.problems.record(p);
-        if self.opts.strict && loss {
-            self.abort.store(true, Ordering::SeqCst);
-        }
-    }
-
-    fn aborted(&self) -> bool {
-        self.abort.load(Ordering::Relaxed)
-    }
-}
-
-/// A chunk of lines for the workers, with the reader of its lines.
-struct Work {
-    stream: Arc<str>,
-    format: Arc<dyn LineFormat>,
-    chunk: LineChunk,
 }
 
 /// Reads `inputs`, feeds every connection to `engine`, and returns the merged accumulator and
@@ -278,18 +197,6 @@ fn read_file(
                 .fetch_add(1, Ordering::Relaxed);
         }
         shared.problem(p);
-    }
-}
-
-fn send(tx: &Sender<Work>, w: Work) {
-    // Workers only stop receiving when every sender is gone, so this cannot fail while the
-    // reader runs; if it ever does, the chunk is simply dropped.
-    let _ = tx.send(w);
-}
-
-fn count_format(shared: &Shared<'_>, name: &'static str) {
-    if let Ok(mut f) = shared.formats.lock() {
-        *f.entry(name).or_default() += 1;
     }
 }
 

@@ -1,7 +1,7 @@
 //! The reader choice: which reader of the registry reads a stream, from the format the user
 //! forced or from the stream's first bytes, and why a stream no format takes is not read.
 
-use super::IngestOptions;
+use super::shared::IngestOptions;
 use crate::format::InputFormat;
 use pubsub_hunt_reader::{
     FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, StreamFormat, choose,

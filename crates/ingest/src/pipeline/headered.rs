@@ -4,7 +4,7 @@
 //! headers taken so far name, or counts them as other-log records, or reports them as lines
 //! with no usable header. Chunks without a header line (the common case) go through whole.
 
-use super::{Shared, Work, send};
+use super::shared::{Shared, Work, send};
 use crate::chunk::LineChunk;
 use crossbeam_channel::Sender;
 use pubsub_hunt_reader::{Body, HeaderedFormat, Problem, ProblemKind};

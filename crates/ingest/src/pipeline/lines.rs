@@ -3,7 +3,7 @@
 //! [`LineFormat`](pubsub_hunt_reader::LineFormat), numbers them, feeds connections and
 //! destination names to the analytics and reports malformed or truncated records.
 
-use super::{Shared, Work};
+use super::shared::{Shared, Work};
 use pubsub_hunt_core::{Accumulator, RecordRef};
 use pubsub_hunt_reader::{Problem, ProblemKind, Record};
 use std::sync::atomic::Ordering;

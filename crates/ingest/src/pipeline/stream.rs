@@ -6,7 +6,7 @@
 
 use super::choose::{Choice, choose_reader};
 use super::headered::dispatch;
-use super::{Shared, Work, count_format, send};
+use super::shared::{Shared, Work, count_format, send};
 use crate::chunk::{ChunkEvent, LineChunker};
 use crate::input::{StreamResult, peek_tolerant};
 use crossbeam_channel::{Receiver, Sender};

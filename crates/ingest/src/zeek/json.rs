@@ -3,7 +3,7 @@
 //! add `@stream`/`@system` keys. Records of other Zeek logs mixed into the same stream are
 //! recognised by `_path`/`@stream` and left out.
 
-use super::ConnRecord;
+use super::conn::ConnRecord;
 use pubsub_hunt_core::time::{from_epoch_f64, parse_epoch_seconds, parse_rfc3339};
 use pubsub_hunt_reader::Record;
 use serde::Deserialize;

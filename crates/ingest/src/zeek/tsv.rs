@@ -3,7 +3,7 @@
 //! lines (`#separator \x09` is an escape to decode). A header block can appear anywhere (logs
 //! concatenated with `cat`), and a file may start with a plain column row instead of a header.
 
-use super::ConnRecord;
+use super::conn::ConnRecord;
 use pubsub_hunt_core::ConnEvent;
 use pubsub_hunt_core::time::parse_epoch_seconds;
 use std::net::IpAddr;

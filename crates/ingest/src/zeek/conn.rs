@@ -1,0 +1,121 @@
+//! One Zeek conn.log record as either reader parsed it ([`ConnRecord`]), and the rules that turn
+//! it into a normalized event: `conn_state` to an outcome, `local_orig` to a direction, the
+//! `service` set to identified protocols, `duration` to the connection's end.
+
+use pubsub_hunt_core::time::Micros;
+use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Protocol, Transport};
+use std::net::IpAddr;
+
+/// The fields of one conn.log record that make its event, as either reader parsed them. Text
+/// fields are `None` when unset or empty.
+pub struct ConnRecord<'a> {
+    pub ts: Option<Micros>,
+    /// `duration`; a bad one is `None` and loses only the connection's end, like a bad byte
+    /// count.
+    pub duration: Option<Micros>,
+    pub src_ip: IpAddr,
+    pub src_port: Option<u16>,
+    pub dst_ip: IpAddr,
+    pub dst_port: u16,
+    pub proto: Option<&'a str>,
+    pub conn_state: Option<&'a str>,
+    pub local_orig: Option<bool>,
+    pub service: Option<&'a str>,
+    /// What separates the labels of `service` (`#set_separator` in TSV, `,` in JSON).
+    pub set_separator: char,
+    pub orig_bytes: Option<u64>,
+    pub resp_bytes: Option<u64>,
+    pub orig_pkts: Option<u64>,
+    pub resp_pkts: Option<u64>,
+}
+
+impl ConnRecord<'_> {
+    /// The normalized event of this record, read in `format` (`zeek-tsv` or `zeek-json`).
+    pub fn into_event(self, format: &'static str) -> ConnEvent {
+        // A connection's end tells how long the channel stayed open.
+        let end = self
+            .duration
+            .filter(|d| *d >= 0)
+            .zip(self.ts)
+            .and_then(|(d, t)| t.checked_add(d));
+        ConnEvent {
+            ts: self.ts,
+            end,
+            src_ip: Some(self.src_ip),
+            src_port: self.src_port,
+            transport: self.proto.map_or(Transport::Unknown, Transport::from_label),
+            outcome: outcome_from_state(self.conn_state),
+            direction: direction_from_local_orig(self.local_orig),
+            identified: self
+                .service
+                .map(|s| protocols_from_service(s, self.set_separator))
+                .unwrap_or_default(),
+            app_label: self.service.map(str::to_string),
+            bytes_out: self.orig_bytes,
+            bytes_in: self.resp_bytes,
+            packets_out: self.orig_pkts,
+            packets_in: self.resp_pkts,
+            source_format: Some(format),
+            ..ConnEvent::new(self.dst_ip, self.dst_port)
+        }
+    }
+}
+
+/// Zeek `conn_state` values of connections that were never established or were refused.
+pub const FAILED_STATES: [&str; 6] = ["S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR"];
+
+/// Reads `conn_state`. An absent state says nothing, so it does not exclude the connection.
+pub fn outcome_from_state(state: Option<&str>) -> Outcome {
+    match state.map(str::trim) {
+        None | Some("") | Some("-") => Outcome::Unknown,
+        Some(s) if FAILED_STATES.contains(&s) => Outcome::Failed,
+        Some(_) => Outcome::Succeeded,
+    }
+}
+
+/// Reads `local_orig`: `F` means the connection was started from outside the local networks.
+pub fn direction_from_local_orig(v: Option<bool>) -> Direction {
+    match v {
+        Some(true) => Direction::Outbound,
+        Some(false) => Direction::Inbound,
+        None => Direction::Unknown,
+    }
+}
+
+/// The pub/sub protocols named in a Zeek `service` set (`xmpp,ssl`, `mqtt`).
+pub fn protocols_from_service(service: &str, set_separator: char) -> Vec<Protocol> {
+    let mut out = Vec::new();
+    for label in service.split(set_separator) {
+        if let Some(p) = Protocol::from_label(label)
+            && !out.contains(&p)
+        {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states() {
+        assert_eq!(outcome_from_state(Some("SF")), Outcome::Succeeded);
+        assert_eq!(outcome_from_state(Some("OTH")), Outcome::Succeeded);
+        for s in FAILED_STATES {
+            assert_eq!(outcome_from_state(Some(s)), Outcome::Failed);
+        }
+        assert_eq!(outcome_from_state(None), Outcome::Unknown);
+    }
+
+    #[test]
+    fn services() {
+        assert_eq!(
+            protocols_from_service("xmpp,ssl", ','),
+            vec![Protocol::Xmpp]
+        );
+        assert_eq!(protocols_from_service("ssl", ','), vec![]);
+        assert_eq!(protocols_from_service("MQTT", ','), vec![Protocol::Mqtt]);
+    }
+}
