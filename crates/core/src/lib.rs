@@ -7,6 +7,18 @@
 //! the same analytic run on every source and lets the property tests check that splitting or
 //! reordering the input never changes an alert.
 
+/// `Display` as the stable id text (`as_str`), for the closed sets of the model.
+macro_rules! display_as_str {
+    ($($t:ty),+) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )+};
+}
+pub(crate) use display_as_str;
+
 pub mod alert;
 pub mod allowlist;
 pub mod analytics;

@@ -3,8 +3,9 @@
 //! `service`, firewall application ids) map onto them.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
+
+crate::display_as_str!(Protocol);
 
 /// A publish/subscribe protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -92,12 +93,6 @@ impl Protocol {
             Protocol::Kafka => &["kafka"],
             Protocol::OpenWire => &["openwire"],
         }
-    }
-}
-
-impl fmt::Display for Protocol {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

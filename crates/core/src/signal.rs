@@ -9,9 +9,10 @@
 use crate::verdict::AnalyticId;
 use serde::{Serialize, Serializer};
 use std::borrow::Borrow;
-use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
+
+crate::display_as_str!(SignalId);
 
 /// Every behaviour signal. Output ids are [`SignalId::as_str`].
 ///
@@ -264,12 +265,6 @@ impl Hash for SignalId {
 impl Borrow<str> for SignalId {
     fn borrow(&self) -> &str {
         self.as_str()
-    }
-}
-
-impl fmt::Display for SignalId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

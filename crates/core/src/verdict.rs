@@ -3,8 +3,9 @@
 //! so configuration, scoring and output can all name them without depending on each other.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::str::FromStr;
+
+crate::display_as_str!(Suspicion, AnalyticId);
 
 /// How suspicious an alert is. Ordered: `Low < Medium < High`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -22,12 +23,6 @@ impl Suspicion {
             Suspicion::Medium => "medium",
             Suspicion::High => "high",
         }
-    }
-}
-
-impl fmt::Display for Suspicion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -105,12 +100,6 @@ impl AnalyticId {
 
     pub fn is_behaviour(self) -> bool {
         Self::BEHAVIOUR.contains(&self)
-    }
-}
-
-impl fmt::Display for AnalyticId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -13,5 +13,5 @@ pub mod spec;
 pub use problem::{CollectProblems, IgnoreProblems, Problem, ProblemKind, ProblemSink};
 pub use spec::{
     Body, CERTAIN, Confidence, DETECT_BYTES, FormatSpec, HeaderedFormat, LIKELY, LineFormat,
-    POSSIBLE, Reader, Record, RecordSink, Registry, StreamFormat, choose, head_lines,
+    POSSIBLE, Reader, Record, RecordSink, Registry, StreamFormat, choose, head_lines, skip_blank,
 };

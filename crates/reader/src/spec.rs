@@ -181,3 +181,12 @@ pub fn head_lines(head: &[u8], max: usize) -> impl Iterator<Item = &[u8]> {
         .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
         .take(max)
 }
+
+/// `b` without its leading ASCII white space.
+pub fn skip_blank(b: &[u8]) -> &[u8] {
+    let i = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    &b[i..]
+}

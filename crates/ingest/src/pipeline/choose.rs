@@ -4,7 +4,7 @@
 use super::shared::IngestOptions;
 use crate::format::InputFormat;
 use pubsub_hunt_reader::{
-    FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, StreamFormat, choose,
+    FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, StreamFormat, choose, skip_blank,
 };
 use std::sync::Arc;
 
@@ -43,12 +43,4 @@ pub(super) fn choose_reader(opts: &IngestOptions, head: &[u8]) -> Choice {
             "not a format pubsub-hunt reads".into(),
         ),
     }
-}
-
-fn skip_blank(b: &[u8]) -> &[u8] {
-    let i = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    &b[i..]
 }

@@ -9,7 +9,7 @@ use super::json;
 use super::tsv::{Directive, HeaderState, TsvSchema, default_schema_for};
 use pubsub_hunt_reader::{
     Body, CERTAIN, Confidence, FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, Record,
-    Registry,
+    Registry, skip_blank,
 };
 use std::sync::Arc;
 
@@ -138,14 +138,6 @@ fn refusal(d: Detected) -> Option<(ProblemKind, String)> {
         Detected::Unknown(why) => Some((ProblemKind::UnknownFormat, why)),
         Detected::ZeekTsv | Detected::ZeekJson => None,
     }
-}
-
-fn skip_blank(b: &[u8]) -> &[u8] {
-    let i = b
-        .iter()
-        .position(|c| !c.is_ascii_whitespace())
-        .unwrap_or(b.len());
-    &b[i..]
 }
 
 /// `zeek-tsv` (also `--input-format zeek`).
