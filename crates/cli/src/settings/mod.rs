@@ -60,7 +60,7 @@ impl Settings {
     }
 }
 
-/// What `pubsub-hunt formats` lists beyond the built-in Zeek readers.
+/// What `pubsub-hunt formats` lists: the whole registry.
 pub struct FormatsSettings {
     pub registry: Registry,
 }

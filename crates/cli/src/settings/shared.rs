@@ -18,8 +18,8 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<HuntConfig> {
     }
 }
 
-/// Every input format beyond the built-in Zeek readers: the log formats of the ingest crate and
-/// the capture formats of the packet crate.
+/// Every input format: the log formats of the ingest crate (Zeek first) and the capture formats
+/// of the packet crate.
 pub fn all_formats() -> Registry {
     let mut r = pubsub_hunt_ingest::builtin_formats();
     r.extend(pubsub_hunt_packets::formats());
