@@ -56,6 +56,8 @@ if [ "$quick" = 0 ]; then
   cargo fmt --all -- --check
   echo "==> cargo clippy" >&2
   cargo clippy --workspace --all-targets --locked -- -D warnings
+  echo "==> no file-level import circles" >&2
+  python3 scripts/import_circles.py
 fi
 echo "==> cargo test" >&2
 cargo test --workspace --locked
