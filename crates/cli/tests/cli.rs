@@ -7,6 +7,9 @@ use pubsub_hunt_core::allowlist;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+mod common;
+use common::is_root;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
@@ -1026,17 +1029,6 @@ fn run_cli_briefly(args: &[&str]) -> Run {
         stderr: String::from_utf8(out.stderr).unwrap(),
         code: out.status.code().unwrap_or(-1),
     }
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
 }
 
 /// A bad `--filter` is an argument error (status 3) before any capture starts: before
