@@ -87,6 +87,42 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
     for (reason, n) in &h.suppressed {
         let _ = writeln!(e, "pubsub-hunt:   {n} suppressed: {reason}");
     }
+    if h.duplicates > 0 || h.joined > 0 {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: {} of connections other inputs also recorded counted once; {} without \
+             a process joined to the process that made their connections",
+            plural(h.duplicates, "second record", "second records"),
+            plural(h.joined as u64, "group", "groups"),
+        );
+    }
+    if h.below_threshold_in_every_window > 0 {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: warning: {} enough connections over the data but fewer than {} in \
+             every {} window, and no beacon across windows: not reported (a longer --window, or \
+             none, reports them)",
+            plural(
+                h.below_threshold_in_every_window as u64,
+                "channel has",
+                "channels have"
+            ),
+            cfg.min_connections,
+            cfg.window,
+        );
+    }
+    if h.slower_than_window > 0 {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: warning: {} connections usually further apart than the {} window",
+            plural(
+                h.slower_than_window as u64,
+                "channel has its",
+                "channels have their"
+            ),
+            cfg.window,
+        );
+    }
     let by: Vec<String> = h
         .alerts_by_suspicion
         .iter()

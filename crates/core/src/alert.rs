@@ -78,6 +78,25 @@ pub struct Alert {
     pub suppressed_by: Option<String>,
     /// What deep packet inspection learned; null unless the source was a capture.
     pub app: Option<AppInfo>,
+    /// With `--window`: every window the channel was active in and its connections there; null
+    /// without a window.
+    pub windows: Option<Vec<WindowCount>>,
+    /// The inputs the alert's records came from (the first few by name), so a hunter sees which
+    /// sources agree on a channel.
+    pub sources: Vec<String>,
+}
+
+/// Connections (or messages, when packet inspection counted more) in one window of a channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct WindowCount {
+    /// Start of the window (RFC 3339 UTC).
+    #[serde(serialize_with = "ser_micros")]
+    pub start: Micros,
+    pub connections: u64,
+}
+
+fn ser_micros<S: serde::Serializer>(t: &Micros, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_rfc3339(*t))
 }
 
 fn ser_samples<S: Serializer>(v: &[RecordRef], s: S) -> Result<S::Ok, S::Error> {

@@ -281,6 +281,8 @@ mod tests {
             samples: vec![],
             suppressed_by: suppressed.map(String::from),
             app: None,
+            windows: None,
+            sources: Vec::new(),
         }
     }
 

@@ -335,6 +335,8 @@ mod tests {
             }],
             suppressed_by: None,
             app: None,
+            windows: None,
+            sources: Vec::new(),
         }
     }
 

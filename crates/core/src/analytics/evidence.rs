@@ -39,14 +39,11 @@ pub(super) fn signals(
     }
     all.extend(score_destination_ip(key.dst_ip, key.dst_port, w));
 
-    // Connection-level beaconing: when each connection started.
-    let window = cfg.window.micros().and_then(|len| {
-        stats
-            .first_seen
-            .map(|t| (t.div_euclid(len) * len, t.div_euclid(len) * len + len))
-    });
-    let times: Vec<Micros> = stats.conn_starts.iter().map(|(t, _)| *t).collect();
-    let sizes: Vec<u64> = stats.conn_starts.iter().map(|(_, s)| *s).collect();
+    // Connection-level beaconing: when each connection started. A channel is judged over all its
+    // connections, across windows: a beacon slower than the window is still one beacon.
+    let window = None;
+    let times: Vec<Micros> = stats.conn_starts.iter().map(|c| c.ts).collect();
+    let sizes: Vec<u64> = stats.conn_starts.iter().map(|c| c.bytes_out).collect();
     let has_sizes = stats.bytes_out.is_some();
     let ctx = BeaconContext {
         window,

@@ -12,8 +12,9 @@ use crate::protocol::Protocol;
 use crate::record::RecordRef;
 use crate::time::Micros;
 use crate::verdict::AnalyticId;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Most distinct application labels remembered per group (for explanations only).
 const MAX_LABELS_PER_GROUP: usize = 8;
@@ -23,13 +24,17 @@ pub(super) const MAX_NAMES_PER_GROUP: usize = 8;
 pub const MAX_SAMPLES_PER_GROUP: usize = 3;
 /// Connection start times kept per group for the beacon analysis (the earliest).
 pub const MAX_STARTS_PER_GROUP: usize = 10_000;
+/// Inputs remembered per group (the smallest names), to list an alert's sources and to find the
+/// extent of the data that holds it.
+pub(super) const MAX_SOURCES_PER_GROUP: usize = 16;
+/// Windows counted per group (the earliest); later windows are counted in `windows_dropped`.
+pub(super) const MAX_WINDOWS_PER_GROUP: usize = 4_096;
 
-/// What identifies a group: one alert at most per key.
+/// What identifies a group, one channel between a client and a server: one alert at most per
+/// key. Windows do not split a channel; they are counted inside it ([`GroupStats::windows`]).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct GroupKey {
     pub analytic: AnalyticId,
-    /// Tumbling window index (`ts div window`), `None` when the whole input is one window.
-    pub window: Option<i64>,
     pub host: String,
     pub process: Option<String>,
     pub dst_ip: IpAddr,
@@ -61,20 +66,53 @@ pub struct GroupStats {
     pub app: Option<Box<AppInfo>>,
     /// Destination names the source resolved (Sysmon `DestinationHostname`…), smallest few.
     pub dst_names: BTreeSet<String>,
-    /// (start, bytes sent) of connections with a known start, the earliest
-    /// [`MAX_STARTS_PER_GROUP`] once rated (kept up to twice that between trims).
-    pub conn_starts: Vec<(Micros, u64)>,
+    /// Connections with a known start, the earliest [`MAX_STARTS_PER_GROUP`] once rated (kept
+    /// up to twice that between trims).
+    pub conn_starts: Vec<ConnStart>,
     /// When the last connection with a known end closed (a Zeek `duration`, a flow's last
     /// packet).
     pub last_end: Option<Micros>,
     /// Some connection's end is unknown (Sysmon records only the start), so how long the channel
     /// stayed open cannot be told.
     pub ends_unknown: bool,
+    /// The inputs the group's records came from (the smallest [`MAX_SOURCES_PER_GROUP`] names).
+    pub sources: BTreeSet<Arc<str>>,
+    /// Some source name was not kept because of [`MAX_SOURCES_PER_GROUP`].
+    pub sources_truncated: bool,
+    /// Connections per tumbling window (`ts div window`), with `--window` only: the earliest
+    /// [`MAX_WINDOWS_PER_GROUP`] windows.
+    pub windows: BTreeMap<i64, u64>,
+    /// Connections in windows not kept because of [`MAX_WINDOWS_PER_GROUP`].
+    pub windows_dropped: u64,
+    /// Groups of process-less records (Zeek, a capture) folded into this one because they
+    /// recorded the same connections (see `join`).
+    pub joined_network_groups: u32,
+    /// Second records of the same connection removed when the group was rated.
+    pub duplicates_merged: u64,
 }
+
+/// One connection as the group remembers it: enough to time it (beacons), size it, and tell a
+/// second record of the same connection from another source (the same client port, started
+/// within [`SAME_CONNECTION_TOLERANCE`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnStart {
+    pub ts: Micros,
+    /// Payload bytes sent, 0 when the source has none (see `has_bytes`).
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub src_port: Option<u16>,
+    /// The source counted bytes for this connection.
+    pub has_bytes: bool,
+}
+
+/// How far apart two records' start times may be and still be one connection: a sensor and the
+/// host that made the connection clock it separately, and Sysmon logs it when the socket
+/// connects, a little after the SYN a sensor saw.
+pub const SAME_CONNECTION_TOLERANCE: Micros = 5_000_000;
 
 /// Keeps the `MAX_STARTS_PER_GROUP` earliest starts. Taking the smallest N of a union is the same
 /// whatever order parts arrive in, so merges stay order-independent.
-pub(super) fn trim_starts(v: &mut Vec<(Micros, u64)>) {
+pub(super) fn trim_starts(v: &mut Vec<ConnStart>) {
     if v.len() > MAX_STARTS_PER_GROUP {
         v.sort_unstable();
         v.truncate(MAX_STARTS_PER_GROUP);
@@ -146,8 +184,13 @@ pub(super) fn sum_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 }
 
 impl GroupStats {
-    pub(super) fn add_event(&mut self, ev: &ConnEvent, max_users: usize) {
+    pub(super) fn add_event(&mut self, ev: &ConnEvent, window: Option<i64>, max_users: usize) {
         self.connections += 1;
+        if let Some(w) = window {
+            self.add_window(w, 1);
+        }
+        let source = ev.origin.as_ref().map_or(&*NO_SOURCE, |r| &r.file);
+        self.add_source(source);
         self.first_seen = min_opt(self.first_seen, ev.ts);
         self.last_seen = max_opt(self.last_seen, ev.ts);
         match ev.end {
@@ -180,7 +223,13 @@ impl GroupStats {
             insert_smallest(&mut self.dst_names, n, MAX_NAMES_PER_GROUP);
         }
         if let Some(ts) = ev.ts {
-            self.conn_starts.push((ts, ev.bytes_out.unwrap_or(0)));
+            self.conn_starts.push(ConnStart {
+                ts,
+                bytes_out: ev.bytes_out.unwrap_or(0),
+                bytes_in: ev.bytes_in.unwrap_or(0),
+                src_port: ev.src_port,
+                has_bytes: ev.bytes_out.is_some() || ev.bytes_in.is_some(),
+            });
             if self.conn_starts.len() >= 2 * MAX_STARTS_PER_GROUP {
                 trim_starts(&mut self.conn_starts);
             }
@@ -221,8 +270,42 @@ impl GroupStats {
         if self.conn_starts.len() >= 2 * MAX_STARTS_PER_GROUP {
             trim_starts(&mut self.conn_starts);
         }
+        self.sources_truncated |= o.sources_truncated;
+        for s in &o.sources {
+            self.add_source(s);
+        }
+        self.windows_dropped += o.windows_dropped;
+        self.joined_network_groups += o.joined_network_groups;
+        self.duplicates_merged += o.duplicates_merged;
+        for (w, n) in o.windows {
+            self.add_window(w, n);
+        }
+    }
+
+    fn add_source(&mut self, source: &Arc<str>) {
+        if !self.sources.contains(source)
+            && insert_smallest(&mut self.sources, source, MAX_SOURCES_PER_GROUP)
+        {
+            self.sources_truncated = true;
+        }
+    }
+
+    /// Counts `n` connections into window `w`, keeping the earliest windows (so the kept set does
+    /// not depend on the order parts arrive in).
+    fn add_window(&mut self, w: i64, n: u64) {
+        *self.windows.entry(w).or_default() += n;
+        if self.windows.len() > MAX_WINDOWS_PER_GROUP
+            && let Some((_, dropped)) = self.windows.pop_last()
+        {
+            self.windows_dropped += dropped;
+        }
     }
 }
+
+/// The source name of events that carry no record reference (built in memory, or a live
+/// capture).
+pub(super) static NO_SOURCE: std::sync::LazyLock<Arc<str>> =
+    std::sync::LazyLock::new(|| Arc::from("-"));
 
 pub(super) type GroupMap = HashMap<GroupKey, GroupStats, foldhash::fast::RandomState>;
 

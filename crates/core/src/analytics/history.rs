@@ -1,6 +1,6 @@
-//! Facts across groups and windows, gathered once before rating: the first window each process
-//! and broker appear in, each broker's clients' publication rates, and each channel's span over
-//! all windows. Bounded by the group table it is built from.
+//! Facts across groups, gathered once before rating: the first window each process and broker
+//! appear in, each broker's clients' publication rates, each channel's span, and the extent of
+//! the inputs that hold each channel. Bounded by the group table it is built from.
 
 use super::group::{GroupContext, GroupKey, GroupMap, GroupStats, max_opt, publication_rate};
 use crate::behaviour::presence::Span;
@@ -8,20 +8,21 @@ use crate::config::HuntConfig;
 use crate::protocol::Protocol;
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// Cross-group facts gathered once before rating (bounded by the group table).
-pub(super) struct History {
-    first_window: Option<i64>,
+pub(super) struct History<'a> {
     process_first: HashMap<(String, Protocol), i64>,
     broker_first: HashMap<(IpAddr, u16), i64>,
     /// Broker → its clients' publication rates, for peer comparison.
     broker_rates: HashMap<(IpAddr, u16, Protocol), Vec<ClientRate>>,
     /// Channel → its span over all windows (`None` once an end is unknown).
     channel_spans: HashMap<ChannelKey, Option<Span>>,
-    data_span: Option<Span>,
+    /// Each input's extent (see `Accumulator::source_spans`).
+    source_spans: &'a HashMap<Arc<str>, Span, foldhash::fast::RandomState>,
 }
 
-/// A group's key without its analytic and window: one channel between a client and a server.
+/// A group's key without its analytic: one channel between a client and a server.
 pub(super) type ChannelKey = (String, Option<String>, IpAddr, u16, Protocol);
 
 pub(super) fn channel_key(k: &GroupKey) -> ChannelKey {
@@ -55,24 +56,23 @@ pub(super) fn union_span(a: Span, b: Span) -> Span {
 /// One client (host and process) of a broker and its publications per hour.
 pub(super) type ClientRate = (String, Option<String>, f64);
 
-impl History {
-    pub(super) fn of(groups: &GroupMap, cfg: &HuntConfig) -> History {
+impl<'a> History<'a> {
+    pub(super) fn of(
+        groups: &GroupMap,
+        source_spans: &'a HashMap<Arc<str>, Span, foldhash::fast::RandomState>,
+        cfg: &HuntConfig,
+    ) -> History<'a> {
         let mut h = History {
-            first_window: None,
             process_first: HashMap::new(),
             broker_first: HashMap::new(),
             broker_rates: HashMap::new(),
             channel_spans: HashMap::new(),
-            data_span: None,
+            source_spans,
         };
         if !cfg.behaviour.enabled {
             return h;
         }
         for (k, s) in groups {
-            if let (Some(first), Some(last)) = (s.first_seen, max_opt(s.last_seen, s.last_end)) {
-                let g = Span { first, last };
-                h.data_span = Some(h.data_span.map_or(g, |d| union_span(d, g)));
-            }
             let span = group_span(s);
             h.channel_spans
                 .entry(channel_key(k))
@@ -83,8 +83,7 @@ impl History {
                     }
                 })
                 .or_insert(span);
-            if let Some(w) = k.window {
-                h.first_window = Some(h.first_window.map_or(w, |f: i64| f.min(w)));
+            if let Some((&w, _)) = s.windows.first_key_value() {
                 if let Some(p) = &k.process {
                     let e = h
                         .process_first
@@ -105,26 +104,41 @@ impl History {
         h
     }
 
+    /// The extent of the inputs that hold a group: the union of their spans.
+    fn data_span(&self, stats: &GroupStats) -> Option<Span> {
+        stats
+            .sources
+            .iter()
+            .filter_map(|s| self.source_spans.get(s).copied())
+            .reduce(union_span)
+    }
+
     pub(super) fn context(
         &self,
         key: &GroupKey,
-        _stats: &GroupStats,
+        stats: &GroupStats,
         cfg: &HuntConfig,
     ) -> GroupContext {
         let mut ctx = GroupContext::default();
         if !cfg.behaviour.enabled {
             return ctx;
         }
-        if let (Some(w), Some(first)) = (key.window, self.first_window)
-            && w > first
-        {
+        ctx.data_span = self.data_span(stats);
+        // New in the data: the process (or broker) first appears in a window after the first
+        // window of the inputs that hold this channel.
+        if let (Some(len), Some(data)) = (cfg.window.micros(), ctx.data_span) {
+            let first = data.first.div_euclid(len);
             ctx.new_process = key.process.as_ref().is_some_and(|p| {
-                self.process_first.get(&(process_key(p), key.protocol)) == Some(&w)
+                self.process_first
+                    .get(&(process_key(p), key.protocol))
+                    .is_some_and(|&w| w > first)
             });
-            ctx.new_broker = self.broker_first.get(&(key.dst_ip, key.dst_port)) == Some(&w);
+            ctx.new_broker = self
+                .broker_first
+                .get(&(key.dst_ip, key.dst_port))
+                .is_some_and(|&w| w > first);
         }
         ctx.channel_span = self.channel_spans.get(&channel_key(key)).copied().flatten();
-        ctx.data_span = self.data_span;
         if let Some(all) = self
             .broker_rates
             .get(&(key.dst_ip, key.dst_port, key.protocol))

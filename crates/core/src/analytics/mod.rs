@@ -12,16 +12,19 @@
 mod evidence;
 mod group;
 mod history;
+mod join;
 mod rating;
+mod windows;
 
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
 
-use group::{GroupMap, MAX_NAMES_PER_GROUP, session_order, trim_sessions, trim_starts};
-use history::History;
+use group::{GroupMap, MAX_NAMES_PER_GROUP, NO_SOURCE, session_order, trim_sessions, trim_starts};
+use history::{History, union_span};
 
 use crate::alert::{Alert, Session};
 use crate::allowlist::AllowSubject;
 use crate::allowlist::{self, AllowVerdict, EntrySource};
+use crate::behaviour::presence::Span;
 use crate::bounded::insert_smallest;
 use crate::config::HuntConfig;
 use crate::event::{ConnEvent, Direction, Outcome, Transport};
@@ -29,6 +32,7 @@ use crate::protocol::Protocol;
 use crate::verdict::{AnalyticId, Suspicion};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 /// What happened to one event in [`Engine::observe`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +104,13 @@ pub struct Accumulator {
     dest_names: HashMap<(IpAddr, u16), BTreeSet<String>, foldhash::fast::RandomState>,
     /// Destination names not kept because the table was full.
     pub dest_names_dropped: u64,
+    /// Each input's extent: the earliest start and latest start or end of the events read from
+    /// it. A channel's presence is judged against the inputs that hold it, never against the
+    /// whole run, so adding an unrelated file cannot move a verdict. Bounded like the groups.
+    source_spans: HashMap<Arc<str>, Span, foldhash::fast::RandomState>,
+    /// The input being read and its extent so far: readers send one input's events in a row,
+    /// so the table above is touched once per run of events, not once per event.
+    current_source: Option<(Arc<str>, Span)>,
     pub counters: EventCounters,
     /// Recognised pub/sub sessions, when the configuration asks for them (bounded).
     pub sessions: Vec<Session>,
@@ -118,7 +129,9 @@ impl Accumulator {
 
     /// Folds another accumulator into this one. The result does not depend on the order of
     /// merges, except which groups are dropped when `max_groups` is exceeded (counted).
-    pub fn merge(&mut self, other: Accumulator, cfg: &HuntConfig) {
+    pub fn merge(&mut self, mut other: Accumulator, cfg: &HuntConfig) {
+        self.flush_source(cfg);
+        other.flush_source(cfg);
         self.counters.add(&other.counters);
         self.sessions.extend(other.sessions);
         self.sessions_dropped += other.sessions_dropped;
@@ -131,6 +144,9 @@ impl Accumulator {
             self.add_dest_names(k, names.iter().map(String::as_str), cfg);
         }
         self.dest_names_dropped += other.dest_names_dropped;
+        for (source, span) in other.source_spans {
+            self.add_source_span(source, span, cfg);
+        }
         let max_users = cfg.limits.max_users_per_group;
         for (k, v) in other.groups {
             let full = self.groups.len() >= cfg.limits.max_groups;
@@ -168,6 +184,25 @@ impl Accumulator {
         }
     }
 
+    fn flush_source(&mut self, cfg: &HuntConfig) {
+        if let Some((source, span)) = self.current_source.take() {
+            self.add_source_span(source, span, cfg);
+        }
+    }
+
+    fn add_source_span(&mut self, source: Arc<str>, span: Span, cfg: &HuntConfig) {
+        let full = self.source_spans.len() >= cfg.limits.max_groups;
+        match self.source_spans.get_mut(&source) {
+            Some(s) => *s = union_span(*s, span),
+            // Inputs past the bound are not needed for a verdict: a channel whose inputs' extent
+            // is unknown is simply never judged transient.
+            None if full => {}
+            None => {
+                self.source_spans.insert(source, span);
+            }
+        }
+    }
+
     /// The groups, in key order (for tests and oracles).
     pub fn groups_sorted(&self) -> BTreeMap<&GroupKey, &GroupStats> {
         self.groups.iter().collect()
@@ -188,6 +223,15 @@ pub struct HuntSummary {
     pub suppressed: BTreeMap<String, usize>,
     /// Alerts reported, per suspicion.
     pub alerts_by_suspicion: BTreeMap<Suspicion, usize>,
+    /// With `--window`: channels with enough connections over the data but fewer than
+    /// `min_connections` in every window, and no beacon across windows (not reported).
+    pub below_threshold_in_every_window: usize,
+    /// With `--window`: channels whose connections are usually further apart than the window.
+    pub slower_than_window: usize,
+    /// Second records of a connection another input also recorded, counted once.
+    pub duplicates: u64,
+    /// Groups without a process joined to the process that made their connections.
+    pub joined: usize,
 }
 
 impl HuntSummary {
@@ -226,6 +270,22 @@ impl Engine {
     /// groups.
     pub fn observe(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
         acc.counters.events += 1;
+        if self.cfg.behaviour.enabled
+            && let Some(first) = ev.ts
+        {
+            let last = ev.end.map_or(first, |e| e.max(first));
+            let source = ev.origin.as_ref().map_or(&*NO_SOURCE, |r| &r.file);
+            let span = Span { first, last };
+            match &mut acc.current_source {
+                Some((s, cur)) if Arc::ptr_eq(s, source) || **s == **source => {
+                    *cur = union_span(*cur, span);
+                }
+                _ => {
+                    acc.flush_source(&self.cfg);
+                    acc.current_source = Some((source.clone(), span));
+                }
+            }
+        }
         if self.cfg.report_sessions
             && let Some(app) = ev.app.as_deref()
             && let Some(protocol) = app.protocol
@@ -342,7 +402,6 @@ impl Engine {
         for (analytic, protocol) in keys {
             let key = GroupKey {
                 analytic,
-                window,
                 host: host.clone(),
                 process: ev.process.clone(),
                 dst_ip: ev.dst_ip,
@@ -350,11 +409,11 @@ impl Engine {
                 protocol,
             };
             if let Some(g) = acc.groups.get_mut(&key) {
-                g.add_event(ev, max_users);
+                g.add_event(ev, window, max_users);
                 counted = true;
             } else if acc.groups.len() < max_groups {
                 let mut g = GroupStats::default();
-                g.add_event(ev, max_users);
+                g.add_event(ev, window, max_users);
                 acc.groups.insert(key, g);
                 counted = true;
             }
@@ -367,14 +426,23 @@ impl Engine {
     }
 
     /// Rates every group and returns the alerts to report, in report order, with the summary.
-    pub fn finish(&self, acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
+    pub fn finish(&self, mut acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
+        acc.flush_source(&self.cfg);
         let mut summary = HuntSummary {
             counters: acc.counters,
-            groups: acc.groups.len(),
             ..HuntSummary::default()
         };
         let mut alerts = Vec::new();
-        let history = History::of(&acc.groups, &self.cfg);
+        let window_len = self.cfg.window.micros();
+        summary.joined =
+            join::join_process_records(&mut acc.groups, self.cfg.limits.max_users_per_group);
+        for stats in acc.groups.values_mut() {
+            trim_starts(&mut stats.conn_starts);
+            stats.duplicates_merged += join::dedup_connections(stats, window_len);
+            summary.duplicates += stats.duplicates_merged;
+        }
+        summary.groups = acc.groups.len();
+        let history = History::of(&acc.groups, &acc.source_spans, &self.cfg);
         let dest_names = acc.dest_names;
         for (key, mut stats) in acc.groups {
             if let Some(names) = dest_names.get(&(key.dst_ip, key.dst_port)) {
@@ -382,14 +450,27 @@ impl Engine {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
             }
-            trim_starts(&mut stats.conn_starts);
-            stats.conn_starts.sort_unstable();
             if self.exchanges(&stats) < self.cfg.min_connections {
                 summary.below_threshold += 1;
                 continue;
             }
+            let per_window = window_len
+                .map(|len| windows::exchanges_per_window(&stats, len, self.cfg.behaviour.enabled));
+            let in_no_window = per_window
+                .as_ref()
+                .is_some_and(|w| w.values().copied().max().unwrap_or(0) < self.cfg.min_connections);
+            let slower_than_window =
+                window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
             let ctx = history.context(&key, &stats, &self.cfg);
             let mut alert = rating::rate(&self.cfg, &key, &stats, &ctx);
+            if let (Some(len), Some(per)) = (window_len, &per_window) {
+                let text = self.cfg.window.to_string();
+                alert.reasons.insert(
+                    1,
+                    windows::reason(per, len, &text, self.cfg.min_connections),
+                );
+                alert.windows = Some(windows::figures(per, len));
+            }
             if !self.cfg.analytic_enabled(key.analytic) && alert.analytics.is_empty() {
                 // Behaviour analytics alone, and none of them found anything here.
                 summary.below_min_suspicion += 1;
@@ -430,6 +511,27 @@ impl Engine {
                     continue;
                 }
             }
+            if slower_than_window {
+                summary.slower_than_window += 1;
+            }
+            if in_no_window {
+                let beacon = alert
+                    .signals
+                    .iter()
+                    .any(|(id, w)| id.is_beacon() && *w > 0.0);
+                if !beacon {
+                    summary.below_threshold_in_every_window += 1;
+                    continue;
+                }
+                alert.reasons.insert(
+                    2,
+                    format!(
+                        "no {} window holds {} connections, but judged across windows the \
+                         channel beacons, so it is reported",
+                        self.cfg.window, self.cfg.min_connections
+                    ),
+                );
+            }
             *summary
                 .alerts_by_suspicion
                 .entry(alert.suspicion)
@@ -443,3 +545,5 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sources;

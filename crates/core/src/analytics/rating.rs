@@ -137,6 +137,9 @@ pub(super) fn rate(
         found.first().map_or(key.analytic, |(a, _)| *a)
     };
     analytics.extend(found.iter().map(|(a, _)| *a));
+    if stats.joined_network_groups > 0 || stats.duplicates_merged > 0 {
+        reasons.push(join_reason(stats));
+    }
     if stats.users_truncated {
         reasons.push(format!(
             "more than {} users; only the first are listed",
@@ -177,7 +180,33 @@ pub(super) fn rate(
             a.sort_for_output();
             a
         }),
+        windows: None,
+        sources: stats.sources.iter().map(|s| s.to_string()).collect(),
     }
+}
+
+/// What joining records of the same connections did to this alert.
+fn join_reason(stats: &GroupStats) -> String {
+    let mut parts = Vec::new();
+    if stats.joined_network_groups > 0 {
+        parts.push(
+            "the network records of these connections (bytes, names, content) are joined to the \
+             process that made them"
+                .to_string(),
+        );
+    }
+    if stats.duplicates_merged > 0 {
+        parts.push(format!(
+            "{} second records of the same connections from other inputs are counted once",
+            stats.duplicates_merged
+        ));
+    }
+    let sources = if stats.sources_truncated {
+        format!("{} and more", stats.sources.len())
+    } else {
+        stats.sources.len().to_string()
+    };
+    format!("{} ({sources} inputs)", parts.join("; "))
 }
 
 /// One sentence with what payload inspection saw, the most telling parts first and bounded.

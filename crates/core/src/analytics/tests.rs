@@ -179,7 +179,7 @@ fn unusual_port_from_identified_protocol() {
 }
 
 #[test]
-fn windows_split_groups() {
+fn windows_are_counted_inside_one_alert_per_channel() {
     let cfg = HuntConfig::from_toml_str("[analytics]\nwindow = \"1h\"").unwrap();
     let mut evs = Vec::new();
     for ts in [0, 10, 3_600_000_000, 3_600_000_001] {
@@ -193,10 +193,64 @@ fn windows_split_groups() {
     let no_ts = ev("10.1.1.1", "198.51.100.1", 5222);
     evs.push(no_ts);
     let (alerts, summary) = run(cfg, &evs);
-    assert_eq!(alerts.len(), 2);
-    assert!(alerts.iter().all(|a| a.connections == 2));
-    assert_eq!(summary.below_threshold, 1);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let a = &alerts[0];
+    assert_eq!(a.connections, 5);
+    let counts: Vec<(i64, u64)> = a
+        .windows
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|w| (w.start, w.connections))
+        .collect();
+    assert_eq!(counts, vec![(0, 2), (3_600_000_000, 2), (7_200_000_000, 1)]);
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.contains("active in 3 windows of 1h, 2 of them with at least 2")),
+        "{:?}",
+        a.reasons
+    );
+    assert_eq!(summary.below_threshold, 0);
     assert_eq!(summary.counters.no_timestamp, 1);
+}
+
+#[test]
+fn a_window_shorter_than_the_channel_is_reported_not_silent() {
+    // Two connections an hour apart: enough over the data, never two in one minute.
+    let mut evs = Vec::new();
+    for ts in [0, 3_600_000_000] {
+        let mut e = ev("10.1.1.1", "198.51.100.1", 5222);
+        e.ts = Some(ts);
+        evs.push(e);
+    }
+    let cfg = HuntConfig::from_toml_str("[analytics]\nwindow = \"1m\"").unwrap();
+    let (alerts, summary) = run(cfg, &evs);
+    assert!(alerts.is_empty());
+    assert_eq!(summary.below_threshold_in_every_window, 1);
+    assert_eq!(summary.slower_than_window, 1);
+
+    // A beacon slower than the window is judged across windows and still reported.
+    let beacon: Vec<ConnEvent> = (0..40)
+        .map(|i| {
+            let mut e = ev("10.1.1.2", "198.51.100.2", 1883);
+            e.ts = Some(i * 600_000_000);
+            e
+        })
+        .collect();
+    let cfg = HuntConfig::from_toml_str("[analytics]\nwindow = \"1m\"\ndefault_allowlist = false")
+        .unwrap();
+    let (alerts, summary) = run(cfg, &beacon);
+    assert_eq!(alerts.len(), 1, "{summary:?}");
+    assert_eq!(alerts[0].connections, 40);
+    assert!(
+        alerts[0]
+            .reasons
+            .iter()
+            .any(|r| r.contains("judged across windows the channel beacons")),
+        "{:?}",
+        alerts[0].reasons
+    );
 }
 
 #[test]
