@@ -2,6 +2,7 @@
 //! candidates were counted or excluded, and how many alerts came out. It is for people; scripts
 //! should read the results and the exit status.
 
+use pubsub_hunt_core::config::DirectionPolicy;
 use pubsub_hunt_core::{HuntConfig, HuntSummary};
 use pubsub_hunt_ingest::IngestReport;
 use std::io::Write;
@@ -52,6 +53,30 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
         c.no_timestamp,
         c.group_table_full,
     );
+    if c.inbound_from_internal > 0 {
+        let judged = c.counted + c.inbound;
+        match cfg.direction {
+            DirectionPolicy::Source if 2 * c.inbound_from_internal > judged => {
+                let _ = writeln!(
+                    e,
+                    "pubsub-hunt: warning: {} of {judged} candidates were recorded as inbound \
+                     (Zeek local_orig = F, or the source's direction) although they start inside \
+                     the internal networks; the source's direction decides (analytics.direction = \
+                     \"source\"), set analytics.direction = \"internal-networks\" to count them",
+                    c.inbound_from_internal
+                );
+            }
+            DirectionPolicy::Source => {}
+            DirectionPolicy::InternalNetworks => {
+                let _ = writeln!(
+                    e,
+                    "pubsub-hunt: {} the source recorded as inbound counted as outbound: the \
+                     initiator is internal (analytics.direction = \"internal-networks\")",
+                    plural(c.inbound_from_internal, "connection", "connections")
+                );
+            }
+        }
+    }
     if r.destination_names > 0 {
         let _ = writeln!(
             e,

@@ -126,6 +126,97 @@ fn parse_alert(v: &Value, who: &str) -> AlertRow {
     }
 }
 
+/// One window of a channel with at least `min_connections` connections in it: how the seed
+/// analytic with a window counts (one row per window), and how pubsub-hunt reports it (one alert
+/// per channel with its windows inside).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct WindowRow {
+    analytic: String,
+    host: String,
+    dst_ip: String,
+    dst_port: u64,
+    protocol: String,
+    window_start: i64,
+    suspicion: String,
+    external: bool,
+    connections: u64,
+}
+
+impl WindowRow {
+    fn of(a: &AlertRow, window_start: i64, connections: u64) -> WindowRow {
+        WindowRow {
+            analytic: a.analytic.clone(),
+            host: a.host.clone(),
+            dst_ip: a.dst_ip.clone(),
+            dst_port: a.dst_port,
+            protocol: a.protocol.clone(),
+            window_start,
+            suspicion: a.suspicion.clone(),
+            external: a.external,
+            connections,
+        }
+    }
+}
+
+/// Per-window rows (the seed's shape) of alerts that are already one per window.
+fn rows_per_window(alerts: &[AlertRow], len: i64) -> BTreeSet<WindowRow> {
+    alerts
+        .iter()
+        .map(|a| {
+            let start = a
+                .first_seen
+                .expect("windowed rows have times")
+                .div_euclid(len)
+                * len;
+            WindowRow::of(a, start, a.connections)
+        })
+        .collect()
+}
+
+/// pubsub-hunt's channel alerts expanded into their windows that reach the threshold.
+fn expand_windows(jsonl: &str, min: u64) -> BTreeSet<WindowRow> {
+    let mut out = BTreeSet::new();
+    for l in jsonl.lines().filter(|l| !l.trim().is_empty()) {
+        let v: Value = serde_json::from_str(l).expect("pubsub-hunt writes JSON lines");
+        let a = parse_alert(&v, "pubsub-hunt");
+        let windows = v["windows"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a windowed alert without `windows`: {v}"));
+        for w in windows {
+            let n = w["connections"].as_u64().expect("window connections");
+            let start = parse_rfc3339(w["start"].as_str().expect("window start"))
+                .expect("window start is RFC 3339");
+            if n >= min {
+                out.insert(WindowRow::of(&a, start, n));
+            }
+        }
+    }
+    out
+}
+
+fn assert_same_windows(
+    context: &str,
+    ours: &BTreeSet<WindowRow>,
+    other_name: &str,
+    other: &BTreeSet<WindowRow>,
+) {
+    if ours == other {
+        return;
+    }
+    let mut msg = format!(
+        "{context}: pubsub-hunt ({} windows) and {other_name} ({} windows) disagree\n",
+        ours.len(),
+        other.len()
+    );
+    for a in ours.difference(other).take(15) {
+        msg.push_str(&format!("  only in pubsub-hunt: {a:?}\n"));
+    }
+    for a in other.difference(ours).take(15) {
+        msg.push_str(&format!("  only in {other_name}: {a:?}\n"));
+    }
+    panic!("{msg}");
+}
+
 /// Parses JSON lines of alerts, in the order written.
 fn parse_alerts(jsonl: &str, who: &str) -> Vec<AlertRow> {
     jsonl
@@ -310,7 +401,8 @@ fn check(ds: DataSet) {
             "{} (seed {}, {} rows) hunt {args:?}",
             ds.name, ds.cfg.seed, truth.rows
         );
-        let ours = parse_alerts(&run_pubsub_hunt(&log, args), "pubsub-hunt");
+        let output = run_pubsub_hunt(&log, args);
+        let ours = parse_alerts(&output, "pubsub-hunt");
         assert_report_order(&context, &ours);
         let expected: Vec<AlertRow> = truth
             .expected_alerts(window, min_suspicion)
@@ -321,10 +413,43 @@ fn check(ds: DataSet) {
             !expected.is_empty(),
             "{context}: the generator planted nothing to find"
         );
-        assert_same_alerts(&context, "pubsub-hunt", &ours, "ground truth", &expected);
-        if let Some(python) = &python {
-            let oracle = parse_alerts(&run_oracle(python, &log, args), "duckdb oracle");
-            assert_same_alerts(&context, "pubsub-hunt", &ours, "DuckDB", &oracle);
+        let oracle = python
+            .as_ref()
+            .map(|python| parse_alerts(&run_oracle(python, &log, args), "duckdb oracle"));
+        match window {
+            None => {
+                assert_same_alerts(&context, "pubsub-hunt", &ours, "ground truth", &expected);
+                if let Some(oracle) = &oracle {
+                    assert_same_alerts(&context, "pubsub-hunt", &ours, "DuckDB", oracle);
+                }
+            }
+            Some(len) => {
+                // One alert per channel: no channel twice, and its windows are the seed's rows.
+                let channels: BTreeSet<_> = ours
+                    .iter()
+                    .map(|a| (&a.analytic, &a.host, &a.dst_ip, a.dst_port, &a.protocol))
+                    .collect();
+                assert_eq!(
+                    channels.len(),
+                    ours.len(),
+                    "{context}: a channel alerted twice"
+                );
+                let windows = expand_windows(&output, 2);
+                assert_same_windows(
+                    &context,
+                    &windows,
+                    "ground truth",
+                    &rows_per_window(&expected, len),
+                );
+                if let Some(oracle) = &oracle {
+                    assert_same_windows(
+                        &context,
+                        &windows,
+                        "DuckDB",
+                        &rows_per_window(oracle, len),
+                    );
+                }
+            }
         }
     }
 }

@@ -116,6 +116,26 @@ impl Default for Limits {
     }
 }
 
+/// Who decides that a candidate connection is inbound (`analytics.direction`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DirectionPolicy {
+    /// The source's own direction (Zeek `local_orig`, a firewall's inbound/outbound) wins.
+    #[default]
+    Source,
+    /// A connection whose initiator is in the internal networks is outbound, whatever the
+    /// source says.
+    InternalNetworks,
+}
+
+impl DirectionPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectionPolicy::Source => "source",
+            DirectionPolicy::InternalNetworks => "internal-networks",
+        }
+    }
+}
+
 /// The validated configuration of a hunt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HuntConfig {
@@ -124,6 +144,8 @@ pub struct HuntConfig {
     /// Fewest connections a group needs to be reported.
     pub min_connections: u64,
     pub window: WindowSpec,
+    /// Whether the source's direction or the internal networks decide what is inbound.
+    pub direction: DirectionPolicy,
     /// Least suspicion reported.
     pub min_suspicion: Suspicion,
     /// Standard ports of each protocol.
@@ -264,6 +286,7 @@ struct RawAnalytics {
     enabled: Option<Vec<String>>,
     min_connections: Option<u64>,
     window: Option<String>,
+    direction: Option<String>,
     min_suspicion: Option<String>,
     default_allowlist: Option<bool>,
 }
@@ -388,6 +411,15 @@ impl RawConfig {
             None => WindowSpec(None),
             Some(w) => w.parse().map_err(invalid)?,
         };
+        let direction = match self.analytics.direction.as_deref() {
+            None | Some("source") => DirectionPolicy::Source,
+            Some("internal-networks") => DirectionPolicy::InternalNetworks,
+            Some(other) => {
+                return Err(invalid(format!(
+                    "analytics.direction {other:?}: expected \"source\" or \"internal-networks\""
+                )));
+            }
+        };
         let min_suspicion = match self.analytics.min_suspicion {
             None => Suspicion::Medium,
             Some(s) => s.parse().map_err(invalid)?,
@@ -481,6 +513,7 @@ impl RawConfig {
             analytics,
             min_connections,
             window,
+            direction,
             min_suspicion,
             ports,
             internal: InternalNetworks::new(nets),

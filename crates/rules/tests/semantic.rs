@@ -19,7 +19,7 @@
 mod common;
 
 use pubsub_hunt_core::{
-    Accumulator, ConnEvent, Direction, Engine, EventOutcome, HuntConfig, Outcome, Suspicion,
+    Accumulator, Alert, ConnEvent, Direction, Engine, EventOutcome, HuntConfig, Outcome, Suspicion,
     Transport,
 };
 use pubsub_hunt_rules::{Target, export};
@@ -348,6 +348,35 @@ struct EngineView {
     groups: BTreeMap<Key, (Suspicion, u64)>,
 }
 
+/// An engine alert (one per channel) as the rows a windowed SIEM rule gives: one per window the
+/// channel was active in, with its connections there; one row without a window.
+fn per_window(cfg: &HuntConfig, a: &Alert) -> Vec<(Key, (Suspicion, u64))> {
+    let key = |window: Option<i64>| {
+        (
+            window,
+            a.host.clone(),
+            a.process.clone(),
+            a.dst_ip.to_string(),
+            a.dst_port,
+        )
+    };
+    match (&a.windows, cfg.window.micros()) {
+        (Some(windows), Some(len)) => windows
+            .iter()
+            .map(|w| {
+                (
+                    key(Some(w.start.div_euclid(len))),
+                    (a.suspicion, w.connections),
+                )
+            })
+            .collect(),
+        _ => vec![(
+            key(window_of(cfg, a.first_seen)),
+            (a.suspicion, a.connections),
+        )],
+    }
+}
+
 fn engine_view(cfg: &HuntConfig, events: &[ConnEvent]) -> EngineView {
     // The exported rules are the seed analytic; behaviour scoring is the engine's own addition.
     let mut seed = cfg.clone();
@@ -363,32 +392,16 @@ fn engine_view(cfg: &HuntConfig, events: &[ConnEvent]) -> EngineView {
     };
     let groups: BTreeMap<Key, (Suspicion, u64)> = run(cfg)
         .into_iter()
-        .map(|a| {
-            let key = (
-                window_of(cfg, a.first_seen),
-                a.host,
-                a.process,
-                a.dst_ip.to_string(),
-                a.dst_port,
-            );
-            (key, (a.suspicion, a.connections))
-        })
+        .flat_map(|a| per_window(cfg, &a))
+        .filter(|(_, (_, n))| *n >= cfg.min_connections)
         .collect();
     let mut every_group = cfg.clone();
     every_group.min_connections = 1;
     every_group.behaviour.enabled = false;
     let rated: BTreeMap<Key, Suspicion> = run(&every_group)
         .into_iter()
-        .map(|a| {
-            let key = (
-                window_of(cfg, a.first_seen),
-                a.host,
-                a.process,
-                a.dst_ip.to_string(),
-                a.dst_port,
-            );
-            (key, a.suspicion)
-        })
+        .flat_map(|a| per_window(cfg, &a))
+        .map(|(k, (level, _))| (k, level))
         .collect();
     let engine = Engine::new(cfg.clone());
     let selected = events

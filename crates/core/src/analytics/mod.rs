@@ -26,7 +26,7 @@ use crate::allowlist::AllowSubject;
 use crate::allowlist::{self, AllowVerdict, EntrySource};
 use crate::behaviour::presence::Span;
 use crate::bounded::insert_smallest;
-use crate::config::HuntConfig;
+use crate::config::{DirectionPolicy, HuntConfig};
 use crate::event::{ConnEvent, Direction, Outcome, Transport};
 use crate::protocol::Protocol;
 use crate::verdict::{AnalyticId, Suspicion};
@@ -70,6 +70,9 @@ pub struct EventCounters {
     pub inbound: u64,
     pub no_timestamp: u64,
     pub group_table_full: u64,
+    /// Candidates the source called inbound although their initiator is in the internal
+    /// networks (counted whichever `analytics.direction` decides).
+    pub inbound_from_internal: u64,
 }
 
 impl EventCounters {
@@ -82,6 +85,7 @@ impl EventCounters {
         self.inbound += o.inbound;
         self.no_timestamp += o.no_timestamp;
         self.group_table_full += o.group_table_full;
+        self.inbound_from_internal += o.inbound_from_internal;
     }
 }
 
@@ -386,7 +390,15 @@ impl Engine {
             return EventOutcome::Excluded(Exclusion::Failed);
         }
         if ev.direction == Direction::Inbound {
-            return EventOutcome::Excluded(Exclusion::Inbound);
+            let from_internal = ev
+                .src_ip
+                .is_some_and(|ip| self.cfg.internal.containing(ip).is_some());
+            if from_internal {
+                acc.counters.inbound_from_internal += 1;
+            }
+            if !(from_internal && self.cfg.direction == DirectionPolicy::InternalNetworks) {
+                return EventOutcome::Excluded(Exclusion::Inbound);
+            }
         }
         let window = match self.cfg.window.micros() {
             None => None,
@@ -442,14 +454,15 @@ impl Engine {
             summary.duplicates += stats.duplicates_merged;
         }
         summary.groups = acc.groups.len();
-        let history = History::of(&acc.groups, &acc.source_spans, &self.cfg);
-        let dest_names = acc.dest_names;
-        for (key, mut stats) in acc.groups {
-            if let Some(names) = dest_names.get(&(key.dst_ip, key.dst_port)) {
+        for (key, stats) in acc.groups.iter_mut() {
+            if let Some(names) = acc.dest_names.get(&(key.dst_ip, key.dst_port)) {
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
             }
+        }
+        let history = History::of(&acc.groups, &acc.source_spans, &self.cfg);
+        for (key, stats) in acc.groups {
             if self.exchanges(&stats) < self.cfg.min_connections {
                 summary.below_threshold += 1;
                 continue;

@@ -203,3 +203,37 @@ fn a_process_record_and_a_network_record_of_one_connection_are_one_alert() {
     assert_eq!(alone.process, None);
     assert_eq!(alone.connections, 3);
 }
+
+#[test]
+fn the_configured_direction_policy_decides_what_is_inbound() {
+    // A sensor whose local networks miss 10.50/16 marks these connections inbound.
+    let evs: Vec<ConnEvent> = (0..4)
+        .map(|i| {
+            let mut e = from("conn.log", "10.50.1.1", "203.0.113.20", 1883, i * 60, 5);
+            e.direction = crate::event::Direction::Inbound;
+            e
+        })
+        .collect();
+    let (alerts, summary) = run_parts(&cfg_low(), std::slice::from_ref(&evs));
+    assert!(alerts.is_empty());
+    assert_eq!(summary.counters.inbound, 4);
+    assert_eq!(summary.counters.inbound_from_internal, 4);
+
+    let by_nets = HuntConfig::from_toml_str(
+        "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false\ndirection = \"internal-networks\"",
+    )
+    .unwrap();
+    let (alerts, summary) = run_parts(&by_nets, &[evs]);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].connections, 4);
+    assert_eq!(summary.counters.inbound, 0);
+    assert_eq!(summary.counters.inbound_from_internal, 4);
+
+    // An initiator outside the internal networks stays inbound either way.
+    let mut outside = from("conn.log", "198.51.100.3", "10.1.1.1", 1883, 0, 5);
+    outside.direction = crate::event::Direction::Inbound;
+    let (_, summary) = run_parts(&by_nets, &[vec![outside.clone(), outside]]);
+    assert_eq!(summary.counters.inbound, 2);
+    assert_eq!(summary.counters.inbound_from_internal, 0);
+    assert!(HuntConfig::from_toml_str("[analytics]\ndirection = \"sideways\"").is_err());
+}
