@@ -1,0 +1,124 @@
+//! What other inputs in a run may and may not do to an alert, through the binary: a capture
+//! hunted alone and with unrelated captures gives the same alert; the same connections in two
+//! inputs count once; and the summary says when the source's direction and the internal networks
+//! disagree.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+struct Run {
+    alerts: Vec<Value>,
+    stderr: String,
+}
+
+fn hunt(args: &[&str]) -> Run {
+    let out = Command::cargo_bin("pubsub-hunt")
+        .unwrap()
+        .current_dir(root())
+        .args(["hunt", "--format", "jsonl"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Run {
+        alerts: String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|v: &Value| v["kind"] == "alert")
+            .collect(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+const MQTT: &str = "../shared/corpus/pcaps/zeek/mqtt.pcap";
+const UNRELATED: [&str; 2] = [
+    "../shared/corpus/pcaps/zeek/xmpp-starttls.pcap",
+    "../shared/corpus/pcaps/ndpi/amqp.pcap",
+];
+
+fn mqtt_alert(r: &Run) -> Value {
+    r.alerts
+        .iter()
+        .find(|a| a["dst_ip"] == "198.41.30.241")
+        .cloned()
+        .unwrap_or_else(|| panic!("no alert for the MQTT broker: {:#?}", r.alerts))
+}
+
+#[test]
+fn a_capture_alone_and_with_unrelated_captures_gives_the_same_alert() {
+    assert!(root().join(MQTT).is_file(), "the corpus is missing: {MQTT}");
+    let show = ["--min-suspicion", "low", "--show-suppressed"];
+    let alone = hunt(&[&show[..], &[MQTT]].concat());
+    let with_others = hunt(&[&show[..], &[UNRELATED[0], MQTT, UNRELATED[1]]].concat());
+    let reversed = hunt(&[&show[..], &[UNRELATED[1], UNRELATED[0], MQTT]].concat());
+    let a = mqtt_alert(&alone);
+    assert_eq!(a, mqtt_alert(&with_others));
+    assert_eq!(a, mqtt_alert(&reversed));
+    assert_eq!(a["suspicion"], "high", "{a:#}");
+    assert_eq!(a["sources"], serde_json::json!([MQTT]));
+}
+
+#[test]
+fn the_same_capture_twice_counts_each_connection_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.pcap");
+    std::fs::copy(root().join(MQTT), &copy).unwrap();
+    let show = ["--min-suspicion", "low", "--show-suppressed"];
+    let once = mqtt_alert(&hunt(&[&show[..], &[MQTT]].concat()));
+    let twice = hunt(&[&show[..], &[MQTT, copy.to_str().unwrap()]].concat());
+    let a = mqtt_alert(&twice);
+    assert_eq!(a["connections"], once["connections"]);
+    assert_eq!(a["bytes_sent"], once["bytes_sent"]);
+    assert_eq!(a["sources"].as_array().unwrap().len(), 2);
+    assert!(twice.stderr.contains("counted once"), "{}", twice.stderr);
+}
+
+/// A conn.log whose sensor's local networks miss 10.50.0.0/16: every row says `local_orig` F.
+fn conn_log_with_local_orig_false(dir: &Path) -> PathBuf {
+    let mut s = String::from(
+        "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\tlocal_orig\n",
+    );
+    for i in 0..6 {
+        s.push_str(&format!(
+            "{}.0\tC{i}\t10.50.1.1\t{}\t203.0.113.20\t1883\ttcp\tSF\tF\n",
+            1_700_000_000 + i * 600,
+            40_000 + i
+        ));
+    }
+    let p = dir.join("conn.log");
+    std::fs::write(&p, s).unwrap();
+    p
+}
+
+#[test]
+fn local_orig_against_the_internal_networks_is_named_and_configurable() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = conn_log_with_local_orig_false(dir.path());
+    let r = hunt(&[log.to_str().unwrap()]);
+    assert!(r.alerts.is_empty());
+    assert!(
+        r.stderr
+            .contains("6 of 6 candidates were recorded as inbound")
+            && r.stderr.contains("analytics.direction"),
+        "{}",
+        r.stderr
+    );
+    let cfg = dir.path().join("hunt.toml");
+    std::fs::write(&cfg, "[analytics]\ndirection = \"internal-networks\"\n").unwrap();
+    let r = hunt(&["--config", cfg.to_str().unwrap(), log.to_str().unwrap()]);
+    assert_eq!(r.alerts.len(), 1, "{}", r.stderr);
+    assert_eq!(r.alerts[0]["connections"], 6);
+    assert!(r.stderr.contains("counted as outbound"), "{}", r.stderr);
+}
