@@ -447,6 +447,37 @@ fn ndpi_jabber() {
         xmpp.iter()
             .any(|f| f.app.server_names.contains("cs-xmpp.lan"))
     );
+    // Pidgin's own JID: from the resource binding in the two full logins, and from what the
+    // server addresses to it in the two flows the capture picks up mid-stream.
+    let bound: Vec<u16> = xmpp
+        .iter()
+        .filter(|f| !f.app.client_ids.is_empty())
+        .map(|f| f.client.1)
+        .collect();
+    assert_eq!(bound, [57094, 57122, 57129, 57149], "{flows:#?}");
+    assert_eq!(all_client_ids(&xmpp), ["tom@cs-xmpp.lan/darkstar"]);
+    // Topics are the room and the personal-eventing nodes, never the chat correspondent.
+    assert!(has_topic(
+        &xmpp,
+        "chat-with-tom@conference.cs-xmpp.lan",
+        TopicDirection::Subscribe
+    ));
+    assert!(has_topic(
+        &xmpp,
+        "http://jabber.org/protocol/tune",
+        TopicDirection::Publish
+    ));
+    assert!(has_topic(
+        &xmpp,
+        "http://jabber.org/protocol/nick",
+        TopicDirection::Publish
+    ));
+    assert!(
+        xmpp.iter()
+            .flat_map(|f| &f.app.topics)
+            .all(|t| !t.name.starts_with("chatback@")),
+        "{flows:#?}"
+    );
     // The binary flows on 5223 are not XMPP (nor anything else).
     assert!(
         flows

@@ -18,8 +18,8 @@
 //! Choices that are not obvious from the protocols: AMQP 0-9-1 virtual hosts go to
 //! `server_names` as `vhost:<name>`; AMQP publish/deliver topics are `<exchange>/<routing key>`
 //! (just the routing key for the default exchange); an MQTT will topic and every subscription is
-//! a topic with zero messages; XMPP messages sent by the client use the `to` JID as topic and
-//! messages delivered to it the `from` JID (the correspondent in both cases).
+//! a topic with zero messages; an XMPP client's own full JID is its client id, and its topics
+//! are publish/subscribe nodes and multi-user chat rooms, never a one-to-one correspondent.
 
 mod amqp;
 mod dissect;
