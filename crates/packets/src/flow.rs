@@ -369,6 +369,7 @@ impl FlowTable {
         let side = if src == flow.client { CLIENT } else { SERVER };
         flow.last_ts = flow.last_ts.max(frame.ts);
         flow.packets[side] += 1;
+        let server_port = flow.server.port();
         let Some(t) = flow.tcp.as_deref_mut() else {
             return started;
         };
@@ -401,7 +402,8 @@ impl FlowTable {
                 .get(1 - side)
                 .map_or(0, StreamReassembler::held_bytes);
             if let Some(r) = reassembly.get_mut(side) {
-                let inspector = inspector.get_or_insert_with(SessionInspector::new);
+                let inspector = inspector
+                    .get_or_insert_with(|| SessionInspector::with_server_port(server_port));
                 let mut out = |rel: Released<'_>| match rel {
                     Released::Data(d) => {
                         if inspector.wants_more() {

@@ -198,7 +198,7 @@ fn inspect(path: &Path) -> Vec<Flow> {
                 client,
                 server,
                 next_seq: [None, None],
-                inspector: SessionInspector::new(),
+                inspector: SessionInspector::with_server_port(server.1),
             }
         });
         let side = if seg.src == flow.client {
@@ -447,6 +447,37 @@ fn ndpi_jabber() {
         xmpp.iter()
             .any(|f| f.app.server_names.contains("cs-xmpp.lan"))
     );
+    // Pidgin's own JID: from the resource binding in the two full logins, and from what the
+    // server addresses to it in the two flows the capture picks up mid-stream.
+    let bound: Vec<u16> = xmpp
+        .iter()
+        .filter(|f| !f.app.client_ids.is_empty())
+        .map(|f| f.client.1)
+        .collect();
+    assert_eq!(bound, [57094, 57122, 57129, 57149], "{flows:#?}");
+    assert_eq!(all_client_ids(&xmpp), ["tom@cs-xmpp.lan/darkstar"]);
+    // Topics are the room and the personal-eventing nodes, never the chat correspondent.
+    assert!(has_topic(
+        &xmpp,
+        "chat-with-tom@conference.cs-xmpp.lan",
+        TopicDirection::Subscribe
+    ));
+    assert!(has_topic(
+        &xmpp,
+        "http://jabber.org/protocol/tune",
+        TopicDirection::Publish
+    ));
+    assert!(has_topic(
+        &xmpp,
+        "http://jabber.org/protocol/nick",
+        TopicDirection::Publish
+    ));
+    assert!(
+        xmpp.iter()
+            .flat_map(|f| &f.app.topics)
+            .all(|t| !t.name.starts_with("chatback@")),
+        "{flows:#?}"
+    );
     // The binary flows on 5223 are not XMPP (nor anything else).
     assert!(
         flows
@@ -554,6 +585,62 @@ fn non_pubsub_captures_are_not_recognised() {
                 .any(|f| f.app.tls && f.app.server_names.contains("mqtt-mini.facebook.com"))
         );
     }
+}
+
+/// Mosquitto on 127.0.0.1:1883 (loopback in a network namespace, segments cut at 1400 bytes),
+/// captured with tcpdump and cut with `editcap -A` to start inside the first segment of a
+/// 3,000-byte PUBLISH: `mosquitto_sub -V mqttv311 -i bot-7f3a -t bots/7f3a/cmd -q 1` (connected
+/// before the cut), `mosquitto_pub -V mqttv311 -i exfil-7f3a -t bots/7f3a/out -l` publishing
+/// lines of 3,000, 40 and 3,000 bytes (connected before the cut, still open at the end), and
+/// two `mosquitto_pub -i op -q 1` commands to `bots/7f3a/cmd` (whole, with CONNECT).
+#[test]
+fn mosquitto_mid_stream_fixture() {
+    let flows = inspect(&fixture("mosquitto-mid-stream.pcap"));
+    let mqtt = with_protocol(&flows, Protocol::Mqtt);
+    assert_eq!(mqtt.len(), 4, "{flows:#?}");
+    assert_eq!(all_client_ids(&mqtt), ["op"]);
+    let by_port = |port: u16| {
+        mqtt.iter()
+            .find(|f| f.client.1 == port)
+            .map(|f| &f.app)
+            .unwrap_or_else(|| panic!("no MQTT flow from port {port}: {flows:#?}"))
+    };
+    // The subscriber: two commands delivered, both acknowledged.
+    let sub = by_port(42972);
+    assert_eq!(sub.protocol_version, None);
+    assert!(sub.client_ids.is_empty());
+    assert_eq!(sub.topics.len(), 1);
+    assert_eq!(
+        (sub.topics[0].name.as_str(), sub.topics[0].direction),
+        ("bots/7f3a/cmd", TopicDirection::Subscribe)
+    );
+    assert_eq!(sub.topics[0].messages, 2);
+    // The publisher: the cut message is not counted, the two after it are, whole.
+    let publisher = by_port(42988);
+    assert_eq!(publisher.topics.len(), 1);
+    assert_eq!(
+        (
+            publisher.topics[0].name.as_str(),
+            publisher.topics[0].direction
+        ),
+        ("bots/7f3a/out", TopicDirection::Publish)
+    );
+    let sizes: Vec<u32> = publisher.messages.iter().map(|m| m.size).collect();
+    assert_eq!(sizes, [40, 3000]);
+    // Off the MQTT port the same mid-stream bytes are too little evidence.
+    let mut elsewhere = SessionInspector::new();
+    for (n, (link, data)) in packets(&fixture("mosquitto-mid-stream.pcap"))
+        .iter()
+        .enumerate()
+    {
+        if let Some(seg) = decode(*link, data)
+            && seg.src.1 == 1883
+            && seg.dst.1 == 42972
+        {
+            elsewhere.feed(Side::Server, n as i64, n as u64, &seg.payload);
+        }
+    }
+    assert_eq!(elsewhere.finish().protocol, None);
 }
 
 /// Mosquitto 2.0 on 127.0.0.1:18830, captured with tcpdump: `mosquitto_sub -V mqttv311 -i

@@ -1,6 +1,8 @@
 //! Property and robustness tests of the inspector: `feed` never panics on arbitrary bytes in
-//! arbitrary splits and gaps, the result does not depend on how bytes are split, and
-//! pseudo-random binary or ordinary web traffic is not taken for a pub/sub protocol.
+//! arbitrary splits and gaps, the result does not depend on how bytes are split, MQTT picked up
+//! mid-stream on its port is recognised whatever the segmentation, and pseudo-random binary
+//! (on any port, and on the MQTT ports) or ordinary web traffic is not taken for a pub/sub
+//! protocol.
 
 use proptest::prelude::*;
 use pubsub_hunt_core::Protocol;
@@ -94,6 +96,88 @@ proptest! {
     }
 }
 
+/// A PUBLISH packet (any remaining length).
+fn mqtt_publish(qos: u8, id: u16, topic: &str, payload: &[u8]) -> Vec<u8> {
+    let mut body = (topic.len() as u16).to_be_bytes().to_vec();
+    body.extend_from_slice(topic.as_bytes());
+    if qos > 0 {
+        body.extend_from_slice(&id.to_be_bytes());
+    }
+    body.extend_from_slice(payload);
+    let mut pkt = vec![0x30 | (qos << 1)];
+    let mut rem = body.len();
+    loop {
+        let b = (rem & 0x7f) as u8;
+        rem >>= 7;
+        pkt.push(if rem > 0 { b | 0x80 } else { b });
+        if rem == 0 {
+            break;
+        }
+    }
+    pkt.extend_from_slice(&body);
+    pkt
+}
+
+/// Three to six PUBLISHes with UTF-8 topics and payloads of up to 6 KB, as one byte string, and
+/// the topics of all but the first.
+fn publishes() -> impl Strategy<Value = (Vec<u8>, usize, Vec<String>)> {
+    proptest::collection::vec(
+        (
+            "[a-z0-9/_é温-]{1,24}",
+            0u8..2,
+            proptest::collection::vec(any::<u8>(), 0..6000),
+        ),
+        3..7,
+    )
+    .prop_map(|packets| {
+        let mut bytes = Vec::new();
+        let mut first_len = 0;
+        let mut topics = Vec::new();
+        for (i, (topic, qos, payload)) in packets.iter().enumerate() {
+            let pkt = mqtt_publish(*qos, i as u16 + 1, topic, payload);
+            if i == 0 {
+                first_len = pkt.len();
+            } else {
+                topics.push(topic.clone());
+            }
+            bytes.extend(pkt);
+        }
+        topics.sort();
+        topics.dedup();
+        (bytes, first_len, topics)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// A session picked up inside a PUBLISH on the MQTT port is recognised from the packets
+    /// after it, with their topics and nothing else, whatever the segmentation.
+    #[test]
+    fn mid_stream_publishes_on_the_mqtt_port(
+        (bytes, first_len, topics) in publishes(),
+        cut in 1usize..1000,
+        split in prop_oneof![1usize..64, 500usize..1500],
+    ) {
+        let tail = &bytes[cut.min(first_len - 1)..];
+        let mut whole = SessionInspector::with_server_port(1883);
+        whole.gap(Side::Client);
+        whole.feed(Side::Client, 0, 0, tail);
+        let mut pieces = SessionInspector::with_server_port(1883);
+        pieces.gap(Side::Client);
+        for (i, chunk) in tail.chunks(split).enumerate() {
+            pieces.feed(Side::Client, i as i64, i as u64, chunk);
+        }
+        for app in [whole.finish(), pieces.finish()] {
+            prop_assert_eq!(app.protocol, Some(Protocol::Mqtt));
+            let mut seen: Vec<String> = app.topics.iter().map(|t| t.name.clone()).collect();
+            seen.sort();
+            seen.dedup();
+            prop_assert_eq!(&seen, &topics);
+        }
+    }
+}
+
 /// xorshift64*: deterministic pseudo-random bytes.
 fn pseudo_random(len: usize, mut state: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(len);
@@ -123,6 +207,39 @@ fn random_binary_is_nothing() {
             app.topics.is_empty() && app.client_ids.is_empty(),
             "seed {seed}"
         );
+    }
+}
+
+/// On the MQTT ports the mid-stream chain may be shorter, so random bytes get their own test
+/// there: plain random streams, and TLS records of random ciphertext (an 8883 session picked up
+/// after its handshake).
+#[test]
+fn random_binary_on_the_mqtt_ports_is_nothing() {
+    for seed in 1..=16u64 {
+        let port = if seed % 2 == 0 { 1883 } else { 8883 };
+        let mut client = pseudo_random(128 * 1024, seed);
+        let mut server = pseudo_random(128 * 1024, seed ^ 0x9e37_79b9_7f4a_7c15);
+        if seed % 3 == 0 {
+            for stream in [&mut client, &mut server] {
+                let mut records = Vec::with_capacity(stream.len() + 1024);
+                for chunk in stream.chunks(1400) {
+                    records.extend_from_slice(&[0x17, 3, 3]);
+                    records.extend_from_slice(&(chunk.len() as u16).to_be_bytes());
+                    records.extend_from_slice(chunk);
+                }
+                *stream = records;
+            }
+        }
+        let mut inspector = SessionInspector::with_server_port(port);
+        inspector.gap(Side::Client);
+        inspector.gap(Side::Server);
+        for (i, (c, s)) in client.chunks(1448).zip(server.chunks(1448)).enumerate() {
+            inspector.feed(Side::Client, i as i64, i as u64, c);
+            inspector.feed(Side::Server, i as i64, i as u64, s);
+        }
+        let app = inspector.finish();
+        assert_eq!(app.protocol, None, "seed {seed} port {port}: {app:?}");
+        assert!(app.topics.is_empty(), "seed {seed}");
     }
 }
 

@@ -1,8 +1,9 @@
 //! The contract between the detection engine and the per-protocol dissectors: which end sent
 //! the bytes ([`Side`]), what a dissector did with them ([`Step`]), where a signature was found
 //! ([`Found`]), the [`Dissect`] trait every dissector implements, the [`Nested`] engine a
-//! carrier feeds unwrapped payloads to, and the per-direction buffer bound ([`BUF_CAP`]). It
-//! imports no dissector, so every dissector can depend on it.
+//! carrier feeds unwrapped payloads to, the per-direction buffer bound ([`BUF_CAP`]) and what
+//! the server port hints ([`PortHint`]). It imports no dissector, so every dissector can depend
+//! on it.
 
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol};
@@ -32,6 +33,29 @@ impl Side {
         match self {
             Side::Client => pubsub_hunt_core::TopicDirection::Publish,
             Side::Server => pubsub_hunt_core::TopicDirection::Subscribe,
+        }
+    }
+}
+
+/// What the server's port says about the session. The bytes decide the protocol; a standard
+/// port only lets a detector decide on a shorter chain of well-formed messages, where the
+/// traffic is expected (the reason for the hint: sessions picked up mid-stream on a broker's
+/// own port, with few messages in the capture).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PortHint {
+    /// Any port without a hint (also: unknown, or a carrier's payload).
+    #[default]
+    Other,
+    /// 1883 or 8883, the MQTT ports.
+    Mqtt,
+}
+
+impl PortHint {
+    /// The hint of a server port.
+    pub fn of_server_port(port: u16) -> Self {
+        match port {
+            1883 | 8883 => PortHint::Mqtt,
+            _ => PortHint::Other,
         }
     }
 }

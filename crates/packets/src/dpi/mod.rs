@@ -9,7 +9,9 @@
 //! How it works: an [`Engine`] keeps one bounded buffer per direction ([`BUF_CAP`]). While no
 //! protocol is known, every protocol's `detect` scans the buffered bytes for a signature (a
 //! strict first message such as an MQTT CONNECT or the AMQP header, or, mid-stream, two or more
-//! consecutive well-formed messages). The first match picks a dissector, which then walks the
+//! consecutive well-formed messages; on a standard MQTT port, given by the flow as a
+//! [`PortHint`], two MQTT packets with a topic are enough). The first match picks a dissector,
+//! which then walks the
 //! messages of both directions by their lengths; messages larger than the buffer are read from
 //! their buffered prefix and the rest is skipped by length without being stored. After a gap,
 //! or when a message does not parse, the dissector resynchronises with the same kind of scan.
@@ -18,8 +20,8 @@
 //! Choices that are not obvious from the protocols: AMQP 0-9-1 virtual hosts go to
 //! `server_names` as `vhost:<name>`; AMQP publish/deliver topics are `<exchange>/<routing key>`
 //! (just the routing key for the default exchange); an MQTT will topic and every subscription is
-//! a topic with zero messages; XMPP messages sent by the client use the `to` JID as topic and
-//! messages delivered to it the `from` JID (the correspondent in both cases).
+//! a topic with zero messages; an XMPP client's own full JID is its client id, and its topics
+//! are publish/subscribe nodes and multi-user chat rooms, never a one-to-one correspondent.
 
 mod amqp;
 mod dissect;
@@ -38,7 +40,7 @@ use pubsub_hunt_core::AppInfo;
 use pubsub_hunt_core::Protocol;
 use pubsub_hunt_core::time::Micros;
 
-pub use dissect::Side;
+pub use dissect::{PortHint, Side};
 
 /// While nothing is recognised, most bytes kept per direction for the signature scan.
 const DETECT_KEEP: usize = 16 * 1024;
@@ -58,6 +60,7 @@ const DETECTORS: [(Kind, Detector); 10] = [
     (Kind::Tls, tls::detect),
     (Kind::WebSocket, websocket::detect),
     (Kind::Amqp, amqp::detect),
+    // On a port hinted as MQTT, `Engine::detect` runs `mqtt::detect_on_port` instead.
     (Kind::Mqtt, mqtt::detect),
     (Kind::Xmpp, xmpp::detect),
     (Kind::Stomp, stomp::detect),
@@ -109,6 +112,10 @@ struct DirBuf {
     scanned_len: Option<usize>,
     /// Whether bytes of this direction were lost.
     had_gap: bool,
+    /// Where in `pending()` chains start that the last scan found cut by the end of the bytes
+    /// (a large message still arriving), to be tried again even once they are older than the
+    /// next scan's window.
+    held: mqtt::Held,
 }
 
 impl DirBuf {
@@ -116,6 +123,9 @@ impl DirBuf {
         self.buf.get(self.pos..).unwrap_or(&[])
     }
     fn consume(&mut self, n: usize) {
+        for h in &mut self.held {
+            *h = h.and_then(|h| h.checked_sub(n));
+        }
         self.pos = (self.pos + n).min(self.buf.len());
         if self.pos == self.buf.len() {
             self.buf.clear();
@@ -155,6 +165,7 @@ impl DirBuf {
         self.skip = 0;
         self.synced = false;
         self.scanned_len = None;
+        self.held = mqtt::Held::default();
     }
 }
 
@@ -175,6 +186,8 @@ pub(crate) struct Engine {
     nested: bool,
     /// Bytes seen while detecting, both directions.
     detect_seen: u64,
+    /// What the server port hints (never set for a nested engine).
+    port: PortHint,
 }
 
 impl Engine {
@@ -184,6 +197,7 @@ impl Engine {
             state: State::Detecting,
             nested,
             detect_seen: 0,
+            port: PortHint::Other,
         }
     }
 
@@ -265,6 +279,7 @@ impl Engine {
         let start = d.scan_start();
         let window = d.pending().get(start..).unwrap_or(&[]);
         let mut best: Option<(Kind, Found)> = None;
+        let mut held = mqtt::Held::default();
         for (kind, detector) in DETECTORS {
             if self.nested && matches!(kind, Kind::Tls | Kind::WebSocket | Kind::Http) {
                 continue;
@@ -274,10 +289,22 @@ impl Engine {
             if start > 0 && matches!(kind, Kind::Tls | Kind::WebSocket | Kind::Http | Kind::Kafka) {
                 continue;
             }
-            if let Some(mut found) = detector(side, window).map(|mut f| {
-                f.offset += start;
-                f
-            }) && best.is_none_or(|(_, b)| found.offset < b.offset)
+            let found = match (kind, self.port) {
+                (Kind::Mqtt, PortHint::Mqtt) => {
+                    let scan = mqtt::detect_on_port(d.pending(), start, &d.held);
+                    held = scan.held;
+                    scan.found.map(|offset| Found {
+                        offset,
+                        protocol: Some(Protocol::Mqtt),
+                    })
+                }
+                _ => detector(side, window).map(|mut f| {
+                    f.offset += start;
+                    f
+                }),
+            };
+            if let Some(mut found) = found
+                && best.is_none_or(|(_, b)| found.offset < b.offset)
             {
                 found.offset = found.offset.min(d.pending().len());
                 best = Some((kind, found));
@@ -285,6 +312,7 @@ impl Engine {
         }
         let Some((kind, found)) = best else {
             let d = &mut self.dirs[side.index()];
+            d.held = held;
             d.keep_tail(DETECT_KEEP);
             d.scanned_len = Some(d.pending().len());
             if self.detect_seen > DETECT_GIVE_UP {
@@ -451,6 +479,13 @@ impl SessionInspector {
         }
     }
 
+    /// An inspector for a session whose server listens on `port` (see [`PortHint`]).
+    pub fn with_server_port(port: u16) -> Self {
+        let mut inspector = Self::new();
+        inspector.engine.port = PortHint::of_server_port(port);
+        inspector
+    }
+
     /// In-order bytes of one direction, as reassembly releases them. `packet` is the capture's
     /// packet number of the segment that completed them (for `first_packet` evidence).
     pub fn feed(&mut self, side: Side, ts: Micros, _packet: u64, data: &[u8]) {
@@ -486,6 +521,18 @@ pub(crate) mod testutil {
         let mut inspector = SessionInspector::new();
         for (i, (side, data)) in parts.iter().enumerate() {
             inspector.feed(*side, i as Micros * 1_000_000, i as u64, data);
+        }
+        inspector.finish()
+    }
+
+    /// Feeds whole byte strings to the inspector of a session whose server port is `port`, as
+    /// the flow layer does, each string cut into `segment`-byte pieces.
+    pub fn run_on_port(port: u16, segment: usize, parts: &[(Side, &[u8])]) -> AppInfo {
+        let mut inspector = SessionInspector::with_server_port(port);
+        for (i, (side, data)) in parts.iter().enumerate() {
+            for piece in data.chunks(segment.max(1)) {
+                inspector.feed(*side, i as Micros * 1_000_000, i as u64, piece);
+            }
         }
         inspector.finish()
     }

@@ -1,6 +1,7 @@
 //! AMQP 0-9-1, 0-10 and 1.0: recognition by the 8-byte protocol header (anywhere) or, mid-stream,
 //! by a chain of well-formed 0-9-1 frames or one well-formed 1.0 performative frame.
-//! 0-9-1: connection.start-ok user (PLAIN or AMQPLAIN), connection.open virtual host (as
+//! 0-9-1: connection.start-ok user (PLAIN or AMQPLAIN) and `connection_name` client property
+//! (the client id), connection.open virtual host (as
 //! `vhost:<name>` server name), basic.publish / basic.deliver / basic.get-ok topics
 //! (`<exchange>/<routing key>`) with the size and entropy of the first body frame,
 //! basic.consume and queue.bind queues, client heartbeats as pings. 1.0: SASL PLAIN user,
@@ -8,6 +9,7 @@
 //! 0-10 is recognised by its header only.
 
 mod codec;
+mod table;
 
 use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::{Reader, clean_name, sasl_plain_user};
@@ -231,24 +233,6 @@ fn topic_name(exchange: &str, routing_key: &str) -> String {
     }
 }
 
-/// The `LOGIN` entry of an AMQPLAIN response (a field table without its length).
-fn amqplain_login(table: &[u8]) -> Option<String> {
-    let mut r = Reader::new(table);
-    while r.remaining() > 0 {
-        let key = r.str8()?;
-        let kind = r.u8()?;
-        if kind != b'S' {
-            return None;
-        }
-        let n = r.u32()? as usize;
-        let value = r.bytes(n)?;
-        if key == b"LOGIN" {
-            return clean_name(value).map(str::to_string);
-        }
-    }
-    None
-}
-
 impl Amqp {
     fn method(&mut self, side: Side, ts: Micros, body: &[u8], app: &mut AppInfo) -> Option<()> {
         let mut r = Reader::new(body);
@@ -257,17 +241,26 @@ impl Amqp {
         match (class, method) {
             (10, 11) => {
                 let props = r.u32()? as usize;
-                r.skip(props)?;
+                let props = r.bytes(props)?;
+                // The name the application gave its connection (RabbitMQ shows it in its
+                // management UI): the closest 0-9-1 has to a client id.
+                if let Some(name) = table::long_string(props, b"connection_name")
+                    .and_then(clean_name)
+                    .filter(|s| !s.is_empty())
+                {
+                    app.add_client_id(name);
+                }
                 let mechanism = r.str8()?;
                 let n = r.u32()? as usize;
                 let response = r.bytes(n)?;
                 let user = match mechanism {
-                    b"PLAIN" => sasl_plain_user(response).map(str::to_string),
-                    b"AMQPLAIN" => amqplain_login(response),
+                    b"PLAIN" => sasl_plain_user(response),
+                    // The response is a field table without its length.
+                    b"AMQPLAIN" => table::long_string(response, b"LOGIN").and_then(clean_name),
                     _ => None,
                 };
-                if let Some(u) = user {
-                    app.add_username(&u);
+                if let Some(u) = user.filter(|s| !s.is_empty()) {
+                    app.add_username(u);
                 }
             }
             (10, 40) => {
@@ -540,148 +533,4 @@ impl Dissect for Amqp {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dpi::Side::*;
-    use crate::dpi::testutil::run;
-
-    fn frame(kind: u8, channel: u16, payload: &[u8]) -> Vec<u8> {
-        let mut f = vec![kind];
-        f.extend_from_slice(&channel.to_be_bytes());
-        f.extend_from_slice(&(payload.len() as u32).to_be_bytes());
-        f.extend_from_slice(payload);
-        f.push(0xce);
-        f
-    }
-
-    fn method(class: u16, method: u16, args: &[u8]) -> Vec<u8> {
-        let mut p = class.to_be_bytes().to_vec();
-        p.extend_from_slice(&method.to_be_bytes());
-        p.extend_from_slice(args);
-        frame(1, 1, &p)
-    }
-
-    fn s8(s: &str) -> Vec<u8> {
-        let mut v = vec![s.len() as u8];
-        v.extend_from_slice(s.as_bytes());
-        v
-    }
-
-    #[test]
-    fn amqp091_session() {
-        let mut start_ok = vec![0, 0, 0, 0];
-        start_ok.extend(s8("PLAIN"));
-        start_ok.extend_from_slice(&12u32.to_be_bytes());
-        start_ok.extend_from_slice(b"\0guest\0guest");
-        start_ok.extend(s8("en_US"));
-        let mut open = s8("/prod");
-        open.extend_from_slice(b"\0\0");
-        let mut publish = vec![0, 0];
-        publish.extend(s8("celeryev"));
-        publish.extend(s8("worker.heartbeat"));
-        publish.push(0);
-        let mut header = vec![0, 60, 0, 0];
-        header.extend_from_slice(&5u64.to_be_bytes());
-        header.extend_from_slice(&[0, 0]);
-        let mut consume = vec![0, 0];
-        consume.extend(s8("tasks"));
-        let mut client = b"AMQP\x00\x00\x09\x01".to_vec();
-        client.extend(method(10, 11, &start_ok));
-        client.extend(method(10, 40, &open));
-        client.extend(method(60, 40, &publish));
-        client.extend(frame(2, 1, &header));
-        client.extend(frame(3, 1, b"hello"));
-        client.extend(method(60, 20, &consume));
-        client.extend(frame(8, 0, b""));
-        let app = run(&[(Client, &client)]);
-        assert_eq!(app.protocol, Some(Protocol::Amqp));
-        assert_eq!(app.protocol_version.as_deref(), Some("0-9-1"));
-        assert!(app.usernames.contains("guest"));
-        assert!(app.server_names.contains("vhost:/prod"));
-        assert_eq!(app.pings, 1);
-        assert_eq!(app.messages.len(), 1);
-        assert_eq!(app.messages[0].size, 5);
-        let names: Vec<_> = app
-            .topics
-            .iter()
-            .map(|t| (t.name.as_str(), t.direction))
-            .collect();
-        assert!(names.contains(&("celeryev/worker.heartbeat", TopicDirection::Publish)));
-        assert!(names.contains(&("tasks", TopicDirection::Subscribe)));
-    }
-
-    #[test]
-    fn amqp091_mid_stream() {
-        let mut publish = vec![0, 0];
-        publish.extend(s8("celeryev"));
-        publish.extend(s8("worker.heartbeat"));
-        publish.push(0);
-        let mut header = vec![0, 60, 0, 0];
-        header.extend_from_slice(&2u64.to_be_bytes());
-        header.extend_from_slice(&[0, 0]);
-        let mut client = b"tail of a body\xce".to_vec();
-        client.extend(method(60, 40, &publish));
-        client.extend(frame(2, 1, &header));
-        client.extend(frame(3, 1, b"{}"));
-        let app = run(&[(Client, &client)]);
-        assert_eq!(app.protocol, Some(Protocol::Amqp));
-        assert_eq!(app.protocol_version, None);
-        assert_eq!(app.messages.len(), 1);
-    }
-
-    fn frame10(kind: u8, body: &[u8]) -> Vec<u8> {
-        let mut f = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        f.extend_from_slice(&[2, kind, 0, 0]);
-        f.extend_from_slice(body);
-        f
-    }
-
-    fn list8(code: u8, fields: &[u8], count: u8) -> Vec<u8> {
-        let mut v = vec![0x00, 0x53, code, 0xc0, (fields.len() + 1) as u8, count];
-        v.extend_from_slice(fields);
-        v
-    }
-
-    #[test]
-    fn amqp10_sasl_open_attach_transfer() {
-        // sasl-init PLAIN
-        let mut init = vec![0xa3, 5];
-        init.extend_from_slice(b"PLAIN");
-        init.extend_from_slice(&[0xa0, 9]);
-        init.extend_from_slice(b"\0bob\0pass");
-        let mut open = vec![0xa1, 4];
-        open.extend_from_slice(b"bot1");
-        open.extend_from_slice(&[0xa1, 9]);
-        open.extend_from_slice(b"broker.io");
-        // attach: name, handle 0, role sender (false), null, null, source null, target described(address)
-        let mut attach = vec![0xa1, 2];
-        attach.extend_from_slice(b"l1");
-        attach.extend_from_slice(&[0x43, 0x42, 0x40, 0x40, 0x40]);
-        let target = [0x00, 0x53, 0x29, 0xc0, 0x0a, 0x01, 0xa1, 0x07];
-        attach.extend_from_slice(&target);
-        attach.extend_from_slice(b"orders1");
-        let mut transfer = list8(0x14, &[0x43], 1);
-        transfer.extend_from_slice(b"\x00\x53\x75\xa0\x03abc");
-        let mut client = b"AMQP\x03\x01\x00\x00".to_vec();
-        client.extend(frame10(1, &list8(0x41, &init, 2)));
-        client.extend_from_slice(b"AMQP\x00\x01\x00\x00");
-        client.extend(frame10(0, &list8(0x10, &open, 2)));
-        client.extend(frame10(0, &list8(0x12, &attach, 7)));
-        client.extend(frame10(0, &transfer));
-        let app = run(&[(Client, &client)]);
-        assert_eq!(app.protocol, Some(Protocol::Amqp));
-        assert_eq!(app.protocol_version.as_deref(), Some("1.0"));
-        assert!(app.usernames.contains("bob"));
-        assert!(app.client_ids.contains("bot1"));
-        assert!(app.server_names.contains("broker.io"));
-        assert_eq!(app.topics[0].name, "orders1");
-        assert_eq!(app.topics[0].messages, 1);
-        assert_eq!(app.messages.len(), 1);
-    }
-
-    #[test]
-    fn amqp010_header() {
-        let app = run(&[(Client, b"AMQP\x01\x01\x00\x0a")]);
-        assert_eq!(app.protocol_version.as_deref(), Some("0-10"));
-    }
-}
+mod tests;

@@ -3,42 +3,26 @@
 //! mid-stream, by a top-level stanza in a jabber/xmpp namespace; dissection of the stream
 //! header (`to`/`from` domains, version), SASL PLAIN user names, STARTTLS (the session is then
 //! encrypted and inspection stops), message/iq/presence timing and sizes, and keepalives
-//! (whitespace, XEP-0199 pings, Pidgin's ad-hoc `ping` command).
+//! (whitespace, XEP-0199 pings, Pidgin's ad-hoc `ping` command). Identity and topics: the
+//! client's own full JID (resource binding, or the addresses its stanzas carry) is its client
+//! id; publish/subscribe nodes and multi-user chat rooms are its topics.
+
+mod xml;
 
 use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::{base64_decode, clean_name, find, sasl_plain_user, xml_attr};
 use pubsub_hunt_core::time::Micros;
-use pubsub_hunt_core::{AppInfo, Protocol};
+use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
+use xml::{
+    MAX_TAG, bare_jid, child_tag, child_text, element_boundary, element_len, full_jid, start_tag,
+    tag_name,
+};
 
-/// Longest start tag read while recognising.
-const MAX_TAG: usize = 4096;
 const STANZAS: [&[u8]; 3] = [b"message", b"iq", b"presence"];
-
-/// Whether `at` is a place where an XML element may start (start of buffer, after a tag or
-/// whitespace).
-fn element_boundary(buf: &[u8], at: usize) -> bool {
-    at == 0
-        || buf
-            .get(at - 1)
-            .is_some_and(|b| *b == b'>' || b.is_ascii_whitespace())
-}
-
-/// The start tag beginning at the front of `buf` (through `>`), if complete.
-fn start_tag(buf: &[u8]) -> Option<&[u8]> {
-    let window = buf.get(..buf.len().min(MAX_TAG)).unwrap_or(buf);
-    let end = memchr::memchr(b'>', window)?;
-    window.get(..=end)
-}
-
-/// The element name of a tag (`<name ...>`), without the `<`.
-fn tag_name(tag: &[u8]) -> &[u8] {
-    let body = tag.get(1..).unwrap_or(&[]);
-    let end = body
-        .iter()
-        .position(|b| b.is_ascii_whitespace() || *b == b'>' || *b == b'/')
-        .unwrap_or(body.len());
-    body.get(..end).unwrap_or(&[])
-}
+/// Dialback elements (XEP-0220), exchanged only between servers. Their namespace prefix is
+/// declared on the stream header, so mid-stream the name and the two server addresses are
+/// what identifies them.
+const DIALBACK: [&[u8]; 2] = [b"db:result", b"db:verify"];
 
 fn jabber_namespace(bytes: &[u8]) -> bool {
     find(bytes, b"jabber:client").is_some()
@@ -59,13 +43,19 @@ fn stream_header_at(buf: &[u8], at: usize) -> bool {
     }
 }
 
-/// A whole top-level stanza at `at` that names a jabber/xmpp namespace.
+/// A whole top-level stanza at `at` that names a jabber/xmpp namespace, or a whole dialback
+/// element between two named servers.
 fn stanza_at(buf: &[u8], at: usize) -> bool {
     let rest = buf.get(at..).unwrap_or(&[]);
     let Some(tag) = start_tag(rest) else {
         return false;
     };
     let name = tag_name(tag);
+    if DIALBACK.contains(&name) {
+        return xml_attr(tag, b"from").is_some_and(|v| !v.is_empty())
+            && xml_attr(tag, b"to").is_some_and(|v| !v.is_empty())
+            && element_len(rest, name).is_some();
+    }
     if !STANZAS.contains(&name) {
         return false;
     }
@@ -114,58 +104,6 @@ fn scan(buf: &[u8], known: bool) -> Option<usize> {
     None
 }
 
-/// Length of the element starting at the front of `buf` named `name`, if complete: through
-/// `/>` for an empty element, else through the matching close tag (nesting of the same name
-/// counted).
-fn element_len(buf: &[u8], name: &[u8]) -> Option<usize> {
-    let tag = start_tag(buf)?;
-    if tag.ends_with(b"/>") {
-        return Some(tag.len());
-    }
-    let mut depth = 1usize;
-    let mut at = tag.len();
-    while let Some(i) = buf.get(at..).and_then(|b| memchr::memchr(b'<', b)) {
-        let open = at + i;
-        let rest = buf.get(open + 1..).unwrap_or(&[]);
-        if let Some(close) = rest.strip_prefix(b"/") {
-            if close.starts_with(name) && close.get(name.len()) == Some(&b'>') {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(open + 2 + name.len() + 1);
-                }
-            }
-        } else if rest.starts_with(name)
-            && rest
-                .get(name.len())
-                .is_some_and(|b| b.is_ascii_whitespace() || *b == b'>')
-        {
-            let inner = start_tag(buf.get(open..).unwrap_or(&[]))?;
-            if !inner.ends_with(b"/>") {
-                depth += 1;
-            }
-        }
-        at = open + 1;
-    }
-    None
-}
-
-/// The text between `<name ...>` and `</name>` inside an element, if present.
-fn child_text<'a>(element: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
-    let mut open = b"<".to_vec();
-    open.extend_from_slice(name);
-    let start = find(element, &open)?;
-    let after = element.get(start..)?;
-    let tag_end = memchr::memchr(b'>', after)?;
-    if after.get(tag_end.checked_sub(1)?) == Some(&b'/') {
-        return Some(&[]);
-    }
-    let content = after.get(tag_end + 1..)?;
-    let mut close = b"</".to_vec();
-    close.extend_from_slice(name);
-    let end = find(content, &close)?;
-    content.get(..end)
-}
-
 fn is_ping(element: &[u8]) -> bool {
     find(element, b"urn:xmpp:ping").is_some()
         || (find(element, b"http://jabber.org/protocol/commands").is_some()
@@ -174,22 +112,58 @@ fn is_ping(element: &[u8]) -> bool {
                 .is_some())
 }
 
+/// Which kind of stream the session carries, as far as seen.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum StreamKind {
+    /// No stream header seen (the capture started mid-stream) and nothing server-to-server.
+    #[default]
+    Unknown,
+    /// Client-to-server (`jabber:client`, or the WebSocket framing).
+    Client,
+    /// Server-to-server (`jabber:server`, or dialback elements mid-stream).
+    Server,
+}
+
+/// The XEP-0060 namespaces whose `node` attributes name a publish/subscribe topic.
+const PUBSUB: &[u8] = b"http://jabber.org/protocol/pubsub";
+const PUBSUB_EVENT: &[u8] = b"http://jabber.org/protocol/pubsub#event";
+/// A MUC join names this namespace exactly (`muc#user` and `muc#owner` are other things).
+const MUC_JOIN: [&[u8]; 2] = [
+    b"'http://jabber.org/protocol/muc'",
+    b"\"http://jabber.org/protocol/muc\"",
+];
+const BIND: &[u8] = b"urn:ietf:params:xml:ns:xmpp-bind";
+
 /// XMPP dissector state.
 #[derive(Debug, Default)]
 pub(crate) struct Xmpp {
     /// Time of the last element per direction: whitespace arriving later alone is a keepalive.
     last_element_ts: [Option<Micros>; 2],
+    stream: StreamKind,
+}
+
+/// A non-empty attribute of a start tag.
+fn attr<'a>(tag: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    xml_attr(tag, name).filter(|v| !v.is_empty())
+}
+
+/// The `node` of the first `<name …>` inside an element, as a topic name.
+fn node_of<'a>(element: &'a [u8], name: &[u8]) -> Option<&'a str> {
+    child_tag(element, name)
+        .and_then(|t| attr(t, b"node"))
+        .and_then(clean_name)
 }
 
 impl Xmpp {
-    fn stream_header(&self, side: Side, tag: &[u8], app: &mut AppInfo) {
+    fn stream_header(&mut self, side: Side, tag: &[u8], app: &mut AppInfo) {
         let server_to_server = find(tag, b"jabber:server").is_some();
-        let to = xml_attr(tag, b"to")
-            .and_then(clean_name)
-            .filter(|s| !s.is_empty());
-        let from = xml_attr(tag, b"from")
-            .and_then(clean_name)
-            .filter(|s| !s.is_empty());
+        self.stream = if server_to_server {
+            StreamKind::Server
+        } else {
+            StreamKind::Client
+        };
+        let to = attr(tag, b"to").and_then(clean_name);
+        let from = attr(tag, b"from").and_then(clean_name);
         match (side, server_to_server) {
             (_, true) => {
                 for name in [to, from].into_iter().flatten() {
@@ -210,34 +184,82 @@ impl Xmpp {
                 }
             }
         }
-        if let Some(v) = xml_attr(tag, b"version").and_then(clean_name)
-            && !v.is_empty()
-        {
+        if let Some(v) = attr(tag, b"version").and_then(clean_name) {
             app.protocol_version = Some(v.to_string());
         }
     }
 
+    /// The client's own full JID, which the server assigns at resource binding and which every
+    /// stanza of the connection then carries: the bind result's `<jid>`, the `from` the client
+    /// puts on its stanzas, and the `to` the server routes them to it with. Between servers
+    /// those addresses are users on either side, not the connection's identity.
+    fn own_jid(&self, side: Side, tag: &[u8], element: &[u8], app: &mut AppInfo) {
+        if self.stream == StreamKind::Server {
+            return;
+        }
+        let jid = match side {
+            Side::Server => {
+                let bound = (tag_name(tag) == b"iq" && find(element, BIND).is_some())
+                    .then(|| child_text(element, b"jid").and_then(full_jid))
+                    .flatten();
+                bound.or_else(|| attr(tag, b"to").and_then(full_jid))
+            }
+            Side::Client => attr(tag, b"from").and_then(full_jid),
+        };
+        if let Some(jid) = jid {
+            app.add_client_id(jid);
+        }
+    }
+
+    /// Counts a message, iq or presence with the topic it really has: a publish/subscribe node
+    /// (XEP-0060, including the personal-eventing nodes of XEP-0163) or a multi-user chat room
+    /// (XEP-0045). A one-to-one correspondent is not a topic: it is another user, and the
+    /// client's own address is its client id.
     fn stanza(&self, side: Side, ts: Micros, name: &[u8], element: &[u8], app: &mut AppInfo) {
         let tag = start_tag(element).unwrap_or(&[]);
         let size = u32::try_from(element.len()).unwrap_or(u32::MAX);
+        let dir = side.message_direction();
         match name {
             b"message" => {
-                let peer_attr: &[u8] = match side {
-                    Side::Client => b"to",
-                    Side::Server => b"from",
-                };
-                let peer = xml_attr(tag, peer_attr)
-                    .and_then(clean_name)
-                    .filter(|s| !s.is_empty());
-                let body = child_text(element, b"body").unwrap_or(element);
-                app.add_message(ts, side.message_direction(), peer, body, size);
-            }
-            b"iq" | b"presence" => {
-                if name == b"iq" && is_ping(element) {
-                    app.pings += 1;
+                let topic = if attr(tag, b"type") == Some(b"groupchat") {
+                    // Sent to the room; delivered from an occupant `room@service/nick`.
+                    let peer: &[u8] = match side {
+                        Side::Client => b"to",
+                        Side::Server => b"from",
+                    };
+                    attr(tag, peer).and_then(bare_jid)
+                } else if side == Side::Server && find(element, PUBSUB_EVENT).is_some() {
+                    // A notification of an item published to a node the client subscribed to.
+                    node_of(element, b"items")
                 } else {
-                    app.add_message(ts, side.message_direction(), None, element, size);
+                    None
+                };
+                let body = child_text(element, b"body").unwrap_or(element);
+                app.add_message(ts, dir, topic, body, size);
+            }
+            b"iq" if is_ping(element) => app.pings += 1,
+            b"iq" => {
+                let request = matches!(attr(tag, b"type"), Some(b"set" | b"get"));
+                let mut topic = None;
+                // Requests only: a result echoes the request's node and is not a second use.
+                if side == Side::Client && request && find(element, PUBSUB).is_some() {
+                    topic = node_of(element, b"publish");
+                    for sub in [&b"subscribe"[..], b"items"] {
+                        if let Some(node) = node_of(element, sub) {
+                            app.add_topic(node, TopicDirection::Subscribe, 0);
+                        }
+                    }
                 }
+                app.add_message(ts, dir, topic, element, size);
+            }
+            b"presence" => {
+                if side == Side::Client
+                    && MUC_JOIN.iter().any(|ns| find(element, ns).is_some())
+                    && let Some(room) = attr(tag, b"to").and_then(bare_jid)
+                {
+                    app.add_topic(room, TopicDirection::Subscribe, 0);
+                }
+                app.add_message(ts, dir, None, element, size);
             }
             _ => {}
         }
@@ -311,6 +333,13 @@ impl Dissect for Xmpp {
             };
         };
         let element = buf.get(..len).unwrap_or(&[]);
+        if DIALBACK.contains(&name) {
+            // Dialback (XEP-0220) runs between servers only.
+            self.stream = StreamKind::Server;
+        }
+        if STANZAS.contains(&name) {
+            self.own_jid(side, tag, element, app);
+        }
         if name == b"auth"
             && find(tag, b"PLAIN").is_some()
             && let Some(raw) = child_text(element, b"auth").and_then(base64_decode)
@@ -328,73 +357,4 @@ impl Dissect for Xmpp {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::dpi::Side::*;
-    use crate::dpi::testutil::run;
-    use pubsub_hunt_core::TopicDirection;
-
-    #[test]
-    fn c2s_starttls_from_zeek_sample() {
-        let client = b"<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:client' to='jabber.ccc.de' version='1.0'>";
-        let server = b"<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='3449578488' from='jabber.ccc.de' version='1.0' xml:lang='en'><stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>";
-        let mut inspector = crate::dpi::SessionInspector::new();
-        inspector.feed(Client, 0, 0, client);
-        inspector.feed(Server, 1, 1, server);
-        inspector.feed(
-            Client,
-            2,
-            2,
-            b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>",
-        );
-        assert!(!inspector.wants_more());
-        let app = inspector.finish();
-        assert_eq!(app.protocol, Some(Protocol::Xmpp));
-        assert!(app.tls);
-        assert!(app.server_names.contains("jabber.ccc.de"));
-        assert_eq!(app.protocol_version.as_deref(), Some("1.0"));
-    }
-
-    #[test]
-    fn messages_pings_and_plain_auth() {
-        let app = run(&[
-            (Client, b"<?xml version='1.0' ?>"),
-            (Client, b"<stream:stream to=\"example.org\" xmlns=\"jabber:client\" xmlns:stream=\"http://etherx.jabber.org/streams\" version=\"1.0\">"),
-            (Client, b"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AGJvdABzM2NyM3Q=</auth>"),
-            (Client, b"<message to='master@evil.example/c2' type='chat'><body>aGVsbG8=</body></message>"),
-            (Client, b" "),
-            (Server, b"<message from='master@evil.example/c2' to='bot@example.org'><body>run whoami</body></message>"),
-            (Client, b"<iq type='get' id='p1'><ping xmlns='urn:xmpp:ping'/></iq>"),
-        ]);
-        assert_eq!(app.protocol, Some(Protocol::Xmpp));
-        assert!(app.usernames.contains("bot"));
-        assert!(app.server_names.contains("example.org"));
-        assert_eq!(app.pings, 2);
-        let sent = app
-            .topics
-            .iter()
-            .find(|t| t.direction == TopicDirection::Publish);
-        assert_eq!(
-            sent.map(|t| (t.name.as_str(), t.messages)),
-            Some(("master@evil.example/c2", 1))
-        );
-        assert_eq!(app.messages.len(), 2);
-        assert_eq!(app.messages[1].direction, TopicDirection::Subscribe);
-    }
-
-    #[test]
-    fn mid_stream_presence() {
-        let app = run(&[(
-            Client,
-            b"ing'/></iq><presence><c xmlns='http://jabber.org/protocol/caps' node='x' ver='y'/></presence>",
-        )]);
-        assert_eq!(app.protocol, Some(Protocol::Xmpp));
-        assert_eq!(app.messages.len(), 1);
-    }
-
-    #[test]
-    fn html_is_not_xmpp() {
-        let page = b"<html><body><message to='x'>hi</message><iq>no</iq></body></html>";
-        assert_eq!(run(&[(Server, page)]).protocol, None);
-    }
-}
+mod tests;
