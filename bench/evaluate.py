@@ -34,12 +34,23 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Each source is the files one `pubsub-hunt hunt` run reads together.
-SOURCES = [
-    ("zeek", ["conn.log", "ssl.log"]),
-    ("sysmon", ["sysmon.json"]),
-    ("pcap", ["capture.pcap"]),
-]
+# Each source is the files one `pubsub-hunt hunt` run reads together, per generator. The
+# independent generator also writes dns.log, and its truth judges conn.log alone ("zeek") apart
+# from conn.log with the logs that name destinations ("zeek_names").
+SOURCES_BY_GENERATOR = {
+    "labeled": [
+        ("zeek", ["conn.log", "ssl.log"]),
+        ("sysmon", ["sysmon.json"]),
+        ("pcap", ["capture.pcap"]),
+    ],
+    "independent": [
+        ("zeek", ["conn.log"]),
+        ("zeek_names", ["conn.log", "ssl.log", "dns.log"]),
+        ("sysmon", ["sysmon.json"]),
+        ("pcap", ["capture.pcap"]),
+    ],
+}
+SOURCES = SOURCES_BY_GENERATOR["labeled"]
 VIEWS = [
     ("seed", ["--analytic", "pubsub-port"]),
     ("full", []),
@@ -58,6 +69,24 @@ def build() -> None:
     cmd = ["cargo", "build", "--release", "-p", "pubsub-hunt", "-p", "pubsub-hunt-testgen"]
     print("+ " + " ".join(cmd), file=sys.stderr)
     subprocess.run(cmd, cwd=ROOT, check=True)
+
+
+def generate_independent(out: Path, seed: int, hours: float) -> dict:
+    """The second, independent model of the world (bench/indep/, written without reading the
+    engine or the first generator)."""
+    cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "indep" / "generate.py"),
+        "--seed",
+        str(seed),
+        "--hours",
+        str(hours),
+        "--out",
+        str(out),
+    ]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    with open(out / "truth.json", encoding="utf-8") as f:
+        return json.load(f)
 
 
 def generate(bin_dir: Path, out: Path, seed: int, hours: float) -> dict:
@@ -274,6 +303,12 @@ def main() -> int:
         "(default $CARGO_TARGET_DIR/release or target/release)",
     )
     p.add_argument("--no-build", action="store_true", help="do not run cargo build --release")
+    p.add_argument(
+        "--generator",
+        choices=sorted(SOURCES_BY_GENERATOR),
+        default="labeled",
+        help="labeled: pubsub-hunt-testgen labeled (default); independent: bench/indep/generate.py",
+    )
     p.add_argument("--json", type=Path, help="write the figures as JSON here")
     p.add_argument("--keep", type=Path, help="keep the generated data in this directory")
     p.add_argument(
@@ -284,6 +319,8 @@ def main() -> int:
         "for both views, or not at all",
     )
     args = p.parse_args()
+    global SOURCES
+    SOURCES = SOURCES_BY_GENERATOR[args.generator]
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     bin_dir = args.bin_dir or default_bin_dir()
     if not args.no_build:
@@ -298,7 +335,10 @@ def main() -> int:
         base = args.keep or Path(tmp)
         for seed in seeds:
             out = base / f"seed-{seed}"
-            truth = generate(bin_dir, out, seed, args.hours)
+            if args.generator == "independent":
+                truth = generate_independent(out, seed, args.hours)
+            else:
+                truth = generate(bin_dir, out, seed, args.hours)
             for source, names in SOURCES:
                 paths = [out / name for name in names]
                 low = None
@@ -341,7 +381,8 @@ def main() -> int:
             results[source][view]["all"] = aggregate(runs)
 
     print(
-        f"Behaviour evaluation: seeds {','.join(map(str, seeds))}, {args.hours:g} h each; "
+        f"Behaviour evaluation ({args.generator} generator): seeds "
+        f"{','.join(map(str, seeds))}, {args.hours:g} h each; "
         "recall is over the C2 channels each source can reveal (truth.json)."
     )
     print()
@@ -352,6 +393,7 @@ def main() -> int:
         print("\n".join(details))
     if args.json:
         doc = {
+            "generator": args.generator,
             "seeds": seeds,
             "hours": args.hours,
             "results": {
