@@ -16,16 +16,18 @@ mod rating;
 
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
 
-use group::{GroupMap, MAX_NAMES_PER_GROUP, session_order, trim_sessions, trim_starts};
+use group::{GroupMap, MAX_NAMES_PER_GROUP, merge_app, session_order, trim_sessions, trim_starts};
 use history::History;
 
 use crate::alert::{Alert, Session};
 use crate::allowlist::AllowSubject;
 use crate::allowlist::{self, AllowVerdict, EntrySource};
+use crate::app::AppInfo;
 use crate::bounded::insert_smallest;
 use crate::config::HuntConfig;
 use crate::event::{ConnEvent, Direction, Outcome, Transport};
 use crate::protocol::Protocol;
+use crate::time::Micros;
 use crate::verdict::{AnalyticId, Suspicion};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -100,6 +102,16 @@ pub struct Accumulator {
     dest_names: HashMap<(IpAddr, u16), BTreeSet<String>, foldhash::fast::RandomState>,
     /// Destination names not kept because the table was full.
     pub dest_names_dropped: u64,
+    /// Names DNS answers gave addresses (Zeek `dns.log`), for any port; merged into the groups
+    /// of that address when rated. Bounded like the groups.
+    addr_names: HashMap<IpAddr, BTreeSet<String>, foldhash::fast::RandomState>,
+    /// Addresses whose names were not kept because the table was full.
+    pub addr_names_dropped: u64,
+    /// What content logs (Zeek `mqtt_*.log`) learned about sessions, per channel and window;
+    /// merged into the channel's groups when rated. Bounded like the groups.
+    session_facts: HashMap<FactKey, Box<AppInfo>, foldhash::fast::RandomState>,
+    /// Session facts not kept because the table was full.
+    pub session_facts_dropped: u64,
     pub counters: EventCounters,
     /// Recognised pub/sub sessions, when the configuration asks for them (bounded).
     pub sessions: Vec<Session>,
@@ -131,6 +143,14 @@ impl Accumulator {
             self.add_dest_names(k, names.iter().map(String::as_str), cfg);
         }
         self.dest_names_dropped += other.dest_names_dropped;
+        for (ip, names) in other.addr_names {
+            self.add_addr_names(ip, names.iter().map(String::as_str), cfg);
+        }
+        self.addr_names_dropped += other.addr_names_dropped;
+        for (key, app) in other.session_facts {
+            self.add_session_facts(key, app, cfg);
+        }
+        self.session_facts_dropped += other.session_facts_dropped;
         let max_users = cfg.limits.max_users_per_group;
         for (k, v) in other.groups {
             let full = self.groups.len() >= cfg.limits.max_groups;
@@ -374,10 +394,18 @@ impl Engine {
             ..HuntSummary::default()
         };
         let mut alerts = Vec::new();
-        let history = History::of(&acc.groups, &self.cfg);
+        let mut groups = acc.groups;
+        join_session_facts(&mut groups, acc.session_facts);
+        let history = History::of(&groups, &self.cfg);
         let dest_names = acc.dest_names;
-        for (key, mut stats) in acc.groups {
+        let addr_names = acc.addr_names;
+        for (key, mut stats) in groups {
             if let Some(names) = dest_names.get(&(key.dst_ip, key.dst_port)) {
+                for n in names {
+                    insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
+                }
+            }
+            if let Some(names) = addr_names.get(&key.dst_ip) {
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
@@ -438,6 +466,129 @@ impl Engine {
         }
         alerts.sort_by(Alert::report_order);
         (alerts, summary)
+    }
+}
+
+/// A channel's content facts: (initiator, responder, responder port, window of the facts' time).
+type FactKey = (IpAddr, IpAddr, u16, Option<i64>);
+
+impl Engine {
+    /// Records the names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): each
+    /// address is named by every name, whatever the port, since DNS does not say which service
+    /// the client went on to reach. They join the groups of those addresses when rated, like
+    /// [`observe_dest_name`](Self::observe_dest_name).
+    pub fn observe_addr_names(&self, addrs: &[IpAddr], names: &[String], acc: &mut Accumulator) {
+        let names: Vec<&str> = names
+            .iter()
+            .map(|n| crate::app::bounded_name(n.trim()))
+            .filter(|n| !n.is_empty() && *n != "-")
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        for ip in addrs {
+            acc.add_addr_names(*ip, names.iter().copied(), &self.cfg);
+        }
+    }
+
+    /// Records what a content log learned about one session (a Zeek `mqtt_*.log` record) of the
+    /// channel `src` → `dst`:`port` at `ts`. It joins that channel's groups when they are rated
+    /// ([`join_session_facts`]), so it does not matter which file or thread saw it or the
+    /// connections first.
+    pub fn observe_session_facts(
+        &self,
+        src: IpAddr,
+        dst: IpAddr,
+        port: u16,
+        ts: Option<Micros>,
+        app: Box<AppInfo>,
+        acc: &mut Accumulator,
+    ) {
+        let window = self
+            .cfg
+            .window
+            .micros()
+            .zip(ts)
+            .map(|(w, t)| t.div_euclid(w));
+        acc.add_session_facts((src, dst, port, window), app, &self.cfg);
+    }
+}
+
+impl Accumulator {
+    fn add_addr_names<'n>(
+        &mut self,
+        ip: IpAddr,
+        names: impl Iterator<Item = &'n str>,
+        cfg: &HuntConfig,
+    ) {
+        let full = self.addr_names.len() >= cfg.limits.max_groups;
+        match self.addr_names.get_mut(&ip) {
+            Some(set) => {
+                for n in names {
+                    insert_smallest(set, n, MAX_NAMES_PER_GROUP);
+                }
+            }
+            None if full => self.addr_names_dropped += 1,
+            None => {
+                let mut set = BTreeSet::new();
+                for n in names {
+                    insert_smallest(&mut set, n, MAX_NAMES_PER_GROUP);
+                }
+                self.addr_names.insert(ip, set);
+            }
+        }
+    }
+
+    fn add_session_facts(&mut self, key: FactKey, app: Box<AppInfo>, cfg: &HuntConfig) {
+        let full = self.session_facts.len() >= cfg.limits.max_groups;
+        match self.session_facts.get_mut(&key) {
+            Some(a) => a.merge(&app),
+            None if full => self.session_facts_dropped += 1,
+            None => {
+                self.session_facts.insert(key, app);
+            }
+        }
+    }
+}
+
+/// Merges content facts into the groups of their channel, matched by the group's host (the
+/// initiator's address, for Zeek, the source that logs content) and destination. Facts join
+/// the groups of their own window or, when the channel has none there, of the latest earlier
+/// one (a long session's messages belong to the connection that began then), else the
+/// earliest. They merge in key order, so the result does not depend on which thread read what.
+fn join_session_facts(
+    groups: &mut GroupMap,
+    facts: HashMap<FactKey, Box<AppInfo>, foldhash::fast::RandomState>,
+) {
+    if facts.is_empty() {
+        return;
+    }
+    let mut windows: HashMap<(IpAddr, IpAddr, u16), BTreeSet<Option<i64>>> = HashMap::new();
+    for k in groups.keys() {
+        if let Ok(host) = k.host.parse::<IpAddr>() {
+            windows
+                .entry((host, k.dst_ip, k.dst_port))
+                .or_default()
+                .insert(k.window);
+        }
+    }
+    let mut facts: Vec<(FactKey, Box<AppInfo>)> = facts.into_iter().collect();
+    facts.sort_unstable_by_key(|f| f.0);
+    let mut joined: HashMap<FactKey, AppInfo> = HashMap::new();
+    for ((src, dst, port, window), app) in facts {
+        let Some(ws) = windows.get(&(src, dst, port)) else {
+            continue;
+        };
+        if let Some(at) = ws.range(..=window).next_back().or_else(|| ws.first()) {
+            joined.entry((src, dst, port, *at)).or_default().merge(&app);
+        }
+    }
+    for (k, stats) in groups.iter_mut() {
+        if let Ok(host) = k.host.parse::<IpAddr>()
+            && let Some(app) = joined.get(&(host, k.dst_ip, k.dst_port, k.window))
+        {
+            merge_app(&mut stats.app, app);
+        }
     }
 }
 
