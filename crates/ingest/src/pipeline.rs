@@ -48,6 +48,10 @@ pub struct IngestReport {
     pub other_log_records: u64,
     /// Destination names read from other logs (Zeek `ssl.log` server names).
     pub destination_names: u64,
+    /// DNS answers that named addresses (Zeek `dns.log`).
+    pub address_names: u64,
+    /// Records of content logs joined to their connections (Zeek `mqtt_*.log`).
+    pub session_facts: u64,
     /// Records skipped because of a problem, per kind.
     pub problems: BTreeMap<ProblemKind, u64>,
     /// Problems not printed because of the per-file cap: (file, kind, count).
@@ -173,6 +177,8 @@ pub fn run(
         events: c.events.load(Ordering::Relaxed),
         other_log_records: c.other_log.load(Ordering::Relaxed),
         destination_names: c.dest_names.load(Ordering::Relaxed),
+        address_names: c.addr_names.load(Ordering::Relaxed),
+        session_facts: c.session_facts.load(Ordering::Relaxed),
         problems,
         unreported,
     };

@@ -84,7 +84,12 @@ fn events(name: &str, format_name: &str) -> (Vec<(u64, ConnEvent)>, Vec<u64>) {
     for (n, r) in got.records {
         match r {
             Ok(Record::Conn(e)) => conns.push((n, *e)),
-            Ok(Record::Other | Record::DestName { .. }) => others.push(n),
+            Ok(
+                Record::Other
+                | Record::DestName { .. }
+                | Record::AddrNames { .. }
+                | Record::SessionFacts { .. },
+            ) => others.push(n),
             Ok(Record::Skip) => {}
             Err(e) => panic!("{name}:{n}: {e}"),
         }

@@ -240,7 +240,13 @@ fn conns(format: &str, records: Vec<Result<Record, String>>) -> Vec<ConnEvent> {
         .into_iter()
         .filter_map(|r| match r {
             Ok(Record::Conn(e)) => Some(*e),
-            Ok(Record::Other | Record::Skip | Record::DestName { .. }) => None,
+            Ok(
+                Record::Other
+                | Record::Skip
+                | Record::DestName { .. }
+                | Record::AddrNames { .. }
+                | Record::SessionFacts { .. },
+            ) => None,
             Err(e) => panic!("{format}: malformed record: {e}"),
         })
         .collect()
@@ -278,7 +284,11 @@ fn read_zeek_json(data: &[u8]) -> Vec<ConnEvent> {
         .map(|l| match zeek::json::parse_line(l) {
             Ok(Record::Conn(e)) => *e,
             Ok(Record::Other | Record::Skip) => panic!("zeek-json: not a conn record"),
-            Ok(Record::DestName { .. }) => panic!("zeek-json: an ssl record"),
+            Ok(
+                Record::DestName { .. } | Record::AddrNames { .. } | Record::SessionFacts { .. },
+            ) => {
+                panic!("zeek-json: not a conn record")
+            }
             Err(e) => panic!("zeek-json: {e}"),
         })
         .collect()

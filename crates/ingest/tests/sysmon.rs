@@ -29,7 +29,12 @@ impl RecordSink for Collect {
     fn record(&mut self, pos: u64, record: Result<Record, String>) {
         match record {
             Ok(Record::Conn(e)) => self.conns.push((pos, *e)),
-            Ok(Record::Other | Record::DestName { .. }) => self.other += 1,
+            Ok(
+                Record::Other
+                | Record::DestName { .. }
+                | Record::AddrNames { .. }
+                | Record::SessionFacts { .. },
+            ) => self.other += 1,
             Ok(Record::Skip) => {}
             Err(e) => self.errors.push((pos, e)),
         }

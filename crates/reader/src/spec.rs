@@ -20,7 +20,8 @@
 //! knowing them.
 
 use crate::problem::ProblemKind;
-use pubsub_hunt_core::ConnEvent;
+use pubsub_hunt_core::time::Micros;
+use pubsub_hunt_core::{AppInfo, ConnEvent};
 use std::io::Read;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -41,6 +42,22 @@ pub enum Record {
     /// A name another log gives a destination (a Zeek `ssl.log` server name): the analytics
     /// use it to name the connections to `ip`:`port`.
     DestName { ip: IpAddr, port: u16, name: String },
+    /// Names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): the analytics use
+    /// every one of `names` to name the connections to each of `addrs`, whatever the port.
+    AddrNames {
+        addrs: Vec<IpAddr>,
+        names: Vec<String>,
+    },
+    /// What a content log learned about one session (a Zeek `mqtt_*.log` record: client id,
+    /// topics, a message): the analytics merge it into the groups of the channel `src_ip` →
+    /// `dst_ip`:`dst_port`, as if packet inspection had seen it.
+    SessionFacts {
+        src_ip: IpAddr,
+        dst_ip: IpAddr,
+        dst_port: u16,
+        ts: Option<Micros>,
+        app: Box<AppInfo>,
+    },
 }
 
 /// How sure a sniff is. Higher wins; ties go to the format listed first.
@@ -61,6 +78,12 @@ pub trait LineFormat: Send + Sync {
     /// Parses one line (without its line end). An `Err` is a malformed record: its text says
     /// what is wrong, short, without echoing much of the input.
     fn parse_line(&self, line: &[u8]) -> Result<Record, String>;
+    /// True when every line must be parsed: its records are not connections the candidate
+    /// prefilter could recognise by port or protocol label (DNS answers, message logs), so the
+    /// prefilter must not skip them.
+    fn every_line(&self) -> bool {
+        false
+    }
 }
 
 /// Receives the records of a [`StreamFormat`].

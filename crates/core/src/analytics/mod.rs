@@ -10,6 +10,7 @@
 //! [`merge`]: Accumulator::merge
 
 mod evidence;
+mod facts;
 mod group;
 mod history;
 mod join;
@@ -18,12 +19,14 @@ mod windows;
 
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
 
+use facts::FactKey;
 use group::{GroupMap, MAX_NAMES_PER_GROUP, NO_SOURCE, session_order, trim_sessions, trim_starts};
 use history::{History, union_span};
 
 use crate::alert::{Alert, Session};
 use crate::allowlist::AllowSubject;
 use crate::allowlist::{self, AllowVerdict, EntrySource};
+use crate::app::AppInfo;
 use crate::behaviour::presence::Span;
 use crate::bounded::insert_smallest;
 use crate::config::{DirectionPolicy, HuntConfig};
@@ -115,6 +118,16 @@ pub struct Accumulator {
     /// The input being read and its extent so far: readers send one input's events in a row,
     /// so the table above is touched once per run of events, not once per event.
     current_source: Option<(Arc<str>, Span)>,
+    /// Names DNS answers gave addresses (Zeek `dns.log`), for any port; merged into the groups
+    /// of that address when rated. Bounded like the groups.
+    addr_names: HashMap<IpAddr, BTreeSet<String>, foldhash::fast::RandomState>,
+    /// Addresses whose names were not kept because the table was full.
+    pub addr_names_dropped: u64,
+    /// What content logs (Zeek `mqtt_*.log`) learned about sessions, per channel and window;
+    /// merged into the channel's groups when rated. Bounded like the groups.
+    session_facts: HashMap<FactKey, Box<AppInfo>, foldhash::fast::RandomState>,
+    /// Session facts not kept because the table was full.
+    pub session_facts_dropped: u64,
     pub counters: EventCounters,
     /// Recognised pub/sub sessions, when the configuration asks for them (bounded).
     pub sessions: Vec<Session>,
@@ -151,6 +164,14 @@ impl Accumulator {
         for (source, span) in other.source_spans {
             self.add_source_span(source, span, cfg);
         }
+        for (ip, names) in other.addr_names {
+            self.add_addr_names(ip, names.iter().map(String::as_str), cfg);
+        }
+        self.addr_names_dropped += other.addr_names_dropped;
+        for (key, app) in other.session_facts {
+            self.add_session_facts(key, app, cfg);
+        }
+        self.session_facts_dropped += other.session_facts_dropped;
         let max_users = cfg.limits.max_users_per_group;
         for (k, v) in other.groups {
             let full = self.groups.len() >= cfg.limits.max_groups;
@@ -446,6 +467,7 @@ impl Engine {
         };
         let mut alerts = Vec::new();
         let window_len = self.cfg.window.micros();
+        facts::join_session_facts(&mut acc.groups, std::mem::take(&mut acc.session_facts));
         summary.joined =
             join::join_process_records(&mut acc.groups, self.cfg.limits.max_users_per_group);
         for stats in acc.groups.values_mut() {
@@ -456,6 +478,11 @@ impl Engine {
         summary.groups = acc.groups.len();
         for (key, stats) in acc.groups.iter_mut() {
             if let Some(names) = acc.dest_names.get(&(key.dst_ip, key.dst_port)) {
+                for n in names {
+                    insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
+                }
+            }
+            if let Some(names) = acc.addr_names.get(&key.dst_ip) {
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }

@@ -1,7 +1,8 @@
 //! What a worker thread does with one chunk of lines: runs the candidate prefilter over it (or
-//! takes every line with `--strict`), parses the surviving lines with the chunk's
-//! [`LineFormat`](pubsub_hunt_reader::LineFormat), numbers them, feeds connections and
-//! destination names to the analytics and reports malformed or truncated records.
+//! takes every line with `--strict`, or when the format's records are not connections the
+//! prefilter could recognise), parses the surviving lines with the chunk's
+//! [`LineFormat`](pubsub_hunt_reader::LineFormat), numbers them, feeds connections, destination
+//! names and session facts to the analytics and reports malformed or truncated records.
 
 use super::shared::{Shared, Work};
 use pubsub_hunt_core::{Accumulator, RecordRef};
@@ -17,6 +18,8 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
     let mut events = 0u64;
     let mut other = 0u64;
     let mut names = 0u64;
+    let mut addr_names = 0u64;
+    let mut facts = 0u64;
     let mut skipped = 0u64;
     // Line numbers are found by counting line ends from the previous selected line.
     let mut cur_pos = 0usize;
@@ -49,6 +52,22 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
                 shared.engine.observe_dest_name(ip, port, &name, acc);
                 names += 1;
             }
+            Ok(Record::AddrNames { addrs, names }) => {
+                shared.engine.observe_addr_names(&addrs, &names, acc);
+                addr_names += 1;
+            }
+            Ok(Record::SessionFacts {
+                src_ip,
+                dst_ip,
+                dst_port,
+                ts,
+                app,
+            }) => {
+                shared
+                    .engine
+                    .observe_session_facts(src_ip, dst_ip, dst_port, ts, app, acc);
+                facts += 1;
+            }
             Ok(Record::Other) => other += 1,
             Ok(Record::Skip) => {
                 parsed -= 1;
@@ -76,7 +95,7 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
         }
     };
     let mut tail_seen = false;
-    if shared.opts.strict {
+    if shared.opts.strict || work.format.every_line() {
         let mut pos = 0;
         while pos < data.len() {
             let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
@@ -101,6 +120,8 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
     c.events.fetch_add(events, Ordering::Relaxed);
     c.other_log.fetch_add(other, Ordering::Relaxed);
     c.dest_names.fetch_add(names, Ordering::Relaxed);
+    c.addr_names.fetch_add(addr_names, Ordering::Relaxed);
+    c.session_facts.fetch_add(facts, Ordering::Relaxed);
     // Header rows and comments are not records.
     c.records
         .fetch_sub(skipped.min(chunk.lines), Ordering::Relaxed);

@@ -62,6 +62,8 @@ pub(super) struct Counters {
     pub(super) events: AtomicU64,
     pub(super) other_log: AtomicU64,
     pub(super) dest_names: AtomicU64,
+    pub(super) addr_names: AtomicU64,
+    pub(super) session_facts: AtomicU64,
     pub(super) skipped_streams: AtomicU64,
 }
 

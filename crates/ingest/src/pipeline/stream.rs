@@ -35,6 +35,8 @@ struct StreamRecords<'s, 'a> {
     events: u64,
     other: u64,
     names: u64,
+    addr_names: u64,
+    facts: u64,
 }
 
 impl RecordSink for StreamRecords<'_, '_> {
@@ -47,6 +49,24 @@ impl RecordSink for StreamRecords<'_, '_> {
                     .engine
                     .observe_dest_name(ip, port, &name, self.acc);
                 self.names += 1;
+            }
+            Ok(Record::AddrNames { addrs, names }) => {
+                self.shared
+                    .engine
+                    .observe_addr_names(&addrs, &names, self.acc);
+                self.addr_names += 1;
+            }
+            Ok(Record::SessionFacts {
+                src_ip,
+                dst_ip,
+                dst_port,
+                ts,
+                app,
+            }) => {
+                self.shared
+                    .engine
+                    .observe_session_facts(src_ip, dst_ip, dst_port, ts, app, self.acc);
+                self.facts += 1;
             }
             Ok(Record::Conn(mut ev)) => {
                 let origin = RecordRef {
@@ -112,6 +132,8 @@ fn read_with_stream_format(
         events: 0,
         other: 0,
         names: 0,
+        addr_names: 0,
+        facts: 0,
     };
     let result = format.read(reader, &mut sink);
     let c = &shared.counters;
@@ -120,6 +142,8 @@ fn read_with_stream_format(
     c.events.fetch_add(sink.events, Ordering::Relaxed);
     c.other_log.fetch_add(sink.other, Ordering::Relaxed);
     c.dest_names.fetch_add(sink.names, Ordering::Relaxed);
+    c.addr_names.fetch_add(sink.addr_names, Ordering::Relaxed);
+    c.session_facts.fetch_add(sink.facts, Ordering::Relaxed);
     if let Err(detail) = result {
         shared.problem(Problem {
             file: name.to_string(),

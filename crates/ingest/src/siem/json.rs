@@ -402,6 +402,7 @@ host = "dev.name"
                 Record::Other => "other".into(),
                 Record::Skip => "skip".into(),
                 Record::DestName { .. } => "destination name".into(),
+                Record::AddrNames { .. } | Record::SessionFacts { .. } => "facts".into(),
             });
             self.got.push((pos, r));
         }

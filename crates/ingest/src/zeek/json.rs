@@ -1,26 +1,32 @@
-//! Zeek conn logs as JSON lines: `LogAscii::use_json=T` (dotted keys), the json-streaming
+//! Zeek logs as JSON lines: `LogAscii::use_json=T` (dotted keys), the json-streaming
 //! package (ISO-8601 `ts`, `_path`), and collectors that rename `id.orig_h` to `id_orig_h` and
-//! add `@stream`/`@system` keys. Records of other Zeek logs mixed into the same stream are
-//! recognised by `_path`/`@stream` and left out.
+//! add `@stream`/`@system` keys. Every record is parsed into one [`ZeekJson`] and its log told
+//! by `_path`/`@stream` or by its keys ([`ZeekLog`]); conn and ssl records are read here, the
+//! other logs read by their own rules (`dns.rs`, `mqtt.rs`), and records of logs not read are
+//! left out.
 
 use super::conn::ConnRecord;
-use pubsub_hunt_core::time::{from_epoch_f64, parse_epoch_seconds, parse_rfc3339};
+use super::log::ZeekLog;
+use super::{dns, mqtt};
+use pubsub_hunt_core::time::{Micros, from_epoch_f64, parse_epoch_seconds, parse_rfc3339};
 use pubsub_hunt_reader::Record;
 use serde::Deserialize;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+/// A scalar some writers quote and others do not.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum JsonValue<'a> {
+pub(super) enum JsonValue<'a> {
     Num(f64),
     #[serde(borrow)]
     Str(Cow<'a, str>),
     Bool(bool),
 }
 
+/// The keys of every log read; each record fills those of its log.
 #[derive(Deserialize)]
-struct ZeekConnJson<'a> {
+pub(super) struct ZeekJson<'a> {
     #[serde(default, borrow)]
     ts: Option<JsonValue<'a>>,
     #[serde(default, borrow, rename = "_path")]
@@ -55,9 +61,105 @@ struct ZeekConnJson<'a> {
     resp_pkts: Option<JsonValue<'a>>,
     #[serde(default, borrow)]
     duration: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    pub(super) query: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) qtype_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    qtype: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    pub(super) answers: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    pub(super) rejected: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    proto_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) proto_version: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) client_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) will_topic: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    action: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) topics: Option<Vec<Cow<'a, str>>>,
+    #[serde(default, borrow)]
+    pub(super) from_client: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    pub(super) topic: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) payload: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(super) payload_len: Option<JsonValue<'a>>,
 }
 
-fn as_u64(v: &JsonValue<'_>) -> Option<u64> {
+impl ZeekJson<'_> {
+    /// The log this record belongs to, when it is one that is read.
+    fn log(&self) -> Option<ZeekLog> {
+        match self.path.as_deref().or(self.stream.as_deref()) {
+            Some(p) => ZeekLog::from_path(p),
+            None => ZeekLog::from_keys(|k| match k {
+                "conn_state" => self.conn_state.is_some(),
+                "server_name" => self.server_name.is_some(),
+                "proto" => self.proto.is_some(),
+                "query" => self.query.is_some(),
+                "qtype_name" => self.qtype_name.is_some(),
+                "qtype" => self.qtype.is_some(),
+                "answers" => self.answers.is_some(),
+                "from_client" => self.from_client.is_some(),
+                "topic" => self.topic.is_some(),
+                "topics" => self.topics.is_some(),
+                "action" => self.action.is_some(),
+                "client_id" => self.client_id.is_some(),
+                "proto_name" => self.proto_name.is_some(),
+                "proto_version" => self.proto_version.is_some(),
+                _ => false,
+            }),
+        }
+    }
+
+    /// `ts`, `None` when absent.
+    pub(super) fn ts(&self) -> Result<Option<Micros>, String> {
+        Ok(match &self.ts {
+            None => None,
+            Some(JsonValue::Num(n)) => Some(from_epoch_f64(*n).ok_or("bad ts")?),
+            Some(JsonValue::Str(s)) => Some(
+                parse_epoch_seconds(s)
+                    .or_else(|| parse_rfc3339(s))
+                    .ok_or_else(|| {
+                        format!("bad ts {:?}", s.chars().take(40).collect::<String>())
+                    })?,
+            ),
+            Some(JsonValue::Bool(_)) => return Err("bad ts".into()),
+        })
+    }
+
+    /// The connection's (`id.orig_h`, `id.resp_h`, `id.resp_p`).
+    pub(super) fn endpoints(&self) -> Result<(IpAddr, IpAddr, u16), String> {
+        let src = addr(&self.orig_h, "id.orig_h")?;
+        let dst = addr(&self.resp_h, "id.resp_h")?;
+        let port = as_port(self.resp_p.as_ref(), "id.resp_p")?.ok_or("id.resp_p is missing")?;
+        Ok((src, dst, port))
+    }
+}
+
+fn addr(v: &Option<Cow<'_, str>>, name: &str) -> Result<IpAddr, String> {
+    let s = v.as_deref().ok_or_else(|| format!("{name} is missing"))?;
+    s.parse()
+        .map_err(|_| format!("bad {name} {:?}", s.chars().take(40).collect::<String>()))
+}
+
+/// A boolean written as `true`/`false` or Zeek's `T`/`F`.
+pub(super) fn as_bool(v: &JsonValue<'_>) -> Option<bool> {
+    match v {
+        JsonValue::Bool(b) => Some(*b),
+        JsonValue::Str(s) if s == "T" || s == "true" => Some(true),
+        JsonValue::Str(s) if s == "F" || s == "false" => Some(false),
+        _ => None,
+    }
+}
+
+pub(super) fn as_u64(v: &JsonValue<'_>) -> Option<u64> {
     match v {
         JsonValue::Num(n) if *n >= 0.0 && n.fract() == 0.0 && *n <= u64::MAX as f64 => {
             Some(*n as u64)
@@ -78,7 +180,7 @@ fn as_port(v: Option<&JsonValue<'_>>, name: &str) -> Result<Option<u16>, String>
 }
 
 /// An `ssl.log` record: the server name the client asked the responder for.
-fn ssl_record(r: &ZeekConnJson<'_>) -> Result<Record, String> {
+fn ssl_record(r: &ZeekJson<'_>) -> Result<Record, String> {
     let Some(name) = r
         .server_name
         .as_deref()
@@ -102,50 +204,35 @@ fn ssl_record(r: &ZeekConnJson<'_>) -> Result<Record, String> {
     })
 }
 
-/// Parses one JSON line: a connection, a destination name (`ssl.log`), or a record of another
-/// Zeek log (its `_path`), which is [`Record::Other`].
+/// The log of one JSON line, when it parses and is one that is read (for the reader choice).
+pub fn log_of_line(line: &[u8]) -> Option<ZeekLog> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    serde_json::from_slice::<ZeekJson<'_>>(line).ok()?.log()
+}
+
+/// Parses one JSON line: a connection, a destination name (`ssl.log`), names of addresses
+/// (`dns.log`), facts of a session (`mqtt_*.log`), or a record of another Zeek log (its
+/// `_path`), which is [`Record::Other`].
 pub fn parse_line(line: &[u8]) -> Result<Record, String> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    let r: ZeekConnJson<'_> = serde_json::from_slice(line).map_err(|e| format!("bad JSON: {e}"))?;
-    let path = r.path.as_deref().or(r.stream.as_deref());
-    // ssl.log, named by its path, or (plain JSON logs carry no path) by a server name on a
-    // record with no connection state.
-    if path == Some("ssl") || (path.is_none() && r.server_name.is_some() && r.conn_state.is_none())
-    {
-        return ssl_record(&r);
+    let r: ZeekJson<'_> = serde_json::from_slice(line).map_err(|e| format!("bad JSON: {e}"))?;
+    match r.log() {
+        None => Ok(Record::Other),
+        Some(ZeekLog::Conn) => conn_record(&r),
+        Some(ZeekLog::Ssl) => ssl_record(&r),
+        Some(ZeekLog::Dns) => Ok(dns::from_json(&r)),
+        Some(log) => mqtt::from_json(log, &r),
     }
-    if let Some(p) = path {
-        if p != "conn" {
-            return Ok(Record::Other);
-        }
-    } else if r.proto.is_none() && r.conn_state.is_none() {
-        return Ok(Record::Other);
-    }
-    let ts = match &r.ts {
-        None => None,
-        Some(JsonValue::Num(n)) => Some(from_epoch_f64(*n).ok_or("bad ts")?),
-        Some(JsonValue::Str(s)) => Some(
-            parse_epoch_seconds(s)
-                .or_else(|| parse_rfc3339(s))
-                .ok_or_else(|| format!("bad ts {:?}", s.chars().take(40).collect::<String>()))?,
-        ),
-        Some(JsonValue::Bool(_)) => return Err("bad ts".into()),
-    };
-    let addr = |v: &Option<Cow<'_, str>>, name: &str| -> Result<IpAddr, String> {
-        let s = v.as_deref().ok_or_else(|| format!("{name} is missing"))?;
-        s.parse()
-            .map_err(|_| format!("bad {name} {:?}", s.chars().take(40).collect::<String>()))
-    };
+}
+
+/// A `conn.log` record.
+fn conn_record(r: &ZeekJson<'_>) -> Result<Record, String> {
+    let ts = r.ts()?;
     let src_ip = addr(&r.orig_h, "id.orig_h")?;
     let dst_ip = addr(&r.resp_h, "id.resp_h")?;
     let dst_port = as_port(r.resp_p.as_ref(), "id.resp_p")?.ok_or("id.resp_p is missing")?;
     let src_port = as_port(r.orig_p.as_ref(), "id.orig_p")?;
-    let local_orig = match &r.local_orig {
-        Some(JsonValue::Bool(b)) => Some(*b),
-        Some(JsonValue::Str(s)) if s == "T" || s == "true" => Some(true),
-        Some(JsonValue::Str(s)) if s == "F" || s == "false" => Some(false),
-        _ => None,
-    };
+    let local_orig = r.local_orig.as_ref().and_then(as_bool);
     let duration = match &r.duration {
         Some(JsonValue::Num(n)) => from_epoch_f64(*n),
         Some(JsonValue::Str(s)) => parse_epoch_seconds(s),

@@ -1,143 +1,24 @@
-//! Zeek as formats of the registry: recognising a Zeek log from a stream's first bytes
-//! ([`detect`], the sniffers of `zeek-tsv` and `zeek-json` and their refusals), and the readers
-//! they open: a [`HeaderedFormat`] for the ASCII writer (the `#separator`/`#fields`/`#path`
-//! header state, several logs concatenated, a plain column row instead of a header, Zeek's
-//! default column order when TSV is forced on a stream without any header), and a
-//! [`LineFormat`] for JSON lines. Records of `ssl.log` are destination names.
+//! Zeek as formats of the registry: `zeek-tsv` and `zeek-json`, which sniff and refuse streams
+//! by what [`detect`] says of their first bytes, and the readers they open: a
+//! [`HeaderedFormat`] for the ASCII writer (the `#separator`/`#fields`/`#path` header state,
+//! several logs concatenated, a plain column row instead of a header, Zeek's default column
+//! order when TSV is forced on a stream without any header), and a [`LineFormat`] for JSON
+//! lines. Besides connections, records of `ssl.log` are destination names, of `dns.log` names
+//! of addresses, of the MQTT logs facts of sessions ([`ZeekLog`]).
 
-use super::json;
+use super::detect::{Detected, detect, detect_shaped, refusal};
+use super::log::ZeekLog;
 use super::tsv::{Directive, HeaderState, TsvSchema, default_schema_for};
+use super::{dns, json, mqtt};
 use pubsub_hunt_reader::{
     Body, CERTAIN, Confidence, FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, Record,
-    Registry, skip_blank,
+    Registry, head_lines, skip_blank,
 };
 use std::sync::Arc;
 
 /// The Zeek formats, in the order they are tried: `zeek-tsv`, `zeek-json`.
 pub fn formats() -> Registry {
     vec![Arc::new(ZeekTsv), Arc::new(ZeekJson)]
-}
-
-/// What the first bytes of a stream say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Detected {
-    ZeekTsv,
-    ZeekJson,
-    /// A log of a known family that does not carry connections.
-    NotConnLog(String),
-    Unknown(String),
-}
-
-fn first_line(head: &[u8]) -> &[u8] {
-    let end = memchr::memchr(b'\n', head).unwrap_or(head.len());
-    let l = &head[..end];
-    l.strip_suffix(b"\r").unwrap_or(l)
-}
-
-/// Decides whether a stream is a Zeek log from its first bytes.
-pub fn detect(head: &[u8]) -> Detected {
-    detect_shaped(head).1
-}
-
-/// [`detect`], and whether the verdict came from looking at a JSON object (then it is
-/// `zeek-json`'s to give).
-fn detect_shaped(head: &[u8]) -> (bool, Detected) {
-    let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let start = head
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(head.len());
-    let text = &head[start..];
-    if text.is_empty() {
-        return (false, Detected::Unknown("empty input".into()));
-    }
-    let sample = &text[..text.len().min(4096)];
-    if sample.contains(&0) || sample.iter().filter(|b| **b < 0x09).count() > 4 {
-        return (false, Detected::Unknown("binary data".into()));
-    }
-    if text[0] == b'#' {
-        return (false, detect_zeek_header(text));
-    }
-    if text[0] == b'{' {
-        return (true, detect_json(first_line(text)));
-    }
-    let line = first_line(text);
-    let cols: Vec<&[u8]> = line.split(|b| *b == b'\t').collect();
-    if cols.iter().any(|c| *c == b"id.orig_h") && cols.iter().any(|c| *c == b"id.resp_p") {
-        return (false, Detected::ZeekTsv);
-    }
-    (
-        false,
-        Detected::Unknown("not a Zeek log (no #fields header, column row or JSON object)".into()),
-    )
-}
-
-fn detect_zeek_header(text: &[u8]) -> Detected {
-    let mut saw_directive = false;
-    for line in text.split(|b| *b == b'\n').take(64) {
-        if !line.starts_with(b"#") {
-            break;
-        }
-        if line.starts_with(b"#separator") || line.starts_with(b"#fields") {
-            saw_directive = true;
-        }
-        if let Some(rest) = line.strip_prefix(b"#path") {
-            let path = String::from_utf8_lossy(rest)
-                .trim_matches(|c: char| c.is_whitespace() || c == ',')
-                .to_string();
-            // ssl.log is read for the server names it gives destinations.
-            if path != "conn" && path != "ssl" && !path.is_empty() {
-                return Detected::NotConnLog(format!(
-                    "Zeek {path} log; only conn logs carry connections"
-                ));
-            }
-        }
-    }
-    if saw_directive {
-        Detected::ZeekTsv
-    } else {
-        Detected::Unknown("comment lines but no Zeek #separator/#fields header".into())
-    }
-}
-
-fn detect_json(line: &[u8]) -> Detected {
-    let v: serde_json::Value = match serde_json::from_slice(line) {
-        Ok(v) => v,
-        Err(e) => return Detected::Unknown(format!("first line is not a JSON object: {e}")),
-    };
-    let Some(obj) = v.as_object() else {
-        return Detected::Unknown("first line is not a JSON object".into());
-    };
-    let path = obj
-        .get("_path")
-        .or_else(|| obj.get("@stream"))
-        .and_then(|p| p.as_str());
-    let has = |k: &str| obj.contains_key(k);
-    let zeekish = (has("id.resp_p") || has("id_resp_p")) && (has("uid") || has("ts"));
-    match path {
-        Some("conn") | Some("ssl") if zeekish => Detected::ZeekJson,
-        None if zeekish && has("server_name") && !has("conn_state") => Detected::ZeekJson,
-        Some(other) if zeekish => Detected::NotConnLog(format!(
-            "Zeek {other} log; only conn logs carry connections"
-        )),
-        _ if zeekish && (has("proto") || has("conn_state")) => Detected::ZeekJson,
-        _ if zeekish => {
-            Detected::NotConnLog("Zeek JSON without proto/conn_state: not a conn log".into())
-        }
-        Some(other) => Detected::NotConnLog(format!(
-            "Zeek {other} log; only conn logs carry connections"
-        )),
-        _ => Detected::Unknown("JSON, but not a format pubsub-hunt reads".into()),
-    }
-}
-
-/// The refusal of a detection that did not find a Zeek log.
-fn refusal(d: Detected) -> Option<(ProblemKind, String)> {
-    match d {
-        Detected::NotConnLog(why) => Some((ProblemKind::NotConnLog, why)),
-        Detected::Unknown(why) => Some((ProblemKind::UnknownFormat, why)),
-        Detected::ZeekTsv | Detected::ZeekJson => None,
-    }
 }
 
 /// `zeek-tsv` (also `--input-format zeek`).
@@ -179,8 +60,14 @@ impl FormatSpec for ZeekJson {
     fn sniff(&self, head: &[u8]) -> Option<Confidence> {
         (detect(head) == Detected::ZeekJson).then_some(CERTAIN)
     }
-    fn open(&self, _head: &[u8]) -> Result<Reader, String> {
-        Ok(Reader::Lines(Arc::new(JsonLines)))
+    fn open(&self, head: &[u8]) -> Result<Reader, String> {
+        // A stream whose first records are DNS answers or MQTT messages is parsed whole: the
+        // prefilter would skip them. Such records after the first bytes of a stream of another
+        // log are skipped with its connections that cannot be candidates.
+        let every_line = head_lines(head, 256)
+            .filter_map(json::log_of_line)
+            .any(ZeekLog::every_line);
+        Ok(Reader::Lines(Arc::new(JsonLines { every_line })))
     }
     /// The verdicts on a stream that starts with a JSON object.
     fn refusal(&self, head: &[u8]) -> Option<(ProblemKind, String)> {
@@ -192,7 +79,9 @@ impl FormatSpec for ZeekJson {
 }
 
 /// Zeek JSON lines.
-struct JsonLines;
+struct JsonLines {
+    every_line: bool,
+}
 
 impl LineFormat for JsonLines {
     fn name(&self) -> &'static str {
@@ -201,11 +90,15 @@ impl LineFormat for JsonLines {
     fn parse_line(&self, line: &[u8]) -> Result<Record, String> {
         json::parse_line(line)
     }
+    fn every_line(&self) -> bool {
+        self.every_line
+    }
 }
 
-/// The records of one TSV header block: conn records, or `ssl.log` server names.
+/// The records of one TSV header block, of the log it names.
 struct TsvLines {
     schema: TsvSchema,
+    log: ZeekLog,
 }
 
 impl LineFormat for TsvLines {
@@ -213,16 +106,21 @@ impl LineFormat for TsvLines {
         "zeek-tsv"
     }
     fn parse_line(&self, line: &[u8]) -> Result<Record, String> {
-        if self.schema.is_ssl() {
-            self.schema.parse_ssl_line(line).map(|r| match r {
+        match self.log {
+            ZeekLog::Conn => self
+                .schema
+                .parse_line(line)
+                .map(|e| Record::Conn(Box::new(e))),
+            ZeekLog::Ssl => self.schema.parse_ssl_line(line).map(|r| match r {
                 Some((ip, port, name)) => Record::DestName { ip, port, name },
                 None => Record::Other,
-            })
-        } else {
-            self.schema
-                .parse_line(line)
-                .map(|e| Record::Conn(Box::new(e)))
+            }),
+            ZeekLog::Dns => self.schema.row(line).map(|r| dns::from_row(&r)),
+            log => mqtt::from_row(log, &self.schema.row(line)?),
         }
+    }
+    fn every_line(&self) -> bool {
+        self.log.every_line()
     }
 }
 
@@ -259,10 +157,10 @@ impl TsvReader {
 
     fn set_schema(&mut self, schema: Option<TsvSchema>) {
         self.body = match schema {
-            Some(schema) if schema.is_conn() || schema.is_ssl() => {
-                Body::Lines(Arc::new(TsvLines { schema }))
-            }
-            Some(_) => Body::Other,
+            Some(schema) => match schema.log() {
+                Some(log) => Body::Lines(Arc::new(TsvLines { schema, log })),
+                None => Body::Other,
+            },
             None => Body::Missing(NO_HEADER),
         };
     }
@@ -309,63 +207,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn recognises_zeek_shapes() {
-        assert_eq!(
-            detect(b"#separator \\x09\n#set_separator\t,\n#path\tconn\n#fields\tts\n"),
-            Detected::ZeekTsv
-        );
-        assert_eq!(
-            detect(b"### BTest baseline\n#separator \\x09\n#path\tconn\n"),
-            Detected::ZeekTsv
-        );
-        assert_eq!(
-            detect(b"#separator ,\n#path,conn\n#fields,ts,uid\n"),
-            Detected::ZeekTsv
-        );
-        assert_eq!(
-            detect(b"ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\n1\t2"),
-            Detected::ZeekTsv
-        );
-        assert_eq!(
-            detect(br#"{"ts":1.0,"uid":"C","id.orig_h":"1.2.3.4","id.resp_p":80,"proto":"tcp"}"#),
-            Detected::ZeekJson
-        );
-        assert_eq!(
-            detect(br#"{"@stream":"conn","ts":1.0,"id_orig_h":"1.2.3.4","id_resp_p":80}"#),
-            Detected::ZeekJson
-        );
-        assert!(matches!(
-            detect(br#"{"_path":"dns","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":53}"#),
-            Detected::NotConnLog(_)
-        ));
-        assert!(matches!(
-            detect(b"#separator \\x09\n#path\tdns\n"),
-            Detected::NotConnLog(_)
-        ));
-        // ssl.log is read for its server names.
-        assert_eq!(
-            detect(br#"{"_path":"ssl","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":443}"#),
-            Detected::ZeekJson
-        );
-        assert_eq!(
-            detect(
-                br#"{"ts":1.0,"uid":"C","id.resp_h":"1.2.3.4","id.resp_p":8883,"server_name":"x"}"#
-            ),
-            Detected::ZeekJson
-        );
-        assert_eq!(detect(b"#separator \\x09\n#path\tssl\n"), Detected::ZeekTsv);
-    }
-
-    #[test]
-    fn refuses_garbage() {
-        assert!(matches!(detect(b""), Detected::Unknown(_)));
-        assert!(matches!(
-            detect(b"\x00\x01\x02binary"),
-            Detected::Unknown(_)
-        ));
-        assert!(matches!(detect(b"hello world\n"), Detected::Unknown(_)));
-        assert!(matches!(detect(b"{not json"), Detected::Unknown(_)));
-        assert!(matches!(detect(b"[1,2]"), Detected::Unknown(_)));
+    fn json_streams_of_dns_or_mqtt_records_are_parsed_whole() {
+        let open = |head: &[u8]| match ZeekJson.open(head) {
+            Ok(Reader::Lines(l)) => l.every_line(),
+            _ => panic!("not lines"),
+        };
+        let conn = br#"{"_path":"conn","ts":1.0,"uid":"C","id.orig_h":"1.2.3.4","id.resp_h":"5.6.7.8","id.resp_p":80,"proto":"tcp"}"#;
+        let dns = br#"{"_path":"dns","ts":1.0,"uid":"C","id.orig_h":"1.2.3.4","id.resp_h":"5.6.7.8","id.resp_p":53,"query":"x.example","answers":["192.0.2.1"]}"#;
+        assert!(!open(conn));
+        assert!(open(dns));
+        assert!(open(&[&conn[..], b"\n", &dns[..], b"\n"].concat()));
     }
 
     #[test]
@@ -416,11 +267,11 @@ mod tests {
                 unknown("JSON, but not a format pubsub-hunt reads"),
             ),
             (
-                b"#separator \\x09\n#path\tdns\n",
+                b"#separator \\x09\n#path\thttp\n",
                 false,
                 Some((
                     ProblemKind::NotConnLog,
-                    "Zeek dns log; only conn logs carry connections".into(),
+                    "Zeek http log; only conn logs carry connections".into(),
                 )),
             ),
         ];
@@ -440,11 +291,11 @@ mod tests {
         }
         assert_eq!(
             json.refusal(
-                br#"{"_path":"dns","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":53}"#
+                br#"{"_path":"http","ts":"2018-03-24T17:15:20Z","uid":"C","id.resp_p":80}"#
             ),
             Some((
                 ProblemKind::NotConnLog,
-                "Zeek dns log; only conn logs carry connections".into()
+                "Zeek http log; only conn logs carry connections".into()
             ))
         );
     }
@@ -510,15 +361,32 @@ mod tests {
     }
 
     #[test]
-    fn a_dns_log_mid_stream_is_other_records_then_conn_again() {
+    fn a_log_not_read_mid_stream_is_other_records_then_conn_again() {
         let mut r = TsvReader::new(CONN);
         feed(&mut r, CONN);
-        lines_of(&r);
+        assert!(!lines_of(&r).every_line());
+        feed(
+            &mut r,
+            b"#separator \\x09\n#path\thttp\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\turi\n",
+        );
+        assert!(matches!(r.body(), Body::Other));
+        // A dns.log without its answers column says nothing either.
         feed(
             &mut r,
             b"#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\n",
         );
         assert!(matches!(r.body(), Body::Other));
+        // One with it is read, every line of it.
+        feed(
+            &mut r,
+            b"#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tquery\tqtype_name\tanswers\n",
+        );
+        let l = lines_of(&r);
+        assert!(l.every_line());
+        assert!(matches!(
+            l.parse_line(b"1.0\tC\t10.0.0.1\t5000\t10.0.0.53\t53\tbroker.example\tA\t192.0.2.7"),
+            Ok(Record::AddrNames { .. })
+        ));
         feed(&mut r, CONN);
         lines_of(&r);
         // A bad directive leaves no usable layout until the next #fields.

@@ -1,14 +1,20 @@
-//! Zeek ASCII (TSV) conn logs. The column order comes from the `#fields` header, never from a
+//! Zeek ASCII (TSV) logs. The column order comes from the `#fields` header, never from a
 //! fixed list; the separator, set separator and the unset/empty markers come from their header
-//! lines (`#separator \x09` is an escape to decode). A header block can appear anywhere (logs
-//! concatenated with `cat`), and a file may start with a plain column row instead of a header.
+//! lines (`#separator \x09` is an escape to decode; the lines are read in `header.rs`). A header
+//! block can appear anywhere (logs concatenated with `cat`), and a file may start with a plain
+//! column row instead of a header. This module owns the layout a header gives ([`TsvSchema`]);
+//! conn.log and ssl.log records are parsed here, and the other logs' rules read a record's
+//! columns through a [`Row`].
 
 use super::conn::ConnRecord;
+pub use super::header::{Directive, HeaderState};
+use super::log::ZeekLog;
 use pubsub_hunt_core::ConnEvent;
-use pubsub_hunt_core::time::parse_epoch_seconds;
+use pubsub_hunt_core::time::{Micros, parse_epoch_seconds};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
-/// The columns of a conn log the analytics need, located in one header.
+/// The columns of a log the analytics need, located in one header.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TsvSchema {
     pub separator: u8,
@@ -22,8 +28,9 @@ pub struct TsvSchema {
     slots: Vec<Option<Field>>,
 }
 
+/// The columns read, of every log read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
+pub(super) enum Field {
     Ts,
     OrigH,
     OrigP,
@@ -39,9 +46,21 @@ enum Field {
     RespPkts,
     ServerName,
     Duration,
+    Query,
+    QtypeName,
+    Answers,
+    Rejected,
+    ProtoVersion,
+    ClientId,
+    WillTopic,
+    Topics,
+    FromClient,
+    Topic,
+    Payload,
+    PayloadLen,
 }
 
-const FIELD_COUNT: usize = 15;
+const FIELD_COUNT: usize = 27;
 
 impl Field {
     fn from_name(name: &str) -> Option<Field> {
@@ -61,6 +80,18 @@ impl Field {
             "resp_pkts" => Field::RespPkts,
             "server_name" => Field::ServerName,
             "duration" => Field::Duration,
+            "query" => Field::Query,
+            "qtype_name" => Field::QtypeName,
+            "answers" => Field::Answers,
+            "rejected" => Field::Rejected,
+            "proto_version" => Field::ProtoVersion,
+            "client_id" => Field::ClientId,
+            "will_topic" => Field::WillTopic,
+            "topics" => Field::Topics,
+            "from_client" => Field::FromClient,
+            "topic" => Field::Topic,
+            "payload" => Field::Payload,
+            "payload_len" => Field::PayloadLen,
             _ => return None,
         })
     }
@@ -117,15 +148,42 @@ impl TsvSchema {
         })
     }
 
+    /// The log of the records under this header (a header without `#path` is a conn log's),
+    /// when it is one pubsub-hunt reads and has the columns it is read for.
+    pub fn log(&self) -> Option<ZeekLog> {
+        let log = match self.path.as_deref() {
+            None => ZeekLog::Conn,
+            Some(p) => ZeekLog::from_path(p)?,
+        };
+        let has = |f: Field| self.slots.contains(&Some(f));
+        let usable = match log {
+            ZeekLog::Conn => true,
+            ZeekLog::Ssl => has(Field::ServerName),
+            ZeekLog::Dns => has(Field::Answers),
+            ZeekLog::MqttConnect => has(Field::ClientId) || has(Field::WillTopic),
+            ZeekLog::MqttSubscribe => has(Field::Topics),
+            ZeekLog::MqttPublish => has(Field::Topic) && has(Field::FromClient),
+        };
+        usable.then_some(log)
+    }
+
     /// Whether records under this header are connections.
     pub fn is_conn(&self) -> bool {
-        self.path.as_deref().is_none_or(|p| p == "conn")
+        self.log() == Some(ZeekLog::Conn)
     }
 
     /// Whether records under this header are TLS handshakes (`ssl.log`), read for the server
     /// name they give their destination.
     pub fn is_ssl(&self) -> bool {
-        self.path.as_deref() == Some("ssl") && self.slots.contains(&Some(Field::ServerName))
+        self.log() == Some(ZeekLog::Ssl)
+    }
+
+    /// One record's columns, `Err` when the column count differs from the header's.
+    pub(super) fn row<'s, 'l>(&'s self, line: &'l [u8]) -> Result<Row<'s, 'l>, String> {
+        Ok(Row {
+            schema: self,
+            vals: self.fields(line)?,
+        })
     }
 
     /// The record's columns, by the fields this reader knows; `Err` when the column count
@@ -232,6 +290,95 @@ impl TsvSchema {
     }
 }
 
+/// One record's columns under its header, read by field: text with Zeek's `\xNN` escapes
+/// decoded, unset and empty values as `None`.
+pub(super) struct Row<'s, 'l> {
+    schema: &'s TsvSchema,
+    vals: [Option<&'l [u8]>; FIELD_COUNT],
+}
+
+impl<'l> Row<'_, 'l> {
+    /// The raw column, `None` when unset or empty.
+    fn raw(&self, f: Field) -> Option<&'l [u8]> {
+        let v = self.vals[f as usize]?;
+        let s = self.schema;
+        (v != s.unset.as_slice() && v != s.empty.as_slice()).then_some(v)
+    }
+
+    /// A column's bytes with escapes decoded (a payload).
+    pub(super) fn bytes(&self, f: Field) -> Option<Cow<'l, [u8]>> {
+        self.raw(f).map(unescape)
+    }
+
+    /// The members of a set or vector column, each with its escapes decoded; empty when unset.
+    pub(super) fn list(&self, f: Field) -> Vec<Cow<'l, [u8]>> {
+        let Some(v) = self.raw(f) else {
+            return Vec::new();
+        };
+        // The set separator was read as one byte.
+        match u8::try_from(self.schema.set_separator) {
+            Ok(sep) => v.split(|c| *c == sep).map(unescape).collect(),
+            Err(_) => vec![unescape(v)],
+        }
+    }
+
+    /// A `T`/`F` column.
+    pub(super) fn flag(&self, f: Field) -> Option<bool> {
+        match self.raw(f)? {
+            b"T" => Some(true),
+            b"F" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// A count column.
+    pub(super) fn count(&self, f: Field) -> Option<u64> {
+        std::str::from_utf8(self.raw(f)?).ok()?.parse().ok()
+    }
+
+    fn text(&self, f: Field) -> Option<&'l str> {
+        std::str::from_utf8(self.raw(f)?).ok()
+    }
+
+    /// `ts`: `None` when unset or masked (`XXXXXXXXXX.XXXXXX` in btest baselines).
+    pub(super) fn ts(&self) -> Result<Option<Micros>, String> {
+        match self.text(Field::Ts) {
+            None => Ok(None),
+            Some(s) if s.bytes().all(|b| b == b'X' || b == b'.') => Ok(None),
+            Some(s) => parse_epoch_seconds(s)
+                .map(Some)
+                .ok_or_else(|| format!("bad ts {:?}", truncate(s))),
+        }
+    }
+
+    /// The connection's (`id.orig_h`, `id.resp_h`, `id.resp_p`).
+    pub(super) fn endpoints(&self) -> Result<(IpAddr, IpAddr, u16), String> {
+        let addr = |f: Field, name: &str| -> Result<IpAddr, String> {
+            let s = self.text(f).ok_or_else(|| format!("{name} is unset"))?;
+            s.parse()
+                .map_err(|_| format!("bad {name} {:?}", truncate(s)))
+        };
+        let port = self.text(Field::RespP).ok_or("id.resp_p is unset")?;
+        let port = port
+            .parse::<u16>()
+            .map_err(|_| format!("bad id.resp_p {:?}", truncate(port)))?;
+        Ok((
+            addr(Field::OrigH, "id.orig_h")?,
+            addr(Field::RespH, "id.resp_h")?,
+            port,
+        ))
+    }
+}
+
+/// `v` with Zeek's `\xNN` escapes decoded, borrowed when it has none.
+pub(super) fn unescape(v: &[u8]) -> Cow<'_, [u8]> {
+    if memchr::memchr(b'\\', v).is_some() {
+        Cow::Owned(decode_escapes(v))
+    } else {
+        Cow::Borrowed(v)
+    }
+}
+
 fn truncate(s: &str) -> &str {
     match s.char_indices().nth(40) {
         Some((i, _)) => &s[..i],
@@ -239,8 +386,9 @@ fn truncate(s: &str) -> &str {
     }
 }
 
-/// Decodes a `#separator` value: `\x09` escapes and literal characters.
-fn decode_escapes(v: &[u8]) -> Vec<u8> {
+/// Decodes Zeek's `\xNN` escapes (in a `#separator` value, in text Zeek escaped); every other
+/// byte is literal.
+pub(super) fn decode_escapes(v: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < v.len() {
@@ -260,87 +408,6 @@ fn decode_escapes(v: &[u8]) -> Vec<u8> {
         i += 1;
     }
     out
-}
-
-/// The header state while reading a TSV stream: directive lines update it, and a `#fields`
-/// line produces a new schema.
-#[derive(Debug, Clone)]
-pub struct HeaderState {
-    separator: u8,
-    set_separator: char,
-    unset: Vec<u8>,
-    empty: Vec<u8>,
-    path: Option<String>,
-}
-
-impl Default for HeaderState {
-    fn default() -> Self {
-        HeaderState {
-            separator: b'\t',
-            set_separator: ',',
-            unset: b"-".to_vec(),
-            empty: b"(empty)".to_vec(),
-            path: None,
-        }
-    }
-}
-
-/// What one `#` line did.
-#[derive(Debug)]
-pub enum Directive {
-    /// A new column layout.
-    Schema(TsvSchema),
-    /// A setting changed or an ignorable line (`#open`, `#close`, `#types`, comments).
-    Other,
-}
-
-impl HeaderState {
-    /// Applies one `#` line.
-    pub fn apply(&mut self, line: &[u8]) -> Result<Directive, String> {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if let Some(rest) = line.strip_prefix(b"#separator") {
-            let v = decode_escapes(rest.strip_prefix(b" ").unwrap_or(rest));
-            if v.len() != 1 {
-                return Err(format!(
-                    "unsupported separator {:?}",
-                    String::from_utf8_lossy(&v)
-                ));
-            }
-            self.separator = v[0];
-            return Ok(Directive::Other);
-        }
-        let sep = self.separator;
-        let value = |name: &[u8]| -> Option<Vec<u8>> {
-            let rest = line.strip_prefix(name)?;
-            let rest = rest
-                .strip_prefix(&[sep])
-                .or_else(|| rest.strip_prefix(b" "))?;
-            Some(rest.to_vec())
-        };
-        if let Some(v) = value(b"#set_separator") {
-            let d = decode_escapes(&v);
-            self.set_separator = d.first().map(|b| *b as char).unwrap_or(',');
-        } else if let Some(v) = value(b"#empty_field") {
-            self.empty = decode_escapes(&v);
-        } else if let Some(v) = value(b"#unset_field") {
-            self.unset = decode_escapes(&v);
-        } else if let Some(v) = value(b"#path") {
-            self.path = Some(String::from_utf8_lossy(&v).trim().to_string());
-        } else if let Some(v) = value(b"#fields") {
-            let text = String::from_utf8_lossy(&v).into_owned();
-            let names: Vec<&str> = text.split(sep as char).collect();
-            return TsvSchema::from_columns(
-                &names,
-                sep,
-                self.set_separator,
-                &self.unset,
-                &self.empty,
-                self.path.clone(),
-            )
-            .map(Directive::Schema);
-        }
-        Ok(Directive::Other)
-    }
 }
 
 #[cfg(test)]
@@ -385,6 +452,7 @@ mod tests {
             "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tcipher\tcurve\tserver_name\tresumed\tlast_alert\tnext_protocol\testablished\n",
         );
         assert!(s.is_ssl() && !s.is_conn());
+        assert_eq!(s.log(), Some(ZeekLog::Ssl));
         let got = s
             .parse_ssl_line(b"1.0\tC1\t10.0.0.1\t5000\t52.48.17.198\t8883\tTLSv12\tx\tx25519\tgw\\x2d1.example.com\tF\t-\tmqtt\tT")
             .unwrap();
