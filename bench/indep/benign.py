@@ -1003,7 +1003,6 @@ def odd_benign(W):
     # a developer testing with mosquitto_pub / mosquitto_sub against test.mosquitto.org
     dev = r.choice(W.devs)
     ep = public_broker(W, "test.mosquitto.org")
-    days = [d for d in W.days() if W.is_workday(d) and dev.present]
     sess = []
     pick = [iv for iv in dev.present if iv[1] - iv[0] > 3600]
     if pick:

@@ -57,11 +57,19 @@ def build_c2(W):
 # ----------------------------------------------------------------------------------------------
 
 
-def pick_host(W, r, pred=lambda h: True, pool=None):
+def pick_host(W, r, pred=lambda h: True, pool=None, ep=None, port=None):
+    """A victim host not used by another C2 and with no benign client on the same (server, port):
+    a channel is one (src, dst, port) triple and must belong to one program."""
+    def free(h):
+        if ep is None:
+            return True
+        ips = set(ep.ips)
+        return not any(a.host is h and a.port == port and a.ep is not None and set(a.ep.ips) & ips
+                       for a in W.actors)
     cands = [h for h in (pool if pool is not None else W.workstations)
-             if h.name not in W.c2_used_hosts and pred(h)]
+             if h.name not in W.c2_used_hosts and pred(h) and free(h)]
     if not cands:
-        cands = [h for h in W.workstations if h.name not in W.c2_used_hosts]
+        cands = [h for h in W.workstations if h.name not in W.c2_used_hosts and free(h)]
     h = r.choice(cands)
     W.c2_used_hosts.add(h.name)
     return h
@@ -144,9 +152,9 @@ def run_mqtt_checkin(W, a, s, cv):
 
 
 def c2_mqtt_beacon_public(W, r, late=False, k=1):
-    h = pick_host(W, r, lambda h: h.presence == "always")
     broker = r.choice(["broker.hivemq.com", "test.mosquitto.org", "broker.emqx.io"])
     ep = B.public_broker(W, broker)
+    h = pick_host(W, r, lambda h: h.presence == "always", ep=ep, port=1883)
     period = r.choice([30, 45, 60, 90, 120])
     jit = r.choice([0.0, 0.1, 0.2, 0.3, 0.5])
     bid = rhex(r, 8)
@@ -177,9 +185,9 @@ def c2_mqtt_beacon_public(W, r, late=False, k=1):
 
 
 def c2_mqtt_longsleep_tls(W, r, late=False, k=1):
-    h = pick_host(W, r, lambda h: h.presence == "always")
     broker = r.choice(["broker.emqx.io", "broker.hivemq.com"])
     ep = B.public_broker(W, broker)
+    h = pick_host(W, r, lambda h: h.presence == "always", ep=ep, port=8883)
     period = r.choice([4, 4, 3, 6]) * 3600
     jit = 0.3
     bid = rhex(r, 10)
@@ -222,11 +230,13 @@ def c2_mqtt_nonstd_port(W, r, late=False, k=1):
 
 
 def c2_short_lived(W, r, late=False, k=1):
-    h = pick_host(W, r, lambda h: len(h.present) > 0)
     broker = r.choice(["broker.hivemq.com", "test.mosquitto.org"])
     ep = B.public_broker(W, broker)
+    h = pick_host(W, r, lambda h: len(h.present) > 0, ep=ep, port=1883)
     in_pcap = [iv for iv in h.present if iv[0] < W.pcap_end - 4 * 3600]
     pool = in_pcap if (in_pcap and r.random() < 0.7) else h.present
+    if not pool:
+        return  # nobody at work in a very short dataset
     x, y = r.choice(pool)
     dur = r.uniform(2, 5) * 3600
     st = r.uniform(x, max(x + 1, y - dur))
@@ -251,9 +261,9 @@ def c2_short_lived(W, r, late=False, k=1):
 
 
 def c2_mqtt_persistent(W, r, late=False, k=1):
-    h = pick_host(W, r)
     broker = r.choice(["broker.hivemq.com", "broker.emqx.io", "test.mosquitto.org"])
     ep = B.public_broker(W, broker)
+    h = pick_host(W, r, ep=ep, port=1883)
     guid = str(uuid.UUID(int=r.getrandbits(128)))
     hb = r.choice([60, 120, 180, 300])
 
@@ -289,8 +299,8 @@ def c2_mqtt_persistent(W, r, late=False, k=1):
 
 
 def c2_mqtt5_emqx(W, r, late=False, k=1):
-    h = pick_host(W, r)
     ep = B.public_broker(W, "broker.emqx.io")
+    h = pick_host(W, r, ep=ep, port=1883)
     bot = rhex(r, 16)
     topic = hashlib.sha256(bot.encode()).hexdigest()[:32]
     period = r.choice([1200, 1800, 2400])
@@ -316,9 +326,9 @@ def c2_mqtt5_emqx(W, r, late=False, k=1):
 
 
 def c2_iot_mimic(W, r, late=False, k=1):
-    h = pick_host(W, r, lambda h: h.presence == "always")
     prefix = ralnum(r, 14, "abcdefghijklmnopqrstuvwxyz0123456789")
     ep = B.aws_iot_ep(W, prefix, W.aws_region)
+    h = pick_host(W, r, lambda h: h.presence == "always", ep=ep, port=8883)
     thing = f"ws-telemetry-{rhex(r, 6)}"
     period = r.choice([60, 90, 120])
     cc = W.client_cert(thing, r)
@@ -416,7 +426,7 @@ def _op_commands(r, op, rate, out_size=(200, 8000)):
 def c2_xmpp_public(W, r, late=False, k=1):
     ep = r.choice(W.xmpp_public)
     h = pick_host(W, r, lambda h: ep.key not in W.chat_users.get(h.name, []) and h.presence in ("office_desktop",
-                                                                                                  "laptop", "always"))
+                                                                                                  "laptop"))
     op = f"{r.choice(['svc', 'backup', 'monitor', 'lena', 'mark'])}{r.randint(10, 99)}@{ep.name}"
     img = r"C:\ProgramData\svchost.exe"
     extra = {"contacts": [op], "conv_rate": 0.0, "server_stanzas": _op_commands(r, op, 1 / (3 * 3600))}
@@ -459,6 +469,8 @@ def c2_xmpp_relay_internal(W, r, late=False, k=1):
     # 8 hours of a working day, in the capture window when possible
     ivs = [iv for iv in h.present if iv[1] - iv[0] > 7.5 * 3600]
     ivs = ivs or h.present
+    if not ivs:
+        return
     in_pcap = [iv for iv in ivs if iv[0] < W.pcap_end - 7 * 3600]
     x, y = r.choice(in_pcap) if in_pcap and r.random() < 0.8 else r.choice(ivs)
     st = x + r.uniform(600, 2400)

@@ -101,6 +101,8 @@ def main(argv=None):
     seed = args.seed
 
     # ---- addresses, ports, uids, DNS
+    ids = [a.id for a in W.actors]
+    assert len(ids) == len(set(ids)), "duplicate actor ids"
     items = [(a, s) for a in W.actors for s in a.sessions]
     dns_events = []
     resolve(W, items, dns_events)

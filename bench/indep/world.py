@@ -153,6 +153,11 @@ class World:
     # hosts and schedules
     # ------------------------------------------------------------------------------------------
     def add_host(self, name, ip, os_, role, vendor, r, user=None, dept=None, presence="always", **kw) -> Host:
+        base, k = name, 1
+        while name.lower() in self.used_names:  # host names are unique (e.g. WKS-FIN-123)
+            k += 1
+            name = f"{base}{chr(ord('a') + k - 2)}" if not base[-1].isdigit() else f"{base[:-3]}{r.randint(100, 999)}"
+        self.used_names.add(name.lower())
         h = Host(name=name, ip=ip, mac=self.mac(vendor, r), os=os_, role=role, fqdn=f"{name}.{self.ad}".lower(),
                  user=user, dept=dept, sysmon=(os_ == "windows"), presence=presence,
                  ttl=128 if os_ == "windows" else 64,
