@@ -14,7 +14,7 @@ import uuid
 import dialogues as D
 import protocols as P
 from model import Actor, Session
-from util import UTC, jitter, poisson_times, ralnum, rbytes, rhex, rng
+from util import UTC, poisson_times, ralnum, rbytes, rhex, rng
 
 # ==============================================================================================
 # hosts
@@ -95,9 +95,9 @@ def build_hosts(W):
         W.iot.append(h)
         return h
 
-    for i in range(r.randint(3, 6)):
+    for i in range(r.randint(2, 5)):
         iot(f"tasmota-{rhex(r, 6)}", "tasmota", "espressif")
-    for i in range(r.randint(2, 4)):
+    for i in range(r.randint(1, 3)):
         iot(f"shellyplug-s-{rhex(r, 6).upper()}", "shelly", "shelly")
     for i in range(r.randint(2, 4)):
         iot(f"esp32-env-{i + 1:02d}", "esp32", "espressif")
@@ -330,7 +330,10 @@ def make_chat_actor(W, h, kind, ep, r, label="benign", category="chat", aid=None
         service = "xmpp,ssl" if mode == "starttls" else "ssl"
         domain = ep.name
     user = h.user or "user" + rhex(r, 4)
-    acct = user if internal else user + r.choice(["", "_", "."]) + str(r.randint(1, 99)) if r.random() < 0.5 else user
+    if internal or r.random() < 0.5:
+        acct = user
+    else:
+        acct = user + r.choice(["", "_", "."]) + str(r.randint(1, 99))
     resource = f"{kind}-{h.name}" if kind != "gajim" else "gajim." + rhex(r, 8)
     jid = f"{acct}@{domain}/{resource}"
     others = [u for u in W.hosts if u.user and u is not h]
@@ -1118,7 +1121,7 @@ def background_web(W):
         W.web_eps = [e for e, _ in eps]
     for h in W.workstations + W.macs:
         r = rng(W.seed, "web", h.name)
-        rate = r.uniform(3, 7) / 3600
+        rate = r.uniform(2, 5) / 3600
         a = Actor(id=f"web-{h.name}".lower(), label="benign", category="background-web",
                   description="HTTPS browsing and Office/Teams traffic", host=h, ep=None, port=443, protocol="tls",
                   service="ssl", runner=run_web, user=f"{W.netbios}\\{h.user}", background=True)

@@ -20,6 +20,7 @@ Templates (README has the rationale and the public sources they are modelled on)
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import statistics
 import uuid
@@ -28,7 +29,7 @@ import benign as B
 import dialogues as D
 import protocols as P
 from model import Actor, Session
-from util import jitter, poisson_times, ralnum, rbytes, rhex, rng
+from util import jitter, poisson_times, ralnum, rhex, rng
 
 SYS = r"C:\Windows\System32"
 PS = SYS + r"\WindowsPowerShell\v1.0\powershell.exe"
@@ -155,7 +156,7 @@ def c2_mqtt_beacon_public(W, r, late=False, k=1):
     broker = r.choice(["broker.hivemq.com", "test.mosquitto.org", "broker.emqx.io"])
     ep = B.public_broker(W, broker)
     h = pick_host(W, r, lambda h: h.presence == "always", ep=ep, port=1883)
-    period = r.choice([30, 45, 60, 90, 120])
+    period = r.choice([45, 60, 90, 120, 300])
     jit = r.choice([0.0, 0.1, 0.2, 0.3, 0.5])
     bid = rhex(r, 8)
     style = r.choice(["c2", "hex", "medusa"])
@@ -265,7 +266,7 @@ def c2_mqtt_persistent(W, r, late=False, k=1):
     ep = B.public_broker(W, broker)
     h = pick_host(W, r, ep=ep, port=1883)
     guid = str(uuid.UUID(int=r.getrandbits(128)))
-    hb = r.choice([60, 120, 180, 300])
+    hb = r.choice([30, 60, 120, 180, 240])
 
     def cfg(W, a, s, rr):
         def pub(r, kk, t):
@@ -352,8 +353,7 @@ def c2_iot_mimic(W, r, late=False, k=1):
     a.meta["cfg"] = cfg
     a.meta["tls"] = {"tls13": False, "client_chain": cc}
     a.runner = B.run_mqtt
-    start, end = active_window(W, r, late)
-    a.sessions = W.plan_persistent(r, h.online, delay=(60, 900), mean_len=2 * 86400)
+    a.sessions = W.plan_persistent(r, h.online, delay=(60, 900), mean_len=3 * 86400)
     W.add_actor(a)
 
 
@@ -384,7 +384,6 @@ def c2_iot_device(W, r, late=False, k=1):
     a.meta["cfg"] = cfg
     a.meta["tls"] = {"tls13": False, "profile": "openssl"}
     a.runner = B.run_mqtt
-    start, end = active_window(W, r, late)
     first = r.uniform(W.T0, W.T0 + min(6 * 3600, (W.T1 - W.T0) / 3))
     iv = [(first, W.T1, "end")]
     a.sessions = W.plan_persistent(r, iv, delay=(1, 5), mean_len=1.5 * 86400, gap=(5, 60))
@@ -500,6 +499,9 @@ def c2_xmpp_relay_internal(W, r, late=False, k=1):
                     "image": "wmiprvse.exe running from C:\\Users\\Public\\Libraries (the real one is in System32\\wbem)",
                     "content": f"cleartext XMPP: base64 message bodies to {op} every 10 min"}
     W.s2s_activity[fed.key] += [(t + 0.02, rb.randint(300, 500)) for t in beacons]
+    W.s2s_actors[fed.key].meta["relay_of"] = a.id
+    W.s2s_actors[fed.key].description += (f"; on {dt.datetime.fromtimestamp(st + W.tz * 3600, dt.timezone.utc):%a} "
+                                          f"it also carries the stanzas relayed for {a.id} (10-min s2s reconnects)")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -641,7 +643,9 @@ def revealability(W, a, ch) -> dict:
                     "closed with the user's day; duration and byte counts in the range of chat sessions")
     elif tpl == "xmpp-relay-internal":
         z = (False, "a single 8-hour xmpp session in working hours to the internal chat server that dozens of "
-                    "hosts use; nothing in conn.log separates it from a chat client")
+                    "hosts use; nothing in conn.log separates it from a chat client (the relayed stanzas do show "
+                    "as 10-minute s2s reconnections from the chat server, but conn.log cannot tie them to this "
+                    "client)")
     elif a.protocol == "mqtt" and a.port not in (1883, 8883):
         z = (True, f"Zeek's MQTT DPD labels {n} connection(s) on port {a.port} service=mqtt: MQTT on a web port to "
                    "an external address" + (", reconnecting periodically" if periodic else ""))

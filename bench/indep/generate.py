@@ -305,6 +305,7 @@ def build_truth(W, items, stats, args, hours):
             "open_before_start": ch["partial_at_start"],
             "first_seen": iso_s(starts[0]), "last_seen": iso_s(max(s.t_close for s in sess)),
             "orig_bytes": sum(x["orig_bytes"] for x in st), "resp_bytes": sum(x["resp_bytes"] for x in st),
+            "carries_c2_relay_for": a.meta.get("relay_of"),
             "template": a.template, "c2_timing": {k: v for k, v in a.meta.get("c2", {}).items()
                                                    if k in ("style", "period", "jitter")} or None,
             "revealable": rev,

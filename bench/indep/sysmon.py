@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from util import iso_ms, rhex, rng, sysmon_time
+from util import iso_ms, rng, sysmon_time
 
 PORT_NAMES = {443: "https", 80: "http", 53: "domain", 8080: "http-alt"}
 
@@ -58,14 +58,11 @@ class SysmonWriter:
             for t, host, ed in self.events:
                 rec[host.name] = rec.get(host.name, r.randint(20000, 900000)) + 1
                 created = t + r.uniform(0.05, 2.5)  # Sysmon reports network events with a small delay
+                # Winlogbeat document without the ECS pipeline; the agent/ecs/log/event blocks that
+                # Winlogbeat also adds are left out to keep the file small
                 doc = {
                     "@timestamp": iso_ms(created),
-                    "agent": {"type": "winlogbeat", "version": "8.12.2", "name": host.name},
-                    "ecs": {"version": "8.0.0"},
-                    "event": {"code": "3", "kind": "event", "provider": "Microsoft-Windows-Sysmon",
-                              "action": "Network connection detected (rule: NetworkConnect)", "created": iso_ms(created)},
                     "host": {"name": host.name},
-                    "log": {"level": "information"},
                     "winlog": {
                         "channel": "Microsoft-Windows-Sysmon/Operational",
                         "event_id": 3,
@@ -73,11 +70,7 @@ class SysmonWriter:
                         "provider_guid": "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}",
                         "computer_name": f"{host.name}.{host.fqdn.split('.', 1)[1]}",
                         "record_id": rec[host.name],
-                        "api": "wineventlog",
-                        "opcode": "Info",
                         "task": "Network connection detected (rule: NetworkConnect)",
-                        "version": 5,
-                        "process": {"pid": 3412, "thread": {"id": 4188}},
                         "user": {"identifier": "S-1-5-18", "domain": "NT AUTHORITY", "name": "SYSTEM", "type": "User"},
                         "event_data": ed,
                     },

@@ -11,7 +11,7 @@ import math
 
 import protocols as P
 from model import Actor, Endpoint, Host, Session
-from util import UTC, rbytes, rhex, rng
+from util import UTC, rbytes, rng
 
 FIRST = ["anna", "ben", "carla", "david", "elena", "felix", "greta", "hugo", "ines", "jonas", "karin", "lars",
          "maria", "nils", "olga", "paul", "quentin", "rita", "sven", "tina", "uwe", "vera", "walter", "xenia",
