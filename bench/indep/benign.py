@@ -1121,7 +1121,7 @@ def background_web(W):
         W.web_eps = [e for e, _ in eps]
     for h in W.workstations + W.macs:
         r = rng(W.seed, "web", h.name)
-        rate = r.uniform(2, 5) / 3600
+        rate = r.uniform(2, 4) / 3600
         a = Actor(id=f"web-{h.name}".lower(), label="benign", category="background-web",
                   description="HTTPS browsing and Office/Teams traffic", host=h, ep=None, port=443, protocol="tls",
                   service="ssl", runner=run_web, user=f"{W.netbios}\\{h.user}", background=True)

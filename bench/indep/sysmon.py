@@ -58,8 +58,8 @@ class SysmonWriter:
             for t, host, ed in self.events:
                 rec[host.name] = rec.get(host.name, r.randint(20000, 900000)) + 1
                 created = t + r.uniform(0.05, 2.5)  # Sysmon reports network events with a small delay
-                # Winlogbeat document without the ECS pipeline; the agent/ecs/log/event blocks that
-                # Winlogbeat also adds are left out to keep the file small
+                # Winlogbeat document without the ECS pipeline; the agent/ecs/log/event blocks and
+                # winlog.task/user/process that Winlogbeat also adds are left out to keep the file small
                 doc = {
                     "@timestamp": iso_ms(created),
                     "host": {"name": host.name},
@@ -70,8 +70,6 @@ class SysmonWriter:
                         "provider_guid": "{5770385f-c22a-43e0-bf4c-06f5698ffbd9}",
                         "computer_name": f"{host.name}.{host.fqdn.split('.', 1)[1]}",
                         "record_id": rec[host.name],
-                        "task": "Network connection detected (rule: NetworkConnect)",
-                        "user": {"identifier": "S-1-5-18", "domain": "NT AUTHORITY", "name": "SYSTEM", "type": "User"},
                         "event_data": ed,
                     },
                 }
