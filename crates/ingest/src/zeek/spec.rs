@@ -29,7 +29,7 @@ impl FormatSpec for ZeekTsv {
         "zeek-tsv"
     }
     fn description(&self) -> &'static str {
-        "Zeek conn.log, ASCII writer: #fields/#types header with any separator, or a plain column row"
+        "Zeek conn.log (with ssl, dns, mqtt_* logs), ASCII writer: #fields/#types header with any separator, or a plain column row"
     }
     fn sniff(&self, head: &[u8]) -> Option<Confidence> {
         (detect(head) == Detected::ZeekTsv).then_some(CERTAIN)
@@ -55,7 +55,7 @@ impl FormatSpec for ZeekJson {
         "zeek-json"
     }
     fn description(&self) -> &'static str {
-        "Zeek conn.log, JSON lines: id.orig_h or id_orig_h keys, epoch or ISO-8601 ts"
+        "Zeek conn.log (with ssl, dns, mqtt_* logs), JSON lines: id.orig_h or id_orig_h keys, epoch or ISO-8601 ts"
     }
     fn sniff(&self, head: &[u8]) -> Option<Confidence> {
         (detect(head) == Detected::ZeekJson).then_some(CERTAIN)
