@@ -69,7 +69,7 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
     if r.session_facts > 0 {
         let _ = writeln!(
             e,
-            "pubsub-hunt: {} from Zeek MQTT logs joined to their connections' content",
+            "pubsub-hunt: {} from Zeek MQTT logs read for their connections' content",
             plural(r.session_facts, "record", "records")
         );
     }

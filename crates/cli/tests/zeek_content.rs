@@ -101,7 +101,7 @@ fn zeek_mqtt_logs_give_the_alert_its_client_id_and_topics() {
     );
     assert!(
         r.stderr
-            .contains("6 records from Zeek MQTT logs joined to their connections' content"),
+            .contains("6 records from Zeek MQTT logs read for their connections' content"),
         "{}",
         r.stderr
     );
