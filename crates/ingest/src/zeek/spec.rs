@@ -7,8 +7,9 @@
 //! of addresses, of the MQTT logs facts of sessions ([`ZeekLog`]).
 
 use super::detect::{Detected, detect, detect_shaped, refusal};
+use super::header::{Directive, HeaderState};
 use super::log::ZeekLog;
-use super::tsv::{Directive, HeaderState, TsvSchema, default_schema_for};
+use super::tsv::{TsvSchema, default_schema_for};
 use super::{dns, json, mqtt};
 use pubsub_hunt_reader::{
     Body, CERTAIN, Confidence, FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, Record,
