@@ -84,6 +84,20 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
             plural(r.destination_names, "destination name", "destination names")
         );
     }
+    if r.address_names > 0 {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: {} from Zeek dns.log naming their addresses",
+            plural(r.address_names, "DNS answer", "DNS answers")
+        );
+    }
+    if r.session_facts > 0 {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: {} from Zeek MQTT logs read for their connections' content",
+            plural(r.session_facts, "record", "records")
+        );
+    }
     if r.other_log_records > 0 {
         let _ = writeln!(
             e,

@@ -15,7 +15,7 @@
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Transport};
 use pubsub_hunt_ingest::ProblemKind;
-use pubsub_hunt_ingest::zeek::tsv::{Directive, HeaderState};
+use pubsub_hunt_ingest::zeek::header::{Directive, HeaderState};
 use pubsub_hunt_ingest::zeek::{Detected, detect};
 use pubsub_hunt_ingest::{builtin_formats, zeek};
 use pubsub_hunt_reader::DETECT_BYTES;

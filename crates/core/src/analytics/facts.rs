@@ -37,7 +37,7 @@ impl Engine {
 
     /// Records what a content log learned about one session (a Zeek `mqtt_*.log` record) of the
     /// channel `src` → `dst`:`port` at `ts`. It joins that channel's groups when they are rated
-    /// ([`join_session_facts`]), so it does not matter which file or thread saw it or the
+    /// (`join_session_facts`), so it does not matter which file or thread saw it or the
     /// connections first.
     pub fn observe_session_facts(
         &self,

@@ -2,11 +2,10 @@
 //! cleartext connections the way `ssl.log`'s server name names TLS ones: every address in an
 //! answer is named by the query name and, for A/AAAA queries, by the CNAME chain that led to it.
 //! DNS does not say which service the client went on to reach, so the names hold for any port.
-//! One rule for both shapes: the TSV reader ([`from_row`]) and the JSON reader ([`from_json`])
-//! hand the same fields to [`names_of`].
+//! One rule for both shapes: the TSV reader ([`from_row`]) and the JSON reader (`json.rs`) hand
+//! the same fields to [`names_of`].
 
-use super::json::{ZeekJson, as_bool};
-use super::tsv::{Field, Row, unescape};
+use super::tsv::{Field, Row};
 use pubsub_hunt_reader::Record;
 use std::net::IpAddr;
 
@@ -88,24 +87,12 @@ pub(super) fn from_row(row: &Row<'_, '_>) -> Record {
     names_of(query.as_deref(), qtype.as_deref(), &answers, rejected)
 }
 
-/// A `dns.log` record read from JSON.
-pub(super) fn from_json(r: &ZeekJson<'_>) -> Record {
-    let query = r.query.as_deref().map(|q| unescape(q.as_bytes()));
-    let answers: Vec<&[u8]> = r.answers.iter().flatten().map(|a| a.as_bytes()).collect();
-    let rejected = r.rejected.as_ref().and_then(as_bool).unwrap_or(false);
-    names_of(
-        query.as_deref(),
-        r.qtype_name.as_deref().map(str::as_bytes),
-        &answers,
-        rejected,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zeek::header::{Directive, HeaderState};
     use crate::zeek::json::parse_line;
-    use crate::zeek::tsv::{Directive, HeaderState, TsvSchema};
+    use crate::zeek::tsv::TsvSchema;
 
     fn names(r: Record) -> (Vec<String>, Vec<String>) {
         match r {

@@ -1,12 +1,14 @@
 //! Zeek logs as JSON lines: `LogAscii::use_json=T` (dotted keys), the json-streaming
 //! package (ISO-8601 `ts`, `_path`), and collectors that rename `id.orig_h` to `id_orig_h` and
-//! add `@stream`/`@system` keys. Every record is parsed into one [`ZeekJson`] and its log told
+//! add `@stream`/`@system` keys. Every record is parsed into one `ZeekJson` and its log told
 //! by `_path`/`@stream` or by its keys ([`ZeekLog`]); conn and ssl records are read here, the
-//! other logs read by their own rules (`dns.rs`, `mqtt.rs`), and records of logs not read are
-//! left out.
+//! fields of dns and MQTT records handed to their logs' rules (`dns.rs`, `mqtt.rs`), and records
+//! of logs not read are left out.
 
 use super::conn::ConnRecord;
 use super::log::ZeekLog;
+use super::mqtt::MqttFact;
+use super::tsv::unescape;
 use super::{dns, mqtt};
 use pubsub_hunt_core::time::{Micros, from_epoch_f64, parse_epoch_seconds, parse_rfc3339};
 use pubsub_hunt_reader::Record;
@@ -17,7 +19,7 @@ use std::net::IpAddr;
 /// A scalar some writers quote and others do not.
 #[derive(Deserialize)]
 #[serde(untagged)]
-pub(super) enum JsonValue<'a> {
+enum JsonValue<'a> {
     Num(f64),
     #[serde(borrow)]
     Str(Cow<'a, str>),
@@ -26,7 +28,7 @@ pub(super) enum JsonValue<'a> {
 
 /// The keys of every log read; each record fills those of its log.
 #[derive(Deserialize)]
-pub(super) struct ZeekJson<'a> {
+struct ZeekJson<'a> {
     #[serde(default, borrow)]
     ts: Option<JsonValue<'a>>,
     #[serde(default, borrow, rename = "_path")]
@@ -62,35 +64,35 @@ pub(super) struct ZeekJson<'a> {
     #[serde(default, borrow)]
     duration: Option<JsonValue<'a>>,
     #[serde(default, borrow)]
-    pub(super) query: Option<Cow<'a, str>>,
+    query: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    pub(super) qtype_name: Option<Cow<'a, str>>,
+    qtype_name: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     qtype: Option<JsonValue<'a>>,
     #[serde(default, borrow)]
-    pub(super) answers: Option<Vec<Cow<'a, str>>>,
+    answers: Option<Vec<Cow<'a, str>>>,
     #[serde(default, borrow)]
-    pub(super) rejected: Option<JsonValue<'a>>,
+    rejected: Option<JsonValue<'a>>,
     #[serde(default, borrow)]
     proto_name: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    pub(super) proto_version: Option<Cow<'a, str>>,
+    proto_version: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    pub(super) client_id: Option<Cow<'a, str>>,
+    client_id: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    pub(super) will_topic: Option<Cow<'a, str>>,
+    will_topic: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     action: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    pub(super) topics: Option<Vec<Cow<'a, str>>>,
+    topics: Option<Vec<Cow<'a, str>>>,
     #[serde(default, borrow)]
-    pub(super) from_client: Option<JsonValue<'a>>,
+    from_client: Option<JsonValue<'a>>,
     #[serde(default, borrow)]
-    pub(super) topic: Option<Cow<'a, str>>,
+    topic: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    pub(super) payload: Option<Cow<'a, str>>,
+    payload: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    pub(super) payload_len: Option<JsonValue<'a>>,
+    payload_len: Option<JsonValue<'a>>,
 }
 
 impl ZeekJson<'_> {
@@ -119,7 +121,7 @@ impl ZeekJson<'_> {
     }
 
     /// `ts`, `None` when absent.
-    pub(super) fn ts(&self) -> Result<Option<Micros>, String> {
+    fn ts(&self) -> Result<Option<Micros>, String> {
         Ok(match &self.ts {
             None => None,
             Some(JsonValue::Num(n)) => Some(from_epoch_f64(*n).ok_or("bad ts")?),
@@ -135,7 +137,7 @@ impl ZeekJson<'_> {
     }
 
     /// The connection's (`id.orig_h`, `id.resp_h`, `id.resp_p`).
-    pub(super) fn endpoints(&self) -> Result<(IpAddr, IpAddr, u16), String> {
+    fn endpoints(&self) -> Result<(IpAddr, IpAddr, u16), String> {
         let src = addr(&self.orig_h, "id.orig_h")?;
         let dst = addr(&self.resp_h, "id.resp_h")?;
         let port = as_port(self.resp_p.as_ref(), "id.resp_p")?.ok_or("id.resp_p is missing")?;
@@ -150,7 +152,7 @@ fn addr(v: &Option<Cow<'_, str>>, name: &str) -> Result<IpAddr, String> {
 }
 
 /// A boolean written as `true`/`false` or Zeek's `T`/`F`.
-pub(super) fn as_bool(v: &JsonValue<'_>) -> Option<bool> {
+fn as_bool(v: &JsonValue<'_>) -> Option<bool> {
     match v {
         JsonValue::Bool(b) => Some(*b),
         JsonValue::Str(s) if s == "T" || s == "true" => Some(true),
@@ -159,7 +161,7 @@ pub(super) fn as_bool(v: &JsonValue<'_>) -> Option<bool> {
     }
 }
 
-pub(super) fn as_u64(v: &JsonValue<'_>) -> Option<u64> {
+fn as_u64(v: &JsonValue<'_>) -> Option<u64> {
     match v {
         JsonValue::Num(n) if *n >= 0.0 && n.fract() == 0.0 && *n <= u64::MAX as f64 => {
             Some(*n as u64)
@@ -220,8 +222,8 @@ pub fn parse_line(line: &[u8]) -> Result<Record, String> {
         None => Ok(Record::Other),
         Some(ZeekLog::Conn) => conn_record(&r),
         Some(ZeekLog::Ssl) => ssl_record(&r),
-        Some(ZeekLog::Dns) => Ok(dns::from_json(&r)),
-        Some(log) => mqtt::from_json(log, &r),
+        Some(ZeekLog::Dns) => Ok(dns_record(&r)),
+        Some(log) => mqtt_record(log, &r),
     }
 }
 
@@ -258,10 +260,60 @@ fn conn_record(r: &ZeekJson<'_>) -> Result<Record, String> {
     Ok(Record::Conn(Box::new(record.into_event("zeek-json"))))
 }
 
+/// A `dns.log` record read from JSON.
+fn dns_record(r: &ZeekJson<'_>) -> Record {
+    let query = r.query.as_deref().map(|q| unescape(q.as_bytes()));
+    let answers: Vec<&[u8]> = r.answers.iter().flatten().map(|a| a.as_bytes()).collect();
+    let rejected = r.rejected.as_ref().and_then(as_bool).unwrap_or(false);
+    dns::names_of(
+        query.as_deref(),
+        r.qtype_name.as_deref().map(str::as_bytes),
+        &answers,
+        rejected,
+    )
+}
+
+/// A record of an MQTT log read from JSON. Zeek's JSON writer escapes bytes that are not UTF-8
+/// as `\xNN`, decoded like the TSV writer's escapes.
+fn mqtt_record(log: ZeekLog, r: &ZeekJson<'_>) -> Result<Record, String> {
+    let fact = match log {
+        ZeekLog::MqttConnect => MqttFact::Connect {
+            version: text(&r.proto_version),
+            client_id: text(&r.client_id),
+            will_topic: text(&r.will_topic),
+        },
+        ZeekLog::MqttSubscribe => MqttFact::Subscribe {
+            topics: r
+                .topics
+                .iter()
+                .flatten()
+                .map(|t| unescape(t.as_bytes()))
+                .collect(),
+        },
+        ZeekLog::MqttPublish => MqttFact::Publish {
+            from_client: r
+                .from_client
+                .as_ref()
+                .and_then(as_bool)
+                .ok_or("from_client is missing or not a boolean")?,
+            topic: text(&r.topic),
+            payload: text(&r.payload).unwrap_or_default(),
+            payload_len: r.payload_len.as_ref().and_then(as_u64),
+        },
+        ZeekLog::Conn | ZeekLog::Ssl | ZeekLog::Dns => return Ok(Record::Other),
+    };
+    Ok(mqtt::facts(r.endpoints()?, r.ts()?, fact))
+}
+
+/// A JSON text value with Zeek's escapes decoded.
+fn text<'a>(v: &'a Option<Cow<'_, str>>) -> Option<Cow<'a, [u8]>> {
+    v.as_deref().map(|s| unescape(s.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::zeek::tsv::{Directive, HeaderState};
+    use crate::zeek::header::{Directive, HeaderState};
     use pubsub_hunt_core::ConnEvent;
     use pubsub_hunt_core::{Direction, Outcome, Protocol};
 

@@ -5,13 +5,13 @@
 //! in `conn.rs`), so the two shapes of the same connection give the same event. The other logs
 //! read ([`ZeekLog`]: ssl.log server names, dns.log answers in `dns.rs`, the MQTT logs in
 //! `mqtt.rs`) have one rule each for both shapes too. [`detect`] recognises a Zeek log from its
-//! first bytes (the TSV header directives are read in `header.rs`), and [`spec`] makes the
+//! first bytes (the TSV header directives are read in [`header`]), and [`spec`] makes the
 //! readers the `zeek-tsv` and `zeek-json` formats of the registry.
 
 mod conn;
 mod detect;
 mod dns;
-mod header;
+pub mod header;
 pub mod json;
 mod log;
 mod mqtt;

@@ -6,12 +6,11 @@
 //! filters are both topics listened on; a PUBLISH from the client is a publication, one to the
 //! client a delivery, timed, with its size and what its payload looks like. Names that are not
 //! UTF-8 text without control characters are left out, as the dissector leaves them out.
-//! One rule for both shapes: the TSV reader ([`from_row`]) and the JSON reader ([`from_json`])
-//! hand the same fields to [`facts`].
+//! One rule for both shapes: the TSV reader ([`from_row`]) and the JSON reader (`json.rs`) hand
+//! the same fields ([`MqttFact`]) to [`facts`].
 
-use super::json::{ZeekJson, as_bool, as_u64};
 use super::log::ZeekLog;
-use super::tsv::{Field, Row, unescape};
+use super::tsv::{Field, Row};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
 use pubsub_hunt_reader::Record;
@@ -143,48 +142,12 @@ pub(super) fn from_row(log: ZeekLog, row: &Row<'_, '_>) -> Result<Record, String
     Ok(facts(row.endpoints()?, row.ts()?, fact))
 }
 
-/// A record of an MQTT log read from JSON. Zeek's JSON writer escapes bytes that are not UTF-8
-/// as `\xNN`, decoded like the TSV writer's escapes.
-pub(super) fn from_json(log: ZeekLog, r: &ZeekJson<'_>) -> Result<Record, String> {
-    let fact = match log {
-        ZeekLog::MqttConnect => MqttFact::Connect {
-            version: text(&r.proto_version),
-            client_id: text(&r.client_id),
-            will_topic: text(&r.will_topic),
-        },
-        ZeekLog::MqttSubscribe => MqttFact::Subscribe {
-            topics: r
-                .topics
-                .iter()
-                .flatten()
-                .map(|t| unescape(t.as_bytes()))
-                .collect(),
-        },
-        ZeekLog::MqttPublish => MqttFact::Publish {
-            from_client: r
-                .from_client
-                .as_ref()
-                .and_then(as_bool)
-                .ok_or("from_client is missing or not a boolean")?,
-            topic: text(&r.topic),
-            payload: text(&r.payload).unwrap_or_default(),
-            payload_len: r.payload_len.as_ref().and_then(as_u64),
-        },
-        ZeekLog::Conn | ZeekLog::Ssl | ZeekLog::Dns => return Ok(Record::Other),
-    };
-    Ok(facts(r.endpoints()?, r.ts()?, fact))
-}
-
-/// A JSON text value with Zeek's escapes decoded.
-fn text<'a>(v: &'a Option<Cow<'_, str>>) -> Option<Cow<'a, [u8]>> {
-    v.as_deref().map(|s| unescape(s.as_bytes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zeek::header::{Directive, HeaderState};
     use crate::zeek::json::parse_line;
-    use crate::zeek::tsv::{Directive, HeaderState, TsvSchema};
+    use crate::zeek::tsv::TsvSchema;
 
     fn schema(path: &str, fields: &str) -> TsvSchema {
         let mut st = HeaderState::default();

@@ -7,8 +7,9 @@
 //! of addresses, of the MQTT logs facts of sessions ([`ZeekLog`]).
 
 use super::detect::{Detected, detect, detect_shaped, refusal};
+use super::header::{Directive, HeaderState};
 use super::log::ZeekLog;
-use super::tsv::{Directive, HeaderState, TsvSchema, default_schema_for};
+use super::tsv::{TsvSchema, default_schema_for};
 use super::{dns, json, mqtt};
 use pubsub_hunt_reader::{
     Body, CERTAIN, Confidence, FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, Record,
@@ -29,7 +30,7 @@ impl FormatSpec for ZeekTsv {
         "zeek-tsv"
     }
     fn description(&self) -> &'static str {
-        "Zeek conn.log, ASCII writer: #fields/#types header with any separator, or a plain column row"
+        "Zeek conn.log (with ssl, dns, mqtt_* logs), ASCII writer: #fields/#types header with any separator, or a plain column row"
     }
     fn sniff(&self, head: &[u8]) -> Option<Confidence> {
         (detect(head) == Detected::ZeekTsv).then_some(CERTAIN)
@@ -55,7 +56,7 @@ impl FormatSpec for ZeekJson {
         "zeek-json"
     }
     fn description(&self) -> &'static str {
-        "Zeek conn.log, JSON lines: id.orig_h or id_orig_h keys, epoch or ISO-8601 ts"
+        "Zeek conn.log (with ssl, dns, mqtt_* logs), JSON lines: id.orig_h or id_orig_h keys, epoch or ISO-8601 ts"
     }
     fn sniff(&self, head: &[u8]) -> Option<Confidence> {
         (detect(head) == Detected::ZeekJson).then_some(CERTAIN)

@@ -7,7 +7,6 @@
 //! columns through a [`Row`].
 
 use super::conn::ConnRecord;
-pub use super::header::{Directive, HeaderState};
 use super::log::ZeekLog;
 use pubsub_hunt_core::ConnEvent;
 use pubsub_hunt_core::time::{Micros, parse_epoch_seconds};
@@ -413,6 +412,7 @@ pub(super) fn decode_escapes(v: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zeek::header::{Directive, HeaderState};
     use pubsub_hunt_core::{Direction, Outcome, Protocol};
 
     fn schema_from(header: &str) -> TsvSchema {
