@@ -643,6 +643,24 @@ fn mosquitto_mid_stream_fixture() {
     assert_eq!(elsewhere.finish().protocol, None);
 }
 
+/// RabbitMQ 3.10.8 (Debian 12) on 127.0.0.1:5672 in a network namespace, captured with tcpdump:
+/// pika 1.3.2 connects as guest with `client_properties={"connection_name":
+/// "orders-worker-7f3a"}`, declares queue `tasks`, publishes two messages to it through the
+/// default exchange, takes one back with basic.get and closes.
+#[test]
+fn rabbitmq_pika_fixture() {
+    let flows = inspect(&fixture("rabbitmq-pika.pcap"));
+    let amqp = with_protocol(&flows, Protocol::Amqp);
+    assert_eq!(amqp.len(), 1, "{flows:#?}");
+    let app = &amqp[0].app;
+    assert_eq!(app.protocol_version.as_deref(), Some("0-9-1"));
+    // The name is the last client property, after pika's nested `capabilities` table.
+    assert_eq!(all_client_ids(&amqp), ["orders-worker-7f3a"]);
+    assert!(app.usernames.contains("guest"));
+    assert!(app.server_names.contains("vhost:/"));
+    assert!(has_topic(&amqp, "tasks", TopicDirection::Publish));
+}
+
 /// Mosquitto 2.0 on 127.0.0.1:18830, captured with tcpdump: `mosquitto_sub -V mqttv311 -i
 /// fixture-sub -t 'hunt/#'`, `mosquitto_pub -V mqttv311 -i fixture-pub -u hunter -q 1` and
 /// `mosquitto_pub -V mqttv5 -i fixture-pub5 -D publish message-expiry-interval 60`, both to
