@@ -2,7 +2,7 @@
 //! topics on real captures: an XMPP client's own JID (the nDPI Jabber capture, read in place
 //! from `../shared/corpus`), an AMQP 0-9-1 client's `connection_name` and MQTT sessions picked
 //! up mid-stream on the broker's port (loopback captures of RabbitMQ and mosquitto in
-//! `crates/packets/tests/fixtures/dpi`, described in `crates/packets/tests/dpi_corpus.rs`).
+//! `crates/packets/tests/fixtures/dpi`, described in `crates/packets/tests/dpi_fixtures.rs`).
 
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
