@@ -6,8 +6,14 @@ use pubsub_hunt_packets::dpi::{SessionInspector, Side};
 
 /// Feeds `opening` from `opener`, then `data` as chunks: each chunk is one control byte (bit 7
 /// side, bit 6 gap before it, low 6 bits length in units of 8 bytes), then the bytes.
+// `dpi_mqtt_port` builds its own inspector and calls only `drive_with`.
+#[allow(dead_code)]
 pub fn drive(opener: Side, opening: &[u8], data: &[u8]) {
-    let mut inspector = SessionInspector::new();
+    drive_with(SessionInspector::new(), opener, opening, data);
+}
+
+/// [`drive`] with a given inspector (one that knows its server port).
+pub fn drive_with(mut inspector: SessionInspector, opener: Side, opening: &[u8], data: &[u8]) {
     if !opening.is_empty() {
         inspector.feed(opener, 0, 0, opening);
     }

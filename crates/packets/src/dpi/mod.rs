@@ -11,11 +11,11 @@
 //! strict first message such as an MQTT CONNECT or the AMQP header, or, mid-stream, two or more
 //! consecutive well-formed messages; on a standard MQTT port, given by the flow as a
 //! [`PortHint`], two MQTT packets with a topic are enough). The first match picks a dissector,
-//! which then walks the
-//! messages of both directions by their lengths; messages larger than the buffer are read from
-//! their buffered prefix and the rest is skipped by length without being stored. After a gap,
-//! or when a message does not parse, the dissector resynchronises with the same kind of scan.
-//! The WebSocket dissector runs a nested engine on the unmasked frame payloads.
+//! which then walks the messages of both directions by their lengths; messages larger than the
+//! buffer are read from their buffered prefix and the rest is skipped by length without being
+//! stored. After a gap, or when a message does not parse, the dissector resynchronises with the
+//! same kind of scan. The WebSocket dissector runs a nested engine on the unmasked frame
+//! payloads.
 //!
 //! Choices that are not obvious from the protocols: AMQP 0-9-1 virtual hosts go to
 //! `server_names` as `vhost:<name>`; AMQP publish/deliver topics are `<exchange>/<routing key>`

@@ -3,7 +3,8 @@
 //! the middle of a connection are MQTT. How much evidence the chain test wants depends on what
 //! is already known ([`Evidence`]): the most with nothing known, less on a standard MQTT port,
 //! least once the session is MQTT and the dissector is only finding the next packet boundary.
-//! Pure functions over a bounded window; each packet is read once per start offset tried.
+//! Pure functions over a bounded window (plus, on the MQTT port, at most [`HELD`] offsets kept
+//! from the previous scan); each packet is read once per start offset tried.
 
 use crate::dpi::dissect::{Found, Side};
 use crate::dpi::text::{Reader, clean_name};
