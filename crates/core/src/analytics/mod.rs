@@ -384,7 +384,9 @@ impl Engine {
             }
             trim_starts(&mut stats.conn_starts);
             stats.conn_starts.sort_unstable();
-            if self.exchanges(&stats) < self.cfg.min_connections {
+            if self.exchanges(&stats) < self.cfg.min_connections
+                && !evidence::one_is_enough(&self.cfg, &key, &stats)
+            {
                 summary.below_threshold += 1;
                 continue;
             }
