@@ -6,7 +6,7 @@
 //!
 //! Working hours are the site's local time: UTC shifted by `utc_offset_hours`
 //! (`[behaviour.interactive]`), 06:00–20:00 Monday to Friday by default. Judging takes data that
-//! covers a night, so a channel could have been seen outside those hours, and a channel whose
+//! covers hours outside them, so a channel could have been seen there, and a channel whose
 //! timing the beacon analysis finds regular is never interactive: the caller leaves it out, so
 //! this signal can never hide a beacon (docs/beacon-and-scoring.md, interactive use).
 
@@ -20,8 +20,11 @@ const SECOND: Micros = 1_000_000;
 const HOUR: Micros = 3600 * SECOND;
 const DAY: Micros = 24 * HOUR;
 
-/// Least data span over which working hours are judged: a day holds a night.
-pub const MIN_DATA_SPAN: Micros = DAY;
+/// Least time outside working hours the data must cover for working hours to be judged: a
+/// channel could then have been seen outside them (a capture from 09:00 to 17:00 cannot tell).
+pub const MIN_OUTSIDE: Micros = 6 * HOUR;
+/// Step at which the data span is walked to measure its time outside working hours.
+const STEP: Micros = 15 * 60 * SECOND;
 
 /// One connection whose end is known: when it opened and closed, and whether bytes went both
 /// ways.
@@ -112,6 +115,20 @@ impl InteractiveConfig {
         weekday < 5 && hour >= self.work_start_hour && hour < self.work_end_hour
     }
 
+    /// Whether at least [`MIN_OUTSIDE`] of `data` lies outside working hours (walked in
+    /// quarter hours; it stops as soon as it has found enough, so a long span costs little).
+    pub fn covers_off_hours(&self, data: Span) -> bool {
+        let mut outside = 0;
+        let mut t = data.first;
+        while t < data.last && outside < MIN_OUTSIDE {
+            if !self.is_working_time(t) {
+                outside += STEP;
+            }
+            t = t.saturating_add(STEP);
+        }
+        outside >= MIN_OUTSIDE
+    }
+
     fn describe_zone(&self) -> String {
         let h = self.utc_offset_hours;
         if h == 0.0 {
@@ -128,16 +145,15 @@ fn hours(t: Micros) -> f64 {
 
 /// The `interactive_use` signal when the sessions (the group's connections with a known end, any
 /// order) are long, carry bytes both ways and open and close inside working hours on working
-/// days, over data spanning at least a day. The caller has already found the timing irregular
-/// (no beacon signal).
+/// days, in data that covers time outside working hours too ([`MIN_OUTSIDE`]). The caller has
+/// already found the timing irregular (no beacon signal).
 pub fn score_interactive(
     sessions: &[ConnSpan],
     data: Option<Span>,
     cfg: &InteractiveConfig,
     w: &Weights,
 ) -> Option<Signal> {
-    let data = data?;
-    if data.duration() < MIN_DATA_SPAN || sessions.len() < cfg.min_sessions.max(1) {
+    if sessions.len() < cfg.min_sessions.max(1) || !cfg.covers_off_hours(data?) {
         return None;
     }
     let n = sessions.len() as f64;
@@ -267,13 +283,21 @@ mod tests {
             })
             .collect();
         assert!(score_interactive(&one_way, week(), &cfg, &w).is_none());
-        // Too few sessions, or data without a night.
+        // Too few sessions, or data that never leaves working hours.
         assert!(score_interactive(&chat()[..2], week(), &cfg, &w).is_none());
-        let day = Some(Span {
+        let office = Span {
             first: at(0, 7.0),
             last: at(0, 19.0),
-        });
-        assert!(score_interactive(&chat()[..2], day, &cfg, &w).is_none());
+        };
+        assert!(!cfg.covers_off_hours(office));
+        assert!(score_interactive(&chat(), Some(office), &cfg, &w).is_none());
+        // One calendar day from midnight covers the night around it.
+        let day = Span {
+            first: at(0, 0.0),
+            last: at(0, 23.9),
+        };
+        assert!(cfg.covers_off_hours(day));
+        assert!(score_interactive(&chat(), Some(day), &cfg, &w).is_some());
         assert!(score_interactive(&chat(), None, &cfg, &w).is_none());
     }
 
