@@ -349,6 +349,19 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_offset_is_a_configuration_key() {
+        use crate::config::HuntConfig;
+        let c =
+            HuntConfig::from_toml_str("[behaviour.interactive]\nutc_offset_hours = 5.5").unwrap();
+        assert_eq!(c.behaviour.interactive.utc_offset_hours, 5.5);
+        assert_eq!(c.behaviour.interactive.work_start_hour, 6.0);
+        assert!(
+            HuntConfig::from_toml_str("[behaviour.interactive]\nutc_offset_hours = 15").is_err()
+        );
+        assert!(HuntConfig::from_toml_str("[behaviour.interactive]\nutc_ofset_hours = 1").is_err());
+    }
+
     proptest! {
         #[test]
         fn never_panics_and_needs_enough_sessions(
