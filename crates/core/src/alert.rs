@@ -30,6 +30,9 @@ pub struct Alert {
     /// Always `T1071.005`.
     pub technique: &'static str,
     pub suspicion: Suspicion,
+    /// What the seeds' suspicion matrix alone says (protocol and destination scope), before the
+    /// behaviour evidence raised or lowered it.
+    pub seed_suspicion: Suspicion,
     /// 0–100: the seed suspicion's base moved by the behaviour signals (see `signals`).
     pub score: u8,
     /// Each behaviour signal that contributed, with the points it added (negative: lowered).

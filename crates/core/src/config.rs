@@ -177,6 +177,7 @@ pub struct BehaviourConfig {
     pub weights: crate::behaviour::Weights,
     pub beacon: crate::behaviour::beacon::BeaconConfig,
     pub score: crate::behaviour::score::ScoreConfig,
+    pub interactive: crate::behaviour::interactive::InteractiveConfig,
 }
 
 impl Default for BehaviourConfig {
@@ -186,6 +187,7 @@ impl Default for BehaviourConfig {
             weights: Default::default(),
             beacon: Default::default(),
             score: Default::default(),
+            interactive: Default::default(),
         }
     }
 }
@@ -509,6 +511,7 @@ impl RawConfig {
             max_sessions: self.limits.max_sessions.unwrap_or(d.max_sessions),
         };
         let behaviour_on = self.behaviour.enabled && analytics.iter().any(|a| a.is_behaviour());
+        self.behaviour.interactive.check().map_err(invalid)?;
         Ok(HuntConfig {
             analytics,
             min_connections,

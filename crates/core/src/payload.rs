@@ -1,6 +1,6 @@
 //! Payload bytes: what a message payload looks like, judged from its bytes alone — its Shannon
 //! entropy and its [`payload_traits`] (a Fernet token, one base64/base32/hex body, a long quoted
-//! base64 string). The data model (`app::AppInfo::add_message`) records both per message so the
+//! base64 string, host data or a discovery command). The data model (`app::AppInfo::add_message`) records both per message so the
 //! analytics can judge payloads after the bytes are gone; the payload scorer
 //! (`behaviour::payloads`) turns the same detectors into explained signals.
 //!
@@ -55,6 +55,9 @@ pub mod payload_traits {
     pub const ENCODED: u8 = 2;
     /// The payload carries a long quoted base64 string (JSON with an encoded field).
     pub const EMBEDDED_BASE64: u8 = 4;
+    /// The payload carries host data (the user with the host or OS, or a system survey's output)
+    /// or is a host discovery command: see [`super::host_data`].
+    pub const HOST_DATA: u8 = 8;
 }
 
 /// The [`payload_traits`] of a payload (its first [`MAX_PAYLOAD_SCAN`] bytes).
@@ -69,7 +72,147 @@ pub fn payload_traits(payload: &[u8]) -> u8 {
     } else if longest_quoted_base64(body).is_some() {
         t |= payload_traits::EMBEDDED_BASE64;
     }
+    if host_data(body).is_some() {
+        t |= payload_traits::HOST_DATA;
+    }
     t
+}
+
+/// Bytes of a payload searched for host data: a host survey is short, and what follows its first
+/// kilobytes is more of the same.
+const MAX_HOST_DATA_SCAN: usize = 4096;
+
+/// Commands an operator or an implant runs first to learn where it is (the payload is the
+/// command line): who am I, which host, which system, which network.
+const DISCOVERY_COMMANDS: &[&str] = &[
+    "whoami",
+    "hostname",
+    "uname",
+    "ipconfig",
+    "ifconfig",
+    "systeminfo",
+    "tasklist",
+    "quser",
+    "nltest",
+    "sw_vers",
+    "getmac",
+    "netstat",
+];
+/// Discovery command lines too short or too common as words to match by their first word.
+const DISCOVERY_LINES: &[&str] = &[
+    "id",
+    "id -a",
+    "net user",
+    "net localgroup administrators",
+    "ip a",
+    "ip addr",
+    "cat /etc/passwd",
+    "cat /etc/os-release",
+    "query user",
+];
+/// Text only a system survey prints: `uname -a`, `id`, `whoami`, `ver`, `systeminfo`, `sw_vers`.
+/// Every fragment of an entry must occur (lower case).
+const SURVEY_OUTPUTS: &[(&[&str], &str)] = &[
+    (&["gnu/linux"], "`uname -a` output"),
+    (&["darwin kernel version"], "`uname -a` output"),
+    (&["uid=", "gid=", "groups="], "`id` output"),
+    (&["nt authority\\"], "`whoami` output"),
+    (&["microsoft windows [version"], "`ver` output"),
+    (&["host name:", "os name:"], "`systeminfo` output"),
+    (&["productname:", "productversion:"], "`sw_vers` output"),
+];
+
+/// Kinds of host data a key names. A user name with the host or the system is what a host survey
+/// sends; telemetry names its host and system, but not the account it runs under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HostKey {
+    Host,
+    User,
+    System,
+    Network,
+}
+
+/// Keys (`key=`, `key:`, `"key":`) naming host data, by kind.
+const HOST_KEYS: &[(&str, HostKey)] = &[
+    ("hostname", HostKey::Host),
+    ("host", HostKey::Host),
+    ("computername", HostKey::Host),
+    ("computer", HostKey::Host),
+    ("machine", HostKey::Host),
+    ("machinename", HostKey::Host),
+    ("user", HostKey::User),
+    ("username", HostKey::User),
+    ("user_name", HostKey::User),
+    ("userid", HostKey::User),
+    ("whoami", HostKey::User),
+    ("login", HostKey::User),
+    ("account", HostKey::User),
+    ("os", HostKey::System),
+    ("osname", HostKey::System),
+    ("os_name", HostKey::System),
+    ("osversion", HostKey::System),
+    ("os_version", HostKey::System),
+    ("platform", HostKey::System),
+    ("kernel", HostKey::System),
+    ("uname", HostKey::System),
+    ("arch", HostKey::System),
+    ("ip", HostKey::Network),
+    ("ipaddr", HostKey::Network),
+    ("ip_address", HostKey::Network),
+    ("local_ip", HostKey::Network),
+    ("localip", HostKey::Network),
+    ("mac", HostKey::Network),
+    ("domain", HostKey::Network),
+];
+
+/// Why a payload reads as host data, or `None`: it is a discovery command line
+/// ([`DISCOVERY_COMMANDS`], [`DISCOVERY_LINES`]), holds a system survey's output
+/// ([`SURVEY_OUTPUTS`]), or has keys naming the user together with the host or the system
+/// ([`HOST_KEYS`]).
+pub fn host_data(payload: &[u8]) -> Option<&'static str> {
+    let body = payload.get(..MAX_HOST_DATA_SCAN).unwrap_or(payload);
+    let text = String::from_utf8_lossy(body).to_ascii_lowercase();
+    let line = text.trim();
+    if line.len() <= 200 && !line.contains('\n') {
+        let first = line.split_whitespace().next().unwrap_or("");
+        let first = first.strip_suffix(".exe").unwrap_or(first);
+        if DISCOVERY_COMMANDS.contains(&first) || DISCOVERY_LINES.contains(&line) {
+            return Some("a host discovery command");
+        }
+    }
+    for (fragments, what) in SURVEY_OUTPUTS {
+        if fragments.iter().all(|f| text.contains(f)) {
+            return Some(what);
+        }
+    }
+    let mut kinds: Vec<HostKey> = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let word_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+        if !word_char(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && word_char(bytes[i]) {
+            i += 1;
+        }
+        let word = text.get(start..i).unwrap_or("");
+        let mut j = i;
+        while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b' ') {
+            j += 1;
+        }
+        if matches!(bytes.get(j), Some(b':' | b'='))
+            && let Some((_, kind)) = HOST_KEYS.iter().find(|(k, _)| *k == word)
+            && !kinds.contains(kind)
+        {
+            kinds.push(*kind);
+        }
+    }
+    let user = kinds.contains(&HostKey::User);
+    (user && (kinds.contains(&HostKey::Host) || kinds.contains(&HostKey::System)))
+        .then_some("the user with the host or system")
 }
 
 /// Byte offset of the first Fernet token (`gAAAAA` followed by at least 60 base64 characters).
@@ -160,6 +303,64 @@ mod tests {
         assert!((byte_entropy(b"abab") - 1.0).abs() < 1e-12);
         let all: Vec<u8> = (0..=255u8).collect();
         assert!((byte_entropy(&all) - 8.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn host_data_is_a_survey_not_telemetry() {
+        for (payload, why) in [
+            (
+                &b"host=ws-1;user=root;os=linux"[..],
+                "the user with the host or system",
+            ),
+            (
+                br#"{"hostname": "WS-FIN-07", "username": "ebrown", "os": "Windows 10"}"#,
+                "the user with the host or system",
+            ),
+            (
+                b"USER: bob\nPLATFORM: darwin",
+                "the user with the host or system",
+            ),
+            (
+                b"ws-1|root|Linux ws-1 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC x86_64 GNU/Linux",
+                "`uname -a` output",
+            ),
+            (b"uid=0(root) gid=0(root) groups=0(root)", "`id` output"),
+            (b"nt authority\\system", "`whoami` output"),
+            (
+                b"Microsoft Windows [Version 10.0.19045.3693]",
+                "`ver` output",
+            ),
+            (b"whoami", "a host discovery command"),
+            (b" uname -a\n", "a host discovery command"),
+            (b"ipconfig.exe /all", "a host discovery command"),
+            (b"id", "a host discovery command"),
+            (b"net user", "a host discovery command"),
+        ] {
+            assert_eq!(
+                host_data(payload),
+                Some(why),
+                "{}",
+                String::from_utf8_lossy(payload)
+            );
+            assert_ne!(payload_traits(payload) & payload_traits::HOST_DATA, 0);
+        }
+        for payload in [
+            &b"21.5"[..],
+            br#"{"temperature": 21.5, "host": "gw-1", "os": "linux", "ip": "10.0.0.7"}"#,
+            br#"{"tags": {"host": "db-1"}, "fields": {"load1": 0.2}}"#,
+            b"the user said hello from her host",
+            b"identity",
+            b"whoamI am is not a command\nsecond line",
+            b"",
+            &[0xff, 0xfe, 0x00, 0x75, 0x73, 0x65, 0x72, 0x3d],
+        ] {
+            assert_eq!(
+                host_data(payload),
+                None,
+                "{}",
+                String::from_utf8_lossy(payload)
+            );
+        }
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub enum SignalId {
     PayloadFernet,
     /// An opaque payload (high entropy, base64, Fernet) on a topic named like telemetry.
     TelemetryPayloadOpaque,
+    /// Payloads carrying host data (the user with the host or OS, a system survey's output) or a
+    /// host discovery command (`whoami`, `uname -a`…).
+    PayloadHostData,
     /// A command shell (`cmd`, `powershell`, `bash`…).
     ProcessShell,
     /// A script host (`wscript`, `cscript`, `mshta`, `osascript`).
@@ -71,6 +74,15 @@ pub enum SignalId {
     ProcessInDownloads,
     /// An image in another user-writable place (AppData, Users\Public, ProgramData, a hidden dir).
     ProcessInUserWritable,
+    /// An image named like a Windows system binary (`svchost.exe`…) running from outside that
+    /// binary's directory (ATT&CK T1036.005).
+    MasqueradedSystemBinary,
+    /// A genuine Windows system binary, from its own directory, speaking a pub/sub protocol.
+    SystemBinaryPubsub,
+    /// A hand-driven tool (`mosquitto_pub`, `nc`, a script) whose exchange is command and
+    /// control: C2 vocabulary, host data, a wildcard command tree, XMPP or STOMP typed by hand
+    /// (ATT&CK AN0003).
+    SingleShotTool,
     /// A public, free MQTT broker (HiveMQ, Mosquitto test, EMQX, Eclipse…).
     PublicBroker,
     /// A public XMPP server.
@@ -102,11 +114,14 @@ pub enum SignalId {
     /// Use without regular timing confined to a few hours well inside the data: a one-off
     /// session (a developer trying a public broker), not a standing channel. Negative.
     TransientUse,
+    /// Long sessions with bytes both ways, opened and closed at irregular times in working hours
+    /// on working days: people using chat and developer tools, not a machine timer. Negative.
+    InteractiveUse,
 }
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 39] = [
+    pub const ALL: [SignalId; 44] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -124,6 +139,7 @@ impl SignalId {
         SignalId::PayloadEncoded,
         SignalId::PayloadFernet,
         SignalId::TelemetryPayloadOpaque,
+        SignalId::PayloadHostData,
         SignalId::ProcessShell,
         SignalId::ProcessScriptHost,
         SignalId::ProcessInterpreter,
@@ -132,6 +148,9 @@ impl SignalId {
         SignalId::ProcessInTemp,
         SignalId::ProcessInDownloads,
         SignalId::ProcessInUserWritable,
+        SignalId::MasqueradedSystemBinary,
+        SignalId::SystemBinaryPubsub,
+        SignalId::SingleShotTool,
         SignalId::PublicBroker,
         SignalId::PublicXmppServer,
         SignalId::DynamicDns,
@@ -146,6 +165,7 @@ impl SignalId {
         SignalId::NewProcess,
         SignalId::NewBroker,
         SignalId::TransientUse,
+        SignalId::InteractiveUse,
     ];
 
     /// The stable snake_case id used in output, configuration and allowlists.
@@ -168,6 +188,7 @@ impl SignalId {
             SignalId::PayloadEncoded => "payload_encoded",
             SignalId::PayloadFernet => "payload_fernet",
             SignalId::TelemetryPayloadOpaque => "telemetry_payload_opaque",
+            SignalId::PayloadHostData => "payload_host_data",
             SignalId::ProcessShell => "process_shell",
             SignalId::ProcessScriptHost => "process_script_host",
             SignalId::ProcessInterpreter => "process_interpreter",
@@ -176,6 +197,9 @@ impl SignalId {
             SignalId::ProcessInTemp => "process_in_temp",
             SignalId::ProcessInDownloads => "process_in_downloads",
             SignalId::ProcessInUserWritable => "process_in_user_writable",
+            SignalId::MasqueradedSystemBinary => "masqueraded_system_binary",
+            SignalId::SystemBinaryPubsub => "system_binary_pubsub",
+            SignalId::SingleShotTool => "single_shot_tool",
             SignalId::PublicBroker => "public_broker",
             SignalId::PublicXmppServer => "public_xmpp_server",
             SignalId::DynamicDns => "dynamic_dns",
@@ -190,15 +214,17 @@ impl SignalId {
             SignalId::NewProcess => "new_process",
             SignalId::NewBroker => "new_broker",
             SignalId::TransientUse => "transient_use",
+            SignalId::InteractiveUse => "interactive_use",
         }
     }
 
     /// The behaviour analytic this signal is evidence for.
     pub fn analytic(self) -> AnalyticId {
         match self {
-            SignalId::Beacon | SignalId::MessageBeacon | SignalId::TransientUse => {
-                AnalyticId::PubsubBeacon
-            }
+            SignalId::Beacon
+            | SignalId::MessageBeacon
+            | SignalId::TransientUse
+            | SignalId::InteractiveUse => AnalyticId::PubsubBeacon,
             SignalId::C2Vocabulary
             | SignalId::C2VocabularyWeak
             | SignalId::KnownC2Pattern
@@ -213,7 +239,8 @@ impl SignalId {
             | SignalId::PayloadHighEntropy
             | SignalId::PayloadEncoded
             | SignalId::PayloadFernet
-            | SignalId::TelemetryPayloadOpaque => AnalyticId::PubsubContent,
+            | SignalId::TelemetryPayloadOpaque
+            | SignalId::PayloadHostData => AnalyticId::PubsubContent,
             SignalId::ProcessShell
             | SignalId::ProcessScriptHost
             | SignalId::ProcessInterpreter
@@ -222,6 +249,9 @@ impl SignalId {
             | SignalId::ProcessInTemp
             | SignalId::ProcessInDownloads
             | SignalId::ProcessInUserWritable
+            | SignalId::MasqueradedSystemBinary
+            | SignalId::SystemBinaryPubsub
+            | SignalId::SingleShotTool
             | SignalId::NewProcess => AnalyticId::PubsubProcess,
             SignalId::PublicBroker
             | SignalId::PublicXmppServer

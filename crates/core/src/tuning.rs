@@ -258,6 +258,7 @@ mod tests {
             analytics: vec![AnalyticId::PubsubPort],
             technique: crate::TECHNIQUE,
             suspicion: Suspicion::High,
+            seed_suspicion: Suspicion::High,
             score: 70,
             signals,
             first_seen: None,

@@ -96,7 +96,7 @@ impl AlertWriter for JsonlWriter<'_> {
 }
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 28] = [
+pub const CSV_COLUMNS: [&str; 29] = [
     "kind",
     "analytic",
     "analytics",
@@ -125,6 +125,7 @@ pub const CSV_COLUMNS: [&str; 28] = [
     "samples",
     "suppressed_by",
     "app",
+    "seed_suspicion",
 ];
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -201,6 +202,7 @@ impl AlertWriter for CsvWriter<'_> {
                 Some(app) => serde_json::to_string(app).map_err(io::Error::other)?,
                 None => String::new(),
             },
+            a.seed_suspicion.to_string(),
         ];
         self.out.write_record(&row).map_err(io_err)
     }
@@ -265,7 +267,11 @@ impl AlertWriter for TableWriter<'_> {
                 format!("{}:{}", a.dst_ip, a.dst_port)
             };
             t.add_row(vec![
-                a.suspicion.to_string(),
+                if a.seed_suspicion == a.suspicion {
+                    a.suspicion.to_string()
+                } else {
+                    format!("{}\n(seed {})", a.suspicion, a.seed_suspicion)
+                },
                 a.score.to_string(),
                 a.analytic.to_string(),
                 a.host.clone(),
@@ -307,6 +313,7 @@ mod tests {
             analytics: vec![AnalyticId::PubsubPort],
             technique: TECHNIQUE,
             suspicion: Suspicion::High,
+            seed_suspicion: Suspicion::High,
             score: 85,
             signals: [(pubsub_hunt_core::SignalId::Beacon, 15.0)]
                 .into_iter()

@@ -2,8 +2,9 @@
 //! collected (connection start times and sizes, the initiating process, the destination, and
 //! what packet inspection learned: client ids, topics, server names, message timings) and keeps
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
+//! Also whether one exchange shows enough to be rated at all ([`one_is_enough`]).
 
-use super::group::{GroupContext, GroupKey, GroupStats, publication_rate};
+use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans, publication_rate};
 use crate::app::{AppInfo, MessageEvent, TopicDirection};
 use crate::behaviour::Weights;
 use crate::behaviour::beacon::{BeaconContext, score_beacon};
@@ -11,16 +12,21 @@ use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
     score_server_name,
 };
+use crate::behaviour::interactive::score_interactive;
 use crate::behaviour::names::{score_client_id, score_host_scoped, score_topic};
-use crate::behaviour::payloads::{HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, telemetry_words};
+use crate::behaviour::payloads::{
+    HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, host_data_signal, telemetry_words,
+};
 use crate::behaviour::presence::score_transient;
 use crate::behaviour::process::score_process;
-use crate::behaviour::score::{MAX_RATE_INTERVALS, rate_burst, rate_vs_peers};
+use crate::behaviour::rate::{MAX_RATE_INTERVALS, rate_burst, rate_vs_peers};
+use crate::behaviour::tools::score_single_shot;
 use crate::behaviour::{Signal, beacon::BeaconScore};
 use crate::config::HuntConfig;
 use crate::payload::payload_traits;
 use crate::signal::SignalId;
 use crate::time::Micros;
+use crate::verdict::AnalyticId;
 use std::collections::BTreeMap;
 
 /// The group's signals, strongest per id, in id order.
@@ -158,6 +164,17 @@ pub(super) fn signals(
     if !regular && let (Some(channel), Some(data)) = (group.channel_span, group.data_span) {
         all.extend(score_transient(channel, data, w));
     }
+    // Long sessions in working hours without regular timing: people at work. A one-off stretch
+    // is already judged transient; the two are one judgement of how the channel was used.
+    if !regular && !all.iter().any(|s| s.id == SignalId::TransientUse) {
+        let spans = earliest_spans(&stats.conn_spans);
+        all.extend(score_interactive(
+            &spans,
+            group.data_span,
+            &b.interactive,
+            w,
+        ));
+    }
 
     if let Some(app) = stats.app.as_deref() {
         all.extend(opaque_payloads(app, w));
@@ -192,7 +209,51 @@ pub(super) fn signals(
 
     // Signals of analytics the configuration turned off are not evidence.
     all.retain(|s| cfg.analytic_enabled(s.id.analytic()));
+    // A hand-driven tool is judged on what the enabled analytics found in its exchange.
+    if let Some(img) = key.process.as_deref()
+        && let Some(s) = score_single_shot(img, key.protocol, &all, w)
+        && cfg.analytic_enabled(s.id.analytic())
+    {
+        all.push(s);
+    }
     strongest_per_id(all)
+}
+
+/// Signals that only describe the shape of a name (ids, hashes, encodings): legitimate device
+/// topics are full of them, so they never make one exchange enough on their own.
+const SHAPE_SIGNALS: &[SignalId] = &[
+    SignalId::GuidToken,
+    SignalId::HexToken,
+    SignalId::EncodedToken,
+    SignalId::RandomToken,
+];
+
+/// Points of evidence one exchange can show: positive content and process signals (what was
+/// said, and by which program), without the shape-only ones and without history.
+pub(super) fn single_exchange_points(signals: &[Signal]) -> f64 {
+    signals
+        .iter()
+        .filter(|s| s.weight > 0.0 && !SHAPE_SIGNALS.contains(&s.id))
+        .filter(|s| {
+            matches!(
+                s.id.analytic(),
+                AnalyticId::PubsubContent | AnalyticId::PubsubProcess
+            )
+        })
+        .map(|s| s.weight)
+        .sum()
+}
+
+/// Whether one exchange is enough to rate a group with fewer connections than `min_connections`:
+/// its content and process evidence ([`single_exchange_points`]) reaches
+/// `behaviour.score.single_connection_at`. A tool run once by an operator (ATT&CK AN0003) never
+/// comes back, so the seed's "repeated connections" would hide it.
+pub(crate) fn one_is_enough(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> bool {
+    if !cfg.behaviour.enabled || (stats.app.is_none() && key.process.is_none()) {
+        return false;
+    }
+    let found = signals(cfg, key, stats, &GroupContext::default());
+    single_exchange_points(&found) >= cfg.behaviour.score.single_connection_at
 }
 
 /// Payload evidence from the per-message statistics the dissectors keep (size, entropy and
@@ -234,6 +295,19 @@ fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
             SignalId::PayloadFernet,
             w.payload_fernet,
             format!("{fernet} payloads hold a Fernet token (`gAAAAA…`): AES-encrypted content"),
+        ));
+    }
+    let host = app
+        .messages
+        .iter()
+        .filter(|m| m.traits & payload_traits::HOST_DATA != 0)
+        .count();
+    if host > 0 {
+        out.push(host_data_signal(
+            host,
+            app.messages.len(),
+            "who runs where, or a discovery command",
+            w,
         ));
     }
     let encoded_mask = payload_traits::ENCODED | payload_traits::EMBEDDED_BASE64;
@@ -370,3 +444,7 @@ fn strongest_per_id(all: Vec<Signal>) -> Vec<Signal> {
     }
     best.into_values().collect()
 }
+
+#[cfg(test)]
+#[path = "evidence_tests.rs"]
+mod tests;

@@ -5,6 +5,7 @@
 
 use crate::alert::Session;
 use crate::app::AppInfo;
+use crate::behaviour::interactive::ConnSpan;
 use crate::behaviour::presence::Span;
 use crate::bounded::insert_smallest;
 use crate::event::ConnEvent;
@@ -89,6 +90,32 @@ pub struct GroupStats {
     pub joined_network_groups: u32,
     /// Second records of the same connection removed when the group was rated.
     pub duplicates_merged: u64,
+    /// (start, end, bytes both ways) of the connections whose end is known, the earliest
+    /// [`MAX_SPANS_PER_GROUP`] once judged (kept up to twice that between trims; see
+    /// [`add_spans`]): what `interactive_use` judges.
+    pub conn_spans: Vec<ConnSpan>,
+}
+
+/// Connection spans kept per group for the interactive-use judgement (the earliest).
+pub const MAX_SPANS_PER_GROUP: usize = 1024;
+
+/// Adds connection spans to a group's, keeping the earliest [`MAX_SPANS_PER_GROUP`] of the union
+/// (trimmed at twice that): the one place spans are added or merged, so any split of the input
+/// keeps the same ones once [`earliest_spans`] is taken.
+pub(super) fn add_spans(v: &mut Vec<ConnSpan>, more: impl IntoIterator<Item = ConnSpan>) {
+    v.extend(more);
+    if v.len() >= 2 * MAX_SPANS_PER_GROUP {
+        v.sort_unstable();
+        v.truncate(MAX_SPANS_PER_GROUP);
+    }
+}
+
+/// The earliest [`MAX_SPANS_PER_GROUP`] spans, sorted.
+pub(super) fn earliest_spans(v: &[ConnSpan]) -> Vec<ConnSpan> {
+    let mut out = v.to_vec();
+    out.sort_unstable();
+    out.truncate(MAX_SPANS_PER_GROUP);
+    out
 }
 
 /// One connection as the group remembers it: enough to time it (beacons), size it, and tell a
@@ -234,6 +261,17 @@ impl GroupStats {
                 trim_starts(&mut self.conn_starts);
             }
         }
+        if let (Some(start), Some(end)) = (ev.ts, ev.end) {
+            let both_ways = ev.bytes_out.unwrap_or(0) > 0 && ev.bytes_in.unwrap_or(0) > 0;
+            add_spans(
+                &mut self.conn_spans,
+                [ConnSpan {
+                    start,
+                    end,
+                    both_ways,
+                }],
+            );
+        }
     }
 
     pub(super) fn merge(&mut self, o: GroupStats, max_users: usize) {
@@ -270,6 +308,7 @@ impl GroupStats {
         if self.conn_starts.len() >= 2 * MAX_STARTS_PER_GROUP {
             trim_starts(&mut self.conn_starts);
         }
+        add_spans(&mut self.conn_spans, o.conn_spans);
         self.sources_truncated |= o.sources_truncated;
         for s in &o.sources {
             self.add_source(s);

@@ -490,7 +490,9 @@ impl Engine {
         }
         let history = History::of(&acc.groups, &acc.source_spans, &self.cfg);
         for (key, stats) in acc.groups {
-            if self.exchanges(&stats) < self.cfg.min_connections {
+            if self.exchanges(&stats) < self.cfg.min_connections
+                && !evidence::one_is_enough(&self.cfg, &key, &stats)
+            {
                 summary.below_threshold += 1;
                 continue;
             }

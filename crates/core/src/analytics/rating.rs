@@ -42,6 +42,10 @@ pub(super) fn rate(
     } else {
         String::new()
     };
+    // Rated on fewer exchanges than the seed needs: one exchange showed enough (the engine lets
+    // such a group through only then).
+    let one_exchange =
+        cfg.behaviour.enabled && stats.connections.max(messages) < cfg.min_connections;
     reasons.push(format!(
         "{} connections from {} to {}{}{carrying} (at least {} needed)",
         stats.connections,
@@ -98,8 +102,18 @@ pub(super) fn rate(
     if let Some(app) = stats.app.as_deref() {
         reasons.push(app_reason(app));
     }
+    let seed_suspicion = suspicion;
     let (score, suspicion, signals) = if cfg.behaviour.enabled {
         let signals = super::evidence::signals(cfg, key, stats, ctx);
+        if one_exchange {
+            reasons.push(format!(
+                "rated on its first exchange: what it said and which program said it weigh {:.0} \
+                 points, at least the {:.0} that make one exchange enough \
+                 (behaviour.score.single_connection_at)",
+                super::evidence::single_exchange_points(&signals),
+                cfg.behaviour.score.single_connection_at
+            ));
+        }
         let c = crate::behaviour::score::combine_with(&cfg.behaviour.score, suspicion, &signals);
         for s in &signals {
             reasons.push(format!("{:+.0} {}: {}", s.weight, s.id, s.reason));
@@ -153,6 +167,7 @@ pub(super) fn rate(
         analytics,
         technique: TECHNIQUE,
         suspicion,
+        seed_suspicion,
         score,
         signals,
         first_seen: stats.first_seen,

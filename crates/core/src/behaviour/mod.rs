@@ -17,20 +17,25 @@
 //! Entry points: [`beacon::score_beacon`] (+ [`beacon::BeaconScore::signal`]),
 //! [`names::score_topic`], [`names::score_client_id`], [`names::score_jid`],
 //! [`names::score_host_scoped`], [`payloads::score_payload`], [`shapes::topic_template`],
-//! [`process::score_process`], [`destination::score_server_name`],
+//! [`process::score_process`] (with [`masquerade::score_masquerade`]),
+//! [`tools::score_single_shot`], [`destination::score_server_name`],
 //! [`destination::score_destination_ip`], [`destination::DEFAULT_ALLOW_HINTS`],
-//! [`score::rate_burst`], [`score::rate_vs_peers`], [`presence::score_transient`] and
-//! [`score::combine`]. String scoring costs a
+//! [`rate::rate_burst`], [`rate::rate_vs_peers`], [`presence::score_transient`],
+//! [`interactive::score_interactive`] and [`score::combine`]. String scoring costs a
 //! few microseconds per string, so score each distinct topic or id once per group, not per message.
 
 pub mod beacon;
 pub mod destination;
+pub mod interactive;
+pub mod masquerade;
 pub mod names;
 pub mod payloads;
 pub mod presence;
 pub mod process;
+pub mod rate;
 pub mod score;
 pub mod shapes;
+pub mod tools;
 
 pub use crate::bounded::capped;
 pub use crate::payload::byte_entropy;
@@ -45,10 +50,10 @@ pub const MAX_SCORED_BYTES: usize = 512;
 /// Points each signal adds to the score. `Default` is the shipped tuning; every field can be set
 /// from configuration (unknown keys are rejected so a misspelt weight is not silently ignored).
 ///
-/// Magnitudes are chosen against the seed bases in [`score::ScoreConfig`] (high 70, medium 45,
-/// low 20) and its thresholds (high 80, medium 50): one strong signal (≈ 25–30) moves a medium
-/// seed alert to high, two moderate ones (≈ 15 each) move a low one to medium, and an allowlist-like
-/// hint (≈ −30) takes a high one down to low.
+/// Magnitudes are chosen against the seed bases in [`score::ScoreConfig`] (high 50, medium 45,
+/// low 20 points) and its thresholds (high 80, medium 50 points): two strong signals (≈ 25–30
+/// each), or a masqueraded system binary (35), move a medium seed alert to high, two moderate ones
+/// (≈ 15 each) move a low one to medium, and a benign hint of −15 or more takes a high one down.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Weights {
@@ -87,6 +92,9 @@ pub struct Weights {
     pub payload_fernet: f64,
     /// An opaque payload (high entropy, base64, Fernet) on a topic named like telemetry.
     pub telemetry_payload_opaque: f64,
+    /// Payloads carrying host data (the user with the host or OS, a system survey's output) or a
+    /// host discovery command (`whoami`, `uname -a`…).
+    pub payload_host_data: f64,
     // --- process.rs ---
     /// A command shell (`cmd`, `powershell`, `bash`…).
     pub process_shell: f64,
@@ -104,6 +112,17 @@ pub struct Weights {
     pub process_in_downloads: f64,
     /// An image in another user-writable place (AppData, Users\Public, ProgramData, a hidden dir).
     pub process_in_user_writable: f64,
+    // --- masquerade.rs ---
+    /// An image named like a Windows system binary (`svchost.exe`…) running from outside that
+    /// binary's directory (ATT&CK T1036.005).
+    pub masqueraded_system_binary: f64,
+    /// A genuine Windows system binary, from its own directory, speaking a pub/sub protocol.
+    pub system_binary_pubsub: f64,
+    // --- tools.rs ---
+    /// A hand-driven tool (`mosquitto_pub`, `nc`, a script) whose exchange is command and
+    /// control: C2 vocabulary, host data, a wildcard command tree, XMPP or STOMP typed by hand
+    /// (ATT&CK AN0003).
+    pub single_shot_tool: f64,
     // --- destination.rs ---
     /// A public, free MQTT broker (HiveMQ, Mosquitto test, EMQX, Eclipse…).
     pub public_broker: f64,
@@ -139,6 +158,10 @@ pub struct Weights {
     /// Use without regular timing confined to a few hours well inside the data: a one-off
     /// session (a developer trying a public broker), not a standing channel. Negative.
     pub transient_use: f64,
+    // --- interactive.rs ---
+    /// Long sessions with bytes both ways, opened and closed at irregular times in working hours
+    /// on working days: people using chat and developer tools, not a machine timer. Negative.
+    pub interactive_use: f64,
 }
 
 impl Default for Weights {
@@ -160,6 +183,7 @@ impl Default for Weights {
             payload_encoded: 8.0,
             payload_fernet: 20.0,
             telemetry_payload_opaque: 15.0,
+            payload_host_data: 15.0,
             process_shell: 25.0,
             process_script_host: 30.0,
             process_interpreter: 10.0,
@@ -168,6 +192,9 @@ impl Default for Weights {
             process_in_temp: 25.0,
             process_in_downloads: 20.0,
             process_in_user_writable: 10.0,
+            masqueraded_system_binary: 35.0,
+            system_binary_pubsub: 20.0,
+            single_shot_tool: 25.0,
             public_broker: 20.0,
             public_xmpp_server: 5.0,
             dynamic_dns: 20.0,
@@ -182,6 +209,7 @@ impl Default for Weights {
             new_process: 10.0,
             new_broker: 8.0,
             transient_use: -25.0,
+            interactive_use: -20.0,
         }
     }
 }

@@ -1,12 +1,12 @@
 //! Payload evidence: whether a message payload is opaque (high entropy, one encoded body, an
 //! embedded base64 string, a Fernet token) and whether that opacity sits where plain telemetry is
-//! expected (ATT&CK AN0003 "… obfuscated payloads"). What the bytes look like is decided in the
+//! expected (ATT&CK AN0003 "… obfuscated payloads"), and whether it carries host data. What the bytes look like is decided in the
 //! leaf [`crate::payload`] (so the data model can record it per message); this file turns it into
 //! explained [`Signal`]s and owns the thresholds and the telemetry vocabulary the analytics share.
 
 use super::{MAX_SCORED_BYTES, Signal, Weights, capped};
 use crate::payload::{
-    MAX_PAYLOAD_SCAN, byte_entropy, encoded_body, find_fernet, longest_quoted_base64,
+    MAX_PAYLOAD_SCAN, byte_entropy, encoded_body, find_fernet, host_data, longest_quoted_base64,
 };
 use crate::signal::SignalId;
 
@@ -83,6 +83,9 @@ pub fn score_payload(topic: &str, payload: &[u8], w: &Weights) -> Vec<Signal> {
             format!("payload carries a quoted base64 string of {len} characters"),
         ));
     }
+    if let Some(what) = host_data(body) {
+        out.push(host_data_signal(1, 1, what, w));
+    }
     if !opaque.is_empty() {
         let telemetry = telemetry_words(topic);
         if !telemetry.is_empty() {
@@ -98,6 +101,24 @@ pub fn score_payload(topic: &str, payload: &[u8], w: &Weights) -> Vec<Signal> {
         }
     }
     out
+}
+
+/// `payload_host_data` for `found` of `judged` payloads carrying host data (`what` names the kind
+/// when it is known): what a host survey sends home, or the command asking for one (ATT&CK
+/// AN0003's "system data in the message payload").
+pub fn host_data_signal(found: usize, judged: usize, what: &str, w: &Weights) -> Signal {
+    let which = if judged <= 1 {
+        "the payload carries".to_string()
+    } else {
+        format!("{found} of {judged} payloads carry")
+    };
+    Signal::new(
+        SignalId::PayloadHostData,
+        w.payload_host_data,
+        format!(
+            "{which} host data ({what}): what a host survey sends, or the command asking for one"
+        ),
+    )
 }
 
 /// The words of a topic that name it like telemetry (`status`, `sensor`, `temp`…), at most three.
@@ -182,6 +203,22 @@ mod tests {
             &w(),
         );
         assert!(s[0].reason.contains("hex"));
+    }
+
+    #[test]
+    fn host_surveys() {
+        let s = score_payload("c2/beacon", b"host=ws-1;user=root;os=linux", &w());
+        assert_eq!(ids(&s), ["payload_host_data"]);
+        assert!(
+            s[0].reason.contains("the user with the host or system"),
+            "{}",
+            s[0].reason
+        );
+        assert_eq!(
+            ids(&score_payload("x", b"whoami", &w())),
+            ["payload_host_data"]
+        );
+        assert!(score_payload("sensors/x", b"21.5", &w()).is_empty());
     }
 
     proptest! {

@@ -6,8 +6,11 @@
 //! insensitively with `.exe` optional; the path is matched on its normalised form (`\` turned into
 //! `/`, lower case, surrounding quotes removed). Interpreters weigh less than shells and script
 //! hosts because legitimate pub/sub software runs on them (Home Assistant and Celery on Python,
-//! Node-RED and Zigbee2MQTT on Node; docs/names-and-payloads.md, process names).
+//! Node-RED and Zigbee2MQTT on Node; docs/names-and-payloads.md, process names). Windows system
+//! binary names outside their directories are judged in [`super::masquerade`], hand-driven tools
+//! with command-and-control content in [`super::tools`].
 
+use super::masquerade::score_masquerade;
 use super::{MAX_SCORED_BYTES, Signal, Weights, capped};
 use crate::signal::SignalId;
 
@@ -256,11 +259,14 @@ pub fn classify_path(image: &str) -> Option<(PathClass, &'static str)> {
     None
 }
 
-/// Signals for the initiating process image (full path or bare name).
+/// Signals for the initiating process image (full path or bare name): its class, an unusual
+/// place, and a Windows system binary's name outside its directory (or the genuine binary, see
+/// [`super::masquerade`]).
 pub fn score_process(image: &str, w: &Weights) -> Vec<Signal> {
     let shown = capped(image, MAX_SCORED_BYTES);
     let mut out = Vec::new();
-    if let Some(class) = classify_image(image) {
+    let class = classify_image(image);
+    if let Some(class) = class {
         out.push(Signal::new(
             class.signal_id(),
             class.weight(w),
@@ -285,6 +291,7 @@ pub fn score_process(image: &str, w: &Weights) -> Vec<Signal> {
             format!("process image `{shown}` runs from {what}, not from an installed location"),
         ));
     }
+    out.extend(score_masquerade(image, class.is_some(), w));
     out
 }
 
@@ -397,6 +404,28 @@ mod tests {
         let s = score_process(r"C:\Windows\System32\rundll32.exe", &Weights::default());
         assert_eq!(s[0].weight, Weights::default().process_lolbin);
         assert!(s[0].reason.contains("`rundll32`"), "{}", s[0].reason);
+    }
+
+    #[test]
+    fn system_binary_names_are_judged_by_their_place() {
+        assert_eq!(
+            ids(r"C:\Users\Public\Libraries\wmiprvse.exe"),
+            ["process_in_user_writable", "masqueraded_system_binary"]
+        );
+        assert_eq!(
+            ids(r"\Device\HarddiskVolume3\Windows\System32\wbem\WmiPrvSE.exe"),
+            ["system_binary_pubsub"]
+        );
+        // A genuine LOLBin is judged as a LOLBin only; a masqueraded one as both.
+        assert_eq!(ids(r"C:\Windows\System32\rundll32.exe"), ["process_lolbin"]);
+        assert_eq!(
+            ids(r"C:\Windows\Temp\rundll32.exe"),
+            [
+                "process_lolbin",
+                "process_in_temp",
+                "masqueraded_system_binary"
+            ]
+        );
     }
 
     proptest! {

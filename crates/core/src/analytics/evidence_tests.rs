@@ -1,0 +1,329 @@
+//! Engine-level tests of the evidence this module gathers: single-shot tools rated on their first
+//! exchange, masqueraded system binaries through the default allowlist, interactive use against
+//! machine timers, and strong behaviour ranking above the seed's protocol prior.
+
+use crate::alert::Alert;
+use crate::analytics::{Accumulator, Engine, HuntSummary};
+use crate::app::{AppInfo, TopicDirection};
+use crate::config::HuntConfig;
+use crate::event::ConnEvent;
+use crate::protocol::Protocol;
+use crate::time::Micros;
+use crate::verdict::Suspicion;
+
+const SECOND: Micros = 1_000_000;
+const HOUR: Micros = 3600 * SECOND;
+/// 2024-03-04T00:00:00Z, a Monday.
+const MONDAY: Micros = 1_709_510_400 * SECOND;
+
+fn run(cfg: HuntConfig, events: &[ConnEvent]) -> (Vec<Alert>, HuntSummary) {
+    let engine = Engine::new(cfg);
+    let mut acc = Accumulator::new();
+    for e in events {
+        engine.observe(e, &mut acc);
+    }
+    engine.finish(acc)
+}
+
+fn cfg_all() -> HuntConfig {
+    HuntConfig::from_toml_str("[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false")
+        .unwrap()
+}
+
+fn conn(src: &str, dst: &str, port: u16, start: Micros) -> ConnEvent {
+    let mut e = ConnEvent::tcp(src.parse().unwrap(), dst.parse().unwrap(), port);
+    e.ts = Some(start);
+    e
+}
+
+/// One MQTT exchange from `process`: a CONNECT with `client_id`, then one PUBLISH or SUBSCRIBE.
+fn mqtt_once(
+    process: Option<&str>,
+    client_id: &str,
+    direction: TopicDirection,
+    topic: &str,
+    payload: &[u8],
+) -> ConnEvent {
+    let start = MONDAY + 10 * HOUR;
+    let mut e = conn("127.0.0.1", "127.0.0.1", 1883, start);
+    e.end = Some(start + SECOND);
+    e.process = process.map(String::from);
+    e.bytes_out = Some(120);
+    e.bytes_in = Some(4);
+    let mut app = AppInfo {
+        protocol: Some(Protocol::Mqtt),
+        ..AppInfo::default()
+    };
+    app.add_client_id(client_id);
+    match direction {
+        TopicDirection::Publish => {
+            app.add_message(start, direction, Some(topic), payload, payload.len() as u32)
+        }
+        TopicDirection::Subscribe => {
+            app.add_topic(topic, direction, 0);
+        }
+    }
+    e.app = Some(Box::new(app));
+    e
+}
+
+#[test]
+fn a_mosquitto_client_publishing_host_data_to_c2_alerts_on_its_first_connection() {
+    // The default configuration: loopback is internal, so the seed rates this MQTT low and
+    // needs two connections; the default allowlist knows the `mosq-` client ids.
+    let cfg = HuntConfig::default();
+    let pub_ = mqtt_once(
+        Some("/usr/bin/mosquitto_pub"),
+        "mosq-AbCdEfGhIjKlMnOpQr",
+        TopicDirection::Publish,
+        "c2/beacon",
+        b"ws-1|root|Linux ws-1 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC x86_64 GNU/Linux",
+    );
+    let (alerts, summary) = run(cfg.clone(), std::slice::from_ref(&pub_));
+    assert_eq!(alerts.len(), 1, "{summary:?}");
+    let a = &alerts[0];
+    assert_eq!(a.seed_suspicion, Suspicion::Low);
+    assert_eq!(a.suspicion, Suspicion::Medium, "{:#?}", a.reasons);
+    for id in ["c2_vocabulary", "payload_host_data", "single_shot_tool"] {
+        assert!(a.signals.contains_key(id), "{id}: {:?}", a.signals);
+    }
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.starts_with("rated on its first exchange")),
+        "{:#?}",
+        a.reasons
+    );
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.contains("the default allowlist entry") && r.contains("not applied")),
+        "{:#?}",
+        a.reasons
+    );
+
+    // The same from a capture, with no process: the content alone is enough for medium.
+    let mut anonymous = pub_.clone();
+    anonymous.process = None;
+    let (alerts, _) = run(cfg.clone(), &[anonymous]);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].suspicion, Suspicion::Medium, "{:#?}", alerts[0]);
+
+    // A subscriber on the command tree.
+    let sub = mqtt_once(
+        Some("/usr/bin/mosquitto_sub"),
+        "mosq-QrStUvWxYzAbCdEfGh",
+        TopicDirection::Subscribe,
+        "c2/commands/#",
+        b"",
+    );
+    let (alerts, _) = run(cfg.clone(), &[sub]);
+    assert_eq!(alerts.len(), 1);
+    assert!(alerts[0].suspicion >= Suspicion::Medium);
+    assert!(alerts[0].signals.contains_key("wildcard_command_tree"));
+
+    // Plain use of the same tool stays quiet: nothing to rate on one connection.
+    let plain = mqtt_once(
+        Some("/usr/bin/mosquitto_pub"),
+        "mosq-AbCdEfGhIjKlMnOpQr",
+        TopicDirection::Publish,
+        "sensors/x",
+        b"21.5",
+    );
+    let (alerts, summary) = run(cfg_all(), &[plain]);
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    assert_eq!(summary.below_threshold, 1);
+}
+
+#[test]
+fn nc_typing_xmpp_alerts_on_its_first_connection() {
+    let mut e = conn("127.0.0.1", "127.0.0.1", 5222, MONDAY + 10 * HOUR);
+    e.process = Some("/usr/bin/nc.openbsd".into());
+    let (alerts, _) = run(HuntConfig::default(), &[e.clone()]);
+    assert_eq!(alerts.len(), 1);
+    let a = &alerts[0];
+    assert_eq!(a.seed_suspicion, Suspicion::Medium);
+    assert_eq!(a.suspicion, Suspicion::High);
+    assert!(
+        a.reasons.iter().any(|r| r.contains("XMPP typed by hand")),
+        "{:#?}",
+        a.reasons
+    );
+    // Without the process and content, one connection is still below the seed's threshold.
+    e.process = None;
+    let (alerts, _) = run(HuntConfig::default(), &[e]);
+    assert!(alerts.is_empty());
+}
+
+/// Connections from `src` to `dst:port` every `every` from `first`, `n` times, each open `open`
+/// with bytes both ways.
+fn timer(
+    (src, dst, port): (&str, &str, u16),
+    process: Option<&str>,
+    first: Micros,
+    every: Micros,
+    open: Micros,
+    n: i64,
+) -> Vec<ConnEvent> {
+    (0..n)
+        .map(|i| {
+            let start = first + i * every;
+            let mut e = conn(src, dst, port, start);
+            e.end = Some(start + open);
+            e.process = process.map(String::from);
+            e.bytes_out = Some(400);
+            e.bytes_in = Some(300);
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn a_masqueraded_wmiprvse_relaying_through_internal_xmpp_is_high_despite_the_default_allowlist() {
+    // Every 10 minutes for 8 hours, from C:\Users\Public\Libraries (Sysmon: no end times).
+    let mut events = timer(
+        ("10.1.2.3", "10.0.0.5", 5222),
+        Some(r"C:\Users\Public\Libraries\wmiprvse.exe"),
+        MONDAY + 9 * HOUR,
+        600 * SECOND,
+        0,
+        48,
+    );
+    for e in &mut events {
+        e.end = None;
+        e.bytes_in = None;
+        e.bytes_out = None;
+    }
+    let (alerts, _) = run(HuntConfig::default(), &events);
+    assert_eq!(alerts.len(), 1, "suppressed by the default allowlist?");
+    let a = &alerts[0];
+    assert_eq!(a.suspicion, Suspicion::High, "{:#?}", a.reasons);
+    assert!(a.signals.contains_key("masqueraded_system_binary"));
+    assert!(a.reasons.iter().any(|r| r.contains("T1036.005")));
+}
+
+/// A chat client's working week: sessions opened in the morning, reconnected over lunch and
+/// closed in the evening, at times that differ from day to day.
+fn working_week(dst: &str, port: u16, process: Option<&str>, shift: Micros) -> Vec<ConnEvent> {
+    (0..5i64)
+        .flat_map(|d| {
+            let day = MONDAY + d * 24 * HOUR + shift;
+            let j = d * 7 * 60 * SECOND;
+            [
+                (day + 8 * HOUR + j, day + 12 * HOUR + 2 * j),
+                (day + 13 * HOUR - j, day + 17 * HOUR + 3 * j),
+            ]
+        })
+        .map(|(start, end)| {
+            let mut e = conn("10.1.2.4", dst, port, start);
+            e.end = Some(end);
+            e.process = process.map(String::from);
+            e.bytes_out = Some(80_000);
+            e.bytes_in = Some(120_000);
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn interactive_chat_is_lowered_and_a_machine_at_night_is_not() {
+    let pidgin = Some(r"C:\Program Files (x86)\Pidgin\pidgin.exe");
+    // A week of data, so nights and a weekend are in it.
+    let mut events = working_week("198.51.100.7", 5222, pidgin, 0);
+    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
+    edge.end = edge.ts;
+    events.push(edge);
+    let (alerts, _) = run(cfg_all(), &events);
+    let chat = alerts
+        .iter()
+        .find(|a| a.protocol == Protocol::Xmpp)
+        .unwrap();
+    assert_eq!(chat.seed_suspicion, Suspicion::High);
+    assert!(chat.signals.contains_key("interactive_use"), "{chat:#?}");
+    assert_eq!(chat.suspicion, Suspicion::Low, "{:#?}", chat.reasons);
+    // Not reported at the default least suspicion.
+    let (alerts, _) = run(HuntConfig::default(), &events);
+    assert!(!alerts.iter().any(|a| a.protocol == Protocol::Xmpp));
+
+    // The same sessions twelve hours later run at night: no benign evidence.
+    let mut night = working_week("198.51.100.7", 5222, pidgin, 12 * HOUR);
+    night.push(events.last().cloned().unwrap());
+    let (alerts, _) = run(cfg_all(), &night);
+    let chat = alerts
+        .iter()
+        .find(|a| a.protocol == Protocol::Xmpp)
+        .unwrap();
+    assert!(!chat.signals.contains_key("interactive_use"), "{chat:#?}");
+    assert_eq!(chat.suspicion, Suspicion::High);
+
+    // The site's offset moves working hours: in UTC-12 the night sessions are daytime ones (in
+    // UTC+12 the last two would fall on a Saturday).
+    let mut west = cfg_all();
+    west.behaviour.interactive.utc_offset_hours = -12.0;
+    let (alerts, _) = run(west, &night);
+    let chat = alerts
+        .iter()
+        .find(|a| a.protocol == Protocol::Xmpp)
+        .unwrap();
+    assert!(chat.signals.contains_key("interactive_use"), "{chat:#?}");
+}
+
+#[test]
+fn a_beacon_in_working_hours_is_not_interactive() {
+    // Every 10 minutes, 09:00-17:00 on weekdays, sessions of 9 minutes with bytes both ways.
+    let mut events: Vec<ConnEvent> = (0..5i64)
+        .flat_map(|d| {
+            timer(
+                ("10.1.2.5", "198.51.100.9", 5222),
+                None,
+                MONDAY + d * 24 * HOUR + 9 * HOUR,
+                600 * SECOND,
+                540 * SECOND,
+                48,
+            )
+        })
+        .collect();
+    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
+    edge.end = edge.ts;
+    events.push(edge);
+    let (alerts, _) = run(cfg_all(), &events);
+    let a = alerts
+        .iter()
+        .find(|a| a.protocol == Protocol::Xmpp)
+        .unwrap();
+    assert!(a.signals.contains_key("beacon"), "{:?}", a.signals);
+    assert!(
+        !a.signals.contains_key("interactive_use"),
+        "{:?}",
+        a.signals
+    );
+    assert_eq!(a.suspicion, Suspicion::High);
+}
+
+#[test]
+fn a_strong_beacon_outranks_a_chat_client_on_the_protocol_prior() {
+    // A 10-minute AMQP beacon with 900 connections (external AMQP: medium by the seed) against
+    // an external XMPP client (high by the seed) with no behaviour evidence.
+    let mut events = timer(
+        ("10.1.2.6", "203.0.113.50", 5672),
+        None,
+        MONDAY,
+        600 * SECOND,
+        2 * SECOND,
+        900,
+    );
+    events.extend(working_week("198.51.100.7", 5222, None, 12 * HOUR));
+    let (alerts, _) = run(cfg_all(), &events);
+    let amqp = alerts
+        .iter()
+        .find(|a| a.protocol == Protocol::Amqp)
+        .unwrap();
+    let chat = alerts
+        .iter()
+        .find(|a| a.protocol == Protocol::Xmpp)
+        .unwrap();
+    assert_eq!(amqp.seed_suspicion, Suspicion::Medium);
+    assert_eq!(chat.seed_suspicion, Suspicion::High);
+    assert!(amqp.score > chat.score, "{} {}", amqp.score, chat.score);
+    assert_eq!(alerts[0].protocol, Protocol::Amqp);
+}

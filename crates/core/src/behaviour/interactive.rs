@@ -1,0 +1,382 @@
+//! Interactive use, as benign evidence: how people use chat and developer tools — long sessions
+//! with bytes both ways, opened and closed at irregular times inside working hours on working days
+//! — against machine timers, which run at night and at weekends as well. It needs only what
+//! connection logs record (each connection's start, end and byte counts), so it works on Zeek
+//! conn.log without names or content.
+//!
+//! Working hours are the site's local time: UTC shifted by `utc_offset_hours`
+//! (`[behaviour.interactive]`), 06:00–20:00 Monday to Friday by default. Judging takes data that
+//! covers hours outside them, so a channel could have been seen there, and a channel whose
+//! timing the beacon analysis finds regular is never interactive: the caller leaves it out, so
+//! this signal can never hide a beacon (docs/beacon-and-scoring.md, interactive use).
+
+use super::presence::Span;
+use super::{Signal, Weights};
+use crate::signal::SignalId;
+use crate::time::Micros;
+use serde::{Deserialize, Serialize};
+
+const SECOND: Micros = 1_000_000;
+const HOUR: Micros = 3600 * SECOND;
+const DAY: Micros = 24 * HOUR;
+
+/// Least time outside working hours the data must cover for working hours to be judged: a
+/// channel could then have been seen outside them (a capture from 09:00 to 17:00 cannot tell).
+pub const MIN_OUTSIDE: Micros = 6 * HOUR;
+/// Step at which the data span is walked to measure its time outside working hours.
+const STEP: Micros = 15 * 60 * SECOND;
+
+/// One connection whose end is known: when it opened and closed, and whether bytes went both
+/// ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ConnSpan {
+    pub start: Micros,
+    pub end: Micros,
+    pub both_ways: bool,
+}
+
+/// What counts as working hours and interactive sessions. `Default` is the documented tuning.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InteractiveConfig {
+    /// The site's offset from UTC in hours (`1.0` for Central Europe in winter, `-5.0` for New
+    /// York, `5.5` for India). Working hours are judged in this local time.
+    pub utc_offset_hours: f64,
+    /// Local hour working hours begin at (inclusive).
+    pub work_start_hour: f64,
+    /// Local hour working hours end at (exclusive).
+    pub work_end_hour: f64,
+    /// Share of the sessions' openings and closings that must fall in working hours on working
+    /// days, and share of sessions that must carry bytes both ways.
+    pub min_share: f64,
+    /// Fewest sessions (connections with a known end) judged.
+    pub min_sessions: usize,
+    /// Least median session length, in minutes.
+    pub min_session_minutes: f64,
+}
+
+impl Default for InteractiveConfig {
+    fn default() -> Self {
+        InteractiveConfig {
+            utc_offset_hours: 0.0,
+            work_start_hour: 6.0,
+            work_end_hour: 20.0,
+            min_share: 0.9,
+            min_sessions: 3,
+            min_session_minutes: 10.0,
+        }
+    }
+}
+
+impl InteractiveConfig {
+    /// Why the settings cannot be used, if they cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if !(-14.0..=14.0).contains(&self.utc_offset_hours) {
+            return Err(format!(
+                "behaviour.interactive.utc_offset_hours must be between -14 and 14, not {}",
+                self.utc_offset_hours
+            ));
+        }
+        if !(0.0..=24.0).contains(&self.work_start_hour)
+            || !(0.0..=24.0).contains(&self.work_end_hour)
+            || self.work_start_hour >= self.work_end_hour
+        {
+            return Err(format!(
+                "behaviour.interactive: working hours {}–{} must lie within 0–24 and begin before \
+                 they end",
+                self.work_start_hour, self.work_end_hour
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.min_share) {
+            return Err(format!(
+                "behaviour.interactive.min_share must be between 0 and 1, not {}",
+                self.min_share
+            ));
+        }
+        Ok(())
+    }
+
+    fn offset(&self) -> Micros {
+        let h = if self.utc_offset_hours.is_finite() {
+            self.utc_offset_hours.clamp(-14.0, 14.0)
+        } else {
+            0.0
+        };
+        (h * HOUR as f64) as Micros
+    }
+
+    /// Whether an instant (UTC) falls on a local working day inside working hours.
+    pub fn is_working_time(&self, t: Micros) -> bool {
+        let local = t.saturating_add(self.offset());
+        let day = local.div_euclid(DAY);
+        // 1970-01-01 was a Thursday: day 0 is weekday 3 counting Monday as 0.
+        let weekday = (day + 3).rem_euclid(7);
+        let hour = local.rem_euclid(DAY) as f64 / HOUR as f64;
+        weekday < 5 && hour >= self.work_start_hour && hour < self.work_end_hour
+    }
+
+    /// Whether at least [`MIN_OUTSIDE`] of `data` lies outside working hours (walked in
+    /// quarter hours; it stops as soon as it has found enough, so a long span costs little).
+    pub fn covers_off_hours(&self, data: Span) -> bool {
+        let mut outside = 0;
+        let mut t = data.first;
+        while t < data.last && outside < MIN_OUTSIDE {
+            if !self.is_working_time(t) {
+                outside += STEP;
+            }
+            t = t.saturating_add(STEP);
+        }
+        outside >= MIN_OUTSIDE
+    }
+
+    fn describe_zone(&self) -> String {
+        let h = self.utc_offset_hours;
+        if h == 0.0 {
+            "UTC".to_string()
+        } else {
+            format!("UTC{h:+}")
+        }
+    }
+}
+
+fn hours(t: Micros) -> f64 {
+    t as f64 / HOUR as f64
+}
+
+/// The `interactive_use` signal when the sessions (the group's connections with a known end, any
+/// order) are long, carry bytes both ways and open and close inside working hours on working
+/// days, in data that covers time outside working hours too ([`MIN_OUTSIDE`]). The caller has
+/// already found the timing irregular (no beacon signal).
+pub fn score_interactive(
+    sessions: &[ConnSpan],
+    data: Option<Span>,
+    cfg: &InteractiveConfig,
+    w: &Weights,
+) -> Option<Signal> {
+    if sessions.len() < cfg.min_sessions.max(1) || !cfg.covers_off_hours(data?) {
+        return None;
+    }
+    let n = sessions.len() as f64;
+    let mut lengths: Vec<Micros> = sessions
+        .iter()
+        .map(|s| s.end.saturating_sub(s.start).max(0))
+        .collect();
+    lengths.sort_unstable();
+    let median = lengths.get(lengths.len() / 2).copied().unwrap_or(0);
+    if (median as f64) < cfg.min_session_minutes * 60.0 * SECOND as f64 {
+        return None;
+    }
+    let both = sessions.iter().filter(|s| s.both_ways).count() as f64 / n;
+    if both < cfg.min_share {
+        return None;
+    }
+    let inside = sessions
+        .iter()
+        .map(|s| {
+            usize::from(cfg.is_working_time(s.start)) + usize::from(cfg.is_working_time(s.end))
+        })
+        .sum::<usize>() as f64
+        / (2.0 * n);
+    if inside < cfg.min_share {
+        return None;
+    }
+    Some(Signal::new(
+        SignalId::InteractiveUse,
+        w.interactive_use,
+        format!(
+            "{} sessions with a median length of {:.1} h, {:.0} % with bytes both ways, {:.0} % \
+             of their openings and closings on weekdays {:02}:00–{:02}:00 {} and no regular \
+             timing: how people use chat and developer tools, not a machine timer",
+            sessions.len(),
+            hours(median),
+            both * 100.0,
+            inside * 100.0,
+            cfg.work_start_hour,
+            cfg.work_end_hour,
+            cfg.describe_zone()
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// 2024-03-04T00:00:00Z, a Monday.
+    const MONDAY: Micros = 1_709_510_400 * SECOND;
+
+    fn at(day: i64, hour: f64) -> Micros {
+        MONDAY + day * DAY + (hour * HOUR as f64) as Micros
+    }
+
+    fn session(day: i64, from: f64, to: f64) -> ConnSpan {
+        ConnSpan {
+            start: at(day, from),
+            end: at(day, to),
+            both_ways: true,
+        }
+    }
+
+    fn week() -> Option<Span> {
+        Some(Span {
+            first: at(0, 0.0),
+            last: at(7, 0.0),
+        })
+    }
+
+    /// A chat client over a working week: opened in the morning, reconnected over lunch, closed
+    /// in the evening, never at the same minute.
+    fn chat() -> Vec<ConnSpan> {
+        (0..5)
+            .flat_map(|d| {
+                let j = d as f64 * 0.13;
+                [
+                    session(d, 8.2 + j, 12.1 + j),
+                    session(d, 12.9 - j, 17.4 + j),
+                ]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn working_hours_sessions_are_interactive() {
+        let w = Weights::default();
+        let s = score_interactive(&chat(), week(), &InteractiveConfig::default(), &w).unwrap();
+        assert_eq!(s.id, SignalId::InteractiveUse);
+        assert_eq!(s.weight, w.interactive_use);
+        assert!(s.weight < 0.0);
+        assert!(s.reason.starts_with("10 sessions"), "{}", s.reason);
+        assert!(s.reason.contains("100 % of their openings"), "{}", s.reason);
+        assert!(s.reason.contains("06:00–20:00 UTC"), "{}", s.reason);
+    }
+
+    #[test]
+    fn nights_weekends_short_or_one_way_sessions_are_not() {
+        let w = Weights::default();
+        let cfg = InteractiveConfig::default();
+        // Around the clock: a machine.
+        let clock: Vec<ConnSpan> = (0..28)
+            .map(|i| {
+                session(
+                    i / 4,
+                    (i % 4) as f64 * 6.0 + 0.5,
+                    (i % 4) as f64 * 6.0 + 5.5,
+                )
+            })
+            .collect();
+        assert!(score_interactive(&clock, week(), &cfg, &w).is_none());
+        // Saturday and Sunday.
+        let weekend: Vec<ConnSpan> = (5..7)
+            .flat_map(|d| [session(d, 9.0, 12.0), session(d, 13.0, 17.0)])
+            .collect();
+        assert!(score_interactive(&weekend, week(), &cfg, &w).is_none());
+        // Short connections: check-ins, not sessions.
+        let short: Vec<ConnSpan> = (0..5).map(|d| session(d, 10.0, 10.05)).collect();
+        assert!(score_interactive(&short, week(), &cfg, &w).is_none());
+        // Bytes one way only.
+        let one_way: Vec<ConnSpan> = chat()
+            .into_iter()
+            .map(|s| ConnSpan {
+                both_ways: false,
+                ..s
+            })
+            .collect();
+        assert!(score_interactive(&one_way, week(), &cfg, &w).is_none());
+        // Too few sessions, or data that never leaves working hours.
+        assert!(score_interactive(&chat()[..2], week(), &cfg, &w).is_none());
+        let office = Span {
+            first: at(0, 7.0),
+            last: at(0, 19.0),
+        };
+        assert!(!cfg.covers_off_hours(office));
+        assert!(score_interactive(&chat(), Some(office), &cfg, &w).is_none());
+        // One calendar day from midnight covers the night around it.
+        let day = Span {
+            first: at(0, 0.0),
+            last: at(0, 23.9),
+        };
+        assert!(cfg.covers_off_hours(day));
+        assert!(score_interactive(&chat(), Some(day), &cfg, &w).is_some());
+        assert!(score_interactive(&chat(), None, &cfg, &w).is_none());
+    }
+
+    #[test]
+    fn the_site_offset_moves_working_hours() {
+        let w = Weights::default();
+        // Sessions 09:00–17:00 in UTC+8 are 01:00–09:00 UTC.
+        let asia: Vec<ConnSpan> = (0..5).map(|d| session(d, 1.0, 9.0)).collect();
+        assert!(score_interactive(&asia, week(), &InteractiveConfig::default(), &w).is_none());
+        let cfg = InteractiveConfig {
+            utc_offset_hours: 8.0,
+            ..InteractiveConfig::default()
+        };
+        let s = score_interactive(&asia, week(), &cfg, &w).unwrap();
+        assert!(s.reason.contains("UTC+8"), "{}", s.reason);
+        // Monday 01:00 in UTC-5 is still Sunday evening.
+        let west = InteractiveConfig {
+            utc_offset_hours: -5.0,
+            ..InteractiveConfig::default()
+        };
+        assert!(!west.is_working_time(at(0, 1.0)));
+        assert!(west.is_working_time(at(0, 14.0)));
+        assert!(!west.is_working_time(at(5, 14.0)), "Saturday");
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert!(InteractiveConfig::default().check().is_ok());
+        for bad in [
+            InteractiveConfig {
+                utc_offset_hours: 15.0,
+                ..Default::default()
+            },
+            InteractiveConfig {
+                utc_offset_hours: f64::NAN,
+                ..Default::default()
+            },
+            InteractiveConfig {
+                work_start_hour: 20.0,
+                work_end_hour: 6.0,
+                ..Default::default()
+            },
+            InteractiveConfig {
+                min_share: 1.5,
+                ..Default::default()
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_offset_is_a_configuration_key() {
+        use crate::config::HuntConfig;
+        let c =
+            HuntConfig::from_toml_str("[behaviour.interactive]\nutc_offset_hours = 5.5").unwrap();
+        assert_eq!(c.behaviour.interactive.utc_offset_hours, 5.5);
+        assert_eq!(c.behaviour.interactive.work_start_hour, 6.0);
+        assert!(
+            HuntConfig::from_toml_str("[behaviour.interactive]\nutc_offset_hours = 15").is_err()
+        );
+        assert!(HuntConfig::from_toml_str("[behaviour.interactive]\nutc_ofset_hours = 1").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_needs_enough_sessions(
+            raw in proptest::collection::vec((any::<i64>(), any::<i64>(), any::<bool>()), 0..40),
+            first in any::<i64>(), len in any::<i64>(), offset in -20.0f64..20.0,
+        ) {
+            let sessions: Vec<ConnSpan> = raw
+                .iter()
+                .map(|&(start, end, both_ways)| ConnSpan { start, end, both_ways })
+                .collect();
+            let data = Some(Span { first, last: first.saturating_add(len) });
+            let cfg = InteractiveConfig { utc_offset_hours: offset, ..Default::default() };
+            if score_interactive(&sessions, data, &cfg, &Weights::default()).is_some() {
+                prop_assert!(sessions.len() >= cfg.min_sessions);
+            }
+        }
+    }
+}
