@@ -82,6 +82,10 @@ pub struct AppInfo {
     /// XMPP stream `to`/`from`, TLS SNI.
     pub server_names: BTreeSet<String>,
     pub alpn: BTreeSet<String>,
+    /// The other users a one-to-one chat session wrote to or heard from (XMPP bare JIDs): not
+    /// topics, but an operator's address says as much as a topic name.
+    #[serde(skip_serializing_if = "BTreeSet::is_empty", default)]
+    pub peers: BTreeSet<String>,
     pub topics: Vec<TopicUse>,
     /// The keepalive the client announced (MQTT CONNECT), in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -148,6 +152,9 @@ impl AppInfo {
     }
     pub fn add_username(&mut self, v: &str) {
         insert_smallest(&mut self.usernames, v, MAX_IDENTITIES);
+    }
+    pub fn add_peer(&mut self, v: &str) {
+        insert_smallest(&mut self.peers, v, MAX_IDENTITIES);
     }
     pub fn add_server_name(&mut self, v: &str) {
         insert_smallest(&mut self.server_names, v, MAX_IDENTITIES);
@@ -277,6 +284,9 @@ impl AppInfo {
         }
         for v in &o.server_names {
             self.add_server_name(v);
+        }
+        for v in &o.peers {
+            self.add_peer(v);
         }
         for v in &o.alpn {
             self.add_alpn(v);

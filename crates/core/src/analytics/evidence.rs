@@ -110,6 +110,13 @@ pub(super) fn signals(
             all.extend(score_client_id(id, w));
         }
         let first_client = app.client_ids.first().map(String::as_str);
+        // A correspondent's address is named by its owner, like a topic: `bot@c2.example`.
+        for peer in &app.peers {
+            all.extend(score_topic(peer, w).into_iter().map(|mut s| {
+                s.reason = format!("correspondent {peer}: {}", s.reason);
+                s
+            }));
+        }
         for t in &app.topics {
             all.extend(score_topic(&t.name, w));
             all.extend(score_host_scoped(&t.name, &key.host, first_client, w));

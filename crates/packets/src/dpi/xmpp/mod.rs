@@ -232,6 +232,14 @@ impl Xmpp {
                     // A notification of an item published to a node the client subscribed to.
                     node_of(element, b"items")
                 } else {
+                    // One to one: the correspondent is another user, kept as a peer.
+                    let peer: &[u8] = match side {
+                        Side::Client => b"to",
+                        Side::Server => b"from",
+                    };
+                    if let Some(jid) = attr(tag, peer).and_then(bare_jid) {
+                        app.add_peer(jid);
+                    }
                     None
                 };
                 let body = child_text(element, b"body").unwrap_or(element);
