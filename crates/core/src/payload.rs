@@ -171,6 +171,15 @@ const HOST_KEYS: &[(&str, HostKey)] = &[
 /// ([`HOST_KEYS`]).
 pub fn host_data(payload: &[u8]) -> Option<&'static str> {
     let body = payload.get(..MAX_HOST_DATA_SCAN).unwrap_or(payload);
+    // Host data is text: binary and encrypted payloads (most of what is not) are passed over
+    // without copying them.
+    let printable = body
+        .iter()
+        .filter(|b| b.is_ascii_graphic() || b.is_ascii_whitespace())
+        .count();
+    if body.is_empty() || printable * 10 < body.len() * 9 {
+        return None;
+    }
     let text = String::from_utf8_lossy(body).to_ascii_lowercase();
     let line = text.trim();
     if line.len() <= 200 && !line.contains('\n') {

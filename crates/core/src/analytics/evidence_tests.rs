@@ -327,3 +327,30 @@ fn a_strong_beacon_outranks_a_chat_client_on_the_protocol_prior() {
     assert!(amqp.score > chat.score, "{} {}", amqp.score, chat.score);
     assert_eq!(alerts[0].protocol, Protocol::Amqp);
 }
+
+#[test]
+fn connection_spans_merge_to_the_same_earliest_ones_in_any_order() {
+    use crate::analytics::group::{MAX_SPANS_PER_GROUP, add_spans, earliest_spans};
+    use crate::behaviour::interactive::ConnSpan;
+    let span = |i: i64| ConnSpan {
+        start: (i * 7_919) % 5_003,
+        end: (i * 7_919) % 5_003 + 60,
+        both_ways: i % 3 != 0,
+    };
+    let all: Vec<ConnSpan> = (0..3 * MAX_SPANS_PER_GROUP as i64).map(span).collect();
+    let mut one = Vec::new();
+    for s in &all {
+        add_spans(&mut one, [*s]);
+    }
+    let (left, right) = all.split_at(all.len() / 3);
+    let mut a = Vec::new();
+    add_spans(&mut a, right.iter().rev().copied());
+    let mut b = Vec::new();
+    add_spans(&mut b, left.iter().copied());
+    add_spans(&mut b, a);
+    let mut sorted = all.clone();
+    sorted.sort_unstable();
+    sorted.truncate(MAX_SPANS_PER_GROUP);
+    assert_eq!(earliest_spans(&one), sorted);
+    assert_eq!(earliest_spans(&b), sorted);
+}
