@@ -376,6 +376,20 @@ impl Engine {
         let mut alerts = Vec::new();
         let history = History::of(&acc.groups, &self.cfg);
         let dest_names = acc.dest_names;
+        // Allowlist hook: how many hosts reach each destination (crate::allowlist::Reach).
+        let groups = acc.groups.iter();
+        let reach = allowlist::Reach::of(
+            groups.map(|(k, s)| {
+                (
+                    k.host.as_str(),
+                    k.dst_ip,
+                    k.dst_port,
+                    &s.dst_names,
+                    s.app.as_deref(),
+                )
+            }),
+            &dest_names,
+        );
         for (key, mut stats) in acc.groups {
             if let Some(names) = dest_names.get(&(key.dst_ip, key.dst_port)) {
                 for n in names {
@@ -408,6 +422,15 @@ impl Engine {
                 protocol: key.protocol,
                 app: stats.app.as_deref(),
                 dst_names: &stats.dst_names,
+                // Allowlist hook: the facts default entries' conditions need.
+                dst_internal: !alert.external,
+                iot_host: self.cfg.iot_hosts.contains(&key.host, stats.src_ip),
+                hosts_reaching: reach.hosts_reaching(
+                    key.dst_ip,
+                    key.dst_port,
+                    &stats.dst_names,
+                    stats.app.as_deref(),
+                ),
             };
             match allowlist::decide(&self.cfg.allowlists(), &subject, &alert.signals) {
                 AllowVerdict::NotListed => {}
