@@ -5,6 +5,7 @@
 //! stock library client ids are not on it, and `tune` lists what each suggestion would hide.
 
 use assert_cmd::Command;
+use pubsub_hunt_core::allowlist;
 use pubsub_hunt_testgen::LabeledData;
 use pubsub_hunt_testgen::labeled::Label;
 use serde_json::Value;
@@ -311,7 +312,78 @@ fn stock_library_client_ids_are_not_on_the_default_list() {
     assert_eq!(a["signals"]["library_client_id"], -5.0);
     assert!(!stderr.contains("paho"), "{stderr}");
     assert!(!stderr.contains("suppressed:"), "{stderr}");
+    let text = run(&["config", "defaults"]).stdout;
+    for stock in [
+        "paho/",
+        "mqttjs_",
+        "mosq-",
+        "mosquitto_sub",
+        "mosquitto_pub",
+    ] {
+        assert!(!text.contains(stock), "{stock} listed:\n{text}");
+    }
 }
+
+#[test]
+fn config_defaults_prints_every_entry_with_its_reason_match_and_absorbs() {
+    let list = allowlist::default_allowlist();
+    let r = run(&["config", "defaults"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let t = &r.stdout;
+    assert!(
+        t.starts_with(&format!(
+            "The default allowlist: {} entries in ",
+            list.len()
+        )),
+        "{t}"
+    );
+    assert!(t.contains("Applies: yes"), "{t}");
+    assert!(t.contains("stays under 20 points"), "{t}");
+    assert!(
+        t.contains("The configured internal networks: 10.0.0.0/8, "),
+        "{t}"
+    );
+    for g in allowlist::default_groups(&list) {
+        assert!(
+            t.contains(&format!("{:>6}  {}\n", g.numbers(), g.reason())),
+            "{}",
+            g.reason()
+        );
+        assert!(t.contains(&format!("matches  {}\n", g.matches())), "{t}");
+    }
+    assert!(t.contains(
+        "absorbs  cloud_iot_endpoint (always); beacon, message_beacon, rate_burst, \
+         rate_above_peers (for hosts named in [hosts] iot, or when at least 3 hosts reach the \
+         destination)"
+    ));
+
+    let j = run(&["config", "defaults", "--format", "json"]);
+    assert_eq!(j.code, 0, "{}", j.stderr);
+    let v: Value = serde_json::from_str(j.stdout.trim()).unwrap();
+    assert_eq!(v["applies"], true);
+    assert_eq!(v["default_allowlist_yields_at"], 20.0);
+    let entries = v["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), list.len());
+    for (i, (e, want)) in entries.iter().zip(&list).enumerate() {
+        assert_eq!(e["number"], i + 1);
+        assert_eq!(e["reason"], want.reason.as_str());
+        assert_eq!(e["matches"], want.describe());
+        assert!(!e["explains"].as_array().unwrap().is_empty(), "{e}");
+    }
+    let md = run(&["config", "defaults", "--format", "markdown"]);
+    assert_eq!(md.stdout, allowlist::render_markdown(&list));
+
+    // A configuration that turns the list off says so, and still shows what it turns off.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("off.toml");
+    std::fs::write(&cfg, "[analytics]\ndefault_allowlist = false\n").unwrap();
+    let off = run(&["config", "defaults", "-c", cfg.to_str().unwrap()]);
+    assert!(
+        off.stdout
+            .contains("Applies: no: this configuration turns it off")
+    );
+    assert!(off.stdout.contains("AWS IoT Core"));
+    assert_eq!(run(&["config", "defaults", "--format", "yaml"]).code, 3);
 }
 
 #[test]
