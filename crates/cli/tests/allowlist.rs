@@ -387,6 +387,98 @@ fn config_defaults_prints_every_entry_with_its_reason_match_and_absorbs() {
 }
 
 #[test]
+fn rules_show_and_every_export_name_the_default_entries_they_do_not_carry() {
+    let list = allowlist::default_allowlist();
+    let groups = allowlist::default_groups(&list);
+    for target in ["sigma", "kql", "spl", "yara-l", "esql"] {
+        let r = run(&["rules", "export", "--target", target]);
+        assert_eq!(r.code, 0, "{target}: {}", r.stderr);
+        assert!(
+            r.stdout.contains(&format!(
+                "Default allowlist: {} entries applied by pubsub-hunt hunt, none carried by this \
+                 {target} export",
+                list.len()
+            )),
+            "{target}:\n{}",
+            r.stdout
+        );
+        for g in &groups {
+            assert!(
+                r.stdout
+                    .contains(&format!("d{}. {}", g.numbers(), g.reason())),
+                "{target}: {}",
+                g.reason()
+            );
+        }
+        assert!(
+            r.stdout.contains("Allowlist (configured): none"),
+            "{target}"
+        );
+    }
+    // Sigma also says so in a field that travels with the rule into a SIEM (a single-quoted YAML
+    // string, hence the doubled quote).
+    let sigma = run(&["rules", "export", "--target", "sigma"]).stdout;
+    assert!(
+        sigma.contains(&format!(
+            "Not carried: the {} entries of pubsub-hunt''s default allowlist",
+            list.len()
+        )),
+        "{sigma}"
+    );
+    let show = run(&["rules", "show"]).stdout;
+    assert!(
+        show.contains(&format!(
+            "Default allowlist: {} entries applied by pubsub-hunt hunt, none carried by this rule",
+            list.len()
+        )),
+        "{show}"
+    );
+    assert!(show.contains("reports what pubsub-hunt hunt --analytic pubsub-port reports"));
+
+    // What the header says is what the CLI does: the internal STOMP broker is hidden by a default
+    // entry in the hunt, and reported by the seed view the rule is.
+    let data = "examples/data/conn.log";
+    let (full, _) = hunt(&[data]);
+    assert!(!full.iter().any(|a| a["dst_ip"] == "172.20.4.9"));
+    let (seed, _) = hunt(&["--analytic", "pubsub-port", data]);
+    assert!(seed.iter().any(|a| a["dst_ip"] == "172.20.4.9"));
+
+    // With the list off (or behaviour scoring off), the rule and the hunt agree outright; a
+    // configured entry is carried.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("off.toml");
+    std::fs::write(
+        &cfg,
+        "[analytics]\ndefault_allowlist = false\n[[allowlist]]\nreason = \"lab\"\ndestination = \"203.0.113.7\"\n",
+    )
+    .unwrap();
+    for target in ["sigma", "kql"] {
+        let r = run(&[
+            "rules",
+            "export",
+            "--target",
+            target,
+            "-c",
+            cfg.to_str().unwrap(),
+        ]);
+        assert!(
+            r.stdout
+                .contains("Default allowlist: none applied by pubsub-hunt hunt")
+        );
+        assert!(
+            r.stdout
+                .contains("Allowlist (configured): 1 entries, carried by this export"),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            !r.stdout.contains("AWS IoT Core device endpoint"),
+            "{target}"
+        );
+    }
+}
+
+#[test]
 fn tune_lists_each_alert_a_suggestion_would_hide() {
     let r = run(&["tune", "examples/data/conn.log"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
