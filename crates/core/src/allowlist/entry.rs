@@ -3,7 +3,7 @@
 //! subject it is tested against (the group key, what inspection learned, and the facts about the
 //! destination a default entry's conditions need), and the name and glob matching it uses.
 
-use super::explain::Explains;
+use super::explain::{Explains, HostReach};
 use crate::app::AppInfo;
 use crate::event::process_basename;
 use crate::protocol::Protocol;
@@ -97,6 +97,17 @@ fn de_net<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpNet>, D::Er
                 s.trim()
             ))
         }),
+    }
+}
+
+impl AllowSubject<'_> {
+    /// The facts the default entries' conditions look at.
+    pub fn host_reach(&self) -> HostReach<'_> {
+        HostReach {
+            host: self.host,
+            iot_host: self.iot_host,
+            hosts_reaching: self.hosts_reaching,
+        }
     }
 }
 

@@ -10,7 +10,6 @@
 //! when many hosts reach the endpoint alike, and an internal chat server's entry explains timing
 //! only when many hosts reach that server.
 
-use super::entry::AllowSubject;
 use crate::app::AppInfo;
 use crate::behaviour::destination::normalize_name;
 use crate::signal::SignalId;
@@ -34,6 +33,17 @@ pub const TIMING: &[SignalId] = &[SignalId::Beacon, SignalId::MessageBeacon];
 /// Publication rates against the client's own history and the broker's other clients.
 pub const RATE: &[SignalId] = &[SignalId::RateBurst, SignalId::RateAbovePeers];
 
+/// What the conditions look at: the host, and how many hosts reach the destination
+/// (`AllowSubject::host_reach`).
+#[derive(Debug, Clone, Copy)]
+pub struct HostReach<'a> {
+    pub host: &'a str,
+    /// The host is one of `[hosts] iot`.
+    pub iot_host: bool,
+    /// Distinct hosts reaching the destination, this one included.
+    pub hosts_reaching: usize,
+}
+
 /// When an entry's class produces a set of signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "condition", content = "hosts")]
@@ -49,7 +59,7 @@ pub enum When {
 
 impl When {
     /// Whether the condition holds for this subject.
-    pub fn holds(self, s: &AllowSubject<'_>) -> bool {
+    pub fn holds(self, s: &HostReach<'_>) -> bool {
         match self {
             When::Always => true,
             When::ReachedBy(n) => s.hosts_reaching >= n,
@@ -70,7 +80,7 @@ impl When {
     }
 
     /// What the subject showed against the condition, for an alert's reasons.
-    fn observed(self, s: &AllowSubject<'_>) -> String {
+    fn observed(self, s: &HostReach<'_>) -> String {
         let reach = match s.hosts_reaching {
             1 => "1 host reaches it".to_string(),
             n => format!("{n} hosts reach it"),
@@ -121,7 +131,7 @@ pub struct Unexplained {
 /// signal with a positive weight that no set lists under a condition that holds.
 pub fn unexplained(
     explains: &[Explains],
-    s: &AllowSubject<'_>,
+    s: &HostReach<'_>,
     signals: &BTreeMap<SignalId, f64>,
 ) -> Vec<Unexplained> {
     signals
@@ -147,7 +157,7 @@ pub fn unexplained(
 
 /// The unexplained evidence in words: `beacon (+28; explained only when at least 3 hosts reach
 /// the destination, and 1 host reaches it), process_in_user_writable (+10)`.
-pub fn describe_unexplained(list: &[Unexplained], s: &AllowSubject<'_>) -> String {
+pub fn describe_unexplained(list: &[Unexplained], s: &HostReach<'_>) -> String {
     let mut out = String::new();
     for (i, u) in list.iter().enumerate() {
         if i > 0 {
@@ -255,22 +265,10 @@ impl Reach {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Protocol;
-    use crate::verdict::AnalyticId;
 
-    static NO_NAMES: BTreeSet<String> = BTreeSet::new();
-
-    fn subject(hosts_reaching: usize, iot_host: bool) -> AllowSubject<'static> {
-        AllowSubject {
-            analytic: AnalyticId::PubsubPort,
+    fn subject(hosts_reaching: usize, iot_host: bool) -> HostReach<'static> {
+        HostReach {
             host: "ws-17",
-            process: None,
-            dst_ip: "52.48.17.198".parse().unwrap(),
-            dst_port: 8883,
-            protocol: Protocol::Mqtt,
-            app: None,
-            dst_names: &NO_NAMES,
-            dst_internal: false,
             iot_host,
             hosts_reaching,
         }

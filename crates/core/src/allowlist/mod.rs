@@ -19,7 +19,7 @@ mod report;
 pub use defaults::default_allowlist;
 pub use entry::{AllowEntry, AllowSubject, glob_match_ci, name_match};
 pub use explain::{
-    Explains, MANY_HOSTS, MAX_HOSTS_COUNTED, Reach, ReachInput, Unexplained, When,
+    Explains, HostReach, MANY_HOSTS, MAX_HOSTS_COUNTED, Reach, ReachInput, Unexplained, When,
     describe_unexplained, unexplained,
 };
 pub use report::{
@@ -79,9 +79,10 @@ pub fn decide<'a>(
         return AllowVerdict::NotListed;
     };
     let limit = lists.default_yields_at;
+    let reach = subject.host_reach();
     let mut overridden: Vec<(&'a AllowEntry, Vec<Unexplained>, f64)> = Vec::new();
     for e in default.iter().filter(|e| e.matches(subject)) {
-        let against = unexplained(&e.explains, subject, signals);
+        let against = unexplained(&e.explains, &reach, signals);
         let sum: f64 = against.iter().map(|u| u.weight).sum();
         if sum < limit {
             return AllowVerdict::Suppressed(e, EntrySource::Default);
@@ -96,7 +97,7 @@ pub fn decide<'a>(
          unexplained evidence of {sum:+.0} reaches {limit:.0}",
         first.reason,
         first.describe(),
-        describe_unexplained(against, subject)
+        describe_unexplained(against, &reach)
     );
     for (e, _, sum) in overridden.iter().skip(1) {
         why.push_str(&format!(
