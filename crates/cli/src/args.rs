@@ -92,6 +92,30 @@ pub enum ConfigCommand {
     Init(ConfigInitArgs),
     /// Validate a configuration file and print the effective settings.
     Check(ConfigCheckArgs),
+    /// Print the default allowlist: every entry's reason, what it matches and the evidence it
+    /// may absorb.
+    #[command(
+        after_help = "Examples:\n  pubsub-hunt config defaults\n  pubsub-hunt config defaults \
+                      --format json --config tuned.toml"
+    )]
+    Defaults(ConfigDefaultsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigDefaultsArgs {
+    #[command(flatten)]
+    pub config: DefaultsConfigArg,
+    /// text (grouped by class), json (one object per entry) or markdown (the table in the
+    /// README and docs/allowlist.md).
+    #[arg(long, value_enum, default_value_t = DefaultsFormatArg::Text)]
+    pub format: DefaultsFormatArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DefaultsFormatArg {
+    Text,
+    Json,
+    Markdown,
 }
 
 #[derive(Debug, Args)]

@@ -74,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::RulesShow(s) => rules::show(s),
         Settings::ConfigInit(s) => config_cmd::init(s),
         Settings::ConfigCheck(s) => config_cmd::check(s),
+        Settings::ConfigDefaults(s) => config_cmd::defaults(s),
         Settings::Formats(s) => formats::run(s),
     }
 }

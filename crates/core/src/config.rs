@@ -670,6 +670,9 @@ mod tests {
             protocol,
             app: None,
             dst_names: &NO_NAMES,
+            dst_internal: false,
+            iot_host: false,
+            hosts_reaching: 1,
         }
     }
 

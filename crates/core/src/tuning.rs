@@ -2,13 +2,17 @@
 //! entries would remove the most low-value alerts at the least cost.
 //!
 //! It works on the alerts of a finished hunt run with `show_suppressed`, so it needs nothing but
-//! what every alert already explains. A *low-value* alert is one reported with no positive
-//! behaviour evidence (only the seed's port rule speaks for it); a candidate entry's *cost* is the
-//! number of alerts **with** positive evidence it would also hide, so a hunter sees what each
-//! suggestion would throw away before pasting it into the configuration.
+//! what every alert already explains. A *low-value* alert is one reported below high suspicion
+//! with no positive behaviour evidence (only the seed's port rule speaks for it, and it does not
+//! speak loudly). Every other reported alert is worth keeping: a high-suspicion channel with no
+//! behaviour evidence is still what the seed rule exists to find (C2 over an external XMPP or
+//! MQTT server). A candidate entry's *cost* is the alerts worth keeping it would also hide, each
+//! listed, so a hunter sees what a suggestion would throw away before pasting it into the
+//! configuration, and "without cost" means that nothing of the kind is hidden.
 
 use crate::alert::Alert;
 use crate::event::process_basename;
+use crate::verdict::Suspicion;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -29,12 +33,55 @@ pub struct Candidate {
     pub value: String,
     /// Low-value alerts it would remove.
     pub removes: usize,
-    /// Alerts with positive behaviour evidence it would also remove.
+    /// Alerts worth keeping (high suspicion, or positive behaviour evidence) it would also
+    /// remove: `cost_alerts.len()`.
     pub cost: usize,
+    /// Each of those alerts, in report order.
+    pub cost_alerts: Vec<CostAlert>,
     /// Connections covered by the removed low-value alerts.
     pub connections: u64,
     /// The entry, ready to paste into the configuration.
     pub toml: String,
+}
+
+/// An alert worth keeping that a candidate entry would hide.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostAlert {
+    pub host: String,
+    pub process: Option<String>,
+    /// `address:port`.
+    pub destination: String,
+    pub protocol: crate::protocol::Protocol,
+    pub suspicion: Suspicion,
+    pub score: u8,
+    /// Why it is worth keeping: its suspicion, its positive evidence.
+    pub why: String,
+}
+
+impl CostAlert {
+    fn of(a: &Alert) -> CostAlert {
+        let mut evidence: Vec<String> = a
+            .signals
+            .iter()
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(id, w)| format!("{id} {w:+.0}"))
+            .collect();
+        let why = if evidence.is_empty() {
+            format!("{} suspicion, no behaviour evidence", a.suspicion)
+        } else {
+            evidence.insert(0, format!("{} suspicion", a.suspicion));
+            evidence.join(", ")
+        };
+        CostAlert {
+            host: a.host.clone(),
+            process: a.process.clone(),
+            destination: std::net::SocketAddr::new(a.dst_ip, a.dst_port).to_string(),
+            protocol: a.protocol,
+            suspicion: a.suspicion,
+            score: a.score,
+            why,
+        }
+    }
 }
 
 /// The whole report.
@@ -42,7 +89,7 @@ pub struct Candidate {
 pub struct TuneReport {
     /// Alerts reported (not suppressed).
     pub alerts: usize,
-    /// Of those, alerts with no positive behaviour evidence.
+    /// Of those, alerts below high suspicion with no positive behaviour evidence.
     pub low_value: usize,
     /// Alerts suppressed, in total.
     pub suppressed: usize,
@@ -54,6 +101,11 @@ pub struct TuneReport {
 
 fn positive_evidence(a: &Alert) -> f64 {
     a.signals.values().filter(|w| **w > 0.0).sum()
+}
+
+/// Below high suspicion and no positive behaviour evidence: what an entry may remove for free.
+fn is_low_value(a: &Alert) -> bool {
+    a.suspicion < Suspicion::High && positive_evidence(a) <= 0.0
 }
 
 /// The values each candidate field would take to cover this alert.
@@ -135,8 +187,8 @@ pub fn tune_report(alerts: &[Alert], top: usize) -> TuneReport {
     let mut reported = 0;
     let mut low_value = 0;
     let mut suppressed = 0;
-    // (field, value) → (removes, cost, connections)
-    let mut cands: BTreeMap<(&'static str, String), (usize, usize, u64)> = BTreeMap::new();
+    // (field, value) → (removes, alerts worth keeping it hides, connections)
+    let mut cands: BTreeMap<(&'static str, String), (usize, Vec<CostAlert>, u64)> = BTreeMap::new();
     for a in alerts {
         if let Some(reason) = a.suppressed_by.as_deref() {
             suppressed += 1;
@@ -150,7 +202,7 @@ pub fn tune_report(alerts: &[Alert], top: usize) -> TuneReport {
             continue;
         }
         reported += 1;
-        let low = positive_evidence(a) <= 0.0;
+        let low = is_low_value(a);
         if low {
             low_value += 1;
         }
@@ -160,7 +212,7 @@ pub fn tune_report(alerts: &[Alert], top: usize) -> TuneReport {
                 c.0 += 1;
                 c.2 += a.connections;
             } else {
-                c.1 += 1;
+                c.1.push(CostAlert::of(a));
             }
         }
     }
@@ -169,14 +221,17 @@ pub fn tune_report(alerts: &[Alert], top: usize) -> TuneReport {
     let mut candidates: Vec<Candidate> = cands
         .into_iter()
         .filter(|(_, (removes, _, _))| *removes > 0)
-        .map(|((field, value), (removes, cost, connections))| Candidate {
-            field,
-            toml: toml_entry(field, &value),
-            value,
-            removes,
-            cost,
-            connections,
-        })
+        .map(
+            |((field, value), (removes, cost_alerts, connections))| Candidate {
+                field,
+                toml: toml_entry(field, &value),
+                value,
+                removes,
+                cost: cost_alerts.len(),
+                cost_alerts,
+                connections,
+            },
+        )
         .collect();
     candidates.sort_by(|a, b| {
         b.removes
@@ -201,8 +256,8 @@ pub fn render_text(r: &TuneReport) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{} alerts reported, {} of them low-value (no behaviour evidence beyond the port rule); \
-         {} suppressed by the allowlist.",
+        "{} alerts reported, {} of them low-value (below high suspicion, no behaviour evidence \
+         beyond the port rule); {} suppressed by the allowlist.",
         r.alerts, r.low_value, r.suppressed
     );
     let _ = writeln!(s, "\nAllowlist entries that fired (most first):");
@@ -218,7 +273,8 @@ pub fn render_text(r: &TuneReport) -> String {
     }
     let _ = writeln!(
         s,
-        "\nCandidate entries (low-value alerts removed; cost = alerts with evidence also removed):"
+        "\nCandidate entries (low-value alerts removed; cost = alerts of high suspicion or with \
+         behaviour evidence also removed, each listed):"
     );
     if r.candidates.is_empty() {
         let _ = writeln!(s, "  none");
@@ -229,6 +285,18 @@ pub fn render_text(r: &TuneReport) -> String {
             "  removes {:>5}  cost {:>4}  {} = {:?}",
             c.removes, c.cost, c.field, c.value
         );
+        for hidden in &c.cost_alerts {
+            let _ = writeln!(
+                s,
+                "        would hide: {} {} -> {} {} (score {}): {}",
+                hidden.host,
+                hidden.process.as_deref().unwrap_or("(process unknown)"),
+                hidden.destination,
+                hidden.protocol,
+                hidden.score,
+                hidden.why
+            );
+        }
     }
     if let Some(best) = r.candidates.iter().find(|c| c.cost == 0) {
         let _ = writeln!(
@@ -257,9 +325,9 @@ mod tests {
             analytic: AnalyticId::PubsubPort,
             analytics: vec![AnalyticId::PubsubPort],
             technique: crate::TECHNIQUE,
-            suspicion: Suspicion::High,
-            seed_suspicion: Suspicion::High,
-            score: 70,
+            suspicion: Suspicion::Medium,
+            seed_suspicion: Suspicion::Medium,
+            score: 45,
             signals,
             first_seen: None,
             last_seen: None,
@@ -318,6 +386,53 @@ mod tests {
         let cfg = crate::config::HuntConfig::from_toml_str(&r.candidates[0].toml).unwrap();
         assert_eq!(cfg.allowlist[0].process.as_deref(), Some("pidgin.exe"));
         assert!(render_text(&r).contains("removes     2  cost    0  process = \"pidgin.exe\""));
+    }
+
+    #[test]
+    fn high_suspicion_alerts_are_a_cost_each_listed_and_never_free() {
+        // An external channel the seed rule rates high, with no behaviour evidence (a C2 server
+        // with nothing else to show), and a medium one on the same host.
+        let mut c2 = alert(
+            "172.67.199.31",
+            Some(r"C:\Users\Public\Music\m.exe"),
+            0.0,
+            None,
+        );
+        c2.suspicion = Suspicion::High;
+        c2.score = 70;
+        c2.dst_port = 1883;
+        c2.protocol = Protocol::Mqtt;
+        let chat = alert("10.1.2.3", Some(r"C:\P\pidgin.exe"), 0.0, None);
+        let r = tune_report(&[c2, chat], 10);
+        assert_eq!((r.alerts, r.low_value), (2, 1));
+        // Nothing proposes the C2 destination: it removes no low-value alert.
+        assert!(
+            !r.candidates.iter().any(|c| c.value == "172.67.199.31"),
+            "{:#?}",
+            r.candidates
+        );
+        let host = r.candidates.iter().find(|c| c.field == "host").unwrap();
+        assert_eq!((host.removes, host.cost), (1, 1));
+        assert_eq!(host.cost_alerts[0].destination, "172.67.199.31:1883");
+        assert_eq!(
+            host.cost_alerts[0].why,
+            "high suspicion, no behaviour evidence"
+        );
+        let text = render_text(&r);
+        assert!(
+            text.contains(
+                "would hide: h1 C:\\Users\\Public\\Music\\m.exe -> 172.67.199.31:1883 MQTT \
+                 (score 70): high suspicion, no behaviour evidence"
+            ),
+            "{text}"
+        );
+        // The best entry without cost is one that hides nothing worth keeping.
+        let best = text.split("Best entry without cost").nth(1).unwrap();
+        assert!(
+            best.contains("pidgin.exe") || best.contains("10.1.2.3"),
+            "{best}"
+        );
+        assert!(!best.contains("host = "), "{best}");
     }
 
     #[test]

@@ -114,6 +114,10 @@ pub(crate) struct Analytic {
     pub levels: Vec<Level>,
     pub allow: Vec<AllowRule>,
     pub allow_skipped: Vec<SkippedAllow>,
+    /// The default allowlist `pubsub-hunt hunt` applies with this configuration (empty when it
+    /// applies none: turned off, or behaviour scoring off). No export carries it: each entry
+    /// yields to behaviour evidence a query over connection records cannot compute.
+    pub default_allow: Vec<AllowEntry>,
 }
 
 impl Analytic {
@@ -151,6 +155,11 @@ impl Analytic {
             levels: Vec::new(),
             allow: Vec::new(),
             allow_skipped: Vec::new(),
+            default_allow: if cfg.behaviour.enabled {
+                cfg.default_allowlist.clone()
+            } else {
+                Vec::new()
+            },
         };
         analytic.levels = [Suspicion::High, Suspicion::Medium, Suspicion::Low]
             .into_iter()

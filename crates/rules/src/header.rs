@@ -1,9 +1,12 @@
 //! The header every export starts with (as comments in the target's syntax) and the plain-words
 //! description of `pubsub-hunt rules show`. Both summarise the same [`Analytic`], so a hunter
 //! can check at a glance that a pasted rule carries the ports, networks, threshold, window and
-//! allowlist they tuned, and which config file it came from.
+//! allowlist they tuned, and which config file it came from; both also list the default
+//! allowlist entries `pubsub-hunt hunt` applies and the rule cannot express, so the rule and the
+//! CLI never disagree silently.
 
 use crate::analytic::{Analytic, ProcessGlob, clause_words, duration_short};
+use pubsub_hunt_core::allowlist::default_groups;
 use pubsub_hunt_core::{Suspicion, TECHNIQUE};
 
 /// What the header says about one export.
@@ -29,7 +32,7 @@ impl Header {
             target_title: target_title.to_string(),
             target_arg,
             config_source: config_source.to_string(),
-            summary: summary(a),
+            summary: summary(a, target_arg),
         }
     }
 
@@ -112,7 +115,36 @@ fn window_words(a: &Analytic) -> String {
     }
 }
 
-fn summary(a: &Analytic) -> Vec<String> {
+/// What the rule says about the default allowlist: which entries `pubsub-hunt hunt` applies
+/// that `what` (this export, this rule) does not carry, and why; or that there are none.
+fn default_allow_lines(a: &Analytic, what: &str, indent: &str) -> Vec<String> {
+    if a.default_allow.is_empty() {
+        return vec![format!(
+            "Default allowlist: none applied by pubsub-hunt hunt with this configuration (turned \
+             off, or behaviour scoring off), so {what} and the hunt allowlist the same traffic."
+        )];
+    }
+    let mut out = vec![format!(
+        "Default allowlist: {} entries applied by pubsub-hunt hunt, none carried by {what}: each \
+         yields to behaviour evidence it does not explain (timing, process, content, how many \
+         hosts reach the destination), which a query over connection records cannot compute, \
+         and entries on server names, topics or client ids need packet content besides. So \
+         {what} reports what pubsub-hunt hunt --analytic pubsub-port reports. Not carried \
+         (pubsub-hunt config defaults explains each):",
+        a.default_allow.len()
+    )];
+    for g in default_groups(&a.default_allow) {
+        out.push(format!(
+            "{indent}d{}. {} [{}]",
+            g.numbers(),
+            g.reason(),
+            g.matches()
+        ));
+    }
+    out
+}
+
+fn summary(a: &Analytic, target_arg: &str) -> Vec<String> {
     let mut out = vec![
         format!("Ports: {}", port_summary(a)),
         format!("Internal networks: {}", a.internal_cidrs().join(", ")),
@@ -132,9 +164,12 @@ fn summary(a: &Analytic) -> Vec<String> {
         ),
     ];
     if a.allow.is_empty() {
-        out.push("Allowlist: none".to_string());
+        out.push("Allowlist (configured): none".to_string());
     } else {
-        out.push(format!("Allowlist: {} entries", a.allow.len()));
+        out.push(format!(
+            "Allowlist (configured): {} entries, carried by this export",
+            a.allow.len()
+        ));
         for rule in &a.allow {
             out.push(format!(
                 "  {}. {} [{}]",
@@ -150,6 +185,11 @@ fn summary(a: &Analytic) -> Vec<String> {
             s.number, s.reason, s.why
         ));
     }
+    out.extend(default_allow_lines(
+        a,
+        &format!("this {target_arg} export"),
+        "  ",
+    ));
     if !a.enabled {
         out.push(
             "Note: pubsub-port is not in [analytics] enabled of this config; exported anyway."
@@ -265,7 +305,7 @@ pub(crate) fn describe(a: &Analytic) -> String {
         line("   (No reported level depends on the destination scope.)".into());
     }
     if a.allow.is_empty() && a.allow_skipped.is_empty() {
-        line("8. Allowlist: none.".into());
+        line("8. Allowlist (configured): none.".into());
     } else {
         line(
             "8. Allowlist: a group is not reported when every field an entry sets matches it"
@@ -290,6 +330,12 @@ pub(crate) fn describe(a: &Analytic) -> String {
                 s.number, s.reason, s.why
             ));
         }
+    }
+    for (i, l) in default_allow_lines(a, "this rule", "     ")
+        .into_iter()
+        .enumerate()
+    {
+        line(if i == 0 { format!("   {l}") } else { l });
     }
     line(format!(
         "9. pubsub-unusual-port is {} (it is not part of the rule exports).",

@@ -118,6 +118,20 @@ fn false_positives(out: &mut String, a: &Analytic, level: &Level) {
             yaml_str("Known-good traffic is excluded by the allowlist selections (allow_*)")
         );
     }
+    // The header lists these entries; this field travels with the rule into a SIEM.
+    if !a.default_allow.is_empty() {
+        let _ = writeln!(
+            out,
+            "    - {}",
+            yaml_str(&format!(
+                "Not carried: the {} entries of pubsub-hunt's default allowlist (push services, \
+                 chat clients, IoT agents and endpoints, developer tools, internal message-queue \
+                 and chat servers), which yield to behaviour evidence this rule cannot compute; \
+                 see the header, or pubsub-hunt config defaults",
+                a.default_allow.len()
+            ))
+        );
+    }
 }
 
 fn level_words(level: &Level) -> String {

@@ -1,8 +1,9 @@
-//! Settings of `config init` (where the default configuration goes) and `config check` (the
-//! file, loaded and validated).
+//! Settings of `config init` (where the default configuration goes), `config check` (the file,
+//! loaded and validated) and `config defaults` (the configuration whose default allowlist is
+//! printed, and in which form).
 
 use super::shared::load_config;
-use crate::args::{ConfigCheckArgs, ConfigInitArgs};
+use crate::args::{ConfigCheckArgs, ConfigDefaultsArgs, ConfigInitArgs, DefaultsFormatArg};
 use anyhow::Result;
 use pubsub_hunt_core::HuntConfig;
 use std::path::PathBuf;
@@ -38,6 +39,38 @@ impl ConfigCheckSettings {
     }
 }
 
+/// How `config defaults` prints the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefaultsForm {
+    /// Grouped by class, with what the list depends on in this configuration.
+    Text,
+    /// One JSON object: the settings and one object per entry.
+    Json,
+    /// The Markdown table of the README and docs/allowlist.md.
+    Markdown,
+}
+
+/// Everything `config defaults` needs: the configuration (the built-in defaults or a file) and
+/// the form.
+#[derive(Debug)]
+pub struct ConfigDefaultsSettings {
+    pub config: HuntConfig,
+    pub form: DefaultsForm,
+}
+
+impl ConfigDefaultsSettings {
+    pub fn from_args(a: ConfigDefaultsArgs) -> Result<ConfigDefaultsSettings> {
+        Ok(ConfigDefaultsSettings {
+            config: load_config(a.config.config.as_ref())?,
+            form: match a.format {
+                DefaultsFormatArg::Text => DefaultsForm::Text,
+                DefaultsFormatArg::Json => DefaultsForm::Json,
+                DefaultsFormatArg::Markdown => DefaultsForm::Markdown,
+            },
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{Settings, from_words};
@@ -50,6 +83,23 @@ mod tests {
             panic!("not config init");
         };
         assert_eq!(s.output, Some(PathBuf::from("c.toml")));
+    }
+
+    #[test]
+    fn defaults_take_a_form_and_an_optional_config() {
+        let Settings::ConfigDefaults(s) = from_words(&["config", "defaults"]).unwrap() else {
+            panic!("not config defaults");
+        };
+        assert_eq!(s.form, DefaultsForm::Text);
+        assert_eq!(s.config, HuntConfig::default());
+        let Settings::ConfigDefaults(s) =
+            from_words(&["config", "defaults", "--format", "json"]).unwrap()
+        else {
+            panic!("not config defaults");
+        };
+        assert_eq!(s.form, DefaultsForm::Json);
+        assert!(from_words(&["config", "defaults", "--format", "yaml"]).is_err());
+        assert!(from_words(&["config", "defaults", "-c", "/nonexistent/c.toml"]).is_err());
     }
 
     #[test]

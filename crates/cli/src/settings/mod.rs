@@ -1,7 +1,7 @@
 //! Turns raw arguments (and the files they name: configuration, mappings) into one validated
 //! settings value per command: [`HuntSettings`], [`TuneSettings`], [`WatchSettings`],
 //! [`RulesExportSettings`], [`RulesShowSettings`], [`ConfigInitSettings`],
-//! [`ConfigCheckSettings`] and [`FormatsSettings`], gathered in [`Settings`]. Every check of user
+//! [`ConfigCheckSettings`], [`ConfigDefaultsSettings`] and [`FormatsSettings`], gathered in [`Settings`]. Every check of user
 //! input happens here, before any input is read, any packet captured or any output written, so a
 //! typo fails fast with a clear message instead of half-way through a week of logs or after a
 //! capture has started. This module holds the steps several commands share: loading the
@@ -13,7 +13,7 @@ mod rules;
 mod shared;
 mod watch;
 
-pub use config::{ConfigCheckSettings, ConfigInitSettings};
+pub use config::{ConfigCheckSettings, ConfigDefaultsSettings, ConfigInitSettings, DefaultsForm};
 pub use hunt::{HuntSettings, TuneReport, TuneSettings};
 pub use rules::{RulesExportSettings, RulesShowSettings};
 pub use shared::all_formats;
@@ -33,6 +33,7 @@ pub enum Settings {
     RulesShow(RulesShowSettings),
     ConfigInit(ConfigInitSettings),
     ConfigCheck(ConfigCheckSettings),
+    ConfigDefaults(ConfigDefaultsSettings),
     Formats(FormatsSettings),
 }
 
@@ -54,6 +55,9 @@ impl Settings {
             }
             Command::Config(ConfigCommand::Check(a)) => {
                 Settings::ConfigCheck(ConfigCheckSettings::from_args(a)?)
+            }
+            Command::Config(ConfigCommand::Defaults(a)) => {
+                Settings::ConfigDefaults(ConfigDefaultsSettings::from_args(a)?)
             }
             Command::Formats => Settings::Formats(FormatsSettings::new()),
         })

@@ -1,7 +1,9 @@
 //! One allowlist entry and how it matches an alert's group: what a hunter can name (process,
 //! host, destination, port, protocol, analytic, server name, topic and client id prefixes), the
-//! subject it is tested against, and the name and glob matching it uses.
+//! subject it is tested against (the group key, what inspection learned, and the facts about the
+//! destination a default entry's conditions need), and the name and glob matching it uses.
 
+use super::explain::{Explains, HostReach};
 use crate::app::AppInfo;
 use crate::event::process_basename;
 use crate::protocol::Protocol;
@@ -50,13 +52,19 @@ pub struct AllowEntry {
     /// Client id prefix, any case (`DVES_` for Tasmota devices).
     #[serde(default)]
     pub client_id_prefix: Option<String>,
-    /// Behaviour analytics whose evidence this traffic shows by design (an IoT fleet publishes on
-    /// a timer): it does not count toward overriding a default entry. Set on the shipped list only.
+    /// The destination must be inside the configured internal networks (`[networks]`,
+    /// `--internal`). Set on the shipped list only.
     #[serde(skip)]
-    pub expects: Vec<AnalyticId>,
+    pub internal_only: bool,
+    /// The behaviour evidence this entry's class produces by design, and under which condition
+    /// (an IoT fleet publishes on a timer, but only a fleet): evidence it explains does not count
+    /// toward overriding it. Set on the shipped list only ([`super::default_allowlist`]).
+    #[serde(skip)]
+    pub explains: Vec<Explains>,
 }
 
-/// What an allowlist entry is tested against: the group key and what inspection learned.
+/// What an allowlist entry is tested against: the group key, what inspection learned, and the
+/// facts about the host and destination that default entries' conditions need.
 #[derive(Debug, Clone, Copy)]
 pub struct AllowSubject<'a> {
     pub analytic: AnalyticId,
@@ -68,6 +76,14 @@ pub struct AllowSubject<'a> {
     pub app: Option<&'a AppInfo>,
     /// Destination names the log source resolved (they count as server names).
     pub dst_names: &'a BTreeSet<String>,
+    /// The destination is inside the configured internal networks (the alert is not `external`).
+    pub dst_internal: bool,
+    /// The host is one of the configured IoT hosts (`[hosts] iot`).
+    pub iot_host: bool,
+    /// Distinct hosts that reach this destination (same address and port, or a shared server
+    /// name) in the whole run, this one included ([`super::Reach`]); 1 when unknown, which is
+    /// the conservative value: no default entry's "many hosts" condition then holds.
+    pub hosts_reaching: usize,
 }
 
 /// Reads a destination written as a CIDR (`10.20.0.0/16`) or a bare address (`203.0.113.7`).
@@ -84,6 +100,17 @@ fn de_net<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpNet>, D::Er
     }
 }
 
+impl AllowSubject<'_> {
+    /// The facts the default entries' conditions look at.
+    pub fn host_reach(&self) -> HostReach<'_> {
+        HostReach {
+            host: self.host,
+            iot_host: self.iot_host,
+            hosts_reaching: self.hosts_reaching,
+        }
+    }
+}
+
 impl AllowEntry {
     /// Whether the entry covers a group with these properties.
     pub fn matches(&self, s: &AllowSubject<'_>) -> bool {
@@ -96,7 +123,12 @@ impl AllowEntry {
             protocol,
             app,
             dst_names,
+            dst_internal,
+            ..
         } = *s;
+        if self.internal_only && !dst_internal {
+            return false;
+        }
         if self.analytic.is_some_and(|a| a != analytic)
             || self.protocol.is_some_and(|p| p != protocol)
             || self.port.is_some_and(|p| p != dst_port)
@@ -169,24 +201,40 @@ impl AllowEntry {
         self.server_name.is_some() || self.topic_prefix.is_some() || self.client_id_prefix.is_some()
     }
 
-    /// The entry's conditions in words (`process pidgin, protocol XMPP`), for reports.
-    pub fn describe(&self) -> String {
+    /// The entry's conditions as (field, value) pairs, for reports: what names the traffic first
+    /// (process, host, destination, server name, topic, client id), then port, protocol and
+    /// analytic.
+    pub fn conditions(&self) -> Vec<(&'static str, String)> {
         let mut parts = Vec::new();
-        let mut add = |k: &str, v: Option<String>| {
+        let mut add = |k: &'static str, v: Option<String>| {
             if let Some(v) = v {
-                parts.push(format!("{k} {v}"));
+                parts.push((k, v));
             }
         };
         add("process", self.process.clone());
         add("host", self.host.clone());
         add("destination", self.destination.map(|n| n.to_string()));
-        add("port", self.port.map(|p| p.to_string()));
-        add("protocol", self.protocol.map(|p| p.to_string()));
-        add("analytic", self.analytic.map(|a| a.to_string()));
+        add(
+            "destination",
+            self.internal_only
+                .then(|| "in the configured internal networks".to_string()),
+        );
         add("server_name", self.server_name.clone());
         add("topic_prefix", self.topic_prefix.clone());
         add("client_id_prefix", self.client_id_prefix.clone());
-        parts.join(", ")
+        add("port", self.port.map(|p| p.to_string()));
+        add("protocol", self.protocol.map(|p| p.to_string()));
+        add("analytic", self.analytic.map(|a| a.to_string()));
+        parts
+    }
+
+    /// The entry's conditions in words (`process pidgin, protocol XMPP`), for reports.
+    pub fn describe(&self) -> String {
+        self.conditions()
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -3,38 +3,39 @@
 //!
 //! Two kinds of entries. The hunter's own (`[[allowlist]]` in the configuration) are **hard**: when
 //! one matches, the alert is suppressed whatever else it shows, because the hunter said so. The
-//! default list ([`default_allowlist`], docs/allowlist.md: chat clients, IoT agents, push
-//! services, message-queue infrastructure, known benign destinations) is **soft**: it
-//! suppresses an alert only while the alert's positive behaviour evidence stays under
-//! `behaviour.score.default_allowlist_yields_at` points, so an implant that names itself `pidgin`
-//! or rides on an AWS IoT account with command topics is still reported, with a reason saying which
-//! default entry it would otherwise have matched.
+//! default list ([`default_allowlist`], docs/allowlist.md: chat clients, IoT agents and endpoints,
+//! push services, developer tools, message-queue and chat servers inside the network) is **soft**:
+//! each entry says which evidence its class produces by design and when ([`Explains`]), and it
+//! suppresses an alert only while the alert's positive behaviour evidence it does **not** explain
+//! stays under `behaviour.score.default_allowlist_yields_at` points. So an implant that names
+//! itself `pidgin`, or beacons from one workstation to an AWS IoT account of its own, is still
+//! reported, with a reason naming the entry and the evidence that overrode it.
 
+mod defaults;
 mod entry;
+mod explain;
+mod report;
 
+pub use defaults::default_allowlist;
 pub use entry::{AllowEntry, AllowSubject, glob_match_ci, name_match};
+pub use explain::{
+    Explains, HostReach, MANY_HOSTS, MAX_HOSTS_COUNTED, Reach, ReachInput, Unexplained, When,
+    describe_unexplained, unexplained,
+};
+pub use report::{
+    DOC_TABLE_BEGIN, DOC_TABLE_END, DefaultGroup, EntryView, default_groups, render_markdown,
+    render_text,
+};
 
-use crate::behaviour::destination::{AllowKind, DEFAULT_ALLOW_HINTS, PUBLIC_XMPP_SERVERS};
-use crate::protocol::Protocol;
-use crate::scope::parse_network;
 use crate::signal::SignalId;
-use crate::verdict::AnalyticId;
 use std::collections::BTreeMap;
-
-/// Regular timing and steady rates are what these classes do all day.
-const PERIODIC: [AnalyticId; 2] = [AnalyticId::PubsubBeacon, AnalyticId::PubsubRate];
-
-/// Hints that name stock tools and libraries (the Mosquitto command-line clients, paho and MQTT.js
-/// default client ids): attackers use them too, so their entries expect nothing and any timing
-/// evidence counts toward overriding them.
-const STOCK_TOOLS: &[&str] = &["mosquitto_pub", "mosquitto_sub", "paho/", "mqttjs_"];
 
 /// Where an entry came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EntrySource {
     /// The hunter's configuration: always applies.
     Configured,
-    /// The shipped default list: yields to strong behaviour evidence.
+    /// The shipped default list: yields to evidence it cannot explain.
     Default,
 }
 
@@ -45,140 +46,12 @@ pub enum AllowVerdict<'a> {
     NotListed,
     /// This entry suppresses the alert.
     Suppressed(&'a AllowEntry, EntrySource),
-    /// A default entry matched, but the alert's evidence outweighs it; the sentence says so.
+    /// Default entries matched, but the alert's evidence they cannot explain outweighs each of
+    /// them; the sentence names the first entry and that evidence (and the others, briefly).
     Overridden(&'a AllowEntry, String),
 }
 
-/// The default allowlist: benign classes (docs/allowlist.md) as entries, each with its reason.
-pub fn default_allowlist() -> Vec<AllowEntry> {
-    let mut out = Vec::new();
-    for h in DEFAULT_ALLOW_HINTS {
-        let mut base = entry(h.reason);
-        if !STOCK_TOOLS.contains(&h.pattern) {
-            base.expects = PERIODIC.to_vec();
-        }
-        match h.kind {
-            AllowKind::NameSuffix => base.server_name = Some(format!("*.{}", h.pattern)),
-            AllowKind::Cidr => base.destination = parse_network(h.pattern),
-            AllowKind::ProcessName => base.process = Some(h.pattern.to_string()),
-            AllowKind::ClientIdPrefix => base.client_id_prefix = Some(h.pattern.to_string()),
-            AllowKind::TopicPrefix => base.topic_prefix = Some(h.pattern.to_string()),
-        }
-        if h.ports.is_empty() {
-            out.push(base);
-        } else {
-            for &p in h.ports {
-                let mut e = base.clone();
-                e.port = Some(p);
-                out.push(e);
-            }
-        }
-    }
-    // Cloud IoT platforms: device fleets talk to them all day. An attacker's own account looks
-    // the same, which is why these entries are soft (content evidence overrides them).
-    for (name, reason) in [
-        (
-            "*-ats.iot.*.amazonaws.com",
-            "AWS IoT Core device endpoint (IoT fleet telemetry)",
-        ),
-        (
-            "*.azure-devices.net",
-            "Azure IoT Hub device endpoint (IoT fleet telemetry)",
-        ),
-    ] {
-        let mut e = entry(reason);
-        e.server_name = Some(name.to_string());
-        e.expects = PERIODIC.to_vec();
-        out.push(e);
-    }
-    // Public XMPP servers: people chat there (the seeds flag every such client). A chat client
-    // pings on a timer, so only other evidence (content, process, a retired service) overrides.
-    for server in PUBLIC_XMPP_SERVERS {
-        let mut e = entry("chat client on a public XMPP server");
-        e.server_name = Some(format!("*.{server}"));
-        e.protocol = Some(Protocol::Xmpp);
-        e.expects = PERIODIC.to_vec();
-        out.push(e);
-    }
-    // Default client ids of developer tools and the Mosquitto clients.
-    for (prefix, reason) in [
-        ("mosq-", "Mosquitto command-line client (default client id)"),
-        ("mqtt-explorer-", "MQTT Explorer (default client id)"),
-        ("mqttx_", "MQTTX desktop client (default client id)"),
-    ] {
-        let mut e = entry(reason);
-        e.client_id_prefix = Some(prefix.to_string());
-        out.push(e);
-    }
-    // Desktop MQTT tools developers use against their own and public test brokers.
-    for (process, reason) in [
-        ("mqtt explorer*", "MQTT Explorer (developer tool)"),
-        ("mqttx*", "MQTTX desktop client (developer tool)"),
-        ("node-red*", "Node-RED flows (home and IoT automation)"),
-        ("hass*", "Home Assistant (home automation)"),
-        ("zigbee2mqtt*", "Zigbee2MQTT bridge (home automation)"),
-        ("apsd*", "Apple push daemon"),
-    ] {
-        let mut e = entry(reason);
-        e.process = Some(process.to_string());
-        // Developer tools connect to public test brokers by design; the others run on timers.
-        e.expects = if reason.contains("developer") {
-            vec![AnalyticId::PubsubDestination]
-        } else {
-            PERIODIC.to_vec()
-        };
-        out.push(e);
-    }
-    // Message-queue and chat infrastructure inside the network: the seed rates internal STOMP and
-    // XMPP medium, and application servers speak them all day.
-    for net in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"] {
-        for (protocol, reason) in [
-            (
-                Protocol::Stomp,
-                "message-queue infrastructure inside the network (STOMP to an internal broker)",
-            ),
-            (
-                Protocol::Xmpp,
-                "chat infrastructure inside the network (XMPP to an internal server)",
-            ),
-        ] {
-            let mut e = entry(reason);
-            e.destination = parse_network(net);
-            e.protocol = Some(protocol);
-            e.expects = PERIODIC.to_vec();
-            out.push(e);
-        }
-    }
-    out
-}
-
-fn entry(reason: &str) -> AllowEntry {
-    AllowEntry {
-        reason: reason.to_string(),
-        process: None,
-        host: None,
-        destination: None,
-        port: None,
-        protocol: None,
-        analytic: None,
-        server_name: None,
-        topic_prefix: None,
-        client_id_prefix: None,
-        expects: Vec::new(),
-    }
-}
-
-/// The positive evidence of an alert's signals that counts against an entry: every signal with a
-/// positive weight, except those of the analytics the entry expects.
-pub fn evidence_against(entry: &AllowEntry, signals: &BTreeMap<SignalId, f64>) -> f64 {
-    signals
-        .iter()
-        .filter(|(id, w)| **w > 0.0 && !entry.expects.contains(&id.analytic()))
-        .map(|(_, w)| *w)
-        .sum()
-}
-
-/// The lists one hunt applies, and how much evidence overrides a default entry.
+/// The lists one hunt applies, and how much unexplained evidence overrides a default entry.
 #[derive(Debug, Clone, Copy)]
 pub struct Allowlists<'a> {
     /// The hunter's own entries (hard).
@@ -186,12 +59,14 @@ pub struct Allowlists<'a> {
     /// The default list (soft); `None` where it does not apply: the seed view
     /// (`--analytic pubsub-port`, behaviour scoring off) stays the seeds' rule, unchanged.
     pub default: Option<&'a [AllowEntry]>,
-    /// Positive evidence, outside what an entry expects, at which a default entry yields.
+    /// Positive evidence an entry does not explain at which that entry yields.
     pub default_yields_at: f64,
 }
 
 /// Decides whether an alert with this subject and these behaviour signals is suppressed.
-/// Configured entries are tried first (first match wins), then the default list where it applies.
+/// Configured entries are tried first (first match wins). Then every matching default entry, in
+/// order: the first whose unexplained evidence stays under the limit suppresses the alert; when
+/// none does, the alert is reported with a sentence saying which evidence overrode which entry.
 pub fn decide<'a>(
     lists: &Allowlists<'a>,
     subject: &AllowSubject<'_>,
@@ -203,23 +78,35 @@ pub fn decide<'a>(
     let Some(default) = lists.default else {
         return AllowVerdict::NotListed;
     };
-    if let Some(e) = default.iter().find(|e| e.matches(subject)) {
-        let limit = lists.default_yields_at;
-        let positive_evidence = evidence_against(e, signals);
-        if positive_evidence >= limit {
-            return AllowVerdict::Overridden(
-                e,
-                format!(
-                    "matches the default allowlist entry \"{}\" ({}), not applied: behaviour \
-                     evidence of {positive_evidence:+.0} reaches {limit:.0}",
-                    e.reason,
-                    e.describe()
-                ),
-            );
+    let limit = lists.default_yields_at;
+    let reach = subject.host_reach();
+    let mut overridden: Vec<(&'a AllowEntry, Vec<Unexplained>, f64)> = Vec::new();
+    for e in default.iter().filter(|e| e.matches(subject)) {
+        let against = unexplained(&e.explains, &reach, signals);
+        let sum: f64 = against.iter().map(|u| u.weight).sum();
+        if sum < limit {
+            return AllowVerdict::Suppressed(e, EntrySource::Default);
         }
-        return AllowVerdict::Suppressed(e, EntrySource::Default);
+        overridden.push((e, against, sum));
     }
-    AllowVerdict::NotListed
+    let Some((first, against, sum)) = overridden.first() else {
+        return AllowVerdict::NotListed;
+    };
+    let mut why = format!(
+        "matches the default allowlist entry \"{}\" ({}), not applied: it does not explain {}; \
+         unexplained evidence of {sum:+.0} reaches {limit:.0}",
+        first.reason,
+        first.describe(),
+        describe_unexplained(against, &reach)
+    );
+    for (e, _, sum) in overridden.iter().skip(1) {
+        why.push_str(&format!(
+            "; also matches \"{}\" ({}), not applied either: unexplained evidence of {sum:+.0}",
+            e.reason,
+            e.describe()
+        ));
+    }
+    AllowVerdict::Overridden(first, why)
 }
 
 #[cfg(test)]
@@ -227,9 +114,14 @@ mod tests {
     use super::*;
     use crate::app::{AppInfo, TopicDirection, TopicUse};
     use crate::config::HuntConfig;
+    use crate::protocol::Protocol;
     use crate::verdict::AnalyticId;
+    use std::collections::BTreeSet;
     use std::net::IpAddr;
 
+    static NO_NAMES: BTreeSet<String> = BTreeSet::new();
+
+    /// A subject on one host, its destination reached by no other host.
     fn subject<'a>(
         process: Option<&'a str>,
         dst: &str,
@@ -237,32 +129,20 @@ mod tests {
         protocol: Protocol,
         app: Option<&'a AppInfo>,
     ) -> AllowSubject<'a> {
+        let dst_ip = dst.parse::<IpAddr>().unwrap();
         AllowSubject {
             analytic: AnalyticId::PubsubPort,
-            host: "h",
+            host: "ws-17",
             process,
-            dst_ip: dst.parse::<IpAddr>().unwrap(),
+            dst_ip,
             dst_port: port,
             protocol,
             app,
             dst_names: &NO_NAMES,
+            dst_internal: HuntConfig::default().internal.is_internal(dst_ip),
+            iot_host: false,
+            hosts_reaching: 1,
         }
-    }
-
-    static NO_NAMES: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
-
-    #[test]
-    fn default_list_has_reasons_and_stock_tools_expect_nothing() {
-        let list = default_allowlist();
-        assert!(list.len() > 20);
-        assert!(list.iter().all(|e| !e.reason.trim().is_empty()));
-        assert!(list.iter().all(|e| !e.describe().is_empty()));
-        for tool in STOCK_TOOLS {
-            let e = list.iter().find(|e| e.describe().contains(tool)).unwrap();
-            assert!(e.expects.is_empty(), "{tool}");
-        }
-        let apple = list.iter().find(|e| e.reason.contains("Apple")).unwrap();
-        assert_eq!(apple.expects, PERIODIC);
     }
 
     fn signals(pairs: &[(&str, f64)]) -> BTreeMap<SignalId, f64> {
@@ -272,65 +152,150 @@ mod tests {
             .collect()
     }
 
+    fn why(v: AllowVerdict<'_>) -> String {
+        match v {
+            AllowVerdict::Overridden(_, why) => why,
+            other => panic!("not overridden: {other:?}"),
+        }
+    }
+
     #[test]
-    fn expected_evidence_does_not_override_but_other_evidence_does() {
+    fn evidence_a_class_produces_does_not_override_but_other_evidence_does() {
         let cfg = HuntConfig::default();
         let apple = subject(None, "17.57.144.20", 5223, Protocol::Xmpp, None);
-        // Apple push beacons by design: a strong beacon does not override its entry...
+        // Apple push keeps a heartbeat by design, on any one device...
         assert!(matches!(
             decide(&cfg.allowlists(), &apple, &signals(&[("beacon", 30.0)])),
             AllowVerdict::Suppressed(_, EntrySource::Default)
         ));
-        // ...a script host does.
-        assert!(matches!(
-            decide(
-                &cfg.allowlists(),
-                &apple,
-                &signals(&[("beacon", 30.0), ("process_script_host", 30.0)])
-            ),
-            AllowVerdict::Overridden(..)
+        // ...a script host is not what it does.
+        let w = why(decide(
+            &cfg.allowlists(),
+            &apple,
+            &signals(&[("beacon", 30.0), ("process_script_host", 30.0)]),
         ));
-        // A stock tool expects nothing: its beacon counts.
-        let mosq = subject(
-            Some("/usr/bin/mosquitto_sub"),
-            "3.1.2.3",
-            1883,
-            Protocol::Mqtt,
-            None,
+        assert!(w.contains("Apple"), "{w}");
+        assert!(
+            w.contains("it does not explain process_script_host (+30); unexplained evidence of +30 reaches 20"),
+            "{w}"
         );
-        assert!(matches!(
-            decide(&cfg.allowlists(), &mosq, &signals(&[("beacon", 25.0)])),
-            AllowVerdict::Overridden(..)
-        ));
-        assert!(matches!(
-            decide(
-                &cfg.allowlists(),
-                &mosq,
-                &signals(&[("library_client_id", -5.0)])
-            ),
-            AllowVerdict::Suppressed(..)
-        ));
-    }
-
-    #[test]
-    fn apple_push_is_suppressed_softly_and_yields_to_evidence() {
-        let cfg = HuntConfig::default();
-        let s = subject(None, "17.57.144.20", 5223, Protocol::Xmpp, None);
-        match decide(&cfg.allowlists(), &s, &BTreeMap::new()) {
-            AllowVerdict::Suppressed(e, EntrySource::Default) => {
-                assert!(e.reason.contains("Apple"))
-            }
-            v => panic!("{v:?}"),
-        }
-        assert!(matches!(
-            decide(&cfg.allowlists(), &s, &signals(&[("process_shell", 40.0)])),
-            AllowVerdict::Overridden(_, ref why) if why.contains("not applied")
-        ));
         let other = subject(None, "17.57.144.20", 1883, Protocol::Mqtt, None);
         assert_eq!(
             decide(&cfg.allowlists(), &other, &BTreeMap::new()),
             AllowVerdict::NotListed
         );
+    }
+
+    fn aws_iot_subject<'a>(names: &'a BTreeSet<String>) -> AllowSubject<'a> {
+        let mut s = subject(None, "52.48.17.198", 8883, Protocol::Mqtt, None);
+        s.dst_names = names;
+        s
+    }
+
+    #[test]
+    fn a_lone_workstation_beaconing_to_aws_iot_is_not_fleet_telemetry() {
+        let cfg = HuntConfig::default();
+        let names: BTreeSet<String> = ["a1b2-ats.iot.eu-west-1.amazonaws.com".to_string()].into();
+        let beacon = signals(&[("beacon", 30.0), ("cloud_iot_endpoint", 5.0)]);
+        let lone = aws_iot_subject(&names);
+        let w = why(decide(&cfg.allowlists(), &lone, &beacon));
+        assert!(w.contains("\"AWS IoT Core device endpoint"), "{w}");
+        assert!(
+            w.contains(
+                "beacon (+30; explained only for hosts named in [hosts] iot, or when at least 3 \
+                 hosts reach the destination, and ws-17 is not named in [hosts] iot and 1 host \
+                 reaches it)"
+            ),
+            "{w}"
+        );
+        // Its own class's signal is explained: without the beacon the entry holds.
+        assert!(matches!(
+            decide(
+                &cfg.allowlists(),
+                &lone,
+                &signals(&[("cloud_iot_endpoint", 5.0)])
+            ),
+            AllowVerdict::Suppressed(..)
+        ));
+        // A fleet beacons alike; a named IoT host beacons by design.
+        let mut fleet = aws_iot_subject(&names);
+        fleet.hosts_reaching = 4;
+        assert!(matches!(
+            decide(&cfg.allowlists(), &fleet, &beacon),
+            AllowVerdict::Suppressed(..)
+        ));
+        let mut gateway = aws_iot_subject(&names);
+        gateway.iot_host = true;
+        assert!(matches!(
+            decide(&cfg.allowlists(), &gateway, &beacon),
+            AllowVerdict::Suppressed(..)
+        ));
+        // Even a fleet member does not explain command vocabulary.
+        let w = why(decide(
+            &cfg.allowlists(),
+            &fleet,
+            &signals(&[("beacon", 30.0), ("c2_vocabulary", 20.0)]),
+        ));
+        assert!(w.contains("it does not explain c2_vocabulary (+20)"), "{w}");
+    }
+
+    #[test]
+    fn a_masqueraded_beacon_to_an_internal_chat_server_is_not_chat() {
+        let cfg = HuntConfig::default();
+        let image = r"C:\Users\Public\Libraries\wmiprvse.exe";
+        let s = subject(Some(image), "10.9.9.9", 5222, Protocol::Xmpp, None);
+        let evidence = signals(&[("beacon", 28.0), ("process_in_user_writable", 10.0)]);
+        let w = why(decide(&cfg.allowlists(), &s, &evidence));
+        assert!(
+            w.contains("\"chat infrastructure inside the network"),
+            "{w}"
+        );
+        assert!(
+            w.contains(
+                "beacon (+28; explained only when at least 3 hosts reach the destination, and 1 \
+                 host reaches it) and process_in_user_writable (+10); unexplained evidence of +38"
+            ),
+            "{w}"
+        );
+        // A server many hosts reach keeps its timing explained; the path alone stays under the
+        // limit.
+        let mut shared = s;
+        shared.hosts_reaching = 12;
+        assert!(matches!(
+            decide(&cfg.allowlists(), &shared, &evidence),
+            AllowVerdict::Suppressed(..)
+        ));
+        // No evidence at all: the entry holds even for one host.
+        assert!(matches!(
+            decide(&cfg.allowlists(), &s, &BTreeMap::new()),
+            AllowVerdict::Suppressed(..)
+        ));
+    }
+
+    #[test]
+    fn internal_entries_follow_the_configured_networks() {
+        let cfg = HuntConfig::default();
+        for (dst, protocol, port) in [
+            ("172.20.4.9", Protocol::Stomp, 61613),
+            ("100.64.12.7", Protocol::Xmpp, 5222),
+        ] {
+            let mut s = subject(None, dst, port, protocol, None);
+            assert!(s.dst_internal, "{dst}");
+            assert!(
+                matches!(
+                    decide(&cfg.allowlists(), &s, &BTreeMap::new()),
+                    AllowVerdict::Suppressed(e, EntrySource::Default) if e.internal_only
+                ),
+                "{dst}"
+            );
+            // The same address configured as external is no internal server.
+            s.dst_internal = false;
+            assert_eq!(
+                decide(&cfg.allowlists(), &s, &BTreeMap::new()),
+                AllowVerdict::NotListed,
+                "{dst}"
+            );
+        }
     }
 
     #[test]
@@ -376,8 +341,66 @@ mod tests {
     }
 
     #[test]
+    fn stock_library_client_ids_and_mosquitto_clients_are_not_listed() {
+        let cfg = HuntConfig::default();
+        for id in [
+            "paho/34AAE54A75D839566E",
+            "mqttjs_3f2a9b1c",
+            "mosq-Xq3Ld0P1sBzQ",
+        ] {
+            let mut app = AppInfo::default();
+            app.client_ids.insert(id.into());
+            let s = subject(None, "198.41.30.241", 1883, Protocol::Mqtt, Some(&app));
+            assert_eq!(
+                decide(&cfg.allowlists(), &s, &BTreeMap::new()),
+                AllowVerdict::NotListed,
+                "{id}"
+            );
+        }
+        for image in ["/usr/bin/mosquitto_sub", r"C:\Tools\mosquitto_pub.exe"] {
+            let s = subject(Some(image), "198.41.30.241", 1883, Protocol::Mqtt, None);
+            assert_eq!(
+                decide(&cfg.allowlists(), &s, &BTreeMap::new()),
+                AllowVerdict::NotListed,
+                "{image}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_matching_entry_is_tried_and_all_are_named_when_overridden() {
+        let cfg = HuntConfig::default();
+        let names: BTreeSet<String> = ["jabber.org".to_string()].into();
+        let mut s = subject(
+            Some(r"C:\Program Files\Pidgin\pidgin.exe"),
+            "208.68.163.218",
+            5222,
+            Protocol::Xmpp,
+            None,
+        );
+        s.dst_names = &names;
+        let w = why(decide(
+            &cfg.allowlists(),
+            &s,
+            &signals(&[("public_xmpp_server", 5.0), ("beacon", 25.0)]),
+        ));
+        assert!(w.contains("\"Pidgin XMPP chat client\""), "{w}");
+        assert!(
+            w.contains("also matches \"chat client on a public XMPP server\""),
+            "{w}"
+        );
+        assert!(matches!(
+            decide(
+                &cfg.allowlists(),
+                &s,
+                &signals(&[("public_xmpp_server", 5.0), ("message_beacon", 25.0)])
+            ),
+            AllowVerdict::Suppressed(..)
+        ));
+    }
+
+    #[test]
     fn server_name_patterns() {
-        use crate::allowlist::name_match;
         assert!(name_match("*.push.apple.com", "1-courier.push.apple.com"));
         assert!(name_match("*.push.apple.com", "push.apple.com."));
         assert!(!name_match("*.push.apple.com", "evilpush.apple.com"));

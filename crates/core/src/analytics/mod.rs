@@ -489,6 +489,20 @@ impl Engine {
             }
         }
         let history = History::of(&acc.groups, &acc.source_spans, &self.cfg);
+        // How many hosts reach each destination, for the allowlist's entries that absorb only
+        // what a shared service produces.
+        let reach = allowlist::Reach::of(
+            acc.groups.iter().map(|(k, s)| {
+                (
+                    k.host.as_str(),
+                    k.dst_ip,
+                    k.dst_port,
+                    &s.dst_names,
+                    s.app.as_deref(),
+                )
+            }),
+            &acc.dest_names,
+        );
         for (key, stats) in acc.groups {
             if self.exchanges(&stats) < self.cfg.min_connections
                 && !evidence::one_is_enough(&self.cfg, &key, &stats)
@@ -531,6 +545,15 @@ impl Engine {
                 protocol: key.protocol,
                 app: stats.app.as_deref(),
                 dst_names: &stats.dst_names,
+                // Allowlist hook: the facts default entries' conditions need.
+                dst_internal: !alert.external,
+                iot_host: self.cfg.iot_hosts.contains(&key.host, stats.src_ip),
+                hosts_reaching: reach.hosts_reaching(
+                    key.dst_ip,
+                    key.dst_port,
+                    &stats.dst_names,
+                    stats.app.as_deref(),
+                ),
             };
             match allowlist::decide(&self.cfg.allowlists(), &subject, &alert.signals) {
                 AllowVerdict::NotListed => {}

@@ -157,16 +157,13 @@ pub enum AllowKind {
     NameSuffix,
     /// An address inside the CIDR block.
     Cidr,
-    /// A process image basename (lower case, `.exe` removed).
-    ProcessName,
-    /// A client id starting with the pattern (case-insensitive).
-    ClientIdPrefix,
-    /// A topic or routing key starting with the pattern.
-    TopicPrefix,
 }
 
-/// One known-benign class for the default allowlist: what to match, how, on which destination
-/// ports (empty: any) and the reason shown when it suppresses or lowers something.
+/// One known-benign destination class, scored here (`known_benign_destination`) and turned into
+/// default allowlist entries (`crate::allowlist`): what to match, how, on which destination ports
+/// (empty: any) and the reason shown when it suppresses or lowers something. Known-benign clients
+/// and topics (chat programs, agents, device client ids, Celery heartbeats) are not destinations:
+/// the allowlist's own table holds them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AllowHint {
     pub pattern: &'static str,
@@ -189,8 +186,8 @@ const fn hint(
     }
 }
 
-/// Known-benign destinations, clients and topics (docs/destinations.md, known-benign
-/// destinations; docs/allowlist.md, default classes).
+/// Known-benign destinations (docs/destinations.md, known-benign destinations; docs/allowlist.md,
+/// default classes).
 pub const DEFAULT_ALLOW_HINTS: &[AllowHint] = &[
     hint(
         "push.apple.com",
@@ -245,100 +242,6 @@ pub const DEFAULT_ALLOW_HINTS: &[AllowHint] = &[
         AllowKind::NameSuffix,
         &[5222, 443],
         "WhatsApp chat (FunXMPP)",
-    ),
-    hint(
-        "worker.heartbeat",
-        AllowKind::TopicPrefix,
-        &[5672, 5671],
-        "Celery worker heartbeat (AMQP publish every 2 s by design)",
-    ),
-    hint("mosquitto", AllowKind::ProcessName, &[], "Mosquitto broker"),
-    hint(
-        "mosquitto_pub",
-        AllowKind::ProcessName,
-        &[],
-        "Mosquitto command-line client (the seed's exception)",
-    ),
-    hint(
-        "mosquitto_sub",
-        AllowKind::ProcessName,
-        &[],
-        "Mosquitto command-line client (the seed's exception)",
-    ),
-    hint(
-        "pidgin",
-        AllowKind::ProcessName,
-        &[],
-        "Pidgin XMPP chat client",
-    ),
-    hint(
-        "gajim",
-        AllowKind::ProcessName,
-        &[],
-        "Gajim XMPP chat client",
-    ),
-    hint("psi", AllowKind::ProcessName, &[], "Psi XMPP chat client"),
-    hint(
-        "psi-plus",
-        AllowKind::ProcessName,
-        &[],
-        "Psi+ XMPP chat client",
-    ),
-    hint("ciscojabber", AllowKind::ProcessName, &[], "Cisco Jabber"),
-    hint(
-        "riotclientservices",
-        AllowKind::ProcessName,
-        &[],
-        "Riot client (chat on XMPP 5223)",
-    ),
-    hint(
-        "leagueclient",
-        AllowKind::ProcessName,
-        &[],
-        "League of Legends client (chat on XMPP 5223)",
-    ),
-    hint(
-        "epicgameslauncher",
-        AllowKind::ProcessName,
-        &[],
-        "Epic Games launcher (XMPP chat)",
-    ),
-    hint(
-        "telegraf",
-        AllowKind::ProcessName,
-        &[],
-        "Telegraf metrics agent (MQTT consumer)",
-    ),
-    hint(
-        "aws-iot-device-client",
-        AllowKind::ProcessName,
-        &[],
-        "AWS IoT Device Client",
-    ),
-    hint(
-        "aziot-edged",
-        AllowKind::ProcessName,
-        &[],
-        "Azure IoT Edge daemon",
-    ),
-    hint("iotedge", AllowKind::ProcessName, &[], "Azure IoT Edge"),
-    hint(
-        "paho/",
-        AllowKind::ClientIdPrefix,
-        &[],
-        "paho-python default client id (library-generated)",
-    ),
-    hint(
-        "mqttjs_",
-        AllowKind::ClientIdPrefix,
-        &[],
-        "MQTT.js default client id (library-generated)",
-    ),
-    hint(
-        "dves_",
-        AllowKind::ClientIdPrefix,
-        &[],
-        "Tasmota device default client id",
     ),
 ];
 

@@ -31,7 +31,8 @@ pub struct ScoreConfig {
     /// external MQTT session; a known-benign destination (−30) is.
     pub lower_at_net: f64,
     /// A default allowlist entry does not suppress an alert whose positive behaviour evidence
-    /// sums to at least this many points (the hunter's own entries always apply).
+    /// the entry does not explain sums to at least this many points (the hunter's own entries
+    /// always apply; docs/allowlist.md).
     pub default_allowlist_yields_at: f64,
     /// Content and process evidence (points) that makes one exchange enough to rate a group with
     /// fewer connections than `analytics.min_connections`.
