@@ -491,7 +491,7 @@ fn tune_lists_each_alert_a_suggestion_would_hide() {
     );
     assert!(
         t.contains(
-            "would hide: 10.0.0.50 (process unknown) -> 192.0.2.80:4444 MQTT (score 70): high \
+            "would hide: 10.0.0.50 (process unknown) -> 192.0.2.80:4444 MQTT (score 50): high \
              suspicion, no behaviour evidence"
         ),
         "{t}"

@@ -96,7 +96,7 @@ impl AlertWriter for JsonlWriter<'_> {
 }
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 29] = [
+pub const CSV_COLUMNS: [&str; 31] = [
     "kind",
     "analytic",
     "analytics",
@@ -126,6 +126,8 @@ pub const CSV_COLUMNS: [&str; 29] = [
     "suppressed_by",
     "app",
     "seed_suspicion",
+    "windows",
+    "sources",
 ];
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -203,6 +205,12 @@ impl AlertWriter for CsvWriter<'_> {
                 None => String::new(),
             },
             a.seed_suspicion.to_string(),
+            match &a.windows {
+                // Per-window counts, as compact JSON like `app`.
+                Some(w) => serde_json::to_string(w).map_err(io::Error::other)?,
+                None => String::new(),
+            },
+            a.sources.join(";"),
         ];
         self.out.write_record(&row).map_err(io_err)
     }

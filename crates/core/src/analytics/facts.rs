@@ -5,89 +5,60 @@
 //! the facts or the connections first.
 
 use super::group::{GroupMap, MAX_NAMES_PER_GROUP, merge_app};
-use super::{Accumulator, Engine};
 use crate::app::AppInfo;
 use crate::bounded::insert_smallest;
-use crate::config::HuntConfig;
-use crate::time::Micros;
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
 /// A channel's content facts: (initiator, responder, responder port).
 pub(super) type FactKey = (IpAddr, IpAddr, u16);
 
-impl Engine {
-    /// Records the names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): each
-    /// address is named by every name, whatever the port, since DNS does not say which service
-    /// the client went on to reach. They join the groups of those addresses when rated, like
-    /// [`observe_dest_name`](Self::observe_dest_name).
-    pub fn observe_addr_names(&self, addrs: &[IpAddr], names: &[String], acc: &mut Accumulator) {
-        let names: Vec<&str> = names
-            .iter()
-            .map(|n| crate::app::bounded_name(n.trim()))
-            .filter(|n| !n.is_empty() && *n != "-")
-            .collect();
-        if names.is_empty() {
-            return;
-        }
-        for ip in addrs {
-            acc.add_addr_names(*ip, names.iter().copied(), &self.cfg);
-        }
-    }
+/// Names DNS answers gave addresses, for any port.
+pub(super) type AddrNames = HashMap<IpAddr, BTreeSet<String>, foldhash::fast::RandomState>;
+/// What content logs learned about sessions, per channel.
+pub(super) type SessionFacts = HashMap<FactKey, Box<AppInfo>, foldhash::fast::RandomState>;
 
-    /// Records what a content log learned about one session (a Zeek `mqtt_*.log` record) of the
-    /// channel `src` → `dst`:`port` at `ts`. It joins that channel's groups when they are rated
-    /// (`join_session_facts`), so it does not matter which file or thread saw it or the
-    /// connections first.
-    pub fn observe_session_facts(
-        &self,
-        src: IpAddr,
-        dst: IpAddr,
-        port: u16,
-        ts: Option<Micros>,
-        app: Box<AppInfo>,
-        acc: &mut Accumulator,
-    ) {
-        // A channel is one alert whatever the window, so facts join it by endpoints alone; the
-        // time is kept in the interface for the sources that give one.
-        let _ = ts;
-        acc.add_session_facts((src, dst, port), app, &self.cfg);
+/// Adds names to an address, keeping at most `max_entries` addresses (the others counted in
+/// `dropped`) and the smallest names of each.
+pub(super) fn add_addr_names<'n>(
+    table: &mut AddrNames,
+    dropped: &mut u64,
+    ip: IpAddr,
+    names: impl Iterator<Item = &'n str>,
+    max_entries: usize,
+) {
+    let full = table.len() >= max_entries;
+    match table.get_mut(&ip) {
+        Some(set) => {
+            for n in names {
+                insert_smallest(set, n, MAX_NAMES_PER_GROUP);
+            }
+        }
+        None if full => *dropped += 1,
+        None => {
+            let mut set = BTreeSet::new();
+            for n in names {
+                insert_smallest(&mut set, n, MAX_NAMES_PER_GROUP);
+            }
+            table.insert(ip, set);
+        }
     }
 }
 
-impl Accumulator {
-    pub(super) fn add_addr_names<'n>(
-        &mut self,
-        ip: IpAddr,
-        names: impl Iterator<Item = &'n str>,
-        cfg: &HuntConfig,
-    ) {
-        let full = self.addr_names.len() >= cfg.limits.max_groups;
-        match self.addr_names.get_mut(&ip) {
-            Some(set) => {
-                for n in names {
-                    insert_smallest(set, n, MAX_NAMES_PER_GROUP);
-                }
-            }
-            None if full => self.addr_names_dropped += 1,
-            None => {
-                let mut set = BTreeSet::new();
-                for n in names {
-                    insert_smallest(&mut set, n, MAX_NAMES_PER_GROUP);
-                }
-                self.addr_names.insert(ip, set);
-            }
-        }
-    }
-
-    pub(super) fn add_session_facts(&mut self, key: FactKey, app: Box<AppInfo>, cfg: &HuntConfig) {
-        let full = self.session_facts.len() >= cfg.limits.max_groups;
-        match self.session_facts.get_mut(&key) {
-            Some(a) => a.merge(&app),
-            None if full => self.session_facts_dropped += 1,
-            None => {
-                self.session_facts.insert(key, app);
-            }
+/// Adds one session's facts to its channel, keeping at most `max_entries` channels.
+pub(super) fn add_session_facts(
+    table: &mut SessionFacts,
+    dropped: &mut u64,
+    key: FactKey,
+    app: Box<AppInfo>,
+    max_entries: usize,
+) {
+    let full = table.len() >= max_entries;
+    match table.get_mut(&key) {
+        Some(a) => a.merge(&app),
+        None if full => *dropped += 1,
+        None => {
+            table.insert(key, app);
         }
     }
 }
@@ -97,10 +68,7 @@ impl Accumulator {
 /// the groups of their own window or, when the channel has none there, of the latest earlier
 /// one (a long session's messages belong to the connection that began then), else the
 /// earliest. They merge in key order, so the result does not depend on which thread read what.
-pub(super) fn join_session_facts(
-    groups: &mut GroupMap,
-    facts: HashMap<FactKey, Box<AppInfo>, foldhash::fast::RandomState>,
-) {
+pub(super) fn join_session_facts(groups: &mut GroupMap, facts: SessionFacts) {
     if facts.is_empty() {
         return;
     }

@@ -19,7 +19,6 @@ mod windows;
 
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
 
-use facts::FactKey;
 use group::{GroupMap, MAX_NAMES_PER_GROUP, NO_SOURCE, session_order, trim_sessions, trim_starts};
 use history::{History, union_span};
 
@@ -32,6 +31,7 @@ use crate::bounded::insert_smallest;
 use crate::config::{DirectionPolicy, HuntConfig};
 use crate::event::{ConnEvent, Direction, Outcome, Transport};
 use crate::protocol::Protocol;
+use crate::time::Micros;
 use crate::verdict::{AnalyticId, Suspicion};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -120,12 +120,12 @@ pub struct Accumulator {
     current_source: Option<(Arc<str>, Span)>,
     /// Names DNS answers gave addresses (Zeek `dns.log`), for any port; merged into the groups
     /// of that address when rated. Bounded like the groups.
-    addr_names: HashMap<IpAddr, BTreeSet<String>, foldhash::fast::RandomState>,
+    addr_names: facts::AddrNames,
     /// Addresses whose names were not kept because the table was full.
     pub addr_names_dropped: u64,
     /// What content logs (Zeek `mqtt_*.log`) learned about sessions, per channel and window;
     /// merged into the channel's groups when rated. Bounded like the groups.
-    session_facts: HashMap<FactKey, Box<AppInfo>, foldhash::fast::RandomState>,
+    session_facts: facts::SessionFacts,
     /// Session facts not kept because the table was full.
     pub session_facts_dropped: u64,
     pub counters: EventCounters,
@@ -165,11 +165,23 @@ impl Accumulator {
             self.add_source_span(source, span, cfg);
         }
         for (ip, names) in other.addr_names {
-            self.add_addr_names(ip, names.iter().map(String::as_str), cfg);
+            facts::add_addr_names(
+                &mut self.addr_names,
+                &mut self.addr_names_dropped,
+                ip,
+                names.iter().map(String::as_str),
+                cfg.limits.max_groups,
+            );
         }
         self.addr_names_dropped += other.addr_names_dropped;
         for (key, app) in other.session_facts {
-            self.add_session_facts(key, app, cfg);
+            facts::add_session_facts(
+                &mut self.session_facts,
+                &mut self.session_facts_dropped,
+                key,
+                app,
+                cfg.limits.max_groups,
+            );
         }
         self.session_facts_dropped += other.session_facts_dropped;
         let max_users = cfg.limits.max_users_per_group;
@@ -605,6 +617,57 @@ impl Engine {
         }
         alerts.sort_by(Alert::report_order);
         (alerts, summary)
+    }
+}
+
+impl Engine {
+    /// Records the names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): each
+    /// address is named by every name, whatever the port, since DNS does not say which service
+    /// the client went on to reach. They join the groups of those addresses when rated, like
+    /// [`observe_dest_name`](Self::observe_dest_name).
+    pub fn observe_addr_names(&self, addrs: &[IpAddr], names: &[String], acc: &mut Accumulator) {
+        let names: Vec<&str> = names
+            .iter()
+            .map(|n| crate::app::bounded_name(n.trim()))
+            .filter(|n| !n.is_empty() && *n != "-")
+            .collect();
+        if names.is_empty() {
+            return;
+        }
+        for ip in addrs {
+            facts::add_addr_names(
+                &mut acc.addr_names,
+                &mut acc.addr_names_dropped,
+                *ip,
+                names.iter().copied(),
+                self.cfg.limits.max_groups,
+            );
+        }
+    }
+
+    /// Records what a content log learned about one session (a Zeek `mqtt_*.log` record) of the
+    /// channel `src` → `dst`:`port` at `ts`. It joins that channel's groups when they are rated
+    /// (`join_session_facts`), so it does not matter which file or thread saw it or the
+    /// connections first.
+    pub fn observe_session_facts(
+        &self,
+        src: IpAddr,
+        dst: IpAddr,
+        port: u16,
+        ts: Option<Micros>,
+        app: Box<AppInfo>,
+        acc: &mut Accumulator,
+    ) {
+        // A channel is one alert whatever the window, so facts join it by endpoints alone; the
+        // time is kept in the interface for the sources that give one.
+        let _ = ts;
+        facts::add_session_facts(
+            &mut acc.session_facts,
+            &mut acc.session_facts_dropped,
+            (src, dst, port),
+            app,
+            self.cfg.limits.max_groups,
+        );
     }
 }
 
