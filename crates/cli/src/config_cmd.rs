@@ -138,6 +138,8 @@ pub fn defaults(s: ConfigDefaultsSettings) -> Result<u8> {
         }
         DefaultsForm::Text => {
             let groups = allowlist::default_groups(list).len();
+            let decisive: Vec<&str> = allowlist::DECISIVE.iter().map(|d| d.as_str()).collect();
+            let decisive = decisive.join(", ");
             let iot = if c.iot_hosts.is_empty() {
                 "none named".to_string()
             } else {
@@ -148,9 +150,9 @@ pub fn defaults(s: ConfigDefaultsSettings) -> Result<u8> {
                  Applies: {applies_words}.\n\
                  An entry suppresses an alert only while the alert's positive behaviour evidence \
                  the entry does not absorb stays under {limit} points ([behaviour.score] \
-                 default_allowlist_yields_at); otherwise the alert is reported and its reasons \
-                 name the entry and that evidence. Your own entries ([[allowlist]], {} here) \
-                 always apply.\n\
+                 default_allowlist_yields_at) and holds none of these, whatever their weight: \
+                 {decisive}. Otherwise the alert is reported and its reasons name the entry and \
+                 that evidence. Your own entries ([[allowlist]], {} here) always apply.\n\
                  The configured internal networks: {}.\n\
                  [hosts] iot: {iot}.\n\n{}",
                 list.len(),

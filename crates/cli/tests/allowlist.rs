@@ -214,6 +214,36 @@ fn a_masqueraded_binary_beaconing_to_an_internal_chat_server_is_reported() {
     );
     assert!(why.contains("and process_in_user_writable (+10)"), "{why}");
 
+    // The timer alone, as Zeek sees it (no process): the engine halves a beacon to an internal
+    // destination, under the 20 points, but a timer is decisive against an entry that does not
+    // explain it.
+    let zeek = tempfile::tempdir().unwrap();
+    zeek_logs(
+        zeek.path(),
+        &[("10.10.40.17", "10.20.0.40", 61613, "mq.corp.internal")],
+        600,
+        40,
+    );
+    let (alerts, stderr) = hunt(&[zeek.path().to_str().unwrap()]);
+    assert_eq!(alerts.len(), 1, "{stderr}");
+    let beacon = alerts[0]["signals"]["beacon"].as_f64().unwrap_or(0.0);
+    assert!(beacon > 0.0 && beacon < 20.0, "{}", alerts[0]);
+    let why = reasons(&alerts[0])
+        .into_iter()
+        .find(|r| r.contains("not applied"))
+        .unwrap_or_else(|| panic!("{}", alerts[0]));
+    assert!(
+        why.contains("\"message-queue infrastructure inside the network"),
+        "{why}"
+    );
+    assert!(
+        why.ends_with(&format!(
+            "beacon overrides a default entry whatever its weight (unexplained evidence of \
+             {beacon:+.0}, under 20)"
+        )),
+        "{why}"
+    );
+
     // The same server reached by a chat client and nothing else to show: it stays quiet.
     let quiet = dir.path().join("chat.json");
     std::fs::write(
@@ -339,6 +369,10 @@ fn config_defaults_prints_every_entry_with_its_reason_match_and_absorbs() {
     );
     assert!(t.contains("Applies: yes"), "{t}");
     assert!(t.contains("stays under 20 points"), "{t}");
+    assert!(
+        t.contains("holds none of these, whatever their weight: beacon, message_beacon, "),
+        "{t}"
+    );
     assert!(
         t.contains("The configured internal networks: 10.0.0.0/8, "),
         "{t}"

@@ -348,6 +348,16 @@ mod tests {
     }
 
     #[test]
+    fn decisive_evidence_is_never_explained_except_timing_by_classes_that_time() {
+        use crate::allowlist::DECISIVE;
+        for id in DECISIVE {
+            if !TIMING.contains(id) {
+                assert!(NEVER_EXPLAINED.contains(id), "{id}");
+            }
+        }
+    }
+
+    #[test]
     fn stock_tools_are_not_on_the_list() {
         for e in default_allowlist() {
             let d = e.describe();

@@ -44,6 +44,35 @@ pub struct HostReach<'a> {
     pub hosts_reaching: usize,
 }
 
+/// Evidence that overrides every default entry that does not explain it, whatever its weight:
+/// regular timing, command vocabulary and known C2 patterns, command payloads, shells, script
+/// hosts, LOLBins, network tools, images in temporary or download folders, dynamic DNS, tunnels,
+/// a cloud IoT endpoint reached from a host outside `[hosts] iot`, retired services. The engine
+/// halves a beacon to an internal destination and a hunter may lower any weight, but none of
+/// these is what a benign class looks like unless its entry says so. Weaker evidence (random
+/// tokens, an interpreter, a user-writable path, a new broker) only counts toward
+/// `default_allowlist_yields_at`.
+pub const DECISIVE: &[SignalId] = &[
+    SignalId::Beacon,
+    SignalId::MessageBeacon,
+    SignalId::C2Vocabulary,
+    SignalId::KnownC2Pattern,
+    SignalId::WildcardCommandTree,
+    SignalId::PayloadFernet,
+    SignalId::TelemetryPayloadOpaque,
+    SignalId::ProcessShell,
+    SignalId::ProcessScriptHost,
+    SignalId::ProcessLolbin,
+    SignalId::ProcessNetworkTool,
+    SignalId::ProcessInTemp,
+    SignalId::ProcessInDownloads,
+    SignalId::DynamicDns,
+    SignalId::TunnelService,
+    SignalId::CloudIotFromOtherHost,
+    SignalId::RetiredCloudIot,
+    SignalId::RetiredChatService,
+];
+
 /// When an entry's class produces a set of signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "condition", content = "hosts")]
@@ -125,6 +154,13 @@ pub struct Unexplained {
     pub weight: f64,
     /// The entry's condition for explaining this signal, when it has one that does not hold here.
     pub unmet: Option<When>,
+}
+
+impl Unexplained {
+    /// Whether this evidence overrides an entry on its own ([`DECISIVE`]).
+    pub fn decisive(&self) -> bool {
+        DECISIVE.contains(&self.id)
+    }
 }
 
 /// The positive evidence among `signals` that `explains` does not cover for this subject: every

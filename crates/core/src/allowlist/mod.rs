@@ -7,9 +7,10 @@
 //! push services, developer tools, message-queue and chat servers inside the network) is **soft**:
 //! each entry says which evidence its class produces by design and when ([`Explains`]), and it
 //! suppresses an alert only while the alert's positive behaviour evidence it does **not** explain
-//! stays under `behaviour.score.default_allowlist_yields_at` points. So an implant that names
-//! itself `pidgin`, or beacons from one workstation to an AWS IoT account of its own, is still
-//! reported, with a reason naming the entry and the evidence that overrode it.
+//! stays under `behaviour.score.default_allowlist_yields_at` points and holds nothing
+//! [`DECISIVE`] (a timer, a shell, command vocabulary…). So an implant that names itself
+//! `pidgin`, or beacons from one workstation to an AWS IoT account of its own, is still reported,
+//! with a reason naming the entry and the evidence that overrode it.
 
 mod defaults;
 mod entry;
@@ -19,8 +20,8 @@ mod report;
 pub use defaults::default_allowlist;
 pub use entry::{AllowEntry, AllowSubject, glob_match_ci, name_match};
 pub use explain::{
-    Explains, HostReach, MANY_HOSTS, MAX_HOSTS_COUNTED, Reach, ReachInput, Unexplained, When,
-    describe_unexplained, unexplained,
+    DECISIVE, Explains, HostReach, MANY_HOSTS, MAX_HOSTS_COUNTED, Reach, ReachInput, Unexplained,
+    When, describe_unexplained, unexplained,
 };
 pub use report::{
     DOC_TABLE_BEGIN, DOC_TABLE_END, DefaultGroup, EntryView, default_groups, render_markdown,
@@ -59,14 +60,16 @@ pub struct Allowlists<'a> {
     /// The default list (soft); `None` where it does not apply: the seed view
     /// (`--analytic pubsub-port`, behaviour scoring off) stays the seeds' rule, unchanged.
     pub default: Option<&'a [AllowEntry]>,
-    /// Positive evidence an entry does not explain at which that entry yields.
+    /// Positive evidence an entry does not explain at which that entry yields (decisive evidence
+    /// makes it yield whatever its weight).
     pub default_yields_at: f64,
 }
 
 /// Decides whether an alert with this subject and these behaviour signals is suppressed.
 /// Configured entries are tried first (first match wins). Then every matching default entry, in
-/// order: the first whose unexplained evidence stays under the limit suppresses the alert; when
-/// none does, the alert is reported with a sentence saying which evidence overrode which entry.
+/// order: the first whose unexplained evidence stays under the limit and holds nothing decisive
+/// suppresses the alert; when none does, the alert is reported with a sentence saying which
+/// evidence overrode which entry.
 pub fn decide<'a>(
     lists: &Allowlists<'a>,
     subject: &AllowSubject<'_>,
@@ -84,7 +87,7 @@ pub fn decide<'a>(
     for e in default.iter().filter(|e| e.matches(subject)) {
         let against = unexplained(&e.explains, &reach, signals);
         let sum: f64 = against.iter().map(|u| u.weight).sum();
-        if sum < limit {
+        if sum < limit && !against.iter().any(Unexplained::decisive) {
             return AllowVerdict::Suppressed(e, EntrySource::Default);
         }
         overridden.push((e, against, sum));
@@ -92,9 +95,23 @@ pub fn decide<'a>(
     let Some((first, against, sum)) = overridden.first() else {
         return AllowVerdict::NotListed;
     };
+    let verdict = if *sum >= limit {
+        format!("unexplained evidence of {sum:+.0} reaches {limit:.0}")
+    } else {
+        let ids: Vec<&str> = against
+            .iter()
+            .filter(|u| u.decisive())
+            .map(|u| u.id.as_str())
+            .collect();
+        format!(
+            "{} overrides a default entry whatever its weight (unexplained evidence of {sum:+.0}, \
+             under {limit:.0})",
+            ids.join(" and ")
+        )
+    };
     let mut why = format!(
         "matches the default allowlist entry \"{}\" ({}), not applied: it does not explain {}; \
-         unexplained evidence of {sum:+.0} reaches {limit:.0}",
+         {verdict}",
         first.reason,
         first.describe(),
         describe_unexplained(against, &reach)
@@ -263,6 +280,28 @@ mod tests {
         shared.hosts_reaching = 12;
         assert!(matches!(
             decide(&cfg.allowlists(), &shared, &evidence),
+            AllowVerdict::Suppressed(..)
+        ));
+        // A beacon alone, halved because the destination is internal: still decisive.
+        let w = why(decide(
+            &cfg.allowlists(),
+            &s,
+            &signals(&[("beacon", 15.0), ("process_interpreter", 4.0)]),
+        ));
+        assert!(
+            w.ends_with(
+                "beacon overrides a default entry whatever its weight (unexplained evidence of \
+                 +19, under 20)"
+            ),
+            "{w}"
+        );
+        // Weak evidence under the limit does not override.
+        assert!(matches!(
+            decide(
+                &cfg.allowlists(),
+                &s,
+                &signals(&[("process_interpreter", 10.0), ("guid_token", 8.0)])
+            ),
             AllowVerdict::Suppressed(..)
         ));
         // No evidence at all: the entry holds even for one host.
