@@ -364,11 +364,6 @@ pub struct GroupContext {
     pub channel_span: Option<Span>,
     /// The extent of the inputs that hold the channel (their earliest start to latest end).
     pub data_span: Option<Span>,
-    /// Distinct hosts reaching this destination on this protocol, by address and port or by
-    /// any of its names (the larger; at most `history::MAX_HOSTS_COUNTED`).
-    pub destination_hosts: usize,
-    /// Distinct hosts with a pub/sub channel in the inputs that hold this one.
-    pub population: usize,
 }
 
 /// Publications per hour of a group over its own active span (at least one minute), when

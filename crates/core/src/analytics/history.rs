@@ -4,10 +4,9 @@
 
 use super::group::{GroupContext, GroupKey, GroupMap, GroupStats, max_opt, publication_rate};
 use crate::behaviour::presence::Span;
-use crate::bounded::insert_smallest;
 use crate::config::HuntConfig;
 use crate::protocol::Protocol;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -19,13 +18,6 @@ pub(super) struct History<'a> {
     broker_rates: HashMap<(IpAddr, u16, Protocol), Vec<ClientRate>>,
     /// Channel → its span over all windows (`None` once an end is unknown).
     channel_spans: HashMap<ChannelKey, Option<Span>>,
-    /// Hosts reaching each destination (address, port, protocol), and each destination name
-    /// (per protocol): how many internal hosts share it.
-    dest_hosts: HashMap<(IpAddr, u16, Protocol), BTreeSet<String>>,
-    name_hosts: HashMap<(String, Protocol), BTreeSet<String>>,
-    /// Hosts with a pub/sub channel in each input: how many hosts a destination could be shared
-    /// by.
-    source_hosts: HashMap<Arc<str>, BTreeSet<String>>,
     /// Each input's extent (see `Accumulator::source_spans`).
     source_spans: &'a HashMap<Arc<str>, Span, foldhash::fast::RandomState>,
 }
@@ -75,39 +67,12 @@ impl<'a> History<'a> {
             broker_first: HashMap::new(),
             broker_rates: HashMap::new(),
             channel_spans: HashMap::new(),
-            dest_hosts: HashMap::new(),
-            name_hosts: HashMap::new(),
-            source_hosts: HashMap::new(),
             source_spans,
         };
         if !cfg.behaviour.enabled {
             return h;
         }
         for (k, s) in groups {
-            let host = k.host.as_str();
-            insert_smallest(
-                h.dest_hosts
-                    .entry((k.dst_ip, k.dst_port, k.protocol))
-                    .or_default(),
-                host,
-                MAX_HOSTS_COUNTED,
-            );
-            for name in destination_names(s) {
-                insert_smallest(
-                    h.name_hosts
-                        .entry((name.to_ascii_lowercase(), k.protocol))
-                        .or_default(),
-                    host,
-                    MAX_HOSTS_COUNTED,
-                );
-            }
-            for src in &s.sources {
-                insert_smallest(
-                    h.source_hosts.entry(src.clone()).or_default(),
-                    host,
-                    MAX_HOSTS_COUNTED,
-                );
-            }
             let span = group_span(s);
             h.channel_spans
                 .entry(channel_key(k))
@@ -174,25 +139,6 @@ impl<'a> History<'a> {
                 .is_some_and(|&w| w > first);
         }
         ctx.channel_span = self.channel_spans.get(&channel_key(key)).copied().flatten();
-        let by_address = self
-            .dest_hosts
-            .get(&(key.dst_ip, key.dst_port, key.protocol))
-            .map_or(0, BTreeSet::len);
-        let by_name = destination_names(stats)
-            .filter_map(|n| {
-                self.name_hosts
-                    .get(&(n.to_ascii_lowercase(), key.protocol))
-                    .map(BTreeSet::len)
-            })
-            .max()
-            .unwrap_or(0);
-        ctx.destination_hosts = by_address.max(by_name);
-        ctx.population = stats
-            .sources
-            .iter()
-            .filter_map(|s| self.source_hosts.get(s).map(BTreeSet::len))
-            .max()
-            .unwrap_or(0);
         if let Some(all) = self
             .broker_rates
             .get(&(key.dst_ip, key.dst_port, key.protocol))
@@ -205,21 +151,6 @@ impl<'a> History<'a> {
         }
         ctx
     }
-}
-
-/// Hosts counted per destination or input: prevalence beyond this is "many" whatever the exact
-/// number.
-pub(super) const MAX_HOSTS_COUNTED: usize = 256;
-
-/// The names a group's destination goes by: what the source resolved and what the sessions
-/// announced (TLS SNI, XMPP `to`).
-fn destination_names(s: &GroupStats) -> impl Iterator<Item = &String> {
-    s.dst_names.iter().chain(
-        s.app
-            .as_deref()
-            .into_iter()
-            .flat_map(|a| a.server_names.iter()),
-    )
 }
 
 /// A process image as history compares it: the basename, lower case.
