@@ -322,6 +322,7 @@ mod tests {
         }
         Alert {
             kind: "alert",
+            id: "0123456789abcdef".into(),
             analytic: AnalyticId::PubsubPort,
             analytics: vec![AnalyticId::PubsubPort],
             technique: crate::TECHNIQUE,

@@ -163,6 +163,14 @@ pub(super) fn rate(
 
     Alert {
         kind: "alert",
+        id: crate::alert::alert_id(
+            key.analytic,
+            &key.host,
+            key.process.as_deref(),
+            key.dst_ip,
+            key.dst_port,
+            key.protocol,
+        ),
         analytic,
         analytics,
         technique: TECHNIQUE,
