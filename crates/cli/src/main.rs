@@ -5,8 +5,10 @@
 
 mod args;
 mod config_cmd;
+mod explain;
 mod formats;
 mod hunt;
+mod progress;
 mod rules;
 mod settings;
 mod summary;
@@ -70,6 +72,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::Hunt(s) => hunt::run(s),
         Settings::Tune(s) => tune::run(s),
         Settings::Watch(s) => watch::run(s),
+        Settings::Explain(s) => explain::run(s),
         Settings::RulesExport(s) => rules::export(s),
         Settings::RulesShow(s) => rules::show(s),
         Settings::ConfigInit(s) => config_cmd::init(s),

@@ -131,6 +131,13 @@ pub(crate) struct Replayed<R> {
     rest: R,
 }
 
+impl<R> Replayed<R> {
+    /// The error met while reading ahead, if any (not yet returned by `read`).
+    pub(crate) fn pending_error(&self) -> Option<&io::Error> {
+        self.error.as_ref()
+    }
+}
+
 impl<R: Read> Read for Replayed<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.head.read(buf)?;

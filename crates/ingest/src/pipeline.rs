@@ -16,8 +16,8 @@ mod lines;
 mod shared;
 mod stream;
 
-pub use shared::IngestOptions;
 use shared::{Counters, Shared, Work};
+pub use shared::{IngestOptions, Progress};
 
 use crate::input::{InputFile, InputPath, expand, for_each_stream};
 use crate::prefilter::CandidateFilter;
@@ -36,6 +36,9 @@ pub struct IngestReport {
     pub streams_by_format: BTreeMap<&'static str, u64>,
     /// Streams skipped whole (unreadable, unknown format, not a connection log).
     pub streams_skipped: u64,
+    /// Streams with nothing but blank space (an empty file, a `grep` that matched nothing):
+    /// no records, and no problem.
+    pub streams_empty: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
     /// Data records (lines that are not headers).
@@ -99,7 +102,7 @@ pub fn run(
             threads: opts.threads.max(1),
             ..opts.clone()
         },
-        counters: Counters::default(),
+        counters: Counters::new(opts.progress.as_ref()),
         formats: Mutex::new(BTreeMap::new()),
     };
     let (files, expand_problems) = expand(inputs);
@@ -171,6 +174,7 @@ pub fn run(
     let report = IngestReport {
         streams_by_format,
         streams_skipped: c.skipped_streams.load(Ordering::Relaxed),
+        streams_empty: c.empty_streams.load(Ordering::Relaxed),
         bytes: c.bytes.load(Ordering::Relaxed),
         records: c.records.load(Ordering::Relaxed),
         parsed: c.parsed.load(Ordering::Relaxed),

@@ -11,12 +11,14 @@
 
 mod evidence;
 mod facts;
+mod fate;
 mod group;
 mod history;
 mod join;
 mod rating;
 mod windows;
 
+pub use fate::{Fate, GroupFate, Probe, ProbeCounts, ProbeTarget, RecordFate, TimeRange};
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
 
 use group::{GroupMap, MAX_NAMES_PER_GROUP, NO_SOURCE, session_order, trim_sessions, trim_starts};
@@ -46,6 +48,8 @@ pub enum EventOutcome {
     NotCandidate,
     /// A candidate excluded by the analytic's conditions.
     Excluded(Exclusion),
+    /// Outside the engine's time range (`--since`/`--until`): not looked at.
+    OutOfRange,
 }
 
 /// Why a candidate connection was not counted.
@@ -76,6 +80,8 @@ pub struct EventCounters {
     /// Candidates the source called inbound although their initiator is in the internal
     /// networks (counted whichever `analytics.direction` decides).
     pub inbound_from_internal: u64,
+    /// Events outside the time range (`--since`/`--until`), not looked at further.
+    pub out_of_range: u64,
 }
 
 impl EventCounters {
@@ -89,6 +95,7 @@ impl EventCounters {
         self.no_timestamp += o.no_timestamp;
         self.group_table_full += o.group_table_full;
         self.inbound_from_internal += o.inbound_from_internal;
+        self.out_of_range += o.out_of_range;
     }
 }
 
@@ -133,6 +140,8 @@ pub struct Accumulator {
     pub sessions: Vec<Session>,
     /// Sessions not kept because of `limits.max_sessions`.
     pub sessions_dropped: u64,
+    /// What the engine's probe (`explain`) counted; empty without one.
+    pub probe: ProbeCounts,
 }
 
 impl Accumulator {
@@ -150,6 +159,7 @@ impl Accumulator {
         self.flush_source(cfg);
         other.flush_source(cfg);
         self.counters.add(&other.counters);
+        self.probe.merge(std::mem::take(&mut other.probe));
         self.sessions.extend(other.sessions);
         self.sessions_dropped += other.sessions_dropped;
         trim_sessions(
@@ -281,11 +291,31 @@ impl HuntSummary {
 #[derive(Debug, Clone)]
 pub struct Engine {
     cfg: HuntConfig,
+    /// Records outside it are not looked at (`--since`/`--until`).
+    range: TimeRange,
+    /// Counts what `observe` decided for one host's or destination's records (`explain`).
+    probe: Option<Probe>,
 }
 
 impl Engine {
     pub fn new(cfg: HuntConfig) -> Self {
-        Engine { cfg }
+        Engine {
+            cfg,
+            range: TimeRange::default(),
+            probe: None,
+        }
+    }
+
+    /// Looks only at records that start inside `range`.
+    pub fn with_range(mut self, range: TimeRange) -> Self {
+        self.range = range;
+        self
+    }
+
+    /// Counts, in each accumulator's `probe`, what became of the records `probe` watches.
+    pub fn with_probe(mut self, probe: Probe) -> Self {
+        self.probe = Some(probe);
+        self
     }
 
     pub fn config(&self) -> &HuntConfig {
@@ -307,6 +337,13 @@ impl Engine {
     /// groups.
     pub fn observe(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
         acc.counters.events += 1;
+        if !self.range.admits(ev) {
+            acc.counters.out_of_range += 1;
+            if let Some(p) = &self.probe {
+                p.note(ev, EventOutcome::OutOfRange, &mut acc.probe);
+            }
+            return EventOutcome::OutOfRange;
+        }
         if self.cfg.behaviour.enabled
             && let Some(first) = ev.ts
         {
@@ -355,6 +392,9 @@ impl Engine {
             }
         }
         let outcome = self.observe_inner(ev, acc);
+        if let Some(p) = &self.probe {
+            p.note(ev, outcome, &mut acc.probe);
+        }
         let c = &mut acc.counters;
         match outcome {
             EventOutcome::Counted => c.counted += 1,
@@ -364,6 +404,7 @@ impl Engine {
             EventOutcome::Excluded(Exclusion::Inbound) => c.inbound += 1,
             EventOutcome::Excluded(Exclusion::NoTimestamp) => c.no_timestamp += 1,
             EventOutcome::Excluded(Exclusion::GroupTableFull) => c.group_table_full += 1,
+            EventOutcome::OutOfRange => {}
         }
         outcome
     }
@@ -471,7 +512,32 @@ impl Engine {
     }
 
     /// Rates every group and returns the alerts to report, in report order, with the summary.
-    pub fn finish(&self, mut acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
+    pub fn finish(&self, acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
+        self.finish_with(acc, None)
+    }
+
+    /// [`finish`](Self::finish), and what became of every group, alert or not (`explain`).
+    pub fn finish_explained(&self, acc: Accumulator) -> (Vec<Alert>, HuntSummary, Vec<GroupFate>) {
+        let mut fates = Vec::new();
+        let (alerts, summary) = self.finish_with(acc, Some(&mut fates));
+        (alerts, summary, fates)
+    }
+
+    fn finish_with(
+        &self,
+        mut acc: Accumulator,
+        mut fates: Option<&mut Vec<GroupFate>>,
+    ) -> (Vec<Alert>, HuntSummary) {
+        let explaining = fates.is_some();
+        // `fates` hook: each group's fate is noted where it is decided, with its rating.
+        let mut note = |alert: &Alert, fate: Fate| {
+            if let Some(f) = fates.as_deref_mut() {
+                f.push(GroupFate {
+                    alert: alert.clone(),
+                    fate,
+                });
+            }
+        };
         acc.flush_source(&self.cfg);
         let mut summary = HuntSummary {
             counters: acc.counters,
@@ -520,6 +586,14 @@ impl Engine {
                 && !evidence::one_is_enough(&self.cfg, &key, &stats)
             {
                 summary.below_threshold += 1;
+                if explaining {
+                    let ctx = history.context(&key, &stats, &self.cfg);
+                    let fate = Fate::BelowThreshold {
+                        exchanges: self.exchanges(&stats),
+                        needed: self.cfg.min_connections,
+                    };
+                    note(&rating::rate(&self.cfg, &key, &stats, &ctx), fate);
+                }
                 continue;
             }
             let per_window = window_len
@@ -542,10 +616,13 @@ impl Engine {
             if !self.cfg.analytic_enabled(key.analytic) && alert.analytics.is_empty() {
                 // Behaviour analytics alone, and none of them found anything here.
                 summary.below_min_suspicion += 1;
+                note(&alert, Fate::NoBehaviourFinding);
                 continue;
             }
             if alert.suspicion < self.cfg.min_suspicion {
                 summary.below_min_suspicion += 1;
+                let least = self.cfg.min_suspicion;
+                note(&alert, Fate::BelowMinSuspicion { least });
                 continue;
             }
             let subject = AllowSubject {
@@ -583,6 +660,14 @@ impl Engine {
                             entry.describe()
                         ));
                         alert.suppressed_by = Some(entry.reason.clone());
+                    }
+                    let fate = Fate::Suppressed {
+                        reason: entry.reason.clone(),
+                        entry: entry.describe(),
+                        default: matches!(source, EntrySource::Default),
+                    };
+                    note(&alert, fate);
+                    if self.cfg.show_suppressed {
                         alerts.push(alert);
                     }
                     continue;
@@ -598,6 +683,11 @@ impl Engine {
                     .any(|(id, w)| id.is_beacon() && *w > 0.0);
                 if !beacon {
                     summary.below_threshold_in_every_window += 1;
+                    let fate = Fate::NoWindowHoldsEnough {
+                        window: self.cfg.window.to_string(),
+                        needed: self.cfg.min_connections,
+                    };
+                    note(&alert, fate);
                     continue;
                 }
                 alert.reasons.insert(
@@ -613,6 +703,7 @@ impl Engine {
                 .alerts_by_suspicion
                 .entry(alert.suspicion)
                 .or_default() += 1;
+            note(&alert, Fate::Alerted);
             alerts.push(alert);
         }
         alerts.sort_by(Alert::report_order);

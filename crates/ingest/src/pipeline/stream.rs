@@ -176,8 +176,36 @@ pub(super) fn read_stream(
             read_with_stream_format(shared, name, f, &mut reader, acc);
             return Ok(());
         }
+        Choice::Empty if reader.pending_error().is_none() => {
+            shared
+                .counters
+                .empty_streams
+                .fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        // Compressed data that broke before a reader could be chosen: the data is corrupt,
+        // whatever the few bytes before the break look like.
+        Choice::Empty | Choice::Skip(ProblemKind::UnknownFormat, _)
+            if reader.pending_error().is_some() =>
+        {
+            let e = reader
+                .pending_error()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            shared
+                .counters
+                .skipped_streams
+                .fetch_add(1, Ordering::Relaxed);
+            shared.problem(problem(
+                None,
+                ProblemKind::CorruptCompression,
+                format!("corrupt compressed data ({e}) before any record could be read"),
+            ));
+            return Ok(());
+        }
         // A stream that is not read is reported here rather than returned as an error, so
         // the other members of an archive are still read.
+        Choice::Empty => return Ok(()),
         Choice::Skip(kind, why) => {
             shared
                 .counters
