@@ -1,7 +1,8 @@
 //! The terminal table: one line per alert, fitted to the terminal's width, for triage at a
 //! glance. Alerts are collected and rendered at the end, when every cell's width is known.
 //!
-//! When the full table is wider than the terminal, whole columns are shortened or left out, in
+//! A column with nothing in it (no process recorded, no signal, no time) is left out. When the
+//! full table is wider than the terminal, whole columns are shortened or left out, in
 //! this order, until it fits (documented in `docs/output.md`): the signals column lists fewer
 //! signals; the first/last column goes; process paths are cut to their last components; the
 //! signals column goes; host and destination names are cut to their first (host) or last
@@ -229,6 +230,17 @@ fn total(widths: &[usize]) -> usize {
 /// The widest layout that fits `max` columns (the narrowest one when none does).
 fn fit(rows: &[Alert], max: usize) -> (Layout, Vec<Vec<String>>, Vec<usize>) {
     let mut layout = Layout::full(rows.iter().any(|a| a.suppressed_by.is_some()));
+    // A column with nothing in it (no process recorded, no signal, no time) says nothing.
+    let (cells, _) = layout.cells(rows);
+    let empty: Vec<Col> = layout
+        .shown
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c, Col::Process | Col::Signals | Col::Seen))
+        .filter(|(i, _)| cells.iter().all(|r| r[*i] == "-"))
+        .map(|(_, c)| *c)
+        .collect();
+    layout.shown.retain(|c| !empty.contains(c));
     let (mut cells, mut widths) = layout.cells(rows);
     for step in STEPS {
         if total(&widths) <= max {
