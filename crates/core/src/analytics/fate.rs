@@ -8,7 +8,6 @@
 //! the engine counts, for the records of one host or destination, what `observe` decided.
 //! Both are opt-in, so an ordinary hunt pays nothing for them.
 
-use super::{EventOutcome, Exclusion};
 use crate::alert::Alert;
 use crate::event::ConnEvent;
 use crate::verdict::Suspicion;
@@ -107,19 +106,6 @@ impl RecordFate {
             RecordFate::OutOfRange => "outside --since/--until",
         }
     }
-
-    fn of(o: EventOutcome) -> Option<RecordFate> {
-        Some(match o {
-            EventOutcome::Counted => return None,
-            EventOutcome::NotCandidate => RecordFate::NotCandidate,
-            EventOutcome::OutOfRange => RecordFate::OutOfRange,
-            EventOutcome::Excluded(Exclusion::NotTcp) => RecordFate::NotTcp,
-            EventOutcome::Excluded(Exclusion::Failed) => RecordFate::Failed,
-            EventOutcome::Excluded(Exclusion::Inbound) => RecordFate::Inbound,
-            EventOutcome::Excluded(Exclusion::NoTimestamp) => RecordFate::NoTimestamp,
-            EventOutcome::Excluded(Exclusion::GroupTableFull) => RecordFate::GroupTableFull,
-        })
-    }
 }
 
 /// Most distinct channels a probe keeps (a scan from the watched host must not grow memory);
@@ -161,8 +147,10 @@ pub struct Probe {
 }
 
 impl Probe {
-    pub(super) fn note(&self, ev: &ConnEvent, outcome: EventOutcome, counts: &mut ProbeCounts) {
-        if let Some(fate) = RecordFate::of(outcome)
+    /// Counts `ev` when it is watched and `fate` (what `observe` decided) left it out of every
+    /// group.
+    pub(super) fn note(&self, ev: &ConnEvent, fate: Option<RecordFate>, counts: &mut ProbeCounts) {
+        if let Some(fate) = fate
             && self.targets.iter().any(|t| t.matches(ev))
         {
             counts.add((ev.host_key(), ev.dst_ip, ev.dst_port, fate), 1);

@@ -64,6 +64,20 @@ pub enum Exclusion {
     GroupTableFull,
 }
 
+/// What an uncounted event's outcome means for `explain` (`None`: it was counted).
+fn record_fate(o: EventOutcome) -> Option<RecordFate> {
+    Some(match o {
+        EventOutcome::Counted => return None,
+        EventOutcome::NotCandidate => RecordFate::NotCandidate,
+        EventOutcome::OutOfRange => RecordFate::OutOfRange,
+        EventOutcome::Excluded(Exclusion::NotTcp) => RecordFate::NotTcp,
+        EventOutcome::Excluded(Exclusion::Failed) => RecordFate::Failed,
+        EventOutcome::Excluded(Exclusion::Inbound) => RecordFate::Inbound,
+        EventOutcome::Excluded(Exclusion::NoTimestamp) => RecordFate::NoTimestamp,
+        EventOutcome::Excluded(Exclusion::GroupTableFull) => RecordFate::GroupTableFull,
+    })
+}
+
 /// Event-level counts, summed over all accumulators.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EventCounters {
@@ -340,7 +354,7 @@ impl Engine {
         if !self.range.admits(ev) {
             acc.counters.out_of_range += 1;
             if let Some(p) = &self.probe {
-                p.note(ev, EventOutcome::OutOfRange, &mut acc.probe);
+                p.note(ev, Some(RecordFate::OutOfRange), &mut acc.probe);
             }
             return EventOutcome::OutOfRange;
         }
@@ -393,7 +407,7 @@ impl Engine {
         }
         let outcome = self.observe_inner(ev, acc);
         if let Some(p) = &self.probe {
-            p.note(ev, outcome, &mut acc.probe);
+            p.note(ev, record_fate(outcome), &mut acc.probe);
         }
         let c = &mut acc.counters;
         match outcome {
