@@ -70,8 +70,10 @@ impl ExplainSettings {
         }
         let target = ExplainTarget::parse(&a.target)?;
         let mut hunt = HuntSettings::from_args(a.hunt)?;
-        // Suppressed groups are part of the answer.
+        // Suppressed groups are part of the answer, and so are records that were no candidate
+        // (the prefilter would skip them unparsed).
         hunt.config.show_suppressed = true;
+        hunt.ingest.every_record = true;
         Ok(ExplainSettings { hunt, target })
     }
 }

@@ -95,7 +95,7 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
         }
     };
     let mut tail_seen = false;
-    if shared.opts.strict || work.format.every_line() {
+    if shared.opts.strict || shared.opts.every_record || work.format.every_line() {
         let mut pos = 0;
         while pos < data.len() {
             let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);

@@ -25,6 +25,9 @@ pub struct IngestOptions {
     pub strict: bool,
     /// Approximate chunk size in bytes.
     pub chunk_size: usize,
+    /// Parse every record, not only the prefilter's candidates, without `strict`'s stop at the
+    /// first problem (`explain` reports what became of records that were no candidate).
+    pub every_record: bool,
     /// Live counts for a progress display, updated as the run reads.
     pub progress: Option<Progress>,
 }
@@ -60,6 +63,7 @@ impl Default for IngestOptions {
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             strict: false,
             chunk_size: 1 << 20,
+            every_record: false,
             progress: None,
         }
     }
