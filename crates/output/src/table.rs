@@ -6,7 +6,8 @@
 //! this order, until it fits (documented in `docs/output.md`): the signals column lists fewer
 //! signals; the first/last column goes; process paths are cut to their last components; the
 //! signals column goes; host and destination names are cut to their first (host) or last
-//! (destination) labels; the process column goes; then score, connections and protocol. The id,
+//! (destination) labels; the process column goes; then score, connections and protocol; last the
+//! allowlist column (a `~` before the suspicion then marks a suppressed row). The id,
 //! suspicion, host and destination always stay, and an address or port is never cut. With
 //! `details`, every alert's reasons follow its line, wrapped at word boundaries.
 
@@ -134,7 +135,7 @@ enum Step {
     Names(usize, usize),
 }
 
-const STEPS: [Step; 13] = [
+const STEPS: [Step; 14] = [
     Step::Signals(2),
     Step::Signals(1),
     Step::Drop(Col::Seen),
@@ -148,6 +149,7 @@ const STEPS: [Step; 13] = [
     Step::Drop(Col::Conns),
     Step::Drop(Col::Protocol),
     Step::Names(8, 10),
+    Step::Drop(Col::Mark),
 ];
 
 const GAP: &str = "  ";
@@ -181,6 +183,10 @@ impl Layout {
     fn cell(&self, col: Col, a: &Alert) -> String {
         match col {
             Col::Id => cells::short_id(a),
+            // Without room for the allowlist column, `~` marks a suppressed row.
+            Col::Suspicion if a.suppressed_by.is_some() && !self.shown.contains(&Col::Mark) => {
+                format!("~{}", a.suspicion)
+            }
             Col::Suspicion => a.suspicion.to_string(),
             Col::Score => a.score.to_string(),
             Col::Host => cells::host(a, self.host_max),
