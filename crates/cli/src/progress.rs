@@ -66,6 +66,9 @@ fn show(total: Option<u64>, counts: &Progress, stop: &AtomicBool) {
     if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
+    // Start the rate and the ETA from what was read before the bar appeared, not from zero.
+    bar.set_position(counts.bytes.load(Ordering::Relaxed));
+    bar.reset_eta();
     while !stop.load(Ordering::SeqCst) {
         let bytes = counts.bytes.load(Ordering::Relaxed);
         bar.set_position(total.map_or(bytes, |t| bytes.min(t)));
