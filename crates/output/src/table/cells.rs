@@ -72,9 +72,9 @@ pub fn keep_head(s: &str, max: usize, seps: &[char]) -> String {
     let room = max.saturating_sub(width(ELLIPSIS));
     let cut = s
         .char_indices()
-        .filter(|(i, c)| seps.contains(c) && *i > 0 && width(&s[..*i]) <= room)
-        .map(|(i, _)| i)
-        .last();
+        .rev()
+        .find(|(i, c)| seps.contains(c) && *i > 0 && width(&s[..*i]) <= room)
+        .map(|(i, _)| i);
     let head = match cut {
         Some(i) => &s[..i],
         None => {

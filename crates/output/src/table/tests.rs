@@ -8,7 +8,7 @@ fn alert(i: u8) -> Alert {
         analytic: AnalyticId::PubsubPort,
         analytics: vec![AnalyticId::PubsubPort],
         technique: TECHNIQUE,
-        suspicion: if i % 2 == 0 {
+        suspicion: if i.is_multiple_of(2) {
             Suspicion::High
         } else {
             Suspicion::Medium
