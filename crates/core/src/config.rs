@@ -178,6 +178,7 @@ pub struct BehaviourConfig {
     pub beacon: crate::behaviour::beacon::BeaconConfig,
     pub score: crate::behaviour::score::ScoreConfig,
     pub interactive: crate::behaviour::interactive::InteractiveConfig,
+    pub prevalence: crate::behaviour::prevalence::PrevalenceConfig,
 }
 
 impl Default for BehaviourConfig {
@@ -188,6 +189,7 @@ impl Default for BehaviourConfig {
             beacon: Default::default(),
             score: Default::default(),
             interactive: Default::default(),
+            prevalence: Default::default(),
         }
     }
 }
@@ -512,6 +514,7 @@ impl RawConfig {
         };
         let behaviour_on = self.behaviour.enabled && analytics.iter().any(|a| a.is_behaviour());
         self.behaviour.interactive.check().map_err(invalid)?;
+        self.behaviour.prevalence.check().map_err(invalid)?;
         Ok(HuntConfig {
             analytics,
             min_connections,

@@ -14,8 +14,10 @@ mod facts;
 mod group;
 mod history;
 mod join;
+mod peers;
 mod rating;
 mod windows;
+mod zones;
 
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
 
@@ -515,6 +517,8 @@ impl Engine {
             }),
             &acc.dest_names,
         );
+        let mut peers = peers::Peers::of(&acc.groups, &self.cfg);
+        let zones = zones::Zones::of(&acc.groups, &self.cfg);
         for (key, stats) in acc.groups {
             if self.exchanges(&stats) < self.cfg.min_connections
                 && !evidence::one_is_enough(&self.cfg, &key, &stats)
@@ -529,7 +533,13 @@ impl Engine {
                 .is_some_and(|w| w.values().copied().max().unwrap_or(0) < self.cfg.min_connections);
             let slower_than_window =
                 window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
-            let ctx = history.context(&key, &stats, &self.cfg);
+            let mut ctx = history.context(&key, &stats, &self.cfg);
+            if self.cfg.behaviour.enabled {
+                ctx.conn_beacon = peers.beacons.remove(&key);
+                let external = self.cfg.internal.containing(key.dst_ip).is_none();
+                ctx.peers = Some(peers.view(&key, &stats, external));
+                ctx.local_zone = Some(zones.zone(&self.cfg));
+            }
             let mut alert = rating::rate(&self.cfg, &key, &stats, &ctx);
             if let (Some(len), Some(per)) = (window_len, &per_window) {
                 let text = self.cfg.window.to_string();
@@ -673,5 +683,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_peers;
 #[cfg(test)]
 mod tests_sources;
