@@ -43,8 +43,10 @@ pub enum Record {
     /// use it to name the connections to `ip`:`port`.
     DestName { ip: IpAddr, port: u16, name: String },
     /// Names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): the analytics use
-    /// every one of `names` to name the connections to each of `addrs`, whatever the port.
+    /// every one of `names` to name the connections to each of `addrs`, whatever the port —
+    /// first those of `client`, the host that asked, when it is known.
     AddrNames {
+        client: Option<IpAddr>,
         addrs: Vec<IpAddr>,
         names: Vec<String>,
     },

@@ -166,11 +166,11 @@ impl Accumulator {
         for (source, span) in other.source_spans {
             self.add_source_span(source, span, cfg);
         }
-        for (ip, names) in other.addr_names {
+        for (key, names) in other.addr_names {
             facts::add_addr_names(
                 &mut self.addr_names,
                 &mut self.addr_names_dropped,
-                ip,
+                key,
                 names.iter().map(String::as_str),
                 cfg.limits.max_groups,
             );
@@ -496,7 +496,7 @@ impl Engine {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
             }
-            if let Some(names) = acc.addr_names.get(&key.dst_ip) {
+            if let Some(names) = facts::names_for(&acc.addr_names, stats.src_ip, key.dst_ip) {
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
@@ -634,8 +634,15 @@ impl Engine {
     /// Records the names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): each
     /// address is named by every name, whatever the port, since DNS does not say which service
     /// the client went on to reach. They join the groups of those addresses when rated, like
-    /// [`observe_dest_name`](Self::observe_dest_name).
-    pub fn observe_addr_names(&self, addrs: &[IpAddr], names: &[String], acc: &mut Accumulator) {
+    /// [`observe_dest_name`](Self::observe_dest_name): a group takes the names its own host
+    /// (`client`, the querier) was given when there are any, else anyone's.
+    pub fn observe_addr_names(
+        &self,
+        client: Option<IpAddr>,
+        addrs: &[IpAddr],
+        names: &[String],
+        acc: &mut Accumulator,
+    ) {
         let names: Vec<&str> = names
             .iter()
             .map(|n| crate::app::bounded_name(n.trim()))
@@ -645,13 +652,18 @@ impl Engine {
             return;
         }
         for ip in addrs {
-            facts::add_addr_names(
-                &mut acc.addr_names,
-                &mut acc.addr_names_dropped,
-                *ip,
-                names.iter().copied(),
-                self.cfg.limits.max_groups,
-            );
+            for key in [Some((None, *ip)), client.map(|c| (Some(c), *ip))]
+                .into_iter()
+                .flatten()
+            {
+                facts::add_addr_names(
+                    &mut acc.addr_names,
+                    &mut acc.addr_names_dropped,
+                    key,
+                    names.iter().copied(),
+                    self.cfg.limits.max_groups,
+                );
+            }
         }
     }
 

@@ -132,3 +132,30 @@ fn a_server_its_hosts_reach_federates_and_a_lone_server_is_suspicious() {
     assert_eq!(lone.protocol, Protocol::Mqtt);
     assert!(lone.score > s2s.score);
 }
+
+#[test]
+fn dns_names_follow_the_host_that_asked() {
+    // One cloud address serves two tenants: the fleet's and a workstation's own.
+    let cfg = HuntConfig::from_toml_str(
+        "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false",
+    )
+    .unwrap();
+    let engine = Engine::new(cfg);
+    let mut acc = Accumulator::new();
+    let pool: std::net::IpAddr = "52.48.17.198".parse().unwrap();
+    let fleet = vec!["fleet-ats.iot.eu-west-1.amazonaws.com".to_string()];
+    let own = vec!["zz9-ats.iot.eu-west-1.amazonaws.com".to_string()];
+    engine.observe_addr_names(Some("10.5.0.1".parse().unwrap()), &[pool], &fleet, &mut acc);
+    engine.observe_addr_names(Some("10.1.0.66".parse().unwrap()), &[pool], &own, &mut acc);
+    for src in ["10.5.0.1", "10.1.0.66", "10.7.0.7"] {
+        for e in irregular(src, "52.48.17.198", 8883, 1) {
+            engine.observe(&e, &mut acc);
+        }
+    }
+    let alerts = engine.finish(acc).0;
+    let names = |src| find(&alerts, src, 8883).destination_names.clone();
+    assert_eq!(names("10.5.0.1"), fleet);
+    assert_eq!(names("10.1.0.66"), own);
+    // A host whose lookup the data does not hold takes every name the address was given.
+    assert_eq!(names("10.7.0.7").len(), 2);
+}

@@ -50,10 +50,14 @@ impl RecordSink for StreamRecords<'_, '_> {
                     .observe_dest_name(ip, port, &name, self.acc);
                 self.names += 1;
             }
-            Ok(Record::AddrNames { addrs, names }) => {
+            Ok(Record::AddrNames {
+                client,
+                addrs,
+                names,
+            }) => {
                 self.shared
                     .engine
-                    .observe_addr_names(&addrs, &names, self.acc);
+                    .observe_addr_names(client, &addrs, &names, self.acc);
                 self.addr_names += 1;
             }
             Ok(Record::SessionFacts {
