@@ -64,7 +64,7 @@ fn tables(state: &Path) -> Vec<(String, Vec<Vec<String>>)> {
                         r.get::<_, rusqlite::types::Value>(i)
                             .map(|v| format!("{v:?}"))
                     })
-                    .collect()
+                    .collect::<rusqlite::Result<Vec<String>>>()
             })
             .unwrap()
             .map(Result::unwrap)
@@ -74,13 +74,20 @@ fn tables(state: &Path) -> Vec<(String, Vec<Vec<String>>)> {
     out
 }
 
+/// Whether a reason is the sentence on the channel's history.
+fn is_history(r: &str) -> bool {
+    r.starts_with("seen in earlier runs: ")
+        || r.starts_with("new today: ")
+        || r.starts_with("new: no earlier run")
+}
+
 fn history_reason(a: &Value) -> String {
     let rs: Vec<&str> = a["reasons"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(Value::as_str)
-        .filter(|r| r.starts_with("seen in earlier runs") || r.starts_with("new"))
+        .filter(|r| is_history(r))
         .collect();
     assert_eq!(rs.len(), 1, "one history sentence per alert: {a}");
     rs[0].to_string()
@@ -90,10 +97,7 @@ fn history_reason(a: &Value) -> String {
 fn without_history(a: &Value) -> Value {
     let mut a = a.clone();
     let r = a["reasons"].as_array_mut().unwrap();
-    r.retain(|r| {
-        let r = r.as_str().unwrap_or("");
-        !(r.starts_with("seen in earlier runs") || r.starts_with("new"))
-    });
+    r.retain(|r| !is_history(r.as_str().unwrap_or("")));
     a
 }
 
