@@ -53,10 +53,14 @@ fn tables(state: &Path) -> Vec<(String, Vec<Vec<String>>)> {
         "host_processes",
         "destination_hosts",
     ] {
+        let n = c
+            .prepare(&format!("SELECT * FROM {t}"))
+            .unwrap()
+            .column_count();
+        let order: Vec<String> = (1..=n).map(|i| i.to_string()).collect();
         let mut stmt = c
-            .prepare(&format!("SELECT * FROM {t} ORDER BY 1, 2, 3"))
+            .prepare(&format!("SELECT * FROM {t} ORDER BY {}", order.join(", ")))
             .unwrap();
-        let n = stmt.column_count();
         let rows: Vec<Vec<String>> = stmt
             .query_map([], |r| {
                 (0..n)

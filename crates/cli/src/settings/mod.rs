@@ -18,7 +18,7 @@ pub use config::{ConfigCheckSettings, ConfigDefaultsSettings, ConfigInitSettings
 pub use hunt::{HuntSettings, TuneReport, TuneSettings};
 pub use rules::{RulesExportSettings, RulesShowSettings};
 pub use shared::all_formats;
-pub use state::{StateAction, StateCmdSettings, StateSettings};
+pub use state::{StateAction, StateCmdSettings};
 pub use watch::WatchSettings;
 
 use crate::args::{Command, ConfigCommand, RulesCommand};
