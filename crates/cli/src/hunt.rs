@@ -35,14 +35,25 @@ pub(crate) fn read_inputs(
 }
 
 pub fn run(s: HuntSettings) -> Result<u8> {
-    let engine = Engine::new(s.config.clone());
+    // History across runs: loaded before reading, so a bad store stops the run before any work.
+    let mut store = match &s.state.path {
+        Some(p) => Some(crate::state_cmd::open(p)?),
+        None => None,
+    };
+    if let Some(why) = &s.state.unavailable {
+        let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {why}");
+    }
+    let mut engine = Engine::new(s.config.clone());
+    if let Some(st) = &store {
+        engine = engine.with_prior(std::sync::Arc::new(st.load()?));
+    }
     let started = std::time::Instant::now();
     let Some((mut acc, report)) = read_inputs(&s, &engine) else {
         return Ok(exit::FATAL);
     };
     let sessions = acc.take_sessions(engine.config());
     let sessions_dropped = acc.sessions_dropped;
-    let (alerts, hunt_summary) = engine.finish(acc);
+    let (alerts, hunt_summary, facts) = engine.finish_with_history(acc);
 
     let out: Box<dyn Write> = match &s.output {
         Some(p) => Box::new(BufWriter::new(
@@ -64,6 +75,18 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     }
     writer.finish().context("writing results")?;
     drop(writer);
+    // Saved only once the results are written: a run that failed leaves history as it was.
+    if let Some(st) = &mut store {
+        st.record(&facts, s.state.retention_days)?;
+        if !s.quiet {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "pubsub-hunt: history: {} channels saved to {}",
+                facts.channels.len(),
+                st.path().display()
+            );
+        }
+    }
 
     if !s.quiet {
         summary::print(&report, &hunt_summary, &s.config, started.elapsed());

@@ -9,6 +9,7 @@ mod formats;
 mod hunt;
 mod rules;
 mod settings;
+mod state_cmd;
 mod summary;
 mod tune;
 mod watch;
@@ -76,5 +77,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::ConfigCheck(s) => config_cmd::check(s),
         Settings::ConfigDefaults(s) => config_cmd::defaults(s),
         Settings::Formats(s) => formats::run(s),
+        Settings::State(s) => state_cmd::run(s),
     }
 }

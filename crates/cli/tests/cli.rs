@@ -2,7 +2,6 @@
 //! `../shared/corpus`) and on the synthetic example data shipped in `examples/data`, plus the
 //! bad-input, exit-status and pipe behaviour a user relies on.
 
-use assert_cmd::Command;
 use pubsub_hunt_core::allowlist;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -39,7 +38,7 @@ fn hunt(args: &[&str]) -> Run {
 }
 
 fn hunt_stdin(args: &[&str], stdin: Option<Vec<u8>>) -> Run {
-    let mut cmd = Command::cargo_bin("pubsub-hunt").unwrap();
+    let mut cmd = common::bin();
     cmd.current_dir(root())
         .arg("hunt")
         .arg("--threads")
@@ -260,18 +259,13 @@ fn config_file_and_allowlist() {
 
 #[test]
 fn config_init_round_trips_and_bad_configs_are_fatal() {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
-        .args(["config", "init"])
-        .output()
-        .unwrap();
+    let out = common::bin().args(["config", "init"]).output().unwrap();
     assert!(out.status.success());
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, &out.stdout).unwrap();
     let check = || {
-        let out = Command::cargo_bin("pubsub-hunt")
-            .unwrap()
+        let out = common::bin()
             .args(["config", "check"])
             .arg(&cfg)
             .output()
@@ -572,11 +566,7 @@ fn stdin_and_forced_format() {
 
 #[test]
 fn formats_command_lists_formats() {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
-        .arg("formats")
-        .output()
-        .unwrap();
+    let out = common::bin().arg("formats").output().unwrap();
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(s.contains("zeek-tsv") && s.contains("zeek-json"));
 }
@@ -603,8 +593,7 @@ fn broken_pipe_is_quiet() {
         }
     }
     std::fs::write(&p, s).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
-    let mut child = std::process::Command::new(bin)
+    let mut child = common::std_bin()
         .args(["hunt", "--format", "jsonl", "-q"])
         .arg(&p)
         .stdout(std::process::Stdio::piped())
@@ -621,8 +610,7 @@ fn broken_pipe_is_quiet() {
 }
 
 fn run_cli(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args(args)
         .output()
@@ -1066,8 +1054,7 @@ fn zeek_ssl_log_names_the_destinations_of_conn_log() {
 /// Runs the binary with a time limit: a `watch` whose arguments were wrongly accepted would
 /// capture until interrupted.
 fn run_cli_briefly(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args(args)
         .timeout(std::time::Duration::from_secs(20))

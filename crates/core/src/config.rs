@@ -166,6 +166,8 @@ pub struct HuntConfig {
     pub report_sessions: bool,
     /// Report allowlisted alerts too, marked with the entry's reason (`--show-suppressed`).
     pub show_suppressed: bool,
+    /// The history store's settings (`[state]`), read by the binary that owns the store.
+    pub state: crate::prior::StateConfig,
 }
 
 /// The behaviour scoring settings: whether it runs, and its weights and thresholds.
@@ -282,6 +284,8 @@ struct RawConfig {
     limits: RawLimits,
     #[serde(default)]
     behaviour: BehaviourConfig,
+    #[serde(default)]
+    state: crate::prior::StateConfig,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -540,6 +544,7 @@ impl RawConfig {
             },
             report_sessions: false,
             show_suppressed: false,
+            state: self.state,
         })
     }
 }

@@ -22,6 +22,8 @@ pub struct HuntSettings {
     pub output: Option<PathBuf>,
     pub fail_on_alert: bool,
     pub quiet: bool,
+    /// History across runs.
+    pub state: super::state::StateSettings,
 }
 
 impl HuntSettings {
@@ -110,7 +112,9 @@ impl HuntSettings {
             names.extend(registry.iter().map(|f| f.name()));
             bail!("unknown input format {name:?}; known: {}", names.join(", "));
         }
+        let state = super::state::StateSettings::from_args(&a.state, &config);
         Ok(HuntSettings {
+            state,
             inputs: a
                 .paths
                 .iter()

@@ -11,12 +11,14 @@ mod config;
 mod hunt;
 mod rules;
 mod shared;
+mod state;
 mod watch;
 
 pub use config::{ConfigCheckSettings, ConfigDefaultsSettings, ConfigInitSettings, DefaultsForm};
 pub use hunt::{HuntSettings, TuneReport, TuneSettings};
 pub use rules::{RulesExportSettings, RulesShowSettings};
 pub use shared::all_formats;
+pub use state::{StateAction, StateCmdSettings};
 pub use watch::WatchSettings;
 
 use crate::args::{Command, ConfigCommand, RulesCommand};
@@ -35,6 +37,7 @@ pub enum Settings {
     ConfigCheck(ConfigCheckSettings),
     ConfigDefaults(ConfigDefaultsSettings),
     Formats(FormatsSettings),
+    State(StateCmdSettings),
 }
 
 impl Settings {
@@ -60,6 +63,7 @@ impl Settings {
                 Settings::ConfigDefaults(ConfigDefaultsSettings::from_args(a)?)
             }
             Command::Formats => Settings::Formats(FormatsSettings::new()),
+            Command::State(c) => Settings::State(StateCmdSettings::from_args(c)?),
         })
     }
 }

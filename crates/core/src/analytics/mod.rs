@@ -15,6 +15,7 @@ mod group;
 mod history;
 mod join;
 mod peers;
+mod prior;
 mod rating;
 mod windows;
 mod zones;
@@ -283,11 +284,21 @@ impl HuntSummary {
 #[derive(Debug, Clone)]
 pub struct Engine {
     cfg: HuntConfig,
+    /// What earlier runs learned (the state store), when the run is judged against it.
+    prior: Option<Arc<crate::prior::History>>,
 }
 
 impl Engine {
     pub fn new(cfg: HuntConfig) -> Self {
-        Engine { cfg }
+        Engine { cfg, prior: None }
+    }
+
+    /// Judges the run against what earlier runs learned: `new_broker` and `new_process` look
+    /// at the prior too, and alerts say how long their channel has been seen. See
+    /// [`finish_with_history`](Self::finish_with_history) for the facts the run adds.
+    pub fn with_prior(mut self, prior: Arc<crate::prior::History>) -> Self {
+        self.prior = Some(prior);
+        self
     }
 
     pub fn config(&self) -> &HuntConfig {
@@ -473,7 +484,17 @@ impl Engine {
     }
 
     /// Rates every group and returns the alerts to report, in report order, with the summary.
-    pub fn finish(&self, mut acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
+    pub fn finish(&self, acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
+        let (alerts, summary, _) = self.finish_with_history(acc);
+        (alerts, summary)
+    }
+
+    /// [`finish`](Self::finish), and the facts the run adds to the history (empty unless the
+    /// engine was given a prior with [`with_prior`](Self::with_prior)).
+    pub fn finish_with_history(
+        &self,
+        mut acc: Accumulator,
+    ) -> (Vec<Alert>, HuntSummary, crate::prior::History) {
         acc.flush_source(&self.cfg);
         let mut summary = HuntSummary {
             counters: acc.counters,
@@ -503,6 +524,14 @@ impl Engine {
             }
         }
         let history = History::of(&acc.groups, &acc.source_spans, &self.cfg);
+        let mut facts = match &self.prior {
+            Some(_) => prior::run_facts(&acc.groups),
+            None => crate::prior::History::default(),
+        };
+        let baseline = self
+            .prior
+            .as_deref()
+            .and_then(|p| prior::Baseline::of(p, &facts, window_len));
         // How many hosts reach each destination, for the allowlist's entries that absorb only
         // what a shared service produces.
         let reach = allowlist::Reach::of(
@@ -540,7 +569,15 @@ impl Engine {
                 ctx.peers = Some(peers.view(&key, &stats, external));
                 ctx.local_zone = Some(zones.zone(&self.cfg));
             }
+            if let (Some(p), Some(b), true) = (&self.prior, &baseline, self.cfg.behaviour.enabled) {
+                prior::judge(&mut ctx, &key, p, &facts, b);
+            }
             let mut alert = rating::rate(&self.cfg, &key, &stats, &ctx);
+            if let Some(p) = &self.prior
+                && let Some(r) = prior::reason(&key, p, &facts)
+            {
+                alert.reasons.push(r);
+            }
             if let (Some(len), Some(per)) = (window_len, &per_window) {
                 let text = self.cfg.window.to_string();
                 alert.reasons.insert(
@@ -626,7 +663,8 @@ impl Engine {
             alerts.push(alert);
         }
         alerts.sort_by(Alert::report_order);
-        (alerts, summary)
+        prior::add_alerts(&mut facts, &alerts);
+        (alerts, summary, facts)
     }
 }
 
