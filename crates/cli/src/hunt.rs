@@ -35,6 +35,12 @@ pub(crate) fn read_inputs(
 }
 
 pub fn run(s: HuntSettings) -> Result<u8> {
+    // Rust's standard output swallows writes to a closed descriptor (`>&-`), so the results
+    // would vanish with a success status. A closed output is refused before reading; a pipe
+    // whose reader goes away mid-run (`| head`) still ends quietly (see `main`).
+    if s.output.is_none() && stdout_is_closed() {
+        anyhow::bail!("standard output is closed: the results would be lost (give -o FILE)");
+    }
     let engine = Engine::new(s.config.clone());
     let started = std::time::Instant::now();
     let Some((mut acc, report)) = read_inputs(&s, &engine) else {
@@ -87,6 +93,19 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     } else {
         exit::SUCCESS
     })
+}
+
+/// Whether file descriptor 1 is not open at all.
+fn stdout_is_closed() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        io::stdout().as_fd().try_clone_to_owned().is_err()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }
 
 fn terminal_width() -> Option<u16> {
