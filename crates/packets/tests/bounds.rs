@@ -43,9 +43,7 @@ fn ipv4_tcp(
 /// A legacy pcap (raw IPv4 link type) of `records` as (caplen-cut, orig_len, data).
 fn pcap(records: &[(Vec<u8>, u32)]) -> Vec<u8> {
     let mut f = Vec::new();
-    for v in [0xa1b2_c3d4u32] {
-        f.extend_from_slice(&v.to_le_bytes());
-    }
+    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     f.extend_from_slice(&2u16.to_le_bytes());
     f.extend_from_slice(&4u16.to_le_bytes());
     for v in [0u32, 0, 65535, 228] {
