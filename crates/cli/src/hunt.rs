@@ -35,6 +35,12 @@ pub(crate) fn read_inputs(
 }
 
 pub fn run(s: HuntSettings) -> Result<u8> {
+    // Rust's standard output swallows writes to a closed descriptor (`>&-`), so the results
+    // would vanish with a success status. A closed output is refused before reading; a pipe
+    // whose reader goes away mid-run (`| head`) still ends quietly (see `main`).
+    if s.output.is_none() && stdout_is_closed() {
+        anyhow::bail!("standard output is closed: the results would be lost (give -o FILE)");
+    }
     // History across runs: loaded before reading, so a bad store stops the run before any work.
     let mut store = match &s.state.path {
         Some(p) => Some(crate::state_cmd::open(p)?),
@@ -110,6 +116,19 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     } else {
         exit::SUCCESS
     })
+}
+
+/// Whether file descriptor 1 is not open at all.
+fn stdout_is_closed() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        io::stdout().as_fd().try_clone_to_owned().is_err()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }
 
 fn terminal_width() -> Option<u16> {

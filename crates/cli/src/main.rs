@@ -48,6 +48,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // The reader of our output stopped reading (`| head`): it chose to see no more,
+            // so the run ends quietly. A closed or failing output is an error (status 3).
             if is_broken_pipe(&e) {
                 return ExitCode::from(exit::SUCCESS);
             }
