@@ -65,6 +65,9 @@ Examples:
     /// Export the tuned analytic as SIEM rules, or show it in plain words.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Show or reset the history kept across runs (the state store).
+    #[command(subcommand)]
+    State(StateCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -303,6 +306,9 @@ pub struct HuntArgs {
     /// are not connection logs are summed up in one line).
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 // `watch` writes each alert as it is raised, and each session as it ends: it keeps its own
@@ -394,4 +400,40 @@ pub struct AllSessionsArg {
     /// (`"kind": "session"`; alerts say `"kind": "alert"`). JSON lines only.
     #[arg(long)]
     pub all_sessions: bool,
+}
+
+/// Where history across runs is kept (`hunt`).
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// The state store (SQLite) that keeps history across runs [default:
+    /// $XDG_STATE_HOME/pubsub-hunt/state.sqlite or the platform's state directory].
+    #[arg(long, value_name = "PATH", conflicts_with = "no_state")]
+    pub state: Option<PathBuf>,
+    /// Neither read nor write history across runs (also PUBSUB_HUNT_NO_STATE=1).
+    #[arg(long)]
+    pub no_state: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Where the store is, its schema version, and how much history it holds.
+    Show(StateStoreArg),
+    /// Forget all history (the file and its schema stay).
+    Reset(StateResetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StateStoreArg {
+    /// The state store [default: the one `hunt` uses].
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StateResetArgs {
+    #[command(flatten)]
+    pub store: StateStoreArg,
+    /// Really forget it (without this, reset only says what it would remove).
+    #[arg(long)]
+    pub yes: bool,
 }

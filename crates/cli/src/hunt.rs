@@ -140,14 +140,31 @@ pub(crate) fn select(alerts: Vec<Alert>, view: &ViewSettings) -> (Vec<Alert>, us
 }
 
 pub fn run(s: HuntSettings) -> Result<u8> {
-    let engine = Engine::new(s.config.clone()).with_range(s.view.range);
+    // Rust's standard output swallows writes to a closed descriptor (`>&-`), so the results
+    // would vanish with a success status. A closed output is refused before reading; a pipe
+    // whose reader goes away mid-run (`| head`) still ends quietly (see `main`).
+    if s.output.is_none() && stdout_is_closed() {
+        anyhow::bail!("standard output is closed: the results would be lost (give -o FILE)");
+    }
+    // History across runs: loaded before reading, so a bad store stops the run before any work.
+    let mut store = match &s.state.path {
+        Some(p) => Some(crate::state_cmd::open(p)?),
+        None => None,
+    };
+    if let Some(why) = &s.state.unavailable {
+        let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {why}");
+    }
+    let mut engine = Engine::new(s.config.clone()).with_range(s.view.range);
+    if let Some(st) = &store {
+        engine = engine.with_prior(std::sync::Arc::new(st.load()?));
+    }
     let started = std::time::Instant::now();
     let Some((mut acc, report)) = read_inputs(&s, &engine) else {
         return Ok(exit::FATAL);
     };
     let sessions = acc.take_sessions(engine.config());
     let sessions_dropped = acc.sessions_dropped;
-    let (alerts, hunt_summary) = engine.finish(acc);
+    let (alerts, hunt_summary, facts) = engine.finish_with_history(acc);
     let (alerts, omitted) = select(alerts, &s.view);
 
     let out = open_output(s.output.as_deref())?;
@@ -161,6 +178,18 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     }
     writer.finish().context("writing results")?;
     drop(writer);
+    // Saved only once the results are written: a run that failed leaves history as it was.
+    if let Some(st) = &mut store {
+        st.record(&facts, s.state.retention_days)?;
+        if !s.quiet {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "pubsub-hunt: history: {} channels saved to {}",
+                facts.channels.len(),
+                st.path().display()
+            );
+        }
+    }
 
     if !s.quiet {
         summary::print(&report, &hunt_summary, &s.config, started.elapsed());
@@ -185,4 +214,17 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     } else {
         exit::SUCCESS
     })
+}
+
+/// Whether file descriptor 1 is not open at all.
+fn stdout_is_closed() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        io::stdout().as_fd().try_clone_to_owned().is_err()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }

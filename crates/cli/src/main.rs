@@ -11,6 +11,7 @@ mod hunt;
 mod progress;
 mod rules;
 mod settings;
+mod state_cmd;
 mod summary;
 mod tune;
 mod watch;
@@ -49,6 +50,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // The reader of our output stopped reading (`| head`): it chose to see no more,
+            // so the run ends quietly. A closed or failing output is an error (status 3).
             if is_broken_pipe(&e) {
                 return ExitCode::from(exit::SUCCESS);
             }
@@ -79,5 +82,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::ConfigCheck(s) => config_cmd::check(s),
         Settings::ConfigDefaults(s) => config_cmd::defaults(s),
         Settings::Formats(s) => formats::run(s),
+        Settings::State(s) => state_cmd::run(s),
     }
 }

@@ -25,6 +25,8 @@ pub struct HuntSettings {
     pub quiet: bool,
     /// Time range, alert filters and how the table is drawn.
     pub view: ViewSettings,
+    /// History across runs.
+    pub state: super::state::StateSettings,
 }
 
 impl HuntSettings {
@@ -114,7 +116,9 @@ impl HuntSettings {
             names.extend(registry.iter().map(|f| f.name()));
             bail!("unknown input format {name:?}; known: {}", names.join(", "));
         }
+        let state = super::state::StateSettings::from_args(&a.state, &config);
         Ok(HuntSettings {
+            state,
             inputs: a
                 .paths
                 .iter()

@@ -12,6 +12,7 @@ mod explain;
 mod hunt;
 mod rules;
 mod shared;
+mod state;
 mod view;
 mod watch;
 
@@ -20,6 +21,7 @@ pub use explain::{ExplainSettings, ExplainTarget};
 pub use hunt::{HuntSettings, TuneReport, TuneSettings};
 pub use rules::{RulesExportSettings, RulesShowSettings};
 pub use shared::all_formats;
+pub use state::{StateAction, StateCmdSettings};
 pub use view::{ViewSettings, progress_allowed, table_width};
 pub use watch::WatchSettings;
 
@@ -40,6 +42,7 @@ pub enum Settings {
     ConfigCheck(ConfigCheckSettings),
     ConfigDefaults(ConfigDefaultsSettings),
     Formats(FormatsSettings),
+    State(StateCmdSettings),
 }
 
 impl Settings {
@@ -66,6 +69,7 @@ impl Settings {
                 Settings::ConfigDefaults(ConfigDefaultsSettings::from_args(a)?)
             }
             Command::Formats => Settings::Formats(FormatsSettings::new()),
+            Command::State(c) => Settings::State(StateCmdSettings::from_args(c)?),
         })
     }
 }

@@ -15,8 +15,11 @@ mod fate;
 mod group;
 mod history;
 mod join;
+mod peers;
+mod prior;
 mod rating;
 mod windows;
+mod zones;
 
 pub use fate::{Fate, GroupFate, Probe, ProbeCounts, ProbeTarget, RecordFate, TimeRange};
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
@@ -188,11 +191,11 @@ impl Accumulator {
         for (source, span) in other.source_spans {
             self.add_source_span(source, span, cfg);
         }
-        for (ip, names) in other.addr_names {
+        for (key, names) in other.addr_names {
             facts::add_addr_names(
                 &mut self.addr_names,
                 &mut self.addr_names_dropped,
-                ip,
+                key,
                 names.iter().map(String::as_str),
                 cfg.limits.max_groups,
             );
@@ -309,6 +312,8 @@ pub struct Engine {
     range: TimeRange,
     /// Counts what `observe` decided for one host's or destination's records (`explain`).
     probe: Option<Probe>,
+    /// What earlier runs learned (the state store), when the run is judged against it.
+    prior: Option<Arc<crate::prior::History>>,
 }
 
 impl Engine {
@@ -317,6 +322,7 @@ impl Engine {
             cfg,
             range: TimeRange::default(),
             probe: None,
+            prior: None,
         }
     }
 
@@ -329,6 +335,14 @@ impl Engine {
     /// Counts, in each accumulator's `probe`, what became of the records `probe` watches.
     pub fn with_probe(mut self, probe: Probe) -> Self {
         self.probe = Some(probe);
+        self
+    }
+
+    /// Judges the run against what earlier runs learned: `new_broker` and `new_process` look
+    /// at the prior too, and alerts say how long their channel has been seen. See
+    /// [`finish_with_history`](Self::finish_with_history) for the facts the run adds.
+    pub fn with_prior(mut self, prior: Arc<crate::prior::History>) -> Self {
+        self.prior = Some(prior);
         self
     }
 
@@ -527,21 +541,31 @@ impl Engine {
 
     /// Rates every group and returns the alerts to report, in report order, with the summary.
     pub fn finish(&self, acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
-        self.finish_with(acc, None)
+        let (alerts, summary, _) = self.finish_with(acc, None);
+        (alerts, summary)
     }
 
     /// [`finish`](Self::finish), and what became of every group, alert or not (`explain`).
     pub fn finish_explained(&self, acc: Accumulator) -> (Vec<Alert>, HuntSummary, Vec<GroupFate>) {
         let mut fates = Vec::new();
-        let (alerts, summary) = self.finish_with(acc, Some(&mut fates));
+        let (alerts, summary, _) = self.finish_with(acc, Some(&mut fates));
         (alerts, summary, fates)
+    }
+
+    /// [`finish`](Self::finish), and the facts the run adds to the history (empty unless the
+    /// engine was given a prior with [`with_prior`](Self::with_prior)).
+    pub fn finish_with_history(
+        &self,
+        acc: Accumulator,
+    ) -> (Vec<Alert>, HuntSummary, crate::prior::History) {
+        self.finish_with(acc, None)
     }
 
     fn finish_with(
         &self,
         mut acc: Accumulator,
         mut fates: Option<&mut Vec<GroupFate>>,
-    ) -> (Vec<Alert>, HuntSummary) {
+    ) -> (Vec<Alert>, HuntSummary, crate::prior::History) {
         let explaining = fates.is_some();
         // `fates` hook: each group's fate is noted where it is decided, with its rating.
         let mut note = |alert: &Alert, fate: Fate| {
@@ -574,13 +598,21 @@ impl Engine {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
             }
-            if let Some(names) = acc.addr_names.get(&key.dst_ip) {
+            if let Some(names) = facts::names_for(&acc.addr_names, stats.src_ip, key.dst_ip) {
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
             }
         }
         let history = History::of(&acc.groups, &acc.source_spans, &self.cfg);
+        let mut facts = match &self.prior {
+            Some(_) => prior::run_facts(&acc.groups),
+            None => crate::prior::History::default(),
+        };
+        let baseline = self
+            .prior
+            .as_deref()
+            .and_then(|p| prior::Baseline::of(p, &facts, window_len));
         // How many hosts reach each destination, for the allowlist's entries that absorb only
         // what a shared service produces.
         let reach = allowlist::Reach::of(
@@ -595,6 +627,8 @@ impl Engine {
             }),
             &acc.dest_names,
         );
+        let mut peers = peers::Peers::of(&acc.groups, &self.cfg);
+        let zones = zones::Zones::of(&acc.groups, &self.cfg);
         for (key, stats) in acc.groups {
             if self.exchanges(&stats) < self.cfg.min_connections
                 && !evidence::one_is_enough(&self.cfg, &key, &stats)
@@ -617,8 +651,22 @@ impl Engine {
                 .is_some_and(|w| w.values().copied().max().unwrap_or(0) < self.cfg.min_connections);
             let slower_than_window =
                 window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
-            let ctx = history.context(&key, &stats, &self.cfg);
+            let mut ctx = history.context(&key, &stats, &self.cfg);
+            if self.cfg.behaviour.enabled {
+                ctx.conn_beacon = peers.beacons.remove(&key);
+                let external = self.cfg.internal.containing(key.dst_ip).is_none();
+                ctx.peers = Some(peers.view(&key, &stats, external));
+                ctx.local_zone = Some(zones.zone(&self.cfg));
+            }
+            if let (Some(p), Some(b), true) = (&self.prior, &baseline, self.cfg.behaviour.enabled) {
+                prior::judge(&mut ctx, &key, p, &facts, b);
+            }
             let mut alert = rating::rate(&self.cfg, &key, &stats, &ctx);
+            if let Some(p) = &self.prior
+                && let Some(r) = prior::reason(&key, p, &facts)
+            {
+                alert.reasons.push(r);
+            }
             if let (Some(len), Some(per)) = (window_len, &per_window) {
                 let text = self.cfg.window.to_string();
                 alert.reasons.insert(
@@ -721,7 +769,8 @@ impl Engine {
             alerts.push(alert);
         }
         alerts.sort_by(Alert::report_order);
-        (alerts, summary)
+        prior::add_alerts(&mut facts, &alerts);
+        (alerts, summary, facts)
     }
 }
 
@@ -729,8 +778,15 @@ impl Engine {
     /// Records the names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): each
     /// address is named by every name, whatever the port, since DNS does not say which service
     /// the client went on to reach. They join the groups of those addresses when rated, like
-    /// [`observe_dest_name`](Self::observe_dest_name).
-    pub fn observe_addr_names(&self, addrs: &[IpAddr], names: &[String], acc: &mut Accumulator) {
+    /// [`observe_dest_name`](Self::observe_dest_name): a group takes the names its own host
+    /// (`client`, the querier) was given when there are any, else anyone's.
+    pub fn observe_addr_names(
+        &self,
+        client: Option<IpAddr>,
+        addrs: &[IpAddr],
+        names: &[String],
+        acc: &mut Accumulator,
+    ) {
         let names: Vec<&str> = names
             .iter()
             .map(|n| crate::app::bounded_name(n.trim()))
@@ -740,13 +796,18 @@ impl Engine {
             return;
         }
         for ip in addrs {
-            facts::add_addr_names(
-                &mut acc.addr_names,
-                &mut acc.addr_names_dropped,
-                *ip,
-                names.iter().copied(),
-                self.cfg.limits.max_groups,
-            );
+            for key in [Some((None, *ip)), client.map(|c| (Some(c), *ip))]
+                .into_iter()
+                .flatten()
+            {
+                facts::add_addr_names(
+                    &mut acc.addr_names,
+                    &mut acc.addr_names_dropped,
+                    key,
+                    names.iter().copied(),
+                    self.cfg.limits.max_groups,
+                );
+            }
         }
     }
 
@@ -778,5 +839,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_peers;
 #[cfg(test)]
 mod tests_sources;
