@@ -18,6 +18,8 @@ const EXAMPLE: &str = "examples/data/conn.log";
 fn run(args: &[&str]) -> (String, String, i32) {
     let out = Command::cargo_bin("pubsub-hunt")
         .unwrap()
+        // Hermetic: no history from earlier runs in the user's state directory.
+        .env("PUBSUB_HUNT_NO_STATE", "1")
         .current_dir(root())
         .args(args)
         .output()

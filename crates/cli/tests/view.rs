@@ -34,6 +34,7 @@ struct Run {
 fn run(args: &[&str], stdin: Option<Vec<u8>>, env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::cargo_bin("pubsub-hunt").unwrap();
     cmd.current_dir(root())
+        .env("PUBSUB_HUNT_NO_STATE", "1")
         .env_remove("COLUMNS")
         .env_remove("NO_COLOR")
         .args(args);
@@ -168,7 +169,7 @@ fn footer_and_summary_agree() {
 fn in_terminal(width: u16, args: &str) -> String {
     let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
     let cmd = format!(
-        "stty cols {width} rows 60; {} {args} 2>/dev/null",
+        "stty cols {width} rows 60; PUBSUB_HUNT_NO_STATE=1 {} {args} 2>/dev/null",
         bin.display()
     );
     let out = std::process::Command::new("script")
@@ -232,7 +233,7 @@ fn no_color_and_color_flags() {
     assert!(!raw.contains("\x1b[3"), "{raw:?}");
     let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
     let cmd = format!(
-        "NO_COLOR=1 {} hunt -j 2 {EXAMPLE} 2>/dev/null",
+        "NO_COLOR=1 PUBSUB_HUNT_NO_STATE=1 {} hunt -j 2 {EXAMPLE} 2>/dev/null",
         bin.display()
     );
     let out = std::process::Command::new("script")
