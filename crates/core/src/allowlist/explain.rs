@@ -230,7 +230,7 @@ fn remember(set: &mut BTreeSet<String>, host: &str) {
 
 /// The names a group gives its destination: resolved by the log source, and announced in its
 /// sessions (SNI, XMPP `to`), normalised.
-fn names_of<'n>(
+pub(crate) fn names_of<'n>(
     names: impl IntoIterator<Item = &'n String>,
     app: Option<&'n AppInfo>,
 ) -> impl Iterator<Item = String> {

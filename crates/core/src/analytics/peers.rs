@@ -11,7 +11,6 @@
 
 use super::group::{GroupKey, GroupMap, GroupStats};
 use crate::behaviour::beacon::{BeaconContext, BeaconScore, score_beacon};
-use crate::behaviour::destination::normalize_name;
 use crate::behaviour::prevalence::PeerView;
 use crate::config::HuntConfig;
 use crate::protocol::Protocol;
@@ -54,16 +53,9 @@ pub(super) struct Peers {
     data_hosts: BTreeSet<String>,
 }
 
-/// The names a group gives its destination, normalised.
+/// The names a group gives its destination, normalised (as the allowlist's reach counts them).
 fn names_of(stats: &GroupStats) -> BTreeSet<String> {
-    let announced = stats.app.as_deref().map(|a| &a.server_names);
-    stats
-        .dst_names
-        .iter()
-        .chain(announced.into_iter().flatten())
-        .map(|n| normalize_name(n))
-        .filter(|n| !n.is_empty())
-        .collect()
+    crate::allowlist::names_of(&stats.dst_names, stats.app.as_deref()).collect()
 }
 
 /// The group's connection-level beacon, exactly as the rating judges it: over all connections,
