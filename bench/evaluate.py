@@ -329,7 +329,9 @@ def main() -> int:
     bin_dir = args.bin_dir or default_bin_dir()
     if not args.no_build:
         build()
-    for exe in ("pubsub-hunt", "pubsub-hunt-testgen"):
+    # The independent model is generated in Python; only the labeled one needs our generator.
+    needed = ["pubsub-hunt"] + (["pubsub-hunt-testgen"] if args.generator == "labeled" else [])
+    for exe in needed:
         if not (bin_dir / exe).exists():
             raise SystemExit(f"{bin_dir / exe} not found (build it or pass --bin-dir)")
 
