@@ -40,8 +40,14 @@ pub enum Record {
     /// Not a record at all (a CSV header row, a comment, a blank line). Not counted.
     Skip,
     /// A name another log gives a destination (a Zeek `ssl.log` server name): the analytics
-    /// use it to name the connections to `ip`:`port`.
-    DestName { ip: IpAddr, port: u16, name: String },
+    /// use it to name the connections to `ip`:`port` — first those of `client`, the host whose
+    /// session carried the name, when it is known.
+    DestName {
+        client: Option<IpAddr>,
+        ip: IpAddr,
+        port: u16,
+        name: String,
+    },
     /// Names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): the analytics use
     /// every one of `names` to name the connections to each of `addrs`, whatever the port —
     /// first those of `client`, the host that asked, when it is known.

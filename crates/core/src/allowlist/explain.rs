@@ -16,7 +16,6 @@ use crate::signal::SignalId;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
-use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 /// How many hosts make "many hosts" in the shipped entries' conditions: a fleet or a shared
@@ -252,16 +251,12 @@ pub type ReachInput<'g> = (
 );
 
 impl Reach {
-    /// Counts every group, with the names other records gave each destination (Zeek `ssl.log`
-    /// server names, by address and port).
-    pub fn of<'g, S: BuildHasher>(
-        groups: impl IntoIterator<Item = ReachInput<'g>>,
-        logged: &HashMap<(IpAddr, u16), BTreeSet<String>, S>,
-    ) -> Reach {
+    /// Counts every group by its address and port and by the names it was given (its own
+    /// host's server names and lookups, joined before this is called).
+    pub fn of<'g>(groups: impl IntoIterator<Item = ReachInput<'g>>) -> Reach {
         let mut r = Reach::default();
         for (host, ip, port, names, app) in groups {
-            let extra = logged.get(&(ip, port)).into_iter().flatten();
-            r.add(host, ip, port, names.iter().chain(extra), app);
+            r.add(host, ip, port, names.iter(), app);
         }
         r
     }
@@ -389,16 +384,11 @@ mod tests {
         for i in 0..200 {
             r.add(&format!("h{i}"), ip("10.0.0.1"), 5222, &none, None);
         }
-        // Names another log gave an address count for every group on it.
-        let logged: HashMap<(IpAddr, u16), BTreeSet<String>> =
-            [((ip("52.48.17.200"), 8883), aws.clone())].into();
-        let gw = Reach::of(
-            [
-                ("gw", ip("52.48.17.200"), 8883, &none, None),
-                ("t1", ip("52.48.17.198"), 8883, &aws, None),
-            ],
-            &logged,
-        );
+        // The same name on two addresses of the pool: one destination, two hosts.
+        let gw = Reach::of([
+            ("gw", ip("52.48.17.200"), 8883, &aws, None),
+            ("t1", ip("52.48.17.198"), 8883, &aws, None),
+        ]);
         assert_eq!(gw.hosts_reaching(ip("52.48.17.200"), 8883, &aws, None), 2);
         assert_eq!(
             r.hosts_reaching(ip("10.0.0.1"), 5222, &none, None),

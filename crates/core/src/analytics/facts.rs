@@ -17,6 +17,11 @@ pub(super) type FactKey = (IpAddr, IpAddr, u16);
 /// under `None` by address whoever asked.
 pub(super) type AddrNames =
     HashMap<(Option<IpAddr>, IpAddr), BTreeSet<String>, foldhash::fast::RandomState>;
+/// A destination name's key: the client whose session carried it (`None`: any client), the
+/// destination address and port.
+pub(super) type DestKey = (Option<IpAddr>, IpAddr, u16);
+/// Names other logs gave destinations (Zeek `ssl.log` server names).
+pub(super) type DestNames = HashMap<DestKey, BTreeSet<String>, foldhash::fast::RandomState>;
 /// What content logs learned about sessions, per channel.
 pub(super) type SessionFacts = HashMap<FactKey, Box<AppInfo>, foldhash::fast::RandomState>;
 
@@ -58,6 +63,19 @@ pub(super) fn names_for(
     client
         .and_then(|c| table.get(&(Some(c), dst)))
         .or_else(|| table.get(&(None, dst)))
+}
+
+/// The server names a group's destination was given: those its own host's sessions carried
+/// when the data shows them, else any host's.
+pub(super) fn dest_names_for(
+    table: &DestNames,
+    client: Option<IpAddr>,
+    dst: IpAddr,
+    port: u16,
+) -> Option<&BTreeSet<String>> {
+    client
+        .and_then(|c| table.get(&(Some(c), dst, port)))
+        .or_else(|| table.get(&(None, dst, port)))
 }
 
 /// Adds one session's facts to its channel, keeping at most `max_entries` channels.

@@ -130,9 +130,10 @@ impl Accumulator {
 #[derive(Debug, Default, Clone)]
 pub struct Accumulator {
     groups: GroupMap,
-    /// Names other records gave a destination (Zeek `ssl.log` server names), by (address,
-    /// port); merged into the groups of that destination when rated. Bounded like the groups.
-    dest_names: HashMap<(IpAddr, u16), BTreeSet<String>, foldhash::fast::RandomState>,
+    /// Names other records gave a destination (Zeek `ssl.log` server names), by (client,
+    /// address, port) and by (address, port) for any client; merged into the groups of that
+    /// destination when rated, the group's own host's first. Bounded like the groups.
+    dest_names: facts::DestNames,
     /// Destination names not kept because the table was full.
     pub dest_names_dropped: u64,
     /// Each input's extent: the earliest start and latest start or end of the events read from
@@ -226,7 +227,7 @@ impl Accumulator {
 
     fn add_dest_names<'n>(
         &mut self,
-        key: (IpAddr, u16),
+        key: facts::DestKey,
         names: impl Iterator<Item = &'n str>,
         cfg: &HuntConfig,
     ) {
@@ -351,14 +352,29 @@ impl Engine {
     }
 
     /// Records a name another log gave a destination (a Zeek `ssl.log` server name for
-    /// `id.resp_h`:`id.resp_p`). It joins the groups of that destination when they are rated, so
-    /// it does not matter which file or thread saw the name or the connections first.
-    pub fn observe_dest_name(&self, ip: IpAddr, port: u16, name: &str, acc: &mut Accumulator) {
+    /// `id.resp_h`:`id.resp_p`, asked by `client` = `id.orig_h`). It joins the groups of that
+    /// destination when they are rated, so it does not matter which file or thread saw the name
+    /// or the connections first. A group takes the names its own host's sessions carried when
+    /// there are any: a cloud provider's address serves many tenants under many names, and
+    /// another host's server name would dress an implant's endpoint as the fleet's.
+    pub fn observe_dest_name(
+        &self,
+        client: Option<IpAddr>,
+        ip: IpAddr,
+        port: u16,
+        name: &str,
+        acc: &mut Accumulator,
+    ) {
         let name = crate::app::bounded_name(name.trim());
         if name.is_empty() || name == "-" {
             return;
         }
-        acc.add_dest_names((ip, port), std::iter::once(name), &self.cfg);
+        for key in [Some((None, ip, port)), client.map(|c| (Some(c), ip, port))]
+            .into_iter()
+            .flatten()
+        {
+            acc.add_dest_names(key, std::iter::once(name), &self.cfg);
+        }
     }
 
     /// Runs one event through the analytics' candidate conditions and counts it into its
@@ -593,7 +609,9 @@ impl Engine {
         }
         summary.groups = acc.groups.len();
         for (key, stats) in acc.groups.iter_mut() {
-            if let Some(names) = acc.dest_names.get(&(key.dst_ip, key.dst_port)) {
+            if let Some(names) =
+                facts::dest_names_for(&acc.dest_names, stats.src_ip, key.dst_ip, key.dst_port)
+            {
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
@@ -615,18 +633,15 @@ impl Engine {
             .and_then(|p| prior::Baseline::of(p, &facts, window_len));
         // How many hosts reach each destination, for the allowlist's entries that absorb only
         // what a shared service produces.
-        let reach = allowlist::Reach::of(
-            acc.groups.iter().map(|(k, s)| {
-                (
-                    k.host.as_str(),
-                    k.dst_ip,
-                    k.dst_port,
-                    &s.dst_names,
-                    s.app.as_deref(),
-                )
-            }),
-            &acc.dest_names,
-        );
+        let reach = allowlist::Reach::of(acc.groups.iter().map(|(k, s)| {
+            (
+                k.host.as_str(),
+                k.dst_ip,
+                k.dst_port,
+                &s.dst_names,
+                s.app.as_deref(),
+            )
+        }));
         let mut peers = peers::Peers::of(&acc.groups, &self.cfg);
         let zones = zones::Zones::of(&acc.groups, &self.cfg);
         for (key, stats) in acc.groups {

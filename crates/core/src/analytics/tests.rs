@@ -710,13 +710,14 @@ fn names_from_other_logs_join_their_destination_whichever_arrives_first() {
     let mut names = Accumulator::new();
     let ip = |s: &str| s.parse().unwrap();
     engine.observe_dest_name(
+        None,
         ip("52.48.17.198"),
         8883,
         "a3k7-ats.iot.eu-west-1.amazonaws.com",
         &mut names,
     );
-    engine.observe_dest_name(ip("45.147.229.12"), 8883, "c2.ddns.net", &mut names);
-    engine.observe_dest_name(ip("45.147.229.12"), 8883, "-", &mut names);
+    engine.observe_dest_name(None, ip("45.147.229.12"), 8883, "c2.ddns.net", &mut names);
+    engine.observe_dest_name(None, ip("45.147.229.12"), 8883, "-", &mut names);
     let mut conns = Accumulator::new();
     for e in &events {
         engine.observe(e, &mut conns);
@@ -828,7 +829,7 @@ fn cloud_iot_from_a_host_outside_the_configured_iot_hosts_is_reported() {
         let cfg = HuntConfig::from_toml_str(toml).unwrap();
         let engine = Engine::new(cfg.clone());
         let mut acc = Accumulator::new();
-        engine.observe_dest_name("52.48.17.198".parse().unwrap(), 8883, aws, &mut acc);
+        engine.observe_dest_name(None, "52.48.17.198".parse().unwrap(), 8883, aws, &mut acc);
         // A thermostat in the IoT network and a workstation, both on the fleet's endpoint.
         for src in ["10.40.3.9", "10.40.3.9", "10.10.20.5", "10.10.20.5"] {
             engine.observe(&ev(src, "52.48.17.198", 8883), &mut acc);
@@ -872,7 +873,7 @@ fn cloud_iot_from_a_host_outside_the_configured_iot_hosts_is_reported() {
     shown.show_suppressed = true;
     let engine = Engine::new(shown);
     let mut acc = Accumulator::new();
-    engine.observe_dest_name("52.48.17.198".parse().unwrap(), 8883, aws, &mut acc);
+    engine.observe_dest_name(None, "52.48.17.198".parse().unwrap(), 8883, aws, &mut acc);
     for _ in 0..2 {
         engine.observe(&ev("10.40.3.9", "52.48.17.198", 8883), &mut acc);
     }

@@ -159,3 +159,52 @@ fn dns_names_follow_the_host_that_asked() {
     // A host whose lookup the data does not hold takes every name the address was given.
     assert_eq!(names("10.7.0.7").len(), 2);
 }
+
+#[test]
+fn tls_server_names_follow_the_client_that_sent_them() {
+    // Six devices of a fleet and one workstation reach the same cloud address; the ssl.log
+    // names the fleet's endpoint for the devices and another tenant's for the workstation,
+    // which checks in every ten minutes. The default entry for the cloud's device endpoints
+    // explains a timer only where many hosts reach the endpoint: by the fleet's name (what the
+    // address alone would give the workstation) seven do, by its own name one does.
+    let engine =
+        Engine::new(HuntConfig::from_toml_str("[analytics]\nmin_suspicion = \"low\"").unwrap());
+    let mut shown = HuntConfig::from_toml_str("[analytics]\nmin_suspicion = \"low\"").unwrap();
+    shown.show_suppressed = true;
+    let fleet = "fleet-ats.iot.eu-west-1.amazonaws.com";
+    let own = "zz9-ats.iot.eu-west-1.amazonaws.com";
+    let pool: std::net::IpAddr = "52.48.17.198".parse().unwrap();
+    let devices: Vec<String> = (1..=6).map(|i| format!("10.5.0.{i}")).collect();
+    let feed = |engine: &Engine| {
+        let mut acc = Accumulator::new();
+        for d in &devices {
+            engine.observe_dest_name(d.parse().ok(), pool, 8883, fleet, &mut acc);
+        }
+        engine.observe_dest_name("10.1.0.66".parse().ok(), pool, 8883, own, &mut acc);
+        for (i, src) in devices.iter().enumerate() {
+            for e in irregular(src, "52.48.17.198", 8883, i as i64) {
+                engine.observe(&e, &mut acc);
+            }
+        }
+        for i in 0..48 {
+            let e = conn("10.1.0.66", "52.48.17.198", 8883, MONDAY + i * 600 * SECOND);
+            engine.observe(&e, &mut acc);
+        }
+        engine.finish(acc).0
+    };
+    let alerts = feed(&engine);
+    let ws = find(&alerts, "10.1.0.66", 8883);
+    assert_eq!(ws.destination_names, vec![own.to_string()]);
+    assert!(ws.suppressed_by.is_none(), "{ws:#?}");
+    assert!(
+        devices.iter().all(|d| alerts.iter().all(|a| &a.host != d)),
+        "the fleet's devices are the shared IoT service's: {alerts:#?}"
+    );
+    // Shown suppressed, every device carries only the fleet's name.
+    let shown = feed(&Engine::new(shown));
+    for d in &devices {
+        let a = find(&shown, d, 8883);
+        assert_eq!(a.destination_names, vec![fleet.to_string()]);
+        assert!(a.suppressed_by.is_some(), "{a:#?}");
+    }
+}

@@ -48,8 +48,15 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
                 shared.engine.observe(&ev, acc);
                 events += 1;
             }
-            Ok(Record::DestName { ip, port, name }) => {
-                shared.engine.observe_dest_name(ip, port, &name, acc);
+            Ok(Record::DestName {
+                client,
+                ip,
+                port,
+                name,
+            }) => {
+                shared
+                    .engine
+                    .observe_dest_name(client, ip, port, &name, acc);
                 names += 1;
             }
             Ok(Record::AddrNames {

@@ -44,10 +44,15 @@ impl RecordSink for StreamRecords<'_, '_> {
         match record {
             Ok(Record::Skip) => return,
             Ok(Record::Other) => self.other += 1,
-            Ok(Record::DestName { ip, port, name }) => {
+            Ok(Record::DestName {
+                client,
+                ip,
+                port,
+                name,
+            }) => {
                 self.shared
                     .engine
-                    .observe_dest_name(ip, port, &name, self.acc);
+                    .observe_dest_name(client, ip, port, &name, self.acc);
                 self.names += 1;
             }
             Ok(Record::AddrNames {

@@ -199,7 +199,11 @@ fn ssl_record(r: &ZeekJson<'_>) -> Result<Record, String> {
         )
     })?;
     let port = as_port(r.resp_p.as_ref(), "id.resp_p")?.ok_or("id.resp_p is missing")?;
+    // The client only narrows which groups take the name: a bad or missing one leaves the name
+    // for every host.
+    let client = r.orig_h.as_deref().and_then(|s| s.trim().parse().ok());
     Ok(Record::DestName {
+        client,
         ip,
         port,
         name: name.to_string(),
@@ -375,10 +379,12 @@ mod tests {
         ] {
             match parse_line(line) {
                 Ok(Record::DestName {
+                    client,
                     ip: i,
                     port: 8883,
                     name: n,
                 }) => {
+                    assert_eq!(client, Some("10.0.0.1".parse().unwrap()));
                     assert_eq!(i, ip);
                     assert_eq!(n, "a1-ats.iot.eu-west-1.amazonaws.com");
                 }

@@ -113,7 +113,12 @@ impl LineFormat for TsvLines {
                 .parse_line(line)
                 .map(|e| Record::Conn(Box::new(e))),
             ZeekLog::Ssl => self.schema.parse_ssl_line(line).map(|r| match r {
-                Some((ip, port, name)) => Record::DestName { ip, port, name },
+                Some(n) => Record::DestName {
+                    client: n.client,
+                    ip: n.ip,
+                    port: n.port,
+                    name: n.name,
+                },
                 None => Record::Other,
             }),
             ZeekLog::Dns => self.schema.row(line).map(|r| dns::from_row(&r)),
@@ -352,7 +357,13 @@ mod tests {
         );
         let l = lines_of(&r);
         match l.parse_line(b"1.0\tC\t10.0.0.1\t5000\t1.2.3.4\t8883\tbroker.example.com") {
-            Ok(Record::DestName { ip, port, name }) => {
+            Ok(Record::DestName {
+                client,
+                ip,
+                port,
+                name,
+            }) => {
+                assert_eq!(client.map(|c| c.to_string()).as_deref(), Some("10.0.0.1"));
                 assert_eq!(ip.to_string(), "1.2.3.4");
                 assert_eq!(port, 8883);
                 assert_eq!(name, "broker.example.com");

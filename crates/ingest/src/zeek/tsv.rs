@@ -27,6 +27,15 @@ pub struct TsvSchema {
     slots: Vec<Option<Field>>,
 }
 
+/// What one `ssl.log` record says: the server name its client asked `ip`:`port` for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SslName {
+    pub client: Option<IpAddr>,
+    pub ip: IpAddr,
+    pub port: u16,
+    pub name: String,
+}
+
 /// The columns read, of every log read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Field {
@@ -217,7 +226,7 @@ impl TsvSchema {
 
     /// Parses one `ssl.log` record into (responder address, port, server name); `None` when
     /// the handshake had no server name.
-    pub fn parse_ssl_line(&self, line: &[u8]) -> Result<Option<(IpAddr, u16, String)>, String> {
+    pub fn parse_ssl_line(&self, line: &[u8]) -> Result<Option<SslName>, String> {
         let vals = self.fields(line)?;
         let get = |f: Field| self.value(&vals, f);
         let Some(name) = get(Field::ServerName) else {
@@ -232,7 +241,15 @@ impl TsvSchema {
             .parse::<u16>()
             .map_err(|_| format!("bad id.resp_p {:?}", truncate(port_text)))?;
         let name = String::from_utf8_lossy(&decode_escapes(name.as_bytes())).into_owned();
-        Ok(Some((ip, port, name)))
+        // The client only narrows which groups take the name: a bad or missing one leaves the
+        // name for every host, as before the client was read.
+        let client = get(Field::OrigH).and_then(|s| s.parse::<IpAddr>().ok());
+        Ok(Some(SslName {
+            client,
+            ip,
+            port,
+            name,
+        }))
     }
 
     /// Parses one record (without its line end).
@@ -463,11 +480,12 @@ mod tests {
             .unwrap();
         assert_eq!(
             got,
-            Some((
-                "52.48.17.198".parse().unwrap(),
-                8883,
-                "gw-1.example.com".to_string()
-            ))
+            Some(SslName {
+                client: "10.0.0.1".parse().ok(),
+                ip: "52.48.17.198".parse().unwrap(),
+                port: 8883,
+                name: "gw-1.example.com".to_string()
+            })
         );
         let none = s
             .parse_ssl_line(
