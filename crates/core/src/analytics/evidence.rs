@@ -260,7 +260,32 @@ pub(super) fn signals(
     {
         all.push(s);
     }
+    offset_shared_credit(&mut all);
     strongest_per_id(all)
+}
+
+/// Sets a channel's own content and process evidence against the credit of a shared
+/// destination. The crowd explains the destination (many hosts' service, not one host's
+/// server), not what one host says there or which program says it: an implant relaying
+/// through a public broker shares the broker, not its subscriptions. The credit shrinks by
+/// those points and never turns into suspicion.
+fn offset_shared_credit(all: &mut [Signal]) {
+    let points = single_exchange_points(all);
+    if points <= 0.0 {
+        return;
+    }
+    for s in all
+        .iter_mut()
+        .filter(|s| s.id == SignalId::SharedDestination && s.weight < 0.0)
+    {
+        let before = s.weight;
+        s.weight = (before + points).min(0.0);
+        s.reason.push_str(&format!(
+            "; weight {before:+.0} → {:+.0}: the channel's own content and process evidence \
+             ({points:.0} points) is not the crowd's",
+            s.weight
+        ));
+    }
 }
 
 /// Weight of `interactive_use` on protocols other than XMPP (see where it is applied).

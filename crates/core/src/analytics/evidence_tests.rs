@@ -391,3 +391,60 @@ fn the_sites_zone_is_inferred_and_a_daily_session_is_a_working_day_not_a_timer()
     let chat = alerts.iter().find(|a| a.host == "10.1.3.2").unwrap();
     assert!(!chat.signals.contains_key("interactive_use"), "{chat:#?}");
 }
+
+#[test]
+fn a_shared_broker_does_not_excuse_what_one_host_says_there() {
+    // Five hosts use a broker by hand; one of them also subscribes to a command tree.
+    let mut events = Vec::new();
+    for (i, host) in ["10.1.0.1", "10.1.0.2", "10.1.0.3", "10.1.0.4", "10.1.0.5"]
+        .into_iter()
+        .enumerate()
+    {
+        for h in [1.0, 3.7, 4.1, 9.9, 15.2, 23.4] {
+            let start = MONDAY + (h * HOUR as f64) as Micros + i as Micros * 97 * SECOND;
+            let mut e = conn(host, "198.51.100.7", 1883, start);
+            e.end = Some(start + 20 * SECOND);
+            let mut app = AppInfo {
+                protocol: Some(Protocol::Mqtt),
+                ..AppInfo::default()
+            };
+            let topic = if host == "10.1.0.5" {
+                "ops/commands/#"
+            } else {
+                "home/sensors/temperature"
+            };
+            app.add_topic(topic, TopicDirection::Subscribe, 0);
+            e.app = Some(Box::new(app));
+            events.push(e);
+        }
+    }
+    let (alerts, _) = run(cfg_all(), &events);
+    let shared = |host: &str| {
+        let a = alerts
+            .iter()
+            .find(|a| a.host == host)
+            .unwrap_or_else(|| panic!("no alert for {host}: {alerts:#?}"));
+        (
+            a.signals.get("shared_destination").copied(),
+            a.score,
+            a.reasons.clone(),
+        )
+    };
+    let (plain, plain_score, _) = shared("10.1.0.1");
+    assert_eq!(plain, Some(-20.0));
+    let (commands, commands_score, reasons) = shared("10.1.0.5");
+    let a = alerts.iter().find(|a| a.host == "10.1.0.5").unwrap();
+    let content: f64 = ["wildcard_command_tree", "c2_vocabulary_weak"]
+        .iter()
+        .filter_map(|id| a.signals.get(*id))
+        .sum();
+    assert!(content >= 15.0, "{:#?}", a.signals);
+    assert_eq!(commands, Some((-20.0 + content).min(0.0)), "{reasons:#?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("shared_destination") && r.contains("not the crowd's")),
+        "{reasons:#?}"
+    );
+    assert!(commands_score > plain_score);
+}

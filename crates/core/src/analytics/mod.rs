@@ -670,7 +670,7 @@ impl Engine {
             if self.cfg.behaviour.enabled {
                 ctx.conn_beacon = peers.beacons.remove(&key);
                 let external = self.cfg.internal.containing(key.dst_ip).is_none();
-                ctx.peers = Some(peers.view(&key, &stats, external));
+                ctx.peers = Some(peers.view(&key, &stats, external, self.prior.as_deref()));
                 ctx.local_zone = Some(zones.zone(&self.cfg));
             }
             if let (Some(p), Some(b), true) = (&self.prior, &baseline, self.cfg.behaviour.enabled) {

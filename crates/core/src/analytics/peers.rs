@@ -134,19 +134,44 @@ impl Peers {
     }
 
     /// The peers of a group's destination: by its most-shared name, else by address and port.
-    pub(super) fn view(&self, key: &GroupKey, stats: &GroupStats, external: bool) -> PeerView {
+    /// Counted by address, the hosts earlier runs saw reach it (`prior`, the history store)
+    /// count too: prevalence over weeks, not one run. Names are judged on this run alone, as
+    /// the history keeps destinations by address, and a cloud address serves many tenants.
+    pub(super) fn view(
+        &self,
+        key: &GroupKey,
+        stats: &GroupStats,
+        external: bool,
+        prior: Option<&crate::prior::History>,
+    ) -> PeerView {
         let by_name = names_of(stats)
             .into_iter()
             .map(Destination::Name)
             .filter_map(|d| self.by_dest.get(&(key.protocol, d.clone())).map(|h| (d, h)))
             .max_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| b.0.cmp(&a.0)));
         let addr = Destination::Addr(key.dst_ip, key.dst_port);
-        let (dest, hosts) = match by_name {
-            Some((d, h)) => (d, Some(h)),
+        let (dest, hosts, by_addr) = match by_name {
+            Some((d, h)) => (d, Some(h), false),
             None => {
                 let h = self.by_dest.get(&(key.protocol, addr.clone()));
-                (addr, h)
+                (addr, h, true)
             }
+        };
+        let run_hosts = hosts.map_or(1, |h| h.len().max(1));
+        // Hosts only the history saw reach the destination: the run's own are not counted
+        // twice (re-hunting the same files leaves the count as it was).
+        let from_history = match prior {
+            Some(p) if by_addr => p
+                .destinations
+                .get(&(key.dst_ip, key.dst_port))
+                .map_or(0, |d| {
+                    d.hosts
+                        .keys()
+                        .filter(|h| **h != key.host && !hosts.is_some_and(|r| r.contains_key(*h)))
+                        .take(MAX_HOSTS_PER_DESTINATION)
+                        .count()
+                }),
+            _ => 0,
         };
         let other_timers = hosts
             .into_iter()
@@ -156,7 +181,8 @@ impl Peers {
             .collect();
         PeerView {
             destination: dest.describe(),
-            hosts: hosts.map_or(1, |h| h.len().max(1)),
+            hosts: run_hosts + from_history,
+            hosts_from_history: from_history,
             other_timers,
             data_hosts: self.data_hosts.len(),
             external,

@@ -208,3 +208,61 @@ fn tls_server_names_follow_the_client_that_sent_them() {
         assert!(a.suppressed_by.is_some(), "{a:#?}");
     }
 }
+
+#[test]
+fn hosts_earlier_runs_saw_make_a_destination_shared() {
+    // In this run one host of twelve reaches a chat server; the history saw four others do.
+    let mut events = irregular("10.1.0.66", "203.0.113.9", 5222, 0);
+    for i in 1..=11 {
+        events.extend(irregular(&format!("10.2.0.{i}"), "198.51.100.20", 1883, i));
+    }
+    let rate = |prior: Option<crate::prior::History>| {
+        let cfg = HuntConfig::from_toml_str(
+            "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false",
+        )
+        .unwrap();
+        let mut engine = Engine::new(cfg);
+        if let Some(p) = prior {
+            engine = engine.with_prior(std::sync::Arc::new(p));
+        }
+        let mut acc = Accumulator::new();
+        for e in &events {
+            engine.observe(e, &mut acc);
+        }
+        engine.finish(acc).0
+    };
+    let alone = rate(None);
+    let a = find(&alone, "10.1.0.66", 5222);
+    assert!(
+        a.signals.contains_key("sole_host_destination"),
+        "{:#?}",
+        a.signals
+    );
+
+    let mut prior = crate::prior::History::default();
+    let dest = prior
+        .destinations
+        .entry(("203.0.113.9".parse().unwrap(), 5222))
+        .or_default();
+    for h in ["10.3.0.1", "10.3.0.2", "10.3.0.3", "10.3.0.4", "10.1.0.66"] {
+        dest.hosts
+            .insert(h.to_string(), crate::prior::Seen::at(MONDAY - 72 * HOUR));
+    }
+    let shared = rate(Some(prior));
+    let a = find(&shared, "10.1.0.66", 5222);
+    assert_eq!(
+        a.signals.get("shared_destination"),
+        Some(&-20.0),
+        "{:#?}",
+        a.signals
+    );
+    assert!(!a.signals.contains_key("sole_host_destination"));
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.contains("5 internal hosts")
+                && r.contains("4 of them seen only in earlier runs")),
+        "{:#?}",
+        a.reasons
+    );
+}

@@ -68,8 +68,10 @@ pub struct PeerView {
     /// The destination as it was counted: a name, or address:port.
     pub destination: String,
     /// Distinct internal hosts reaching it over the channel's protocol, this one included
-    /// (capped by the analytics' bound: a lower bound beyond it).
+    /// (capped by the analytics' bound: a lower bound beyond it), earlier runs' included.
     pub hosts: usize,
+    /// Of `hosts`, those only earlier runs (the history store) saw reach it.
+    pub hosts_from_history: usize,
     /// The beacon periods, in seconds, of the other hosts whose channels to it are on a timer
     /// (one per host).
     pub other_timers: Vec<f64>,
@@ -108,6 +110,12 @@ pub fn score_prevalence(
 ) -> Option<Signal> {
     let dest = &view.destination;
     let n = view.hosts;
+    // Timers are known for this run's hosts only: the history keeps who, not how.
+    let n_run = n.saturating_sub(view.hosts_from_history);
+    let hist = match view.hosts_from_history {
+        0 => String::new(),
+        h => format!(" ({h} of them seen only in earlier runs)"),
+    };
     if view.host_serves >= cfg.shared_min_hosts && own_period.is_none() {
         return Some(Signal::new(
             SignalId::ServerFederation,
@@ -127,7 +135,7 @@ pub fn score_prevalence(
                 SignalId::SharedDestination,
                 w.shared_destination,
                 format!(
-                    "{n} internal hosts reach {dest} over {protocol} and this channel keeps no \
+                    "{n} internal hosts reach {dest} over {protocol}{hist} and this channel keeps no \
                      timer: a service people share, not one host's server"
                 ),
             ));
@@ -139,25 +147,25 @@ pub fn score_prevalence(
             .count();
         // A timer several clients share, while most clients have none, is how the client
         // software reconnects (always-on desktops); one nobody else has is the host's own.
-        let minority = (on_timers + 1) * 2 <= n;
+        let minority = (on_timers + 1) * 2 <= n_run;
         if alike >= cfg.similar_timers_min && minority {
             return Some(Signal::new(
                 SignalId::SharedDestination,
                 w.shared_destination,
                 format!(
-                    "{n} internal hosts reach {dest} over {protocol}; {alike} others keep the same \
+                    "{n} internal hosts reach {dest} over {protocol}{hist}; {alike} others keep the same \
                      timer of about {} and most keep none: the client software's reconnection, \
                      not one host's",
                     human_period(period)
                 ),
             ));
         }
-        if alike == 0 && (on_timers + 1) * 3 <= n {
+        if alike == 0 && (on_timers + 1) * 3 <= n_run {
             return Some(Signal::new(
                 SignalId::LoneTimerOnSharedDestination,
                 w.lone_timer_on_shared_destination,
                 format!(
-                    "a timer of about {} to {dest}, which {n} internal hosts reach over \
+                    "a timer of about {} to {dest}, which {n_run} internal hosts reach over \
                      {protocol}: {on_timers} of the others keep a timer and none a similar one, so \
                      this host stands apart from the service's clients",
                     human_period(period)
@@ -192,7 +200,35 @@ mod tests {
             data_hosts: 80,
             external: true,
             host_serves: 0,
+            hosts_from_history: 0,
         }
+    }
+
+    #[test]
+    fn hosts_from_earlier_runs_count_but_their_timers_are_unknown() {
+        let mut v = view(5, &[]);
+        v.hosts_from_history = 4;
+        let s = score_prevalence(
+            &v,
+            None,
+            Protocol::Xmpp,
+            &PrevalenceConfig::default(),
+            &Weights::default(),
+        )
+        .unwrap();
+        assert_eq!(s.id, SignalId::SharedDestination);
+        assert!(
+            s.reason.contains("4 of them seen only in earlier runs"),
+            "{}",
+            s.reason
+        );
+        // A timer of its own is not judged against hosts whose timers the history does not keep.
+        assert_eq!(id(&v, Some(600.0)), None);
+        v.hosts_from_history = 0;
+        assert_eq!(
+            id(&v, Some(600.0)),
+            Some(SignalId::LoneTimerOnSharedDestination)
+        );
     }
 
     fn id(v: &PeerView, own: Option<f64>) -> Option<SignalId> {
