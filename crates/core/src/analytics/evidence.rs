@@ -227,6 +227,17 @@ pub(super) fn signals(
     if let Some(rate) = publication_rate(stats) {
         all.extend(rate_vs_peers(rate, &group.peer_rates, w));
     }
+    // What "first" was measured against: earlier windows of this run, or the history too.
+    let before = |verb: &str| match group.known_since {
+        Some(t) => format!(
+            "neither earlier runs (history since {}) nor earlier windows of this run {verb} it",
+            crate::prior::format_day(crate::prior::day_of(t))
+        ),
+        None => format!(
+            "no earlier window {} it",
+            if verb == "have" { "has" } else { verb }
+        ),
+    };
     if group.new_process
         && let Some(p) = key.process.as_deref()
     {
@@ -234,9 +245,10 @@ pub(super) fn signals(
             SignalId::NewProcess,
             w.new_process,
             format!(
-                "{} speaks {} for the first time in the data (no earlier window has it)",
+                "{} speaks {} for the first time in the data ({})",
                 crate::event::process_basename(p),
-                key.protocol
+                key.protocol,
+                before("have")
             ),
         ));
     }
@@ -245,8 +257,9 @@ pub(super) fn signals(
             SignalId::NewBroker,
             w.new_broker,
             format!(
-                "{} is first contacted in this window (no earlier window reached it)",
-                std::net::SocketAddr::new(key.dst_ip, key.dst_port)
+                "{} is first contacted in this window ({})",
+                std::net::SocketAddr::new(key.dst_ip, key.dst_port),
+                before("reached")
             ),
         ));
     }

@@ -359,6 +359,9 @@ pub struct GroupContext {
     pub new_process: bool,
     /// The window is not the data's first, and no earlier window reached this broker.
     pub new_broker: bool,
+    /// When "new" was judged against the history store too: the first instant it knows of
+    /// (so the reasons can say what "first" was measured against).
+    pub known_since: Option<Micros>,
     /// From the channel's (host, process, destination) first connection start to its last
     /// connection end, over all windows; `None` when some connection's end is unknown.
     pub channel_span: Option<Span>,

@@ -132,6 +132,7 @@ pub(super) fn judge(
         run.broker_first(key.dst_ip, key.dst_port),
     )
     .is_some_and(|t| base.is_new(t));
+    ctx.known_since = Some(base.known_from);
     ctx.new_process = key.process.as_ref().is_some_and(|p| {
         let p = process_key(p);
         first(
@@ -206,6 +207,17 @@ mod tests {
         assert!(facts.is_empty(), "no prior, no facts gathered");
         assert!(fires(&alerts, "198.51.100.20", SignalId::NewBroker));
         assert!(!fires(&alerts, "198.51.100.30", SignalId::NewBroker));
+        let noon = alerts
+            .iter()
+            .find(|a| a.dst_ip.to_string() == "198.51.100.20")
+            .unwrap();
+        assert!(
+            noon.reasons
+                .iter()
+                .any(|r| r.contains("new_broker") && r.contains("(no earlier window reached it)")),
+            "{:?}",
+            noon.reasons
+        );
 
         // An empty store judges as no store does, and gathers the day's facts.
         let empty = Engine::new(cfg()).with_prior(Arc::new(History::default()));
@@ -221,6 +233,18 @@ mod tests {
         let (alerts, facts) = run(&known, &today);
         assert!(!fires(&alerts, "198.51.100.20", SignalId::NewBroker));
         assert!(fires(&alerts, "198.51.100.30", SignalId::NewBroker));
+        let new = alerts
+            .iter()
+            .find(|a| a.dst_ip.to_string() == "198.51.100.30")
+            .unwrap();
+        assert!(
+            new.reasons.iter().any(|r| r.contains("new_broker")
+                && r.contains(
+                    "neither earlier runs (history since 2026-11-02) nor earlier windows"
+                )),
+            "{:?}",
+            new.reasons
+        );
         assert!(
             alerts
                 .iter()
