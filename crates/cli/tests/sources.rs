@@ -122,3 +122,73 @@ fn local_orig_against_the_internal_networks_is_named_and_configurable() {
     assert_eq!(r.alerts[0]["connections"], 6);
     assert!(r.stderr.contains("counted as outbound"), "{}", r.stderr);
 }
+
+/// Four Zeek conn.logs: 240 hosts, three connections each to one broker, spread over the files.
+fn many_hosts_logs(dir: &Path) -> Vec<String> {
+    let header = "#separator \\x09\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\n";
+    let mut files = Vec::new();
+    for f in 0..4 {
+        let mut text = header.to_string();
+        for h in (0..240).filter(|h| h % 4 == f) {
+            for c in 0..3 {
+                text.push_str(&format!(
+                    "{}.0\tC{f}{h}{c}\t10.9.{}.{}\t{}\t203.0.113.50\t1883\ttcp\t-\t20.0\t300\t200\tSF\tT\n",
+                    1_793_606_400 + h * 60 + c * 3600,
+                    h / 200,
+                    h % 200 + 1,
+                    40_000 + c,
+                ));
+            }
+        }
+        let path = dir.join(format!("conn-{f}.log"));
+        std::fs::write(&path, text).unwrap();
+        files.push(path.to_string_lossy().into_owned());
+    }
+    files
+}
+
+#[test]
+fn at_the_group_limit_the_alerts_do_not_depend_on_threads_or_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = many_hosts_logs(dir.path());
+    let config = dir.path().join("limits.toml");
+    std::fs::write(&config, "[limits]\nmax_groups = 50\n").unwrap();
+    let run = |threads: &str, order: &[String]| {
+        let mut args = vec![
+            "--min-suspicion",
+            "low",
+            "--show-suppressed",
+            "--config",
+            config.to_str().unwrap(),
+            "--threads",
+            threads,
+        ];
+        args.extend(order.iter().map(String::as_str));
+        let r = hunt(&args);
+        let mut ids: Vec<String> = r
+            .alerts
+            .iter()
+            .map(|a| format!("{} {}", a["id"], a["connections"]))
+            .collect();
+        ids.sort();
+        let counts = r
+            .stderr
+            .lines()
+            .find(|l| l.contains("over the group limit"))
+            .map(|l| l.split(" connections: ").nth(1).unwrap_or(l).to_string())
+            .unwrap_or_else(|| panic!("no counts line: {}", r.stderr));
+        (ids, counts)
+    };
+    let one = run("1", &files);
+    assert_eq!(one.0.len(), 50, "{:#?}", one.0);
+    assert!(
+        one.1.starts_with("150 counted,") && one.1.ends_with("570 over the group limit"),
+        "counted and dropped add up to the 720 connections read: {}",
+        one.1
+    );
+    let mut reversed = files.clone();
+    reversed.reverse();
+    assert_eq!(run("2", &files), one);
+    assert_eq!(run("2", &reversed), one);
+    assert_eq!(run("4", &reversed), one);
+}

@@ -5,7 +5,8 @@
 //! reader thread feeds events into its own [`Accumulator`]; accumulators [`merge`] in any order
 //! (every per-group statistic is a count, a sum, a min/max or a bounded "smallest N" set, all
 //! commutative and associative); [`Engine::finish`] rates the merged groups. Memory is bounded
-//! by the number of groups, which is itself capped by `limits.max_groups`.
+//! by the number of groups, which is itself capped by `limits.max_groups` (the groups kept at
+//! the cap do not depend on input order or threads: [`table`]).
 //!
 //! [`merge`]: Accumulator::merge
 
@@ -18,13 +19,14 @@ mod join;
 mod peers;
 mod prior;
 mod rating;
+mod table;
 mod windows;
 mod zones;
 
 pub use fate::{Fate, GroupFate, Probe, ProbeCounts, ProbeTarget, RecordFate, TimeRange};
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
 
-use group::{GroupMap, MAX_NAMES_PER_GROUP, NO_SOURCE, session_order, trim_sessions, trim_starts};
+use group::{MAX_NAMES_PER_GROUP, NO_SOURCE, session_order, trim_sessions, trim_starts};
 use history::{History, union_span};
 
 use crate::alert::{Alert, Session};
@@ -129,7 +131,7 @@ impl Accumulator {
 /// Partial results of one reader: groups and event counts.
 #[derive(Debug, Default, Clone)]
 pub struct Accumulator {
-    groups: GroupMap,
+    groups: table::GroupTable,
     /// Names other records gave a destination (Zeek `ssl.log` server names), by (client,
     /// address, port) and by (address, port) for any client; merged into the groups of that
     /// destination when rated, the group's own host's first. Bounded like the groups.
@@ -171,8 +173,8 @@ impl Accumulator {
         self.groups.len()
     }
 
-    /// Folds another accumulator into this one. The result does not depend on the order of
-    /// merges, except which groups are dropped when `max_groups` is exceeded (counted).
+    /// Folds another accumulator into this one. The groups kept do not depend on the order of
+    /// merges, even when `max_groups` is exceeded ([`table`]).
     pub fn merge(&mut self, mut other: Accumulator, cfg: &HuntConfig) {
         self.flush_source(cfg);
         other.flush_source(cfg);
@@ -212,17 +214,12 @@ impl Accumulator {
             );
         }
         self.session_facts_dropped += other.session_facts_dropped;
-        let max_users = cfg.limits.max_users_per_group;
-        for (k, v) in other.groups {
-            let full = self.groups.len() >= cfg.limits.max_groups;
-            match self.groups.get_mut(&k) {
-                Some(g) => g.merge(v, max_users),
-                None if full => self.counters.group_table_full += v.connections,
-                None => {
-                    self.groups.insert(k, v);
-                }
-            }
-        }
+        self.groups.merge(
+            other.groups,
+            cfg.limits.max_groups,
+            cfg.limits.max_users_per_group,
+            &mut self.counters,
+        );
     }
 
     fn add_dest_names<'n>(
@@ -541,11 +538,13 @@ impl Engine {
             if let Some(g) = acc.groups.get_mut(&key) {
                 g.add_event(ev, window, max_users);
                 counted = true;
-            } else if acc.groups.len() < max_groups {
+            } else {
                 let mut g = GroupStats::default();
                 g.add_event(ev, window, max_users);
-                acc.groups.insert(key, g);
-                counted = true;
+                // Not yet counted: the event's outcome is, once, by the caller.
+                counted |= acc
+                    .groups
+                    .admit(key, g, max_groups, &mut acc.counters, false);
             }
         }
         if counted {
@@ -599,16 +598,17 @@ impl Engine {
         };
         let mut alerts = Vec::new();
         let window_len = self.cfg.window.micros();
-        facts::join_session_facts(&mut acc.groups, std::mem::take(&mut acc.session_facts));
+        let mut groups = std::mem::take(&mut acc.groups).into_map();
+        facts::join_session_facts(&mut groups, std::mem::take(&mut acc.session_facts));
         summary.joined =
-            join::join_process_records(&mut acc.groups, self.cfg.limits.max_users_per_group);
-        for stats in acc.groups.values_mut() {
+            join::join_process_records(&mut groups, self.cfg.limits.max_users_per_group);
+        for stats in groups.values_mut() {
             trim_starts(&mut stats.conn_starts);
             stats.duplicates_merged += join::dedup_connections(stats, window_len);
             summary.duplicates += stats.duplicates_merged;
         }
-        summary.groups = acc.groups.len();
-        for (key, stats) in acc.groups.iter_mut() {
+        summary.groups = groups.len();
+        for (key, stats) in groups.iter_mut() {
             if let Some(names) =
                 facts::dest_names_for(&acc.dest_names, stats.src_ip, key.dst_ip, key.dst_port)
             {
@@ -622,9 +622,9 @@ impl Engine {
                 }
             }
         }
-        let history = History::of(&acc.groups, &acc.source_spans, &self.cfg);
+        let history = History::of(&groups, &acc.source_spans, &self.cfg);
         let mut facts = match &self.prior {
-            Some(_) => prior::run_facts(&acc.groups),
+            Some(_) => prior::run_facts(&groups),
             None => crate::prior::History::default(),
         };
         let baseline = self
@@ -633,7 +633,7 @@ impl Engine {
             .and_then(|p| prior::Baseline::of(p, &facts, window_len));
         // How many hosts reach each destination, for the allowlist's entries that absorb only
         // what a shared service produces.
-        let reach = allowlist::Reach::of(acc.groups.iter().map(|(k, s)| {
+        let reach = allowlist::Reach::of(groups.iter().map(|(k, s)| {
             (
                 k.host.as_str(),
                 k.dst_ip,
@@ -642,9 +642,9 @@ impl Engine {
                 s.app.as_deref(),
             )
         }));
-        let mut peers = peers::Peers::of(&acc.groups, &self.cfg);
-        let zones = zones::Zones::of(&acc.groups, &self.cfg);
-        for (key, stats) in acc.groups {
+        let mut peers = peers::Peers::of(&groups, &self.cfg);
+        let zones = zones::Zones::of(&groups, &self.cfg);
+        for (key, stats) in groups {
             if self.exchanges(&stats) < self.cfg.min_connections
                 && !evidence::one_is_enough(&self.cfg, &key, &stats)
             {
