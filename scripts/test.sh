@@ -47,6 +47,11 @@ if [ "$(id -u)" = 0 ]; then
     export PUBSUB_HUNT_REQUIRE_TOOLS=1
   fi
 fi
+# History across runs goes to a throwaway directory: a test that forgets --no-state or
+# PUBSUB_HUNT_NO_STATE must not write into the user's state store, nor read what another left.
+XDG_STATE_HOME=$(mktemp -d)
+export XDG_STATE_HOME
+trap 'rm -rf "$XDG_STATE_HOME"' EXIT
 # Tests that need an oracle fail instead of skipping when this is set.
 export PUBSUB_HUNT_REQUIRE_ORACLES=1
 export INSTA_UPDATE=no

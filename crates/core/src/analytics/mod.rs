@@ -116,6 +116,13 @@ impl EventCounters {
         self.inbound_from_internal += o.inbound_from_internal;
         self.out_of_range += o.out_of_range;
     }
+
+    /// Moves the connections of groups dropped at the group limit, which had been counted as
+    /// grouped, to the limit's count.
+    fn drop_grouped(&mut self, connections: u64) {
+        self.counted = self.counted.saturating_sub(connections);
+        self.group_table_full += connections;
+    }
 }
 
 impl Accumulator {
@@ -214,12 +221,12 @@ impl Accumulator {
             );
         }
         self.session_facts_dropped += other.session_facts_dropped;
-        self.groups.merge(
+        let dropped = self.groups.merge(
             other.groups,
             cfg.limits.max_groups,
             cfg.limits.max_users_per_group,
-            &mut self.counters,
         );
+        self.counters.drop_grouped(dropped);
     }
 
     fn add_dest_names<'n>(
@@ -541,10 +548,11 @@ impl Engine {
             } else {
                 let mut g = GroupStats::default();
                 g.add_event(ev, window, max_users);
-                // Not yet counted: the event's outcome is, once, by the caller.
-                counted |= acc
-                    .groups
-                    .admit(key, g, max_groups, &mut acc.counters, false);
+                let a = acc.groups.admit(key, g, max_groups);
+                // The group dropped to make room had been counted; this record, when refused,
+                // is counted once by its outcome below.
+                acc.counters.drop_grouped(a.evicted);
+                counted |= a.kept;
             }
         }
         if counted {

@@ -7,10 +7,10 @@
 //! complete, and merging keeps exactly those. Keeping the first groups to arrive instead (the
 //! obvious way) made the alerts of a run at the cap depend on the thread count.
 //!
-//! A group dropped after it was counted gives its connections back: they move from
-//! `counted` to `group_table_full` in the counters, so the two add up to what was read.
+//! A group dropped after it was counted gives its connections back: the table returns them, and
+//! the caller moves them from "counted" to "over the group limit", so the two add up to what was
+//! read.
 
-use super::EventCounters;
 use super::group::{GroupKey, GroupMap, GroupStats};
 use std::collections::BTreeSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -50,69 +50,64 @@ impl GroupTable {
     }
 
     /// Adds a group that is not in the table. When the table holds `max` groups, the one of
-    /// largest rank among them and the new one is dropped. A dropped group that had been
-    /// counted as grouped (any group already in the table; the new one when `was_counted`)
-    /// moves its connections to the table-full count. Returns whether the new group was kept.
-    pub(super) fn admit(
-        &mut self,
-        key: GroupKey,
-        stats: GroupStats,
-        max: usize,
-        counters: &mut EventCounters,
-        was_counted: bool,
-    ) -> bool {
+    /// largest rank among them and the new one is dropped.
+    pub(super) fn admit(&mut self, key: GroupKey, stats: GroupStats, max: usize) -> Admission {
         let entry = (rank(&key), key);
+        let mut evicted = 0;
         if self.map.len() >= max.max(1) {
-            let larger = self.ranks.last().is_some_and(|top| entry < *top);
-            if !larger {
-                // A record that was never grouped is counted by its caller's outcome.
-                if was_counted {
-                    drop_counted(counters, stats.connections, true);
-                }
-                return false;
+            let smaller = self.ranks.last().is_some_and(|top| entry < *top);
+            if !smaller {
+                return Admission {
+                    kept: false,
+                    evicted: 0,
+                    refused: stats.connections,
+                };
             }
-            if let Some((_, evicted)) = self.ranks.pop_last()
-                && let Some(gone) = self.map.remove(&evicted)
+            if let Some((_, top)) = self.ranks.pop_last()
+                && let Some(gone) = self.map.remove(&top)
             {
-                drop_counted(counters, gone.connections, true);
+                evicted = gone.connections;
             }
         }
         self.map.insert(entry.1.clone(), stats);
         self.ranks.insert(entry);
-        true
+        Admission {
+            kept: true,
+            evicted,
+            refused: 0,
+        }
     }
 
     /// Folds another table's groups into this one, keeping at most `max` (those of smallest
-    /// rank), whatever the order of merges.
-    pub(super) fn merge(
-        &mut self,
-        other: GroupTable,
-        max: usize,
-        max_users: usize,
-        counters: &mut EventCounters,
-    ) {
+    /// rank), whatever the order of merges. Returns the connections of the groups dropped.
+    pub(super) fn merge(&mut self, other: GroupTable, max: usize, max_users: usize) -> u64 {
+        let mut dropped = 0;
         for (k, v) in other.map {
             match self.map.get_mut(&k) {
                 Some(g) => g.merge(v, max_users),
                 None => {
-                    self.admit(k, v, max, counters, true);
+                    let a = self.admit(k, v, max);
+                    dropped += a.evicted + a.refused;
                 }
             }
         }
+        dropped
     }
 }
 
-/// Moves `connections` of a dropped group to the table-full count.
-fn drop_counted(counters: &mut EventCounters, connections: u64, was_counted: bool) {
-    if was_counted {
-        counters.counted = counters.counted.saturating_sub(connections);
-    }
-    counters.group_table_full += connections;
+/// What [`GroupTable::admit`] did: whether the new group was kept, and the connections of the
+/// group dropped in its place (`evicted`) or of the new group when it was not kept (`refused`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Admission {
+    pub kept: bool,
+    pub evicted: u64,
+    pub refused: u64,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analytics::EventCounters;
     use crate::protocol::Protocol;
     use crate::verdict::AnalyticId;
 
@@ -134,6 +129,20 @@ mod tests {
         }
     }
 
+    /// Admits as the engine does for a record already counted as grouped.
+    fn add(t: &mut GroupTable, k: GroupKey, s: GroupStats, max: usize, c: &mut EventCounters) {
+        let a = t.admit(k, s, max);
+        let dropped = a.evicted + a.refused;
+        c.counted -= dropped;
+        c.group_table_full += dropped;
+    }
+
+    fn merge(t: &mut GroupTable, o: GroupTable, max: usize, c: &mut EventCounters) {
+        let dropped = t.merge(o, max, 4);
+        c.counted -= dropped;
+        c.group_table_full += dropped;
+    }
+
     fn kept(t: &GroupTable) -> BTreeSet<GroupKey> {
         t.iter().map(|(k, _)| k.clone()).collect()
     }
@@ -145,7 +154,7 @@ mod tests {
         let mut whole = GroupTable::default();
         for i in 0..400 {
             counters.counted += 3;
-            whole.admit(key(i), stats(3), max, &mut counters, true);
+            add(&mut whole, key(i), stats(3), max, &mut counters);
         }
         assert_eq!(whole.len(), max);
         assert_eq!(counters.counted + counters.group_table_full, 1200);
@@ -156,23 +165,24 @@ mod tests {
         let mut c2 = EventCounters::default();
         for i in (0..400).rev() {
             c2.counted += 3;
-            reversed.admit(key(i), stats(3), max, &mut c2, true);
+            add(&mut reversed, key(i), stats(3), max, &mut c2);
         }
         assert_eq!(kept(&reversed), kept(&whole));
+        assert_eq!(c2.counted, counters.counted);
         let mut parts: Vec<(GroupTable, EventCounters)> = Vec::new();
         for part in 0..3u32 {
             let mut t = GroupTable::default();
             let mut c = EventCounters::default();
             for i in (0..400).filter(|i| i % 3 == part) {
                 c.counted += 3;
-                t.admit(key(i), stats(3), max, &mut c, true);
+                add(&mut t, key(i), stats(3), max, &mut c);
             }
             parts.push((t, c));
         }
         let (mut merged, mut c3) = parts.pop().unwrap();
         for (t, c) in parts {
             c3.add(&c);
-            merged.merge(t, max, 4, &mut c3);
+            merge(&mut merged, t, max, &mut c3);
         }
         assert_eq!(kept(&merged), kept(&whole));
         assert_eq!(c3.counted, counters.counted);
@@ -184,12 +194,15 @@ mod tests {
         let max = 10;
         let mut a = GroupTable::default();
         let mut b = GroupTable::default();
-        let mut c = EventCounters::default();
+        let mut c = EventCounters {
+            counted: 300,
+            ..EventCounters::default()
+        };
         for i in 0..100 {
-            a.admit(key(i), stats(1), max, &mut c, true);
-            b.admit(key(i), stats(2), max, &mut c, true);
+            add(&mut a, key(i), stats(1), max, &mut c);
+            add(&mut b, key(i), stats(2), max, &mut c);
         }
-        a.merge(b, max, 4, &mut c);
+        merge(&mut a, b, max, &mut c);
         assert_eq!(a.len(), max);
         assert!(a.iter().all(|(_, s)| s.connections == 3));
     }
