@@ -136,6 +136,12 @@ pub enum FormatArg {
     Table,
     Jsonl,
     Csv,
+    /// A self-contained HTML report (use with -o report.html).
+    Html,
+    /// OCSF Detection Findings (class 2004), one per line.
+    Ocsf,
+    /// ECS alert documents (event.kind: alert), one per line.
+    Ecs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -1,0 +1,228 @@
+//! The HTML report in a real browser: Debian's Chromium, headless and cut off from the network
+//! (`scripts/test.sh` installs it), renders the report of the example data and of a labelled
+//! capture. The test fails on any console message (a script error, a request the page's
+//! content security policy refused) and checks the rendered DOM: one section per alert
+//! with its id, a timeline and a histogram per alert, the filters' script ran (it writes how
+//! many alerts are shown). It also keeps a screenshot of each report in the test's output
+//! directory for a person to look at.
+//!
+//! Without Chromium the test skips with a message, unless `PUBSUB_HUNT_REQUIRE_ORACLES=1`.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn chromium() -> Option<PathBuf> {
+    let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(name))
+                .find(|p| p.is_file())
+        })
+    });
+    if found.is_none() {
+        assert!(
+            !std::env::var("PUBSUB_HUNT_REQUIRE_ORACLES").is_ok_and(|v| v == "1"),
+            "Chromium required (PUBSUB_HUNT_REQUIRE_ORACLES=1) but not installed"
+        );
+        eprintln!("SKIPPED: no chromium (run scripts/test.sh as root to install it)");
+    }
+    found
+}
+
+/// What Chromium made of a page: the DOM after scripts ran, and the console errors.
+struct Rendered {
+    dom: String,
+    console_errors: Vec<String>,
+}
+
+/// Renders `page` headless with no network and no background services, capturing the DOM
+/// (`--dump-dom`) and the console (Chromium logs console messages to stderr with
+/// `--enable-logging=stderr`), and takes a screenshot to `shot` when given.
+fn render(chrome: &Path, page: &Path, shot: Option<&Path>) -> Rendered {
+    let profile = tempfile::tempdir().unwrap();
+    let base = |cmd: &mut std::process::Command| {
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-extensions",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()));
+    };
+    let url = format!("file://{}", page.display());
+    let mut cmd = std::process::Command::new(chrome);
+    base(&mut cmd);
+    let out = cmd.arg("--dump-dom").arg(&url).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if let Some(shot) = shot {
+        let mut cmd = std::process::Command::new(chrome);
+        base(&mut cmd);
+        let st = cmd
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg("--window-size=1280,2400")
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(
+            shot.is_file(),
+            "no screenshot: {}",
+            String::from_utf8_lossy(&st.stderr)
+        );
+    }
+    Rendered {
+        dom: String::from_utf8_lossy(&out.stdout).into_owned(),
+        console_errors: console_errors(&stderr),
+    }
+}
+
+/// Console messages in Chromium's log. Chromium logs every console message at INFO as
+/// `INFO:CONSOLE…` whatever its level, so the level cannot be told; the report writes nothing to
+/// the console, so any message (an uncaught exception, a request its policy refused, a
+/// `console.error`) is a fault.
+fn console_errors(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(String::from)
+        .collect()
+}
+
+fn report(input: &str, dir: &Path, name: &str) -> (PathBuf, usize) {
+    let page = dir.join(format!("{name}.html"));
+    let out = Command::cargo_bin("pubsub-hunt")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "hunt",
+            "--threads",
+            "2",
+            "--quiet",
+            "--format",
+            "html",
+            "-o",
+        ])
+        .arg(&page)
+        .arg(input)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let jsonl = Command::cargo_bin("pubsub-hunt")
+        .unwrap()
+        .current_dir(root())
+        .args([
+            "hunt",
+            "--threads",
+            "2",
+            "--quiet",
+            "--format",
+            "jsonl",
+            input,
+        ])
+        .output()
+        .unwrap();
+    let alerts = String::from_utf8(jsonl.stdout).unwrap().lines().count();
+    (page, alerts)
+}
+
+/// Where screenshots are kept for a person to look at.
+fn shots_dir() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-screenshots");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn reports_render_in_chromium_without_console_errors() {
+    let Some(chrome) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (name, input) in [
+        ("example-conn-log", "examples/data/conn.log"),
+        (
+            "coap-mqtt-pcap",
+            "../shared/corpus/pcaps/ndpi/coap_mqtt.pcap",
+        ),
+    ] {
+        let (page, alerts) = report(input, dir.path(), name);
+        assert!(alerts > 0);
+        let shot = shots_dir().join(format!("{name}.png"));
+        let r = render(&chrome, &page, Some(&shot));
+        eprintln!("screenshot: {}", shot.display());
+        assert!(
+            r.console_errors.is_empty(),
+            "{name}: {:?}",
+            r.console_errors
+        );
+        let dom = &r.dom;
+        assert!(dom.contains("<h1>pubsub-hunt report</h1>"), "{name}: {dom}");
+        // The filter script ran: it wrote the count of alerts shown.
+        assert!(
+            dom.contains(&format!(">{alerts} of {alerts} alerts shown<")),
+            "{name}: the filter script did not run"
+        );
+        assert_eq!(
+            dom.matches("<section class=\"alert ").count(),
+            alerts,
+            "{name}"
+        );
+        assert_eq!(
+            dom.matches("<svg class=\"timeline\"").count(),
+            alerts,
+            "{name}"
+        );
+        assert!(
+            dom.matches("<svg class=\"histogram\"").count() >= 1,
+            "{name}"
+        );
+        assert!(dom.contains("Run summary") && dom.contains(input), "{name}");
+        for needle in [
+            "Wireshark display filter",
+            "BPF capture filter",
+            "KQL",
+            "SPL",
+            "Investigate",
+            "Respond",
+        ] {
+            assert!(dom.contains(needle), "{name}: no {needle}");
+        }
+    }
+}
+
+#[test]
+fn the_console_check_sees_errors() {
+    // The check above must be able to fail: a page that throws, and one that asks for an
+    // outside resource its policy forbids, are both caught.
+    let Some(chrome) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let throws = dir.path().join("throws.html");
+    std::fs::write(
+        &throws,
+        "<!DOCTYPE html><html><body><script>null.x = 1;</script></body></html>",
+    )
+    .unwrap();
+    assert!(!render(&chrome, &throws, None).console_errors.is_empty());
+    let fetches = dir.path().join("fetches.html");
+    std::fs::write(
+        &fetches,
+        "<!DOCTYPE html><html><head><meta http-equiv=\"Content-Security-Policy\" \
+         content=\"default-src 'none'\"></head><body><img src=\"http://192.0.2.1/x.png\"></body></html>",
+    )
+    .unwrap();
+    assert!(!render(&chrome, &fetches, None).console_errors.is_empty());
+}
