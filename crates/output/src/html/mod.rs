@@ -64,21 +64,21 @@ impl AlertWriter for HtmlWriter<'_> {
 /// The whole page.
 pub fn page(alerts: &[Alert], summary: Option<&RunSummary>) -> String {
     let mut s = String::with_capacity(64 * 1024 + alerts.len() * 16 * 1024);
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>pubsub-hunt report: {} alerts</title><style>{CSS}</style></head><body>\n",
+         <title>pubsub-hunt report: {} alerts</title><style>{CSS}</style></head><body>",
         alerts.len()
     );
-    let _ = write!(
+    let _ = writeln!(
         s,
         "<header><h1>pubsub-hunt report</h1><p class=\"muted\">Command and control over \
-         publish/subscribe protocols (ATT&amp;CK {} {}){}</p></header>\n",
+         publish/subscribe protocols (ATT&amp;CK {} {}){}</p></header>",
         attack::TACTIC_ID,
-        "T1071.005",
+        pubsub_hunt_core::TECHNIQUE,
         summary
             .map(|r| format!(" · pubsub-hunt {}", esc(&r.version)))
             .unwrap_or_default()
@@ -88,7 +88,7 @@ pub fn page(alerts: &[Alert], summary: Option<&RunSummary>) -> String {
     for (i, a) in alerts.iter().enumerate() {
         alert_section(&mut s, i + 1, a);
     }
-    let _ = write!(s, "<script>{SCRIPT}</script>\n</body></html>\n");
+    let _ = writeln!(s, "<script>{SCRIPT}</script>\n</body></html>");
     s
 }
 
