@@ -9,7 +9,8 @@
 //! `PUBSUB_HUNT_NODE_PATH`); without them those checks skip with a message, unless
 //! `PUBSUB_HUNT_REQUIRE_ORACLES=1`, which makes a missing oracle a failure.
 
-use assert_cmd::Command;
+mod common;
+
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,8 +28,7 @@ fn root() -> PathBuf {
 }
 
 fn hunt(args: &[&str]) -> String {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args(["hunt", "--threads", "2", "--quiet"])
         .args(args)

@@ -8,7 +8,8 @@
 //!
 //! Without Chromium the test skips with a message, unless `PUBSUB_HUNT_REQUIRE_ORACLES=1`.
 
-use assert_cmd::Command;
+mod common;
+
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -101,8 +102,7 @@ fn console_errors(log: &str) -> Vec<String> {
 
 fn report(input: &str, dir: &Path, name: &str) -> (PathBuf, usize) {
     let page = dir.join(format!("{name}.html"));
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args([
             "hunt",
@@ -123,8 +123,7 @@ fn report(input: &str, dir: &Path, name: &str) -> (PathBuf, usize) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let jsonl = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let jsonl = common::bin()
         .current_dir(root())
         .args([
             "hunt",

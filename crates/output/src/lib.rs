@@ -20,7 +20,7 @@ pub use html::HtmlWriter;
 pub use jsonl::JsonlWriter;
 pub use ocsf::OcsfWriter;
 pub use summary::RunSummary;
-pub use table::TableWriter;
+pub use table::{DEFAULT_WIDTH, TableOptions, TableWriter};
 
 use pubsub_hunt_core::time::format_rfc3339;
 use pubsub_hunt_core::{Alert, Session};

@@ -1,5 +1,5 @@
 //! Turns raw arguments (and the files they name: configuration, mappings) into one validated
-//! settings value per command: [`HuntSettings`], [`TuneSettings`], [`WatchSettings`],
+//! settings value per command: [`HuntSettings`], [`TuneSettings`], [`WatchSettings`], [`ExplainSettings`],
 //! [`RulesExportSettings`], [`RulesShowSettings`], [`ConfigInitSettings`],
 //! [`ConfigCheckSettings`], [`ConfigDefaultsSettings`] and [`FormatsSettings`], gathered in [`Settings`]. Every check of user
 //! input happens here, before any input is read, any packet captured or any output written, so a
@@ -8,15 +8,21 @@
 //! configuration, choosing analytics and listing the input formats.
 
 mod config;
+mod explain;
 mod hunt;
 mod rules;
 mod shared;
+mod state;
+mod view;
 mod watch;
 
 pub use config::{ConfigCheckSettings, ConfigDefaultsSettings, ConfigInitSettings, DefaultsForm};
+pub use explain::{ExplainSettings, ExplainTarget};
 pub use hunt::{HuntSettings, TuneReport, TuneSettings};
 pub use rules::{RulesExportSettings, RulesShowSettings};
 pub use shared::all_formats;
+pub use state::{StateAction, StateCmdSettings};
+pub use view::{ViewSettings, progress_allowed, table_width};
 pub use watch::WatchSettings;
 
 use crate::args::{Command, ConfigCommand, RulesCommand};
@@ -29,12 +35,14 @@ pub enum Settings {
     Hunt(HuntSettings),
     Tune(TuneSettings),
     Watch(WatchSettings),
+    Explain(ExplainSettings),
     RulesExport(RulesExportSettings),
     RulesShow(RulesShowSettings),
     ConfigInit(ConfigInitSettings),
     ConfigCheck(ConfigCheckSettings),
     ConfigDefaults(ConfigDefaultsSettings),
     Formats(FormatsSettings),
+    State(StateCmdSettings),
 }
 
 impl Settings {
@@ -44,6 +52,7 @@ impl Settings {
             Command::Hunt(a) => Settings::Hunt(HuntSettings::from_args(a)?),
             Command::Tune(a) => Settings::Tune(TuneSettings::from_args(a)?),
             Command::Watch(a) => Settings::Watch(WatchSettings::from_args(a)?),
+            Command::Explain(a) => Settings::Explain(ExplainSettings::from_args(a)?),
             Command::Rules(RulesCommand::Export(a)) => {
                 Settings::RulesExport(RulesExportSettings::from_args(a)?)
             }
@@ -60,6 +69,7 @@ impl Settings {
                 Settings::ConfigDefaults(ConfigDefaultsSettings::from_args(a)?)
             }
             Command::Formats => Settings::Formats(FormatsSettings::new()),
+            Command::State(c) => Settings::State(StateCmdSettings::from_args(c)?),
         })
     }
 }
