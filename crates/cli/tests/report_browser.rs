@@ -1,7 +1,8 @@
 //! The HTML report in a real browser: Debian's Chromium, headless and cut off from the network
 //! (`scripts/test.sh` installs it), renders the report of the example data and of a labelled
 //! capture. The test fails on any console message (a script error, a request the page's
-//! content security policy refused) and checks the rendered DOM: one section per alert
+//! content security policy refused) and on any network request the page made (from Chromium's
+//! network log, so it holds whatever the policy says), and checks the rendered DOM: one section per alert
 //! with its id, a timeline and a histogram per alert, the filters' script ran (it writes how
 //! many alerts are shown). It also keeps a screenshot of each report in the test's output
 //! directory for a person to look at.
@@ -37,36 +38,57 @@ fn chromium() -> Option<PathBuf> {
     found
 }
 
-/// What Chromium made of a page: the DOM after scripts ran, and the console errors.
+/// What Chromium made of a page: the DOM after scripts ran, the console errors, and the
+/// network requests the page made.
 struct Rendered {
     dom: String,
     console_errors: Vec<String>,
+    page_requests: Vec<String>,
 }
 
-/// Renders `page` headless with no network and no background services, capturing the DOM
-/// (`--dump-dom`) and the console (Chromium logs console messages to stderr with
-/// `--enable-logging=stderr`), and takes a screenshot to `shot` when given.
+/// The switches of every run: headless, no sandbox or GPU, and no network. Chromium's own
+/// services (component updates, sign-in) still start requests in headless mode whatever the
+/// `--disable-*` switches say, so every host name resolves to nothing: no request, the page's
+/// or the browser's, leaves the machine (loopback stays reachable for the negative control).
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--no-pings",
+    "--no-first-run",
+    "--disable-extensions",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--enable-logging=stderr",
+    "--v=0",
+];
+
+/// Renders `page` headless with no network, capturing the DOM (`--dump-dom`), the console
+/// (Chromium logs console messages to stderr with `--enable-logging=stderr`) and the network
+/// log (`--log-net-log`), and takes a screenshot to `shot` when given.
 fn render(chrome: &Path, page: &Path, shot: Option<&Path>) -> Rendered {
     let profile = tempfile::tempdir().unwrap();
+    let net_log = profile.path().join("net-log.json");
     let base = |cmd: &mut std::process::Command| {
-        cmd.args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--disable-extensions",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()));
+        cmd.args(CHROMIUM_FLAGS).arg(format!(
+            "--user-data-dir={}",
+            profile.path().join("p").display()
+        ));
     };
     let url = format!("file://{}", page.display());
     let mut cmd = std::process::Command::new(chrome);
     base(&mut cmd);
-    let out = cmd.arg("--dump-dom").arg(&url).output().unwrap();
+    let out = cmd
+        .arg(format!("--log-net-log={}", net_log.display()))
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     if let Some(shot) = shot {
         let mut cmd = std::process::Command::new(chrome);
@@ -83,10 +105,37 @@ fn render(chrome: &Path, page: &Path, shot: Option<&Path>) -> Rendered {
             String::from_utf8_lossy(&st.stderr)
         );
     }
+    let log = std::fs::read_to_string(&net_log)
+        .unwrap_or_else(|e| panic!("no network log from Chromium ({e}): {stderr}"));
     Rendered {
         dom: String::from_utf8_lossy(&out.stdout).into_owned(),
         console_errors: console_errors(&stderr),
+        page_requests: page_requests(&log),
     }
+}
+
+/// The URLs of the network requests a `file://` page made, from Chromium's network log: the
+/// requests started (`URL_REQUEST_START_JOB`) in the page's network partition (its isolation
+/// key names `file://`). The browser's own service requests are in other partitions.
+fn page_requests(log: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(log).expect("Chromium's network log is JSON");
+    let start = &v["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"];
+    assert!(
+        start.is_number(),
+        "no URL_REQUEST_START_JOB in the log's constants"
+    );
+    v["events"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| &e["type"] == start)
+        .filter(|e| {
+            e["params"]["network_isolation_key"]
+                .as_str()
+                .is_some_and(|k| k.contains("file://"))
+        })
+        .filter_map(|e| e["params"]["url"].as_str().map(String::from))
+        .collect()
 }
 
 /// Console messages in Chromium's log. Chromium logs every console message at INFO as
@@ -168,6 +217,12 @@ fn reports_render_in_chromium_without_console_errors() {
             "{name}: {:?}",
             r.console_errors
         );
+        // Offline: the page asked for nothing over the network, and its policy forbids it to.
+        assert!(r.page_requests.is_empty(), "{name}: {:?}", r.page_requests);
+        assert!(
+            r.dom.contains("content=\"default-src 'none';"),
+            "{name}: no content security policy"
+        );
         let dom = &r.dom;
         assert!(dom.contains("<h1>pubsub-hunt report</h1>"), "{name}: {dom}");
         // The filter script ran: it wrote the count of alerts shown.
@@ -204,8 +259,8 @@ fn reports_render_in_chromium_without_console_errors() {
 }
 
 #[test]
-fn the_console_check_sees_errors() {
-    // The check above must be able to fail: a page that throws, and one that asks for an
+fn the_console_and_network_checks_see_faults() {
+    // The checks above must be able to fail: a page that throws, and one that asks for an
     // outside resource its policy forbids, are both caught.
     let Some(chrome) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
@@ -224,4 +279,16 @@ fn the_console_check_sees_errors() {
     )
     .unwrap();
     assert!(!render(&chrome, &fetches, None).console_errors.is_empty());
+    // The network check must be able to fail too: a page without a policy that loads an
+    // image from loopback (nothing listens on the discard port) is seen asking for it.
+    let loads = dir.path().join("loads.html");
+    std::fs::write(
+        &loads,
+        "<!DOCTYPE html><html><body><img src=\"http://127.0.0.1:9/x.png\"></body></html>",
+    )
+    .unwrap();
+    assert_eq!(
+        render(&chrome, &loads, None).page_requests,
+        ["http://127.0.0.1:9/x.png"]
+    );
 }
