@@ -179,7 +179,7 @@ pub fn run(s: HuntSettings) -> Result<u8> {
         writer.write_session(sess).context("writing results")?;
     }
     writer
-        .finish_with_summary(&run_summary(&s, &report, &hunt_summary))
+        .finish_with_summary(&run_summary(&s, &report, &hunt_summary, omitted))
         .context("writing results")?;
     drop(writer);
     // Saved only once the results are written: a run that failed leaves history as it was.
@@ -225,6 +225,7 @@ fn run_summary(
     s: &HuntSettings,
     r: &IngestReport,
     h: &pubsub_hunt_core::HuntSummary,
+    omitted: usize,
 ) -> RunSummary {
     RunSummary {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -251,6 +252,8 @@ fn run_summary(
         suppressed: h.suppressed.values().sum(),
         min_connections: s.config.min_connections,
         min_suspicion: s.config.min_suspicion.to_string(),
+        view: s.view.describe(),
+        omitted,
     }
 }
 

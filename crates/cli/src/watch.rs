@@ -205,6 +205,8 @@ fn run_summary(interface: &str, engine: &Engine, acc: &Accumulator) -> RunSummar
         suppressed: h.suppressed.values().sum(),
         min_connections: config.min_connections,
         min_suspicion: config.min_suspicion.to_string(),
+        view: Vec::new(),
+        omitted: 0,
     }
 }
 

@@ -274,3 +274,28 @@ fn html_golden() {
         insta::assert_snapshot!(name, out);
     }
 }
+
+/// A report of part of the run (`--host`, `--top`) says so, with how many alerts it left out,
+/// and its counts are of the alerts it shows; the JSON lines of the whole run are the oracle.
+#[test]
+fn html_of_a_view_says_what_it_left_out() {
+    let all = lines(&hunt(&["--format", "jsonl", EXAMPLE]));
+    let host = all[0]["host"].as_str().unwrap();
+    let of_host = all.iter().filter(|a| a["host"] == host).count();
+    assert!(of_host >= 2, "the example has a host with two alerts");
+    let page = hunt(&["--format", "html", "--host", host, "--top", "1", EXAMPLE]);
+    assert_eq!(page.matches("<section class=\"alert ").count(), 1);
+    assert!(
+        page.contains(&format!(
+            "<dt>View</dt><dd>only host {host}, top 1, {} more alerts left out; ",
+            all.len() - 1
+        )),
+        "{page}"
+    );
+    assert!(
+        page.contains("<div class=\"card\"><b>1</b>alerts</div>"),
+        "{page}"
+    );
+    let whole = hunt(&["--format", "html", EXAMPLE]);
+    assert!(!whole.contains("<dt>View</dt>"));
+}

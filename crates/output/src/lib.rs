@@ -116,11 +116,11 @@ pub(crate) fn time(v: Option<i64>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use pubsub_hunt_core::{AnalyticId, Protocol, Suspicion, TECHNIQUE};
 
-    fn alert() -> Alert {
+    pub(crate) fn alert() -> Alert {
         Alert {
             kind: "alert",
             id: "0123456789abcdef".into(),

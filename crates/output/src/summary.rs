@@ -31,4 +31,8 @@ pub struct RunSummary {
     pub min_connections: u64,
     /// The minimum suspicion reported (`low`, `medium`, `high`).
     pub min_suspicion: String,
+    /// The view's limits in words (`since …`, `host …`, `top 5`); empty for the whole run.
+    pub view: Vec<String>,
+    /// Alerts (not suppressed) the view's `--host`, `--dst` and `--top` left out.
+    pub omitted: usize,
 }

@@ -146,6 +146,19 @@ fn summary_section(s: &mut String, alerts: &[Alert], summary: Option<&RunSummary
             esc(&r.min_suspicion),
             r.suppressed
         );
+        if !r.view.is_empty() {
+            // A report of part of the run says so, beside counts that are of that part only.
+            let _ = write!(
+                s,
+                "<dt>View</dt><dd>only {}{}; the counts below are of the alerts shown</dd>",
+                esc(&r.view.join(", ")),
+                if r.omitted > 0 {
+                    format!(", {} more alerts left out", r.omitted)
+                } else {
+                    String::new()
+                }
+            );
+        }
     } else {
         s.push_str("<dl class=\"facts\">");
     }

@@ -32,6 +32,11 @@ fn has(a: &Alert, ids: &[SignalId]) -> bool {
         .any(|id| a.signals.get(id).is_some_and(|w| *w > 0.0))
 }
 
+/// Whether the signal was judged at all, for or against (negative signals take points off).
+fn judged(a: &Alert, id: SignalId) -> bool {
+    a.signals.get(&id).is_some_and(|w| *w != 0.0)
+}
+
 /// A Suricata rule for the channel's new sessions: the destination and port, and where packet
 /// inspection saw a plain client id, the id itself (an MQTT CONNECT carries it in clear).
 pub(crate) fn suricata_rule(a: &Alert) -> String {
@@ -143,6 +148,40 @@ pub(crate) fn steps(a: &Alert, period: Option<f64>) -> Steps {
              it, then look at its access log for this client and its other clients."
         ));
     }
+    // Prevalence across the site's hosts: who else reaches the destination decides both what to
+    // ask and whether blocking it would cut off hosts that need it.
+    let shared =
+        judged(a, SignalId::SharedDestination) || judged(a, SignalId::LoneTimerOnSharedDestination);
+    if has(a, &[SignalId::SoleHostDestination]) {
+        inv.push(format!(
+            "{} is the only internal host that reaches {dst}{names}: ask its owner what on it \
+             needs that server, and check hosts of the same role (a service their work needs \
+             is reached by many).",
+            a.host
+        ));
+    }
+    if has(a, &[SignalId::LoneTimerOnSharedDestination]) {
+        inv.push(format!(
+            "Many hosts use {dst}{names}, but {} alone connects on a timer of its own: compare \
+             its client (program, version, configuration, client id) with the other hosts'; a \
+             second program riding a sanctioned service is what to rule out.",
+            a.host
+        ));
+    } else if judged(a, SignalId::SharedDestination) {
+        inv.push(format!(
+            "Many internal hosts reach {dst}{names} as well (which counted against this alert): \
+             compare {}'s connections and program with theirs; what sets it apart is the lead.",
+            a.host
+        ));
+    }
+    if judged(a, SignalId::ServerFederation) {
+        inv.push(format!(
+            "{} is itself a server of {} that other hosts reach: check that its federation or bridge \
+             configuration (XMPP server-to-server peers, an MQTT bridge) names {dst}{names}; a \
+             peer nobody configured is the finding.",
+            a.host, a.protocol
+        ));
+    }
     if found.contains(&AnalyticId::PubsubBeacon)
         || has(a, &[SignalId::Beacon, SignalId::MessageBeacon])
     {
@@ -251,7 +290,14 @@ pub(crate) fn steps(a: &Alert, period: Option<f64>) -> Steps {
         ));
     }
 
-    if a.external {
+    if a.external && shared {
+        resp.push(format!(
+            "Contain at the host, not the destination: other hosts use {dst}{names}, so block \
+             it for {} alone (host firewall, or an egress rule for its address) and isolate {} \
+             if the program is not explained.",
+            a.host, a.host
+        ));
+    } else if a.external {
         resp.push(format!(
             "Contain: block {dst}{names} at the egress firewall or proxy (both the address and \
              the names, a broker can move), and isolate {} if the program is not explained.",
@@ -298,5 +344,67 @@ pub(crate) fn steps(a: &Alert, period: Option<f64>) -> Steps {
         investigate: inv,
         collect: col,
         respond: resp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tests::alert;
+
+    fn with(signals: &[(SignalId, f64)]) -> Alert {
+        let mut a = alert();
+        a.signals = signals.iter().copied().collect();
+        a
+    }
+
+    fn all(s: &Steps) -> String {
+        [&s.investigate, &s.collect, &s.respond]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn prevalence_signals_shape_the_steps() {
+        let plain = all(&steps(&with(&[]), None));
+        assert!(!plain.contains("only internal host"), "{plain}");
+        assert!(
+            plain.contains("block 198.51.100.1:5222") && plain.contains("egress firewall"),
+            "{plain}"
+        );
+
+        let sole = all(&steps(&with(&[(SignalId::SoleHostDestination, 8.0)]), None));
+        assert!(
+            sole.contains("10.0.0.1 is the only internal host"),
+            "{sole}"
+        );
+
+        // A destination many hosts share is contained at the host, not blocked for everyone.
+        let lone = steps(
+            &with(&[(SignalId::LoneTimerOnSharedDestination, 10.0)]),
+            None,
+        );
+        assert!(all(&lone).contains("alone connects on a timer"));
+        assert!(
+            lone.respond[0].starts_with("Contain at the host"),
+            "{:?}",
+            lone.respond
+        );
+        let shared = steps(&with(&[(SignalId::SharedDestination, -12.0)]), None);
+        assert!(all(&shared).contains("counted against this alert"));
+        assert!(shared.respond[0].starts_with("Contain at the host"));
+
+        let fed = all(&steps(&with(&[(SignalId::ServerFederation, -20.0)]), None));
+        assert!(fed.contains("is itself a server of XMPP"), "{fed}");
+    }
+
+    #[test]
+    fn a_beacon_asks_for_its_period() {
+        let s = all(&steps(&with(&[(SignalId::Beacon, 20.0)]), Some(3600.0)));
+        assert!(s.contains("beacons about every 60.0 min"), "{s}");
+        assert!(!all(&steps(&with(&[]), None)).contains("beacons"));
     }
 }
