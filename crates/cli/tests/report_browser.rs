@@ -2,10 +2,10 @@
 //! (`scripts/test.sh` installs it), renders the report of the example data and of a labelled
 //! capture. The test fails on any console message (a script error, a request the page's
 //! content security policy refused) and on any network request the page made (from Chromium's
-//! network log, so it holds whatever the policy says), and checks the rendered DOM: one section per alert
-//! with its id, a timeline and a histogram per alert, the filters' script ran (it writes how
-//! many alerts are shown). It also keeps a screenshot of each report in the test's output
-//! directory for a person to look at.
+//! network log, so it holds whatever the policy says), and checks the rendered DOM: one
+//! section per alert with its id, a timeline and a histogram per alert, the filters' script ran
+//! (it writes how many alerts are shown). It prints each report to PDF, and keeps a screenshot
+//! of each report in the test's output directory for a person to look at.
 //!
 //! Without Chromium the test skips with a message, unless `PUBSUB_HUNT_REQUIRE_ORACLES=1`.
 
@@ -112,6 +112,28 @@ fn render(chrome: &Path, page: &Path, shot: Option<&Path>) -> Rendered {
         console_errors: console_errors(&stderr),
         page_requests: page_requests(&log),
     }
+}
+
+/// Prints `page` to a PDF with Chromium's print path (print styles applied) and returns the
+/// number of pages.
+fn print_pages(chrome: &Path, page: &Path, pdf: &Path) -> usize {
+    let profile = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(chrome)
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--no-pdf-header-footer")
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    let bytes = std::fs::read(pdf)
+        .unwrap_or_else(|e| panic!("no PDF ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+    // Page objects are written uncompressed (`/Type /Page`, the tree nodes are `/Type /Pages`).
+    let text = String::from_utf8_lossy(&bytes);
+    text.match_indices("/Type /Page")
+        .filter(|(i, m)| !text[i + m.len()..].starts_with('s'))
+        .count()
 }
 
 /// The URLs of the network requests a `file://` page made, from Chromium's network log: the
@@ -223,6 +245,10 @@ fn reports_render_in_chromium_without_console_errors() {
             r.dom.contains("content=\"default-src 'none';"),
             "{name}: no content security policy"
         );
+        // Printable: Chromium's print path lays the report out on pages.
+        let pages = print_pages(&chrome, &page, &dir.path().join(format!("{name}.pdf")));
+        assert!(pages >= 1, "{name}: an empty print");
+        eprintln!("{name}: printed on {pages} pages");
         let dom = &r.dom;
         assert!(dom.contains("<h1>pubsub-hunt report</h1>"), "{name}: {dom}");
         // The filter script ran: it wrote the count of alerts shown.
