@@ -194,7 +194,8 @@ fn run_summary(interface: &str, engine: &Engine, acc: &Accumulator) -> RunSummar
     RunSummary {
         version: env!("CARGO_PKG_VERSION").to_string(),
         inputs: vec![format!("live capture on {interface}")],
-        streams_by_format: Vec::new(),
+        // One stream, the interface; its records are the connections (flows) the capture ended.
+        streams_by_format: vec![("live capture".to_string(), 1)],
         streams_skipped: 0,
         records: acc.counters.events,
         bytes: 0,

@@ -403,5 +403,9 @@ fn watch_writes_one_html_report_when_it_stops() {
     assert_eq!(html.matches("<!DOCTYPE html>").count(), 1, "{html}");
     assert!(html.trim_end().ends_with("</html>"), "{html}");
     assert!(html.contains("live capture on lo"), "{html}");
+    assert!(
+        html.contains("<dd>1 (live capture 1), 0 skipped; "),
+        "{html}"
+    );
     assert!(html.contains(&format!("127.0.0.1:{port}")), "{html}");
 }
