@@ -26,11 +26,24 @@ if [ ! -e "$stamp" ]; then
 fi
 export PUBSUB_HUNT_PYTHON="$venv/bin/python"
 
+# ECS oracle: Elastic's ECS field definitions (npm @elastic/ecs, pinned in tests/node/package.json),
+# in .node-test; the ECS test reads them through PUBSUB_HUNT_NODE_PATH.
+node_dir="$root/.node-test"
+node_stamp="$node_dir/.installed-$(sha256sum tests/node/package.json | cut -c1-16)"
+if command -v npm >/dev/null 2>&1 && [ ! -e "$node_stamp" ]; then
+  echo "==> installing the ECS field definitions into $node_dir" >&2
+  mkdir -p "$node_dir"
+  cp tests/node/package.json "$node_dir/package.json"
+  (cd "$node_dir" && npm install --silent --no-audit --no-fund >/dev/null) && touch "$node_stamp"
+fi
+export PUBSUB_HUNT_NODE_PATH="$node_dir/node_modules"
+
 # Real peers for the end-to-end capture test (the seeds' procedures): Mosquitto and its clients,
 # nc and tcpdump, from Debian's packages. Capturing needs root, so they are installed (and the
 # test required) only when running as root.
 tools_needed=()
-for t in mosquitto:mosquitto mosquitto_pub:mosquitto-clients nc:netcat-openbsd tcpdump:tcpdump; do
+# Debian's chromium renders the HTML report in the browser test (headless, no network).
+for t in mosquitto:mosquitto mosquitto_pub:mosquitto-clients nc:netcat-openbsd tcpdump:tcpdump chromium:chromium; do
   command -v "${t%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${t%%:*}" ] || tools_needed+=("${t##*:}")
 done
 if [ "$(id -u)" = 0 ]; then

@@ -152,6 +152,12 @@ pub enum FormatArg {
     Table,
     Jsonl,
     Csv,
+    /// A self-contained HTML report (use with -o report.html).
+    Html,
+    /// OCSF Detection Findings (class 2004), one per line.
+    Ocsf,
+    /// ECS alert documents (event.kind: alert), one per line.
+    Ecs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -337,8 +343,9 @@ pub struct WatchArgs {
     #[command(flatten)]
     pub output: OutputArg,
 
-    /// Output format: jsonl (the default) or csv, written by the same writers as `hunt`, one
-    /// record per new or raised alert; table prints one table per report interval.
+    /// Output format, written by the same writers as `hunt`: jsonl (the default), csv, ocsf
+    /// and ecs write one record per new or raised alert; table prints one table per report
+    /// interval; html writes one report of the whole watch when it stops (use with -o).
     #[arg(short, long, value_enum, default_value_t = FormatArg::Jsonl)]
     pub format: FormatArg,
 

@@ -10,7 +10,9 @@ use crate::summary;
 use anyhow::{Context, Result};
 use pubsub_hunt_core::{Accumulator, Alert, Engine};
 use pubsub_hunt_ingest::{IngestReport, InputPath, Problem, ProblemSink};
-use pubsub_hunt_output::{AlertWriter, OutputFormat, TableOptions, TableWriter, new_writer};
+use pubsub_hunt_output::{
+    AlertWriter, OutputFormat, RunSummary, TableOptions, TableWriter, new_writer,
+};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -176,7 +178,9 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     for sess in &sessions {
         writer.write_session(sess).context("writing results")?;
     }
-    writer.finish().context("writing results")?;
+    writer
+        .finish_with_summary(&run_summary(&s, &report, &hunt_summary, omitted))
+        .context("writing results")?;
     drop(writer);
     // Saved only once the results are written: a run that failed leaves history as it was.
     if let Some(st) = &mut store {
@@ -214,6 +218,43 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     } else {
         exit::SUCCESS
     })
+}
+
+/// What the run read and decided, for writers that describe the run (the HTML report).
+fn run_summary(
+    s: &HuntSettings,
+    r: &IngestReport,
+    h: &pubsub_hunt_core::HuntSummary,
+    omitted: usize,
+) -> RunSummary {
+    RunSummary {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: s
+            .inputs
+            .iter()
+            .map(|i| match i {
+                InputPath::Stdin => "-".to_string(),
+                InputPath::Path(p) => p.display().to_string(),
+            })
+            .collect(),
+        streams_by_format: r
+            .streams_by_format
+            .iter()
+            .map(|(f, n)| (f.to_string(), *n))
+            .collect(),
+        streams_skipped: r.streams_skipped,
+        records: r.records,
+        bytes: r.bytes,
+        problems: r.problem_count(),
+        groups: h.groups,
+        below_threshold: h.below_threshold,
+        below_min_suspicion: h.below_min_suspicion,
+        suppressed: h.suppressed.values().sum(),
+        min_connections: s.config.min_connections,
+        min_suspicion: s.config.min_suspicion.to_string(),
+        view: s.view.describe(),
+        omitted,
+    }
 }
 
 /// Whether file descriptor 1 is not open at all.

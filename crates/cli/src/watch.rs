@@ -6,8 +6,9 @@
 //! again and an alert is written when its group first reaches alert level or its suspicion or
 //! score rises, so a long-running watch reports each channel once and again only when it gets
 //! worse. SIGINT and SIGTERM stop the capture; the flows still open are flushed and rated before
-//! the process exits. Alerts go through the same writers as `hunt`'s (`--format`): JSON lines
-//! or CSV one record per new or raised alert, or one table per report of the new ones. Every
+//! the process exits. Alerts go through the same writers as `hunt`'s (`--format`): JSON lines,
+//! CSV, OCSF or ECS one record per new or raised alert, one table per report of the new ones,
+//! or one HTML report of the whole watch (each alert as last rated) when it stops. Every
 //! argument (filter, interval, format, analytics, configuration) was validated in `settings`
 //! before this module starts anything.
 
@@ -17,7 +18,7 @@ use crate::settings::{ViewSettings, WatchSettings};
 use anyhow::{Context, Result};
 use pubsub_hunt_core::analytics::TimeRange;
 use pubsub_hunt_core::{Accumulator, Alert, Engine, Session, Suspicion};
-use pubsub_hunt_output::{AlertWriter, OutputFormat, TableOptions, TableWriter};
+use pubsub_hunt_output::{AlertWriter, OutputFormat, RunSummary, TableOptions, TableWriter};
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -36,7 +37,7 @@ fn key(a: &Alert) -> AlertKey {
 }
 
 pub fn run(s: WatchSettings) -> Result<u8> {
-    let engine = Engine::new(s.config);
+    let engine = Engine::new(s.config.clone());
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -58,6 +59,11 @@ pub fn run(s: WatchSettings) -> Result<u8> {
             out,
             rows: Vec::new(),
             opts: table,
+        }),
+        // A page cannot grow once written: the report is written once, when the watch stops.
+        OutputFormat::Html => Box::new(ReportAtEnd {
+            html: writer(OutputFormat::Html, out, table),
+            alerts: Vec::new(),
         }),
         other => writer(other, out, table),
     };
@@ -100,7 +106,8 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         .join()
         .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?;
     written += report(&engine, &mut acc, &mut reported, &mut *out)?;
-    out.finish().context("writing results")?;
+    out.finish_with_summary(&run_summary(&s.interface, &engine, &acc))
+        .context("writing results")?;
     match result {
         Ok(()) => {
             let _ = writeln!(
@@ -177,5 +184,65 @@ impl AlertWriter for TablePerReport {
             t.write_alert(&a)?;
         }
         t.finish()
+    }
+}
+
+/// What the watch saw and how its groups were last decided, for the HTML report.
+fn run_summary(interface: &str, engine: &Engine, acc: &Accumulator) -> RunSummary {
+    let (_, h) = engine.finish(acc.clone());
+    let config = engine.config();
+    RunSummary {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        inputs: vec![format!("live capture on {interface}")],
+        // One stream, the interface; its records are the connections (flows) the capture ended.
+        streams_by_format: vec![("live capture".to_string(), 1)],
+        streams_skipped: 0,
+        records: acc.counters.events,
+        bytes: 0,
+        problems: 0,
+        groups: h.groups,
+        below_threshold: h.below_threshold,
+        below_min_suspicion: h.below_min_suspicion,
+        suppressed: h.suppressed.values().sum(),
+        min_connections: config.min_connections,
+        min_suspicion: config.min_suspicion.to_string(),
+        view: Vec::new(),
+        omitted: 0,
+    }
+}
+
+/// `watch --format html`: every alert as last written (new, then each time it got worse),
+/// in report order, in one page written when the watch stops. The per-report `finish` only
+/// keeps them: the page is whole or not at all.
+struct ReportAtEnd<'a> {
+    html: Box<dyn AlertWriter + 'a>,
+    alerts: Vec<Alert>,
+}
+
+impl AlertWriter for ReportAtEnd<'_> {
+    fn write_alert(&mut self, alert: &Alert) -> io::Result<()> {
+        match self.alerts.iter_mut().find(|a| a.id == alert.id) {
+            Some(old) => *old = alert.clone(),
+            None => self.alerts.push(alert.clone()),
+        }
+        Ok(())
+    }
+
+    fn write_session(&mut self, _session: &Session) -> io::Result<()> {
+        Err(io::Error::other(
+            "sessions can only be written as JSON lines",
+        ))
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn finish_with_summary(&mut self, summary: &RunSummary) -> io::Result<()> {
+        self.alerts.sort_by(Alert::report_order);
+        for a in self.alerts.drain(..) {
+            self.html.write_alert(&a)?;
+        }
+        self.html.finish_with_summary(summary)
     }
 }

@@ -297,3 +297,115 @@ fn watch_writes_csv_through_the_hunt_writer() {
     assert_eq!(row[col("protocol")].to_string(), "MQTT");
     assert_eq!(row[col("id")].len(), 16, "{out}");
 }
+
+/// Starts `watch` on loopback for `port` with `args`, once the capture runs plays an MQTT
+/// client publishing to `c2/beacon` three times against it, and returns the running watch with
+/// its standard error.
+fn watch_three_beacons(
+    port: u16,
+    args: &[&str],
+) -> (std::process::Child, BufReader<std::process::ChildStderr>) {
+    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
+    let mut child = Command::new(bin)
+        .args(["watch", "--interface", "lo", "--report-every", "1"])
+        .args(["--filter", &format!("port {port}")])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("watching lo"), "{line}");
+    std::thread::sleep(Duration::from_millis(1500));
+    for _ in 0..3 {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(&mqtt_connect("c2-implant-7f3a")).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        c.write_all(&mqtt_publish("c2/beacon", b"host=ws-1;user=root"))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        c.write_all(&[0xe0, 0]).unwrap();
+    }
+    (child, stderr)
+}
+
+/// Stops a watch with SIGTERM and returns its exit status and the rest of its standard error.
+fn stop(
+    child: &mut std::process::Child,
+    mut stderr: BufReader<std::process::ChildStderr>,
+) -> (Option<i32>, String) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    let _ = stderr.read_to_string(&mut rest);
+    (status.code(), rest)
+}
+
+/// `watch --format ocsf` streams: a Detection Finding line for the channel reaches the reader
+/// while the watch still runs (at a report interval, not only when it stops).
+#[test]
+fn watch_streams_ocsf_findings() {
+    if !is_root() {
+        eprintln!("note: watch test skipped: capturing needs root or CAP_NET_RAW");
+        return;
+    }
+    let mqtt = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = mqtt.local_addr().unwrap().port();
+    serve(mqtt);
+    let (mut child, stderr) = watch_three_beacons(port, &["--format", "ocsf"]);
+    // Read the first line on another thread so a watch that writes nothing fails the test
+    // after a while instead of hanging it.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut first);
+        let _ = tx.send(first);
+    });
+    let first = rx.recv_timeout(Duration::from_secs(30));
+    let still_running = child.try_wait().unwrap().is_none();
+    let (code, rest) = stop(&mut child, stderr);
+    let first = first.unwrap_or_else(|_| panic!("no finding within 30 s: {rest}"));
+    assert!(still_running, "the finding came only when the watch ended");
+    assert_eq!(code, Some(0), "{rest}");
+    let v: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(v["class_uid"], 2004, "{first}");
+    assert_eq!(v["evidences"][0]["dst_endpoint"]["port"], port, "{first}");
+    assert_eq!(v["finding_info"]["uid"].as_str().map(str::len), Some(16));
+}
+
+/// `watch --format html -o FILE` writes one whole report when the watch stops, with the
+/// channel's alert and the live capture named as its input.
+#[test]
+fn watch_writes_one_html_report_when_it_stops() {
+    if !is_root() {
+        eprintln!("note: watch test skipped: capturing needs root or CAP_NET_RAW");
+        return;
+    }
+    let mqtt = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = mqtt.local_addr().unwrap().port();
+    serve(mqtt);
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("watch.html");
+    let page_arg = page.to_str().unwrap().to_string();
+    let (mut child, stderr) = watch_three_beacons(port, &["--format", "html", "-o", &page_arg]);
+    std::thread::sleep(Duration::from_millis(2500));
+    // Reports were rated meanwhile, but the page is written only at the end.
+    let before = std::fs::read_to_string(&page).unwrap_or_default();
+    let (code, rest) = stop(&mut child, stderr);
+    assert_eq!(code, Some(0), "{rest}");
+    assert!(before.is_empty(), "a page before the end:\n{before}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert_eq!(html.matches("<!DOCTYPE html>").count(), 1, "{html}");
+    assert!(html.trim_end().ends_with("</html>"), "{html}");
+    assert!(html.contains("live capture on lo"), "{html}");
+    assert!(
+        html.contains("<dd>1 (live capture 1), 0 skipped; "),
+        "{html}"
+    );
+    assert!(html.contains(&format!("127.0.0.1:{port}")), "{html}");
+}

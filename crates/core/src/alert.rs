@@ -91,6 +91,31 @@ pub struct Alert {
     /// The inputs the alert's records came from (the first few by name), so a hunter sees which
     /// sources agree on a channel.
     pub sources: Vec<String>,
+    /// Connection start times of the channel, sorted, at most [`MAX_TIMELINE`]: for a report's
+    /// timeline and interval histogram. Not part of the JSON or CSV interface (a report draws
+    /// it; the record lists stay in the raw data).
+    #[serde(skip)]
+    pub timeline: Vec<Micros>,
+}
+
+/// Most connection start times an alert carries in [`Alert::timeline`]. Enough to draw a
+/// channel's rhythm; more would only make reports heavy.
+pub const MAX_TIMELINE: usize = 512;
+
+/// The timeline of a channel from its connection starts (any order, duplicates allowed):
+/// sorted, and when there are more than [`MAX_TIMELINE`], an even sample over them that keeps
+/// the first and the last, so the picture spans the whole channel. Depends only on the set of
+/// starts, never on the order they came in.
+pub fn timeline_of(starts: impl IntoIterator<Item = Micros>) -> Vec<Micros> {
+    let mut all: Vec<Micros> = starts.into_iter().collect();
+    all.sort_unstable();
+    if all.len() <= MAX_TIMELINE {
+        return all;
+    }
+    let last = all.len() - 1;
+    (0..MAX_TIMELINE)
+        .map(|i| all[i * last / (MAX_TIMELINE - 1)])
+        .collect()
 }
 
 /// The stable id of the channel an alert reports: the first 16 hex digits of SHA-256 over the
@@ -202,6 +227,20 @@ pub struct Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timelines_are_sorted_bounded_and_order_free() {
+        assert_eq!(timeline_of([30, 10, 20, 10]), vec![10, 10, 20, 30]);
+        let many: Vec<Micros> = (0..5_000).rev().map(|i| i * 1_000).collect();
+        let t = timeline_of(many.iter().copied());
+        assert_eq!(t.len(), MAX_TIMELINE);
+        assert_eq!(t.first(), Some(&0));
+        assert_eq!(t.last(), Some(&4_999_000));
+        assert!(t.windows(2).all(|w| w[0] < w[1]));
+        let mut shuffled = many.clone();
+        shuffled.rotate_left(1_234);
+        assert_eq!(timeline_of(shuffled), t);
+    }
 
     fn id(host: &str, process: Option<&str>, port: u16) -> String {
         alert_id(

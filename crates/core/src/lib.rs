@@ -37,7 +37,7 @@ pub mod time;
 pub mod tuning;
 pub mod verdict;
 
-pub use alert::{Alert, Session, WindowCount, alert_id};
+pub use alert::{Alert, MAX_TIMELINE, Session, WindowCount, alert_id, timeline_of};
 pub use analytics::{Accumulator, Engine, EventOutcome, HuntSummary};
 pub use app::{AppInfo, MessageEvent, TopicDirection, TopicUse};
 pub use config::{ConfigError, HuntConfig, WindowSpec};

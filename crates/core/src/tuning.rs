@@ -353,6 +353,7 @@ mod tests {
             app: None,
             windows: None,
             sources: Vec::new(),
+            timeline: Vec::new(),
         }
     }
 

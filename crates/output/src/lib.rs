@@ -1,15 +1,25 @@
-//! Output: the writers that turn alerts into JSON lines, CSV or a terminal table, all behind
-//! one [`AlertWriter`] interface so the binary never cares which one it holds. Field names and
-//! column names are part of pubsub-hunt's interface: JSON lines carry the fields of
-//! [`Alert`](pubsub_hunt_core::Alert) as they are; CSV has the same columns, with list fields
-//! joined (`users` by `;`, `reasons` by ` | `).
+//! Output: the writers that turn alerts into JSON lines, CSV, a terminal table, an HTML report,
+//! OCSF Detection Findings or ECS alert documents, all behind one [`AlertWriter`] interface so
+//! the binary never cares which one it holds. Field names and column names are part of
+//! pubsub-hunt's interface: JSON lines carry the fields of [`Alert`](pubsub_hunt_core::Alert) as
+//! they are; CSV has the same columns, with list fields joined (`users` by `;`, `reasons` by
+//! ` | `); OCSF and ECS follow those schemas and carry the alert id.
 
+mod attack;
 mod csv;
+mod ecs;
+mod html;
 mod jsonl;
+mod ocsf;
+mod summary;
 mod table;
 
 pub use csv::{CSV_COLUMNS, CsvWriter};
+pub use ecs::EcsWriter;
+pub use html::HtmlWriter;
 pub use jsonl::JsonlWriter;
+pub use ocsf::OcsfWriter;
+pub use summary::RunSummary;
 pub use table::{DEFAULT_WIDTH, TableOptions, TableWriter};
 
 use pubsub_hunt_core::time::format_rfc3339;
@@ -24,6 +34,12 @@ pub enum OutputFormat {
     Table,
     Jsonl,
     Csv,
+    /// One self-contained HTML report (inline CSS, script and pictures).
+    Html,
+    /// OCSF Detection Findings (class 2004), one JSON object per line.
+    Ocsf,
+    /// ECS alert documents (`event.kind: alert`), one JSON object per line.
+    Ecs,
 }
 
 impl FromStr for OutputFormat {
@@ -33,8 +49,11 @@ impl FromStr for OutputFormat {
             "table" => Ok(OutputFormat::Table),
             "jsonl" | "json" => Ok(OutputFormat::Jsonl),
             "csv" => Ok(OutputFormat::Csv),
+            "html" => Ok(OutputFormat::Html),
+            "ocsf" => Ok(OutputFormat::Ocsf),
+            "ecs" => Ok(OutputFormat::Ecs),
             _ => Err(format!(
-                "unknown output format {s:?} (expected table, jsonl or csv)"
+                "unknown output format {s:?} (expected table, jsonl, csv, html, ocsf or ecs)"
             )),
         }
     }
@@ -46,6 +65,9 @@ impl fmt::Display for OutputFormat {
             OutputFormat::Table => "table",
             OutputFormat::Jsonl => "jsonl",
             OutputFormat::Csv => "csv",
+            OutputFormat::Html => "html",
+            OutputFormat::Ocsf => "ocsf",
+            OutputFormat::Ecs => "ecs",
         })
     }
 }
@@ -62,6 +84,11 @@ pub trait AlertWriter {
     }
     /// Writes anything buffered (the table) and flushes.
     fn finish(&mut self) -> io::Result<()>;
+    /// Like [`finish`](AlertWriter::finish), with what the run read and decided: writers that
+    /// describe the run (the HTML report) use it, the others just finish.
+    fn finish_with_summary(&mut self, _summary: &RunSummary) -> io::Result<()> {
+        self.finish()
+    }
 }
 
 /// A writer for `format` on `out`. `table_width` bounds the table (the terminal width), if any.
@@ -74,6 +101,9 @@ pub fn new_writer<'a>(
         OutputFormat::Jsonl => Box::new(JsonlWriter::new(out)),
         OutputFormat::Csv => Box::new(CsvWriter::new(out)),
         OutputFormat::Table => Box::new(TableWriter::new(out, table_width)),
+        OutputFormat::Html => Box::new(HtmlWriter::new(out)),
+        OutputFormat::Ocsf => Box::new(OcsfWriter::new(out)),
+        OutputFormat::Ecs => Box::new(EcsWriter::new(out)),
     }
 }
 
@@ -86,11 +116,11 @@ pub(crate) fn time(v: Option<i64>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use pubsub_hunt_core::{AnalyticId, Protocol, Suspicion, TECHNIQUE};
 
-    fn alert() -> Alert {
+    pub(crate) fn alert() -> Alert {
         Alert {
             kind: "alert",
             id: "0123456789abcdef".into(),
@@ -129,6 +159,7 @@ mod tests {
             app: None,
             windows: None,
             sources: Vec::new(),
+            timeline: vec![1_329_843_175_736_107, 1_329_843_235_736_107],
         }
     }
 
@@ -199,5 +230,58 @@ mod tests {
         assert!(s.contains("198.51.100.1:5222"));
         assert!(s.contains("XMPP"));
         assert!(s.contains("1 alert"));
+    }
+
+    #[test]
+    fn html_escapes_what_the_data_says_and_draws_the_timeline() {
+        let mut a = alert();
+        a.host = "<script>alert(1)</script>".into();
+        a.process = Some("C:\\x\"y.exe".into());
+        let mut buf = Vec::new();
+        {
+            let mut w = new_writer(OutputFormat::Html, Box::new(&mut buf), None);
+            w.write_alert(&a).unwrap();
+            w.finish_with_summary(&RunSummary {
+                inputs: vec!["in<put>.log".into()],
+                ..RunSummary::default()
+            })
+            .unwrap();
+        }
+        let s = String::from_utf8(buf).unwrap();
+        assert!(!s.contains("<script>alert(1)"));
+        assert!(s.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(s.contains("in&lt;put&gt;.log"));
+        assert!(!s.contains("http://") && !s.contains("src=\"http"));
+        // Two connection starts: two ticks, one interval of 60 s.
+        assert_eq!(s.matches("<line class=\"conn\"").count(), 2);
+        assert!(s.contains("median 60 s"));
+        assert!(s.contains(
+            "ip.addr == 10.0.0.1 &amp;&amp; ip.addr == 198.51.100.1 &amp;&amp; tcp.port == 5222"
+        ));
+    }
+
+    #[test]
+    fn ocsf_and_ecs_carry_the_id_and_the_technique() {
+        let o: serde_json::Value = serde_json::from_str(render(OutputFormat::Ocsf).trim()).unwrap();
+        assert_eq!(o["class_uid"], 2004);
+        assert_eq!(o["type_uid"], 200401);
+        assert_eq!(o["finding_info"]["uid"], "0123456789abcdef");
+        assert_eq!(
+            o["finding_info"]["attacks"][0]["sub_technique"]["uid"],
+            "T1071.005"
+        );
+        assert_eq!(o["severity_id"], 4);
+        assert_eq!(o["time"], 1_329_843_175_736_i64);
+        assert_eq!(o["evidences"][0]["dst_endpoint"]["port"], 5222);
+        let e: serde_json::Value = serde_json::from_str(render(OutputFormat::Ecs).trim()).unwrap();
+        assert_eq!(e["event"]["kind"], "alert");
+        assert_eq!(e["event"]["id"], "0123456789abcdef");
+        assert_eq!(
+            e["threat"]["technique"]["subtechnique"]["id"][0],
+            "T1071.005"
+        );
+        assert_eq!(e["destination"]["port"], 5222);
+        assert_eq!(e["network"]["protocol"], "xmpp");
+        assert_eq!(e["related"]["user"][1], "b");
     }
 }

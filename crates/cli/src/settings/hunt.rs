@@ -80,6 +80,9 @@ impl HuntSettings {
             Some(FormatArg::Table) => OutputFormat::Table,
             Some(FormatArg::Jsonl) => OutputFormat::Jsonl,
             Some(FormatArg::Csv) => OutputFormat::Csv,
+            Some(FormatArg::Html) => OutputFormat::Html,
+            Some(FormatArg::Ocsf) => OutputFormat::Ocsf,
+            Some(FormatArg::Ecs) => OutputFormat::Ecs,
             None if all_sessions => OutputFormat::Jsonl,
             None if output.is_none() && std::io::stdout().is_terminal() => OutputFormat::Table,
             None => OutputFormat::Jsonl,
@@ -165,10 +168,13 @@ impl TuneSettings {
         let report = match a.hunt.format {
             None | Some(FormatArg::Table) => TuneReport::Text,
             Some(FormatArg::Jsonl) => TuneReport::Json,
-            Some(FormatArg::Csv) => bail!(
-                "tune writes its report as text (--format table, the default) or as JSON \
-                 (--format jsonl), not csv"
-            ),
+            Some(f @ (FormatArg::Csv | FormatArg::Html | FormatArg::Ocsf | FormatArg::Ecs)) => {
+                bail!(
+                    "tune writes its report as text (--format table, the default) or as JSON \
+                     (--format jsonl), not {}",
+                    format!("{f:?}").to_lowercase()
+                )
+            }
         };
         let mut hunt = HuntSettings::from_args(a.hunt)?;
         hunt.config.show_suppressed = true;

@@ -117,6 +117,50 @@ impl ViewSettings {
         })
     }
 
+    /// The view's limits in words (`since 2026-11-02T09:00:00Z`, `host 10.0.0.23 or ws-1`,
+    /// `top 5`), for reports that must say they show part of the run; empty for the whole run.
+    pub fn describe(&self) -> Vec<String> {
+        use pubsub_hunt_core::time::format_rfc3339;
+        let mut v = Vec::new();
+        if let Some(t) = self.range.since {
+            v.push(format!("since {}", format_rfc3339(t)));
+        }
+        if let Some(t) = self.range.until {
+            v.push(format!("until {}", format_rfc3339(t)));
+        }
+        let or = |items: Vec<String>| items.join(" or ");
+        if !self.hosts.is_empty() {
+            v.push(format!(
+                "host {}",
+                or(self
+                    .hosts
+                    .iter()
+                    .map(|h| match h {
+                        HostFilter::Address(ip) => ip.to_string(),
+                        HostFilter::Name(n) => n.clone(),
+                    })
+                    .collect())
+            ));
+        }
+        if !self.dsts.is_empty() {
+            v.push(format!(
+                "destination {}",
+                or(self
+                    .dsts
+                    .iter()
+                    .map(|d| match d {
+                        DstFilter::Network(n) => n.to_string(),
+                        DstFilter::Name(n) => n.clone(),
+                    })
+                    .collect())
+            ));
+        }
+        if let Some(n) = self.top {
+            v.push(format!("top {n}"));
+        }
+        v
+    }
+
     /// Whether an alert passes `--host` and `--dst` (each, when given, must match).
     pub fn keeps(&self, a: &Alert) -> bool {
         (self.hosts.is_empty() || self.hosts.iter().any(|h| h.matches(a)))

@@ -46,6 +46,11 @@ impl WatchSettings {
             FormatArg::Table => OutputFormat::Table,
             FormatArg::Jsonl => OutputFormat::Jsonl,
             FormatArg::Csv => OutputFormat::Csv,
+            // OCSF and ECS are one document per line: they stream like JSON lines. The HTML
+            // report is one page over the whole watch, written when it stops.
+            FormatArg::Html => OutputFormat::Html,
+            FormatArg::Ocsf => OutputFormat::Ocsf,
+            FormatArg::Ecs => OutputFormat::Ecs,
         };
         if a.sessions.all_sessions && format != OutputFormat::Jsonl {
             bail!("--all-sessions mixes sessions with alerts and needs --format jsonl");
@@ -116,6 +121,21 @@ mod tests {
             watch(&["--report-every", "1"]).unwrap().report_every,
             Duration::from_secs(1)
         );
+    }
+
+    #[test]
+    fn every_hunt_format_is_accepted() {
+        for (word, format) in [
+            ("table", OutputFormat::Table),
+            ("jsonl", OutputFormat::Jsonl),
+            ("csv", OutputFormat::Csv),
+            ("html", OutputFormat::Html),
+            ("ocsf", OutputFormat::Ocsf),
+            ("ecs", OutputFormat::Ecs),
+        ] {
+            assert_eq!(watch(&["--format", word]).unwrap().format, format);
+        }
+        assert!(err(&["--format", "html", "--all-sessions"]).contains("needs --format jsonl"));
     }
 
     #[test]

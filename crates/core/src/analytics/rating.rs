@@ -205,6 +205,7 @@ pub(super) fn rate(
         }),
         windows: None,
         sources: stats.sources.iter().map(|s| s.to_string()).collect(),
+        timeline: crate::alert::timeline_of(stats.conn_starts.iter().map(|c| c.ts)),
     }
 }
 

@@ -58,6 +58,7 @@ fn alert(i: u8) -> Alert {
         app: None,
         windows: None,
         sources: Vec::new(),
+        timeline: Vec::new(),
     }
 }
 
