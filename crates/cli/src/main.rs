@@ -5,6 +5,7 @@
 
 mod args;
 mod config_cmd;
+mod controls;
 mod formats;
 mod hunt;
 mod rules;
@@ -76,5 +77,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::ConfigCheck(s) => config_cmd::check(s),
         Settings::ConfigDefaults(s) => config_cmd::defaults(s),
         Settings::Formats(s) => formats::run(s),
+        Settings::Controls(s) => controls::run(s),
     }
 }
