@@ -481,13 +481,18 @@ pub fn plan_rules(plan: &Plan) -> Vec<(usize, RuleBody)> {
 /// Renders one rule.
 pub fn render(a: &AlertView, r: &RuleBody, sid: u32, opts: &SuricataOptions) -> String {
     let (header, target) = match r.flow {
-        Flow::ToClient => (format!("{} any -> $HOME_NET any", r.server), "src_ip"),
+        Flow::ToClient => (format!("{} -> $HOME_NET any", r.server), "src_ip"),
         Flow::ToServer | Flow::None => (format!("$HOME_NET any -> {}", r.server), "dest_ip"),
     };
+    // `what` names the protocol itself when the match is protocol framing.
+    let what = if r.what.starts_with(a.protocol.as_str()) {
+        r.what.clone()
+    } else {
+        format!("{} {}", a.protocol, r.what)
+    };
     let mut opts_text = vec![format!(
-        "msg:\"PUBSUB-HUNT T1071.005 {} {} of alert {} from {}\"",
-        a.protocol,
-        r.what,
+        "msg:\"PUBSUB-HUNT T1071.005 {} of alert {} from {}\"",
+        what,
         word(&a.id, 16),
         word(&a.host, 64)
     )];
