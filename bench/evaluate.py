@@ -33,6 +33,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+# Figures and verdicts must not depend on what earlier runs left in a history store, and
+# benchmarks must not write into the user's: history across runs is off for every run here.
+os.environ.setdefault("PUBSUB_HUNT_NO_STATE", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 # Each source is the files one `pubsub-hunt hunt` run reads together, per generator. The
 # independent generator also writes dns.log, and its truth judges conn.log alone ("zeek") apart
@@ -325,7 +329,9 @@ def main() -> int:
     bin_dir = args.bin_dir or default_bin_dir()
     if not args.no_build:
         build()
-    for exe in ("pubsub-hunt", "pubsub-hunt-testgen"):
+    # The independent model is generated in Python; only the labeled one needs our generator.
+    needed = ["pubsub-hunt"] + (["pubsub-hunt-testgen"] if args.generator == "labeled" else [])
+    for exe in needed:
         if not (bin_dir / exe).exists():
             raise SystemExit(f"{bin_dir / exe} not found (build it or pass --bin-dir)")
 

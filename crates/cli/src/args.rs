@@ -30,6 +30,19 @@ pub enum Command {
                             pubsub-hunt hunt -"
     )]
     Hunt(HuntArgs),
+    /// Explain one alert, host or destination: the full evidence of the matching alerts, or
+    /// what became of the groups that did not alert (below the threshold, demoted, suppressed
+    /// by which allowlist entry, not a candidate because…). Takes the same inputs and options
+    /// as `hunt`.
+    #[command(
+        after_help = "TARGET is an alert id (the table's short id or any unique prefix of the full                       one), a host (name or address) or a destination (address, network, or                       name).
+
+Examples:
+  pubsub-hunt explain 3f2a9c1d conn.log
+                        pubsub-hunt explain 10.0.0.23 /var/log/zeek/
+  pubsub-hunt explain                       broker.example.net --config tuned.toml conn.log"
+    )]
+    Explain(ExplainArgs),
     /// Write or check a configuration file.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -57,6 +70,9 @@ pub enum Command {
     /// file.
     #[command(after_help = CONTROLS_AFTER_HELP)]
     Controls(ControlsArgs),
+    /// Show or reset the history kept across runs (the state store).
+    #[command(subcommand)]
+    State(StateCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -150,13 +166,70 @@ pub enum SuspicionArg {
     Low,
 }
 
+// `tune` shares every flag of `hunt`; its `--top` (declared in `ViewArgs`) counts the
+// candidate entries listed.
+const TUNE_TOP_HELP: &str = "Most candidate entries listed [default: 15]";
+
 #[derive(Debug, Args)]
+#[command(mut_arg("top", |a| a.help(TUNE_TOP_HELP)))]
 pub struct TuneArgs {
     #[command(flatten)]
     pub hunt: HuntArgs,
-    /// Most candidate entries listed.
-    #[arg(long, default_value_t = 15, value_name = "N")]
-    pub top: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// An alert id (or a unique prefix), a host, or a destination.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+    #[command(flatten)]
+    pub hunt: HuntArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
+// What to look at and how to show it (`hunt`, `tune`, `explain`).
+#[derive(Debug, Args)]
+pub struct ViewArgs {
+    /// Only records that start at or after TIME: RFC 3339 (`2026-11-02T08:00:00Z`) or a
+    /// duration before now (`90m`, `24h`, `7d`). Applied to the records before grouping: the
+    /// hunt runs over that time range only, and records without a time are left out.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only records that start at or before TIME (as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Write only the N highest-ranked alerts (the summary still counts them all).
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Only alerts of this host: a name or an address (repeatable). Applied to the alerts, not
+    /// the records: every channel is still judged against all the data (how many hosts reach a
+    /// destination is evidence), so a filter never changes a verdict.
+    #[arg(long = "host", value_name = "HOST")]
+    pub hosts: Vec<String>,
+
+    /// Only alerts to this destination: an address, a network (CIDR), or a name (the
+    /// destination's own name or one ending in `.NAME`) (repeatable). Applied to the alerts,
+    /// like --host.
+    #[arg(long = "dst", value_name = "DEST")]
+    pub dsts: Vec<String>,
+
+    /// Colour the table by suspicion: auto (on a terminal, unless NO_COLOR is set), always or
+    /// never.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN")]
+    pub color: ColorArg,
+
+    /// In the table, print each alert's reasons and records under its line.
+    #[arg(long)]
+    pub details: bool,
 }
 
 #[derive(Debug, Args)]
@@ -231,15 +304,22 @@ pub struct HuntArgs {
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// No summary on standard error (problems are still reported).
+    #[command(flatten)]
+    pub view: ViewArgs,
+
+    /// No summary and no progress on standard error (problems are still reported; logs that
+    /// are not connection logs are summed up in one line).
     #[arg(short, long)]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
-// `watch` writes JSON lines only, and each session as it ends: it keeps its own wording of the
-// shared `--output` and `--all-sessions` (declared once, in `OutputArg` and `AllSessionsArg`).
-const WATCH_OUTPUT_HELP: &str =
-    "Write results to this file instead of standard output (JSON lines)";
+// `watch` writes each alert as it is raised, and each session as it ends: it keeps its own
+// wording of the shared `--output` and `--all-sessions` (declared once, in `OutputArg` and
+// `AllSessionsArg`).
+const WATCH_OUTPUT_HELP: &str = "Write results to this file instead of standard output";
 const WATCH_SESSIONS_HELP: &str = "Also write one line per publish/subscribe session as it ends";
 
 #[derive(Debug, Args)]
@@ -261,6 +341,11 @@ pub struct WatchArgs {
 
     #[command(flatten)]
     pub output: OutputArg,
+
+    /// Output format: jsonl (the default) or csv, written by the same writers as `hunt`, one
+    /// record per new or raised alert; table prints one table per report interval.
+    #[arg(short, long, value_enum, default_value_t = FormatArg::Jsonl)]
+    pub format: FormatArg,
 
     /// How often the groups are re-rated and new or raised alerts written, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 5)]
@@ -416,4 +501,40 @@ pub struct ControlsArgs {
     /// No summary on standard error (problems and skipped candidates are still reported).
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Where history across runs is kept (`hunt`).
+#[derive(Debug, Args)]
+pub struct StateArgs {
+    /// The state store (SQLite) that keeps history across runs [default:
+    /// $XDG_STATE_HOME/pubsub-hunt/state.sqlite or the platform's state directory].
+    #[arg(long, value_name = "PATH", conflicts_with = "no_state")]
+    pub state: Option<PathBuf>,
+    /// Neither read nor write history across runs (also PUBSUB_HUNT_NO_STATE=1).
+    #[arg(long)]
+    pub no_state: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StateCommand {
+    /// Where the store is, its schema version, and how much history it holds.
+    Show(StateStoreArg),
+    /// Forget all history (the file and its schema stay).
+    Reset(StateResetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StateStoreArg {
+    /// The state store [default: the one `hunt` uses].
+    #[arg(long, value_name = "PATH")]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StateResetArgs {
+    #[command(flatten)]
+    pub store: StateStoreArg,
+    /// Really forget it (without this, reset only says what it would remove).
+    #[arg(long)]
+    pub yes: bool,
 }

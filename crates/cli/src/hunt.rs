@@ -1,31 +1,82 @@
 //! The `hunt` command: read inputs, run the analytics, write alerts, print the summary, and
-//! choose the exit status.
+//! choose the exit status. Also the steps `tune`, `explain` and `watch` share with it: reading
+//! the inputs (missing paths are fatal, progress on a terminal), and opening the output and
+//! its writer.
 
 use crate::exit;
-use crate::settings::HuntSettings;
+use crate::progress::ProgressDisplay;
+use crate::settings::{HuntSettings, ViewSettings, progress_allowed, table_width};
 use crate::summary;
 use anyhow::{Context, Result};
-use pubsub_hunt_core::{Accumulator, Engine};
-use pubsub_hunt_ingest::{IngestReport, Problem, ProblemSink};
-use pubsub_hunt_output::new_writer;
+use pubsub_hunt_core::{Accumulator, Alert, Engine};
+use pubsub_hunt_ingest::{IngestReport, InputPath, Problem, ProblemSink};
+use pubsub_hunt_output::{AlertWriter, OutputFormat, TableOptions, TableWriter, new_writer};
 use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Prints problems to standard error as they are found.
-struct StderrProblems;
+/// Prints problems to standard error as they are found. With `quiet`, logs of another type
+/// (Zeek `dns.log` beside `conn.log`: nothing lost) are only counted, for one line at the end.
+struct StderrProblems {
+    quiet: bool,
+    held: AtomicU64,
+}
 
 impl ProblemSink for StderrProblems {
     fn report(&self, p: &Problem) {
+        if self.quiet && !p.kind.is_input_loss() {
+            self.held.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
         let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {p}");
     }
 }
 
 /// Reads every input through the engine, problems to standard error; `None` (after saying why)
-/// when the run had to stop.
+/// when the run had to stop. A path that does not exist is fatal before anything is read: it is
+/// a typo, and a run without it would report "0 alerts" as if the data were clean.
 pub(crate) fn read_inputs(
     s: &HuntSettings,
     engine: &Engine,
 ) -> Option<(Accumulator, IngestReport)> {
-    match pubsub_hunt_ingest::run(&s.inputs, engine, &s.ingest, &StderrProblems) {
+    let mut missing = false;
+    for input in &s.inputs {
+        if let InputPath::Path(p) = input
+            && let Err(e) = std::fs::metadata(p)
+        {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "pubsub-hunt: error: cannot read {}: {e}",
+                p.display()
+            );
+            missing = true;
+        }
+    }
+    if missing {
+        return None;
+    }
+    let mut opts = s.ingest.clone();
+    let display = (!s.quiet && progress_allowed()).then(|| {
+        let counts = pubsub_hunt_ingest::Progress::default();
+        opts.progress = Some(counts.clone());
+        ProgressDisplay::start(&s.inputs, counts)
+    });
+    let sink = StderrProblems {
+        quiet: s.quiet,
+        held: AtomicU64::new(0),
+    };
+    let result = pubsub_hunt_ingest::run(&s.inputs, engine, &opts, &sink);
+    if let Some(d) = display {
+        d.stop();
+    }
+    let held = sink.held.load(Ordering::Relaxed);
+    if held > 0 {
+        let _ = writeln!(
+            io::stderr().lock(),
+            "pubsub-hunt: {held} logs of other types (not connections) left out"
+        );
+    }
+    match result {
         Ok(r) => Some(r),
         Err(e) => {
             let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {e}");
@@ -34,28 +85,91 @@ pub(crate) fn read_inputs(
     }
 }
 
+/// Standard output, or the file `-o` names.
+pub(crate) fn open_output(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) => Box::new(BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        None => Box::new(BufWriter::new(io::stdout().lock())),
+    })
+}
+
+/// How the table is drawn for output to `path` (standard output when `None`).
+pub(crate) fn table_options(
+    view: &ViewSettings,
+    path: Option<&Path>,
+    omitted: usize,
+) -> TableOptions {
+    let to_terminal = path.is_none() && io::stdout().is_terminal();
+    TableOptions {
+        // COLUMNS still applies to a file; otherwise a file gets the fixed default.
+        width: if path.is_none() {
+            table_width(true)
+        } else {
+            table_width(false).filter(|_| std::env::var_os("COLUMNS").is_some())
+        },
+        color: view.colored(to_terminal),
+        details: view.details,
+        omitted,
+    }
+}
+
+/// The writer of `format` on `out`: the table with `table`'s options, the others as they are.
+pub(crate) fn writer<'a>(
+    format: OutputFormat,
+    out: Box<dyn Write + 'a>,
+    table: TableOptions,
+) -> Box<dyn AlertWriter + 'a> {
+    match format {
+        OutputFormat::Table => Box::new(TableWriter::with_options(out, table)),
+        other => new_writer(other, out, table.width),
+    }
+}
+
+/// The alerts to write: those `--host`/`--dst` keep, the first `--top` of them (in report
+/// order); and how many alerts (not suppressed) were left out.
+pub(crate) fn select(alerts: Vec<Alert>, view: &ViewSettings) -> (Vec<Alert>, usize) {
+    let live = alerts.iter().filter(|a| a.suppressed_by.is_none()).count();
+    let mut kept: Vec<Alert> = alerts.into_iter().filter(|a| view.keeps(a)).collect();
+    if let Some(n) = view.top {
+        kept.truncate(n);
+    }
+    let shown = kept.iter().filter(|a| a.suppressed_by.is_none()).count();
+    (kept, live - shown)
+}
+
 pub fn run(s: HuntSettings) -> Result<u8> {
-    let engine = Engine::new(s.config.clone());
+    // Rust's standard output swallows writes to a closed descriptor (`>&-`), so the results
+    // would vanish with a success status. A closed output is refused before reading; a pipe
+    // whose reader goes away mid-run (`| head`) still ends quietly (see `main`).
+    if s.output.is_none() && stdout_is_closed() {
+        anyhow::bail!("standard output is closed: the results would be lost (give -o FILE)");
+    }
+    // History across runs: loaded before reading, so a bad store stops the run before any work.
+    let mut store = match &s.state.path {
+        Some(p) => Some(crate::state_cmd::open(p)?),
+        None => None,
+    };
+    if let Some(why) = &s.state.unavailable {
+        let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {why}");
+    }
+    let mut engine = Engine::new(s.config.clone()).with_range(s.view.range);
+    if let Some(st) = &store {
+        engine = engine.with_prior(std::sync::Arc::new(st.load()?));
+    }
     let started = std::time::Instant::now();
     let Some((mut acc, report)) = read_inputs(&s, &engine) else {
         return Ok(exit::FATAL);
     };
     let sessions = acc.take_sessions(engine.config());
     let sessions_dropped = acc.sessions_dropped;
-    let (alerts, hunt_summary) = engine.finish(acc);
+    let (alerts, hunt_summary, facts) = engine.finish_with_history(acc);
+    let (alerts, omitted) = select(alerts, &s.view);
 
-    let out: Box<dyn Write> = match &s.output {
-        Some(p) => Box::new(BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
-        None => Box::new(BufWriter::new(io::stdout().lock())),
-    };
-    let width = if s.output.is_none() && io::stdout().is_terminal() {
-        terminal_width()
-    } else {
-        None
-    };
-    let mut writer = new_writer(s.format, out, width);
+    let out = open_output(s.output.as_deref())?;
+    let table = table_options(&s.view, s.output.as_deref(), omitted);
+    let mut writer = writer(s.format, out, table);
     for a in &alerts {
         writer.write_alert(a).context("writing results")?;
     }
@@ -64,9 +178,22 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     }
     writer.finish().context("writing results")?;
     drop(writer);
+    // Saved only once the results are written: a run that failed leaves history as it was.
+    if let Some(st) = &mut store {
+        st.record(&facts, s.state.retention_days)?;
+        if !s.quiet {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "pubsub-hunt: history: {} channels saved to {}",
+                facts.channels.len(),
+                st.path().display()
+            );
+        }
+    }
 
     if !s.quiet {
         summary::print(&report, &hunt_summary, &s.config, started.elapsed());
+        summary::print_view(&s.view, alerts.len(), omitted, &s.inputs, &report);
         if s.config.report_sessions {
             let _ = writeln!(
                 io::stderr().lock(),
@@ -89,6 +216,15 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     })
 }
 
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+/// Whether file descriptor 1 is not open at all.
+fn stdout_is_closed() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        io::stdout().as_fd().try_clone_to_owned().is_err()
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
 }

@@ -6,10 +6,13 @@
 mod args;
 mod config_cmd;
 mod controls;
+mod explain;
 mod formats;
 mod hunt;
+mod progress;
 mod rules;
 mod settings;
+mod state_cmd;
 mod summary;
 mod tune;
 mod watch;
@@ -48,6 +51,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // The reader of our output stopped reading (`| head`): it chose to see no more,
+            // so the run ends quietly. A closed or failing output is an error (status 3).
             if is_broken_pipe(&e) {
                 return ExitCode::from(exit::SUCCESS);
             }
@@ -71,6 +76,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::Hunt(s) => hunt::run(s),
         Settings::Tune(s) => tune::run(s),
         Settings::Watch(s) => watch::run(s),
+        Settings::Explain(s) => explain::run(s),
         Settings::RulesExport(s) => rules::export(s),
         Settings::RulesShow(s) => rules::show(s),
         Settings::ConfigInit(s) => config_cmd::init(s),
@@ -78,5 +84,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::ConfigDefaults(s) => config_cmd::defaults(s),
         Settings::Formats(s) => formats::run(s),
         Settings::Controls(s) => controls::run(s),
+        Settings::State(s) => state_cmd::run(s),
     }
 }

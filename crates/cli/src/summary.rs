@@ -2,9 +2,10 @@
 //! candidates were counted or excluded, and how many alerts came out. It is for people; scripts
 //! should read the results and the exit status.
 
+use crate::settings::ViewSettings;
 use pubsub_hunt_core::config::DirectionPolicy;
 use pubsub_hunt_core::{HuntConfig, HuntSummary};
-use pubsub_hunt_ingest::IngestReport;
+use pubsub_hunt_ingest::{IngestReport, InputPath};
 use std::io::Write;
 use std::time::Duration;
 
@@ -53,6 +54,13 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
         c.no_timestamp,
         c.group_table_full,
     );
+    if c.out_of_range > 0 {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: {} outside --since/--until left out before grouping",
+            plural(c.out_of_range, "connection", "connections")
+        );
+    }
     if c.inbound_from_internal > 0 {
         let judged = c.counted + c.inbound;
         match cfg.direction {
@@ -178,4 +186,54 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
             format!(" ({})", by.join(", "))
         }
     );
+}
+
+/// What the view flags did to the alerts (`--top`, `--host`, `--dst`), in the same figures as
+/// the table's footer, and a plain "no records" when the inputs were empty.
+pub fn print_view(
+    view: &ViewSettings,
+    written: usize,
+    omitted: usize,
+    inputs: &[InputPath],
+    r: &IngestReport,
+) {
+    let mut e = std::io::stderr().lock();
+    if omitted > 0 {
+        let mut flags = Vec::new();
+        if view.top.is_some() {
+            flags.push("--top");
+        }
+        if !view.hosts.is_empty() {
+            flags.push("--host");
+        }
+        if !view.dsts.is_empty() {
+            flags.push("--dst");
+        }
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: {} written, {omitted} left out by {}",
+            plural(written as u64, "alert", "alerts"),
+            flags.join(", ")
+        );
+    }
+    if r.records == 0 && r.streams_empty > 0 && r.problem_count() == 0 {
+        let stdin = inputs.iter().any(|i| matches!(i, InputPath::Stdin));
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: no records: {} empty",
+            if stdin && inputs.len() == 1 {
+                "standard input was".to_string()
+            } else {
+                format!(
+                    "{} {}",
+                    r.streams_empty,
+                    if r.streams_empty == 1 {
+                        "input was"
+                    } else {
+                        "inputs were"
+                    }
+                )
+            }
+        );
+    }
 }

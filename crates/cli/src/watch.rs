@@ -6,15 +6,20 @@
 //! again and an alert is written when its group first reaches alert level or its suspicion or
 //! score rises, so a long-running watch reports each channel once and again only when it gets
 //! worse. SIGINT and SIGTERM stop the capture; the flows still open are flushed and rated before
-//! the process exits. Every argument (filter, interval, analytics, configuration) was validated
-//! in `settings` before this module starts anything.
+//! the process exits. Alerts go through the same writers as `hunt`'s (`--format`): JSON lines
+//! or CSV one record per new or raised alert, or one table per report of the new ones. Every
+//! argument (filter, interval, format, analytics, configuration) was validated in `settings`
+//! before this module starts anything.
 
 use crate::exit;
-use crate::settings::WatchSettings;
+use crate::hunt::{open_output, table_options, writer};
+use crate::settings::{ViewSettings, WatchSettings};
 use anyhow::{Context, Result};
-use pubsub_hunt_core::{Accumulator, Alert, Engine, Suspicion};
+use pubsub_hunt_core::analytics::TimeRange;
+use pubsub_hunt_core::{Accumulator, Alert, Engine, Session, Suspicion};
+use pubsub_hunt_output::{AlertWriter, OutputFormat, TableOptions, TableWriter};
 use std::collections::HashMap;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -23,25 +28,11 @@ use std::time::{Duration, Instant};
 /// (and the kernel drops packets) rather than memory growing without bound.
 const QUEUE: usize = 65_536;
 
-/// What identifies an alert across re-ratings.
-type AlertKey = (
-    String,
-    String,
-    Option<String>,
-    std::net::IpAddr,
-    u16,
-    String,
-);
+/// What identifies an alert across re-ratings: its stable id (the channel's identity).
+type AlertKey = String;
 
 fn key(a: &Alert) -> AlertKey {
-    (
-        a.analytic.to_string(),
-        a.host.clone(),
-        a.process.clone(),
-        a.dst_ip,
-        a.dst_port,
-        a.protocol.to_string(),
-    )
+    a.id.clone()
 }
 
 pub fn run(s: WatchSettings) -> Result<u8> {
@@ -52,11 +43,23 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .context("cannot install the SIGINT/SIGTERM handler")?;
     }
-    let mut out: Box<dyn Write> = match &s.output {
-        Some(p) => Box::new(BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
-        None => Box::new(io::stdout().lock()),
+    let out = open_output(s.output.as_deref())?;
+    let view = ViewSettings {
+        range: TimeRange::default(),
+        top: None,
+        hosts: Vec::new(),
+        dsts: Vec::new(),
+        color: crate::args::ColorArg::Auto,
+        details: false,
+    };
+    let table = table_options(&view, s.output.as_deref(), 0);
+    let mut out: Box<dyn AlertWriter> = match s.format {
+        OutputFormat::Table => Box::new(TablePerReport {
+            out,
+            rows: Vec::new(),
+            opts: table,
+        }),
+        other => writer(other, out, table),
     };
 
     let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE);
@@ -89,15 +92,15 @@ pub fn run(s: WatchSettings) -> Result<u8> {
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
         if Instant::now() >= next {
-            written += report(&engine, &mut acc, &mut reported, &mut out)?;
+            written += report(&engine, &mut acc, &mut reported, &mut *out)?;
             next = Instant::now() + every;
         }
     }
     let result = capture
         .join()
         .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?;
-    written += report(&engine, &mut acc, &mut reported, &mut out)?;
-    out.flush().context("writing results")?;
+    written += report(&engine, &mut acc, &mut reported, &mut *out)?;
+    out.finish().context("writing results")?;
     match result {
         Ok(()) => {
             let _ = writeln!(
@@ -120,12 +123,11 @@ fn report(
     engine: &Engine,
     acc: &mut Accumulator,
     reported: &mut HashMap<AlertKey, (Suspicion, u8)>,
-    out: &mut dyn Write,
+    out: &mut dyn AlertWriter,
 ) -> Result<u64> {
     let mut n = 0;
     for s in acc.take_sessions(engine.config()) {
-        serde_json::to_writer(&mut *out, &s)?;
-        out.write_all(b"\n").context("writing results")?;
+        out.write_session(&s).context("writing results")?;
         n += 1;
     }
     let (alerts, _) = engine.finish(acc.clone());
@@ -137,12 +139,43 @@ fn report(
             Some((s, score)) => alert.suspicion > *s || alert.score > *score,
         };
         if worse {
-            serde_json::to_writer(&mut *out, &alert)?;
-            out.write_all(b"\n").context("writing results")?;
+            out.write_alert(&alert).context("writing results")?;
             reported.insert(k, now);
             n += 1;
         }
     }
-    out.flush().context("writing results")?;
+    // Each report reaches the reader now: a flush (JSON lines, CSV) or a table.
+    out.finish().context("writing results")?;
     Ok(n)
+}
+
+/// `watch --format table`: one table per report, of the alerts new or raised since the last.
+struct TablePerReport {
+    out: Box<dyn Write>,
+    rows: Vec<Alert>,
+    opts: TableOptions,
+}
+
+impl AlertWriter for TablePerReport {
+    fn write_alert(&mut self, alert: &Alert) -> io::Result<()> {
+        self.rows.push(alert.clone());
+        Ok(())
+    }
+
+    fn write_session(&mut self, _session: &Session) -> io::Result<()> {
+        Err(io::Error::other(
+            "sessions can only be written as JSON lines",
+        ))
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if self.rows.is_empty() {
+            return self.out.flush();
+        }
+        let mut t = TableWriter::with_options(Box::new(&mut self.out), self.opts);
+        for a in self.rows.drain(..) {
+            t.write_alert(&a)?;
+        }
+        t.finish()
+    }
 }

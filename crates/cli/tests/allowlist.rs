@@ -4,7 +4,8 @@
 //! chat server are reported), the entries inside the network follow the configured networks,
 //! stock library client ids are not on it, and `tune` lists what each suggestion would hide.
 
-use assert_cmd::Command;
+mod common;
+
 use pubsub_hunt_core::allowlist;
 use pubsub_hunt_testgen::LabeledData;
 use pubsub_hunt_testgen::labeled::Label;
@@ -25,8 +26,7 @@ struct Run {
 }
 
 fn run(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args(args)
         .output()

@@ -2,7 +2,6 @@
 //! `../shared/corpus`) and on the synthetic example data shipped in `examples/data`, plus the
 //! bad-input, exit-status and pipe behaviour a user relies on.
 
-use assert_cmd::Command;
 use pubsub_hunt_core::allowlist;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -39,7 +38,7 @@ fn hunt(args: &[&str]) -> Run {
 }
 
 fn hunt_stdin(args: &[&str], stdin: Option<Vec<u8>>) -> Run {
-    let mut cmd = Command::cargo_bin("pubsub-hunt").unwrap();
+    let mut cmd = common::bin();
     cmd.current_dir(root())
         .arg("hunt")
         .arg("--threads")
@@ -260,18 +259,13 @@ fn config_file_and_allowlist() {
 
 #[test]
 fn config_init_round_trips_and_bad_configs_are_fatal() {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
-        .args(["config", "init"])
-        .output()
-        .unwrap();
+    let out = common::bin().args(["config", "init"]).output().unwrap();
     assert!(out.status.success());
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");
     std::fs::write(&cfg, &out.stdout).unwrap();
     let check = || {
-        let out = Command::cargo_bin("pubsub-hunt")
-            .unwrap()
+        let out = common::bin()
             .args(["config", "check"])
             .arg(&cfg)
             .output()
@@ -519,10 +513,11 @@ fn bad_input_is_counted_and_reported() {
     std::fs::write(d.join("conn.log"), tsv).unwrap();
     let r = hunt(&["--format", "jsonl", d.to_str().unwrap()]);
     assert_eq!(r.code, 2, "{}", r.stderr);
+    // An empty file holds no records and loses none: not a problem.
+    assert!(!r.stderr.contains("empty.log"), "{}", r.stderr);
     for needle in [
-        "empty.log: unknown format: empty input",
         "garbage.bin: unknown format: binary data",
-        "notes.txt: unknown format",
+        "notes.txt: unknown format: not a format pubsub-hunt reads: none of pubsub-hunt's",
         "cut.json.gz:",
         "corrupt or truncated compressed data",
         "malformed record: 6 fields where the header declares 22",
@@ -572,11 +567,7 @@ fn stdin_and_forced_format() {
 
 #[test]
 fn formats_command_lists_formats() {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
-        .arg("formats")
-        .output()
-        .unwrap();
+    let out = common::bin().arg("formats").output().unwrap();
     let s = String::from_utf8(out.stdout).unwrap();
     assert!(s.contains("zeek-tsv") && s.contains("zeek-json"));
 }
@@ -589,18 +580,21 @@ fn broken_pipe_is_quiet() {
     let mut s = String::from(
         "#separator \\x09\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\n",
     );
+    // Each host to a server of its own: one server many hosts reach would be a shared service,
+    // and benign evidence would leave too little output to break the pipe.
     for i in 0..20_000u32 {
         for port in 1..=2 {
             s.push_str(&format!(
-                "1.0\t10.0.{}.{}\t{port}\t198.51.100.1\t5222\ttcp\tSF\n",
+                "1.0\t10.0.{}.{}\t{port}\t198.51.{}.{}\t5222\ttcp\tSF\n",
+                i / 250,
+                i % 250,
                 i / 250,
                 i % 250
             ));
         }
     }
     std::fs::write(&p, s).unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
-    let mut child = std::process::Command::new(bin)
+    let mut child = common::std_bin()
         .args(["hunt", "--format", "jsonl", "-q"])
         .arg(&p)
         .stdout(std::process::Stdio::piped())
@@ -617,8 +611,7 @@ fn broken_pipe_is_quiet() {
 }
 
 fn run_cli(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args(args)
         .output()
@@ -1062,8 +1055,7 @@ fn zeek_ssl_log_names_the_destinations_of_conn_log() {
 /// Runs the binary with a time limit: a `watch` whose arguments were wrongly accepted would
 /// capture until interrupted.
 fn run_cli_briefly(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args(args)
         .timeout(std::time::Duration::from_secs(20))

@@ -12,7 +12,8 @@
 //! `PUBSUB_HUNT_REQUIRE_ORACLES=1`, which turns the skip into a failure. The ground-truth
 //! comparison always runs.
 
-use assert_cmd::Command;
+mod common;
+
 use pubsub_hunt_testgen::time::parse_rfc3339;
 use pubsub_hunt_testgen::{
     ExpectedAlert, GenConfig, GroundTruth, LogFormat, RenderOptions, Suspicion, write_conn_log_file,
@@ -333,8 +334,7 @@ fn oracle_python() -> Option<String> {
 }
 
 fn run_pubsub_hunt(log: &Path, args: &[&str]) -> String {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .expect("the pubsub-hunt binary is built for integration tests")
+    let out = common::bin()
         .arg("hunt")
         .args(["--format", "jsonl"])
         // The oracle implements the seed analytics; behaviour scoring is not part of them.

@@ -10,7 +10,8 @@
 //! (`--analytic pubsub-port`) is measured too, and cannot see the channels on ports 443 and 80.
 //! `bench/evaluate.py` reports the same figures over several seeds.
 
-use assert_cmd::Command;
+mod common;
+
 use pubsub_hunt_testgen::LabeledData;
 use pubsub_hunt_testgen::labeled::{Label, TruthChannel};
 use serde_json::Value;
@@ -74,8 +75,7 @@ fn hunt(source: Source, extra: &[&str]) -> Vec<Value> {
 /// a log that is not a connection log being skipped) is accepted like 0.
 fn hunt_files(files: &[&str], extra: &[&str]) -> Vec<Value> {
     let paths: Vec<PathBuf> = files.iter().map(|f| fixture().dir.join(f)).collect();
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .arg("hunt")
         .args(&paths)
         .args(["--format", "jsonl", "-q", "--threads", "2"])

@@ -4,7 +4,8 @@
 //! up mid-stream on the broker's port (loopback captures of RabbitMQ and mosquitto in
 //! `crates/packets/tests/fixtures/dpi`, described in `crates/packets/tests/dpi_fixtures.rs`).
 
-use assert_cmd::Command;
+mod common;
+
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -16,8 +17,7 @@ fn root() -> PathBuf {
 
 /// The sessions (`"kind": "session"`) the binary writes for one capture.
 fn sessions(capture: &str) -> Vec<serde_json::Value> {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args([
             "hunt",

@@ -3,7 +3,8 @@
 //! inputs count once; and the summary says when the source's direction and the internal networks
 //! disagree.
 
-use assert_cmd::Command;
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -20,8 +21,7 @@ struct Run {
 }
 
 fn hunt(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args(["hunt", "--format", "jsonl"])
         .args(args)

@@ -236,3 +236,64 @@ fn watch_recognises_the_seed_procedures_on_loopback() {
         "{out}"
     );
 }
+
+/// `watch --format csv` writes through the same CSV writer as `hunt`: the same header, one row
+/// per new or raised alert, with the alert's stable id.
+#[test]
+fn watch_writes_csv_through_the_hunt_writer() {
+    if !is_root() {
+        eprintln!("note: watch test skipped: capturing needs root or CAP_NET_RAW");
+        return;
+    }
+    let mqtt = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = mqtt.local_addr().unwrap().port();
+    serve(mqtt);
+    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
+    let mut child = Command::new(bin)
+        .args(["watch", "--interface", "lo", "--report-every", "1"])
+        .args(["--format", "csv", "--filter", &format!("port {port}")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("watching lo"), "{line}");
+    std::thread::sleep(Duration::from_millis(1500));
+    for _ in 0..3 {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(&mqtt_connect("c2-implant-7f3a")).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        c.write_all(&mqtt_publish("c2/beacon", b"host=ws-1;user=root"))
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(200));
+        c.write_all(&[0xe0, 0]).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    let _ = stderr.read_to_string(&mut rest);
+    assert_eq!(status.code(), Some(0), "{rest}");
+    let mut r = csv::Reader::from_reader(out.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, pubsub_hunt_output::CSV_COLUMNS, "{out}");
+    let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r[col("dst_port")] == port.to_string())
+        .unwrap_or_else(|| panic!("no alert row for port {port}:\n{out}\n{rest}"));
+    assert_eq!(row[col("protocol")].to_string(), "MQTT");
+    assert_eq!(row[col("id")].len(), 16, "{out}");
+}

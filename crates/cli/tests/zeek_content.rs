@@ -2,7 +2,8 @@
 //! and topics of a cleartext MQTT session into its alert (and the evidence they are), and a
 //! `dns.log` answer names a cleartext destination the way `ssl.log` names a TLS one.
 
-use assert_cmd::Command;
+mod common;
+
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -19,8 +20,7 @@ struct Run {
 }
 
 fn hunt(args: &[&str]) -> Run {
-    let out = Command::cargo_bin("pubsub-hunt")
-        .unwrap()
+    let out = common::bin()
         .current_dir(root())
         .args(["hunt", "--threads", "2", "--format", "jsonl"])
         .args(args)

@@ -122,7 +122,7 @@ fn indicator(a: &AlertView, o: &Observable, identity: &str, now: &str) -> Option
     let mut v = json!({
         "type": "indicator",
         "spec_version": "2.1",
-        "id": stix_id("indicator", &[&a.id, &o.kind(), &o.value()]),
+        "id": stix_id("indicator", &[&a.id, o.kind(), &o.value()]),
         "created_by_ref": identity,
         "created": created,
         "modified": created,

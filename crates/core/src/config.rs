@@ -166,6 +166,8 @@ pub struct HuntConfig {
     pub report_sessions: bool,
     /// Report allowlisted alerts too, marked with the entry's reason (`--show-suppressed`).
     pub show_suppressed: bool,
+    /// The history store's settings (`[state]`), read by the binary that owns the store.
+    pub state: crate::prior::StateConfig,
 }
 
 /// The behaviour scoring settings: whether it runs, and its weights and thresholds.
@@ -178,6 +180,7 @@ pub struct BehaviourConfig {
     pub beacon: crate::behaviour::beacon::BeaconConfig,
     pub score: crate::behaviour::score::ScoreConfig,
     pub interactive: crate::behaviour::interactive::InteractiveConfig,
+    pub prevalence: crate::behaviour::prevalence::PrevalenceConfig,
 }
 
 impl Default for BehaviourConfig {
@@ -188,6 +191,7 @@ impl Default for BehaviourConfig {
             beacon: Default::default(),
             score: Default::default(),
             interactive: Default::default(),
+            prevalence: Default::default(),
         }
     }
 }
@@ -280,6 +284,8 @@ struct RawConfig {
     limits: RawLimits,
     #[serde(default)]
     behaviour: BehaviourConfig,
+    #[serde(default)]
+    state: crate::prior::StateConfig,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -512,6 +518,7 @@ impl RawConfig {
         };
         let behaviour_on = self.behaviour.enabled && analytics.iter().any(|a| a.is_behaviour());
         self.behaviour.interactive.check().map_err(invalid)?;
+        self.behaviour.prevalence.check().map_err(invalid)?;
         Ok(HuntConfig {
             analytics,
             min_connections,
@@ -537,6 +544,7 @@ impl RawConfig {
             },
             report_sessions: false,
             show_suppressed: false,
+            state: self.state,
         })
     }
 }

@@ -28,6 +28,7 @@ pub mod bounded;
 pub mod config;
 pub mod event;
 pub mod payload;
+pub mod prior;
 pub mod protocol;
 pub mod record;
 pub mod scope;

@@ -117,11 +117,25 @@ pub enum SignalId {
     /// Long sessions with bytes both ways, opened and closed at irregular times in working hours
     /// on working days: people using chat and developer tools, not a machine timer. Negative.
     InteractiveUse,
+    /// Many internal hosts reach the destination (by name when it has one, else by address and
+    /// port) and this channel is not on a timer of its own: a service people share, not one
+    /// host's server. Negative.
+    SharedDestination,
+    /// The channel beacons to a destination many hosts share, while few of the others do and
+    /// none on a similar period: one host stands apart from the service's ordinary clients.
+    LoneTimerOnSharedDestination,
+    /// The only internal host that reaches an external destination, in data with many hosts:
+    /// a server one host talks to is what pub/sub C2 looks like.
+    SoleHostDestination,
+    /// The initiating host is itself a server of the protocol that many internal hosts reach:
+    /// a server federating with another (XMPP s2s) or a broker bridging to one, not a client.
+    /// Negative.
+    ServerFederation,
 }
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 44] = [
+    pub const ALL: [SignalId; 48] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -166,6 +180,10 @@ impl SignalId {
         SignalId::NewBroker,
         SignalId::TransientUse,
         SignalId::InteractiveUse,
+        SignalId::SharedDestination,
+        SignalId::LoneTimerOnSharedDestination,
+        SignalId::SoleHostDestination,
+        SignalId::ServerFederation,
     ];
 
     /// The stable snake_case id used in output, configuration and allowlists.
@@ -215,6 +233,10 @@ impl SignalId {
             SignalId::NewBroker => "new_broker",
             SignalId::TransientUse => "transient_use",
             SignalId::InteractiveUse => "interactive_use",
+            SignalId::SharedDestination => "shared_destination",
+            SignalId::LoneTimerOnSharedDestination => "lone_timer_on_shared_destination",
+            SignalId::SoleHostDestination => "sole_host_destination",
+            SignalId::ServerFederation => "server_federation",
         }
     }
 
@@ -224,7 +246,8 @@ impl SignalId {
             SignalId::Beacon
             | SignalId::MessageBeacon
             | SignalId::TransientUse
-            | SignalId::InteractiveUse => AnalyticId::PubsubBeacon,
+            | SignalId::InteractiveUse
+            | SignalId::LoneTimerOnSharedDestination => AnalyticId::PubsubBeacon,
             SignalId::C2Vocabulary
             | SignalId::C2VocabularyWeak
             | SignalId::KnownC2Pattern
@@ -262,7 +285,10 @@ impl SignalId {
             | SignalId::RetiredCloudIot
             | SignalId::RetiredChatService
             | SignalId::KnownBenignDestination
-            | SignalId::NewBroker => AnalyticId::PubsubDestination,
+            | SignalId::NewBroker
+            | SignalId::SharedDestination
+            | SignalId::SoleHostDestination
+            | SignalId::ServerFederation => AnalyticId::PubsubDestination,
             SignalId::RateBurst | SignalId::RateAbovePeers => AnalyticId::PubsubRate,
         }
     }

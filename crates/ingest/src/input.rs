@@ -3,9 +3,11 @@
 //! bytes, never by file name: gzip (including concatenated members), zstd, and zip archives
 //! (each member is its own input, named `archive.zip:member`).
 
+mod archive;
+
 use pubsub_hunt_reader::{Problem, ProblemKind};
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 /// An input as given on the command line.
@@ -131,6 +133,13 @@ pub(crate) struct Replayed<R> {
     rest: R,
 }
 
+impl<R> Replayed<R> {
+    /// The error met while reading ahead, if any (not yet returned by `read`).
+    pub(crate) fn pending_error(&self) -> Option<&io::Error> {
+        self.error.as_ref()
+    }
+}
+
 impl<R: Read> Read for Replayed<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.head.read(buf)?;
@@ -141,6 +150,20 @@ impl<R: Read> Read for Replayed<R> {
             return Err(e);
         }
         self.rest.read(buf)
+    }
+}
+
+impl<R> Replayed<R> {
+    /// Takes the error met while reading ahead, when no byte at all could be read: the
+    /// stream is not empty but undecodable (a zstd frame needing a larger window than allowed,
+    /// a gzip stream corrupt in its first block), which callers report as such instead of
+    /// sniffing zero bytes.
+    pub(crate) fn take_error_before_data(&mut self) -> Option<io::Error> {
+        if self.head.get_ref().is_empty() {
+            self.error.take()
+        } else {
+            None
+        }
     }
 }
 
@@ -196,37 +219,52 @@ pub fn for_each_stream(
         detail: e.to_string(),
     };
     match &file.source {
-        FileSource::Stdin => {
-            let stdin = io::stdin();
-            let (head, r) = peek(stdin, 8).map_err(unreadable)?;
-            decode(
-                &file.name,
-                &head,
-                BufReader::with_capacity(READ_BUFFER, r),
-                None,
-                each,
-            )
-        }
+        FileSource::Stdin => for_each_stream_of(&file.name, io::stdin(), each),
         FileSource::Path(p) => {
             let f = File::open(p).map_err(unreadable)?;
+            // A regular file holding a zip archive is read again from its start through a
+            // second handle; a pipe (a FIFO, `<(cat x.zip)`) cannot be, and is never reopened.
+            let regular = f.metadata().is_ok_and(|m| m.is_file());
+            let again = if regular { f.try_clone().ok() } else { None };
             let (head, r) = peek(f, 8).map_err(unreadable)?;
-            let zip_path = Some(p.clone());
             decode(
                 &file.name,
                 &head,
                 BufReader::with_capacity(READ_BUFFER, r),
-                zip_path,
+                again,
                 each,
             )
         }
     }
 }
 
+/// [`for_each_stream`] for a stream already open (standard input, a pipe; the fuzz targets),
+/// which is read once: a zip archive in it is held in memory within a bound.
+pub fn for_each_stream_of(
+    name: &str,
+    input: impl Read,
+    each: &mut dyn FnMut(&str, &mut dyn Read) -> StreamResult,
+) -> StreamResult {
+    let (head, r) = peek(input, 8).map_err(|e| Problem {
+        file: name.to_string(),
+        line: None,
+        kind: ProblemKind::Unreadable,
+        detail: e.to_string(),
+    })?;
+    decode(
+        name,
+        &head,
+        BufReader::with_capacity(READ_BUFFER, r),
+        None,
+        each,
+    )
+}
+
 fn decode(
     name: &str,
     head: &[u8],
     r: impl Read,
-    path_for_zip: Option<PathBuf>,
+    zip_file: Option<File>,
     each: &mut dyn FnMut(&str, &mut dyn Read) -> StreamResult,
 ) -> StreamResult {
     let problem = |kind, detail: String| Problem {
@@ -247,42 +285,35 @@ fn decode(
             let mut d = BufReader::with_capacity(READ_BUFFER, d);
             each(name, &mut d)
         }
-        Compression::Zip => {
-            let Some(path) = path_for_zip else {
-                return Err(problem(
-                    ProblemKind::UnknownFormat,
-                    "zip archives cannot be read from standard input; give the file path".into(),
-                ));
-            };
-            drop(r);
-            let f =
-                File::open(&path).map_err(|e| problem(ProblemKind::Unreadable, e.to_string()))?;
-            let mut archive = zip::ZipArchive::new(BufReader::new(f))
-                .map_err(|e| problem(ProblemKind::CorruptCompression, e.to_string()))?;
-            let mut first_err = None;
-            for i in 0..archive.len() {
-                let mut member = match archive.by_index(i) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        first_err
-                            .get_or_insert(problem(ProblemKind::CorruptCompression, e.to_string()));
-                        continue;
-                    }
-                };
-                if member.is_dir() {
-                    continue;
+        Compression::Zip => match zip_file {
+            Some(mut f) => {
+                drop(r);
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                f.seek(SeekFrom::Start(0))
+                    .map_err(|e| problem(ProblemKind::Unreadable, e.to_string()))?;
+                archive::read(name, BufReader::new(f), len, each)
+            }
+            None => {
+                // Standard input or a pipe: read once, into memory, within a bound.
+                let mut data = Vec::new();
+                let mut r = r;
+                (&mut r)
+                    .take(archive::MAX_STREAMED_ARCHIVE + 1)
+                    .read_to_end(&mut data)
+                    .map_err(|e| problem(ProblemKind::CorruptCompression, e.to_string()))?;
+                if data.len() as u64 > archive::MAX_STREAMED_ARCHIVE {
+                    return Err(problem(
+                        ProblemKind::OverBudget,
+                        format!(
+                            "a zip archive read from a pipe or standard input is held in memory, up to {} MiB, and this one is larger; give its file path instead",
+                            archive::MAX_STREAMED_ARCHIVE >> 20
+                        ),
+                    ));
                 }
-                let member_name = format!("{name}:{}", member.name());
-                let mut buffered = BufReader::with_capacity(READ_BUFFER, &mut member);
-                // A member's own problems are reported by the callback; only stop the archive
-                // for strict-mode aborts, which the callback signals by returning an error.
-                each(&member_name, &mut buffered)?;
+                let len = data.len() as u64;
+                archive::read(name, io::Cursor::new(data), len, each)
             }
-            match first_err {
-                Some(p) => Err(p),
-                None => Ok(()),
-            }
-        }
+        },
         Compression::Unsupported(kind) => Err(problem(
             ProblemKind::UnknownFormat,
             format!("{kind}-compressed data is not supported; decompress it first"),

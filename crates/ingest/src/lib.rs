@@ -24,7 +24,7 @@ pub mod zeek;
 
 pub use format::InputFormat;
 pub use input::InputPath;
-pub use pipeline::{IngestOptions, IngestReport, run};
+pub use pipeline::{IngestOptions, IngestReport, Progress, run};
 pub use pubsub_hunt_reader::{
     CollectProblems, FormatSpec, IgnoreProblems, Problem, ProblemKind, ProblemSink, Registry,
 };

@@ -16,8 +16,8 @@ mod lines;
 mod shared;
 mod stream;
 
-pub use shared::IngestOptions;
 use shared::{Counters, Shared, Work};
+pub use shared::{IngestOptions, Progress};
 
 use crate::input::{InputFile, InputPath, expand, for_each_stream};
 use crate::prefilter::CandidateFilter;
@@ -36,6 +36,9 @@ pub struct IngestReport {
     pub streams_by_format: BTreeMap<&'static str, u64>,
     /// Streams skipped whole (unreadable, unknown format, not a connection log).
     pub streams_skipped: u64,
+    /// Streams with nothing but blank space (an empty file, a `grep` that matched nothing):
+    /// no records, and no problem.
+    pub streams_empty: u64,
     /// Decompressed bytes read.
     pub bytes: u64,
     /// Data records (lines that are not headers).
@@ -90,19 +93,23 @@ pub fn run(
 ) -> Result<(Accumulator, IngestReport), IngestError> {
     let filter =
         CandidateFilter::new(engine.config()).map_err(|e| IngestError::Prefilter(e.to_string()))?;
+    let (files, expand_problems) = expand(inputs);
     let shared = Shared {
         engine,
         filter,
-        problems: ProblemLog::new(sink, engine.config().limits.max_problem_reports),
+        problems: ProblemLog::new(
+            sink,
+            engine.config().limits.max_problem_reports,
+            files.iter().map(|f| f.name.clone()).collect(),
+        ),
         abort: AtomicBool::new(false),
         opts: IngestOptions {
             threads: opts.threads.max(1),
             ..opts.clone()
         },
-        counters: Counters::default(),
+        counters: Counters::new(opts.progress.as_ref()),
         formats: Mutex::new(BTreeMap::new()),
     };
-    let (files, expand_problems) = expand(inputs);
     for p in expand_problems {
         shared
             .counters
@@ -148,14 +155,18 @@ pub fn run(
             })
             .collect();
         drop(tx);
+        // Panics are caught per file and per chunk (below); a thread that still dies loses
+        // its accumulator, which is said, never silently dropped.
         for h in reader_handles {
-            if let Ok(acc) = h.join() {
-                total.merge(acc, engine.config());
+            match h.join() {
+                Ok(acc) => total.merge(acc, engine.config()),
+                Err(e) => shared.problem(thread_died("reader", &e)),
             }
         }
         for h in workers {
-            if let Ok(acc) = h.join() {
-                total.merge(acc, engine.config());
+            match h.join() {
+                Ok(acc) => total.merge(acc, engine.config()),
+                Err(e) => shared.problem(thread_died("worker", &e)),
             }
         }
     });
@@ -171,6 +182,7 @@ pub fn run(
     let report = IngestReport {
         streams_by_format,
         streams_skipped: c.skipped_streams.load(Ordering::Relaxed),
+        streams_empty: c.empty_streams.load(Ordering::Relaxed),
         bytes: c.bytes.load(Ordering::Relaxed),
         records: c.records.load(Ordering::Relaxed),
         parsed: c.parsed.load(Ordering::Relaxed),
@@ -192,8 +204,23 @@ fn read_file(
     recycle: &Receiver<Vec<u8>>,
     acc: &mut Accumulator,
 ) {
-    let r = for_each_stream(file, &mut |name, reader| {
-        stream::read_stream(shared, name, reader, tx, recycle, acc)
+    // A panic while reading one file (a bug a hostile input found) is that file's problem:
+    // the run goes on with the other files and exits with the input-problem status.
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        for_each_stream(file, &mut |name, reader| {
+            stream::read_stream(shared, name, reader, tx, recycle, acc)
+        })
+    }))
+    .unwrap_or_else(|e| {
+        Err(Problem {
+            file: file.name.clone(),
+            line: None,
+            kind: ProblemKind::Internal,
+            detail: format!(
+                "the reader failed ({}); what was read of this file before is kept",
+                panic_text(&*e)
+            ),
+        })
     });
     if let Err(p) = r {
         if p.kind.is_file_level() {
@@ -212,8 +239,43 @@ fn worker(shared: &Shared<'_>, rx: Receiver<Work>, recycle: Sender<Vec<u8>>) -> 
         if shared.aborted() {
             continue;
         }
-        lines::process_chunk(shared, &work, &mut acc);
+        let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            lines::process_chunk(shared, &work, &mut acc);
+        }));
+        if let Err(e) = done {
+            shared.problem(Problem {
+                file: work.stream.to_string(),
+                line: Some(work.chunk.first_line),
+                kind: ProblemKind::Internal,
+                detail: format!(
+                    "a worker failed on the chunk starting here ({}); its records are lost",
+                    panic_text(&*e)
+                ),
+            });
+        }
         let _ = recycle.try_send(work.chunk.data);
     }
     acc
+}
+
+/// The message of a panic payload (a `&str` or `String`, as `panic!` makes them).
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panic".to_string())
+}
+
+/// The problem of a thread that died outside the per-file and per-chunk guards.
+fn thread_died(what: &str, payload: &Box<dyn std::any::Any + Send>) -> Problem {
+    Problem {
+        file: format!("({what} thread)"),
+        line: None,
+        kind: ProblemKind::Internal,
+        detail: format!(
+            "the {what} thread failed ({}); its results are lost",
+            panic_text(&**payload)
+        ),
+    }
 }

@@ -3,17 +3,21 @@
 //! the sink are part of the reader interface (`pubsub_hunt_reader::problem`).
 
 use pubsub_hunt_reader::{Problem, ProblemKind, ProblemSink};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 /// Problems of one (file, kind) beyond the report cap: file, kind, how many were not printed.
 pub(crate) type Unreported = (String, ProblemKind, u64);
 
-/// Counts problems and forwards the first `max_reports` of each kind per file.
+/// Counts problems and forwards the first `max_reports` of each kind per file. The members of
+/// an archive (`archive.zip:member`) share their archive's cap: an archive of 100,000 bad
+/// members prints a few lines and a count, not 100,000 lines.
 pub(crate) struct ProblemLog<'a> {
     sink: &'a dyn ProblemSink,
     max_reports: usize,
     inner: Mutex<ProblemCounts>,
+    /// The names of the files read; a problem of `name:member` counts against `name`.
+    inputs: BTreeSet<String>,
 }
 
 #[derive(Default)]
@@ -24,12 +28,29 @@ struct ProblemCounts {
 }
 
 impl<'a> ProblemLog<'a> {
-    pub(crate) fn new(sink: &'a dyn ProblemSink, max_reports: usize) -> Self {
+    pub(crate) fn new(
+        sink: &'a dyn ProblemSink,
+        max_reports: usize,
+        inputs: BTreeSet<String>,
+    ) -> Self {
         ProblemLog {
             sink,
             max_reports,
             inner: Mutex::new(ProblemCounts::default()),
+            inputs,
         }
+    }
+
+    /// The file whose report cap a problem counts against: the input itself, or the archive
+    /// a member belongs to.
+    fn group<'p>(&self, file: &'p str) -> &'p str {
+        if self.inputs.contains(file) {
+            return file;
+        }
+        file.match_indices(':')
+            .map(|(i, _)| file.get(..i).unwrap_or(file))
+            .find(|prefix| self.inputs.contains(*prefix))
+            .unwrap_or(file)
     }
 
     /// Records a problem; returns it back for strict-mode handling.
@@ -37,7 +58,10 @@ impl<'a> ProblemLog<'a> {
         let forward = {
             let Ok(mut c) = self.inner.lock() else { return };
             *c.by_kind.entry(p.kind).or_default() += 1;
-            let n = c.per_file.entry((p.file.clone(), p.kind)).or_default();
+            let n = c
+                .per_file
+                .entry((self.group(&p.file).to_string(), p.kind))
+                .or_default();
             *n += 1;
             let forward = *n <= self.max_reports as u64;
             if c.first.is_none() && p.kind.is_input_loss() {

@@ -10,7 +10,7 @@ mod table;
 
 pub use csv::{CSV_COLUMNS, CsvWriter};
 pub use jsonl::JsonlWriter;
-pub use table::TableWriter;
+pub use table::{DEFAULT_WIDTH, TableOptions, TableWriter};
 
 use pubsub_hunt_core::time::format_rfc3339;
 use pubsub_hunt_core::{Alert, Session};

@@ -8,6 +8,8 @@
 //! where it can: a pcapng block with a bad body is skipped by its length; a pcap record header
 //! that makes no sense ends the file, since nothing says where the next record starts.
 
+mod resync;
+
 use crate::link;
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
@@ -252,6 +254,8 @@ struct State {
     big_endian: bool,
     /// Timestamp of the last packet, for Simple Packet Blocks (which have none).
     last_ts: Micros,
+    /// Legacy pcap: what its header says about records.
+    legacy: resync::Legacy,
     reported_linktypes: Vec<u32>,
 }
 
@@ -268,6 +272,12 @@ fn drive<P: PcapReaderIterator>(
         interfaces: Vec::new(),
         big_endian: false,
         last_ts: 0,
+        legacy: resync::Legacy {
+            big_endian: false,
+            header_len: 16,
+            snaplen: resync::MAX_PACKET,
+            nanos: false,
+        },
         reported_linktypes: Vec::new(),
     };
     let mut capacity = INITIAL_BUFFER;
@@ -288,6 +298,17 @@ fn drive<P: PcapReaderIterator>(
             Err(PcapError::UnexpectedEof) => Err(Step::Truncated),
             Err(PcapError::ReadError) => return Err(CaptureError::Read),
             Err(e) => Err(Step::Corrupt(describe(&e))),
+        };
+        // A record that claims an impossible length: more input cannot help (the reader would
+        // wait for it to the end of the file and call the rest a truncated record).
+        let step = match step {
+            Err(Step::Refill | Step::Grow | Step::Truncated | Step::Corrupt(_)) => {
+                match state.absurd(reader.data()) {
+                    Some(claim) => Err(Step::Absurd(claim)),
+                    None => step,
+                }
+            }
+            other => other,
         };
         // pcap-parser reports a pcapng block whose body contradicts itself (a captured length
         // beyond the block) as "incomplete"; when the whole block is already buffered, more
@@ -333,6 +354,36 @@ fn drive<P: PcapReaderIterator>(
                     break;
                 }
                 reader.refill().map_err(|_| CaptureError::Read)?;
+            }
+            Err(Step::Truncated) if reader.data().is_empty() => break,
+            Err(Step::Absurd(claim)) => {
+                let (skipped, found) =
+                    resync::skip_to_plausible(&mut reader, &|d| state.plausible(d))
+                        .map_err(|_| CaptureError::Read)?;
+                consumed += skipped;
+                sink.bytes(skipped);
+                let what = match state.container {
+                    Container::Pcap => "record",
+                    Container::PcapNg => "block",
+                };
+                let after = if found {
+                    format!("{skipped} bytes skipped to the next plausible {what}")
+                } else {
+                    format!(
+                        "the remaining {skipped} bytes hold no plausible {what} and were skipped"
+                    )
+                };
+                sink.problem(
+                    Some(state.packets + 1),
+                    ProblemKind::CorruptData,
+                    format!(
+                        "{what} after packet {} claims an impossible length ({claim} bytes); {after}",
+                        state.packets
+                    ),
+                );
+                if !found {
+                    break;
+                }
             }
             Err(Step::Truncated) => {
                 sink.problem(
@@ -384,6 +435,8 @@ enum Step {
     Grow,
     Truncated,
     Corrupt(String),
+    /// A record or block header claims this impossible length.
+    Absurd(u32),
 }
 
 fn grow<P: PcapReaderIterator>(reader: &mut P, capacity: &mut usize) -> bool {
@@ -414,11 +467,38 @@ fn block_length(data: &[u8], big_endian: bool) -> Option<usize> {
 }
 
 impl State {
+    /// The impossible length a record or block header at the front of `data` claims.
+    fn absurd(&self, data: &[u8]) -> Option<u32> {
+        match self.container {
+            Container::Pcap => self.legacy.absurd(data),
+            Container::PcapNg => resync::absurd_block(data, self.big_endian),
+        }
+    }
+
+    /// Whether a plausible record or block starts at the front of `data` (`None`: cannot tell
+    /// from what is buffered).
+    fn plausible(&self, data: &[u8]) -> Option<bool> {
+        match self.container {
+            Container::Pcap => {
+                let last = u32::try_from(self.last_ts.div_euclid(1_000_000)).ok();
+                self.legacy
+                    .plausible(data, (self.packets > 0).then_some(last).flatten())
+            }
+            Container::PcapNg => resync::plausible_block(data, self.big_endian),
+        }
+    }
+
     fn block(&mut self, block: PcapBlockOwned<'_>, sink: &mut dyn FrameSink) {
         match block {
             PcapBlockOwned::LegacyHeader(h) => {
                 self.legacy_linktype = h.network.0 as u32;
                 self.legacy_nanos = h.is_nanosecond_precision();
+                self.legacy = resync::Legacy {
+                    big_endian: h.is_bigendian(),
+                    header_len: if h.is_modified_format() { 24 } else { 16 },
+                    snaplen: h.snaplen,
+                    nanos: h.is_nanosecond_precision(),
+                };
                 self.check_linktype(self.legacy_linktype, sink);
             }
             PcapBlockOwned::Legacy(b) => {

@@ -46,6 +46,10 @@ pub struct FlowConfig {
     pub reassembly: ReassemblyLimits,
     /// Out-of-order bytes held over all flows.
     pub max_out_of_order_total: usize,
+    /// Memory of payload inspection over all flows: buffered protocol bytes and findings
+    /// ([`SessionInspector::memory`]). A flow that takes the total over it drops its buffered
+    /// bytes (a gap), and stops being inspected if that is not enough.
+    pub max_inspection_total: usize,
     pub defrag: DefragLimits,
     /// `source_format` of the events.
     pub source_format: &'static str,
@@ -60,6 +64,7 @@ impl Default for FlowConfig {
             close_linger: 5_000_000,
             reassembly: ReassemblyLimits::default(),
             max_out_of_order_total: 64 << 20,
+            max_inspection_total: 128 << 20,
             defrag: DefragLimits::default(),
             source_format: "pcap",
         }
@@ -92,6 +97,44 @@ pub struct FlowStats {
     pub idle_expired: u64,
     /// Flows evicted to keep the table within `max_flows`.
     pub evicted: u64,
+    /// Times a flow gave up its holes because the table's out-of-order total was met.
+    pub out_of_order_over_budget: u64,
+    /// Times a flow dropped its buffered protocol bytes at the inspection budget.
+    pub inspection_shed: u64,
+    /// Bytes so dropped.
+    pub inspection_shed_bytes: u64,
+    /// Flows whose inspection stopped at the inspection budget.
+    pub inspection_stopped: u64,
+}
+
+impl FlowStats {
+    /// What the table's bounds dropped, one sentence per bound met; empty when none was.
+    pub fn over_budget(&self, config: &FlowConfig) -> Vec<String> {
+        let mut said = Vec::new();
+        if self.evicted > 0 {
+            said.push(format!(
+                "{} flows evicted at the flow-table bound ({} flows): each was reported early and its later packets started a new flow",
+                self.evicted, config.max_flows
+            ));
+        }
+        if self.out_of_order_over_budget > 0 {
+            said.push(format!(
+                "{} times a flow gave up the holes in its stream at the out-of-order bound ({} MiB over all flows): the missing bytes are gaps",
+                self.out_of_order_over_budget,
+                config.max_out_of_order_total >> 20
+            ));
+        }
+        if self.inspection_shed > 0 || self.inspection_stopped > 0 {
+            said.push(format!(
+                "payload inspection bound ({} MiB over all flows) met: {} bytes of partial messages dropped {} times, inspection stopped in {} flows; their findings may be incomplete",
+                config.max_inspection_total >> 20,
+                self.inspection_shed_bytes,
+                self.inspection_shed,
+                self.inspection_stopped
+            ));
+        }
+        said
+    }
 }
 
 /// The 5-tuple, with the two endpoints in a canonical order so both directions map to one key.
@@ -140,6 +183,8 @@ const FIRST_DYNAMIC_PORT: u16 = 49_152;
 struct TcpState {
     reassembly: [StreamReassembler; 2],
     inspector: Option<SessionInspector>,
+    /// The inspector's memory when last measured (its share of the table's total).
+    inspection_memory: usize,
     client_syn: Option<u32>,
     server_syn_ack: bool,
     client_ack_after_syn_ack: bool,
@@ -178,6 +223,8 @@ pub struct FlowTable {
     last_sweep: Micros,
     /// Out-of-order bytes held by all flows' reassemblers.
     held_total: usize,
+    /// Inspection memory of all flows.
+    inspection_total: usize,
     pub stats: FlowStats,
 }
 
@@ -193,6 +240,7 @@ impl FlowTable {
             defrag: Defragmenter::new(config.defrag),
             next_id: 0,
             held_total: 0,
+            inspection_total: 0,
             last_sweep: Micros::MIN,
             stats: FlowStats::default(),
         }
@@ -206,6 +254,16 @@ impl FlowTable {
     /// Out-of-order bytes held by all flows right now.
     pub fn held_bytes(&self) -> usize {
         self.held_total
+    }
+
+    /// Inspection memory of all flows right now.
+    pub fn inspection_bytes(&self) -> usize {
+        self.inspection_total
+    }
+
+    /// The bounds the table runs with.
+    pub fn config(&self) -> &FlowConfig {
+        &self.config
     }
 
     pub fn is_empty(&self) -> bool {
@@ -395,6 +453,7 @@ impl FlowTable {
             let TcpState {
                 reassembly,
                 inspector,
+                inspection_memory,
                 ..
             } = t;
             let held_before: usize = reassembly.iter().map(StreamReassembler::held_bytes).sum();
@@ -418,8 +477,25 @@ impl FlowTable {
                 let held_now =
                     self.held_total.saturating_sub(held_before) + r.held_bytes() + other_held;
                 if held_now > self.config.max_out_of_order_total {
+                    self.stats.out_of_order_over_budget += 1;
                     r.flush(&mut out);
                 }
+                // The same for inspection: the flow that goes over the total drops its
+                // buffered bytes, and stops being inspected if its findings alone are too much.
+                let memory = inspector.memory();
+                let others = self.inspection_total.saturating_sub(*inspection_memory);
+                if others + memory > self.config.max_inspection_total {
+                    inspector.shed();
+                    let after = inspector.memory();
+                    self.stats.inspection_shed += 1;
+                    self.stats.inspection_shed_bytes += memory.saturating_sub(after) as u64;
+                    if others + after > self.config.max_inspection_total {
+                        inspector.stop();
+                        self.stats.inspection_stopped += 1;
+                    }
+                }
+                *inspection_memory = inspector.memory();
+                self.inspection_total = others + *inspection_memory;
                 if !inspector.wants_more() {
                     reassembly.iter_mut().for_each(StreamReassembler::stop);
                 }
@@ -475,6 +551,7 @@ impl FlowTable {
                     StreamReassembler::new(self.config.reassembly),
                 ],
                 inspector: None,
+                inspection_memory: 0,
                 client_syn: None,
                 server_syn_ack: false,
                 client_ack_after_syn_ack: false,
@@ -545,6 +622,8 @@ impl FlowTable {
             Some(t) => {
                 let held: usize = t.reassembly.iter().map(StreamReassembler::held_bytes).sum();
                 self.held_total = self.held_total.saturating_sub(held);
+                self.inspection_total = self.inspection_total.saturating_sub(t.inspection_memory);
+                t.inspection_memory = 0;
                 if let Some(mut inspector) = t.inspector.take() {
                     for (i, r) in t.reassembly.iter_mut().enumerate() {
                         let side = if i == CLIENT {

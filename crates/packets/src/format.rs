@@ -135,6 +135,10 @@ pub fn read_flows(
         mut table, sink, ..
     } = frames;
     table.finish(&mut |f| sink.flow(f));
+    // A bound that was met dropped something: say what, once per capture.
+    for detail in table.stats.over_budget(table.config()) {
+        sink.problem(None, ProblemKind::OverBudget, detail);
+    }
     let (container, read) = result?;
     Ok(CaptureReport {
         container,

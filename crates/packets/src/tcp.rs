@@ -122,6 +122,11 @@ impl Default for ReassemblyLimits {
     }
 }
 
+/// What one held entry costs beyond its bytes: the map node's share, the `Vec` header and the
+/// lengths. Charged so that a flood of empty entries (snap-length-cut segments after a hole
+/// carry no captured byte) fills the out-of-order bound like real bytes do.
+pub const HELD_ENTRY_COST: usize = 96;
+
 /// A segment waiting for the bytes before it.
 #[derive(Debug)]
 struct Held {
@@ -176,9 +181,14 @@ impl StreamReassembler {
         self.high_offset
     }
 
-    /// Bytes held out of order right now.
+    /// Memory held out of order right now: captured bytes plus [`HELD_ENTRY_COST`] per entry.
     pub fn held_bytes(&self) -> usize {
         self.held_bytes
+    }
+
+    /// Segments held out of order right now.
+    pub fn held_entries(&self) -> usize {
+        self.held.len()
     }
 
     /// A SYN with sequence number `seq`: data starts at `seq + 1`.
@@ -269,7 +279,8 @@ impl StreamReassembler {
     }
 
     fn hold(&mut self, offset: u64, data: &[u8], wire_len: u64, out: &mut dyn FnMut(Released<'_>)) {
-        if self.held_bytes + data.len() > self.limits.max_out_of_order {
+        let cost = data.len() + HELD_ENTRY_COST;
+        if self.held_bytes + cost > self.limits.max_out_of_order {
             // The hole is not going to be filled within the bound: give it up, release what is
             // held, and carry on from this segment.
             self.flush(out);
@@ -301,9 +312,11 @@ impl StreamReassembler {
                         wire_len,
                     },
                 ) {
-                    self.held_bytes = self.held_bytes.saturating_sub(old.data.len());
+                    self.held_bytes = self
+                        .held_bytes
+                        .saturating_sub(old.data.len() + HELD_ENTRY_COST);
                 }
-                self.held_bytes += data.len();
+                self.held_bytes += cost;
             }
         }
     }
@@ -316,7 +329,9 @@ impl StreamReassembler {
                 break;
             }
             let held = entry.remove();
-            self.held_bytes = self.held_bytes.saturating_sub(held.data.len());
+            self.held_bytes = self
+                .held_bytes
+                .saturating_sub(held.data.len() + HELD_ENTRY_COST);
             if offset + held.wire_len <= self.next_offset {
                 self.retransmitted += 1;
                 continue;
@@ -450,7 +465,7 @@ mod tests {
     fn out_of_order_bound_declares_gap() {
         let limits = ReassemblyLimits {
             max_bytes: 1 << 20,
-            max_out_of_order: 4,
+            max_out_of_order: 4 + HELD_ENTRY_COST,
         };
         let mut r = StreamReassembler::new(limits);
         r.syn(0);
@@ -461,13 +476,38 @@ mod tests {
         };
         r.segment(1, b"ab", 2, &mut out);
         r.segment(10, b"xyz", 3, &mut out);
-        assert_eq!(r.held_bytes(), 3);
+        assert_eq!(r.held_bytes(), 3 + HELD_ENTRY_COST);
         // Does not fit beside the held 3 bytes: the hole before them is given up.
         r.segment(13, b"uvw", 3, &mut out);
         assert_eq!(r.held_bytes(), 0);
         // The late bytes that would have filled the hole are now old.
         r.segment(3, b"cdefghi", 7, &mut out);
         assert_eq!(text, "ab|xyzuvw");
+    }
+
+    #[test]
+    fn empty_held_entries_are_charged() {
+        // Snap-length-cut segments after a hole carry no captured byte: each still costs an
+        // entry, so a flood of them meets the bound instead of growing the map without end.
+        let limits = ReassemblyLimits {
+            max_bytes: u64::MAX,
+            max_out_of_order: 64 * HELD_ENTRY_COST,
+        };
+        let mut r = StreamReassembler::new(limits);
+        r.syn(0);
+        let mut gaps = 0u64;
+        let mut out = |rel: Released<'_>| {
+            if rel == Released::Gap {
+                gaps += 1;
+            }
+        };
+        // The first segment is lost; 100,000 cut segments follow it.
+        for k in 1..=100_000u32 {
+            r.segment(1 + k * 1460, b"", 1460, &mut out);
+            assert!(r.held_bytes() <= limits.max_out_of_order);
+            assert!(r.held.len() <= 64, "{} entries held", r.held.len());
+        }
+        assert!(gaps > 0, "the hole was given up");
     }
 
     #[test]

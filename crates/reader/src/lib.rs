@@ -12,6 +12,7 @@ pub mod spec;
 
 pub use problem::{CollectProblems, IgnoreProblems, Problem, ProblemKind, ProblemSink};
 pub use spec::{
-    Body, CERTAIN, Confidence, DETECT_BYTES, FormatSpec, HeaderedFormat, LIKELY, LineFormat,
-    POSSIBLE, Reader, Record, RecordSink, Registry, StreamFormat, choose, head_lines, skip_blank,
+    Body, CERTAIN, Confidence, DEFAULT_MAX_LINE_BYTES, DETECT_BYTES, FormatSpec, HeaderedFormat,
+    LIKELY, LineFormat, POSSIBLE, Reader, Record, RecordSink, Registry, StreamFormat, choose,
+    head_lines, skip_blank,
 };

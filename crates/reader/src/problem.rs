@@ -30,10 +30,15 @@ pub enum ProblemKind {
     /// A damaged block inside a binary or structured file (an EVTX chunk, a capture record, an
     /// XML event); that block was skipped and reading went on after it.
     CorruptData,
+    /// A memory or work bound was met (flows, reassembly, payload inspection, an archive's
+    /// expansion): what it dropped is said in the detail.
+    OverBudget,
+    /// A reader or worker failed inside (a panic, a bug): what it was doing is incomplete.
+    Internal,
 }
 
 impl ProblemKind {
-    pub const ALL: [ProblemKind; 9] = [
+    pub const ALL: [ProblemKind; 11] = [
         ProblemKind::Unreadable,
         ProblemKind::UnknownFormat,
         ProblemKind::NotConnLog,
@@ -43,6 +48,8 @@ impl ProblemKind {
         ProblemKind::TruncatedRecord,
         ProblemKind::BadHeader,
         ProblemKind::CorruptData,
+        ProblemKind::OverBudget,
+        ProblemKind::Internal,
     ];
 
     /// Short label for summaries.
@@ -57,6 +64,8 @@ impl ProblemKind {
             ProblemKind::TruncatedRecord => "truncated last record",
             ProblemKind::BadHeader => "unusable header",
             ProblemKind::CorruptData => "corrupt data skipped",
+            ProblemKind::OverBudget => "dropped at a bound",
+            ProblemKind::Internal => "internal error",
         }
     }
 

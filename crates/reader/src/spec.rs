@@ -43,8 +43,10 @@ pub enum Record {
     /// use it to name the connections to `ip`:`port`.
     DestName { ip: IpAddr, port: u16, name: String },
     /// Names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): the analytics use
-    /// every one of `names` to name the connections to each of `addrs`, whatever the port.
+    /// every one of `names` to name the connections to each of `addrs`, whatever the port —
+    /// first those of `client`, the host that asked, when it is known.
     AddrNames {
+        client: Option<IpAddr>,
         addrs: Vec<IpAddr>,
         names: Vec<String>,
     },
@@ -98,7 +100,15 @@ pub trait RecordSink {
     fn aborted(&self) -> bool;
     /// Bytes consumed so far (for the summary); readers call it as they go.
     fn bytes(&mut self, n: u64);
+    /// Longest line or record a reader should buffer (the configuration's
+    /// `limits.max_line_bytes`); longer ones are reported and skipped.
+    fn max_line_bytes(&self) -> usize {
+        DEFAULT_MAX_LINE_BYTES
+    }
 }
+
+/// [`RecordSink::max_line_bytes`] when the caller has no configuration.
+pub const DEFAULT_MAX_LINE_BYTES: usize = 1 << 20;
 
 /// A reader that needs the whole stream in order. One instance per stream.
 pub trait StreamFormat: Send {

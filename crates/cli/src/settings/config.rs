@@ -2,9 +2,9 @@
 //! loaded and validated) and `config defaults` (the configuration whose default allowlist is
 //! printed, and in which form).
 
-use super::shared::load_config;
+use super::shared::{config_problems, load_config};
 use crate::args::{ConfigCheckArgs, ConfigDefaultsArgs, ConfigInitArgs, DefaultsFormatArg};
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use pubsub_hunt_core::HuntConfig;
 use std::path::PathBuf;
 
@@ -31,6 +31,22 @@ pub struct ConfigCheckSettings {
 
 impl ConfigCheckSettings {
     pub fn from_args(a: ConfigCheckArgs) -> Result<ConfigCheckSettings> {
+        let text = std::fs::read_to_string(&a.config)
+            .with_context(|| format!("cannot read config {}", a.config.display()))?;
+        let problems = config_problems(&text);
+        if !problems.is_empty() {
+            let n = problems.len();
+            bail!(
+                "{} has {}:\n  - {}",
+                a.config.display(),
+                if n == 1 {
+                    "a problem".to_string()
+                } else {
+                    format!("{n} problems")
+                },
+                problems.join("\n  - ")
+            );
+        }
         let config = load_config(Some(&a.config))?;
         Ok(ConfigCheckSettings {
             path: a.config,

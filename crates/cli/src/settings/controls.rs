@@ -3,7 +3,10 @@
 //! Suricata numbering and class, and the output directory.
 
 use super::hunt::HuntSettings;
-use crate::args::{AllSessionsArg, ControlsArgs, FormatArg, HuntArgs, OutputArg, SuspicionArg};
+use crate::args::{
+    AllSessionsArg, ColorArg, ControlsArgs, FormatArg, HuntArgs, OutputArg, StateArgs,
+    SuspicionArg, ViewArgs,
+};
 use anyhow::{Result, bail};
 use pubsub_hunt_controls::{Safety, Selection, SuricataOptions};
 use pubsub_hunt_core::Suspicion;
@@ -93,6 +96,23 @@ impl ControlsSettings {
                     fail_on_alert: false,
                     threads: a.threads,
                     quiet: a.quiet,
+                    // Every alert of the input: the safety checks count hosts over all of them.
+                    view: ViewArgs {
+                        since: None,
+                        until: None,
+                        top: None,
+                        hosts: Vec::new(),
+                        dsts: Vec::new(),
+                        color: ColorArg::Never,
+                        details: false,
+                    },
+                    // Like `explain`, controls judge the inputs alone and leave history as it
+                    // is: a command that writes control files must not change what the next
+                    // hunt calls new.
+                    state: StateArgs {
+                        state: None,
+                        no_state: true,
+                    },
                 };
                 ControlsInput::Hunt(Box::new(HuntSettings::from_args(hunt)?))
             }

@@ -4,6 +4,7 @@
 //! form).
 
 use super::shared::{all_formats, apply_analytics, load_config};
+use super::view::ViewSettings;
 use crate::args::{FormatArg, HuntArgs, SuspicionArg, TuneArgs};
 use anyhow::{Context, Result, bail};
 use pubsub_hunt_core::{HuntConfig, InternalNetworks, Suspicion, WindowSpec};
@@ -22,11 +23,16 @@ pub struct HuntSettings {
     pub output: Option<PathBuf>,
     pub fail_on_alert: bool,
     pub quiet: bool,
+    /// Time range, alert filters and how the table is drawn.
+    pub view: ViewSettings,
+    /// History across runs.
+    pub state: super::state::StateSettings,
 }
 
 impl HuntSettings {
     pub fn from_args(a: HuntArgs) -> Result<HuntSettings> {
         let all_sessions = a.sessions.all_sessions;
+        let view = ViewSettings::from_args(&a.view)?;
         let mut config = load_config(a.config.config.as_ref())?;
         apply_analytics(&mut config, &a.analytics.analytics)?;
         if all_sessions {
@@ -110,7 +116,9 @@ impl HuntSettings {
             names.extend(registry.iter().map(|f| f.name()));
             bail!("unknown input format {name:?}; known: {}", names.join(", "));
         }
+        let state = super::state::StateSettings::from_args(&a.state, &config);
         Ok(HuntSettings {
+            state,
             inputs: a
                 .paths
                 .iter()
@@ -128,6 +136,7 @@ impl HuntSettings {
             output,
             fail_on_alert: a.fail_on_alert,
             quiet: a.quiet,
+            view,
         })
     }
 }
@@ -163,11 +172,9 @@ impl TuneSettings {
         };
         let mut hunt = HuntSettings::from_args(a.hunt)?;
         hunt.config.show_suppressed = true;
-        Ok(TuneSettings {
-            hunt,
-            top: a.top,
-            report,
-        })
+        // `--top` counts the report's candidate entries here, not alerts.
+        let top = hunt.view.top.take().unwrap_or(15);
+        Ok(TuneSettings { hunt, top, report })
     }
 }
 

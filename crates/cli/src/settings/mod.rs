@@ -1,5 +1,5 @@
 //! Turns raw arguments (and the files they name: configuration, mappings) into one validated
-//! settings value per command: [`HuntSettings`], [`TuneSettings`], [`WatchSettings`],
+//! settings value per command: [`HuntSettings`], [`TuneSettings`], [`WatchSettings`], [`ExplainSettings`],
 //! [`RulesExportSettings`], [`RulesShowSettings`], [`ConfigInitSettings`],
 //! [`ConfigCheckSettings`], [`ConfigDefaultsSettings`], [`FormatsSettings`] and [`ControlsSettings`], gathered in [`Settings`]. Every check of user
 //! input happens here, before any input is read, any packet captured or any output written, so a
@@ -9,16 +9,22 @@
 
 mod config;
 mod controls;
+mod explain;
 mod hunt;
 mod rules;
 mod shared;
+mod state;
+mod view;
 mod watch;
 
 pub use config::{ConfigCheckSettings, ConfigDefaultsSettings, ConfigInitSettings, DefaultsForm};
 pub use controls::{ControlsInput, ControlsSettings};
+pub use explain::{ExplainSettings, ExplainTarget};
 pub use hunt::{HuntSettings, TuneReport, TuneSettings};
 pub use rules::{RulesExportSettings, RulesShowSettings};
 pub use shared::all_formats;
+pub use state::{StateAction, StateCmdSettings};
+pub use view::{ViewSettings, progress_allowed, table_width};
 pub use watch::WatchSettings;
 
 use crate::args::{Command, ConfigCommand, RulesCommand};
@@ -31,6 +37,7 @@ pub enum Settings {
     Hunt(HuntSettings),
     Tune(TuneSettings),
     Watch(WatchSettings),
+    Explain(ExplainSettings),
     RulesExport(RulesExportSettings),
     RulesShow(RulesShowSettings),
     ConfigInit(ConfigInitSettings),
@@ -38,6 +45,7 @@ pub enum Settings {
     ConfigDefaults(ConfigDefaultsSettings),
     Formats(FormatsSettings),
     Controls(ControlsSettings),
+    State(StateCmdSettings),
 }
 
 impl Settings {
@@ -47,6 +55,7 @@ impl Settings {
             Command::Hunt(a) => Settings::Hunt(HuntSettings::from_args(a)?),
             Command::Tune(a) => Settings::Tune(TuneSettings::from_args(a)?),
             Command::Watch(a) => Settings::Watch(WatchSettings::from_args(a)?),
+            Command::Explain(a) => Settings::Explain(ExplainSettings::from_args(a)?),
             Command::Rules(RulesCommand::Export(a)) => {
                 Settings::RulesExport(RulesExportSettings::from_args(a)?)
             }
@@ -64,6 +73,7 @@ impl Settings {
             }
             Command::Formats => Settings::Formats(FormatsSettings::new()),
             Command::Controls(a) => Settings::Controls(ControlsSettings::from_args(a)?),
+            Command::State(c) => Settings::State(StateCmdSettings::from_args(c)?),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! input format, and applying `--analytic` choices to a configuration.
 
 use anyhow::{Context, Result};
+
 use pubsub_hunt_core::{AnalyticId, HuntConfig};
 use pubsub_hunt_ingest::Registry;
 use std::path::PathBuf;
@@ -13,9 +14,60 @@ pub fn load_config(path: Option<&PathBuf>) -> Result<HuntConfig> {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read config {}", p.display()))?;
-            HuntConfig::from_toml_str(&text).with_context(|| format!("in {}", p.display()))
+            // The error's own text only: its source is the same TOML error, and the chain
+            // would print it twice.
+            HuntConfig::from_toml_str(&text).map_err(|e| anyhow::anyhow!("in {}: {e}", p.display()))
         }
     }
+}
+
+/// Every problem of a configuration text, not only the first: the whole file's first error
+/// (with its line), then, when the file is valid TOML, each further key that fails on its own
+/// (`[section] key: message`). TOML stops at the first error, so the keys are checked one at a
+/// time against the defaults; each problem is listed once.
+pub fn config_problems(text: &str) -> Vec<String> {
+    let first = match HuntConfig::from_toml_str(text) {
+        Ok(_) => return Vec::new(),
+        Err(e) => e.to_string(),
+    };
+    let mut problems = vec![first];
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return problems;
+    };
+    let mut seen: Vec<String> = Vec::new();
+    for (section, value) in &table {
+        let parts: Vec<(String, toml::Table)> = match value {
+            toml::Value::Table(keys) if !keys.is_empty() => keys
+                .iter()
+                .map(|(k, v)| {
+                    let mut inner = toml::Table::new();
+                    inner.insert(k.clone(), v.clone());
+                    let mut outer = toml::Table::new();
+                    outer.insert(section.clone(), toml::Value::Table(inner));
+                    (format!("[{section}] {k}"), outer)
+                })
+                .collect(),
+            other => {
+                let mut outer = toml::Table::new();
+                outer.insert(section.clone(), other.clone());
+                vec![(section.clone(), outer)]
+            }
+        };
+        for (label, part) in parts {
+            if let Err(e) = HuntConfig::from_toml_str(&part.to_string()) {
+                let message = match &e {
+                    pubsub_hunt_core::ConfigError::Toml(t) => t.message().to_string(),
+                    pubsub_hunt_core::ConfigError::Invalid(m) => m.clone(),
+                };
+                // The first error is already listed with its line.
+                if !problems[0].contains(message.trim()) && !seen.contains(&message) {
+                    seen.push(message.clone());
+                    problems.push(format!("{label}: {}", message.trim()));
+                }
+            }
+        }
+    }
+    problems
 }
 
 /// Every input format: the log formats of the ingest crate (Zeek first) and the capture formats

@@ -4,9 +4,10 @@
 //! printed.
 
 use super::shared::{apply_analytics, load_config};
-use crate::args::WatchArgs;
+use crate::args::{FormatArg, WatchArgs};
 use anyhow::{Result, bail};
 use pubsub_hunt_core::HuntConfig;
+use pubsub_hunt_output::OutputFormat;
 use pubsub_hunt_packets::live::Filter;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +24,8 @@ pub struct WatchSettings {
     /// The capture filter, parsed (`Filter::default()` when none was given: every packet).
     pub filter: Filter,
     pub output: Option<PathBuf>,
+    /// Written through the same writers as `hunt`'s.
+    pub format: OutputFormat,
     pub report_every: Duration,
 }
 
@@ -39,6 +42,14 @@ impl WatchSettings {
             ),
             n => Duration::from_secs(n),
         };
+        let format = match a.format {
+            FormatArg::Table => OutputFormat::Table,
+            FormatArg::Jsonl => OutputFormat::Jsonl,
+            FormatArg::Csv => OutputFormat::Csv,
+        };
+        if a.sessions.all_sessions && format != OutputFormat::Jsonl {
+            bail!("--all-sessions mixes sessions with alerts and needs --format jsonl");
+        }
         let mut config = load_config(a.config.config.as_ref())?;
         apply_analytics(&mut config, &a.analytics.analytics)?;
         config.report_sessions = a.sessions.all_sessions;
@@ -47,6 +58,7 @@ impl WatchSettings {
             interface: a.interface,
             filter,
             output: a.output.output,
+            format,
             report_every,
         })
     }

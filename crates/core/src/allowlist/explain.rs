@@ -230,7 +230,7 @@ fn remember(set: &mut BTreeSet<String>, host: &str) {
 
 /// The names a group gives its destination: resolved by the log source, and announced in its
 /// sessions (SNI, XMPP `to`), normalised.
-fn names_of<'n>(
+pub(crate) fn names_of<'n>(
     names: impl IntoIterator<Item = &'n String>,
     app: Option<&'n AppInfo>,
 ) -> impl Iterator<Item = String> {
@@ -281,8 +281,10 @@ impl Reach {
         }
     }
 
-    /// Distinct hosts that reach this destination by its address and port or by any of its
-    /// names (the largest of those counts), at least 1.
+    /// Distinct hosts that reach this destination: by the most-shared of its names when it has
+    /// any, else by its address and port; at least 1. A name wins over the address because
+    /// cloud providers serve many tenants from one address pool: by address, a foreign
+    /// tenant's endpoint (an implant's own AWS IoT account) would look as shared as the fleet's.
     pub fn hosts_reaching<'n>(
         &self,
         ip: IpAddr,
@@ -290,10 +292,11 @@ impl Reach {
         names: impl IntoIterator<Item = &'n String>,
         app: Option<&'n AppInfo>,
     ) -> usize {
-        let by_addr = self.by_addr.get(&(ip, port)).map_or(0, BTreeSet::len);
-        names_of(names, app)
+        let by_name = names_of(names, app)
             .filter_map(|n| self.by_name.get(&n).map(BTreeSet::len))
-            .fold(by_addr, usize::max)
+            .max();
+        by_name
+            .unwrap_or_else(|| self.by_addr.get(&(ip, port)).map_or(0, BTreeSet::len))
             .max(1)
     }
 }
@@ -375,6 +378,14 @@ mod tests {
             .insert("a1-ats.iot.eu-west-1.amazonaws.com".into());
         assert_eq!(r.hosts_reaching(ip("9.9.9.9"), 8883, &none, Some(&app)), 2);
         assert_eq!(r.hosts_reaching(ip("9.9.9.9"), 8883, &none, None), 1);
+        // A foreign tenant on the fleet's address pool is judged by its own name: one host.
+        let foreign: BTreeSet<String> = ["zz9-ats.iot.eu-west-1.amazonaws.com".to_string()].into();
+        r.add("ws-7", ip("52.48.17.198"), 8883, &foreign, None);
+        assert_eq!(
+            r.hosts_reaching(ip("52.48.17.198"), 8883, &foreign, None),
+            1
+        );
+        assert_eq!(r.hosts_reaching(ip("52.48.17.198"), 8883, &none, None), 3);
         for i in 0..200 {
             r.add(&format!("h{i}"), ip("10.0.0.1"), 5222, &none, None);
         }

@@ -15,6 +15,7 @@
 mod defaults;
 mod entry;
 mod explain;
+pub(crate) use explain::names_of;
 mod report;
 
 pub use defaults::default_allowlist;

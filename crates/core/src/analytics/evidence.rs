@@ -18,6 +18,7 @@ use crate::behaviour::payloads::{
     HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, host_data_signal, telemetry_words,
 };
 use crate::behaviour::presence::score_transient;
+use crate::behaviour::prevalence::score_prevalence;
 use crate::behaviour::process::score_process;
 use crate::behaviour::rate::{MAX_RATE_INTERVALS, rate_burst, rate_vs_peers};
 use crate::behaviour::tools::score_single_shot;
@@ -48,16 +49,15 @@ pub(super) fn signals(
     // Connection-level beaconing: when each connection started. A channel is judged over all its
     // connections, across windows: a beacon slower than the window is still one beacon.
     let window = None;
-    let times: Vec<Micros> = stats.conn_starts.iter().map(|c| c.ts).collect();
-    let sizes: Vec<u64> = stats.conn_starts.iter().map(|c| c.bytes_out).collect();
-    let has_sizes = stats.bytes_out.is_some();
-    let ctx = BeaconContext {
-        window,
-        keepalive_secs: None,
+    let conn_beacon = match &group.conn_beacon {
+        Some(judged) => judged.clone(),
+        None => super::peers::conn_beacon(cfg, stats),
     };
-    if let Some(score) = score_beacon(&times, has_sizes.then_some(&sizes[..]), &ctx, &b.beacon)
+    let mut own_timer = None;
+    if let Some(score) = conn_beacon
         && let Some(s) = score.signal(w, &b.beacon)
     {
+        own_timer = Some(score.interval_secs);
         all.push(s);
     }
 
@@ -167,7 +167,13 @@ pub(super) fn signals(
 
     // A short stretch of irregular use well inside the data is a session, not a channel; regular
     // check-ins, however short-lived, are a beacon and keep their weight alone.
-    let regular = all.iter().any(|s| s.id.is_beacon() && s.weight > 0.0);
+    // A connection "timer" of a day or more is how people start their working day (a chat
+    // client opened each morning); the working-hours test below tells the two apart, so such a
+    // timer does not stop it.
+    let daily = own_timer.is_some_and(|p| p >= DAILY_RHYTHM_SECS);
+    let regular = all
+        .iter()
+        .any(|s| s.id.is_beacon() && s.weight > 0.0 && !(daily && s.id == SignalId::Beacon));
     if !regular && let (Some(channel), Some(data)) = (group.channel_span, group.data_span) {
         all.extend(score_transient(channel, data, w));
     }
@@ -175,10 +181,41 @@ pub(super) fn signals(
     // is already judged transient; the two are one judgement of how the channel was used.
     if !regular && !all.iter().any(|s| s.id == SignalId::TransientUse) {
         let spans = earliest_spans(&stats.conn_spans);
-        all.extend(score_interactive(
-            &spans,
-            group.data_span,
-            &b.interactive,
+        let zone = group
+            .local_zone
+            .unwrap_or_else(|| b.interactive.configured_zone());
+        if let Some(mut s) = score_interactive(&spans, group.data_span, &b.interactive, &zone, w) {
+            if key.protocol != crate::protocol::Protocol::Xmpp {
+                // People chat by hand; the other protocols carry programs, which a person may
+                // start in the morning but which an implant on a laptop that sleeps at night
+                // runs in the same hours.
+                s.weight *= MACHINE_PROTOCOL_INTERACTIVE_FACTOR;
+                s.reason.push_str(&format!(
+                    "; weight × {MACHINE_PROTOCOL_INTERACTIVE_FACTOR}: {} carries programs, and an \
+                     implant on a laptop keeps its owner's hours too",
+                    key.protocol
+                ));
+            }
+            if daily {
+                // The daily "beacon" was a working day's rhythm: it is not evidence of a timer.
+                all.retain(|x| x.id != SignalId::Beacon);
+                own_timer = None;
+                s.reason.push_str(
+                    "; its connections recur about daily, at the start of working days, which is \
+                     a person's rhythm rather than a timer's",
+                );
+            }
+            all.push(s);
+        }
+    }
+
+    // Who else reaches the destination, judged against this channel's own timer.
+    if let Some(view) = &group.peers {
+        all.extend(score_prevalence(
+            view,
+            own_timer,
+            key.protocol,
+            &b.prevalence,
             w,
         ));
     }
@@ -225,6 +262,12 @@ pub(super) fn signals(
     }
     strongest_per_id(all)
 }
+
+/// Weight of `interactive_use` on protocols other than XMPP (see where it is applied).
+const MACHINE_PROTOCOL_INTERACTIVE_FACTOR: f64 = 0.5;
+
+/// Least period, in seconds, of a connection timer that could be a working day's rhythm.
+const DAILY_RHYTHM_SECS: f64 = 20.0 * 3600.0;
 
 /// Signals that only describe the shape of a name (ids, hashes, encodings): legitimate device
 /// topics are full of them, so they never make one exchange enough on their own.

@@ -255,7 +255,7 @@ fn interactive_chat_is_lowered_and_a_machine_at_night_is_not() {
     // The site's offset moves working hours: in UTC-12 the night sessions are daytime ones (in
     // UTC+12 the last two would fall on a Saturday).
     let mut west = cfg_all();
-    west.behaviour.interactive.utc_offset_hours = -12.0;
+    west.behaviour.interactive.utc_offset_hours = Some(-12.0);
     let (alerts, _) = run(west, &night);
     let chat = alerts
         .iter()
@@ -349,4 +349,45 @@ fn connection_spans_merge_to_the_same_earliest_ones_in_any_order() {
     sorted.truncate(MAX_SPANS_PER_GROUP);
     assert_eq!(earliest_spans(&one), sorted);
     assert_eq!(earliest_spans(&b), sorted);
+}
+
+/// One long session per working day for `host`, opened around 08:30 and closed around 17:30 in
+/// UTC+8 (00:30 and 09:30 UTC), a few minutes apart from day to day.
+fn office_days_utc8(host: &str, dst: &str) -> Vec<ConnEvent> {
+    (0..5i64)
+        .map(|d| {
+            let open = MONDAY + d * 24 * HOUR + HOUR / 2 + (d * 3 + 1) * 60 * SECOND;
+            let mut e = conn(host, dst, 5222, open);
+            e.end = Some(open + 9 * HOUR - d * 4 * 60 * SECOND);
+            e.bytes_out = Some(50_000);
+            e.bytes_in = Some(90_000);
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn the_sites_zone_is_inferred_and_a_daily_session_is_a_working_day_not_a_timer() {
+    // Six people in UTC+8 open their chat client each morning; nothing configures the zone.
+    let mut events: Vec<ConnEvent> = (1..=6)
+        .flat_map(|i| office_days_utc8(&format!("10.1.3.{i}"), &format!("198.51.100.{i}")))
+        .collect();
+    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
+    edge.end = edge.ts;
+    events.push(edge);
+    let (alerts, _) = run(cfg_all(), &events);
+    let chat = alerts.iter().find(|a| a.host == "10.1.3.2").unwrap();
+    let why = chat.reasons.join("\n");
+    assert!(chat.signals.contains_key("interactive_use"), "{why}");
+    assert!(why.contains("UTC+8 (the site's local time"), "{why}");
+    // The sessions recur daily: a working day's rhythm, so no beacon is left.
+    assert!(!chat.signals.contains_key("beacon"), "{why}");
+    assert!(why.contains("a person's rhythm"), "{why}");
+
+    // Configured as UTC, the same sessions start at night: no benign evidence.
+    let mut utc = cfg_all();
+    utc.behaviour.interactive.utc_offset_hours = Some(0.0);
+    let (alerts, _) = run(utc, &events);
+    let chat = alerts.iter().find(|a| a.host == "10.1.3.2").unwrap();
+    assert!(!chat.signals.contains_key("interactive_use"), "{chat:#?}");
 }

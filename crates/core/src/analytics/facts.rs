@@ -13,8 +13,10 @@ use std::net::IpAddr;
 /// A channel's content facts: (initiator, responder, responder port).
 pub(super) type FactKey = (IpAddr, IpAddr, u16);
 
-/// Names DNS answers gave addresses, for any port.
-pub(super) type AddrNames = HashMap<IpAddr, BTreeSet<String>, foldhash::fast::RandomState>;
+/// Names DNS answers gave addresses, for any port: by (the client that asked, address), and
+/// under `None` by address whoever asked.
+pub(super) type AddrNames =
+    HashMap<(Option<IpAddr>, IpAddr), BTreeSet<String>, foldhash::fast::RandomState>;
 /// What content logs learned about sessions, per channel.
 pub(super) type SessionFacts = HashMap<FactKey, Box<AppInfo>, foldhash::fast::RandomState>;
 
@@ -23,12 +25,12 @@ pub(super) type SessionFacts = HashMap<FactKey, Box<AppInfo>, foldhash::fast::Ra
 pub(super) fn add_addr_names<'n>(
     table: &mut AddrNames,
     dropped: &mut u64,
-    ip: IpAddr,
+    key: (Option<IpAddr>, IpAddr),
     names: impl Iterator<Item = &'n str>,
     max_entries: usize,
 ) {
     let full = table.len() >= max_entries;
-    match table.get_mut(&ip) {
+    match table.get_mut(&key) {
         Some(set) => {
             for n in names {
                 insert_smallest(set, n, MAX_NAMES_PER_GROUP);
@@ -40,9 +42,22 @@ pub(super) fn add_addr_names<'n>(
             for n in names {
                 insert_smallest(&mut set, n, MAX_NAMES_PER_GROUP);
             }
-            table.insert(ip, set);
+            table.insert(key, set);
         }
     }
+}
+
+/// The names DNS gave a group's destination: those its own host looked up when the data shows
+/// them (a cloud provider's address serves many tenants, and another host's lookup names
+/// another tenant), else those anyone looked up.
+pub(super) fn names_for(
+    table: &AddrNames,
+    client: Option<IpAddr>,
+    dst: IpAddr,
+) -> Option<&BTreeSet<String>> {
+    client
+        .and_then(|c| table.get(&(Some(c), dst)))
+        .or_else(|| table.get(&(None, dst)))
 }
 
 /// Adds one session's facts to its channel, keeping at most `max_entries` channels.

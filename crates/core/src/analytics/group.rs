@@ -364,6 +364,13 @@ pub struct GroupContext {
     pub channel_span: Option<Span>,
     /// The extent of the inputs that hold the channel (their earliest start to latest end).
     pub data_span: Option<Span>,
+    /// The connection-level beacon, when the run already judged it for the peers (the outer
+    /// `Option`: whether it did; the inner: whether there was a beacon to score).
+    pub conn_beacon: Option<Option<crate::behaviour::beacon::BeaconScore>>,
+    /// The other clients of the group's destination, for the prevalence signals.
+    pub peers: Option<crate::behaviour::prevalence::PeerView>,
+    /// The local time the host's working hours are judged in; `None`: the configured one.
+    pub local_zone: Option<crate::behaviour::interactive::LocalZone>,
 }
 
 /// Publications per hour of a group over its own active span (at least one minute), when

@@ -11,12 +11,17 @@
 
 mod evidence;
 mod facts;
+mod fate;
 mod group;
 mod history;
 mod join;
+mod peers;
+mod prior;
 mod rating;
 mod windows;
+mod zones;
 
+pub use fate::{Fate, GroupFate, Probe, ProbeCounts, ProbeTarget, RecordFate, TimeRange};
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
 
 use group::{GroupMap, MAX_NAMES_PER_GROUP, NO_SOURCE, session_order, trim_sessions, trim_starts};
@@ -46,6 +51,8 @@ pub enum EventOutcome {
     NotCandidate,
     /// A candidate excluded by the analytic's conditions.
     Excluded(Exclusion),
+    /// Outside the engine's time range (`--since`/`--until`): not looked at.
+    OutOfRange,
 }
 
 /// Why a candidate connection was not counted.
@@ -58,6 +65,20 @@ pub enum Exclusion {
     NoTimestamp,
     /// The group table is full (`limits.max_groups`).
     GroupTableFull,
+}
+
+/// What an uncounted event's outcome means for `explain` (`None`: it was counted).
+fn record_fate(o: EventOutcome) -> Option<RecordFate> {
+    Some(match o {
+        EventOutcome::Counted => return None,
+        EventOutcome::NotCandidate => RecordFate::NotCandidate,
+        EventOutcome::OutOfRange => RecordFate::OutOfRange,
+        EventOutcome::Excluded(Exclusion::NotTcp) => RecordFate::NotTcp,
+        EventOutcome::Excluded(Exclusion::Failed) => RecordFate::Failed,
+        EventOutcome::Excluded(Exclusion::Inbound) => RecordFate::Inbound,
+        EventOutcome::Excluded(Exclusion::NoTimestamp) => RecordFate::NoTimestamp,
+        EventOutcome::Excluded(Exclusion::GroupTableFull) => RecordFate::GroupTableFull,
+    })
 }
 
 /// Event-level counts, summed over all accumulators.
@@ -76,6 +97,8 @@ pub struct EventCounters {
     /// Candidates the source called inbound although their initiator is in the internal
     /// networks (counted whichever `analytics.direction` decides).
     pub inbound_from_internal: u64,
+    /// Events outside the time range (`--since`/`--until`), not looked at further.
+    pub out_of_range: u64,
 }
 
 impl EventCounters {
@@ -89,6 +112,7 @@ impl EventCounters {
         self.no_timestamp += o.no_timestamp;
         self.group_table_full += o.group_table_full;
         self.inbound_from_internal += o.inbound_from_internal;
+        self.out_of_range += o.out_of_range;
     }
 }
 
@@ -133,6 +157,8 @@ pub struct Accumulator {
     pub sessions: Vec<Session>,
     /// Sessions not kept because of `limits.max_sessions`.
     pub sessions_dropped: u64,
+    /// What the engine's probe (`explain`) counted; empty without one.
+    pub probe: ProbeCounts,
 }
 
 impl Accumulator {
@@ -150,6 +176,7 @@ impl Accumulator {
         self.flush_source(cfg);
         other.flush_source(cfg);
         self.counters.add(&other.counters);
+        self.probe.merge(std::mem::take(&mut other.probe));
         self.sessions.extend(other.sessions);
         self.sessions_dropped += other.sessions_dropped;
         trim_sessions(
@@ -164,11 +191,11 @@ impl Accumulator {
         for (source, span) in other.source_spans {
             self.add_source_span(source, span, cfg);
         }
-        for (ip, names) in other.addr_names {
+        for (key, names) in other.addr_names {
             facts::add_addr_names(
                 &mut self.addr_names,
                 &mut self.addr_names_dropped,
-                ip,
+                key,
                 names.iter().map(String::as_str),
                 cfg.limits.max_groups,
             );
@@ -281,11 +308,42 @@ impl HuntSummary {
 #[derive(Debug, Clone)]
 pub struct Engine {
     cfg: HuntConfig,
+    /// Records outside it are not looked at (`--since`/`--until`).
+    range: TimeRange,
+    /// Counts what `observe` decided for one host's or destination's records (`explain`).
+    probe: Option<Probe>,
+    /// What earlier runs learned (the state store), when the run is judged against it.
+    prior: Option<Arc<crate::prior::History>>,
 }
 
 impl Engine {
     pub fn new(cfg: HuntConfig) -> Self {
-        Engine { cfg }
+        Engine {
+            cfg,
+            range: TimeRange::default(),
+            probe: None,
+            prior: None,
+        }
+    }
+
+    /// Looks only at records that start inside `range`.
+    pub fn with_range(mut self, range: TimeRange) -> Self {
+        self.range = range;
+        self
+    }
+
+    /// Counts, in each accumulator's `probe`, what became of the records `probe` watches.
+    pub fn with_probe(mut self, probe: Probe) -> Self {
+        self.probe = Some(probe);
+        self
+    }
+
+    /// Judges the run against what earlier runs learned: `new_broker` and `new_process` look
+    /// at the prior too, and alerts say how long their channel has been seen. See
+    /// [`finish_with_history`](Self::finish_with_history) for the facts the run adds.
+    pub fn with_prior(mut self, prior: Arc<crate::prior::History>) -> Self {
+        self.prior = Some(prior);
+        self
     }
 
     pub fn config(&self) -> &HuntConfig {
@@ -307,6 +365,13 @@ impl Engine {
     /// groups.
     pub fn observe(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
         acc.counters.events += 1;
+        if !self.range.admits(ev) {
+            acc.counters.out_of_range += 1;
+            if let Some(p) = &self.probe {
+                p.note(ev, Some(RecordFate::OutOfRange), &mut acc.probe);
+            }
+            return EventOutcome::OutOfRange;
+        }
         if self.cfg.behaviour.enabled
             && let Some(first) = ev.ts
         {
@@ -355,6 +420,9 @@ impl Engine {
             }
         }
         let outcome = self.observe_inner(ev, acc);
+        if let Some(p) = &self.probe {
+            p.note(ev, record_fate(outcome), &mut acc.probe);
+        }
         let c = &mut acc.counters;
         match outcome {
             EventOutcome::Counted => c.counted += 1,
@@ -364,6 +432,7 @@ impl Engine {
             EventOutcome::Excluded(Exclusion::Inbound) => c.inbound += 1,
             EventOutcome::Excluded(Exclusion::NoTimestamp) => c.no_timestamp += 1,
             EventOutcome::Excluded(Exclusion::GroupTableFull) => c.group_table_full += 1,
+            EventOutcome::OutOfRange => {}
         }
         outcome
     }
@@ -471,7 +540,42 @@ impl Engine {
     }
 
     /// Rates every group and returns the alerts to report, in report order, with the summary.
-    pub fn finish(&self, mut acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
+    pub fn finish(&self, acc: Accumulator) -> (Vec<Alert>, HuntSummary) {
+        let (alerts, summary, _) = self.finish_with(acc, None);
+        (alerts, summary)
+    }
+
+    /// [`finish`](Self::finish), and what became of every group, alert or not (`explain`).
+    pub fn finish_explained(&self, acc: Accumulator) -> (Vec<Alert>, HuntSummary, Vec<GroupFate>) {
+        let mut fates = Vec::new();
+        let (alerts, summary, _) = self.finish_with(acc, Some(&mut fates));
+        (alerts, summary, fates)
+    }
+
+    /// [`finish`](Self::finish), and the facts the run adds to the history (empty unless the
+    /// engine was given a prior with [`with_prior`](Self::with_prior)).
+    pub fn finish_with_history(
+        &self,
+        acc: Accumulator,
+    ) -> (Vec<Alert>, HuntSummary, crate::prior::History) {
+        self.finish_with(acc, None)
+    }
+
+    fn finish_with(
+        &self,
+        mut acc: Accumulator,
+        mut fates: Option<&mut Vec<GroupFate>>,
+    ) -> (Vec<Alert>, HuntSummary, crate::prior::History) {
+        let explaining = fates.is_some();
+        // `fates` hook: each group's fate is noted where it is decided, with its rating.
+        let mut note = |alert: &Alert, fate: Fate| {
+            if let Some(f) = fates.as_deref_mut() {
+                f.push(GroupFate {
+                    alert: alert.clone(),
+                    fate,
+                });
+            }
+        };
         acc.flush_source(&self.cfg);
         let mut summary = HuntSummary {
             counters: acc.counters,
@@ -494,13 +598,21 @@ impl Engine {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
             }
-            if let Some(names) = acc.addr_names.get(&key.dst_ip) {
+            if let Some(names) = facts::names_for(&acc.addr_names, stats.src_ip, key.dst_ip) {
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
             }
         }
         let history = History::of(&acc.groups, &acc.source_spans, &self.cfg);
+        let mut facts = match &self.prior {
+            Some(_) => prior::run_facts(&acc.groups),
+            None => crate::prior::History::default(),
+        };
+        let baseline = self
+            .prior
+            .as_deref()
+            .and_then(|p| prior::Baseline::of(p, &facts, window_len));
         // How many hosts reach each destination, for the allowlist's entries that absorb only
         // what a shared service produces.
         let reach = allowlist::Reach::of(
@@ -515,11 +627,21 @@ impl Engine {
             }),
             &acc.dest_names,
         );
+        let mut peers = peers::Peers::of(&acc.groups, &self.cfg);
+        let zones = zones::Zones::of(&acc.groups, &self.cfg);
         for (key, stats) in acc.groups {
             if self.exchanges(&stats) < self.cfg.min_connections
                 && !evidence::one_is_enough(&self.cfg, &key, &stats)
             {
                 summary.below_threshold += 1;
+                if explaining {
+                    let ctx = history.context(&key, &stats, &self.cfg);
+                    let fate = Fate::BelowThreshold {
+                        exchanges: self.exchanges(&stats),
+                        needed: self.cfg.min_connections,
+                    };
+                    note(&rating::rate(&self.cfg, &key, &stats, &ctx), fate);
+                }
                 continue;
             }
             let per_window = window_len
@@ -529,8 +651,22 @@ impl Engine {
                 .is_some_and(|w| w.values().copied().max().unwrap_or(0) < self.cfg.min_connections);
             let slower_than_window =
                 window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
-            let ctx = history.context(&key, &stats, &self.cfg);
+            let mut ctx = history.context(&key, &stats, &self.cfg);
+            if self.cfg.behaviour.enabled {
+                ctx.conn_beacon = peers.beacons.remove(&key);
+                let external = self.cfg.internal.containing(key.dst_ip).is_none();
+                ctx.peers = Some(peers.view(&key, &stats, external));
+                ctx.local_zone = Some(zones.zone(&self.cfg));
+            }
+            if let (Some(p), Some(b), true) = (&self.prior, &baseline, self.cfg.behaviour.enabled) {
+                prior::judge(&mut ctx, &key, p, &facts, b);
+            }
             let mut alert = rating::rate(&self.cfg, &key, &stats, &ctx);
+            if let Some(p) = &self.prior
+                && let Some(r) = prior::reason(&key, p, &facts)
+            {
+                alert.reasons.push(r);
+            }
             if let (Some(len), Some(per)) = (window_len, &per_window) {
                 let text = self.cfg.window.to_string();
                 alert.reasons.insert(
@@ -542,10 +678,13 @@ impl Engine {
             if !self.cfg.analytic_enabled(key.analytic) && alert.analytics.is_empty() {
                 // Behaviour analytics alone, and none of them found anything here.
                 summary.below_min_suspicion += 1;
+                note(&alert, Fate::NoBehaviourFinding);
                 continue;
             }
             if alert.suspicion < self.cfg.min_suspicion {
                 summary.below_min_suspicion += 1;
+                let least = self.cfg.min_suspicion;
+                note(&alert, Fate::BelowMinSuspicion { least });
                 continue;
             }
             let subject = AllowSubject {
@@ -583,6 +722,14 @@ impl Engine {
                             entry.describe()
                         ));
                         alert.suppressed_by = Some(entry.reason.clone());
+                    }
+                    let fate = Fate::Suppressed {
+                        reason: entry.reason.clone(),
+                        entry: entry.describe(),
+                        default: matches!(source, EntrySource::Default),
+                    };
+                    note(&alert, fate);
+                    if self.cfg.show_suppressed {
                         alerts.push(alert);
                     }
                     continue;
@@ -598,6 +745,11 @@ impl Engine {
                     .any(|(id, w)| id.is_beacon() && *w > 0.0);
                 if !beacon {
                     summary.below_threshold_in_every_window += 1;
+                    let fate = Fate::NoWindowHoldsEnough {
+                        window: self.cfg.window.to_string(),
+                        needed: self.cfg.min_connections,
+                    };
+                    note(&alert, fate);
                     continue;
                 }
                 alert.reasons.insert(
@@ -613,10 +765,12 @@ impl Engine {
                 .alerts_by_suspicion
                 .entry(alert.suspicion)
                 .or_default() += 1;
+            note(&alert, Fate::Alerted);
             alerts.push(alert);
         }
         alerts.sort_by(Alert::report_order);
-        (alerts, summary)
+        prior::add_alerts(&mut facts, &alerts);
+        (alerts, summary, facts)
     }
 }
 
@@ -624,8 +778,15 @@ impl Engine {
     /// Records the names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): each
     /// address is named by every name, whatever the port, since DNS does not say which service
     /// the client went on to reach. They join the groups of those addresses when rated, like
-    /// [`observe_dest_name`](Self::observe_dest_name).
-    pub fn observe_addr_names(&self, addrs: &[IpAddr], names: &[String], acc: &mut Accumulator) {
+    /// [`observe_dest_name`](Self::observe_dest_name): a group takes the names its own host
+    /// (`client`, the querier) was given when there are any, else anyone's.
+    pub fn observe_addr_names(
+        &self,
+        client: Option<IpAddr>,
+        addrs: &[IpAddr],
+        names: &[String],
+        acc: &mut Accumulator,
+    ) {
         let names: Vec<&str> = names
             .iter()
             .map(|n| crate::app::bounded_name(n.trim()))
@@ -635,13 +796,18 @@ impl Engine {
             return;
         }
         for ip in addrs {
-            facts::add_addr_names(
-                &mut acc.addr_names,
-                &mut acc.addr_names_dropped,
-                *ip,
-                names.iter().copied(),
-                self.cfg.limits.max_groups,
-            );
+            for key in [Some((None, *ip)), client.map(|c| (Some(c), *ip))]
+                .into_iter()
+                .flatten()
+            {
+                facts::add_addr_names(
+                    &mut acc.addr_names,
+                    &mut acc.addr_names_dropped,
+                    key,
+                    names.iter().copied(),
+                    self.cfg.limits.max_groups,
+                );
+            }
         }
     }
 
@@ -673,5 +839,7 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_peers;
 #[cfg(test)]
 mod tests_sources;

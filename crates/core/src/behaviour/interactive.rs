@@ -4,11 +4,15 @@
 //! connection logs record (each connection's start, end and byte counts), so it works on Zeek
 //! conn.log without names or content.
 //!
-//! Working hours are the site's local time: UTC shifted by `utc_offset_hours`
-//! (`[behaviour.interactive]`), 06:00–20:00 Monday to Friday by default. Judging takes data that
-//! covers hours outside them, so a channel could have been seen there, and a channel whose
-//! timing the beacon analysis finds regular is never interactive: the caller leaves it out, so
-//! this signal can never hide a beacon (docs/beacon-and-scoring.md, interactive use).
+//! Working hours are local time, 06:00–20:00 Monday to Friday by default: UTC shifted by
+//! `utc_offset_hours` (`[behaviour.interactive]`) when the hunter sets it, else by the offset the
+//! site's data shows ([`infer_offset`]): the whole-hour offset that puts most of the openings and
+//! closings of every host's connections inside working hours on working days. A machine timer
+//! spreads over the clock whatever the offset, so inferring it cannot make a timer look like
+//! people. Judging takes data that covers hours outside them, so a channel could have been seen
+//! there, and a channel whose timing the beacon analysis finds regular is never interactive
+//! unless its period is a day or more (a client opened each morning): the caller leaves faster
+//! timers out, so this signal can never hide one (docs/beacon-and-scoring.md, interactive use).
 
 use super::presence::Span;
 use super::{Signal, Weights};
@@ -40,8 +44,9 @@ pub struct ConnSpan {
 #[serde(default, deny_unknown_fields)]
 pub struct InteractiveConfig {
     /// The site's offset from UTC in hours (`1.0` for Central Europe in winter, `-5.0` for New
-    /// York, `5.5` for India). Working hours are judged in this local time.
-    pub utc_offset_hours: f64,
+    /// York, `5.5` for India). Working hours are judged in this local time; unset, each host's
+    /// offset is inferred from its connections ([`infer_offset`]).
+    pub utc_offset_hours: Option<f64>,
     /// Local hour working hours begin at (inclusive).
     pub work_start_hour: f64,
     /// Local hour working hours end at (exclusive).
@@ -58,7 +63,7 @@ pub struct InteractiveConfig {
 impl Default for InteractiveConfig {
     fn default() -> Self {
         InteractiveConfig {
-            utc_offset_hours: 0.0,
+            utc_offset_hours: None,
             work_start_hour: 6.0,
             work_end_hour: 20.0,
             min_share: 0.9,
@@ -71,10 +76,11 @@ impl Default for InteractiveConfig {
 impl InteractiveConfig {
     /// Why the settings cannot be used, if they cannot.
     pub fn check(&self) -> Result<(), String> {
-        if !(-14.0..=14.0).contains(&self.utc_offset_hours) {
+        if let Some(h) = self.utc_offset_hours
+            && !(-14.0..=14.0).contains(&h)
+        {
             return Err(format!(
-                "behaviour.interactive.utc_offset_hours must be between -14 and 14, not {}",
-                self.utc_offset_hours
+                "behaviour.interactive.utc_offset_hours must be between -14 and 14, not {h}"
             ));
         }
         if !(0.0..=24.0).contains(&self.work_start_hour)
@@ -96,18 +102,33 @@ impl InteractiveConfig {
         Ok(())
     }
 
-    fn offset(&self) -> Micros {
-        let h = if self.utc_offset_hours.is_finite() {
-            self.utc_offset_hours.clamp(-14.0, 14.0)
+    /// The configured zone, or UTC when none is configured (and nothing was inferred).
+    pub fn configured_zone(&self) -> LocalZone {
+        LocalZone {
+            offset_hours: self.utc_offset_hours.unwrap_or(0.0),
+            basis: if self.utc_offset_hours.is_some() {
+                ZoneBasis::Configured
+            } else {
+                ZoneBasis::Default
+            },
+        }
+    }
+
+    /// Whether an instant (UTC) falls on a local working day inside working hours, in the
+    /// configured zone (UTC when none is).
+    pub fn is_working_time(&self, t: Micros) -> bool {
+        self.is_working_time_in(t, self.utc_offset_hours.unwrap_or(0.0))
+    }
+
+    /// Whether an instant (UTC) falls on a working day inside working hours at `offset_hours`
+    /// from UTC.
+    pub fn is_working_time_in(&self, t: Micros, offset_hours: f64) -> bool {
+        let h = if offset_hours.is_finite() {
+            offset_hours.clamp(-14.0, 14.0)
         } else {
             0.0
         };
-        (h * HOUR as f64) as Micros
-    }
-
-    /// Whether an instant (UTC) falls on a local working day inside working hours.
-    pub fn is_working_time(&self, t: Micros) -> bool {
-        let local = t.saturating_add(self.offset());
+        let local = t.saturating_add((h * HOUR as f64) as Micros);
         let day = local.div_euclid(DAY);
         // 1970-01-01 was a Thursday: day 0 is weekday 3 counting Monday as 0.
         let weekday = (day + 3).rem_euclid(7);
@@ -118,25 +139,87 @@ impl InteractiveConfig {
     /// Whether at least [`MIN_OUTSIDE`] of `data` lies outside working hours (walked in
     /// quarter hours; it stops as soon as it has found enough, so a long span costs little).
     pub fn covers_off_hours(&self, data: Span) -> bool {
+        self.covers_off_hours_in(data, self.utc_offset_hours.unwrap_or(0.0))
+    }
+
+    /// [`Self::covers_off_hours`] at `offset_hours` from UTC.
+    pub fn covers_off_hours_in(&self, data: Span, offset_hours: f64) -> bool {
         let mut outside = 0;
         let mut t = data.first;
         while t < data.last && outside < MIN_OUTSIDE {
-            if !self.is_working_time(t) {
+            if !self.is_working_time_in(t, offset_hours) {
                 outside += STEP;
             }
             t = t.saturating_add(STEP);
         }
         outside >= MIN_OUTSIDE
     }
+}
 
-    fn describe_zone(&self) -> String {
-        let h = self.utc_offset_hours;
-        if h == 0.0 {
+/// Where a local zone comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ZoneBasis {
+    /// `[behaviour.interactive] utc_offset_hours`.
+    Configured,
+    /// Inferred from this many openings and closings of every host's connections.
+    Site(usize),
+    /// Nothing configured and too little to infer from: UTC.
+    Default,
+}
+
+/// The local time a host's working hours are judged in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LocalZone {
+    pub offset_hours: f64,
+    pub basis: ZoneBasis,
+}
+
+impl LocalZone {
+    fn describe(&self) -> String {
+        let h = self.offset_hours;
+        let zone = if h == 0.0 {
             "UTC".to_string()
         } else {
             format!("UTC{h:+}")
+        };
+        match self.basis {
+            ZoneBasis::Configured | ZoneBasis::Default => zone,
+            ZoneBasis::Site(n) => format!(
+                "{zone} (the site's local time, inferred from {n} openings and closings of all                  hosts)"
+            ),
         }
     }
+}
+
+/// Whole-hour offsets from UTC tried when inferring a zone.
+const OFFSETS: std::ops::RangeInclusive<i32> = -12..=14;
+
+/// How many of `instants` fall in working hours at each offset of [`OFFSETS`].
+pub fn working_counts(
+    cfg: &InteractiveConfig,
+    instants: impl IntoIterator<Item = Micros>,
+) -> Vec<usize> {
+    let mut counts = vec![0usize; OFFSETS.count()];
+    for t in instants {
+        for (i, h) in OFFSETS.enumerate() {
+            counts[i] += usize::from(cfg.is_working_time_in(t, f64::from(h)));
+        }
+    }
+    counts
+}
+
+/// The whole-hour offset from UTC that puts the most of the counted instants inside working
+/// hours on working days ([`working_counts`]). Working hours are wider than a working day, so a
+/// band of offsets usually ties: the middle of it is taken (office hours sit in the middle of
+/// working hours). `None` when no offset puts any inside.
+pub fn infer_offset(counts: &[usize]) -> Option<f64> {
+    let best = counts.iter().copied().max().filter(|&c| c > 0)?;
+    let tied: Vec<i32> = OFFSETS
+        .zip(counts.iter().copied())
+        .filter(|&(_, c)| c == best)
+        .map(|(h, _)| h)
+        .collect();
+    tied.get(tied.len() / 2).map(|&h| f64::from(h))
 }
 
 fn hours(t: Micros) -> f64 {
@@ -151,9 +234,11 @@ pub fn score_interactive(
     sessions: &[ConnSpan],
     data: Option<Span>,
     cfg: &InteractiveConfig,
+    zone: &LocalZone,
     w: &Weights,
 ) -> Option<Signal> {
-    if sessions.len() < cfg.min_sessions.max(1) || !cfg.covers_off_hours(data?) {
+    let offset = zone.offset_hours;
+    if sessions.len() < cfg.min_sessions.max(1) || !cfg.covers_off_hours_in(data?, offset) {
         return None;
     }
     let n = sessions.len() as f64;
@@ -173,7 +258,8 @@ pub fn score_interactive(
     let inside = sessions
         .iter()
         .map(|s| {
-            usize::from(cfg.is_working_time(s.start)) + usize::from(cfg.is_working_time(s.end))
+            usize::from(cfg.is_working_time_in(s.start, offset))
+                + usize::from(cfg.is_working_time_in(s.end, offset))
         })
         .sum::<usize>() as f64
         / (2.0 * n);
@@ -193,7 +279,7 @@ pub fn score_interactive(
             inside * 100.0,
             cfg.work_start_hour,
             cfg.work_end_hour,
-            cfg.describe_zone()
+            zone.describe()
         ),
     ))
 }
@@ -216,6 +302,10 @@ mod tests {
             end: at(day, to),
             both_ways: true,
         }
+    }
+
+    fn utc() -> LocalZone {
+        InteractiveConfig::default().configured_zone()
     }
 
     fn week() -> Option<Span> {
@@ -242,7 +332,8 @@ mod tests {
     #[test]
     fn working_hours_sessions_are_interactive() {
         let w = Weights::default();
-        let s = score_interactive(&chat(), week(), &InteractiveConfig::default(), &w).unwrap();
+        let s =
+            score_interactive(&chat(), week(), &InteractiveConfig::default(), &utc(), &w).unwrap();
         assert_eq!(s.id, SignalId::InteractiveUse);
         assert_eq!(s.weight, w.interactive_use);
         assert!(s.weight < 0.0);
@@ -265,15 +356,15 @@ mod tests {
                 )
             })
             .collect();
-        assert!(score_interactive(&clock, week(), &cfg, &w).is_none());
+        assert!(score_interactive(&clock, week(), &cfg, &cfg.configured_zone(), &w).is_none());
         // Saturday and Sunday.
         let weekend: Vec<ConnSpan> = (5..7)
             .flat_map(|d| [session(d, 9.0, 12.0), session(d, 13.0, 17.0)])
             .collect();
-        assert!(score_interactive(&weekend, week(), &cfg, &w).is_none());
+        assert!(score_interactive(&weekend, week(), &cfg, &cfg.configured_zone(), &w).is_none());
         // Short connections: check-ins, not sessions.
         let short: Vec<ConnSpan> = (0..5).map(|d| session(d, 10.0, 10.05)).collect();
-        assert!(score_interactive(&short, week(), &cfg, &w).is_none());
+        assert!(score_interactive(&short, week(), &cfg, &cfg.configured_zone(), &w).is_none());
         // Bytes one way only.
         let one_way: Vec<ConnSpan> = chat()
             .into_iter()
@@ -282,23 +373,27 @@ mod tests {
                 ..s
             })
             .collect();
-        assert!(score_interactive(&one_way, week(), &cfg, &w).is_none());
+        assert!(score_interactive(&one_way, week(), &cfg, &cfg.configured_zone(), &w).is_none());
         // Too few sessions, or data that never leaves working hours.
-        assert!(score_interactive(&chat()[..2], week(), &cfg, &w).is_none());
+        assert!(
+            score_interactive(&chat()[..2], week(), &cfg, &cfg.configured_zone(), &w).is_none()
+        );
         let office = Span {
             first: at(0, 7.0),
             last: at(0, 19.0),
         };
         assert!(!cfg.covers_off_hours(office));
-        assert!(score_interactive(&chat(), Some(office), &cfg, &w).is_none());
+        assert!(
+            score_interactive(&chat(), Some(office), &cfg, &cfg.configured_zone(), &w).is_none()
+        );
         // One calendar day from midnight covers the night around it.
         let day = Span {
             first: at(0, 0.0),
             last: at(0, 23.9),
         };
         assert!(cfg.covers_off_hours(day));
-        assert!(score_interactive(&chat(), Some(day), &cfg, &w).is_some());
-        assert!(score_interactive(&chat(), None, &cfg, &w).is_none());
+        assert!(score_interactive(&chat(), Some(day), &cfg, &cfg.configured_zone(), &w).is_some());
+        assert!(score_interactive(&chat(), None, &cfg, &cfg.configured_zone(), &w).is_none());
     }
 
     #[test]
@@ -306,16 +401,18 @@ mod tests {
         let w = Weights::default();
         // Sessions 09:00–17:00 in UTC+8 are 01:00–09:00 UTC.
         let asia: Vec<ConnSpan> = (0..5).map(|d| session(d, 1.0, 9.0)).collect();
-        assert!(score_interactive(&asia, week(), &InteractiveConfig::default(), &w).is_none());
+        assert!(
+            score_interactive(&asia, week(), &InteractiveConfig::default(), &utc(), &w).is_none()
+        );
         let cfg = InteractiveConfig {
-            utc_offset_hours: 8.0,
+            utc_offset_hours: Some(8.0),
             ..InteractiveConfig::default()
         };
-        let s = score_interactive(&asia, week(), &cfg, &w).unwrap();
+        let s = score_interactive(&asia, week(), &cfg, &cfg.configured_zone(), &w).unwrap();
         assert!(s.reason.contains("UTC+8"), "{}", s.reason);
         // Monday 01:00 in UTC-5 is still Sunday evening.
         let west = InteractiveConfig {
-            utc_offset_hours: -5.0,
+            utc_offset_hours: Some(-5.0),
             ..InteractiveConfig::default()
         };
         assert!(!west.is_working_time(at(0, 1.0)));
@@ -324,15 +421,46 @@ mod tests {
     }
 
     #[test]
+    fn the_offset_is_inferred_from_when_connections_open_and_close() {
+        let cfg = InteractiveConfig::default();
+        // Office hours 09:00–17:00 in UTC+8 are 01:00–09:00 UTC.
+        let asia: Vec<Micros> = (0..5)
+            .flat_map(|d| [at(d, 1.0 + d as f64 * 0.1), at(d, 9.0 - d as f64 * 0.1)])
+            .collect();
+        assert_eq!(infer_offset(&working_counts(&cfg, asia.clone())), Some(8.0));
+        let zone = LocalZone {
+            offset_hours: 8.0,
+            basis: ZoneBasis::Site(asia.len()),
+        };
+        let sessions: Vec<ConnSpan> = (0..5).map(|d| session(d, 1.0, 9.0)).collect();
+        let s = score_interactive(&sessions, week(), &cfg, &zone, &Weights::default()).unwrap();
+        assert!(
+            s.reason.contains("UTC+8 (the site's local time"),
+            "{}",
+            s.reason
+        );
+        // A timer around the clock has no offset that puts it in working hours.
+        let clock: Vec<Micros> = (0..7 * 24).map(|h| at(0, h as f64 + 0.3)).collect();
+        let counts = working_counts(&cfg, clock.clone());
+        let best = counts.iter().copied().max().unwrap();
+        assert!(
+            (best as f64) < 0.5 * clock.len() as f64,
+            "{best} of {}",
+            clock.len()
+        );
+        assert_eq!(infer_offset(&working_counts(&cfg, [])), None);
+    }
+
+    #[test]
     fn settings_are_checked() {
         assert!(InteractiveConfig::default().check().is_ok());
         for bad in [
             InteractiveConfig {
-                utc_offset_hours: 15.0,
+                utc_offset_hours: Some(15.0),
                 ..Default::default()
             },
             InteractiveConfig {
-                utc_offset_hours: f64::NAN,
+                utc_offset_hours: Some(f64::NAN),
                 ..Default::default()
             },
             InteractiveConfig {
@@ -354,7 +482,7 @@ mod tests {
         use crate::config::HuntConfig;
         let c =
             HuntConfig::from_toml_str("[behaviour.interactive]\nutc_offset_hours = 5.5").unwrap();
-        assert_eq!(c.behaviour.interactive.utc_offset_hours, 5.5);
+        assert_eq!(c.behaviour.interactive.utc_offset_hours, Some(5.5));
         assert_eq!(c.behaviour.interactive.work_start_hour, 6.0);
         assert!(
             HuntConfig::from_toml_str("[behaviour.interactive]\nutc_offset_hours = 15").is_err()
@@ -373,8 +501,8 @@ mod tests {
                 .map(|&(start, end, both_ways)| ConnSpan { start, end, both_ways })
                 .collect();
             let data = Some(Span { first, last: first.saturating_add(len) });
-            let cfg = InteractiveConfig { utc_offset_hours: offset, ..Default::default() };
-            if score_interactive(&sessions, data, &cfg, &Weights::default()).is_some() {
+            let cfg = InteractiveConfig { utc_offset_hours: Some(offset), ..Default::default() };
+            if score_interactive(&sessions, data, &cfg, &cfg.configured_zone(), &Weights::default()).is_some() {
                 prop_assert!(sessions.len() >= cfg.min_sessions);
             }
         }

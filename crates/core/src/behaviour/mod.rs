@@ -31,6 +31,7 @@ pub mod masquerade;
 pub mod names;
 pub mod payloads;
 pub mod presence;
+pub mod prevalence;
 pub mod process;
 pub mod rate;
 pub mod score;
@@ -162,6 +163,16 @@ pub struct Weights {
     /// Long sessions with bytes both ways, opened and closed at irregular times in working hours
     /// on working days: people using chat and developer tools, not a machine timer. Negative.
     pub interactive_use: f64,
+    // --- prevalence.rs ---
+    /// Many internal hosts reach the destination and this channel has no timer of its own: a
+    /// shared service. Negative.
+    pub shared_destination: f64,
+    /// A timer to a shared destination that the service's other clients do not have.
+    pub lone_timer_on_shared_destination: f64,
+    /// The only internal host reaching an external destination, in data with many hosts.
+    pub sole_host_destination: f64,
+    /// The initiating host is a server of the protocol many hosts reach (federation, bridges).
+    pub server_federation: f64,
 }
 
 impl Default for Weights {
@@ -210,6 +221,10 @@ impl Default for Weights {
             new_broker: 8.0,
             transient_use: -25.0,
             interactive_use: -20.0,
+            shared_destination: -20.0,
+            lone_timer_on_shared_destination: 15.0,
+            sole_host_destination: 8.0,
+            server_federation: -20.0,
         }
     }
 }

@@ -22,7 +22,7 @@ use super::lines::each_line;
 use pubsub_hunt_core::time::{Micros, parse_rfc3339};
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Transport};
 use pubsub_hunt_reader::{
-    CERTAIN, Confidence, FormatSpec, Reader, Record, RecordSink, StreamFormat,
+    CERTAIN, Confidence, FormatSpec, ProblemKind, Reader, Record, RecordSink, StreamFormat,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -415,6 +415,10 @@ impl PendingTable {
 #[derive(Default)]
 pub struct AsaStream {
     pending: PendingTable,
+    /// Lines with an ASA/FTD message tag, and lines (not blank) without one: a stream with
+    /// none of the first is not an ASA log, whatever it was forced as.
+    tagged: u64,
+    untagged: u64,
 }
 
 impl AsaStream {
@@ -426,15 +430,22 @@ impl AsaStream {
         let text = String::from_utf8_lossy(text);
         let m = match parse_line(&text) {
             Ok(Line::Other) => {
+                if message_id(&text).is_some() {
+                    self.tagged += 1;
+                } else {
+                    self.untagged += 1;
+                }
                 sink.record(line_no, Ok(Record::Other));
                 return;
             }
             Ok(Line::Conn(m)) => m,
             Err(e) => {
+                self.tagged += 1;
                 sink.record(line_no, Err(e));
                 return;
             }
         };
+        self.tagged += 1;
         match m.kind {
             Kind::Built { outbound } => match from_built(&m, outbound) {
                 Ok(ev) => {
@@ -466,6 +477,16 @@ impl StreamFormat for AsaStream {
 
     fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String> {
         let result = each_line(input, sink, |n, t, sink| self.handle(n, t, sink));
+        if self.tagged == 0 && self.untagged > 0 {
+            sink.problem(
+                None,
+                ProblemKind::UnknownFormat,
+                format!(
+                    "none of the {} lines is a Cisco ASA/FTD message (%ASA- or %FTD- tag): not this format",
+                    self.untagged
+                ),
+            );
+        }
         for p in self.pending.drain() {
             sink.record(p.line, Ok(Record::Conn(Box::new(p.event))));
         }

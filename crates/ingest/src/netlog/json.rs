@@ -5,16 +5,9 @@
 //! order, one element in memory at a time, each bounded in size).
 
 use super::common::clip;
-use super::lines::MAX_LINE_BYTES;
-use pubsub_hunt_reader::ProblemKind;
-use pubsub_hunt_reader::{
-    Confidence, FormatSpec, LineFormat, Reader, Record, RecordSink, StreamFormat,
-};
-use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use super::json_stream::JsonStream;
+use pubsub_hunt_reader::{Confidence, FormatSpec, LineFormat, Reader, Record};
 use serde_json::Value;
-use std::cell::Cell;
-use std::fmt;
-use std::io::{self, BufRead, BufReader, Read};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -150,7 +143,10 @@ impl FormatSpec for JsonSpec {
         if is_json_lines(head) {
             Ok(Reader::Lines(Arc::new(*self)))
         } else if first_value(head).is_some() {
-            Ok(Reader::Stream(Box::new(JsonStream { spec: *self })))
+            Ok(Reader::Stream(Box::new(JsonStream {
+                name: self.name,
+                parse: self.parse,
+            })))
         } else {
             Err("the input does not start with a JSON object or an array of objects".into())
         }
@@ -174,207 +170,8 @@ impl LineFormat for JsonSpec {
     }
 }
 
-/// Reads a JSON array of records, or whitespace-separated (pretty-printed) records, in order.
-/// Positions given to the sink are 1-based record numbers.
-struct JsonStream {
-    spec: JsonSpec,
-}
-
-/// Counts the bytes read since the current record started and fails the read once a record
-/// exceeds the bound, so one huge element cannot exhaust memory.
-struct Budgeted<'c, R> {
-    inner: R,
-    used: &'c Cell<usize>,
-    total: &'c Cell<u64>,
-}
-
-impl<R: Read> Read for Budgeted<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.used.get() > MAX_LINE_BYTES {
-            return Err(io::Error::other(format!(
-                "a record is longer than {MAX_LINE_BYTES} bytes"
-            )));
-        }
-        let n = self.inner.read(buf)?;
-        self.used.set(self.used.get() + n);
-        self.total.set(self.total.get() + n as u64);
-        Ok(n)
-    }
-}
-
-/// Hands each record of one top-level value (an object, or every object of an array) to the
-/// sink as it is parsed.
-struct Records<'s> {
-    spec: JsonSpec,
-    sink: &'s mut dyn RecordSink,
-    count: &'s Cell<u64>,
-    used: &'s Cell<usize>,
-}
-
-impl Records<'_> {
-    fn emit(&mut self, v: &Value) {
-        self.used.set(0);
-        self.count.set(self.count.get() + 1);
-        let rec = if v.is_object() {
-            (self.spec.parse)(v)
-        } else {
-            Err("array element is not a JSON object".into())
-        };
-        self.sink.record(self.count.get(), rec);
-    }
-}
-
-impl<'de> Visitor<'de> for Records<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object or an array of objects")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Value>()? {
-            self.emit(&v);
-            if self.sink.aborted() {
-                return Ok(());
-            }
-        }
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
-        let v = Value::deserialize_map_access(map)?;
-        self.emit(&v);
-        Ok(())
-    }
-}
-
-/// `Value` from an already started map, for the visitor above.
-trait FromMapAccess: Sized {
-    fn deserialize_map_access<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
-}
-
-impl FromMapAccess for Value {
-    fn deserialize_map_access<'de, A: MapAccess<'de>>(map: A) -> Result<Value, A::Error> {
-        serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for Records<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-/// Skips whitespace (and commas between top-level values of sloppy exports); false at the end.
-fn skip_separators(r: &mut impl BufRead) -> io::Result<bool> {
-    loop {
-        let avail = r.fill_buf()?;
-        if avail.is_empty() {
-            return Ok(false);
-        }
-        match avail
-            .iter()
-            .position(|b| !(b.is_ascii_whitespace() || *b == b','))
-        {
-            Some(i) => {
-                r.consume(i);
-                return Ok(true);
-            }
-            None => {
-                let n = avail.len();
-                r.consume(n);
-            }
-        }
-    }
-}
-
-/// Skips to the next line after a value that could not be parsed, to read on.
-fn skip_line(r: &mut impl BufRead) -> io::Result<()> {
-    let mut skipped = 0usize;
-    loop {
-        let avail = r.fill_buf()?;
-        if avail.is_empty() {
-            return Ok(());
-        }
-        if let Some(i) = memchr::memchr(b'\n', avail) {
-            r.consume(i + 1);
-            return Ok(());
-        }
-        let n = avail.len();
-        r.consume(n);
-        skipped += n;
-        if skipped > MAX_LINE_BYTES * 4 {
-            return Ok(());
-        }
-    }
-}
-
-impl StreamFormat for JsonStream {
-    fn name(&self) -> &'static str {
-        self.spec.name
-    }
-
-    fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String> {
-        let mut buffered = BufReader::with_capacity(64 * 1024, input);
-        let count = Cell::new(0u64);
-        let used = Cell::new(0usize);
-        let total = Cell::new(0u64);
-        // Malformed values in a row before giving up: a stream that is not JSON at all stops
-        // instead of producing one problem per line.
-        let mut failures = 0u32;
-        loop {
-            let more = skip_separators(&mut buffered).map_err(|e| e.to_string())?;
-            if !more || sink.aborted() {
-                break;
-            }
-            used.set(0);
-            let before = count.get();
-            let result = {
-                let budgeted = Budgeted {
-                    inner: &mut buffered,
-                    used: &used,
-                    total: &total,
-                };
-                let mut de = serde_json::Deserializer::from_reader(budgeted);
-                let records = Records {
-                    spec: self.spec,
-                    sink: &mut *sink,
-                    count: &count,
-                    used: &used,
-                };
-                records.deserialize(&mut de)
-            };
-            sink.bytes(total.replace(0));
-            match result {
-                Ok(()) => failures = 0,
-                Err(e) if e.is_io() => {
-                    return Err(format!("after record {}: {e}", count.get()));
-                }
-                Err(e) if e.is_eof() => {
-                    sink.problem(
-                        Some(count.get().max(before) + 1),
-                        ProblemKind::TruncatedRecord,
-                        "the JSON ends inside a record (was the file cut while being written?)"
-                            .into(),
-                    );
-                    break;
-                }
-                Err(e) => {
-                    count.set(count.get().max(before) + 1);
-                    sink.record(count.get(), Err(format!("bad JSON: {e}")));
-                    failures += 1;
-                    if failures > 16 {
-                        return Err("too many malformed JSON values in a row".into());
-                    }
-                    skip_line(&mut buffered).map_err(|e| e.to_string())?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::lines::tests::VecSink;
     use super::*;
     use serde_json::json;
 
@@ -403,54 +200,5 @@ mod tests {
         assert!(first_value(b"{\"a\":").is_none());
         assert!(is_json_lines(b"{\"a\":1}\n"));
         assert!(!is_json_lines(b"{\n\"a\":1}\n"));
-    }
-
-    fn count_keys(v: &Value) -> Result<Record, String> {
-        match v.get("k") {
-            Some(_) => Ok(Record::Other),
-            None => Err("no k".into()),
-        }
-    }
-
-    fn spec() -> JsonSpec {
-        JsonSpec {
-            name: "test-json",
-            description: "test",
-            sniff: |_| Some(1),
-            parse: count_keys,
-        }
-    }
-
-    fn stream(data: &[u8]) -> VecSink {
-        let mut sink = VecSink::default();
-        let mut s = JsonStream { spec: spec() };
-        let _ = s.read(&mut &data[..], &mut sink);
-        sink
-    }
-
-    #[test]
-    fn arrays_and_pretty_objects_are_read_in_order() {
-        let sink = stream(b"[{\"k\":1},\n {\"x\":2}, 3]\n{\n \"k\": 4\n}\n");
-        let got: Vec<(u64, bool)> = sink.records.iter().map(|(n, r)| (*n, r.is_ok())).collect();
-        assert_eq!(got, vec![(1, true), (2, false), (3, false), (4, true)]);
-        assert!(sink.problems.is_empty());
-    }
-
-    #[test]
-    fn a_cut_array_reports_what_was_read_and_the_cut() {
-        let sink = stream(b"[{\"k\":1},{\"k\":");
-        assert_eq!(sink.records.len(), 1);
-        assert!(sink.records[0].1.is_ok());
-        assert_eq!(sink.problems.len(), 1);
-        assert_eq!(sink.problems[0].0, Some(2));
-        assert_eq!(sink.problems[0].1, ProblemKind::TruncatedRecord);
-    }
-
-    #[test]
-    fn garbage_between_values_is_skipped_by_line() {
-        let sink = stream(b"{\"k\":1}\nnot json\n{\"k\":2}\n");
-        let oks = sink.records.iter().filter(|(_, r)| r.is_ok()).count();
-        assert_eq!(oks, 2);
-        assert_eq!(sink.records.len(), 3);
     }
 }

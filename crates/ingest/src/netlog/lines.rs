@@ -91,14 +91,15 @@ pub fn each_line(
     sink: &mut dyn RecordSink,
     mut handle: impl FnMut(u64, &[u8], &mut dyn RecordSink),
 ) -> Result<(), String> {
-    let mut lines = BoundedLines::new(input, MAX_LINE_BYTES);
+    let max = sink.max_line_bytes();
+    let mut lines = BoundedLines::new(input, max);
     loop {
         if sink.aborted() {
             return Ok(());
         }
         match lines.next_line(sink) {
             Ok(None) => return Ok(()),
-            Ok(Some((n, LineItem::TooLong(len)))) => report_too_long(sink, n, len),
+            Ok(Some((n, LineItem::TooLong(len)))) => report_too_long(sink, n, len, max),
             Ok(Some((n, LineItem::Text(t)))) => handle(n, t, sink),
             Err(e) => return Err(e.to_string()),
         }
@@ -106,11 +107,11 @@ pub fn each_line(
 }
 
 /// Reports an over-long line the way the line pipeline does.
-pub fn report_too_long(sink: &mut dyn RecordSink, line: u64, bytes: usize) {
+pub fn report_too_long(sink: &mut dyn RecordSink, line: u64, bytes: usize, max: usize) {
     sink.problem(
         Some(line),
         ProblemKind::LineTooLong,
-        format!("{bytes} bytes (limit {MAX_LINE_BYTES}); skipped"),
+        format!("{bytes} bytes (limit {max}); skipped"),
     );
 }
 

@@ -13,6 +13,7 @@ pub mod asa;
 mod common;
 pub mod ecs;
 pub mod json;
+mod json_stream;
 pub mod lines;
 pub mod ocsf;
 pub mod panos;

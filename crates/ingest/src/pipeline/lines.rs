@@ -52,8 +52,14 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
                 shared.engine.observe_dest_name(ip, port, &name, acc);
                 names += 1;
             }
-            Ok(Record::AddrNames { addrs, names }) => {
-                shared.engine.observe_addr_names(&addrs, &names, acc);
+            Ok(Record::AddrNames {
+                client,
+                addrs,
+                names,
+            }) => {
+                shared
+                    .engine
+                    .observe_addr_names(client, &addrs, &names, acc);
                 addr_names += 1;
             }
             Ok(Record::SessionFacts {
@@ -95,7 +101,7 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
         }
     };
     let mut tail_seen = false;
-    if shared.opts.strict || work.format.every_line() {
+    if shared.opts.strict || shared.opts.every_record || work.format.every_line() {
         let mut pos = 0;
         while pos < data.len() {
             let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);

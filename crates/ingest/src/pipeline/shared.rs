@@ -25,6 +25,19 @@ pub struct IngestOptions {
     pub strict: bool,
     /// Approximate chunk size in bytes.
     pub chunk_size: usize,
+    /// Parse every record, not only the prefilter's candidates, without `strict`'s stop at the
+    /// first problem (`explain` reports what became of records that were no candidate).
+    pub every_record: bool,
+    /// Live counts for a progress display, updated as the run reads.
+    pub progress: Option<Progress>,
+}
+
+/// Bytes (decompressed) and records read so far, shared with whoever shows progress; the
+/// pipeline adds to them as it reads, the final figures are the report's.
+#[derive(Debug, Default, Clone)]
+pub struct Progress {
+    pub bytes: Arc<AtomicU64>,
+    pub records: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for IngestOptions {
@@ -50,14 +63,16 @@ impl Default for IngestOptions {
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             strict: false,
             chunk_size: 1 << 20,
+            every_record: false,
+            progress: None,
         }
     }
 }
 
 #[derive(Default)]
 pub(super) struct Counters {
-    pub(super) bytes: AtomicU64,
-    pub(super) records: AtomicU64,
+    pub(super) bytes: Arc<AtomicU64>,
+    pub(super) records: Arc<AtomicU64>,
     pub(super) parsed: AtomicU64,
     pub(super) events: AtomicU64,
     pub(super) other_log: AtomicU64,
@@ -65,6 +80,19 @@ pub(super) struct Counters {
     pub(super) addr_names: AtomicU64,
     pub(super) session_facts: AtomicU64,
     pub(super) skipped_streams: AtomicU64,
+    pub(super) empty_streams: AtomicU64,
+}
+
+impl Counters {
+    /// Counters whose bytes and records are `progress`'s, when there is one.
+    pub(super) fn new(progress: Option<&Progress>) -> Counters {
+        let mut c = Counters::default();
+        if let Some(p) = progress {
+            c.bytes = p.bytes.clone();
+            c.records = p.records.clone();
+        }
+        c
+    }
 }
 
 pub(super) struct Shared<'a> {

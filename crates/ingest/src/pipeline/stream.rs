@@ -50,10 +50,14 @@ impl RecordSink for StreamRecords<'_, '_> {
                     .observe_dest_name(ip, port, &name, self.acc);
                 self.names += 1;
             }
-            Ok(Record::AddrNames { addrs, names }) => {
+            Ok(Record::AddrNames {
+                client,
+                addrs,
+                names,
+            }) => {
                 self.shared
                     .engine
-                    .observe_addr_names(&addrs, &names, self.acc);
+                    .observe_addr_names(client, &addrs, &names, self.acc);
                 self.addr_names += 1;
             }
             Ok(Record::SessionFacts {
@@ -112,6 +116,10 @@ impl RecordSink for StreamRecords<'_, '_> {
     fn bytes(&mut self, n: u64) {
         self.shared.counters.bytes.fetch_add(n, Ordering::Relaxed);
     }
+
+    fn max_line_bytes(&self) -> usize {
+        self.shared.engine.config().limits.max_line_bytes
+    }
 }
 
 fn read_with_stream_format(
@@ -154,6 +162,16 @@ fn read_with_stream_format(
     }
 }
 
+/// A hint for decoder errors whose cause the user can act on.
+fn decoder_hint(e: &std::io::Error) -> &'static str {
+    let text = e.to_string();
+    if text.contains("too much memory") || text.contains("window") {
+        " (a zstd frame whose window exceeds the decoder's memory bound, as `zstd --long=31` makes; decompress it with `zstd -d --long=31` first)"
+    } else {
+        ""
+    }
+}
+
 pub(super) fn read_stream(
     shared: &Shared<'_>,
     name: &str,
@@ -169,6 +187,18 @@ pub(super) fn read_stream(
         detail,
     };
     let (head, mut reader) = peek_tolerant(reader, DETECT_BYTES);
+    if let Some(e) = reader.take_error_before_data() {
+        shared
+            .counters
+            .skipped_streams
+            .fetch_add(1, Ordering::Relaxed);
+        shared.problem(problem(
+            None,
+            ProblemKind::CorruptCompression,
+            format!("{e}; nothing could be decompressed{}", decoder_hint(&e)),
+        ));
+        return Ok(());
+    }
     let mut reader_of_lines = match choose_reader(&shared.opts, &head) {
         Choice::Lines(l) => LinesOf::Lines(l),
         Choice::Headered(h) => LinesOf::Headered(h),
@@ -176,8 +206,36 @@ pub(super) fn read_stream(
             read_with_stream_format(shared, name, f, &mut reader, acc);
             return Ok(());
         }
+        Choice::Empty if reader.pending_error().is_none() => {
+            shared
+                .counters
+                .empty_streams
+                .fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        // Compressed data that broke before a reader could be chosen: the data is corrupt,
+        // whatever the few bytes before the break look like.
+        Choice::Empty | Choice::Skip(ProblemKind::UnknownFormat, _)
+            if reader.pending_error().is_some() =>
+        {
+            let e = reader
+                .pending_error()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            shared
+                .counters
+                .skipped_streams
+                .fetch_add(1, Ordering::Relaxed);
+            shared.problem(problem(
+                None,
+                ProblemKind::CorruptCompression,
+                format!("corrupt compressed data ({e}) before any record could be read"),
+            ));
+            return Ok(());
+        }
         // A stream that is not read is reported here rather than returned as an error, so
         // the other members of an archive are still read.
+        Choice::Empty => return Ok(()),
         Choice::Skip(kind, why) => {
             shared
                 .counters

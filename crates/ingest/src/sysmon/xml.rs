@@ -345,34 +345,68 @@ impl StreamFormat for XmlStream {
         // The line number of buf[0].
         let mut line: u64 = 1;
         let mut eof = false;
+        // Bytes at the front of `buf` (from the current event start) known to hold no
+        // `</Event>`: the search goes on from there after a fill instead of rescanning.
+        let mut no_end_before = 0usize;
+        // Whether any event start was met, and any byte other than whitespace: a stream of
+        // something else forced through this reader must not pass as an empty export.
+        let mut events = false;
+        let mut content = false;
         loop {
             if sink.aborted() {
                 return Ok(());
             }
             // Drop what is before the next event start, keeping a tail that may hold a cut tag.
             let Some(start) = find_event_start(&buf) else {
+                content = content || buf.iter().any(|b| !b.is_ascii_whitespace());
                 if eof {
+                    if !events && content {
+                        sink.problem(
+                            None,
+                            ProblemKind::UnknownFormat,
+                            "no <Event> element in the stream: not a Sysmon XML export".into(),
+                        );
+                    }
                     return Ok(());
                 }
                 let keep = buf.len().min(7);
                 let drop = buf.len() - keep;
                 line += bytecount::count(&buf[..drop], b'\n') as u64;
                 buf.drain(..drop);
+                no_end_before = 0;
                 eof = fill(input, &mut buf, sink)?;
                 continue;
             };
-            line += bytecount::count(&buf[..start], b'\n') as u64;
-            buf.drain(..start);
-            let Some(end) = find_event_end(&buf) else {
+            events = true;
+            if start > 0 {
+                line += bytecount::count(&buf[..start], b'\n') as u64;
+                buf.drain(..start);
+                no_end_before = 0;
+            }
+            let from = no_end_before.saturating_sub(7);
+            let Some(end) = find_event_end(&buf[from..]).map(|e| from + e) else {
+                no_end_before = buf.len();
                 if buf.len() > MAX_EVENT_BYTES {
+                    // No end tag in all these bytes: every event start in them is unclosed
+                    // (one that a later `</Event>` closed would hold the later starts). Go on
+                    // from the last start, reporting the skipped ones together.
+                    let mut last = 0;
+                    let mut skipped = 1u64;
+                    while let Some(next) = find_event_start(&buf[last + 6..]) {
+                        last += 6 + next;
+                        skipped += 1;
+                    }
                     sink.problem(
                         Some(line),
                         ProblemKind::CorruptData,
-                        format!("<Event> not closed within {MAX_EVENT_BYTES} bytes; skipped"),
+                        format!(
+                            "{skipped} <Event> elements not closed within {MAX_EVENT_BYTES} bytes; skipped"
+                        ),
                     );
-                    // Go on from the next event start after this one.
-                    line += bytecount::count(&buf[..6], b'\n') as u64;
-                    buf.drain(..6);
+                    let drop = if last == 0 { 6 } else { last };
+                    line += bytecount::count(&buf[..drop], b'\n') as u64;
+                    buf.drain(..drop);
+                    no_end_before = 0;
                     continue;
                 }
                 if eof {
@@ -385,25 +419,26 @@ impl StreamFormat for XmlStream {
                 eof = fill(input, &mut buf, sink)?;
                 continue;
             };
-            // An event start before the end tag means this event lost its end: report it
-            // and resync on the later one.
-            match find_event_start(&buf[6..end]) {
-                Some(next) => {
-                    sink.record(line, Err("<Event> without </Event>".to_string()));
-                    line += bytecount::count(&buf[..6 + next], b'\n') as u64;
-                    buf.drain(..6 + next);
-                    continue;
-                }
-                None if end > MAX_EVENT_BYTES => sink.problem(
+            // Event starts before the end tag mean those events lost their end: each is
+            // reported, in one pass, and the last one is the event the end tag closes.
+            let mut at = 0;
+            while let Some(next) = find_event_start(&buf[at + 6..end]) {
+                sink.record(line, Err("<Event> without </Event>".to_string()));
+                line += bytecount::count(&buf[at..at + 6 + next], b'\n') as u64;
+                at += 6 + next;
+            }
+            if end - at > MAX_EVENT_BYTES {
+                sink.problem(
                     Some(line),
                     ProblemKind::CorruptData,
                     format!("<Event> longer than {MAX_EVENT_BYTES} bytes; skipped"),
-                ),
-                None => sink.record(line, parse_event_record(&buf[..end])),
+                );
+            } else {
+                sink.record(line, parse_event_record(&buf[at..end]));
             }
-            let slice_end = end;
-            line += bytecount::count(&buf[..slice_end], b'\n') as u64;
-            buf.drain(..slice_end);
+            line += bytecount::count(&buf[at..end], b'\n') as u64;
+            buf.drain(..end);
+            no_end_before = 0;
         }
     }
 }

@@ -20,6 +20,7 @@ const MAX_NAMES: usize = 8;
 /// `qtype` is `qtype_name`; `answers` as Zeek writes them (addresses for A/AAAA records, names
 /// for CNAME records and the other types, `TXT …` texts).
 pub(super) fn names_of(
+    client: Option<IpAddr>,
     query: Option<&[u8]>,
     qtype: Option<&[u8]>,
     answers: &[&[u8]],
@@ -59,7 +60,11 @@ pub(super) fn names_of(
     if names.is_empty() {
         return Record::Other;
     }
-    Record::AddrNames { addrs, names }
+    Record::AddrNames {
+        client,
+        addrs,
+        names,
+    }
 }
 
 /// A host name in the form the analytics compare (lower case, without the root's dot), when
@@ -84,7 +89,14 @@ pub(super) fn from_row(row: &Row<'_, '_>) -> Record {
     let answers = row.list(Field::Answers);
     let answers: Vec<&[u8]> = answers.iter().map(|a| a.as_ref()).collect();
     let rejected = row.flag(Field::Rejected).unwrap_or(false);
-    names_of(query.as_deref(), qtype.as_deref(), &answers, rejected)
+    let client = row.client();
+    names_of(
+        client,
+        query.as_deref(),
+        qtype.as_deref(),
+        &answers,
+        rejected,
+    )
 }
 
 #[cfg(test)]
@@ -96,7 +108,7 @@ mod tests {
 
     fn names(r: Record) -> (Vec<String>, Vec<String>) {
         match r {
-            Record::AddrNames { addrs, names } => {
+            Record::AddrNames { addrs, names, .. } => {
                 (addrs.iter().map(|a| a.to_string()).collect(), names)
             }
             other => panic!("{other:?}"),
@@ -110,6 +122,7 @@ mod tests {
     #[test]
     fn answers_name_their_addresses_with_the_query_and_its_cname_chain() {
         let got = names(names_of(
+            None,
             Some(b"Broker.HiveMQ.com."),
             Some(b"A"),
             &[
@@ -126,6 +139,7 @@ mod tests {
         );
         // An MX answer's names are mail exchangers, not the address's.
         let got = names(names_of(
+            None,
             Some(b"example.com"),
             Some(b"ANY"),
             &[b"mx.example.net", b"192.0.2.1"],
@@ -155,7 +169,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    names_of(Some(query), Some(qtype), answers, rejected),
+                    names_of(None, Some(query), Some(qtype), answers, rejected),
                     Record::Other
                 ),
                 "{}",
@@ -171,7 +185,13 @@ mod tests {
             .collect();
         let cnames: Vec<String> = (0..1000).map(|i| format!("c{i}.example")).collect();
         let answers: Vec<&[u8]> = many.iter().chain(&cnames).map(|s| s.as_bytes()).collect();
-        let (addrs, names) = names(names_of(Some(b"q.example"), Some(b"A"), &answers, false));
+        let (addrs, names) = names(names_of(
+            None,
+            Some(b"q.example"),
+            Some(b"A"),
+            &answers,
+            false,
+        ));
         assert_eq!(addrs.len(), MAX_ADDRS);
         assert_eq!(names.len(), MAX_NAMES);
         assert_eq!(names[0], "q.example");

@@ -266,6 +266,7 @@ fn dns_record(r: &ZeekJson<'_>) -> Record {
     let answers: Vec<&[u8]> = r.answers.iter().flatten().map(|a| a.as_bytes()).collect();
     let rejected = r.rejected.as_ref().and_then(as_bool).unwrap_or(false);
     dns::names_of(
+        r.orig_h.as_deref().and_then(|s| s.parse().ok()),
         query.as_deref(),
         r.qtype_name.as_deref().map(str::as_bytes),
         &answers,

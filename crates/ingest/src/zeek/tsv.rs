@@ -351,6 +351,11 @@ impl<'l> Row<'_, 'l> {
     }
 
     /// The connection's (`id.orig_h`, `id.resp_h`, `id.resp_p`).
+    /// The initiator (`id.orig_h`), when it is set and an address.
+    pub(super) fn client(&self) -> Option<IpAddr> {
+        self.text(Field::OrigH).and_then(|s| s.parse().ok())
+    }
+
     pub(super) fn endpoints(&self) -> Result<(IpAddr, IpAddr, u16), String> {
         let addr = |f: Field, name: &str| -> Result<IpAddr, String> {
             let s = self.text(f).ok_or_else(|| format!("{name} is unset"))?;

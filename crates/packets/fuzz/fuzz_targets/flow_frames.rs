@@ -1,5 +1,6 @@
 //! Arbitrary frames of every supported link type through the flow table (decoding,
-//! defragmentation, reassembly, inspection) with a small flow cap so eviction is exercised.
+//! defragmentation, reassembly, inspection) with a small flow cap so eviction is exercised, and
+//! small memory budgets whose totals must hold after every packet.
 //! Input layout: repeated [linktype selector: 1][ts delta: 2][length: 2][frame bytes].
 #![no_main]
 
@@ -10,10 +11,13 @@ use pubsub_hunt_packets::flow::{FlowConfig, FlowTable};
 const LINKTYPES: [u32; 8] = [0, 1, 101, 108, 113, 228, 229, 276];
 
 fuzz_target!(|data: &[u8]| {
-    let mut table = FlowTable::new(FlowConfig {
+    let config = FlowConfig {
         max_flows: 16,
+        max_out_of_order_total: 16 << 10,
+        max_inspection_total: 128 << 10,
         ..FlowConfig::default()
-    });
+    };
+    let mut table = FlowTable::new(config);
     let mut rest = data;
     let mut ts: i64 = 1_700_000_000_000_000;
     let mut number = 0u64;
@@ -31,7 +35,14 @@ fuzz_target!(|data: &[u8]| {
             orig_len: frame.len() as u32,
         };
         let _ = table.packet(&f, &mut |_| {});
+        // The table-wide budgets hold as totals. A flow that meets the inspection budget
+        // stops, keeping only its findings (bounded per flow), hence the allowance.
+        assert!(table.held_bytes() <= config.max_out_of_order_total);
+        assert!(table.inspection_bytes() <= config.max_inspection_total + (1 << 20));
+        assert!(table.len() <= config.max_flows);
         rest = after;
     }
     table.finish(&mut |_| {});
+    assert_eq!(table.held_bytes(), 0);
+    assert_eq!(table.inspection_bytes(), 0);
 });

@@ -1,9 +1,9 @@
 //! Arbitrary segments (sequence number, captured bytes, wire length) into one direction's
-//! reassembler with small bounds: no panic, and the bounds hold.
+//! reassembler with small bounds: no panic, and the bounds hold (bytes and entries alike).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pubsub_hunt_packets::tcp::{ReassemblyLimits, StreamReassembler};
+use pubsub_hunt_packets::tcp::{HELD_ENTRY_COST, ReassemblyLimits, StreamReassembler};
 
 fuzz_target!(|data: &[u8]| {
     let limits = ReassemblyLimits {
@@ -30,6 +30,8 @@ fuzz_target!(|data: &[u8]| {
             }
         });
         assert!(r.held_bytes() <= limits.max_out_of_order);
+        // Every held entry is charged, empty ones (snap-length cuts) included.
+        assert!(r.held_entries() * HELD_ENTRY_COST <= r.held_bytes());
         rest = after;
     }
     assert!(released <= limits.max_bytes);

@@ -89,13 +89,25 @@ pub(crate) struct Found {
 /// One protocol's dissector: walks messages of both directions.
 pub(crate) trait Dissect: std::fmt::Debug + Send {
     /// Parses the message at the front of `buf` (bytes of `side`, starting at a message
-    /// boundary). Must return `Skip` rather than `Need` for a message that cannot fit in
-    /// [`BUF_CAP`] once `buf` holds that many bytes.
+    /// boundary). Must return `Skip` rather than `Need` for a message of known length that
+    /// cannot fit in [`BUF_CAP`] once `buf` holds that many bytes; `Need` at a full buffer
+    /// means a message of unknown length too large to read, and the engine drops the buffer.
+    /// Called again with the same front and more bytes after `Need`, so a dissector may keep
+    /// how far it got (cleared on `gap` and `front_moved`).
     fn step(&mut self, side: Side, ts: Micros, buf: &[u8], app: &mut AppInfo) -> Step;
     /// Where the next message starts in `buf`, which begins at an unknown point of the stream.
     fn resync(&self, side: Side, buf: &[u8]) -> Option<usize>;
     /// Bytes of `side` were lost.
     fn gap(&mut self, _side: Side) {}
+    /// The engine moved the front of `side`'s bytes on its own (a resynchronisation): state
+    /// kept about the message at the old front no longer applies.
+    fn front_moved(&mut self, _side: Side) {}
+    /// Bytes the dissector holds beyond its fixed size (a carrier's nested engine).
+    fn memory(&self) -> usize {
+        0
+    }
+    /// Frees what [`Dissect::memory`] counts, as a gap would (the memory budget was met).
+    fn shed(&mut self) {}
 }
 
 /// The engine a carrier dissector (WebSocket) feeds the payloads it unwraps to. The engine in
@@ -111,4 +123,8 @@ pub(crate) trait Nested: std::fmt::Debug + Send + Sized {
     fn feed(&mut self, side: Side, ts: Micros, data: &[u8], app: &mut AppInfo);
     /// Bytes of one direction were lost.
     fn gap(&mut self, side: Side);
+    /// Bytes buffered by the engine.
+    fn memory(&self) -> usize;
+    /// Drops every buffered byte (each direction holding some gets a gap).
+    fn shed(&mut self);
 }

@@ -53,6 +53,10 @@ const RESCAN_STEP: usize = 1024;
 /// straddled the end is seen whole; older offsets are not examined again (keeps the cost of an
 /// unrecognised session linear in its size).
 const RESCAN_LOOKBACK: usize = 2048;
+/// An emptied direction buffer whose capacity grew past this gives it back: an idle flow
+/// that once buffered a large message must not keep the allocation (at the flow cap that is
+/// gigabytes).
+const KEEP_CAPACITY: usize = 4096;
 
 /// The detectors, in priority order for matches at the same offset.
 type Detector = fn(Side, &[u8]) -> Option<Found>;
@@ -128,7 +132,11 @@ impl DirBuf {
         }
         self.pos = (self.pos + n).min(self.buf.len());
         if self.pos == self.buf.len() {
-            self.buf.clear();
+            if self.buf.capacity() > KEEP_CAPACITY {
+                self.buf = Vec::new();
+            } else {
+                self.buf.clear();
+            }
             self.pos = 0;
         }
     }
@@ -160,6 +168,9 @@ impl DirBuf {
                 .is_some_and(|s| len < s.saturating_add(RESCAN_STEP) && len >= RESCAN_STEP)
     }
     fn reset(&mut self) {
+        if self.buf.capacity() > KEEP_CAPACITY {
+            self.buf = Vec::new();
+        }
         self.buf.clear();
         self.pos = 0;
         self.skip = 0;
@@ -235,6 +246,30 @@ impl Engine {
                 self.detect_seen += n as u64;
             }
             self.process(side, ts, app, false);
+        }
+    }
+
+    /// Bytes buffered, this engine's and any nested one's.
+    pub(crate) fn memory(&self) -> usize {
+        let own: usize = self.dirs.iter().map(|d| d.buf.capacity()).sum();
+        let nested = match &self.state {
+            State::Active(dis) => dis.memory(),
+            _ => 0,
+        };
+        own + nested
+    }
+
+    /// Drops every buffered byte: each direction holding some is treated as having a gap.
+    pub(crate) fn shed(&mut self) {
+        for side in [Side::Client, Side::Server] {
+            let d = &mut self.dirs[side.index()];
+            if d.buf.capacity() > 0 {
+                self.gap(side);
+                self.dirs[side.index()].buf = Vec::new();
+            }
+        }
+        if let State::Active(dis) = &mut self.state {
+            dis.shed();
         }
     }
 
@@ -381,6 +416,7 @@ impl Engine {
                         d.consume(start + offset);
                         d.synced = true;
                         d.scanned_len = None;
+                        dis.front_moved(side);
                     }
                     None => {
                         d.keep_tail(DETECT_KEEP);
@@ -397,8 +433,14 @@ impl Engine {
             match dis.step(side, ts, pending, app) {
                 Step::Need => {
                     if len >= BUF_CAP {
-                        d.consume(1);
+                        // A message of unknown length larger than the buffer: what is held
+                        // of it cannot be read. Dropping one byte and resynchronising would
+                        // run the dissector over the full buffer again every few bytes; the
+                        // whole buffer goes, and the next message is looked for after it.
+                        d.consume(len);
                         d.synced = false;
+                        d.scanned_len = None;
+                        dis.gap(side);
                         continue;
                     }
                     return;
@@ -454,7 +496,19 @@ impl Nested for Engine {
     fn gap(&mut self, side: Side) {
         Engine::gap(self, side);
     }
+
+    fn memory(&self) -> usize {
+        Engine::memory(self)
+    }
+
+    fn shed(&mut self) {
+        Engine::shed(self);
+    }
 }
+
+/// Memory counted per stored name (client id, topic, …) in [`SessionInspector::memory`]: the
+/// string and its set node, for a typical name.
+const NAME_ESTIMATE: usize = 96;
 
 /// Inspects one TCP session.
 #[derive(Debug)]
@@ -497,6 +551,34 @@ impl SessionInspector {
     /// next `feed` of that side starts somewhere in the middle of the stream.
     pub fn gap(&mut self, side: Side) {
         self.engine.gap(side);
+    }
+
+    /// Approximate memory of the inspection: buffered bytes plus what the findings hold (the
+    /// capacity of the message and topic lists, a flat estimate per name). Kept cheap, since
+    /// the flow table asks after every segment.
+    pub fn memory(&self) -> usize {
+        let app = &self.app;
+        let names = app.client_ids.len()
+            + app.usernames.len()
+            + app.server_names.len()
+            + app.alpn.len()
+            + app.peers.len()
+            + app.topics.len();
+        self.engine.memory()
+            + app.messages.capacity() * std::mem::size_of::<pubsub_hunt_core::MessageEvent>()
+            + app.topics.capacity() * std::mem::size_of::<pubsub_hunt_core::TopicUse>()
+            + names * NAME_ESTIMATE
+    }
+
+    /// Frees the buffered bytes (the memory budget was met): every direction holding some has
+    /// a gap, as if they had not been captured. What was learned so far stays.
+    pub fn shed(&mut self) {
+        self.engine.shed();
+    }
+
+    /// Stops inspecting: later bytes are not looked at.
+    pub fn stop(&mut self) {
+        self.engine.stop();
     }
 
     /// Whether the inspector still wants bytes (false once the session is encrypted or

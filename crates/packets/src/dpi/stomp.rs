@@ -99,28 +99,69 @@ fn head(buf: &[u8]) -> Result<Option<Head<'_>>, ()> {
 }
 
 /// Length of the body of a frame whose head is `h` (without the NUL), and the frame's total
-/// length; `None` when not all of it is buffered.
-fn frame_len(buf: &[u8], h: &Head<'_>) -> Option<(usize, u64)> {
+/// length; `None` when not all of it is buffered. `nul_at_or_after(i)` finds the first NUL in
+/// `buf` at or after `i` (callers keep how far they searched before).
+fn frame_len(
+    h: &Head<'_>,
+    nul_at_or_after: &mut dyn FnMut(usize) -> Option<usize>,
+) -> Option<(usize, u64)> {
     if let Some(n) = h
         .get(b"content-length")
         .and_then(|v| v.trim().parse::<u64>().ok())
     {
         return Some((n as usize, h.body_at as u64 + n + 1));
     }
-    let body = buf.get(h.body_at..)?;
-    let nul = memchr::memchr(0, body)?;
-    Some((nul, (h.body_at + nul + 1) as u64))
+    let nul = nul_at_or_after(h.body_at)?;
+    Some((nul - h.body_at, (nul + 1) as u64))
 }
 
-/// A whole, well-formed frame at the front of `buf` that is strong evidence of STOMP.
-fn frame_at(buf: &[u8]) -> bool {
-    let Ok(Some(h)) = head(buf) else {
+/// The first NUL at or after a position, for positions that only grow: each byte is searched
+/// once over all the queries of a scan.
+struct NextNul<'a> {
+    buf: &'a [u8],
+    /// The last search started here...
+    from: usize,
+    /// ...and found this (`None`: no NUL from `from` to the end).
+    found: Option<usize>,
+}
+
+impl<'a> NextNul<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        NextNul {
+            buf,
+            from: usize::MAX,
+            found: None,
+        }
+    }
+
+    fn at_or_after(&mut self, q: usize) -> Option<usize> {
+        if q >= self.from {
+            match self.found {
+                Some(f) if f >= q => return Some(f),
+                None => return None,
+                Some(_) => {}
+            }
+        }
+        self.from = q;
+        self.found = self
+            .buf
+            .get(q..)
+            .and_then(|b| memchr::memchr(0, b))
+            .map(|i| q + i);
+        self.found
+    }
+}
+
+/// A whole, well-formed frame at `at` that is strong evidence of STOMP.
+fn frame_at(buf: &[u8], at: usize, nuls: &mut NextNul<'_>) -> bool {
+    let rest = buf.get(at..).unwrap_or(&[]);
+    let Ok(Some(h)) = head(rest) else {
         return false;
     };
-    let Some((_, total)) = frame_len(buf, &h) else {
+    let Some((_, total)) = frame_len(&h, &mut |q| nuls.at_or_after(at + q).map(|n| n - at)) else {
         return false;
     };
-    if total > buf.len() as u64 || buf.get(total as usize - 1) != Some(&0) {
+    if total > rest.len() as u64 || rest.get(total as usize - 1) != Some(&0) {
         return false;
     }
     match h.command {
@@ -131,10 +172,12 @@ fn frame_at(buf: &[u8]) -> bool {
 }
 
 fn scan(buf: &[u8], known: bool) -> Option<usize> {
+    let mut nuls = NextNul::new(buf);
     (0..buf.len().min(SCAN_WINDOW)).find(|&at| {
         let boundary = at == 0 || matches!(buf.get(at - 1), Some(b'\0' | b'\n'));
-        let rest = buf.get(at..).unwrap_or(&[]);
-        boundary && (frame_at(rest) || (known && matches!(head(rest), Ok(Some(_)))))
+        boundary
+            && (frame_at(buf, at, &mut nuls)
+                || (known && matches!(head(buf.get(at..).unwrap_or(&[])), Ok(Some(_)))))
     })
 }
 
@@ -152,6 +195,9 @@ pub(crate) struct Stomp {
     last_frame_ts: [Option<Micros>; 2],
     /// Whether the broker stated the version (CONNECTED), which beats the client's offer.
     version_from_server: bool,
+    /// Per direction, bytes at the front known to hold no NUL (the search for the end of a
+    /// frame without `content-length` goes on from there when more bytes come).
+    no_nul_before: [usize; 2],
 }
 
 impl Stomp {
@@ -249,13 +295,23 @@ impl Dissect for Stomp {
             Err(()) => return Step::Lost,
         };
         self.last_frame_ts[i] = Some(ts);
-        let Some((body_len, total)) = frame_len(buf, &h) else {
-            return if buf.len() >= BUF_CAP {
-                Step::Lost
-            } else {
-                Step::Need
-            };
+        let searched = &mut self.no_nul_before[i];
+        let mut nul = |q: usize| {
+            let from = q.max(*searched);
+            let found = buf
+                .get(from..)
+                .and_then(|b| memchr::memchr(0, b))
+                .map(|n| from + n);
+            if found.is_none() {
+                *searched = buf.len();
+            }
+            found
         };
+        let Some((body_len, total)) = frame_len(&h, &mut nul) else {
+            // Incomplete; at a full buffer the frame cannot be read and the engine drops it.
+            return Step::Need;
+        };
+        self.no_nul_before[i] = 0;
         let whole = total <= buf.len() as u64;
         if !whole && (total <= BUF_CAP as u64 || buf.len() < BUF_CAP) {
             return Step::Need;
@@ -276,6 +332,14 @@ impl Dissect for Stomp {
 
     fn resync(&self, _side: Side, buf: &[u8]) -> Option<usize> {
         scan(buf, true)
+    }
+
+    fn gap(&mut self, side: Side) {
+        self.no_nul_before[side.index()] = 0;
+    }
+
+    fn front_moved(&mut self, side: Side) {
+        self.no_nul_before[side.index()] = 0;
     }
 }
 

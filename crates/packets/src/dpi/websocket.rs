@@ -243,6 +243,14 @@ impl<E: Nested> Dissect for WebSocket<E> {
         s.head_done = true;
         self.inner.gap(side);
     }
+
+    fn memory(&self) -> usize {
+        self.inner.memory()
+    }
+
+    fn shed(&mut self) {
+        self.inner.shed();
+    }
 }
 
 #[cfg(test)]

@@ -70,6 +70,10 @@ pub(super) fn described_code(r: &mut Reader<'_>) -> Option<u64> {
     }
 }
 
+/// Most descriptors read in a row before a value (real types have one; a described value
+/// whose value is described again is legal but never deep).
+pub(super) const MAX_DESCRIBED_DEPTH: usize = 8;
+
 /// Most list fields decoded (performatives have at most 14).
 pub(super) const MAX_FIELDS: usize = 16;
 
@@ -108,24 +112,40 @@ pub(super) fn value<'a>(r: &mut Reader<'a>) -> Option<Value<'a>> {
     let fixed = |r: &mut Reader<'a>, n: usize| r.skip(n).map(|_| Value::Other);
     match code {
         0x00 => {
-            // Described value: descriptor, then the value (a list for termini).
-            let mut probe = *r;
-            match probe.u8()? {
-                0x53 => probe.u8()?,
-                0x80 => {
-                    probe.u64()?;
-                    0
+            // Described value: descriptor, then the value (a list for termini). The value may
+            // itself be described; the chain is walked in a loop, not by recursion (hostile
+            // frames nest thousands deep), and a chain longer than any real type is refused.
+            let mut start = None;
+            let mut depth = 0usize;
+            loop {
+                let mut probe = *r;
+                match probe.u8()? {
+                    0x53 => probe.u8()?,
+                    0x80 => {
+                        probe.u64()?;
+                        0
+                    }
+                    0xa3 => {
+                        probe.str8()?;
+                        0
+                    }
+                    _ => return None,
+                };
+                start.get_or_insert(probe.pos);
+                *r = probe;
+                depth += 1;
+                if depth > MAX_DESCRIBED_DEPTH {
+                    return None;
                 }
-                0xa3 => {
-                    probe.str8()?;
-                    0
+                // Another described value follows: go round again.
+                let mut next = *r;
+                if next.u8()? != 0x00 {
+                    break;
                 }
-                _ => return None,
-            };
-            let start = probe.pos;
-            *r = probe;
+                *r = next;
+            }
             value(r)?;
-            r.buf.get(start..r.pos).map(Value::Described)
+            r.buf.get(start?..r.pos).map(Value::Described)
         }
         0x40 => None,
         0x41 => Some(Value::Bool(true)),

@@ -9,13 +9,13 @@
 
 mod xml;
 
-use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
+use super::dissect::{Dissect, Found, Side, Step};
 use super::text::{base64_decode, clean_name, find, sasl_plain_user, xml_attr};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
 use xml::{
-    MAX_TAG, bare_jid, child_tag, child_text, element_boundary, element_len, full_jid, start_tag,
-    tag_name,
+    ElementScan, MAX_TAG, bare_jid, child_tag, child_text, element_boundary, element_len,
+    element_len_from, full_jid, start_tag, tag_name,
 };
 
 const STANZAS: [&[u8]; 3] = [b"message", b"iq", b"presence"];
@@ -43,29 +43,33 @@ fn stream_header_at(buf: &[u8], at: usize) -> bool {
     }
 }
 
-/// A whole top-level stanza at `at` that names a jabber/xmpp namespace, or a whole dialback
-/// element between two named servers.
-fn stanza_at(buf: &[u8], at: usize) -> bool {
+/// Whether there is a whole top-level stanza at `at` that names a jabber/xmpp namespace, or a
+/// whole dialback element between two named servers; `None` when a stanza or dialback element
+/// starts there but does not end within `buf`.
+fn stanza_at(buf: &[u8], at: usize) -> Option<bool> {
     let rest = buf.get(at..).unwrap_or(&[]);
     let Some(tag) = start_tag(rest) else {
-        return false;
+        return Some(false);
     };
     let name = tag_name(tag);
     if DIALBACK.contains(&name) {
-        return xml_attr(tag, b"from").is_some_and(|v| !v.is_empty())
-            && xml_attr(tag, b"to").is_some_and(|v| !v.is_empty())
-            && element_len(rest, name).is_some();
+        if !(xml_attr(tag, b"from").is_some_and(|v| !v.is_empty())
+            && xml_attr(tag, b"to").is_some_and(|v| !v.is_empty()))
+        {
+            return Some(false);
+        }
+        return element_len(rest, name).map(|_| true);
     }
     if !STANZAS.contains(&name) {
-        return false;
+        return Some(false);
     }
-    let Some(len) = element_len(rest, name) else {
-        return false;
-    };
+    let len = element_len(rest, name)?;
     let element = rest.get(..len).unwrap_or(&[]);
-    find(element, b"jabber").is_some()
-        || find(element, b"urn:xmpp:").is_some()
-        || find(element, b"jabber:").is_some()
+    Some(
+        find(element, b"jabber").is_some()
+            || find(element, b"urn:xmpp:").is_some()
+            || find(element, b"jabber:").is_some(),
+    )
 }
 
 /// Scans for an XMPP stream header, or mid-stream a stanza in an XMPP namespace.
@@ -76,27 +80,55 @@ pub(crate) fn detect(_side: Side, buf: &[u8]) -> Option<Found> {
     })
 }
 
+/// Stanzas found incomplete after which one scan gives up: each check reads to the end of
+/// the bytes, so a run of unclosed stanzas (`<message>` repeated) would cost the square of
+/// the window. A later scan, over later bytes, looks again.
+const MAX_INCOMPLETE_CHECKS: usize = 16;
+
 fn scan(buf: &[u8], known: bool) -> Option<usize> {
     let mut from = 0;
+    let mut incomplete = 0;
+    // The first `>` at or after the last `<` looked at: a run of `<` without `>` is searched
+    // once, not once per `<`.
+    let mut next_gt: Option<usize> = None;
     while let Some(i) = buf.get(from..).and_then(|b| memchr::memchr(b'<', b)) {
         let at = from + i;
         from = at + 1;
         if !element_boundary(buf, at) {
             continue;
         }
-        if stream_header_at(buf, at) || stanza_at(buf, at) {
+        let gt = match next_gt.filter(|g| *g >= at) {
+            Some(g) => Some(g),
+            None => buf
+                .get(at..)
+                .and_then(|b| memchr::memchr(b'>', b))
+                .map(|g| at + g),
+        };
+        next_gt = gt;
+        if gt.is_none_or(|g| g - at >= MAX_TAG) {
+            // No complete start tag here.
+            continue;
+        }
+        if known
+            && let Some(tag) = start_tag(buf.get(at..).unwrap_or(&[]))
+            && STANZAS.contains(&tag_name(tag))
+        {
             return Some(at);
+        }
+        if stream_header_at(buf, at) {
+            return Some(at);
+        }
+        if incomplete < MAX_INCOMPLETE_CHECKS {
+            match stanza_at(buf, at) {
+                Some(true) => return Some(at),
+                Some(false) => {}
+                None => incomplete += 1,
+            }
         }
         // The closing tag is XMPP's alone (nDPI accepts it too: a capture may hold only that).
         if buf
             .get(at..)
             .is_some_and(|r| r.starts_with(b"</stream:stream>"))
-        {
-            return Some(at);
-        }
-        if known
-            && let Some(tag) = start_tag(buf.get(at..).unwrap_or(&[]))
-            && STANZAS.contains(&tag_name(tag))
         {
             return Some(at);
         }
@@ -140,6 +172,10 @@ pub(crate) struct Xmpp {
     /// Time of the last element per direction: whitespace arriving later alone is a keepalive.
     last_element_ts: [Option<Micros>; 2],
     stream: StreamKind,
+    /// Per direction, how far the search for the end of the incomplete element at the front
+    /// got: more bytes continue it (without this, every segment of a large element rescans
+    /// all that is held, the square of its size).
+    partial: [ElementScan; 2],
 }
 
 /// A non-empty attribute of a start tag.
@@ -333,13 +369,12 @@ impl Dissect for Xmpp {
             }
             _ => {}
         }
-        let Some(len) = element_len(buf, name) else {
-            return if buf.len() >= BUF_CAP {
-                Step::Lost
-            } else {
-                Step::Need
-            };
+        let Some(len) = element_len_from(buf, name, &mut self.partial[i]) else {
+            // Incomplete; at a full buffer the element cannot be read and the engine drops
+            // the buffer.
+            return Step::Need;
         };
+        self.partial[i] = ElementScan::default();
         let element = buf.get(..len).unwrap_or(&[]);
         if DIALBACK.contains(&name) {
             // Dialback (XEP-0220) runs between servers only.
@@ -361,6 +396,14 @@ impl Dissect for Xmpp {
 
     fn resync(&self, _side: Side, buf: &[u8]) -> Option<usize> {
         scan(buf, true)
+    }
+
+    fn front_moved(&mut self, side: Side) {
+        self.partial[side.index()] = ElementScan::default();
+    }
+
+    fn gap(&mut self, side: Side) {
+        self.partial[side.index()] = ElementScan::default();
     }
 }
 

@@ -43,19 +43,46 @@ fn ends_name(b: Option<&u8>) -> bool {
 /// `/>` for an empty element, else through the matching close tag (nesting of the same name
 /// counted).
 pub(super) fn element_len(buf: &[u8], name: &[u8]) -> Option<usize> {
-    let tag = start_tag(buf)?;
-    if tag.ends_with(b"/>") {
-        return Some(tag.len());
+    element_len_from(buf, name, &mut ElementScan::default())
+}
+
+/// Where the search for an element's end stopped, so that the next call with more bytes (the
+/// same front, longer) goes on from there instead of scanning the held bytes again.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ElementScan {
+    /// Offset of the next `<` to look at (0: the start tag was not read yet).
+    at: usize,
+    /// Open elements of the same name.
+    depth: usize,
+    /// Position of the first `>` at or after the last nested start tag looked at, reused for
+    /// the `<`s before it (a run of `<` without `>` costs one search, not one each).
+    next_gt: Option<usize>,
+}
+
+/// [`element_len`] that resumes from `scan`, which must come from a call on the same front.
+pub(super) fn element_len_from(buf: &[u8], name: &[u8], scan: &mut ElementScan) -> Option<usize> {
+    if scan.at == 0 {
+        let tag = start_tag(buf)?;
+        if tag.ends_with(b"/>") {
+            return Some(tag.len());
+        }
+        scan.at = tag.len();
+        scan.depth = 1;
     }
-    let mut depth = 1usize;
-    let mut at = tag.len();
-    while let Some(i) = buf.get(at..).and_then(|b| memchr::memchr(b'<', b)) {
-        let open = at + i;
+    while let Some(i) = buf.get(scan.at..).and_then(|b| memchr::memchr(b'<', b)) {
+        let open = scan.at + i;
         let rest = buf.get(open + 1..).unwrap_or(&[]);
+        if rest.len() < name.len() + 2 {
+            // Too short to tell what this tag is: wait for more here.
+            scan.at = open;
+            return None;
+        }
         if let Some(close) = rest.strip_prefix(b"/") {
             if close.starts_with(name) && close.get(name.len()) == Some(&b'>') {
-                depth -= 1;
-                if depth == 0 {
+                scan.depth = scan.depth.saturating_sub(1);
+                if scan.depth == 0 {
+                    // Done: a later call starts afresh (and finds the same end).
+                    *scan = ElementScan::default();
                     return Some(open + 2 + name.len() + 1);
                 }
             }
@@ -64,13 +91,30 @@ pub(super) fn element_len(buf: &[u8], name: &[u8]) -> Option<usize> {
                 .get(name.len())
                 .is_some_and(|b| b.is_ascii_whitespace() || *b == b'>')
         {
-            let inner = start_tag(buf.get(open..).unwrap_or(&[]))?;
-            if !inner.ends_with(b"/>") {
-                depth += 1;
+            // A nested element of the same name: empty (`/>`) or one level deeper.
+            let gt = match scan.next_gt.filter(|g| *g > open) {
+                Some(g) => g,
+                None => match buf.get(open..).and_then(|b| memchr::memchr(b'>', b)) {
+                    Some(g) => open + g,
+                    None => {
+                        scan.at = open;
+                        return None;
+                    }
+                },
+            };
+            scan.next_gt = Some(gt);
+            if gt - open >= MAX_TAG {
+                // Not a tag this reader accepts: the element never completes (as before).
+                scan.at = open;
+                return None;
+            }
+            if buf.get(gt - 1) != Some(&b'/') {
+                scan.depth += 1;
             }
         }
-        at = open + 1;
+        scan.at = open + 1;
     }
+    scan.at = scan.at.max(buf.len());
     None
 }
 
@@ -135,6 +179,22 @@ pub(super) fn bare_jid(bytes: &[u8]) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resumed_element_scan_agrees_with_a_fresh_one() {
+        let el: &[u8] =
+            b"<message to='a'><message/><message x='1'>in</message><body>hi</body></message>tail";
+        for cut in 0..el.len() {
+            let mut scan = ElementScan::default();
+            let _ = element_len_from(&el[..cut], b"message", &mut scan);
+            assert_eq!(
+                element_len_from(el, b"message", &mut scan),
+                element_len(el, b"message"),
+                "cut at {cut}"
+            );
+        }
+        assert_eq!(element_len(el, b"message"), Some(el.len() - 4));
+    }
 
     #[test]
     fn child_tags_match_whole_names_only() {

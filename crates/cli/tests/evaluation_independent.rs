@@ -1,0 +1,83 @@
+//! Behaviour evaluation on the second, independent model (`bench/indep/generate.py`, written
+//! without reading the engine): seed 1, 48 hours, through `bench/evaluate.py`, which hunts each
+//! source with this build's binary and scores the alerts against the generator's truth.
+//!
+//! The goals (at most one benign alert per ten true ones on every source, every C2 above
+//! every benign channel) are **not met** on this model; see the README. What is asserted here is
+//! the level reached, so that a change that loses ground on data the engine was not tuned on
+//! fails the suite: recall of the full engine on every source, its benign alerts per true one,
+//! and that it beats the seed rule by a wide margin. Raise the floors when the engine improves.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn evaluate() -> Value {
+    let root = repo_root();
+    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
+    let bin_dir = bin.parent().unwrap();
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("independent-eval");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let json = out_dir.join("figures.json");
+    let status = Command::new("python3")
+        .current_dir(&root)
+        .args([
+            "bench/evaluate.py",
+            "--generator",
+            "independent",
+            "--no-build",
+            "--seeds",
+            "1",
+            "--hours",
+            "48",
+            "--details",
+            "none",
+        ])
+        .arg("--bin-dir")
+        .arg(bin_dir)
+        .arg("--json")
+        .arg(&json)
+        .status()
+        .expect("python3 runs bench/evaluate.py");
+    assert!(status.success(), "bench/evaluate.py failed: {status}");
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+}
+
+#[test]
+fn the_full_engine_holds_its_level_on_the_independent_model() {
+    let figures = evaluate();
+    let results = &figures["results"];
+    // (source, least recall, most benign alerts per true one) of the full engine, as measured
+    // on 2026-12-05 (recall 7/9 everywhere; 1.25, 1.14, 0.71, 0.88 benign per true).
+    let floors = [
+        ("zeek", 7.0 / 9.0, 1.3),
+        ("zeek_names", 7.0 / 9.0, 1.2),
+        ("sysmon", 7.0 / 9.0, 0.8),
+        ("pcap", 7.0 / 9.0, 0.9),
+    ];
+    for (source, recall, benign_per_true) in floors {
+        let full = &results[source]["full"]["all"];
+        let seed = &results[source]["seed"]["all"];
+        let got_recall = full["recall"].as_f64().unwrap();
+        let got_bpt = full["benign_per_true"].as_f64().unwrap();
+        assert!(
+            got_recall >= recall - 1e-9,
+            "{source}: recall {got_recall:.2} fell below {recall:.2}: {full}"
+        );
+        assert!(
+            got_bpt <= benign_per_true,
+            "{source}: {got_bpt:.2} benign alerts per true one, more than {benign_per_true}: {full}"
+        );
+        // The seed rule's benign alerts are cut by at least 80 %.
+        let seed_false = seed["false_alerts"].as_f64().unwrap();
+        let full_false = full["false_alerts"].as_f64().unwrap();
+        assert!(
+            full_false <= 0.2 * seed_false,
+            "{source}: {full_false} benign alerts against the seed rule's {seed_false}"
+        );
+    }
+}

@@ -1,0 +1,196 @@
+//! Peers of a destination, over the whole run: which internal hosts reach each destination over
+//! each protocol, and which of them do so on a timer (the connection-level beacon, computed here
+//! once per group and handed to the rating so it is not computed twice). The rating turns a
+//! group's [`PeerView`] into the prevalence signals ([`crate::behaviour::prevalence`]).
+//!
+//! A destination is counted under every name the data gives it (names the log source resolved,
+//! `ssl.log` and `dns.log` names, names announced in sessions) and under its address and port; a
+//! group is judged by its most-shared name when it has names, else by address and port. Bounded:
+//! at most [`MAX_HOSTS_PER_DESTINATION`] hosts are remembered per destination (the smallest
+//! names, so what is kept does not depend on input order) and [`MAX_DATA_HOSTS`] in all.
+
+use super::group::{GroupKey, GroupMap, GroupStats};
+use crate::behaviour::beacon::{BeaconContext, BeaconScore, score_beacon};
+use crate::behaviour::prevalence::PeerView;
+use crate::config::HuntConfig;
+use crate::protocol::Protocol;
+use crate::time::Micros;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::{IpAddr, SocketAddr};
+
+/// Most hosts remembered per destination; counts beyond it are lower bounds.
+pub const MAX_HOSTS_PER_DESTINATION: usize = 256;
+/// Most distinct hosts counted over the data.
+pub const MAX_DATA_HOSTS: usize = 4096;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Destination {
+    Name(String),
+    Addr(IpAddr, u16),
+}
+
+impl Destination {
+    fn describe(&self) -> String {
+        match self {
+            Destination::Name(n) => n.clone(),
+            Destination::Addr(ip, port) => SocketAddr::new(*ip, *port).to_string(),
+        }
+    }
+}
+
+/// Hosts reaching one destination: each with the period (seconds) of its timer to it, if any of
+/// its channels there beacons.
+type HostTimers = BTreeMap<String, Option<f64>>;
+
+/// The connection-level beacon of each group that has one to judge, and the peers of every
+/// destination.
+#[derive(Debug, Default)]
+pub(super) struct Peers {
+    pub beacons: HashMap<GroupKey, Option<BeaconScore>>,
+    by_dest: HashMap<(Protocol, Destination), HostTimers>,
+    /// Hosts reaching each address over each protocol, on any port: whom a host serves.
+    by_server: HashMap<(Protocol, IpAddr), HostTimers>,
+    data_hosts: BTreeSet<String>,
+}
+
+/// The names a group gives its destination, normalised (as the allowlist's reach counts them).
+fn names_of(stats: &GroupStats) -> BTreeSet<String> {
+    crate::allowlist::names_of(&stats.dst_names, stats.app.as_deref()).collect()
+}
+
+/// The group's connection-level beacon, exactly as the rating judges it: over all connections,
+/// across windows, with byte sizes when the source has them.
+pub(super) fn conn_beacon(cfg: &HuntConfig, stats: &GroupStats) -> Option<BeaconScore> {
+    let times: Vec<Micros> = stats.conn_starts.iter().map(|c| c.ts).collect();
+    let sizes: Vec<u64> = stats.conn_starts.iter().map(|c| c.bytes_out).collect();
+    let ctx = BeaconContext {
+        window: None,
+        keepalive_secs: None,
+    };
+    let has_sizes = stats.bytes_out.is_some();
+    score_beacon(
+        &times,
+        has_sizes.then_some(&sizes[..]),
+        &ctx,
+        &cfg.behaviour.beacon,
+    )
+}
+
+fn remember(hosts: &mut HostTimers, host: &str, timer: Option<f64>) {
+    if let Some(t) = hosts.get_mut(host) {
+        // The shortest timer a host keeps to the destination stands for it.
+        *t = match (*t, timer) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        return;
+    }
+    if hosts.len() >= MAX_HOSTS_PER_DESTINATION {
+        match hosts.last_key_value() {
+            Some((last, _)) if host < last.as_str() => {
+                hosts.pop_last();
+            }
+            _ => return,
+        }
+    }
+    hosts.insert(host.to_string(), timer);
+}
+
+impl Peers {
+    /// Judges every group's timer and counts its host under its destination's names and
+    /// address.
+    pub(super) fn of(groups: &GroupMap, cfg: &HuntConfig) -> Peers {
+        let mut p = Peers::default();
+        if !cfg.behaviour.enabled {
+            return p;
+        }
+        let threshold = cfg.behaviour.beacon.signal_threshold;
+        for (key, stats) in groups {
+            let beacon = conn_beacon(cfg, stats);
+            let timer = beacon
+                .as_ref()
+                .filter(|b| b.score >= threshold)
+                .map(|b| b.interval_secs);
+            let mut dests = vec![Destination::Addr(key.dst_ip, key.dst_port)];
+            dests.extend(names_of(stats).into_iter().map(Destination::Name));
+            for d in dests {
+                remember(
+                    p.by_dest.entry((key.protocol, d)).or_default(),
+                    &key.host,
+                    timer,
+                );
+            }
+            remember(
+                p.by_server.entry((key.protocol, key.dst_ip)).or_default(),
+                &key.host,
+                None,
+            );
+            if p.data_hosts.len() < MAX_DATA_HOSTS {
+                p.data_hosts.insert(key.host.clone());
+            }
+            p.beacons.insert(key.clone(), beacon);
+        }
+        p
+    }
+
+    /// The peers of a group's destination: by its most-shared name, else by address and port.
+    pub(super) fn view(&self, key: &GroupKey, stats: &GroupStats, external: bool) -> PeerView {
+        let by_name = names_of(stats)
+            .into_iter()
+            .map(Destination::Name)
+            .filter_map(|d| self.by_dest.get(&(key.protocol, d.clone())).map(|h| (d, h)))
+            .max_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| b.0.cmp(&a.0)));
+        let addr = Destination::Addr(key.dst_ip, key.dst_port);
+        let (dest, hosts) = match by_name {
+            Some((d, h)) => (d, Some(h)),
+            None => {
+                let h = self.by_dest.get(&(key.protocol, addr.clone()));
+                (addr, h)
+            }
+        };
+        let other_timers = hosts
+            .into_iter()
+            .flatten()
+            .filter(|(h, _)| **h != key.host)
+            .filter_map(|(_, t)| *t)
+            .collect();
+        PeerView {
+            destination: dest.describe(),
+            hosts: hosts.map_or(1, |h| h.len().max(1)),
+            other_timers,
+            data_hosts: self.data_hosts.len(),
+            external,
+            host_serves: stats
+                .src_ip
+                .and_then(|ip| self.by_server.get(&(key.protocol, ip)))
+                .map_or(0, |h| h.len() - usize::from(h.contains_key(&key.host))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kept_hosts_do_not_depend_on_order_and_a_host_keeps_its_shortest_timer() {
+        let names: Vec<String> = (0..MAX_HOSTS_PER_DESTINATION + 50)
+            .map(|i| format!("h{i:04}"))
+            .collect();
+        let mut fwd = HostTimers::new();
+        let mut rev = HostTimers::new();
+        for n in &names {
+            remember(&mut fwd, n, None);
+        }
+        for n in names.iter().rev() {
+            remember(&mut rev, n, None);
+        }
+        assert_eq!(fwd, rev);
+        assert_eq!(fwd.len(), MAX_HOSTS_PER_DESTINATION);
+        let mut one = HostTimers::new();
+        remember(&mut one, "a", Some(600.0));
+        remember(&mut one, "a", None);
+        remember(&mut one, "a", Some(300.0));
+        assert_eq!(one.get("a"), Some(&Some(300.0)));
+    }
+}

@@ -1,0 +1,62 @@
+//! Local time for judging working hours ([`crate::behaviour::interactive`]): the configured
+//! offset when the hunter set one, else the offset the site's connections show — every host's
+//! openings and closings together, so the many people at work set the clock. Not per host: a
+//! host active only at night would define its own "day", and night-only activity is what an
+//! operator working from another time zone looks like.
+
+use super::group::GroupMap;
+use crate::behaviour::interactive::{LocalZone, ZoneBasis, infer_offset, working_counts};
+use crate::config::HuntConfig;
+use std::collections::BTreeSet;
+
+/// Fewest hosts with sessions of known length for the site's zone to be inferred; with fewer,
+/// the configured zone (UTC by default) stands.
+pub const SITE_MIN_HOSTS: usize = 5;
+
+#[derive(Debug, Default)]
+pub(super) struct Zones {
+    site: Option<LocalZone>,
+}
+
+impl Zones {
+    pub(super) fn of(groups: &GroupMap, cfg: &HuntConfig) -> Zones {
+        let icfg = &cfg.behaviour.interactive;
+        if !cfg.behaviour.enabled || icfg.utc_offset_hours.is_some() {
+            return Zones::default();
+        }
+        let mut counts: Vec<usize> = Vec::new();
+        let mut instants = 0;
+        let mut hosts = BTreeSet::new();
+        for (key, stats) in groups {
+            if stats.conn_spans.is_empty() {
+                continue;
+            }
+            let c = working_counts(icfg, stats.conn_spans.iter().flat_map(|s| [s.start, s.end]));
+            if counts.len() < c.len() {
+                counts.resize(c.len(), 0);
+            }
+            for (a, b) in counts.iter_mut().zip(&c) {
+                *a += b;
+            }
+            instants += 2 * stats.conn_spans.len();
+            if hosts.len() < SITE_MIN_HOSTS {
+                hosts.insert(key.host.as_str());
+            }
+        }
+        if hosts.len() < SITE_MIN_HOSTS {
+            return Zones::default();
+        }
+        Zones {
+            site: infer_offset(&counts).map(|h| LocalZone {
+                offset_hours: h,
+                basis: ZoneBasis::Site(instants),
+            }),
+        }
+    }
+
+    /// The zone working hours are judged in.
+    pub(super) fn zone(&self, cfg: &HuntConfig) -> LocalZone {
+        self.site
+            .unwrap_or_else(|| cfg.behaviour.interactive.configured_zone())
+    }
+}

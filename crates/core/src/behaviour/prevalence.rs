@@ -1,0 +1,256 @@
+//! Destination prevalence: how many internal hosts reach a channel's destination, and whether
+//! the others do it on a timer, as evidence either way. A service many hosts share (a public chat
+//! server, a hosted broker the developers use) is not one host's command server; a destination
+//! only one host ever reaches, in data with many hosts, is what pub/sub C2 looks like (one
+//! implant, one server). Counting hosts alone would hide an implant that relays through a shared
+//! server, so a channel on a timer of its own gets no credit from the crowd: it is judged against
+//! the service's other clients, and one host that beacons where the others do not stands out.
+//!
+//! The facts come from the whole run ([`crate::analytics`] builds a [`PeerView`] per group); this
+//! module only judges them. The destination is counted by name when the data names it (a cloud
+//! provider's shared addresses serve many tenants, so the address would make a foreign tenant
+//! look shared), else by address and port, and always per protocol.
+
+use super::{Signal, Weights};
+use crate::protocol::Protocol;
+use crate::signal::SignalId;
+use serde::{Deserialize, Serialize};
+
+/// When a destination counts as shared, and what makes timers similar.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrevalenceConfig {
+    /// Fewest distinct internal hosts reaching a destination for it to count as shared.
+    pub shared_min_hosts: usize,
+    /// Two timers are similar when their periods differ by at most this share of the larger.
+    pub similar_period: f64,
+    /// Fewest other hosts on a similar timer for a timer to count as the client software's
+    /// (rather than one host's).
+    pub similar_timers_min: usize,
+    /// Fewest distinct hosts in the data for "only one host reaches it" to mean anything (a
+    /// capture of one machine has one host for everything).
+    pub sole_host_min_data_hosts: usize,
+}
+
+impl Default for PrevalenceConfig {
+    fn default() -> Self {
+        PrevalenceConfig {
+            shared_min_hosts: 4,
+            similar_period: 0.25,
+            similar_timers_min: 2,
+            sole_host_min_data_hosts: 10,
+        }
+    }
+}
+
+impl PrevalenceConfig {
+    /// Why the settings cannot be used, if they cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.shared_min_hosts < 2 {
+            return Err(format!(
+                "behaviour.prevalence.shared_min_hosts must be at least 2, not {}",
+                self.shared_min_hosts
+            ));
+        }
+        if !(0.0..1.0).contains(&self.similar_period) {
+            return Err(format!(
+                "behaviour.prevalence.similar_period must be at least 0 and below 1, not {}",
+                self.similar_period
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What the run says about the other clients of one channel's destination.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeerView {
+    /// The destination as it was counted: a name, or address:port.
+    pub destination: String,
+    /// Distinct internal hosts reaching it over the channel's protocol, this one included
+    /// (capped by the analytics' bound: a lower bound beyond it).
+    pub hosts: usize,
+    /// The beacon periods, in seconds, of the other hosts whose channels to it are on a timer
+    /// (one per host).
+    pub other_timers: Vec<f64>,
+    /// Distinct hosts in the data with any pub/sub channel (capped likewise).
+    pub data_hosts: usize,
+    /// Whether the destination is outside the internal networks.
+    pub external: bool,
+    /// Distinct internal hosts that reach the channel's own initiating host over the protocol
+    /// (it serves them), capped likewise.
+    pub host_serves: usize,
+}
+
+fn similar(a: f64, b: f64, tolerance: f64) -> bool {
+    let hi = a.max(b);
+    hi > 0.0 && (a - b).abs() <= tolerance * hi
+}
+
+fn human_period(secs: f64) -> String {
+    if secs >= 5400.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else if secs >= 90.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{secs:.0} s")
+    }
+}
+
+/// The prevalence signal of a channel, given what its peers do and its own beacon period (when
+/// its connections are on a timer).
+pub fn score_prevalence(
+    view: &PeerView,
+    own_period: Option<f64>,
+    protocol: Protocol,
+    cfg: &PrevalenceConfig,
+    w: &Weights,
+) -> Option<Signal> {
+    let dest = &view.destination;
+    let n = view.hosts;
+    if view.host_serves >= cfg.shared_min_hosts && own_period.is_none() {
+        return Some(Signal::new(
+            SignalId::ServerFederation,
+            w.server_federation,
+            format!(
+                "the initiating host is itself a {protocol} server that {} internal hosts reach, \
+                 and it keeps no timer to {dest}: a server federating with or bridging to \
+                 another, not a client",
+                view.host_serves
+            ),
+        ));
+    }
+    if n >= cfg.shared_min_hosts {
+        let on_timers = view.other_timers.len();
+        let Some(period) = own_period else {
+            return Some(Signal::new(
+                SignalId::SharedDestination,
+                w.shared_destination,
+                format!(
+                    "{n} internal hosts reach {dest} over {protocol} and this channel keeps no \
+                     timer: a service people share, not one host's server"
+                ),
+            ));
+        };
+        let alike = view
+            .other_timers
+            .iter()
+            .filter(|&&p| similar(p, period, cfg.similar_period))
+            .count();
+        // A timer several clients share, while most clients have none, is how the client
+        // software reconnects (always-on desktops); one nobody else has is the host's own.
+        let minority = (on_timers + 1) * 2 <= n;
+        if alike >= cfg.similar_timers_min && minority {
+            return Some(Signal::new(
+                SignalId::SharedDestination,
+                w.shared_destination,
+                format!(
+                    "{n} internal hosts reach {dest} over {protocol}; {alike} others keep the same \
+                     timer of about {} and most keep none: the client software's reconnection, \
+                     not one host's",
+                    human_period(period)
+                ),
+            ));
+        }
+        if alike == 0 && (on_timers + 1) * 3 <= n {
+            return Some(Signal::new(
+                SignalId::LoneTimerOnSharedDestination,
+                w.lone_timer_on_shared_destination,
+                format!(
+                    "a timer of about {} to {dest}, which {n} internal hosts reach over \
+                     {protocol}: {on_timers} of the others keep a timer and none a similar one, so \
+                     this host stands apart from the service's clients",
+                    human_period(period)
+                ),
+            ));
+        }
+        return None;
+    }
+    if n == 1 && view.external && view.data_hosts >= cfg.sole_host_min_data_hosts {
+        return Some(Signal::new(
+            SignalId::SoleHostDestination,
+            w.sole_host_destination,
+            format!(
+                "the only one of the data's {} hosts to reach {dest} over {protocol}: a server \
+                 one host talks to",
+                view.data_hosts
+            ),
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(hosts: usize, timers: &[f64]) -> PeerView {
+        PeerView {
+            destination: "chat.example.net".into(),
+            hosts,
+            other_timers: timers.to_vec(),
+            data_hosts: 80,
+            external: true,
+            host_serves: 0,
+        }
+    }
+
+    fn id(v: &PeerView, own: Option<f64>) -> Option<SignalId> {
+        score_prevalence(
+            v,
+            own,
+            Protocol::Xmpp,
+            &PrevalenceConfig::default(),
+            &Weights::default(),
+        )
+        .map(|s| s.id)
+    }
+
+    #[test]
+    fn a_shared_service_without_a_timer_is_benign() {
+        assert_eq!(id(&view(12, &[]), None), Some(SignalId::SharedDestination));
+        assert_eq!(id(&view(3, &[]), None), None, "below shared_min_hosts");
+    }
+
+    #[test]
+    fn a_timer_others_share_is_the_client_softwares_one_nobody_shares_stands_out() {
+        // 3 of 12 clients on a ~1 h timer (the app's reconnect on always-on desktops).
+        let v = view(12, &[3600.0, 3500.0]);
+        assert_eq!(id(&v, Some(3700.0)), Some(SignalId::SharedDestination));
+        // The same crowd, but this host's timer is 10 minutes: nobody else has it.
+        let v = view(12, &[3600.0]);
+        assert_eq!(
+            id(&v, Some(600.0)),
+            Some(SignalId::LoneTimerOnSharedDestination)
+        );
+        // Most hosts on one timer: a fleet (devices, or one implant on many hosts): no credit.
+        let v = view(6, &[600.0, 610.0, 590.0, 605.0, 600.0]);
+        assert_eq!(id(&v, Some(600.0)), None);
+    }
+
+    #[test]
+    fn a_server_many_hosts_reach_federates_unless_it_keeps_a_timer() {
+        let mut v = view(1, &[]);
+        v.host_serves = 25;
+        assert_eq!(id(&v, None), Some(SignalId::ServerFederation));
+        // A timer of its own: judged as any channel (here the only host reaching it).
+        assert_eq!(id(&v, Some(600.0)), Some(SignalId::SoleHostDestination));
+        v.host_serves = 2;
+        assert_eq!(id(&v, None), Some(SignalId::SoleHostDestination));
+    }
+
+    #[test]
+    fn one_host_to_an_external_server_is_suspicious_only_in_data_with_many_hosts() {
+        assert_eq!(id(&view(1, &[]), None), Some(SignalId::SoleHostDestination));
+        let mut v = view(1, &[]);
+        v.data_hosts = 1;
+        assert_eq!(id(&v, None), None, "a capture of one machine");
+        v.data_hosts = 80;
+        v.external = false;
+        assert_eq!(
+            id(&v, None),
+            None,
+            "internal servers are judged by the allowlist"
+        );
+    }
+}

@@ -1,0 +1,6 @@
+//! Fuzzes the `ocsf` reader: see `driver.rs`.
+#![no_main]
+
+mod driver;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| driver::format("ocsf", data));

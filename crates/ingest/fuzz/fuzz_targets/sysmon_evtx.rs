@@ -1,0 +1,6 @@
+//! Fuzzes the `sysmon-evtx` reader: see `driver.rs`.
+#![no_main]
+
+mod driver;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| driver::format("sysmon-evtx", data));

@@ -1,0 +1,6 @@
+//! Fuzzes the `sysmon-json` reader: see `driver.rs`.
+#![no_main]
+
+mod driver;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| driver::format("sysmon-json", data));

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Runs the fuzz targets (libFuzzer through cargo-fuzz, nightly toolchain) for a given time each,
+# from the seed corpus kept in the repository, and prints one line of counts per target.
+#
+#   scripts/fuzz.sh TARGET|all SECONDS     # e.g. scripts/fuzz.sh all 600, scripts/fuzz.sh udm 60
+#   scripts/fuzz.sh list                   # the targets
+#
+# Targets live in crates/packets/fuzz (captures, flows, reassembly, DPI) and crates/ingest/fuzz
+# (every log reader, decompression, format sniffing, the chunker and prefilter, the mapping and
+# configuration files). Each reads seeds/TARGET (small files, in git) and grows a working corpus
+# outside the repository ($FUZZ_WORK, default $CARGO_TARGET_DIR/fuzz-corpus); inputs go up to
+# 256 KiB so the 64 KiB buffers and the line bounds are reached. Crashes are left in the fuzz
+# crate's artifacts/TARGET/ and make the script exit 1. With FUZZ_KEEP_SEEDS=1, up to 32 of the
+# smallest new corpus inputs (under 4 KiB) are copied into seeds/TARGET afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+crates=(crates/packets/fuzz crates/ingest/fuzz)
+max_len=${FUZZ_MAX_LEN:-262144}
+work_root=${FUZZ_WORK:-${CARGO_TARGET_DIR:-$root/target}/fuzz-corpus}
+
+targets_of() {
+  sed -n 's/^name = "\(.*\)"$/\1/p' "$1/Cargo.toml" | grep -v -- '-fuzz$'
+}
+
+crate_of() {
+  local t=$1 c
+  for c in "${crates[@]}"; do
+    if targets_of "$c" | grep -qx "$t"; then
+      echo "$c"
+      return
+    fi
+  done
+  return 1
+}
+
+if [ "${1:-}" = "list" ]; then
+  for c in "${crates[@]}"; do targets_of "$c" | sed "s|^|$c: |"; done
+  exit 0
+fi
+
+which=${1:?usage: scripts/fuzz.sh TARGET|all|list SECONDS}
+secs=${2:?usage: scripts/fuzz.sh TARGET|all SECONDS}
+
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+  echo "==> installing cargo-fuzz" >&2
+  cargo install --locked cargo-fuzz
+fi
+
+if [ "$which" = all ]; then
+  mapfile -t todo < <(for c in "${crates[@]}"; do targets_of "$c"; done)
+else
+  todo=("$which")
+fi
+
+status=0
+printf '%-16s %12s %8s %8s %8s\n' target execs cov ft crashes
+for t in "${todo[@]}"; do
+  crate=$(crate_of "$t") || { echo "no target $t" >&2; exit 2; }
+  seeds="$root/$crate/seeds/$t"
+  work="$work_root/$t"
+  mkdir -p "$seeds" "$work"
+  log="$work_root/$t.log"
+  before=$(find "$root/$crate/artifacts/$t" -type f 2>/dev/null | wc -l)
+  (cd "$crate" && cargo +nightly fuzz run "$t" "$work" "$seeds" -- \
+    -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=30 \
+    -print_final_stats=1) >"$log" 2>&1 || true
+  after=$(find "$root/$crate/artifacts/$t" -type f 2>/dev/null | wc -l)
+  crashes=$((after - before))
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+  printf '%-16s %12s %8s %8s %8s\n' "$t" "${execs:-?}" "${cov:-?}" "${ft:-?}" "$crashes"
+  if [ "$crashes" -gt 0 ] || [ -z "$execs" ]; then
+    status=1
+    echo "  see $log and $crate/artifacts/$t/" >&2
+  fi
+  if [ "${FUZZ_KEEP_SEEDS:-0}" = 1 ]; then
+    have=$(find "$seeds" -type f | wc -l)
+    find "$work" -type f -size -4k -printf '%s %p\n' | sort -n | head -n $((32 - have > 0 ? 32 - have : 0)) |
+      while read -r _ f; do cp -n "$f" "$seeds/"; done
+  fi
+done
+exit "$status"
