@@ -11,7 +11,8 @@ root=$(pwd)
 quick=0
 [ "${1:-}" = "--quick" ] && quick=1
 
-# Python oracles (DuckDB for the analytic, pySigma for rule export): pinned, in .venv-test.
+# Python oracles (DuckDB for the analytic, pySigma for rule export, suricata-check, idstools and
+# stix2-validator for controls): pinned, in .venv-test.
 venv="$root/.venv-test"
 req_files=(tests/python/requirements-*.txt)
 stamp="$venv/.installed-$(cat "${req_files[@]}" 2>/dev/null | sha256sum | cut -c1-16)"
@@ -39,11 +40,13 @@ fi
 export PUBSUB_HUNT_NODE_PATH="$node_dir/node_modules"
 
 # Real peers for the end-to-end capture test (the seeds' procedures): Mosquitto and its clients,
-# nc and tcpdump, from Debian's packages. Capturing needs root, so they are installed (and the
-# test required) only when running as root.
+# nc and tcpdump, from Debian's packages; nft and ip for the controls test, which loads the
+# generated nftables file in network namespaces it creates. Capturing and namespaces need root,
+# so they are installed (and the tests required) only when running as root.
 tools_needed=()
 # Debian's chromium renders the HTML report in the browser test (headless, no network).
-for t in mosquitto:mosquitto mosquitto_pub:mosquitto-clients nc:netcat-openbsd tcpdump:tcpdump chromium:chromium; do
+for t in mosquitto:mosquitto mosquitto_pub:mosquitto-clients nc:netcat-openbsd tcpdump:tcpdump \
+  nft:nftables ip:iproute2 chromium:chromium; do
   command -v "${t%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${t%%:*}" ] || tools_needed+=("${t##*:}")
 done
 if [ "$(id -u)" = 0 ]; then

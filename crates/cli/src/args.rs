@@ -65,6 +65,11 @@ Examples:
     /// Export the tuned analytic as SIEM rules, or show it in plain words.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Turn findings into controls: Suricata rules, an nftables blocklist, external dynamic
+    /// lists, a Zeek Intel file and a STIX 2.1 bundle, from a hunt's inputs or a saved alerts
+    /// file.
+    #[command(after_help = CONTROLS_AFTER_HELP)]
+    Controls(ControlsArgs),
     /// Show or reset the history kept across runs (the state store).
     #[command(subcommand)]
     State(StateCommand),
@@ -407,6 +412,102 @@ pub struct AllSessionsArg {
     /// (`"kind": "session"`; alerts say `"kind": "alert"`). JSON lines only.
     #[arg(long)]
     pub all_sessions: bool,
+}
+
+const CONTROLS_AFTER_HELP: &str = "Files written into --out-dir: pubsub-hunt.rules (Suricata), \
+pubsub-hunt.nft (nftables), edl-addresses.txt and edl-domains.txt (external dynamic lists), \
+zeek-intel.dat (Zeek Intel), stix-bundle.json (STIX 2.1), skipped.txt and skipped.json (what the \
+safety checks left out, and why). See docs/controls.md.\n\nExamples:\n  pubsub-hunt controls \
+--out-dir controls/ capture.pcap\n  pubsub-hunt hunt --format jsonl -o alerts.jsonl conn.log && \
+pubsub-hunt controls --alerts alerts.jsonl --id 0123456789abcdef --out-dir controls/";
+
+#[derive(Debug, Args)]
+pub struct ControlsArgs {
+    /// Inputs to hunt, as for `hunt` (files, directories or `-`); or give --alerts instead.
+    #[arg(
+        value_name = "PATH",
+        required_unless_present = "alerts",
+        conflicts_with = "alerts"
+    )]
+    pub paths: Vec<String>,
+
+    /// A saved alerts file (JSON lines, as `hunt --format jsonl` writes them, edited or not)
+    /// instead of hunting inputs; `-` for standard input.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: Option<PathBuf>,
+
+    /// Directory the control files are written into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+
+    /// Least suspicion of the alerts made into controls [default: high, or only the --id
+    /// alerts when ids are given].
+    #[arg(long, value_enum)]
+    pub min_suspicion: Option<SuspicionArg>,
+
+    /// An alert to make into controls, by its id (repeatable).
+    #[arg(long = "id", value_name = "ID")]
+    pub ids: Vec<String>,
+
+    /// First Suricata rule id; the others follow.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    pub sid_base: u32,
+
+    /// Suricata classtype of the rules (must exist in the sensor's classification.config).
+    #[arg(long, value_name = "NAME", default_value = "trojan-activity")]
+    pub classtype: String,
+
+    /// A destination that this many distinct internal hosts reach (over every alert of the
+    /// input) is a shared service and gets no destination control.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub shared_hosts: usize,
+
+    /// Write controls even for destinations the safety checks would skip (allowlisted, shared,
+    /// cloud endpoints).
+    #[arg(long)]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    /// Input format, as for `hunt`.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub input_format: String,
+
+    /// A mapping file, as for `hunt` (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Vec<PathBuf>,
+
+    /// Tumbling window, as for `hunt`.
+    #[arg(long, value_name = "DURATION")]
+    pub window: Option<String>,
+
+    #[command(flatten)]
+    pub analytics: AnalyticArgs,
+
+    /// Do not apply the shipped default allowlist, as for `hunt`.
+    #[arg(long)]
+    pub no_default_allowlist: bool,
+
+    /// Fewest connections a group needs, as for `hunt`.
+    #[arg(long, value_name = "N")]
+    pub min_connections: Option<u64>,
+
+    /// Add an internal network (repeatable), as for `hunt`.
+    #[arg(long = "internal", value_name = "CIDR")]
+    pub internal: Vec<String>,
+
+    /// Stop at the first input problem (or bad line of the alerts file).
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Worker threads [default: one per core].
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// No summary on standard error (problems and skipped candidates are still reported).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 /// Where history across runs is kept (`hunt`).

@@ -5,6 +5,7 @@
 
 mod args;
 mod config_cmd;
+mod controls;
 mod explain;
 mod formats;
 mod hunt;
@@ -82,6 +83,7 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::ConfigCheck(s) => config_cmd::check(s),
         Settings::ConfigDefaults(s) => config_cmd::defaults(s),
         Settings::Formats(s) => formats::run(s),
+        Settings::Controls(s) => controls::run(s),
         Settings::State(s) => state_cmd::run(s),
     }
 }

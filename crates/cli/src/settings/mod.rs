@@ -1,13 +1,14 @@
 //! Turns raw arguments (and the files they name: configuration, mappings) into one validated
 //! settings value per command: [`HuntSettings`], [`TuneSettings`], [`WatchSettings`], [`ExplainSettings`],
 //! [`RulesExportSettings`], [`RulesShowSettings`], [`ConfigInitSettings`],
-//! [`ConfigCheckSettings`], [`ConfigDefaultsSettings`] and [`FormatsSettings`], gathered in [`Settings`]. Every check of user
+//! [`ConfigCheckSettings`], [`ConfigDefaultsSettings`], [`FormatsSettings`] and [`ControlsSettings`], gathered in [`Settings`]. Every check of user
 //! input happens here, before any input is read, any packet captured or any output written, so a
 //! typo fails fast with a clear message instead of half-way through a week of logs or after a
 //! capture has started. This module holds the steps several commands share: loading the
 //! configuration, choosing analytics and listing the input formats.
 
 mod config;
+mod controls;
 mod explain;
 mod hunt;
 mod rules;
@@ -17,6 +18,7 @@ mod view;
 mod watch;
 
 pub use config::{ConfigCheckSettings, ConfigDefaultsSettings, ConfigInitSettings, DefaultsForm};
+pub use controls::{ControlsInput, ControlsSettings};
 pub use explain::{ExplainSettings, ExplainTarget};
 pub use hunt::{HuntSettings, TuneReport, TuneSettings};
 pub use rules::{RulesExportSettings, RulesShowSettings};
@@ -42,6 +44,7 @@ pub enum Settings {
     ConfigCheck(ConfigCheckSettings),
     ConfigDefaults(ConfigDefaultsSettings),
     Formats(FormatsSettings),
+    Controls(ControlsSettings),
     State(StateCmdSettings),
 }
 
@@ -69,6 +72,7 @@ impl Settings {
                 Settings::ConfigDefaults(ConfigDefaultsSettings::from_args(a)?)
             }
             Command::Formats => Settings::Formats(FormatsSettings::new()),
+            Command::Controls(a) => Settings::Controls(ControlsSettings::from_args(a)?),
             Command::State(c) => Settings::State(StateCmdSettings::from_args(c)?),
         })
     }
