@@ -62,11 +62,11 @@ for t in "${todo[@]}"; do
   work="$work_root/$t"
   mkdir -p "$seeds" "$work"
   log="$work_root/$t.log"
-  before=$(find "$root/$crate/artifacts/$t" -type f 2>/dev/null | wc -l)
+  before=$({ find "$root/$crate/artifacts/$t" -type f 2>/dev/null || true; } | wc -l)
   (cd "$crate" && cargo +nightly fuzz run "$t" "$work" "$seeds" -- \
     -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=30 \
     -print_final_stats=1) >"$log" 2>&1 || true
-  after=$(find "$root/$crate/artifacts/$t" -type f 2>/dev/null | wc -l)
+  after=$({ find "$root/$crate/artifacts/$t" -type f 2>/dev/null || true; } | wc -l)
   crashes=$((after - before))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
