@@ -63,9 +63,13 @@ for t in "${todo[@]}"; do
   mkdir -p "$seeds" "$work"
   log="$work_root/$t.log"
   before=$({ find "$root/$crate/artifacts/$t" -type f 2>/dev/null || true; } | wc -l)
+  # A mapping file's name and description are leaked on purpose (`&'static str`, loaded once
+  # per run): LeakSanitizer would report that on every input, so leaks are not checked there.
+  leaks=1
+  [ "$t" = mapping_toml ] && leaks=0
   (cd "$crate" && cargo +nightly fuzz run "$t" "$work" "$seeds" -- \
     -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=30 \
-    -print_final_stats=1) >"$log" 2>&1 || true
+    -detect_leaks="$leaks" -print_final_stats=1) >"$log" 2>&1 || true
   after=$({ find "$root/$crate/artifacts/$t" -type f 2>/dev/null || true; } | wc -l)
   crashes=$((after - before))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
