@@ -67,7 +67,7 @@ for t in "${todo[@]}"; do
   # per run): LeakSanitizer would report that on every input, so leaks are not checked there.
   leaks=1
   [ "$t" = mapping_toml ] && leaks=0
-  (cd "$crate" && cargo +nightly fuzz run "$t" "$work" "$seeds" -- \
+  (cd "$crate" && ASAN_OPTIONS="detect_leaks=$leaks" cargo +nightly fuzz run "$t" "$work" "$seeds" -- \
     -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=30 \
     -detect_leaks="$leaks" -print_final_stats=1) >"$log" 2>&1 || true
   after=$({ find "$root/$crate/artifacts/$t" -type f 2>/dev/null || true; } | wc -l)
