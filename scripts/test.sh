@@ -30,7 +30,9 @@ export PUBSUB_HUNT_PYTHON="$venv/bin/python"
 # nc and tcpdump, from Debian's packages. Capturing needs root, so they are installed (and the
 # test required) only when running as root.
 tools_needed=()
-for t in mosquitto:mosquitto mosquitto_pub:mosquitto-clients nc:netcat-openbsd tcpdump:tcpdump; do
+# make and a C compiler build librdkafka for the `kafka` feature (`pubsub-hunt stream`).
+for t in mosquitto:mosquitto mosquitto_pub:mosquitto-clients nc:netcat-openbsd tcpdump:tcpdump \
+  make:make cc:gcc; do
   command -v "${t%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${t%%:*}" ] || tools_needed+=("${t##*:}")
 done
 if [ "$(id -u)" = 0 ]; then
@@ -55,9 +57,11 @@ if [ "$quick" = 0 ]; then
   echo "==> cargo fmt --check" >&2
   cargo fmt --all -- --check
   echo "==> cargo clippy" >&2
-  cargo clippy --workspace --all-targets --locked -- -D warnings
+  cargo clippy --workspace --all-targets --locked --features pubsub-hunt/kafka -- -D warnings
   echo "==> no file-level import circles" >&2
   python3 scripts/import_circles.py
 fi
+# The `kafka` feature (`pubsub-hunt stream`, librdkafka built from source) is built and tested
+# too; its tests talk to librdkafka's in-process mock broker on 127.0.0.1.
 echo "==> cargo test" >&2
-cargo test --workspace --locked
+cargo test --workspace --locked --features pubsub-hunt/kafka

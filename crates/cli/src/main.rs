@@ -12,6 +12,7 @@ mod progress;
 mod rules;
 mod settings;
 mod state_cmd;
+mod stream;
 mod summary;
 mod tune;
 mod watch;
@@ -83,5 +84,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::ConfigDefaults(s) => config_cmd::defaults(s),
         Settings::Formats(s) => formats::run(s),
         Settings::State(s) => state_cmd::run(s),
+        Settings::Stream(s) => stream::run(s),
     }
 }
