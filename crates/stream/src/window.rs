@@ -1,6 +1,7 @@
 //! The state one member keeps for one partition it owns: tumbling event-time windows of
 //! records, each an accumulator of the batch engine, closed when the partition's event time has
-//! passed their end by the allowed lateness (or the partition went idle), then rated exactly as
+//! passed their end by the allowed lateness (decided record by record, so by the partition's
+//! order alone; or when the partition went idle), then rated exactly as
 //! `hunt` rates a file holding the same records. It also knows which offset is safe to commit:
 //! the first offset of the oldest window still open, since every record after the commit point
 //! must be read again after a crash for the open windows to be rebuilt.
@@ -80,6 +81,9 @@ pub struct PartitionState {
     /// `topic/partition`: what findings' evidence names as the input, like a file path.
     source: Arc<str>,
     windows: BTreeMap<i64, OpenWindow>,
+    /// Windows closed but not rated yet (rated at the next batch); their records still hold
+    /// the commit point back until their findings are written.
+    due: Vec<(i64, OpenWindow)>,
     /// Latest event time seen.
     max_ts: Option<Micros>,
     /// Windows up to this index are closed (here, or before the last commit).
@@ -100,6 +104,7 @@ impl PartitionState {
             policy,
             source,
             windows: BTreeMap::new(),
+            due: Vec::new(),
             max_ts: None,
             closed_through: restored_through,
             restored_through,
@@ -111,11 +116,15 @@ impl PartitionState {
 
     /// Groups open over all windows (for the stats).
     pub fn open_groups(&self) -> usize {
-        self.windows.values().map(|w| w.acc.group_count()).sum()
+        self.windows
+            .values()
+            .chain(self.due.iter().map(|(_, w)| w))
+            .map(|w| w.acc.group_count())
+            .sum()
     }
 
     pub fn open_windows(&self) -> usize {
-        self.windows.len()
+        self.windows.len() + self.due.len()
     }
 
     pub fn next_offset(&self) -> Option<i64> {
@@ -139,6 +148,17 @@ impl PartitionState {
     /// shares between its partitions: they describe destinations, not hosts, and may arrive on
     /// another topic than the connections they name.
     pub fn observe(
+        &mut self,
+        engine: &Engine,
+        offset: i64,
+        record: Record,
+        names: &mut Accumulator,
+    ) {
+        self.observe_record(engine, offset, record, names);
+        self.settle();
+    }
+
+    fn observe_record(
         &mut self,
         engine: &Engine,
         offset: i64,
@@ -223,11 +243,39 @@ impl PartitionState {
         )
     }
 
-    /// Closes and rates every window that is due: those whose end the partition's event time
-    /// passed by the lateness, all of them when the partition has been idle for
-    /// `policy.idle_close` or `all` is set (the member leaves for good once the topics are
-    /// drained: `--stop-when-idle`), and the oldest beyond `policy.max_open`.
-    /// `names` (the member's) join every window rated.
+    /// Closes the windows due after the last record: those whose end the partition's event
+    /// time has passed by the lateness, then the oldest beyond `policy.max_open`. Done record by
+    /// record, so which records a window holds depends only on the partition's order — the same
+    /// in every member and every replay — and never on when batches run.
+    fn settle(&mut self) {
+        while let Some((&index, _)) = self.windows.first_key_value() {
+            let end = index.saturating_add(1).saturating_mul(self.policy.len);
+            let by_time = self
+                .max_ts
+                .is_some_and(|m| m.saturating_sub(self.policy.lateness) >= end);
+            let forced = self.windows.len() > self.policy.max_open;
+            if !(by_time || forced) {
+                break;
+            }
+            if !by_time {
+                self.counters.windows_forced += 1;
+            }
+            self.retire_first();
+        }
+    }
+
+    /// Moves the oldest open window to the closed ones waiting to be rated.
+    fn retire_first(&mut self) {
+        if let Some((index, w)) = self.windows.pop_first() {
+            self.closed_through = Some(self.closed_through.map_or(index, |c| c.max(index)));
+            self.due.push((index, w));
+        }
+    }
+
+    /// Rates every closed window: those closed by event time or by the bound, and all open
+    /// ones when the partition has been idle for `policy.idle_close` or `all` is set (the
+    /// member leaves for good once the topics are drained: `--stop-when-idle`). `names` (the
+    /// member's) join every window rated.
     pub fn close_due(
         &mut self,
         engine: &Engine,
@@ -239,25 +287,15 @@ impl PartitionState {
             .policy
             .idle_close
             .is_some_and(|d| now.saturating_duration_since(self.last_record) >= d);
-        let mut out = Vec::new();
-        while let Some((&index, _)) = self.windows.first_key_value() {
-            let end = index.saturating_add(1).saturating_mul(self.policy.len);
-            let by_time = self
-                .max_ts
-                .is_some_and(|m| m.saturating_sub(self.policy.lateness) >= end);
-            let forced = self.windows.len() > self.policy.max_open;
-            if !(all || idle || by_time || forced) {
-                break;
+        if all || idle {
+            while !self.windows.is_empty() {
+                self.retire_first();
             }
-            if forced && !(all || idle || by_time) {
-                self.counters.windows_forced += 1;
-            }
-            let Some((index, w)) = self.windows.pop_first() else {
-                break;
-            };
-            out.push(self.rate(engine, names, index, w));
         }
-        out
+        let due = std::mem::take(&mut self.due);
+        due.into_iter()
+            .map(|(index, w)| self.rate(engine, names, index, w))
+            .collect()
     }
 
     fn rate(
@@ -270,7 +308,6 @@ impl PartitionState {
         let mut acc = w.acc;
         acc.merge(names.clone(), engine.config());
         let (alerts, summary) = engine.finish(acc);
-        self.closed_through = Some(self.closed_through.map_or(index, |c| c.max(index)));
         self.counters.windows_closed += 1;
         self.counters.findings += alerts.len() as u64;
         ClosedWindow {
@@ -281,11 +318,17 @@ impl PartitionState {
         }
     }
 
-    /// The offset to commit once the findings of every window closed so far are written: the
-    /// first record of the oldest open window, or past the last record read when none is open.
+    /// The offset to commit once the findings of every window rated so far are written: the
+    /// first record of the oldest window open or waiting to be rated, or past the last record
+    /// read when there is none.
     /// `None` before any record was read.
     pub fn commit_point(&self) -> Option<i64> {
-        let oldest = self.windows.values().map(|w| w.first_offset).min();
+        let oldest = self
+            .windows
+            .values()
+            .chain(self.due.iter().map(|(_, w)| w))
+            .map(|w| w.first_offset)
+            .min();
         match (oldest, self.next_offset) {
             (Some(o), Some(n)) => Some(o.min(n)),
             (o, n) => o.or(n),
