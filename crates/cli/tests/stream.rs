@@ -106,10 +106,12 @@ fn keyed(v: Vec<serde_json::Value>) -> BTreeMap<(String, i64), serde_json::Value
             o.remove("samples");
             o.remove("sources");
             let id = f["id"].as_str().unwrap().to_string();
-            let first = f["first_seen"]
-                .as_i64()
-                .expect("a finding has a first_seen");
-            ((id, first.div_euclid(3_600_000_000)), f)
+            let first: jiff::Timestamp = f["first_seen"]
+                .as_str()
+                .expect("a finding has a first_seen")
+                .parse()
+                .unwrap();
+            ((id, first.as_second().div_euclid(WINDOW_SECS as i64)), f)
         })
         .collect()
 }
