@@ -22,6 +22,9 @@ const RESERVED: [&str; 5] = [
 ];
 
 /// Everything a stream member needs, validated.
+// Without the `kafka` feature the settings are validated (a typo is still an error) but no
+// member runs to read them.
+#[cfg_attr(not(feature = "kafka"), allow(dead_code))]
 #[derive(Debug)]
 pub struct StreamSettings {
     pub config: HuntConfig,
