@@ -122,9 +122,11 @@ fn member(port: u16, out: &Path, err: &Path) -> Reaped {
         .args(["--topic", "zeek", "--group", "e2e", "-o"])
         .arg(out)
         .args(["--window", "1h", "--lateness", "10m", "--idle-close", "0"])
+        // Idle long enough that the survivor is still in the group when the killed member's
+        // session (6 s) times out and its partitions are handed over.
         .args([
             "--stop-when-idle",
-            "12s",
+            "20s",
             "--commit-every",
             "1",
             "--stats-every",
