@@ -44,9 +44,10 @@ export PUBSUB_HUNT_NODE_PATH="$node_dir/node_modules"
 # generated nftables file in network namespaces it creates. Capturing and namespaces need root,
 # so they are installed (and the tests required) only when running as root.
 tools_needed=()
-# Debian's chromium renders the HTML report in the browser test (headless, no network).
+# Debian's chromium renders the HTML report in the browser test (headless, no network); make and
+# a C compiler build librdkafka for the `kafka` feature (`pubsub-hunt stream`).
 for t in mosquitto:mosquitto mosquitto_pub:mosquitto-clients nc:netcat-openbsd tcpdump:tcpdump \
-  nft:nftables ip:iproute2 chromium:chromium; do
+  nft:nftables ip:iproute2 chromium:chromium make:make cc:gcc; do
   command -v "${t%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${t%%:*}" ] || tools_needed+=("${t##*:}")
 done
 if [ "$(id -u)" = 0 ]; then
@@ -76,9 +77,11 @@ if [ "$quick" = 0 ]; then
   echo "==> cargo fmt --check" >&2
   cargo fmt --all -- --check
   echo "==> cargo clippy" >&2
-  cargo clippy --workspace --all-targets --locked -- -D warnings
+  cargo clippy --workspace --all-targets --locked --features pubsub-hunt/kafka -- -D warnings
   echo "==> no file-level import circles" >&2
   python3 scripts/import_circles.py
 fi
+# The `kafka` feature (`pubsub-hunt stream`, librdkafka built from source) is built and tested
+# too; its tests talk to librdkafka's in-process mock broker on 127.0.0.1.
 echo "==> cargo test" >&2
-cargo test --workspace --locked
+cargo test --workspace --locked --features pubsub-hunt/kafka

@@ -73,6 +73,18 @@ Examples:
     /// Show or reset the history kept across runs (the state store).
     #[command(subcommand)]
     State(StateCommand),
+    /// Run as a member of a Kafka consumer group: read connection records from topics, rate
+    /// each partition's hosts over event-time windows, and deliver findings (keyed by alert id)
+    /// to a topic and/or a file at least once. Needs a build with the `kafka` feature.
+    #[command(
+        after_help = "Examples:\n  pubsub-hunt stream --brokers kafka1:9092 --topic zeek-conn --group \
+                      pubsub-hunt --output-topic pubsub-findings\n  pubsub-hunt stream --brokers \
+                      127.0.0.1:9092 --topic zeek --group hunters -o findings.jsonl \
+                      --window 1h\n\nFindings are written after their window closes; offsets are \
+                      committed only after the findings that depend on them are acknowledged or \
+                      synced to the file. SIGTERM finishes the batch, commits and leaves the group."
+    )]
+    Stream(StreamArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -320,6 +332,91 @@ pub struct HuntArgs {
 
     #[command(flatten)]
     pub state: StateArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// Bootstrap brokers, `HOST:PORT` (comma-separated or repeated).
+    #[arg(long, value_name = "HOST:PORT", required = true)]
+    pub brokers: Vec<String>,
+
+    /// Topic to read (repeatable).
+    #[arg(long = "topic", value_name = "NAME", required = true)]
+    pub topics: Vec<String>,
+
+    /// Consumer group id: members of one group share the topics' partitions.
+    #[arg(long, value_name = "ID")]
+    pub group: String,
+
+    /// Append findings (JSON lines, the objects `hunt --format jsonl` writes) to this file,
+    /// synced before offsets are committed.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Produce findings to this topic, keyed by alert id (use a compacted topic to keep the
+    /// latest finding per channel).
+    #[arg(long, value_name = "NAME")]
+    pub output_topic: Option<String>,
+
+    /// Event-time window each partition's records are rated over (`15m`, `1h`, `1d`), aligned
+    /// on the epoch (UTC).
+    #[arg(long, value_name = "DURATION", default_value = "1h")]
+    pub window: String,
+
+    /// How far behind a partition's newest record a record may be and still join its window.
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub lateness: String,
+
+    /// Close a partition's open windows when it got no record for this long (`0` never).
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub idle_close: String,
+
+    /// Leave the group once no record arrived for this long, after closing every window
+    /// (catch-up runs over a backlog; tests). Default: run until SIGTERM.
+    #[arg(long, value_name = "DURATION")]
+    pub stop_when_idle: Option<String>,
+
+    /// Seconds between stats lines on standard error.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub stats_every: u64,
+
+    /// Seconds between batches: due windows closed, findings flushed, offsets committed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub commit_every: u64,
+
+    /// A librdkafka property, `KEY=VALUE` (repeatable): security settings, timeouts.
+    #[arg(short = 'X', value_name = "KEY=VALUE")]
+    pub properties: Vec<String>,
+
+    /// Input format of the records; `auto` decides per message from its content.
+    #[arg(long, value_name = "NAME", default_value = "auto")]
+    pub input_format: String,
+
+    #[command(flatten)]
+    pub config: ConfigArg,
+
+    #[command(flatten)]
+    pub analytics: AnalyticArgs,
+
+    /// Do not apply the shipped default allowlist; your own entries still apply.
+    #[arg(long)]
+    pub no_default_allowlist: bool,
+
+    /// Least suspicion reported; overrides the config.
+    #[arg(long, value_enum)]
+    pub min_suspicion: Option<SuspicionArg>,
+
+    /// Fewest connections a group needs; overrides the config.
+    #[arg(long, value_name = "N")]
+    pub min_connections: Option<u64>,
+
+    /// Add an internal network (CIDR or address; repeatable).
+    #[arg(long = "internal", value_name = "CIDR")]
+    pub internal: Vec<String>,
+
+    /// Stop at the first malformed record (without committing past it).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 // `watch` writes each alert as it is raised, and each session as it ends: it keeps its own

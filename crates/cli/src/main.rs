@@ -13,6 +13,7 @@ mod progress;
 mod rules;
 mod settings;
 mod state_cmd;
+mod stream;
 mod summary;
 mod tune;
 mod watch;
@@ -85,5 +86,6 @@ fn run(cli: Cli) -> anyhow::Result<u8> {
         Settings::Formats(s) => formats::run(s),
         Settings::Controls(s) => controls::run(s),
         Settings::State(s) => state_cmd::run(s),
+        Settings::Stream(s) => stream::run(s),
     }
 }

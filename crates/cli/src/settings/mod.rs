@@ -1,7 +1,7 @@
 //! Turns raw arguments (and the files they name: configuration, mappings) into one validated
 //! settings value per command: [`HuntSettings`], [`TuneSettings`], [`WatchSettings`], [`ExplainSettings`],
 //! [`RulesExportSettings`], [`RulesShowSettings`], [`ConfigInitSettings`],
-//! [`ConfigCheckSettings`], [`ConfigDefaultsSettings`], [`FormatsSettings`] and [`ControlsSettings`], gathered in [`Settings`]. Every check of user
+//! [`ConfigCheckSettings`], [`ConfigDefaultsSettings`], [`FormatsSettings`], [`ControlsSettings`] and [`StreamSettings`], gathered in [`Settings`]. Every check of user
 //! input happens here, before any input is read, any packet captured or any output written, so a
 //! typo fails fast with a clear message instead of half-way through a week of logs or after a
 //! capture has started. This module holds the steps several commands share: loading the
@@ -14,6 +14,7 @@ mod hunt;
 mod rules;
 mod shared;
 mod state;
+mod stream;
 mod view;
 mod watch;
 
@@ -24,6 +25,7 @@ pub use hunt::{HuntSettings, TuneReport, TuneSettings};
 pub use rules::{RulesExportSettings, RulesShowSettings};
 pub use shared::all_formats;
 pub use state::{StateAction, StateCmdSettings};
+pub use stream::StreamSettings;
 pub use view::{ViewSettings, progress_allowed, table_width};
 pub use watch::WatchSettings;
 
@@ -46,6 +48,7 @@ pub enum Settings {
     Formats(FormatsSettings),
     Controls(ControlsSettings),
     State(StateCmdSettings),
+    Stream(StreamSettings),
 }
 
 impl Settings {
@@ -74,6 +77,7 @@ impl Settings {
             Command::Formats => Settings::Formats(FormatsSettings::new()),
             Command::Controls(a) => Settings::Controls(ControlsSettings::from_args(a)?),
             Command::State(c) => Settings::State(StateCmdSettings::from_args(c)?),
+            Command::Stream(a) => Settings::Stream(StreamSettings::from_args(a)?),
         })
     }
 }

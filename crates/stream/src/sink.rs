@@ -1,0 +1,220 @@
+//! Where findings go, and the one promise the member's offset commits rely on: when
+//! [`FindingSink::flush`] returns `Ok`, every finding written before it is durable — produced
+//! to the findings topic and acknowledged by all in-sync replicas (`acks=all`), and/or written
+//! to the file and synced to disk. Findings are our JSON (the object `hunt --format jsonl`
+//! writes); on the topic each message's key is the alert id, so a compacted topic keeps one
+//! finding per channel and a finding re-emitted after a replay replaces the earlier one.
+
+use pubsub_hunt_core::Alert;
+use rdkafka::ClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Why findings could not be made durable.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("cannot write findings to {path}: {source}")]
+    File {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot create the findings producer: {0}")]
+    Producer(rdkafka::error::KafkaError),
+    #[error("findings topic {topic}: {detail}")]
+    Delivery { topic: String, detail: String },
+    #[error("cannot encode a finding: {0}")]
+    Encode(serde_json::Error),
+}
+
+/// Counts deliveries the broker refused, with the first reason.
+#[derive(Default)]
+pub struct DeliveryCounter {
+    failed: AtomicU64,
+    first_error: Mutex<Option<String>>,
+}
+
+impl ClientContext for DeliveryCounter {}
+
+impl ProducerContext for DeliveryCounter {
+    type DeliveryOpaque = ();
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Err((e, _)) = result {
+            self.failed.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut first) = self.first_error.lock()
+                && first.is_none()
+            {
+                *first = Some(e.to_string());
+            }
+        }
+    }
+}
+
+/// The findings topic: a producer that waits for every in-sync replica.
+struct TopicSink {
+    topic: String,
+    producer: ThreadedProducer<DeliveryCounter>,
+    flush_timeout: Duration,
+}
+
+/// The findings file, appended to (a restart adds to it; readers keep the last finding per id).
+struct FileSink {
+    path: PathBuf,
+    out: BufWriter<File>,
+}
+
+/// Findings to a topic, a file, or both.
+pub struct FindingSink {
+    topic: Option<TopicSink>,
+    file: Option<FileSink>,
+    /// Findings written since the member started.
+    pub written: u64,
+}
+
+impl FindingSink {
+    /// `producer_config`: the brokers and client settings; `topic`: the findings topic.
+    pub fn new(
+        producer_config: Option<(ClientConfig, String)>,
+        file: Option<&Path>,
+        flush_timeout: Duration,
+    ) -> Result<FindingSink, SinkError> {
+        let topic = match producer_config {
+            None => None,
+            Some((mut cfg, topic)) => {
+                cfg.set("acks", "all")
+                    .set("enable.idempotence", "true")
+                    .set("compression.type", "none");
+                let producer = cfg
+                    .create_with_context(DeliveryCounter::default())
+                    .map_err(SinkError::Producer)?;
+                Some(TopicSink {
+                    topic,
+                    producer,
+                    flush_timeout,
+                })
+            }
+        };
+        let file = match file {
+            None => None,
+            Some(p) => {
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|source| SinkError::File {
+                        path: p.to_path_buf(),
+                        source,
+                    })?;
+                Some(FileSink {
+                    path: p.to_path_buf(),
+                    out: BufWriter::new(f),
+                })
+            }
+        };
+        Ok(FindingSink {
+            topic,
+            file,
+            written: 0,
+        })
+    }
+
+    /// Queues one finding: the alert of its channel in the window starting at `window_start`
+    /// (µs), read from `source` (`topic/partition`).
+    pub fn write(
+        &mut self,
+        alert: &Alert,
+        window_start: i64,
+        source: &str,
+    ) -> Result<(), SinkError> {
+        let json = serde_json::to_vec(alert).map_err(SinkError::Encode)?;
+        if let Some(f) = &mut self.file {
+            f.out
+                .write_all(&json)
+                .and_then(|()| f.out.write_all(b"\n"))
+                .map_err(|source| SinkError::File {
+                    path: f.path.clone(),
+                    source,
+                })?;
+        }
+        if let Some(t) = &self.topic {
+            let window = window_start.to_string();
+            let headers = OwnedHeaders::new()
+                .insert(Header {
+                    key: "pubsub-hunt-window-start-us",
+                    value: Some(window.as_bytes()),
+                })
+                .insert(Header {
+                    key: "pubsub-hunt-source",
+                    value: Some(source.as_bytes()),
+                });
+            let mut record = BaseRecord::to(&t.topic)
+                .key(alert.id.as_bytes())
+                .payload(&json)
+                .headers(headers);
+            // The local queue is full: let the producer drain it, then try again.
+            loop {
+                match t.producer.send(record) {
+                    Ok(()) => break,
+                    Err((e, r))
+                        if e.rdkafka_error_code()
+                            == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) =>
+                    {
+                        record = r;
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                    Err((e, _)) => {
+                        return Err(SinkError::Delivery {
+                            topic: t.topic.clone(),
+                            detail: e.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Makes everything written so far durable, or says why not. Offsets are committed only
+    /// after this returns `Ok`.
+    pub fn flush(&mut self) -> Result<(), SinkError> {
+        if let Some(f) = &mut self.file {
+            f.out
+                .flush()
+                .and_then(|()| f.out.get_ref().sync_data())
+                .map_err(|source| SinkError::File {
+                    path: f.path.clone(),
+                    source,
+                })?;
+        }
+        if let Some(t) = &self.topic {
+            t.producer
+                .flush(t.flush_timeout)
+                .map_err(|e| SinkError::Delivery {
+                    topic: t.topic.clone(),
+                    detail: format!("not acknowledged in {:?}: {e}", t.flush_timeout),
+                })?;
+            let ctx = t.producer.context();
+            let failed = ctx.failed.load(Ordering::SeqCst);
+            if failed > 0 {
+                let first = ctx
+                    .first_error
+                    .lock()
+                    .ok()
+                    .and_then(|f| f.clone())
+                    .unwrap_or_default();
+                return Err(SinkError::Delivery {
+                    topic: t.topic.clone(),
+                    detail: format!("{failed} findings not delivered ({first})"),
+                });
+            }
+        }
+        Ok(())
+    }
+}
