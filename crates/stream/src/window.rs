@@ -198,9 +198,14 @@ impl PartitionState {
                     engine.observe_session_facts(src_ip, dst_ip, dst_port, ts, app, acc);
                 }
             }
-            Record::DestName { ip, port, name } => {
+            Record::DestName {
+                client,
+                ip,
+                port,
+                name,
+            } => {
                 self.counters.other += 1;
-                engine.observe_dest_name(ip, port, &name, names);
+                engine.observe_dest_name(client, ip, port, &name, names);
             }
             Record::AddrNames {
                 client,
