@@ -96,6 +96,11 @@ pub struct Alert {
     /// it; the record lists stay in the raw data).
     #[serde(skip)]
     pub timeline: Vec<Micros>,
+    /// Message times inside the channel's sessions and who sent each, sorted, at most
+    /// [`MAX_TIMELINE`] (when packet inspection saw them): for a report's message row and the
+    /// rhythm of publications. Kept apart from `app`, whose message list is cleared for output.
+    #[serde(skip)]
+    pub message_timeline: Vec<(Micros, crate::app::TopicDirection)>,
 }
 
 /// Most connection start times an alert carries in [`Alert::timeline`]. Enough to draw a
@@ -108,6 +113,24 @@ pub const MAX_TIMELINE: usize = 512;
 /// starts, never on the order they came in.
 pub fn timeline_of(starts: impl IntoIterator<Item = Micros>) -> Vec<Micros> {
     let mut all: Vec<Micros> = starts.into_iter().collect();
+    all.sort_unstable();
+    if all.len() <= MAX_TIMELINE {
+        return all;
+    }
+    let last = all.len() - 1;
+    (0..MAX_TIMELINE)
+        .map(|i| all[i * last / (MAX_TIMELINE - 1)])
+        .collect()
+}
+
+/// The message timeline of a channel's sessions: sorted by time (then direction), and when there
+/// are more than [`MAX_TIMELINE`], an even sample that keeps the first and the last. Depends only
+/// on the set of messages, never on their order.
+pub fn message_timeline_of(
+    messages: &[crate::app::MessageEvent],
+) -> Vec<(Micros, crate::app::TopicDirection)> {
+    let mut all: Vec<(Micros, crate::app::TopicDirection)> =
+        messages.iter().map(|m| (m.ts, m.direction)).collect();
     all.sort_unstable();
     if all.len() <= MAX_TIMELINE {
         return all;
@@ -240,6 +263,29 @@ mod tests {
         let mut shuffled = many.clone();
         shuffled.rotate_left(1_234);
         assert_eq!(timeline_of(shuffled), t);
+    }
+
+    #[test]
+    fn message_timelines_survive_output_and_are_bounded_and_order_free() {
+        use crate::app::TopicDirection::{Publish, Subscribe};
+        let mut app = AppInfo::default();
+        for i in (0..2000).rev() {
+            let d = if i % 3 == 0 { Subscribe } else { Publish };
+            app.add_message(i * 1_000_000, d, Some("t"), b"x", 1);
+        }
+        let t = message_timeline_of(&app.messages);
+        assert!(!t.is_empty() && t.len() <= MAX_TIMELINE, "{}", t.len());
+        assert!(t.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(
+            t.first().map(|m| m.0),
+            app.messages.iter().map(|m| m.ts).min()
+        );
+        let mut reversed = app.messages.clone();
+        reversed.reverse();
+        assert_eq!(message_timeline_of(&reversed), t);
+        // What output keeps of the session no longer has the messages; the timeline has them.
+        app.sort_for_output();
+        assert!(app.messages.is_empty());
     }
 
     fn id(host: &str, process: Option<&str>, port: u16) -> String {

@@ -354,6 +354,7 @@ mod tests {
             windows: None,
             sources: Vec::new(),
             timeline: Vec::new(),
+            message_timeline: Vec::new(),
         }
     }
 

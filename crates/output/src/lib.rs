@@ -160,6 +160,7 @@ pub(crate) mod tests {
             windows: None,
             sources: Vec::new(),
             timeline: vec![1_329_843_175_736_107, 1_329_843_235_736_107],
+            message_timeline: Vec::new(),
         }
     }
 

@@ -42,19 +42,11 @@ pub(crate) fn rhythm(a: &Alert) -> Series {
 }
 
 fn publications(a: &Alert) -> Vec<Micros> {
-    let mut v: Vec<Micros> = a
-        .app
-        .as_ref()
-        .map(|app| {
-            app.messages
-                .iter()
-                .filter(|m| m.direction == TopicDirection::Publish)
-                .map(|m| m.ts)
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort_unstable();
-    v
+    a.message_timeline
+        .iter()
+        .filter(|m| m.1 == TopicDirection::Publish)
+        .map(|m| m.0)
+        .collect()
 }
 
 /// Intervals between consecutive times, in seconds.
@@ -84,12 +76,7 @@ pub(crate) fn median(v: &[f64]) -> Option<f64> {
 /// publications dark, deliveries light), with dashed beats every `period` seconds from the
 /// first event when a period is given.
 pub(crate) fn timeline(a: &Alert, period: Option<f64>) -> String {
-    let mut msgs: Vec<(Micros, TopicDirection)> = a
-        .app
-        .as_ref()
-        .map(|app| app.messages.iter().map(|m| (m.ts, m.direction)).collect())
-        .unwrap_or_default();
-    msgs.sort_unstable_by_key(|m| m.0);
+    let msgs = &a.message_timeline;
     let all = a.timeline.iter().copied().chain(msgs.iter().map(|m| m.0));
     let (Some(t0), Some(t1)) = (all.clone().min(), all.max()) else {
         return "<p class=\"muted\">No times: the source recorded none for this channel.</p>"
@@ -139,7 +126,7 @@ pub(crate) fn timeline(a: &Alert, period: Option<f64>) -> String {
             "<text class=\"lane\" x=\"{PAD}\" y=\"46\">messages ({}; dark: published by the client)</text>",
             msgs.len()
         );
-        for (t, d) in &msgs {
+        for (t, d) in msgs {
             let tx = x(*t);
             let class = match d {
                 TopicDirection::Publish => "pub",

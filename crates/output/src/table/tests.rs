@@ -59,6 +59,7 @@ fn alert(i: u8) -> Alert {
         windows: None,
         sources: Vec::new(),
         timeline: Vec::new(),
+        message_timeline: Vec::new(),
     }
 }
 
