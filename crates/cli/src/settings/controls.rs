@@ -3,6 +3,7 @@
 //! Suricata numbering and class, and the output directory.
 
 use super::hunt::HuntSettings;
+use super::shared::suspicion;
 use crate::args::{
     AllSessionsArg, ColorArg, ControlsArgs, FormatArg, HuntArgs, OutputArg, StateArgs,
     SuspicionArg, ViewArgs,
@@ -32,14 +33,6 @@ pub struct ControlsSettings {
     pub out_dir: PathBuf,
     pub strict: bool,
     pub quiet: bool,
-}
-
-fn suspicion(s: SuspicionArg) -> Suspicion {
-    match s {
-        SuspicionArg::High => Suspicion::High,
-        SuspicionArg::Medium => Suspicion::Medium,
-        SuspicionArg::Low => Suspicion::Low,
-    }
 }
 
 impl ControlsSettings {

@@ -3,11 +3,11 @@
 //! [`TuneSettings`] for `tune` (a hunt that keeps suppressed alerts, plus the report's length and
 //! form).
 
-use super::shared::{all_formats, apply_analytics, load_config};
+use super::shared::{all_formats, apply_analytics, apply_thresholds, load_config};
 use super::view::ViewSettings;
-use crate::args::{FormatArg, HuntArgs, SuspicionArg, TuneArgs};
+use crate::args::{FormatArg, HuntArgs, TuneArgs};
 use anyhow::{Context, Result, bail};
-use pubsub_hunt_core::{HuntConfig, InternalNetworks, Suspicion, WindowSpec};
+use pubsub_hunt_core::{HuntConfig, WindowSpec};
 use pubsub_hunt_ingest::{IngestOptions, InputFormat, InputPath};
 use pubsub_hunt_output::OutputFormat;
 use std::io::IsTerminal;
@@ -45,31 +45,7 @@ impl HuntSettings {
         if let Some(w) = &a.window {
             config.window = w.parse::<WindowSpec>().map_err(anyhow::Error::msg)?;
         }
-        if let Some(s) = a.min_suspicion {
-            config.min_suspicion = match s {
-                SuspicionArg::High => Suspicion::High,
-                SuspicionArg::Medium => Suspicion::Medium,
-                SuspicionArg::Low => Suspicion::Low,
-            };
-        }
-        if let Some(n) = a.min_connections {
-            if n == 0 {
-                bail!("--min-connections must be at least 1");
-            }
-            config.min_connections = n;
-        }
-        if !a.internal.is_empty() {
-            let mut nets = config.internal.networks().to_vec();
-            for s in &a.internal {
-                let net = pubsub_hunt_core::config::parse_network(s).ok_or_else(|| {
-                    anyhow::anyhow!("--internal {s:?} is not a network or address")
-                })?;
-                if !nets.contains(&net) {
-                    nets.push(net);
-                }
-            }
-            config.internal = InternalNetworks::new(nets);
-        }
+        apply_thresholds(&mut config, a.min_suspicion, a.min_connections, &a.internal)?;
         let threads = match a.threads {
             Some(0) => bail!("--threads must be at least 1"),
             Some(n) => n,
@@ -188,6 +164,7 @@ impl TuneSettings {
 mod tests {
     use super::super::{Settings, from_words};
     use super::*;
+    use pubsub_hunt_core::Suspicion;
 
     fn hunt(words: &[&str]) -> Result<HuntSettings> {
         let mut all = vec!["hunt"];

@@ -1,9 +1,11 @@
 //! What several commands' settings share: loading the configuration file, the registry of every
-//! input format, and applying `--analytic` choices to a configuration.
+//! input format, and applying `--analytic`, `--min-suspicion`, `--min-connections` and
+//! `--internal` to a configuration.
 
-use anyhow::{Context, Result};
+use crate::args::SuspicionArg;
+use anyhow::{Context, Result, bail};
 
-use pubsub_hunt_core::{AnalyticId, HuntConfig};
+use pubsub_hunt_core::{AnalyticId, HuntConfig, InternalNetworks, Suspicion};
 use pubsub_hunt_ingest::Registry;
 use std::path::PathBuf;
 
@@ -103,5 +105,45 @@ pub fn apply_analytics(config: &mut HuntConfig, names: &[String]) -> Result<()> 
     // Scoring runs when a behaviour analytic was named; `--analytic pubsub-port` alone is the
     // seed analytic, unchanged.
     config.behaviour.enabled = config.analytics.iter().any(|a| a.is_behaviour());
+    Ok(())
+}
+
+/// The suspicion level a `--min-suspicion` argument names.
+pub fn suspicion(s: SuspicionArg) -> Suspicion {
+    match s {
+        SuspicionArg::High => Suspicion::High,
+        SuspicionArg::Medium => Suspicion::Medium,
+        SuspicionArg::Low => Suspicion::Low,
+    }
+}
+
+/// Applies `--min-suspicion`, `--min-connections` (at least 1) and `--internal` (networks added
+/// to the configured ones, each once) to a configuration.
+pub fn apply_thresholds(
+    config: &mut HuntConfig,
+    min_suspicion: Option<SuspicionArg>,
+    min_connections: Option<u64>,
+    internal: &[String],
+) -> Result<()> {
+    if let Some(s) = min_suspicion {
+        config.min_suspicion = suspicion(s);
+    }
+    if let Some(n) = min_connections {
+        if n == 0 {
+            bail!("--min-connections must be at least 1");
+        }
+        config.min_connections = n;
+    }
+    if !internal.is_empty() {
+        let mut nets = config.internal.networks().to_vec();
+        for s in internal {
+            let net = pubsub_hunt_core::config::parse_network(s)
+                .ok_or_else(|| anyhow::anyhow!("--internal {s:?} is not a network or address"))?;
+            if !nets.contains(&net) {
+                nets.push(net);
+            }
+        }
+        config.internal = InternalNetworks::new(nets);
+    }
     Ok(())
 }

@@ -4,10 +4,10 @@
 //! strictness). All are checked here, before any connection is made; nothing in this module
 //! needs the `kafka` feature, so a build without it still validates and explains.
 
-use super::shared::{apply_analytics, load_config};
-use crate::args::{StreamArgs, SuspicionArg};
+use super::shared::{apply_analytics, apply_thresholds, load_config};
+use crate::args::StreamArgs;
 use anyhow::{Result, bail};
-use pubsub_hunt_core::{HuntConfig, InternalNetworks, Suspicion, WindowSpec};
+use pubsub_hunt_core::{HuntConfig, WindowSpec};
 use pubsub_hunt_ingest::InputFormat;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -135,31 +135,7 @@ impl StreamSettings {
         if a.no_default_allowlist {
             config.default_allowlist.clear();
         }
-        if let Some(s) = a.min_suspicion {
-            config.min_suspicion = match s {
-                SuspicionArg::High => Suspicion::High,
-                SuspicionArg::Medium => Suspicion::Medium,
-                SuspicionArg::Low => Suspicion::Low,
-            };
-        }
-        if let Some(n) = a.min_connections {
-            if n == 0 {
-                bail!("--min-connections must be at least 1");
-            }
-            config.min_connections = n;
-        }
-        if !a.internal.is_empty() {
-            let mut nets = config.internal.networks().to_vec();
-            for s in &a.internal {
-                let net = pubsub_hunt_core::config::parse_network(s).ok_or_else(|| {
-                    anyhow::anyhow!("--internal {s:?} is not a network or address")
-                })?;
-                if !nets.contains(&net) {
-                    nets.push(net);
-                }
-            }
-            config.internal = InternalNetworks::new(nets);
-        }
+        apply_thresholds(&mut config, a.min_suspicion, a.min_connections, &a.internal)?;
         Ok(StreamSettings {
             config,
             brokers: brokers.join(","),
