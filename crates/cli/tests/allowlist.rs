@@ -317,7 +317,8 @@ fn internal_entries_follow_the_configured_internal_networks() {
         .iter()
         .find(|a| a["dst_ip"] == "172.20.4.9")
         .unwrap_or_else(|| panic!("{alerts:?}"));
-    assert_eq!(stomp["suspicion"], "high");
+    assert_eq!(stomp["seed_suspicion"], "high");
+    assert_eq!(stomp["suspicion"], "medium");
     assert_eq!(stomp["external"], true);
     assert!(!alerts.iter().any(|a| a["dst_ip"] == "100.64.12.7"));
     let hidden = suppressed(&["--config", site]);
@@ -337,7 +338,8 @@ fn stock_library_client_ids_are_not_on_the_default_list() {
     assert_eq!(alerts.len(), 1, "{stderr}");
     let a = &alerts[0];
     assert_eq!(a["dst_ip"], "198.41.30.241");
-    assert_eq!(a["suspicion"], "high");
+    assert_eq!(a["seed_suspicion"], "high");
+    assert_eq!(a["suspicion"], "medium");
     assert!(a["suppressed_by"].is_null());
     assert_eq!(a["signals"]["library_client_id"], -5.0);
     assert!(!stderr.contains("paho"), "{stderr}");
@@ -525,7 +527,7 @@ fn tune_lists_each_alert_a_suggestion_would_hide() {
     );
     assert!(
         t.contains(
-            "would hide: 10.0.0.50 (process unknown) -> 192.0.2.80:4444 MQTT (score 50): high \
+            "would hide: 10.0.0.50 (process unknown) -> 192.0.2.80:4444 MQTT (score 50): high seed \
              suspicion, no behaviour evidence"
         ),
         "{t}"

@@ -210,18 +210,13 @@ fn every_selected_c2_alert_has_a_protocol_signature() {
     );
 }
 
-/// The second half: no benign channel yields any rule. It does not hold on merged main:
-/// the hunt rates one benign channel of this capture high and leaves it unsuppressed, and
-/// `controls` acts on the hunt's verdicts. Measured on seed 1 (pcap, no DNS in the capture): a
-/// paho-mqtt prototype publishing plain sensor JSON every 10 s to a public broker scores 61,
-/// suspicion high (seed suspicion high: external MQTT, process unknown; signals
-/// `message_beacon` +9, `sole_host_destination` +8, `library_client_id` -5), against 71-84 for
-/// the C2 alerts; it yields a publish-topic and a client-id rule (sids 1000036-37). No safety
-/// rule of `controls` separates it honestly (a topic signature matches only this channel, which
-/// is what a shared broker needs), and it is not below the default selection. The fix belongs to
-/// the hunt's rating of plain periodic telemetry; this test is the acceptance check.
+/// The second half: no benign channel yields any rule. `controls` acts on the alerts
+/// the hunt rates high (its default selection). The capture's paho-mqtt prototype publishing
+/// plain sensor JSON every 10 s to a public broker (seed suspicion high: external MQTT, process
+/// unknown) has only `message_beacon` +9 and `sole_host_destination` +8 to show, which does not
+/// confirm the seed's high (`behaviour.score.prior_confirmed_at`), so it is medium and yields no
+/// rule, while every C2 alert of the capture is high on its evidence.
 #[test]
-#[ignore = "the hunt rates the benign dev-broker channel (paho telemetry to a public broker) high at score 61, so controls writes its topic and client-id rules; see the comment"]
 fn no_benign_channel_yields_a_rule() {
     let f = fixture();
     for (r, ch) in rules_with_channels(f) {

@@ -66,7 +66,8 @@ fn a_capture_alone_and_with_unrelated_captures_gives_the_same_alert() {
     let a = mqtt_alert(&alone);
     assert_eq!(a, mqtt_alert(&with_others));
     assert_eq!(a, mqtt_alert(&reversed));
-    assert_eq!(a["suspicion"], "high", "{a:#}");
+    assert_eq!(a["seed_suspicion"], "high", "{a:#}");
+    assert_eq!(a["suspicion"], "medium", "{a:#}");
     assert_eq!(a["sources"], serde_json::json!([MQTT]));
 }
 

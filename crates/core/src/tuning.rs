@@ -3,7 +3,8 @@
 //!
 //! It works on the alerts of a finished hunt run with `show_suppressed`, so it needs nothing but
 //! what every alert already explains. A *low-value* alert is one reported below high suspicion
-//! with no positive behaviour evidence (only the seed's port rule speaks for it, and it does not
+//! (the engine's, or the seed's that only the prior's cap holds at medium) with no positive
+//! behaviour evidence (only the seed's port rule speaks for it, and it does not
 //! speak loudly). Every other reported alert is worth keeping: a high-suspicion channel with no
 //! behaviour evidence is still what the seed rule exists to find (C2 over an external XMPP or
 //! MQTT server). A candidate entry's *cost* is the alerts worth keeping it would also hide, each
@@ -66,10 +67,12 @@ impl CostAlert {
             .filter(|(_, w)| **w > 0.0)
             .map(|(id, w)| format!("{id} {w:+.0}"))
             .collect();
+        let suspicion = kept_suspicion(a);
+        let whose = if suspicion > a.suspicion { " seed" } else { "" };
         let why = if evidence.is_empty() {
-            format!("{} suspicion, no behaviour evidence", a.suspicion)
+            format!("{suspicion}{whose} suspicion, no behaviour evidence")
         } else {
-            evidence.insert(0, format!("{} suspicion", a.suspicion));
+            evidence.insert(0, format!("{suspicion}{whose} suspicion"));
             evidence.join(", ")
         };
         CostAlert {
@@ -77,7 +80,7 @@ impl CostAlert {
             process: a.process.clone(),
             destination: std::net::SocketAddr::new(a.dst_ip, a.dst_port).to_string(),
             protocol: a.protocol,
-            suspicion: a.suspicion,
+            suspicion,
             score: a.score,
             why,
         }
@@ -103,9 +106,21 @@ fn positive_evidence(a: &Alert) -> f64 {
     a.signals.values().filter(|w| **w > 0.0).sum()
 }
 
+/// The suspicion an alert is kept for: the engine's, or the seed's where only the prior's cap
+/// (`behaviour.score.prior_at_most`) holds the engine's at medium — no benign evidence lowered
+/// it, and the seed rule exists to find such channels (C2 over an external XMPP or MQTT server
+/// with nothing else to show).
+fn kept_suspicion(a: &Alert) -> Suspicion {
+    if a.seed_suspicion > a.suspicion && a.suspicion >= Suspicion::Medium {
+        a.seed_suspicion
+    } else {
+        a.suspicion
+    }
+}
+
 /// Below high suspicion and no positive behaviour evidence: what an entry may remove for free.
 fn is_low_value(a: &Alert) -> bool {
-    a.suspicion < Suspicion::High && positive_evidence(a) <= 0.0
+    kept_suspicion(a) < Suspicion::High && positive_evidence(a) <= 0.0
 }
 
 /// The values each candidate field would take to cover this alert.
@@ -401,7 +416,8 @@ mod tests {
             0.0,
             None,
         );
-        c2.suspicion = Suspicion::High;
+        // The seed's high, held at medium by the prior's cap: still worth keeping.
+        c2.seed_suspicion = Suspicion::High;
         c2.score = 70;
         c2.dst_port = 1883;
         c2.protocol = Protocol::Mqtt;
@@ -419,13 +435,13 @@ mod tests {
         assert_eq!(host.cost_alerts[0].destination, "172.67.199.31:1883");
         assert_eq!(
             host.cost_alerts[0].why,
-            "high suspicion, no behaviour evidence"
+            "high seed suspicion, no behaviour evidence"
         );
         let text = render_text(&r);
         assert!(
             text.contains(
                 "would hide: h1 C:\\Users\\Public\\Music\\m.exe -> 172.67.199.31:1883 MQTT \
-                 (score 70): high suspicion, no behaviour evidence"
+                 (score 70): high seed suspicion, no behaviour evidence"
             ),
             "{text}"
         );

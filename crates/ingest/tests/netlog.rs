@@ -534,7 +534,7 @@ fn one_alert(file: &str, format_name: &str) -> pubsub_hunt_core::Alert {
 fn end_to_end_panos() {
     let a = one_alert("panos_traffic.log", "panos");
     assert_eq!(
-        (a.analytic, a.suspicion, a.protocol),
+        (a.analytic, a.seed_suspicion, a.protocol),
         (AnalyticId::PubsubPort, Suspicion::High, Protocol::Mqtt)
     );
     assert_eq!((a.host.as_str(), a.connections), ("10.20.1.15", 2));
@@ -546,7 +546,7 @@ fn end_to_end_panos() {
 fn end_to_end_cisco_asa() {
     let a = one_alert("asa.log", "cisco-asa");
     assert_eq!(
-        (a.analytic, a.suspicion, a.protocol, a.dst_port),
+        (a.analytic, a.seed_suspicion, a.protocol, a.dst_port),
         (
             AnalyticId::PubsubPort,
             Suspicion::High,
@@ -563,7 +563,7 @@ fn end_to_end_cisco_asa() {
 fn end_to_end_chronicle_udm() {
     let a = one_alert("udm.json", "chronicle-udm");
     assert_eq!(
-        (a.analytic, a.suspicion, a.protocol),
+        (a.analytic, a.seed_suspicion, a.protocol),
         (AnalyticId::PubsubPort, Suspicion::High, Protocol::Xmpp)
     );
     assert_eq!((a.host.as_str(), a.connections), ("WKS-0415", 2));
@@ -578,7 +578,7 @@ fn end_to_end_chronicle_udm() {
 fn end_to_end_ecs() {
     let a = one_alert("ecs.ndjson", "ecs");
     assert_eq!(
-        (a.analytic, a.suspicion, a.protocol),
+        (a.analytic, a.seed_suspicion, a.protocol),
         (AnalyticId::PubsubPort, Suspicion::High, Protocol::Stomp)
     );
     assert_eq!((a.host.as_str(), a.connections), ("build-07", 2));
@@ -590,7 +590,7 @@ fn end_to_end_ecs() {
 fn end_to_end_ocsf() {
     let a = one_alert("ocsf.jsonl", "ocsf");
     assert_eq!(
-        (a.analytic, a.suspicion, a.protocol),
+        (a.analytic, a.seed_suspicion, a.protocol),
         (AnalyticId::PubsubPort, Suspicion::Medium, Protocol::Amqp)
     );
     assert_eq!((a.host.as_str(), a.connections), ("wks-0415", 2));
@@ -604,7 +604,7 @@ fn end_to_end_ocsf() {
 fn end_to_end_suricata_eve() {
     let a = one_alert("eve.json", "suricata-eve");
     assert_eq!(
-        (a.analytic, a.suspicion, a.protocol, a.dst_port),
+        (a.analytic, a.seed_suspicion, a.protocol, a.dst_port),
         (
             AnalyticId::PubsubUnusualPort,
             Suspicion::High,

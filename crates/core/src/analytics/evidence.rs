@@ -12,7 +12,7 @@ use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
     score_server_name,
 };
-use crate::behaviour::interactive::score_interactive;
+use crate::behaviour::interactive::{score_interactive, working_day_rhythm};
 use crate::behaviour::names::{score_client_id, score_host_scoped, score_topic};
 use crate::behaviour::payloads::{
     HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, host_data_signal, telemetry_words,
@@ -206,6 +206,14 @@ pub(super) fn signals(
                 );
             }
             all.push(s);
+        } else if daily && stats.conn_spans.is_empty() {
+            // The source records only openings: the same judgement of the daily rhythm, on them.
+            let starts: Vec<Micros> = stats.conn_starts.iter().map(|c| c.ts).collect();
+            if let Some(why) = working_day_rhythm(&starts, group.data_span, &b.interactive, &zone) {
+                all.retain(|x| x.id != SignalId::Beacon);
+                own_timer = None;
+                all.push(Signal::new(SignalId::InteractiveUse, 0.0, why));
+            }
         }
     }
 

@@ -91,7 +91,13 @@ fn seed_matrix_cases() {
         e.process = process.map(String::from);
         let (alerts, _) = run(cfg.clone(), &[e.clone(), e]);
         assert_eq!(alerts.len(), 1, "{dst}:{port}");
-        assert_eq!(alerts[0].suspicion, want, "{dst}:{port} {process:?}");
+        assert_eq!(alerts[0].seed_suspicion, want, "{dst}:{port} {process:?}");
+        // The engine's suspicion: the seed's, at most medium without evidence.
+        assert_eq!(
+            alerts[0].suspicion,
+            want.min(Suspicion::Medium),
+            "{dst}:{port} {process:?}"
+        );
         assert_eq!(alerts[0].external, external, "{dst}:{port}");
         assert_eq!(alerts[0].analytic, AnalyticId::PubsubPort);
         assert!(alerts[0].reasons.len() >= 4, "{:?}", alerts[0].reasons);
@@ -166,7 +172,8 @@ fn unusual_port_from_identified_protocol() {
         .filter(|a| a.analytic == AnalyticId::PubsubUnusualPort)
         .collect();
     assert_eq!(unusual.len(), 2, "{alerts:#?}");
-    assert_eq!(unusual[0].suspicion, Suspicion::High);
+    assert_eq!(unusual[0].seed_suspicion, Suspicion::High);
+    assert_eq!(unusual[0].suspicion, Suspicion::Medium);
     assert_eq!(unusual[0].dst_port, 4444);
     assert!(unusual[0].reasons.iter().any(|r| r.contains("\"mqtt\"")));
     assert_eq!(unusual[1].suspicion, Suspicion::Medium);
@@ -318,9 +325,11 @@ fn ordering_high_then_count() {
         evs.push(ev("10.1.1.2", "198.51.100.1", 5672)); // medium, 5
     }
     let (alerts, _) = run(cfg_no_defaults(), &evs);
+    // Ranked by score: the seed's high prior first (its suspicion counts as medium without
+    // evidence), then by connections.
     let got: Vec<_> = alerts
         .iter()
-        .map(|a| (a.suspicion, a.connections))
+        .map(|a| (a.seed_suspicion, a.connections))
         .collect();
     assert_eq!(
         got,

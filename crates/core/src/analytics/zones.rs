@@ -1,6 +1,6 @@
 //! Local time for judging working hours ([`crate::behaviour::interactive`]): the configured
 //! offset when the hunter set one, else the offset the site's connections show — every host's
-//! openings and closings together, so the many people at work set the clock. Not per host: a
+//! openings and closings together (openings alone where the source records no ends), so the many people at work set the clock. Not per host: a
 //! host active only at night would define its own "day", and night-only activity is what an
 //! operator working from another time zone looks like.
 
@@ -9,7 +9,7 @@ use crate::behaviour::interactive::{LocalZone, ZoneBasis, infer_offset, working_
 use crate::config::HuntConfig;
 use std::collections::BTreeSet;
 
-/// Fewest hosts with sessions of known length for the site's zone to be inferred; with fewer,
+/// Fewest hosts with timed connections for the site's zone to be inferred; with fewer,
 /// the configured zone (UTC by default) stands.
 pub const SITE_MIN_HOSTS: usize = 5;
 
@@ -28,17 +28,24 @@ impl Zones {
         let mut instants = 0;
         let mut hosts = BTreeSet::new();
         for (key, stats) in groups {
-            if stats.conn_spans.is_empty() {
+            // Openings and closings where the source records session ends, else openings alone
+            // (Sysmon network events): a machine timer spreads over the clock either way.
+            if stats.conn_spans.is_empty() && stats.conn_starts.is_empty() {
                 continue;
             }
-            let c = working_counts(icfg, stats.conn_spans.iter().flat_map(|s| [s.start, s.end]));
+            let c = if stats.conn_spans.is_empty() {
+                instants += stats.conn_starts.len();
+                working_counts(icfg, stats.conn_starts.iter().map(|c| c.ts))
+            } else {
+                instants += 2 * stats.conn_spans.len();
+                working_counts(icfg, stats.conn_spans.iter().flat_map(|s| [s.start, s.end]))
+            };
             if counts.len() < c.len() {
                 counts.resize(c.len(), 0);
             }
             for (a, b) in counts.iter_mut().zip(&c) {
                 *a += b;
             }
-            instants += 2 * stats.conn_spans.len();
             if hosts.len() < SITE_MIN_HOSTS {
                 hosts.insert(key.host.as_str());
             }

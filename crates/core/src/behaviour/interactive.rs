@@ -185,7 +185,8 @@ impl LocalZone {
         match self.basis {
             ZoneBasis::Configured | ZoneBasis::Default => zone,
             ZoneBasis::Site(n) => format!(
-                "{zone} (the site's local time, inferred from {n} openings and closings of all                  hosts)"
+                "{zone} (the site's local time, inferred from {n} connection openings and closings \
+                 of all hosts)"
             ),
         }
     }
@@ -284,6 +285,42 @@ pub fn score_interactive(
     ))
 }
 
+/// Why a daily connection "timer" is a working day's rhythm, when the source records only when
+/// connections opened (Sysmon network events, firewall session starts): at least
+/// `min_sessions` openings, `min_share` of them in working hours on working days, in data that
+/// covers time outside working hours (so openings could have been seen there). A machine timer of
+/// a day fires at night and at weekends as readily as in office hours; a person opening a chat
+/// client each morning does not. Without session ends nothing says the sessions were used by a
+/// person, so this only takes back the timer, it credits nothing (the caller decides).
+pub fn working_day_rhythm(
+    starts: &[Micros],
+    data: Option<Span>,
+    cfg: &InteractiveConfig,
+    zone: &LocalZone,
+) -> Option<String> {
+    let offset = zone.offset_hours;
+    if starts.len() < cfg.min_sessions.max(1) || !cfg.covers_off_hours_in(data?, offset) {
+        return None;
+    }
+    let inside = starts
+        .iter()
+        .filter(|&&t| cfg.is_working_time_in(t, offset))
+        .count();
+    let share = inside as f64 / starts.len() as f64;
+    (share >= cfg.min_share).then(|| {
+        format!(
+            "its {} connections open about daily, {:.0} % of them on weekdays {:02}:00–{:02}:00 {}: \
+             a person starting the working day, not a timer (the source records no session \
+             ends, so nothing is credited as interactive use)",
+            starts.len(),
+            share * 100.0,
+            cfg.work_start_hour,
+            cfg.work_end_hour,
+            zone.describe()
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,6 +350,37 @@ mod tests {
             first: at(0, 0.0),
             last: at(7, 0.0),
         })
+    }
+
+    #[test]
+    fn daily_openings_in_working_hours_are_a_working_day_not_a_timer() {
+        let cfg = InteractiveConfig::default();
+        // Monday to Friday at about 08:30.
+        let mornings: Vec<Micros> = (0..5).map(|d| at(d, 8.5 + d as f64 * 0.05)).collect();
+        let why = working_day_rhythm(&mornings, week(), &cfg, &utc()).unwrap();
+        assert!(why.contains("5 connections"), "{why}");
+        // A daily timer that also fires at the weekend, or at night, is a timer.
+        let every_day: Vec<Micros> = (0..7).map(|d| at(d, 8.5)).collect();
+        assert_eq!(working_day_rhythm(&every_day, week(), &cfg, &utc()), None);
+        let nights: Vec<Micros> = (0..5).map(|d| at(d, 2.0)).collect();
+        assert_eq!(working_day_rhythm(&nights, week(), &cfg, &utc()), None);
+        // Judged in the site's zone: the same mornings seen from UTC−8 are at night.
+        let east = LocalZone {
+            offset_hours: -8.0,
+            basis: ZoneBasis::Configured,
+        };
+        assert_eq!(working_day_rhythm(&mornings, week(), &cfg, &east), None);
+        // Data inside working hours only cannot tell.
+        let office = Some(Span {
+            first: at(0, 8.0),
+            last: at(0, 17.0),
+        });
+        assert_eq!(working_day_rhythm(&mornings, office, &cfg, &utc()), None);
+        // Too few openings to judge.
+        assert_eq!(
+            working_day_rhythm(&mornings[..2], week(), &cfg, &utc()),
+            None
+        );
     }
 
     /// A chat client over a working week: opened in the morning, reconnected over lunch, closed

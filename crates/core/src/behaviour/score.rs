@@ -37,6 +37,16 @@ pub struct ScoreConfig {
     /// Content and process evidence (points) that makes one exchange enough to rate a group with
     /// fewer connections than `analytics.min_connections`.
     pub single_connection_at: f64,
+    /// The highest suspicion the seed's protocol prior gives on its own: above it, the seed's
+    /// suspicion stands only when behaviour evidence confirms it (`prior_confirmed_at`) or the
+    /// points reach its band. The seeds rate every external MQTT session of a program that is not
+    /// a Mosquitto client high, which on real networks is most IoT devices and developer tools;
+    /// "high" from the engine means the behaviour supports it. The seed's own verdict stays on
+    /// the alert as `seed_suspicion`.
+    pub prior_at_most: Suspicion,
+    /// Positive behaviour evidence (the sum of the positive signals, in points) that confirms a
+    /// seed suspicion above `prior_at_most`: as much as makes a default allowlist entry yield.
+    pub prior_confirmed_at: f64,
 }
 
 impl Default for ScoreConfig {
@@ -51,6 +61,8 @@ impl Default for ScoreConfig {
             lower_at_net: -15.0,
             default_allowlist_yields_at: 20.0,
             single_connection_at: 30.0,
+            prior_at_most: Suspicion::Medium,
+            prior_confirmed_at: 20.0,
         }
     }
 }
@@ -132,11 +144,14 @@ pub fn combine(seed: Suspicion, signals: &[Signal]) -> (u8, Suspicion) {
 /// 3. score = `50 + 50·x / (scale + |x|)`, `x = points − medium_at`, rounded: within 0–100,
 ///    strictly increasing in the points, never reaching a plateau at 100;
 /// 4. band, on the points: high from `high_at` (80), medium from `medium_at` (50), else low;
-/// 5. suspicion = the band when it is above the seed (evidence raised it), the band when it is
-///    below the seed **and** the signals sum to at most `lower_at_net` (−15: benign evidence
-///    lowered it), otherwise the seed. The medium and high bases sit at or under the medium
-///    threshold on purpose, so a seed alert with no behaviour evidence keeps its suspicion but
-///    ranks under alerts with evidence.
+/// 5. the prior = the seed suspicion, at most `prior_at_most` (medium) unless positive
+///    behaviour evidence of at least `prior_confirmed_at` (20) confirms it: the protocol alone
+///    never makes an alert high;
+/// 6. suspicion = the band when it is above the prior (evidence raised it), the band when it is
+///    below the prior **and** the signals sum to at most `lower_at_net` (−15: benign evidence
+///    lowered it), otherwise the prior. The medium and high bases sit at or under the medium
+///    threshold on purpose, so a seed alert with no behaviour evidence keeps its prior but ranks
+///    under alerts with evidence.
 pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> Combined {
     let base = cfg.base(seed);
     let mut steps = vec![format!("base {base:.0} for seed suspicion {seed}")];
@@ -154,6 +169,31 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
         cfg.scale, cfg.medium_at
     ));
     let band = cfg.band(points);
+    let positive: f64 = signals
+        .iter()
+        .map(|s| s.weight)
+        .filter(|w| w.is_finite() && *w > 0.0)
+        .sum();
+    let capped = seed.min(cfg.prior_at_most);
+    let seed = if capped == seed {
+        seed
+    } else if positive >= cfg.prior_confirmed_at {
+        steps.push(format!(
+            "behaviour evidence of {positive:.1} points confirms the seed's {seed} (at least {:.0}, \
+             behaviour.score.prior_confirmed_at)",
+            cfg.prior_confirmed_at
+        ));
+        seed
+    } else {
+        steps.push(format!(
+            "the seed's {seed} counts as {capped}: {positive:.1} points of behaviour evidence \
+             confirm it, under the {:.0} needed (behaviour.score.prior_confirmed_at), and the \
+             points are under the {seed} threshold {:.0}",
+            cfg.prior_confirmed_at,
+            cfg.threshold(seed)
+        ));
+        capped
+    };
     let suspicion = if band > seed {
         steps.push(format!(
             "suspicion raised from {seed} to {band}: {points:.1} points reach the {band} \
@@ -203,8 +243,48 @@ mod tests {
     }
 
     #[test]
-    fn seed_alone_keeps_its_suspicion_and_ranks_by_a_small_prior() {
-        assert_eq!(combine(Suspicion::High, &[]), (50, Suspicion::High));
+    fn seed_alone_gives_at_most_medium_and_ranks_by_a_small_prior() {
+        // High is earned by evidence: the seed's high alone counts as medium.
+        assert_eq!(combine(Suspicion::High, &[]), (50, Suspicion::Medium));
+        let c = combine_with(&cfg(), Suspicion::High, &[]);
+        assert!(
+            c.steps.iter().any(|s| s.contains("counts as medium")),
+            "{:?}",
+            c.steps
+        );
+        // Evidence confirms it: 20 points of positive evidence, whatever benign hints say.
+        assert_eq!(
+            combine(Suspicion::High, &[sig("beacon", 20.0)]),
+            (at(70.0), Suspicion::High)
+        );
+        assert_eq!(
+            combine(
+                Suspicion::High,
+                &[sig("beacon", 20.0), sig("library_client_id", -5.0)]
+            ),
+            (at(65.0), Suspicion::High)
+        );
+        // Weaker evidence does not (a public developer script's telemetry timer and its lone
+        // broker address: 9 + 8 points).
+        assert_eq!(
+            combine(
+                Suspicion::High,
+                &[
+                    sig("message_beacon", 9.0),
+                    sig("sole_host_destination", 8.0)
+                ]
+            ),
+            (at(67.0), Suspicion::Medium)
+        );
+        // Configured back to the seed's matrix.
+        let seed_matrix = ScoreConfig {
+            prior_at_most: Suspicion::High,
+            ..cfg()
+        };
+        assert_eq!(
+            combine_with(&seed_matrix, Suspicion::High, &[]).suspicion,
+            Suspicion::High
+        );
         assert_eq!(combine(Suspicion::Medium, &[]), (45, Suspicion::Medium));
         assert_eq!(combine(Suspicion::Low, &[]), (30, Suspicion::Low));
     }
@@ -265,7 +345,11 @@ mod tests {
         // A weak benign hint lowers the score (and the rank) but not the suspicion.
         assert_eq!(
             combine(Suspicion::High, &[sig("library_client_id", -5.0)]),
-            (at(45.0), Suspicion::High)
+            (at(45.0), Suspicion::Medium)
+        );
+        assert_eq!(
+            combine(Suspicion::Medium, &[sig("library_client_id", -5.0)]),
+            (at(40.0), Suspicion::Medium)
         );
         // Interactive use takes a seed-high chat client with nothing else below medium, even on a
         // public XMPP server.
@@ -290,7 +374,7 @@ mod tests {
                 Suspicion::High,
                 &[sig("new_broker", -10.0), sig("guid_token", 5.0)]
             ),
-            (at(45.0), Suspicion::High)
+            (at(45.0), Suspicion::Medium)
         );
     }
 
@@ -352,7 +436,9 @@ mod tests {
             let c = combine_with(&cfg(), SEEDS[seed], &signals);
             prop_assert!(c.score <= 100);
             prop_assert!(c.points.is_finite());
-            prop_assert_eq!(c.steps.len(), signals.len() + 3);
+            // Base, signals, score, suspicion, and a step when the seed is above the prior cap.
+            let capped = usize::from(SEEDS[seed] > Suspicion::Medium);
+            prop_assert_eq!(c.steps.len(), signals.len() + 3 + capped);
         }
 
         #[test]
