@@ -22,6 +22,32 @@ pub fn run(s: StreamSettings) -> Result<u8> {
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .context("cannot install the SIGINT/SIGTERM handler")?;
     }
+    let mut engine = Engine::new(s.config);
+    // History across runs, read once and before joining the group (a corrupt or newer-schema
+    // store stops the member before it takes partitions): `hunt` runs write the store and
+    // members only read it, so members of one group never contend for SQLite's single writer
+    // (see docs/stream.md).
+    if let Some(why) = &s.state.unavailable {
+        let _ = writeln!(std::io::stderr().lock(), "pubsub-hunt: {why}");
+    }
+    if let Some(path) = &s.state.path {
+        if path.exists() {
+            let store = crate::state_cmd::open(path)?;
+            let history = store.load()?;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "pubsub-hunt: stream: judging against the history in {} (read only)",
+                path.display()
+            );
+            engine = engine.with_prior(Arc::new(history));
+        } else {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "pubsub-hunt: stream: no history at {} yet (`hunt` writes it); everything is new",
+                path.display()
+            );
+        }
+    }
     let max_open = 64;
     let format = FindingFormat::from_output(s.format)
         .with_context(|| format!("stream cannot write findings as {}", s.format))?;
@@ -51,30 +77,6 @@ pub fn run(s: StreamSettings) -> Result<u8> {
         cfg.brokers,
         cfg.topics.join(", ")
     );
-    let mut engine = Engine::new(s.config);
-    // History across runs, read once: `hunt` runs write the store and members only read it, so
-    // members of one group never contend for SQLite's single writer (see docs/stream.md).
-    if let Some(why) = &s.state.unavailable {
-        let _ = writeln!(std::io::stderr().lock(), "pubsub-hunt: {why}");
-    }
-    if let Some(path) = &s.state.path {
-        if path.exists() {
-            let store = crate::state_cmd::open(path)?;
-            let history = store.load()?;
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "pubsub-hunt: stream: judging against the history in {} (read only)",
-                path.display()
-            );
-            engine = engine.with_prior(Arc::new(history));
-        } else {
-            let _ = writeln!(
-                std::io::stderr().lock(),
-                "pubsub-hunt: stream: no history at {} yet (`hunt` writes it); everything is new",
-                path.display()
-            );
-        }
-    }
     let decoder = Decoder::new(pubsub_hunt_ingest::builtin_formats(), s.input_format);
     match pubsub_hunt_stream::run(cfg, engine, decoder, &stop) {
         Ok(r) if r.totals.counters.malformed > 0 => Ok(exit::INPUT_PROBLEMS),
