@@ -285,3 +285,70 @@ impl FindingSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pubsub_hunt_core::{Engine, HuntConfig};
+    use pubsub_hunt_ingest::{IgnoreProblems, IngestOptions, InputPath};
+    use pubsub_hunt_testgen::{GenConfig, RenderOptions, conn_log_bytes};
+
+    /// Real alerts: the batch engine over a small labeled day.
+    fn alerts() -> Vec<Alert> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("conn.json");
+        let (bytes, _) = conn_log_bytes(&GenConfig::new(2000, 3), &RenderOptions::json());
+        std::fs::write(&path, bytes).unwrap();
+        let engine = Engine::new(HuntConfig::default());
+        let opts = IngestOptions {
+            registry: pubsub_hunt_ingest::builtin_formats(),
+            threads: 1,
+            ..IngestOptions::default()
+        };
+        let (acc, _) = pubsub_hunt_ingest::run(
+            &[InputPath::from(path.to_str().unwrap())],
+            &engine,
+            &opts,
+            &IgnoreProblems,
+        )
+        .unwrap();
+        engine.finish(acc).0
+    }
+
+    #[test]
+    fn each_format_encodes_one_line_hunt_would_write() {
+        let alerts = alerts();
+        assert!(!alerts.is_empty());
+        for a in &alerts {
+            let jsonl = FindingFormat::Jsonl.encode(a).unwrap();
+            assert_eq!(jsonl, serde_json::to_vec(a).unwrap());
+            let ocsf = FindingFormat::Ocsf.encode(a).unwrap();
+            assert!(!ocsf.contains(&b'\n'));
+            let v: serde_json::Value = serde_json::from_slice(&ocsf).unwrap();
+            assert_eq!(v["class_uid"], 2004);
+            assert_eq!(v["finding_info"]["uid"].as_str(), Some(a.id.as_str()));
+        }
+    }
+
+    #[test]
+    fn only_self_contained_formats_are_finding_formats() {
+        assert_eq!(
+            FindingFormat::from_output(OutputFormat::Ocsf),
+            Some(FindingFormat::Ocsf)
+        );
+        assert_eq!(
+            FindingFormat::from_output(OutputFormat::Jsonl),
+            Some(FindingFormat::Jsonl)
+        );
+        for f in [
+            OutputFormat::Table,
+            OutputFormat::Csv,
+            OutputFormat::Html,
+            OutputFormat::Ecs,
+        ] {
+            assert_eq!(FindingFormat::from_output(f), None, "{f}");
+        }
+        assert_eq!(FindingFormat::Ocsf.as_str(), "ocsf");
+        assert_eq!(FindingFormat::default(), FindingFormat::Jsonl);
+    }
+}
