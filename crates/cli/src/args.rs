@@ -177,6 +177,15 @@ pub enum FormatArg {
     Ecs,
 }
 
+/// The formats of `stream`'s findings: records that stand alone, one per message or line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StreamFormatArg {
+    /// The objects `hunt --format jsonl` writes.
+    Jsonl,
+    /// OCSF Detection Findings (class 2004), `finding_info.uid` the alert id.
+    Ocsf,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SuspicionArg {
     High,
@@ -348,8 +357,8 @@ pub struct StreamArgs {
     #[arg(long, value_name = "ID")]
     pub group: String,
 
-    /// Append findings (JSON lines, the objects `hunt --format jsonl` writes) to this file,
-    /// synced before offsets are committed.
+    /// Append findings (one per line, in --format) to this file, synced before offsets are
+    /// committed.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -357,6 +366,10 @@ pub struct StreamArgs {
     /// latest finding per channel).
     #[arg(long, value_name = "NAME")]
     pub output_topic: Option<String>,
+
+    /// How findings are written, to the file and the topic alike, by the writers of `hunt`.
+    #[arg(long, value_enum, default_value_t = StreamFormatArg::Jsonl)]
+    pub format: StreamFormatArg,
 
     /// Event-time window each partition's records are rated over (`15m`, `1h`, `1d`), aligned
     /// on the epoch (UTC).
@@ -417,6 +430,10 @@ pub struct StreamArgs {
     /// Stop at the first malformed record (without committing past it).
     #[arg(long)]
     pub strict: bool,
+
+    /// The history `hunt` keeps is read once at start (never written by `stream`).
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 // `watch` writes each alert as it is raised, and each session as it ends: it keeps its own

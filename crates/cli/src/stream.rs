@@ -1,5 +1,6 @@
 //! `pubsub-hunt stream`: runs one consumer-group member (the `pubsub-hunt-stream` crate) with
-//! the validated settings, stops it on SIGINT/SIGTERM, and maps its outcome to an exit status.
+//! the validated settings and the history of the state store (read once, never written), stops
+//! it on SIGINT/SIGTERM, and maps its outcome to an exit status.
 //! In a build without the `kafka` feature the command explains how to get it.
 
 use crate::settings::StreamSettings;
@@ -10,7 +11,7 @@ pub fn run(s: StreamSettings) -> Result<u8> {
     use crate::exit;
     use anyhow::Context;
     use pubsub_hunt_core::Engine;
-    use pubsub_hunt_stream::{Decoder, MemberConfig, MemberError, WindowPolicy};
+    use pubsub_hunt_stream::{Decoder, FindingFormat, MemberConfig, MemberError, WindowPolicy};
     use std::io::Write;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,13 +22,42 @@ pub fn run(s: StreamSettings) -> Result<u8> {
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .context("cannot install the SIGINT/SIGTERM handler")?;
     }
+    let mut engine = Engine::new(s.config);
+    // History across runs, read once and before joining the group (a corrupt or newer-schema
+    // store stops the member before it takes partitions): `hunt` runs write the store and
+    // members only read it, so members of one group never contend for SQLite's single writer
+    // (see docs/stream.md).
+    if let Some(why) = &s.state.unavailable {
+        let _ = writeln!(std::io::stderr().lock(), "pubsub-hunt: {why}");
+    }
+    if let Some(path) = &s.state.path {
+        if path.exists() {
+            let store = crate::state_cmd::open(path)?;
+            let history = store.load()?;
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "pubsub-hunt: stream: judging against the history in {} (read only)",
+                path.display()
+            );
+            engine = engine.with_prior(Arc::new(history));
+        } else {
+            let _ = writeln!(
+                std::io::stderr().lock(),
+                "pubsub-hunt: stream: no history at {} yet (`hunt` writes it); everything is new",
+                path.display()
+            );
+        }
+    }
     let max_open = 64;
+    let format = FindingFormat::from_output(s.format)
+        .with_context(|| format!("stream cannot write findings as {}", s.format))?;
     let cfg = MemberConfig {
         brokers: s.brokers,
         topics: s.topics,
         group: s.group,
         output_file: s.output,
         output_topic: s.output_topic,
+        format,
         policy: WindowPolicy {
             len: s.window,
             lateness: s.lateness,
@@ -47,7 +77,6 @@ pub fn run(s: StreamSettings) -> Result<u8> {
         cfg.brokers,
         cfg.topics.join(", ")
     );
-    let engine = Engine::new(s.config);
     let decoder = Decoder::new(pubsub_hunt_ingest::builtin_formats(), s.input_format);
     match pubsub_hunt_stream::run(cfg, engine, decoder, &stop) {
         Ok(r) if r.totals.counters.malformed > 0 => Ok(exit::INPUT_PROBLEMS),

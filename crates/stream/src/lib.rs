@@ -18,6 +18,7 @@ pub mod window;
 
 pub use decode::{DecodeError, Decoder};
 pub use member::{MemberConfig, MemberError, MemberReport, run};
+pub use sink::FindingFormat;
 pub use window::WindowPolicy;
 
 /// The Kafka client this crate is built on, for callers' tests (its mock cluster).

@@ -19,7 +19,7 @@
 
 use crate::decode::{Decoder, FormatCache};
 use crate::hosts::{HostPartitions, REPORT_FIRST};
-use crate::sink::{FindingSink, SinkError};
+use crate::sink::{FindingFormat, FindingSink, SinkError};
 use crate::stats::{Stats, Totals};
 use crate::window::{PartitionCounters, PartitionState, WindowPolicy, parse_metadata};
 use pubsub_hunt_core::{Accumulator, Engine};
@@ -47,6 +47,8 @@ pub struct MemberConfig {
     pub group: String,
     pub output_file: Option<PathBuf>,
     pub output_topic: Option<String>,
+    /// How findings are written, to the file and the topic alike.
+    pub format: FindingFormat,
     pub policy: WindowPolicy,
     /// A malformed record stops the member (without committing past it).
     pub strict: bool,
@@ -404,6 +406,7 @@ pub fn run(
             .as_ref()
             .map(|t| (producer_config(&cfg), t.clone())),
         cfg.output_file.as_deref(),
+        cfg.format,
         Duration::from_secs(30),
     )?;
     let max_hosts = engine.config().limits.max_groups.max(1024);

@@ -2,10 +2,13 @@
 //! [`FindingSink::flush`] returns `Ok`, every finding written before it is durable — produced
 //! to the findings topic and acknowledged by all in-sync replicas (`acks=all`), and/or written
 //! to the file and synced to disk. Findings are our JSON (the object `hunt --format jsonl`
-//! writes); on the topic each message's key is the alert id, so a compacted topic keeps one
-//! finding per channel and a finding re-emitted after a replay replaces the earlier one.
+//! writes) or OCSF Detection Findings, each written by the same writer `hunt` uses for that
+//! format ([`FindingFormat`]); on the topic each message's key is the alert id (in OCSF also
+//! `finding_info.uid`), so a compacted topic keeps one finding per channel and a finding
+//! re-emitted after a replay replaces the earlier one.
 
 use pubsub_hunt_core::Alert;
+use pubsub_hunt_output::{OutputFormat, new_writer};
 use rdkafka::ClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::message::{Header, OwnedHeaders};
@@ -30,7 +33,63 @@ pub enum SinkError {
     #[error("findings topic {topic}: {detail}")]
     Delivery { topic: String, detail: String },
     #[error("cannot encode a finding: {0}")]
-    Encode(serde_json::Error),
+    Encode(std::io::Error),
+}
+
+/// How a finding is written: the formats whose records stand alone, one per message or line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FindingFormat {
+    /// Our JSON: the object `hunt --format jsonl` writes.
+    #[default]
+    Jsonl,
+    /// An OCSF Detection Finding (class 2004), as `hunt --format ocsf` writes it.
+    Ocsf,
+}
+
+impl FindingFormat {
+    /// The name `--format` takes, also sent as the `pubsub-hunt-format` header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingFormat::Jsonl => "jsonl",
+            FindingFormat::Ocsf => "ocsf",
+        }
+    }
+
+    fn output(self) -> OutputFormat {
+        match self {
+            FindingFormat::Jsonl => OutputFormat::Jsonl,
+            FindingFormat::Ocsf => OutputFormat::Ocsf,
+        }
+    }
+
+    /// The finding format of an output format, if it is one (records that stand alone).
+    pub fn from_output(format: OutputFormat) -> Option<FindingFormat> {
+        match format {
+            OutputFormat::Jsonl => Some(FindingFormat::Jsonl),
+            OutputFormat::Ocsf => Some(FindingFormat::Ocsf),
+            // A table or a report is written whole at the end; CSV has a header; ECS is not
+            // asked for (yet): none is a stream of self-contained findings here.
+            OutputFormat::Table | OutputFormat::Csv | OutputFormat::Html | OutputFormat::Ecs => {
+                None
+            }
+        }
+    }
+
+    /// One finding as one line without its newline, by the output crate's writer for this
+    /// format (so a stream's finding is byte for byte what `hunt` writes for the alert).
+    pub fn encode(self, alert: &Alert) -> std::io::Result<Vec<u8>> {
+        let mut buf = Vec::with_capacity(1024);
+        {
+            let mut w = new_writer(self.output(), Box::new(&mut buf), None);
+            w.write_alert(alert)?;
+            w.finish()?;
+        }
+        // Both writers end each record with exactly one newline; a message carries none.
+        if buf.last() == Some(&b'\n') {
+            buf.pop();
+        }
+        Ok(buf)
+    }
 }
 
 /// Counts deliveries the broker refused, with the first reason.
@@ -73,15 +132,18 @@ struct FileSink {
 pub struct FindingSink {
     topic: Option<TopicSink>,
     file: Option<FileSink>,
+    format: FindingFormat,
     /// Findings written since the member started.
     pub written: u64,
 }
 
 impl FindingSink {
-    /// `producer_config`: the brokers and client settings; `topic`: the findings topic.
+    /// `producer_config`: the brokers and client settings; `topic`: the findings topic;
+    /// `format`: how each finding is written, to both.
     pub fn new(
         producer_config: Option<(ClientConfig, String)>,
         file: Option<&Path>,
+        format: FindingFormat,
         flush_timeout: Duration,
     ) -> Result<FindingSink, SinkError> {
         let topic = match producer_config {
@@ -120,6 +182,7 @@ impl FindingSink {
         Ok(FindingSink {
             topic,
             file,
+            format,
             written: 0,
         })
     }
@@ -132,7 +195,7 @@ impl FindingSink {
         window_start: i64,
         source: &str,
     ) -> Result<(), SinkError> {
-        let json = serde_json::to_vec(alert).map_err(SinkError::Encode)?;
+        let json = self.format.encode(alert).map_err(SinkError::Encode)?;
         if let Some(f) = &mut self.file {
             f.out
                 .write_all(&json)
@@ -152,6 +215,10 @@ impl FindingSink {
                 .insert(Header {
                     key: "pubsub-hunt-source",
                     value: Some(source.as_bytes()),
+                })
+                .insert(Header {
+                    key: "pubsub-hunt-format",
+                    value: Some(self.format.as_str().as_bytes()),
                 });
             let mut record = BaseRecord::to(&t.topic)
                 .key(alert.id.as_bytes())
@@ -216,5 +283,72 @@ impl FindingSink {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pubsub_hunt_core::{Engine, HuntConfig};
+    use pubsub_hunt_ingest::{IgnoreProblems, IngestOptions, InputPath};
+    use pubsub_hunt_testgen::{GenConfig, RenderOptions, conn_log_bytes};
+
+    /// Real alerts: the batch engine over a small labeled day.
+    fn alerts() -> Vec<Alert> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("conn.json");
+        let (bytes, _) = conn_log_bytes(&GenConfig::new(2000, 3), &RenderOptions::json());
+        std::fs::write(&path, bytes).unwrap();
+        let engine = Engine::new(HuntConfig::default());
+        let opts = IngestOptions {
+            registry: pubsub_hunt_ingest::builtin_formats(),
+            threads: 1,
+            ..IngestOptions::default()
+        };
+        let (acc, _) = pubsub_hunt_ingest::run(
+            &[InputPath::from(path.to_str().unwrap())],
+            &engine,
+            &opts,
+            &IgnoreProblems,
+        )
+        .unwrap();
+        engine.finish(acc).0
+    }
+
+    #[test]
+    fn each_format_encodes_one_line_hunt_would_write() {
+        let alerts = alerts();
+        assert!(!alerts.is_empty());
+        for a in &alerts {
+            let jsonl = FindingFormat::Jsonl.encode(a).unwrap();
+            assert_eq!(jsonl, serde_json::to_vec(a).unwrap());
+            let ocsf = FindingFormat::Ocsf.encode(a).unwrap();
+            assert!(!ocsf.contains(&b'\n'));
+            let v: serde_json::Value = serde_json::from_slice(&ocsf).unwrap();
+            assert_eq!(v["class_uid"], 2004);
+            assert_eq!(v["finding_info"]["uid"].as_str(), Some(a.id.as_str()));
+        }
+    }
+
+    #[test]
+    fn only_self_contained_formats_are_finding_formats() {
+        assert_eq!(
+            FindingFormat::from_output(OutputFormat::Ocsf),
+            Some(FindingFormat::Ocsf)
+        );
+        assert_eq!(
+            FindingFormat::from_output(OutputFormat::Jsonl),
+            Some(FindingFormat::Jsonl)
+        );
+        for f in [
+            OutputFormat::Table,
+            OutputFormat::Csv,
+            OutputFormat::Html,
+            OutputFormat::Ecs,
+        ] {
+            assert_eq!(FindingFormat::from_output(f), None, "{f}");
+        }
+        assert_eq!(FindingFormat::Ocsf.as_str(), "ocsf");
+        assert_eq!(FindingFormat::default(), FindingFormat::Jsonl);
     }
 }

@@ -1,13 +1,16 @@
 //! The member against librdkafka's in-process mock broker (a real Kafka protocol peer on
 //! 127.0.0.1): a labeled day of Zeek JSON (`pubsub_hunt_testgen`) is produced to a topic, one or
 //! two members consume it in a group, and their findings are compared with the batch engine
-//! run over the same records read from a file by the ingest pipeline (the `hunt` path).
+//! run over the same records read from a file by the ingest pipeline (the `hunt` path). Findings
+//! in OCSF, on a findings topic, must be keyed by the alert id they carry.
 
 use pubsub_hunt_core::{Alert, Engine, HuntConfig};
 use pubsub_hunt_ingest::{IgnoreProblems, IngestOptions, InputPath};
-use pubsub_hunt_stream::{Decoder, MemberConfig, MemberReport, WindowPolicy};
+use pubsub_hunt_stream::{Decoder, FindingFormat, MemberConfig, MemberReport, WindowPolicy};
 use pubsub_hunt_testgen::{GenConfig, RenderOptions, conn_log_bytes};
 use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use std::collections::BTreeMap;
@@ -57,6 +60,7 @@ fn member(brokers: &str, topic: &str, group: &str, out: &Path) -> MemberConfig {
         group: group.to_string(),
         output_file: Some(out.to_path_buf()),
         output_topic: None,
+        format: FindingFormat::Jsonl,
         policy: WindowPolicy {
             len: DAY_US,
             lateness: 0,
@@ -231,4 +235,88 @@ fn hosts_keyed_to_partitions_give_the_batch_ids_and_unkeyed_records_are_reported
         &dir.path().join("u.jsonl"),
     ));
     assert!(report.split_hosts > 0, "{report:?}");
+}
+
+/// Every message of `topic` (one partition) from the start: (key, format header, payload).
+fn consume_all(brokers: &str, topic: &str, want: usize) -> Vec<(String, String, String)> {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", "reader")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    c.subscribe(&[topic]).unwrap();
+    let mut got = Vec::new();
+    let end = std::time::Instant::now() + Duration::from_secs(30);
+    while got.len() < want && std::time::Instant::now() < end {
+        let Some(m) = c.poll(Duration::from_millis(200)) else {
+            continue;
+        };
+        let m = m.unwrap();
+        let format = m
+            .headers()
+            .and_then(|h| h.iter().find(|h| h.key == "pubsub-hunt-format"))
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_default();
+        got.push((
+            String::from_utf8(m.key().unwrap().to_vec()).unwrap(),
+            format,
+            String::from_utf8(m.payload().unwrap().to_vec()).unwrap(),
+        ));
+    }
+    got
+}
+
+#[test]
+fn ocsf_findings_carry_and_are_keyed_by_the_batch_alert_ids() {
+    let lines = day(3000, 7);
+    let cluster = MockCluster::new(1).unwrap();
+    cluster.create_topic("zeek", 1, 1).unwrap();
+    cluster.create_topic("findings", 1, 1).unwrap();
+    let brokers = cluster.bootstrap_servers();
+    let msgs: Vec<(Option<String>, String)> = lines.iter().map(|l| (None, l.clone())).collect();
+    produce(&brokers, "zeek", &msgs);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("findings.ocsf.jsonl");
+    let mut cfg = member(&brokers, "zeek", "g-ocsf", &out);
+    cfg.format = FindingFormat::Ocsf;
+    cfg.output_topic = Some("findings".into());
+    let report = run_member(cfg);
+    let want: Vec<String> = by_id(alerts_json(&batch(&lines, dir.path(), "conn.json")))
+        .into_keys()
+        .collect();
+    assert!(want.len() >= 3, "the labeled day must raise alerts");
+    assert_eq!(report.findings_written as usize, want.len());
+
+    // The file: one OCSF Detection Finding per alert, its uid the batch alert id.
+    let file = findings(&out);
+    let mut uids: Vec<String> = file
+        .iter()
+        .map(|f| {
+            assert_eq!(f["class_uid"], 2004, "{f}");
+            assert_eq!(f["type_uid"], 200401, "{f}");
+            assert_eq!(f["metadata"]["uid"], f["finding_info"]["uid"], "{f}");
+            assert!(f.get("id").is_none(), "our JSON leaked into OCSF: {f}");
+            f["finding_info"]["uid"].as_str().unwrap().to_string()
+        })
+        .collect();
+    uids.sort();
+    assert_eq!(uids, want);
+
+    // The topic: the same findings, each keyed by the uid it carries.
+    let topic = consume_all(&brokers, "findings", want.len());
+    assert_eq!(topic.len(), want.len());
+    let mut keys = Vec::new();
+    for (key, format, payload) in &topic {
+        assert_eq!(format, "ocsf");
+        assert!(!payload.ends_with('\n'));
+        let f: serde_json::Value = serde_json::from_str(payload).unwrap();
+        assert_eq!(f["finding_info"]["uid"].as_str(), Some(key.as_str()));
+        assert!(file.contains(&f), "topic and file disagree on {key}");
+        keys.push(key.clone());
+    }
+    keys.sort();
+    assert_eq!(keys, want);
 }

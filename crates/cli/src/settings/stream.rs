@@ -1,14 +1,16 @@
-//! Settings of `stream`: the brokers, topics and group, where findings go, the event-time
+//! Settings of `stream`: the brokers, topics and group, where findings go and in which format,
+//! the event-time
 //! window, lateness and idle rules, librdkafka properties, and the hunt options that apply to a
 //! stream (configuration, analytics, allowlist, thresholds, internal networks, input format,
-//! strictness). All are checked here, before any connection is made; nothing in this module
+//! strictness, the state store read as history). All are checked here, before any connection is made; nothing in this module
 //! needs the `kafka` feature, so a build without it still validates and explains.
 
 use super::shared::{apply_analytics, apply_thresholds, load_config};
-use crate::args::StreamArgs;
+use crate::args::{StreamArgs, StreamFormatArg};
 use anyhow::{Result, bail};
 use pubsub_hunt_core::{HuntConfig, WindowSpec};
 use pubsub_hunt_ingest::InputFormat;
+use pubsub_hunt_output::OutputFormat;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -34,6 +36,8 @@ pub struct StreamSettings {
     pub group: String,
     pub output: Option<PathBuf>,
     pub output_topic: Option<String>,
+    /// Jsonl or Ocsf: the formats whose findings stand alone.
+    pub format: OutputFormat,
     /// Window length and lateness, in microseconds.
     pub window: i64,
     pub lateness: i64,
@@ -45,6 +49,8 @@ pub struct StreamSettings {
     /// A format name checked against the registry, or `None` for sniffing per message.
     pub input_format: Option<String>,
     pub strict: bool,
+    /// The store whose history the windows are judged against (read only).
+    pub state: super::state::StateSettings,
 }
 
 impl StreamSettings {
@@ -136,6 +142,7 @@ impl StreamSettings {
             config.default_allowlist.clear();
         }
         apply_thresholds(&mut config, a.min_suspicion, a.min_connections, &a.internal)?;
+        let state = super::state::StateSettings::from_args(&a.state, &config);
         Ok(StreamSettings {
             config,
             brokers: brokers.join(","),
@@ -143,6 +150,10 @@ impl StreamSettings {
             group: a.group,
             output: a.output,
             output_topic: a.output_topic,
+            format: match a.format {
+                StreamFormatArg::Jsonl => OutputFormat::Jsonl,
+                StreamFormatArg::Ocsf => OutputFormat::Ocsf,
+            },
             window,
             lateness,
             idle_close,
@@ -152,6 +163,7 @@ impl StreamSettings {
             properties,
             input_format,
             strict: a.strict,
+            state,
         })
     }
 }
@@ -190,6 +202,7 @@ fn micros_to_duration(us: i64) -> Duration {
 mod tests {
     use super::super::{Settings, from_words};
     use super::*;
+    use std::path::Path;
 
     fn stream(words: &[&str]) -> Result<StreamSettings> {
         let mut all = vec![
@@ -222,7 +235,11 @@ mod tests {
         assert_eq!(s.idle_close, Some(Duration::from_secs(300)));
         assert_eq!(s.stop_when_idle, None);
         assert_eq!(s.input_format, None);
+        assert_eq!(s.format, OutputFormat::Jsonl);
         assert!(err(&[]).contains("where findings are delivered"));
+        let s = stream(&["-o", "f", "--format", "ocsf"]).unwrap();
+        assert_eq!(s.format, OutputFormat::Ocsf);
+        assert!(stream(&["-o", "f", "--format", "csv"]).is_err());
         let s = stream(&["--output-topic", "findings", "--idle-close", "0"]).unwrap();
         assert_eq!(s.output_topic.as_deref(), Some("findings"));
         assert_eq!(s.idle_close, None);
@@ -288,5 +305,9 @@ mod tests {
         .unwrap();
         assert_eq!(s.config.min_connections, 3);
         assert!(!s.config.behaviour.enabled);
+        let s = stream(&["-o", "f", "--state", "/tmp/h.sqlite"]).unwrap();
+        assert_eq!(s.state.path.as_deref(), Some(Path::new("/tmp/h.sqlite")));
+        let s = stream(&["-o", "f", "--no-state"]).unwrap();
+        assert_eq!(s.state.path, None);
     }
 }
