@@ -1,9 +1,9 @@
 //! Settings of `stream`: the brokers, topics and group, where findings go and in which format,
-//! the event-time
-//! window, lateness and idle rules, librdkafka properties, and the hunt options that apply to a
-//! stream (configuration, analytics, allowlist, thresholds, internal networks, input format,
-//! strictness, the state store read as history). All are checked here, before any connection is made; nothing in this module
-//! needs the `kafka` feature, so a build without it still validates and explains.
+//! the event-time window, lateness and idle rules, librdkafka properties, and the hunt options
+//! that apply to a stream (configuration, analytics, allowlist, thresholds, internal networks,
+//! input format, strictness, the state store read as history). All are checked here, before
+//! any connection is made; nothing in this module needs the `kafka` feature, so a build without
+//! it still validates and explains.
 
 use super::shared::{apply_analytics, apply_thresholds, load_config};
 use crate::args::{StreamArgs, StreamFormatArg};
