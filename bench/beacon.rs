@@ -4,9 +4,9 @@
 //! and a short series of eight starts, where the small-sample factor's binomial tail is still
 //! summed. Run with `cargo bench -p pubsub-hunt-core --bench beacon`; see bench/README.md.
 //!
-//! Before the tail was limited to short series, a group of 10,000 starts cost about 0.7 s of CPU
-//! (tens of millions of logarithms, measured end to end with `bench/dense_conn.py`); a return of
-//! per-connection transcendental work shows here as a jump of orders of magnitude.
+//! Before the tail was limited to short series, a group of 10,000 starts took 0.35 s (jittered)
+//! to 2 s (random) here, tens of millions of logarithms; now about 3 ms, mostly sorting. A return
+//! of per-connection transcendental work shows as a jump of orders of magnitude.
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use pubsub_hunt_core::analytics::MAX_STARTS_PER_GROUP;
