@@ -5,13 +5,17 @@ Builds the release binaries, generates a large realistic conn.log with planted c
 JSON lines, same seed, so the same connections), then times on the same file in the same run:
 
 * `wc -l FILE`                                  the speed of reading the file at all;
-* `pubsub-hunt hunt --format jsonl FILE`        default threads (one per core);
-* `python tests/python/duckdb_oracle.py FILE`   the same analytic as SQL in DuckDB (all cores);
+* `pubsub-hunt hunt --analytic pubsub-port --analytic pubsub-unusual-port ...`
+                                                the seed path: the two port analytics alone;
+* `pubsub-hunt hunt --format jsonl FILE`        the full default engine (seed analytic, behaviour
+                                                analytics and scoring), default threads;
+* `python tests/python/duckdb_oracle.py FILE`   the seed analytic as SQL in DuckDB (all cores);
 
 each after warming the page cache, three runs, median wall time, peak RSS of the child process
-(from wait4's rusage). It then checks that pubsub-hunt and DuckDB report the same alerts and that
-both match the generator's ground truth, and prints a table of seconds, MB/s, lines/s, peak RSS
-and ratios. See bench/README.md.
+(from wait4's rusage). It then checks that the seed analytic and DuckDB report the same alerts and
+that both match the generator's ground truth, prints a digest of the full engine's alerts (so two
+builds can be compared: the same digest means the same ids, suspicions, scores and signals), and
+a table of seconds, MB/s, lines/s, peak RSS and ratios. See bench/README.md.
 
     bench/conn_bench.py                 # 5 million lines
     bench/conn_bench.py --quick         # 200 thousand lines, a few seconds
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -42,8 +47,13 @@ os.environ.setdefault("PUBSUB_HUNT_NO_STATE", "1")
 
 ROOT = Path(__file__).resolve().parent.parent
 ORACLE = ROOT / "tests" / "python" / "duckdb_oracle.py"
-BIN_DIR = ROOT / "target" / "release"
+# Where `cargo build --release` puts the binaries: $CARGO_TARGET_DIR when set (`--bin-dir`
+# overrides both).
+BIN_DIR = ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "release"
 RANK = {"low": 0, "medium": 1, "high": 2}
+# The two engines measured: the two port analytics alone (the seed path, what the DuckDB oracle
+# computes too), and everything the default run does.
+ENGINES = {"seed": ["--analytic", "pubsub-port", "--analytic", "pubsub-unusual-port"], "full": []}
 
 
 def log(msg: str) -> None:
@@ -162,6 +172,19 @@ def read_jsonl(path: Path) -> list[dict]:
         return [json.loads(l) for l in f if l.strip()]
 
 
+def full_digest(alerts: list[dict]) -> dict:
+    """What the full engine decided, independent of output order: alert count by suspicion and a
+    SHA-256 over each alert's id, suspicion, score and signals, sorted. Equal digests from two
+    builds mean the same verdicts."""
+    rows = sorted(json.dumps([a.get("id"), a.get("suspicion"), a.get("score"), a.get("signals")],
+                             sort_keys=True) for a in alerts)
+    by = {}
+    for a in alerts:
+        by[a.get("suspicion")] = by.get(a.get("suspicion"), 0) + 1
+    return {"alerts": len(alerts), "by_suspicion": dict(sorted(by.items())),
+            "sha256": hashlib.sha256("\n".join(rows).encode()).hexdigest()}
+
+
 def compare(ours: list[dict], duck: list[dict], truth: list[dict]) -> dict:
     a, b, t = alert_set(ours), alert_set(duck), alert_set(truth)
     return {
@@ -196,8 +219,19 @@ def main() -> int:
     ap.add_argument("--out-dir", default=str(ROOT / "bench" / "out"))
     ap.add_argument("--regenerate", action="store_true", help="regenerate logs even if present")
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--bin-dir", default=None,
+                    help="directory holding pubsub-hunt and pubsub-hunt-testgen "
+                         "(default: $CARGO_TARGET_DIR/release, else target/release)")
+    ap.add_argument("--engines", default="seed,full",
+                    help="comma list of seed (--analytic pubsub-port) and full (the default engine)")
     ap.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = ap.parse_args()
+    global BIN_DIR
+    if args.bin_dir:
+        BIN_DIR = Path(args.bin_dir).resolve()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    if not engines or any(e not in ENGINES for e in engines):
+        ap.error(f"--engines takes a comma list of {', '.join(ENGINES)}")
     lines = 200_000 if args.quick else args.lines
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -218,22 +252,28 @@ def main() -> int:
         log(f"{fmt}: {path.name}, {size / 1e6:.1f} MB")
         wc = measure("wc -l", ["wc", "-l", str(path)], args.runs, None)
         n_lines = int(wc["last_stdout"].split()[0])
-        ours_out = out_dir / f"{path.name}.pubsub-hunt.jsonl"
         duck_out = out_dir / f"{path.name}.duckdb.jsonl"
-        hunt_argv = [str(hunt_bin), "hunt", "--format", "jsonl", str(path)]
         duck_argv = [python, str(ORACLE), "--timing", str(path)]
         if args.threads:
-            hunt_argv[2:2] = ["--threads", str(args.threads)]
             duck_argv[2:2] = ["--threads", str(args.threads)]
-        ours = measure("pubsub-hunt", hunt_argv, args.runs, ours_out)
+        runs = {}
+        for engine in engines:
+            out = out_dir / f"{path.name}.pubsub-hunt-{engine}.jsonl"
+            argv = [str(hunt_bin), "hunt", *ENGINES[engine], "--format", "jsonl", str(path)]
+            if args.threads:
+                argv[2:2] = ["--threads", str(args.threads)]
+            runs[engine] = (measure(f"hunt {engine}", argv, args.runs, out), out)
         duck = measure("duckdb", duck_argv, args.runs, duck_out)
         query = [l for l in duck["last_stderr"].splitlines() if "query" in l]
         with open(truth_path) as f:
             truth = json.load(f)["expected_alerts_default"]
-        agreement = compare(read_jsonl(ours_out), read_jsonl(duck_out), truth)
-        ok &= agreement["pubsub_hunt_equals_duckdb"] and agreement["pubsub_hunt_equals_truth"]
+        agreement = None
+        if "seed" in runs:
+            agreement = compare(read_jsonl(runs["seed"][1]), read_jsonl(duck_out), truth)
+            ok &= agreement["pubsub_hunt_equals_duckdb"] and agreement["pubsub_hunt_equals_truth"]
+        digest = full_digest(read_jsonl(runs["full"][1])) if "full" in runs else None
         rows = []
-        for m in (wc, ours, duck):
+        for m in (wc, *(r[0] for r in runs.values()), duck):
             rows.append({
                 "tool": m["tool"], "seconds": m["seconds"], "all_seconds": m["all_seconds"],
                 "mb_per_s": size / 1e6 / m["seconds"], "lines_per_s": n_lines / m["seconds"],
@@ -242,11 +282,14 @@ def main() -> int:
         figures["formats"][fmt] = {
             "file": str(path), "bytes": size, "lines": n_lines, "generate_seconds": gen_seconds,
             "results": rows,
-            "pubsub_hunt_speedup_vs_duckdb": duck["seconds"] / ours["seconds"],
-            "pubsub_hunt_time_vs_wc": ours["seconds"] / wc["seconds"],
+            "engines": {e: {"speedup_vs_duckdb": duck["seconds"] / m["seconds"],
+                            "time_vs_wc": m["seconds"] / wc["seconds"],
+                            "peak_rss_mb": m["peak_rss_mb"],
+                            "summary": m["last_stderr"].strip().splitlines()}
+                        for e, (m, _) in runs.items()},
             "duckdb_query_only": query[-1] if query else None,
             "alerts": agreement,
-            "pubsub_hunt_summary": ours["last_stderr"].strip().splitlines(),
+            "full_engine_alerts": digest,
         }
     print_table(figures)
     if args.json:
@@ -275,25 +318,28 @@ def print_table(figures: dict) -> None:
                   f"{r['lines_per_s']:>12,.0f} {r['peak_rss_mb']:>12.1f} {r['seconds'] / wc_s:>12.2f}x")
     print()
     for fmt, f in figures["formats"].items():
-        a = f["alerts"]
-        ours = f["results"][1]
-        speed = f["pubsub_hunt_speedup_vs_duckdb"]
-        vs_wc = f["pubsub_hunt_time_vs_wc"]
-        goal = "met" if (speed >= 5 or vs_wc <= 2) and ours["peak_rss_mb"] < 100 else "NOT met"
-        print(f"{fmt}: {f['lines']:,} lines, {f['bytes'] / 1e6:.0f} MB. pubsub-hunt is {speed:.1f}x "
-              f"DuckDB's throughput and takes {vs_wc:.2f}x wc -l's time, peak RSS "
-              f"{ours['peak_rss_mb']:.0f} MB (goal: >=5x DuckDB or <=2x wc -l, <100 MB: {goal}).")
+        for engine, e in f["engines"].items():
+            speed, vs_wc = e["speedup_vs_duckdb"], e["time_vs_wc"]
+            goal = "met" if (speed >= 5 or vs_wc <= 2) and e["peak_rss_mb"] < 100 else "NOT met"
+            print(f"{fmt}: {f['lines']:,} lines, {f['bytes'] / 1e6:.0f} MB. hunt {engine} is "
+                  f"{speed:.1f}x DuckDB's throughput and takes {vs_wc:.2f}x wc -l's time, peak RSS "
+                  f"{e['peak_rss_mb']:.0f} MB (goal: >=5x DuckDB or <=2x wc -l, <100 MB: {goal}).")
         if f["duckdb_query_only"]:
             print(f"{fmt}: {f['duckdb_query_only']} (DuckDB time inside Python, without start-up)")
-        same = "identical" if a["pubsub_hunt_equals_duckdb"] else "DIFFERENT"
-        truth = "matches" if a["pubsub_hunt_equals_truth"] else "DOES NOT MATCH"
-        print(f"{fmt}: alerts pubsub-hunt {a['pubsub_hunt']}, DuckDB {a['duckdb']}: {same}; "
-              f"ground truth ({a['truth']} planted alerts) {truth}.")
-        for k in ("only_pubsub_hunt", "only_duckdb", "missing_from_pubsub_hunt"):
-            for item in a[k]:
-                print(f"  {k}: {item}")
+        a = f["alerts"]
+        if a is not None:
+            same = "identical" if a["pubsub_hunt_equals_duckdb"] else "DIFFERENT"
+            truth = "matches" if a["pubsub_hunt_equals_truth"] else "DOES NOT MATCH"
+            print(f"{fmt}: seed alerts pubsub-hunt {a['pubsub_hunt']}, DuckDB {a['duckdb']}: {same}; "
+                  f"ground truth ({a['truth']} planted alerts) {truth}.")
+            for k in ("only_pubsub_hunt", "only_duckdb", "missing_from_pubsub_hunt"):
+                for item in a[k]:
+                    print(f"  {k}: {item}")
+        d = f["full_engine_alerts"]
+        if d is not None:
+            print(f"{fmt}: full engine {d['alerts']} alerts {d['by_suspicion']}, "
+                  f"digest {d['sha256'][:16]}")
     print()
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -156,7 +156,9 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     if let Some(why) = &s.state.unavailable {
         let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {why}");
     }
-    let mut engine = Engine::new(s.config.clone()).with_range(s.view.range);
+    let mut engine = Engine::new(s.config.clone())
+        .with_range(s.view.range)
+        .with_threads(s.ingest.threads);
     if let Some(st) = &store {
         engine = engine.with_prior(std::sync::Arc::new(st.load()?));
     }

@@ -16,6 +16,7 @@ mod fate;
 mod group;
 mod history;
 mod join;
+mod parallel;
 mod peers;
 mod prior;
 mod rating;
@@ -319,6 +320,8 @@ pub struct Engine {
     probe: Option<Probe>,
     /// What earlier runs learned (the state store), when the run is judged against it.
     prior: Option<Arc<crate::prior::History>>,
+    /// Threads the rating may use (`--threads`); results do not depend on it.
+    threads: usize,
 }
 
 impl Engine {
@@ -328,7 +331,15 @@ impl Engine {
             range: TimeRange::default(),
             probe: None,
             prior: None,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
+    }
+
+    /// Rates groups on at most `threads` threads (at least one); the alerts are the same for
+    /// any count.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads.max(1);
+        self
     }
 
     /// Looks only at records that start inside `range`.
@@ -650,7 +661,7 @@ impl Engine {
                 s.app.as_deref(),
             )
         }));
-        let mut peers = peers::Peers::of(&groups, &self.cfg);
+        let mut peers = peers::Peers::of(&groups, &self.cfg, self.threads);
         let zones = zones::Zones::of(&groups, &self.cfg);
         for (key, stats) in groups {
             if self.exchanges(&stats) < self.cfg.min_connections

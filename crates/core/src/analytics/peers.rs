@@ -97,16 +97,19 @@ fn remember(hosts: &mut HostTimers, host: &str, timer: Option<f64>) {
 }
 
 impl Peers {
-    /// Judges every group's timer and counts its host under its destination's names and
+    /// Judges every group's timer (on up to `threads` threads: the beacon scores are the
+    /// rating's heaviest per-group work) and counts its host under its destination's names and
     /// address.
-    pub(super) fn of(groups: &GroupMap, cfg: &HuntConfig) -> Peers {
+    pub(super) fn of(groups: &GroupMap, cfg: &HuntConfig, threads: usize) -> Peers {
         let mut p = Peers::default();
         if !cfg.behaviour.enabled {
             return p;
         }
         let threshold = cfg.behaviour.beacon.signal_threshold;
-        for (key, stats) in groups {
-            let beacon = conn_beacon(cfg, stats);
+        let groups: Vec<(&GroupKey, &GroupStats)> = groups.iter().collect();
+        let beacons =
+            super::parallel::map_in_order(&groups, threads, |(_, stats)| conn_beacon(cfg, stats));
+        for ((key, stats), beacon) in groups.into_iter().zip(beacons) {
             let timer = beacon
                 .as_ref()
                 .filter(|b| b.score >= threshold)

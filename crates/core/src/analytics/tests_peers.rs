@@ -266,3 +266,51 @@ fn hosts_earlier_runs_saw_make_a_destination_shared() {
         a.reasons
     );
 }
+
+#[test]
+fn the_alerts_do_not_depend_on_the_rating_threads() {
+    // Hosts on timers of their own (some shared destinations, some not), hosts without one, and
+    // groups large enough that the threads finish their beacons out of order.
+    let mut events = Vec::new();
+    for h in 0..40u32 {
+        let src = format!("10.4.{}.{}", h / 200, h % 200 + 1);
+        let dst = format!("203.0.113.{}", h % 7 + 1);
+        let port = [1883, 5222, 61613, 5672][h as usize % 4];
+        if h % 3 == 0 {
+            events.extend(irregular(&src, &dst, port, i64::from(h)));
+            continue;
+        }
+        let period = 60 + i64::from(h) * 13;
+        for i in 0..(50 + i64::from(h) * 40) {
+            let jitter = (i * 7919 + i64::from(h) * 104_729) % (period / 3);
+            events.push(conn(
+                &src,
+                &dst,
+                port,
+                MONDAY + (i * period + jitter) * SECOND,
+            ));
+        }
+    }
+    let cfg = HuntConfig::from_toml_str(
+        "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false",
+    )
+    .unwrap();
+    let rate_on = |threads: usize| {
+        let engine = Engine::new(cfg.clone()).with_threads(threads);
+        let mut acc = Accumulator::new();
+        for e in &events {
+            engine.observe(e, &mut acc);
+        }
+        engine.finish(acc)
+    };
+    let (one, one_summary) = rate_on(1);
+    assert!(
+        one.iter().any(|a| a.signals.contains_key("beacon")),
+        "the data has beacons: {one:#?}"
+    );
+    for threads in [2, 3, 8] {
+        let (alerts, summary) = rate_on(threads);
+        assert_eq!(alerts, one, "{threads} threads");
+        assert_eq!(summary, one_summary, "{threads} threads");
+    }
+}

@@ -302,9 +302,17 @@ pub fn score_beacon(
     // Short series are regular by chance more often: from 0.6 + 0.4·n/confident up to 1, unless
     // the share near the median is itself unlikely by chance (a slow beacon of hours gives few
     // intervals, but four of four within ±30% happens to random arrivals 0.2% of the time).
+    // The chance is only needed while the count alone leaves the factor below 1: from
+    // `confident` intervals on, the factor is 1 whatever the chance, so long series (hundreds of
+    // thousands of connections) cost no logarithms here: the tail is a sum over n − k + 1 terms
+    // of k logarithms each, quadratic in n.
     let confident = cfg.confident_intervals.max(1);
     let by_count = (0.6 + 0.4 * n as f64 / confident as f64).min(1.0);
-    let chance = binomial_tail(n, inside, random_share);
+    let chance = if by_count < 1.0 {
+        binomial_tail(n, inside, random_share)
+    } else {
+        0.0
+    };
     let sample_factor = by_count.max(1.0 - chance);
     if sample_factor < 1.0 {
         reasons.push(format!(
@@ -826,6 +834,27 @@ mod tests {
             // property holds for every seed, not just typical ones.
             prop_assert!(shortened > 0.75, "shortened {shortened}");
             prop_assert!(symmetric > 0.6, "symmetric {symmetric}");
+        }
+
+        #[test]
+        fn the_sample_factor_is_the_full_formula(
+            seed in any::<u64>(),
+            n in 4usize..60,
+            jitter in 0.0f64..1.0,
+        ) {
+            // The chance is only summed below `confident_intervals`; the factor must still be
+            // max(count factor, 1 − chance) with the chance summed for every length.
+            let u = seeded_uniforms(seed, n);
+            let ts = series_from_gaps(1_700_000_000 * SEC, &gaps_by(&u, |u| 60.0 * (1.0 - jitter * u)));
+            let cfg = BeaconConfig::default();
+            if let Some(b) = score_beacon(&ts, None, &BeaconContext::default(), &cfg) {
+                let c = &b.components;
+                let inside = (c.within_tolerance * c.intervals as f64).round() as usize;
+                let random_share = 2f64.powf(-0.7) - 2f64.powf(-1.3);
+                let by_count = (0.6 + 0.4 * c.intervals as f64 / 10.0).min(1.0);
+                let full = by_count.max(1.0 - binomial_tail(c.intervals, inside, random_share));
+                prop_assert_eq!(c.sample_factor, full);
+            }
         }
 
         #[test]
