@@ -2,7 +2,10 @@
 //! line, ready for an Elasticsearch index or a SIEM that reads ECS. `event.kind` is `alert`
 //! (a detection made outside the Elastic Stack), `event.id` is the alert id; the analytic is the
 //! `rule`, the ATT&CK technique is `threat.*`, the channel is `source`/`destination`/`network`,
-//! the initiating program is `process`. What ECS has no field for (score, signals, reasons,
+//! the initiating program is `process`, the Community IDs of the sampled
+//! connections are `network.community_id` and their Zeek uids `zeek.session_id` (the name
+//! Elastic's Zeek integration gives conn.log's `uid`, so a search pivots to the indexed Zeek
+//! logs). What ECS has no field for (score, signals, reasons,
 //! samples, topics) goes under the custom `pubsub_hunt` object, outside ECS's names as ECS asks
 //! of custom fields.
 
@@ -199,6 +202,18 @@ pub fn document(a: &Alert) -> Value {
         "network.direction",
         json!(if a.external { "outbound" } else { "internal" }),
     );
+    let communities: Vec<&str> = a
+        .flows
+        .iter()
+        .filter_map(|f| f.community_id.as_deref())
+        .collect();
+    if !communities.is_empty() {
+        put(&mut d, "network.community_id", json!(communities));
+    }
+    let uids: Vec<&str> = a.flows.iter().filter_map(|f| f.uid.as_deref()).collect();
+    if !uids.is_empty() {
+        put(&mut d, "zeek.session_id", json!(uids));
+    }
     if let Some(p) = &a.process {
         put(&mut d, "process.executable", json!(p));
         put(&mut d, "process.name", json!(process_name(p)));
@@ -241,6 +256,7 @@ fn custom(a: &Alert) -> Value {
         "samples": a.samples.iter().map(|r| format!("{}:{}", r.file, r.line)).collect::<Vec<_>>(),
         "source_format": a.source_format,
         "sources": a.sources,
+        "flows": a.flows,
     });
     if let Some(reason) = &a.suppressed_by {
         m["suppressed_by"] = json!(reason);

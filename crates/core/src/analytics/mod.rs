@@ -101,6 +101,12 @@ pub struct EventCounters {
     pub inbound_from_internal: u64,
     /// Events outside the time range (`--since`/`--until`), not looked at further.
     pub out_of_range: u64,
+    /// The earliest record time read (see [`Accumulator::note_record_time`]), whether or not
+    /// the record was a candidate or inside the time range: the input's extent, for the
+    /// summary.
+    pub first_record: Option<Micros>,
+    /// The latest record time read.
+    pub last_record: Option<Micros>,
 }
 
 impl EventCounters {
@@ -115,6 +121,8 @@ impl EventCounters {
         self.group_table_full += o.group_table_full;
         self.inbound_from_internal += o.inbound_from_internal;
         self.out_of_range += o.out_of_range;
+        self.first_record = group::min_opt(self.first_record, o.first_record);
+        self.last_record = group::max_opt(self.last_record, o.last_record);
     }
 
     /// Moves the connections of groups dropped at the group limit, which had been counted as
@@ -126,6 +134,17 @@ impl EventCounters {
 }
 
 impl Accumulator {
+    /// Widens the input's extent ([`EventCounters::first_record`]) to a record's time. Every
+    /// event the engine observes is noted; readers note records they skip without observing
+    /// (the line logs' first and last record of each chunk, whose other lines the prefilter
+    /// skips unparsed). Min and max merge in any order, so the extent does not depend on
+    /// threads.
+    pub fn note_record_time(&mut self, t: Micros) {
+        let c = &mut self.counters;
+        c.first_record = Some(c.first_record.map_or(t, |f| f.min(t)));
+        c.last_record = Some(c.last_record.map_or(t, |l| l.max(t)));
+    }
+
     /// Takes the kept sessions, in report order.
     pub fn take_sessions(&mut self, cfg: &HuntConfig) -> Vec<Session> {
         let mut v = std::mem::take(&mut self.sessions);
@@ -385,6 +404,9 @@ impl Engine {
     /// groups.
     pub fn observe(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
         acc.counters.events += 1;
+        if let Some(t) = ev.ts {
+            acc.note_record_time(t);
+        }
         if !self.range.admits(ev) {
             acc.counters.out_of_range += 1;
             if let Some(p) = &self.probe {
