@@ -266,15 +266,28 @@ fn a_community_id_the_record_carries_is_kept() {
     );
 }
 
+/// Decimal seconds (`1793606400.000000`) as exact microseconds.
+fn micros(s: &str) -> i64 {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let frac = format!("{frac:0<6}");
+    whole.parse::<i64>().unwrap() * 1_000_000 + frac[..6].parse::<i64>().unwrap()
+}
+
 #[test]
 fn the_summary_gives_the_time_span_of_everything_read() {
+    // The log's extent read here: the earliest start, the latest start or end (ts + duration).
     let rows = zeek_rows(EXAMPLE);
-    let mut times: Vec<f64> = rows.iter().map(|r| r["ts"].parse().unwrap()).collect();
-    times.sort_by(f64::total_cmp);
-    let first = jiff::Timestamp::from_str(&rfc3339_of_epoch(&format!("{}", times[0]))).unwrap();
-    let last =
-        jiff::Timestamp::from_str(&rfc3339_of_epoch(&format!("{:.6}", times[times.len() - 1])))
-            .unwrap();
+    let first = rows.iter().map(|r| micros(&r["ts"])).min().unwrap();
+    let last = rows
+        .iter()
+        .map(|r| match r["duration"].as_str() {
+            "-" => micros(&r["ts"]),
+            d => micros(&r["ts"]) + micros(d),
+        })
+        .max()
+        .unwrap();
+    let first = jiff::Timestamp::from_microsecond(first).unwrap();
+    let last = jiff::Timestamp::from_microsecond(last).unwrap();
     // Most records are not candidates and a time range leaves out most of the rest: the span
     // is still the whole input's.
     let (_, stderr) = hunt(&["--since", "2026-11-02T12:00:00Z", EXAMPLE], None);
@@ -295,10 +308,65 @@ fn the_summary_gives_the_time_span_of_everything_read() {
         .output()
         .unwrap();
     let html = String::from_utf8(out.stdout).unwrap();
-    let at = html.find("Time span of the input").expect("no input span");
-    assert!(
-        html[at..].contains("2026-11-02T08:00:00Z to 2026-11-02T13:59:06.643795Z"),
-        "{}",
-        &html[at..at + 200]
+    const DT: &str = "Time span of the input</dt><dd>";
+    let at = html.find(DT).expect("no input span") + DT.len();
+    let text = &html[at..at + html[at..].find(" (").unwrap()];
+    let (a, b) = text.split_once(" to ").unwrap();
+    assert_eq!(
+        (
+            jiff::Timestamp::from_str(a).unwrap(),
+            jiff::Timestamp::from_str(b).unwrap()
+        ),
+        (first, last),
+        "{text}"
+    );
+}
+
+/// The first and last packet times of a pcap file, read with pcap-parser (not the reader under
+/// test).
+fn packet_span(path: &Path) -> (i64, i64) {
+    use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, traits::PcapReaderIterator};
+    let file = std::fs::File::open(path).unwrap();
+    let mut reader = LegacyPcapReader::new(1 << 20, file).unwrap();
+    let (mut first, mut last) = (i64::MAX, i64::MIN);
+    loop {
+        match reader.next() {
+            Ok((offset, block)) => {
+                if let PcapBlockOwned::Legacy(b) = block {
+                    let t = i64::from(b.ts_sec) * 1_000_000 + i64::from(b.ts_usec);
+                    first = first.min(t);
+                    last = last.max(t);
+                }
+                reader.consume(offset);
+            }
+            Err(PcapError::Eof) => break,
+            Err(PcapError::Incomplete(_)) => reader.refill().unwrap(),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    (first, last)
+}
+
+#[test]
+fn a_captures_span_runs_from_its_first_packet_to_its_last() {
+    let (first, last) = packet_span(&root().join(CAPTURE));
+    let (_, stderr) = hunt(&[CAPTURE], None);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("pubsub-hunt: records from "))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let (a, b) = line
+        .trim_start_matches("pubsub-hunt: records from ")
+        .split_once(" to ")
+        .unwrap();
+    assert_eq!(
+        (
+            jiff::Timestamp::from_str(a).unwrap(),
+            jiff::Timestamp::from_str(b).unwrap()
+        ),
+        (
+            jiff::Timestamp::from_microsecond(first).unwrap(),
+            jiff::Timestamp::from_microsecond(last).unwrap()
+        )
     );
 }

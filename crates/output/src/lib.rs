@@ -305,11 +305,12 @@ pub(crate) mod tests {
         );
         assert_eq!(o["evidences"][2]["src_endpoint"]["port"], 40_002);
         let e = one(OutputFormat::Ecs);
+        assert_eq!(e["network"]["community_id"], "1:aaa=");
         assert_eq!(
-            e["network"]["community_id"],
+            e["pubsub_hunt"]["community_ids"],
             serde_json::json!(["1:aaa=", "1:bbb="])
         );
-        assert_eq!(e["zeek"]["session_id"], serde_json::json!(["CUid1"]));
+        assert_eq!(e["pubsub_hunt"]["zeek_uids"], serde_json::json!(["CUid1"]));
         let mut buf = Vec::new();
         {
             let mut w = new_writer(OutputFormat::Html, Box::new(&mut buf), None);

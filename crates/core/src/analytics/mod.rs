@@ -105,7 +105,8 @@ pub struct EventCounters {
     /// the record was a candidate or inside the time range: the input's extent, for the
     /// summary.
     pub first_record: Option<Micros>,
-    /// The latest record time read.
+    /// The latest record time read: a connection's start, or its end where the source records
+    /// one.
     pub last_record: Option<Micros>,
 }
 
@@ -143,6 +144,14 @@ impl Accumulator {
         let c = &mut self.counters;
         c.first_record = Some(c.first_record.map_or(t, |f| f.min(t)));
         c.last_record = Some(c.last_record.map_or(t, |l| l.max(t)));
+    }
+
+    /// Notes an event's start and, where the source records it, its end (a capture's last
+    /// packet, a Zeek `duration`): the data covers both.
+    pub fn note_event_time(&mut self, ev: &ConnEvent) {
+        for t in [ev.ts, ev.end].into_iter().flatten() {
+            self.note_record_time(t);
+        }
     }
 
     /// Takes the kept sessions, in report order.
@@ -404,9 +413,7 @@ impl Engine {
     /// groups.
     pub fn observe(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
         acc.counters.events += 1;
-        if let Some(t) = ev.ts {
-            acc.note_record_time(t);
-        }
+        acc.note_event_time(ev);
         if !self.range.admits(ev) {
             acc.counters.out_of_range += 1;
             if let Some(p) = &self.probe {

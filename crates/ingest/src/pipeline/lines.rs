@@ -154,16 +154,18 @@ fn note_chunk_extent(work: &Work, data: &[u8], acc: &mut Accumulator) {
         data.split(|b| *b == b'\n')
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
     };
-    let time = |line: &[u8]| match work.format.parse_line(line) {
-        Ok(Record::Conn(ev)) => ev.ts,
-        Ok(Record::SessionFacts { ts, .. }) => ts,
-        _ => None,
+    let mut note = |line: &[u8]| match work.format.parse_line(line) {
+        Ok(Record::Conn(ev)) if ev.ts.is_some() => {
+            acc.note_event_time(&ev);
+            true
+        }
+        Ok(Record::SessionFacts { ts: Some(t), .. }) => {
+            acc.note_record_time(t);
+            true
+        }
+        _ => false,
     };
     // Headers and comments are not records: the first line that has a time.
-    if let Some(t) = lines().take(8).find_map(time) {
-        acc.note_record_time(t);
-    }
-    if let Some(t) = lines().rev().take(8).find_map(time) {
-        acc.note_record_time(t);
-    }
+    lines().take(8).any(&mut note);
+    lines().rev().take(8).any(&mut note);
 }

@@ -189,7 +189,7 @@ fn community_pivots(a: &Alert) -> Vec<Pivot> {
             text: ids.join("\n"),
         },
         Pivot {
-            label: "Wireshark display filter (Community ID enabled in the protocol preferences)",
+            label: "Wireshark display filter (enable the Community ID Flow Hashing protocol)",
             text: any("communityid", " == "),
         },
         Pivot {
