@@ -142,7 +142,7 @@ fn zeek_uids_are_the_channels_earliest_connections_and_their_community_ids_are_r
             .filter(|r| {
                 Some(r["id.orig_h"].as_str()) == a["src_ip"].as_str()
                     && Some(r["id.resp_h"].as_str()) == a["dst_ip"].as_str()
-                    && r["id.resp_p"] == a["dst_port"].to_string()
+                    && r["id.resp_p"].parse::<u64>().ok() == a["dst_port"].as_u64()
                     && !["S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR"]
                         .contains(&r["conn_state"].as_str())
                     && r["local_orig"] != "F"
