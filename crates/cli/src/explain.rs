@@ -202,6 +202,21 @@ fn group(out: &mut String, g: &GroupFate) {
             .collect();
         let _ = writeln!(out, "  records: {}", s.join(" "));
     }
+    // The first connections as other tools name them: what to search the sensor's logs,
+    // Wireshark or Arkime for.
+    for f in &a.flows {
+        let mut parts = Vec::new();
+        if let Some(t) = f.start {
+            parts.push(pubsub_hunt_core::time::format_rfc3339(t));
+        }
+        if let Some(u) = &f.uid {
+            parts.push(format!("uid {u}"));
+        }
+        if let Some(c) = &f.community_id {
+            parts.push(format!("community_id {c}"));
+        }
+        let _ = writeln!(out, "  connection: {}", parts.join(" "));
+    }
     let _ = writeln!(out);
 }
 

@@ -246,6 +246,8 @@ fn run_summary(
             .collect(),
         streams_skipped: r.streams_skipped,
         records: r.records,
+        first_record: h.counters.first_record,
+        last_record: h.counters.last_record,
         bytes: r.bytes,
         problems: r.problem_count(),
         groups: h.groups,

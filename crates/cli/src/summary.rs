@@ -4,6 +4,7 @@
 
 use crate::settings::ViewSettings;
 use pubsub_hunt_core::config::DirectionPolicy;
+use pubsub_hunt_core::time::format_rfc3339;
 use pubsub_hunt_core::{HuntConfig, HuntSummary};
 use pubsub_hunt_ingest::{IngestReport, InputPath};
 use std::io::Write;
@@ -39,6 +40,14 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
         if secs > 0.0 { mb / secs } else { 0.0 },
     );
     let c = &h.counters;
+    if let (Some(first), Some(last)) = (c.first_record, c.last_record) {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: records from {} to {}",
+            format_rfc3339(first),
+            format_rfc3339(last)
+        );
+    }
     let _ = writeln!(
         e,
         "pubsub-hunt: {} parsed as candidates, {} connections: {} counted, {} not on a pub/sub port, \

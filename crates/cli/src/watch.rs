@@ -198,6 +198,8 @@ fn run_summary(interface: &str, engine: &Engine, acc: &Accumulator) -> RunSummar
         streams_by_format: vec![("live capture".to_string(), 1)],
         streams_skipped: 0,
         records: acc.counters.events,
+        first_record: acc.counters.first_record,
+        last_record: acc.counters.last_record,
         bytes: 0,
         problems: 0,
         groups: h.groups,

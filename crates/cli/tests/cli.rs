@@ -146,6 +146,10 @@ fn json_and_tsv_of_the_same_connections_agree() {
                 o.remove("source_format");
                 o.remove("samples");
                 o.remove("sources");
+                // The connections' identifiers must agree; the file that holds them differs.
+                for f in o["flows"].as_array_mut().unwrap() {
+                    f.as_object_mut().unwrap().remove("file");
+                }
                 v
             })
             .collect()

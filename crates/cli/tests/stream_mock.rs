@@ -243,7 +243,7 @@ fn stream_ocsf_findings_validate_and_carry_the_hunt_alert_ids() {
 }
 
 /// Alerts by id without the record samples and input names (a file in batch, `topic/partition`
-/// in a stream).
+/// in a stream), in the flows too (their uids, community ids, ports and starts must agree).
 fn by_id(alerts: Vec<Value>) -> BTreeMap<String, Value> {
     alerts
         .into_iter()
@@ -251,6 +251,13 @@ fn by_id(alerts: Vec<Value>) -> BTreeMap<String, Value> {
             let o = a.as_object_mut().unwrap();
             o.remove("samples");
             o.remove("sources");
+            if let Some(flows) = o.get_mut("flows").and_then(|f| f.as_array_mut()) {
+                for f in flows {
+                    if let Some(f) = f.as_object_mut() {
+                        f.remove("file");
+                    }
+                }
+            }
             (a["id"].as_str().unwrap().to_string(), a)
         })
         .collect()

@@ -80,6 +80,10 @@ pub struct Alert {
     /// A few records of the group (the first by file and line), to go back to the raw data.
     #[serde(serialize_with = "ser_samples")]
     pub samples: Vec<RecordRef>,
+    /// The first few connections (at most [`crate::conn_ids::MAX_FLOW_REFS`], the earliest) as
+    /// other tools name them: the Zeek `uid` where a Zeek log recorded the connection, the
+    /// Community ID where the source wrote one or the tuple gives one.
+    pub flows: Vec<crate::conn_ids::FlowRef>,
     /// The allowlist reason that suppressed this alert; only with `--show-suppressed`,
     /// null otherwise.
     pub suppressed_by: Option<String>,

@@ -94,6 +94,13 @@ pub struct ConnEvent {
     /// The destination's name as the source resolved it (Sysmon `DestinationHostname`, ECS
     /// `destination.domain`, UDM `target.hostname`), when it has one.
     pub dst_name: Option<String>,
+    /// The Zeek `uid` of the record (conn.log), to pivot back to the other Zeek logs of the
+    /// connection.
+    pub uid: Option<String>,
+    /// The Community ID flow hash the source wrote for the connection (Zeek's community-id
+    /// package, Suricata EVE `community_id`). Others are computed from the tuple when needed
+    /// (`conn_ids`), never stored here.
+    pub community_id: Option<String>,
     /// The record this event was read from.
     pub origin: Option<RecordRef>,
     /// The input format it was read in (`zeek-tsv`, `sysmon-evtx`, `pcap`, …).
@@ -128,6 +135,8 @@ impl ConnEvent {
             packets_out: None,
             packets_in: None,
             dst_name: None,
+            uid: None,
+            community_id: None,
             origin: None,
             source_format: None,
             app: None,

@@ -26,6 +26,7 @@ pub mod app;
 pub mod behaviour;
 pub mod bounded;
 pub mod config;
+pub mod conn_ids;
 pub mod event;
 pub mod payload;
 pub mod prior;
@@ -41,6 +42,7 @@ pub use alert::{Alert, MAX_TIMELINE, Session, WindowCount, alert_id, timeline_of
 pub use analytics::{Accumulator, Engine, EventOutcome, HuntSummary};
 pub use app::{AppInfo, MessageEvent, TopicDirection, TopicUse};
 pub use config::{ConfigError, HuntConfig, WindowSpec};
+pub use conn_ids::FlowRef;
 pub use event::{ConnEvent, Direction, Outcome, Transport};
 pub use protocol::Protocol;
 pub use record::RecordRef;

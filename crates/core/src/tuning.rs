@@ -364,6 +364,7 @@ mod tests {
             reasons: vec![],
             source_format: "zeek-tsv".into(),
             samples: vec![],
+            flows: vec![],
             suppressed_by: suppressed.map(String::from),
             app: None,
             windows: None,

@@ -130,6 +130,8 @@ fn expected(format: &'static str, src: &str, sport: u16, dst: &str, dport: u16) 
         origin: None,
         source_format: Some(format),
         app: None,
+        uid: None,
+        community_id: None,
     }
 }
 

@@ -115,6 +115,8 @@ fn blank(fmt: &'static str, dst: &str, dst_port: u16) -> ConnEvent {
         origin: None,
         source_format: Some(fmt),
         app: None,
+        uid: None,
+        community_id: None,
     }
 }
 

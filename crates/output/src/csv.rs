@@ -6,7 +6,7 @@ use pubsub_hunt_core::Alert;
 use std::io::{self, Write};
 
 /// CSV column names, in order.
-pub const CSV_COLUMNS: [&str; 32] = [
+pub const CSV_COLUMNS: [&str; 33] = [
     "kind",
     "id",
     "analytic",
@@ -39,6 +39,7 @@ pub const CSV_COLUMNS: [&str; 32] = [
     "seed_suspicion",
     "windows",
     "sources",
+    "flows",
 ];
 
 /// Comma-separated values with a header row.
@@ -122,6 +123,8 @@ impl AlertWriter for CsvWriter<'_> {
                 None => String::new(),
             },
             a.sources.join(";"),
+            // The first connections' uids and Community IDs, as compact JSON like `app`.
+            serde_json::to_string(&a.flows).map_err(io::Error::other)?,
         ];
         self.out.write_record(&row).map_err(io_err)
     }

@@ -2,7 +2,10 @@
 //! line, ready for an Elasticsearch index or a SIEM that reads ECS. `event.kind` is `alert`
 //! (a detection made outside the Elastic Stack), `event.id` is the alert id; the analytic is the
 //! `rule`, the ATT&CK technique is `threat.*`, the channel is `source`/`destination`/`network`,
-//! the initiating program is `process`. What ECS has no field for (score, signals, reasons,
+//! the initiating program is `process`; `network.community_id` is the
+//! Community ID of the channel's first connection (a single keyword in ECS), and all the sampled
+//! connections' Community IDs and Zeek uids are in `pubsub_hunt.community_ids`, `zeek_uids`
+//! and `flows` (ECS has no field for a sensor's connection id). What ECS has no field for (score, signals, reasons,
 //! samples, topics) goes under the custom `pubsub_hunt` object, outside ECS's names as ECS asks
 //! of custom fields.
 
@@ -199,6 +202,9 @@ pub fn document(a: &Alert) -> Value {
         "network.direction",
         json!(if a.external { "outbound" } else { "internal" }),
     );
+    if let Some(c) = a.flows.iter().find_map(|f| f.community_id.as_deref()) {
+        put(&mut d, "network.community_id", json!(c));
+    }
     if let Some(p) = &a.process {
         put(&mut d, "process.executable", json!(p));
         put(&mut d, "process.name", json!(process_name(p)));
@@ -241,6 +247,9 @@ fn custom(a: &Alert) -> Value {
         "samples": a.samples.iter().map(|r| format!("{}:{}", r.file, r.line)).collect::<Vec<_>>(),
         "source_format": a.source_format,
         "sources": a.sources,
+        "community_ids": a.flows.iter().filter_map(|f| f.community_id.as_deref()).collect::<Vec<_>>(),
+        "zeek_uids": a.flows.iter().filter_map(|f| f.uid.as_deref()).collect::<Vec<_>>(),
+        "flows": a.flows,
     });
     if let Some(reason) = &a.suppressed_by {
         m["suppressed_by"] = json!(reason);

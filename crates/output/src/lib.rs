@@ -155,6 +155,7 @@ pub(crate) mod tests {
                 file: "conn.log".into(),
                 line: 9,
             }],
+            flows: vec![],
             suppressed_by: None,
             app: None,
             windows: None,
@@ -259,6 +260,73 @@ pub(crate) mod tests {
         assert!(s.contains(
             "ip.addr == 10.0.0.1 &amp;&amp; ip.addr == 198.51.100.1 &amp;&amp; tcp.port == 5222"
         ));
+    }
+
+    #[test]
+    fn connection_ids_reach_every_machine_format_and_the_report_pivots() {
+        let mut a = alert();
+        a.flows = vec![
+            pubsub_hunt_core::FlowRef {
+                start: Some(1_329_843_175_736_107),
+                src_port: Some(40_001),
+                uid: Some("CUid1".into()),
+                community_id: Some("1:aaa=".into()),
+                file: Some("logs/conn.log".into()),
+            },
+            pubsub_hunt_core::FlowRef {
+                start: Some(1_329_843_235_736_107),
+                src_port: Some(40_002),
+                uid: None,
+                community_id: Some("1:bbb=".into()),
+                file: Some("logs/conn.log".into()),
+            },
+        ];
+        let one = |f: OutputFormat| -> serde_json::Value {
+            let mut buf = Vec::new();
+            {
+                let mut w = new_writer(f, Box::new(&mut buf), None);
+                w.write_alert(&a).unwrap();
+                w.finish().unwrap();
+            }
+            serde_json::from_slice(&buf).unwrap()
+        };
+        let j = one(OutputFormat::Jsonl);
+        assert_eq!(j["flows"][0]["uid"], "CUid1");
+        assert_eq!(j["flows"][1]["community_id"], "1:bbb=");
+        let o = one(OutputFormat::Ocsf);
+        assert_eq!(o["evidences"][1]["connection_info"]["uid"], "CUid1");
+        assert_eq!(
+            o["evidences"][1]["connection_info"]["community_uid"],
+            "1:aaa="
+        );
+        assert_eq!(
+            o["evidences"][2]["connection_info"]["community_uid"],
+            "1:bbb="
+        );
+        assert_eq!(o["evidences"][2]["src_endpoint"]["port"], 40_002);
+        let e = one(OutputFormat::Ecs);
+        assert_eq!(e["network"]["community_id"], "1:aaa=");
+        assert_eq!(
+            e["pubsub_hunt"]["community_ids"],
+            serde_json::json!(["1:aaa=", "1:bbb="])
+        );
+        assert_eq!(e["pubsub_hunt"]["zeek_uids"], serde_json::json!(["CUid1"]));
+        let mut buf = Vec::new();
+        {
+            let mut w = new_writer(OutputFormat::Html, Box::new(&mut buf), None);
+            w.write_alert(&a).unwrap();
+            w.finish_with_summary(&RunSummary::default()).unwrap();
+        }
+        let html = String::from_utf8(buf).unwrap();
+        // quick-xml escapes both quotes.
+        assert!(
+            html.contains("grep -F -e &apos;CUid1&apos; &apos;logs&apos;/*.log"),
+            "{html}"
+        );
+        assert!(
+            html.contains("communityid == &quot;1:aaa=&quot; || communityid == &quot;1:bbb=&quot;")
+        );
+        assert!(html.contains("network.community_id:("));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! another. Fields follow OCSF 1.5: the required ones (`activity_id`, `category_uid`,
 //! `class_uid`, `type_uid`, `severity_id`, `time`, `metadata`, `finding_info`), the ATT&CK
 //! technique in `finding_info.attacks`, the channel's endpoints, process and connection in one
-//! `evidences` entry, pivots in `observables`, and what OCSF has no place for (score, signals,
+//! `evidences` entry followed by one entry per sampled connection (its Zeek `uid` as
+//! `connection_info.uid`, its Community ID as `connection_info.community_uid`), pivots in
+//! `observables`, and what OCSF has no place for (score, signals,
 //! reasons, samples, topics) under `unmapped.pubsub_hunt`.
 
 use super::AlertWriter;
@@ -109,7 +111,9 @@ pub fn finding(a: &Alert) -> Value {
     f.insert("message".into(), json!(attack::title(a)));
     f.insert("metadata".into(), metadata(a));
     f.insert("finding_info".into(), finding_info(a));
-    f.insert("evidences".into(), json!([evidence(a)]));
+    let mut evidences = vec![evidence(a)];
+    evidences.extend(a.flows.iter().map(|fl| flow_evidence(a, fl)));
+    f.insert("evidences".into(), Value::Array(evidences));
     f.insert("observables".into(), Value::Array(observables(a)));
     f.insert("unmapped".into(), json!({ "pubsub_hunt": unmapped(a) }));
     Value::Object(f)
@@ -211,6 +215,41 @@ fn evidence(a: &Alert) -> Value {
     e
 }
 
+/// One sampled connection of the channel, named as other tools name it: OCSF's network
+/// connection information has a place for the sensor's connection id (`uid`, the Zeek uid) and
+/// for the Community ID (`community_uid`).
+fn flow_evidence(a: &Alert, fl: &pubsub_hunt_core::FlowRef) -> Value {
+    let mut conn = json!({
+        "protocol_name": "tcp",
+        "protocol_num": 6,
+        "direction_id": if a.external { 2 } else { 3 },
+        "direction": if a.external { "Outbound" } else { "Lateral" },
+    });
+    if let Some(uid) = &fl.uid {
+        conn["uid"] = json!(uid);
+    }
+    if let Some(c) = &fl.community_id {
+        conn["community_uid"] = json!(c);
+    }
+    let mut src = Map::new();
+    if let Some(ip) = a.src_ip {
+        src.insert("ip".into(), json!(ip.to_string()));
+    }
+    if let Some(p) = fl.src_port {
+        src.insert("port".into(), json!(p));
+    }
+    let mut e = json!({
+        "name": "connection",
+        "connection_info": conn,
+        "src_endpoint": src,
+        "dst_endpoint": {"ip": a.dst_ip.to_string(), "port": a.dst_port},
+    });
+    if let Some(t) = fl.start {
+        e["data"] = json!({"start_time": ms(t)});
+    }
+    e
+}
+
 /// OCSF observable type ids used here.
 const HOSTNAME: u8 = 1;
 const IP_ADDRESS: u8 = 2;
@@ -278,6 +317,7 @@ fn unmapped(a: &Alert) -> Value {
         "samples": a.samples.iter().map(|r| format!("{}:{}", r.file, r.line)).collect::<Vec<_>>(),
         "sources": a.sources,
         "external": a.external,
+        "flows": a.flows,
     });
     if let Some(app) = &a.app {
         m["client_ids"] = json!(app.client_ids);

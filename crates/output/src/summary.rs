@@ -15,6 +15,10 @@ pub struct RunSummary {
     pub streams_skipped: u64,
     /// Data records read.
     pub records: u64,
+    /// The earliest and latest record time over everything read (microseconds since the
+    /// epoch), whatever became of the records; `None` when no record had a time.
+    pub first_record: Option<i64>,
+    pub last_record: Option<i64>,
     /// Decompressed bytes read.
     pub bytes: u64,
     /// Records skipped because of a problem (input lost).

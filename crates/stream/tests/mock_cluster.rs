@@ -121,6 +121,15 @@ fn by_id(
             let o = v.as_object_mut().unwrap();
             o.remove("samples");
             o.remove("sources");
+            // A flow's file is where the record came from: a partition for the member, the
+            // file for the batch run. Its uid, community id, port and start must agree.
+            if let Some(flows) = o.get_mut("flows").and_then(|f| f.as_array_mut()) {
+                for f in flows {
+                    if let Some(f) = f.as_object_mut() {
+                        f.remove("file");
+                    }
+                }
+            }
             (v["id"].as_str().unwrap().to_string(), v)
         })
         .collect()

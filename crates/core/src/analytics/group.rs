@@ -8,6 +8,7 @@ use crate::app::AppInfo;
 use crate::behaviour::interactive::ConnSpan;
 use crate::behaviour::presence::Span;
 use crate::bounded::insert_smallest;
+use crate::conn_ids::{ConnIdent, MAX_IDS_KEPT};
 use crate::event::ConnEvent;
 use crate::protocol::Protocol;
 use crate::record::RecordRef;
@@ -63,6 +64,9 @@ pub struct GroupStats {
     pub formats: BTreeSet<&'static str>,
     /// The first few records of the group by (file, line).
     pub samples: BTreeSet<RecordRef>,
+    /// Identifiers of the group's earliest connections that have any (uid, Community ID or the
+    /// tuple to compute one), at most [`MAX_IDS_KEPT`].
+    pub conn_ids: BTreeSet<ConnIdent>,
     /// Deep-inspection results of the group's sessions, merged.
     pub app: Option<Box<AppInfo>>,
     /// Destination names the source resolved (Sysmon `DestinationHostname`…), smallest few.
@@ -243,6 +247,9 @@ impl GroupStats {
         if let Some(r) = &ev.origin {
             insert_sample(&mut self.samples, r);
         }
+        if let Some(id) = ConnIdent::of(ev) {
+            insert_smallest(&mut self.conn_ids, &id, MAX_IDS_KEPT);
+        }
         if let Some(app) = &ev.app {
             merge_app(&mut self.app, app);
         }
@@ -297,6 +304,9 @@ impl GroupStats {
         self.formats.extend(o.formats);
         for r in &o.samples {
             insert_sample(&mut self.samples, r);
+        }
+        for id in &o.conn_ids {
+            insert_smallest(&mut self.conn_ids, id, MAX_IDS_KEPT);
         }
         if let Some(app) = &o.app {
             merge_app(&mut self.app, app);

@@ -102,6 +102,13 @@ pub struct EventCounters {
     pub inbound_from_internal: u64,
     /// Events outside the time range (`--since`/`--until`), not looked at further.
     pub out_of_range: u64,
+    /// The earliest record time read (see [`Accumulator::note_record_time`]), whether or not
+    /// the record was a candidate or inside the time range: the input's extent, for the
+    /// summary.
+    pub first_record: Option<Micros>,
+    /// The latest record time read: a connection's start, or its end where the source records
+    /// one.
+    pub last_record: Option<Micros>,
 }
 
 impl EventCounters {
@@ -116,6 +123,8 @@ impl EventCounters {
         self.group_table_full += o.group_table_full;
         self.inbound_from_internal += o.inbound_from_internal;
         self.out_of_range += o.out_of_range;
+        self.first_record = group::min_opt(self.first_record, o.first_record);
+        self.last_record = group::max_opt(self.last_record, o.last_record);
     }
 
     /// Moves the connections of groups dropped at the group limit, which had been counted as
@@ -127,6 +136,25 @@ impl EventCounters {
 }
 
 impl Accumulator {
+    /// Widens the input's extent ([`EventCounters::first_record`]) to a record's time. Every
+    /// event the engine observes is noted; readers note records they skip without observing
+    /// (the line logs' first and last record of each chunk, whose other lines the prefilter
+    /// skips unparsed). Min and max merge in any order, so the extent does not depend on
+    /// threads.
+    pub fn note_record_time(&mut self, t: Micros) {
+        let c = &mut self.counters;
+        c.first_record = Some(c.first_record.map_or(t, |f| f.min(t)));
+        c.last_record = Some(c.last_record.map_or(t, |l| l.max(t)));
+    }
+
+    /// Notes an event's start and, where the source records it, its end (a capture's last
+    /// packet, a Zeek `duration`): the data covers both.
+    pub fn note_event_time(&mut self, ev: &ConnEvent) {
+        for t in [ev.ts, ev.end].into_iter().flatten() {
+            self.note_record_time(t);
+        }
+    }
+
     /// Takes the kept sessions, in report order.
     pub fn take_sessions(&mut self, cfg: &HuntConfig) -> Vec<Session> {
         let mut v = std::mem::take(&mut self.sessions);
@@ -396,6 +424,7 @@ impl Engine {
     /// groups.
     pub fn observe(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
         acc.counters.events += 1;
+        acc.note_event_time(ev);
         if !self.range.admits(ev) {
             acc.counters.out_of_range += 1;
             if let Some(p) = &self.probe {

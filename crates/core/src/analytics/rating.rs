@@ -197,6 +197,7 @@ pub(super) fn rate(
         reasons,
         source_format: stats.formats.iter().copied().collect::<Vec<_>>().join(","),
         samples: stats.samples.iter().cloned().collect(),
+        flows: crate::conn_ids::sample_of(&stats.conn_ids),
         suppressed_by: None,
         app: stats.app.as_deref().map(|a| {
             let mut a = a.clone();

@@ -89,6 +89,8 @@ struct Eve<'a> {
     flow: Option<EveFlow<'a>>,
     #[serde(default)]
     mqtt: Option<EveMqtt>,
+    #[serde(default, borrow)]
+    community_id: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +176,13 @@ fn base_event(e: &Eve<'_>) -> Result<Option<ConnEvent>, String> {
         .and_then(|p| p.as_str().map(|s| Transport::from_label(&s)))
         .unwrap_or(Transport::Unknown);
     ev.ts = time(e.timestamp.as_ref(), "timestamp")?;
+    // Suricata writes it with `community-id: true` (the default in recent configurations);
+    // bounded so a hostile line cannot make every event carry a megabyte.
+    ev.community_id = e
+        .community_id
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| pubsub_hunt_core::bounded::capped(c, 64).to_string());
     Ok(Some(ev))
 }
 

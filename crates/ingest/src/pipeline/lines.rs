@@ -14,6 +14,10 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
     let data = &chunk.data[..];
     let c = &shared.counters;
     c.records.fetch_add(chunk.lines, Ordering::Relaxed);
+    let every = shared.opts.strict || shared.opts.every_record || work.format.every_line();
+    if !every {
+        note_chunk_extent(work, data, acc);
+    }
     let mut parsed = 0u64;
     let mut events = 0u64;
     let mut other = 0u64;
@@ -108,7 +112,7 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
         }
     };
     let mut tail_seen = false;
-    if shared.opts.strict || shared.opts.every_record || work.format.every_line() {
+    if every || shared.opts.every_record || work.format.every_line() {
         let mut pos = 0;
         while pos < data.len() {
             let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
@@ -138,4 +142,30 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
     // Header rows and comments are not records.
     c.records
         .fetch_sub(skipped.min(chunk.lines), Ordering::Relaxed);
+}
+
+/// Notes the times of the chunk's first and last records in the input's extent: the prefilter
+/// skips the other lines unparsed, and logs are written in about time order, so the first and
+/// last record of every chunk bound the log's span at the cost of two parses a chunk. Nothing
+/// else is done with them (the prefilter decides what is observed; a line that does not parse
+/// is reported where it is a candidate, not here).
+fn note_chunk_extent(work: &Work, data: &[u8], acc: &mut Accumulator) {
+    let lines = || {
+        data.split(|b| *b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+    };
+    let mut note = |line: &[u8]| match work.format.parse_line(line) {
+        Ok(Record::Conn(ev)) if ev.ts.is_some() => {
+            acc.note_event_time(&ev);
+            true
+        }
+        Ok(Record::SessionFacts { ts: Some(t), .. }) => {
+            acc.note_record_time(t);
+            true
+        }
+        _ => false,
+    };
+    // Headers and comments are not records: the first line that has a time.
+    lines().take(8).any(&mut note);
+    lines().rev().take(8).any(&mut note);
 }

@@ -2,9 +2,13 @@
 //! it into a normalized event: `conn_state` to an outcome, `local_orig` to a direction, the
 //! `service` set to identified protocols, `duration` to the connection's end.
 
+use pubsub_hunt_core::bounded::capped;
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{ConnEvent, Direction, Outcome, Protocol, Transport};
 use std::net::IpAddr;
+
+/// Longest `uid` or `community_id` kept (Zeek's uids are 18 characters, Community IDs 30).
+const MAX_ID_LEN: usize = 64;
 
 /// The fields of one conn.log record that make its event, as either reader parsed them. Text
 /// fields are `None` when unset or empty.
@@ -27,6 +31,10 @@ pub struct ConnRecord<'a> {
     pub resp_bytes: Option<u64>,
     pub orig_pkts: Option<u64>,
     pub resp_pkts: Option<u64>,
+    /// `uid`, Zeek's name for the connection in all its logs.
+    pub uid: Option<&'a str>,
+    /// `community_id`, written by Zeek's community-id package.
+    pub community_id: Option<&'a str>,
 }
 
 impl ConnRecord<'_> {
@@ -56,6 +64,9 @@ impl ConnRecord<'_> {
             packets_out: self.orig_pkts,
             packets_in: self.resp_pkts,
             source_format: Some(format),
+            // Bounded: a hostile log cannot make every event carry a megabyte.
+            uid: self.uid.map(|u| capped(u, MAX_ID_LEN).to_string()),
+            community_id: self.community_id.map(|c| capped(c, MAX_ID_LEN).to_string()),
             ..ConnEvent::new(self.dst_ip, self.dst_port)
         }
     }

@@ -93,6 +93,10 @@ struct ZeekJson<'a> {
     payload: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     payload_len: Option<JsonValue<'a>>,
+    #[serde(default, borrow)]
+    uid: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    community_id: Option<Cow<'a, str>>,
 }
 
 impl ZeekJson<'_> {
@@ -260,6 +264,11 @@ fn conn_record(r: &ZeekJson<'_>) -> Result<Record, String> {
         resp_bytes: r.resp_bytes.as_ref().and_then(as_u64),
         orig_pkts: r.orig_pkts.as_ref().and_then(as_u64),
         resp_pkts: r.resp_pkts.as_ref().and_then(as_u64),
+        uid: r.uid.as_deref().filter(|u| !u.is_empty() && *u != "-"),
+        community_id: r
+            .community_id
+            .as_deref()
+            .filter(|c| !c.is_empty() && *c != "-"),
     };
     Ok(Record::Conn(Box::new(record.into_event("zeek-json"))))
 }

@@ -66,9 +66,11 @@ pub(super) enum Field {
     Topic,
     Payload,
     PayloadLen,
+    Uid,
+    CommunityId,
 }
 
-const FIELD_COUNT: usize = 27;
+const FIELD_COUNT: usize = 29;
 
 impl Field {
     fn from_name(name: &str) -> Option<Field> {
@@ -100,6 +102,8 @@ impl Field {
             "topic" => Field::Topic,
             "payload" => Field::Payload,
             "payload_len" => Field::PayloadLen,
+            "uid" => Field::Uid,
+            "community_id" => Field::CommunityId,
             _ => return None,
         })
     }
@@ -301,6 +305,8 @@ impl TsvSchema {
             resp_bytes: count(Field::RespBytes),
             orig_pkts: count(Field::OrigPkts),
             resp_pkts: count(Field::RespPkts),
+            uid: get(Field::Uid),
+            community_id: get(Field::CommunityId),
         }
         .into_event("zeek-tsv"))
     }

@@ -101,6 +101,19 @@ fn card(s: &mut String, value: impl std::fmt::Display, label: &str) {
     );
 }
 
+/// `first to last (duration)`, or `no times`.
+fn span_text(first: Option<i64>, last: Option<i64>) -> String {
+    match (first, last) {
+        (Some(f), Some(l)) => format!(
+            "{} to {} ({})",
+            time(Some(f)),
+            time(Some(l)),
+            human_secs((l - f) as f64 / 1e6)
+        ),
+        _ => "no times".to_string(),
+    }
+}
+
 fn badge(sus: Suspicion) -> String {
     format!("<span class=\"badge {0}\">{0}</span>", sus.as_str())
 }
@@ -146,6 +159,11 @@ fn summary_section(s: &mut String, alerts: &[Alert], summary: Option<&RunSummary
             esc(&r.min_suspicion),
             r.suppressed
         );
+        let _ = write!(
+            s,
+            "<dt>Time span of the input</dt><dd>{}</dd>",
+            span_text(r.first_record, r.last_record)
+        );
         if !r.view.is_empty() {
             // A report of part of the run says so, beside counts that are of that part only.
             let _ = write!(
@@ -171,12 +189,7 @@ fn summary_section(s: &mut String, alerts: &[Alert], summary: Option<&RunSummary
         s,
         "<dt>Time span of the alerts</dt><dd>{}</dd></dl>",
         match (first, last) {
-            (Some(f), Some(l)) => format!(
-                "{} to {} ({})",
-                time(Some(f)),
-                time(Some(l)),
-                human_secs((l - f) as f64 / 1e6)
-            ),
+            (Some(_), Some(_)) => span_text(first, last),
             _ => "no times".to_string(),
         }
     );

@@ -1,7 +1,8 @@
 //! Pivots from an alert back to the packets and to the SIEM: a Wireshark display filter and a
 //! BPF capture filter for the channel's flows, the capture packet where packet inspection first
-//! saw it, a Zeek command that lists the channel's uids (and community_id, where the log has
-//! it), and KQL (Microsoft Defender / Sentinel) and SPL (Splunk, CIM Network_Traffic) queries
+//! saw it, the Zeek uids of the first connections with a command that finds them in every Zeek
+//! log of their folder, a Zeek command that lists all the channel's uids, the Community IDs of
+//! the first connections as Wireshark, Arkime and Security Onion searches, and KQL (Microsoft Defender / Sentinel) and SPL (Splunk, CIM Network_Traffic) queries
 //! for the host's channel and for every host reaching the same destination. Values are quoted
 //! for each language, so a name with a quote cannot change a query.
 
@@ -75,9 +76,11 @@ pub(crate) fn pivots(a: &Alert) -> Vec<Pivot> {
             text: format!("frame.number == {}    (in {})", first.line, first.file),
         });
     }
+    v.extend(uid_pivots(a));
     if let Some(zeek) = zeek_pivot(a) {
         v.push(zeek);
     }
+    v.extend(community_pivots(a));
     let host_kql = if host_is_name(a) {
         format!("DeviceName =~ {}", quoted(&a.host))
     } else {
@@ -127,13 +130,93 @@ pub(crate) fn pivots(a: &Alert) -> Vec<Pivot> {
     v
 }
 
-/// The alert keeps no Zeek uids (it summarises a channel, not its connections); for a Zeek
-/// source this lists them from the log the first sample came from.
+/// The Zeek uids of the first connections: the list, and a `grep` over every log in the folder
+/// of the log that had them (conn.log's uid is the connection's name in ssl.log, files.log, the
+/// MQTT logs…), with the conn.log lines cut to the tuple by `zeek-cut` for a TSV log.
+fn uid_pivots(a: &Alert) -> Vec<Pivot> {
+    let with_uid: Vec<&pubsub_hunt_core::FlowRef> =
+        a.flows.iter().filter(|f| f.uid.is_some()).collect();
+    let Some(file) = with_uid.iter().find_map(|f| f.file.as_deref()) else {
+        return Vec::new();
+    };
+    let uids: Vec<&str> = with_uid.iter().filter_map(|f| f.uid.as_deref()).collect();
+    let patterns: Vec<String> = uids.iter().map(|u| format!("-e {}", shell(u))).collect();
+    let patterns = patterns.join(" ");
+    let dir = std::path::Path::new(file)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| ".".into());
+    let mut v = vec![Pivot {
+        label: "Zeek uids of the first connections",
+        text: uids.join("\n"),
+    }];
+    if !a.source_format.contains("zeek-json") {
+        v.push(Pivot {
+            label: "Zeek: these connections in the conn.log",
+            text: format!(
+                "zeek-cut -d ts uid id.orig_h id.orig_p id.resp_h id.resp_p < {} | grep -F {patterns}",
+                shell(file)
+            ),
+        });
+    }
+    v.push(Pivot {
+        label: "Zeek: these connections in every log of the folder (ssl, files, MQTT…)",
+        text: format!("grep -F {patterns} {}/*.log", shell(&dir)),
+    });
+    v
+}
+
+/// The Community IDs of the first connections, as searches in the tools that index them.
+fn community_pivots(a: &Alert) -> Vec<Pivot> {
+    let ids: Vec<&str> = a
+        .flows
+        .iter()
+        .filter_map(|f| f.community_id.as_deref())
+        .collect();
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let any = |field: &str, op: &str| -> String {
+        ids.iter()
+            .map(|c| format!("{field}{op}{}", quoted(c)))
+            .collect::<Vec<_>>()
+            .join(" || ")
+    };
+    vec![
+        Pivot {
+            label: "Community IDs of the first connections",
+            text: ids.join("\n"),
+        },
+        Pivot {
+            label: "Wireshark display filter (enable the Community ID Flow Hashing protocol)",
+            text: any("communityid", " == "),
+        },
+        Pivot {
+            label: "Arkime search",
+            text: any("communityId", " == "),
+        },
+        Pivot {
+            label: "Security Onion / Kibana (ECS network.community_id)",
+            text: format!(
+                "network.community_id:({})",
+                ids.iter()
+                    .map(|c| quoted(c))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            ),
+        },
+    ]
+}
+
+/// Every uid of the channel, listed from the log: the alert keeps only the first few.
 fn zeek_pivot(a: &Alert) -> Option<Pivot> {
     let file = a
-        .samples
-        .first()
-        .map(|s| s.file.to_string())
+        .flows
+        .iter()
+        .find(|f| f.uid.is_some())
+        .and_then(|f| f.file.clone())
+        .or_else(|| a.samples.first().map(|s| s.file.to_string()))
         .unwrap_or_else(|| "conn.log".into());
     let dst = a.dst_ip.to_string();
     let port = a.dst_port;
@@ -147,7 +230,7 @@ fn zeek_pivot(a: &Alert) -> Option<Pivot> {
              [.ts, .uid, .community_id] | @tsv"
         );
         return Some(Pivot {
-            label: "Zeek JSON: the channel's uids and community_id",
+            label: "Zeek JSON: all the channel's uids and community_id",
             text: format!("jq -r {} {}", shell(&filter), shell(&file)),
         });
     }
@@ -158,7 +241,7 @@ fn zeek_pivot(a: &Alert) -> Option<Pivot> {
             .unwrap_or_default();
         let awk = format!("$5 == \"{dst}\" && $6 == \"{port}\"{src}");
         return Some(Pivot {
-            label: "Zeek: the channel's uids (add community_id if the log has the column)",
+            label: "Zeek: all the channel's uids (add community_id if the log has the column)",
             text: format!(
                 "zeek-cut -d ts uid id.orig_h id.orig_p id.resp_h id.resp_p < {} | awk -F'\\t' {}",
                 shell(&file),

@@ -54,6 +54,7 @@ fn alert(i: u8) -> Alert {
             file: "conn.log".into(),
             line: 9,
         }],
+        flows: vec![],
         suppressed_by: (i == 2).then(|| "internal broker".to_string()),
         app: None,
         windows: None,
