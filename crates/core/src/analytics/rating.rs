@@ -118,6 +118,9 @@ pub(super) fn rate(
         for s in &signals {
             reasons.push(format!("{:+.0} {}: {}", s.weight, s.id, s.reason));
         }
+        if let Some(step) = &c.prior_step {
+            reasons.push(step.clone());
+        }
         if (c.suspicion != suspicion || !signals.is_empty())
             && let Some(last) = c.steps.last()
         {

@@ -128,6 +128,10 @@ pub struct Combined {
     pub suspicion: Suspicion,
     /// One sentence per step: the base, each signal, the score, the suspicion rule.
     pub steps: Vec<String>,
+    /// The step that judged a seed suspicion above `prior_at_most` (confirmed by evidence, or
+    /// counted as the cap), when there was one: an alert's reasons show it, so "high: XMPP to an
+    /// external server" is not followed by an unexplained "suspicion stays medium".
+    pub prior_step: Option<String>,
 }
 
 /// [`combine_with`] with the default configuration, returning only the score and suspicion.
@@ -173,8 +177,9 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
         .iter()
         .map(|s| s.weight)
         .filter(|w| w.is_finite() && *w > 0.0)
-        .sum();
+        .fold(0.0, |a, w| a + w);
     let capped = seed.min(cfg.prior_at_most);
+    let steps_before = steps.len();
     let seed = if capped == seed {
         seed
     } else if positive >= cfg.prior_confirmed_at {
@@ -186,14 +191,15 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
         seed
     } else {
         steps.push(format!(
-            "the seed's {seed} counts as {capped}: {positive:.1} points of behaviour evidence \
-             confirm it, under the {:.0} needed (behaviour.score.prior_confirmed_at), and the \
-             points are under the {seed} threshold {:.0}",
+            "the seed's {seed} counts as {capped}: its positive behaviour evidence ({positive:.1} \
+             points) is under the {:.0} that confirm it (behaviour.score.prior_confirmed_at), and \
+             the points are under the {seed} threshold {:.0}",
             cfg.prior_confirmed_at,
             cfg.threshold(seed)
         ));
         capped
     };
+    let prior_step = steps.get(steps_before).cloned();
     let suspicion = if band > seed {
         steps.push(format!(
             "suspicion raised from {seed} to {band}: {points:.1} points reach the {band} \
@@ -219,6 +225,7 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
         score: score as u8,
         suspicion,
         steps,
+        prior_step,
     }
 }
 
@@ -248,9 +255,15 @@ mod tests {
         assert_eq!(combine(Suspicion::High, &[]), (50, Suspicion::Medium));
         let c = combine_with(&cfg(), Suspicion::High, &[]);
         assert!(
-            c.steps.iter().any(|s| s.contains("counts as medium")),
+            c.prior_step
+                .as_deref()
+                .is_some_and(|s| s.contains("counts as medium")),
             "{:?}",
             c.steps
+        );
+        assert_eq!(
+            combine_with(&cfg(), Suspicion::Medium, &[]).prior_step,
+            None
         );
         // Evidence confirms it: 20 points of positive evidence, whatever benign hints say.
         assert_eq!(
