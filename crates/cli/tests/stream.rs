@@ -102,16 +102,7 @@ fn findings(path: &Path) -> Vec<serde_json::Value> {
 fn keyed(v: Vec<serde_json::Value>) -> BTreeMap<(String, i64), serde_json::Value> {
     v.into_iter()
         .map(|mut f| {
-            let o = f.as_object_mut().unwrap();
-            o.remove("samples");
-            o.remove("sources");
-            if let Some(flows) = o.get_mut("flows").and_then(|x| x.as_array_mut()) {
-                for x in flows {
-                    if let Some(x) = x.as_object_mut() {
-                        x.remove("file");
-                    }
-                }
-            }
+            common::strip_input_names(&mut f);
             let id = f["id"].as_str().unwrap().to_string();
             let first: jiff::Timestamp = f["first_seen"]
                 .as_str()

@@ -248,16 +248,7 @@ fn by_id(alerts: Vec<Value>) -> BTreeMap<String, Value> {
     alerts
         .into_iter()
         .map(|mut a| {
-            let o = a.as_object_mut().unwrap();
-            o.remove("samples");
-            o.remove("sources");
-            if let Some(flows) = o.get_mut("flows").and_then(|f| f.as_array_mut()) {
-                for f in flows {
-                    if let Some(f) = f.as_object_mut() {
-                        f.remove("file");
-                    }
-                }
-            }
+            common::strip_input_names(&mut a);
             (a["id"].as_str().unwrap().to_string(), a)
         })
         .collect()

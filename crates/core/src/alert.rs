@@ -116,25 +116,20 @@ pub const MAX_TIMELINE: usize = 512;
 /// the first and the last, so the picture spans the whole channel. Depends only on the set of
 /// starts, never on the order they came in.
 pub fn timeline_of(starts: impl IntoIterator<Item = Micros>) -> Vec<Micros> {
-    let mut all: Vec<Micros> = starts.into_iter().collect();
-    all.sort_unstable();
-    if all.len() <= MAX_TIMELINE {
-        return all;
-    }
-    let last = all.len() - 1;
-    (0..MAX_TIMELINE)
-        .map(|i| all[i * last / (MAX_TIMELINE - 1)])
-        .collect()
+    even_sample(starts.into_iter().collect())
 }
 
-/// The message timeline of a channel's sessions: sorted by time (then direction), and when there
-/// are more than [`MAX_TIMELINE`], an even sample that keeps the first and the last. Depends only
-/// on the set of messages, never on their order.
+/// The message timeline of a channel's sessions: sorted by time (then direction), sampled as
+/// [`timeline_of`] samples starts. Depends only on the set of messages, never on their order.
 pub fn message_timeline_of(
     messages: &[crate::app::MessageEvent],
 ) -> Vec<(Micros, crate::app::TopicDirection)> {
-    let mut all: Vec<(Micros, crate::app::TopicDirection)> =
-        messages.iter().map(|m| (m.ts, m.direction)).collect();
+    even_sample(messages.iter().map(|m| (m.ts, m.direction)).collect())
+}
+
+/// `all` sorted, and when longer than [`MAX_TIMELINE`], an even sample over it that keeps the
+/// first and the last.
+fn even_sample<T: Ord + Copy>(mut all: Vec<T>) -> Vec<T> {
     all.sort_unstable();
     if all.len() <= MAX_TIMELINE {
         return all;

@@ -31,3 +31,19 @@ pub fn is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// Removes what names the input an alert came from — its record samples, its sources, and the
+/// file of each flow — so alerts of the same records read from different inputs (a file in
+/// `hunt`, a `topic/partition` in `stream`) compare equal on everything else.
+pub fn strip_input_names(alert: &mut serde_json::Value) {
+    let Some(o) = alert.as_object_mut() else {
+        return;
+    };
+    o.remove("samples");
+    o.remove("sources");
+    if let Some(flows) = o.get_mut("flows").and_then(|f| f.as_array_mut()) {
+        for f in flows.iter_mut().filter_map(|f| f.as_object_mut()) {
+            f.remove("file");
+        }
+    }
+}
