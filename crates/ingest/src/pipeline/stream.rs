@@ -260,7 +260,8 @@ pub(super) fn read_stream(
     drop(head);
     let stream: Arc<str> = Arc::from(name);
     let max_line = shared.engine.config().limits.max_line_bytes;
-    let mut chunker = LineChunker::new(&mut reader, shared.opts.chunk_size, max_line);
+    let mut bulk = reader.into_bulk();
+    let mut chunker = LineChunker::new(&mut bulk, shared.opts.chunk_size, max_line);
     loop {
         if shared.aborted() {
             return Ok(());
