@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the fuzz targets (libFuzzer through cargo-fuzz, nightly toolchain) for a given time each,
-# from the seed corpus kept in the repository, and prints one line of counts per target.
+# from the seed corpus kept in the repository (plus real samples from the shared corpus beside
+# it, read in place, for the EVTX, capture, compression and Zeek TSV targets), and prints one
+# line of counts per target.
 #
 #   scripts/fuzz.sh TARGET|all SECONDS     # e.g. scripts/fuzz.sh all 600, scripts/fuzz.sh udm 60
 #   scripts/fuzz.sh list                   # the targets
@@ -35,6 +37,35 @@ crate_of() {
   return 1
 }
 
+# Real third-party samples (the shared corpus next to the repository, when it is there) are
+# extra seeds for the targets that read their formats. They are linked, never copied, into a
+# directory outside the repository; libFuzzer only reads them (new inputs go to the first
+# corpus directory). sysmon_evtx has no seeds of its own: the only real EVTX files are there.
+corpus_root=${FUZZ_REAL_SAMPLES:-$root/../shared/corpus}
+
+real_seeds() {
+  local t=$1 dir pats=() n=0 f p
+  case $t in
+    sysmon_evtx) pats=('*.evtx') ;;
+    capture_reader) pats=('*.pcap' '*.pcapng') ;;
+    decompress) pats=('*.gz' '*.zip') ;;
+    zeek_tsv) pats=('*.log') ;;
+    *) return 0 ;;
+  esac
+  [ -d "$corpus_root" ] || return 0
+  dir="$work_root/real-$t"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  for p in "${pats[@]}"; do
+    while IFS= read -r -d '' f; do
+      n=$((n + 1))
+      ln -s "$f" "$dir/$n-$(basename "$f" | tr ' ' '_')"
+    done < <(find "$corpus_root" -type f -name "$p" -size -2M -print0 | sort -z)
+  done
+  [ "$n" -gt 0 ] && echo "$dir"
+  return 0
+}
+
 if [ "${1:-}" = "list" ]; then
   for c in "${crates[@]}"; do targets_of "$c" | sed "s|^|$c: |"; done
   exit 0
@@ -67,7 +98,8 @@ for t in "${todo[@]}"; do
   # per run): LeakSanitizer would report that on every input, so leaks are not checked there.
   leaks=1
   [ "$t" = mapping_toml ] && leaks=0
-  (cd "$crate" && ASAN_OPTIONS="detect_leaks=$leaks" cargo +nightly fuzz run "$t" "$work" "$seeds" -- \
+  real=$(real_seeds "$t")
+  (cd "$crate" && ASAN_OPTIONS="detect_leaks=$leaks" cargo +nightly fuzz run "$t" "$work" "$seeds" ${real:+"$real"} -- \
     -max_total_time="$secs" -max_len="$max_len" -rss_limit_mb=2048 -timeout=30 \
     -detect_leaks="$leaks" -print_final_stats=1) >"$log" 2>&1 || true
   after=$({ find "$root/$crate/artifacts/$t" -type f 2>/dev/null || true; } | wc -l)
