@@ -154,7 +154,9 @@ fn duration_secs(s: &str) -> Option<u64> {
     if parts.next().is_some() {
         return None;
     }
-    h.checked_mul(3600)?.checked_add(m * 60)?.checked_add(sec)
+    h.checked_mul(3600)?
+        .checked_add(m.checked_mul(60)?)?
+        .checked_add(sec)
 }
 
 /// Parses one line of the stream.
@@ -532,6 +534,15 @@ mod tests {
             Ok(Line::Conn(m)) => *m,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn absurd_durations_are_unknown_not_an_overflow() {
+        // Found by the cisco_asa fuzz target: minutes of u64::MAX overflowed `m * 60`.
+        assert_eq!(duration_secs("0:18446744073709551615:30"), None);
+        assert_eq!(duration_secs("18446744073709551615:00:00"), None);
+        assert_eq!(duration_secs("1:02:03"), Some(3723));
+        assert_eq!(duration_secs("30:00:00"), Some(108_000));
     }
 
     #[test]
