@@ -104,10 +104,10 @@ def udm_huge_element(mb):
                "target": {"ip": ["198.51.100.7"], "port": 1883},
                "network": {"ip_protocol": "TCP"}}
         with open(out, "w") as f:
-            f.write("[")
+            f.write("[" + json.dumps(rec))
             big = dict(rec)
             big["padding"] = "A" * (mb << 20)
-            f.write(json.dumps(big))
+            f.write("," + json.dumps(big))
             for i in range(200):
                 r = json.loads(json.dumps(rec))
                 r["principal"]["ip"] = ["10.0.%d.%d" % (i // 250, i % 250 + 1)]
@@ -156,8 +156,8 @@ CASES = [
     ("zip-100k-members", "zip", many_member_zip(100_000), [], "stderr lines counted"),
     ("zstd-long31", "zst", zstd_long, [], "needs a 2 GiB window"),
     ("gzip-corrupt", "gz", gzip_corrupt, [], "corrupt first block"),
-    ("udm-64MB-element", "json", udm_huge_element(64), ["--input-format", "udm"],
-     "a 64 MB element, then 200 records"),
+    ("udm-64MB-element", "json", udm_huge_element(64), ["--input-format", "chronicle-udm"],
+     "a record, a 64 MB element, 200 records"),
     ("random-sysmon-xml", "bin", random_bytes(1 << 20), ["--input-format", "sysmon-xml"], "1 MB"),
     ("random-cisco-asa", "bin", random_bytes(1 << 20), ["--input-format", "cisco-asa"], "1 MB"),
     ("hosts-1.5M-j1", "log", many_hosts(1_500_000), ["-j1", "-c", "@lim", "--min-suspicion", "low"],
@@ -188,9 +188,11 @@ def run(binary, path, extra, limit, work):
     except OSError:
         pass
     lines = err.strip().splitlines()
+    read = next((ln for ln in lines if " records (" in ln or " record (" in ln), "")
+    records = read.split("skipped; ", 1)[-1].split(" record", 1)[0] if read else "?"
     said = next((ln for ln in lines if "problem" in ln or "error" in ln or "skipped" in ln
                  or "dropped" in ln or "corrupt" in ln), lines[-1] if lines else "")
-    return wall, rss_mb, rc, alerts, len(lines), said[:110]
+    return wall, rss_mb, rc, records, alerts, len(lines), said[:110]
 
 
 def main():
@@ -206,8 +208,9 @@ def main():
     (work / "lim.toml").write_text(LIM_CFG)
     bins = [b.split("=", 1) for b in a.bin]
     only = [o for o in a.only.split(",") if o]
-    print("| case | input | build | wall s | peak RSS MB | exit | alerts | stderr lines | what it said |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| case | input | build | wall s | peak RSS MB | exit | records | alerts | stderr lines "
+          "| what it said |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for name, ext, make, extra, note in CASES:
         if only and not any(name.startswith(o) for o in only):
             continue
@@ -219,8 +222,8 @@ def main():
             out = subprocess.run([sys.executable, __file__, "--one", binary, str(path),
                                   json.dumps(extra), str(a.limit), str(work)],
                                  capture_output=True, text=True)
-            wall, rss, rc, alerts, nlines, said = json.loads(out.stdout)
-            print(f"| {name} | {note} | {label} | {wall:.2f} | {rss:.0f} | {rc} | {alerts} | "
+            wall, rss, rc, records, alerts, nlines, said = json.loads(out.stdout)
+            print(f"| {name} | {note} | {label} | {wall:.2f} | {rss:.0f} | {rc} | {records} | {alerts} | "
                   f"{nlines} | {said.replace('|', '/')} |", flush=True)
         if not a.keep and not name.endswith("-j1"):
             path.unlink(missing_ok=True)

@@ -142,8 +142,8 @@ pub(crate) fn select(alerts: Vec<Alert>, view: &ViewSettings) -> (Vec<Alert>, us
 }
 
 pub fn run(s: HuntSettings) -> Result<u8> {
-    // Rust's standard output swallows writes to a closed descriptor (`>&-`), so the results
-    // would vanish with a success status. A closed output is refused before reading; a pipe
+    // A closed standard output (`>&-`) would swallow the results with a success status
+    // ([`stdout_is_closed`]). It is refused before reading; a pipe
     // whose reader goes away mid-run (`| head`) still ends quietly (see `main`).
     if s.output.is_none() && stdout_is_closed() {
         anyhow::bail!("standard output is closed: the results would be lost (give -o FILE)");
@@ -261,15 +261,35 @@ fn run_summary(
     }
 }
 
-/// Whether file descriptor 1 is not open at all.
+/// Whether standard output was closed when the program started. Rust's runtime reopens a closed
+/// descriptor 0, 1 or 2 on `/dev/null` before `main` runs, read-write, so a closed output is not
+/// an error to write to: the results would vanish with a success status. A shell's `> /dev/null`
+/// opens it write-only, which tells the two apart.
+#[cfg(target_os = "linux")]
 fn stdout_is_closed() -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsFd;
-        io::stdout().as_fd().try_clone_to_owned().is_err()
+    use std::os::unix::fs::MetadataExt;
+    let (Ok(out), Ok(null)) = (
+        std::fs::metadata("/proc/self/fd/1"),
+        std::fs::metadata("/dev/null"),
+    ) else {
+        return false;
+    };
+    if (out.dev(), out.ino()) != (null.dev(), null.ino()) {
+        return false;
     }
-    #[cfg(not(unix))]
-    {
-        false
-    }
+    // `flags:` in fdinfo is octal; the access mode is its two low bits (O_RDWR = 2).
+    std::fs::read_to_string("/proc/self/fdinfo/1")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        })
+        .is_some_and(|flags| flags & 3 == 2)
+}
+
+/// Elsewhere a closed descriptor cannot be told from an open one after the runtime's start.
+#[cfg(not(target_os = "linux"))]
+fn stdout_is_closed() -> bool {
+    false
 }
