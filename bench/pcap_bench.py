@@ -399,6 +399,34 @@ def check_sessions(out_path: Path, planted: list[dict]) -> dict:
             "missing": missing, "alerts": alerts}
 
 
+def parse_bin_dir(spec: str) -> tuple[str, Path]:
+    """`LABEL=DIR` or `DIR` (labelled by its last component)."""
+    label, sep, d = spec.partition("=")
+    if not sep:
+        label, d = Path(spec).name, spec
+    return label, Path(d)
+
+
+def given_capture(path: Path) -> dict:
+    """What the summary needs of a capture we did not generate: its packet count."""
+    packets, ng = 0, False
+    with open(path, "rb") as f:
+        magic = f.read(4)
+        ng = magic == b"\x0a\x0d\x0d\x0a"
+        if not ng:
+            f.read(20)
+            big = magic in (b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d")
+            while True:
+                h = f.read(16)
+                if len(h) < 16:
+                    break
+                caplen = int.from_bytes(h[8:12], "big" if big else "little")
+                f.seek(caplen, 1)
+                packets += 1
+    return {"bytes": path.stat().st_size, "packets": packets, "flows": 0, "tls_flows": 0,
+            "http_flows": 0, "planted": []}
+
+
 def machine() -> dict:
     cpu = ""
     try:
@@ -420,7 +448,13 @@ def main() -> int:
     ap.add_argument("--max-flow-kb", type=int, default=2896,
                     help="largest bulk flow in KB (default 2896: 2000 segments); smaller means more flows")
     ap.add_argument("--runs", type=int, default=1, help="runs per tool; the median is reported")
-    ap.add_argument("--threads", type=int, default=None, help="passed to pubsub-hunt --threads")
+    ap.add_argument("--threads", default=None,
+                    help="passed to pubsub-hunt --threads; a comma list (1,2) runs each binary at each")
+    ap.add_argument("--bin-dir", action="append", default=None, metavar="[LABEL=]DIR",
+                    help="directory holding the pubsub-hunt binary (default target/release); repeat it "
+                         "to time several builds in the same run (main and a branch), each labelled")
+    ap.add_argument("--input", metavar="FILE",
+                    help="time this capture instead of a generated one (no planted-session check)")
     ap.add_argument("--tools", default="wc,pubsub-hunt,ndpiReader,tshark", help="comma list")
     ap.add_argument("--out-dir", default=str(ROOT / "bench" / "out"))
     ap.add_argument("--regenerate", action="store_true", help="regenerate the capture even if present")
@@ -439,7 +473,11 @@ def main() -> int:
     path = out_dir / f"capture-{size_mb}MiB-flow{args.max_flow_kb}KB-seed{args.seed}.pcap"
     truth_path = out_dir / f"{path.name}.truth.json"
     gen_seconds = 0.0
-    if path.exists() and truth_path.exists() and not args.regenerate:
+    if args.input:
+        path = Path(args.input).resolve()
+        gen = given_capture(path)
+        args.keep = True  # never delete a file we did not make
+    elif path.exists() and truth_path.exists() and not args.regenerate:
         log(f"reusing {path}")
         gen = json.loads(truth_path.read_text())
     else:
@@ -452,25 +490,35 @@ def main() -> int:
     size = path.stat().st_size
     warm(path)
 
-    hunt_argv = [str(BIN_DIR / "pubsub-hunt"), "hunt", "--format", "jsonl", "--all-sessions", str(path)]
-    if args.threads:
-        hunt_argv[2:2] = ["--threads", str(args.threads)]
-    commands = {
-        "wc -l": ["wc", "-l", str(path)],
-        "pubsub-hunt": hunt_argv,
+    commands = {"wc -l": ["wc", "-l", str(path)]}
+    bins = [parse_bin_dir(b) for b in (args.bin_dir or [str(BIN_DIR)])]
+    thread_counts = [t.strip() for t in args.threads.split(",")] if args.threads else [None]
+    for label, bin_dir in bins:
+        for threads in thread_counts:
+            name = "pubsub-hunt"
+            if len(bins) > 1:
+                name += f" {label}"
+            if len(thread_counts) > 1:
+                name += f" -j{threads}"
+            argv = [str(bin_dir / "pubsub-hunt"), "hunt", "--format", "jsonl", "--all-sessions", str(path)]
+            if threads:
+                argv[2:2] = ["--threads", threads]
+            commands[name] = argv
+    commands.update({
         "ndpiReader": ["ndpiReader", "-i", str(path), "-q"],
         "tshark": ["tshark", "-r", str(path), "-q", "-z", "conv,tcp"],
-    }
+    })
     wanted = {t.strip() for t in args.tools.split(",")}
     results = []
     for name, argv in commands.items():
-        short = "wc" if name == "wc -l" else name
+        short = "wc" if name == "wc -l" else name.split(" ")[0]
         if short not in wanted:
             continue
         if shutil.which(argv[0]) is None and not Path(argv[0]).exists():
             log(f"  {name}: not installed, skipped (apt-get install libndpi-bin tshark)")
             continue
-        runs = [run_timed(name, argv, out_dir / f"{path.name}.{short}.out") for _ in range(args.runs)]
+        stem = name.replace("wc -l", "wc").replace(" ", "_")
+        runs = [run_timed(name, argv, out_dir / f"{path.name}.{stem}.out") for _ in range(args.runs)]
         r = sorted(runs, key=lambda x: x["seconds"])[len(runs) // 2]  # the median run
         r["all_seconds"] = [x["seconds"] for x in runs]
         r["peak_rss_mb"] = max(x["peak_rss_mb"] for x in runs)
@@ -482,10 +530,16 @@ def main() -> int:
     figures = {"file": str(path), "bytes": size, "runs": args.runs, "generate_seconds": gen_seconds, "generator": {
         k: v for k, v in gen.items() if k != "planted"}, "machine": machine(), "results": results}
     ok = True
-    hunt = next((r for r in results if r["tool"] == "pubsub-hunt"), None)
-    if hunt is not None:
-        figures["sessions"] = check_sessions(out_dir / f"{path.name}.pubsub-hunt.out", gen["planted"])
-        ok = not figures["sessions"]["missing"] and hunt["exit_status"] in (0, 2)
+    hunts = [r for r in results if r["tool"].startswith("pubsub-hunt")]
+    for hunt in hunts:
+        stem = hunt["tool"].replace(" ", "_")
+        sessions = check_sessions(out_dir / f"{path.name}.{stem}.out", gen["planted"])
+        figures.setdefault("sessions", sessions)
+        hunt["sessions"] = sessions
+        ok = ok and not sessions["missing"] and hunt["exit_status"] in (0, 2)
+    # Builds and thread counts must agree on what they found.
+    outputs = {(out_dir / f"{path.name}.{h['tool'].replace(' ', '_')}.out").read_bytes() for h in hunts}
+    figures["hunt_outputs_identical"] = len(outputs) <= 1
     print_table(figures)
     if args.json:
         with open(args.json, "w") as f:
@@ -503,20 +557,24 @@ def print_table(figures: dict) -> None:
     m, g = figures["machine"], figures["generator"]
     print(f"\npubsub-hunt pcap benchmark: {m['cpus']} CPUs ({m['cpu']}), median of {figures['runs']} run(s), "
           f"page cache warm")
-    print(f"capture: {figures['bytes'] / 1e6:.0f} MB, {g['packets']:,} packets, {g['flows']:,} TCP flows "
-          f"({g['tls_flows']} TLS, {g['http_flows']} HTTP, rest planted pub/sub)")
+    if g["flows"]:
+        print(f"capture: {figures['bytes'] / 1e6:.0f} MB, {g['packets']:,} packets, {g['flows']:,} TCP flows "
+              f"({g['tls_flows']} TLS, {g['http_flows']} HTTP, rest planted pub/sub)")
+    else:
+        print(f"capture: {figures['file']}, {figures['bytes'] / 1e6:.0f} MB, {g['packets']:,} packets")
     if m["load_average_at_start"] > 0.5:
         print(f"warning: load average {m['load_average_at_start']:.2f} at start: other work was running")
     print()
-    hunt = next((r for r in figures["results"] if r["tool"] == "pubsub-hunt"), None)
-    header = (f"{'tool':<12} {'seconds':>8} {'CPU s':>7} {'MB/s':>8} {'packets/s':>11} {'peak RSS MB':>12} "
+    hunt = next((r for r in figures["results"] if r["tool"].startswith("pubsub-hunt")), None)
+    width = max([12] + [len(r["tool"]) for r in figures["results"]])
+    header = (f"{'tool':<{width}} {'seconds':>8} {'CPU s':>7} {'MB/s':>8} {'packets/s':>11} {'peak RSS MB':>12} "
               f"{'time / pubsub-hunt':>19}")
     print(header)
     print("-" * len(header))
     for r in figures["results"]:
         ratio = f"{r['seconds'] / hunt['seconds']:.2f}x" if hunt else "-"
         status = "" if r["exit_status"] == 0 else f"  (exit {r['exit_status']})"
-        print(f"{r['tool']:<12} {r['seconds']:>8.2f} {r['cpu_seconds']:>7.2f} {r['mb_per_s']:>8.0f} "
+        print(f"{r['tool']:<{width}} {r['seconds']:>8.2f} {r['cpu_seconds']:>7.2f} {r['mb_per_s']:>8.0f} "
               f"{r['packets_per_s']:>11,.0f} "
               f"{r['peak_rss_mb']:>12.1f} {ratio:>19}{status}")
     print()
@@ -527,6 +585,9 @@ def print_table(figures: dict) -> None:
         goal = "met" if speed >= 5 or vs_wc <= 2 else "NOT met"
         print(f"pubsub-hunt: {speed:.1f}x ndpiReader's throughput, {vs_wc:.2f}x wc -l's time, peak RSS "
               f"{hunt['peak_rss_mb']:.0f} MB (goal: >=5x ndpiReader or <=2x wc -l: {goal})")
+    if len([r for r in figures["results"] if r["tool"].startswith("pubsub-hunt")]) > 1:
+        same = "identical" if figures.get("hunt_outputs_identical") else "DIFFERENT"
+        print(f"pubsub-hunt outputs of every build and thread count: {same}")
     if "sessions" in figures:
         s = figures["sessions"]
         print(f"sessions reported by protocol: {s['sessions_by_protocol']}; planted: {s['planted_by_protocol']}; "

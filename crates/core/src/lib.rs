@@ -39,7 +39,7 @@ pub mod tuning;
 pub mod verdict;
 
 pub use alert::{Alert, MAX_TIMELINE, Session, WindowCount, alert_id, timeline_of};
-pub use analytics::{Accumulator, Engine, EventOutcome, HuntSummary};
+pub use analytics::{Accumulator, Engine, EventOutcome, GroupCutoff, HuntSummary};
 pub use app::{AppInfo, MessageEvent, TopicDirection, TopicUse};
 pub use config::{ConfigError, HuntConfig, WindowSpec};
 pub use conn_ids::FlowRef;

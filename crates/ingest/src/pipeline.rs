@@ -23,11 +23,11 @@ use crate::input::{InputFile, InputPath, expand, for_each_stream};
 use crate::prefilter::CandidateFilter;
 use crate::problem::ProblemLog;
 use crossbeam_channel::{Receiver, Sender, bounded};
-use pubsub_hunt_core::{Accumulator, Engine};
+use pubsub_hunt_core::{Accumulator, Engine, GroupCutoff};
 use pubsub_hunt_reader::{Problem, ProblemKind, ProblemSink};
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// What was read, for the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,14 +123,17 @@ pub fn run(
     let (tx, rx) = bounded::<Work>(threads * 2);
     let (recycle_tx, recycle_rx) = bounded::<Vec<u8>>(threads * 4);
 
-    let mut total = Accumulator::new();
+    // Every accumulator of the run shares one group cutoff, so that together they hold at most
+    // `limits.max_groups` groups whatever the thread count.
+    let cutoff = GroupCutoff::new();
+    let mut total = Accumulator::sharing(&cutoff);
     std::thread::scope(|s| {
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 let rx = rx.clone();
                 let recycle_tx = recycle_tx.clone();
-                let shared = &shared;
-                s.spawn(move || worker(shared, rx, recycle_tx))
+                let (shared, cutoff) = (&shared, &cutoff);
+                s.spawn(move || worker(shared, rx, recycle_tx, cutoff))
             })
             .collect();
         drop(rx);
@@ -139,10 +142,10 @@ pub fn run(
             .map(|_| {
                 let tx = tx.clone();
                 let recycle_rx = recycle_rx.clone();
-                let (shared, files, next_file) = (&shared, &files, &next_file);
+                let (shared, files, next_file, cutoff) = (&shared, &files, &next_file, &cutoff);
                 s.spawn(move || {
                     // Stream formats (EVTX, captures, …) are parsed on the reader thread.
-                    let mut acc = Accumulator::new();
+                    let mut acc = Accumulator::sharing(cutoff);
                     loop {
                         let i = next_file.fetch_add(1, Ordering::Relaxed);
                         if i >= files.len() || shared.aborted() {
@@ -233,8 +236,13 @@ fn read_file(
     }
 }
 
-fn worker(shared: &Shared<'_>, rx: Receiver<Work>, recycle: Sender<Vec<u8>>) -> Accumulator {
-    let mut acc = Accumulator::new();
+fn worker(
+    shared: &Shared<'_>,
+    rx: Receiver<Work>,
+    recycle: Sender<Vec<u8>>,
+    cutoff: &Arc<GroupCutoff>,
+) -> Accumulator {
+    let mut acc = Accumulator::sharing(cutoff);
     for work in rx.iter() {
         if shared.aborted() {
             continue;

@@ -26,6 +26,7 @@ mod zones;
 
 pub use fate::{Fate, GroupFate, Probe, ProbeCounts, ProbeTarget, RecordFate, TimeRange};
 pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
+pub use table::GroupCutoff;
 
 use group::{MAX_NAMES_PER_GROUP, NO_SOURCE, session_order, trim_sessions, trim_starts};
 use history::{History, union_span};
@@ -203,6 +204,15 @@ pub struct Accumulator {
 impl Accumulator {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An accumulator for one of the reader threads of a run, sharing `cutoff` with the others
+    /// so that together they hold at most `limits.max_groups` groups ([`table`]).
+    pub fn sharing(cutoff: &std::sync::Arc<GroupCutoff>) -> Self {
+        Accumulator {
+            groups: table::GroupTable::sharing(cutoff),
+            ..Self::default()
+        }
     }
 
     pub fn group_count(&self) -> usize {

@@ -10,10 +10,64 @@
 //! A group dropped after it was counted gives its connections back: the table returns them, and
 //! the caller moves them from "counted" to "over the group limit", so the two add up to what was
 //! read.
+//!
+//! Each reader thread has its own table, so on its own each could hold `max_groups` groups: with
+//! eight threads, eight times the cap. The threads of one run therefore share a [`GroupCutoff`]:
+//! the `max_groups` smallest distinct ranks any of them admitted. Once it is full, its largest
+//! rank is an upper bound on the largest rank the run will finally keep (at least `max_groups`
+//! groups rank at or below it), so every thread refuses and drops groups above it. Together the
+//! threads then hold at most `max_groups` distinct groups (a group read by several threads is
+//! held once by each), and what is finally kept is unchanged: no group the run keeps is ever
+//! above the bound.
 
 use super::group::{GroupKey, GroupMap, GroupStats};
+use crate::bounded::insert_smallest;
 use std::collections::BTreeSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The smallest group ranks admitted by any reader thread of one run (see the module doc).
+#[derive(Debug)]
+pub struct GroupCutoff {
+    smallest: Mutex<BTreeSet<u64>>,
+    /// The largest of `smallest` once it holds the cap; `u64::MAX` before. Only decreases.
+    bound: AtomicU64,
+}
+
+impl GroupCutoff {
+    /// A cutoff for the accumulators of one run, to share between its reader threads.
+    pub fn new() -> Arc<GroupCutoff> {
+        Arc::new(GroupCutoff {
+            smallest: Mutex::new(BTreeSet::new()),
+            bound: AtomicU64::new(u64::MAX),
+        })
+    }
+
+    /// Ranks above this cannot be among the run's kept groups. A thread that reads an older,
+    /// larger value only drops less.
+    fn bound(&self) -> u64 {
+        self.bound.load(Ordering::Relaxed)
+    }
+
+    /// Notes a rank some thread admitted.
+    fn offer(&self, rank: u64, max: usize) {
+        if rank > self.bound() {
+            return;
+        }
+        // A poisoned lock (a thread panicked while holding it) only stops the sharing; each
+        // table still holds its own cap.
+        let Ok(mut smallest) = self.smallest.lock() else {
+            return;
+        };
+        insert_smallest(&mut smallest, &rank, max);
+        if smallest.len() >= max
+            && let Some(&top) = smallest.last()
+        {
+            self.bound.fetch_min(top, Ordering::Relaxed);
+        }
+    }
+}
 
 /// The groups of one accumulator and their ranks.
 #[derive(Debug, Default, Clone)]
@@ -21,6 +75,8 @@ pub(super) struct GroupTable {
     map: GroupMap,
     /// Every key of `map` with its rank, in rank order: the largest is the one to drop.
     ranks: BTreeSet<(u64, GroupKey)>,
+    /// Shared with the other reader threads of the run, when there are any.
+    cutoff: Option<Arc<GroupCutoff>>,
 }
 
 /// A key's rank: the same on every machine and in every run of one build.
@@ -54,19 +110,33 @@ impl GroupTable {
     pub(super) fn admit(&mut self, key: GroupKey, stats: GroupStats, max: usize) -> Admission {
         let entry = (rank(&key), key);
         let mut evicted = 0;
-        if self.map.len() >= max.max(1) {
-            let smaller = self.ranks.last().is_some_and(|top| entry < *top);
-            if !smaller {
+        let shared_bound = self.cutoff.as_deref().map(|c| {
+            c.offer(entry.0, max.max(1));
+            c.bound()
+        });
+        if let Some(bound) = shared_bound {
+            if entry.0 > bound {
                 return Admission {
                     kept: false,
                     evicted: 0,
                     refused: stats.connections,
                 };
             }
+            evicted += self.drop_above(bound);
+        }
+        if self.map.len() >= max.max(1) {
+            let smaller = self.ranks.last().is_some_and(|top| entry < *top);
+            if !smaller {
+                return Admission {
+                    kept: false,
+                    evicted,
+                    refused: stats.connections,
+                };
+            }
             if let Some((_, top)) = self.ranks.pop_last()
                 && let Some(gone) = self.map.remove(&top)
             {
-                evicted = gone.connections;
+                evicted += gone.connections;
             }
         }
         self.map.insert(entry.1.clone(), stats);
@@ -75,6 +145,27 @@ impl GroupTable {
             kept: true,
             evicted,
             refused: 0,
+        }
+    }
+
+    /// Drops the groups ranked above `bound`; returns their connections.
+    fn drop_above(&mut self, bound: u64) -> u64 {
+        let mut connections = 0;
+        while self.ranks.last().is_some_and(|(r, _)| *r > bound) {
+            if let Some((_, key)) = self.ranks.pop_last()
+                && let Some(gone) = self.map.remove(&key)
+            {
+                connections += gone.connections;
+            }
+        }
+        connections
+    }
+
+    /// A table that shares `cutoff` with the other tables of the run.
+    pub(super) fn sharing(cutoff: &Arc<GroupCutoff>) -> GroupTable {
+        GroupTable {
+            cutoff: Some(Arc::clone(cutoff)),
+            ..GroupTable::default()
         }
     }
 
@@ -187,6 +278,55 @@ mod tests {
         assert_eq!(kept(&merged), kept(&whole));
         assert_eq!(c3.counted, counters.counted);
         assert_eq!(c3.group_table_full, counters.group_table_full);
+    }
+
+    #[test]
+    fn tables_sharing_a_cutoff_hold_the_cap_together_and_keep_the_same_groups() {
+        let max = 50;
+        let mut whole = GroupTable::default();
+        let mut counters = EventCounters::default();
+        for i in 0..4000 {
+            counters.counted += 3;
+            add(&mut whole, key(i), stats(3), max, &mut counters);
+        }
+        // Four reader threads, records dealt round-robin, with and without a shared cutoff.
+        let held_by = |shared: bool| {
+            let cutoff = GroupCutoff::new();
+            let mut parts: Vec<(GroupTable, EventCounters)> = (0..4)
+                .map(|_| {
+                    let t = if shared {
+                        GroupTable::sharing(&cutoff)
+                    } else {
+                        GroupTable::default()
+                    };
+                    (t, EventCounters::default())
+                })
+                .collect();
+            for i in 0..4000u32 {
+                let (t, c) = &mut parts[i as usize % 4];
+                c.counted += 3;
+                add(t, key(i), stats(3), max, c);
+            }
+            let held: usize = parts.iter().map(|(t, _)| t.len()).sum();
+            let mut total = GroupTable::sharing(&cutoff);
+            let mut c = EventCounters::default();
+            for (t, part) in parts {
+                c.add(&part);
+                merge(&mut total, t, max, &mut c);
+            }
+            (held, kept(&total), c)
+        };
+        let (held_alone, kept_alone, _) = held_by(false);
+        let (held_shared, kept_shared, c) = held_by(true);
+        assert_eq!(held_alone, 4 * max, "alone, each thread holds the cap");
+        assert!(
+            held_shared <= max + max / 2,
+            "together they hold about the cap: {held_shared}"
+        );
+        assert_eq!(kept_shared, kept(&whole));
+        assert_eq!(kept_alone, kept(&whole));
+        assert_eq!(c.counted, counters.counted);
+        assert_eq!(c.group_table_full, counters.group_table_full);
     }
 
     #[test]
