@@ -6,11 +6,17 @@
 //!
 //! Every collection is bounded so that a hostile session (a million topics) costs a fixed amount
 //! of memory: sets keep their smallest members, so what is kept does not depend on the order
-//! flows are merged in; topic uses past the topic cap are counted in `topics_dropped`. Message
+//! flows are merged in; topics too (the smallest [`MAX_TOPICS`] by name), the uses of topics not
+//! kept counted in `topics_dropped`. Within one session, read in order by one dissector, message
 //! timings are a sketch past [`MAX_MESSAGES`]: the series is thinned to every other message, each
 //! kept message standing for the ones it replaced (`weight`), and later messages are kept one in
 //! `stride`. A week-long session therefore keeps timings spread over the whole week, at a
 //! coarser step, instead of only its first days; counts and rates still add up to every message.
+//! Sessions merged into a group keep the earliest [`MAX_MESSAGES`] timings of their union (in
+//! [`MessageEvent::order`]), so the group's timings do not depend on the order its sessions
+//! arrive in; the weight of those left out is counted in `messages_dropped`. Messages name their
+//! topic by a fixed hash ([`TopicKey`]), not by position, so dropping a topic never points a
+//! message at another.
 
 use crate::payload::{payload_traits, shannon_entropy};
 use crate::protocol::Protocol;
@@ -46,6 +52,41 @@ pub struct TopicUse {
     pub name: String,
     pub direction: TopicDirection,
     pub messages: u64,
+    /// What its uses add to `topics_dropped` if it is dropped (one per use, or its messages).
+    #[serde(skip)]
+    pub uses_weight: u64,
+    /// The key messages name it by.
+    #[serde(skip)]
+    pub key: TopicKey,
+}
+
+impl TopicUse {
+    /// A topic used `messages` times (by a single use).
+    pub fn new(name: &str, direction: TopicDirection, messages: u64) -> TopicUse {
+        TopicUse {
+            name: name.to_string(),
+            direction,
+            messages,
+            uses_weight: messages.max(1),
+            key: TopicKey::of(name, direction),
+        }
+    }
+}
+
+/// A topic's fixed hash of (name, direction): how a message names its topic, the same in every
+/// session and run, so it stays right whichever topics a group keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+pub struct TopicKey(pub u64);
+
+impl TopicKey {
+    pub fn of(name: &str, direction: TopicDirection) -> TopicKey {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        // `DefaultHasher::new()` has fixed keys, unlike a map's random state.
+        let mut h = DefaultHasher::new();
+        name.hash(&mut h);
+        direction.hash(&mut h);
+        TopicKey(h.finish())
+    }
 }
 
 /// One application message seen in a session, for timing and payload analytics.
@@ -54,8 +95,8 @@ pub struct MessageEvent {
     pub ts: Micros,
     /// `Publish` when the client sent it, `Subscribe` when it was delivered to the client.
     pub direction: TopicDirection,
-    /// Index into the session's `topics`, when the message names one that was kept.
-    pub topic: Option<u32>,
+    /// The topic the message named ([`AppInfo::topic_of`] finds it when it was kept).
+    pub topic: Option<TopicKey>,
     /// Payload size in bytes.
     pub size: u32,
     /// Shannon entropy of the payload in bits per byte (0–8), over the bytes seen.
@@ -64,6 +105,31 @@ pub struct MessageEvent {
     pub weight: u32,
     /// What the payload looked like ([`crate::payload::payload_traits`] bits).
     pub traits: u8,
+}
+
+impl MessageEvent {
+    /// A total order, earliest first, on what a message is (not on where it came from): the
+    /// order in which a group keeps the smallest timings.
+    pub fn order(&self, o: &MessageEvent) -> std::cmp::Ordering {
+        (
+            self.ts,
+            self.direction,
+            self.size,
+            self.weight,
+            self.traits,
+            self.entropy.to_bits(),
+            self.topic,
+        )
+            .cmp(&(
+                o.ts,
+                o.direction,
+                o.size,
+                o.weight,
+                o.traits,
+                o.entropy.to_bits(),
+                o.topic,
+            ))
+    }
 }
 
 /// Publication times with the messages each stands for, and the first and last time.
@@ -111,9 +177,18 @@ pub struct AppInfo {
     /// Messages seen since the last one kept, while thinned.
     #[serde(skip)]
     pub message_pending: u32,
-    /// Topic uses not recorded because the session already had [`MAX_TOPICS`] topics.
+    /// Uses of topics not kept (past [`MAX_TOPICS`] or the group state budget).
     #[serde(skip_serializing_if = "is_zero")]
     pub topics_dropped: u64,
+    /// Every topic use recorded ([`add_topic`](Self::add_topic) calls, summed over merged
+    /// sessions): at least the distinct topics seen, and only grows (the state budget's count).
+    #[serde(skip)]
+    pub topic_uses: u64,
+}
+
+/// The order topics are kept in: by name, then direction.
+fn topic_order(a: &TopicUse, b: &TopicUse) -> std::cmp::Ordering {
+    (&a.name, a.direction).cmp(&(&b.name, b.direction))
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -163,32 +238,92 @@ impl AppInfo {
         insert_smallest(&mut self.alpn, v, MAX_IDENTITIES);
     }
 
-    /// Counts `messages` uses of a topic; returns its index when it is kept.
-    pub fn add_topic(
+    /// Counts `messages` uses of a topic; returns the key messages name it by.
+    pub fn add_topic(&mut self, name: &str, direction: TopicDirection, messages: u64) -> TopicKey {
+        self.topic_uses = self.topic_uses.saturating_add(1);
+        let name = bounded_name(name);
+        let key = TopicKey::of(name, direction);
+        self.count_topic(name, direction, key, messages, messages.max(1));
+        key
+    }
+
+    /// The kept topic a message names.
+    pub fn topic_of(&self, m: &MessageEvent) -> Option<&TopicUse> {
+        let key = m.topic?;
+        self.topics.iter().find(|t| t.key == key)
+    }
+
+    /// Counts uses of a topic into the kept ones, keeping the smallest [`MAX_TOPICS`] by (name,
+    /// direction): what is kept does not depend on the order topics arrive in, and a topic
+    /// that is kept was never dropped, so its counts are whole.
+    fn count_topic(
         &mut self,
         name: &str,
         direction: TopicDirection,
+        key: TopicKey,
         messages: u64,
-    ) -> Option<u32> {
-        let name = bounded_name(name);
-        if let Some(i) = self
+        uses_weight: u64,
+    ) {
+        if let Some(t) = self
             .topics
-            .iter()
-            .position(|t| t.direction == direction && t.name == name)
+            .iter_mut()
+            .find(|t| t.key == key && t.direction == direction && t.name == name)
         {
-            self.topics[i].messages += messages;
-            return Some(i as u32);
+            t.messages += messages;
+            t.uses_weight = t.uses_weight.saturating_add(uses_weight);
+            return;
         }
-        if self.topics.len() >= MAX_TOPICS {
-            self.topics_dropped = self.topics_dropped.saturating_add(messages.max(1));
-            return None;
-        }
-        self.topics.push(TopicUse {
+        let new = TopicUse {
             name: name.to_string(),
             direction,
             messages,
-        });
-        Some((self.topics.len() - 1) as u32)
+            uses_weight,
+            key,
+        };
+        if self.topics.len() < MAX_TOPICS {
+            self.topics.push(new);
+            return;
+        }
+        let largest = self
+            .topics
+            .iter()
+            .enumerate()
+            .max_by(|a, b| topic_order(a.1, b.1))
+            .map(|(i, _)| i);
+        match largest {
+            Some(i) if topic_order(&new, &self.topics[i]).is_lt() => {
+                let gone = std::mem::replace(&mut self.topics[i], new);
+                self.topics_dropped = self.topics_dropped.saturating_add(gone.uses_weight);
+            }
+            _ => self.topics_dropped = self.topics_dropped.saturating_add(uses_weight),
+        }
+    }
+
+    /// Keeps the smallest `n` topics by (name, direction), counting the uses of the others.
+    pub fn keep_smallest_topics(&mut self, n: usize) {
+        if self.topics.len() > n {
+            self.topics.sort_by(topic_order);
+            for gone in self.topics.drain(n..) {
+                self.topics_dropped = self.topics_dropped.saturating_add(gone.uses_weight);
+            }
+        }
+    }
+
+    /// Keeps the earliest `n` message timings ([`MessageEvent::order`]), counting the weight of
+    /// the others in `messages_dropped`.
+    pub fn keep_earliest_messages(&mut self, n: usize) {
+        if self.messages.len() > n {
+            self.messages.sort_unstable_by(MessageEvent::order);
+            for gone in self.messages.drain(n..) {
+                self.messages_dropped += u64::from(gone.weight);
+            }
+        }
+    }
+
+    /// Bounds a merged (group's) timings to [`MAX_MESSAGES`]: merges hold up to twice that
+    /// between calls, so the sort is paid once per [`MAX_MESSAGES`] merged timings.
+    pub fn settle(&mut self) {
+        self.keep_earliest_messages(MAX_MESSAGES);
     }
 
     /// Records one message: counts it on its topic and keeps its timing while there is room.
@@ -200,7 +335,7 @@ impl AppInfo {
         payload: &[u8],
         size: u32,
     ) {
-        let idx = topic.and_then(|t| self.add_topic(t, direction, 1));
+        let idx = topic.map(|t| self.add_topic(t, direction, 1));
         let stride = self.message_stride.max(1);
         if stride > 1 {
             self.message_pending += 1;
@@ -265,8 +400,9 @@ impl AppInfo {
     }
 
     /// Folds another session's (or group's) information into this one. Sets and topic counts
-    /// merge commutatively; message timings are concatenated up to the bound (the analytics
-    /// sort them by time).
+    /// merge commutatively; message timings are concatenated, holding at most twice
+    /// [`MAX_MESSAGES`] until [`settle`](Self::settle) keeps the earliest (the analytics sort
+    /// them by time).
     pub fn merge(&mut self, o: &AppInfo) {
         if self.protocol.is_none() {
             self.protocol = o.protocol;
@@ -291,10 +427,10 @@ impl AppInfo {
         for v in &o.alpn {
             self.add_alpn(v);
         }
-        let mut remap = Vec::with_capacity(o.topics.len());
         for t in &o.topics {
-            remap.push(self.add_topic(&t.name, t.direction, t.messages));
+            self.count_topic(&t.name, t.direction, t.key, t.messages, t.uses_weight);
         }
+        self.topic_uses = self.topic_uses.saturating_add(o.topic_uses);
         self.keepalive_secs = match (self.keepalive_secs, o.keepalive_secs) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -306,23 +442,19 @@ impl AppInfo {
             (Some(a), Some(b)) => Some(if *b < a { b.clone() } else { a }),
             (a, b) => a.or_else(|| b.clone()),
         };
-        for m in &o.messages {
-            if self.messages.len() >= MAX_MESSAGES {
-                self.thin_messages();
-            }
-            let mut m = *m;
-            m.topic = m
-                .topic
-                .and_then(|i| remap.get(i as usize).copied().flatten());
-            self.messages.push(m);
+        self.messages.extend_from_slice(&o.messages);
+        if self.messages.len() > 2 * MAX_MESSAGES {
+            self.settle();
         }
+        // The coarsest step any merged session was thinned to, for the reasons.
+        self.message_stride = self.message_stride.max(o.message_stride);
         self.messages_dropped += o.messages_dropped + u64::from(o.message_pending);
         self.topics_dropped = self.topics_dropped.saturating_add(o.topics_dropped);
     }
 
     /// Topics sorted for output (stable, whatever order sessions merged in).
     pub fn sort_for_output(&mut self) {
-        // Message topic indices refer to positions; they are not needed after rating.
+        // Message timings are not needed after rating.
         self.messages.clear();
         self.topics.sort_by(|a, b| {
             b.messages
@@ -367,7 +499,7 @@ mod tests {
         let topics: Vec<_> = a
             .messages
             .iter()
-            .map(|m| a.topics[m.topic.unwrap() as usize].name.as_str())
+            .map(|m| a.topic_of(m).unwrap().name.as_str())
             .collect();
         assert_eq!(topics, vec!["x", "y", "x"]);
     }
@@ -407,6 +539,7 @@ mod tests {
         // Merging two such sessions stays bounded and keeps the total.
         let b = a.clone();
         a.merge(&b);
+        a.settle();
         assert!(a.messages.len() <= MAX_MESSAGES);
         assert_eq!(a.message_count(), 2 * n as u64);
     }
