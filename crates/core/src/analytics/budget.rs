@@ -92,13 +92,16 @@ impl Timeline {
     fn trim(self, g: &mut GroupStats, c: u64) {
         let c = usize::try_from(c).unwrap_or(usize::MAX);
         match self {
+            // Each cut gives its memory back: the budget is about what is allocated.
             Timeline::Starts if g.conn_starts.len() > c => {
                 g.conn_starts.sort_unstable();
                 g.conn_starts.truncate(c);
+                g.conn_starts.shrink_to_fit();
             }
             Timeline::Spans if g.conn_spans.len() > c => {
                 g.conn_spans.sort_unstable();
                 g.conn_spans.truncate(c);
+                g.conn_spans.shrink_to_fit();
             }
             Timeline::Windows => {
                 while g.windows.len() > c {
@@ -108,13 +111,19 @@ impl Timeline {
                 }
             }
             Timeline::Messages => {
-                if let Some(a) = g.app.as_deref_mut() {
+                if let Some(a) = g.app.as_deref_mut()
+                    && a.messages.len() > c
+                {
                     a.keep_earliest_messages(c);
+                    a.messages.shrink_to_fit();
                 }
             }
             Timeline::Topics => {
-                if let Some(a) = g.app.as_deref_mut() {
+                if let Some(a) = g.app.as_deref_mut()
+                    && a.topics.len() > c
+                {
                     a.keep_smallest_topics(c);
+                    a.topics.shrink_to_fit();
                 }
             }
             _ => {}

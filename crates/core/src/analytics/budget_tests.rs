@@ -218,3 +218,23 @@ proptest! {
         prop_assert_eq!(summary.budget, whole_summary.budget);
     }
 }
+
+#[test]
+fn the_default_budget_in_entries_is_the_documented_one() {
+    let b = Budget::of(&crate::config::Limits::default());
+    let got: Vec<(Timeline, u64, u64)> = Timeline::ALL
+        .iter()
+        .map(|&t| (t, t.entry_bytes(), b.entries(t)))
+        .collect();
+    // docs/bounds.md, "Group state budget".
+    assert_eq!(
+        got,
+        vec![
+            (Timeline::Starts, 32, 3_355_443),
+            (Timeline::Spans, 24, 1_118_481),
+            (Timeline::Windows, 48, 559_240),
+            (Timeline::Messages, 40, 2_013_265),
+            (Timeline::Topics, 568, 47_259),
+        ]
+    );
+}
