@@ -189,11 +189,27 @@ pub fn level(counts: &mut [u64], budget: u64) -> Option<u64> {
 }
 
 /// Upper bounds on an accumulator's kept entries per kind, counted as events arrive, so the
-/// exact count (a pass over the groups) is taken only when they may be over 1.5 × the budget.
+/// exact count (a pass over the groups) is taken only when they may be over 1.5 × the budget;
+/// and the lowest level a trim of this accumulator set per kind.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Held([u64; 5]);
+pub(super) struct Held([u64; 5], [Option<u64>; 5]);
 
 impl Held {
+    /// Keeps a group that just grew within the lowest level set so far (with half again as
+    /// slack, so the sort is paid once per `c / 2` new entries). Any level computed from part
+    /// of the input is at least the final one, so this keeps what the final trim keeps; and a
+    /// new session's thousands of timings are cut as they arrive instead of living until the
+    /// next pass, which is what keeps the allocator's heap from filling with their holes.
+    pub(super) fn keep_level(&self, g: &mut GroupStats) {
+        for t in Timeline::ALL {
+            if let Some(c) = self.1[t.index()]
+                && t.kept(g) > c.saturating_add(c / 2).max(1)
+            {
+                t.trim(g, c);
+            }
+        }
+    }
+
     pub(super) fn add(&mut self, t: Timeline, n: u64) {
         let v = &mut self.0[t.index()];
         *v = v.saturating_add(n);
@@ -218,6 +234,8 @@ pub(super) fn trim_to_budget(groups: &mut GroupMap, b: &Budget, held: &mut Held)
             for g in groups.values_mut() {
                 t.trim(g, c);
             }
+            let lowest = &mut held.1[t.index()];
+            *lowest = Some(lowest.map_or(c, |l| l.min(c)));
             held.0[t.index()] = groups.values().map(|g| t.kept(g)).sum();
         }
     }

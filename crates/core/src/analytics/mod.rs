@@ -602,10 +602,12 @@ impl Engine {
             };
             if let Some(g) = acc.groups.get_mut(&key) {
                 g.add_event(ev, window, max_users);
+                acc.held.keep_level(g);
                 counted = true;
             } else {
                 let mut g = GroupStats::default();
                 g.add_event(ev, window, max_users);
+                acc.held.keep_level(&mut g);
                 let a = acc.groups.admit(key, g, max_groups);
                 // The group dropped to make room had been counted; this record, when refused,
                 // is counted once by its outcome below.
