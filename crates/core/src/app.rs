@@ -184,6 +184,22 @@ pub struct AppInfo {
     /// sessions): at least the distinct topics seen, and only grows (the state budget's count).
     #[serde(skip)]
     pub topic_uses: u64,
+    /// Where the largest kept topic is once `topics` is full, so that a refused topic costs one
+    /// comparison, not a pass over the kept ones.
+    #[serde(skip)]
+    pub largest_topic: LargestTopic,
+}
+
+/// A cache of the largest kept topic's position and key, checked against `topics` before use
+/// (the key must still be there). It is not part of what an [`AppInfo`] is, so it never makes
+/// two equal ones differ.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LargestTopic(Option<(usize, TopicKey)>);
+
+impl PartialEq for LargestTopic {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// The order topics are kept in: by name, then direction.
@@ -284,25 +300,39 @@ impl AppInfo {
             self.topics.push(new);
             return;
         }
-        let largest = self
+        let cached = self
+            .largest_topic
+            .0
+            .filter(|(i, k)| self.topics.get(*i).is_some_and(|t| t.key == *k))
+            .map(|(i, _)| i);
+        let largest = cached.or_else(|| self.find_largest_topic());
+        match largest {
+            Some(i) if topic_order(&new, &self.topics[i]).is_lt() => {
+                let gone = std::mem::replace(&mut self.topics[i], new);
+                self.topics_dropped = self.topics_dropped.saturating_add(gone.uses_weight);
+                self.find_largest_topic();
+            }
+            _ => self.topics_dropped = self.topics_dropped.saturating_add(uses_weight),
+        }
+    }
+
+    /// Finds (and remembers) the largest kept topic.
+    fn find_largest_topic(&mut self) -> Option<usize> {
+        let i = self
             .topics
             .iter()
             .enumerate()
             .max_by(|a, b| topic_order(a.1, b.1))
             .map(|(i, _)| i);
-        match largest {
-            Some(i) if topic_order(&new, &self.topics[i]).is_lt() => {
-                let gone = std::mem::replace(&mut self.topics[i], new);
-                self.topics_dropped = self.topics_dropped.saturating_add(gone.uses_weight);
-            }
-            _ => self.topics_dropped = self.topics_dropped.saturating_add(uses_weight),
-        }
+        self.largest_topic = LargestTopic(i.map(|i| (i, self.topics[i].key)));
+        i
     }
 
     /// Keeps the smallest `n` topics by (name, direction), counting the uses of the others.
     pub fn keep_smallest_topics(&mut self, n: usize) {
         if self.topics.len() > n {
             self.topics.sort_by(topic_order);
+            self.largest_topic = LargestTopic(None);
             for gone in self.topics.drain(n..) {
                 self.topics_dropped = self.topics_dropped.saturating_add(gone.uses_weight);
             }
@@ -456,6 +486,7 @@ impl AppInfo {
     pub fn sort_for_output(&mut self) {
         // Message timings are not needed after rating.
         self.messages.clear();
+        self.largest_topic = LargestTopic(None);
         self.topics.sort_by(|a, b| {
             b.messages
                 .cmp(&a.messages)
@@ -502,6 +533,57 @@ mod tests {
             .map(|m| a.topic_of(m).unwrap().name.as_str())
             .collect();
         assert_eq!(topics, vec!["x", "y", "x"]);
+    }
+
+    #[test]
+    fn kept_topics_and_timings_do_not_depend_on_the_order_sessions_merge_in() {
+        // Three sessions over 100 topics in all, 3,000 messages each.
+        let session = |k: u32| {
+            let mut a = AppInfo::default();
+            for i in 0..3_000u32 {
+                let topic = format!("t/{:03}", (i * 7 + k * 13) % (40 + 30 * k));
+                let ts = i64::from(i) * 1_000 + i64::from(k);
+                a.add_message(ts, TopicDirection::Publish, Some(&topic), b"p", 1);
+            }
+            a
+        };
+        let parts = [session(0), session(1), session(2)];
+        let merged = |order: &[usize]| {
+            let mut g = AppInfo::default();
+            for &i in order {
+                g.merge(&parts[i]);
+            }
+            g.settle();
+            let mut topics: Vec<(String, u64)> = g
+                .topics
+                .iter()
+                .map(|t| (t.name.clone(), t.messages))
+                .collect();
+            topics.sort();
+            let mut timings: Vec<(i64, Option<String>)> = g
+                .messages
+                .iter()
+                .map(|m| (m.ts, g.topic_of(m).map(|t| t.name.clone())))
+                .collect();
+            timings.sort();
+            (topics, timings, g.topics_dropped, g.message_count())
+        };
+        let a = merged(&[0, 1, 2]);
+        assert_eq!(a, merged(&[2, 1, 0]));
+        assert_eq!(a, merged(&[1, 2, 0]));
+        // The smallest 64 names are kept, every use counted.
+        assert_eq!(a.0.len(), MAX_TOPICS);
+        assert_eq!(a.0.last().map(|t| t.0.as_str()), Some("t/063"));
+        let kept: u64 = a.0.iter().map(|t| t.1).sum();
+        assert_eq!(kept + a.2, 9_000);
+        // The earliest timings of the union, each naming its own topic when kept.
+        assert_eq!(a.1.len(), MAX_MESSAGES);
+        assert_eq!(a.3, 9_000);
+        assert!(a.1.iter().all(|(ts, t)| t.as_ref().is_none_or(|n| {
+            let i = ts / 1_000;
+            let k = ts % 1_000;
+            *n == format!("t/{:03}", (i * 7 + k * 13) % (40 + 30 * k))
+        })));
     }
 
     #[test]
