@@ -207,11 +207,11 @@ pub fn print_budget(h: &HuntSummary, cfg: &HuntConfig) {
         let _ = writeln!(
             e,
             "pubsub-hunt: group state budget reached (limits.max_group_state_bytes = {}): {} kept \
-             to the {} {} per group in {} ({} in all)",
+             to {} per group (the {}) in {} ({} in all)",
             cfg.limits.max_group_state_bytes,
             cut.timeline.describe(),
-            cut.timeline.kept_first(),
             cut.level,
+            cut.timeline.kept_first(),
             plural(cut.groups as u64, "group", "groups"),
             cut.budget,
         );

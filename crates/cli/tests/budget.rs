@@ -73,7 +73,7 @@ fn a_small_budget_binds_exits_2_and_the_alerts_do_not_depend_on_threads_or_order
     assert!(
         one.stderr.contains(
             "group state budget reached (limits.max_group_state_bytes = 16384): connection \
-             starts kept to the earliest 17 per group in 12 groups (204 in all)"
+             starts kept to 17 per group (the earliest) in 12 groups (204 in all)"
         ),
         "{}",
         one.stderr

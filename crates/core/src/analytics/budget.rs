@@ -280,9 +280,9 @@ pub(super) fn reason(cuts: &GroupCuts) -> Option<String> {
         .iter()
         .map(|(t, c, full)| {
             format!(
-                "at most the {} {c} of its {full} {}",
-                t.kept_first(),
-                t.describe()
+                "at most {c} of its {full} {} (the {})",
+                t.describe(),
+                t.kept_first()
             )
         })
         .collect();
