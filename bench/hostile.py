@@ -15,6 +15,8 @@ Cases (SIZE is the count the case names):
   pcap-incl     pcap: a packet, a record with incl_len 0xFFFFFFFF, then SIZE good packets
   pcapng-len    pcapng: a packet, a block whose length is 0xFFFFFFFF, then SIZE good packets
   pcapng-epb    pcapng: a packet, an EPB whose caplen exceeds its block, then SIZE packets
+  app-groups    SIZE hosts, each one MQTT session to port 1883 that subscribes to 64 long (500-byte)
+                topics and publishes 4,096 messages, then closes: the heaviest per-group state
 """
 
 import struct
@@ -48,7 +50,7 @@ def frame(src, dst, sport, dport, seq, ack, flags, payload=b""):
     return ETH + ipv4(src, dst, tcp(sport, dport, seq, ack, flags, payload))
 
 
-SYN, ACK, PSH = 0x02, 0x10, 0x08
+FIN, SYN, ACK, PSH = 0x01, 0x02, 0x10, 0x08
 
 
 class Pcap:
@@ -99,6 +101,36 @@ def mqtt_remaining(n):
             return bytes(out)
 
 
+def mqtt_subscribe(filters):
+    body = struct.pack("!H", 1)
+    for f_ in filters:
+        body += struct.pack("!H", len(f_)) + f_ + b"\x00"
+    return b"\x82" + mqtt_remaining(len(body)) + body
+
+
+def app_group(p, n):
+    """Host n: CONNECT, SUBSCRIBE to 64 long topics, 4,096 short PUBLISHes (40 a segment), FIN.
+    Written segment by segment, so the file streams out whatever SIZE is."""
+    c = [10, (n >> 16) & 255, (n >> 8) & 255, n & 255]
+    s = [192, 168, 0, 1]
+    sport = 1024 + (n % 60000)
+    p.packet(frame(c, s, sport, 1883, 1000, 0, SYN))
+    p.packet(frame(s, c, 1883, sport, 5000, 1001, SYN | ACK))
+    seq = 1001
+    filters = [(b"h%d/%02d/" % (n, i)).ljust(500, b"x") for i in range(64)]
+    publish = b"".join(b"\x30" + mqtt_remaining(2 + 5 + 8) + struct.pack("!H", 5) + b"t/out" +
+                       struct.pack("!Q", i) for i in range(40))
+    chunks = [mqtt_connect(b"c%d" % n), mqtt_subscribe(filters)]
+    chunks += [publish] * (4096 // 40) + [publish[:(4096 % 40) * len(publish) // 40]]
+    for chunk in chunks:
+        for i in range(0, len(chunk), 1400):
+            part = chunk[i:i + 1400]
+            p.packet(frame(c, s, sport, 1883, seq, 5001, PSH | ACK, part))
+            seq += len(part)
+    p.packet(frame(c, s, sport, 1883, seq, 5001, FIN | ACK))
+    p.packet(frame(s, c, 1883, sport, 5001, seq + 1, FIN | ACK))
+
+
 def main():
     case, size, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     if case == "mqtt-partial":
@@ -109,6 +141,10 @@ def main():
         partial = publish + b"A" * (60000 - len(publish))
         for n in range(size):
             session(p, n, 1883, mqtt_connect(b"c%d" % n) + partial, seg=1400)
+    elif case == "app-groups":
+        p = Pcap(out)
+        for n in range(size):
+            app_group(p, n)
     elif case == "snapcut":
         p = Pcap(out, snaplen=54)
         c, s = [10, 0, 0, 1], [192, 168, 0, 1]

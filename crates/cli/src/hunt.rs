@@ -213,13 +213,17 @@ pub fn run(s: HuntSettings) -> Result<u8> {
             );
         }
     }
-    Ok(if report.problem_count() > 0 {
-        exit::INPUT_PROBLEMS
-    } else if s.fail_on_alert && !alerts.is_empty() {
-        exit::ALERTS
-    } else {
-        exit::SUCCESS
-    })
+    summary::print_budget(&hunt_summary, &s.config);
+    // A budget that bound is state left out, like input lost to a problem.
+    Ok(
+        if report.problem_count() > 0 || !hunt_summary.budget.is_empty() {
+            exit::INPUT_PROBLEMS
+        } else if s.fail_on_alert && !alerts.is_empty() {
+            exit::ALERTS
+        } else {
+            exit::SUCCESS
+        },
+    )
 }
 
 /// What the run read and decided, for writers that describe the run (the HTML report).

@@ -199,6 +199,25 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
 
 /// What the view flags did to the alerts (`--top`, `--host`, `--dst`), in the same figures as
 /// the table's footer, and a plain "no records" when the inputs were empty.
+/// Says where the group state budget cut the groups' timelines: printed even with `--quiet`, like
+/// the problems that lose input, since the judgement of those groups saw less than their data.
+pub fn print_budget(h: &HuntSummary, cfg: &HuntConfig) {
+    let mut e = std::io::stderr().lock();
+    for cut in &h.budget {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: group state budget reached (limits.max_group_state_bytes = {}): {} kept \
+             to {} per group (the {}) in {} ({} in all)",
+            cfg.limits.max_group_state_bytes,
+            cut.timeline.describe(),
+            cut.level,
+            cut.timeline.kept_first(),
+            plural(cut.groups as u64, "group", "groups"),
+            cut.budget,
+        );
+    }
+}
+
 pub fn print_view(
     view: &ViewSettings,
     written: usize,

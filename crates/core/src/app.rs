@@ -6,11 +6,17 @@
 //!
 //! Every collection is bounded so that a hostile session (a million topics) costs a fixed amount
 //! of memory: sets keep their smallest members, so what is kept does not depend on the order
-//! flows are merged in; topic uses past the topic cap are counted in `topics_dropped`. Message
+//! flows are merged in; topics too (the smallest [`MAX_TOPICS`] by name), the uses of topics not
+//! kept counted in `topics_dropped`. Within one session, read in order by one dissector, message
 //! timings are a sketch past [`MAX_MESSAGES`]: the series is thinned to every other message, each
 //! kept message standing for the ones it replaced (`weight`), and later messages are kept one in
 //! `stride`. A week-long session therefore keeps timings spread over the whole week, at a
 //! coarser step, instead of only its first days; counts and rates still add up to every message.
+//! Sessions merged into a group keep the earliest [`MAX_MESSAGES`] timings of their union (in
+//! [`MessageEvent::order`]), so the group's timings do not depend on the order its sessions
+//! arrive in; the weight of those left out is counted in `messages_dropped`. Messages name their
+//! topic by a fixed hash ([`TopicKey`]), not by position, so dropping a topic never points a
+//! message at another.
 
 use crate::payload::{payload_traits, shannon_entropy};
 use crate::protocol::Protocol;
@@ -46,6 +52,41 @@ pub struct TopicUse {
     pub name: String,
     pub direction: TopicDirection,
     pub messages: u64,
+    /// What its uses add to `topics_dropped` if it is dropped (one per use, or its messages).
+    #[serde(skip)]
+    pub uses_weight: u64,
+    /// The key messages name it by.
+    #[serde(skip)]
+    pub key: TopicKey,
+}
+
+impl TopicUse {
+    /// A topic used `messages` times (by a single use).
+    pub fn new(name: &str, direction: TopicDirection, messages: u64) -> TopicUse {
+        TopicUse {
+            name: name.to_string(),
+            direction,
+            messages,
+            uses_weight: messages.max(1),
+            key: TopicKey::of(name, direction),
+        }
+    }
+}
+
+/// A topic's fixed hash of (name, direction): how a message names its topic, the same in every
+/// session and run, so it stays right whichever topics a group keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize)]
+pub struct TopicKey(pub u64);
+
+impl TopicKey {
+    pub fn of(name: &str, direction: TopicDirection) -> TopicKey {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        // `DefaultHasher::new()` has fixed keys, unlike a map's random state.
+        let mut h = DefaultHasher::new();
+        name.hash(&mut h);
+        direction.hash(&mut h);
+        TopicKey(h.finish())
+    }
 }
 
 /// One application message seen in a session, for timing and payload analytics.
@@ -54,8 +95,8 @@ pub struct MessageEvent {
     pub ts: Micros,
     /// `Publish` when the client sent it, `Subscribe` when it was delivered to the client.
     pub direction: TopicDirection,
-    /// Index into the session's `topics`, when the message names one that was kept.
-    pub topic: Option<u32>,
+    /// The topic the message named ([`AppInfo::topic_of`] finds it when it was kept).
+    pub topic: Option<TopicKey>,
     /// Payload size in bytes.
     pub size: u32,
     /// Shannon entropy of the payload in bits per byte (0–8), over the bytes seen.
@@ -64,6 +105,31 @@ pub struct MessageEvent {
     pub weight: u32,
     /// What the payload looked like ([`crate::payload::payload_traits`] bits).
     pub traits: u8,
+}
+
+impl MessageEvent {
+    /// A total order, earliest first, on what a message is (not on where it came from): the
+    /// order in which a group keeps the smallest timings.
+    pub fn order(&self, o: &MessageEvent) -> std::cmp::Ordering {
+        (
+            self.ts,
+            self.direction,
+            self.size,
+            self.weight,
+            self.traits,
+            self.entropy.to_bits(),
+            self.topic,
+        )
+            .cmp(&(
+                o.ts,
+                o.direction,
+                o.size,
+                o.weight,
+                o.traits,
+                o.entropy.to_bits(),
+                o.topic,
+            ))
+    }
 }
 
 /// Publication times with the messages each stands for, and the first and last time.
@@ -111,9 +177,34 @@ pub struct AppInfo {
     /// Messages seen since the last one kept, while thinned.
     #[serde(skip)]
     pub message_pending: u32,
-    /// Topic uses not recorded because the session already had [`MAX_TOPICS`] topics.
+    /// Uses of topics not kept (past [`MAX_TOPICS`] or the group state budget).
     #[serde(skip_serializing_if = "is_zero")]
     pub topics_dropped: u64,
+    /// Every topic use recorded ([`add_topic`](Self::add_topic) calls, summed over merged
+    /// sessions): at least the distinct topics seen, and only grows (the state budget's count).
+    #[serde(skip)]
+    pub topic_uses: u64,
+    /// Where the largest kept topic is once `topics` is full, so that a refused topic costs one
+    /// comparison, not a pass over the kept ones.
+    #[serde(skip)]
+    pub largest_topic: LargestTopic,
+}
+
+/// A cache of the largest kept topic's position and key, checked against `topics` before use
+/// (the key must still be there). It is not part of what an [`AppInfo`] is, so it never makes
+/// two equal ones differ.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LargestTopic(Option<(usize, TopicKey)>);
+
+impl PartialEq for LargestTopic {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// The order topics are kept in: by name, then direction.
+fn topic_order(a: &TopicUse, b: &TopicUse) -> std::cmp::Ordering {
+    (&a.name, a.direction).cmp(&(&b.name, b.direction))
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -163,32 +254,106 @@ impl AppInfo {
         insert_smallest(&mut self.alpn, v, MAX_IDENTITIES);
     }
 
-    /// Counts `messages` uses of a topic; returns its index when it is kept.
-    pub fn add_topic(
+    /// Counts `messages` uses of a topic; returns the key messages name it by.
+    pub fn add_topic(&mut self, name: &str, direction: TopicDirection, messages: u64) -> TopicKey {
+        self.topic_uses = self.topic_uses.saturating_add(1);
+        let name = bounded_name(name);
+        let key = TopicKey::of(name, direction);
+        self.count_topic(name, direction, key, messages, messages.max(1));
+        key
+    }
+
+    /// The kept topic a message names.
+    pub fn topic_of(&self, m: &MessageEvent) -> Option<&TopicUse> {
+        let key = m.topic?;
+        self.topics.iter().find(|t| t.key == key)
+    }
+
+    /// Counts uses of a topic into the kept ones, keeping the smallest [`MAX_TOPICS`] by (name,
+    /// direction): what is kept does not depend on the order topics arrive in, and a topic
+    /// that is kept was never dropped, so its counts are whole.
+    fn count_topic(
         &mut self,
         name: &str,
         direction: TopicDirection,
+        key: TopicKey,
         messages: u64,
-    ) -> Option<u32> {
-        let name = bounded_name(name);
-        if let Some(i) = self
+        uses_weight: u64,
+    ) {
+        if let Some(t) = self
             .topics
-            .iter()
-            .position(|t| t.direction == direction && t.name == name)
+            .iter_mut()
+            .find(|t| t.key == key && t.direction == direction && t.name == name)
         {
-            self.topics[i].messages += messages;
-            return Some(i as u32);
+            t.messages += messages;
+            t.uses_weight = t.uses_weight.saturating_add(uses_weight);
+            return;
         }
-        if self.topics.len() >= MAX_TOPICS {
-            self.topics_dropped = self.topics_dropped.saturating_add(messages.max(1));
-            return None;
-        }
-        self.topics.push(TopicUse {
+        let new = TopicUse {
             name: name.to_string(),
             direction,
             messages,
-        });
-        Some((self.topics.len() - 1) as u32)
+            uses_weight,
+            key,
+        };
+        if self.topics.len() < MAX_TOPICS {
+            self.topics.push(new);
+            return;
+        }
+        let cached = self
+            .largest_topic
+            .0
+            .filter(|(i, k)| self.topics.get(*i).is_some_and(|t| t.key == *k))
+            .map(|(i, _)| i);
+        let largest = cached.or_else(|| self.find_largest_topic());
+        match largest {
+            Some(i) if topic_order(&new, &self.topics[i]).is_lt() => {
+                let gone = std::mem::replace(&mut self.topics[i], new);
+                self.topics_dropped = self.topics_dropped.saturating_add(gone.uses_weight);
+                self.find_largest_topic();
+            }
+            _ => self.topics_dropped = self.topics_dropped.saturating_add(uses_weight),
+        }
+    }
+
+    /// Finds (and remembers) the largest kept topic.
+    fn find_largest_topic(&mut self) -> Option<usize> {
+        let i = self
+            .topics
+            .iter()
+            .enumerate()
+            .max_by(|a, b| topic_order(a.1, b.1))
+            .map(|(i, _)| i);
+        self.largest_topic = LargestTopic(i.map(|i| (i, self.topics[i].key)));
+        i
+    }
+
+    /// Keeps the smallest `n` topics by (name, direction), counting the uses of the others.
+    pub fn keep_smallest_topics(&mut self, n: usize) {
+        if self.topics.len() > n {
+            self.topics.sort_by(topic_order);
+            self.largest_topic = LargestTopic(None);
+            for gone in self.topics.drain(n..) {
+                self.topics_dropped = self.topics_dropped.saturating_add(gone.uses_weight);
+            }
+        }
+    }
+
+    /// Keeps the earliest `n` message timings ([`MessageEvent::order`]), counting the weight of
+    /// the others in `messages_dropped`.
+    pub fn keep_earliest_messages(&mut self, n: usize) {
+        if self.messages.len() > n {
+            self.messages.sort_unstable_by(MessageEvent::order);
+            for gone in self.messages.drain(n..) {
+                self.messages_dropped += u64::from(gone.weight);
+            }
+        }
+    }
+
+    /// Bounds a merged (group's) timings to [`MAX_MESSAGES`]: merges hold up to twice that
+    /// between calls, so the sort is paid once per [`MAX_MESSAGES`] merged timings.
+    pub fn settle(&mut self) {
+        self.keep_earliest_messages(MAX_MESSAGES);
     }
 
     /// Records one message: counts it on its topic and keeps its timing while there is room.
@@ -200,7 +365,7 @@ impl AppInfo {
         payload: &[u8],
         size: u32,
     ) {
-        let idx = topic.and_then(|t| self.add_topic(t, direction, 1));
+        let idx = topic.map(|t| self.add_topic(t, direction, 1));
         let stride = self.message_stride.max(1);
         if stride > 1 {
             self.message_pending += 1;
@@ -265,8 +430,9 @@ impl AppInfo {
     }
 
     /// Folds another session's (or group's) information into this one. Sets and topic counts
-    /// merge commutatively; message timings are concatenated up to the bound (the analytics
-    /// sort them by time).
+    /// merge commutatively; message timings are concatenated, holding at most twice
+    /// [`MAX_MESSAGES`] until [`settle`](Self::settle) keeps the earliest (the analytics sort
+    /// them by time).
     pub fn merge(&mut self, o: &AppInfo) {
         if self.protocol.is_none() {
             self.protocol = o.protocol;
@@ -291,10 +457,10 @@ impl AppInfo {
         for v in &o.alpn {
             self.add_alpn(v);
         }
-        let mut remap = Vec::with_capacity(o.topics.len());
         for t in &o.topics {
-            remap.push(self.add_topic(&t.name, t.direction, t.messages));
+            self.count_topic(&t.name, t.direction, t.key, t.messages, t.uses_weight);
         }
+        self.topic_uses = self.topic_uses.saturating_add(o.topic_uses);
         self.keepalive_secs = match (self.keepalive_secs, o.keepalive_secs) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -306,24 +472,21 @@ impl AppInfo {
             (Some(a), Some(b)) => Some(if *b < a { b.clone() } else { a }),
             (a, b) => a.or_else(|| b.clone()),
         };
-        for m in &o.messages {
-            if self.messages.len() >= MAX_MESSAGES {
-                self.thin_messages();
-            }
-            let mut m = *m;
-            m.topic = m
-                .topic
-                .and_then(|i| remap.get(i as usize).copied().flatten());
-            self.messages.push(m);
+        self.messages.extend_from_slice(&o.messages);
+        if self.messages.len() > 2 * MAX_MESSAGES {
+            self.settle();
         }
+        // The coarsest step any merged session was thinned to, for the reasons.
+        self.message_stride = self.message_stride.max(o.message_stride);
         self.messages_dropped += o.messages_dropped + u64::from(o.message_pending);
         self.topics_dropped = self.topics_dropped.saturating_add(o.topics_dropped);
     }
 
     /// Topics sorted for output (stable, whatever order sessions merged in).
     pub fn sort_for_output(&mut self) {
-        // Message topic indices refer to positions; they are not needed after rating.
+        // Message timings are not needed after rating.
         self.messages.clear();
+        self.largest_topic = LargestTopic(None);
         self.topics.sort_by(|a, b| {
             b.messages
                 .cmp(&a.messages)
@@ -334,101 +497,5 @@ impl AppInfo {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sets_keep_smallest_whatever_the_order() {
-        let names: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
-        let mut a = AppInfo::default();
-        let mut b = AppInfo::default();
-        for n in &names {
-            a.add_client_id(n);
-        }
-        for n in names.iter().rev() {
-            b.add_client_id(n);
-        }
-        assert_eq!(a.client_ids, b.client_ids);
-        assert_eq!(a.client_ids.len(), MAX_IDENTITIES);
-        assert_eq!(a.client_ids.first().map(String::as_str), Some("c00"));
-    }
-
-    #[test]
-    fn merge_counts_topics_and_remaps_messages() {
-        let mut a = AppInfo::default();
-        a.add_message(1, TopicDirection::Publish, Some("x"), b"hi", 2);
-        let mut b = AppInfo::default();
-        b.add_message(2, TopicDirection::Publish, Some("y"), b"hi", 2);
-        b.add_message(3, TopicDirection::Publish, Some("x"), b"hi", 2);
-        a.merge(&b);
-        assert_eq!(a.topics.len(), 2);
-        assert_eq!(a.topics[0].name, "x");
-        assert_eq!(a.topics[0].messages, 2);
-        let topics: Vec<_> = a
-            .messages
-            .iter()
-            .map(|m| a.topics[m.topic.unwrap() as usize].name.as_str())
-            .collect();
-        assert_eq!(topics, vec!["x", "y", "x"]);
-    }
-
-    #[test]
-    fn long_names_are_cut_on_char_boundaries() {
-        let s = "é".repeat(400);
-        let cut = bounded_name(&s);
-        assert!(cut.len() <= MAX_NAME_BYTES);
-        assert!(s.starts_with(cut));
-    }
-
-    #[test]
-    fn a_week_of_messages_is_thinned_over_the_whole_span_and_still_counted() {
-        // One publication every 30 s for a week: 20 160 messages, five times the cap.
-        let mut a = AppInfo::default();
-        let n: i64 = 7 * 24 * 120;
-        for i in 0..n {
-            a.add_message(i * 30_000_000, TopicDirection::Publish, Some("t"), b"x", 1);
-        }
-        assert!(a.messages.len() <= MAX_MESSAGES);
-        assert!(a.messages.len() > MAX_MESSAGES / 4);
-        assert_eq!(a.message_count(), n as u64);
-        // The kept timings reach the end of the week, not only its first days.
-        let last = a.messages.iter().map(|m| m.ts).max().unwrap();
-        assert!(last >= (n - 64) * 30_000_000, "{last}");
-        // Thinned evenly: every kept interval is one stride of the original period.
-        let stride = i64::from(a.message_stride);
-        let mut ts: Vec<i64> = a.messages.iter().map(|m| m.ts).collect();
-        ts.sort_unstable();
-        let late: Vec<i64> = ts
-            .windows(2)
-            .skip(ts.len() / 2)
-            .map(|w| w[1] - w[0])
-            .collect();
-        assert!(late.iter().all(|d| *d == stride * 30_000_000), "{late:?}");
-        // Merging two such sessions stays bounded and keeps the total.
-        let b = a.clone();
-        a.merge(&b);
-        assert!(a.messages.len() <= MAX_MESSAGES);
-        assert_eq!(a.message_count(), 2 * n as u64);
-    }
-
-    #[test]
-    fn a_million_topics_cost_a_fixed_amount_and_are_counted() {
-        let mut a = AppInfo::default();
-        let long = "x".repeat(1 << 20);
-        for i in 0..1_000_000u32 {
-            let name = if i == 7 {
-                long.clone()
-            } else {
-                format!("t/{i}")
-            };
-            a.add_message(i64::from(i), TopicDirection::Publish, Some(&name), b"p", 1);
-        }
-        assert_eq!(a.topics.len(), MAX_TOPICS);
-        assert_eq!(a.topics_dropped, 1_000_000 - MAX_TOPICS as u64);
-        assert!(a.topics.iter().all(|t| t.name.len() <= MAX_NAME_BYTES));
-        assert!(a.messages.len() <= MAX_MESSAGES);
-        assert_eq!(a.message_count(), 1_000_000);
-        let json = serde_json::to_string(&a).unwrap();
-        assert!(json.contains("\"topics_dropped\":999936"), "{json}");
-    }
-}
+#[path = "app_tests.rs"]
+mod tests;

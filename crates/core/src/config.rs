@@ -88,6 +88,9 @@ impl fmt::Display for WindowSpec {
     }
 }
 
+/// The least `limits.max_group_state_bytes` accepted: room for a few entries of every kind.
+pub const MIN_GROUP_STATE_BYTES: u64 = 16 << 10;
+
 /// Bounds on every table and buffer that input can grow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -102,6 +105,11 @@ pub struct Limits {
     pub max_problem_reports: usize,
     /// Most sessions kept for `--all-sessions` (the earliest); the rest are counted.
     pub max_sessions: usize,
+    /// The total, over all groups, of the heavy per-group state (connection starts and spans,
+    /// windows, message timings, topics), in bytes: past it every group keeps the same share of
+    /// each (see `analytics::budget`). Each reader thread holds at most about 1.5 times this
+    /// while reading, the merged state at most this.
+    pub max_group_state_bytes: u64,
 }
 
 impl Default for Limits {
@@ -112,6 +120,9 @@ impl Default for Limits {
             max_line_bytes: 1 << 20,
             max_problem_reports: 10,
             max_sessions: 100_000,
+            // 256 MiB: a million connection starts and more, so logs and captures of ordinary
+            // size never reach it; a hostile input of many busy groups stops here.
+            max_group_state_bytes: 256 << 20,
         }
     }
 }
@@ -376,6 +387,7 @@ struct RawLimits {
     max_line_bytes: Option<usize>,
     max_problem_reports: Option<usize>,
     max_sessions: Option<usize>,
+    max_group_state_bytes: Option<u64>,
 }
 
 fn default_ports() -> BTreeMap<Protocol, Vec<u16>> {
@@ -515,6 +527,16 @@ impl RawConfig {
                 .max_problem_reports
                 .unwrap_or(d.max_problem_reports),
             max_sessions: self.limits.max_sessions.unwrap_or(d.max_sessions),
+            max_group_state_bytes: match self.limits.max_group_state_bytes {
+                None => d.max_group_state_bytes,
+                Some(n) if n >= MIN_GROUP_STATE_BYTES => n,
+                Some(n) => {
+                    return Err(invalid(format!(
+                        "limits.max_group_state_bytes = {n}: must be at least \
+                         {MIN_GROUP_STATE_BYTES} (the budget of the per-group timelines, in bytes)"
+                    )));
+                }
+            },
         };
         let behaviour_on = self.behaviour.enabled && analytics.iter().any(|a| a.is_behaviour());
         self.behaviour.interactive.check().map_err(invalid)?;

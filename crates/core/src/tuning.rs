@@ -462,22 +462,16 @@ mod tests {
         app.client_ids.insert("DVES_1A2B3C".into());
         app.server_names.insert("a1.iot.example.com".into());
         for t in ["tele/plug/STATE", "tele/plug/SENSOR"] {
-            app.topics.push(TopicUse {
-                name: t.into(),
-                direction: TopicDirection::Publish,
-                messages: 1,
-            });
+            app.topics
+                .push(TopicUse::new(t, TopicDirection::Publish, 1));
         }
         a.app = Some(app.clone());
         let keys = keys_of(&a);
         assert!(keys.contains(&("topic_prefix", "tele/".into())));
         assert!(keys.contains(&("client_id_prefix", "DVES_".into())));
         assert!(keys.contains(&("server_name", "*.example.com".into())));
-        app.topics.push(TopicUse {
-            name: "cmd/x".into(),
-            direction: TopicDirection::Subscribe,
-            messages: 1,
-        });
+        app.topics
+            .push(TopicUse::new("cmd/x", TopicDirection::Subscribe, 1));
         a.app = Some(app);
         assert!(!keys_of(&a).iter().any(|(f, _)| *f == "topic_prefix"));
     }

@@ -362,11 +362,8 @@ mod tests {
         let cfg = HuntConfig::default();
         let mut app = AppInfo::default();
         app.client_ids.insert("DVES_1A2B3C".into());
-        app.topics.push(TopicUse {
-            name: "tele/plug/STATE".into(),
-            direction: TopicDirection::Publish,
-            messages: 3,
-        });
+        app.topics
+            .push(TopicUse::new("tele/plug/STATE", TopicDirection::Publish, 3));
         let s = subject(None, "10.0.0.5", 1883, Protocol::Mqtt, Some(&app));
         assert!(matches!(
             decide(&cfg.allowlists(), &s, &BTreeMap::new()),

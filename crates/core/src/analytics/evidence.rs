@@ -129,11 +129,7 @@ pub(super) fn signals(
             .messages
             .iter()
             .filter(|m| m.direction == TopicDirection::Publish)
-            .filter(|m| {
-                !m.topic
-                    .and_then(|i| app.topics.get(i as usize))
-                    .is_some_and(|t| is_heartbeat_topic(&t.name))
-            })
+            .filter(|m| !app.topic_of(m).is_some_and(|t| is_heartbeat_topic(&t.name)))
             .collect();
         let published: Vec<Micros> = beaconing.iter().map(|m| m.ts).collect();
         let sizes: Vec<u64> = beaconing.iter().map(|m| u64::from(m.size)).collect();
@@ -431,7 +427,7 @@ fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
         .messages
         .iter()
         .filter(|m| opaque(m))
-        .filter_map(|m| m.topic.and_then(|i| app.topics.get(i as usize)))
+        .filter_map(|m| app.topic_of(m))
         .map(|t| (t.name.as_str(), telemetry_words(&t.name)))
         .find(|(_, words)| !words.is_empty());
     if !out.is_empty()
@@ -492,7 +488,7 @@ fn plain_telemetry(app: &AppInfo, published: &[&MessageEvent]) -> Option<String>
     }
     let mut words: Vec<String> = Vec::new();
     for m in published {
-        let topic = m.topic.and_then(|i| app.topics.get(i as usize))?;
+        let topic = app.topic_of(m)?;
         let w = telemetry_words(&topic.name);
         if w.is_empty() {
             return None;

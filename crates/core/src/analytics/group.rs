@@ -98,6 +98,13 @@ pub struct GroupStats {
     /// [`MAX_SPANS_PER_GROUP`] once judged (kept up to twice that between trims; see
     /// [`add_spans`]): what `interactive_use` judges.
     pub conn_spans: Vec<ConnSpan>,
+    /// Connections with a known start, kept or not (the state budget's count of starts).
+    pub starts_seen: u64,
+    /// Connections with a known start and end, kept or not (the budget's count of spans).
+    pub spans_seen: u64,
+    /// The timelines the group state budget cut, set when the merged groups are trimmed before
+    /// rating: (kind, level, the group's full count).
+    pub budget_cuts: super::timeline::GroupCuts,
 }
 
 /// Connection spans kept per group for the interactive-use judgement (the earliest).
@@ -257,6 +264,7 @@ impl GroupStats {
             insert_smallest(&mut self.dst_names, n, MAX_NAMES_PER_GROUP);
         }
         if let Some(ts) = ev.ts {
+            self.starts_seen += 1;
             self.conn_starts.push(ConnStart {
                 ts,
                 bytes_out: ev.bytes_out.unwrap_or(0),
@@ -269,6 +277,7 @@ impl GroupStats {
             }
         }
         if let (Some(start), Some(end)) = (ev.ts, ev.end) {
+            self.spans_seen += 1;
             let both_ways = ev.bytes_out.unwrap_or(0) > 0 && ev.bytes_in.unwrap_or(0) > 0;
             add_spans(
                 &mut self.conn_spans,
@@ -314,6 +323,14 @@ impl GroupStats {
         for n in &o.dst_names {
             insert_smallest(&mut self.dst_names, n, MAX_NAMES_PER_GROUP);
         }
+        self.starts_seen += o.starts_seen;
+        self.spans_seen += o.spans_seen;
+        for cut in o.budget_cuts {
+            if !self.budget_cuts.contains(&cut) {
+                self.budget_cuts.push(cut);
+            }
+        }
+        self.budget_cuts.sort_unstable();
         self.conn_starts.extend(o.conn_starts);
         if self.conn_starts.len() >= 2 * MAX_STARTS_PER_GROUP {
             trim_starts(&mut self.conn_starts);

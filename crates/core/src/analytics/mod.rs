@@ -6,10 +6,12 @@
 //! (every per-group statistic is a count, a sum, a min/max or a bounded "smallest N" set, all
 //! commutative and associative); [`Engine::finish`] rates the merged groups. Memory is bounded
 //! by the number of groups, which is itself capped by `limits.max_groups` (the groups kept at
-//! the cap do not depend on input order or threads: [`table`]).
+//! the cap do not depend on input order or threads: [`table`]), and the groups' timelines all
+//! together by `limits.max_group_state_bytes` (likewise: [`budget`]).
 //!
 //! [`merge`]: Accumulator::merge
 
+pub mod budget;
 mod evidence;
 mod facts;
 mod fate;
@@ -21,6 +23,7 @@ mod peers;
 mod prior;
 mod rating;
 mod table;
+mod timeline;
 mod windows;
 mod zones;
 
@@ -199,6 +202,8 @@ pub struct Accumulator {
     pub sessions_dropped: u64,
     /// What the engine's probe (`explain`) counted; empty without one.
     pub probe: ProbeCounts,
+    /// At least the timeline entries the groups hold, to know when to trim them to the budget.
+    held: budget::Held,
 }
 
 impl Accumulator {
@@ -266,6 +271,13 @@ impl Accumulator {
             cfg.limits.max_users_per_group,
         );
         self.counters.drop_grouped(dropped);
+        // Merged parts each hold up to 1.5 × the budget: back to it (a pass over the groups per
+        // merge, and merges are one per reader).
+        budget::trim_to_budget(
+            self.groups.stats_mut(),
+            &budget::Budget::of(&cfg.limits),
+            &mut self.held,
+        );
     }
 
     fn add_dest_names<'n>(
@@ -338,6 +350,8 @@ pub struct HuntSummary {
     pub slower_than_window: usize,
     /// Second records of a connection another input also recorded, counted once.
     pub duplicates: u64,
+    /// The timelines the group state budget (`limits.max_group_state_bytes`) cut.
+    pub budget: Vec<budget::BudgetCut>,
     /// Groups without a process joined to the process that made their connections.
     pub joined: usize,
 }
@@ -360,11 +374,14 @@ pub struct Engine {
     prior: Option<Arc<crate::prior::History>>,
     /// Threads the rating may use (`--threads`); results do not depend on it.
     threads: usize,
+    /// `limits.max_group_state_bytes` in entries per timeline.
+    budget: budget::Budget,
 }
 
 impl Engine {
     pub fn new(cfg: HuntConfig) -> Self {
         Engine {
+            budget: budget::Budget::of(&cfg.limits),
             cfg,
             range: TimeRange::default(),
             probe: None,
@@ -583,6 +600,7 @@ impl Engine {
         let max_groups = self.cfg.limits.max_groups;
         let max_users = self.cfg.limits.max_users_per_group;
         let mut counted = false;
+        let n_keys = keys.len() as u64;
         for (analytic, protocol) in keys {
             let key = GroupKey {
                 analytic,
@@ -594,10 +612,12 @@ impl Engine {
             };
             if let Some(g) = acc.groups.get_mut(&key) {
                 g.add_event(ev, window, max_users);
+                acc.held.keep_level(g);
                 counted = true;
             } else {
                 let mut g = GroupStats::default();
                 g.add_event(ev, window, max_users);
+                acc.held.keep_level(&mut g);
                 let a = acc.groups.admit(key, g, max_groups);
                 // The group dropped to make room had been counted; this record, when refused,
                 // is counted once by its outcome below.
@@ -606,9 +626,33 @@ impl Engine {
             }
         }
         if counted {
+            self.hold(ev, window.is_some(), n_keys, acc);
             EventOutcome::Counted
         } else {
             EventOutcome::Excluded(Exclusion::GroupTableFull)
+        }
+    }
+
+    /// Counts what a counted event added to the groups' timelines (at most: into each of its
+    /// `groups`), and trims them to the budget when they may hold 1.5 × it.
+    fn hold(&self, ev: &ConnEvent, windowed: bool, groups: u64, acc: &mut Accumulator) {
+        use budget::Timeline;
+        let h = &mut acc.held;
+        if ev.ts.is_some() {
+            h.add(Timeline::Starts, groups);
+            if ev.end.is_some() {
+                h.add(Timeline::Spans, groups);
+            }
+        }
+        if windowed {
+            h.add(Timeline::Windows, groups);
+        }
+        if let Some(app) = ev.app.as_deref() {
+            h.add(Timeline::Messages, groups * app.messages.len() as u64);
+            h.add(Timeline::Topics, groups * app.topics.len() as u64);
+        }
+        if h.over(&self.budget) {
+            budget::trim_to_budget(acc.groups.stats_mut(), &self.budget, &mut acc.held);
         }
     }
 
@@ -658,10 +702,15 @@ impl Engine {
         let window_len = self.cfg.window.micros();
         let mut groups = std::mem::take(&mut acc.groups).into_map();
         facts::join_session_facts(&mut groups, std::mem::take(&mut acc.session_facts));
+        // From the final counts, whatever was trimmed while reading (see `budget`).
+        summary.budget = budget::final_trim(&mut groups, &self.budget);
         summary.joined =
             join::join_process_records(&mut groups, self.cfg.limits.max_users_per_group);
         for stats in groups.values_mut() {
             trim_starts(&mut stats.conn_starts);
+            if let Some(app) = stats.app.as_deref_mut() {
+                app.settle();
+            }
             stats.duplicates_merged += join::dedup_connections(stats, window_len);
             summary.duplicates += stats.duplicates_merged;
         }
@@ -735,6 +784,9 @@ impl Engine {
                 prior::judge(&mut ctx, &key, p, &facts, b);
             }
             let mut alert = rating::rate(&self.cfg, &key, &stats, &ctx);
+            if let Some(r) = budget::reason(&stats.budget_cuts) {
+                alert.reasons.push(r);
+            }
             if let Some(p) = &self.prior
                 && let Some(r) = prior::reason(&key, p, &facts)
             {

@@ -100,6 +100,11 @@ impl GroupTable {
         self.map.iter()
     }
 
+    /// The groups' statistics, to trim them (not their keys: the ranks stay right).
+    pub(super) fn stats_mut(&mut self) -> &mut GroupMap {
+        &mut self.map
+    }
+
     /// The groups, for rating (the ranks are of no further use).
     pub(super) fn into_map(self) -> GroupMap {
         self.map

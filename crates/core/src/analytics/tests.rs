@@ -553,16 +553,16 @@ fn mqtt_session(src: &str, offsets: &[i64], size: u32, entropy: f32, topic: &str
         protocol: Some(Protocol::Mqtt),
         ..AppInfo::default()
     };
-    app.topics.push(TopicUse {
-        name: topic.into(),
-        direction: TopicDirection::Publish,
-        messages: offsets.len() as u64,
-    });
+    app.topics.push(TopicUse::new(
+        topic,
+        TopicDirection::Publish,
+        offsets.len() as u64,
+    ));
     for &o in offsets {
         app.messages.push(MessageEvent {
             ts: t0 + o * 1_000_000,
             direction: TopicDirection::Publish,
-            topic: Some(0),
+            topic: Some(crate::app::TopicKey::of(topic, TopicDirection::Publish)),
             size,
             entropy,
             weight: 1,
