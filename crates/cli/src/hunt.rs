@@ -214,9 +214,10 @@ pub fn run(s: HuntSettings) -> Result<u8> {
         }
     }
     summary::print_budget(&hunt_summary, &s.config);
-    // A budget that bound is state left out, like input lost to a problem.
+    // A bound that bound (the group limit, the group state budget) is data left out, like
+    // input lost to a problem.
     Ok(
-        if report.problem_count() > 0 || !hunt_summary.budget.is_empty() {
+        if report.problem_count() > 0 || summary::bound_reached(&hunt_summary) {
             exit::INPUT_PROBLEMS
         } else if s.fail_on_alert && !alerts.is_empty() {
             exit::ALERTS

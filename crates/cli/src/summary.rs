@@ -197,12 +197,21 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
     );
 }
 
-/// What the view flags did to the alerts (`--top`, `--host`, `--dst`), in the same figures as
-/// the table's footer, and a plain "no records" when the inputs were empty.
-/// Says where the group state budget cut the groups' timelines: printed even with `--quiet`, like
-/// the problems that lose input, since the judgement of those groups saw less than their data.
+/// Says where a bound on the analytics' state bound: the group limit (connections of groups past
+/// `limits.max_groups` left out) and the group state budget (the groups' timelines cut). Printed
+/// even with `--quiet`, like the problems that lose input, since the judgement saw less than the
+/// data; the run exits 2 ([`bound_reached`]).
 pub fn print_budget(h: &HuntSummary, cfg: &HuntConfig) {
     let mut e = std::io::stderr().lock();
+    if h.counters.group_table_full > 0 {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: group limit reached (limits.max_groups = {}): {} of groups past it \
+             left out",
+            cfg.limits.max_groups,
+            plural(h.counters.group_table_full, "connection", "connections"),
+        );
+    }
     for cut in &h.budget {
         let _ = writeln!(
             e,
@@ -218,6 +227,13 @@ pub fn print_budget(h: &HuntSummary, cfg: &HuntConfig) {
     }
 }
 
+/// Whether a bound on the analytics' state left something out ([`print_budget`]).
+pub fn bound_reached(h: &HuntSummary) -> bool {
+    h.counters.group_table_full > 0 || !h.budget.is_empty()
+}
+
+/// What the view flags did to the alerts (`--top`, `--host`, `--dst`), in the same figures as
+/// the table's footer, and a plain "no records" when the inputs were empty.
 pub fn print_view(
     view: &ViewSettings,
     written: usize,
