@@ -142,6 +142,9 @@ LIM_CFG = "[limits]\nmax_groups = 100000\n"
 CASES = [
     ("mqtt-partial-2k", "pcap", capture("mqtt-partial", 2000), [], "2k flows x 60 KB PUBLISH"),
     ("mqtt-partial-8k", "pcap", capture("mqtt-partial", 8000), [], "8k flows"),
+    ("app-groups-2k", "pcap", capture("app-groups", 2000), [],
+     "2k hosts, 4,096 messages on 64 long topics each"),
+    ("app-groups-6k", "pcap", capture("app-groups", 6000), [], "6k hosts"),
     ("snapcut-1M", "pcap", capture("snapcut", 1_000_000), [], "1M cut segments after a hole"),
     ("snapcut-4M", "pcap", capture("snapcut", 4_000_000), [], "4M"),
     ("xmpp-1MB", "pcap", capture("xmpp", 1 << 20), [], "unclosed <message>, 1 MB"),
