@@ -193,8 +193,11 @@ def run(binary, path, extra, limit, work):
     lines = err.strip().splitlines()
     read = next((ln for ln in lines if " records (" in ln or " record (" in ln), "")
     records = read.split("skipped; ", 1)[-1].split(" record", 1)[0] if read else "?"
-    said = next((ln for ln in lines if "problem" in ln or "error" in ln or "skipped" in ln
-                 or "dropped" in ln or "corrupt" in ln), lines[-1] if lines else "")
+    # The first line that says what went wrong, not the summary of what was read.
+    said = next((ln for ln in lines if not ln.startswith("pubsub-hunt: read ")
+                 and any(w in ln for w in ("problem", "error", "skipped", "dropped", "corrupt",
+                                           "reached", "too long", "truncated"))),
+                lines[-1] if lines else "")
     return wall, rss_mb, rc, records, alerts, len(lines), said[:110]
 
 
