@@ -18,9 +18,12 @@ fn gather(s: &ControlsSettings) -> Result<Option<(Vec<AlertView>, u64)>> {
             let Some((acc, report)) = crate::hunt::read_inputs(h, &engine) else {
                 return Ok(None);
             };
-            let (alerts, _) = engine.finish(acc);
+            let (alerts, summary) = engine.finish(acc);
+            crate::summary::print_budget(&summary, &h.config);
             let views = alerts.iter().map(AlertView::from).collect();
-            Ok(Some((views, report.problem_count())))
+            // A bound that left data out counts like a problem: the run exits 2.
+            let bound = u64::from(crate::summary::bound_reached(&summary));
+            Ok(Some((views, report.problem_count() + bound)))
         }
         ControlsInput::Alerts(path) => {
             let (name, reader): (String, Box<dyn BufRead>) = match path {

@@ -25,7 +25,8 @@ pub fn run(s: ExplainSettings) -> Result<u8> {
         return Ok(exit::FATAL);
     };
     let probe = std::mem::take(&mut acc.probe);
-    let (_, _, fates) = engine.finish_explained(acc);
+    let (_, summary, fates) = engine.finish_explained(acc);
+    crate::summary::print_budget(&summary, &h.config);
     let mut matching: Vec<GroupFate> = fates
         .into_iter()
         .filter(|f| matches(&s.target, &f.alert))
@@ -43,11 +44,13 @@ pub fn run(s: ExplainSettings) -> Result<u8> {
     out.write_all(text.as_bytes())
         .context("writing the explanation")?;
     out.flush().context("writing the explanation")?;
-    Ok(if report.problem_count() > 0 {
-        exit::INPUT_PROBLEMS
-    } else {
-        exit::SUCCESS
-    })
+    Ok(
+        if report.problem_count() > 0 || crate::summary::bound_reached(&summary) {
+            exit::INPUT_PROBLEMS
+        } else {
+            exit::SUCCESS
+        },
+    )
 }
 
 /// Whether a group is one the target names.

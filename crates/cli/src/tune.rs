@@ -16,7 +16,8 @@ pub fn run(t: TuneSettings) -> Result<u8> {
     let Some((acc, report)) = read_inputs(s, &engine) else {
         return Ok(exit::FATAL);
     };
-    let (alerts, _) = engine.finish(acc);
+    let (alerts, summary) = engine.finish(acc);
+    crate::summary::print_budget(&summary, &s.config);
     let r = tune_report(&alerts, t.top);
     let text = match t.report {
         TuneReport::Json => {
@@ -35,9 +36,11 @@ pub fn run(t: TuneSettings) -> Result<u8> {
     out.write_all(text.as_bytes())
         .context("writing the report")?;
     out.flush().context("writing the report")?;
-    Ok(if report.problem_count() > 0 {
-        exit::INPUT_PROBLEMS
-    } else {
-        exit::SUCCESS
-    })
+    Ok(
+        if report.problem_count() > 0 || crate::summary::bound_reached(&summary) {
+            exit::INPUT_PROBLEMS
+        } else {
+            exit::SUCCESS
+        },
+    )
 }

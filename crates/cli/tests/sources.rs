@@ -207,3 +207,28 @@ fn at_the_group_limit_the_alerts_do_not_depend_on_threads_or_input_order() {
     assert_eq!(run("2", &reversed), one);
     assert_eq!(run("4", &reversed), one);
 }
+
+#[test]
+fn tune_explain_and_controls_also_exit_2_at_the_group_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = many_hosts_logs(dir.path());
+    let config = dir.path().join("limits.toml");
+    std::fs::write(&config, "[limits]\nmax_groups = 50\n").unwrap();
+    let out_dir = dir.path().join("controls");
+    let subcommands: [Vec<&str>; 3] = [
+        vec!["tune"],
+        vec!["explain", "--host", "10.1.0.1"],
+        vec!["controls", "--out-dir", out_dir.to_str().unwrap()],
+    ];
+    for sub in subcommands {
+        let out = common::bin()
+            .args(&sub)
+            .args(["--config", config.to_str().unwrap()])
+            .args(&files)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{sub:?}: {stderr}");
+        assert!(stderr.contains("group limit reached"), "{sub:?}: {stderr}");
+    }
+}
