@@ -19,7 +19,7 @@ fn gather(s: &ControlsSettings) -> Result<Option<(Vec<AlertView>, u64)>> {
                 return Ok(None);
             };
             let (alerts, summary) = engine.finish(acc);
-            crate::summary::print_budget(&summary, &h.config);
+            crate::summary::print_bounds(&summary, &h.config);
             let views = alerts.iter().map(AlertView::from).collect();
             // A bound that left data out counts like a problem: the run exits 2.
             let bound = u64::from(crate::summary::bound_reached(&summary));

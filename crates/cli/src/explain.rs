@@ -26,7 +26,7 @@ pub fn run(s: ExplainSettings) -> Result<u8> {
     };
     let probe = std::mem::take(&mut acc.probe);
     let (_, summary, fates) = engine.finish_explained(acc);
-    crate::summary::print_budget(&summary, &h.config);
+    crate::summary::print_bounds(&summary, &h.config);
     let mut matching: Vec<GroupFate> = fates
         .into_iter()
         .filter(|f| matches(&s.target, &f.alert))

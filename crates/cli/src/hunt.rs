@@ -213,7 +213,7 @@ pub fn run(s: HuntSettings) -> Result<u8> {
             );
         }
     }
-    summary::print_budget(&hunt_summary, &s.config);
+    summary::print_bounds(&hunt_summary, &s.config);
     // A bound that bound (the group limit, the group state budget) is data left out, like
     // input lost to a problem.
     Ok(

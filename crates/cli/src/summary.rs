@@ -201,7 +201,7 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
 /// `limits.max_groups` left out) and the group state budget (the groups' timelines cut). Printed
 /// even with `--quiet`, like the problems that lose input, since the judgement saw less than the
 /// data; the run exits 2 ([`bound_reached`]).
-pub fn print_budget(h: &HuntSummary, cfg: &HuntConfig) {
+pub fn print_bounds(h: &HuntSummary, cfg: &HuntConfig) {
     let mut e = std::io::stderr().lock();
     if h.counters.group_table_full > 0 {
         let _ = writeln!(
@@ -227,7 +227,7 @@ pub fn print_budget(h: &HuntSummary, cfg: &HuntConfig) {
     }
 }
 
-/// Whether a bound on the analytics' state left something out ([`print_budget`]).
+/// Whether a bound on the analytics' state left something out ([`print_bounds`]).
 pub fn bound_reached(h: &HuntSummary) -> bool {
     h.counters.group_table_full > 0 || !h.budget.is_empty()
 }

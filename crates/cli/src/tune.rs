@@ -17,7 +17,7 @@ pub fn run(t: TuneSettings) -> Result<u8> {
         return Ok(exit::FATAL);
     };
     let (alerts, summary) = engine.finish(acc);
-    crate::summary::print_budget(&summary, &s.config);
+    crate::summary::print_bounds(&summary, &s.config);
     let r = tune_report(&alerts, t.top);
     let text = match t.report {
         TuneReport::Json => {

@@ -10,14 +10,9 @@ use pubsub_hunt_core::allowlist;
 use pubsub_hunt_testgen::LabeledData;
 use pubsub_hunt_testgen::labeled::Label;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use common::root;
 
 struct Run {
     stdout: String,

@@ -4,17 +4,12 @@
 
 use pubsub_hunt_core::allowlist;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod common;
 use common::is_root;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use common::root;
 
 /// The corpus, relative to the workspace root (so messages in snapshots are stable).
 fn corpus(rel: &str) -> String {

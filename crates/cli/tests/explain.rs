@@ -4,14 +4,10 @@
 //! each checked against the raw log or the `hunt` output, not against explain itself.
 
 use assert_cmd::Command;
-use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+
+use common::root;
 
 const EXAMPLE: &str = "examples/data/conn.log";
 

@@ -10,19 +10,14 @@ mod common;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 const EXAMPLE: &str = "examples/data/conn.log";
 /// nDPI's labelled MQTT capture (bus simulator and broker on port 17501).
 const CAPTURE: &str = "../shared/corpus/pcaps/ndpi/coap_mqtt.pcap";
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use common::root;
 
 fn hunt(args: &[&str], stdin: Option<&str>) -> (Vec<Value>, String) {
     let mut cmd = common::bin();

@@ -6,14 +6,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+use common::root;
 
 /// The sessions (`"kind": "session"`) the binary writes for one capture.
 fn sessions(capture: &str) -> Vec<serde_json::Value> {

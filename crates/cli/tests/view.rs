@@ -6,14 +6,10 @@
 
 use assert_cmd::Command;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
+mod common;
+
+use common::root;
 
 fn corpus(rel: &str) -> String {
     let dir = root().join("../shared/corpus");

@@ -6,6 +6,14 @@
 // Each test file uses some of these helpers.
 #![allow(dead_code)]
 
+/// The repository's root (tests read `examples/` and the shared corpus beside it from there).
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
 /// The binary, with history across runs off.
 pub fn bin() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("pubsub-hunt").unwrap();
