@@ -94,6 +94,8 @@ pub fn run(
     let filter =
         CandidateFilter::new(engine.config()).map_err(|e| IngestError::Prefilter(e.to_string()))?;
     let (files, expand_problems) = expand(inputs);
+    let threads = opts.threads.max(1);
+    let readers = files.len().clamp(1, threads);
     let shared = Shared {
         engine,
         filter,
@@ -104,11 +106,12 @@ pub fn run(
         ),
         abort: AtomicBool::new(false),
         opts: IngestOptions {
-            threads: opts.threads.max(1),
+            threads,
             ..opts.clone()
         },
         counters: Counters::new(opts.progress.as_ref()),
         formats: Mutex::new(BTreeMap::new()),
+        stream_threads: threads / readers,
     };
     for p in expand_problems {
         shared
@@ -117,8 +120,6 @@ pub fn run(
             .fetch_add(1, Ordering::Relaxed);
         shared.problem(p);
     }
-    let threads = shared.opts.threads;
-    let readers = files.len().clamp(1, threads);
     let next_file = AtomicUsize::new(0);
     let (tx, rx) = bounded::<Work>(threads * 2);
     let (recycle_tx, recycle_rx) = bounded::<Vec<u8>>(threads * 4);

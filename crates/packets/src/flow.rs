@@ -108,6 +108,21 @@ pub struct FlowStats {
 }
 
 impl FlowStats {
+    /// Adds another table's counters (the shards of one capture).
+    pub fn add(&mut self, other: &FlowStats) {
+        self.packets += other.packets;
+        self.not_ip += other.not_ip;
+        self.other_transport += other.other_transport;
+        self.bad += other.bad;
+        self.flows += other.flows;
+        self.idle_expired += other.idle_expired;
+        self.evicted += other.evicted;
+        self.out_of_order_over_budget += other.out_of_order_over_budget;
+        self.inspection_shed += other.inspection_shed;
+        self.inspection_shed_bytes += other.inspection_shed_bytes;
+        self.inspection_stopped += other.inspection_stopped;
+    }
+
     /// What the table's bounds dropped, one sentence per bound met; empty when none was.
     pub fn over_budget(&self, config: &FlowConfig) -> Vec<String> {
         let mut said = Vec::new();
@@ -211,6 +226,19 @@ struct Flow {
     user: Option<String>,
 }
 
+impl Flow {
+    /// Whether the flow has had no packet for longer than its timeout at `now`: the idle
+    /// timeout of its transport, or the linger of a closed flow.
+    fn timed_out(&self, config: &FlowConfig, now: Micros) -> bool {
+        let limit = match (self.closed_at, self.transport) {
+            (Some(_), _) => config.close_linger,
+            (None, Transport::Udp) => config.udp_idle,
+            (None, _) => config.tcp_idle,
+        };
+        now.saturating_sub(self.last_ts) > limit
+    }
+}
+
 /// Tracks flows over a sequence of frames.
 pub struct FlowTable {
     config: FlowConfig,
@@ -295,10 +323,7 @@ impl FlowTable {
         self.stats.packets += 1;
         // Sweeps follow capture time forwards only: timestamps that jump back and forth (two
         // interfaces with different clocks) must not cost a sweep per packet.
-        if frame.ts >= self.last_sweep.saturating_add(SWEEP_INTERVAL) {
-            self.last_sweep = frame.ts;
-            self.sweep(frame.ts, emit);
-        }
+        self.advance(frame.ts, emit);
         let result = self.decode(frame, emit);
         if result.is_err() {
             self.stats.bad += 1;
@@ -367,6 +392,7 @@ impl FlowTable {
         emit: &mut dyn FnMut(EndedFlow),
     ) -> Option<NewFlow> {
         let key = FlowKey::new(17, src, dst);
+        self.end_if_timed_out(&key, frame.ts, emit);
         let mut started = None;
         if !self.flows.contains_key(&key) {
             self.insert(key, Transport::Udp, src, dst, frame, emit);
@@ -396,6 +422,7 @@ impl FlowTable {
         emit: &mut dyn FnMut(EndedFlow),
     ) -> Option<NewFlow> {
         let key = FlowKey::new(6, src, dst);
+        self.end_if_timed_out(&key, frame.ts, emit);
         let is_syn = seg.has(tcp::flags::SYN) && !seg.has(tcp::flags::ACK);
         // A new SYN on a flow that is over or already carried data is a new connection on the
         // same ports: end the old one first.
@@ -582,25 +609,46 @@ impl FlowTable {
     }
 
     /// Ends flows that are closed or idle at capture time `now`.
+    /// Moves the table's clock to `now` without a packet: ends the flows that went idle, at
+    /// most once per [`SWEEP_INTERVAL`] of capture time, as a packet at `now` would. A shard of
+    /// a capture's flows sees only its own packets; this keeps its clock with the capture's.
+    pub fn advance(&mut self, now: Micros, emit: &mut dyn FnMut(EndedFlow)) {
+        if now >= self.last_sweep.saturating_add(SWEEP_INTERVAL) {
+            self.last_sweep = now;
+            self.sweep(now, emit);
+        }
+    }
+
     pub fn sweep(&mut self, now: Micros, emit: &mut dyn FnMut(EndedFlow)) {
         self.defrag.expire(now);
         let config = self.config;
         let mut ended: Vec<Flow> = self
             .flows
-            .extract_if(|_, f| {
-                let limit = match (f.closed_at, f.transport) {
-                    (Some(_), _) => config.close_linger,
-                    (None, Transport::Udp) => config.udp_idle,
-                    (None, _) => config.tcp_idle,
-                };
-                now.saturating_sub(f.last_ts) > limit
-            })
+            .extract_if(|_, f| f.timed_out(&config, now))
             .map(|(_, f)| f)
             .collect();
         let idle = ended.iter().filter(|f| f.closed_at.is_none()).count() as u64;
         self.stats.idle_expired += idle;
         ended.sort_by_key(|f| f.first_packet);
         for f in ended {
+            emit(self.finish_flow(f));
+        }
+    }
+
+    /// Ends the flow of `key` if it timed out before `now`, so that a packet after the timeout
+    /// starts a new flow whenever the last sweep was: what a flow holds then depends on its own
+    /// packets alone, not on the packets of other flows (which move the sweeps).
+    fn end_if_timed_out(&mut self, key: &FlowKey, now: Micros, emit: &mut dyn FnMut(EndedFlow)) {
+        let config = self.config;
+        if self
+            .flows
+            .get(key)
+            .is_some_and(|f| f.timed_out(&config, now))
+            && let Some(f) = self.flows.remove(key)
+        {
+            if f.closed_at.is_none() {
+                self.stats.idle_expired += 1;
+            }
             emit(self.finish_flow(f));
         }
     }

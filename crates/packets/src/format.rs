@@ -5,8 +5,10 @@
 //!
 //! [`read_flows`] is the same reader without the pipeline, for tools and tests.
 
-use crate::capture::{self, CaptureError, Container, Frame, FrameSink, ReadSummary};
-use crate::flow::{EndedFlow, FlowConfig, FlowStats, FlowTable};
+use crate::capture::{self, CaptureError, Container, ReadSummary};
+use crate::flow::{EndedFlow, FlowConfig, FlowStats};
+use crate::shard::{self, ShardedFrames};
+pub use crate::sink::FlowSink;
 use pubsub_hunt_reader::ProblemKind;
 use pubsub_hunt_reader::{
     CERTAIN, Confidence, FormatSpec, Reader, Record, RecordSink, Registry, StreamFormat,
@@ -64,20 +66,11 @@ impl StreamFormat for CaptureStream {
 
     fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String> {
         let mut adapter = SinkAdapter { sink };
-        read_flows(input, FlowConfig::default(), &mut adapter)
+        let threads = adapter.sink.threads();
+        read_flows_on(input, FlowConfig::default(), &mut adapter, threads)
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
-}
-
-/// Receives what [`read_flows`] produces.
-pub trait FlowSink {
-    fn flow(&mut self, flow: EndedFlow);
-    fn problem(&mut self, pos: Option<u64>, kind: ProblemKind, detail: String);
-    fn aborted(&self) -> bool {
-        false
-    }
-    fn bytes(&mut self, _n: u64) {}
 }
 
 struct SinkAdapter<'a> {
@@ -100,10 +93,6 @@ impl FlowSink for SinkAdapter<'_> {
     }
 }
 
-/// Most bad-packet problems reported per capture; the rest are only counted (a capture of
-/// garbage must not flood the report).
-const MAX_PACKET_PROBLEMS: u64 = 100;
-
 /// What a capture held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CaptureReport {
@@ -112,12 +101,24 @@ pub struct CaptureReport {
     pub flows: FlowStats,
 }
 
-/// Reads a capture and gives every flow to `sink` as it ends (in first-packet order for flows
-/// ending at the same moment). `config.source_format` is set from the container.
+/// Reads a capture and gives every flow to `sink` as it ends, on one thread. `config` holds the
+/// bounds of the whole table; `config.source_format` is set from the container.
 pub fn read_flows(
+    input: impl Read,
+    config: FlowConfig,
+    sink: &mut dyn FlowSink,
+) -> Result<CaptureReport, CaptureError> {
+    read_flows_on(input, config, sink, 1)
+}
+
+/// [`read_flows`] with the flow table's shards on up to `threads` threads (more than 2 are not
+/// used). Flows, problems and their order are the same whatever the thread count
+/// ([`crate::shard`]).
+pub fn read_flows_on(
     input: impl Read,
     mut config: FlowConfig,
     sink: &mut dyn FlowSink,
+    threads: usize,
 ) -> Result<CaptureReport, CaptureError> {
     let mut head = [0u8; 12];
     let mut input = input;
@@ -125,25 +126,19 @@ pub fn read_flows(
     let head = head.get(..n).unwrap_or_default();
     let container = Container::sniff(head).ok_or(CaptureError::NotACapture)?;
     config.source_format = container.name();
-    let mut frames = FlowFrames {
-        table: FlowTable::new(config),
-        sink,
-        reported: 0,
+    let input = head.chain(input);
+    let (result, flows) = if threads >= 2 {
+        shard::on_two_threads(&config, sink, |frames| capture::read_capture(input, frames))
+    } else {
+        let mut frames = ShardedFrames::here(&config, sink);
+        let result = capture::read_capture(input, &mut frames);
+        (result, frames.finish(&config))
     };
-    let result = capture::read_capture(head.chain(input), &mut frames);
-    let FlowFrames {
-        mut table, sink, ..
-    } = frames;
-    table.finish(&mut |f| sink.flow(f));
-    // A bound that was met dropped something: say what, once per capture.
-    for detail in table.stats.over_budget(table.config()) {
-        sink.problem(None, ProblemKind::OverBudget, detail);
-    }
     let (container, read) = result?;
     Ok(CaptureReport {
         container,
         read,
-        flows: table.stats,
+        flows,
     })
 }
 
@@ -158,40 +153,4 @@ fn read_head(input: &mut impl Read, head: &mut [u8]) -> Result<usize, CaptureErr
         }
     }
     Ok(filled)
-}
-
-struct FlowFrames<'s> {
-    table: FlowTable,
-    sink: &'s mut dyn FlowSink,
-    reported: u64,
-}
-
-impl FrameSink for FlowFrames<'_> {
-    fn frame(&mut self, frame: &Frame<'_>) {
-        let sink = &mut *self.sink;
-        if let Err(e) = self.table.packet(frame, &mut |f| sink.flow(f)) {
-            self.reported += 1;
-            if self.reported <= MAX_PACKET_PROBLEMS {
-                let more = if self.reported == MAX_PACKET_PROBLEMS {
-                    " (further bad packets are counted, not reported)"
-                } else {
-                    ""
-                };
-                self.sink.problem(
-                    Some(frame.number),
-                    ProblemKind::MalformedRecord,
-                    format!("packet {}: {e}{more}", frame.number),
-                );
-            }
-        }
-    }
-    fn problem(&mut self, pos: Option<u64>, kind: ProblemKind, detail: String) {
-        self.sink.problem(pos, kind, detail);
-    }
-    fn aborted(&self) -> bool {
-        self.sink.aborted()
-    }
-    fn bytes(&mut self, n: u64) {
-        self.sink.bytes(n);
-    }
 }

@@ -11,6 +11,8 @@ pub mod ip;
 pub mod link;
 #[cfg(target_os = "linux")]
 pub mod live;
+pub mod shard;
+pub mod sink;
 pub mod tcp;
 
 pub use format::formats;

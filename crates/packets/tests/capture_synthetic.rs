@@ -440,8 +440,10 @@ fn flow_cap_evicts_oldest_and_emits_it() {
     for port in [41000u16, 41001, 41002, 41003] {
         records.push((1, 0, ipv4(A, B, 6, 1, 0, &tcp(port, 1883, 1, 0, SYN, b""))));
     }
+    // The flows share one address pair, so one shard of the table, which holds its share of
+    // the bound: 2 flows.
     let config = FlowConfig {
-        max_flows: 2,
+        max_flows: 2 * pubsub_hunt_packets::shard::SHARDS,
         ..FlowConfig::default()
     };
     let mut c = Collect::default();
@@ -568,5 +570,47 @@ fn absurd_record_length_is_corrupt_and_what_is_lost_is_said() {
             .contains("the remaining 116 bytes hold no plausible record"),
         "{}",
         c.problems[0].2
+    );
+}
+
+#[test]
+fn a_packet_after_the_idle_timeout_starts_a_new_flow_whatever_the_sweep_phase() {
+    let config = FlowConfig {
+        tcp_idle: 10_000_000,
+        ..FlowConfig::default()
+    };
+    // Flow X at 0 s and again at 10.5 s (idle 10.5 s > 10 s). Flow Y's packet at 9.9 s moves
+    // the table's sweep there, so no sweep runs between 9.9 s and 10.9 s: X's second packet
+    // must end X by itself.
+    let records = vec![
+        (
+            0,
+            0,
+            ipv4(A, B, 6, 1, 0, &tcp(41000, 1883, 1, 0, ACK | PSH, b"a")),
+        ),
+        (
+            9,
+            900_000,
+            ipv4(A, B, 6, 2, 0, &tcp(42000, 1883, 1, 0, ACK | PSH, b"b")),
+        ),
+        (
+            10,
+            500_000,
+            ipv4(A, B, 6, 3, 0, &tcp(41000, 1883, 2, 0, ACK | PSH, b"c")),
+        ),
+    ];
+    let c = read(&pcap(false, false, 101, &records), config);
+    let got: Vec<_> = c
+        .flows
+        .iter()
+        .map(|f| (f.first_packet, f.event.src_port, f.event.bytes_out))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, Some(41000), Some(1)),
+            (2, Some(42000), Some(1)),
+            (3, Some(41000), Some(1))
+        ]
     );
 }

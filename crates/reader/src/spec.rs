@@ -111,6 +111,11 @@ pub trait RecordSink {
     fn max_line_bytes(&self) -> usize {
         DEFAULT_MAX_LINE_BYTES
     }
+    /// Threads the reader may use for this stream (the run's threads that no other stream is
+    /// reading with). A reader's results must not depend on it.
+    fn threads(&self) -> usize {
+        1
+    }
 }
 
 /// [`RecordSink::max_line_bytes`] when the caller has no configuration.

@@ -103,6 +103,9 @@ pub(super) struct Shared<'a> {
     pub(super) opts: IngestOptions,
     pub(super) counters: Counters,
     pub(super) formats: Mutex<BTreeMap<&'static str, u64>>,
+    /// Threads a stream reader may use for its one stream: the run's threads over the files
+    /// read at once (a capture's flow shards run on two when it is read alone).
+    pub(super) stream_threads: usize,
 }
 
 impl Shared<'_> {

@@ -125,6 +125,10 @@ impl RecordSink for StreamRecords<'_, '_> {
     fn max_line_bytes(&self) -> usize {
         self.shared.engine.config().limits.max_line_bytes
     }
+
+    fn threads(&self) -> usize {
+        self.shared.stream_threads
+    }
 }
 
 fn read_with_stream_format(
