@@ -105,6 +105,8 @@ pub struct FlowStats {
     pub inspection_shed_bytes: u64,
     /// Flows whose inspection stopped at the inspection budget.
     pub inspection_stopped: u64,
+    /// Reassembled payload bytes given to inspection (what the table's work mostly is).
+    pub inspected_bytes: u64,
 }
 
 impl FlowStats {
@@ -121,6 +123,7 @@ impl FlowStats {
         self.inspection_shed += other.inspection_shed;
         self.inspection_shed_bytes += other.inspection_shed_bytes;
         self.inspection_stopped += other.inspection_stopped;
+        self.inspected_bytes += other.inspected_bytes;
     }
 
     /// What the table's bounds dropped, one sentence per bound met; empty when none was.
@@ -392,9 +395,8 @@ impl FlowTable {
         emit: &mut dyn FnMut(EndedFlow),
     ) -> Option<NewFlow> {
         let key = FlowKey::new(17, src, dst);
-        self.end_if_timed_out(&key, frame.ts, emit);
         let mut started = None;
-        if !self.flows.contains_key(&key) {
+        if !self.still_open(&key, frame.ts, emit) {
             self.insert(key, Transport::Udp, src, dst, frame, emit);
             started = Some(NewFlow {
                 key,
@@ -422,23 +424,36 @@ impl FlowTable {
         emit: &mut dyn FnMut(EndedFlow),
     ) -> Option<NewFlow> {
         let key = FlowKey::new(6, src, dst);
-        self.end_if_timed_out(&key, frame.ts, emit);
         let is_syn = seg.has(tcp::flags::SYN) && !seg.has(tcp::flags::ACK);
-        // A new SYN on a flow that is over or already carried data is a new connection on the
-        // same ports: end the old one first.
-        if is_syn
-            && let Some(old) = self.flows.get(&key)
-            && let Some(t) = &old.tcp
-            && (old.closed_at.is_some()
-                || t.reassembly[CLIENT].payload_bytes() > 0
-                || t.reassembly[SERVER].payload_bytes() > 0
-                || t.client_syn.is_some_and(|s| s != seg.seq))
+        // A flow that timed out ends here, whenever the last sweep was (so what it holds
+        // depends on its own packets alone). And a new SYN on a flow that is over or already
+        // carried data is a new connection on the same ports: end the old one first.
+        let config = self.config;
+        let (mut exists, timed_out, reused) = match self.flows.get(&key) {
+            None => (false, false, false),
+            Some(old) => (
+                true,
+                old.timed_out(&config, frame.ts),
+                is_syn
+                    && old.tcp.as_deref().is_some_and(|t| {
+                        old.closed_at.is_some()
+                            || t.reassembly[CLIENT].payload_bytes() > 0
+                            || t.reassembly[SERVER].payload_bytes() > 0
+                            || t.client_syn.is_some_and(|s| s != seg.seq)
+                    }),
+            ),
+        };
+        if (timed_out || reused)
             && let Some(old) = self.flows.remove(&key)
         {
+            exists = false;
+            if timed_out && old.closed_at.is_none() {
+                self.stats.idle_expired += 1;
+            }
             emit(self.finish_flow(old));
         }
         let mut started = None;
-        if !self.flows.contains_key(&key) {
+        if !exists {
             let (client, server) = orient_tcp(src, dst, seg);
             self.insert(key, Transport::Tcp, client, server, frame, emit);
             started = Some(NewFlow {
@@ -490,9 +505,11 @@ impl FlowTable {
             if let Some(r) = reassembly.get_mut(side) {
                 let inspector = inspector
                     .get_or_insert_with(|| SessionInspector::with_server_port(server_port));
+                let mut fed = 0;
                 let mut out = |rel: Released<'_>| match rel {
                     Released::Data(d) => {
                         if inspector.wants_more() {
+                            fed += d.len() as u64;
                             inspector.feed(dpi_side, frame.ts, frame.number, d);
                         }
                     }
@@ -507,6 +524,7 @@ impl FlowTable {
                     self.stats.out_of_order_over_budget += 1;
                     r.flush(&mut out);
                 }
+                self.stats.inspected_bytes += fed;
                 // The same for inspection: the flow that goes over the total drops its
                 // buffered bytes, and stops being inspected if its findings alone are too much.
                 let memory = inspector.memory();
@@ -635,21 +653,24 @@ impl FlowTable {
         }
     }
 
-    /// Ends the flow of `key` if it timed out before `now`, so that a packet after the timeout
-    /// starts a new flow whenever the last sweep was: what a flow holds then depends on its own
-    /// packets alone, not on the packets of other flows (which move the sweeps).
-    fn end_if_timed_out(&mut self, key: &FlowKey, now: Micros, emit: &mut dyn FnMut(EndedFlow)) {
+    /// Whether the flow of `key` is open at `now`. One that timed out is ended here, so that a
+    /// packet after the timeout starts a new flow whenever the last sweep was: what a flow
+    /// holds then depends on its own packets alone, not on those of other flows (which move
+    /// the sweeps).
+    fn still_open(&mut self, key: &FlowKey, now: Micros, emit: &mut dyn FnMut(EndedFlow)) -> bool {
         let config = self.config;
-        if self
-            .flows
-            .get(key)
-            .is_some_and(|f| f.timed_out(&config, now))
-            && let Some(f) = self.flows.remove(key)
-        {
-            if f.closed_at.is_none() {
-                self.stats.idle_expired += 1;
+        match self.flows.get(key) {
+            None => false,
+            Some(f) if !f.timed_out(&config, now) => true,
+            Some(_) => {
+                if let Some(f) = self.flows.remove(key) {
+                    if f.closed_at.is_none() {
+                        self.stats.idle_expired += 1;
+                    }
+                    emit(self.finish_flow(f));
+                }
+                false
             }
-            emit(self.finish_flow(f));
         }
     }
 

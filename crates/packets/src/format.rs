@@ -66,7 +66,7 @@ impl StreamFormat for CaptureStream {
 
     fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String> {
         let mut adapter = SinkAdapter { sink };
-        let threads = adapter.sink.threads();
+        let threads = ShardThreads::for_threads(adapter.sink.threads());
         read_flows_on(input, FlowConfig::default(), &mut adapter, threads)
             .map(|_| ())
             .map_err(|e| e.to_string())
@@ -108,17 +108,38 @@ pub fn read_flows(
     config: FlowConfig,
     sink: &mut dyn FlowSink,
 ) -> Result<CaptureReport, CaptureError> {
-    read_flows_on(input, config, sink, 1)
+    read_flows_on(input, config, sink, ShardThreads::One)
 }
 
-/// [`read_flows`] with the flow table's shards on up to `threads` threads (more than 2 are not
-/// used). Flows, problems and their order are the same whatever the thread count
-/// ([`crate::shard`]).
+/// Where the shards of a capture's flow table run ([`crate::shard`]). What is read, and the
+/// order it is given in, is the same for all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShardThreads {
+    /// Both on the calling thread.
+    One,
+    /// Shard 1 moves to a second thread once its work is worth the hand-over.
+    Two,
+    /// Shard 1 on a second thread from the first frame (for tests of that path).
+    TwoFromTheStart,
+}
+
+impl ShardThreads {
+    /// The choice for a reader allowed `threads` threads.
+    pub fn for_threads(threads: usize) -> ShardThreads {
+        if threads >= 2 {
+            ShardThreads::Two
+        } else {
+            ShardThreads::One
+        }
+    }
+}
+
+/// [`read_flows`] with the flow table's shards run as `threads` says.
 pub fn read_flows_on(
     input: impl Read,
     mut config: FlowConfig,
     sink: &mut dyn FlowSink,
-    threads: usize,
+    threads: ShardThreads,
 ) -> Result<CaptureReport, CaptureError> {
     let mut head = [0u8; 12];
     let mut input = input;
@@ -127,12 +148,18 @@ pub fn read_flows_on(
     let container = Container::sniff(head).ok_or(CaptureError::NotACapture)?;
     config.source_format = container.name();
     let input = head.chain(input);
-    let (result, flows) = if threads >= 2 {
-        shard::on_two_threads(&config, sink, |frames| capture::read_capture(input, frames))
-    } else {
-        let mut frames = ShardedFrames::here(&config, sink);
-        let result = capture::read_capture(input, &mut frames);
-        (result, frames.finish(&config))
+    let (result, flows) = match threads {
+        ShardThreads::One => {
+            let mut frames = ShardedFrames::here(&config, sink);
+            let result = capture::read_capture(input, &mut frames);
+            (result, frames.finish(&config))
+        }
+        ShardThreads::Two | ShardThreads::TwoFromTheStart => {
+            let at_once = threads == ShardThreads::TwoFromTheStart;
+            shard::on_two_threads(&config, sink, at_once, |frames| {
+                capture::read_capture(input, frames)
+            })
+        }
     };
     let (container, read) = result?;
     Ok(CaptureReport {

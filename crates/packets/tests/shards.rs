@@ -1,12 +1,13 @@
 //! The flow table's shards ([`pubsub_hunt_packets::shard`]): a capture read on two threads
-//! gives exactly what it gives on one (the same flows, problems and counters, in the same
+//! (shard 1 moving to the second when busy, or from the start) gives exactly what it gives on
+//! one (the same flows, problems and counters, in the same
 //! order), on every capture of the shared corpus and on a generated one where the flow and
 //! inspection bounds of the table bind; and, where no bound binds, the shards together find
 //! the same flows as one unsharded table.
 
 use pubsub_hunt_packets::capture::{self, Frame, FrameSink};
 use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig, FlowTable};
-use pubsub_hunt_packets::format::{CaptureReport, FlowSink, read_flows_on};
+use pubsub_hunt_packets::format::{CaptureReport, FlowSink, ShardThreads, read_flows_on};
 use pubsub_hunt_packets::shard::{SHARDS, shard_of};
 use pubsub_hunt_reader::ProblemKind;
 use std::path::PathBuf;
@@ -35,7 +36,7 @@ impl FlowSink for Collect {
     }
 }
 
-fn read(data: &[u8], config: FlowConfig, threads: usize) -> (Collect, CaptureReport) {
+fn read(data: &[u8], config: FlowConfig, threads: ShardThreads) -> (Collect, CaptureReport) {
     let mut c = Collect::default();
     let report = read_flows_on(data, config, &mut c, threads).expect("a capture");
     (c, report)
@@ -109,10 +110,12 @@ fn corpus_captures_read_the_same_on_one_thread_and_two_and_unsharded() {
     let mut used_both = 0;
     for path in corpus_captures() {
         let data = std::fs::read(&path).expect("read corpus capture");
-        let (one, one_report) = read(&data, FlowConfig::default(), 1);
-        let (two, two_report) = read(&data, FlowConfig::default(), 2);
-        assert_eq!(one.seen, two.seen, "{}", path.display());
-        assert_eq!(one_report, two_report, "{}", path.display());
+        let (one, one_report) = read(&data, FlowConfig::default(), ShardThreads::One);
+        for threads in [ShardThreads::Two, ShardThreads::TwoFromTheStart] {
+            let (two, two_report) = read(&data, FlowConfig::default(), threads);
+            assert_eq!(one.seen, two.seen, "{} {threads:?}", path.display());
+            assert_eq!(one_report, two_report, "{} {threads:?}", path.display());
+        }
         let mut sharded = one.flows.clone();
         let mut reference = unsharded(&data);
         sharded.sort();
@@ -286,10 +289,12 @@ fn a_capture_where_the_bounds_bind_reads_the_same_on_one_thread_and_two() {
         max_inspection_total: 2 << 10,
         ..FlowConfig::default()
     };
-    let (one, one_report) = read(&data, config, 1);
-    let (two, two_report) = read(&data, config, 2);
-    assert_eq!(one.seen, two.seen);
-    assert_eq!(one_report, two_report);
+    let (one, one_report) = read(&data, config, ShardThreads::One);
+    for threads in [ShardThreads::Two, ShardThreads::TwoFromTheStart] {
+        let (two, two_report) = read(&data, config, threads);
+        assert_eq!(one.seen, two.seen, "{threads:?}");
+        assert_eq!(one_report, two_report, "{threads:?}");
+    }
     assert!(one_report.flows.evicted > 0, "{:?}", one_report.flows);
     assert!(
         one_report.flows.inspection_shed + one_report.flows.inspection_stopped > 0,
@@ -314,7 +319,7 @@ fn a_capture_where_the_bounds_bind_reads_the_same_on_one_thread_and_two() {
 #[test]
 fn without_a_binding_bound_the_shards_find_what_one_table_finds() {
     let data = busy_capture();
-    let (one, report) = read(&data, FlowConfig::default(), 2);
+    let (one, report) = read(&data, FlowConfig::default(), ShardThreads::TwoFromTheStart);
     assert_eq!(report.flows.evicted, 0);
     let mut sharded = one.flows;
     let mut reference = unsharded(&data);
