@@ -1,20 +1,37 @@
 //! Arbitrary bytes as a capture file: the pcap/pcapng reader, link/IP/TCP decoding, the flow
-//! table and the inspectors must not panic. Inputs starting with a valid header reach deepest;
-//! seed the corpus with the shared pcaps.
+//! table's shards and the inspectors must not panic, and the flow table's shards must give the
+//! same flows and problems, in the same order, on one thread and on two. Inputs starting with
+//! a valid header reach deepest; seed the corpus with the shared pcaps.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pubsub_hunt_reader::ProblemKind;
 use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig};
-use pubsub_hunt_packets::format::{FlowSink, read_flows};
+use pubsub_hunt_packets::format::{FlowSink, ShardThreads, read_flows_on};
+use pubsub_hunt_reader::ProblemKind;
 
-struct Discard;
+/// Everything produced, in order, as text.
+#[derive(Default)]
+struct Seen(Vec<String>);
 
-impl FlowSink for Discard {
-    fn flow(&mut self, _flow: EndedFlow) {}
-    fn problem(&mut self, _pos: Option<u64>, _kind: ProblemKind, _detail: String) {}
+impl FlowSink for Seen {
+    fn flow(&mut self, flow: EndedFlow) {
+        self.0.push(format!("{} {:?}", flow.first_packet, flow.event));
+    }
+    fn problem(&mut self, pos: Option<u64>, kind: ProblemKind, detail: String) {
+        self.0.push(format!("{pos:?} {kind:?} {detail}"));
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
-    let _ = read_flows(data, FlowConfig::default(), &mut Discard);
+    let mut one = Seen::default();
+    let one_report = read_flows_on(data, FlowConfig::default(), &mut one, ShardThreads::One);
+    let mut two = Seen::default();
+    let two_report = read_flows_on(
+        data,
+        FlowConfig::default(),
+        &mut two,
+        ShardThreads::TwoFromTheStart,
+    );
+    assert_eq!(one.0, two.0);
+    assert_eq!(one_report.ok(), two_report.ok());
 });
