@@ -213,15 +213,21 @@ pub fn print_bounds(h: &HuntSummary, cfg: &HuntConfig) {
         );
     }
     for cut in &h.budget {
+        // Content-log facts (Zeek `mqtt_*.log`) are kept per channel until rating.
+        let (what, per, one, many) = if cut.facts {
+            ("content-log ", "channel", "channel", "channels")
+        } else {
+            ("", "group", "group", "groups")
+        };
         let _ = writeln!(
             e,
-            "pubsub-hunt: group state budget reached (limits.max_group_state_bytes = {}): {} kept \
-             to {} per group (the {}) in {} ({} in all)",
+            "pubsub-hunt: group state budget reached (limits.max_group_state_bytes = {}): {what}{} \
+             kept to {} per {per} (the {}) in {} ({} in all)",
             cfg.limits.max_group_state_bytes,
             cut.timeline.describe(),
             cut.level,
             cut.timeline.kept_first(),
-            plural(cut.groups as u64, "group", "groups"),
+            plural(cut.groups as u64, one, many),
             cut.budget,
         );
     }

@@ -143,3 +143,54 @@ fn a_zeek_dns_answer_names_a_cleartext_mqtt_destination() {
         assert!(x["signals"].get("public_broker").is_none());
     }
 }
+
+#[test]
+fn zeek_mqtt_logs_are_held_to_the_group_state_budget_and_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let dst = "198.51.100.23";
+    std::fs::write(dir.path().join("conn.log"), conn_log(dst)).unwrap();
+    // 2,000 publishes on one session: more message timings than the smallest budget's share.
+    let mut publish = String::new();
+    for k in 0..2000 {
+        publish.push_str(&format!(
+            "{{\"ts\":{}.0,\"uid\":\"C0\",\"id.orig_h\":\"10.1.1.5\",\"id.orig_p\":50000,\"id.resp_h\":\"{dst}\",\"id.resp_p\":1883,\"from_client\":true,\"retain\":false,\"qos\":\"at most once\",\"status\":\"ok\",\"topic\":\"c2/beacon/{}\",\"payload\":\"up\",\"payload_len\":2}}\n",
+            1_700_000_005 + k * 3,
+            k % 40
+        ));
+    }
+    std::fs::write(dir.path().join("mqtt_publish.log"), publish).unwrap();
+    let cfg = dir.path().join("budget.toml");
+    std::fs::write(&cfg, "[limits]\nmax_group_state_bytes = 16384\n").unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let conn = dir.path().join("conn.log");
+    let facts = dir.path().join("mqtt_publish.log");
+    let (conn, facts) = (conn.to_str().unwrap(), facts.to_str().unwrap());
+
+    let r = hunt(&["-c", cfg, conn, facts]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("content-log message timings kept to")
+            && r.stderr.contains("per channel"),
+        "{}",
+        r.stderr
+    );
+    let a = alerts(&r.stdout);
+    assert_eq!(a.len(), 1, "{}", r.stdout);
+    // The same with one thread and the files the other way round.
+    let again = common::bin()
+        .current_dir(root())
+        .args([
+            "hunt",
+            "--threads",
+            "1",
+            "--format",
+            "jsonl",
+            "-c",
+            cfg,
+            facts,
+            conn,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(again.stdout).unwrap(), r.stdout);
+}

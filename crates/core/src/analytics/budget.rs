@@ -20,10 +20,11 @@
 //! once before rating. So each reader thread holds at most about 1.5 times the budget while
 //! reading, and the rated state at most the budget.
 
+use super::facts::SessionFacts;
 use super::group::{ConnStart, GroupStats, MAX_SPANS_PER_GROUP, MAX_STARTS_PER_GROUP};
 use super::group::{GroupMap, MAX_WINDOWS_PER_GROUP};
 pub use super::timeline::Timeline;
-use crate::app::{MAX_MESSAGES, MAX_NAME_BYTES, MAX_TOPICS, MessageEvent, TopicUse};
+use crate::app::{AppInfo, MAX_MESSAGES, MAX_NAME_BYTES, MAX_TOPICS, MessageEvent, TopicUse};
 use crate::behaviour::interactive::ConnSpan;
 use crate::config::Limits;
 
@@ -71,10 +72,45 @@ impl Timeline {
             Timeline::Starts => g.starts_seen,
             Timeline::Spans => g.spans_seen,
             Timeline::Windows => g.windows.values().sum::<u64>() + g.windows_dropped,
-            Timeline::Messages => g.app.as_deref().map_or(0, |a| a.message_count()),
-            Timeline::Topics => g.app.as_deref().map_or(0, |a| a.topic_uses),
+            Timeline::Messages | Timeline::Topics => {
+                g.app.as_deref().map_or(0, |a| self.app_full(a))
+            }
         };
         n.min(self.per_group_cap())
+    }
+
+    /// [`full`](Self::full) of the kinds a session's content holds (message timings, topics).
+    fn app_full(self, a: &AppInfo) -> u64 {
+        let n = match self {
+            Timeline::Messages => a.message_count(),
+            Timeline::Topics => a.topic_uses,
+            _ => 0,
+        };
+        n.min(self.per_group_cap())
+    }
+
+    /// The entries of the kind a session's content holds now.
+    fn app_kept(self, a: &AppInfo) -> u64 {
+        (match self {
+            Timeline::Messages => a.messages.len(),
+            Timeline::Topics => a.topics.len(),
+            _ => 0,
+        }) as u64
+    }
+
+    /// Keeps a session's content's first `c` entries of the kind.
+    fn app_trim(self, a: &mut AppInfo, c: usize) {
+        match self {
+            Timeline::Messages if a.messages.len() > c => {
+                a.keep_earliest_messages(c);
+                a.messages.shrink_to_fit();
+            }
+            Timeline::Topics if a.topics.len() > c => {
+                a.keep_smallest_topics(c);
+                a.topics.shrink_to_fit();
+            }
+            _ => {}
+        }
     }
 
     /// The entries the group holds now.
@@ -83,8 +119,9 @@ impl Timeline {
             Timeline::Starts => g.conn_starts.len(),
             Timeline::Spans => g.conn_spans.len(),
             Timeline::Windows => g.windows.len(),
-            Timeline::Messages => g.app.as_deref().map_or(0, |a| a.messages.len()),
-            Timeline::Topics => g.app.as_deref().map_or(0, |a| a.topics.len()),
+            Timeline::Messages | Timeline::Topics => {
+                return g.app.as_deref().map_or(0, |a| self.app_kept(a));
+            }
         }) as u64
     }
 
@@ -110,20 +147,9 @@ impl Timeline {
                     }
                 }
             }
-            Timeline::Messages => {
-                if let Some(a) = g.app.as_deref_mut()
-                    && a.messages.len() > c
-                {
-                    a.keep_earliest_messages(c);
-                    a.messages.shrink_to_fit();
-                }
-            }
-            Timeline::Topics => {
-                if let Some(a) = g.app.as_deref_mut()
-                    && a.topics.len() > c
-                {
-                    a.keep_smallest_topics(c);
-                    a.topics.shrink_to_fit();
+            Timeline::Messages | Timeline::Topics => {
+                if let Some(a) = g.app.as_deref_mut() {
+                    self.app_trim(a, c);
                 }
             }
             _ => {}
@@ -155,6 +181,60 @@ impl Budget {
     pub fn entries(&self, t: Timeline) -> u64 {
         self.entries[t.index()]
     }
+
+    /// The budget split when content-log facts (Zeek `mqtt_*.log`) are kept beside the groups
+    /// until rating: half of the message timings and topics for the groups, half for the facts,
+    /// so the total still holds. Returns (the groups' budget, the facts' budget).
+    pub(super) fn split_for_facts(&self) -> (Budget, Budget) {
+        let (mut groups, mut facts) = (*self, *self);
+        for t in FACT_KINDS {
+            let n = self.entries[t.index()];
+            groups.entries[t.index()] = (n / 2).max(1);
+            facts.entries[t.index()] = (n - n / 2).max(1);
+        }
+        (groups, facts)
+    }
+}
+
+/// The kinds of timeline content-log facts hold.
+pub(super) const FACT_KINDS: [Timeline; 2] = [Timeline::Messages, Timeline::Topics];
+
+/// Trims content-log facts to their budget (`split_for_facts`), each channel keeping its first
+/// `c` entries of a kind, `c` the water-fill of the facts' full counts. Those only grow as input
+/// arrives, so as with the groups a trim while reading keeps a superset of what the final trim
+/// keeps, and the final trim gives the same facts whatever the order or split of the input.
+/// Returns where the budget bound.
+pub(super) fn trim_facts(facts: &mut SessionFacts, b: &Budget) -> Vec<BudgetCut> {
+    let mut cuts = Vec::new();
+    for t in FACT_KINDS {
+        let mut counts: Vec<u64> = facts.values().map(|a| t.app_full(a)).collect();
+        let Some(c) = level(&mut counts, b.entries(t)) else {
+            continue;
+        };
+        let mut cut = 0;
+        for a in facts.values_mut() {
+            if t.app_full(a) > c {
+                cut += 1;
+            }
+            t.app_trim(a, usize::try_from(c).unwrap_or(usize::MAX));
+        }
+        cuts.push(BudgetCut {
+            timeline: t,
+            level: c,
+            groups: cut,
+            budget: b.entries(t),
+            facts: true,
+        });
+    }
+    cuts
+}
+
+/// The entries content-log facts hold now, over the kinds they hold.
+pub(super) fn facts_kept(facts: &SessionFacts) -> u64 {
+    facts
+        .values()
+        .map(|a| FACT_KINDS.iter().map(|t| t.app_kept(a)).sum::<u64>())
+        .sum()
 }
 
 /// Where the budget bound one kind of timeline in the final state.
@@ -167,6 +247,9 @@ pub struct BudgetCut {
     pub groups: usize,
     /// The kind's budget, in entries.
     pub budget: u64,
+    /// The cut was of content-log facts (Zeek `mqtt_*.log`) kept apart until rating, per
+    /// channel, not of the groups.
+    pub facts: bool,
 }
 
 /// One group's kinds cut by the final level: (kind, level, its full count).
@@ -265,6 +348,7 @@ pub(super) fn final_trim(groups: &mut GroupMap, b: &Budget) -> Vec<BudgetCut> {
                 level,
                 groups: cut,
                 budget: b.entries(t),
+                facts: false,
             });
         }
     }

@@ -238,3 +238,138 @@ fn the_default_budget_in_entries_is_the_documented_one() {
         ]
     );
 }
+
+/// What one reader is given: a connection, or a content-log fact of a host's channel.
+#[derive(Clone)]
+enum Item {
+    Conn(Box<ConnEvent>),
+    /// Fact `i` of host `h`'s channel (the same channel as its connections).
+    Fact(u8, u32),
+}
+
+/// Fact `i` of host `h`: six published messages on topics of several lengths.
+fn fact(h: u8, i: u32) -> Box<AppInfo> {
+    let mut app = AppInfo::default();
+    let ts = 1_700_000_000_000_000 + i64::from(i) * 5_000_000 + i64::from(h) * 777;
+    for m in 0..6u32 {
+        let topic = format!("f{h}/{}", (i * 5 + m) % 13);
+        app.add_message(
+            ts + i64::from(m) * 1_000,
+            TopicDirection::Publish,
+            Some(&topic),
+            b"y",
+            1,
+        );
+    }
+    Box::new(app)
+}
+
+fn items(hosts: u8, n: u32) -> Vec<Item> {
+    let mut out: Vec<Item> = input(hosts, n)
+        .into_iter()
+        .map(|e| Item::Conn(Box::new(e)))
+        .collect();
+    for h in 0..hosts {
+        out.extend((0..n).map(|i| Item::Fact(h, i)));
+    }
+    out
+}
+
+fn observe_item(engine: &Engine, item: &Item, acc: &mut Accumulator) {
+    match item {
+        Item::Conn(e) => {
+            engine.observe(e, acc);
+        }
+        Item::Fact(h, i) => engine.observe_session_facts(
+            format!("10.0.0.{h}").parse().unwrap(),
+            "203.0.113.9".parse().unwrap(),
+            1883,
+            None,
+            fact(*h, *i),
+            acc,
+        ),
+    }
+}
+
+fn run_items(cfg: &HuntConfig, parts: &[Vec<Item>]) -> (Vec<Alert>, HuntSummary) {
+    let engine = Engine::new(cfg.clone());
+    let mut accs: Vec<Accumulator> = parts
+        .iter()
+        .map(|p| {
+            let mut acc = Accumulator::new();
+            for item in p {
+                observe_item(&engine, item, &mut acc);
+            }
+            acc
+        })
+        .collect();
+    let mut merged = accs.pop().unwrap_or_default();
+    for a in accs {
+        merged.merge(a, cfg);
+    }
+    engine.finish(merged)
+}
+
+#[test]
+fn content_log_facts_are_held_to_their_share_of_the_budget_while_reading_and_after() {
+    let cfg = small_cfg();
+    let engine = Engine::new(cfg.clone());
+    let b = Budget::of(&cfg.limits);
+    let (groups_share, facts_share) = b.split_for_facts();
+    let facts_entries: u64 = FACT_KINDS.iter().map(|&t| facts_share.entries(t)).sum();
+    let mut acc = Accumulator::new();
+    let mut most = 0;
+    for item in items(5, 300) {
+        observe_item(&engine, &item, &mut acc);
+        most = most.max(facts_kept(&acc.session_facts));
+    }
+    // 5 channels × 300 facts × 6 messages arrived; at most 1.5 × the share is ever held.
+    assert!(
+        most <= facts_entries / 2 * 3,
+        "{most} > 1.5 × {facts_entries}"
+    );
+    assert!(most > 0);
+    // The groups, meanwhile, were held to their half of the message timings.
+    let messages: u64 = acc
+        .groups
+        .iter()
+        .map(|(_, g)| Timeline::Messages.kept(g))
+        .sum();
+    assert!(messages <= groups_share.entries(Timeline::Messages) / 2 * 3);
+    let (_, summary) = engine.finish(acc);
+    let facts_cuts: Vec<_> = summary.budget.iter().filter(|c| c.facts).collect();
+    assert!(
+        facts_cuts
+            .iter()
+            .any(|c| c.timeline == Timeline::Messages && c.groups == 5),
+        "{:?}",
+        summary.budget
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+    #[test]
+    fn with_content_log_facts_alerts_do_not_depend_on_order_or_split(
+        seed in any::<u64>(),
+        parts in 1usize..5,
+    ) {
+        let cfg = small_cfg();
+        let all = items(4, 120);
+        let (whole, whole_summary) = run_items(&cfg, std::slice::from_ref(&all));
+        prop_assert!(whole_summary.budget.iter().any(|c| c.facts));
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        let mut x = seed | 1;
+        for i in (1..order.len()).rev() {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            order.swap(i, (x >> 33) as usize % (i + 1));
+        }
+        let mut split: Vec<Vec<Item>> = vec![Vec::new(); parts];
+        for (n, i) in order.into_iter().enumerate() {
+            split[(n + (seed as usize % 7)) % parts].push(all[i].clone());
+        }
+        let (alerts, summary) = run_items(&cfg, &split);
+        prop_assert_eq!(strip(&alerts), strip(&whole));
+        prop_assert_eq!(summary.budget, whole_summary.budget);
+    }
+}

@@ -204,11 +204,42 @@ pub struct Accumulator {
     pub probe: ProbeCounts,
     /// At least the timeline entries the groups hold, to know when to trim them to the budget.
     held: budget::Held,
+    /// At least the timeline entries `session_facts` hold, likewise.
+    facts_held: u64,
 }
 
 impl Accumulator {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The groups' share of the state budget: all of it, or, once content-log facts are kept
+    /// beside them, what [`budget::Budget::split_for_facts`] leaves the groups.
+    fn groups_budget(&self, b: &budget::Budget) -> budget::Budget {
+        if self.session_facts.is_empty() {
+            *b
+        } else {
+            b.split_for_facts().0
+        }
+    }
+
+    /// Trims the content-log facts to their share of the budget when they may hold 1.5 × it.
+    fn hold_facts(&mut self, b: &budget::Budget, added: u64) {
+        self.facts_held = self.facts_held.saturating_add(added);
+        let facts_budget = b.split_for_facts().1;
+        let entries: u64 = budget::FACT_KINDS
+            .iter()
+            .map(|&t| facts_budget.entries(t))
+            .sum();
+        if self.facts_held > entries / 2 * 3 {
+            budget::trim_facts(&mut self.session_facts, &facts_budget);
+            self.facts_held = budget::facts_kept(&self.session_facts);
+        }
+        // With facts kept, the groups have half of their budget for the kinds facts hold.
+        let groups_budget = self.groups_budget(b);
+        if self.held.over(&groups_budget) {
+            budget::trim_to_budget(self.groups.stats_mut(), &groups_budget, &mut self.held);
+        }
     }
 
     /// An accumulator for one of the reader threads of a run, sharing `cutoff` with the others
@@ -265,6 +296,8 @@ impl Accumulator {
             );
         }
         self.session_facts_dropped += other.session_facts_dropped;
+        let budget = budget::Budget::of(&cfg.limits);
+        self.hold_facts(&budget, other.facts_held);
         let dropped = self.groups.merge(
             other.groups,
             cfg.limits.max_groups,
@@ -273,11 +306,8 @@ impl Accumulator {
         self.counters.drop_grouped(dropped);
         // Merged parts each hold up to 1.5 × the budget: back to it (a pass over the groups per
         // merge, and merges are one per reader).
-        budget::trim_to_budget(
-            self.groups.stats_mut(),
-            &budget::Budget::of(&cfg.limits),
-            &mut self.held,
-        );
+        let groups_budget = self.groups_budget(&budget);
+        budget::trim_to_budget(self.groups.stats_mut(), &groups_budget, &mut self.held);
     }
 
     fn add_dest_names<'n>(
@@ -651,8 +681,9 @@ impl Engine {
             h.add(Timeline::Messages, groups * app.messages.len() as u64);
             h.add(Timeline::Topics, groups * app.topics.len() as u64);
         }
-        if h.over(&self.budget) {
-            budget::trim_to_budget(acc.groups.stats_mut(), &self.budget, &mut acc.held);
+        let groups_budget = acc.groups_budget(&self.budget);
+        if acc.held.over(&groups_budget) {
+            budget::trim_to_budget(acc.groups.stats_mut(), &groups_budget, &mut acc.held);
         }
     }
 
@@ -701,9 +732,18 @@ impl Engine {
         let mut alerts = Vec::new();
         let window_len = self.cfg.window.micros();
         let mut groups = std::mem::take(&mut acc.groups).into_map();
-        facts::join_session_facts(&mut groups, std::mem::take(&mut acc.session_facts));
-        // From the final counts, whatever was trimmed while reading (see `budget`).
-        summary.budget = budget::final_trim(&mut groups, &self.budget);
+        // From the final counts, whatever was trimmed while reading (see `budget`): the
+        // content-log facts to their share first, then the groups with them joined.
+        let groups_budget = acc.groups_budget(&self.budget);
+        let mut session_facts = std::mem::take(&mut acc.session_facts);
+        let facts_cuts = if session_facts.is_empty() {
+            Vec::new()
+        } else {
+            budget::trim_facts(&mut session_facts, &self.budget.split_for_facts().1)
+        };
+        facts::join_session_facts(&mut groups, session_facts);
+        summary.budget = budget::final_trim(&mut groups, &groups_budget);
+        summary.budget.extend(facts_cuts);
         summary.joined =
             join::join_process_records(&mut groups, self.cfg.limits.max_users_per_group);
         for stats in groups.values_mut() {
@@ -952,6 +992,7 @@ impl Engine {
         // A channel is one alert whatever the window, so facts join it by endpoints alone; the
         // time is kept in the interface for the sources that give one.
         let _ = ts;
+        let added = (app.messages.len() + app.topics.len()) as u64;
         facts::add_session_facts(
             &mut acc.session_facts,
             &mut acc.session_facts_dropped,
@@ -959,6 +1000,7 @@ impl Engine {
             app,
             self.cfg.limits.max_groups,
         );
+        acc.hold_facts(&self.budget, added);
     }
 }
 
