@@ -125,7 +125,9 @@ fn read_chunk(
         }
     };
     let checksum_ok = chunk.validate_checksum();
-    let first_id = chunk.header.first_event_record_id;
+    // Record ids start at 1; a damaged header or record that says 0 is still given a 1-based
+    // position (where it is in the file), never 0.
+    let first_id = chunk.header.first_event_record_id.max(1);
     let last_id = chunk.header.last_event_record_id;
     let mut checksum_reported = false;
     // The evtx crate is written not to panic, but a chunk is hostile input: a panic inside it
@@ -152,9 +154,10 @@ fn read_chunk(
             }
             match record.and_then(|r| r.into_xml_bytes()) {
                 Ok(r) => {
-                    next_id = r.event_record_id.saturating_add(1);
+                    let id = r.event_record_id.max(1);
+                    next_id = id.saturating_add(1);
                     let result: Result<Record, String> = parse_event_record(&r.data);
-                    sink.record(r.event_record_id, result);
+                    sink.record(id, result);
                 }
                 Err(e) => {
                     sink.record(
@@ -215,6 +218,37 @@ mod tests {
         assert_eq!(EvtxSpec.sniff(b"ElfFile"), None);
         assert_eq!(EvtxSpec.sniff(b"<Event>"), None);
         assert!(EvtxSpec.open(b"PK\x03\x04").is_err());
+    }
+
+    /// Positions of what a reader hands on.
+    #[derive(Default)]
+    struct Positions(Vec<u64>, Vec<Option<u64>>);
+
+    impl RecordSink for Positions {
+        fn record(&mut self, pos: u64, _record: Result<Record, String>) {
+            self.0.push(pos);
+        }
+        fn problem(&mut self, pos: Option<u64>, _kind: ProblemKind, _detail: String) {
+            self.1.push(pos);
+        }
+        fn aborted(&self) -> bool {
+            false
+        }
+        fn bytes(&mut self, _n: u64) {}
+    }
+
+    #[test]
+    fn a_record_id_of_0_is_still_a_1_based_position() {
+        // Found by the sysmon_evtx fuzz target: a damaged chunk whose records say id 0.
+        let data = include_bytes!("../../fuzz/seeds/sysmon_evtx/record-id-0.evtx");
+        let Ok(Reader::Stream(mut reader)) = EvtxSpec.open(&data[..]) else {
+            panic!("an EVTX file");
+        };
+        let mut sink = Positions::default();
+        let _ = reader.read(&mut &data[..], &mut sink);
+        assert!(!sink.0.is_empty());
+        assert!(sink.0.iter().all(|&p| p >= 1), "{:?}", sink.0);
+        assert!(sink.1.iter().flatten().all(|&p| p >= 1), "{:?}", sink.1);
     }
 
     #[test]
