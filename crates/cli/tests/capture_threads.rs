@@ -240,3 +240,14 @@ fn a_hostile_capture_at_the_flow_bound_reads_the_same_on_two_threads() {
     let out = String::from_utf8_lossy(&run.stdout);
     assert!(out.contains("\"protocol\":\"MQTT\""), "{out}");
 }
+
+/// A labeled day of mixed traffic (`pubsub_hunt_testgen::labeled`): payload inspection is most of
+/// the work, so with two threads the flow table's second shard moves to the second thread.
+#[test]
+fn an_inspection_heavy_capture_reads_the_same_on_two_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = pubsub_hunt_testgen::LabeledData::generate(3, 24.0);
+    data.write_dir(dir.path()).unwrap();
+    let run = same_on_one_and_two_threads(&dir.path().join("capture.pcap"));
+    assert!(!run.stdout.is_empty());
+}
