@@ -12,50 +12,21 @@ use pubsub_hunt_packets::format::{FlowSink, read_flows};
 use pubsub_hunt_reader::ProblemKind;
 use std::time::{Duration, Instant};
 
+mod common;
+use common::ipv4_tcp;
+
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
 
-fn ipv4_tcp(
-    src: [u8; 4],
-    dst: [u8; 4],
-    sport: u16,
-    dport: u16,
-    seq: u32,
-    flags: u8,
-    payload: &[u8],
-) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&sport.to_be_bytes());
-    t.extend_from_slice(&dport.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&0u32.to_be_bytes());
-    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(payload);
-    let mut p = vec![0x45, 0];
-    p.extend_from_slice(&((20 + t.len()) as u16).to_be_bytes());
-    p.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
-    p.extend_from_slice(&src);
-    p.extend_from_slice(&dst);
-    p.extend_from_slice(&t);
-    p
-}
-
-/// A legacy pcap (raw IPv4 link type) of `records` as (caplen-cut, orig_len, data).
+/// A legacy pcap (raw IPv4 link type) of `records` as (caplen-cut, orig_len, data), a
+/// thousand packets a second.
 fn pcap(records: &[(Vec<u8>, u32)]) -> Vec<u8> {
-    let mut f = Vec::new();
-    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    f.extend_from_slice(&2u16.to_le_bytes());
-    f.extend_from_slice(&4u16.to_le_bytes());
-    for v in [0u32, 0, 65535, 228] {
-        f.extend_from_slice(&v.to_le_bytes());
-    }
-    for (i, (data, orig)) in records.iter().enumerate() {
-        for v in [1_700_000_000 + i as u32 / 1000, 0, data.len() as u32, *orig] {
-            f.extend_from_slice(&v.to_le_bytes());
-        }
-        f.extend_from_slice(data);
-    }
-    f
+    common::pcap(
+        records
+            .iter()
+            .enumerate()
+            .map(|(i, (data, orig))| (i as u32 / 1000, &data[..], *orig)),
+    )
 }
 
 #[derive(Default)]

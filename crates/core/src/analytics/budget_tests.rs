@@ -65,22 +65,28 @@ fn strip(alerts: &[Alert]) -> Vec<String> {
 
 /// Reads `parts` on separate accumulators (each in the order given) and merges them in turn.
 fn run_split(cfg: &HuntConfig, parts: &[Vec<ConnEvent>]) -> (Vec<Alert>, HuntSummary) {
-    let engine = Engine::new(cfg.clone());
-    let mut accs: Vec<Accumulator> = parts
+    let parts: Vec<Vec<Item>> = parts
         .iter()
-        .map(|p| {
-            let mut acc = Accumulator::new();
-            for e in p {
-                engine.observe(e, &mut acc);
-            }
-            acc
-        })
+        .map(|p| p.iter().map(|e| Item::Conn(Box::new(e.clone()))).collect())
         .collect();
-    let mut merged = accs.pop().unwrap_or_default();
-    for a in accs {
-        merged.merge(a, cfg);
+    run_items(cfg, &parts)
+}
+
+/// `all` shuffled with a small LCG from `seed`, then dealt to `parts` readers.
+fn deal<T: Clone>(all: &[T], seed: u64, parts: usize) -> Vec<Vec<T>> {
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    let mut x = seed | 1;
+    for i in (1..order.len()).rev() {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        order.swap(i, (x >> 33) as usize % (i + 1));
     }
-    engine.finish(merged)
+    let mut split: Vec<Vec<T>> = vec![Vec::new(); parts];
+    for (n, i) in order.into_iter().enumerate() {
+        split[(n + (seed as usize % 7)) % parts].push(all[i].clone());
+    }
+    split
 }
 
 /// What the accumulator's groups hold of each kind.
@@ -202,18 +208,7 @@ proptest! {
         let events = input(5, 160);
         let (whole, whole_summary) = run_split(&cfg, std::slice::from_ref(&events));
         prop_assert!(!whole_summary.budget.is_empty());
-        // Shuffle with a small LCG, then deal the events to `parts` readers.
-        let mut order: Vec<usize> = (0..events.len()).collect();
-        let mut x = seed | 1;
-        for i in (1..order.len()).rev() {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            order.swap(i, (x >> 33) as usize % (i + 1));
-        }
-        let mut split: Vec<Vec<ConnEvent>> = vec![Vec::new(); parts];
-        for (n, i) in order.into_iter().enumerate() {
-            split[(n + (seed as usize % 7)) % parts].push(events[i].clone());
-        }
-        let (alerts, summary) = run_split(&cfg, &split);
+        let (alerts, summary) = run_split(&cfg, &deal(&events, seed, parts));
         prop_assert_eq!(strip(&alerts), strip(&whole));
         prop_assert_eq!(summary.budget, whole_summary.budget);
     }
@@ -358,17 +353,7 @@ proptest! {
         let all = items(4, 120);
         let (whole, whole_summary) = run_items(&cfg, std::slice::from_ref(&all));
         prop_assert!(whole_summary.budget.iter().any(|c| c.facts));
-        let mut order: Vec<usize> = (0..all.len()).collect();
-        let mut x = seed | 1;
-        for i in (1..order.len()).rev() {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            order.swap(i, (x >> 33) as usize % (i + 1));
-        }
-        let mut split: Vec<Vec<Item>> = vec![Vec::new(); parts];
-        for (n, i) in order.into_iter().enumerate() {
-            split[(n + (seed as usize % 7)) % parts].push(all[i].clone());
-        }
-        let (alerts, summary) = run_items(&cfg, &split);
+        let (alerts, summary) = run_items(&cfg, &deal(&all, seed, parts));
         prop_assert_eq!(strip(&alerts), strip(&whole));
         prop_assert_eq!(summary.budget, whole_summary.budget);
     }
