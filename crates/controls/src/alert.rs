@@ -108,7 +108,7 @@ impl From<&Alert> for AlertView {
             destination_names: a.destination_names.clone(),
             first_seen: a.first_seen.map(pubsub_hunt_core::time::format_rfc3339),
             last_seen: a.last_seen.map(pubsub_hunt_core::time::format_rfc3339),
-            app: a.app.as_ref().map(AppView::from),
+            app: a.app.as_deref().map(AppView::from),
             suppressed_by: a.suppressed_by.clone(),
         }
     }

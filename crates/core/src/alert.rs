@@ -88,7 +88,7 @@ pub struct Alert {
     /// null otherwise.
     pub suppressed_by: Option<String>,
     /// What deep packet inspection learned; null unless the source was a capture.
-    pub app: Option<AppInfo>,
+    pub app: Option<Box<AppInfo>>,
     /// With `--window`: every window the channel was active in and its connections there; null
     /// without a window.
     pub windows: Option<Vec<WindowCount>>,

@@ -681,7 +681,7 @@ mod tests {
         assert!(!glob_match_ci("exact", "exactly"));
     }
 
-    static NO_NAMES: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    static NO_NAMES: [String; 0] = [];
 
     pub(super) fn subj<'a>(
         analytic: AnalyticId,

@@ -465,14 +465,14 @@ mod tests {
             app.topics
                 .push(TopicUse::new(t, TopicDirection::Publish, 1));
         }
-        a.app = Some(app.clone());
+        a.app = Some(Box::new(app.clone()));
         let keys = keys_of(&a);
         assert!(keys.contains(&("topic_prefix", "tele/".into())));
         assert!(keys.contains(&("client_id_prefix", "DVES_".into())));
         assert!(keys.contains(&("server_name", "*.example.com".into())));
         app.topics
             .push(TopicUse::new("cmd/x", TopicDirection::Subscribe, 1));
-        a.app = Some(app);
+        a.app = Some(Box::new(app));
         assert!(!keys_of(&a).iter().any(|(f, _)| *f == "topic_prefix"));
     }
 }

@@ -11,7 +11,6 @@ use crate::scope::parse_network;
 use crate::verdict::AnalyticId;
 use ipnet::IpNet;
 use serde::Deserialize;
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 /// One allowlist entry: when every field it sets matches an alert's group, the alert is
@@ -75,7 +74,7 @@ pub struct AllowSubject<'a> {
     pub protocol: Protocol,
     pub app: Option<&'a AppInfo>,
     /// Destination names the log source resolved (they count as server names).
-    pub dst_names: &'a BTreeSet<String>,
+    pub dst_names: &'a [String],
     /// The destination is inside the configured internal networks (the alert is not `external`).
     pub dst_internal: bool,
     /// The host is one of the configured IoT hosts (`[hosts] iot`).

@@ -242,13 +242,7 @@ pub(crate) fn names_of<'n>(
 
 /// One group as [`Reach::of`] reads it: host, destination address and port, the names its log
 /// source resolved, and what inspection learned.
-pub type ReachInput<'g> = (
-    &'g str,
-    IpAddr,
-    u16,
-    &'g BTreeSet<String>,
-    Option<&'g AppInfo>,
-);
+pub type ReachInput<'g> = (&'g str, IpAddr, u16, &'g [String], Option<&'g AppInfo>);
 
 impl Reach {
     /// Counts every group by its address and port and by the names it was given (its own
@@ -358,7 +352,7 @@ mod tests {
     fn reach_counts_hosts_by_address_and_by_name() {
         let mut r = Reach::default();
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
-        let aws: BTreeSet<String> = ["A1-ats.iot.eu-west-1.amazonaws.com.".to_string()].into();
+        let aws = ["A1-ats.iot.eu-west-1.amazonaws.com.".to_string()];
         let none = BTreeSet::new();
         r.add("t1", ip("52.48.17.198"), 8883, &aws, None);
         r.add("t2", ip("52.48.17.198"), 8883, &none, None);
@@ -374,7 +368,7 @@ mod tests {
         assert_eq!(r.hosts_reaching(ip("9.9.9.9"), 8883, &none, Some(&app)), 2);
         assert_eq!(r.hosts_reaching(ip("9.9.9.9"), 8883, &none, None), 1);
         // A foreign tenant on the fleet's address pool is judged by its own name: one host.
-        let foreign: BTreeSet<String> = ["zz9-ats.iot.eu-west-1.amazonaws.com".to_string()].into();
+        let foreign = ["zz9-ats.iot.eu-west-1.amazonaws.com".to_string()];
         r.add("ws-7", ip("52.48.17.198"), 8883, &foreign, None);
         assert_eq!(
             r.hosts_reaching(ip("52.48.17.198"), 8883, &foreign, None),
@@ -386,8 +380,8 @@ mod tests {
         }
         // The same name on two addresses of the pool: one destination, two hosts.
         let gw = Reach::of([
-            ("gw", ip("52.48.17.200"), 8883, &aws, None),
-            ("t1", ip("52.48.17.198"), 8883, &aws, None),
+            ("gw", ip("52.48.17.200"), 8883, aws.as_slice(), None),
+            ("t1", ip("52.48.17.198"), 8883, aws.as_slice(), None),
         ]);
         assert_eq!(gw.hosts_reaching(ip("52.48.17.200"), 8883, &aws, None), 2);
         assert_eq!(

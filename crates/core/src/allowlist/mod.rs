@@ -134,10 +134,9 @@ mod tests {
     use crate::config::HuntConfig;
     use crate::protocol::Protocol;
     use crate::verdict::AnalyticId;
-    use std::collections::BTreeSet;
     use std::net::IpAddr;
 
-    static NO_NAMES: BTreeSet<String> = BTreeSet::new();
+    static NO_NAMES: [String; 0] = [];
 
     /// A subject on one host, its destination reached by no other host.
     fn subject<'a>(
@@ -204,7 +203,7 @@ mod tests {
         );
     }
 
-    fn aws_iot_subject<'a>(names: &'a BTreeSet<String>) -> AllowSubject<'a> {
+    fn aws_iot_subject<'a>(names: &'a [String]) -> AllowSubject<'a> {
         let mut s = subject(None, "52.48.17.198", 8883, Protocol::Mqtt, None);
         s.dst_names = names;
         s
@@ -213,7 +212,7 @@ mod tests {
     #[test]
     fn a_lone_workstation_beaconing_to_aws_iot_is_not_fleet_telemetry() {
         let cfg = HuntConfig::default();
-        let names: BTreeSet<String> = ["a1b2-ats.iot.eu-west-1.amazonaws.com".to_string()].into();
+        let names = ["a1b2-ats.iot.eu-west-1.amazonaws.com".to_string()];
         let beacon = signals(&[("beacon", 30.0), ("cloud_iot_endpoint", 5.0)]);
         let lone = aws_iot_subject(&names);
         let w = why(decide(&cfg.allowlists(), &lone, &beacon));
@@ -407,7 +406,7 @@ mod tests {
     #[test]
     fn every_matching_entry_is_tried_and_all_are_named_when_overridden() {
         let cfg = HuntConfig::default();
-        let names: BTreeSet<String> = ["jabber.org".to_string()].into();
+        let names = ["jabber.org".to_string()];
         let mut s = subject(
             Some(r"C:\Program Files\Pidgin\pidgin.exe"),
             "208.68.163.218",

@@ -7,14 +7,14 @@ use crate::alert::Session;
 use crate::app::AppInfo;
 use crate::behaviour::interactive::ConnSpan;
 use crate::behaviour::presence::Span;
-use crate::bounded::insert_smallest;
+use crate::bounded::{SmallSet, insert_smallest};
 use crate::conn_ids::{ConnIdent, MAX_IDS_KEPT};
 use crate::event::ConnEvent;
 use crate::protocol::Protocol;
 use crate::record::RecordRef;
 use crate::time::Micros;
 use crate::verdict::AnalyticId;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -55,22 +55,22 @@ pub struct GroupStats {
     pub packets_out: Option<u64>,
     pub packets_in: Option<u64>,
     /// The smallest `max_users_per_group` users (so the kept set does not depend on order).
-    pub users: BTreeSet<String>,
+    pub users: SmallSet<String>,
     pub users_truncated: bool,
     pub src_ip: Option<IpAddr>,
     /// Application labels the source gave (`xmpp,ssl`), smallest few.
-    pub labels: BTreeSet<String>,
+    pub labels: SmallSet<String>,
     /// Input formats of the group's records.
-    pub formats: BTreeSet<&'static str>,
+    pub formats: SmallSet<&'static str>,
     /// The first few records of the group by (file, line).
-    pub samples: BTreeSet<RecordRef>,
+    pub samples: SmallSet<RecordRef>,
     /// Identifiers of the group's earliest connections that have any (uid, Community ID or the
     /// tuple to compute one), at most [`MAX_IDS_KEPT`].
-    pub conn_ids: BTreeSet<ConnIdent>,
+    pub conn_ids: SmallSet<ConnIdent>,
     /// Deep-inspection results of the group's sessions, merged.
     pub app: Option<Box<AppInfo>>,
     /// Destination names the source resolved (Sysmon `DestinationHostname`…), smallest few.
-    pub dst_names: BTreeSet<String>,
+    pub dst_names: SmallSet<String>,
     /// Connections with a known start, the earliest [`MAX_STARTS_PER_GROUP`] once rated (kept
     /// up to twice that between trims).
     pub conn_starts: Vec<ConnStart>,
@@ -81,7 +81,7 @@ pub struct GroupStats {
     /// stayed open cannot be told.
     pub ends_unknown: bool,
     /// The inputs the group's records came from (the smallest [`MAX_SOURCES_PER_GROUP`] names).
-    pub sources: BTreeSet<Arc<str>>,
+    pub sources: SmallSet<Arc<str>>,
     /// Some source name was not kept because of [`MAX_SOURCES_PER_GROUP`].
     pub sources_truncated: bool,
     /// Connections per tumbling window (`ts div window`), with `--window` only: the earliest
@@ -157,7 +157,7 @@ pub(super) fn trim_starts(v: &mut Vec<ConnStart>) {
     }
 }
 
-pub(super) fn insert_sample(set: &mut BTreeSet<RecordRef>, r: &RecordRef) {
+pub(super) fn insert_sample(set: &mut SmallSet<RecordRef>, r: &RecordRef) {
     insert_smallest(set, r, MAX_SAMPLES_PER_GROUP);
 }
 
@@ -373,7 +373,7 @@ impl GroupStats {
 pub(super) static NO_SOURCE: std::sync::LazyLock<Arc<str>> =
     std::sync::LazyLock::new(|| Arc::from("-"));
 
-pub(super) type GroupMap = HashMap<GroupKey, GroupStats, foldhash::fast::RandomState>;
+pub(super) type GroupMap = HashMap<GroupKey, Box<GroupStats>, foldhash::fast::RandomState>;
 
 /// What a group's evidence needs from the other groups: its broker's other clients' publication
 /// rates, and whether its process and broker are new in its window.

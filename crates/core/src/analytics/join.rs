@@ -133,7 +133,7 @@ pub(super) fn join_process_records(groups: &mut GroupMap, max_users: usize) -> u
         if let Some(net) = groups.remove(&from)
             && let Some(g) = groups.get_mut(&into)
         {
-            g.merge(net, max_users);
+            g.merge(*net, max_users);
             g.joined_network_groups += 1;
         }
     }

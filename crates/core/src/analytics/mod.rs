@@ -778,6 +778,14 @@ impl Engine {
             .prior
             .as_deref()
             .and_then(|p| prior::Baseline::of(p, &facts, window_len));
+        let first_seen = baseline.as_ref().map(|_| {
+            let mut first = crate::prior::FirstSeenIndex::default();
+            first.add(&facts);
+            if let Some(p) = &self.prior {
+                first.add(p);
+            }
+            first
+        });
         // How many hosts reach each destination, for the allowlist's entries that absorb only
         // what a shared service produces.
         let reach = allowlist::Reach::of(groups.iter().map(|(k, s)| {
@@ -785,7 +793,7 @@ impl Engine {
                 k.host.as_str(),
                 k.dst_ip,
                 k.dst_port,
-                &s.dst_names,
+                s.dst_names.as_slice(),
                 s.app.as_deref(),
             )
         }));
@@ -820,8 +828,8 @@ impl Engine {
                 ctx.peers = Some(peers.view(&key, &stats, external, self.prior.as_deref()));
                 ctx.local_zone = Some(zones.zone(&self.cfg));
             }
-            if let (Some(p), Some(b), true) = (&self.prior, &baseline, self.cfg.behaviour.enabled) {
-                prior::judge(&mut ctx, &key, p, &facts, b);
+            if let (Some(f), Some(b), true) = (&first_seen, &baseline, self.cfg.behaviour.enabled) {
+                prior::judge(&mut ctx, &key, f, b);
             }
             let mut alert = rating::rate(&self.cfg, &key, &stats, &ctx);
             if let Some(r) = budget::reason(&stats.budget_cuts) {
@@ -860,7 +868,7 @@ impl Engine {
                 dst_port: key.dst_port,
                 protocol: key.protocol,
                 app: stats.app.as_deref(),
-                dst_names: &stats.dst_names,
+                dst_names: stats.dst_names.as_slice(),
                 // Allowlist hook: the facts default entries' conditions need.
                 dst_internal: !alert.external,
                 iot_host: self.cfg.iot_hosts.contains(&key.host, stats.src_ip),

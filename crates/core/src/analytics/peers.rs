@@ -106,7 +106,7 @@ impl Peers {
             return p;
         }
         let threshold = cfg.behaviour.beacon.signal_threshold;
-        let groups: Vec<(&GroupKey, &GroupStats)> = groups.iter().collect();
+        let groups: Vec<(&GroupKey, &GroupStats)> = groups.iter().map(|(k, s)| (k, &**s)).collect();
         let beacons =
             super::parallel::map_in_order(&groups, threads, |(_, stats)| conn_beacon(cfg, stats));
         for ((key, stats), beacon) in groups.into_iter().zip(beacons) {

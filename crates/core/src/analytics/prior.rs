@@ -6,7 +6,9 @@
 use super::group::{GroupContext, GroupKey, GroupMap, GroupStats, max_opt};
 use super::history::process_key;
 use crate::alert::{Alert, alert_id};
-use crate::prior::{ChannelHistory, DAY_MICROS, History, LastAlert, Seen, day_of, later_alert};
+use crate::prior::{
+    ChannelHistory, DAY_MICROS, FirstSeenIndex, History, LastAlert, Seen, day_of, later_alert,
+};
 use crate::time::Micros;
 use std::collections::BTreeSet;
 
@@ -114,32 +116,23 @@ impl Baseline {
     }
 }
 
-/// Judges `new_broker` and `new_process` against the prior and the run together: a broker or a
-/// process history already knew from before this run's data is never new.
+/// Judges `new_broker` and `new_process` against `first`, the prior and the run indexed
+/// together: a broker or a process history already knew from
+/// before this run's data is never new.
 pub(super) fn judge(
     ctx: &mut GroupContext,
     key: &GroupKey,
-    prior: &History,
-    run: &History,
+    first: &FirstSeenIndex,
     base: &Baseline,
 ) {
-    let first = |a: Option<Micros>, b: Option<Micros>| match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, y) => x.or(y),
-    };
-    ctx.new_broker = first(
-        prior.broker_first(key.dst_ip, key.dst_port),
-        run.broker_first(key.dst_ip, key.dst_port),
-    )
-    .is_some_and(|t| base.is_new(t));
+    ctx.new_broker = first
+        .broker(key.dst_ip, key.dst_port)
+        .is_some_and(|t| base.is_new(t));
     ctx.known_since = Some(base.known_from);
     ctx.new_process = key.process.as_ref().is_some_and(|p| {
-        let p = process_key(p);
-        first(
-            prior.process_first(&p, key.protocol),
-            run.process_first(&p, key.protocol),
-        )
-        .is_some_and(|t| base.is_new(t))
+        first
+            .process(&process_key(p), key.protocol)
+            .is_some_and(|t| base.is_new(t))
     });
 }
 

@@ -203,7 +203,7 @@ pub(super) fn rate(
         flows: crate::conn_ids::sample_of(&stats.conn_ids),
         suppressed_by: None,
         app: stats.app.as_deref().map(|a| {
-            let mut a = a.clone();
+            let mut a = Box::new(a.clone());
             a.sort_for_output();
             a
         }),

@@ -60,7 +60,7 @@ impl GroupCutoff {
         let Ok(mut smallest) = self.smallest.lock() else {
             return;
         };
-        insert_smallest(&mut smallest, &rank, max);
+        insert_smallest(&mut *smallest, &rank, max);
         if smallest.len() >= max
             && let Some(&top) = smallest.last()
         {
@@ -93,11 +93,11 @@ impl GroupTable {
     }
 
     pub(super) fn get_mut(&mut self, key: &GroupKey) -> Option<&mut GroupStats> {
-        self.map.get_mut(key)
+        self.map.get_mut(key).map(|s| &mut **s)
     }
 
     pub(super) fn iter(&self) -> impl Iterator<Item = (&GroupKey, &GroupStats)> {
-        self.map.iter()
+        self.map.iter().map(|(k, s)| (k, &**s))
     }
 
     /// The groups' statistics, to trim them (not their keys: the ranks stay right).
@@ -144,7 +144,7 @@ impl GroupTable {
                 evicted += gone.connections;
             }
         }
-        self.map.insert(entry.1.clone(), stats);
+        self.map.insert(entry.1.clone(), Box::new(stats));
         self.ranks.insert(entry);
         Admission {
             kept: true,
@@ -178,11 +178,26 @@ impl GroupTable {
     /// rank), whatever the order of merges. Returns the connections of the groups dropped.
     pub(super) fn merge(&mut self, other: GroupTable, max: usize, max_users: usize) -> u64 {
         let mut dropped = 0;
+        if self.map.is_empty() && self.cutoff.is_none() {
+            // The first part merged into an empty table (the only one, with one reader): its
+            // groups are taken as they are, so the table is never held twice while they move.
+            self.map = other.map;
+            self.ranks = other.ranks;
+            while self.map.len() > max.max(1) {
+                let Some((_, top)) = self.ranks.pop_last() else {
+                    break;
+                };
+                if let Some(gone) = self.map.remove(&top) {
+                    dropped += gone.connections;
+                }
+            }
+            return dropped;
+        }
         for (k, v) in other.map {
             match self.map.get_mut(&k) {
-                Some(g) => g.merge(v, max_users),
+                Some(g) => g.merge(*v, max_users),
                 None => {
-                    let a = self.admit(k, v, max);
+                    let a = self.admit(k, *v, max);
                     dropped += a.evicted + a.refused;
                 }
             }
