@@ -86,6 +86,10 @@ impl<T: Ord> SmallSet<T> {
         match self.position(&value) {
             Ok(_) => false,
             Err(at) => {
+                // Doubling from one, not from `Vec`'s four: most sets hold one or two members.
+                if self.0.len() == self.0.capacity() {
+                    self.0.reserve_exact(self.0.len().max(1));
+                }
                 self.0.insert(at, value);
                 true
             }

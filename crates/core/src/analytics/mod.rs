@@ -823,7 +823,7 @@ impl Engine {
                 window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
             let mut ctx = history.context(&key, &stats, &self.cfg);
             if self.cfg.behaviour.enabled {
-                ctx.conn_beacon = peers.beacons.remove(&key);
+                ctx.conn_beacon = peers.beacons.remove(&key).map(|b| b.map(|b| *b));
                 let external = self.cfg.internal.containing(key.dst_ip).is_none();
                 ctx.peers = Some(peers.view(&key, &stats, external, self.prior.as_deref()));
                 ctx.local_zone = Some(zones.zone(&self.cfg));

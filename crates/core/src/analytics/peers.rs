@@ -46,7 +46,7 @@ type HostTimers = BTreeMap<String, Option<f64>>;
 /// destination.
 #[derive(Debug, Default)]
 pub(super) struct Peers {
-    pub beacons: HashMap<GroupKey, Option<BeaconScore>>,
+    pub beacons: HashMap<GroupKey, Option<Box<BeaconScore>>>,
     by_dest: HashMap<(Protocol, Destination), HostTimers>,
     /// Hosts reaching each address over each protocol, on any port: whom a host serves.
     by_server: HashMap<(Protocol, IpAddr), HostTimers>,
@@ -107,8 +107,9 @@ impl Peers {
         }
         let threshold = cfg.behaviour.beacon.signal_threshold;
         let groups: Vec<(&GroupKey, &GroupStats)> = groups.iter().map(|(k, s)| (k, &**s)).collect();
-        let beacons =
-            super::parallel::map_in_order(&groups, threads, |(_, stats)| conn_beacon(cfg, stats));
+        let beacons = super::parallel::map_in_order(&groups, threads, |(_, stats)| {
+            conn_beacon(cfg, stats).map(Box::new)
+        });
         for ((key, stats), beacon) in groups.into_iter().zip(beacons) {
             let timer = beacon
                 .as_ref()
