@@ -148,7 +148,9 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     if s.output.is_none() && stdout_is_closed() {
         anyhow::bail!("standard output is closed: the results would be lost (give -o FILE)");
     }
-    // History across runs: loaded before reading, so a bad store stops the run before any work.
+    // History across runs: the store is opened (and its schema checked) before reading, so a
+    // bad store stops the run before any work; the part the run's groups need is loaded once
+    // they are known.
     let mut store = match &s.state.path {
         Some(p) => Some(crate::state_cmd::open(p)?),
         None => None,
@@ -159,13 +161,14 @@ pub fn run(s: HuntSettings) -> Result<u8> {
     let mut engine = Engine::new(s.config.clone())
         .with_range(s.view.range)
         .with_threads(s.ingest.threads);
-    if let Some(st) = &store {
-        engine = engine.with_prior(std::sync::Arc::new(st.load()?));
-    }
     let started = std::time::Instant::now();
     let Some((mut acc, report)) = read_inputs(&s, &engine) else {
         return Ok(exit::FATAL);
     };
+    if let Some(st) = &store {
+        let prior = st.load_for(&acc.history_keys())?;
+        engine = engine.with_prior(std::sync::Arc::new(prior));
+    }
     let sessions = acc.take_sessions(engine.config());
     let sessions_dropped = acc.sessions_dropped;
     let (alerts, hunt_summary, facts) = engine.finish_with_history(acc);

@@ -125,7 +125,26 @@ pub struct History {
     pub channels: BTreeMap<String, ChannelHistory>,
     pub hosts: BTreeMap<String, HostHistory>,
     pub destinations: BTreeMap<(IpAddr, u16), DestinationHistory>,
+    /// The earliest instant the whole store knows, when only the part a run needs was loaded
+    /// ([`HistoryKeys`]): "new" is judged against all of history, not against the part loaded.
+    pub earliest_known: Option<Micros>,
 }
+
+/// What of the history a run is judged against: its channels (by alert id), the destinations
+/// its groups reach and the processes (basename, lower case, on a protocol) they ran. A store
+/// loads that part only, so a run's memory follows its own groups, not the history's size.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryKeys {
+    pub channels: BTreeSet<String>,
+    pub destinations: BTreeSet<(IpAddr, u16)>,
+    pub processes: BTreeSet<(String, Protocol)>,
+}
+
+/// Hosts a partial load keeps per destination: the first this many by name (and the one that
+/// reached it first). Judging a group counts at most 256 hosts the history alone saw, skipping
+/// the group's own host and the up to 256 the run itself remembers for the destination, so the
+/// first 2 × 256 + 1 by name give the same count as all of them.
+pub const DESTINATION_HOSTS_LOADED: usize = 2 * 256 + 1;
 
 /// When each broker and each process (on a protocol) was first seen, over one or more
 /// histories, indexed once. Judging every group of a run is then one lookup per group; scanning
@@ -181,7 +200,7 @@ impl History {
     pub fn earliest(&self) -> Option<Micros> {
         let c = self.channels.values().map(|c| c.seen.first);
         let h = self.hosts.values().filter_map(HostHistory::first_seen);
-        c.chain(h).min()
+        c.chain(h).chain(self.earliest_known).min()
     }
 
     /// The newest instant the history knows anything about.
@@ -230,6 +249,10 @@ impl History {
                 union_into(&mut mine.hosts, host.clone(), *s);
             }
         }
+        self.earliest_known = match (self.earliest_known, o.earliest_known) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
     }
 }
 

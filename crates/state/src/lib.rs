@@ -1,9 +1,9 @@
 //! History across runs of pubsub-hunt, kept in one SQLite file (a hunter can open it with
 //! `sqlite3`). This crate owns the file: its schema and migrations ([`schema`]), loading the
-//! history a run is judged against ([`Store::load`]), and saving a run's facts in one
-//! transaction together with retention ([`Store::record`]), so a failed run leaves the store as
-//! it was. The history itself is plain data defined in the core crate
-//! ([`pubsub_hunt_core::prior::History`]).
+//! part of the history a run is judged against ([`Store::load_for`], or all of it with
+//! [`Store::load`]), and saving a run's facts in one transaction together with retention
+//! ([`Store::record`]), so a failed run leaves the store as it was. The history itself is plain
+//! data defined in the core crate ([`pubsub_hunt_core::prior::History`]).
 //!
 //! Re-hunting the same records does not change the history: every fact is a set (the days a
 //! channel was active, the hosts that reach a destination) or an extreme (first and last seen),
@@ -12,8 +12,9 @@
 mod load;
 mod save;
 pub mod schema;
+mod scoped;
 
-use pubsub_hunt_core::prior::History;
+use pubsub_hunt_core::prior::{History, HistoryKeys};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
@@ -127,6 +128,12 @@ impl Store {
     /// The whole history, for the engine to judge a run against.
     pub fn load(&self) -> Result<History, StateError> {
         load::load(&self.conn, &self.path)
+    }
+
+    /// The part of the history a run with these keys is judged against: the same judgements
+    /// as over [`load`](Self::load)'s whole history, in memory that follows the run's groups.
+    pub fn load_for(&self, keys: &HistoryKeys) -> Result<History, StateError> {
+        scoped::load_for(&self.conn, &self.path, keys)
     }
 
     /// Saves a run's facts in one transaction: merged into the history, then history older than

@@ -11,21 +11,21 @@ use rusqlite::Connection;
 use std::net::IpAddr;
 use std::path::Path;
 
-fn ip(path: &Path, s: &str) -> Result<IpAddr, StateError> {
+pub(crate) fn ip(path: &Path, s: &str) -> Result<IpAddr, StateError> {
     s.parse()
         .map_err(|_| StateError::corrupt(path, format!("{s:?} is not an address")))
 }
 
-fn port(path: &Path, p: i64) -> Result<u16, StateError> {
+pub(crate) fn port(path: &Path, p: i64) -> Result<u16, StateError> {
     u16::try_from(p).map_err(|_| StateError::corrupt(path, format!("{p} is not a port")))
 }
 
-fn protocol(path: &Path, s: &str) -> Result<Protocol, StateError> {
+pub(crate) fn protocol(path: &Path, s: &str) -> Result<Protocol, StateError> {
     s.parse()
         .map_err(|_| StateError::corrupt(path, format!("{s:?} is not a protocol")))
 }
 
-fn seen(path: &Path, first: i64, last: i64) -> Result<Seen, StateError> {
+pub(crate) fn seen(path: &Path, first: i64, last: i64) -> Result<Seen, StateError> {
     if first > last {
         return Err(StateError::corrupt(
             path,
@@ -36,7 +36,7 @@ fn seen(path: &Path, first: i64, last: i64) -> Result<Seen, StateError> {
 }
 
 /// Runs `sql` and hands each row's columns, read as `T`, to `f`.
-fn each<T: rusqlite::types::FromSql>(
+pub(crate) fn each<T: rusqlite::types::FromSql>(
     conn: &Connection,
     path: &Path,
     sql: &str,
@@ -58,14 +58,14 @@ fn each<T: rusqlite::types::FromSql>(
 
 use rusqlite::types::Value;
 
-fn text(v: &Value) -> Option<&str> {
+pub(crate) fn text(v: &Value) -> Option<&str> {
     match v {
         Value::Text(s) => Some(s),
         _ => None,
     }
 }
 
-fn int(v: &Value) -> Option<i64> {
+pub(crate) fn int(v: &Value) -> Option<i64> {
     match v {
         Value::Integer(i) => Some(*i),
         _ => None,
@@ -73,7 +73,7 @@ fn int(v: &Value) -> Option<i64> {
 }
 
 /// Reads a row of `[text.., int..]` as the types expected, or calls the store corrupt.
-fn cols<'a>(
+pub(crate) fn cols<'a>(
     path: &Path,
     row: &'a [Value],
     texts: usize,
@@ -92,6 +92,36 @@ fn cols<'a>(
     Ok((t, i))
 }
 
+/// The columns of a `channels` row as [`channel_row`] reads them.
+pub(crate) const CHANNEL_COLUMNS: usize = 7;
+
+/// A `channels` row (id, host, first and last seen, the last alert's time, score and
+/// suspicion) as the channel's id and history, its days still empty.
+pub(crate) fn channel_row(
+    path: &Path,
+    r: &[Value],
+) -> Result<(String, ChannelHistory), StateError> {
+    let (t, i) = cols(path, &r[..4], 2)?;
+    let last_alert = match (int(&r[4]), int(&r[5]), text(&r[6])) {
+        (Some(at), Some(score), Some(s)) => Some(LastAlert {
+            at,
+            score: u8::try_from(score)
+                .map_err(|_| StateError::corrupt(path, "a score over 255"))?,
+            suspicion: s
+                .parse::<Suspicion>()
+                .map_err(|e| StateError::corrupt(path, e))?,
+        }),
+        _ => None,
+    };
+    let c = ChannelHistory {
+        host: t[1].to_string(),
+        seen: seen(path, i[0], i[1])?,
+        days: Default::default(),
+        last_alert,
+    };
+    Ok((t[0].to_string(), c))
+}
+
 pub(crate) fn load(conn: &Connection, path: &Path) -> Result<History, StateError> {
     let mut h = History::default();
     each::<Value>(
@@ -99,29 +129,10 @@ pub(crate) fn load(conn: &Connection, path: &Path) -> Result<History, StateError
         path,
         "SELECT id, host, first_seen, last_seen, last_alert_at, last_alert_score, \
          last_alert_suspicion FROM channels",
-        7,
+        CHANNEL_COLUMNS,
         |r| {
-            let (t, i) = cols(path, &r[..4], 2)?;
-            let last_alert = match (int(&r[4]), int(&r[5]), text(&r[6])) {
-                (Some(at), Some(score), Some(s)) => Some(LastAlert {
-                    at,
-                    score: u8::try_from(score)
-                        .map_err(|_| StateError::corrupt(path, "a score over 255"))?,
-                    suspicion: s
-                        .parse::<Suspicion>()
-                        .map_err(|e| StateError::corrupt(path, e))?,
-                }),
-                _ => None,
-            };
-            h.channels.insert(
-                t[0].to_string(),
-                ChannelHistory {
-                    host: t[1].to_string(),
-                    seen: seen(path, i[0], i[1])?,
-                    days: Default::default(),
-                    last_alert,
-                },
-            );
+            let (id, c) = channel_row(path, &r)?;
+            h.channels.insert(id, c);
             Ok(())
         },
     )?;

@@ -258,3 +258,99 @@ fn reset_forgets_everything_but_keeps_the_schema() {
     assert_eq!(s.counts().unwrap(), Counts::default());
     assert_eq!(s.version().unwrap(), schema::CURRENT_VERSION);
 }
+
+/// A run's part of the history holds what judging the run reads, exactly as the whole
+/// history does: its channels with their days, each destination's first-seen time and its
+/// first `DESTINATION_HOSTS_LOADED` hosts by name, each process's first-seen time, and the
+/// store's earliest instant (which may belong to a channel the run does not have).
+#[test]
+fn a_runs_part_of_the_history_judges_as_the_whole() {
+    use pubsub_hunt_core::prior::{DESTINATION_HOSTS_LOADED, FirstSeenIndex, HistoryKeys};
+    let (_d, p) = temp();
+    let mut s = Store::open(&p).unwrap();
+    let mut all = History::default();
+    // 700 hosts on one broker, the one that reached it first last by name; an old channel of
+    // another host; a process on the broker's hosts and one elsewhere.
+    for i in 0..700 {
+        let first = if i == 699 {
+            DAY0 - 9 * DAY_MICROS
+        } else {
+            DAY0 + i
+        };
+        all.absorb(&facts(
+            &format!("c{i:03}"),
+            &format!("h{i:03}"),
+            first,
+            DAY0 + 1000,
+            None,
+        ));
+    }
+    let mut old = facts(
+        "old",
+        "zz-old",
+        DAY0 - 30 * DAY_MICROS,
+        DAY0 - 29 * DAY_MICROS,
+        Some(40),
+    );
+    let other: IpAddr = "203.0.113.9".parse().unwrap();
+    old.destinations.clear();
+    old.destinations
+        .entry((other, 5222))
+        .or_default()
+        .hosts
+        .insert(
+            "zz-old".into(),
+            Seen {
+                first: DAY0 - 30 * DAY_MICROS,
+                last: DAY0,
+            },
+        );
+    all.absorb(&old);
+    s.record(&all, 0).unwrap();
+
+    let broker: IpAddr = "198.51.100.7".parse().unwrap();
+    let keys = HistoryKeys {
+        channels: ["c005".to_string(), "c699".to_string(), "absent".to_string()].into(),
+        destinations: [(broker, 1883), (broker, 8883)].into(),
+        processes: [("a.exe".to_string(), Protocol::Mqtt)].into(),
+    };
+    let whole = s.load().unwrap();
+    let part = s.load_for(&keys).unwrap();
+
+    assert_eq!(part.channels.len(), 2);
+    for id in ["c005", "c699"] {
+        assert_eq!(part.channels[id], whole.channels[id], "{id}");
+    }
+    assert_eq!(part.earliest(), whole.earliest());
+    assert_eq!(part.earliest(), Some(DAY0 - 30 * DAY_MICROS));
+    let index = |h: &History| {
+        let mut i = FirstSeenIndex::default();
+        i.add(h);
+        i
+    };
+    let (wi, pi) = (index(&whole), index(&part));
+    assert_eq!(pi.broker(broker, 1883), wi.broker(broker, 1883));
+    assert_eq!(pi.broker(broker, 1883), Some(DAY0 - 9 * DAY_MICROS));
+    assert_eq!(
+        pi.broker(other, 5222),
+        None,
+        "a destination the run does not reach"
+    );
+    assert_eq!(
+        pi.process("a.exe", Protocol::Mqtt),
+        wi.process("a.exe", Protocol::Mqtt)
+    );
+    let hosts: Vec<&String> = part.destinations[&(broker, 1883)].hosts.keys().collect();
+    let first_by_name: Vec<&String> = whole.destinations[&(broker, 1883)]
+        .hosts
+        .keys()
+        .take(DESTINATION_HOSTS_LOADED)
+        .collect();
+    assert_eq!(hosts[..DESTINATION_HOSTS_LOADED], first_by_name[..]);
+    assert_eq!(
+        hosts.len(),
+        DESTINATION_HOSTS_LOADED + 1,
+        "and the first to reach it"
+    );
+    assert_eq!(hosts.last().map(|h| h.as_str()), Some("h699"));
+}

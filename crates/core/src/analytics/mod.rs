@@ -354,6 +354,27 @@ impl Accumulator {
     }
 
     /// The groups, in key order (for tests and oracles).
+    /// The part of the history this run's groups are judged against (see
+    /// [`crate::prior::HistoryKeys`]): a store loads just that before rating.
+    pub fn history_keys(&self) -> crate::prior::HistoryKeys {
+        let mut keys = crate::prior::HistoryKeys::default();
+        for (k, _) in self.groups.iter() {
+            keys.channels.insert(crate::alert::alert_id(
+                k.analytic,
+                &k.host,
+                k.process.as_deref(),
+                k.dst_ip,
+                k.dst_port,
+                k.protocol,
+            ));
+            keys.destinations.insert((k.dst_ip, k.dst_port));
+            if let Some(p) = &k.process {
+                keys.processes.insert((history::process_key(p), k.protocol));
+            }
+        }
+        keys
+    }
+
     pub fn groups_sorted(&self) -> BTreeMap<&GroupKey, &GroupStats> {
         self.groups.iter().collect()
     }

@@ -20,6 +20,9 @@ use std::net::{IpAddr, SocketAddr};
 
 /// Most hosts remembered per destination; counts beyond it are lower bounds.
 pub const MAX_HOSTS_PER_DESTINATION: usize = 256;
+
+// A store's partial load keeps enough hosts per destination for `view`'s count (see there).
+const _: () = assert!(crate::prior::DESTINATION_HOSTS_LOADED == 2 * MAX_HOSTS_PER_DESTINATION + 1);
 /// Most distinct hosts counted over the data.
 pub const MAX_DATA_HOSTS: usize = 4096;
 
