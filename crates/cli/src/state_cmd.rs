@@ -31,11 +31,12 @@ pub fn run(s: StateCmdSettings) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     match s.action {
         StateAction::Show => {
-            let history = store.load()?;
+            // The extent by SQL: showing a store never loads its history.
+            let extent = store.extent()?;
             writeln!(out, "state store: {}", s.path.display())?;
             writeln!(out, "schema version: {}", store.version()?)?;
-            match (history.earliest(), history.latest()) {
-                (Some(a), Some(b)) => writeln!(
+            match extent {
+                Some((a, b)) => writeln!(
                     out,
                     "history: {} to {}",
                     format_day(day_of(a)),

@@ -143,6 +143,11 @@ impl Store {
         save::record(&mut self.conn, &self.path, facts, retention_days)
     }
 
+    /// The earliest and the newest instant the history knows (event time), if any.
+    pub fn extent(&self) -> Result<Option<(i64, i64)>, StateError> {
+        load::extent(&self.conn, &self.path)
+    }
+
     /// Row counts.
     pub fn counts(&self) -> Result<Counts, StateError> {
         load::counts(&self.conn, &self.path)

@@ -215,6 +215,25 @@ pub(crate) fn load(conn: &Connection, path: &Path) -> Result<History, StateError
     Ok(h)
 }
 
+/// The earliest and the newest instant the store knows, as [`History::earliest`] and
+/// [`History::latest`] of the whole history would say, without loading it.
+pub(crate) fn extent(conn: &Connection, path: &Path) -> Result<Option<(i64, i64)>, StateError> {
+    let one = |sql: &str| -> Result<Option<i64>, StateError> {
+        conn.query_row(sql, [], |r| r.get::<_, Value>(0))
+            .map(|v| int(&v))
+            .map_err(|e| StateError::from_sqlite(path, e))
+    };
+    let earliest = [
+        one("SELECT min(first_seen) FROM channels")?,
+        one("SELECT min(first_seen) FROM host_protocols")?,
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    let latest = one("SELECT max(last_seen) FROM channels")?;
+    Ok(earliest.zip(latest))
+}
+
 pub(crate) fn counts(conn: &Connection, path: &Path) -> Result<Counts, StateError> {
     let n = |sql: &str| -> Result<u64, StateError> {
         conn.query_row(sql, [], |r| r.get::<_, i64>(0))

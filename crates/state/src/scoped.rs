@@ -6,7 +6,7 @@
 //! instead of weeks of history (a store of 300,000 channels held about 770 MB once loaded).
 
 use crate::StateError;
-use crate::load::{CHANNEL_COLUMNS, channel_row, cols, int, protocol, seen};
+use crate::load::{CHANNEL_COLUMNS, channel_row, cols, protocol, seen};
 use pubsub_hunt_core::prior::{DESTINATION_HOSTS_LOADED, History, HistoryKeys};
 use rusqlite::types::Value;
 use rusqlite::{Connection, params};
@@ -127,18 +127,7 @@ pub(crate) fn load_for(
         }
     }
 
-    let earliest = |sql: &str| -> Result<Option<i64>, StateError> {
-        conn.query_row(sql, [], |r| r.get::<_, Value>(0))
-            .map(|v| int(&v))
-            .map_err(err)
-    };
-    h.earliest_known = [
-        earliest("SELECT min(first_seen) FROM channels")?,
-        earliest("SELECT min(first_seen) FROM host_protocols")?,
-    ]
-    .into_iter()
-    .flatten()
-    .min();
+    h.earliest_known = crate::load::extent(conn, path)?.map(|(first, _)| first);
     Ok(h)
 }
 

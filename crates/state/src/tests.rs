@@ -322,6 +322,11 @@ fn a_runs_part_of_the_history_judges_as_the_whole() {
         assert_eq!(part.channels[id], whole.channels[id], "{id}");
     }
     assert_eq!(part.earliest(), whole.earliest());
+    assert_eq!(
+        s.extent().unwrap(),
+        whole.earliest().zip(whole.latest()),
+        "the store's extent by SQL is the loaded history's"
+    );
     assert_eq!(part.earliest(), Some(DAY0 - 30 * DAY_MICROS));
     let index = |h: &History| {
         let mut i = FirstSeenIndex::default();
