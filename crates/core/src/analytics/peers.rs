@@ -190,6 +190,8 @@ impl Peers {
             destination: dest.describe(),
             hosts: run_hosts + from_history,
             hosts_from_history: from_history,
+            hosts_at_bound: run_hosts >= MAX_HOSTS_PER_DESTINATION
+                || from_history >= MAX_HOSTS_PER_DESTINATION,
             other_timers,
             data_hosts: self.data_hosts.len(),
             external,

@@ -72,6 +72,9 @@ pub struct PeerView {
     pub hosts: usize,
     /// Of `hosts`, those only earlier runs (the history store) saw reach it.
     pub hosts_from_history: usize,
+    /// `hosts` met the bound on the hosts remembered per destination: more may reach it, and
+    /// sentences say "at least".
+    pub hosts_at_bound: bool,
     /// The beacon periods, in seconds, of the other hosts whose channels to it are on a timer
     /// (one per host).
     pub other_timers: Vec<f64>,
@@ -112,6 +115,11 @@ pub fn score_prevalence(
     let n = view.hosts;
     // Timers are known for this run's hosts only: the history keeps who, not how.
     let n_run = n.saturating_sub(view.hosts_from_history);
+    let counted = if view.hosts_at_bound {
+        format!("at least {n}")
+    } else {
+        n.to_string()
+    };
     let hist = match view.hosts_from_history {
         0 => String::new(),
         h => format!(" ({h} of them seen only in earlier runs)"),
@@ -135,7 +143,7 @@ pub fn score_prevalence(
                 SignalId::SharedDestination,
                 w.shared_destination,
                 format!(
-                    "{n} internal hosts reach {dest} over {protocol}{hist} and this channel keeps no \
+                    "{counted} internal hosts reach {dest} over {protocol}{hist} and this channel keeps no \
                      timer: a service people share, not one host's server"
                 ),
             ));
@@ -153,7 +161,7 @@ pub fn score_prevalence(
                 SignalId::SharedDestination,
                 w.shared_destination,
                 format!(
-                    "{n} internal hosts reach {dest} over {protocol}{hist}; {alike} others keep the same \
+                    "{counted} internal hosts reach {dest} over {protocol}{hist}; {alike} others keep the same \
                      timer of about {} and most keep none: the client software's reconnection, \
                      not one host's",
                     human_period(period)
@@ -201,7 +209,36 @@ mod tests {
             external: true,
             host_serves: 0,
             hosts_from_history: 0,
+            hosts_at_bound: false,
         }
+    }
+
+    /// A count at the bound on remembered hosts is a lower bound, and the sentence says so.
+    #[test]
+    fn a_count_at_the_bound_says_at_least() {
+        let score = |v: &PeerView| {
+            score_prevalence(
+                v,
+                None,
+                Protocol::Mqtt,
+                &PrevalenceConfig::default(),
+                &Weights::default(),
+            )
+            .unwrap()
+            .reason
+        };
+        let mut v = view(256, &[]);
+        assert!(
+            score(&v).starts_with("256 internal hosts reach"),
+            "{}",
+            score(&v)
+        );
+        v.hosts_at_bound = true;
+        assert!(
+            score(&v).starts_with("at least 256 internal hosts reach"),
+            "{}",
+            score(&v)
+        );
     }
 
     #[test]
