@@ -186,6 +186,9 @@ impl Peers {
             .filter(|(h, _)| **h != key.host)
             .filter_map(|(_, t)| *t)
             .collect();
+        let served = stats
+            .src_ip
+            .and_then(|ip| self.by_server.get(&(key.protocol, ip)));
         PeerView {
             destination: dest.describe(),
             hosts: run_hosts + from_history,
@@ -195,10 +198,8 @@ impl Peers {
             other_timers,
             data_hosts: self.data_hosts.len(),
             external,
-            host_serves: stats
-                .src_ip
-                .and_then(|ip| self.by_server.get(&(key.protocol, ip)))
-                .map_or(0, |h| h.len() - usize::from(h.contains_key(&key.host))),
+            host_serves: served.map_or(0, |h| h.len() - usize::from(h.contains_key(&key.host))),
+            host_serves_at_bound: served.is_some_and(|h| h.len() >= MAX_HOSTS_PER_DESTINATION),
         }
     }
 }

@@ -85,6 +85,8 @@ pub struct PeerView {
     /// Distinct internal hosts that reach the channel's own initiating host over the protocol
     /// (it serves them), capped likewise.
     pub host_serves: usize,
+    /// `host_serves` met the same bound: a lower bound.
+    pub host_serves_at_bound: bool,
 }
 
 fn similar(a: f64, b: f64, tolerance: f64) -> bool {
@@ -129,9 +131,14 @@ pub fn score_prevalence(
             SignalId::ServerFederation,
             w.server_federation,
             format!(
-                "the initiating host is itself a {protocol} server that {} internal hosts reach, \
+                "the initiating host is itself a {protocol} server that {}{} internal hosts reach, \
                  and it keeps no timer to {dest}: a server federating with or bridging to \
                  another, not a client",
+                if view.host_serves_at_bound {
+                    "at least "
+                } else {
+                    ""
+                },
                 view.host_serves
             ),
         ));
@@ -210,6 +217,7 @@ mod tests {
             host_serves: 0,
             hosts_from_history: 0,
             hosts_at_bound: false,
+            host_serves_at_bound: false,
         }
     }
 
@@ -238,6 +246,14 @@ mod tests {
             score(&v).starts_with("at least 256 internal hosts reach"),
             "{}",
             score(&v)
+        );
+        let mut server = view(1, &[]);
+        server.host_serves = 255;
+        server.host_serves_at_bound = true;
+        assert!(
+            score(&server).contains("server that at least 255 internal hosts reach"),
+            "{}",
+            score(&server)
         );
     }
 
