@@ -38,8 +38,12 @@ struct Fixture {
     out: PathBuf,
 }
 
+/// The binary, never touching a state store: a history left by another run would move the
+/// verdicts the fixture's hunt and its `controls` run are compared on.
 fn bin() -> Command {
-    Command::cargo_bin("pubsub-hunt").unwrap()
+    let mut c = Command::cargo_bin("pubsub-hunt").unwrap();
+    c.env("PUBSUB_HUNT_NO_STATE", "1");
+    c
 }
 
 fn fixture() -> &'static Fixture {
