@@ -10,6 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::root;
+use pubsub_hunt_testgen::raw::{ACK, PSH, SYN, ipv4_tcp, pcap_header, pcap_record};
 
 struct Run {
     stdout: Vec<u8>,
@@ -101,39 +102,9 @@ fn every_corpus_capture_reads_the_same_on_two_threads() {
 
 // ---- a hostile capture ----
 
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const PSH: u8 = 0x08;
-
-fn ipv4_tcp(
-    src: [u8; 4],
-    dst: [u8; 4],
-    ports: (u16, u16),
-    seq: u32,
-    flags: u8,
-    payload: &[u8],
-) -> Vec<u8> {
-    let mut t = Vec::new();
-    t.extend_from_slice(&ports.0.to_be_bytes());
-    t.extend_from_slice(&ports.1.to_be_bytes());
-    t.extend_from_slice(&seq.to_be_bytes());
-    t.extend_from_slice(&0u32.to_be_bytes());
-    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-    t.extend_from_slice(payload);
-    let mut p = vec![0x45, 0];
-    p.extend_from_slice(&((20 + t.len()) as u16).to_be_bytes());
-    p.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
-    p.extend_from_slice(&src);
-    p.extend_from_slice(&dst);
-    p.extend_from_slice(&t);
-    p
-}
-
+/// One record (time, frame) of a raw IPv4 capture, whole on the wire.
 fn record(f: &mut Vec<u8>, secs: u32, usecs: u32, data: &[u8]) {
-    for v in [secs, usecs, data.len() as u32, data.len() as u32] {
-        f.extend_from_slice(&v.to_le_bytes());
-    }
-    f.extend_from_slice(data);
+    pcap_record(f, secs, usecs, data, data.len() as u32);
 }
 
 /// MQTT sessions of a few clients beaconing to one broker, buried in a flood of 80,000
@@ -141,13 +112,7 @@ fn record(f: &mut Vec<u8>, secs: u32, usecs: u32, data: &[u8]) {
 /// claiming 4 GiB, and a last record cut short.
 fn hostile_capture() -> Vec<u8> {
     let mut f = Vec::new();
-    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    f.extend_from_slice(&2u16.to_le_bytes());
-    f.extend_from_slice(&4u16.to_le_bytes());
-    // Raw IPv4 link type (228).
-    for v in [0u32, 0, 65535, 228] {
-        f.extend_from_slice(&v.to_le_bytes());
-    }
+    pcap_header(&mut f);
     let broker = [203, 0, 113, 9];
     let connect = b"\x10\x10\x00\x04MQTT\x04\x02\x00\x3c\x00\x04dev1";
     let publish = b"\x30\x0c\x00\x05c2/up\x68\x65\x6c\x6c\x6f";

@@ -165,49 +165,34 @@ pub(crate) trait OrderedSet<T: Ord> {
     fn add(&mut self, value: T);
 }
 
-impl<T: Ord> OrderedSet<T> for BTreeSet<T> {
-    fn has<Q>(&self, value: &Q) -> bool
-    where
-        T: std::borrow::Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        self.contains(value)
-    }
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn largest(&self) -> Option<&T> {
-        self.last()
-    }
-    fn drop_largest(&mut self) {
-        self.pop_last();
-    }
-    fn add(&mut self, value: T) {
-        self.insert(value);
-    }
+// Both sets answer with the same names; the trait only gives them one.
+macro_rules! ordered_set {
+    ($set:ident) => {
+        impl<T: Ord> OrderedSet<T> for $set<T> {
+            fn has<Q>(&self, value: &Q) -> bool
+            where
+                T: std::borrow::Borrow<Q>,
+                Q: Ord + ?Sized,
+            {
+                self.contains(value)
+            }
+            fn count(&self) -> usize {
+                self.len()
+            }
+            fn largest(&self) -> Option<&T> {
+                self.last()
+            }
+            fn drop_largest(&mut self) {
+                self.pop_last();
+            }
+            fn add(&mut self, value: T) {
+                self.insert(value);
+            }
+        }
+    };
 }
-
-impl<T: Ord> OrderedSet<T> for SmallSet<T> {
-    fn has<Q>(&self, value: &Q) -> bool
-    where
-        T: std::borrow::Borrow<Q>,
-        Q: Ord + ?Sized,
-    {
-        self.contains(value)
-    }
-    fn count(&self) -> usize {
-        self.len()
-    }
-    fn largest(&self) -> Option<&T> {
-        self.last()
-    }
-    fn drop_largest(&mut self) {
-        self.pop_last();
-    }
-    fn add(&mut self, value: T) {
-        self.insert(value);
-    }
-}
+ordered_set!(BTreeSet);
+ordered_set!(SmallSet);
 
 /// Inserts into a set that keeps only its `cap` smallest members, so what is kept does not
 /// depend on insertion order. Returns true when a member was dropped (the new value or the

@@ -14,9 +14,7 @@ use std::time::{Duration, Instant};
 
 mod common;
 use common::ipv4_tcp;
-
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
+use pubsub_hunt_testgen::raw::{ACK, SYN};
 
 /// A legacy pcap (raw IPv4 link type) of `records` as (caplen-cut, orig_len, data), a
 /// thousand packets a second.

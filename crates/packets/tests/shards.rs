@@ -14,10 +14,7 @@ use std::path::PathBuf;
 
 mod common;
 use common::ipv4_tcp;
-
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const FIN: u8 = 0x01;
+use pubsub_hunt_testgen::raw::{ACK, FIN, SYN};
 
 #[derive(Default)]
 struct Collect {

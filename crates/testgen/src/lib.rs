@@ -19,6 +19,7 @@ pub mod generator;
 pub mod labeled;
 pub mod network;
 pub mod planted;
+pub mod raw;
 pub mod record;
 pub mod render;
 pub mod rng;

@@ -359,14 +359,7 @@ impl Accumulator {
     pub fn history_keys(&self) -> crate::prior::HistoryKeys {
         let mut keys = crate::prior::HistoryKeys::default();
         for (k, _) in self.groups.iter() {
-            keys.channels.insert(crate::alert::alert_id(
-                k.analytic,
-                &k.host,
-                k.process.as_deref(),
-                k.dst_ip,
-                k.dst_port,
-                k.protocol,
-            ));
+            keys.channels.insert(prior::channel_id(k));
             keys.destinations.insert((k.dst_ip, k.dst_port));
             if let Some(p) = &k.process {
                 keys.processes.insert((history::process_key(p), k.protocol));
@@ -666,7 +659,7 @@ impl Engine {
                 acc.held.keep_level(g);
                 counted = true;
             } else {
-                let mut g = GroupStats::default();
+                let mut g = Box::<GroupStats>::default();
                 g.add_event(ev, window, max_users);
                 acc.held.keep_level(&mut g);
                 let a = acc.groups.admit(key, g, max_groups);

@@ -61,7 +61,7 @@ pub(super) fn run_facts(groups: &GroupMap) -> History {
     h
 }
 
-fn channel_id(k: &GroupKey) -> String {
+pub(super) fn channel_id(k: &GroupKey) -> String {
     alert_id(
         k.analytic,
         &k.host,

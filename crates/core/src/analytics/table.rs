@@ -112,7 +112,7 @@ impl GroupTable {
 
     /// Adds a group that is not in the table. When the table holds `max` groups, the one of
     /// largest rank among them and the new one is dropped.
-    pub(super) fn admit(&mut self, key: GroupKey, stats: GroupStats, max: usize) -> Admission {
+    pub(super) fn admit(&mut self, key: GroupKey, stats: Box<GroupStats>, max: usize) -> Admission {
         let entry = (rank(&key), key);
         let mut evicted = 0;
         let shared_bound = self.cutoff.as_deref().map(|c| {
@@ -144,7 +144,7 @@ impl GroupTable {
                 evicted += gone.connections;
             }
         }
-        self.map.insert(entry.1.clone(), Box::new(stats));
+        self.map.insert(entry.1.clone(), stats);
         self.ranks.insert(entry);
         Admission {
             kept: true,
@@ -197,7 +197,7 @@ impl GroupTable {
             match self.map.get_mut(&k) {
                 Some(g) => g.merge(*v, max_users),
                 None => {
-                    let a = self.admit(k, *v, max);
+                    let a = self.admit(k, v, max);
                     dropped += a.evicted + a.refused;
                 }
             }
@@ -242,7 +242,7 @@ mod tests {
 
     /// Admits as the engine does for a record already counted as grouped.
     fn add(t: &mut GroupTable, k: GroupKey, s: GroupStats, max: usize, c: &mut EventCounters) {
-        let a = t.admit(k, s, max);
+        let a = t.admit(k, Box::new(s), max);
         let dropped = a.evicted + a.refused;
         c.counted -= dropped;
         c.group_table_full += dropped;

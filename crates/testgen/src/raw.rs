@@ -1,0 +1,55 @@
+//! Hand-made packets for tests of the capture path: an IPv4 packet carrying one TCP segment
+//! (no options, checksums zero, as a capture of a checksum-offloading host shows them), and the
+//! classic pcap header and records around raw IPv4 frames (link type 228, little-endian,
+//! microsecond timestamps). Tests build hostile captures (cut records, absurd lengths) from
+//! these pieces; the realistic captures of a scenario are [`crate::labeled::pcap`]'s.
+
+pub const FIN: u8 = 0x01;
+pub const SYN: u8 = 0x02;
+pub const PSH: u8 = 0x08;
+pub const ACK: u8 = 0x10;
+
+/// An IPv4 packet from `src` to `dst` carrying one TCP segment from port `ports.0` to
+/// `ports.1`.
+pub fn ipv4_tcp(
+    src: [u8; 4],
+    dst: [u8; 4],
+    ports: (u16, u16),
+    seq: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let mut t = Vec::with_capacity(20 + payload.len());
+    t.extend_from_slice(&ports.0.to_be_bytes());
+    t.extend_from_slice(&ports.1.to_be_bytes());
+    t.extend_from_slice(&seq.to_be_bytes());
+    t.extend_from_slice(&0u32.to_be_bytes());
+    t.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    t.extend_from_slice(payload);
+    let mut p = vec![0x45, 0];
+    p.extend_from_slice(&((20 + t.len()) as u16).to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+    p.extend_from_slice(&src);
+    p.extend_from_slice(&dst);
+    p.extend_from_slice(&t);
+    p
+}
+
+/// Appends a classic pcap file header for raw IPv4 frames.
+pub fn pcap_header(out: &mut Vec<u8>) {
+    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    for v in [0u32, 0, 65535, 228] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// Appends one pcap record: its header (time, captured length, `orig_len` on the wire) and
+/// `data`.
+pub fn pcap_record(out: &mut Vec<u8>, secs: u32, usecs: u32, data: &[u8], orig_len: u32) {
+    for v in [secs, usecs, data.len() as u32, orig_len] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(data);
+}
