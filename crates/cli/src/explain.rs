@@ -117,6 +117,11 @@ fn fate_line(g: &GroupFate) -> String {
             "NOT ALERTED: no {window} window holds {needed} connections and the channel does \
              not beacon across windows (a longer --window, or none, reports it)"
         ),
+        Fate::PastAlertLimit { limit } => format!(
+            "NOT REPORTED: an alert ({} suspicion, score {}), but after the first {limit} in \
+             report order (limits.max_alerts)",
+            a.suspicion, a.score
+        ),
     }
 }
 

@@ -198,7 +198,8 @@ pub fn print(r: &IngestReport, h: &HuntSummary, cfg: &HuntConfig, elapsed: Durat
 }
 
 /// Says where a bound on the analytics' state bound: the group limit (connections of groups past
-/// `limits.max_groups` left out) and the group state budget (the groups' timelines cut). Printed
+/// `limits.max_groups` left out), the alert limit (alerts past `limits.max_alerts` not
+/// reported) and the group state budget (the groups' timelines cut). Printed
 /// even with `--quiet`, like the problems that lose input, since the judgement saw less than the
 /// data; the run exits 2 ([`bound_reached`]).
 pub fn print_bounds(h: &HuntSummary, cfg: &HuntConfig) {
@@ -210,6 +211,15 @@ pub fn print_bounds(h: &HuntSummary, cfg: &HuntConfig) {
              left out",
             cfg.limits.max_groups,
             plural(h.counters.group_table_full, "connection", "connections"),
+        );
+    }
+    if h.alerts_past_limit > 0 {
+        let _ = writeln!(
+            e,
+            "pubsub-hunt: alert limit reached (limits.max_alerts = {}): {} after them in report \
+             order not reported",
+            cfg.limits.max_alerts,
+            plural(h.alerts_past_limit as u64, "alert", "alerts"),
         );
     }
     for cut in &h.budget {
@@ -235,7 +245,7 @@ pub fn print_bounds(h: &HuntSummary, cfg: &HuntConfig) {
 
 /// Whether a bound on the analytics' state left something out ([`print_bounds`]).
 pub fn bound_reached(h: &HuntSummary) -> bool {
-    h.counters.group_table_full > 0 || !h.budget.is_empty()
+    h.counters.group_table_full > 0 || !h.budget.is_empty() || h.alerts_past_limit > 0
 }
 
 /// What the view flags did to the alerts (`--top`, `--host`, `--dst`), in the same figures as

@@ -110,6 +110,11 @@ pub struct Limits {
     /// each (see `analytics::budget`). Each reader thread holds at most about 1.5 times this
     /// while reading, the merged state at most this.
     pub max_group_state_bytes: u64,
+    /// Most alerts a rating keeps (the first in report order; shown suppressed alerts count
+    /// too). An alert holds its sentences, flows and samples, so a run whose every group alerts
+    /// would otherwise hold them all until they are sorted; the rest are counted, and the run
+    /// says so and exits 2.
+    pub max_alerts: usize,
 }
 
 impl Default for Limits {
@@ -123,6 +128,8 @@ impl Default for Limits {
             // 256 MiB: a million connection starts and more, so logs and captures of ordinary
             // size never reach it; a hostile input of many busy groups stops here.
             max_group_state_bytes: 256 << 20,
+            // More than a hunter reads, and about 160 MB of alerts at most.
+            max_alerts: 100_000,
         }
     }
 }
@@ -388,6 +395,7 @@ struct RawLimits {
     max_problem_reports: Option<usize>,
     max_sessions: Option<usize>,
     max_group_state_bytes: Option<u64>,
+    max_alerts: Option<usize>,
 }
 
 fn default_ports() -> BTreeMap<Protocol, Vec<u16>> {
@@ -536,6 +544,16 @@ impl RawConfig {
                          {MIN_GROUP_STATE_BYTES} (the budget of the per-group timelines, in bytes)"
                     )));
                 }
+            },
+            max_alerts: match self.limits.max_alerts {
+                None => d.max_alerts,
+                Some(0) => {
+                    return Err(invalid(
+                        "limits.max_alerts = 0: must be at least 1 (the alerts a run keeps)"
+                            .to_string(),
+                    ));
+                }
+                Some(n) => n,
             },
         };
         let behaviour_on = self.behaviour.enabled && analytics.iter().any(|a| a.is_behaviour());

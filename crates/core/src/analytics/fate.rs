@@ -36,6 +36,9 @@ pub enum Fate {
     /// With a window: no window held enough connections and the channel does not beacon across
     /// windows.
     NoWindowHoldsEnough { window: String, needed: u64 },
+    /// An alert, but past `limits.max_alerts`: the run kept the alerts before it in report
+    /// order.
+    PastAlertLimit { limit: usize },
 }
 
 impl Fate {

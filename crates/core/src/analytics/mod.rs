@@ -18,6 +18,7 @@ mod fate;
 mod group;
 mod history;
 mod join;
+mod kept;
 mod parallel;
 mod peers;
 mod prior;
@@ -398,6 +399,8 @@ pub struct HuntSummary {
     pub budget: Vec<budget::BudgetCut>,
     /// Groups without a process joined to the process that made their connections.
     pub joined: usize,
+    /// Alerts past `limits.max_alerts` (the last in report order), not reported.
+    pub alerts_past_limit: usize,
 }
 
 impl HuntSummary {
@@ -743,7 +746,8 @@ impl Engine {
             counters: acc.counters,
             ..HuntSummary::default()
         };
-        let mut alerts = Vec::new();
+        let max_alerts = self.cfg.limits.max_alerts;
+        let mut kept = kept::KeptAlerts::new(max_alerts);
         let window_len = self.cfg.window.micros();
         let mut groups = std::mem::take(&mut acc.groups).into_map();
         // From the final counts, whatever was trimmed while reading (see `budget`): the
@@ -916,8 +920,10 @@ impl Engine {
                         default: matches!(source, EntrySource::Default),
                     };
                     note(&alert, fate);
-                    if self.cfg.show_suppressed {
-                        alerts.push(alert);
+                    if self.cfg.show_suppressed
+                        && let Some(out) = kept.offer(alert)
+                    {
+                        left_out(&mut summary, &mut note, max_alerts, out);
                     }
                     continue;
                 }
@@ -952,14 +958,37 @@ impl Engine {
                 .alerts_by_suspicion
                 .entry(alert.suspicion)
                 .or_default() += 1;
-            note(&alert, Fate::Alerted);
-            alerts.push(alert);
+            // The history remembers every alert raised, kept for the report or not.
+            prior::add_alert(&mut facts, &alert);
+            if let Some(out) = kept.offer(alert) {
+                left_out(&mut summary, &mut note, max_alerts, out);
+            }
         }
-        // The order is total (it ends with the group's key), so an unstable sort gives the same
-        // order without a stable sort's scratch copy of half the alerts.
-        alerts.sort_unstable_by(Alert::report_order);
-        prior::add_alerts(&mut facts, &alerts);
+        let alerts = kept.into_report_order();
+        if explaining {
+            // Noted once kept: an alert offered early may still be left out by a later one.
+            for a in alerts.iter().filter(|a| a.suppressed_by.is_none()) {
+                note(a, Fate::Alerted);
+            }
+        }
         (alerts, summary, facts)
+    }
+}
+
+/// Counts an alert `limits.max_alerts` left out of the report: it leaves the alerts by
+/// suspicion (which count what is reported), and `explain` gives it its own fate.
+fn left_out(
+    summary: &mut HuntSummary,
+    note: &mut impl FnMut(&Alert, Fate),
+    limit: usize,
+    out: Alert,
+) {
+    summary.alerts_past_limit += 1;
+    if out.suppressed_by.is_none() {
+        if let Some(n) = summary.alerts_by_suspicion.get_mut(&out.suspicion) {
+            *n = n.saturating_sub(1);
+        }
+        note(&out, Fate::PastAlertLimit { limit });
     }
 }
 

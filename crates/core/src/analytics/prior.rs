@@ -72,18 +72,19 @@ pub(super) fn channel_id(k: &GroupKey) -> String {
     )
 }
 
-/// Records the alerts a run reported as their channels' last alerts.
-pub(super) fn add_alerts(facts: &mut History, alerts: &[Alert]) {
-    for a in alerts.iter().filter(|a| a.suppressed_by.is_none()) {
-        if let Some(c) = facts.channels.get_mut(&a.id) {
-            let at = a.last_seen.or(a.first_seen).unwrap_or(c.seen.last);
-            let this = LastAlert {
-                at,
-                score: a.score,
-                suspicion: a.suspicion,
-            };
-            c.last_alert = later_alert(c.last_alert, Some(this));
-        }
+/// Records an alert the run raised as its channel's last alert (a suppressed one is not).
+pub(super) fn add_alert(facts: &mut History, a: &Alert) {
+    if a.suppressed_by.is_some() {
+        return;
+    }
+    if let Some(c) = facts.channels.get_mut(&a.id) {
+        let at = a.last_seen.or(a.first_seen).unwrap_or(c.seen.last);
+        let this = LastAlert {
+            at,
+            score: a.score,
+            suspicion: a.suspicion,
+        };
+        c.last_alert = later_alert(c.last_alert, Some(this));
     }
 }
 

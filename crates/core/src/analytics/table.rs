@@ -73,8 +73,12 @@ impl GroupCutoff {
 #[derive(Debug, Default, Clone)]
 pub(super) struct GroupTable {
     map: GroupMap,
-    /// Every key of `map` with its rank, in rank order: the largest is the one to drop.
+    /// Every key of `map` with its rank, in rank order: the largest is the one to drop. Built
+    /// only once a group may have to be dropped (the table is full, or the shared cutoff has a
+    /// bound), since it holds a second copy of every key; empty until then.
     ranks: BTreeSet<(u64, GroupKey)>,
+    /// Whether `ranks` is built (and from then on kept in step with `map`).
+    ranked: bool,
     /// Shared with the other reader threads of the run, when there are any.
     cutoff: Option<Arc<GroupCutoff>>,
 }
@@ -110,6 +114,14 @@ impl GroupTable {
         self.map
     }
 
+    /// Builds the ranks of the groups held, the first time a group may have to be dropped.
+    fn rank_all(&mut self) {
+        if !self.ranked {
+            self.ranks = self.map.keys().map(|k| (rank(k), k.clone())).collect();
+            self.ranked = true;
+        }
+    }
+
     /// Adds a group that is not in the table. When the table holds `max` groups, the one of
     /// largest rank among them and the new one is dropped.
     pub(super) fn admit(&mut self, key: GroupKey, stats: Box<GroupStats>, max: usize) -> Admission {
@@ -130,6 +142,7 @@ impl GroupTable {
             evicted += self.drop_above(bound);
         }
         if self.map.len() >= max.max(1) {
+            self.rank_all();
             let smaller = self.ranks.last().is_some_and(|top| entry < *top);
             if !smaller {
                 return Admission {
@@ -144,8 +157,12 @@ impl GroupTable {
                 evicted += gone.connections;
             }
         }
-        self.map.insert(entry.1.clone(), stats);
-        self.ranks.insert(entry);
+        if self.ranked {
+            self.map.insert(entry.1.clone(), stats);
+            self.ranks.insert(entry);
+        } else {
+            self.map.insert(entry.1, stats);
+        }
         Admission {
             kept: true,
             evicted,
@@ -155,6 +172,11 @@ impl GroupTable {
 
     /// Drops the groups ranked above `bound`; returns their connections.
     fn drop_above(&mut self, bound: u64) -> u64 {
+        if bound == u64::MAX {
+            // No rank is above it: nothing to drop, and no need to rank the groups.
+            return 0;
+        }
+        self.rank_all();
         let mut connections = 0;
         while self.ranks.last().is_some_and(|(r, _)| *r > bound) {
             if let Some((_, key)) = self.ranks.pop_last()
@@ -178,11 +200,20 @@ impl GroupTable {
     /// rank), whatever the order of merges. Returns the connections of the groups dropped.
     pub(super) fn merge(&mut self, other: GroupTable, max: usize, max_users: usize) -> u64 {
         let mut dropped = 0;
-        if self.map.is_empty() && self.cutoff.is_none() {
+        if self.map.is_empty() {
             // The first part merged into an empty table (the only one, with one reader): its
             // groups are taken as they are, so the table is never held twice while they move.
+            // Admitting them one by one would keep the same groups: those at or below the
+            // shared bound, and of them the `max` of smallest rank.
             self.map = other.map;
             self.ranks = other.ranks;
+            self.ranked = other.ranked;
+            if let Some(bound) = self.cutoff.as_deref().map(GroupCutoff::bound) {
+                dropped += self.drop_above(bound);
+            }
+            if self.map.len() > max.max(1) {
+                self.rank_all();
+            }
             while self.map.len() > max.max(1) {
                 let Some((_, top)) = self.ranks.pop_last() else {
                     break;

@@ -299,6 +299,52 @@ fn group_table_is_bounded() {
 }
 
 #[test]
+fn the_alert_limit_keeps_the_first_in_report_order_and_counts_the_rest() {
+    // Five hosts, each with a different number of connections to its own broker: five alerts
+    // ranked by their connection counts.
+    let mut evs = Vec::new();
+    for host in 1..=5 {
+        for _ in 0..host + 1 {
+            evs.push(ev(
+                &format!("10.1.1.{host}"),
+                &format!("198.51.100.{host}"),
+                5672,
+            ));
+        }
+    }
+    let (all, all_summary) = run(cfg_no_defaults(), &evs);
+    assert_eq!(all.len(), 5);
+    assert_eq!(all_summary.alerts_past_limit, 0);
+
+    let mut capped = cfg_no_defaults();
+    capped.limits.max_alerts = 2;
+    let engine = Engine::new(capped);
+    let mut acc = Accumulator::new();
+    for e in evs.iter().rev() {
+        engine.observe(e, &mut acc);
+    }
+    let (kept, summary, fates) = engine.finish_explained(acc);
+    assert_eq!(kept, all[..2].to_vec());
+    assert_eq!(summary.alerts_past_limit, 3);
+    assert_eq!(
+        summary.alerts(),
+        2,
+        "the counts by suspicion are of what is reported"
+    );
+    let past: Vec<&str> = fates
+        .iter()
+        .filter(|f| f.fate == Fate::PastAlertLimit { limit: 2 })
+        .map(|f| f.alert.host.as_str())
+        .collect();
+    let mut expected: Vec<&str> = all[2..].iter().map(|a| a.host.as_str()).collect();
+    expected.sort_unstable();
+    let mut past_sorted = past.clone();
+    past_sorted.sort_unstable();
+    assert_eq!(past_sorted, expected);
+    assert_eq!(fates.iter().filter(|f| f.fate.alerted()).count(), 2);
+}
+
+#[test]
 fn users_keep_the_smallest_set() {
     let cfg = HuntConfig::from_toml_str("[limits]\nmax_users_per_group = 2").unwrap();
     let mut evs = Vec::new();
@@ -418,9 +464,10 @@ proptest! {
         seed in any::<u64>(),
         window in prop::sample::select(vec!["none", "1h", "1d"]),
         min in prop::sample::select(vec!["low", "medium", "high"]),
+        max_alerts in prop::sample::select(vec![1usize, 3, 100_000]),
     ) {
         let cfg = HuntConfig::from_toml_str(&format!(
-            "[analytics]\nwindow = \"{window}\"\nmin_suspicion = \"{min}\"\n[limits]\nmax_users_per_group = 2"
+            "[analytics]\nwindow = \"{window}\"\nmin_suspicion = \"{min}\"\n[limits]\nmax_users_per_group = 2\nmax_alerts = {max_alerts}"
         )).unwrap();
         let whole = run_split(&cfg, std::slice::from_ref(&events));
 
