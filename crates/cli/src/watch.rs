@@ -17,7 +17,7 @@ use crate::hunt::{open_output, table_options, writer};
 use crate::settings::{ViewSettings, WatchSettings};
 use anyhow::{Context, Result};
 use pubsub_hunt_core::analytics::TimeRange;
-use pubsub_hunt_core::{Accumulator, Alert, Engine, Session, Suspicion};
+use pubsub_hunt_core::{Accumulator, Alert, Engine, HuntSummary, Session, Suspicion};
 use pubsub_hunt_output::{AlertWriter, OutputFormat, RunSummary, TableOptions, TableWriter};
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -63,7 +63,7 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         // A page cannot grow once written: the report is written once, when the watch stops.
         OutputFormat::Html => Box::new(ReportAtEnd {
             html: writer(OutputFormat::Html, out, table),
-            alerts: Vec::new(),
+            alerts: HashMap::new(),
         }),
         other => writer(other, out, table),
     };
@@ -106,7 +106,8 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         .join()
         .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?;
     written += report(&engine, &mut acc, &mut reported, &mut *out)?;
-    out.finish_with_summary(&run_summary(&s.interface, &engine, &acc))
+    let (_, decided) = engine.finish(acc.clone());
+    out.finish_with_summary(&run_summary(&s.interface, &engine, &acc, &decided))
         .context("writing results")?;
     match result {
         Ok(()) => {
@@ -115,7 +116,14 @@ pub fn run(s: WatchSettings) -> Result<u8> {
                 "pubsub-hunt: stopped; {} connections seen, {written} lines written",
                 acc.counters.events
             );
-            Ok(exit::SUCCESS)
+            // A bound that bound (the group limit, the group state budget, the alert limit)
+            // left data out of the verdicts, as in `hunt`.
+            crate::summary::print_bounds(&decided, engine.config());
+            Ok(if crate::summary::bound_reached(&decided) {
+                exit::INPUT_PROBLEMS
+            } else {
+                exit::SUCCESS
+            })
         }
         Err(e) => {
             let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {e}");
@@ -188,8 +196,7 @@ impl AlertWriter for TablePerReport {
 }
 
 /// What the watch saw and how its groups were last decided, for the HTML report.
-fn run_summary(interface: &str, engine: &Engine, acc: &Accumulator) -> RunSummary {
-    let (_, h) = engine.finish(acc.clone());
+fn run_summary(interface: &str, engine: &Engine, acc: &Accumulator, h: &HuntSummary) -> RunSummary {
     let config = engine.config();
     RunSummary {
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -218,15 +225,13 @@ fn run_summary(interface: &str, engine: &Engine, acc: &Accumulator) -> RunSummar
 /// keeps them: the page is whole or not at all.
 struct ReportAtEnd<'a> {
     html: Box<dyn AlertWriter + 'a>,
-    alerts: Vec<Alert>,
+    /// The last version of each alert, by id (a search of a list would be quadratic).
+    alerts: HashMap<String, Alert>,
 }
 
 impl AlertWriter for ReportAtEnd<'_> {
     fn write_alert(&mut self, alert: &Alert) -> io::Result<()> {
-        match self.alerts.iter_mut().find(|a| a.id == alert.id) {
-            Some(old) => *old = alert.clone(),
-            None => self.alerts.push(alert.clone()),
-        }
+        self.alerts.insert(alert.id.clone(), alert.clone());
         Ok(())
     }
 
@@ -241,8 +246,9 @@ impl AlertWriter for ReportAtEnd<'_> {
     }
 
     fn finish_with_summary(&mut self, summary: &RunSummary) -> io::Result<()> {
-        self.alerts.sort_by(Alert::report_order);
-        for a in self.alerts.drain(..) {
+        let mut alerts: Vec<Alert> = std::mem::take(&mut self.alerts).into_values().collect();
+        alerts.sort_by(Alert::report_order);
+        for a in alerts {
             self.html.write_alert(&a)?;
         }
         self.html.finish_with_summary(summary)

@@ -409,3 +409,64 @@ fn watch_writes_one_html_report_when_it_stops() {
     );
     assert!(html.contains(&format!("127.0.0.1:{port}")), "{html}");
 }
+
+/// A watch whose group table filled says so when it stops and exits 2, as `hunt` does: two
+/// brokers, room for one group.
+#[test]
+fn a_watch_that_hit_the_group_limit_says_so_and_exits_2() {
+    if !is_root() {
+        eprintln!("note: watch test skipped: capturing needs root or CAP_NET_RAW");
+        return;
+    }
+    let a = TcpListener::bind("127.0.0.1:0").unwrap();
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    let ports = [
+        a.local_addr().unwrap().port(),
+        b.local_addr().unwrap().port(),
+    ];
+    serve(a);
+    serve(b);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("limits.toml");
+    std::fs::write(&config, "[limits]\nmax_groups = 1\n").unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
+    let mut child = Command::new(bin)
+        .args(["watch", "--interface", "lo", "--report-every", "1"])
+        .args(["--config", config.to_str().unwrap()])
+        // Any other loopback traffic meanwhile only adds groups past the limit.
+        .args(["--filter", "tcp"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("watching lo"), "{line}");
+    std::thread::sleep(Duration::from_millis(1500));
+    for port in ports {
+        for _ in 0..2 {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            c.write_all(&mqtt_connect("c2-implant-7f3a")).unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            c.write_all(&mqtt_publish("c2/beacon", b"host=ws-1;user=root"))
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(200));
+            c.write_all(&[0xe0, 0]).unwrap();
+        }
+    }
+    std::thread::sleep(Duration::from_millis(800));
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = BufReader::new(stdout).read_to_string(&mut out);
+        out
+    });
+    let (code, rest) = stop(&mut child, stderr);
+    let _ = reader.join();
+    assert_eq!(code, Some(2), "{rest}");
+    assert!(
+        rest.contains("group limit reached (limits.max_groups = 1)"),
+        "{rest}"
+    );
+}
