@@ -1,5 +1,5 @@
 //! `pubsub-hunt stream`: runs one consumer-group member (the `pubsub-hunt-stream` crate) with
-//! the validated settings and the history of the state store (read once, never written), stops
+//! the validated settings and the history of the state store (read per window, never written), stops
 //! it on SIGINT/SIGTERM, and maps its outcome to an exit status.
 //! In a build without the `kafka` feature the command explains how to get it.
 
@@ -22,24 +22,27 @@ pub fn run(s: StreamSettings) -> Result<u8> {
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .context("cannot install the SIGINT/SIGTERM handler")?;
     }
-    let mut engine = Engine::new(s.config);
-    // History across runs, read once and before joining the group (a corrupt or newer-schema
-    // store stops the member before it takes partitions): `hunt` runs write the store and
-    // members only read it, so members of one group never contend for SQLite's single writer
-    // (see docs/stream.md).
+    let engine = Engine::new(s.config);
+    // History across runs: the store is opened and checked before joining the group (a corrupt
+    // or newer-schema store stops the member before it takes partitions), and each window reads
+    // the part of it its groups are judged against as it is rated, so a member's memory follows
+    // its windows, not the history's size. `hunt` runs write the store and members only read
+    // it, so members of one group never contend for SQLite's single writer (see
+    // docs/stream.md).
     if let Some(why) = &s.state.unavailable {
         let _ = writeln!(std::io::stderr().lock(), "pubsub-hunt: {why}");
     }
+    let mut prior: Option<Box<dyn pubsub_hunt_core::prior::PriorSource>> = None;
     if let Some(path) = &s.state.path {
         if path.exists() {
             let store = crate::state_cmd::open(path)?;
-            let history = store.load()?;
+            store.extent()?;
             let _ = writeln!(
                 std::io::stderr().lock(),
                 "pubsub-hunt: stream: judging against the history in {} (read only)",
                 path.display()
             );
-            engine = engine.with_prior(Arc::new(history));
+            prior = Some(Box::new(store));
         } else {
             let _ = writeln!(
                 std::io::stderr().lock(),
@@ -78,7 +81,7 @@ pub fn run(s: StreamSettings) -> Result<u8> {
         cfg.topics.join(", ")
     );
     let decoder = Decoder::new(pubsub_hunt_ingest::builtin_formats(), s.input_format);
-    match pubsub_hunt_stream::run(cfg, engine, decoder, &stop) {
+    match pubsub_hunt_stream::run(cfg, engine, prior, decoder, &stop) {
         Ok(r) if r.totals.counters.malformed > 0 => Ok(exit::INPUT_PROBLEMS),
         Ok(_) => Ok(exit::SUCCESS),
         Err(e @ MemberError::Strict(_)) => {

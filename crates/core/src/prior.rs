@@ -140,6 +140,13 @@ pub struct HistoryKeys {
     pub processes: BTreeSet<(String, Protocol)>,
 }
 
+/// Where a long-running reader (a `stream` member) gets, for each rating, the part of the
+/// history its groups are judged against: a store read once per closed window, instead of the
+/// whole history held for the life of the process. Errors are the source's own, in words.
+pub trait PriorSource: Send {
+    fn load_for(&self, keys: &HistoryKeys) -> Result<History, String>;
+}
+
 /// Hosts a partial load keeps per destination: the first this many by name (and the one that
 /// reached it first). Judging a group counts at most 256 hosts the history alone saw, skipping
 /// the group's own host and the up to 256 the run itself remembers for the destination, so the

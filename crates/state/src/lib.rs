@@ -14,7 +14,7 @@ mod save;
 pub mod schema;
 mod scoped;
 
-use pubsub_hunt_core::prior::{History, HistoryKeys};
+use pubsub_hunt_core::prior::{History, HistoryKeys, PriorSource};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
@@ -156,6 +156,13 @@ impl Store {
     /// Forgets all history (the schema stays), in one transaction.
     pub fn reset(&mut self) -> Result<(), StateError> {
         save::reset(&mut self.conn, &self.path)
+    }
+}
+
+/// A `stream` member reads the part of the history each window needs, as `hunt` does for a run.
+impl PriorSource for Store {
+    fn load_for(&self, keys: &HistoryKeys) -> Result<History, String> {
+        Store::load_for(self, keys).map_err(|e| e.to_string())
     }
 }
 

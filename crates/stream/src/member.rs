@@ -22,6 +22,7 @@ use crate::hosts::{HostPartitions, REPORT_FIRST};
 use crate::sink::{FindingFormat, FindingSink, SinkError};
 use crate::stats::{Stats, Totals};
 use crate::window::{PartitionCounters, PartitionState, WindowPolicy, parse_metadata};
+use pubsub_hunt_core::prior::PriorSource;
 use pubsub_hunt_core::{Accumulator, Engine};
 use pubsub_hunt_reader::Record;
 use rdkafka::ClientContext;
@@ -74,6 +75,8 @@ pub enum MemberError {
     Sink(#[from] SinkError),
     #[error("--strict: {0}")]
     Strict(String),
+    #[error("cannot read the history to judge a window against: {0}")]
+    History(String),
 }
 
 /// What a member did, for the final summary.
@@ -99,6 +102,8 @@ struct Owned {
 /// The member's state, shared by the loop and librdkafka's callbacks.
 struct Shared {
     engine: Engine,
+    /// The state store's history, read for each window as it is rated (`--state`).
+    prior: Option<Box<dyn PriorSource>>,
     decoder: Decoder,
     policy: WindowPolicy,
     owned: HashMap<(Arc<str>, i32), Owned>,
@@ -108,8 +113,8 @@ struct Shared {
     report: MemberReport,
     /// Consumer lag per partition, from librdkafka's statistics.
     lags: HashMap<(String, i32), i64>,
-    /// A sink failure met inside a callback: the loop stops on it.
-    failed: Option<SinkError>,
+    /// A sink or history failure met inside a callback: the loop stops on it.
+    failed: Option<MemberError>,
     /// When the last assignment happened (the idle clock starts there too).
     assigned_at: Instant,
     broker_errors: u64,
@@ -124,7 +129,7 @@ impl Shared {
         &mut self,
         all: bool,
         only: Option<&TopicPartitionList>,
-    ) -> Result<TopicPartitionList, SinkError> {
+    ) -> Result<TopicPartitionList, MemberError> {
         let now = Instant::now();
         let mut keys: Vec<(Arc<str>, i32)> = self.owned.keys().cloned().collect();
         keys.sort();
@@ -138,7 +143,12 @@ impl Shared {
                 continue;
             };
             let source = format!("{}/{}", key.0, key.1);
-            for w in o.state.close_due(&self.engine, &self.names, now, all) {
+            let prior = self.prior.as_deref();
+            let closed = o
+                .state
+                .close_due_judged(&self.engine, &self.names, now, all, prior)
+                .map_err(MemberError::History)?;
+            for w in closed {
                 for a in &w.alerts {
                     self.sink.write(a, w.start, &source)?;
                 }
@@ -393,11 +403,13 @@ fn is_consumer_only(key: &str) -> bool {
         || key == "isolation.level"
 }
 
-/// Runs one member until `stop` is set (SIGTERM, SIGINT), `stop_when_idle` passes, or an
+/// Runs one member, judging each window against the part of the history `prior` loads for it
+/// (none: everything is new), until `stop` is set (SIGTERM, SIGINT), `stop_when_idle` passes, or an
 /// error that must stop it (a sink that cannot make findings durable, `--strict`).
 pub fn run(
     cfg: MemberConfig,
     engine: Engine,
+    prior: Option<Box<dyn PriorSource>>,
     decoder: Decoder,
     stop: &AtomicBool,
 ) -> Result<MemberReport, MemberError> {
@@ -412,6 +424,7 @@ pub fn run(
     let max_hosts = engine.config().limits.max_groups.max(1024);
     let shared = Arc::new(Mutex::new(Shared {
         engine,
+        prior,
         decoder,
         policy: cfg.policy,
         owned: HashMap::new(),
@@ -448,7 +461,7 @@ pub fn run(
             break Ok(());
         }
         if let Some(e) = lock(&shared).failed.take() {
-            break Err(MemberError::Sink(e));
+            break Err(e);
         }
         match consumer.poll(Duration::from_millis(100)) {
             None => {}

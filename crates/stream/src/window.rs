@@ -12,6 +12,7 @@
 //! the commit's metadata), so records of windows already reported are recognised after a
 //! replay and not rated a second time from a partial set.
 
+use pubsub_hunt_core::prior::PriorSource;
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{Accumulator, Alert, Engine, HuntSummary, RecordRef};
 use pubsub_hunt_reader::Record;
@@ -288,6 +289,22 @@ impl PartitionState {
         now: Instant,
         all: bool,
     ) -> Vec<ClosedWindow> {
+        let rated = self.close_due_judged(engine, names, now, all, None);
+        // Without a history source nothing can fail.
+        rated.unwrap_or_default()
+    }
+
+    /// [`close_due`](Self::close_due), each window judged against the part of the history
+    /// `prior` loads for its groups (as `hunt` loads it for a run's). A load that fails stops
+    /// the rating: the windows' records are not committed, so they are read again.
+    pub fn close_due_judged(
+        &mut self,
+        engine: &Engine,
+        names: &Accumulator,
+        now: Instant,
+        all: bool,
+        prior: Option<&dyn PriorSource>,
+    ) -> Result<Vec<ClosedWindow>, String> {
         let idle = self
             .policy
             .idle_close
@@ -299,7 +316,7 @@ impl PartitionState {
         }
         let due = std::mem::take(&mut self.due);
         due.into_iter()
-            .map(|(index, w)| self.rate(engine, names, index, w))
+            .map(|(index, w)| self.rate(engine, names, index, w, prior))
             .collect()
     }
 
@@ -309,18 +326,25 @@ impl PartitionState {
         names: &Accumulator,
         index: i64,
         w: OpenWindow,
-    ) -> ClosedWindow {
+        prior: Option<&dyn PriorSource>,
+    ) -> Result<ClosedWindow, String> {
         let mut acc = w.acc;
         acc.merge(names.clone(), engine.config());
-        let (alerts, summary) = engine.finish(acc);
+        let (alerts, summary) = match prior {
+            Some(source) => {
+                let history = source.load_for(&acc.history_keys())?;
+                engine.clone().with_prior(Arc::new(history)).finish(acc)
+            }
+            None => engine.finish(acc),
+        };
         self.counters.windows_closed += 1;
         self.counters.findings += alerts.len() as u64;
-        ClosedWindow {
+        Ok(ClosedWindow {
             index,
             start: index.saturating_mul(self.policy.len),
             alerts,
             summary,
-        }
+        })
     }
 
     /// The offset to commit once the findings of every window rated so far are written: the

@@ -187,3 +187,63 @@ fn records_without_time_or_a_window_are_counted_and_malformed_ones_advance_the_o
     // Nothing is open: everything read so far may be committed.
     assert_eq!(s.commit_point(), Some(3));
 }
+
+/// A history source that hands out `History` as given and notes the keys each window asked for.
+struct Recorded {
+    history: Result<pubsub_hunt_core::prior::History, String>,
+    asked: std::sync::Mutex<Vec<pubsub_hunt_core::prior::HistoryKeys>>,
+}
+
+impl PriorSource for Recorded {
+    fn load_for(
+        &self,
+        keys: &pubsub_hunt_core::prior::HistoryKeys,
+    ) -> Result<pubsub_hunt_core::prior::History, String> {
+        if let Ok(mut asked) = self.asked.lock() {
+            asked.push(keys.clone());
+        }
+        self.history.clone()
+    }
+}
+
+#[test]
+fn each_window_reads_the_history_for_its_own_groups_and_a_failed_read_stops_the_rating() {
+    let engine = Engine::new(HuntConfig::default());
+    let names = Accumulator::new();
+    let mut names_in = Accumulator::new();
+    let t0 = 10 * HOUR;
+    let fill = |s: &mut PartitionState, names_in: &mut Accumulator| {
+        for (i, off) in (0..4).zip(100..) {
+            s.observe(&engine, off, mqtt("10.0.0.5", t0 + i * 60 * SEC), names_in);
+        }
+    };
+    let source = Recorded {
+        history: Ok(Default::default()),
+        asked: Default::default(),
+    };
+    let mut s = state();
+    fill(&mut s, &mut names_in);
+    let closed = s
+        .close_due_judged(&engine, &names, Instant::now(), true, Some(&source))
+        .unwrap();
+    assert_eq!(closed.len(), 1);
+    let asked = source.asked.lock().unwrap().clone();
+    assert_eq!(asked.len(), 1, "one read per window rated");
+    let broker: (IpAddr, u16) = (ip("198.51.100.20"), 1883);
+    assert_eq!(
+        asked[0].destinations.iter().copied().collect::<Vec<_>>(),
+        vec![broker]
+    );
+    assert_eq!(asked[0].channels.len(), 1);
+
+    let failing = Recorded {
+        history: Err("disk I/O error".into()),
+        asked: Default::default(),
+    };
+    let mut s = state();
+    fill(&mut s, &mut names_in);
+    let err = s
+        .close_due_judged(&engine, &names, Instant::now(), true, Some(&failing))
+        .unwrap_err();
+    assert!(err.contains("disk I/O error"), "{err}");
+}

@@ -83,6 +83,7 @@ fn run_member(cfg: MemberConfig) -> MemberReport {
     pubsub_hunt_stream::run(
         cfg,
         Engine::new(HuntConfig::default()),
+        None,
         Decoder::new(pubsub_hunt_ingest::builtin_formats(), None),
         &stop,
     )
