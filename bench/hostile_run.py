@@ -169,6 +169,8 @@ CASES = [
      "same file, 8 threads"),
     ("hosts-300k-history", "log", many_hosts(300_000), ["-j1", "--state", "@state",
      "--min-suspicion", "low"], "300k hosts on one broker, hunted again over its own history"),
+    ("alerts-300k", "log", many_hosts(300_000), ["-j1", "--min-suspicion", "low"],
+     "300k hosts, every group an alert (limits.max_alerts)"),
 ]
 
 
