@@ -184,6 +184,9 @@ pub struct HuntConfig {
     pub report_sessions: bool,
     /// Report allowlisted alerts too, marked with the entry's reason (`--show-suppressed`).
     pub show_suppressed: bool,
+    /// Give each alert its connection and message timelines (up to 512 times each, about 12 KB):
+    /// only the HTML report draws them, so other outputs leave them empty (not in TOML).
+    pub alert_timelines: bool,
     /// The history store's settings (`[state]`), read by the binary that owns the store.
     pub state: crate::prior::StateConfig,
 }
@@ -584,6 +587,7 @@ impl RawConfig {
             },
             report_sessions: false,
             show_suppressed: false,
+            alert_timelines: false,
             state: self.state,
         })
     }

@@ -66,6 +66,8 @@ impl HuntSettings {
         if all_sessions && format != OutputFormat::Jsonl {
             bail!("--all-sessions mixes sessions with alerts and needs --format jsonl");
         }
+        // Only the HTML report draws the alerts' timelines; others do not hold them.
+        config.alert_timelines = format == OutputFormat::Html;
         let stdin_count = a.paths.iter().filter(|p| *p == "-").count();
         if stdin_count > 1 {
             bail!("standard input (-) can be given only once");

@@ -58,6 +58,7 @@ impl WatchSettings {
         let mut config = load_config(a.config.config.as_ref())?;
         apply_analytics(&mut config, &a.analytics.analytics)?;
         config.report_sessions = a.sessions.all_sessions;
+        config.alert_timelines = format == OutputFormat::Html;
         Ok(WatchSettings {
             config,
             interface: a.interface,

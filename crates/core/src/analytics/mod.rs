@@ -661,6 +661,8 @@ impl Engine {
                 g.add_event(ev, window, max_users);
                 acc.held.keep_level(g);
                 counted = true;
+            } else if acc.groups.refuses(&key, max_groups) {
+                // Past the group limit: refused as `admit` would refuse it, without building it.
             } else {
                 let mut g = Box::<GroupStats>::default();
                 g.add_event(ev, window, max_users);

@@ -209,11 +209,15 @@ pub(super) fn rate(
         }),
         windows: None,
         sources: stats.sources.iter().map(|s| s.to_string()).collect(),
-        timeline: crate::alert::timeline_of(stats.conn_starts.iter().map(|c| c.ts)),
-        message_timeline: stats
-            .app
-            .as_deref()
-            .map_or_else(Vec::new, |a| crate::alert::message_timeline_of(&a.messages)),
+        timeline: if cfg.alert_timelines {
+            crate::alert::timeline_of(stats.conn_starts.iter().map(|c| c.ts))
+        } else {
+            Vec::new()
+        },
+        message_timeline: match stats.app.as_deref() {
+            Some(a) if cfg.alert_timelines => crate::alert::message_timeline_of(&a.messages),
+            _ => Vec::new(),
+        },
     }
 }
 

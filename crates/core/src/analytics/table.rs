@@ -122,6 +122,29 @@ impl GroupTable {
         }
     }
 
+    /// Whether [`admit`](Self::admit) would refuse a group with this key (not in the table)
+    /// before changing anything: its rank is above the shared bound, or the table is full of
+    /// smaller ranks none of which the bound drops. A refused group's connections are its
+    /// record's alone, so the caller need not build the group to learn that (past the limit,
+    /// most records of a hostile input are refused).
+    pub(super) fn refuses(&mut self, key: &GroupKey, max: usize) -> bool {
+        let r = rank(key);
+        let bound = self.cutoff.as_deref().map_or(u64::MAX, GroupCutoff::bound);
+        if r > bound {
+            return true;
+        }
+        if self.map.len() < max.max(1) {
+            return false;
+        }
+        self.rank_all();
+        match self.ranks.last() {
+            // Groups above the bound would be dropped first, making room: let `admit` decide.
+            Some((top, _)) if *top > bound => false,
+            Some((top, top_key)) => (r, key) > (*top, top_key),
+            None => false,
+        }
+    }
+
     /// Adds a group that is not in the table. When the table holds `max` groups, the one of
     /// largest rank among them and the new one is dropped.
     pub(super) fn admit(&mut self, key: GroupKey, stats: Box<GroupStats>, max: usize) -> Admission {
@@ -378,6 +401,32 @@ mod tests {
         assert_eq!(kept_alone, kept(&whole));
         assert_eq!(c.counted, counters.counted);
         assert_eq!(c.group_table_full, counters.group_table_full);
+    }
+
+    #[test]
+    fn a_group_refused_up_front_is_one_admit_would_refuse_unchanged() {
+        let max = 20;
+        let cutoff = GroupCutoff::new();
+        let mut other = GroupTable::sharing(&cutoff);
+        let mut table = GroupTable::sharing(&cutoff);
+        let mut refusals = 0;
+        for i in 0..600 {
+            // Another reader thread's groups move the shared bound meanwhile.
+            let _ = other.admit(key(10_000 + i), Box::new(stats(1)), max);
+            let k = key(i);
+            let refused = table.clone().refuses(&k, max);
+            let before = kept(&table);
+            let a = table.admit(k, Box::new(stats(1)), max);
+            if refused {
+                refusals += 1;
+                assert!(!a.kept && a.evicted == 0, "{i}: {a:?}");
+                assert_eq!(kept(&table), before, "{i}");
+            }
+        }
+        assert!(
+            refusals > 400,
+            "the limit must bind for this to prove anything: {refusals}"
+        );
     }
 
     #[test]

@@ -946,3 +946,23 @@ fn cloud_iot_from_a_host_outside_the_configured_iot_hosts_is_reported() {
         alerts[0].reasons
     );
 }
+
+#[test]
+fn alerts_carry_timelines_only_when_the_output_draws_them() {
+    let mut evs = Vec::new();
+    for i in 0..5 {
+        let mut e = ev("10.1.1.1", "198.51.100.9", 1883);
+        e.ts = Some(1_700_000_000_000_000 + i * 60_000_000);
+        evs.push(e);
+    }
+    let (plain, _) = run(cfg_all(), &evs);
+    assert_eq!(plain.len(), 1);
+    assert!(plain[0].timeline.is_empty(), "{:?}", plain[0].timeline);
+    let mut drawn = cfg_all();
+    drawn.alert_timelines = true;
+    let (with, _) = run(drawn, &evs);
+    assert_eq!(with[0].timeline.len(), 5);
+    let mut without = with[0].clone();
+    without.timeline.clear();
+    assert_eq!(without, plain[0], "nothing else differs");
+}
