@@ -82,7 +82,11 @@ pub fn run(s: StreamSettings) -> Result<u8> {
     );
     let decoder = Decoder::new(pubsub_hunt_ingest::builtin_formats(), s.input_format);
     match pubsub_hunt_stream::run(cfg, engine, prior, decoder, &stop) {
-        Ok(r) if r.totals.counters.malformed > 0 => Ok(exit::INPUT_PROBLEMS),
+        // Malformed records, and windows rated at a bound (the group limit, the group state
+        // budget, the alert limit), are input the findings did not see: status 2, as in `hunt`.
+        Ok(r) if r.totals.counters.malformed > 0 || r.totals.counters.windows_bounded > 0 => {
+            Ok(exit::INPUT_PROBLEMS)
+        }
         Ok(_) => Ok(exit::SUCCESS),
         Err(e @ MemberError::Strict(_)) => {
             let _ = writeln!(std::io::stderr().lock(), "pubsub-hunt: {e}");

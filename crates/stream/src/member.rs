@@ -239,6 +239,7 @@ fn add_counters(e: &mut PartitionCounters, c: &PartitionCounters) {
     e.no_timestamp += c.no_timestamp;
     e.windows_closed += c.windows_closed;
     e.windows_forced += c.windows_forced;
+    e.windows_bounded += c.windows_bounded;
     e.findings += c.findings;
 }
 

@@ -77,7 +77,8 @@ impl Stats {
         };
         format!(
             "{head} {} records ({rate:.0}/s), lag {}, {} partitions, {} open windows, {} open \
-             groups, {} windows closed, {} findings, {} malformed{malformed}, {} late, {} \
+             groups, {} windows closed ({} at a bound), {} findings, {} malformed{malformed}, {} \
+             late, {} \
              replayed, {} without time, {} hosts on two partitions, {} broker errors, memory {}",
             c.records,
             t.lag,
@@ -85,6 +86,7 @@ impl Stats {
             t.open_windows,
             t.open_groups,
             c.windows_closed,
+            c.windows_bounded,
             t.findings_written,
             c.malformed,
             c.late,

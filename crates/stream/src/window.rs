@@ -54,6 +54,10 @@ pub struct PartitionCounters {
     pub windows_closed: u64,
     /// Windows closed before their time because too many were open.
     pub windows_forced: u64,
+    /// Windows whose rating met a bound (`limits.max_groups`, the group state budget,
+    /// `limits.max_alerts`): their findings saw less than their records, as a `hunt` that
+    /// exits 2 does.
+    pub windows_bounded: u64,
     pub findings: u64,
 }
 
@@ -338,6 +342,12 @@ impl PartitionState {
             None => engine.finish(acc),
         };
         self.counters.windows_closed += 1;
+        if summary.counters.group_table_full > 0
+            || !summary.budget.is_empty()
+            || summary.alerts_past_limit > 0
+        {
+            self.counters.windows_bounded += 1;
+        }
         self.counters.findings += alerts.len() as u64;
         Ok(ClosedWindow {
             index,

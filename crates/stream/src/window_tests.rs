@@ -247,3 +247,30 @@ fn each_window_reads_the_history_for_its_own_groups_and_a_failed_read_stops_the_
         .unwrap_err();
     assert!(err.contains("disk I/O error"), "{err}");
 }
+
+#[test]
+fn a_window_rated_at_a_bound_is_counted() {
+    let engine = Engine::new(HuntConfig::from_toml_str("[limits]\nmax_groups = 1").unwrap());
+    let names = Accumulator::new();
+    let mut names_in = Accumulator::new();
+    let t0 = 10 * HOUR;
+    let mut s = state();
+    // Two hosts, one group's room.
+    for (i, off) in (0..4).zip(100..) {
+        let host = if i % 2 == 0 { "10.0.0.5" } else { "10.0.0.6" };
+        s.observe(&engine, off, mqtt(host, t0 + i * 60 * SEC), &mut names_in);
+    }
+    let closed = s.close_due(&engine, &names, Instant::now(), true);
+    assert_eq!(closed.len(), 1);
+    assert_eq!(s.counters.windows_bounded, 1);
+    assert!(closed[0].summary.counters.group_table_full > 0);
+
+    let roomy = Engine::new(HuntConfig::default());
+    let mut s = state();
+    for (i, off) in (0..4).zip(100..) {
+        let host = if i % 2 == 0 { "10.0.0.5" } else { "10.0.0.6" };
+        s.observe(&roomy, off, mqtt(host, t0 + i * 60 * SEC), &mut names_in);
+    }
+    s.close_due(&roomy, &names, Instant::now(), true);
+    assert_eq!(s.counters.windows_bounded, 0);
+}
