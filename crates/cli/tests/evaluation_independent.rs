@@ -52,12 +52,18 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
     let figures = evaluate();
     let results = &figures["results"];
     // (source, least recall, most benign alerts per true one) of the full engine, as measured
-    // on 2026-12-05 (recall 7/9 everywhere; 1.25, 1.14, 0.71, 0.88 benign per true).
+    // on 2026-12-05 (recall 7/9 everywhere; 1.25, 1.14, 0.71, 0.88 benign per true). On
+    // 2026-12-06 prevalence came to count a server's hosts on every port of its protocol: the
+    // XMPP bot on a public server then shares it with the chat clients on the other port, as
+    // the generator says conn.log and the capture cannot tell it from them (it is not among
+    // the revealable channels), so one true alert less on Zeek and pcap: 1.29 and 1.00, while
+    // over six week-long seeds (1-3, 21-23) the benign alerts fell 47 -> 38 (Zeek) and 45 -> 40
+    // (pcap) at the same recall.
     let floors = [
         ("zeek", 7.0 / 9.0, 1.3),
         ("zeek_names", 7.0 / 9.0, 1.2),
         ("sysmon", 7.0 / 9.0, 0.8),
-        ("pcap", 7.0 / 9.0, 0.9),
+        ("pcap", 7.0 / 9.0, 1.0),
     ];
     for (source, recall, benign_per_true) in floors {
         let full = &results[source]["full"]["all"];

@@ -4,8 +4,12 @@
 //! group's [`PeerView`] into the prevalence signals ([`crate::behaviour::prevalence`]).
 //!
 //! A destination is counted under every name the data gives it (names the log source resolved,
-//! `ssl.log` and `dns.log` names, names announced in sessions) and under its address and port; a
-//! group is judged by its most-shared name when it has names, else by address and port. Bounded:
+//! `ssl.log` and `dns.log` names, names announced in sessions) and under its address; a group is
+//! judged by its most-shared name when it has names, else by its address over its protocol,
+//! whatever the port: a server's clients pick their port by configuration (XMPP on 5222 or
+//! 5223, MQTT on 1883 or 8883), so the hosts that share a server are its hosts on every port.
+//! The history is kept per address and port; hosts only earlier runs saw are counted on the
+//! group's own port. Bounded:
 //! at most [`MAX_HOSTS_PER_DESTINATION`] hosts are remembered per destination (the smallest
 //! names, so what is kept does not depend on input order) and [`MAX_DATA_HOSTS`] in all.
 
@@ -16,7 +20,7 @@ use crate::config::HuntConfig;
 use crate::protocol::Protocol;
 use crate::time::Micros;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 /// Most hosts remembered per destination; counts beyond it are lower bounds.
 pub const MAX_HOSTS_PER_DESTINATION: usize = 256;
@@ -29,14 +33,15 @@ pub const MAX_DATA_HOSTS: usize = 4096;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Destination {
     Name(String),
-    Addr(IpAddr, u16),
+    /// A server's address, on any port of the protocol.
+    Server(IpAddr),
 }
 
 impl Destination {
     fn describe(&self) -> String {
         match self {
             Destination::Name(n) => n.clone(),
-            Destination::Addr(ip, port) => SocketAddr::new(*ip, *port).to_string(),
+            Destination::Server(ip) => ip.to_string(),
         }
     }
 }
@@ -118,7 +123,7 @@ impl Peers {
                 .as_ref()
                 .filter(|b| b.score >= threshold)
                 .map(|b| b.interval_secs);
-            let mut dests = vec![Destination::Addr(key.dst_ip, key.dst_port)];
+            let mut dests = vec![Destination::Server(key.dst_ip)];
             dests.extend(names_of(stats).into_iter().map(Destination::Name));
             for d in dests {
                 remember(
@@ -156,7 +161,7 @@ impl Peers {
             .map(Destination::Name)
             .filter_map(|d| self.by_dest.get(&(key.protocol, d.clone())).map(|h| (d, h)))
             .max_by(|a, b| a.1.len().cmp(&b.1.len()).then_with(|| b.0.cmp(&a.0)));
-        let addr = Destination::Addr(key.dst_ip, key.dst_port);
+        let addr = Destination::Server(key.dst_ip);
         let (dest, hosts, by_addr) = match by_name {
             Some((d, h)) => (d, Some(h), false),
             None => {
@@ -165,8 +170,9 @@ impl Peers {
             }
         };
         let run_hosts = hosts.map_or(1, |h| h.len().max(1));
-        // Hosts only the history saw reach the destination: the run's own are not counted
-        // twice (re-hunting the same files leaves the count as it was).
+        // Hosts only the history saw reach the destination (on the group's port, as the history
+        // keeps it): the run's own are not counted twice (re-hunting the same files leaves the
+        // count as it was).
         let from_history = match prior {
             Some(p) if by_addr => p
                 .destinations
