@@ -248,28 +248,7 @@ fn watch_writes_csv_through_the_hunt_writer() {
     let mqtt = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = mqtt.local_addr().unwrap().port();
     serve(mqtt);
-    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
-    let mut child = Command::new(bin)
-        .args(["watch", "--interface", "lo", "--report-every", "1"])
-        .args(["--format", "csv", "--filter", &format!("port {port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("watching lo"), "{line}");
-    std::thread::sleep(Duration::from_millis(1500));
-    for _ in 0..3 {
-        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        c.write_all(&mqtt_connect("c2-implant-7f3a")).unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        c.write_all(&mqtt_publish("c2/beacon", b"host=ws-1;user=root"))
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(200));
-        c.write_all(&[0xe0, 0]).unwrap();
-    }
+    let (mut child, mut stderr) = watch_three_beacons(port, &["--format", "csv"]);
     std::thread::sleep(Duration::from_millis(800));
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -298,17 +277,12 @@ fn watch_writes_csv_through_the_hunt_writer() {
     assert_eq!(row[col("id")].len(), 16, "{out}");
 }
 
-/// Starts `watch` on loopback for `port` with `args`, once the capture runs plays an MQTT
-/// client publishing to `c2/beacon` three times against it, and returns the running watch with
-/// its standard error.
-fn watch_three_beacons(
-    port: u16,
-    args: &[&str],
-) -> (std::process::Child, BufReader<std::process::ChildStderr>) {
+/// Starts `watch` on loopback with `args` and returns it with its standard error once the
+/// capture runs.
+fn start_watch(args: &[&str]) -> (std::process::Child, BufReader<std::process::ChildStderr>) {
     let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
     let mut child = Command::new(bin)
         .args(["watch", "--interface", "lo", "--report-every", "1"])
-        .args(["--filter", &format!("port {port}")])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -318,8 +292,14 @@ fn watch_three_beacons(
     let mut line = String::new();
     stderr.read_line(&mut line).unwrap();
     assert!(line.contains("watching lo"), "{line}");
+    // The line is written as the capture thread starts; give it time to open its socket.
     std::thread::sleep(Duration::from_millis(1500));
-    for _ in 0..3 {
+    (child, stderr)
+}
+
+/// Plays an MQTT client publishing host data to `c2/beacon` against `port`, `times` times.
+fn play_beacons(port: u16, times: usize) {
+    for _ in 0..times {
         let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
         c.write_all(&mqtt_connect("c2-implant-7f3a")).unwrap();
         std::thread::sleep(Duration::from_millis(100));
@@ -328,7 +308,21 @@ fn watch_three_beacons(
         std::thread::sleep(Duration::from_millis(200));
         c.write_all(&[0xe0, 0]).unwrap();
     }
-    (child, stderr)
+}
+
+/// Starts `watch` on loopback for `port` with `args`, once the capture runs plays an MQTT
+/// client publishing to `c2/beacon` three times against it, and returns the running watch with
+/// its standard error.
+fn watch_three_beacons(
+    port: u16,
+    args: &[&str],
+) -> (std::process::Child, BufReader<std::process::ChildStderr>) {
+    let filter = format!("port {port}");
+    let mut all = vec!["--filter", filter.as_str()];
+    all.extend_from_slice(args);
+    let started = start_watch(&all);
+    play_beacons(port, 3);
+    started
 }
 
 /// Stops a watch with SIGTERM and returns its exit status and the rest of its standard error.
@@ -429,31 +423,11 @@ fn a_watch_that_hit_the_group_limit_says_so_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("limits.toml");
     std::fs::write(&config, "[limits]\nmax_groups = 1\n").unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
-    let mut child = Command::new(bin)
-        .args(["watch", "--interface", "lo", "--report-every", "1"])
-        .args(["--config", config.to_str().unwrap()])
-        // Any other loopback traffic meanwhile only adds groups past the limit.
-        .args(["--filter", "tcp"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("watching lo"), "{line}");
-    std::thread::sleep(Duration::from_millis(1500));
+    // Any other loopback traffic meanwhile only adds groups past the limit.
+    let (mut child, stderr) =
+        start_watch(&["--config", config.to_str().unwrap(), "--filter", "tcp"]);
     for port in ports {
-        for _ in 0..2 {
-            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-            c.write_all(&mqtt_connect("c2-implant-7f3a")).unwrap();
-            std::thread::sleep(Duration::from_millis(100));
-            c.write_all(&mqtt_publish("c2/beacon", b"host=ws-1;user=root"))
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(200));
-            c.write_all(&[0xe0, 0]).unwrap();
-        }
+        play_beacons(port, 2);
     }
     std::thread::sleep(Duration::from_millis(800));
     let stdout = child.stdout.take().unwrap();

@@ -204,6 +204,50 @@ fn ser_samples<S: Serializer>(v: &[RecordRef], s: S) -> Result<S::Ok, S::Error> 
     seq.end()
 }
 
+#[cfg(test)]
+impl Alert {
+    /// A medium XMPP alert from `h1` with nothing else set, for tests to change what they need.
+    pub(crate) fn for_tests() -> Alert {
+        Alert {
+            kind: "alert",
+            id: "0123456789abcdef".into(),
+            analytic: crate::verdict::AnalyticId::PubsubPort,
+            analytics: vec![crate::verdict::AnalyticId::PubsubPort],
+            technique: crate::TECHNIQUE,
+            suspicion: Suspicion::Medium,
+            seed_suspicion: Suspicion::Medium,
+            score: 45,
+            signals: std::collections::BTreeMap::new(),
+            first_seen: None,
+            last_seen: None,
+            host: "h1".into(),
+            users: vec![],
+            process: None,
+            src_ip: None,
+            dst_ip: IpAddr::from([198, 51, 100, 1]),
+            dst_port: 5222,
+            destination_names: vec![],
+            protocol: Protocol::Xmpp,
+            external: true,
+            connections: 3,
+            bytes_sent: None,
+            bytes_received: None,
+            packets_sent: None,
+            packets_received: None,
+            reasons: vec![],
+            source_format: "zeek-tsv".into(),
+            samples: vec![],
+            flows: vec![],
+            suppressed_by: None,
+            app: None,
+            windows: None,
+            sources: Vec::new(),
+            timeline: Vec::new(),
+            message_timeline: Vec::new(),
+        }
+    }
+}
+
 impl Alert {
     /// The order alerts are reported in: higher suspicion first, then more connections, then a
     /// stable order on the identifying fields so output never depends on input order.

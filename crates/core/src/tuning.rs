@@ -328,7 +328,7 @@ mod tests {
     use super::*;
     use crate::app::{AppInfo, TopicDirection, TopicUse};
     use crate::protocol::Protocol;
-    use crate::verdict::{AnalyticId, Suspicion};
+    use crate::verdict::Suspicion;
 
     fn alert(dst: &str, process: Option<&str>, evidence: f64, suppressed: Option<&str>) -> Alert {
         let mut signals = BTreeMap::new();
@@ -336,41 +336,11 @@ mod tests {
             signals.insert(crate::SignalId::Beacon, evidence);
         }
         Alert {
-            kind: "alert",
-            id: "0123456789abcdef".into(),
-            analytic: AnalyticId::PubsubPort,
-            analytics: vec![AnalyticId::PubsubPort],
-            technique: crate::TECHNIQUE,
-            suspicion: Suspicion::Medium,
-            seed_suspicion: Suspicion::Medium,
-            score: 45,
             signals,
-            first_seen: None,
-            last_seen: None,
-            host: "h1".into(),
-            users: vec![],
             process: process.map(String::from),
-            src_ip: None,
             dst_ip: dst.parse().unwrap(),
-            dst_port: 5222,
-            destination_names: vec![],
-            protocol: Protocol::Xmpp,
-            external: true,
-            connections: 3,
-            bytes_sent: None,
-            bytes_received: None,
-            packets_sent: None,
-            packets_received: None,
-            reasons: vec![],
-            source_format: "zeek-tsv".into(),
-            samples: vec![],
-            flows: vec![],
             suppressed_by: suppressed.map(String::from),
-            app: None,
-            windows: None,
-            sources: Vec::new(),
-            timeline: Vec::new(),
-            message_timeline: Vec::new(),
+            ..Alert::for_tests()
         }
     }
 

@@ -250,27 +250,29 @@ fn each_window_reads_the_history_for_its_own_groups_and_a_failed_read_stops_the_
 
 #[test]
 fn a_window_rated_at_a_bound_is_counted() {
-    let engine = Engine::new(HuntConfig::from_toml_str("[limits]\nmax_groups = 1").unwrap());
-    let names = Accumulator::new();
-    let mut names_in = Accumulator::new();
-    let t0 = 10 * HOUR;
-    let mut s = state();
-    // Two hosts, one group's room.
-    for (i, off) in (0..4).zip(100..) {
-        let host = if i % 2 == 0 { "10.0.0.5" } else { "10.0.0.6" };
-        s.observe(&engine, off, mqtt(host, t0 + i * 60 * SEC), &mut names_in);
-    }
-    let closed = s.close_due(&engine, &names, Instant::now(), true);
-    assert_eq!(closed.len(), 1);
-    assert_eq!(s.counters.windows_bounded, 1);
-    assert!(closed[0].summary.counters.group_table_full > 0);
-
-    let roomy = Engine::new(HuntConfig::default());
-    let mut s = state();
-    for (i, off) in (0..4).zip(100..) {
-        let host = if i % 2 == 0 { "10.0.0.5" } else { "10.0.0.6" };
-        s.observe(&roomy, off, mqtt(host, t0 + i * 60 * SEC), &mut names_in);
-    }
-    s.close_due(&roomy, &names, Instant::now(), true);
-    assert_eq!(s.counters.windows_bounded, 0);
+    // Two hosts in one window, rated with room for one group and with room for both.
+    let rate = |engine: &Engine| {
+        let mut names_in = Accumulator::new();
+        let mut s = state();
+        for (i, off) in (0..4).zip(100..) {
+            let host = if i % 2 == 0 { "10.0.0.5" } else { "10.0.0.6" };
+            s.observe(
+                engine,
+                off,
+                mqtt(host, 10 * HOUR + i * 60 * SEC),
+                &mut names_in,
+            );
+        }
+        let closed = s.close_due(engine, &Accumulator::new(), Instant::now(), true);
+        assert_eq!(closed.len(), 1);
+        (
+            s.counters.windows_bounded,
+            closed[0].summary.counters.group_table_full,
+        )
+    };
+    let tight = Engine::new(HuntConfig::from_toml_str("[limits]\nmax_groups = 1").unwrap());
+    let (bounded, dropped) = rate(&tight);
+    assert_eq!(bounded, 1);
+    assert!(dropped > 0);
+    assert_eq!(rate(&Engine::new(HuntConfig::default())), (0, 0));
 }

@@ -81,52 +81,22 @@ impl KeptAlerts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Protocol;
-    use crate::verdict::{AnalyticId, Suspicion};
+    use crate::verdict::Suspicion;
     use proptest::prelude::*;
 
     /// An alert that differs from the others by host, score and connection count.
     fn alert_with(i: usize, score: u8, connections: u64) -> Alert {
         Alert {
-            kind: "alert",
             id: format!("{i:016x}"),
-            analytic: AnalyticId::PubsubPort,
-            analytics: vec![AnalyticId::PubsubPort],
-            technique: crate::TECHNIQUE,
             suspicion: if score >= 50 {
                 Suspicion::Medium
             } else {
                 Suspicion::Low
             },
-            seed_suspicion: Suspicion::Medium,
             score,
-            signals: Default::default(),
-            first_seen: None,
-            last_seen: None,
             host: format!("h{i}"),
-            users: vec![],
-            process: None,
-            src_ip: None,
-            dst_ip: std::net::IpAddr::from([198, 51, 100, 7]),
-            dst_port: 1883,
-            destination_names: vec![],
-            protocol: Protocol::Mqtt,
-            external: true,
             connections,
-            bytes_sent: None,
-            bytes_received: None,
-            packets_sent: None,
-            packets_received: None,
-            reasons: vec![],
-            source_format: "zeek-tsv".into(),
-            samples: vec![],
-            flows: vec![],
-            suppressed_by: None,
-            app: None,
-            windows: None,
-            sources: Vec::new(),
-            timeline: Vec::new(),
-            message_timeline: Vec::new(),
+            ..Alert::for_tests()
         }
     }
 
