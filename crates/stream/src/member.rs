@@ -152,6 +152,15 @@ impl Shared {
                 for a in &w.alerts {
                     self.sink.write(a, w.start, &source)?;
                 }
+                if let Some(what) = crate::window::bound_met(&w.summary) {
+                    // Said when it happens, as `hunt` says it at the end of a run.
+                    let _ = writeln!(
+                        std::io::stderr().lock(),
+                        "pubsub-hunt: stream: the window from {} of {source} was rated at a \
+                         bound: {what}",
+                        pubsub_hunt_core::time::format_rfc3339(w.start)
+                    );
+                }
             }
         }
         self.sink.flush()?;

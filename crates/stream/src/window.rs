@@ -69,6 +69,27 @@ struct OpenWindow {
     first_offset: i64,
 }
 
+/// The bounds a window's rating met, in words (`None`: none).
+pub fn bound_met(h: &HuntSummary) -> Option<String> {
+    let mut what = Vec::new();
+    if h.counters.group_table_full > 0 {
+        what.push(format!(
+            "{} connections of groups past limits.max_groups left out",
+            h.counters.group_table_full
+        ));
+    }
+    if !h.budget.is_empty() {
+        what.push("timelines cut to limits.max_group_state_bytes".to_string());
+    }
+    if h.alerts_past_limit > 0 {
+        what.push(format!(
+            "{} alerts past limits.max_alerts not reported",
+            h.alerts_past_limit
+        ));
+    }
+    (!what.is_empty()).then(|| what.join("; "))
+}
+
 /// A window just closed and rated.
 #[derive(Debug)]
 pub struct ClosedWindow {
@@ -342,10 +363,7 @@ impl PartitionState {
             None => engine.finish(acc),
         };
         self.counters.windows_closed += 1;
-        if summary.counters.group_table_full > 0
-            || !summary.budget.is_empty()
-            || summary.alerts_past_limit > 0
-        {
+        if bound_met(&summary).is_some() {
             self.counters.windows_bounded += 1;
         }
         self.counters.findings += alerts.len() as u64;

@@ -265,14 +265,14 @@ fn a_window_rated_at_a_bound_is_counted() {
         }
         let closed = s.close_due(engine, &Accumulator::new(), Instant::now(), true);
         assert_eq!(closed.len(), 1);
-        (
-            s.counters.windows_bounded,
-            closed[0].summary.counters.group_table_full,
-        )
+        (s.counters.windows_bounded, bound_met(&closed[0].summary))
     };
     let tight = Engine::new(HuntConfig::from_toml_str("[limits]\nmax_groups = 1").unwrap());
-    let (bounded, dropped) = rate(&tight);
+    let (bounded, said) = rate(&tight);
     assert_eq!(bounded, 1);
-    assert!(dropped > 0);
-    assert_eq!(rate(&Engine::new(HuntConfig::default())), (0, 0));
+    assert_eq!(
+        said.as_deref(),
+        Some("2 connections of groups past limits.max_groups left out")
+    );
+    assert_eq!(rate(&Engine::new(HuntConfig::default())), (0, None));
 }
