@@ -245,7 +245,7 @@ pub fn print_bounds(h: &HuntSummary, cfg: &HuntConfig) {
 
 /// Whether a bound on the analytics' state left something out ([`print_bounds`]).
 pub fn bound_reached(h: &HuntSummary) -> bool {
-    h.counters.group_table_full > 0 || !h.budget.is_empty() || h.alerts_past_limit > 0
+    h.bound_reached()
 }
 
 /// What the view flags did to the alerts (`--top`, `--host`, `--dst`), in the same figures as

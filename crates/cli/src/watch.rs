@@ -98,15 +98,16 @@ pub fn run(s: WatchSettings) -> Result<u8> {
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
         if Instant::now() >= next {
-            written += report(&engine, &mut acc, &mut reported, &mut *out)?;
+            written += report(&engine, &mut acc, &mut reported, &mut *out)?.0;
             next = Instant::now() + every;
         }
     }
     let result = capture
         .join()
         .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?;
-    written += report(&engine, &mut acc, &mut reported, &mut *out)?;
-    let (_, decided) = engine.finish(acc.clone());
+    // The last report's rating is the watch's verdict: its summary goes to the page and the status.
+    let (last, decided) = report(&engine, &mut acc, &mut reported, &mut *out)?;
+    written += last;
     out.finish_with_summary(&run_summary(&s.interface, &engine, &acc, &decided))
         .context("writing results")?;
     match result {
@@ -133,19 +134,19 @@ pub fn run(s: WatchSettings) -> Result<u8> {
 }
 
 /// Writes the sessions that ended since the last report and every alert that is new or got
-/// worse; returns how many lines were written.
+/// worse; returns how many lines were written and the rating's summary.
 fn report(
     engine: &Engine,
     acc: &mut Accumulator,
     reported: &mut HashMap<AlertKey, (Suspicion, u8)>,
     out: &mut dyn AlertWriter,
-) -> Result<u64> {
+) -> Result<(u64, HuntSummary)> {
     let mut n = 0;
     for s in acc.take_sessions(engine.config()) {
         out.write_session(&s).context("writing results")?;
         n += 1;
     }
-    let (alerts, _) = engine.finish(acc.clone());
+    let (alerts, summary) = engine.finish(acc.clone());
     for alert in alerts {
         let k = key(&alert);
         let now = (alert.suspicion, alert.score);
@@ -161,7 +162,7 @@ fn report(
     }
     // Each report reaches the reader now: a flush (JSON lines, CSV) or a table.
     out.finish().context("writing results")?;
-    Ok(n)
+    Ok((n, summary))
 }
 
 /// `watch --format table`: one table per report, of the alerts new or raised since the last.

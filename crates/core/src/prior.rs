@@ -160,7 +160,8 @@ pub const DESTINATION_HOSTS_LOADED: usize = 2 * 256 + 1;
 #[derive(Debug, Clone, Default)]
 pub struct FirstSeenIndex {
     brokers: HashMap<(IpAddr, u16), Micros>,
-    processes: HashMap<(String, Protocol), Micros>,
+    /// By protocol, then process, so a lookup borrows the name.
+    processes: HashMap<Protocol, HashMap<String, Micros>>,
 }
 
 impl FirstSeenIndex {
@@ -175,8 +176,14 @@ impl FirstSeenIndex {
             }
         }
         for host in h.hosts.values() {
-            for (k, s) in &host.processes {
-                earliest(&mut self.processes, k.clone(), s.first);
+            for ((process, protocol), s) in &host.processes {
+                let by_name = self.processes.entry(*protocol).or_default();
+                match by_name.get_mut(process.as_str()) {
+                    Some(t) => *t = (*t).min(s.first),
+                    None => {
+                        by_name.insert(process.clone(), s.first);
+                    }
+                }
             }
         }
     }
@@ -188,9 +195,7 @@ impl FirstSeenIndex {
 
     /// When any host first ran a process (basename, lower case) on a protocol.
     pub fn process(&self, process: &str, protocol: Protocol) -> Option<Micros> {
-        self.processes
-            .get(&(process.to_string(), protocol))
-            .copied()
+        self.processes.get(&protocol)?.get(process).copied()
     }
 }
 

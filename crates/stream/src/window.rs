@@ -71,6 +71,9 @@ struct OpenWindow {
 
 /// The bounds a window's rating met, in words (`None`: none).
 pub fn bound_met(h: &HuntSummary) -> Option<String> {
+    if !h.bound_reached() {
+        return None;
+    }
     let mut what = Vec::new();
     if h.counters.group_table_full > 0 {
         what.push(format!(
@@ -87,7 +90,7 @@ pub fn bound_met(h: &HuntSummary) -> Option<String> {
             h.alerts_past_limit
         ));
     }
-    (!what.is_empty()).then(|| what.join("; "))
+    Some(what.join("; "))
 }
 
 /// A window just closed and rated.
@@ -363,7 +366,7 @@ impl PartitionState {
             None => engine.finish(acc),
         };
         self.counters.windows_closed += 1;
-        if bound_met(&summary).is_some() {
+        if summary.bound_reached() {
             self.counters.windows_bounded += 1;
         }
         self.counters.findings += alerts.len() as u64;

@@ -354,7 +354,6 @@ impl Accumulator {
         }
     }
 
-    /// The groups, in key order (for tests and oracles).
     /// The part of the history this run's groups are judged against (see
     /// [`crate::prior::HistoryKeys`]): a store loads just that before rating.
     pub fn history_keys(&self) -> crate::prior::HistoryKeys {
@@ -369,6 +368,7 @@ impl Accumulator {
         keys
     }
 
+    /// The groups, in key order (for tests and oracles).
     pub fn groups_sorted(&self) -> BTreeMap<&GroupKey, &GroupStats> {
         self.groups.iter().collect()
     }
@@ -406,6 +406,13 @@ pub struct HuntSummary {
 impl HuntSummary {
     pub fn alerts(&self) -> usize {
         self.alerts_by_suspicion.values().sum()
+    }
+
+    /// Whether a bound on the analytics' state left something out of the verdicts: groups
+    /// past `limits.max_groups`, timelines cut by the group state budget, alerts past
+    /// `limits.max_alerts`. Every command that rates says so and exits 2.
+    pub fn bound_reached(&self) -> bool {
+        self.counters.group_table_full > 0 || !self.budget.is_empty() || self.alerts_past_limit > 0
     }
 }
 

@@ -118,8 +118,8 @@ impl Baseline {
 }
 
 /// Judges `new_broker` and `new_process` against `first`, the prior and the run indexed
-/// together: a broker or a process history already knew from
-/// before this run's data is never new.
+/// together: a broker or a process history already knew from before this run's data is never
+/// new.
 pub(super) fn judge(
     ctx: &mut GroupContext,
     key: &GroupKey,

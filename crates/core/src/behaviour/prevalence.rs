@@ -94,6 +94,15 @@ fn similar(a: f64, b: f64, tolerance: f64) -> bool {
     hi > 0.0 && (a - b).abs() <= tolerance * hi
 }
 
+/// A count, as a lower bound when it met the bound on hosts remembered.
+fn at_least(n: usize, at_bound: bool) -> String {
+    if at_bound {
+        format!("at least {n}")
+    } else {
+        n.to_string()
+    }
+}
+
 fn human_period(secs: f64) -> String {
     if secs >= 5400.0 {
         format!("{:.1} h", secs / 3600.0)
@@ -117,11 +126,7 @@ pub fn score_prevalence(
     let n = view.hosts;
     // Timers are known for this run's hosts only: the history keeps who, not how.
     let n_run = n.saturating_sub(view.hosts_from_history);
-    let counted = if view.hosts_at_bound {
-        format!("at least {n}")
-    } else {
-        n.to_string()
-    };
+    let counted = at_least(n, view.hosts_at_bound);
     let hist = match view.hosts_from_history {
         0 => String::new(),
         h => format!(" ({h} of them seen only in earlier runs)"),
@@ -131,15 +136,10 @@ pub fn score_prevalence(
             SignalId::ServerFederation,
             w.server_federation,
             format!(
-                "the initiating host is itself a {protocol} server that {}{} internal hosts reach, \
+                "the initiating host is itself a {protocol} server that {} internal hosts reach, \
                  and it keeps no timer to {dest}: a server federating with or bridging to \
                  another, not a client",
-                if view.host_serves_at_bound {
-                    "at least "
-                } else {
-                    ""
-                },
-                view.host_serves
+                at_least(view.host_serves, view.host_serves_at_bound)
             ),
         ));
     }
