@@ -1,6 +1,6 @@
 //! Capture files: turns a pcap or pcapng byte stream into numbered, timestamped link-layer
-//! frames, over `pcap-parser`'s streaming readers with a bounded buffer (the file is never
-//! loaded whole).
+//! frames with `pcap-parser`'s record and block parsers, run in place in the blocks the input
+//! is read into ([`blocks`]: the file is never loaded whole, and a frame is not copied again).
 //!
 //! Both pcap byte orders and timestamp precisions (µs, ns) are read; pcapng sections may switch
 //! byte order, and each interface has its own link type and timestamp resolution (`if_tsresol`,
@@ -8,12 +8,16 @@
 //! where it can: a pcapng block with a bad body is skipped by its length; a pcap record header
 //! that makes no sense ends the file, since nothing says where the next record starts.
 
+pub mod blocks;
 mod resync;
+
+pub use blocks::{BlockSource, Direct};
+use blocks::{InPlace, describe};
 
 use crate::link;
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::{PcapNGPacketBlock, PcapReaderIterator};
-use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
+use pcap_parser::{PcapBlockOwned, PcapError};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_reader::ProblemKind;
 use std::io::Read;
@@ -100,9 +104,8 @@ pub enum CaptureError {
     BlockTooLarge(usize),
 }
 
-/// Buffer the streaming reader starts with.
-const INITIAL_BUFFER: usize = 256 << 10;
-/// The most the buffer grows to for one oversized block (a jumbo frame, a big pcapng block).
+/// The most the reader holds for one oversized record or block (a jumbo frame, a big pcapng
+/// block): at first a block's worth, grown to this.
 pub const MAX_BUFFER: usize = 16 << 20;
 
 /// Summary of a read.
@@ -114,121 +117,33 @@ pub struct ReadSummary {
     pub bytes: u64,
 }
 
-/// Reads from `input` until each `read` call fills the buffer or the input ends, because
-/// pcap-parser tries the first header on a single read and a decompressing or piped input
-/// may return fewer bytes than asked.
-struct FullRead<R>(R);
-
-impl<R: Read> Read for FullRead<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let mut filled = 0;
-        while filled < buf.len() {
-            let Some(rest) = buf.get_mut(filled..) else {
-                break;
-            };
-            match self.0.read(rest) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) if filled == 0 => return Err(e),
-                Err(_) => break,
-            }
-        }
-        Ok(filled)
-    }
-}
-
-/// Reads from the underlying input into a 64-byte-aligned buffer of its own. The kernel copies
-/// a file's pages far faster into an aligned destination than into the unaligned tail
-/// pcap-parser's refill leaves (measured in `bench/pcap_bench.py`: the read copy dominated the
-/// profile), and the extra user-space copy out of this buffer costs much less than it saves.
-struct AlignedRead<R> {
-    inner: R,
-    buf: Vec<u8>,
-    /// Offset of the aligned region in `buf`.
-    base: usize,
-    pos: usize,
-    end: usize,
-}
-
-const ALIGNED_READ: usize = 1 << 20;
-
-impl<R: Read> AlignedRead<R> {
-    fn new(inner: R) -> Self {
-        let buf = vec![0u8; ALIGNED_READ + 64];
-        let base = buf.as_ptr().align_offset(64).min(64);
-        AlignedRead {
-            inner,
-            buf,
-            base,
-            pos: 0,
-            end: 0,
-        }
-    }
-}
-
-impl<R: Read> Read for AlignedRead<R> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos == self.end {
-            let Some(region) = self.buf.get_mut(self.base..self.base + ALIGNED_READ) else {
-                return self.inner.read(out);
-            };
-            self.end = self.inner.read(region)?;
-            self.pos = 0;
-        }
-        let avail = self
-            .buf
-            .get(self.base + self.pos..self.base + self.end)
-            .unwrap_or_default();
-        let n = avail.len().min(out.len());
-        if let (Some(dst), Some(src)) = (out.get_mut(..n), avail.get(..n)) {
-            dst.copy_from_slice(src);
-        }
-        self.pos += n;
-        Ok(n)
-    }
-}
-
 /// Reads a capture of either container format, giving every frame to `sink`. Returns the
 /// container that was read.
 pub fn read_capture<R: Read>(
     input: R,
     sink: &mut dyn FrameSink,
 ) -> Result<(Container, ReadSummary), CaptureError> {
-    let mut input = FullRead(AlignedRead::new(input));
-    let mut head = [0u8; 12];
-    let n = input.read(&mut head).map_err(|_| CaptureError::Read)?;
-    let head = head.get(..n).unwrap_or_default();
-    let container = Container::sniff(head).ok_or(CaptureError::NotACapture)?;
-    let chained = FullRead(head.chain(input));
-    let summary = match container {
-        Container::Pcap => {
-            let reader = LegacyPcapReader::new(INITIAL_BUFFER, chained)
-                .map_err(|e| CaptureError::BadHeader(describe(&e)))?;
-            drive(reader, Container::Pcap, sink)?
-        }
-        Container::PcapNg => {
-            let reader = PcapNGReader::new(INITIAL_BUFFER, chained)
-                .map_err(|e| CaptureError::BadHeader(describe(&e)))?;
-            drive(reader, Container::PcapNg, sink)?
-        }
-    };
-    Ok((container, summary))
+    read_capture_from(Direct::new(input), sink)
 }
 
-/// A short description of a pcap-parser error that does not echo the input bytes.
-fn describe<I>(e: &PcapError<I>) -> String {
-    match e {
-        PcapError::Eof => "end of file".into(),
-        PcapError::BufferTooSmall => "block larger than the buffer".into(),
-        PcapError::UnexpectedEof => "file ends inside a block".into(),
-        PcapError::ReadError => "read error".into(),
-        PcapError::Incomplete(_) => "incomplete header".into(),
-        PcapError::HeaderNotRecognized => "header not recognised".into(),
-        PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
-            format!("invalid block ({kind:?})")
-        }
-    }
+/// [`read_capture`] over blocks from `source` (read on this thread or ahead on another).
+pub fn read_capture_from<S: BlockSource>(
+    source: S,
+    sink: &mut dyn FrameSink,
+) -> Result<(Container, ReadSummary), CaptureError> {
+    let mut reader = InPlace::open(source, 12).map_err(|_| CaptureError::Read)?;
+    let head = reader.data().get(..12).unwrap_or(reader.data());
+    let container = Container::sniff(head).ok_or(CaptureError::NotACapture)?;
+    let started = match container {
+        Container::Pcap => reader.start_legacy(),
+        Container::PcapNg => reader.start_ng(),
+    };
+    started.map_err(|e| match e {
+        blocks::HeaderError::Bad(detail) => CaptureError::BadHeader(detail),
+        blocks::HeaderError::Read => CaptureError::Read,
+    })?;
+    let summary = drive(reader, container, sink)?;
+    Ok((container, summary))
 }
 
 /// One interface of the current pcapng section.
@@ -280,7 +195,7 @@ fn drive<P: PcapReaderIterator>(
         },
         reported_linktypes: Vec::new(),
     };
-    let mut capacity = INITIAL_BUFFER;
+    let mut capacity = blocks::BLOCK;
     let mut consumed: u64 = 0;
     let mut stalled_refills = 0u32;
     loop {
@@ -358,7 +273,7 @@ fn drive<P: PcapReaderIterator>(
             Err(Step::Truncated) if reader.data().is_empty() => break,
             Err(Step::Absurd(claim)) => {
                 let (skipped, found) =
-                    resync::skip_to_plausible(&mut reader, &|d| state.plausible(d))
+                    resync::skip_to_plausible(&mut reader, &|d, at_end| state.plausible(d, at_end))
                         .map_err(|_| CaptureError::Read)?;
                 consumed += skipped;
                 sink.bytes(skipped);
@@ -477,14 +392,14 @@ impl State {
 
     /// Whether a plausible record or block starts at the front of `data` (`None`: cannot tell
     /// from what is buffered).
-    fn plausible(&self, data: &[u8]) -> Option<bool> {
+    fn plausible(&self, data: &[u8], at_end: bool) -> Option<bool> {
         match self.container {
             Container::Pcap => {
                 let last = u32::try_from(self.last_ts.div_euclid(1_000_000)).ok();
                 self.legacy
-                    .plausible(data, (self.packets > 0).then_some(last).flatten())
+                    .plausible(data, (self.packets > 0).then_some(last).flatten(), at_end)
             }
-            Container::PcapNg => resync::plausible_block(data, self.big_endian),
+            Container::PcapNg => resync::plausible_block(data, self.big_endian, at_end),
         }
     }
 

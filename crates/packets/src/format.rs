@@ -7,6 +7,7 @@
 
 use crate::capture::{self, CaptureError, Container, ReadSummary};
 use crate::flow::{EndedFlow, FlowConfig, FlowStats};
+use crate::read_ahead;
 use crate::shard::{self, ShardedFrames};
 pub use crate::sink::FlowSink;
 use pubsub_hunt_reader::ProblemKind;
@@ -117,9 +118,10 @@ pub fn read_flows(
 pub enum ShardThreads {
     /// Both on the calling thread.
     One,
-    /// Shard 1 moves to a second thread once its work is worth the hand-over.
+    /// The input read on the calling thread and parsed, with shard 0, on a second
+    /// ([`crate::read_ahead`]); shard 1 moves to a third once its work is worth the hand-over.
     Two,
-    /// Shard 1 on a second thread from the first frame (for tests of that path).
+    /// As `Two`, with shard 1 on its own thread from the first frame (for tests of that path).
     TwoFromTheStart,
 }
 
@@ -147,18 +149,28 @@ pub fn read_flows_on(
     let head = head.get(..n).unwrap_or_default();
     let container = Container::sniff(head).ok_or(CaptureError::NotACapture)?;
     config.source_format = container.name();
-    let input = head.chain(input);
+    let mut input = head.chain(input);
+    let one_thread = |input: &mut dyn Read, sink: &mut dyn FlowSink| {
+        let mut frames = ShardedFrames::here(&config, sink);
+        let result = capture::read_capture(input, &mut frames);
+        (result, frames.finish(&config))
+    };
     let (result, flows) = match threads {
-        ShardThreads::One => {
-            let mut frames = ShardedFrames::here(&config, sink);
-            let result = capture::read_capture(input, &mut frames);
-            (result, frames.finish(&config))
-        }
+        ShardThreads::One => one_thread(&mut input, sink),
         ShardThreads::Two | ShardThreads::TwoFromTheStart => {
+            // The input is read here and parsed on a second thread; the flow table's second
+            // shard may move to a third.
             let at_once = threads == ShardThreads::TwoFromTheStart;
-            shard::on_two_threads(&config, sink, at_once, |frames| {
-                capture::read_capture(input, frames)
-            })
+            let on_two = read_ahead::read_ahead(&mut input, sink, |source, sink| {
+                shard::on_two_threads(&config, sink, at_once, |frames| {
+                    capture::read_capture_from(source, frames)
+                })
+            });
+            match on_two {
+                Some(done) => done,
+                // No second thread could be started: nothing has been read yet.
+                None => one_thread(&mut input, sink),
+            }
         }
     };
     let (container, read) = result?;

@@ -11,6 +11,7 @@ pub mod ip;
 pub mod link;
 #[cfg(target_os = "linux")]
 pub mod live;
+pub mod read_ahead;
 pub mod shard;
 pub mod sink;
 pub mod tcp;

@@ -7,10 +7,11 @@
 //! two of them (both directions, and every fragment of a datagram, carry the same address
 //! pair). Why a fixed number of shards, whatever the thread count: the shards' bounds, clocks
 //! and output order are then the same with one thread or two, so the flows, problems and
-//! alerts are too. With one thread both shards run here. With two, shard 0 runs on the calling
-//! thread (which also parses the capture), and shard 1 moves to a second thread, fed with copies
-//! of its frames, once it inspects at least a quarter of the bytes of a batch: on bulk data
-//! whose inspection has stopped, the copy to another core costs more than the shard's work.
+//! alerts are too. With one thread both shards run here. With two, shard 0 runs on the thread
+//! that parses the capture (with two threads, not the one that reads it:
+//! [`crate::read_ahead`]), and shard 1 moves to another thread, fed with copies of its frames,
+//! once it inspects at least a quarter of the bytes of a batch: on bulk data whose inspection
+//! has stopped, the copy to another core costs more than the shard's work.
 //! Which thread runs a shard changes nothing it produces.
 //!
 //! Order: the frames are cut into batches (at [`BATCH_FRAMES`] frames or [`BATCH_BYTES`] frame
@@ -21,7 +22,7 @@
 //! sentence per bound that was met, for the whole table.
 //!
 //! Memory: at most [`IN_FLIGHT`] batches wait for the second thread, each about
-//! [`BATCH_BYTES`]; their results wait on the calling thread until their turn. A panic on the
+//! [`BATCH_BYTES`]; their results wait on shard 0's thread until their turn. A panic on the
 //! second thread is reported as an internal problem and that shard's later packets are dropped.
 
 use crate::capture::{Frame, FrameSink};
@@ -36,7 +37,7 @@ use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
 /// Shards of every capture's flow table.
 pub const SHARDS: usize = 2;
-// Shard 0 runs on the calling thread and shard 1 is `Other`: the code is written for two.
+// Shard 0 runs on the parsing thread and shard 1 is `Other`: the code is written for two.
 const _: () = assert!(SHARDS == 2);
 /// Frames per batch at most.
 pub const BATCH_FRAMES: usize = 4096;

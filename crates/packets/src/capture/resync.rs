@@ -44,9 +44,15 @@ impl Legacy {
     }
 
     /// Whether a plausible record header starts at the front: `None` when more bytes are
-    /// needed to tell. The record after it must be plausible too (or the data end with it),
-    /// so that payload bytes that happen to look like a header are rarely taken for one.
-    pub(super) fn plausible(&self, data: &[u8], last_ts_secs: Option<u32>) -> Option<bool> {
+    /// needed to tell, which `at_end` (the input ends with `data`) rules out. The record after
+    /// it must be plausible too (or the input end with it), so that payload bytes that happen
+    /// to look like a header are rarely taken for one.
+    pub(super) fn plausible(
+        &self,
+        data: &[u8],
+        last_ts_secs: Option<u32>,
+        at_end: bool,
+    ) -> Option<bool> {
         let one = |at: usize| -> Option<Option<usize>> {
             let (Some(sec), Some(frac), Some(caplen), Some(orig)) = (
                 self.u32_at(data, at),
@@ -68,13 +74,17 @@ impl Legacy {
                 && orig <= MAX_BLOCK;
             Some(ok.then(|| at + self.header_len + caplen as usize))
         };
-        match one(0)? {
-            None => Some(false),
-            Some(next) if next >= data.len() => {
-                // Too little buffered to check the following header.
-                None
+        match one(0) {
+            // A header cut by the end of the input is no record.
+            None => at_end.then_some(false),
+            Some(None) => Some(false),
+            // The input ends: the record must end within it, and a header after it that the
+            // end cuts does not count against it.
+            Some(Some(next)) if at_end => {
+                Some(next <= data.len() && one(next).unwrap_or(Some(0)).is_some())
             }
-            Some(next) => Some(one(next).unwrap_or(Some(0)).is_some()),
+            // Too little buffered to check the following header.
+            Some(Some(next)) => one(next).map(|following| following.is_some()),
         }
     }
 }
@@ -96,8 +106,18 @@ fn block_u32(data: &[u8], at: usize, big_endian: bool) -> Option<u32> {
 
 /// Whether a plausible pcapng block starts at the front (a packet, interface, statistics or
 /// section header block whose length is repeated at its end); `None` when more bytes are
-/// needed to tell.
-pub(super) fn plausible_block(data: &[u8], big_endian: bool) -> Option<bool> {
+/// needed to tell, which `at_end` (the input ends with `data`) rules out: a block cut by the
+/// end is none.
+pub(super) fn plausible_block(data: &[u8], big_endian: bool, at_end: bool) -> Option<bool> {
+    let told = block_as_far_as_buffered(data, big_endian);
+    if at_end {
+        Some(told.unwrap_or(false))
+    } else {
+        told
+    }
+}
+
+fn block_as_far_as_buffered(data: &[u8], big_endian: bool) -> Option<bool> {
     let kind = block_u32(data, 0, big_endian)?;
     let len = block_u32(data, 4, big_endian)?;
     let known = matches!(kind, 0x0A0D_0D0A | 1 | 3 | 5 | 6);
@@ -112,18 +132,20 @@ pub(super) fn plausible_block(data: &[u8], big_endian: bool) -> Option<bool> {
 /// starts. Returns the bytes skipped and whether a record was found (else the input ended).
 pub(super) fn skip_to_plausible<P: PcapReaderIterator>(
     reader: &mut P,
-    plausible: &dyn Fn(&[u8]) -> Option<bool>,
+    plausible: &dyn Fn(&[u8], bool) -> Option<bool>,
 ) -> Result<(u64, bool), std::io::Error> {
     let mut skipped = 0u64;
     // The damaged header itself is not a candidate.
     let mut from = 1usize;
+    // Whether the input ends with what is buffered: then every candidate is decided.
+    let mut at_end = false;
     loop {
         let (found, undecided, len) = {
             let data = reader.data();
             let mut found = None;
             let mut undecided = None;
             for k in from..data.len() {
-                match plausible(data.get(k..).unwrap_or_default()) {
+                match plausible(data.get(k..).unwrap_or_default(), at_end) {
                     Some(true) => {
                         found = Some(k);
                         break;
@@ -141,6 +163,10 @@ pub(super) fn skip_to_plausible<P: PcapReaderIterator>(
             reader.consume(k);
             return Ok((skipped + k as u64, true));
         }
+        if at_end && undecided.is_none() {
+            reader.consume(len);
+            return Ok((skipped + len as u64, false));
+        }
         // Keep the undecided candidate (if any) and read more behind it.
         let keep_from = undecided.unwrap_or(len).max(from.min(len));
         reader.consume(keep_from);
@@ -152,9 +178,11 @@ pub(super) fn skip_to_plausible<P: PcapReaderIterator>(
         let after = reader.data().len();
         if after == before {
             if reader.reader_exhausted() || after == 0 {
-                // The input ended (or the candidate cannot be decided): the rest is lost.
-                reader.consume(after);
-                return Ok((skipped + after as u64, false));
+                // The input ends here: what is left is judged as it is, from the candidate
+                // kept (whatever the blocks the input came in, the same bytes are kept).
+                at_end = true;
+                from = 0;
+                continue;
             }
             // The buffer is full and the candidate still undecided: not a record.
             from = 1;
@@ -187,16 +215,21 @@ mod tests {
         };
         let mut two = record(1_700_000_000, 60);
         two.extend(record(1_700_000_001, 60));
-        assert_eq!(l.plausible(&two, Some(1_700_000_000)), Some(true));
-        assert_eq!(l.plausible(&two[..20], None), None);
+        assert_eq!(l.plausible(&two, Some(1_700_000_000), false), Some(true));
+        assert_eq!(l.plausible(&two, Some(1_700_000_000), true), Some(true));
+        assert_eq!(l.plausible(&two[..76], None, false), None);
+        assert_eq!(l.plausible(&two[..76], None, true), Some(true));
+        assert_eq!(l.plausible(&two[..75], None, true), Some(false));
+        assert_eq!(l.plausible(&two[..20], None, false), None);
+        assert_eq!(l.plausible(&two[..20], None, true), Some(false));
         let mut bad = Vec::new();
         for v in [1_700_000_000u32, 0, 0xffff_fffe, 0xffff_fffe] {
             bad.extend_from_slice(&v.to_le_bytes());
         }
         assert_eq!(l.absurd(&bad), Some(0xffff_fffe));
-        assert_eq!(l.plausible(&bad, None), Some(false));
+        assert_eq!(l.plausible(&bad, None, false), Some(false));
         // Ten years after the last packet is not the next record.
-        assert_eq!(l.plausible(&two, Some(1_400_000_000)), Some(false));
+        assert_eq!(l.plausible(&two, Some(1_400_000_000), false), Some(false));
     }
 
     #[test]
@@ -204,8 +237,9 @@ mod tests {
         let mut epb = vec![6, 0, 0, 0, 32, 0, 0, 0];
         epb.extend([0u8; 20]);
         epb.extend([32, 0, 0, 0]);
-        assert_eq!(plausible_block(&epb, false), Some(true));
-        assert_eq!(plausible_block(&epb[..20], false), None);
+        assert_eq!(plausible_block(&epb, false, false), Some(true));
+        assert_eq!(plausible_block(&epb[..20], false, false), None);
+        assert_eq!(plausible_block(&epb[..20], false, true), Some(false));
         assert_eq!(
             absurd_block(&[6, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], false),
             Some(u32::MAX)

@@ -1,0 +1,416 @@
+//! Captures read in place ([`pubsub_hunt_packets::capture::blocks`]): wherever the blocks of
+//! input end — one byte, a few bytes, inside every record header, records spanning hundreds
+//! of blocks — the frames and problems are exactly those of a read in one block; on undamaged
+//! captures they are the frames pcap-parser's own streaming readers give; and on two threads
+//! (the input read ahead on the calling thread, [`pubsub_hunt_packets::read_ahead`]) a read
+//! error, a stop asked by the sink and a panic behave as on one.
+
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
+use proptest::prelude::*;
+use pubsub_hunt_packets::capture::blocks::{BLOCK, Cuts};
+use pubsub_hunt_packets::capture::{self, Container, Frame, FrameSink};
+use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig};
+use pubsub_hunt_packets::format::{FlowSink, ShardThreads, read_flows_on};
+use pubsub_hunt_packets::read_ahead::read_ahead;
+use pubsub_hunt_reader::ProblemKind;
+use std::io::Read;
+use std::path::PathBuf;
+
+mod common;
+use pubsub_hunt_testgen::raw::{ACK, SYN};
+
+/// Every frame (number, time, link type, bytes, length on the wire) and problem, in order.
+#[derive(Default, Debug, PartialEq)]
+struct Frames(Vec<String>);
+
+impl FrameSink for Frames {
+    fn frame(&mut self, f: &Frame<'_>) {
+        self.0.push(format!(
+            "{} {} {} {:?} {}",
+            f.number, f.ts, f.linktype, f.data, f.orig_len
+        ));
+    }
+    fn problem(&mut self, pos: Option<u64>, kind: ProblemKind, detail: String) {
+        self.0.push(format!("problem {pos:?} {kind:?} {detail}"));
+    }
+}
+
+fn whole(data: &[u8]) -> (Frames, String) {
+    let mut f = Frames::default();
+    let r = capture::read_capture(data, &mut f);
+    (f, format!("{r:?}"))
+}
+
+fn cut(data: &[u8], cuts: Vec<usize>) -> (Frames, String) {
+    let mut f = Frames::default();
+    let r = capture::read_capture_from(Cuts::new(data, cuts), &mut f);
+    (f, format!("{r:?}"))
+}
+
+/// The packets pcap-parser's own streaming reader finds: (bytes, length on the wire).
+fn pcap_parser_packets(data: &[u8]) -> Vec<(Vec<u8>, u32)> {
+    use pcap_parser::pcapng::Block;
+    use pcap_parser::traits::PcapNGPacketBlock;
+    let mut out = Vec::new();
+    let mut take = |block: PcapBlockOwned<'_>| match block {
+        PcapBlockOwned::Legacy(b) => {
+            let n = (b.caplen as usize).min(b.data.len());
+            out.push((b.data[..n].to_vec(), b.origlen));
+        }
+        PcapBlockOwned::NG(Block::EnhancedPacket(b)) => {
+            out.push((b.packet_data().to_vec(), b.orig_len()))
+        }
+        _ => {}
+    };
+    fn run(mut r: impl PcapReaderIterator, take: &mut dyn FnMut(PcapBlockOwned<'_>)) {
+        loop {
+            match r.next() {
+                Ok((n, block)) => {
+                    take(block);
+                    r.consume(n);
+                }
+                Err(PcapError::Incomplete(_)) => r.refill().expect("refill"),
+                Err(PcapError::Eof) => break,
+                Err(e) => panic!("pcap-parser: {e:?}"),
+            }
+        }
+    }
+    match Container::sniff(data) {
+        Some(Container::Pcap) => run(
+            LegacyPcapReader::new(16 << 20, data).expect("pcap"),
+            &mut take,
+        ),
+        Some(Container::PcapNg) => run(
+            PcapNGReader::new(16 << 20, data).expect("pcapng"),
+            &mut take,
+        ),
+        None => {}
+    }
+    out
+}
+
+fn packets_of(frames: &Frames) -> usize {
+    frames
+        .0
+        .iter()
+        .filter(|l| !l.starts_with("problem"))
+        .count()
+}
+
+fn corpus_captures() -> Vec<PathBuf> {
+    let root = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/pcaps"
+    ));
+    let mut found = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    if found.is_empty() && std::env::var("PUBSUB_HUNT_REQUIRE_CORPUS").is_ok_and(|v| v == "1") {
+        panic!("no capture in the shared corpus");
+    }
+    found
+}
+
+#[test]
+fn corpus_captures_read_the_same_wherever_the_blocks_end() {
+    let mut checked = 0;
+    for path in corpus_captures() {
+        let data = std::fs::read(&path).expect("read corpus capture");
+        let (reference, result) = whole(&data);
+        for cuts in [
+            vec![1],
+            vec![7],
+            vec![16, 3, 1500],
+            vec![1499],
+            vec![65_536],
+        ] {
+            let (frames, r) = cut(&data, cuts.clone());
+            assert_eq!(
+                (&reference, &result),
+                (&frames, &r),
+                "{} cut at {cuts:?}",
+                path.display()
+            );
+        }
+        // The corpus is undamaged: every packet pcap-parser's reader finds, no more.
+        let oracle = pcap_parser_packets(&data);
+        assert_eq!(packets_of(&reference), oracle.len(), "{}", path.display());
+        checked += 1;
+    }
+    assert!(checked == 0 || checked >= 10, "{checked} corpus captures");
+}
+
+/// A classic pcap of `sizes` frames (bytes numbered so that a misplaced byte shows).
+fn capture_of(sizes: &[usize]) -> Vec<u8> {
+    let frames: Vec<Vec<u8>> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| (0..n).map(|k| (k * 31 + i) as u8).collect())
+        .collect();
+    common::pcap(
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i as u32, &f[..], f.len() as u32 + 4)),
+    )
+}
+
+#[test]
+fn a_record_larger_than_a_block_is_read_across_blocks() {
+    // A 3 MiB frame: more than the reader holds at first, so the capture reader grows it. The
+    // file's snap length allows it (8 MiB).
+    let mut data = capture_of(&[100, 3 << 20, 60, 1 << 20, 5]);
+    data[16..20].copy_from_slice(&(8u32 << 20).to_le_bytes());
+    let (frames, result) = whole(&data);
+    assert!(result.starts_with("Ok"), "{result}");
+    assert_eq!(
+        packets_of(&frames),
+        5,
+        "{:?}",
+        &frames.0[..frames.0.len().min(2)]
+    );
+    assert_eq!(
+        frames
+            .0
+            .iter()
+            .map(|l| l.split(' ').next_back().unwrap_or_default().to_string())
+            .collect::<Vec<_>>(),
+        [
+            "104",
+            &format!("{}", (3 << 20) + 4),
+            "64",
+            &format!("{}", (1 << 20) + 4),
+            "9"
+        ]
+    );
+    assert_eq!(cut(&data, vec![BLOCK / 3, 17]), (frames, result));
+    assert_eq!(pcap_parser_packets(&data).len(), 5);
+}
+
+/// A read of `data` that fails after `n` bytes.
+struct FailAfter<'a> {
+    data: &'a [u8],
+    left: usize,
+}
+
+impl Read for FailAfter<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.left == 0 {
+            return Err(std::io::Error::other("device gone"));
+        }
+        let n = buf.len().min(self.left).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        self.left -= n;
+        Ok(n)
+    }
+}
+
+#[derive(Default)]
+struct Flows {
+    seen: Vec<String>,
+    bytes: u64,
+    stop: bool,
+}
+
+impl FlowSink for Flows {
+    fn flow(&mut self, flow: EndedFlow) {
+        self.seen
+            .push(format!("{} {:?}", flow.first_packet, flow.event));
+    }
+    fn problem(&mut self, pos: Option<u64>, kind: ProblemKind, detail: String) {
+        self.seen.push(format!("{pos:?} {kind:?} {detail}"));
+    }
+    fn aborted(&self) -> bool {
+        self.stop
+    }
+    fn bytes(&mut self, n: u64) {
+        self.bytes += n;
+    }
+}
+
+/// About `mib` MiB of TCP sessions between 200 address pairs (several blocks).
+fn big_capture(mib: usize) -> Vec<u8> {
+    let payload = vec![b'x'; 1400];
+    let mut frames = Vec::new();
+    let mut n = 0u32;
+    while frames.len() * 1450 < mib << 20 {
+        let host = n % 200;
+        let (c, s) = ([10, 1, 0, host as u8], [192, 0, 2, 1]);
+        let sport = 30_000 + (n / 200) as u16;
+        frames.push(common::ipv4_tcp(c, s, sport, 443, 0, SYN, &[]));
+        for k in 0..20u32 {
+            frames.push(common::ipv4_tcp(
+                c,
+                s,
+                sport,
+                443,
+                1 + k * 1400,
+                ACK,
+                &payload,
+            ));
+        }
+        n += 1;
+    }
+    common::pcap(
+        frames
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (i as u32 / 50, &f[..], f.len() as u32)),
+    )
+}
+
+#[test]
+fn on_two_threads_a_read_error_a_stop_and_a_panic_are_as_on_one() {
+    let data = big_capture(6);
+    for fail_at in [5_000, 3 << 20, data.len()] {
+        let mut results = Vec::new();
+        for threads in [ShardThreads::One, ShardThreads::Two] {
+            let mut sink = Flows::default();
+            let input = FailAfter {
+                data: &data,
+                left: fail_at,
+            };
+            let r = read_flows_on(input, FlowConfig::default(), &mut sink, threads);
+            results.push((format!("{r:?}"), sink.seen, sink.bytes));
+        }
+        assert_eq!(results[0], results[1], "failing after {fail_at} bytes");
+        assert!(!results[0].1.is_empty());
+        if fail_at < data.len() {
+            assert!(results[0].0.contains("Read"), "{}", results[0].0);
+        }
+    }
+    // A sink that asks to stop: the read ends within a few blocks, not at the end.
+    let mut sink = Flows {
+        stop: true,
+        ..Flows::default()
+    };
+    let r = read_flows_on(
+        &data[..],
+        FlowConfig::default(),
+        &mut sink,
+        ShardThreads::Two,
+    )
+    .expect("a capture");
+    assert!(
+        r.read.bytes < (data.len() / 2) as u64,
+        "{} of {} bytes read after a stop",
+        r.read.bytes,
+        data.len()
+    );
+    // A panic on the second thread reaches the caller.
+    let caught = std::panic::catch_unwind(|| {
+        let mut sink = Flows::default();
+        read_ahead(&mut &data[..], &mut sink, |_, _| -> u8 {
+            panic!("inside the second thread")
+        })
+    });
+    assert!(caught.is_err());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Random frame sizes, damage in random places, random block cuts: the same frames and
+    /// problems as one block; and without damage, pcap-parser's packets.
+    #[test]
+    fn any_cuts_give_what_one_block_gives(
+        sizes in proptest::collection::vec(0usize..3000, 1..60),
+        damage in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+        cuts in proptest::collection::vec(1usize..2500, 1..8),
+    ) {
+        let mut data = capture_of(&sizes);
+        let undamaged = damage.is_empty();
+        for (at, byte) in damage {
+            // Past the file header: a damaged header is refused before any block matters.
+            let i = 24 + at.index(data.len() - 24);
+            data[i] = byte;
+        }
+        let (reference, result) = whole(&data);
+        prop_assert_eq!(cut(&data, cuts), (reference, result.clone()));
+        if undamaged {
+            let (frames, _) = whole(&data);
+            prop_assert_eq!(packets_of(&frames), sizes.len());
+            prop_assert_eq!(pcap_parser_packets(&data).len(), sizes.len());
+        }
+    }
+}
+
+/// A record header: seconds, fraction, captured length, length on the wire.
+fn header(sec: u32, frac: u32, caplen: u32, orig: u32) -> Vec<u8> {
+    [sec, frac, caplen, orig]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect()
+}
+
+/// A good record, then a header claiming 4 GiB, then `junk`, then `tail`.
+fn damaged(junk: &[u8], tail: &[u8]) -> Vec<u8> {
+    let mut data = capture_of(&[40]);
+    data.extend(header(1_700_000_001, 0, u32::MAX, u32::MAX));
+    data.extend_from_slice(junk);
+    data.extend_from_slice(tail);
+    data
+}
+
+#[test]
+fn after_damage_the_next_record_is_found_wherever_the_blocks_end() {
+    // In the junk, a header that looks right but is followed by one that is not (a fraction
+    // of two seconds): not a record, even when a block ends inside the header after it.
+    let mut junk = header(1_700_000_001, 0, 20, 20);
+    junk.extend([7u8; 20]);
+    junk.extend(header(1_700_000_001, 2_000_000, 20, 20));
+    let mut tail = header(1_700_000_002, 0, 30, 30);
+    tail.extend([1u8; 30]);
+    tail.extend(header(1_700_000_003, 0, 10, 10));
+    tail.extend([2u8; 10]);
+    let data = damaged(&junk, &tail);
+    let (frames, result) = whole(&data);
+    assert_eq!(packets_of(&frames), 3, "{:?}", frames.0);
+    let skipped = format!(
+        "{} bytes skipped to the next plausible record",
+        16 + junk.len()
+    );
+    assert!(frames.0[1].contains(&skipped), "{}", frames.0[1]);
+    // A block that ends 8 bytes into the header after the false one, and others.
+    let inside = 24 + 16 + 40 + 16 + 16 + 20 + 8;
+    for cuts in [vec![inside, BLOCK], vec![1], vec![inside - 20, 3]] {
+        assert_eq!(
+            cut(&data, cuts.clone()),
+            (Frames(frames.0.clone()), result.clone()),
+            "{cuts:?}"
+        );
+    }
+}
+
+#[test]
+fn a_record_that_ends_the_file_after_damage_is_read() {
+    let mut tail = header(1_700_000_002, 0, 30, 30);
+    tail.extend([1u8; 30]);
+    let data = damaged(&[9u8; 50], &tail);
+    let (frames, result) = whole(&data);
+    assert_eq!(packets_of(&frames), 2, "{:?}", frames.0);
+    assert!(frames.0[1].contains("66 bytes skipped"), "{}", frames.0[1]);
+    for cuts in [vec![1], vec![100, 7]] {
+        assert_eq!(cut(&data, cuts), (Frames(frames.0.clone()), result.clone()));
+    }
+    // Cut by the end of the file, it is not.
+    let (frames, _) = whole(&data[..data.len() - 1]);
+    assert_eq!(packets_of(&frames), 1, "{:?}", frames.0);
+    assert!(
+        frames.0[1].contains("hold no plausible record"),
+        "{}",
+        frames.0[1]
+    );
+}
