@@ -414,3 +414,70 @@ fn a_record_that_ends_the_file_after_damage_is_read() {
         frames.0[1]
     );
 }
+
+#[test]
+fn a_pcapng_block_whose_body_claims_more_than_the_block_is_skipped_wherever_the_blocks_end() {
+    let packet = |n: u8| common::ipv4_tcp([10, 0, 0, n], [10, 0, 0, 9], 4000, 1883, 0, SYN, &[]);
+    let data = common::pcapng(&[
+        common::epb(&packet(1), 40),
+        // 40 bytes in the block, a captured length of 2 GiB claimed.
+        common::epb(&packet(2), 0x7fff_ffff),
+        common::epb(&packet(3), 40),
+    ]);
+    let (frames, result) = whole(&data);
+    assert_eq!(packets_of(&frames), 2, "{:?}", frames.0);
+    assert!(
+        frames
+            .0
+            .iter()
+            .any(|l| l.contains("invalid block") && l.contains("block skipped")),
+        "{:?}",
+        frames.0
+    );
+    for cuts in [vec![1], vec![60], vec![100, 9], vec![130]] {
+        assert_eq!(
+            cut(&data, cuts.clone()),
+            (Frames(frames.0.clone()), result.clone()),
+            "{cuts:?}"
+        );
+    }
+}
+
+#[test]
+fn a_record_claiming_more_than_the_reader_holds_is_judged_the_same_wherever_the_blocks_end() {
+    // The file allows 4 GiB records; the first claims 1.5 GB.
+    let mut big_snap = capture_of(&[]);
+    big_snap[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+    let mut short = big_snap.clone();
+    short.extend(header(1_700_000_000, 0, 1_500_000_000, 1_500_000_000));
+    short.extend([5u8; 3000]);
+    let (frames, result) = whole(&short);
+    assert!(
+        frames
+            .0
+            .iter()
+            .any(|l| l.contains("capture ends inside a record")),
+        "{:?}",
+        frames.0
+    );
+    for cuts in [vec![1], vec![7, 100], vec![2000]] {
+        assert_eq!(
+            cut(&short, cuts),
+            (Frames(frames.0.clone()), result.clone())
+        );
+    }
+    // With more than the reader holds (16 MiB) after it, the claim is refused.
+    let mut long = big_snap;
+    long.extend(header(1_700_000_000, 0, 1_500_000_000, 1_500_000_000));
+    long.extend(vec![5u8; 17 << 20]);
+    let (frames, result) = whole(&long);
+    assert!(
+        frames
+            .0
+            .iter()
+            .any(|l| l.contains("claims more than 16777216 bytes")),
+        "{:?}",
+        frames.0
+    );
+    assert_eq!(cut(&long, vec![BLOCK / 7]), (frames, result));
+}

@@ -13,7 +13,7 @@ use pubsub_hunt_reader::ProblemKind;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::ipv4_tcp;
+use common::{epb, ipv4_tcp, pcapng};
 use pubsub_hunt_testgen::raw::{ACK, SYN};
 
 /// A legacy pcap (raw IPv4 link type) of `records` as (caplen-cut, orig_len, data), a
@@ -264,52 +264,6 @@ fn an_impossible_pcap_record_length_is_corrupt_and_reading_resyncs() {
         "{}",
         c.problems[0].2
     );
-}
-
-/// pcapng: section, interface, then `blocks`.
-fn pcapng(blocks: &[Vec<u8>]) -> Vec<u8> {
-    let mut f = Vec::new();
-    let shb: [u32; 7] = [
-        0x0a0d_0d0a,
-        28,
-        0x1a2b_3c4d,
-        1,
-        0xffff_ffff,
-        0xffff_ffff,
-        28,
-    ];
-    for (i, v) in shb.iter().enumerate() {
-        if i == 3 {
-            f.extend_from_slice(&1u16.to_le_bytes());
-            f.extend_from_slice(&0u16.to_le_bytes());
-        } else {
-            f.extend_from_slice(&v.to_le_bytes());
-        }
-    }
-    for v in [1u32, 20, 228, 65535, 20] {
-        f.extend_from_slice(&v.to_le_bytes());
-    }
-    for b in blocks {
-        f.extend_from_slice(b);
-    }
-    f
-}
-
-fn epb(data: &[u8], caplen: u32) -> Vec<u8> {
-    let mut body = Vec::new();
-    for v in [0u32, 0, 0, caplen, data.len() as u32] {
-        body.extend_from_slice(&v.to_le_bytes());
-    }
-    body.extend_from_slice(data);
-    while body.len() % 4 != 0 {
-        body.push(0);
-    }
-    let len = 12 + body.len() as u32;
-    let mut b = 6u32.to_le_bytes().to_vec();
-    b.extend_from_slice(&len.to_le_bytes());
-    b.extend_from_slice(&body);
-    b.extend_from_slice(&len.to_le_bytes());
-    b
 }
 
 #[test]

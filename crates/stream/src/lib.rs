@@ -9,6 +9,7 @@
 //! and [`member`] is the consumer loop with its rebalance and commit rules. Rating stays in
 //! the core crate, parsing in the ingest crate.
 
+mod client;
 pub mod decode;
 pub mod hosts;
 pub mod member;

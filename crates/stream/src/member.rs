@@ -17,6 +17,7 @@
 //!   (`reconnect.backoff.ms`…`reconnect.backoff.max.ms`); each error is reported on standard
 //!   error, repeated ones at most once per stats interval.
 
+use crate::client::{ClientSettings, consumer_config, producer_config, read_metadata};
 use crate::decode::{Decoder, FormatCache};
 use crate::hosts::{HostPartitions, REPORT_FIRST};
 use crate::sink::{FindingFormat, FindingSink, SinkError};
@@ -26,7 +27,6 @@ use pubsub_hunt_core::prior::PriorSource;
 use pubsub_hunt_core::{Accumulator, Engine};
 use pubsub_hunt_reader::Record;
 use rdkafka::ClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
@@ -357,60 +357,13 @@ impl ConsumerContext for MemberContext {
     }
 }
 
-/// A committed offset's metadata. rdkafka panics on metadata that is not UTF-8 (another
-/// tool's, not ours): that is read as no metadata.
-fn read_metadata(e: &rdkafka::topic_partition_list::TopicPartitionListElem<'_>) -> Option<String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let meta = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| e.metadata().to_string()));
-    std::panic::set_hook(hook);
-    meta.ok().filter(|m| !m.is_empty())
-}
-
-/// The consumer's settings: manual commits only, from the earliest offset for a new group.
-fn consumer_config(cfg: &MemberConfig) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &cfg.brokers)
-        .set("group.id", &cfg.group)
-        .set("client.id", "pubsub-hunt")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false")
-        .set("auto.offset.reset", "earliest")
-        .set("reconnect.backoff.ms", "100")
-        .set("reconnect.backoff.max.ms", "10000")
-        .set(
-            "statistics.interval.ms",
-            cfg.stats_every.as_millis().clamp(1000, 60_000).to_string(),
-        );
-    for (k, v) in &cfg.extra {
-        c.set(k, v);
+fn client_settings(cfg: &MemberConfig) -> ClientSettings<'_> {
+    ClientSettings {
+        brokers: &cfg.brokers,
+        group: &cfg.group,
+        stats_every: cfg.stats_every,
+        extra: &cfg.extra,
     }
-    c
-}
-
-/// The findings producer's settings: the same brokers and `-X` properties.
-fn producer_config(cfg: &MemberConfig) -> ClientConfig {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &cfg.brokers)
-        .set("client.id", "pubsub-hunt-findings");
-    for (k, v) in &cfg.extra {
-        // Consumer-only properties would make the producer refuse to start.
-        if !is_consumer_only(k) {
-            c.set(k, v);
-        }
-    }
-    c
-}
-
-fn is_consumer_only(key: &str) -> bool {
-    key.starts_with("session.")
-        || key.starts_with("heartbeat.")
-        || key.starts_with("group.")
-        || key.starts_with("auto.")
-        || key.starts_with("fetch.")
-        || key.starts_with("max.poll.")
-        || key.starts_with("partition.assignment")
-        || key == "isolation.level"
 }
 
 /// Runs one member, judging each window against the part of the history `prior` loads for it
@@ -426,7 +379,7 @@ pub fn run(
     let sink = FindingSink::new(
         cfg.output_topic
             .as_ref()
-            .map(|t| (producer_config(&cfg), t.clone())),
+            .map(|t| (producer_config(&client_settings(&cfg)), t.clone())),
         cfg.output_file.as_deref(),
         cfg.format,
         Duration::from_secs(30),
@@ -449,7 +402,7 @@ pub fn run(
         last_error_report: None,
         stats_every: cfg.stats_every,
     }));
-    let consumer: BaseConsumer<MemberContext> = consumer_config(&cfg)
+    let consumer: BaseConsumer<MemberContext> = consumer_config(&client_settings(&cfg))
         .create_with_context(MemberContext {
             shared: shared.clone(),
         })

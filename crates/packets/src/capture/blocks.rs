@@ -374,6 +374,26 @@ impl<S: BlockSource> InPlace<S> {
     }
 }
 
+/// The total length a pcapng block header at the front of `data` (at least 8 bytes) gives. A
+/// section header carries its own byte order (after its length): until that is here, 12 bytes.
+fn ng_block_len(data: &[u8], big_endian: bool) -> usize {
+    let big_endian = match (data.get(..4), data.get(8..12)) {
+        (Some([0x0a, 0x0d, 0x0d, 0x0a]), None) => return 12,
+        (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x1a, 0x2b, 0x3c, 0x4d])) => true,
+        (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some(_)) => false,
+        _ => big_endian,
+    };
+    let raw = data.get(4..8).and_then(|b| b.first_chunk::<4>()).copied();
+    let len = raw.map_or(0, |b| {
+        if big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        }
+    });
+    len as usize
+}
+
 impl<S: BlockSource> PcapReaderIterator for InPlace<S> {
     fn next(&mut self) -> Result<(usize, PcapBlockOwned<'_>), PcapError<&[u8]>> {
         // Fields are borrowed one by one: the bytes stay borrowed by the block returned
@@ -414,14 +434,27 @@ impl<S: BlockSource> PcapReaderIterator for InPlace<S> {
             Ok(found) => Ok(found),
             Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(e),
             Err(nom::Err::Incomplete(_)) if self.exhausted => Err(PcapError::UnexpectedEof),
-            Err(nom::Err::Incomplete(Needed::Size(n))) => {
-                if data.len().saturating_add(usize::from(n)) >= self.capacity {
+            Err(nom::Err::Incomplete(needed)) => {
+                // A pcapng block says its own length: what it needs is the rest of it, whatever
+                // its body claims (a captured length beyond the block is damage, found once the
+                // whole block is here). A pcap record's need is its header's captured length.
+                let total = match (&self.parser, needed) {
+                    (Parser::Ng { big_endian }, _) if data.len() >= 8 => {
+                        ng_block_len(data, *big_endian)
+                    }
+                    (_, Needed::Size(n)) => data.len().saturating_add(usize::from(n)),
+                    (_, Needed::Unknown) => return Err(PcapError::Incomplete(0)),
+                };
+                // Too large only once as much as the buffer holds is here: whether the input
+                // ends first (a truncated record) then does not depend on where blocks end.
+                if total.saturating_sub(data.len()) == 0 {
+                    Err(PcapError::Incomplete(0))
+                } else if total >= self.capacity && data.len() >= self.capacity {
                     Err(PcapError::BufferTooSmall)
                 } else {
-                    Err(PcapError::Incomplete(n.into()))
+                    Err(PcapError::Incomplete(total - data.len()))
                 }
             }
-            Err(nom::Err::Incomplete(Needed::Unknown)) => Err(PcapError::Incomplete(0)),
         }
     }
 
