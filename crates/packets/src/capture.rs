@@ -202,28 +202,28 @@ fn drive<P: PcapReaderIterator>(
         if sink.aborted() {
             break;
         }
-        let step = match reader.next() {
-            Ok((offset, block)) => {
-                state.block(block, sink);
-                Ok(offset)
-            }
-            Err(PcapError::Eof) => break,
-            Err(PcapError::Incomplete(_)) => Err(Step::Refill),
-            Err(PcapError::BufferTooSmall) => Err(Step::Grow),
-            Err(PcapError::UnexpectedEof) => Err(Step::Truncated),
-            Err(PcapError::ReadError) => return Err(CaptureError::Read),
-            Err(e) => Err(Step::Corrupt(describe(&e))),
+        // A record that claims an impossible length is refused before it is parsed: more
+        // input cannot help (the reader would wait for it to the end of the file and call the
+        // rest a truncated record), and how much of it is buffered must not decide whether it
+        // is read. The legacy file header (nothing consumed yet) is not a record.
+        let claim = match container {
+            Container::Pcap if reader.consumed() == 0 => None,
+            _ => state.absurd(reader.data()),
         };
-        // A record that claims an impossible length: more input cannot help (the reader would
-        // wait for it to the end of the file and call the rest a truncated record).
-        let step = match step {
-            Err(Step::Refill | Step::Grow | Step::Truncated | Step::Corrupt(_)) => {
-                match state.absurd(reader.data()) {
-                    Some(claim) => Err(Step::Absurd(claim)),
-                    None => step,
+        let step = match claim {
+            Some(claim) => Err(Step::Absurd(claim)),
+            None => match reader.next() {
+                Ok((offset, block)) => {
+                    state.block(block, sink);
+                    Ok(offset)
                 }
-            }
-            other => other,
+                Err(PcapError::Eof) => break,
+                Err(PcapError::Incomplete(_)) => Err(Step::Refill),
+                Err(PcapError::BufferTooSmall) => Err(Step::Grow),
+                Err(PcapError::UnexpectedEof) => Err(Step::Truncated),
+                Err(PcapError::ReadError) => return Err(CaptureError::Read),
+                Err(e) => Err(Step::Corrupt(describe(&e))),
+            },
         };
         // pcap-parser reports a pcapng block whose body contradicts itself (a captured length
         // beyond the block) as "incomplete"; when the whole block is already buffered, more

@@ -481,3 +481,44 @@ fn a_record_claiming_more_than_the_reader_holds_is_judged_the_same_wherever_the_
     );
     assert_eq!(cut(&long, vec![BLOCK / 7]), (frames, result));
 }
+
+#[test]
+fn an_impossible_length_is_refused_even_when_the_whole_record_is_buffered() {
+    // pcap: snap length 65,535, so 256 KiB is the most a record may capture; this one captures
+    // 300,000 bytes, all of them in the file, and a good record follows.
+    let mut data = capture_of(&[40]);
+    data.extend(header(1_700_000_001, 0, 300_000, 300_000));
+    data.extend(vec![3u8; 300_000]);
+    data.extend(header(1_700_000_002, 0, 20, 20));
+    data.extend([4u8; 20]);
+    let (frames, result) = whole(&data);
+    assert_eq!(packets_of(&frames), 2, "{:?}", frames.0);
+    assert!(
+        frames.0[1].contains("impossible length (300000 bytes); 300016 bytes skipped"),
+        "{}",
+        frames.0[1]
+    );
+    for cuts in [vec![1 << 20], vec![100], vec![5000, 3]] {
+        assert_eq!(cut(&data, cuts), (Frames(frames.0.clone()), result.clone()));
+    }
+    // pcapng: a block of 54 bytes (not a multiple of 4) between two packets.
+    let packet = |n: u8| common::ipv4_tcp([10, 0, 0, n], [10, 0, 0, 9], 4000, 1883, 0, SYN, &[]);
+    let mut odd = 6u32.to_le_bytes().to_vec();
+    odd.extend(54u32.to_le_bytes());
+    odd.extend([0u8; 46]);
+    let data = common::pcapng(&[
+        common::epb(&packet(1), 40),
+        odd,
+        common::epb(&packet(2), 40),
+    ]);
+    let (frames, result) = whole(&data);
+    assert_eq!(packets_of(&frames), 2, "{:?}", frames.0);
+    assert!(
+        frames.0[1].contains("impossible length (54 bytes)"),
+        "{}",
+        frames.0[1]
+    );
+    for cuts in [vec![1], vec![70], vec![100, 9]] {
+        assert_eq!(cut(&data, cuts), (Frames(frames.0.clone()), result.clone()));
+    }
+}
