@@ -64,6 +64,7 @@ pub fn read_ahead<T: Send>(
             let mut source = Blocks {
                 rx: down_rx,
                 tx: up_tx.clone(),
+                ended: false,
             };
             let mut out = Outputs {
                 tx: up_tx.clone(),
@@ -139,6 +140,8 @@ impl Reader<'_> {
 struct Blocks<T> {
     rx: Receiver<Down>,
     tx: SyncSender<Up<T>>,
+    /// The input has ended (or failed): nothing more will come, and asking again must not wait.
+    ended: bool,
 }
 
 impl<T: Send> BlockSource for Blocks<T> {
@@ -146,7 +149,12 @@ impl<T: Send> BlockSource for Blocks<T> {
         if let Some(block) = spent {
             let _ = self.tx.send(Up::Spent(block));
         }
-        match self.rx.recv() {
+        if self.ended {
+            return Ok(None);
+        }
+        let next = self.rx.recv();
+        self.ended = !matches!(next, Ok(Down::Block(_)));
+        match next {
             Ok(Down::Block(block)) => Ok(Some(block)),
             Ok(Down::End) => Ok(None),
             Ok(Down::Failed(e)) => Err(e),

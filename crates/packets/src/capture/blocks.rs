@@ -342,7 +342,9 @@ impl<S: BlockSource> InPlace<S> {
     /// next block's (the stitch then spans more than two blocks: a record larger than one).
     fn stitch_more(&mut self) -> io::Result<()> {
         let unread = self.stitch.len().saturating_sub(self.stitch_pos);
-        if unread >= self.capacity {
+        // Once the source has ended it is not asked again (a source that waits for blocks,
+        // such as another thread's, would wait for ever).
+        if unread >= self.capacity || self.exhausted {
             return Ok(());
         }
         let cur_len = self.cur.as_ref().map_or(0, |b| b.bytes().len());
@@ -484,6 +486,9 @@ impl<S: BlockSource> PcapReaderIterator for InPlace<S> {
 
     fn refill(&mut self) -> Result<(), PcapError<&[u8]>> {
         let failed = |_| PcapError::ReadError;
+        if self.exhausted {
+            return Ok(());
+        }
         if self.stitching {
             return self.stitch_more().map_err(failed);
         }
