@@ -15,9 +15,9 @@ use pubsub_hunt_packets::format::{FlowSink, ShardThreads, read_flows_on};
 use pubsub_hunt_packets::read_ahead::read_ahead;
 use pubsub_hunt_reader::ProblemKind;
 use std::io::Read;
-use std::path::PathBuf;
 
 mod common;
+use common::corpus_captures;
 use pubsub_hunt_testgen::raw::{ACK, SYN};
 
 /// Every frame (number, time, link type, bytes, length on the wire) and problem, in order.
@@ -96,30 +96,6 @@ fn packets_of(frames: &Frames) -> usize {
         .iter()
         .filter(|l| !l.starts_with("problem"))
         .count()
-}
-
-fn corpus_captures() -> Vec<PathBuf> {
-    let root = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpus/pcaps"
-    ));
-    let mut found = Vec::new();
-    let mut dirs = vec![root];
-    while let Some(dir) = dirs.pop() {
-        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-                found.push(p);
-            }
-        }
-    }
-    found.sort();
-    if found.is_empty() && std::env::var("PUBSUB_HUNT_REQUIRE_CORPUS").is_ok_and(|v| v == "1") {
-        panic!("no capture in the shared corpus");
-    }
-    found
 }
 
 #[test]

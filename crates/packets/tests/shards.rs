@@ -10,10 +10,9 @@ use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig, FlowTable};
 use pubsub_hunt_packets::format::{CaptureReport, FlowSink, ShardThreads, read_flows_on};
 use pubsub_hunt_packets::shard::{SHARDS, shard_of};
 use pubsub_hunt_reader::ProblemKind;
-use std::path::PathBuf;
 
 mod common;
-use common::ipv4_tcp;
+use common::{corpus_captures, ipv4_tcp};
 use pubsub_hunt_testgen::raw::{ACK, FIN, SYN};
 
 #[derive(Default)]
@@ -76,33 +75,6 @@ fn unsharded(data: &[u8]) -> Vec<String> {
         flows.push(format!("{} {:?}", f.first_packet, f.event));
     });
     one.flows
-}
-
-fn corpus_captures() -> Vec<PathBuf> {
-    let root = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpus/pcaps"
-    ));
-    let mut found = Vec::new();
-    let mut dirs = vec![root];
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-                found.push(p);
-            }
-        }
-    }
-    found.sort();
-    if found.is_empty() && std::env::var("PUBSUB_HUNT_REQUIRE_CORPUS").is_ok_and(|v| v == "1") {
-        panic!("no capture in the shared corpus");
-    }
-    found
 }
 
 #[test]

@@ -376,6 +376,21 @@ impl<S: BlockSource> InPlace<S> {
     }
 }
 
+/// The bytes not yet consumed: the stitch's, or the current block's.
+fn unread<'a>(
+    stitching: bool,
+    stitch: &'a [u8],
+    stitch_pos: usize,
+    cur: Option<&'a Block>,
+    pos: usize,
+) -> &'a [u8] {
+    if stitching {
+        stitch.get(stitch_pos..).unwrap_or_default()
+    } else {
+        cur.and_then(|b| b.bytes().get(pos..)).unwrap_or_default()
+    }
+}
+
 /// The total length a pcapng block header at the front of `data` (at least 8 bytes) gives. A
 /// section header carries its own byte order (after its length): until that is here, 12 bytes.
 fn ng_block_len(data: &[u8], big_endian: bool) -> usize {
@@ -400,14 +415,13 @@ impl<S: BlockSource> PcapReaderIterator for InPlace<S> {
     fn next(&mut self) -> Result<(usize, PcapBlockOwned<'_>), PcapError<&[u8]>> {
         // Fields are borrowed one by one: the bytes stay borrowed by the block returned
         // while the parser's byte order is updated.
-        let data: &[u8] = if self.stitching {
-            self.stitch.get(self.stitch_pos..).unwrap_or_default()
-        } else {
-            self.cur
-                .as_ref()
-                .and_then(|b| b.bytes().get(self.pos..))
-                .unwrap_or_default()
-        };
+        let data = unread(
+            self.stitching,
+            &self.stitch,
+            self.stitch_pos,
+            self.cur.as_ref(),
+            self.pos,
+        );
         if data.is_empty() && self.exhausted {
             return Err(PcapError::Eof);
         }
@@ -543,14 +557,13 @@ impl<S: BlockSource> PcapReaderIterator for InPlace<S> {
     }
 
     fn data(&self) -> &[u8] {
-        if self.stitching {
-            self.stitch.get(self.stitch_pos..).unwrap_or_default()
-        } else {
-            self.cur
-                .as_ref()
-                .and_then(|b| b.bytes().get(self.pos..))
-                .unwrap_or_default()
-        }
+        unread(
+            self.stitching,
+            &self.stitch,
+            self.stitch_pos,
+            self.cur.as_ref(),
+            self.pos,
+        )
     }
 
     fn reader_exhausted(&self) -> bool {

@@ -76,3 +76,32 @@ pub fn epb(data: &[u8], caplen: u32) -> Vec<u8> {
     b.extend_from_slice(&len.to_le_bytes());
     b
 }
+
+/// The captures of the shared corpus beside the repository (none when it is not there, unless
+/// `PUBSUB_HUNT_REQUIRE_CORPUS=1` says it must be).
+pub fn corpus_captures() -> Vec<std::path::PathBuf> {
+    let root = std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/corpus/pcaps"
+    ));
+    let mut found = Vec::new();
+    let mut dirs = vec![root];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    if found.is_empty() && std::env::var("PUBSUB_HUNT_REQUIRE_CORPUS").is_ok_and(|v| v == "1") {
+        panic!("no capture in the shared corpus");
+    }
+    found
+}
