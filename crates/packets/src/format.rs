@@ -5,7 +5,7 @@
 //!
 //! [`read_flows`] is the same reader without the pipeline, for tools and tests.
 
-use crate::capture::{self, CaptureError, Container, ReadSummary};
+use crate::capture::{self, BlockSource, CaptureError, Container, Direct, ReadSummary};
 use crate::flow::{EndedFlow, FlowConfig, FlowStats};
 use crate::read_ahead;
 use crate::shard::{self, ShardedFrames};
@@ -120,6 +120,7 @@ pub enum ShardThreads {
     One,
     /// The input read on the calling thread and parsed, with shard 0, on a second
     /// ([`crate::read_ahead`]); shard 1 moves to a third once its work is worth the hand-over.
+    /// An input that fits in one block (1 MiB) is read as with `One`.
     Two,
     /// As `Two`, with shard 1 on its own thread from the first frame (for tests of that path).
     TwoFromTheStart,
@@ -149,14 +150,18 @@ pub fn read_flows_on(
     let head = head.get(..n).unwrap_or_default();
     let container = Container::sniff(head).ok_or(CaptureError::NotACapture)?;
     config.source_format = container.name();
-    let mut input = head.chain(input);
-    let one_thread = |input: &mut dyn Read, sink: &mut dyn FlowSink| {
+    let mut input = Direct::new(head.chain(input));
+    let one_thread = |input: &mut dyn BlockSource, sink: &mut dyn FlowSink| {
         let mut frames = ShardedFrames::here(&config, sink);
-        let result = capture::read_capture(input, &mut frames);
+        let result = capture::read_capture_from(input, &mut frames);
         (result, frames.finish(&config))
     };
+    // An input that fits in one block (a small capture, a member of an archive of many) is
+    // read here alone: threads would cost more than its work.
+    let fits = threads == ShardThreads::Two && input.prefetch();
     let (result, flows) = match threads {
         ShardThreads::One => one_thread(&mut input, sink),
+        ShardThreads::Two if fits => one_thread(&mut input, sink),
         ShardThreads::Two | ShardThreads::TwoFromTheStart => {
             // The input is read here and parsed on a second thread; the flow table's second
             // shard may move to a third.

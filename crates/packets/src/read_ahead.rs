@@ -14,11 +14,11 @@
 //! thread's output waits in a bounded channel. A panic on the second thread is raised again
 //! on the calling thread once both have stopped, as if the read had run here.
 
-use crate::capture::blocks::{Block, BlockSource, next_from};
+use crate::capture::blocks::{Block, BlockSource};
 use crate::flow::EndedFlow;
 use crate::sink::FlowSink;
 use pubsub_hunt_reader::ProblemKind;
-use std::io::{self, Read};
+use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -47,11 +47,11 @@ enum Up<T> {
     Done(T),
 }
 
-/// Runs `work` on a second thread over the blocks of `input`, read here, with a sink whose
-/// calls reach `sink` here in order. Returns what `work` returns (`None` only if the second
-/// thread could not be started).
+/// Runs `work` on a second thread over the blocks `input` gives here, with a sink whose calls
+/// reach `sink` here in order. Returns what `work` returns (`None` only if the second thread
+/// could not be started; then no block has been taken from `input`).
 pub fn read_ahead<T: Send>(
-    input: &mut dyn Read,
+    input: &mut dyn BlockSource,
     sink: &mut dyn FlowSink,
     work: impl FnOnce(&mut dyn BlockSource, &mut dyn FlowSink) -> T + Send,
 ) -> Option<T> {
@@ -80,7 +80,6 @@ pub fn read_ahead<T: Send>(
         };
         let mut reader = Reader {
             input,
-            pending: None,
             ended: false,
             tx: down_tx,
         };
@@ -114,8 +113,7 @@ pub fn read_ahead<T: Send>(
 
 /// The calling thread's side: reads the input into the blocks that come back.
 struct Reader<'a> {
-    input: &'a mut dyn Read,
-    pending: Option<io::Error>,
+    input: &'a mut dyn BlockSource,
     ended: bool,
     tx: SyncSender<Down>,
 }
@@ -125,11 +123,12 @@ impl Reader<'_> {
         if self.ended {
             return;
         }
-        let message = match next_from(self.input, &mut self.pending, &mut self.ended, spent) {
+        let message = match self.input.next_block(spent) {
             Ok(Some(block)) => Down::Block(block),
             Ok(None) => Down::End,
             Err(e) => Down::Failed(e),
         };
+        self.ended = !matches!(message, Down::Block(_));
         // Never blocks: at most POOL blocks and one end are ever sent unanswered. A closed
         // channel means the worker is gone, which the caller learns from its channel.
         let _ = self.tx.send(message);

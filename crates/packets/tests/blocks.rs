@@ -9,7 +9,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
 use proptest::prelude::*;
 use pubsub_hunt_packets::capture::blocks::{BLOCK, Cuts};
-use pubsub_hunt_packets::capture::{self, Container, Frame, FrameSink};
+use pubsub_hunt_packets::capture::{self, Container, Direct, Frame, FrameSink};
 use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig};
 use pubsub_hunt_packets::format::{FlowSink, ShardThreads, read_flows_on};
 use pubsub_hunt_packets::read_ahead::read_ahead;
@@ -288,7 +288,7 @@ fn on_two_threads_a_read_error_a_stop_and_a_panic_are_as_on_one() {
     // A panic on the second thread reaches the caller.
     let caught = std::panic::catch_unwind(|| {
         let mut sink = Flows::default();
-        read_ahead(&mut &data[..], &mut sink, |_, _| -> u8 {
+        read_ahead(&mut Direct::new(&data[..]), &mut sink, |_, _| -> u8 {
             panic!("inside the second thread")
         })
     });
@@ -394,28 +394,48 @@ fn a_record_that_ends_the_file_after_damage_is_read() {
 #[test]
 fn a_pcapng_block_whose_body_claims_more_than_the_block_is_skipped_wherever_the_blocks_end() {
     let packet = |n: u8| common::ipv4_tcp([10, 0, 0, n], [10, 0, 0, 9], 4000, 1883, 0, SYN, &[]);
-    let data = common::pcapng(&[
-        common::epb(&packet(1), 40),
-        // 40 bytes in the block, a captured length of 2 GiB claimed.
-        common::epb(&packet(2), 0x7fff_ffff),
-        common::epb(&packet(3), 40),
-    ]);
-    let (frames, result) = whole(&data);
-    assert_eq!(packets_of(&frames), 2, "{:?}", frames.0);
-    assert!(
-        frames
-            .0
-            .iter()
-            .any(|l| l.contains("invalid block") && l.contains("block skipped")),
-        "{:?}",
-        frames.0
-    );
-    for cuts in [vec![1], vec![60], vec![100, 9], vec![130]] {
-        assert_eq!(
-            cut(&data, cuts.clone()),
-            (Frames(frames.0.clone()), result.clone()),
-            "{cuts:?}"
+    // 40 bytes in the block, a captured length of 2 GiB or of 60 claimed; or a packet block
+    // of 12 bytes, too short for its own fields (which the bytes after it could fill: they
+    // must not be read as its own).
+    let short: Vec<u8> = [6u32, 12, 12]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect();
+    for (claim, bad) in [
+        (0x7fff_ffff, common::epb(&packet(2), 0x7fff_ffff)),
+        (60, common::epb(&packet(2), 60)),
+        (12, short),
+    ] {
+        let data = common::pcapng(&[
+            common::epb(&packet(1), 40),
+            bad,
+            common::epb(&packet(3), 40),
+            common::epb(&packet(4), 40),
+        ]);
+        let (frames, result) = whole(&data);
+        assert_eq!(packets_of(&frames), 3, "{claim}: {:?}", frames.0);
+        assert!(
+            frames
+                .0
+                .iter()
+                .any(|l| l.contains("invalid block") && l.contains("block skipped")),
+            "{claim}: {:?}",
+            frames.0
         );
+        for cuts in [
+            vec![1],
+            vec![60],
+            vec![100, 9],
+            vec![130],
+            vec![200],
+            vec![132],
+        ] {
+            assert_eq!(
+                cut(&data, cuts.clone()),
+                (Frames(frames.0.clone()), result.clone()),
+                "{claim} {cuts:?}"
+            );
+        }
     }
 }
 

@@ -102,6 +102,8 @@ pub struct Direct<R> {
     input: R,
     pending: Option<io::Error>,
     ended: bool,
+    /// The first block, read ahead by [`Direct::prefetch`].
+    first: Option<io::Result<Option<Block>>>,
 }
 
 impl<R: Read> Direct<R> {
@@ -110,12 +112,25 @@ impl<R: Read> Direct<R> {
             input,
             pending: None,
             ended: false,
+            first: None,
         }
+    }
+
+    /// Reads the first block now (it is still the first given). True when the whole input
+    /// is in it: such an input is not worth a second thread.
+    pub fn prefetch(&mut self) -> bool {
+        let first = next_from(&mut self.input, &mut self.pending, &mut self.ended, None);
+        let full = matches!(&first, Ok(Some(b)) if b.bytes().len() == BLOCK);
+        self.first = Some(first);
+        !full
     }
 }
 
 impl<R: Read> BlockSource for Direct<R> {
     fn next_block(&mut self, spent: Option<Block>) -> io::Result<Option<Block>> {
+        if let Some(first) = self.first.take() {
+            return first;
+        }
         next_from(&mut self.input, &mut self.pending, &mut self.ended, spent)
     }
 }
@@ -438,11 +453,22 @@ impl<S: BlockSource> PcapReaderIterator for InPlace<S> {
                 } else {
                     parse_block_le
                 };
-                parse(data).map(|(rem, b)| {
+                // Once the whole block is here the parser sees that block alone: a body that
+                // claims more than its block must not be judged by the bytes after it.
+                let len = if data.len() >= 8 {
+                    ng_block_len(data, *big_endian)
+                } else {
+                    0
+                };
+                let view = match data.get(..len) {
+                    Some(block) if len >= 12 => block,
+                    _ => data,
+                };
+                parse(view).map(|(rem, b)| {
                     if let NgBlock::SectionHeader(shb) = &b {
                         *big_endian = shb.big_endian();
                     }
-                    (data.offset(rem), PcapBlockOwned::from(b))
+                    (view.offset(rem), PcapBlockOwned::from(b))
                 })
             }
         };
