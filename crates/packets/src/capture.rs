@@ -365,19 +365,7 @@ fn grow<P: PcapReaderIterator>(reader: &mut P, capacity: &mut usize) -> bool {
 /// The total length of the pcapng block at the start of `data`, when it is plausible and the
 /// whole block is in the buffer.
 fn block_length(data: &[u8], big_endian: bool) -> Option<usize> {
-    let raw: [u8; 4] = data.get(4..8)?.try_into().ok()?;
-    // A section header carries its own byte order, which may differ from the last section's.
-    let big_endian = match (data.get(..4), data.get(8..12)) {
-        (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x1a, 0x2b, 0x3c, 0x4d])) => true,
-        (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x4d, 0x3c, 0x2b, 0x1a])) => false,
-        (Some([0x0a, 0x0d, 0x0d, 0x0a]), _) => return None,
-        _ => big_endian,
-    };
-    let len = if big_endian {
-        u32::from_be_bytes(raw)
-    } else {
-        u32::from_le_bytes(raw)
-    } as usize;
+    let len = resync::block_total(data, big_endian)? as usize;
     (len >= 12 && len.is_multiple_of(4) && len <= data.len()).then_some(len)
 }
 

@@ -14,6 +14,7 @@
 //! holds at most `capacity` bytes: a block's size at first, more only when the capture reader
 //! grows it for an oversized record (to its own bound).
 
+use super::resync::block_total;
 use pcap_parser::nom::{self, Needed, Offset};
 use pcap_parser::pcap::{
     parse_pcap_frame, parse_pcap_frame_be, parse_pcap_frame_modified, parse_pcap_header,
@@ -406,26 +407,6 @@ fn unread<'a>(
     }
 }
 
-/// The total length a pcapng block header at the front of `data` (at least 8 bytes) gives. A
-/// section header carries its own byte order (after its length): until that is here, 12 bytes.
-fn ng_block_len(data: &[u8], big_endian: bool) -> usize {
-    let big_endian = match (data.get(..4), data.get(8..12)) {
-        (Some([0x0a, 0x0d, 0x0d, 0x0a]), None) => return 12,
-        (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x1a, 0x2b, 0x3c, 0x4d])) => true,
-        (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some(_)) => false,
-        _ => big_endian,
-    };
-    let raw = data.get(4..8).and_then(|b| b.first_chunk::<4>()).copied();
-    let len = raw.map_or(0, |b| {
-        if big_endian {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        }
-    });
-    len as usize
-}
-
 impl<S: BlockSource> PcapReaderIterator for InPlace<S> {
     fn next(&mut self) -> Result<(usize, PcapBlockOwned<'_>), PcapError<&[u8]>> {
         // Fields are borrowed one by one: the bytes stay borrowed by the block returned
@@ -455,11 +436,7 @@ impl<S: BlockSource> PcapReaderIterator for InPlace<S> {
                 };
                 // Once the whole block is here the parser sees that block alone: a body that
                 // claims more than its block must not be judged by the bytes after it.
-                let len = if data.len() >= 8 {
-                    ng_block_len(data, *big_endian)
-                } else {
-                    0
-                };
+                let len = block_total(data, *big_endian).map_or(0, |l| l as usize);
                 let view = match data.get(..len) {
                     Some(block) if len >= 12 => block,
                     _ => data,
@@ -480,12 +457,14 @@ impl<S: BlockSource> PcapReaderIterator for InPlace<S> {
                 // A pcapng block says its own length: what it needs is the rest of it, whatever
                 // its body claims (a captured length beyond the block is damage, found once the
                 // whole block is here). A pcap record's need is its header's captured length.
-                let total = match (&self.parser, needed) {
-                    (Parser::Ng { big_endian }, _) if data.len() >= 8 => {
-                        ng_block_len(data, *big_endian)
-                    }
-                    (_, Needed::Size(n)) => data.len().saturating_add(usize::from(n)),
-                    (_, Needed::Unknown) => return Err(PcapError::Incomplete(0)),
+                let own = match &self.parser {
+                    Parser::Ng { big_endian } => block_total(data, *big_endian),
+                    Parser::Legacy { .. } => None,
+                };
+                let total = match (own, needed) {
+                    (Some(len), _) => len as usize,
+                    (None, Needed::Size(n)) => data.len().saturating_add(usize::from(n)),
+                    (None, Needed::Unknown) => return Err(PcapError::Incomplete(0)),
                 };
                 // Too large only once as much as the buffer holds is here: whether the input
                 // ends first (a truncated record) then does not depend on where blocks end.

@@ -89,17 +89,23 @@ impl Legacy {
     }
 }
 
-/// The total length of a pcapng block header at the front, when it is impossible.
-/// A section header carries its own byte order, which may differ from the last section's.
-pub(super) fn absurd_block(data: &[u8], big_endian: bool) -> Option<u32> {
+/// The total length the pcapng block header at the front of `data` gives: `None` before its 8
+/// bytes are here, and for a section header until its byte-order mark is (a section carries
+/// its own byte order, which may differ from the last section's) or when the mark is none.
+pub(super) fn block_total(data: &[u8], big_endian: bool) -> Option<u32> {
     let big_endian = match (data.get(..4), data.get(8..12)) {
         (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x1a, 0x2b, 0x3c, 0x4d])) => true,
         (Some([0x0a, 0x0d, 0x0d, 0x0a]), Some([0x4d, 0x3c, 0x2b, 0x1a])) => false,
-        // Not yet known, or no byte-order mark: the parser judges it.
         (Some([0x0a, 0x0d, 0x0d, 0x0a]), _) => return None,
         _ => big_endian,
     };
-    let len = block_u32(data, 4, big_endian)?;
+    block_u32(data, 4, big_endian)
+}
+
+/// The total length of a pcapng block header at the front, when it is impossible. A section
+/// header whose byte order is not known yet is left to the parser.
+pub(super) fn absurd_block(data: &[u8], big_endian: bool) -> Option<u32> {
+    let len = block_total(data, big_endian)?;
     (len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK).then_some(len)
 }
 
