@@ -114,7 +114,7 @@ pub enum SignalId {
     /// Use without regular timing confined to a few hours well inside the data: a one-off
     /// session (a developer trying a public broker), not a standing channel. Negative.
     TransientUse,
-    /// Long sessions with bytes both ways, opened and closed at irregular times in working hours
+    /// Long sessions answered both ways, opened and closed at irregular times in working hours
     /// on working days: people using chat and developer tools, not a machine timer. Negative.
     InteractiveUse,
     /// Many internal hosts reach the destination (by name when it has one, else by address and

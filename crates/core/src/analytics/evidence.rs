@@ -180,18 +180,10 @@ pub(super) fn signals(
         let zone = group
             .local_zone
             .unwrap_or_else(|| b.interactive.configured_zone());
+        // An implant on a laptop keeps its owner's hours too, but it uploads over its sessions
+        // and is answered with acknowledgements: only sessions answered in proportion count
+        // (`interactive::answered`), so the credit is the same on every protocol.
         if let Some(mut s) = score_interactive(&spans, group.data_span, &b.interactive, &zone, w) {
-            if key.protocol != crate::protocol::Protocol::Xmpp {
-                // People chat by hand; the other protocols carry programs, which a person may
-                // start in the morning but which an implant on a laptop that sleeps at night
-                // runs in the same hours.
-                s.weight *= MACHINE_PROTOCOL_INTERACTIVE_FACTOR;
-                s.reason.push_str(&format!(
-                    "; weight × {MACHINE_PROTOCOL_INTERACTIVE_FACTOR}: {} carries programs, and an \
-                     implant on a laptop keeps its owner's hours too",
-                    key.protocol
-                ));
-            }
             if daily {
                 // The daily "beacon" was a working day's rhythm: it is not evidence of a timer.
                 all.retain(|x| x.id != SignalId::Beacon);
@@ -304,9 +296,6 @@ fn offset_shared_credit(all: &mut [Signal]) {
         ));
     }
 }
-
-/// Weight of `interactive_use` on protocols other than XMPP (see where it is applied).
-const MACHINE_PROTOCOL_INTERACTIVE_FACTOR: f64 = 0.5;
 
 /// Least period, in seconds, of a connection timer that could be a working day's rhythm.
 const DAILY_RHYTHM_SECS: f64 = 20.0 * 3600.0;

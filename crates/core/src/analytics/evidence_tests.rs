@@ -5,6 +5,7 @@
 use crate::alert::Alert;
 use crate::analytics::{Accumulator, Engine, HuntSummary};
 use crate::app::{AppInfo, TopicDirection};
+use crate::behaviour::Weights;
 use crate::config::HuntConfig;
 use crate::event::ConnEvent;
 use crate::protocol::Protocol;
@@ -263,6 +264,44 @@ fn interactive_chat_is_lowered_and_a_machine_at_night_is_not() {
         .find(|a| a.protocol == Protocol::Xmpp)
         .unwrap();
     assert!(chat.signals.contains_key("interactive_use"), "{chat:#?}");
+}
+
+#[test]
+fn a_developers_worker_is_lowered_and_an_implant_uploading_in_the_same_hours_is_not() {
+    let java = Some(r"C:\Users\dev\.jdks\temurin-21.0.2\bin\java.exe");
+    let mut events = working_week("198.51.100.9", 5671, java, 0);
+    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
+    edge.end = edge.ts;
+    events.push(edge.clone());
+    let (alerts, _) = run(cfg_all(), &events);
+    let worker = alerts
+        .iter()
+        .find(|a| a.protocol == Protocol::Amqp)
+        .unwrap();
+    // Full weight on AMQP too, now that an implant's uploads earn none; the interpreter in the
+    // developer's toolchain weighs nothing.
+    assert_eq!(
+        worker.signals.get("interactive_use"),
+        Some(&Weights::default().interactive_use),
+        "{worker:#?}"
+    );
+    assert_eq!(worker.signals.get("process_interpreter"), Some(&0.0));
+    assert_eq!(worker.suspicion, Suspicion::Low, "{:#?}", worker.reasons);
+
+    // The same hours, but the session uploads and gets acknowledgements back.
+    let mut implant = working_week("198.51.100.9", 5671, java, 0);
+    for e in &mut implant {
+        e.bytes_out = Some(85_000);
+        e.bytes_in = Some(2_200);
+    }
+    implant.push(edge);
+    let (alerts, _) = run(cfg_all(), &implant);
+    let a = alerts
+        .iter()
+        .find(|a| a.protocol == Protocol::Amqp)
+        .unwrap();
+    assert!(!a.signals.contains_key("interactive_use"), "{a:#?}");
+    assert_eq!(a.suspicion, Suspicion::Medium, "{:#?}", a.reasons);
 }
 
 #[test]

@@ -278,7 +278,10 @@ impl GroupStats {
         }
         if let (Some(start), Some(end)) = (ev.ts, ev.end) {
             self.spans_seen += 1;
-            let both_ways = ev.bytes_out.unwrap_or(0) > 0 && ev.bytes_in.unwrap_or(0) > 0;
+            let both_ways = crate::behaviour::interactive::answered(
+                ev.bytes_out.unwrap_or(0),
+                ev.bytes_in.unwrap_or(0),
+            );
             add_spans(
                 &mut self.conn_spans,
                 [ConnSpan {

@@ -1,8 +1,9 @@
 //! Interactive use, as benign evidence: how people use chat and developer tools — long sessions
-//! with bytes both ways, opened and closed at irregular times inside working hours on working days
-//! — against machine timers, which run at night and at weekends as well. It needs only what
-//! connection logs record (each connection's start, end and byte counts), so it works on Zeek
-//! conn.log without names or content.
+//! answered both ways (the server sends back at least a quarter of what the client sends), opened
+//! and closed at irregular times inside working hours on working days — against machine timers,
+//! which run at night and at weekends as well, and implants that upload over a held session. It
+//! needs only what connection logs record (each connection's start, end and byte counts), so it
+//! works on Zeek conn.log without names or content.
 //!
 //! Working hours are local time, 06:00–20:00 Monday to Friday by default: UTC shifted by
 //! `utc_offset_hours` (`[behaviour.interactive]`) when the hunter sets it, else by the offset the
@@ -31,12 +32,26 @@ pub const MIN_OUTSIDE: Micros = 6 * HOUR;
 const STEP: Micros = 15 * 60 * SECOND;
 
 /// One connection whose end is known: when it opened and closed, and whether bytes went both
-/// ways.
+/// ways in proportion ([`answered`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ConnSpan {
     pub start: Micros,
     pub end: Micros,
     pub both_ways: bool,
+}
+
+/// Least share of the initiator's bytes the responder must send for a session to be a
+/// conversation ([`answered`]).
+pub const ANSWER_SHARE: u64 = 4;
+
+/// Whether a session's bytes went both ways in proportion: some each way, and the responder sent
+/// at least a quarter of what the initiator sent. A person's chat receives messages and presence
+/// as it sends them, and a developer's worker consumes as it publishes; an implant holding a
+/// session to upload its check-ins gets little more than acknowledgements back (a twentieth of
+/// its bytes, or less). A session that mostly receives is a conversation too: a client does not
+/// hide an upload in what it is sent.
+pub fn answered(bytes_out: u64, bytes_in: u64) -> bool {
+    bytes_out > 0 && bytes_in > 0 && bytes_in.saturating_mul(ANSWER_SHARE) >= bytes_out
 }
 
 /// What counts as working hours and interactive sessions. `Default` is the documented tuning.
@@ -271,7 +286,7 @@ pub fn score_interactive(
         SignalId::InteractiveUse,
         w.interactive_use,
         format!(
-            "{} sessions with a median length of {:.1} h, {:.0} % with bytes both ways, {:.0} % \
+            "{} sessions with a median length of {:.1} h, {:.0} % answered both ways, {:.0} % \
              of their openings and closings on weekdays {:02}:00–{:02}:00 {} and no regular \
              timing: how people use chat and developer tools, not a machine timer",
             sessions.len(),
@@ -462,6 +477,23 @@ mod tests {
         assert!(cfg.covers_off_hours(day));
         assert!(score_interactive(&chat(), Some(day), &cfg, &cfg.configured_zone(), &w).is_some());
         assert!(score_interactive(&chat(), None, &cfg, &cfg.configured_zone(), &w).is_none());
+    }
+
+    #[test]
+    fn a_conversation_is_answered_in_proportion() {
+        // Chat and a developer's worker: both ways, either way heavier.
+        assert!(answered(7_891, 7_814));
+        assert!(answered(1_431, 3_771));
+        assert!(answered(400, 90_000));
+        assert!(answered(4_000, 1_000), "a quarter is enough");
+        // An implant's check-ins over a held session: acknowledgements back.
+        assert!(!answered(85_925, 2_233));
+        assert!(!answered(4_001, 1_000));
+        // Nothing one way, or nothing at all.
+        assert!(!answered(5_000, 0));
+        assert!(!answered(0, 5_000));
+        assert!(!answered(0, 0));
+        assert!(answered(u64::MAX, u64::MAX), "no overflow");
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub struct Weights {
     /// session (a developer trying a public broker), not a standing channel. Negative.
     pub transient_use: f64,
     // --- interactive.rs ---
-    /// Long sessions with bytes both ways, opened and closed at irregular times in working hours
+    /// Long sessions answered both ways, opened and closed at irregular times in working hours
     /// on working days: people using chat and developer tools, not a machine timer. Negative.
     pub interactive_use: f64,
     // --- prevalence.rs ---

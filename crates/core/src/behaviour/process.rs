@@ -231,20 +231,65 @@ const PATH_FRAGMENTS: &[(&str, PathClass, &str)] = &[
 /// Per-user program installs (normalised path fragment).
 const PER_USER_PROGRAMS: &str = "/appdata/local/programs/";
 
-/// The unusual place an image lives in, with a description, or `None`.
-pub fn classify_path(image: &str) -> Option<(PathClass, &'static str)> {
+/// Where developers' toolchains put interpreters and the programs installed into them
+/// (normalised path fragments): a project's virtual environment under its conventional names
+/// (`python -m venv .venv`, Poetry, VS Code), the JDKs an IDE downloads, and the version
+/// managers of Python, Node, Java, Ruby and Rust. User-writable by design, and where a developer
+/// runs the code they write against a broker.
+const DEVELOPER_TOOLCHAINS: &[(&str, &str)] = &[
+    ("/.venv/scripts/", "a project's Python virtual environment"),
+    ("/.venv/bin/", "a project's Python virtual environment"),
+    ("/venv/scripts/", "a project's Python virtual environment"),
+    ("/venv/bin/", "a project's Python virtual environment"),
+    (
+        "/pypoetry/cache/virtualenvs/",
+        "a Python virtual environment Poetry manages",
+    ),
+    ("/.jdks/", "a JDK the IDE downloaded (~/.jdks)"),
+    ("/.sdkman/candidates/", "a JDK SDKMAN installed"),
+    ("/.nvm/versions/", "a Node.js nvm installed"),
+    ("/appdata/roaming/nvm/", "a Node.js nvm-windows installed"),
+    ("/.pyenv/", "a Python pyenv installed"),
+    ("/.rbenv/versions/", "a Ruby rbenv installed"),
+    ("/.rustup/toolchains/", "a Rust toolchain rustup installed"),
+];
+
+fn normalised(image: &str) -> String {
     let image = capped(image, MAX_SCORED_BYTES).trim().trim_matches('"');
     let mut norm = image.replace('\\', "/").to_ascii_lowercase();
     if !norm.starts_with('/') {
         norm.insert(0, '/'); // so `tmp/x` and `C:/…` fragments match at the start as well
     }
+    norm
+}
+
+/// The developer toolchain an image runs from ([`DEVELOPER_TOOLCHAINS`]), described, if any.
+pub fn developer_toolchain(image: &str) -> Option<&'static str> {
+    let norm = normalised(image);
+    DEVELOPER_TOOLCHAINS
+        .iter()
+        .find(|(fragment, _)| norm.contains(fragment))
+        .map(|(_, what)| *what)
+}
+
+/// The unusual place an image lives in, with a description, or `None`. A developer toolchain
+/// ([`developer_toolchain`]) is a usual place even inside a user's profile or a hidden
+/// directory; inside a temporary or downloads directory it is not.
+pub fn classify_path(image: &str) -> Option<(PathClass, &'static str)> {
+    let norm = normalised(image);
     // `AppData\Local\Programs` is where per-user installers put programs (Python, VS Code,
     // MQTT Explorer): user-writable, but the normal home of software installed without admin.
     if norm.contains(PER_USER_PROGRAMS) {
         return None;
     }
+    let toolchain = DEVELOPER_TOOLCHAINS
+        .iter()
+        .any(|(fragment, _)| norm.contains(fragment));
     for (fragment, class, what) in PATH_FRAGMENTS {
         if norm.contains(fragment) {
+            if toolchain && *class == PathClass::UserWritable {
+                return None;
+            }
             return Some((*class, what));
         }
     }
@@ -253,7 +298,7 @@ pub fn classify_path(image: &str) -> Option<(PathClass, &'static str)> {
     let hidden = dir
         .split('/')
         .any(|c| c.len() > 1 && c.starts_with('.') && c != ".." && c != ".local" && c != ".cargo");
-    if hidden {
+    if hidden && !toolchain {
         return Some((PathClass::UserWritable, "a hidden directory"));
     }
     None
@@ -266,18 +311,29 @@ pub fn score_process(image: &str, w: &Weights) -> Vec<Signal> {
     let shown = capped(image, MAX_SCORED_BYTES);
     let mut out = Vec::new();
     let class = classify_image(image);
+    let path = classify_path(image);
     if let Some(class) = class {
-        out.push(Signal::new(
-            class.signal_id(),
-            class.weight(w),
-            format!(
-                "process `{}` is {}: such programs should not speak pub/sub protocols (ATT&CK DET0002)",
-                image_basename(image),
-                class.describe()
-            ),
-        ));
+        let mut reason = format!(
+            "process `{}` is {}: such programs should not speak pub/sub protocols (ATT&CK DET0002)",
+            image_basename(image),
+            class.describe()
+        );
+        let mut weight = class.weight(w);
+        // An interpreter in a developer's toolchain runs the code its owner writes; a shell, a
+        // script host or a network tool there is still what it is, and a toolchain in a
+        // temporary or downloads directory is no developer's.
+        if class == ProcessClass::Interpreter
+            && path.is_none()
+            && let Some(what) = developer_toolchain(image)
+        {
+            weight = 0.0;
+            reason.push_str(&format!(
+                "; weight 0: it runs from {what}, where developers run the code they write"
+            ));
+        }
+        out.push(Signal::new(class.signal_id(), weight, reason));
     }
-    if let Some((class, what)) = classify_path(image) {
+    if let Some((class, what)) = path {
         let (id, weight) = match class {
             PathClass::Temp => (SignalId::ProcessInTemp, w.process_in_temp),
             PathClass::Downloads => (SignalId::ProcessInDownloads, w.process_in_downloads),
@@ -388,6 +444,19 @@ mod tests {
         );
         assert!(ids(r"C:\Program Files\mosquitto\mosquitto_pub.exe").is_empty());
         assert!(ids("/usr/sbin/mosquitto").is_empty());
+        // A developer's toolchain in the profile or a hidden directory is a usual place; in a
+        // temporary directory it is not.
+        assert!(ids(r"C:\Users\bob\src\orders\.venv\Scripts\celery.exe").is_empty());
+        assert!(ids("/home/bob/.pyenv/versions/3.12.1/bin/gunicorn").is_empty());
+        assert_eq!(
+            ids(r"C:\Users\bob\AppData\Local\Temp\x\.venv\Scripts\celery.exe"),
+            ["process_in_temp"]
+        );
+        assert_eq!(
+            ids(r"C:\Users\bob\AppData\Roaming\Zoomer\.venv\x\z.exe"),
+            ["process_in_user_writable"],
+            "a virtual environment's programs are in Scripts or bin"
+        );
         // Both a class and a path.
         assert_eq!(
             ids(r"C:\Users\bob\AppData\Local\Temp\python.exe"),
@@ -397,6 +466,37 @@ mod tests {
             ids("/tmp/python3"),
             ["process_interpreter", "process_in_temp"]
         );
+    }
+
+    #[test]
+    fn interpreters_in_a_developer_toolchain_weigh_nothing() {
+        let w = Weights::default();
+        for image in [
+            r"C:\Users\bob\src\orders-api\.venv\Scripts\python.exe",
+            r"C:\Users\bob\.jdks\temurin-21.0.2\bin\java.exe",
+            "/home/bob/proj/venv/bin/python3",
+            "/home/bob/.nvm/versions/node/v20.11.0/bin/node",
+        ] {
+            let s = score_process(image, &w);
+            assert_eq!(s.len(), 1, "{image}: {s:?}");
+            assert_eq!(s[0].id, SignalId::ProcessInterpreter, "{image}");
+            assert_eq!(s[0].weight, 0.0, "{image}");
+            assert!(
+                s[0].reason.contains("where developers run"),
+                "{}",
+                s[0].reason
+            );
+        }
+        // The same interpreter anywhere else keeps its weight, and so does a shell in a venv.
+        let s = score_process(r"C:\Users\bob\AppData\Roaming\py\python.exe", &w);
+        assert_eq!(s[0].weight, w.process_interpreter);
+        let s = score_process(
+            r"C:\Users\bob\AppData\Local\Temp\.venv\Scripts\python.exe",
+            &w,
+        );
+        assert_eq!(s[0].weight, w.process_interpreter);
+        let s = score_process("/home/bob/proj/.venv/bin/bash", &w);
+        assert_eq!(s[0].weight, w.process_shell);
     }
 
     #[test]

@@ -26,9 +26,11 @@ pub struct ScoreConfig {
     /// How many points past `medium_at` take the score halfway from 50 to 100 (and as many below
     /// it halfway to 0): the larger, the more slowly the score approaches its bounds.
     pub scale: f64,
-    /// Benign evidence must sum to at most this (negative) many points before it lowers a seed
-    /// suspicion: a library's default client id (−5) is a hint, not a reason to demote an
-    /// external MQTT session; a known-benign destination (−30) is.
+    /// Benign evidence (the negative signals) must sum to at most this many points before it
+    /// lowers a seed suspicion, and only when the points are under the seed's band: a library's
+    /// default client id (−5) is a hint, not a reason to demote an external MQTT session; a
+    /// known-benign destination (−30) or interactive use (−20) is. Weaker positive evidence
+    /// counts in the points, not against the benign evidence.
     pub lower_at_net: f64,
     /// A default allowlist entry does not suppress an alert whose positive behaviour evidence
     /// the entry does not explain sums to at least this many points (the hunter's own entries
@@ -152,8 +154,8 @@ pub fn combine(seed: Suspicion, signals: &[Signal]) -> (u8, Suspicion) {
 ///    behaviour evidence of at least `prior_confirmed_at` (20) confirms it: the protocol alone
 ///    never makes an alert high;
 /// 6. suspicion = the band when it is above the prior (evidence raised it), the band when it is
-///    below the prior **and** the signals sum to at most `lower_at_net` (−15: benign evidence
-///    lowered it), otherwise the prior. The medium and high bases sit at or under the medium
+///    below the prior **and** the benign (negative) signals sum to at most `lower_at_net` (−15:
+///    benign evidence lowered it), otherwise the prior. The medium and high bases sit at or under the medium
 ///    threshold on purpose, so a seed alert with no behaviour evidence keeps its prior but ranks
 ///    under alerts with evidence.
 pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> Combined {
@@ -177,6 +179,11 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
         .iter()
         .map(|s| s.weight)
         .filter(|w| w.is_finite() && *w > 0.0)
+        .fold(0.0, |a, w| a + w);
+    let benign: f64 = signals
+        .iter()
+        .map(|s| s.weight)
+        .filter(|w| w.is_finite() && *w < 0.0)
         .fold(0.0, |a, w| a + w);
     let capped = seed.min(cfg.prior_at_most);
     let steps_before = steps.len();
@@ -208,9 +215,9 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
             cfg.score_of(cfg.threshold(band)).round()
         ));
         band
-    } else if band < seed && net <= cfg.lower_at_net {
+    } else if band < seed && benign <= cfg.lower_at_net {
         steps.push(format!(
-            "suspicion lowered from {seed} to {band}: benign evidence ({net:+.1}) brought the \
+            "suspicion lowered from {seed} to {band}: benign evidence ({benign:+.1}) brought the \
              points under the {seed} threshold {:.0}",
             cfg.threshold(seed)
         ));
@@ -374,7 +381,30 @@ mod tests {
             ],
         );
         assert_eq!(chat.1, Suspicion::Low);
-        // Mixed evidence: lowered only when the signals net at most -15.
+        // Mixed evidence: lowered when the benign signals sum to at most -15 and the points are
+        // under the prior's band, whatever weaker positive evidence there is (a developer's own
+        // hosted broker: interactive use, and the only host reaching it).
+        assert_eq!(
+            combine(
+                Suspicion::Medium,
+                &[
+                    sig("interactive_use", -20.0),
+                    sig("sole_host_destination", 8.0)
+                ]
+            ),
+            (at(33.0), Suspicion::Low)
+        );
+        // Positive evidence that keeps the points in the band keeps the suspicion.
+        assert_eq!(
+            combine(
+                Suspicion::Medium,
+                &[
+                    sig("shared_destination", -20.0),
+                    sig("message_beacon", 28.8)
+                ]
+            ),
+            (at(53.8), Suspicion::Medium)
+        );
         assert_eq!(
             combine(
                 Suspicion::High,
