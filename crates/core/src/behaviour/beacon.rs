@@ -35,6 +35,11 @@ const MICROS_PER_SEC: f64 = 1_000_000.0;
 pub struct BeaconConfig {
     /// Fewer non-zero gaps than this: no score (RITA needs 4 unique timestamps).
     pub min_intervals: usize,
+    /// An event less than this many seconds after the last one kept is part of the same
+    /// exchange and is not timed on its own: a burst of publications (a test run, a batch) or of
+    /// parallel connections is one event, not a beacon with a period of milliseconds. RITA
+    /// counts whole seconds, so it drops such gaps as zero.
+    pub min_gap_secs: f64,
     /// At most this many of the most recent timestamps (and sizes) are scored.
     pub max_samples: usize,
     /// Relative half-width of the tolerance test around the median gap (0.3 = ±30 %).
@@ -60,6 +65,7 @@ impl Default for BeaconConfig {
     fn default() -> Self {
         BeaconConfig {
             min_intervals: 4,
+            min_gap_secs: 1.0,
             max_samples: 100_000,
             tolerance: 0.3,
             keepalive_tolerance: 0.1,
@@ -211,7 +217,23 @@ pub fn score_beacon(
         ));
         ts.drain(..ts.len() - cap);
     }
-    // Gaps in seconds; zero gaps (same-microsecond events) are dropped as in RITA.
+    // Events closer than `min_gap_secs` to the last kept one join it (zero gaps, as in RITA, and
+    // the gaps inside a burst).
+    let min_gap = if cfg.min_gap_secs.is_finite() {
+        (cfg.min_gap_secs.max(0.0) * MICROS_PER_SEC) as Micros
+    } else {
+        0
+    };
+    let before = ts.len();
+    ts.dedup_by(|later, kept| later.saturating_sub(*kept) < min_gap.max(1));
+    if ts.len() < before && min_gap > 1 {
+        reasons.push(format!(
+            "{} events less than {} after the one before were timed with it",
+            before - ts.len(),
+            human_secs(cfg.min_gap_secs)
+        ));
+    }
+    // Gaps in seconds.
     let mut gaps: Vec<f64> = ts
         .windows(2)
         .filter_map(|w| match w {

@@ -211,7 +211,8 @@ fn sizes_and_coverage_are_used() {
 
 #[test]
 fn extreme_timestamps_do_not_overflow() {
-    let ts = [i64::MIN, -1, 0, 1, i64::MAX, i64::MAX - 7];
+    let sec = 1_000_000;
+    let ts = [i64::MIN, -sec, 0, sec, i64::MAX, i64::MAX - 7 * sec];
     let b = score_beacon(
         &ts,
         Some(&[u64::MAX, 0, 1]),
@@ -223,6 +224,39 @@ fn extreme_timestamps_do_not_overflow() {
     )
     .unwrap();
     assert!((0.0..=1.0).contains(&b.score));
+}
+
+#[test]
+fn a_burst_is_one_event_not_a_beacon_of_milliseconds() {
+    // A test run publishing 20 messages a millisecond apart, at irregular times.
+    let starts = [0i64, 130, 170, 460, 530, 1_200, 1_260, 2_900];
+    let ts: Vec<Micros> = starts
+        .iter()
+        .flat_map(|&s| (0..20).map(move |i| s * 1_000_000 + i * 1_000))
+        .collect();
+    let cfg = BeaconConfig::default();
+    let b = score_beacon(&ts, None, &BeaconContext::default(), &cfg).unwrap();
+    assert_eq!(b.components.intervals, starts.len() - 1);
+    assert!(b.interval_secs >= 30.0, "{}", b.interval_secs);
+    assert!(b.score < cfg.signal_threshold, "{b:#?}");
+    assert!(
+        b.reasons
+            .iter()
+            .any(|r| r.contains("152 events less than 1.0 s after the one before")),
+        "{:?}",
+        b.reasons
+    );
+    // Timed one by one, the milliseconds inside the bursts look like a perfect timer.
+    let no_merge = BeaconConfig {
+        min_gap_secs: 0.0,
+        ..BeaconConfig::default()
+    };
+    let b = score_beacon(&ts, None, &BeaconContext::default(), &no_merge).unwrap();
+    assert!(b.score >= cfg.signal_threshold, "{b:#?}");
+    // Events a second or more apart are each timed.
+    let every_second: Vec<Micros> = (0..30).map(|i| i * 1_000_000).collect();
+    let b = score_beacon(&every_second, None, &BeaconContext::default(), &cfg).unwrap();
+    assert_eq!(b.components.intervals, 29);
 }
 
 /// Gaps drawn from `uniforms` (each in (0,1]) by `f`.

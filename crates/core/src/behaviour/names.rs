@@ -76,6 +76,36 @@ const KNOWN_TOPIC_PREFIXES: &[(&str, &str)] = &[
         "`intentodemusico/BotnetsHeterogeneas` controller topic",
     ),
 ];
+/// Topic trees device firmware and IoT clouds define: (prefix in lower case, a fragment the rest
+/// must contain, whose tree). Their documentation puts the device's own id in a level and names
+/// the command levels (`shellies/command`, Tasmota's `cmnd/<topic>/POWER`, AWS IoT's
+/// `$aws/things/<thing>/jobs`), so inside one neither is a sign of a per-host tasking channel
+/// (docs/names-and-payloads.md, device topic trees).
+const DEVICE_TOPIC_TREES: &[(&str, &str, &str)] = &[
+    ("shellies/", "", "Shelly devices' topic tree"),
+    ("tele/", "", "Tasmota's telemetry tree"),
+    ("stat/", "", "Tasmota's status tree"),
+    ("cmnd/", "", "Tasmota's command tree"),
+    ("$aws/things/", "", "AWS IoT's thing topics"),
+    ("devices/", "/messages/", "Azure IoT Hub's device messages"),
+    ("$iothub/", "", "Azure IoT Hub's reserved topics"),
+    ("homeassistant/", "", "Home Assistant's discovery tree"),
+    ("zigbee2mqtt/", "", "Zigbee2MQTT's tree"),
+];
+
+/// The device topic tree a topic lies in ([`DEVICE_TOPIC_TREES`]), described, if any.
+pub fn device_topic_tree(topic: &str) -> Option<&'static str> {
+    let lower = capped(topic, MAX_SCORED_BYTES).to_ascii_lowercase();
+    DEVICE_TOPIC_TREES
+        .iter()
+        .find(|(prefix, inner, _)| {
+            lower
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.contains(inner))
+        })
+        .map(|(_, _, what)| *what)
+}
+
 const KNOWN_CLIENT_IDS: &[(&str, &str)] = &[
     ("broomhilda", "Mythic `mqtt` C2 profile default client id"),
     (
@@ -292,6 +322,10 @@ pub fn score_topic(topic: &str, w: &Weights) -> Vec<Signal> {
     }
     let mut f = Findings::default();
     scan(topic, &['/'], &mut f);
+    if device_topic_tree(topic).is_some() {
+        // The vendor named these levels (`command`, `control`): strong words still count.
+        f.weak.clear();
+    }
     let levels: Vec<&str> = topic.split('/').collect();
     if levels.as_slice() == ["#"] {
         out.push(Signal::new(
@@ -376,6 +410,10 @@ pub fn score_host_scoped(
     w: &Weights,
 ) -> Option<Signal> {
     let topic = capped(topic, MAX_SCORED_BYTES);
+    if device_topic_tree(topic).is_some() {
+        // The tree puts the device's own id in a level by design.
+        return None;
+    }
     let host = capped(host, MAX_SCORED_BYTES);
     let short_host = host.split('.').next().unwrap_or(host);
     let candidates = [
@@ -542,6 +580,32 @@ mod tests {
         assert!(score_jid("alice@jabber.org/Gajim", &w()).is_empty());
         let s = score_jid("bot@xmpp.jp/3f2504e0-4f89-11d3-9a0c-0305e82c3301", &w());
         assert_eq!(ids(&s), ["c2_vocabulary", "guid_token"]);
+    }
+
+    #[test]
+    fn device_topic_trees_name_devices_and_commands_by_design() {
+        let w = w();
+        // The device's id in its own tree, and the vendor's command levels.
+        let shelly = "shellies/shellyplug-s-83E4E1/announce";
+        assert_eq!(
+            score_host_scoped(shelly, "plug-7", Some("shellyplug-s-83E4E1"), &w),
+            None
+        );
+        assert!(score_topic("shellies/command", &w).is_empty());
+        assert!(score_topic("cmnd/tasmota_A1B2C3/POWER", &w).is_empty());
+        assert!(score_topic("$aws/things/thermostat-12/jobs/notify", &w).is_empty());
+        assert!(score_topic("devices/meter-454f/messages/events/", &w).is_empty());
+        // Strong words still count inside a tree, and the same levels outside one are judged.
+        assert_eq!(ids(&score_topic("shellies/x/exec", &w)), ["c2_vocabulary"]);
+        assert_eq!(
+            ids(&score_topic("devices/ws-042/command", &w)),
+            ["c2_vocabulary_weak"]
+        );
+        assert!(
+            score_host_scoped("devices/ws-042/command", "ws-042", None, &w).is_some(),
+            "Azure's tree is devices/<id>/messages/"
+        );
+        assert!(score_host_scoped("fleet/ws-042/command", "ws-042", None, &w).is_some());
     }
 
     #[test]
