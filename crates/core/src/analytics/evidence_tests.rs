@@ -434,6 +434,34 @@ fn the_sites_zone_is_inferred_and_a_daily_session_is_a_working_day_not_a_timer()
 }
 
 #[test]
+fn a_nightly_jobs_many_connections_do_not_set_the_sites_clock() {
+    // The same six people, and a build job that opens 300 connections every night at 22:00 local
+    // (14:00 UTC): counted by connections it would outvote them, moving "working hours" onto the
+    // job's night; each channel votes once.
+    let mut events: Vec<ConnEvent> = (1..=6)
+        .flat_map(|i| office_days_utc8(&format!("10.1.3.{i}"), &format!("198.51.100.{i}")))
+        .collect();
+    for d in 0..5i64 {
+        for k in 0..300i64 {
+            let open = MONDAY + d * 24 * HOUR + 14 * HOUR + k * 20 * SECOND;
+            let mut e = conn("10.1.4.1", "10.0.0.9", 5672, open);
+            e.end = Some(open + 5 * SECOND);
+            e.bytes_out = Some(900);
+            e.bytes_in = Some(400);
+            events.push(e);
+        }
+    }
+    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
+    edge.end = edge.ts;
+    events.push(edge);
+    let (alerts, _) = run(cfg_all(), &events);
+    let chat = alerts.iter().find(|a| a.host == "10.1.3.2").unwrap();
+    let why = chat.reasons.join("\n");
+    assert!(chat.signals.contains_key("interactive_use"), "{why}");
+    assert!(why.contains("UTC+8 (the site's local time"), "{why}");
+}
+
+#[test]
 fn a_shared_broker_does_not_excuse_what_one_host_says_there() {
     // Five hosts use a broker by hand; one of them also subscribes to a command tree.
     let mut events = Vec::new();

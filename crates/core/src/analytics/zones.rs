@@ -1,8 +1,10 @@
 //! Local time for judging working hours ([`crate::behaviour::interactive`]): the configured
-//! offset when the hunter set one, else the offset the site's connections show — every host's
-//! openings and closings together (openings alone where the source records no ends), so the many people at work set the clock. Not per host: a
-//! host active only at night would define its own "day", and night-only activity is what an
-//! operator working from another time zone looks like.
+//! offset when the hunter set one, else the offset the site's connections show — every channel's
+//! openings and closings (openings alone where the source records no ends), each channel voting
+//! with the share of its own that fall inside, so the many people at work set the clock and a
+//! nightly job's thousand connections count as one channel. Not per host: a host active only at
+//! night would define its own "day", and night-only activity is what an operator working from
+//! another time zone looks like.
 
 use super::group::GroupMap;
 use crate::behaviour::interactive::{LocalZone, ZoneBasis, infer_offset, working_counts};
@@ -12,6 +14,9 @@ use std::collections::BTreeSet;
 /// Fewest hosts with timed connections for the site's zone to be inferred; with fewer,
 /// the configured zone (UTC by default) stands.
 pub const SITE_MIN_HOSTS: usize = 5;
+
+/// One channel's whole vote for an offset (all its instants inside working hours there).
+const VOTE: usize = 1000;
 
 #[derive(Debug, Default)]
 pub(super) struct Zones {
@@ -33,18 +38,27 @@ impl Zones {
             if stats.conn_spans.is_empty() && stats.conn_starts.is_empty() {
                 continue;
             }
-            let c = if stats.conn_spans.is_empty() {
-                instants += stats.conn_starts.len();
-                working_counts(icfg, stats.conn_starts.iter().map(|c| c.ts))
+            let (c, n) = if stats.conn_spans.is_empty() {
+                let n = stats.conn_starts.len();
+                (
+                    working_counts(icfg, stats.conn_starts.iter().map(|c| c.ts)),
+                    n,
+                )
             } else {
-                instants += 2 * stats.conn_spans.len();
-                working_counts(icfg, stats.conn_spans.iter().flat_map(|s| [s.start, s.end]))
+                let n = 2 * stats.conn_spans.len();
+                (
+                    working_counts(icfg, stats.conn_spans.iter().flat_map(|s| [s.start, s.end])),
+                    n,
+                )
             };
+            instants += n;
             if counts.len() < c.len() {
                 counts.resize(c.len(), 0);
             }
+            // Each channel votes with the share of its instants inside (in thousandths), so a
+            // nightly job's thousand connections weigh as much as one person's chat client.
             for (a, b) in counts.iter_mut().zip(&c) {
-                *a += b;
+                *a += b * VOTE / n.max(1);
             }
             if hosts.len() < SITE_MIN_HOSTS {
                 hosts.insert(key.host.as_str());

@@ -224,15 +224,20 @@ pub fn working_counts(
     counts
 }
 
+/// Counts within this many thousandths of the best tie with it ([`infer_offset`]).
+const TIE_PER_MILLE: usize = 5;
+
 /// The whole-hour offset from UTC that puts the most of the counted instants inside working
 /// hours on working days ([`working_counts`]). Working hours are wider than a working day, so a
-/// band of offsets usually ties: the middle of it is taken (office hours sit in the middle of
-/// working hours). `None` when no offset puts any inside.
+/// band of offsets ties: the middle of it is taken (office hours sit in the middle of working
+/// hours). Counts within half a percent of the best tie with it: at the edges of the band, a
+/// few machine connections entering or leaving the window decide the exact maximum, and a
+/// site's nightly jobs pulled it an hour or two off. `None` when no offset puts any inside.
 pub fn infer_offset(counts: &[usize]) -> Option<f64> {
     let best = counts.iter().copied().max().filter(|&c| c > 0)?;
     let tied: Vec<i32> = OFFSETS
         .zip(counts.iter().copied())
-        .filter(|&(_, c)| c == best)
+        .filter(|&(_, c)| c.saturating_mul(1000) >= best.saturating_mul(1000 - TIE_PER_MILLE))
         .map(|(h, _)| h)
         .collect();
     tied.get(tied.len() / 2).map(|&h| f64::from(h))
@@ -549,6 +554,22 @@ mod tests {
             clock.len()
         );
         assert_eq!(infer_offset(&working_counts(&cfg, [])), None);
+    }
+
+    #[test]
+    fn near_ties_at_the_edge_of_the_band_count_as_ties() {
+        // Offsets -12..=14; a plateau over -1..=1 whose exact maximum sits at its edge.
+        let mut counts = vec![100usize; 27];
+        counts[11] = 225_436; // -1
+        counts[12] = 225_299; // 0
+        counts[13] = 224_400; // +1
+        counts[14] = 200_000; // +2
+        assert_eq!(infer_offset(&counts), Some(0.0));
+        // A clear maximum stands alone.
+        counts[11] = 240_000;
+        assert_eq!(infer_offset(&counts), Some(-1.0));
+        assert_eq!(infer_offset(&[0; 27]), None);
+        assert_eq!(infer_offset(&[usize::MAX; 27]), Some(1.0), "no overflow");
     }
 
     #[test]
