@@ -277,9 +277,16 @@ pub(super) fn signals(
 /// destination. The crowd explains the destination (many hosts' service, not one host's
 /// server), not what one host says there or which program says it: an implant relaying
 /// through a public broker shares the broker, not its subscriptions. The credit shrinks by
-/// those points and never turns into suspicion.
+/// those points and never turns into suspicion. A general-purpose interpreter does not count:
+/// it is the runtime the crowd's own clients are written for (a team's Node or Python workers on
+/// their hosted broker), so it says which runtime, not that the program is this host's alone.
 fn offset_shared_credit(all: &mut [Signal]) {
-    let points = single_exchange_points(all);
+    let interpreter: f64 = all
+        .iter()
+        .filter(|s| s.id == SignalId::ProcessInterpreter && s.weight > 0.0)
+        .map(|s| s.weight)
+        .sum();
+    let points = single_exchange_points(all) - interpreter;
     if points <= 0.0 {
         return;
     }

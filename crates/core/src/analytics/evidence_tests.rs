@@ -517,3 +517,50 @@ fn a_shared_broker_does_not_excuse_what_one_host_says_there() {
     );
     assert!(commands_score > plain_score);
 }
+
+#[test]
+fn powershell_holding_one_session_to_an_address_is_rated_on_it() {
+    // A PowerShell implant that reaches each address of a cloud pool once (Sysmon: no content).
+    let mut e = conn("10.1.2.9", "198.51.100.40", 8883, MONDAY + 3 * HOUR);
+    e.process = Some(r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe".into());
+    let (alerts, _) = run(HuntConfig::default(), std::slice::from_ref(&e));
+    let a = alerts
+        .iter()
+        .find(|a| a.dst_ip == e.dst_ip)
+        .expect("rated on one connection");
+    assert!(a.signals.contains_key("process_shell"), "{a:#?}");
+    assert!(a.suspicion >= Suspicion::Medium, "{:#?}", a.reasons);
+    // A network tool alone touching a broker once (a port check) is not.
+    e.process = Some("/usr/bin/nc".into());
+    let (alerts, _) = run(HuntConfig::default(), &[e]);
+    assert!(alerts.is_empty(), "{alerts:#?}");
+}
+
+#[test]
+fn a_runtime_the_crowd_shares_does_not_cancel_the_crowds_credit() {
+    // Five developers' Node workers on the team's hosted broker, opened at odd times.
+    let node = r"C:\Program Files\nodejs\node.exe";
+    let mut events = Vec::new();
+    for h in 1..=5i64 {
+        for k in 0..4i64 {
+            let mut e = conn(
+                &format!("10.1.5.{h}"),
+                "198.51.100.60",
+                5671,
+                MONDAY + (k * 29 + h * 3) * HOUR + h * 17 * 60 * SECOND,
+            );
+            e.process = Some(node.into());
+            events.push(e);
+        }
+    }
+    let (alerts, _) = run(cfg_all(), &events);
+    let a = alerts.iter().find(|a| a.host == "10.1.5.2").unwrap();
+    assert_eq!(a.signals.get("process_interpreter"), Some(&10.0), "{a:#?}");
+    assert_eq!(
+        a.signals.get("shared_destination"),
+        Some(&Weights::default().shared_destination),
+        "{:#?}",
+        a.reasons
+    );
+    assert_eq!(a.suspicion, Suspicion::Low, "{:#?}", a.reasons);
+}

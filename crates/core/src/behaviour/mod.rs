@@ -195,7 +195,7 @@ impl Default for Weights {
             payload_fernet: 20.0,
             telemetry_payload_opaque: 15.0,
             payload_host_data: 15.0,
-            process_shell: 25.0,
+            process_shell: 30.0,
             process_script_host: 30.0,
             process_interpreter: 10.0,
             process_lolbin: 30.0,
