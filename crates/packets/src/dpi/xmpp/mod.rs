@@ -144,6 +144,31 @@ fn is_ping(element: &[u8]) -> bool {
                 .is_some())
 }
 
+/// Namespaces of what acknowledges or annotates a message rather than carrying one: delivery
+/// receipts (XEP-0184), chat states (XEP-0085) and chat markers (XEP-0333).
+const ACKNOWLEDGEMENTS: [&[u8]; 3] = [
+    b"urn:xmpp:receipts",
+    b"http://jabber.org/protocol/chatstates",
+    b"urn:xmpp:chat-markers:0",
+];
+
+/// A message without a body that only acknowledges or annotates another: the protocol's
+/// answer, as an MQTT PUBACK is, not something the client said. Timing it with what the client
+/// said would blur a check-in timer with the answers to what it was sent.
+fn is_acknowledgement(element: &[u8]) -> bool {
+    child_tag(element, b"body").is_none()
+        && ACKNOWLEDGEMENTS
+            .iter()
+            .any(|ns| find(element, ns).is_some())
+}
+
+/// An `iq` result or error with nothing in it: the answer to a request (a ping's pong, the
+/// acknowledgement of a `set`), not a message.
+fn is_empty_answer(tag: &[u8], element: &[u8]) -> bool {
+    matches!(attr(tag, b"type"), Some(b"result" | b"error"))
+        && (tag.ends_with(b"/>") || element.len() <= tag.len() + b"</iq>".len() + 2)
+}
+
 /// Which kind of stream the session carries, as far as seen.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 enum StreamKind {
@@ -256,6 +281,7 @@ impl Xmpp {
         let size = u32::try_from(element.len()).unwrap_or(u32::MAX);
         let dir = side.message_direction();
         match name {
+            b"message" if is_acknowledgement(element) => {}
             b"message" => {
                 let topic = if attr(tag, b"type") == Some(b"groupchat") {
                     // Sent to the room; delivered from an occupant `room@service/nick`.
@@ -282,6 +308,7 @@ impl Xmpp {
                 app.add_message(ts, dir, topic, body, size);
             }
             b"iq" if is_ping(element) => app.pings += 1,
+            b"iq" if is_empty_answer(tag, element) => {}
             b"iq" => {
                 let request = matches!(attr(tag, b"type"), Some(b"set" | b"get"));
                 let mut topic = None;

@@ -191,3 +191,27 @@ fn html_is_not_xmpp() {
     let page = b"<html><body><message to='x'>hi</message><iq>no</iq></body></html>";
     assert_eq!(run(&[(Server, page)]).protocol, None);
 }
+
+/// Delivery receipts, chat states and the empty answers to requests are the protocol's
+/// acknowledgements, not messages: a bot's 10-minute check-ins stay a timer when the server
+/// answers its pings and relays receipts in between.
+#[test]
+fn acknowledgements_are_not_messages() {
+    let app = run(&[
+        (Client, b"<stream:stream to='corp.example' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"),
+        (Client, b"<message to='ops@chat.example' type='chat' id='a1'><body>3jXs4MhNsyFg325v</body><request xmlns='urn:xmpp:receipts'/></message>"),
+        (Server, b"<message from='ops@chat.example/x' to='u@corp.example/r' id='r1'><received xmlns='urn:xmpp:receipts' id='a1'/></message>"),
+        (Client, b"<message to='ops@chat.example' type='chat'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>"),
+        (Server, b"<iq from='corp.example' to='u@corp.example/r' id='s1' type='get'><ping xmlns='urn:xmpp:ping'/></iq>"),
+        (Client, b"<iq to='corp.example' id='s1' type='result'/>"),
+        (Server, b"<iq from='corp.example' id='p2' type='result'></iq>"),
+        (Server, b"<iq type='result' id='r2'><query xmlns='jabber:iq:roster'><item jid='a@corp.example'/></query></iq>"),
+        (Server, b"<message from='ops@chat.example/x' type='chat'><body>run</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>"),
+    ]);
+    assert_eq!(app.pings, 1);
+    // The check-in, the roster result and the command; not the receipt, the chat state or the
+    // two empty answers.
+    assert_eq!(app.messages.len(), 3, "{:?}", app.messages);
+    assert_eq!(app.messages[0].direction, TopicDirection::Publish);
+    assert_eq!(app.peers.iter().collect::<Vec<_>>(), ["ops@chat.example"]);
+}
