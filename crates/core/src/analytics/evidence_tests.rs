@@ -199,6 +199,13 @@ fn a_masqueraded_wmiprvse_relaying_through_internal_xmpp_is_high_despite_the_def
     assert!(a.reasons.iter().any(|r| r.contains("T1036.005")));
 }
 
+/// An unrelated connection a week after [`MONDAY`], so the data covers nights and a weekend.
+fn week_end() -> ConnEvent {
+    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
+    edge.end = edge.ts;
+    edge
+}
+
 /// A chat client's working week: sessions opened in the morning, reconnected over lunch and
 /// closed in the evening, at times that differ from day to day.
 fn working_week(dst: &str, port: u16, process: Option<&str>, shift: Micros) -> Vec<ConnEvent> {
@@ -227,9 +234,7 @@ fn interactive_chat_is_lowered_and_a_machine_at_night_is_not() {
     let pidgin = Some(r"C:\Program Files (x86)\Pidgin\pidgin.exe");
     // A week of data, so nights and a weekend are in it.
     let mut events = working_week("198.51.100.7", 5222, pidgin, 0);
-    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
-    edge.end = edge.ts;
-    events.push(edge);
+    events.push(week_end());
     let (alerts, _) = run(cfg_all(), &events);
     let chat = alerts
         .iter()
@@ -270,8 +275,7 @@ fn interactive_chat_is_lowered_and_a_machine_at_night_is_not() {
 fn a_developers_worker_is_lowered_and_an_implant_uploading_in_the_same_hours_is_not() {
     let java = Some(r"C:\Users\dev\.jdks\temurin-21.0.2\bin\java.exe");
     let mut events = working_week("198.51.100.9", 5671, java, 0);
-    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
-    edge.end = edge.ts;
+    let edge = week_end();
     events.push(edge.clone());
     let (alerts, _) = run(cfg_all(), &events);
     let worker = alerts
@@ -319,9 +323,7 @@ fn a_beacon_in_working_hours_is_not_interactive() {
             )
         })
         .collect();
-    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
-    edge.end = edge.ts;
-    events.push(edge);
+    events.push(week_end());
     let (alerts, _) = run(cfg_all(), &events);
     let a = alerts
         .iter()
@@ -413,9 +415,7 @@ fn the_sites_zone_is_inferred_and_a_daily_session_is_a_working_day_not_a_timer()
     let mut events: Vec<ConnEvent> = (1..=6)
         .flat_map(|i| office_days_utc8(&format!("10.1.3.{i}"), &format!("198.51.100.{i}")))
         .collect();
-    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
-    edge.end = edge.ts;
-    events.push(edge);
+    events.push(week_end());
     let (alerts, _) = run(cfg_all(), &events);
     let chat = alerts.iter().find(|a| a.host == "10.1.3.2").unwrap();
     let why = chat.reasons.join("\n");
@@ -451,9 +451,7 @@ fn a_nightly_jobs_many_connections_do_not_set_the_sites_clock() {
             events.push(e);
         }
     }
-    let mut edge = conn("10.9.9.9", "10.0.0.1", 80, MONDAY + 7 * 24 * HOUR);
-    edge.end = edge.ts;
-    events.push(edge);
+    events.push(week_end());
     let (alerts, _) = run(cfg_all(), &events);
     let chat = alerts.iter().find(|a| a.host == "10.1.3.2").unwrap();
     let why = chat.reasons.join("\n");
