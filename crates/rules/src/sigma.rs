@@ -125,8 +125,8 @@ fn false_positives(out: &mut String, a: &Analytic, level: &Level) {
             "    - {}",
             yaml_str(&format!(
                 "Not carried: the {} entries of pubsub-hunt's default allowlist (push services, \
-                 chat clients, IoT agents and endpoints, developer tools, internal message-queue \
-                 and chat servers), which yield to behaviour evidence this rule cannot compute; \
+                 chat clients, IoT agents and endpoints, developer tools, managed brokers, \
+                 internal message-queue and chat servers), which yield to behaviour evidence this rule cannot compute; \
                  see the header, or pubsub-hunt config defaults",
                 a.default_allow.len()
             ))

@@ -40,6 +40,9 @@ enum Class {
     /// A message-queue or chat server inside the network: shared infrastructure, so its timing is
     /// explained only when many hosts reach it.
     InternalServer,
+    /// A managed broker service: a tenant's own broker in a provider's cloud, reached by the
+    /// tenant's developers and services; its timing is explained only when many hosts reach it.
+    ManagedBroker,
 }
 
 impl Class {
@@ -64,7 +67,7 @@ impl Class {
                 &[&[PublicBroker, NewBroker, WildcardAllTopics]],
                 When::Always,
             )],
-            Class::InternalServer => {
+            Class::InternalServer | Class::ManagedBroker => {
                 vec![Explains::new(&[TIMING, RATE], When::ReachedBy(MANY_HOSTS))]
             }
         }
@@ -223,6 +226,26 @@ const ROWS: &[Row] = &[
         Class::Agent,
     ),
     row(Match::Process("apsd*"), "Apple push daemon", Class::Service),
+    row(
+        Match::ServerName("*.mq.*.amazonaws.com"),
+        "Amazon MQ managed broker (an organisation's own RabbitMQ or ActiveMQ)",
+        Class::ManagedBroker,
+    ),
+    row(
+        Match::ServerName("*.servicebus.windows.net"),
+        "Azure Service Bus namespace (AMQP 1.0)",
+        Class::ManagedBroker,
+    ),
+    row(
+        Match::ServerName("*.cloudamqp.com"),
+        "CloudAMQP hosted RabbitMQ",
+        Class::ManagedBroker,
+    ),
+    row(
+        Match::ServerName("*.hivemq.cloud"),
+        "HiveMQ Cloud managed MQTT cluster",
+        Class::ManagedBroker,
+    ),
 ];
 
 fn entry(reason: &str, class: Class) -> AllowEntry {

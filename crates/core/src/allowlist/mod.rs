@@ -257,6 +257,37 @@ mod tests {
     }
 
     #[test]
+    fn a_managed_broker_holds_developers_but_not_one_hosts_beacon() {
+        let cfg = HuntConfig::default();
+        let names = ["b-6ced881e-1.mq.eu-central-1.amazonaws.com".to_string()];
+        let mut dev = subject(None, "178.92.84.60", 5671, Protocol::Amqp, None);
+        dev.dst_names = &names;
+        // A developer's worker with nothing but the only-host hint: the tenant's own broker.
+        let v = decide(
+            &cfg.allowlists(),
+            &dev,
+            &signals(&[("sole_host_destination", 8.0)]),
+        );
+        assert!(matches!(v, AllowVerdict::Suppressed(..)), "{v:?}");
+        // One host on a timer to it: not explained unless many hosts reach it.
+        let beacon = signals(&[("beacon", 28.0)]);
+        let w = why(decide(&cfg.allowlists(), &dev, &beacon));
+        assert!(w.contains("\"Amazon MQ managed broker"), "{w}");
+        dev.hosts_reaching = 5;
+        assert!(matches!(
+            decide(&cfg.allowlists(), &dev, &beacon),
+            AllowVerdict::Suppressed(..)
+        ));
+        // Another Amazon service's name is not a broker.
+        let s3 = ["bucket.s3.eu-central-1.amazonaws.com".to_string()];
+        dev.dst_names = &s3;
+        assert_eq!(
+            decide(&cfg.allowlists(), &dev, &BTreeMap::new()),
+            AllowVerdict::NotListed
+        );
+    }
+
+    #[test]
     fn a_masqueraded_beacon_to_an_internal_chat_server_is_not_chat() {
         let cfg = HuntConfig::default();
         let image = r"C:\Users\Public\Libraries\wmiprvse.exe";
