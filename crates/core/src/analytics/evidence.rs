@@ -217,7 +217,24 @@ pub(super) fn signals(
     }
 
     if let Some(app) = stats.app.as_deref() {
-        all.extend(opaque_payloads(app, w));
+        let mut opaque = opaque_payloads(app, w);
+        if key.protocol == crate::protocol::Protocol::Xmpp {
+            // People chat in words. Devices send encoded binary on MQTT by design, but a chat
+            // account whose messages are mostly one encoded body is a program speaking through it.
+            for s in opaque.iter_mut().filter(|s| {
+                matches!(
+                    s.id,
+                    SignalId::PayloadEncoded | SignalId::PayloadHighEntropy
+                )
+            }) {
+                s.weight *= CHAT_OPAQUE_FACTOR;
+                s.reason.push_str(&format!(
+                    "; weight × {CHAT_OPAQUE_FACTOR}: XMPP carries people's words, and a chat \
+                     account sending mostly encoded bodies is a program speaking through it"
+                ));
+            }
+        }
+        all.extend(opaque);
         all.extend(rate_burst(&published_counts_per_minute(app), w));
     }
     if let Some(rate) = publication_rate(stats) {
@@ -303,6 +320,9 @@ fn offset_shared_credit(all: &mut [Signal]) {
         ));
     }
 }
+
+/// Weight of opaque payload evidence (`payload_encoded`, `payload_high_entropy`) on XMPP.
+const CHAT_OPAQUE_FACTOR: f64 = 2.5;
 
 /// Least period, in seconds, of a connection timer that could be a working day's rhythm.
 const DAILY_RHYTHM_SECS: f64 = 20.0 * 3600.0;

@@ -562,3 +562,38 @@ fn a_runtime_the_crowd_shares_does_not_cancel_the_crowds_credit() {
     );
     assert_eq!(a.suspicion, Suspicion::Low, "{:#?}", a.reasons);
 }
+
+/// One session from `port` carrying `n` publications of `body` an irregular few minutes apart.
+fn session_with(protocol: Protocol, port: u16, body: &[u8], n: i64) -> ConnEvent {
+    let start = MONDAY + 9 * HOUR;
+    let mut e = conn("10.1.6.1", "198.51.100.70", port, start);
+    e.end = Some(start + 8 * HOUR);
+    let mut app = AppInfo {
+        protocol: Some(protocol),
+        ..AppInfo::default()
+    };
+    for i in 0..n {
+        let at = start + (i * i % 17 + i * 7) * 60 * SECOND;
+        app.add_message(at, TopicDirection::Publish, None, body, body.len() as u32);
+    }
+    e.app = Some(Box::new(app));
+    e
+}
+
+#[test]
+fn encoded_bodies_weigh_more_in_chat_than_in_device_telemetry() {
+    let body = b"Z2sf1RjxHThlPd0L4zG0KepmpYc1hQLlTUa4QJ7db5LvV4TDI5dKONfBR+KBhjuNqrejHBxYLKIBx+tSPPCRD8hEYnXbaWSiQsVV1KJKwen7ug==";
+    let w = Weights::default();
+    let (alerts, _) = run(cfg_all(), &[session_with(Protocol::Xmpp, 5222, body, 12)]);
+    let chat = &alerts[0];
+    assert_eq!(
+        chat.signals.get("payload_encoded"),
+        Some(&(w.payload_encoded * 2.5)),
+        "{chat:#?}"
+    );
+    let (alerts, _) = run(cfg_all(), &[session_with(Protocol::Mqtt, 1883, body, 12)]);
+    assert_eq!(
+        alerts[0].signals.get("payload_encoded"),
+        Some(&w.payload_encoded)
+    );
+}

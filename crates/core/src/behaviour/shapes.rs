@@ -131,6 +131,9 @@ fn is_base64(s: &str) -> bool {
     if !charset {
         return false;
     }
+    if !body.contains(['+', '/']) && is_word_name(body) {
+        return false;
+    }
     let has_upper = body.bytes().any(|c| c.is_ascii_uppercase());
     let has_lower = body.bytes().any(|c| c.is_ascii_lowercase());
     let has_digit = body.bytes().any(|c| c.is_ascii_digit());
@@ -138,6 +141,19 @@ fn is_base64(s: &str) -> bool {
     // Mixed case and digits alone would catch `HomeAssistant2024Sensor`: demand randomness too,
     // unless the padding makes the encoding explicit.
     has_upper && has_lower && (padded || (has_digit && looks_random(body)))
+}
+
+/// A name made of words joined by `-` or `_` (`spark-WKS-MKT-790`, `build_agent_07`): each part
+/// all letters or all digits. Base64url's `-` and `_` fall anywhere in random text, so two or
+/// more of them, each between whole words, is a host or resource name, not an encoding.
+fn is_word_name(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(['-', '_']).collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && (p.bytes().all(|c| c.is_ascii_alphabetic())
+                    || p.bytes().all(|c| c.is_ascii_digit()))
+        })
 }
 
 fn is_base32(s: &str) -> bool {
@@ -307,6 +323,26 @@ mod tests {
             ids(&score_topic("updates/xk3j9qzr2v", &w())),
             ["random_token"]
         );
+    }
+
+    #[test]
+    fn names_of_joined_words_are_not_base64() {
+        // An XMPP resource and a build agent: words joined by dashes or underscores.
+        for name in [
+            "spark-WKS-MKT-790",
+            "Gajim-LT-QA-303-x",
+            "build_Agent_Win_07",
+        ] {
+            assert_eq!(level_shape(name), Shape::Plain, "{name}");
+        }
+        // Base64url keeps its dashes and underscores inside random text.
+        for token in [
+            "aZ3-kP9_xQ2vLm8Rt4Yw",
+            "Qm9vdC1zdGF0dXMtMTIzNDU2Nzg5MA",
+            "x7Kp-Q2m-Z9vT-8LrW",
+        ] {
+            assert_eq!(level_shape(token), Shape::Base64, "{token}");
+        }
     }
 
     #[test]
