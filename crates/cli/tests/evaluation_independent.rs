@@ -59,13 +59,14 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
     // the revealable channels), so one true alert less on Zeek and pcap: 1.29 and 1.00, while
     // over six week-long seeds (1-3, 21-23) the benign alerts fell 47 -> 38 (Zeek) and 45 -> 40
     // (pcap) at the same recall. On 2026-12-06 (session 11: answered sessions, developer
-    // toolchains, device topic trees, bursts, the site's clock, shells on one connection):
-    // 1.14, 1.00, 0.62 with recall 8/9 on Sysmon, 0.71.
+    // toolchains, device topic trees, bursts, the site's clock, shells on one connection, XMPP
+    // acknowledgements, managed brokers, encoded chat bodies): 1.14, 0.43, 0.62 with recall 8/9
+    // on Sysmon, 0.50 with recall 8/9 on pcap.
     let floors = [
         ("zeek", 7.0 / 9.0, 1.2),
-        ("zeek_names", 7.0 / 9.0, 1.05),
+        ("zeek_names", 7.0 / 9.0, 0.5),
         ("sysmon", 8.0 / 9.0, 0.65),
-        ("pcap", 7.0 / 9.0, 0.75),
+        ("pcap", 8.0 / 9.0, 0.55),
     ];
     for (source, recall, benign_per_true) in floors {
         let full = &results[source]["full"]["all"];
