@@ -166,11 +166,16 @@ impl AllowEntry {
             }
         }
         if let Some(pat) = &self.server_name {
-            let mut names = dst_names
-                .iter()
-                .chain(app.iter().flat_map(|a| a.server_names.iter()))
-                .peekable();
-            if names.peek().is_none() || !names.all(|n| name_match(pat, n)) {
+            let names = || {
+                dst_names
+                    .iter()
+                    .chain(app.iter().flat_map(|a| a.server_names.iter()))
+            };
+            // Every name must match, except the delivery names a DNS answer's CNAME chain
+            // passes through, which name no service; at least one must match.
+            if !names().any(|n| name_match(pat, n))
+                || !names().all(|n| name_match(pat, n) || is_delivery_name(n))
+            {
                 return false;
             }
         }
@@ -258,6 +263,29 @@ pub fn name_match(pattern: &str, name: &str) -> bool {
                 .is_some_and(|head| head.ends_with('.'));
     }
     glob_match_ci(&p, &n)
+}
+
+/// Domains of cloud and CDN delivery infrastructure that DNS answers pass through on the way from
+/// a service's name to its address (Azure's `cloudapp.net` and Traffic Manager, CloudFront, Elastic
+/// Load Balancing, Akamai, Fastly): they name where a service is hosted, not which service it is.
+const DELIVERY_DOMAINS: &[&str] = &[
+    "cloudapp.net",
+    "trafficmanager.net",
+    "azureedge.net",
+    "cloudfront.net",
+    "elb.amazonaws.com",
+    "akamaiedge.net",
+    "edgekey.net",
+    "edgesuite.net",
+    "akadns.net",
+    "fastly.net",
+];
+
+/// Whether a name lies in a [`DELIVERY_DOMAINS`] domain.
+fn is_delivery_name(name: &str) -> bool {
+    DELIVERY_DOMAINS
+        .iter()
+        .any(|d| name_match(&format!("*.{d}"), name))
 }
 
 /// Case-insensitive match with `*` as the only wildcard.

@@ -477,4 +477,30 @@ mod tests {
         ));
         assert!(!name_match("*-ats.iot.*.amazonaws.com", "s3.amazonaws.com"));
     }
+
+    #[test]
+    fn a_cname_chain_through_delivery_infrastructure_does_not_stop_a_name_match() {
+        let cfg = HuntConfig::default();
+        let quiet = signals(&[("cloud_iot_endpoint", 5.0)]);
+        let verdict = |names: &[&str]| {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            let mut s = subject(None, "82.122.175.82", 8883, Protocol::Mqtt, None);
+            s.dst_names = &names;
+            matches!(
+                decide(&cfg.allowlists(), &s, &quiet),
+                AllowVerdict::Suppressed(..)
+            )
+        };
+        // A hub's name and the Azure name its CNAME leads to (dns.log gives both).
+        assert!(verdict(&[
+            "iothub-halden-01.azure-devices.net",
+            "iothub-halden-01-ih.cloudapp.net"
+        ]));
+        // A delivery name alone matches nothing, and another service's name still stops it.
+        assert!(!verdict(&["iothub-halden-01-ih.cloudapp.net"]));
+        assert!(!verdict(&[
+            "iothub-halden-01.azure-devices.net",
+            "c2.example.net"
+        ]));
+    }
 }
