@@ -269,23 +269,21 @@ pub fn name_match(pattern: &str, name: &str) -> bool {
 /// a service's name to its address (Azure's `cloudapp.net` and Traffic Manager, CloudFront, Elastic
 /// Load Balancing, Akamai, Fastly): they name where a service is hosted, not which service it is.
 const DELIVERY_DOMAINS: &[&str] = &[
-    "cloudapp.net",
-    "trafficmanager.net",
-    "azureedge.net",
-    "cloudfront.net",
-    "elb.amazonaws.com",
-    "akamaiedge.net",
-    "edgekey.net",
-    "edgesuite.net",
-    "akadns.net",
-    "fastly.net",
+    "*.cloudapp.net",
+    "*.trafficmanager.net",
+    "*.azureedge.net",
+    "*.cloudfront.net",
+    "*.elb.amazonaws.com",
+    "*.akamaiedge.net",
+    "*.edgekey.net",
+    "*.edgesuite.net",
+    "*.akadns.net",
+    "*.fastly.net",
 ];
 
 /// Whether a name lies in a [`DELIVERY_DOMAINS`] domain.
 fn is_delivery_name(name: &str) -> bool {
-    DELIVERY_DOMAINS
-        .iter()
-        .any(|d| name_match(&format!("*.{d}"), name))
+    DELIVERY_DOMAINS.iter().any(|d| name_match(d, name))
 }
 
 /// Case-insensitive match with `*` as the only wildcard.

@@ -39,17 +39,11 @@ impl Zones {
                 continue;
             }
             let (c, n) = if stats.conn_spans.is_empty() {
-                let n = stats.conn_starts.len();
-                (
-                    working_counts(icfg, stats.conn_starts.iter().map(|c| c.ts)),
-                    n,
-                )
+                let starts = stats.conn_starts.iter().map(|c| c.ts);
+                (working_counts(icfg, starts), stats.conn_starts.len())
             } else {
-                let n = 2 * stats.conn_spans.len();
-                (
-                    working_counts(icfg, stats.conn_spans.iter().flat_map(|s| [s.start, s.end])),
-                    n,
-                )
+                let ends = stats.conn_spans.iter().flat_map(|s| [s.start, s.end]);
+                (working_counts(icfg, ends), 2 * stats.conn_spans.len())
             };
             instants += n;
             if counts.len() < c.len() {

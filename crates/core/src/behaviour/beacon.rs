@@ -218,14 +218,14 @@ pub fn score_beacon(
         ts.drain(..ts.len() - cap);
     }
     // Events closer than `min_gap_secs` to the last kept one join it (zero gaps, as in RITA, and
-    // the gaps inside a burst).
+    // the gaps inside a burst); at least same-microsecond events always do.
     let min_gap = if cfg.min_gap_secs.is_finite() {
-        (cfg.min_gap_secs.max(0.0) * MICROS_PER_SEC) as Micros
+        ((cfg.min_gap_secs.max(0.0) * MICROS_PER_SEC) as Micros).max(1)
     } else {
-        0
+        1
     };
     let before = ts.len();
-    ts.dedup_by(|later, kept| later.saturating_sub(*kept) < min_gap.max(1));
+    ts.dedup_by(|later, kept| later.saturating_sub(*kept) < min_gap);
     if ts.len() < before && min_gap > 1 {
         reasons.push(format!(
             "{} events less than {} after the one before were timed with it",

@@ -265,7 +265,10 @@ fn normalised(image: &str) -> String {
 
 /// The developer toolchain an image runs from ([`DEVELOPER_TOOLCHAINS`]), described, if any.
 pub fn developer_toolchain(image: &str) -> Option<&'static str> {
-    let norm = normalised(image);
+    toolchain_of(&normalised(image))
+}
+
+fn toolchain_of(norm: &str) -> Option<&'static str> {
     DEVELOPER_TOOLCHAINS
         .iter()
         .find(|(fragment, _)| norm.contains(fragment))
@@ -282,9 +285,7 @@ pub fn classify_path(image: &str) -> Option<(PathClass, &'static str)> {
     if norm.contains(PER_USER_PROGRAMS) {
         return None;
     }
-    let toolchain = DEVELOPER_TOOLCHAINS
-        .iter()
-        .any(|(fragment, _)| norm.contains(fragment));
+    let toolchain = toolchain_of(&norm).is_some();
     for (fragment, class, what) in PATH_FRAGMENTS {
         if norm.contains(fragment) {
             if toolchain && *class == PathClass::UserWritable {

@@ -161,10 +161,15 @@ pub fn combine(seed: Suspicion, signals: &[Signal]) -> (u8, Suspicion) {
 pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> Combined {
     let base = cfg.base(seed);
     let mut steps = vec![format!("base {base:.0} for seed suspicion {seed}")];
-    let mut net = 0.0;
+    let (mut net, mut positive, mut benign) = (0.0, 0.0, 0.0);
     for s in signals {
         let wgt = if s.weight.is_finite() { s.weight } else { 0.0 };
         net += wgt;
+        if wgt > 0.0 {
+            positive += wgt;
+        } else {
+            benign += wgt;
+        }
         steps.push(format!("{wgt:+.1} {}: {}", s.id, s.reason));
     }
     let points = (base + net).clamp(-MAX_POINTS, MAX_POINTS);
@@ -175,16 +180,6 @@ pub fn combine_with(cfg: &ScoreConfig, seed: Suspicion, signals: &[Signal]) -> C
         cfg.scale, cfg.medium_at
     ));
     let band = cfg.band(points);
-    let positive: f64 = signals
-        .iter()
-        .map(|s| s.weight)
-        .filter(|w| w.is_finite() && *w > 0.0)
-        .fold(0.0, |a, w| a + w);
-    let benign: f64 = signals
-        .iter()
-        .map(|s| s.weight)
-        .filter(|w| w.is_finite() && *w < 0.0)
-        .fold(0.0, |a, w| a + w);
     let capped = seed.min(cfg.prior_at_most);
     let steps_before = steps.len();
     let seed = if capped == seed {
