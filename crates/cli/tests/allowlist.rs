@@ -253,12 +253,11 @@ fn a_masqueraded_binary_beaconing_to_an_internal_chat_server_is_reported() {
         ),
     )
     .unwrap();
+    // Sysmon names the program, and nothing about it or its timing is suspicious
+    // (`process_unremarkable`): the alert is low before the allowlist is asked.
     let (alerts, stderr) = hunt(&[quiet.to_str().unwrap()]);
     assert!(alerts.is_empty(), "{alerts:?}");
-    assert!(
-        stderr.contains("1 suppressed: chat infrastructure inside the network"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("1 below medium suspicion"), "{stderr}");
 }
 
 #[test]

@@ -31,6 +31,7 @@ pub mod event;
 pub mod payload;
 pub mod prior;
 pub mod protocol;
+pub mod readings;
 pub mod record;
 pub mod scope;
 pub mod signal;

@@ -4,7 +4,8 @@
 //! analytics can judge payloads after the bytes are gone; the payload scorer
 //! (`behaviour::payloads`) turns the same detectors into explained signals.
 //!
-//! A leaf: pure functions on bytes, importing nothing from the crate. Only the first
+//! A leaf: pure functions on bytes, importing nothing from the crate but the other leaf,
+//! [`crate::readings`]. Only the first
 //! [`MAX_PAYLOAD_SCAN`] bytes of a payload are examined, so the cost per message is fixed.
 
 /// Bytes of a payload that are examined (the start of longer payloads: the opening 16 KiB of an
@@ -58,6 +59,9 @@ pub mod payload_traits {
     /// The payload carries host data (the user with the host or OS, or a system survey's output)
     /// or is a host discovery command: see [`super::host_data`].
     pub const HOST_DATA: u8 = 8;
+    /// The payload is a JSON object of numeric readings and nothing else (no text):
+    /// see [`crate::readings::is_numeric_readings`].
+    pub const READINGS: u8 = 16;
 }
 
 /// The [`payload_traits`] of a payload (its first [`MAX_PAYLOAD_SCAN`] bytes).
@@ -74,6 +78,9 @@ pub fn payload_traits(payload: &[u8]) -> u8 {
     }
     if host_data(body).is_some() {
         t |= payload_traits::HOST_DATA;
+    }
+    if crate::readings::is_numeric_readings(body) {
+        t |= payload_traits::READINGS;
     }
     t
 }

@@ -58,6 +58,9 @@ pub enum SignalId {
     /// Payloads carrying host data (the user with the host or OS, a system survey's output) or a
     /// host discovery command (`whoami`, `uname -a`…).
     PayloadHostData,
+    /// Every publication is a JSON object of numeric readings: a device reporting measurements.
+    /// Negative.
+    TelemetryReadings,
     /// A command shell (`cmd`, `powershell`, `bash`…).
     ProcessShell,
     /// A script host (`wscript`, `cscript`, `mshta`, `osascript`).
@@ -83,6 +86,10 @@ pub enum SignalId {
     /// control: C2 vocabulary, host data, a wildcard command tree, XMPP or STOMP typed by hand
     /// (ATT&CK AN0003).
     SingleShotTool,
+    /// The source records the program and nothing about it or about the channel's behaviour
+    /// supports the seed's protocol prior: with the program known, the absence of evidence is
+    /// itself evidence. Negative.
+    ProcessUnremarkable,
     /// A public, free MQTT broker (HiveMQ, Mosquitto test, EMQX, Eclipse…).
     PublicBroker,
     /// A public XMPP server.
@@ -135,7 +142,7 @@ pub enum SignalId {
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 48] = [
+    pub const ALL: [SignalId; 50] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -154,6 +161,7 @@ impl SignalId {
         SignalId::PayloadFernet,
         SignalId::TelemetryPayloadOpaque,
         SignalId::PayloadHostData,
+        SignalId::TelemetryReadings,
         SignalId::ProcessShell,
         SignalId::ProcessScriptHost,
         SignalId::ProcessInterpreter,
@@ -164,6 +172,7 @@ impl SignalId {
         SignalId::ProcessInUserWritable,
         SignalId::MasqueradedSystemBinary,
         SignalId::SystemBinaryPubsub,
+        SignalId::ProcessUnremarkable,
         SignalId::SingleShotTool,
         SignalId::PublicBroker,
         SignalId::PublicXmppServer,
@@ -207,6 +216,7 @@ impl SignalId {
             SignalId::PayloadFernet => "payload_fernet",
             SignalId::TelemetryPayloadOpaque => "telemetry_payload_opaque",
             SignalId::PayloadHostData => "payload_host_data",
+            SignalId::TelemetryReadings => "telemetry_readings",
             SignalId::ProcessShell => "process_shell",
             SignalId::ProcessScriptHost => "process_script_host",
             SignalId::ProcessInterpreter => "process_interpreter",
@@ -217,6 +227,7 @@ impl SignalId {
             SignalId::ProcessInUserWritable => "process_in_user_writable",
             SignalId::MasqueradedSystemBinary => "masqueraded_system_binary",
             SignalId::SystemBinaryPubsub => "system_binary_pubsub",
+            SignalId::ProcessUnremarkable => "process_unremarkable",
             SignalId::SingleShotTool => "single_shot_tool",
             SignalId::PublicBroker => "public_broker",
             SignalId::PublicXmppServer => "public_xmpp_server",
@@ -263,7 +274,8 @@ impl SignalId {
             | SignalId::PayloadEncoded
             | SignalId::PayloadFernet
             | SignalId::TelemetryPayloadOpaque
-            | SignalId::PayloadHostData => AnalyticId::PubsubContent,
+            | SignalId::PayloadHostData
+            | SignalId::TelemetryReadings => AnalyticId::PubsubContent,
             SignalId::ProcessShell
             | SignalId::ProcessScriptHost
             | SignalId::ProcessInterpreter
@@ -274,6 +286,7 @@ impl SignalId {
             | SignalId::ProcessInUserWritable
             | SignalId::MasqueradedSystemBinary
             | SignalId::SystemBinaryPubsub
+            | SignalId::ProcessUnremarkable
             | SignalId::SingleShotTool
             | SignalId::NewProcess => AnalyticId::PubsubProcess,
             SignalId::PublicBroker

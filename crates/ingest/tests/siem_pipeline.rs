@@ -393,6 +393,11 @@ other = "failed"
 
 /// The defaults without the shipped allowlist, so these format tests see every group the seed
 /// matrix rates (the allowlist has its own tests in the core crate).
+/// The fixtures decide what is read, not the verdict: a program with nothing against it would be
+/// lowered by `process_unremarkable` (the engine's judgement, tested in core), so it weighs 0 here.
 fn seed_matrix_config() -> HuntConfig {
-    HuntConfig::from_toml_str("[analytics]\ndefault_allowlist = false").unwrap()
+    HuntConfig::from_toml_str(
+        "[analytics]\ndefault_allowlist = false\n[behaviour.weights]\nprocess_unremarkable = 0.0",
+    )
+    .unwrap()
 }

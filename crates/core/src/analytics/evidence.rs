@@ -5,6 +5,7 @@
 //! Also whether one exchange shows enough to be rated at all ([`one_is_enough`]).
 
 use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans, publication_rate};
+use super::telemetry::{PLAIN_TELEMETRY_BEACON_FACTOR, plain_telemetry, telemetry_readings};
 use crate::app::{AppInfo, MessageEvent, TopicDirection};
 use crate::behaviour::Weights;
 use crate::behaviour::beacon::{BeaconContext, score_beacon};
@@ -176,7 +177,12 @@ pub(super) fn signals(
     // Long sessions in working hours without regular timing: people at work. A one-off stretch
     // is already judged transient; the two are one judgement of how the channel was used.
     if !regular && !all.iter().any(|s| s.id == SignalId::TransientUse) {
-        let spans = earliest_spans(&stats.conn_spans);
+        // A service answering from a pool of addresses splits the host's sessions over as many
+        // channels; how the host uses the service is judged over all of them.
+        let spans = match &group.pool {
+            Some(pool) => pool.spans.clone(),
+            None => earliest_spans(&stats.conn_spans),
+        };
         let zone = group
             .local_zone
             .unwrap_or_else(|| b.interactive.configured_zone());
@@ -184,6 +190,15 @@ pub(super) fn signals(
         // and is answered with acknowledgements: only sessions answered in proportion count
         // (`interactive::answered`), so the credit is the same on every protocol.
         if let Some(mut s) = score_interactive(&spans, group.data_span, &b.interactive, &zone, w) {
+            if let Some(pool) = &group.pool {
+                s.reason.push_str(&format!(
+                    "; judged over its {} sessions with the {} addresses of {} it reached on port                      {} (one service's pool: each session reaches one address)",
+                    pool.spans.len(),
+                    pool.addresses,
+                    pool.network,
+                    key.dst_port
+                ));
+            }
             if daily {
                 // The daily "beacon" was a working day's rhythm: it is not evidence of a timer.
                 all.retain(|x| x.id != SignalId::Beacon);
@@ -235,6 +250,7 @@ pub(super) fn signals(
             }
         }
         all.extend(opaque);
+        all.extend(telemetry_readings(app, w));
         all.extend(rate_burst(&published_counts_per_minute(app), w));
     }
     if let Some(rate) = publication_rate(stats) {
@@ -287,7 +303,38 @@ pub(super) fn signals(
         all.push(s);
     }
     offset_shared_credit(&mut all);
+    if let Some(img) = key.process.as_deref() {
+        all.extend(unremarkable_process(img, key.protocol, &all, w));
+    }
     strongest_per_id(all)
+}
+
+/// `process_unremarkable` when the source names the program and no signal, of any analytic,
+/// holds anything against the channel. A source that records programs shows what an implant
+/// is run as: every implant in the evaluation's data carried process evidence (a shell, a
+/// user-writable or temporary path, a masqueraded name), a timer or a suspicious destination.
+/// With the program known, a channel with nothing of that is a program doing its job, and the
+/// seed's protocol prior ("external MQTT from a program that is not a Mosquitto client") is
+/// all that remains. Without a recorded program (conn.log, captures) the absence says nothing.
+fn unremarkable_process(
+    image: &str,
+    protocol: crate::protocol::Protocol,
+    all: &[Signal],
+    w: &crate::behaviour::Weights,
+) -> Option<Signal> {
+    if all.iter().any(|s| s.weight > 0.0) {
+        return None;
+    }
+    Some(Signal::new(
+        SignalId::ProcessUnremarkable,
+        w.process_unremarkable,
+        format!(
+            "the source records the program ({}), and neither it nor the channel's behaviour \
+             shows anything ({protocol} on its port is the seed's prior alone): no suspicious \
+             path or name, no timer, no suspicious destination or content",
+            crate::event::process_basename(image)
+        ),
+    ))
 }
 
 /// Sets a channel's own content and process evidence against the credit of a shared
@@ -482,8 +529,6 @@ fn published_counts_per_minute(app: &AppInfo) -> Vec<u64> {
     counts
 }
 
-/// Beacon weight kept when the regular publications are plain telemetry.
-const PLAIN_TELEMETRY_BEACON_FACTOR: f64 = 0.3;
 /// Beacon weight kept when the destination is internal.
 const INTERNAL_BEACON_FACTOR: f64 = 0.5;
 
@@ -492,40 +537,6 @@ const INTERNAL_BEACON_FACTOR: f64 = 0.5;
 fn is_heartbeat_topic(name: &str) -> bool {
     name.starts_with("worker.heartbeat")
 }
-
-/// Why the beaconing publications look like ordinary telemetry: every one is low-entropy with no
-/// encoded body, on topics named like telemetry. `None` when they do not.
-fn plain_telemetry(app: &AppInfo, published: &[&MessageEvent]) -> Option<String> {
-    let plain = published
-        .iter()
-        .all(|m| m.entropy < PLAIN_PAYLOAD_BITS && m.traits == 0);
-    if !plain {
-        return None;
-    }
-    let mut words: Vec<String> = Vec::new();
-    for m in published {
-        let topic = app.topic_of(m)?;
-        let w = telemetry_words(&topic.name);
-        if w.is_empty() {
-            return None;
-        }
-        if words.len() < 3 {
-            for x in w {
-                if !words.contains(&x) {
-                    words.push(x);
-                }
-            }
-        }
-    }
-    Some(format!(
-        "the payloads are plain (under {PLAIN_PAYLOAD_BITS} bits/byte, no encoded body) on \
-         topics named like telemetry ({})",
-        words.join(", ")
-    ))
-}
-
-/// Entropy under which a payload reads as plain text or JSON.
-const PLAIN_PAYLOAD_BITS: f32 = 6.0;
 
 fn message_beacon(score: &BeaconScore, cfg: &HuntConfig) -> Option<Signal> {
     let s = score.signal(&cfg.behaviour.weights, &cfg.behaviour.beacon)?;

@@ -256,7 +256,29 @@ fn interactive_chat_is_lowered_and_a_machine_at_night_is_not() {
         .find(|a| a.protocol == Protocol::Xmpp)
         .unwrap();
     assert!(!chat.signals.contains_key("interactive_use"), "{chat:#?}");
-    // Still reported: the seed's high counts as medium without evidence either way.
+    // Sysmon names the program and nothing about it or the channel is suspicious: the seed's
+    // prior alone gives way (`process_unremarkable`).
+    assert!(
+        chat.signals.contains_key("process_unremarkable"),
+        "{chat:#?}"
+    );
+    assert_eq!(chat.suspicion, Suspicion::Low);
+    // Without the program (conn.log), the absence of evidence says nothing: still reported, the
+    // seed's high counting as medium.
+    let mut unnamed = night.clone();
+    for e in &mut unnamed {
+        e.process = None;
+    }
+    let (alerts, _) = run(cfg_all(), &unnamed);
+    let chat = alerts
+        .iter()
+        .find(|a| a.protocol == Protocol::Xmpp)
+        .unwrap();
+    assert!(!chat.signals.contains_key("interactive_use"), "{chat:#?}");
+    assert!(
+        !chat.signals.contains_key("process_unremarkable"),
+        "{chat:#?}"
+    );
     assert_eq!(chat.suspicion, Suspicion::Medium);
 
     // The site's offset moves working hours: in UTC-12 the night sessions are daytime ones (in
@@ -292,8 +314,10 @@ fn a_developers_worker_is_lowered_and_an_implant_uploading_in_the_same_hours_is_
     assert_eq!(worker.signals.get("process_interpreter"), Some(&0.0));
     assert_eq!(worker.suspicion, Suspicion::Low, "{:#?}", worker.reasons);
 
-    // The same hours, but the session uploads and gets acknowledgements back.
-    let mut implant = working_week("198.51.100.9", 5671, java, 0);
+    // The same hours, but the session uploads and gets acknowledgements back (as conn.log
+    // sees it, without the program: an implant in the developer's own JDK with nothing else to
+    // show would be `process_unremarkable`).
+    let mut implant = working_week("198.51.100.9", 5671, None, 0);
     for e in &mut implant {
         e.bytes_out = Some(85_000);
         e.bytes_in = Some(2_200);
@@ -596,4 +620,55 @@ fn encoded_bodies_weigh_more_in_chat_than_in_device_telemetry() {
         alerts[0].signals.get("payload_encoded"),
         Some(&w.payload_encoded)
     );
+}
+
+#[test]
+fn sessions_split_over_a_services_address_pool_are_judged_together() {
+    // Four working-day sessions, alternating between two addresses of one network (DNS round
+    // robin): two per address is under the three sessions the judgement needs.
+    let split = |second: &str| -> Vec<ConnEvent> {
+        let mut events: Vec<ConnEvent> = working_week("198.51.100.7", 5223, None, 0)
+            .into_iter()
+            .take(4)
+            .enumerate()
+            .map(|(i, mut e)| {
+                if i % 2 == 1 {
+                    e.dst_ip = second.parse().unwrap();
+                }
+                e
+            })
+            .collect();
+        events.push(week_end());
+        events
+    };
+    let (alerts, _) = run(cfg_all(), &split("198.51.100.9"));
+    let chats: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.protocol == Protocol::Xmpp)
+        .collect();
+    assert_eq!(chats.len(), 2);
+    for chat in &chats {
+        assert!(chat.signals.contains_key("interactive_use"), "{chat:#?}");
+        let why = chat
+            .reasons
+            .iter()
+            .find(|r| r.contains("interactive_use"))
+            .unwrap();
+        assert!(
+            why.contains("its 4 sessions with the 2 addresses of 198.51.100.0/24"),
+            "{why}"
+        );
+        assert_eq!(chat.suspicion, Suspicion::Low, "{:#?}", chat.reasons);
+    }
+    // Two unrelated networks are two services: each channel alone is too short to judge.
+    let (alerts, _) = run(cfg_all(), &split("203.0.113.9"));
+    let chats: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.protocol == Protocol::Xmpp)
+        .collect();
+    assert_eq!(chats.len(), 2);
+    for chat in &chats {
+        assert!(!chat.signals.contains_key("interactive_use"), "{chat:#?}");
+        assert_eq!(chat.suspicion, Suspicion::Medium);
+    }
 }

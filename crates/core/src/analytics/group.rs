@@ -404,6 +404,21 @@ pub struct GroupContext {
     pub peers: Option<crate::behaviour::prevalence::PeerView>,
     /// The local time the host's working hours are judged in; `None`: the configured one.
     pub local_zone: Option<crate::behaviour::interactive::LocalZone>,
+    /// The host's program's sessions with the destination's whole address pool, when it reached
+    /// more than one address of it (`history::PoolKey`).
+    pub pool: Option<PoolSessions>,
+}
+
+/// A host's program's sessions with the addresses of one external network on one port and
+/// protocol: how it uses a service that answers from a pool.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PoolSessions {
+    /// The earliest [`MAX_SPANS_PER_GROUP`] sessions over all its addresses, sorted.
+    pub spans: Vec<ConnSpan>,
+    /// Addresses of the pool it reached.
+    pub addresses: usize,
+    /// The pool's network, as text (`212.140.207.0/24`).
+    pub network: String,
 }
 
 /// Publications per hour of a group over its own active span (at least one minute), when

@@ -1,12 +1,17 @@
 //! Facts across groups, gathered once before rating: the first window each process and broker
-//! appear in, each broker's clients' publication rates, each channel's span, and the extent of
-//! the inputs that hold each channel. Bounded by the group table it is built from.
+//! appear in, each broker's clients' publication rates, each channel's span, each host's sessions
+//! with an external service's address pool, and the extent of the inputs that hold each channel.
+//! Bounded by the group table it is built from.
 
-use super::group::{GroupContext, GroupKey, GroupMap, GroupStats, max_opt, publication_rate};
+use super::group::{
+    GroupContext, GroupKey, GroupMap, GroupStats, PoolSessions, add_spans, earliest_spans, max_opt,
+    publication_rate,
+};
+use crate::behaviour::interactive::ConnSpan;
 use crate::behaviour::presence::Span;
 use crate::config::HuntConfig;
 use crate::protocol::Protocol;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -18,6 +23,9 @@ pub(super) struct History<'a> {
     broker_rates: HashMap<(IpAddr, u16, Protocol), Vec<ClientRate>>,
     /// Channel → its span over all windows (`None` once an end is unknown).
     channel_spans: HashMap<ChannelKey, Option<Span>>,
+    /// A host's program's sessions with one external service's address pool (see [`PoolKey`]):
+    /// the earliest spans of all its channels there, and the addresses they reached.
+    pools: HashMap<PoolKey, (Vec<ConnSpan>, BTreeSet<IpAddr>)>,
     /// Each input's extent (see `Accumulator::source_spans`).
     source_spans: &'a HashMap<Arc<str>, Span, foldhash::fast::RandomState>,
 }
@@ -53,6 +61,34 @@ pub(super) fn union_span(a: Span, b: Span) -> Span {
     }
 }
 
+/// A channel with its destination widened to the address's network (IPv4 /24, IPv6 /48): the
+/// pool a cloud service or a chat network answers from. A client reaches one address of it per
+/// session (DNS round robin), so without names its sessions are split over as many channels as
+/// addresses, and each holds too few to judge how it is used.
+pub(super) type PoolKey = (String, Option<String>, IpAddr, u16, Protocol);
+
+/// Prefix lengths of a pool: a provider's /24 (IPv4) or /48 (IPv6).
+const POOL_V4_PREFIX: u8 = 24;
+const POOL_V6_PREFIX: u8 = 48;
+
+pub(super) fn pool_key(k: &GroupKey) -> PoolKey {
+    let net = match k.dst_ip {
+        IpAddr::V4(a) => ipnet::Ipv4Net::new(a, POOL_V4_PREFIX)
+            .map(|n| IpAddr::V4(n.network()))
+            .unwrap_or(k.dst_ip),
+        IpAddr::V6(a) => ipnet::Ipv6Net::new(a, POOL_V6_PREFIX)
+            .map(|n| IpAddr::V6(n.network()))
+            .unwrap_or(k.dst_ip),
+    };
+    (
+        k.host.clone(),
+        k.process.clone(),
+        net,
+        k.dst_port,
+        k.protocol,
+    )
+}
+
 /// One client (host and process) of a broker and its publications per hour.
 pub(super) type ClientRate = (String, Option<String>, f64);
 
@@ -67,12 +103,18 @@ impl<'a> History<'a> {
             broker_first: HashMap::new(),
             broker_rates: HashMap::new(),
             channel_spans: HashMap::new(),
+            pools: HashMap::new(),
             source_spans,
         };
         if !cfg.behaviour.enabled {
             return h;
         }
         for (k, s) in groups {
+            if !s.conn_spans.is_empty() && cfg.internal.containing(k.dst_ip).is_none() {
+                let (spans, addrs) = h.pools.entry(pool_key(k)).or_default();
+                add_spans(spans, s.conn_spans.iter().copied());
+                addrs.insert(k.dst_ip);
+            }
             let span = group_span(s);
             h.channel_spans
                 .entry(channel_key(k))
@@ -139,6 +181,25 @@ impl<'a> History<'a> {
                 .is_some_and(|&w| w > first);
         }
         ctx.channel_span = self.channel_spans.get(&channel_key(key)).copied().flatten();
+        if let Some((spans, addrs)) = self.pools.get(&pool_key(key))
+            && addrs.len() >= 2
+        {
+            let mut spans = earliest_spans(spans);
+            spans.dedup();
+            let net = pool_key(key).2;
+            ctx.pool = Some(PoolSessions {
+                spans,
+                addresses: addrs.len(),
+                network: format!(
+                    "{net}/{}",
+                    if net.is_ipv4() {
+                        POOL_V4_PREFIX
+                    } else {
+                        POOL_V6_PREFIX
+                    }
+                ),
+            });
+        }
         if let Some(all) = self
             .broker_rates
             .get(&(key.dst_ip, key.dst_port, key.protocol))

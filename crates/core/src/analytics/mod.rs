@@ -24,6 +24,7 @@ mod peers;
 mod prior;
 mod rating;
 mod table;
+mod telemetry;
 mod timeline;
 mod windows;
 mod zones;

@@ -67,7 +67,7 @@ impl Default for BeaconConfig {
             min_intervals: 4,
             min_gap_secs: 1.0,
             max_samples: 100_000,
-            tolerance: 0.3,
+            tolerance: 0.5,
             keepalive_tolerance: 0.1,
             min_iqr_secs: 10.0,
             min_iqr_bytes: 10.0,
@@ -272,11 +272,18 @@ pub fn score_beacon(
     ));
 
     let tol = cfg.tolerance.clamp(0.01, 0.99);
-    let lo = median * (1.0 - tol);
-    let hi = median * (1.0 + tol);
+    // The test is on the wait above the merge floor: merging events closer than `min_gap`
+    // makes every gap the floor plus a wait, and for random arrivals that wait is exponential
+    // (the process is memoryless), which is what the random share below is computed for. For
+    // gaps of minutes the floor changes nothing; for random events a few per second, it keeps
+    // their merged gaps, piled up just above the floor, from passing for a timer.
+    let floor = (min_gap as f64 / MICROS_PER_SEC).min(median);
+    let wait = median - floor;
+    let lo = floor + wait * (1.0 - tol);
+    let hi = floor + wait * (1.0 + tol);
     let inside = gaps.iter().filter(|&&g| g >= lo && g <= hi).count();
     let within_tolerance = inside as f64 / n as f64;
-    // Share of exponential gaps within ±tol of their median m: P(X ≤ x·m) = 1 − 2^(−x).
+    // Share of exponential waits within ±tol of their median m: P(X ≤ x·m) = 1 − 2^(−x).
     let random_share = 2f64.powf(-(1.0 - tol)) - 2f64.powf(-(1.0 + tol));
     let tolerance_score =
         ((within_tolerance - random_share) / (1.0 - random_share)).clamp(0.0, 1.0);

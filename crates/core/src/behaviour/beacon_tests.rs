@@ -124,8 +124,9 @@ fn too_few_intervals_give_none() {
     )
     .unwrap();
     // A perfect short series: by count alone 0.6 + 0.4 · 4/10 = 0.76, but four of four
-    // intervals near the median happen to random arrivals only (0.21)^4 ≈ 0.2% of the time.
-    let random_share = 2f64.powf(-0.7) - 2f64.powf(-1.3);
+    // intervals near the median (±50 %) happen to random arrivals only (0.35)^4 ≈ 1.6% of the
+    // time.
+    let random_share = 2f64.powf(-0.5) - 2f64.powf(-1.5);
     let want = 1.0 - random_share.powi(4);
     assert!((b.score - want).abs() < 1e-9, "{}", b.score);
     // Three of four near the median is more likely by chance, and scores lower.
@@ -352,8 +353,12 @@ proptest! {
         // edge cases, which is not what a Poisson process looks like.
         let uniforms = seeded_uniforms(seed, n);
         let gaps = gaps_by(&uniforms, |u| -u.ln() * mean);
+        // The bound keeps a margin of 0.1 under the signal threshold (0.7): at ±50 % the
+        // tolerance test's random share is 0.35, and an unusual draw of 60–100 gaps can put a
+        // tenth more of them near the median (over 200 draws of 100 gaps the highest is under
+        // 0.45: jitter_sweep_separates_beacons_from_random).
         let s = score_of(&gaps);
-        prop_assert!(s < 0.5, "poisson scored {s}");
+        prop_assert!(s < 0.6, "poisson scored {s}");
     }
 
     #[test]
@@ -388,7 +393,7 @@ proptest! {
         if let Some(b) = score_beacon(&ts, None, &BeaconContext::default(), &cfg) {
             let c = &b.components;
             let inside = (c.within_tolerance * c.intervals as f64).round() as usize;
-            let random_share = 2f64.powf(-0.7) - 2f64.powf(-1.3);
+            let random_share = 2f64.powf(-0.5) - 2f64.powf(-1.5);
             let by_count = (0.6 + 0.4 * c.intervals as f64 / 10.0).min(1.0);
             let full = by_count.max(1.0 - binomial_tail(c.intervals, inside, random_share));
             prop_assert_eq!(c.sample_factor, full);

@@ -96,6 +96,8 @@ pub struct Weights {
     /// Payloads carrying host data (the user with the host or OS, a system survey's output) or a
     /// host discovery command (`whoami`, `uname -a`…).
     pub payload_host_data: f64,
+    /// Every publication (at least ten) is a JSON object of numeric readings. Negative.
+    pub telemetry_readings: f64,
     // --- process.rs ---
     /// A command shell (`cmd`, `powershell`, `bash`…).
     pub process_shell: f64,
@@ -119,6 +121,9 @@ pub struct Weights {
     pub masqueraded_system_binary: f64,
     /// A genuine Windows system binary, from its own directory, speaking a pub/sub protocol.
     pub system_binary_pubsub: f64,
+    /// The source records the program, and neither it nor the channel's behaviour carries any
+    /// positive evidence: the seed's protocol prior stands alone. Negative.
+    pub process_unremarkable: f64,
     // --- tools.rs ---
     /// A hand-driven tool (`mosquitto_pub`, `nc`, a script) whose exchange is command and
     /// control: C2 vocabulary, host data, a wildcard command tree, XMPP or STOMP typed by hand
@@ -195,6 +200,7 @@ impl Default for Weights {
             payload_fernet: 20.0,
             telemetry_payload_opaque: 15.0,
             payload_host_data: 15.0,
+            telemetry_readings: -20.0,
             process_shell: 30.0,
             process_script_host: 30.0,
             process_interpreter: 10.0,
@@ -205,6 +211,7 @@ impl Default for Weights {
             process_in_user_writable: 10.0,
             masqueraded_system_binary: 35.0,
             system_binary_pubsub: 20.0,
+            process_unremarkable: -15.0,
             single_shot_tool: 25.0,
             public_broker: 20.0,
             public_xmpp_server: 5.0,

@@ -81,6 +81,9 @@ pub fn level_shape(level: &str) -> Shape {
     if is_base64(level) {
         return Shape::Base64;
     }
+    if is_hardware_address(level) {
+        return Shape::Plain;
+    }
     if level.bytes().all(|b| b.is_ascii_alphanumeric()) && looks_random(level) {
         return Shape::Random;
     }
@@ -117,6 +120,14 @@ fn is_long_hex(s: &str) -> bool {
     body.len() > 16
         && body.bytes().all(|c| c.is_ascii_hexdigit())
         && mixes_hex_letters_and_digits(body)
+}
+
+/// A MAC (12 hex digits) or EUI-64 (16) address written without separators: how devices name
+/// themselves in topics and client ids (`v1/CD25AD56E1B9/up`). Hex up to these lengths is not
+/// `hex_token` ([`is_long_hex`]), and for the same reason it is not judged random either: its
+/// digits are a vendor prefix and a serial, which letter-pair and entropy tests cannot read.
+fn is_hardware_address(s: &str) -> bool {
+    matches!(s.len(), 12 | 16) && s.bytes().all(|c| c.is_ascii_hexdigit())
 }
 
 fn is_base64(s: &str) -> bool {
@@ -323,6 +334,27 @@ mod tests {
             ids(&score_topic("updates/xk3j9qzr2v", &w())),
             ["random_token"]
         );
+    }
+
+    #[test]
+    fn hardware_addresses_are_names_not_random() {
+        // A thermostat's MAC and a gateway's EUI-64 in their topics: letter/digit switching that
+        // the random test would otherwise count.
+        for id in ["CD25AD56E1B9", "ca5a0afd148b", "0004A30B001C2F5E"] {
+            assert!(looks_random(id) || random_votes(id) >= 2, "{id}");
+            assert_eq!(level_shape(id), Shape::Plain, "{id}");
+        }
+        assert!(score_topic("v1/CD25AD56E1B9/up", &w()).is_empty());
+        // One digit more or less is not an address length, nor are separators or other letters.
+        for other in [
+            "CD25AD56E1B9A",
+            "CD25AD56E1B",
+            "CD:25:AD:56:E1:B9",
+            "XD25AD56E1B9",
+        ] {
+            assert!(!is_hardware_address(other), "{other}");
+        }
+        assert_eq!(level_shape("a3f9c02b7e1d44f08b2c"), Shape::Hex);
     }
 
     #[test]
