@@ -30,7 +30,8 @@ enum Class {
     /// A device's default client id (Tasmota): telemetry on a timer.
     Device,
     /// A cloud IoT endpoint: its timing is a fleet's, so it is explained only for named IoT hosts
-    /// or when many hosts reach the endpoint.
+    /// or when many hosts reach the endpoint, and an endpoint only one host reaches (outside
+    /// `[hosts] iot`) is no fleet's: the entry does not apply to it.
     CloudIot,
     /// A public XMPP server a chat client uses.
     PublicXmpp,
@@ -49,7 +50,7 @@ impl Class {
     fn explains(self) -> Vec<Explains> {
         use SignalId::{
             CloudIotEndpoint, MessageBeacon, NewBroker, PublicBroker, PublicXmppServer,
-            WildcardAllTopics,
+            SoleHostDestination, WildcardAllTopics,
         };
         match self {
             Class::Service | Class::Heartbeat | Class::Agent | Class::Device => {
@@ -62,6 +63,9 @@ impl Class {
             Class::CloudIot => vec![
                 Explains::new(&[&[CloudIotEndpoint]], When::Always),
                 Explains::new(&[TIMING, RATE], When::IotHostOrReachedBy(MANY_HOSTS)),
+                // A fleet shares its account's endpoint: one host alone on an endpoint is one
+                // account, which is what an implant on the attacker's own account looks like.
+                Explains::premise(&[SoleHostDestination], When::IotHostOrReachedBy(2)),
             ],
             Class::DeveloperTool => vec![Explains::new(
                 &[&[PublicBroker, NewBroker, WildcardAllTopics]],

@@ -106,6 +106,7 @@ impl AllowSubject<'_> {
             host: self.host,
             iot_host: self.iot_host,
             hosts_reaching: self.hosts_reaching,
+            program_known: self.process.is_some(),
         }
     }
 }

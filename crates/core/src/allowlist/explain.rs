@@ -41,6 +41,9 @@ pub struct HostReach<'a> {
     pub iot_host: bool,
     /// Distinct hosts reaching the destination, this one included.
     pub hosts_reaching: usize,
+    /// The source names the program: its own evidence (a shell, a temporary path) then says
+    /// whether it is what the entry describes, and a premise is not needed to tell.
+    pub program_known: bool,
 }
 
 /// Evidence that overrides every default entry that does not explain it, whatever its weight:
@@ -128,6 +131,14 @@ impl When {
 pub struct Explains {
     pub signals: Vec<SignalId>,
     pub when: When,
+    /// The class rests on the condition: where it does not hold and the source does not name
+    /// the program, these signals contradict the entry and override it whatever their weight,
+    /// like [`DECISIVE`] evidence. A cloud IoT entry describes a fleet, and an endpoint only one
+    /// host reaches (`sole_host_destination`) is no fleet's: it is one account, which is what an
+    /// attacker's own looks like. Where the program is named, what it is decides (a gateway's
+    /// Java runtime, or a shell, which is decisive anyway).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub premise: bool,
 }
 
 impl Explains {
@@ -136,12 +147,30 @@ impl Explains {
         Explains {
             signals: lists.iter().flat_map(|l| l.iter().copied()).collect(),
             when,
+            premise: false,
+        }
+    }
+
+    /// Signals the class's premise rules out unless `when` holds (see [`Explains::premise`]).
+    pub fn premise(signals: &[SignalId], when: When) -> Explains {
+        Explains {
+            signals: signals.to_vec(),
+            when,
+            premise: true,
         }
     }
 
     /// `beacon, message_beacon (always)`.
     pub fn describe(&self) -> String {
         let ids: Vec<&str> = self.signals.iter().map(|s| s.as_str()).collect();
+        if self.premise {
+            return format!(
+                "{} ({}; otherwise, when the source does not name the program, it overrides the \
+                 entry)",
+                ids.join(", "),
+                self.when.describe()
+            );
+        }
         format!("{} ({})", ids.join(", "), self.when.describe())
     }
 }
@@ -153,12 +182,15 @@ pub struct Unexplained {
     pub weight: f64,
     /// The entry's condition for explaining this signal, when it has one that does not hold here.
     pub unmet: Option<When>,
+    /// The signal contradicts the entry's premise ([`Explains::premise`]).
+    pub against_premise: bool,
 }
 
 impl Unexplained {
-    /// Whether this evidence overrides an entry on its own ([`DECISIVE`]).
+    /// Whether this evidence overrides an entry on its own: [`DECISIVE`] evidence, or evidence
+    /// against the entry's premise.
     pub fn decisive(&self) -> bool {
-        DECISIVE.contains(&self.id)
+        self.against_premise || DECISIVE.contains(&self.id)
     }
 }
 
@@ -178,6 +210,7 @@ pub fn unexplained(
                 .filter(|e| e.signals.contains(id))
                 .peekable();
             let unmet = sets.peek().map(|e| e.when);
+            let against_premise = !s.program_known && sets.peek().is_some_and(|e| e.premise);
             if sets.any(|e| e.when.holds(s)) {
                 return None;
             }
@@ -185,6 +218,7 @@ pub fn unexplained(
                 id: *id,
                 weight: *w,
                 unmet,
+                against_premise,
             })
         })
         .collect()
@@ -299,6 +333,7 @@ mod tests {
             host: "ws-17",
             iot_host,
             hosts_reaching,
+            program_known: false,
         }
     }
 

@@ -257,6 +257,51 @@ mod tests {
     }
 
     #[test]
+    fn an_aws_iot_endpoint_only_one_host_reaches_is_no_fleet() {
+        let cfg = HuntConfig::default();
+        // A workstation alone on its own account's endpoint: no timer, nothing but the lone
+        // reach. Eight points would never make the entry yield; against a fleet's entry they do.
+        let names = ["g7eha3y0179ajy-ats.iot.us-west-2.amazonaws.com".to_string()];
+        let lone = aws_iot_subject(&names);
+        let evidence = signals(&[("cloud_iot_endpoint", 5.0), ("sole_host_destination", 8.0)]);
+        let w = why(decide(&cfg.allowlists(), &lone, &evidence));
+        assert!(w.contains("\"AWS IoT Core device endpoint"), "{w}");
+        assert!(
+            w.contains("sole_host_destination overrides a default entry whatever its weight"),
+            "{w}"
+        );
+        // Named as an IoT host, a device alone on its vendor's account is what the entry is for.
+        let mut device = aws_iot_subject(&names);
+        device.iot_host = true;
+        assert!(matches!(
+            decide(&cfg.allowlists(), &device, &evidence),
+            AllowVerdict::Suppressed(..)
+        ));
+        // Where the source names the program, the program decides: a gateway's Java runtime
+        // alone on its account is what the entry describes (a shell would be decisive anyway).
+        let java = "/usr/lib/jvm/java-11-amazon-corretto/bin/java";
+        let mut gateway = aws_iot_subject(&names);
+        gateway.process = Some(java);
+        assert!(matches!(
+            decide(&cfg.allowlists(), &gateway, &evidence),
+            AllowVerdict::Suppressed(..)
+        ));
+        // The lone reach is decisive only against the fleet's premise: a managed broker (a
+        // tenant's own, one developer's) still holds it.
+        let broker = ["b-6ced881e-1.mq.eu-central-1.amazonaws.com".to_string()];
+        let mut dev = subject(None, "178.92.84.60", 5671, Protocol::Amqp, None);
+        dev.dst_names = &broker;
+        assert!(matches!(
+            decide(
+                &cfg.allowlists(),
+                &dev,
+                &signals(&[("sole_host_destination", 8.0)])
+            ),
+            AllowVerdict::Suppressed(..)
+        ));
+    }
+
+    #[test]
     fn a_managed_broker_holds_developers_but_not_one_hosts_beacon() {
         let cfg = HuntConfig::default();
         let names = ["b-6ced881e-1.mq.eu-central-1.amazonaws.com".to_string()];
