@@ -61,12 +61,15 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
     // (pcap) at the same recall. On 2026-12-06 (session 11: answered sessions, developer
     // toolchains, device topic trees, bursts, the site's clock, shells on one connection, XMPP
     // acknowledgements, managed brokers, encoded chat bodies): 1.14, 0.43, 0.62 with recall 8/9
-    // on Sysmon, 0.50 with recall 8/9 on pcap.
+    // on Sysmon, 0.50 with recall 8/9 on pcap. On 2026-12-06 (session 12: ±50 % beacon band,
+    // unremarkable recorded programs, numeric readings, address pools, the cloud IoT premise):
+    // Sysmon 0.00 (the goal of one benign alert per ten true ones, asserted as such),
+    // pcap 0.38, both at recall 8/9; Zeek 1.14 and 0.43 unchanged.
     let floors = [
         ("zeek", 7.0 / 9.0, 1.2),
         ("zeek_names", 7.0 / 9.0, 0.5),
-        ("sysmon", 8.0 / 9.0, 0.65),
-        ("pcap", 8.0 / 9.0, 0.55),
+        ("sysmon", 8.0 / 9.0, 0.1),
+        ("pcap", 8.0 / 9.0, 0.45),
     ];
     for (source, recall, benign_per_true) in floors {
         let full = &results[source]["full"]["all"];
