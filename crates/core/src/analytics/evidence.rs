@@ -18,7 +18,9 @@ use crate::behaviour::names::{score_client_id, score_host_scoped, score_topic};
 use crate::behaviour::payloads::{
     HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, host_data_signal, telemetry_words,
 };
-use crate::behaviour::presence::score_transient;
+use crate::behaviour::presence::{
+    HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_transient,
+};
 use crate::behaviour::prevalence::score_prevalence;
 use crate::behaviour::process::score_process;
 use crate::behaviour::rate::{MAX_RATE_INTERVALS, rate_burst, rate_vs_peers};
@@ -56,9 +58,16 @@ pub(super) fn signals(
     };
     let mut own_timer = None;
     if let Some(score) = conn_beacon
-        && let Some(s) = score.signal(w, &b.beacon)
+        && let Some(mut s) = score.signal(w, &b.beacon)
     {
         own_timer = Some(score.interval_secs);
+        if let Some(why) =
+            held_session_renewal(&earliest_spans(&stats.conn_spans), score.interval_secs)
+        {
+            s.weight *= HELD_SESSION_BEACON_FACTOR;
+            s.reason
+                .push_str(&format!("; weight × {HELD_SESSION_BEACON_FACTOR}: {why}"));
+        }
         all.push(s);
     }
 

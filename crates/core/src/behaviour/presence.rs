@@ -5,10 +5,16 @@
 //! few hours well inside the data (it began hours after the data did and closed hours before the
 //! data ended), such as a developer trying a public broker for an afternoon.
 //!
+//! It also owns how a timer of connections is read when each connection stays open for most of
+//! the period ([`held_session_renewal`]): the client holds a session and reopens it on a timer
+//! (a token's lifetime, a broker's session limit), so the timer says when the session expires,
+//! not when an implant wakes to check in.
+//!
 //! It needs to know when the connections closed. A source that records only starts (Sysmon
 //! event 3) cannot say how long a channel stayed open, and a channel still open near either edge
 //! of the data may run on beyond it, so neither is ever called transient.
 
+use super::interactive::ConnSpan;
 use super::{Signal, Weights};
 use crate::signal::SignalId;
 use crate::time::{Micros, format_rfc3339};
@@ -71,6 +77,54 @@ pub fn score_transient(channel: Span, data: Span, w: &Weights) -> Option<Signal>
     ))
 }
 
+/// Least share of the beacon's period the median connection must stay open for the timer to be
+/// a held session's renewal.
+pub const HELD_SHARE: f64 = 0.8;
+/// Fewest connections with a known end for the judgement.
+pub const HELD_MIN_SESSIONS: usize = 4;
+/// Share of the `beacon` weight a held session's renewal timer keeps.
+pub const HELD_SESSION_BEACON_FACTOR: f64 = 0.5;
+
+/// Why a connection timer of `period_secs` is a held session's renewal: the median connection
+/// (of those whose end is known, at least [`HELD_MIN_SESSIONS`]) stays open for at least
+/// [`HELD_SHARE`] of the period. An implant that sleeps between check-ins connects for seconds;
+/// a client that holds its session is connected all along, and reconnects when its credentials
+/// or the broker's session limit expire (an Azure IoT device renews its SAS token about every
+/// 50 minutes). Such a timer is still a timer, so it keeps part of its weight: commands reach a
+/// held session at once, and a bot that loops a subscriber with a timeout shows the same shape.
+pub fn held_session_renewal(spans: &[ConnSpan], period_secs: f64) -> Option<String> {
+    if spans.len() < HELD_MIN_SESSIONS || period_secs.is_nan() || period_secs <= 0.0 {
+        return None;
+    }
+    let mut secs: Vec<f64> = spans
+        .iter()
+        .map(|s| s.end.saturating_sub(s.start).max(0) as f64 / 1e6)
+        .collect();
+    secs.sort_unstable_by(f64::total_cmp);
+    let median = secs.get(secs.len() / 2).copied()?;
+    if median < HELD_SHARE * period_secs {
+        return None;
+    }
+    Some(format!(
+        "the median connection stays open {:.0}% of the period ({} of {}): a session held \
+         and renewed on a timer (a token's lifetime, a broker's session limit), not a sleep \
+         between check-ins",
+        median / period_secs * 100.0,
+        human(median),
+        human(period_secs)
+    ))
+}
+
+fn human(secs: f64) -> String {
+    if secs >= 5400.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else if secs >= 90.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{secs:.0} s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +166,34 @@ mod tests {
         // Twelve hours of data allow at most three hours (a quarter).
         assert!(score_transient(span(4.0, 7.5), span(0.0, 12.0), &w).is_none());
         assert!(score_transient(span(4.0, 6.5), span(0.0, 12.0), &w).is_some());
+    }
+
+    fn sessions(len_secs: i64, period_secs: i64, n: i64) -> Vec<ConnSpan> {
+        (0..n)
+            .map(|i| ConnSpan {
+                start: i * period_secs * 1_000_000,
+                end: (i * period_secs + len_secs) * 1_000_000,
+                both_ways: true,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_session_renewed_on_a_timer_is_held_and_a_check_in_is_not() {
+        // An Azure IoT device: 50-minute sessions back to back.
+        let why = held_session_renewal(&sessions(2990, 3050, 10), 3050.0).unwrap();
+        assert!(
+            why.contains("98% of the period (50 min of 51 min)"),
+            "{why}"
+        );
+        // An implant's check-ins: two seconds every ten minutes.
+        assert!(held_session_renewal(&sessions(2, 600, 10), 600.0).is_none());
+        // Open for three quarters of the period: under the share.
+        assert!(held_session_renewal(&sessions(450, 600, 10), 600.0).is_none());
+        // Too few sessions, or no period.
+        assert!(held_session_renewal(&sessions(2990, 3050, 3), 3050.0).is_none());
+        assert!(held_session_renewal(&sessions(2990, 3050, 10), 0.0).is_none());
+        assert!(held_session_renewal(&sessions(2990, 3050, 10), f64::NAN).is_none());
     }
 
     proptest! {

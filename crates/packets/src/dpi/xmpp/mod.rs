@@ -225,13 +225,13 @@ impl Xmpp {
         };
         let to = attr(tag, b"to").and_then(clean_name);
         let from = attr(tag, b"from").and_then(clean_name);
-        match (side, server_to_server) {
-            (_, true) => {
-                for name in [to, from].into_iter().flatten() {
-                    app.add_server_name(name);
-                }
-            }
-            (Side::Client, false) => {
+        // The destination is named by the initiator's `to` and the responder's `from`, between
+        // servers as from a client. The initiator's `from` is its own identity (a client's JID,
+        // or the originating server's domain), and the responder's `to` names the initiator
+        // back: counted as destinations, a site's own domain would be "reached" by every one of
+        // its chat clients and lend its crowd to each federation link.
+        match side {
+            Side::Client => {
                 if let Some(to) = to {
                     app.add_server_name(to);
                 }
@@ -239,7 +239,7 @@ impl Xmpp {
                     app.add_username(from);
                 }
             }
-            (Side::Server, false) => {
+            Side::Server => {
                 if let Some(from) = from {
                     app.add_server_name(from);
                 }

@@ -128,6 +128,16 @@ fn client_from_attribute_is_its_jid_but_not_between_servers() {
     ]);
     assert!(s2s.client_ids.is_empty(), "{:?}", s2s.client_ids);
     assert!(s2s.server_names.contains("b.example"));
+    // The originating server names itself in `from`, and the answer names it back in `to`: its
+    // own domain is not where the link goes.
+    let federation = run(&[
+        (Client, b"<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:server' from='corp.example' to='yax.example' version='1.0'>"),
+        (Server, b"<stream:stream xmlns:stream='http://etherx.jabber.org/streams' xmlns='jabber:server' from='yax.example' to='corp.example' id='x1' version='1.0'>"),
+    ]);
+    assert_eq!(
+        federation.server_names.iter().collect::<Vec<_>>(),
+        ["yax.example"]
+    );
     // Mid-stream, dialback gives a server-to-server stream away.
     let chat = b"<message from='alice@a.example/home' to='bob@b.example/work'><active xmlns='http://jabber.org/protocol/chatstates'/></message>";
     let dialback = run(&[
