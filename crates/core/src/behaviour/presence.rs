@@ -15,6 +15,7 @@
 //! of the data may run on beyond it, so neither is ever called transient.
 
 use super::interactive::ConnSpan;
+use super::prevalence::human_period;
 use super::{Signal, Weights};
 use crate::signal::SignalId;
 use crate::time::{Micros, format_rfc3339};
@@ -110,19 +111,9 @@ pub fn held_session_renewal(spans: &[ConnSpan], period_secs: f64) -> Option<Stri
          and renewed on a timer (a token's lifetime, a broker's session limit), not a sleep \
          between check-ins",
         median / period_secs * 100.0,
-        human(median),
-        human(period_secs)
+        human_period(median),
+        human_period(period_secs)
     ))
-}
-
-fn human(secs: f64) -> String {
-    if secs >= 5400.0 {
-        format!("{:.1} h", secs / 3600.0)
-    } else if secs >= 90.0 {
-        format!("{:.0} min", secs / 60.0)
-    } else {
-        format!("{secs:.0} s")
-    }
 }
 
 #[cfg(test)]
