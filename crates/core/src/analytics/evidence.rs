@@ -201,7 +201,8 @@ pub(super) fn signals(
         if let Some(mut s) = score_interactive(&spans, group.data_span, &b.interactive, &zone, w) {
             if let Some(pool) = &group.pool {
                 s.reason.push_str(&format!(
-                    "; judged over its {} sessions with the {} addresses of {} it reached on port                      {} (one service's pool: each session reaches one address)",
+                    "; judged over its {} sessions with the {} addresses of {} it reached on \
+                     port {} (one service's pool: each session reaches one address)",
                     pool.spans.len(),
                     pool.addresses,
                     pool.network,

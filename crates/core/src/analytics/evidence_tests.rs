@@ -655,7 +655,10 @@ fn sessions_split_over_a_services_address_pool_are_judged_together() {
             .find(|r| r.contains("interactive_use"))
             .unwrap();
         assert!(
-            why.contains("its 4 sessions with the 2 addresses of 198.51.100.0/24"),
+            why.contains(
+                "judged over its 4 sessions with the 2 addresses of 198.51.100.0/24 it reached \
+                 on port 5223 (one service's pool"
+            ),
             "{why}"
         );
         assert_eq!(chat.suspicion, Suspicion::Low, "{:#?}", chat.reasons);

@@ -181,12 +181,13 @@ impl<'a> History<'a> {
                 .is_some_and(|&w| w > first);
         }
         ctx.channel_span = self.channel_spans.get(&channel_key(key)).copied().flatten();
-        if let Some((spans, addrs)) = self.pools.get(&pool_key(key))
+        let pool = pool_key(key);
+        if let Some((spans, addrs)) = self.pools.get(&pool)
             && addrs.len() >= 2
         {
             let mut spans = earliest_spans(spans);
             spans.dedup();
-            let net = pool_key(key).2;
+            let net = pool.2;
             ctx.pool = Some(PoolSessions {
                 spans,
                 addresses: addrs.len(),
