@@ -61,9 +61,11 @@ pub(super) fn signals(
         && let Some(mut s) = score.signal(w, &b.beacon)
     {
         own_timer = Some(score.interval_secs);
-        if let Some(why) =
-            held_session_renewal(&earliest_spans(&stats.conn_spans), score.interval_secs)
-        {
+        let held: Vec<Micros> = earliest_spans(&stats.conn_spans)
+            .iter()
+            .map(|s| s.end.saturating_sub(s.start))
+            .collect();
+        if let Some(why) = held_session_renewal(&held, score.interval_secs) {
             s.weight *= HELD_SESSION_BEACON_FACTOR;
             s.reason
                 .push_str(&format!("; weight × {HELD_SESSION_BEACON_FACTOR}: {why}"));

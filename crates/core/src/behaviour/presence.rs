@@ -14,7 +14,6 @@
 //! event 3) cannot say how long a channel stayed open, and a channel still open near either edge
 //! of the data may run on beyond it, so neither is ever called transient.
 
-use super::interactive::ConnSpan;
 use super::prevalence::human_period;
 use super::{Signal, Weights};
 use crate::signal::SignalId;
@@ -87,20 +86,18 @@ pub const HELD_MIN_SESSIONS: usize = 4;
 pub const HELD_SESSION_BEACON_FACTOR: f64 = 0.5;
 
 /// Why a connection timer of `period_secs` is a held session's renewal: the median connection
-/// (of those whose end is known, at least [`HELD_MIN_SESSIONS`]) stays open for at least
+/// (`durations`: how long each connection whose end is known stayed open, at least
+/// [`HELD_MIN_SESSIONS`] of them) stays open for at least
 /// [`HELD_SHARE`] of the period. An implant that sleeps between check-ins connects for seconds;
 /// a client that holds its session is connected all along, and reconnects when its credentials
 /// or the broker's session limit expire (an Azure IoT device renews its SAS token about every
 /// 50 minutes). Such a timer is still a timer, so it keeps part of its weight: commands reach a
 /// held session at once, and a bot that loops a subscriber with a timeout shows the same shape.
-pub fn held_session_renewal(spans: &[ConnSpan], period_secs: f64) -> Option<String> {
-    if spans.len() < HELD_MIN_SESSIONS || period_secs.is_nan() || period_secs <= 0.0 {
+pub fn held_session_renewal(durations: &[Micros], period_secs: f64) -> Option<String> {
+    if durations.len() < HELD_MIN_SESSIONS || period_secs.is_nan() || period_secs <= 0.0 {
         return None;
     }
-    let mut secs: Vec<f64> = spans
-        .iter()
-        .map(|s| s.end.saturating_sub(s.start).max(0) as f64 / 1e6)
-        .collect();
+    let mut secs: Vec<f64> = durations.iter().map(|d| (*d).max(0) as f64 / 1e6).collect();
     secs.sort_unstable_by(f64::total_cmp);
     let median = secs.get(secs.len() / 2).copied()?;
     if median < HELD_SHARE * period_secs {
@@ -159,32 +156,27 @@ mod tests {
         assert!(score_transient(span(4.0, 6.5), span(0.0, 12.0), &w).is_some());
     }
 
-    fn sessions(len_secs: i64, period_secs: i64, n: i64) -> Vec<ConnSpan> {
-        (0..n)
-            .map(|i| ConnSpan {
-                start: i * period_secs * 1_000_000,
-                end: (i * period_secs + len_secs) * 1_000_000,
-                both_ways: true,
-            })
-            .collect()
+    /// `n` connections, each open `len_secs`.
+    fn sessions(len_secs: i64, n: usize) -> Vec<Micros> {
+        vec![len_secs * 1_000_000; n]
     }
 
     #[test]
     fn a_session_renewed_on_a_timer_is_held_and_a_check_in_is_not() {
         // An Azure IoT device: 50-minute sessions back to back.
-        let why = held_session_renewal(&sessions(2990, 3050, 10), 3050.0).unwrap();
+        let why = held_session_renewal(&sessions(2990, 10), 3050.0).unwrap();
         assert!(
             why.contains("98% of the period (50 min of 51 min)"),
             "{why}"
         );
         // An implant's check-ins: two seconds every ten minutes.
-        assert!(held_session_renewal(&sessions(2, 600, 10), 600.0).is_none());
+        assert!(held_session_renewal(&sessions(2, 10), 600.0).is_none());
         // Open for three quarters of the period: under the share.
-        assert!(held_session_renewal(&sessions(450, 600, 10), 600.0).is_none());
+        assert!(held_session_renewal(&sessions(450, 10), 600.0).is_none());
         // Too few sessions, or no period.
-        assert!(held_session_renewal(&sessions(2990, 3050, 3), 3050.0).is_none());
-        assert!(held_session_renewal(&sessions(2990, 3050, 10), 0.0).is_none());
-        assert!(held_session_renewal(&sessions(2990, 3050, 10), f64::NAN).is_none());
+        assert!(held_session_renewal(&sessions(2990, 3), 3050.0).is_none());
+        assert!(held_session_renewal(&sessions(2990, 10), 0.0).is_none());
+        assert!(held_session_renewal(&sessions(2990, 10), f64::NAN).is_none());
     }
 
     proptest! {
