@@ -675,3 +675,55 @@ fn sessions_split_over_a_services_address_pool_are_judged_together() {
         assert_eq!(chat.suspicion, Suspicion::Medium);
     }
 }
+
+#[test]
+fn one_named_service_reached_once_at_each_address_meets_the_threshold() {
+    // A workstation's implant on its own AWS IoT account: one session a day, each to another of
+    // the endpoint's addresses. Per address, one connection is under the two the seed needs.
+    let name = "g7eha3y0179ajy-ats.iot.us-west-2.amazonaws.com";
+    let days = |named: bool| -> Vec<ConnEvent> {
+        let mut events: Vec<ConnEvent> = ["198.51.100.7", "198.51.100.71", "203.0.113.9"]
+            .iter()
+            .enumerate()
+            .map(|(i, dst)| {
+                let mut e = conn("10.1.2.4", dst, 8883, MONDAY + i as i64 * 24 * HOUR);
+                e.end = Some(MONDAY + i as i64 * 24 * HOUR + 6 * HOUR);
+                if named {
+                    e.dst_name = Some(name.to_string());
+                }
+                e
+            })
+            .collect();
+        events.push(week_end());
+        events
+    };
+    let (alerts, summary) = run(cfg_all(), &days(true));
+    let mqtt: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.protocol == Protocol::Mqtt)
+        .collect();
+    assert_eq!(mqtt.len(), 3, "{summary:?}");
+    for a in &mqtt {
+        assert_eq!(a.connections, 1);
+        assert!(
+            a.reasons.iter().any(|r| r.contains(&format!(
+                "3 connections from 10.1.2.4 to {name} on port 8883 over the 3 addresses it was \
+                 reached at: one named service"
+            ))),
+            "{:#?}",
+            a.reasons
+        );
+        assert!(
+            !a.reasons
+                .iter()
+                .any(|r| r.contains("rated on its first exchange"))
+        );
+    }
+    // Without the name, an address's neighbours may be anyone: nothing is pooled.
+    let (alerts, summary) = run(cfg_all(), &days(false));
+    assert!(
+        !alerts.iter().any(|a| a.protocol == Protocol::Mqtt),
+        "{alerts:#?}"
+    );
+    assert_eq!(summary.below_threshold, 3);
+}

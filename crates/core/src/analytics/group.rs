@@ -407,6 +407,9 @@ pub struct GroupContext {
     /// The host's program's sessions with the destination's whole address pool, when it reached
     /// more than one address of it (`history::PoolKey`).
     pub pool: Option<PoolSessions>,
+    /// The named service the group is one address of, when the host reached it at more than one
+    /// (`History::named_service`): its connections, its name, the addresses.
+    pub named_service: Option<(u64, String, usize)>,
 }
 
 /// A host's program's sessions with the addresses of one external network on one port and

@@ -7,6 +7,7 @@ use super::group::{
     GroupContext, GroupKey, GroupMap, GroupStats, PoolSessions, add_spans, earliest_spans, max_opt,
     publication_rate,
 };
+use crate::allowlist::names_of as given_names;
 use crate::behaviour::interactive::ConnSpan;
 use crate::behaviour::presence::Span;
 use crate::config::HuntConfig;
@@ -26,6 +27,9 @@ pub(super) struct History<'a> {
     /// A host's program's sessions with one external service's address pool (see [`PoolKey`]):
     /// the earliest spans of all its channels there, and the addresses they reached.
     pools: HashMap<PoolKey, (Vec<ConnSpan>, BTreeSet<IpAddr>)>,
+    /// A host's program's connections to one named external service (the name its source
+    /// resolved or its session announced), over every address it reached it at.
+    named: HashMap<NamedKey, (u64, BTreeSet<IpAddr>)>,
     /// Each input's extent (see `Accumulator::source_spans`).
     source_spans: &'a HashMap<Arc<str>, Span, foldhash::fast::RandomState>,
 }
@@ -89,6 +93,17 @@ pub(super) fn pool_key(k: &GroupKey) -> PoolKey {
     )
 }
 
+fn names_of(stats: &GroupStats) -> Vec<String> {
+    let mut v: Vec<String> = given_names(&stats.dst_names, stats.app.as_deref()).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// A channel with its destination given by name rather than address: one service, whichever of
+/// its addresses each connection reached.
+type NamedKey = (String, Option<String>, String, u16, Protocol);
+
 /// One client (host and process) of a broker and its publications per hour.
 pub(super) type ClientRate = (String, Option<String>, f64);
 
@@ -104,12 +119,29 @@ impl<'a> History<'a> {
             broker_rates: HashMap::new(),
             channel_spans: HashMap::new(),
             pools: HashMap::new(),
+            named: HashMap::new(),
             source_spans,
         };
         if !cfg.behaviour.enabled {
             return h;
         }
         for (k, s) in groups {
+            if cfg.internal.containing(k.dst_ip).is_none() {
+                for name in names_of(s) {
+                    let (n, addrs) = h
+                        .named
+                        .entry((
+                            k.host.clone(),
+                            k.process.clone(),
+                            name,
+                            k.dst_port,
+                            k.protocol,
+                        ))
+                        .or_default();
+                    *n = n.saturating_add(s.connections);
+                    addrs.insert(k.dst_ip);
+                }
+            }
             if !s.conn_spans.is_empty() && cfg.internal.containing(k.dst_ip).is_none() {
                 let (spans, addrs) = h.pools.entry(pool_key(k)).or_default();
                 add_spans(spans, s.conn_spans.iter().copied());
@@ -155,6 +187,40 @@ impl<'a> History<'a> {
             .reduce(union_span)
     }
 
+    /// The most connections the host's program made to one of the group's named services over
+    /// all the addresses it reached it at, when that was more than one (0 otherwise): a named
+    /// service answering from several addresses is one destination for `min_connections`, as
+    /// the names say (an implant on its own cloud account reaches each of the endpoint's
+    /// addresses once). Without a name nothing is pooled: an address's neighbours may be anyone.
+    pub(super) fn named_connections(&self, key: &GroupKey, stats: &GroupStats) -> u64 {
+        self.named_service(key, stats).map_or(0, |(n, _, _)| n)
+    }
+
+    /// The named service behind [`History::named_connections`]: its connections, its name and
+    /// the addresses the host reached it at (the first name in order among the most connected).
+    pub(super) fn named_service(
+        &self,
+        key: &GroupKey,
+        stats: &GroupStats,
+    ) -> Option<(u64, String, usize)> {
+        let mut best: Option<(u64, String, usize)> = None;
+        for name in names_of(stats) {
+            let Some((n, addrs)) = self.named.get(&(
+                key.host.clone(),
+                key.process.clone(),
+                name.clone(),
+                key.dst_port,
+                key.protocol,
+            )) else {
+                continue;
+            };
+            if addrs.len() >= 2 && best.as_ref().is_none_or(|b| *n > b.0) {
+                best = Some((*n, name, addrs.len()));
+            }
+        }
+        best
+    }
+
     pub(super) fn context(
         &self,
         key: &GroupKey,
@@ -181,6 +247,7 @@ impl<'a> History<'a> {
                 .is_some_and(|&w| w > first);
         }
         ctx.channel_span = self.channel_spans.get(&channel_key(key)).copied().flatten();
+        ctx.named_service = self.named_service(key, stats);
         let pool = pool_key(key);
         if let Some((spans, addrs)) = self.pools.get(&pool)
             && addrs.len() >= 2

@@ -828,7 +828,11 @@ impl Engine {
         let mut peers = peers::Peers::of(&groups, &self.cfg, self.threads);
         let zones = zones::Zones::of(&groups, &self.cfg);
         for (key, stats) in groups {
+            // A named service answering from several addresses spreads one client's
+            // connections over them: the threshold is met by the service when the group alone
+            // does not meet it.
             if self.exchanges(&stats) < self.cfg.min_connections
+                && history.named_connections(&key, &stats) < self.cfg.min_connections
                 && !evidence::one_is_enough(&self.cfg, &key, &stats)
             {
                 summary.below_threshold += 1;

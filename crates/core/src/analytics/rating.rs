@@ -42,10 +42,17 @@ pub(super) fn rate(
     } else {
         String::new()
     };
+    // Fewer exchanges than the seed needs, but the named service this address belongs to had
+    // enough over all its addresses (the engine lets such a group through).
+    let by_name = ctx
+        .named_service
+        .as_ref()
+        .filter(|(n, _, _)| cfg.behaviour.enabled && *n >= cfg.min_connections);
     // Rated on fewer exchanges than the seed needs: one exchange showed enough (the engine lets
     // such a group through only then).
-    let one_exchange =
-        cfg.behaviour.enabled && stats.connections.max(messages) < cfg.min_connections;
+    let one_exchange = cfg.behaviour.enabled
+        && stats.connections.max(messages) < cfg.min_connections
+        && by_name.is_none();
     reasons.push(format!(
         "{} connections from {} to {}{}{carrying} (at least {} needed)",
         stats.connections,
@@ -54,6 +61,15 @@ pub(super) fn rate(
         span,
         cfg.min_connections
     ));
+    if stats.connections.max(messages) < cfg.min_connections
+        && let Some((n, name, addresses)) = by_name
+    {
+        reasons.push(format!(
+            "{n} connections from {} to {name} on port {} over the {addresses} addresses it \
+             was reached at: one named service, which meets the threshold",
+            key.host, key.dst_port
+        ));
+    }
 
     let suspicion = match key.analytic {
         AnalyticId::PubsubPort => {
