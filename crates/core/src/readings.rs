@@ -39,6 +39,12 @@ struct Found {
     numbers: usize,
 }
 
+/// What a single number holds.
+const ONE_NUMBER: Found = Found {
+    members: 0,
+    numbers: 1,
+};
+
 /// Accepts a number, boolean, null, or an object or array of those; anything else (a string)
 /// is an error, which ends the parse.
 struct Readings {
@@ -66,16 +72,13 @@ impl<'de> Visitor<'de> for Readings {
         Ok(Found::default())
     }
     fn visit_i64<E: de::Error>(self, _: i64) -> Result<Found, E> {
-        Ok(Found {
-            members: 0,
-            numbers: 1,
-        })
+        Ok(ONE_NUMBER)
     }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Found, E> {
-        self.visit_i64(v as i64)
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Found, E> {
+        Ok(ONE_NUMBER)
     }
     fn visit_f64<E: de::Error>(self, _: f64) -> Result<Found, E> {
-        self.visit_i64(0)
+        Ok(ONE_NUMBER)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Found, A::Error> {

@@ -163,17 +163,25 @@ impl Explains {
     /// `beacon, message_beacon (always)`.
     pub fn describe(&self) -> String {
         let ids: Vec<&str> = self.signals.iter().map(|s| s.as_str()).collect();
+        format!("{} ({})", ids.join(", "), self.condition())
+    }
+
+    /// When the set is explained, in words, with what a premise does otherwise: `always`,
+    /// `for hosts named in [hosts] iot, …; otherwise, when the source does not name the
+    /// program, it overrides the entry`.
+    pub fn condition(&self) -> String {
+        let when = self.when.describe();
         if self.premise {
-            return format!(
-                "{} ({}; otherwise, when the source does not name the program, it overrides the \
-                 entry)",
-                ids.join(", "),
-                self.when.describe()
-            );
+            format!("{when}; {PREMISE_OTHERWISE}")
+        } else {
+            when
         }
-        format!("{} ({})", ids.join(", "), self.when.describe())
     }
 }
+
+/// What evidence against a premise does where the premise's condition fails.
+const PREMISE_OTHERWISE: &str =
+    "otherwise, when the source does not name the program, it overrides the entry";
 
 /// A piece of positive evidence an entry does not explain for one alert.
 #[derive(Debug, Clone, PartialEq)]

@@ -149,13 +149,7 @@ pub fn render_markdown(list: &[AllowEntry]) -> String {
                     .map(|x| {
                         let ids: Vec<String> =
                             x.signals.iter().map(|id| format!("`{id}`")).collect();
-                        let otherwise = if x.premise {
-                            "; otherwise, when the source does not name the program, it overrides \
-                             the entry"
-                        } else {
-                            ""
-                        };
-                        format!("{} ({}{otherwise})", ids.join(", "), x.when.describe())
+                        format!("{} ({})", ids.join(", "), x.condition())
                     })
                     .collect::<Vec<_>>()
                     .join("; ")

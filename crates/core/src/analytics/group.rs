@@ -408,8 +408,19 @@ pub struct GroupContext {
     /// more than one address of it (`history::PoolKey`).
     pub pool: Option<PoolSessions>,
     /// The named service the group is one address of, when the host reached it at more than one
-    /// (`History::named_service`): its connections, its name, the addresses.
-    pub named_service: Option<(u64, String, usize)>,
+    /// (`History::named_service`).
+    pub named_service: Option<NamedService>,
+}
+
+/// A host's program's use of one named external service over the addresses it reached it at.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NamedService {
+    /// Connections to all of them.
+    pub connections: u64,
+    /// The name (resolved by the source or announced in the session).
+    pub name: String,
+    /// Addresses it was reached at.
+    pub addresses: usize,
 }
 
 /// A host's program's sessions with the addresses of one external network on one port and

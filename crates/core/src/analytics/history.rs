@@ -4,10 +4,10 @@
 //! Bounded by the group table it is built from.
 
 use super::group::{
-    GroupContext, GroupKey, GroupMap, GroupStats, PoolSessions, add_spans, earliest_spans, max_opt,
-    publication_rate,
+    GroupContext, GroupKey, GroupMap, GroupStats, NamedService, PoolSessions, add_spans,
+    earliest_spans, max_opt, publication_rate,
 };
-use crate::allowlist::names_of as given_names;
+use super::peers::names_of;
 use crate::behaviour::interactive::ConnSpan;
 use crate::behaviour::presence::Span;
 use crate::config::HuntConfig;
@@ -25,8 +25,9 @@ pub(super) struct History<'a> {
     /// Channel → its span over all windows (`None` once an end is unknown).
     channel_spans: HashMap<ChannelKey, Option<Span>>,
     /// A host's program's sessions with one external service's address pool (see [`PoolKey`]):
-    /// the earliest spans of all its channels there, and the addresses they reached.
-    pools: HashMap<PoolKey, (Vec<ConnSpan>, BTreeSet<IpAddr>)>,
+    /// the addresses its channels there reached and, once there are several, the earliest spans
+    /// of all of them (a pool of one address is its one channel, whose spans are not copied).
+    pools: HashMap<PoolKey, (BTreeSet<IpAddr>, Vec<ConnSpan>)>,
     /// A host's program's connections to one named external service (the name its source
     /// resolved or its session announced), over every address it reached it at.
     named: HashMap<NamedKey, (u64, BTreeSet<IpAddr>)>,
@@ -93,13 +94,6 @@ pub(super) fn pool_key(k: &GroupKey) -> PoolKey {
     )
 }
 
-fn names_of(stats: &GroupStats) -> Vec<String> {
-    let mut v: Vec<String> = given_names(&stats.dst_names, stats.app.as_deref()).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
 /// A channel with its destination given by name rather than address: one service, whichever of
 /// its addresses each connection reached.
 type NamedKey = (String, Option<String>, String, u16, Protocol);
@@ -143,9 +137,7 @@ impl<'a> History<'a> {
                 }
             }
             if !s.conn_spans.is_empty() && cfg.internal.containing(k.dst_ip).is_none() {
-                let (spans, addrs) = h.pools.entry(pool_key(k)).or_default();
-                add_spans(spans, s.conn_spans.iter().copied());
-                addrs.insert(k.dst_ip);
+                h.pools.entry(pool_key(k)).or_default().0.insert(k.dst_ip);
             }
             let span = group_span(s);
             h.channel_spans
@@ -175,6 +167,15 @@ impl<'a> History<'a> {
                     .push((k.host.clone(), k.process.clone(), rate));
             }
         }
+        // The spans of the pools that span several addresses, in a second pass once that is
+        // known: most channels are their pool's only address.
+        for (k, s) in groups {
+            if let Some((addrs, spans)) = h.pools.get_mut(&pool_key(k))
+                && addrs.len() >= 2
+            {
+                add_spans(spans, s.conn_spans.iter().copied());
+            }
+        }
         h
     }
 
@@ -187,23 +188,14 @@ impl<'a> History<'a> {
             .reduce(union_span)
     }
 
-    /// The most connections the host's program made to one of the group's named services over
-    /// all the addresses it reached it at, when that was more than one (0 otherwise): a named
-    /// service answering from several addresses is one destination for `min_connections`, as
-    /// the names say (an implant on its own cloud account reaches each of the endpoint's
-    /// addresses once). Without a name nothing is pooled: an address's neighbours may be anyone.
-    pub(super) fn named_connections(&self, key: &GroupKey, stats: &GroupStats) -> u64 {
-        self.named_service(key, stats).map_or(0, |(n, _, _)| n)
-    }
-
-    /// The named service behind [`History::named_connections`]: its connections, its name and
-    /// the addresses the host reached it at (the first name in order among the most connected).
-    pub(super) fn named_service(
-        &self,
-        key: &GroupKey,
-        stats: &GroupStats,
-    ) -> Option<(u64, String, usize)> {
-        let mut best: Option<(u64, String, usize)> = None;
+    /// The named service with the most connections from the host's program, among the group's
+    /// names, over all the addresses it reached it at, when that was more than one (ties: the
+    /// first name in order): a named service answering from several addresses is one
+    /// destination for `min_connections`, as the names say (an implant on its own cloud account
+    /// reaches each of the endpoint's addresses once). Without a name nothing is pooled: an
+    /// address's neighbours may be anyone.
+    pub(super) fn named_service(&self, key: &GroupKey, stats: &GroupStats) -> Option<NamedService> {
+        let mut best: Option<NamedService> = None;
         for name in names_of(stats) {
             let Some((n, addrs)) = self.named.get(&(
                 key.host.clone(),
@@ -214,8 +206,12 @@ impl<'a> History<'a> {
             )) else {
                 continue;
             };
-            if addrs.len() >= 2 && best.as_ref().is_none_or(|b| *n > b.0) {
-                best = Some((*n, name, addrs.len()));
+            if addrs.len() >= 2 && best.as_ref().is_none_or(|b| *n > b.connections) {
+                best = Some(NamedService {
+                    connections: *n,
+                    name,
+                    addresses: addrs.len(),
+                });
             }
         }
         best
@@ -247,9 +243,8 @@ impl<'a> History<'a> {
                 .is_some_and(|&w| w > first);
         }
         ctx.channel_span = self.channel_spans.get(&channel_key(key)).copied().flatten();
-        ctx.named_service = self.named_service(key, stats);
         let pool = pool_key(key);
-        if let Some((spans, addrs)) = self.pools.get(&pool)
+        if let Some((addrs, spans)) = self.pools.get(&pool)
             && addrs.len() >= 2
         {
             let mut spans = earliest_spans(spans);

@@ -831,8 +831,11 @@ impl Engine {
             // A named service answering from several addresses spreads one client's
             // connections over them: the threshold is met by the service when the group alone
             // does not meet it.
+            let named = history.named_service(&key, &stats);
             if self.exchanges(&stats) < self.cfg.min_connections
-                && history.named_connections(&key, &stats) < self.cfg.min_connections
+                && named
+                    .as_ref()
+                    .is_none_or(|n| n.connections < self.cfg.min_connections)
                 && !evidence::one_is_enough(&self.cfg, &key, &stats)
             {
                 summary.below_threshold += 1;
@@ -854,6 +857,7 @@ impl Engine {
             let slower_than_window =
                 window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
             let mut ctx = history.context(&key, &stats, &self.cfg);
+            ctx.named_service = named;
             if self.cfg.behaviour.enabled {
                 ctx.conn_beacon = peers.beacons.remove(&key).map(|b| b.map(|b| *b));
                 let external = self.cfg.internal.containing(key.dst_ip).is_none();

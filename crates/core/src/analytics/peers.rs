@@ -62,7 +62,7 @@ pub(super) struct Peers {
 }
 
 /// The names a group gives its destination, normalised (as the allowlist's reach counts them).
-fn names_of(stats: &GroupStats) -> BTreeSet<String> {
+pub(super) fn names_of(stats: &GroupStats) -> BTreeSet<String> {
     crate::allowlist::names_of(&stats.dst_names, stats.app.as_deref()).collect()
 }
 

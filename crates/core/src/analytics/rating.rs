@@ -47,7 +47,7 @@ pub(super) fn rate(
     let by_name = ctx
         .named_service
         .as_ref()
-        .filter(|(n, _, _)| cfg.behaviour.enabled && *n >= cfg.min_connections);
+        .filter(|n| cfg.behaviour.enabled && n.connections >= cfg.min_connections);
     // Rated on fewer exchanges than the seed needs: one exchange showed enough (the engine lets
     // such a group through only then).
     let one_exchange = cfg.behaviour.enabled
@@ -62,12 +62,12 @@ pub(super) fn rate(
         cfg.min_connections
     ));
     if stats.connections.max(messages) < cfg.min_connections
-        && let Some((n, name, addresses)) = by_name
+        && let Some(named) = by_name
     {
         reasons.push(format!(
-            "{n} connections from {} to {name} on port {} over the {addresses} addresses it \
-             was reached at: one named service, which meets the threshold",
-            key.host, key.dst_port
+            "{} connections from {} to {} on port {} over the {} addresses it was reached at: \
+             one named service, which meets the threshold",
+            named.connections, key.host, named.name, key.dst_port, named.addresses
         ));
     }
 

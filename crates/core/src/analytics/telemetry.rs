@@ -71,13 +71,18 @@ pub(super) fn plain_telemetry(app: &AppInfo, published: &[&MessageEvent]) -> Opt
 /// is sent is judged by the other content signals (an encoded command on its subscription still
 /// counts against it).
 pub(super) fn telemetry_readings(app: &AppInfo, w: &Weights) -> Option<Signal> {
-    let published: Vec<&MessageEvent> = app
+    let mut count: u64 = 0;
+    for m in app
         .messages
         .iter()
         .filter(|m| m.direction == TopicDirection::Publish)
-        .collect();
-    let count: u64 = published.iter().map(|m| u64::from(m.weight.max(1))).sum();
-    if count < MIN_READINGS || !published.iter().all(|m| is_readings(m)) {
+    {
+        if !is_readings(m) {
+            return None;
+        }
+        count = count.saturating_add(u64::from(m.weight.max(1)));
+    }
+    if count < MIN_READINGS {
         return None;
     }
     Some(Signal::new(
