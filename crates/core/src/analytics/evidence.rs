@@ -234,13 +234,21 @@ pub(super) fn signals(
 
     // Who else reaches the destination, judged against this channel's own timer.
     if let Some(view) = &group.peers {
-        all.extend(score_prevalence(
-            view,
-            own_timer,
-            key.protocol,
-            &b.prevalence,
-            w,
-        ));
+        let prevalence = score_prevalence(view, own_timer, key.protocol, &b.prevalence, w);
+        if own_timer.is_some()
+            && prevalence
+                .as_ref()
+                .is_some_and(|s| s.id == SignalId::ServerFederation)
+        {
+            // The timer is the users' traffic relayed: it says nothing of this host's own.
+            for s in all.iter_mut().filter(|s| s.id == SignalId::Beacon) {
+                s.weight = 0.0;
+                s.reason.push_str(
+                    "; weight 0: a federation link's timer is its users' traffic, relayed",
+                );
+            }
+        }
+        all.extend(prevalence);
     }
 
     if let Some(app) = stats.app.as_deref() {

@@ -134,6 +134,70 @@ fn a_server_its_hosts_reach_federates_and_a_lone_server_is_suspicious() {
 }
 
 #[test]
+fn a_servers_timer_to_a_public_service_its_users_share_is_their_traffic_relayed() {
+    // Eight hosts use the internal chat server 10.0.0.5; six of them also reach the public
+    // server chat.example.org directly, which 10.0.0.5 federates with, reconnecting every
+    // 10 minutes for 8 hours (a user's traffic, relayed, closing the link when idle).
+    let named = |mut e: ConnEvent| {
+        e.dst_name = Some("chat.example.org".into());
+        e
+    };
+    let mut events: Vec<ConnEvent> = (1..=8)
+        .flat_map(|i| irregular(&format!("10.1.0.{i}"), "10.0.0.5", 5222, i))
+        .collect();
+    for i in 1..=6 {
+        events.extend(
+            irregular(&format!("10.1.0.{i}"), "203.0.113.9", 5222, i + 20)
+                .into_iter()
+                .map(named),
+        );
+    }
+    let timer: Vec<ConnEvent> = (0..48)
+        .map(|k| {
+            named(conn(
+                "10.0.0.5",
+                "203.0.113.9",
+                5269,
+                MONDAY + k * 600 * SECOND,
+            ))
+        })
+        .collect();
+    let alerts = run(&[events.clone(), timer.clone()].concat());
+    let s2s = find(&alerts, "10.0.0.5", 5269);
+    assert!(
+        s2s.signals.contains_key(&crate::SignalId::ServerFederation),
+        "{s2s:#?}"
+    );
+    assert_eq!(
+        s2s.signals.get(&crate::SignalId::Beacon),
+        Some(&0.0),
+        "{s2s:#?}"
+    );
+    assert!(
+        !s2s.signals
+            .contains_key(&crate::SignalId::LoneTimerOnSharedDestination)
+    );
+    assert_eq!(s2s.suspicion, Suspicion::Low, "{:#?}", s2s.reasons);
+
+    // The same timer from a host that serves nobody is its own: it stands apart.
+    let lone: Vec<ConnEvent> = timer
+        .into_iter()
+        .map(|mut e| {
+            e.src_ip = "10.1.0.99".parse().ok();
+            e
+        })
+        .collect();
+    let alerts = run(&[events, lone].concat());
+    let lone = find(&alerts, "10.1.0.99", 5269);
+    assert!(lone.signals[&crate::SignalId::Beacon] > 0.0, "{lone:#?}");
+    assert!(
+        lone.signals
+            .contains_key(&crate::SignalId::LoneTimerOnSharedDestination),
+        "{lone:#?}"
+    );
+}
+
+#[test]
 fn dns_names_follow_the_host_that_asked() {
     // One cloud address serves two tenants: the fleet's and a workstation's own.
     let cfg = HuntConfig::from_toml_str(

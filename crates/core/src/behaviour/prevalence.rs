@@ -132,7 +132,8 @@ pub fn score_prevalence(
         0 => String::new(),
         h => format!(" ({h} of them seen only in earlier runs)"),
     };
-    if view.host_serves >= cfg.shared_min_hosts && own_period.is_none() {
+    let serves = view.host_serves >= cfg.shared_min_hosts;
+    if serves && own_period.is_none() {
         return Some(Signal::new(
             SignalId::ServerFederation,
             w.server_federation,
@@ -140,6 +141,22 @@ pub fn score_prevalence(
                 "the initiating host is itself a {protocol} server that {} internal hosts reach, \
                  and it keeps no timer to {dest}: a server federating with or bridging to \
                  another, not a client",
+                at_least(view.host_serves, view.host_serves_at_bound)
+            ),
+        ));
+    }
+    if serves && n >= cfg.shared_min_hosts {
+        // A server's link to a service its own users also reach carries their traffic: its
+        // timer is theirs, relayed (or its idle timeout closing the link between messages), and
+        // each of them is judged on its own session to this server.
+        return Some(Signal::new(
+            SignalId::ServerFederation,
+            w.server_federation,
+            format!(
+                "the initiating host is itself a {protocol} server that {} internal hosts reach, \
+                 and {counted} internal hosts reach {dest} directly: a server federating with a \
+                 service its users share, whose timer is its users' traffic relayed (each user \
+                 is judged on its own session to this server), not a client's",
                 at_least(view.host_serves, view.host_serves_at_bound)
             ),
         ));
@@ -327,6 +344,24 @@ mod tests {
         assert_eq!(id(&v, Some(600.0)), Some(SignalId::SoleHostDestination));
         v.host_serves = 2;
         assert_eq!(id(&v, None), Some(SignalId::SoleHostDestination));
+    }
+
+    #[test]
+    fn a_servers_timer_to_a_service_its_users_share_is_their_traffic_relayed() {
+        // The chat server federating with the public server 12 of its users reach directly.
+        let mut v = view(12, &[]);
+        v.host_serves = 25;
+        assert_eq!(id(&v, Some(600.0)), Some(SignalId::ServerFederation));
+        // The same timer from a host that serves nobody stands apart from the crowd.
+        v.host_serves = 0;
+        assert_eq!(
+            id(&v, Some(600.0)),
+            Some(SignalId::LoneTimerOnSharedDestination)
+        );
+        // A server keeping a timer to a destination none of its users reach: its own.
+        let mut v = view(1, &[]);
+        v.host_serves = 25;
+        assert_eq!(id(&v, Some(600.0)), Some(SignalId::SoleHostDestination));
     }
 
     #[test]
