@@ -64,12 +64,14 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
     // on Sysmon, 0.50 with recall 8/9 on pcap. On 2026-12-06 (session 12: ±50 % beacon band,
     // unremarkable recorded programs, numeric readings, address pools, the cloud IoT premise):
     // Sysmon 0.00 (the goal of one benign alert per ten true ones, asserted as such),
-    // pcap 0.38, both at recall 8/9; Zeek 1.14 and 0.43 unchanged.
+    // pcap 0.38, both at recall 8/9; Zeek 1.14 and 0.43 unchanged. On 2026-12-07 (session 13:
+    // masqueraded programs hunted on any port, federation links' relayed timers): Sysmon recall
+    // 9/9 (the fake taskhostw.exe speaking MQTT on 443 or 8080), pcap 0.25 at 8/9.
     let floors = [
         ("zeek", 7.0 / 9.0, 1.2),
         ("zeek_names", 7.0 / 9.0, 0.5),
-        ("sysmon", 8.0 / 9.0, 0.1),
-        ("pcap", 8.0 / 9.0, 0.45),
+        ("sysmon", 1.0, 0.1),
+        ("pcap", 8.0 / 9.0, 0.3),
     ];
     for (source, recall, benign_per_true) in floors {
         let full = &results[source]["full"]["all"];

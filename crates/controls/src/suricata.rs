@@ -254,7 +254,7 @@ fn topic_rules(p: Protocol, name: &str, dir: Direction, amqp10: bool) -> Vec<Rul
                 ),
             )]
         }
-        Protocol::Kafka | Protocol::OpenWire => vec![],
+        Protocol::Kafka | Protocol::OpenWire | Protocol::Unidentified => vec![],
     }
 }
 
@@ -388,7 +388,7 @@ fn client_id_rules(p: Protocol, value: &str, amqp10: bool) -> Vec<RuleBody> {
                 "fast_pattern".into(),
             ],
         )],
-        Protocol::Kafka | Protocol::OpenWire => vec![],
+        Protocol::Kafka | Protocol::OpenWire | Protocol::Unidentified => vec![],
     }
 }
 
@@ -426,7 +426,9 @@ fn username_rules(p: Protocol, value: &str) -> Vec<RuleBody> {
                 "fast_pattern".into(),
             ],
         )],
-        Protocol::Nats | Protocol::Kafka | Protocol::OpenWire => vec![],
+        Protocol::Nats | Protocol::Kafka | Protocol::OpenWire | Protocol::Unidentified => {
+            vec![]
+        }
     }
 }
 

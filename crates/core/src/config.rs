@@ -461,6 +461,12 @@ impl RawConfig {
                 let mut out: BTreeMap<Protocol, Vec<u16>> = BTreeMap::new();
                 for (name, mut list) in raw {
                     let proto: Protocol = name.parse().map_err(invalid)?;
+                    if proto == Protocol::Unidentified {
+                        return Err(invalid(format!(
+                            "ports.{name}: a protocol no port belongs to (it marks channels \
+                             reported for their program)"
+                        )));
+                    }
                     if list.contains(&0) {
                         return Err(invalid(format!("ports.{name}: port 0 is not a port")));
                     }
@@ -636,6 +642,7 @@ mod tests {
             "[analytics]\nenabled = [\"nope\"]",
             "[ports]\nMQTT = [1883]\nXMPP = [1883]",
             "[ports]\nFOO = [1]",
+            "[ports]\nunidentified = [443]",
             "[networks]\nextra_internal = [\"not-a-net\"]",
             "[[allowlist]]\nreason = \"x\"",
             "[[allowlist]]\nreason = \"\"\nport = 1883",

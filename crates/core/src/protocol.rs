@@ -1,13 +1,14 @@
 //! Publish/subscribe protocol names: the closed set of protocols pubsub-hunt reports, how they
 //! are spelled in output and configuration, and how the names other tools use for them (Zeek's
-//! `service`, firewall application ids) map onto them.
+//! `service`, firewall application ids) map onto them. One more value, `unidentified`, marks a
+//! channel reported for its masqueraded program whatever it speaks.
 
 use serde::{Deserialize, Serialize};
 use std::str::FromStr;
 
 crate::display_as_str!(Protocol);
 
-/// A publish/subscribe protocol.
+/// A publish/subscribe protocol, or `Unidentified`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Protocol {
     #[serde(rename = "MQTT")]
@@ -24,6 +25,11 @@ pub enum Protocol {
     Kafka,
     #[serde(rename = "OpenWire")]
     OpenWire,
+    /// No protocol the source or the dissectors could name: the channel is reported for its
+    /// program (a Windows system binary's name running from outside its directory), not for
+    /// what it speaks. Never configured, never a port's protocol, not in [`Protocol::ALL`].
+    #[serde(rename = "unidentified")]
+    Unidentified,
 }
 
 impl Protocol {
@@ -48,6 +54,7 @@ impl Protocol {
             Protocol::Nats => "NATS",
             Protocol::Kafka => "Kafka",
             Protocol::OpenWire => "OpenWire",
+            Protocol::Unidentified => "unidentified",
         }
     }
 
@@ -92,6 +99,7 @@ impl Protocol {
             Protocol::Nats => &["nats"],
             Protocol::Kafka => &["kafka"],
             Protocol::OpenWire => &["openwire"],
+            Protocol::Unidentified => &[],
         }
     }
 }
@@ -101,6 +109,7 @@ impl FromStr for Protocol {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Protocol::ALL
             .into_iter()
+            .chain([Protocol::Unidentified])
             .find(|p| p.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 format!(
@@ -130,5 +139,7 @@ mod tests {
             assert_eq!(p.as_str().parse::<Protocol>(), Ok(p));
         }
         assert!("foo".parse::<Protocol>().is_err());
+        assert_eq!("unidentified".parse(), Ok(Protocol::Unidentified));
+        assert!(!Protocol::ALL.contains(&Protocol::Unidentified));
     }
 }

@@ -9,9 +9,17 @@
 //! SIMD multi-literal searcher over the whole chunk; the line around each hit is then handed to
 //! the parser. The filter may let through lines that are not candidates (the parser decides);
 //! it must never drop one that is, which the tests check against full parsing.
+//!
+//! Sources that record the initiating program (Sysmon, EDR and SIEM exports) have one more kind
+//! of candidate: a connection on any port from a program named like a Windows system binary,
+//! which the engine hunts for masquerading. For them the filter also passes every line holding
+//! one of those file names (`taskhostw.exe`, in any case), unless the name plainly sits in its
+//! own directory (`C:\Windows\System32\svchost.exe`, as the genuine services write it, which is
+//! most of a Windows host's connections); any other spelling passes and the engine judges it.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
-use pubsub_hunt_core::{HuntConfig, Protocol};
+use pubsub_hunt_core::behaviour::masquerade::{Home, SYSTEM_BINARIES};
+use pubsub_hunt_core::{AnalyticId, HuntConfig, Protocol};
 
 /// Finds candidate lines in chunks.
 #[derive(Debug, Clone)]
@@ -19,6 +27,9 @@ pub struct CandidateFilter {
     searcher: AhoCorasick,
     /// For each pattern: whether it is a port number (needs a whole-number check).
     is_number: Vec<bool>,
+    /// The file names of Windows system binaries, case-insensitively, when the engine hunts
+    /// masqueraded programs on any port.
+    programs: Option<AhoCorasick>,
 }
 
 impl CandidateFilter {
@@ -47,10 +58,62 @@ impl CandidateFilter {
         let searcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(&patterns)?;
+        let programs = if cfg.behaviour.enabled && cfg.analytic_enabled(AnalyticId::PubsubProcess) {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .ascii_case_insensitive(true)
+                    // Without `.exe`: the engine takes `…\svchost` for `svchost.exe` too.
+                    .build(
+                        SYSTEM_BINARIES
+                            .iter()
+                            .map(|(name, _)| name.trim_end_matches(".exe")),
+                    )?,
+            )
+        } else {
+            None
+        };
         Ok(CandidateFilter {
             searcher,
             is_number,
+            programs,
         })
+    }
+
+    /// Like [`CandidateFilter::for_each_candidate`], for a source that records the initiating
+    /// program (`records_programs`): lines naming a Windows system binary are candidates too.
+    pub fn for_each_candidate_of(
+        &self,
+        data: &[u8],
+        records_programs: bool,
+        mut each: impl FnMut(usize, usize),
+    ) {
+        let Some(programs) = self.programs.as_ref().filter(|_| records_programs) else {
+            return self.for_each_candidate(data, each);
+        };
+        let mut lines: Vec<(usize, usize)> = Vec::new();
+        self.for_each_candidate(data, |s, e| lines.push((s, e)));
+        let mut passed_to = 0;
+        for m in programs.find_iter(data) {
+            let (s, e) = (m.start(), m.end());
+            if s < passed_to {
+                continue;
+            }
+            let line_start = memchr::memrchr(b'\n', &data[..s]).map_or(0, |i| i + 1);
+            let home = SYSTEM_BINARIES[m.pattern().as_usize()].1;
+            if in_its_home(&data[line_start..s], home) {
+                continue;
+            }
+            let line_end = memchr::memchr(b'\n', &data[e..]).map_or(data.len(), |i| e + i);
+            lines.push((line_start, line_end));
+            passed_to = line_end + 1;
+        }
+        // Both searches find lines in order; together, each line once, in order.
+        lines.sort_unstable();
+        lines.dedup();
+        for (s, e) in lines {
+            each(s, e);
+        }
     }
 
     /// Calls `each(start, end)` for every line of `data` (byte range without its line end) that
@@ -72,6 +135,51 @@ impl CandidateFilter {
             pos = line_end + 1;
         }
     }
+}
+
+/// Whether `before` (the line up to a system binary's file name) ends in exactly the binary's
+/// own directory with a drive, and nothing path-like before the drive: `"C:\\Windows\\System32\\`
+/// (JSON), `>C:\Windows\System32\` (XML). Separators are any run of `\` or `/`, case is
+/// ignored. Anything else (`..`, an NT or environment prefix, a longer path) is left to the
+/// engine, so a masqueraded image is never skipped.
+fn in_its_home(before: &[u8], home: Home) -> bool {
+    home.dirs().iter().any(|dir| ends_in_dir(before, dir))
+}
+
+/// `in_its_home` for one directory (`\windows\system32`), reading backwards, without copying.
+fn ends_in_dir(before: &[u8], dir: &str) -> bool {
+    let mut i = before.len();
+    // One separator at least, of any run of `\` and `/`.
+    let separator = |i: &mut usize| {
+        let start = *i;
+        while *i > 0 && matches!(before[*i - 1], b'\\' | b'/') {
+            *i -= 1;
+        }
+        *i < start
+    };
+    if !separator(&mut i) {
+        return false;
+    }
+    for segment in dir.split('\\').filter(|s| !s.is_empty()).rev() {
+        let n = segment.len();
+        if i < n || !before[i - n..i].eq_ignore_ascii_case(segment.as_bytes()) {
+            return false;
+        }
+        i -= n;
+        if !separator(&mut i) {
+            return false;
+        }
+    }
+    if i < 2 || before[i - 1] != b':' || !before[i - 2].is_ascii_alphabetic() {
+        return false;
+    }
+    i -= 2;
+    i == 0 || !is_path_byte(before[i - 1])
+}
+
+/// Bytes a path (or a prefix of one: `\\?\`, `%SystemRoot%`) can hold before a drive letter.
+fn is_path_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"\\/.:_-%$~?".contains(&b)
 }
 
 fn capitalize(s: &str) -> String {
@@ -125,6 +233,33 @@ mod tests {
     }
 
     #[test]
+    fn lines_naming_a_system_binary_pass_where_the_source_records_programs() {
+        let f = CandidateFilter::new(&HuntConfig::default()).unwrap();
+        let data = "{\"Image\":\"C:\\\\Users\\\\a\\\\TaskHostW.exe\",\"DestinationPort\":443}\n\
+                    {\"Image\":\"C:\\\\Tools\\\\app.exe\",\"DestinationPort\":443}\n\
+                    {\"Image\":\"svchost.exe\",\"DestinationPort\":1883}\n";
+        let mut got = Vec::new();
+        f.for_each_candidate_of(data.as_bytes(), true, |s, e| got.push((s, e)));
+        let lines: Vec<&str> = got.iter().map(|&(s, e)| &data[s..e]).collect();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains("TaskHostW.exe"));
+        assert!(
+            lines[1].contains("1883"),
+            "once, though it matches both ways"
+        );
+        // A source that records no programs: ports and labels only.
+        got.clear();
+        f.for_each_candidate_of(data.as_bytes(), false, |s, e| got.push((s, e)));
+        assert_eq!(got.len(), 1);
+        // Without the behaviour analytics, nothing is hunted for its program.
+        let seed = HuntConfig::from_toml_str("[behaviour]\nenabled = false").unwrap();
+        let f = CandidateFilter::new(&seed).unwrap();
+        got.clear();
+        f.for_each_candidate_of(data.as_bytes(), true, |s, e| got.push((s, e)));
+        assert_eq!(got.len(), 1);
+    }
+
+    #[test]
     fn each_line_once() {
         assert_eq!(
             candidates("1883 1883 mqtt 5222\n"),
@@ -132,7 +267,64 @@ mod tests {
         );
     }
 
+    #[test]
+    fn the_genuine_binary_in_its_home_is_skipped_any_other_spelling_passes() {
+        let f = CandidateFilter::new(&HuntConfig::default()).unwrap();
+        let passes = |image: &str| {
+            let line = format!("{{\"Image\":{},\"DestinationPort\":\"443\"}}", json(image));
+            let mut n = 0;
+            f.for_each_candidate_of(line.as_bytes(), true, |_, _| n += 1);
+            n == 1
+        };
+        assert!(!passes(r"C:\Windows\System32\svchost.exe"));
+        assert!(!passes(r"c:/WINDOWS/system32/SVCHOST.EXE"));
+        assert!(!passes(r"C:\Windows\System32\wbem\WmiPrvSE.exe"));
+        assert!(passes(r"C:\Windows\System32\WmiPrvSE.exe"), "not its home");
+        assert!(passes(r"C:\Users\Public\svchost.exe"));
+        assert!(passes(r"D:\x\C:\Windows\System32\svchost.exe"));
+        assert!(passes(r"C:\Temp\..\Windows\System32\svchost.exe"));
+        assert!(
+            passes(r"C:\Users\a\svchost"),
+            "the engine reads it as svchost.exe"
+        );
+    }
+
+    fn json(s: &str) -> String {
+        serde_json::to_string(s).unwrap()
+    }
+
     proptest! {
+        /// Every image the engine judges masqueraded passes the filter, in JSON and in plain text.
+        #[test]
+        fn never_skips_a_masqueraded_image(
+            drive in prop::sample::select(vec!["C:", "c:", "D:", "", "\\\\?\\C:", "\\Device\\HarddiskVolume2", "%SystemRoot%"]),
+            dirs in prop::collection::vec(prop::sample::select(vec!["Windows", "WINDOWS", "System32", "system32", "SysWOW64", "wbem", "..", ".", "Users", "Public", "Temp", "x"]), 0..5),
+            sep in prop::sample::select(vec!["\\", "/", "\\\\"]),
+            name in prop::sample::select(vec!["svchost.exe", "SVCHOST.EXE", "WmiPrvSE.exe", "explorer.exe", "taskhostw", "cmd.exe", "powershell.exe"]),
+            lead in prop::sample::select(vec!["", "x", " ", ">", "\\"]),
+        ) {
+            let mut path = drive.to_string();
+            for d in &dirs {
+                path.push_str(sep);
+                path.push_str(d);
+            }
+            path.push_str(sep);
+            path.push_str(name);
+            let masqueraded = matches!(
+                pubsub_hunt_core::behaviour::masquerade::judge(&path),
+                Some(pubsub_hunt_core::behaviour::masquerade::Verdict::Masqueraded { .. })
+            );
+            let f = CandidateFilter::new(&HuntConfig::default()).unwrap();
+            for line in [
+                format!("{{\"Image\":{},\"DestinationPort\":\"443\"}}", json(&path)),
+                format!("<Data Name=\"Image\">{lead}{path}</Data><Data>443</Data>"),
+            ] {
+                let mut n = 0;
+                f.for_each_candidate_of(line.as_bytes(), true, |_, _| n += 1);
+                prop_assert!(!masqueraded || n == 1, "skipped {line}");
+            }
+        }
+
         /// No line that holds a configured port as a field is ever missed.
         #[test]
         fn never_misses_a_port_field(

@@ -92,6 +92,12 @@ pub trait LineFormat: Send + Sync {
     fn every_line(&self) -> bool {
         false
     }
+    /// True when its records name the initiating program (Windows Sysmon, EDR and SIEM
+    /// exports): a line naming a Windows system binary may then be a candidate on any port (the
+    /// engine hunts masqueraded programs), so the prefilter passes those lines too.
+    fn records_programs(&self) -> bool {
+        false
+    }
 }
 
 /// Receives the records of a [`StreamFormat`].

@@ -232,8 +232,11 @@ pub(super) fn signals(
         }
     }
 
-    // Who else reaches the destination, judged against this channel's own timer.
-    if let Some(view) = &group.peers {
+    // Who else reaches the destination, judged against this channel's own timer. A channel
+    // hunted for its masqueraded program has no protocol to count the destination's clients by
+    // (only other masqueraded programs would be its peers), so it is not judged by them.
+    let unidentified = key.protocol == crate::protocol::Protocol::Unidentified;
+    if let Some(view) = group.peers.as_ref().filter(|_| !unidentified) {
         let prevalence = score_prevalence(view, own_timer, key.protocol, &b.prevalence, w);
         if own_timer.is_some()
             && prevalence
@@ -288,6 +291,7 @@ pub(super) fn signals(
         ),
     };
     if group.new_process
+        && !unidentified
         && let Some(p) = key.process.as_deref()
     {
         all.push(Signal::new(

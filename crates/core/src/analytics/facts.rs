@@ -52,30 +52,36 @@ pub(super) fn add_addr_names<'n>(
     }
 }
 
+/// Names found for a group's destination, and whether they are its own host's (`true`) or
+/// borrowed from whoever else named the address (`false`).
+pub(super) type FoundNames<'t> = (&'t BTreeSet<String>, bool);
+
 /// The names DNS gave a group's destination: those its own host looked up when the data shows
 /// them (a cloud provider's address serves many tenants, and another host's lookup names
-/// another tenant), else those anyone looked up.
+/// another tenant), else, borrowed, those anyone looked up.
 pub(super) fn names_for(
     table: &AddrNames,
     client: Option<IpAddr>,
     dst: IpAddr,
-) -> Option<&BTreeSet<String>> {
+) -> Option<FoundNames<'_>> {
     client
         .and_then(|c| table.get(&(Some(c), dst)))
-        .or_else(|| table.get(&(None, dst)))
+        .map(|n| (n, true))
+        .or_else(|| table.get(&(None, dst)).map(|n| (n, false)))
 }
 
 /// The server names a group's destination was given: those its own host's sessions carried
-/// when the data shows them, else any host's.
+/// when the data shows them, else, borrowed, any host's.
 pub(super) fn dest_names_for(
     table: &DestNames,
     client: Option<IpAddr>,
     dst: IpAddr,
     port: u16,
-) -> Option<&BTreeSet<String>> {
+) -> Option<FoundNames<'_>> {
     client
         .and_then(|c| table.get(&(Some(c), dst, port)))
-        .or_else(|| table.get(&(None, dst, port)))
+        .map(|n| (n, true))
+        .or_else(|| table.get(&(None, dst, port)).map(|n| (n, false)))
 }
 
 /// Adds one session's facts to its channel, keeping at most `max_entries` channels.

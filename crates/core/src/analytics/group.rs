@@ -71,6 +71,10 @@ pub struct GroupStats {
     pub app: Option<Box<AppInfo>>,
     /// Destination names the source resolved (Sysmon `DestinationHostname`…), smallest few.
     pub dst_names: SmallSet<String>,
+    /// Some of `dst_names` were borrowed: neither the host's own lookups nor its own sessions
+    /// named the address, and other hosts' did. Shown, and matched by the allowlist, but not
+    /// counted as the host's own use of those names (a cloud address serves several tenants).
+    pub names_borrowed: bool,
     /// Connections with a known start, the earliest [`MAX_STARTS_PER_GROUP`] once rated (kept
     /// up to twice that between trims).
     pub conn_starts: Vec<ConnStart>,
@@ -222,6 +226,16 @@ pub(super) fn sum_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
 }
 
 impl GroupStats {
+    /// The destination names that are the host's own: none when they were borrowed (see
+    /// `names_borrowed`).
+    pub fn own_dst_names(&self) -> &[String] {
+        if self.names_borrowed {
+            &[]
+        } else {
+            self.dst_names.as_slice()
+        }
+    }
+
     pub(super) fn add_event(&mut self, ev: &ConnEvent, window: Option<i64>, max_users: usize) {
         self.connections += 1;
         if let Some(w) = window {
@@ -323,6 +337,7 @@ impl GroupStats {
         if let Some(app) = &o.app {
             merge_app(&mut self.app, app);
         }
+        self.names_borrowed |= o.names_borrowed;
         for n in &o.dst_names {
             insert_smallest(&mut self.dst_names, n, MAX_NAMES_PER_GROUP);
         }

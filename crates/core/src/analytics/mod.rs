@@ -598,7 +598,26 @@ impl Engine {
                 }
             }
         }
+        if out.is_empty() && self.hunts_masquerading(ev) {
+            out.push((AnalyticId::PubsubProcess, Protocol::Unidentified));
+        }
         out
+    }
+
+    /// Whether a connection that no port analytic takes is hunted for its program: a Windows
+    /// system binary's name running from outside its directory (ATT&CK T1036.005). Such a
+    /// program is not what it says, and what it speaks on a web port (MQTT on 443, say) is not
+    /// in a log that records no payload, so its connections are judged on any port, with the
+    /// behaviour analytics, when the process analytic is enabled.
+    fn hunts_masquerading(&self, ev: &ConnEvent) -> bool {
+        self.cfg.behaviour.enabled
+            && self.cfg.analytic_enabled(AnalyticId::PubsubProcess)
+            && ev.process.as_deref().is_some_and(|p| {
+                matches!(
+                    crate::behaviour::masquerade::judge(p),
+                    Some(crate::behaviour::masquerade::Verdict::Masqueraded { .. })
+                )
+            })
     }
 
     /// Whether a port analytic forms groups: when it is enabled, or when only behaviour analytics
@@ -784,14 +803,12 @@ impl Engine {
         }
         summary.groups = groups.len();
         for (key, stats) in groups.iter_mut() {
-            if let Some(names) =
-                facts::dest_names_for(&acc.dest_names, stats.src_ip, key.dst_ip, key.dst_port)
-            {
-                for n in names {
-                    insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
-                }
-            }
-            if let Some(names) = facts::names_for(&acc.addr_names, stats.src_ip, key.dst_ip) {
+            let found = [
+                facts::dest_names_for(&acc.dest_names, stats.src_ip, key.dst_ip, key.dst_port),
+                facts::names_for(&acc.addr_names, stats.src_ip, key.dst_ip),
+            ];
+            for (names, own) in found.into_iter().flatten() {
+                stats.names_borrowed |= !own;
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
@@ -821,7 +838,7 @@ impl Engine {
                 k.host.as_str(),
                 k.dst_ip,
                 k.dst_port,
-                s.dst_names.as_slice(),
+                s.own_dst_names(),
                 s.app.as_deref(),
             )
         }));
@@ -911,7 +928,7 @@ impl Engine {
                 hosts_reaching: reach.hosts_reaching(
                     key.dst_ip,
                     key.dst_port,
-                    &stats.dst_names,
+                    stats.own_dst_names(),
                     stats.app.as_deref(),
                 ),
             };
@@ -1077,6 +1094,8 @@ impl Engine {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_masquerade;
 #[cfg(test)]
 mod tests_peers;
 #[cfg(test)]

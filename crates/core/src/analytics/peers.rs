@@ -61,9 +61,10 @@ pub(super) struct Peers {
     data_hosts: BTreeSet<String>,
 }
 
-/// The names a group gives its destination, normalised (as the allowlist's reach counts them).
+/// The names a group's own host gives its destination, normalised (as the allowlist's reach
+/// counts them): none borrowed from other hosts.
 pub(super) fn names_of(stats: &GroupStats) -> BTreeSet<String> {
-    crate::allowlist::names_of(&stats.dst_names, stats.app.as_deref()).collect()
+    crate::allowlist::names_of(stats.own_dst_names(), stats.app.as_deref()).collect()
 }
 
 /// The group's connection-level beacon, exactly as the rating judges it: over all connections,
@@ -145,7 +146,8 @@ impl Peers {
         p
     }
 
-    /// The peers of a group's destination: by its most-shared name, else by address and port.
+    /// The peers of a group's destination: by its most-shared name, else (no names, or only names
+    /// borrowed from other hosts) by address and port.
     /// Counted by address, the hosts earlier runs saw reach it (`prior`, the history store)
     /// count too: prevalence over weeks, not one run. Names are judged on this run alone, as
     /// the history keeps destinations by address, and a cloud address serves many tenants.

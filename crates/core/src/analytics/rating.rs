@@ -83,7 +83,24 @@ pub(super) fn rate(
             scope_reason(&mut reasons, key, internal_net);
             seed_matrix(cfg, key, external, &mut reasons)
         }
-        // Groups are formed by the two port analytics only (see `Engine::candidate_keys`).
+        // A masqueraded program's connections on a port no protocol is known for (see
+        // `Engine::hunts_masquerading`): the seed's rule never covers them.
+        AnalyticId::PubsubProcess => {
+            reasons.push(format!(
+                "the program is named like a Windows system binary but runs from outside its \
+                 directory, so its connections are hunted on any port; the source names no \
+                 protocol on port {} (it records no payload)",
+                key.dst_port
+            ));
+            scope_reason(&mut reasons, key, internal_net);
+            reasons.push(
+                "low: the seed's rule covers standard pub/sub ports only; the verdict is the \
+                 behaviour analytics'"
+                    .to_string(),
+            );
+            Suspicion::Low
+        }
+        // The other groups are formed by the unusual-port analytic (see `Engine::candidate_keys`).
         _ => {
             let labels: Vec<String> = stats.labels.iter().map(|l| format!("{l:?}")).collect();
             let label = if labels.is_empty() {
@@ -169,7 +186,11 @@ pub(super) fn rate(
         // engine drops groups where none found any).
         found.first().map_or(key.analytic, |(a, _)| *a)
     };
-    analytics.extend(found.iter().map(|(a, _)| *a));
+    for (a, _) in &found {
+        if !analytics.contains(a) {
+            analytics.push(*a);
+        }
+    }
     if stats.joined_network_groups > 0 || stats.duplicates_merged > 0 {
         reasons.push(join_reason(stats));
     }

@@ -225,6 +225,48 @@ fn dns_names_follow_the_host_that_asked() {
 }
 
 #[test]
+fn borrowed_names_do_not_make_a_tenants_name_look_shared() {
+    // The workstation looks up its own tenant's name on a shared cloud address; a device that
+    // never looks anything up borrows every name the address was given. In data with many
+    // hosts, the workstation is still the only host using its name, and the default entry for
+    // the cloud's device endpoints, which rests on a fleet, does not hide it.
+    for toml in [
+        "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false",
+        "[analytics]\nmin_suspicion = \"low\"",
+    ] {
+        borrowed_names_case(HuntConfig::from_toml_str(toml).unwrap());
+    }
+}
+
+fn borrowed_names_case(cfg: HuntConfig) {
+    let engine = Engine::new(cfg);
+    let mut acc = Accumulator::new();
+    let pool: std::net::IpAddr = "52.48.17.198".parse().unwrap();
+    let own = vec!["zz9-ats.iot.eu-west-1.amazonaws.com".to_string()];
+    engine.observe_addr_names(Some("10.1.0.66".parse().unwrap()), &[pool], &own, &mut acc);
+    for src in ["10.1.0.66", "10.7.0.7"] {
+        for e in irregular(src, "52.48.17.198", 8883, 1) {
+            engine.observe(&e, &mut acc);
+        }
+    }
+    for i in 1..=12 {
+        for e in irregular(&format!("10.2.0.{i}"), &format!("192.0.2.{i}"), 1883, i) {
+            engine.observe(&e, &mut acc);
+        }
+    }
+    let alerts = engine.finish(acc).0;
+    if let Some(device) = alerts.iter().find(|a| a.host == "10.7.0.7") {
+        assert_eq!(device.destination_names, own, "shown, borrowed");
+    }
+    let ws = find(&alerts, "10.1.0.66", 8883);
+    assert!(
+        ws.signals
+            .contains_key(&crate::SignalId::SoleHostDestination),
+        "{ws:#?}"
+    );
+}
+
+#[test]
 fn tls_server_names_follow_the_client_that_sent_them() {
     // Six devices of a fleet and one workstation reach the same cloud address; the ssl.log
     // names the fleet's endpoint for the devices and another tenant's for the workstation,

@@ -29,7 +29,7 @@ pub enum Home {
 
 impl Home {
     /// Directories (normalised, without drive) the binary may run from.
-    fn dirs(self) -> &'static [&'static str] {
+    pub fn dirs(self) -> &'static [&'static str] {
         match self {
             Home::System => &["\\windows\\system32", "\\windows\\syswow64"],
             Home::Windows => &["\\windows", "\\windows\\syswow64"],

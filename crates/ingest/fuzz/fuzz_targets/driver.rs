@@ -120,8 +120,9 @@ pub fn decompress(data: &[u8]) {
     });
 }
 
-/// Cuts the input into chunks and runs the candidate prefilter over each: every line comes
-/// out once, in order, and no chunk line exceeds the bound.
+/// Cuts the input into chunks and runs the candidate prefilter over each (also as for a source
+/// that records programs): every line comes out once, in order, and no chunk line exceeds the
+/// bound.
 pub fn chunks(data: &[u8]) {
     use pubsub_hunt_ingest::chunk::{ChunkEvent, LineChunker};
     let config = pubsub_hunt_core::HuntConfig::default();
@@ -142,6 +143,12 @@ pub fn chunks(data: &[u8]) {
                 if let Some(f) = &filter {
                     f.for_each_candidate(&chunk.data, |start, end| {
                         assert!(start <= end && end <= chunk.data.len());
+                    });
+                    // With the search for system binaries' names too: lines in order, once.
+                    let mut after = 0;
+                    f.for_each_candidate_of(&chunk.data, true, |start, end| {
+                        assert!(after <= start && start <= end && end <= chunk.data.len());
+                        after = end + 1;
                     });
                 }
             }

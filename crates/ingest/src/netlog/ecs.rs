@@ -25,6 +25,7 @@ pub fn spec() -> JsonSpec {
         description: "Elastic Common Schema network events (JSON lines or array; nested or dotted keys)",
         sniff,
         parse,
+        records_programs: true,
     }
 }
 

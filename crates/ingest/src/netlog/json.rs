@@ -127,6 +127,9 @@ pub struct JsonSpec {
     pub description: &'static str,
     pub sniff: fn(&Value) -> Option<Confidence>,
     pub parse: fn(&Value) -> Result<Record, String>,
+    /// Whether its records name the initiating program (ECS `process.*`, OCSF
+    /// `actor.process`, UDM `principal.process`).
+    pub records_programs: bool,
 }
 
 impl FormatSpec for JsonSpec {
@@ -156,6 +159,9 @@ impl FormatSpec for JsonSpec {
 impl LineFormat for JsonSpec {
     fn name(&self) -> &'static str {
         self.name
+    }
+    fn records_programs(&self) -> bool {
+        self.records_programs
     }
     fn parse_line(&self, line: &[u8]) -> Result<Record, String> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);

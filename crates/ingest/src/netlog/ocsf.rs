@@ -27,6 +27,7 @@ pub fn spec() -> JsonSpec {
         description: "OCSF Network Activity (class_uid 4001), JSON lines or array",
         sniff,
         parse,
+        records_programs: true,
     }
 }
 

@@ -24,6 +24,7 @@ pub fn spec() -> JsonSpec {
         description: "Chronicle / Google SecOps UDM NETWORK_CONNECTION events (snake_case or camelCase JSON, lines or array)",
         sniff,
         parse,
+        records_programs: true,
     }
 }
 

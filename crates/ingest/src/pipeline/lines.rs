@@ -121,7 +121,8 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
         }
         tail_seen = true;
     } else {
-        shared.filter.for_each_candidate(data, |s, e| {
+        let programs = work.format.records_programs();
+        shared.filter.for_each_candidate_of(data, programs, |s, e| {
             if e == data.len() {
                 tail_seen = true;
             }

@@ -188,6 +188,10 @@ impl LineFormat for CsvLines {
         self.mapping.name
     }
 
+    fn records_programs(&self) -> bool {
+        self.mapping.records_programs()
+    }
+
     fn parse_line(&self, line: &[u8]) -> Result<Record, String> {
         let line = clean_line(line);
         if line.iter().all(u8::is_ascii_whitespace) {

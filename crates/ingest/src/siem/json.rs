@@ -148,6 +148,10 @@ impl LineFormat for JsonLines {
         self.mapping.name
     }
 
+    fn records_programs(&self) -> bool {
+        self.mapping.records_programs()
+    }
+
     fn parse_line(&self, line: &[u8]) -> Result<Record, String> {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);

@@ -275,6 +275,11 @@ pub struct Mapping {
 }
 
 impl Mapping {
+    /// Whether the format names the initiating program (a path or a file name).
+    pub fn records_programs(&self) -> bool {
+        !self.process_path.is_empty() || !self.process_name.is_empty()
+    }
+
     fn compile(f: MappingFile) -> Result<Mapping, MappingError> {
         let name = f.name.clone();
         let invalid = |problem: String| MappingError::Invalid {

@@ -446,6 +446,10 @@ impl LineFormat for JsonLines {
         "sysmon-json"
     }
 
+    fn records_programs(&self) -> bool {
+        true
+    }
+
     fn parse_line(&self, line: &[u8]) -> Result<Record, String> {
         parse_line(line)
     }

@@ -90,8 +90,9 @@ enum Kind {
     Http,
 }
 
-fn dissector_for(protocol: Protocol) -> Box<dyn Dissect> {
-    match protocol {
+/// The dissector of a protocol; `None` for [`Protocol::Unidentified`], which has none.
+fn dissector_for(protocol: Protocol) -> Option<Box<dyn Dissect>> {
+    Some(match protocol {
         Protocol::Mqtt => Box::new(mqtt::Mqtt::default()),
         Protocol::Xmpp => Box::new(xmpp::Xmpp::default()),
         Protocol::Amqp => Box::new(amqp::Amqp::default()),
@@ -99,7 +100,8 @@ fn dissector_for(protocol: Protocol) -> Box<dyn Dissect> {
         Protocol::Nats => Box::new(nats::Nats),
         Protocol::Kafka => Box::new(kafka::Kafka),
         Protocol::OpenWire => Box::new(openwire::OpenWire),
-    }
+        Protocol::Unidentified => return None,
+    })
 }
 
 /// The bytes of one direction waiting to be parsed.
@@ -366,8 +368,8 @@ impl Engine {
                 return;
             }
             Kind::WebSocket => Box::new(websocket::WebSocket::<Engine>::new(found.protocol)),
-            _ => match found.protocol {
-                Some(p) => dissector_for(p),
+            _ => match found.protocol.and_then(dissector_for) {
+                Some(d) => d,
                 None => return,
             },
         };
@@ -475,8 +477,8 @@ impl Engine {
 impl Nested for Engine {
     fn nested_with(protocol: Option<Protocol>) -> Self {
         let mut engine = Engine::new(true);
-        if let Some(p) = protocol {
-            engine.state = State::Active(dissector_for(p));
+        if let Some(d) = protocol.and_then(dissector_for) {
+            engine.state = State::Active(d);
             for d in &mut engine.dirs {
                 d.synced = true;
             }
