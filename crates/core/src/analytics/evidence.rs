@@ -200,7 +200,9 @@ pub(super) fn signals(
         // An implant on a laptop keeps its owner's hours too, but it uploads over its sessions
         // and is answered with acknowledgements: only sessions answered in proportion count
         // (`interactive::answered`), so the credit is the same on every protocol.
-        if let Some(mut s) = score_interactive(&spans, group.data_span, &b.interactive, &zone, w) {
+        if let Some(mut s) =
+            score_interactive(&spans, group.data_span, &b.interactive, &zone, w, daily)
+        {
             if let Some(pool) = &group.pool {
                 s.reason.push_str(&format!(
                     "; judged over its {} sessions with the {} addresses of {} it reached on \

@@ -66,9 +66,13 @@ pub struct InteractiveConfig {
     pub work_start_hour: f64,
     /// Local hour working hours end at (exclusive).
     pub work_end_hour: f64,
-    /// Share of the sessions' openings and closings that must fall in working hours on working
-    /// days, and share of sessions that must carry bytes both ways.
+    /// Share of sessions that must carry bytes both ways, and share of a daily timer's openings
+    /// and closings that must fall in working hours on working days.
     pub min_share: f64,
+    /// Share of the openings and closings of a channel without a timer that must fall in working
+    /// hours on working days: people also work the odd evening or weekend, and a machine timer
+    /// spread over the clock puts about 40 % of its connections there.
+    pub min_working_share: f64,
     /// Fewest sessions (connections with a known end) judged.
     pub min_sessions: usize,
     /// Least median session length, in minutes.
@@ -82,6 +86,7 @@ impl Default for InteractiveConfig {
             work_start_hour: 6.0,
             work_end_hour: 20.0,
             min_share: 0.9,
+            min_working_share: 0.8,
             min_sessions: 3,
             min_session_minutes: 10.0,
         }
@@ -108,11 +113,15 @@ impl InteractiveConfig {
                 self.work_start_hour, self.work_end_hour
             ));
         }
-        if !(0.0..=1.0).contains(&self.min_share) {
-            return Err(format!(
-                "behaviour.interactive.min_share must be between 0 and 1, not {}",
-                self.min_share
-            ));
+        for (name, share) in [
+            ("min_share", self.min_share),
+            ("min_working_share", self.min_working_share),
+        ] {
+            if !(0.0..=1.0).contains(&share) {
+                return Err(format!(
+                    "behaviour.interactive.{name} must be between 0 and 1, not {share}"
+                ));
+            }
         }
         Ok(())
     }
@@ -250,13 +259,16 @@ fn hours(t: Micros) -> f64 {
 /// The `interactive_use` signal when the sessions (the group's connections with a known end, any
 /// order) are long, carry bytes both ways and open and close inside working hours on working
 /// days, in data that covers time outside working hours too ([`MIN_OUTSIDE`]). The caller has
-/// already found the timing irregular (no beacon signal).
+/// already found the timing irregular (no beacon signal), or `daily`: on a timer of a day or
+/// more, which must then keep to working days more strictly (`min_share`, not
+/// `min_working_share`): a daily implant run Monday to Saturday puts 86 % of its openings there.
 pub fn score_interactive(
     sessions: &[ConnSpan],
     data: Option<Span>,
     cfg: &InteractiveConfig,
     zone: &LocalZone,
     w: &Weights,
+    daily: bool,
 ) -> Option<Signal> {
     let offset = zone.offset_hours;
     if sessions.len() < cfg.min_sessions.max(1) || !cfg.covers_off_hours_in(data?, offset) {
@@ -284,7 +296,12 @@ pub fn score_interactive(
         })
         .sum::<usize>() as f64
         / (2.0 * n);
-    if inside < cfg.min_share {
+    let least = if daily {
+        cfg.min_share
+    } else {
+        cfg.min_working_share
+    };
+    if inside < least {
         return None;
     }
     Some(Signal::new(

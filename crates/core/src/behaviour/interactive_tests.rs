@@ -78,13 +78,37 @@ fn chat() -> Vec<ConnSpan> {
 #[test]
 fn working_hours_sessions_are_interactive() {
     let w = Weights::default();
-    let s = score_interactive(&chat(), week(), &InteractiveConfig::default(), &utc(), &w).unwrap();
+    let s = score_interactive(
+        &chat(),
+        week(),
+        &InteractiveConfig::default(),
+        &utc(),
+        &w,
+        false,
+    )
+    .unwrap();
     assert_eq!(s.id, SignalId::InteractiveUse);
     assert_eq!(s.weight, w.interactive_use);
     assert!(s.weight < 0.0);
     assert!(s.reason.starts_with("10 sessions"), "{}", s.reason);
     assert!(s.reason.contains("100 % of their openings"), "{}", s.reason);
     assert!(s.reason.contains("06:00–20:00 UTC"), "{}", s.reason);
+}
+
+#[test]
+fn a_working_week_with_a_sunday_afternoon_is_people_but_not_a_daily_timers_excuse() {
+    let w = Weights::default();
+    let cfg = InteractiveConfig::default();
+    // A developer's worker over a week: ten weekday sessions and two on Sunday afternoon
+    // (20 of 24 openings and closings on working days: 83 %).
+    let mut week_and_sunday = chat();
+    week_and_sunday.extend([session(6, 14.4, 14.9), session(6, 15.3, 16.1)]);
+    assert!(score_interactive(&week_and_sunday, week(), &cfg, &utc(), &w, false).is_some());
+    // The same openings as a daily timer's need 90 %: a daily implant run Monday to Saturday
+    // would pass at 86 %.
+    assert!(score_interactive(&week_and_sunday, week(), &cfg, &utc(), &w, true).is_none());
+    // Without the Sunday, both pass.
+    assert!(score_interactive(&chat(), week(), &cfg, &utc(), &w, true).is_some());
 }
 
 #[test]
@@ -101,15 +125,15 @@ fn nights_weekends_short_or_one_way_sessions_are_not() {
             )
         })
         .collect();
-    assert!(score_interactive(&clock, week(), &cfg, &cfg.configured_zone(), &w).is_none());
+    assert!(score_interactive(&clock, week(), &cfg, &cfg.configured_zone(), &w, false).is_none());
     // Saturday and Sunday.
     let weekend: Vec<ConnSpan> = (5..7)
         .flat_map(|d| [session(d, 9.0, 12.0), session(d, 13.0, 17.0)])
         .collect();
-    assert!(score_interactive(&weekend, week(), &cfg, &cfg.configured_zone(), &w).is_none());
+    assert!(score_interactive(&weekend, week(), &cfg, &cfg.configured_zone(), &w, false).is_none());
     // Short connections: check-ins, not sessions.
     let short: Vec<ConnSpan> = (0..5).map(|d| session(d, 10.0, 10.05)).collect();
-    assert!(score_interactive(&short, week(), &cfg, &cfg.configured_zone(), &w).is_none());
+    assert!(score_interactive(&short, week(), &cfg, &cfg.configured_zone(), &w, false).is_none());
     // Bytes one way only.
     let one_way: Vec<ConnSpan> = chat()
         .into_iter()
@@ -118,23 +142,45 @@ fn nights_weekends_short_or_one_way_sessions_are_not() {
             ..s
         })
         .collect();
-    assert!(score_interactive(&one_way, week(), &cfg, &cfg.configured_zone(), &w).is_none());
+    assert!(score_interactive(&one_way, week(), &cfg, &cfg.configured_zone(), &w, false).is_none());
     // Too few sessions, or data that never leaves working hours.
-    assert!(score_interactive(&chat()[..2], week(), &cfg, &cfg.configured_zone(), &w).is_none());
+    assert!(
+        score_interactive(
+            &chat()[..2],
+            week(),
+            &cfg,
+            &cfg.configured_zone(),
+            &w,
+            false
+        )
+        .is_none()
+    );
     let office = Span {
         first: at(0, 7.0),
         last: at(0, 19.0),
     };
     assert!(!cfg.covers_off_hours(office));
-    assert!(score_interactive(&chat(), Some(office), &cfg, &cfg.configured_zone(), &w).is_none());
+    assert!(
+        score_interactive(
+            &chat(),
+            Some(office),
+            &cfg,
+            &cfg.configured_zone(),
+            &w,
+            false
+        )
+        .is_none()
+    );
     // One calendar day from midnight covers the night around it.
     let day = Span {
         first: at(0, 0.0),
         last: at(0, 23.9),
     };
     assert!(cfg.covers_off_hours(day));
-    assert!(score_interactive(&chat(), Some(day), &cfg, &cfg.configured_zone(), &w).is_some());
-    assert!(score_interactive(&chat(), None, &cfg, &cfg.configured_zone(), &w).is_none());
+    assert!(
+        score_interactive(&chat(), Some(day), &cfg, &cfg.configured_zone(), &w, false).is_some()
+    );
+    assert!(score_interactive(&chat(), None, &cfg, &cfg.configured_zone(), &w, false).is_none());
 }
 
 #[test]
@@ -159,12 +205,22 @@ fn the_site_offset_moves_working_hours() {
     let w = Weights::default();
     // Sessions 09:00–17:00 in UTC+8 are 01:00–09:00 UTC.
     let asia: Vec<ConnSpan> = (0..5).map(|d| session(d, 1.0, 9.0)).collect();
-    assert!(score_interactive(&asia, week(), &InteractiveConfig::default(), &utc(), &w).is_none());
+    assert!(
+        score_interactive(
+            &asia,
+            week(),
+            &InteractiveConfig::default(),
+            &utc(),
+            &w,
+            false
+        )
+        .is_none()
+    );
     let cfg = InteractiveConfig {
         utc_offset_hours: Some(8.0),
         ..InteractiveConfig::default()
     };
-    let s = score_interactive(&asia, week(), &cfg, &cfg.configured_zone(), &w).unwrap();
+    let s = score_interactive(&asia, week(), &cfg, &cfg.configured_zone(), &w, false).unwrap();
     assert!(s.reason.contains("UTC+8"), "{}", s.reason);
     // Monday 01:00 in UTC-5 is still Sunday evening.
     let west = InteractiveConfig {
@@ -189,7 +245,7 @@ fn the_offset_is_inferred_from_when_connections_open_and_close() {
         basis: ZoneBasis::Site(asia.len()),
     };
     let sessions: Vec<ConnSpan> = (0..5).map(|d| session(d, 1.0, 9.0)).collect();
-    let s = score_interactive(&sessions, week(), &cfg, &zone, &Weights::default()).unwrap();
+    let s = score_interactive(&sessions, week(), &cfg, &zone, &Weights::default(), false).unwrap();
     assert!(
         s.reason.contains("UTC+8 (the site's local time"),
         "{}",
@@ -271,7 +327,7 @@ proptest! {
             .collect();
         let data = Some(Span { first, last: first.saturating_add(len) });
         let cfg = InteractiveConfig { utc_offset_hours: Some(offset), ..Default::default() };
-        if score_interactive(&sessions, data, &cfg, &cfg.configured_zone(), &Weights::default()).is_some() {
+        if score_interactive(&sessions, data, &cfg, &cfg.configured_zone(), &Weights::default(), false).is_some() {
             prop_assert!(sessions.len() >= cfg.min_sessions);
         }
     }
