@@ -94,12 +94,20 @@ impl CandidateFilter {
         let mut lines: Vec<(usize, usize)> = Vec::new();
         self.for_each_candidate(data, |s, e| lines.push((s, e)));
         let mut passed_to = 0;
+        // The start of the current hit's line, found by looking back only as far as the
+        // previous hit: many hits on one long line cost one pass over it, not one each.
+        let (mut line_start, mut looked_to) = (0, 0);
         for m in programs.find_iter(data) {
             let (s, e) = (m.start(), m.end());
             if s < passed_to {
                 continue;
             }
-            let line_start = memchr::memrchr(b'\n', &data[..s]).map_or(0, |i| i + 1);
+            if let Some(i) = memchr::memrchr(b'\n', &data[looked_to.max(passed_to)..s]) {
+                line_start = looked_to.max(passed_to) + i + 1;
+            } else if passed_to > looked_to {
+                line_start = passed_to;
+            }
+            looked_to = s;
             let home = SYSTEM_BINARIES[m.pattern().as_usize()].1;
             if in_its_home(&data[line_start..s], home) {
                 continue;
@@ -257,6 +265,22 @@ mod tests {
         got.clear();
         f.for_each_candidate_of(data.as_bytes(), true, |s, e| got.push((s, e)));
         assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn many_names_on_one_long_line_cost_one_pass() {
+        // A hostile line of 200,000 genuine-looking names and one masqueraded at its end: each
+        // hit must not look back over the whole line (that was quadratic).
+        let f = CandidateFilter::new(&HuntConfig::default()).unwrap();
+        let mut line = "C:\\Windows\\System32\\cmd.exe ".repeat(200_000);
+        line.push_str("C:\\Temp\\cmd.exe");
+        let data = format!("first\n{line}\nlast C:\\Windows\\System32\\cmd.exe\n");
+        let started = std::time::Instant::now();
+        let mut got = Vec::new();
+        f.for_each_candidate_of(data.as_bytes(), true, |s, e| got.push((s, e)));
+        assert_eq!(got, vec![(6, 6 + line.len())]);
+        // Linear work takes milliseconds; one look back per hit took minutes.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
     }
 
     #[test]
