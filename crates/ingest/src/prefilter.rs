@@ -63,12 +63,7 @@ impl CandidateFilter {
                 AhoCorasickBuilder::new()
                     .match_kind(MatchKind::LeftmostFirst)
                     .ascii_case_insensitive(true)
-                    // Without `.exe`: the engine takes `…\svchost` for `svchost.exe` too.
-                    .build(
-                        SYSTEM_BINARIES
-                            .iter()
-                            .map(|(name, _)| name.trim_end_matches(".exe")),
-                    )?,
+                    .build(program_patterns())?,
             )
         } else {
             None
@@ -108,8 +103,9 @@ impl CandidateFilter {
                 line_start = passed_to;
             }
             looked_to = s;
-            let home = SYSTEM_BINARIES[m.pattern().as_usize()].1;
-            if in_its_home(&data[line_start..s], home) {
+            // Each name is searched for behind each separator (see `program_patterns`).
+            let home = SYSTEM_BINARIES[m.pattern().as_usize() / 2].1;
+            if in_its_home(&data[line_start..s + 1], home) {
                 continue;
             }
             let line_end = memchr::memchr(b'\n', &data[e..]).map_or(data.len(), |i| e + i);
@@ -143,6 +139,21 @@ impl CandidateFilter {
             pos = line_end + 1;
         }
     }
+}
+
+/// The searched forms of the system binaries' names, two per binary in table order: behind a `\`
+/// and behind a `/`, without `.exe` (the engine takes `…\svchost` for `svchost.exe` too). Only an
+/// image with a directory can be judged masqueraded (a bare name cannot be placed), so its file
+/// name always follows a separator; anchoring on it lets the searcher skip from one separator to
+/// the next instead of reading every byte (measured by `bench/prefilter.rs`).
+fn program_patterns() -> Vec<String> {
+    SYSTEM_BINARIES
+        .iter()
+        .flat_map(|(name, _)| {
+            let stem = name.trim_end_matches(".exe");
+            [format!("\\{stem}"), format!("/{stem}")]
+        })
+        .collect()
 }
 
 /// Whether `before` (the line up to a system binary's file name) ends in exactly the binary's
