@@ -71,9 +71,10 @@ pub struct GroupStats {
     pub app: Option<Box<AppInfo>>,
     /// Destination names the source resolved (Sysmon `DestinationHostname`…), smallest few.
     pub dst_names: SmallSet<String>,
-    /// Some of `dst_names` were borrowed: neither the host's own lookups nor its own sessions
-    /// named the address, and other hosts' did. Shown, and matched by the allowlist, but not
-    /// counted as the host's own use of those names (a cloud address serves several tenants).
+    /// `dst_names` were borrowed: neither the host's source, its own lookups nor its own
+    /// sessions named the address, and other hosts' did. Shown, and matched by the allowlist,
+    /// but not counted as the host's own use of those names (a cloud address serves several
+    /// tenants). A host with names of its own borrows none.
     pub names_borrowed: bool,
     /// Connections with a known start, the earliest [`MAX_STARTS_PER_GROUP`] once rated (kept
     /// up to twice that between trims).

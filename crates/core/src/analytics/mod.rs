@@ -807,7 +807,15 @@ impl Engine {
                 facts::dest_names_for(&acc.dest_names, stats.src_ip, key.dst_ip, key.dst_port),
                 facts::names_for(&acc.addr_names, stats.src_ip, key.dst_ip),
             ];
+            // Another host's names for the address are borrowed only when the host has none
+            // of its own (from its source, its lookups or its sessions): beside its own they
+            // are another tenant's, and `names_borrowed` then says the whole set is borrowed.
+            let has_own =
+                !stats.dst_names.is_empty() || found.iter().flatten().any(|&(_, own)| own);
             for (names, own) in found.into_iter().flatten() {
+                if !own && has_own {
+                    continue;
+                }
                 stats.names_borrowed |= !own;
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);

@@ -238,6 +238,35 @@ fn borrowed_names_do_not_make_a_tenants_name_look_shared() {
     }
 }
 
+#[test]
+fn a_host_with_a_name_of_its_own_borrows_none() {
+    // The device's own session named its fleet's endpoint (ssl.log); it looked nothing up, and
+    // the workstation's lookup named its own tenant on the same address. The device keeps its
+    // own name only, and is counted under it.
+    let engine = Engine::new(
+        HuntConfig::from_toml_str(
+            "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false",
+        )
+        .unwrap(),
+    );
+    let mut acc = Accumulator::new();
+    let pool: std::net::IpAddr = "52.48.17.198".parse().unwrap();
+    let fleet = "fleet-ats.iot.eu-west-1.amazonaws.com";
+    let own = vec!["zz9-ats.iot.eu-west-1.amazonaws.com".to_string()];
+    engine.observe_dest_name("10.7.0.7".parse().ok(), pool, 8883, fleet, &mut acc);
+    engine.observe_addr_names(Some("10.1.0.66".parse().unwrap()), &[pool], &own, &mut acc);
+    for src in ["10.1.0.66", "10.7.0.7"] {
+        for e in irregular(src, "52.48.17.198", 8883, 1) {
+            engine.observe(&e, &mut acc);
+        }
+    }
+    let alerts = engine.finish(acc).0;
+    let device = find(&alerts, "10.7.0.7", 8883);
+    assert_eq!(device.destination_names, vec![fleet.to_string()]);
+    let ws = find(&alerts, "10.1.0.66", 8883);
+    assert_eq!(ws.destination_names, own);
+}
+
 fn borrowed_names_case(cfg: HuntConfig) {
     let engine = Engine::new(cfg);
     let mut acc = Accumulator::new();
