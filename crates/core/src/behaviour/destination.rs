@@ -306,6 +306,17 @@ pub fn cloud_iot_service(name: &str) -> Option<(&'static str, bool)> {
     None
 }
 
+/// The public broker a destination name belongs to (its listed name), if it is one: a broker
+/// anyone can publish to without an account, where the topics, not the server, say whose
+/// channel it is.
+pub fn public_broker(name: &str) -> Option<&'static str> {
+    let n = normalize_name(name);
+    PUBLIC_BROKERS
+        .iter()
+        .find(|(b, _)| within(&n, b))
+        .map(|(b, _)| *b)
+}
+
 /// Signals for a destination server name (SNI, XMPP `to`, Host header).
 pub fn score_server_name(name: &str, w: &Weights) -> Vec<Signal> {
     let n = normalize_name(name);

@@ -164,6 +164,21 @@ pub fn score_prevalence(
     if n >= cfg.shared_min_hosts {
         let on_timers = view.other_timers.len();
         let Some(period) = own_period else {
+            if let Some(broker) = super::destination::public_broker(dest) {
+                // Anyone can publish to a public broker without an account: hosts sharing its
+                // address share no service, and an implant there looks like any other client
+                // until its topics are seen. The count is said, and given no weight.
+                return Some(Signal::new(
+                    SignalId::SharedDestination,
+                    0.0,
+                    format!(
+                        "{counted} internal hosts reach {dest} over {protocol}{hist}, but it is \
+                         the public broker `{broker}`, which anyone publishes to without an \
+                         account: sharing it says nothing of who controls each channel (the \
+                         topics do), so the crowd gives no credit"
+                    ),
+                ));
+            }
             return Some(Signal::new(
                 SignalId::SharedDestination,
                 w.shared_destination,
@@ -317,6 +332,31 @@ mod tests {
     fn a_shared_service_without_a_timer_is_benign() {
         assert_eq!(id(&view(12, &[]), None), Some(SignalId::SharedDestination));
         assert_eq!(id(&view(3, &[]), None), None, "below shared_min_hosts");
+    }
+
+    /// Hosts sharing a public broker share no service: each may talk to a different controller
+    /// through its own topics, so the count is reported without weight.
+    #[test]
+    fn a_public_broker_many_hosts_reach_earns_no_credit() {
+        let score = |dest: &str| {
+            let mut v = view(4, &[]);
+            v.destination = dest.into();
+            score_prevalence(
+                &v,
+                None,
+                Protocol::Mqtt,
+                &PrevalenceConfig::default(),
+                &Weights::default(),
+            )
+            .unwrap()
+        };
+        let open = score("broker.emqx.io");
+        assert_eq!(open.id, SignalId::SharedDestination);
+        assert_eq!(open.weight, 0.0);
+        assert!(open.reason.contains("public broker"), "{}", open.reason);
+        let hosted = score("mq.example-saas.net");
+        assert_eq!(hosted.weight, Weights::default().shared_destination);
+        assert!(hosted.weight < 0.0);
     }
 
     #[test]
