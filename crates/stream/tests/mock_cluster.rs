@@ -53,6 +53,25 @@ fn produce(brokers: &str, topic: &str, messages: &[(Option<String>, String)]) {
     p.flush(Duration::from_secs(30)).unwrap();
 }
 
+/// Produce `payloads` without keys, spread over `partitions` partitions in turn, as a
+/// round-robin or random partitioner spreads unkeyed records. (librdkafka's default sticky
+/// partitioner may put a whole short burst on one partition, which would leave nothing split.)
+fn produce_unkeyed_spread(brokers: &str, topic: &str, payloads: &[String], partitions: i32) {
+    let p: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    for (i, payload) in payloads.iter().enumerate() {
+        let partition = i32::try_from(i).unwrap() % partitions;
+        let r: BaseRecord<'_, (), [u8]> = BaseRecord::to(topic)
+            .payload(payload.as_bytes())
+            .partition(partition);
+        p.send(r).map_err(|(e, _)| e).unwrap();
+        p.poll(Duration::ZERO);
+    }
+    p.flush(Duration::from_secs(30)).unwrap();
+}
+
 fn member(brokers: &str, topic: &str, group: &str, out: &Path) -> MemberConfig {
     MemberConfig {
         brokers: brokers.to_string(),
@@ -236,8 +255,7 @@ fn hosts_keyed_to_partitions_give_the_batch_ids_and_unkeyed_records_are_reported
     }
 
     // Without keys a host's records land on several partitions: detected and counted.
-    let unkeyed: Vec<(Option<String>, String)> = lines.iter().map(|l| (None, l.clone())).collect();
-    produce(&brokers, "unkeyed", &unkeyed);
+    produce_unkeyed_spread(&brokers, "unkeyed", &lines, 4);
     let report = run_member(member(
         &brokers,
         "unkeyed",
