@@ -57,6 +57,7 @@ pub(super) fn signals(
         None => super::peers::conn_beacon(cfg, stats),
     };
     let mut own_timer = None;
+    let mut held_renewal = false;
     if let Some(score) = conn_beacon
         && let Some(mut s) = score.signal(w, &b.beacon)
     {
@@ -66,6 +67,7 @@ pub(super) fn signals(
             .map(|s| s.end.saturating_sub(s.start))
             .collect();
         if let Some(why) = held_session_renewal(&held, score.interval_secs) {
+            held_renewal = true;
             s.weight *= HELD_SESSION_BEACON_FACTOR;
             s.reason
                 .push_str(&format!("; weight × {HELD_SESSION_BEACON_FACTOR}: {why}"));
@@ -115,6 +117,10 @@ pub(super) fn signals(
                 );
             }
         }
+    }
+
+    if held_renewal {
+        platform_renewal(&mut all);
     }
 
     if let Some(app) = stats.app.as_deref() {
@@ -391,6 +397,29 @@ fn offset_shared_credit(all: &mut [Signal]) {
              ({points:.0} points) is not the crowd's",
             s.weight
         ));
+    }
+}
+
+/// A held session renewed on a timer, to a cloud IoT platform's endpoint that this host may
+/// reach (not one the configured IoT hosts alone should): the platform sets the timer. Its
+/// devices hold one session and must reconnect when their credentials expire (an Azure IoT Hub
+/// SAS token lasts about an hour), so the renewal says how the platform works, not when a
+/// program wakes; the connection `beacon` keeps no weight. Whose account it is stays judged
+/// (the cloud IoT entry rests on a fleet of hosts, `sole_host_destination` on one).
+fn platform_renewal(all: &mut [Signal]) {
+    if !all.iter().any(|s| s.id == SignalId::CloudIotEndpoint) {
+        return;
+    }
+    for s in all
+        .iter_mut()
+        .filter(|s| s.id == SignalId::Beacon && s.weight > 0.0)
+    {
+        s.weight = 0.0;
+        s.reason.push_str(
+            "; weight 0: the destination is a cloud IoT platform's endpoint, whose devices \
+             hold one session each and reconnect when their credentials expire, so the \
+             platform sets this timer",
+        );
     }
 }
 

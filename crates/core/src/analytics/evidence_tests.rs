@@ -9,6 +9,7 @@ use crate::behaviour::Weights;
 use crate::config::HuntConfig;
 use crate::event::ConnEvent;
 use crate::protocol::Protocol;
+use crate::signal::SignalId;
 use crate::time::Micros;
 use crate::verdict::Suspicion;
 
@@ -726,4 +727,53 @@ fn one_named_service_reached_once_at_each_address_meets_the_threshold() {
         "{alerts:#?}"
     );
     assert_eq!(summary.below_threshold, 3);
+}
+
+/// Back-to-back sessions of `held` seconds each from 10.1.2.3 to 52.1.2.3:8883, named `name`,
+/// one every `period` seconds (with a little jitter) for two days.
+fn held_sessions(name: &str, period: i64, held: i64) -> Vec<ConnEvent> {
+    (0..(48 * 3600 / period))
+        .map(|i| {
+            let start = MONDAY + i * period * SECOND + (i % 7) * 3 * SECOND;
+            let mut e = conn("10.1.2.3", "52.1.2.3", 8883, start);
+            e.end = Some(start + held * SECOND);
+            e.dst_name = Some(name.into());
+            e.bytes_out = Some(40_000);
+            e.bytes_in = Some(9_000);
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn a_cloud_iot_platforms_session_renewal_is_not_a_timer_of_the_device() {
+    // An Azure IoT Hub device renewing its session about every 50 minutes, connected all along.
+    let (alerts, _) = run(
+        cfg_all(),
+        &held_sessions("fleet.azure-devices.net", 3000, 2990),
+    );
+    let a = alerts.first().expect("the channel is rated");
+    assert_eq!(a.signals.get(&SignalId::Beacon), Some(&0.0), "{a:#?}");
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.contains("cloud IoT platform's endpoint")),
+        "{:#?}",
+        a.reasons
+    );
+    // The same held sessions to a broker that is no IoT platform keep half the beacon's weight.
+    let (alerts, _) = run(cfg_all(), &held_sessions("mq.example.net", 3000, 2990));
+    let b = alerts.first().expect("the channel is rated");
+    let beacon = b.signals.get(&SignalId::Beacon).copied().unwrap_or(0.0);
+    assert!(beacon > 0.0, "{b:#?}");
+    // And an IoT platform's endpoint reached by short check-ins keeps a timer of the device's.
+    let (alerts, _) = run(
+        cfg_all(),
+        &held_sessions("fleet.azure-devices.net", 3000, 5),
+    );
+    let c = alerts.first().expect("the channel is rated");
+    assert!(
+        c.signals.get(&SignalId::Beacon).copied().unwrap_or(0.0) > beacon,
+        "{c:#?}"
+    );
 }
