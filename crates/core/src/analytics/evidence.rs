@@ -4,10 +4,10 @@
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
 //! Also whether one exchange shows enough to be rated at all ([`one_is_enough`]).
 
+use super::content::{opaque_payloads, published_counts_per_minute};
 use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans, publication_rate};
 use super::telemetry::{PLAIN_TELEMETRY_BEACON_FACTOR, plain_telemetry, telemetry_readings};
-use crate::app::{AppInfo, MessageEvent, TopicDirection};
-use crate::behaviour::Weights;
+use crate::app::{MessageEvent, TopicDirection};
 use crate::behaviour::beacon::{BeaconContext, score_beacon};
 use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
@@ -15,19 +15,15 @@ use crate::behaviour::destination::{
 };
 use crate::behaviour::interactive::{score_interactive, working_day_rhythm};
 use crate::behaviour::names::{score_client_id, score_host_scoped, score_topic};
-use crate::behaviour::payloads::{
-    HIGH_ENTROPY_BITS, MIN_ENTROPY_BYTES, host_data_signal, telemetry_words,
-};
 use crate::behaviour::presence::{
     HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_transient,
 };
 use crate::behaviour::prevalence::score_prevalence;
 use crate::behaviour::process::score_process;
-use crate::behaviour::rate::{MAX_RATE_INTERVALS, rate_burst, rate_vs_peers};
+use crate::behaviour::rate::{rate_burst, rate_vs_peers};
 use crate::behaviour::tools::score_single_shot;
 use crate::behaviour::{Signal, beacon::BeaconScore};
 use crate::config::HuntConfig;
-use crate::payload::payload_traits;
 use crate::signal::SignalId;
 use crate::time::Micros;
 use crate::verdict::AnalyticId;
@@ -464,124 +460,6 @@ pub(crate) fn one_is_enough(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats
     }
     let found = signals(cfg, key, stats, &GroupContext::default());
     single_exchange_points(&found) >= cfg.behaviour.score.single_connection_at
-}
-
-/// Payload evidence from the per-message statistics the dissectors keep (size, entropy and
-/// [`payload_traits`], not the bytes), in both directions: most payloads of at least
-/// [`MIN_ENTROPY_BYTES`] above [`HIGH_ENTROPY_BITS`] is encrypted or compressed content; a Fernet
-/// token in any payload is encrypted content; most payloads being one encoded body (or JSON
-/// carrying a long base64 string) is encoded content; and any of that on topics named like
-/// telemetry is a mismatch worth more.
-fn opaque_payloads(app: &AppInfo, w: &Weights) -> Vec<Signal> {
-    let mut out = Vec::new();
-    let judged: Vec<&MessageEvent> = app
-        .messages
-        .iter()
-        .filter(|m| m.size as usize >= MIN_ENTROPY_BYTES)
-        .collect();
-    let high: Vec<&&MessageEvent> = judged
-        .iter()
-        .filter(|m| f64::from(m.entropy) > HIGH_ENTROPY_BITS)
-        .collect();
-    if high.len() >= 2 && high.len() * 2 >= judged.len() {
-        out.push(Signal::new(
-            SignalId::PayloadHighEntropy,
-            w.payload_high_entropy,
-            format!(
-                "{} of {} payloads of {MIN_ENTROPY_BYTES} bytes or more exceed \
-                 {HIGH_ENTROPY_BITS} bits/byte: encrypted or compressed content",
-                high.len(),
-                judged.len()
-            ),
-        ));
-    }
-    let fernet = app
-        .messages
-        .iter()
-        .filter(|m| m.traits & payload_traits::FERNET != 0)
-        .count();
-    if fernet > 0 {
-        out.push(Signal::new(
-            SignalId::PayloadFernet,
-            w.payload_fernet,
-            format!("{fernet} payloads hold a Fernet token (`gAAAAA…`): AES-encrypted content"),
-        ));
-    }
-    let host = app
-        .messages
-        .iter()
-        .filter(|m| m.traits & payload_traits::HOST_DATA != 0)
-        .count();
-    if host > 0 {
-        out.push(host_data_signal(
-            host,
-            app.messages.len(),
-            "who runs where, or a discovery command",
-            w,
-        ));
-    }
-    let encoded_mask = payload_traits::ENCODED | payload_traits::EMBEDDED_BASE64;
-    let sized = app.messages.iter().filter(|m| m.size >= 16).count();
-    let encoded = app
-        .messages
-        .iter()
-        .filter(|m| m.size >= 16 && m.traits & encoded_mask != 0)
-        .count();
-    if encoded >= 2 && encoded * 2 >= sized {
-        out.push(Signal::new(
-            SignalId::PayloadEncoded,
-            w.payload_encoded,
-            format!(
-                "{encoded} of {sized} payloads are one base64/base32/hex body or carry a long \
-                 base64 string"
-            ),
-        ));
-    }
-    let opaque = |m: &&MessageEvent| {
-        f64::from(m.entropy) > HIGH_ENTROPY_BITS && m.size as usize >= MIN_ENTROPY_BYTES
-            || m.traits & (encoded_mask | payload_traits::FERNET) != 0
-    };
-    let telemetry_topic = app
-        .messages
-        .iter()
-        .filter(|m| opaque(m))
-        .filter_map(|m| app.topic_of(m))
-        .map(|t| (t.name.as_str(), telemetry_words(&t.name)))
-        .find(|(_, words)| !words.is_empty());
-    if !out.is_empty()
-        && let Some((topic, words)) = telemetry_topic
-    {
-        out.push(Signal::new(
-            SignalId::TelemetryPayloadOpaque,
-            w.telemetry_payload_opaque,
-            format!(
-                "topic `{}` is named like telemetry ({}) but its payloads are opaque",
-                crate::behaviour::capped(topic, 128),
-                words.join(", ")
-            ),
-        ));
-    }
-    out
-}
-
-/// Published messages per minute from the first publication to the last, oldest first. Longer
-/// spans use longer intervals so the series stays under [`MAX_RATE_INTERVALS`].
-fn published_counts_per_minute(app: &AppInfo) -> Vec<u64> {
-    let Some((times, first, last)) = app.published_series() else {
-        return Vec::new();
-    };
-    let span = (last - first).max(0) as u64;
-    let minute = 60_000_000u64;
-    let interval = minute.max(span / MAX_RATE_INTERVALS as u64 + 1);
-    let n = (span / interval + 1) as usize;
-    let mut counts = vec![0u64; n];
-    for (t, weight) in times {
-        let i = ((t - first).max(0) as u64 / interval) as usize;
-        if let Some(c) = counts.get_mut(i) {
-            *c += u64::from(weight);
-        }
-    }
-    counts
 }
 
 /// Beacon weight kept when the destination is internal.

@@ -12,6 +12,7 @@
 //! [`merge`]: Accumulator::merge
 
 pub mod budget;
+mod content;
 mod evidence;
 mod facts;
 mod fate;
