@@ -450,16 +450,85 @@ pub(super) fn single_exchange_points(signals: &[Signal]) -> f64 {
         .sum()
 }
 
-/// Whether one exchange is enough to rate a group with fewer connections than `min_connections`:
-/// its content and process evidence ([`single_exchange_points`]) reaches
-/// `behaviour.score.single_connection_at`. A tool run once by an operator (ATT&CK AN0003) never
-/// comes back, so the seed's "repeated connections" would hide it.
-pub(crate) fn one_is_enough(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> bool {
-    if !cfg.behaviour.enabled || (stats.app.is_none() && key.process.is_none()) {
-        return false;
+/// Points of a group's positive destination evidence (its names and address: a dynamic-DNS
+/// name, a public broker, a tunnelling service), which a held session is rated on alone
+/// ([`OneExchange::HeldSession`]).
+pub(super) fn destination_points(signals: &[Signal]) -> f64 {
+    signals
+        .iter()
+        .filter(|s| s.weight > 0.0 && s.id.analytic() == AnalyticId::PubsubDestination)
+        .map(|s| s.weight)
+        .sum::<f64>()
+        + 0.0
+}
+
+/// Least time one connection must stay open to be a standing channel rather than a one-off.
+pub const STANDING_SESSION_SECS: i64 = 3600;
+
+/// The longest time, in seconds, one of the group's connections with a known end stayed open.
+pub(super) fn longest_session_secs(stats: &GroupStats) -> i64 {
+    stats
+        .conn_spans
+        .iter()
+        .map(|s| s.end.saturating_sub(s.start) / 1_000_000)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Why a group with fewer exchanges than `min_connections` is rated all the same.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum OneExchange {
+    /// Its content and process evidence ([`single_exchange_points`]) reaches
+    /// `behaviour.score.single_connection_at`: a tool run once by an operator (ATT&CK AN0003)
+    /// never comes back, so the seed's "repeated connections" would hide it.
+    Content(f64),
+    /// One connection held open for at least [`STANDING_SESSION_SECS`] is a standing channel,
+    /// not a one-off: the seed's repetition is there, inside the session, even where encryption
+    /// hides its messages. It is rated when its destination evidence ([`destination_points`])
+    /// reaches `behaviour.score.prior_confirmed_at` (a dynamic-DNS name, a public broker): an
+    /// implant on a camera holding one TLS session to a dynamic-DNS name through a whole capture.
+    HeldSession { secs: i64, points: f64 },
+    /// Neither: the points each basis weighed.
+    NotEnough { content: f64, destination: f64 },
+}
+
+/// Whether, and why, one exchange is enough to rate a group with fewer exchanges than
+/// `min_connections`.
+pub(crate) fn one_exchange(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> OneExchange {
+    let none = OneExchange::NotEnough {
+        content: 0.0,
+        destination: 0.0,
+    };
+    if !cfg.behaviour.enabled {
+        return none;
+    }
+    let held = longest_session_secs(stats);
+    let has_content = stats.app.is_some() || key.process.is_some();
+    if !has_content && held < STANDING_SESSION_SECS {
+        return none;
     }
     let found = signals(cfg, key, stats, &GroupContext::default());
-    single_exchange_points(&found) >= cfg.behaviour.score.single_connection_at
+    let content = single_exchange_points(&found) + 0.0;
+    if has_content && content >= cfg.behaviour.score.single_connection_at {
+        return OneExchange::Content(content);
+    }
+    let destination = destination_points(&found);
+    if held >= STANDING_SESSION_SECS && destination >= cfg.behaviour.score.prior_confirmed_at {
+        return OneExchange::HeldSession {
+            secs: held,
+            points: destination,
+        };
+    }
+    OneExchange::NotEnough {
+        content,
+        destination,
+    }
+}
+
+/// Whether one exchange is enough to rate a group with fewer connections than `min_connections`
+/// ([`one_exchange`]).
+pub(crate) fn one_is_enough(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> bool {
+    !matches!(one_exchange(cfg, key, stats), OneExchange::NotEnough { .. })
 }
 
 /// Beacon weight kept when the destination is internal.

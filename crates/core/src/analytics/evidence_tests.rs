@@ -777,3 +777,38 @@ fn a_cloud_iot_platforms_session_renewal_is_not_a_timer_of_the_device() {
         "{c:#?}"
     );
 }
+
+/// One connection from 10.1.2.3 to 52.1.2.3:8883, named `name`, open `secs` seconds.
+fn one_session(name: &str, secs: i64) -> ConnEvent {
+    let start = MONDAY + 3 * HOUR;
+    let mut e = conn("10.1.2.3", "52.1.2.3", 8883, start);
+    e.end = Some(start + secs * SECOND);
+    e.dst_name = Some(name.into());
+    e.bytes_out = Some(90_000);
+    e.bytes_in = Some(40_000);
+    e
+}
+
+#[test]
+fn one_session_held_for_hours_to_a_dynamic_dns_name_is_a_standing_channel() {
+    // A camera holding one TLS session to a dynamic-DNS name through the whole capture.
+    let (alerts, summary) = run(cfg_all(), &[one_session("sync77.duckdns.org", 5 * 3600)]);
+    assert_eq!(summary.below_threshold, 0, "{summary:?}");
+    let a = alerts.first().expect("rated on the held session");
+    assert!(a.suspicion >= Suspicion::Medium, "{:#?}", a.reasons);
+    assert!(
+        a.reasons
+            .iter()
+            .any(|r| r.starts_with("rated on one connection held open 5.0 h")),
+        "{:#?}",
+        a.reasons
+    );
+    // A one-off: the same destination for twenty minutes is below the seed's threshold.
+    let (alerts, summary) = run(cfg_all(), &[one_session("sync77.duckdns.org", 1200)]);
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    assert_eq!(summary.below_threshold, 1);
+    // Held for hours, but to a destination nothing marks: the seed's repetition decides.
+    let (alerts, summary) = run(cfg_all(), &[one_session("mq.example.net", 5 * 3600)]);
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    assert_eq!(summary.below_threshold, 1);
+}

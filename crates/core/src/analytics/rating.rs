@@ -139,13 +139,7 @@ pub(super) fn rate(
     let (score, suspicion, signals) = if cfg.behaviour.enabled {
         let signals = super::evidence::signals(cfg, key, stats, ctx);
         if one_exchange {
-            reasons.push(format!(
-                "rated on its first exchange: what it said and which program said it weigh {:.0} \
-                 points, at least the {:.0} that make one exchange enough \
-                 (behaviour.score.single_connection_at)",
-                super::evidence::single_exchange_points(&signals),
-                cfg.behaviour.score.single_connection_at
-            ));
+            reasons.push(one_exchange_reason(cfg, key, stats));
         }
         let c = crate::behaviour::score::combine_with(&cfg.behaviour.score, suspicion, &signals);
         for s in &signals {
@@ -415,4 +409,39 @@ fn seed_matrix(
         if external { "external" } else { "internal" }
     ));
     Suspicion::Low
+}
+
+/// Why a group with fewer exchanges than the seed needs was rated, or why it was not.
+fn one_exchange_reason(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> String {
+    use super::evidence::OneExchange;
+    let score = &cfg.behaviour.score;
+    match super::evidence::one_exchange(cfg, key, stats) {
+        OneExchange::Content(points) => format!(
+            "rated on its first exchange: what it said and which program said it weigh \
+             {points:.0} points, at least the {:.0} that make one exchange enough \
+             (behaviour.score.single_connection_at)",
+            score.single_connection_at
+        ),
+        OneExchange::HeldSession { secs, points } => format!(
+            "rated on one connection held open {}: a standing channel, not a one-off, and its \
+             destination weighs {points:.0} points, at least the {:.0} that confirm the seed \
+             (behaviour.score.prior_confirmed_at)",
+            crate::behaviour::prevalence::human_period(secs as f64),
+            score.prior_confirmed_at
+        ),
+        OneExchange::NotEnough {
+            content,
+            destination,
+        } => format!(
+            "not rated on one exchange: what it said and which program said it weigh \
+             {content:.0} points, under the {:.0} that make one exchange enough \
+             (behaviour.score.single_connection_at); a connection held open at least {} is \
+             rated on its destination's {destination:.0} points from {:.0}",
+            score.single_connection_at,
+            crate::behaviour::prevalence::human_period(
+                super::evidence::STANDING_SESSION_SECS as f64
+            ),
+            score.prior_confirmed_at
+        ),
+    }
 }

@@ -104,7 +104,7 @@ fn at_least(n: usize, at_bound: bool) -> String {
 }
 
 /// A period in words, rounded to what a hunter reads: `45 s`, `50 min`, `1.5 h`.
-pub(super) fn human_period(secs: f64) -> String {
+pub(crate) fn human_period(secs: f64) -> String {
     if secs >= 5400.0 {
         format!("{:.1} h", secs / 3600.0)
     } else if secs >= 90.0 {
