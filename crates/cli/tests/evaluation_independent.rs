@@ -66,12 +66,15 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
     // Sysmon 0.00 (the goal of one benign alert per ten true ones, asserted as such),
     // pcap 0.38, both at recall 8/9; Zeek 1.14 and 0.43 unchanged. On 2026-12-07 (session 13:
     // masqueraded programs hunted on any port, federation links' relayed timers): Sysmon recall
-    // 9/9 (the fake taskhostw.exe speaking MQTT on 443 or 8080), pcap 0.25 at 8/9.
+    // 9/9 (the fake taskhostw.exe speaking MQTT on 443 or 8080), pcap 0.25 at 8/9. On
+    // 2026-12-07 (session 14: no crowd credit on public brokers, cloud IoT platforms' session
+    // renewal): Zeek + names 0.43 -> 0.14, pcap 0.25 -> 0.00 (the goal, asserted as
+    // such, with every C2 above every benign alert on Sysmon and pcap), recall unchanged.
     let floors = [
         ("zeek", 7.0 / 9.0, 1.2),
-        ("zeek_names", 7.0 / 9.0, 0.5),
+        ("zeek_names", 7.0 / 9.0, 0.2),
         ("sysmon", 1.0, 0.1),
-        ("pcap", 8.0 / 9.0, 0.3),
+        ("pcap", 8.0 / 9.0, 0.1),
     ];
     for (source, recall, benign_per_true) in floors {
         let full = &results[source]["full"]["all"];
@@ -86,6 +89,13 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
             got_bpt <= benign_per_true,
             "{source}: {got_bpt:.2} benign alerts per true one, more than {benign_per_true}: {full}"
         );
+        if matches!(source, "sysmon" | "pcap") {
+            assert_eq!(
+                full["c2_above_benign"].as_bool(),
+                Some(true),
+                "{source}: a benign alert ranks above a C2 one: {full}"
+            );
+        }
         // The seed rule's benign alerts are cut by at least 80 %.
         let seed_false = seed["false_alerts"].as_f64().unwrap();
         let full_false = full["false_alerts"].as_f64().unwrap();

@@ -459,7 +459,7 @@ pub(super) fn destination_points(signals: &[Signal]) -> f64 {
         .filter(|s| s.weight > 0.0 && s.id.analytic() == AnalyticId::PubsubDestination)
         .map(|s| s.weight)
         .sum::<f64>()
-        + 0.0
+        + 0.0 // an empty float sum is -0.0, which would print as "-0"
 }
 
 /// Least time one connection must stay open to be a standing channel rather than a one-off.
@@ -508,7 +508,7 @@ pub(crate) fn one_exchange(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats)
         return none;
     }
     let found = signals(cfg, key, stats, &GroupContext::default());
-    let content = single_exchange_points(&found) + 0.0;
+    let content = single_exchange_points(&found) + 0.0; // not -0.0 when empty
     if has_content && content >= cfg.behaviour.score.single_connection_at {
         return OneExchange::Content(content);
     }
