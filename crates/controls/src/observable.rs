@@ -107,27 +107,7 @@ pub fn socket(ip: IpAddr, port: u16) -> String {
     }
 }
 
-/// Whether `s` is a DNS name a firewall list or Zeek can take: letters, digits and hyphens in
-/// dot-separated labels of 1–63 bytes, at least two labels, not all digits (an address).
-pub fn is_domain_name(s: &str) -> bool {
-    let s = s.strip_suffix('.').unwrap_or(s);
-    if s.len() > 253 || s.parse::<IpAddr>().is_ok() {
-        return false;
-    }
-    let labels: Vec<&str> = s.split('.').collect();
-    labels.len() >= 2
-        && labels.iter().all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()))
-}
+pub use pubsub_hunt_core::behaviour::destination::is_domain_name;
 
 /// Every observable of an alert, destination first, without duplicates, in a fixed order.
 pub fn observables(a: &AlertView) -> Vec<Observable> {

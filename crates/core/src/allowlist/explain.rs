@@ -11,7 +11,7 @@
 //! only when many hosts reach that server.
 
 use crate::app::AppInfo;
-use crate::behaviour::destination::normalize_name;
+use crate::behaviour::destination::{is_domain_name, normalize_name};
 use crate::signal::SignalId;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -270,7 +270,8 @@ fn remember(set: &mut BTreeSet<String>, host: &str) {
 }
 
 /// The names a group gives its destination: resolved by the log source, and announced in its
-/// sessions (SNI, XMPP `to`), normalised.
+/// sessions (SNI, XMPP `to`), normalised; only DNS names count ([`is_domain_name`]: a virtual
+/// host `/` is every broker's).
 pub(crate) fn names_of<'n>(
     names: impl IntoIterator<Item = &'n String>,
     app: Option<&'n AppInfo>,
@@ -279,7 +280,7 @@ pub(crate) fn names_of<'n>(
         .into_iter()
         .chain(app.into_iter().flat_map(|a| a.server_names.iter()))
         .map(|n| normalize_name(n))
-        .filter(|n| !n.is_empty())
+        .filter(|n| is_domain_name(n))
 }
 
 /// One group as [`Reach::of`] reads it: host, destination address and port, the names its log

@@ -449,3 +449,38 @@ fn the_alerts_do_not_depend_on_the_rating_threads() {
         assert_eq!(summary, one_summary, "{threads} threads");
     }
 }
+
+/// A virtual host (`/`, RabbitMQ's and ActiveMQ's default) is announced where a server name may
+/// go, by every client of every broker: it names no server, so twelve hosts each on a broker of
+/// its own do not share "/" as a destination.
+#[test]
+fn a_virtual_host_names_no_server() {
+    let events: Vec<ConnEvent> = (1..=12)
+        .flat_map(|i| {
+            irregular(&format!("10.1.0.{i}"), &format!("198.51.100.{i}"), 61613, i)
+                .into_iter()
+                .map(|mut e| {
+                    let mut app = crate::app::AppInfo {
+                        protocol: Some(Protocol::Stomp),
+                        ..Default::default()
+                    };
+                    app.add_server_name("/");
+                    e.app = Some(Box::new(app));
+                    e
+                })
+        })
+        .collect();
+    let alerts = run(&events);
+    assert_eq!(alerts.len(), 12, "{alerts:#?}");
+    for a in &alerts {
+        assert!(
+            !a.signals.contains_key(&crate::SignalId::SharedDestination),
+            "{a:#?}"
+        );
+        assert!(
+            a.signals
+                .contains_key(&crate::SignalId::SoleHostDestination),
+            "{a:#?}"
+        );
+    }
+}

@@ -261,6 +261,32 @@ pub fn normalize_name(name: &str) -> String {
     n
 }
 
+/// Whether `s` is a DNS name: letters, digits, `-` and `_` in dot-separated labels of 1–63
+/// bytes, at least two labels, not an address (its last label has a letter). Sessions announce
+/// other things where a server name may go (an AMQP or STOMP virtual host such as `/`, a NATS
+/// server's id, `localhost`), which every client of every server may share: counted as a
+/// destination, such a value would make a lone implant's server look like a service many hosts
+/// share. A firewall list or Zeek takes only such names too.
+pub fn is_domain_name(s: &str) -> bool {
+    let s = s.strip_suffix('.').unwrap_or(s);
+    if s.len() > 253 || s.parse::<std::net::IpAddr>().is_ok() {
+        return false;
+    }
+    let labels: Vec<&str> = s.split('.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        && labels
+            .last()
+            .is_some_and(|tld| tld.bytes().any(|b| b.is_ascii_alphabetic()))
+}
+
 /// `name` is `suffix` or a subdomain of it (both normalised).
 fn within(name: &str, suffix: &str) -> bool {
     name == suffix
@@ -440,6 +466,28 @@ mod tests {
         // An IPv6 literal is not a name; its colons are left alone.
         assert_eq!(normalize_name("[::1]:80"), "[::1]:80");
         assert_eq!(normalize_name("fe80::1"), "fe80::1");
+    }
+
+    #[test]
+    fn only_dns_names_name_a_server() {
+        for n in [
+            "broker.emqx.io",
+            "a1-ats.iot.eu-west-1.amazonaws.com",
+            "_xmpp.example.org",
+        ] {
+            assert!(is_domain_name(n), "{n}");
+        }
+        for n in [
+            "/",
+            "vhost:/",
+            "localhost",
+            "",
+            "a..b",
+            ".example.org",
+            "prod vhost.x",
+        ] {
+            assert!(!is_domain_name(n), "{n}");
+        }
     }
 
     #[test]
