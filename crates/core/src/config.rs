@@ -402,12 +402,11 @@ struct RawLimits {
 }
 
 fn default_ports() -> BTreeMap<Protocol, Vec<u16>> {
-    BTreeMap::from([
-        (Protocol::Mqtt, vec![1883, 8883]),
-        (Protocol::Xmpp, vec![5222, 5223, 5269]),
-        (Protocol::Amqp, vec![5671, 5672]),
-        (Protocol::Stomp, vec![61613, 61614]),
-    ])
+    Protocol::ALL
+        .iter()
+        .filter(|p| !p.standard_ports().is_empty())
+        .map(|p| (*p, p.standard_ports().to_vec()))
+        .collect()
 }
 
 fn parse_net(s: &str) -> Result<IpNet, ConfigError> {

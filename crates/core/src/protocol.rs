@@ -44,6 +44,26 @@ impl Protocol {
         Protocol::OpenWire,
     ];
 
+    /// The ports the seed's analytics call standard for the protocol (the default `[ports]`);
+    /// empty for protocols the seed does not name.
+    pub fn standard_ports(self) -> &'static [u16] {
+        match self {
+            Protocol::Mqtt => &[1883, 8883],
+            Protocol::Xmpp => &[5222, 5223, 5269],
+            Protocol::Amqp => &[5671, 5672],
+            Protocol::Stomp => &[61613, 61614],
+            Protocol::Nats | Protocol::Kafka | Protocol::OpenWire | Protocol::Unidentified => &[],
+        }
+    }
+
+    /// Whether `port` is one of any protocol's [`Protocol::standard_ports`]: a server's port,
+    /// even where it lies in the dynamic range (STOMP's 61613).
+    pub fn is_standard_port(port: u16) -> bool {
+        Protocol::ALL
+            .iter()
+            .any(|p| p.standard_ports().contains(&port))
+    }
+
     /// The name used in alerts and configuration files.
     pub fn as_str(self) -> &'static str {
         match self {

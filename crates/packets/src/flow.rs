@@ -8,9 +8,11 @@
 //! is evicted (and emitted, so nothing is lost but the rest of that flow's packets).
 //!
 //! Who started a flow: the sender of a SYN (or the receiver of a SYN-ACK). When the capture
-//! started after the handshake, the flow's lower port is taken as the server when it is a
-//! well-known or registered port (below 49152) and the ports differ; otherwise the sender of the
-//! first packet seen is taken as the initiator. UDP flows are oriented by their first packet.
+//! started after the handshake, the side on a pub/sub protocol's standard port is the server
+//! when only one side is (STOMP's 61613 lies in the dynamic range, above many clients' ephemeral
+//! ports); else the flow's lower port is taken as the server when it is a well-known or
+//! registered port (below 49152) and the ports differ; otherwise the sender of the first packet
+//! seen is taken as the initiator. UDP flows are oriented by their first packet.
 //!
 //! Outcome follows Zeek's `conn_state`: a flow whose handshake completed, or in which both sides
 //! sent payload, `Succeeded`; a SYN that got no answer (S0) or was refused with a reset (REJ)
@@ -24,7 +26,7 @@ use crate::link::{self, LinkError, Network};
 use crate::tcp::{self, Released, StreamReassembler, TcpSegment, TransportError, UdpDatagram};
 use foldhash::fast::RandomState;
 use pubsub_hunt_core::time::Micros;
-use pubsub_hunt_core::{AppInfo, ConnEvent, Outcome, Transport};
+use pubsub_hunt_core::{AppInfo, ConnEvent, Outcome, Protocol, Transport};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use thiserror::Error;
@@ -670,6 +672,16 @@ fn orient_tcp(src: SocketAddr, dst: SocketAddr, seg: &TcpSegment<'_>) -> (Socket
         return (dst, src);
     }
     let (sp, dp) = (src.port(), dst.port());
+    // A pub/sub protocol's standard port is the server's, even in the dynamic range (STOMP's
+    // 61613, above a Windows client's ephemeral 52553).
+    match (
+        Protocol::is_standard_port(sp),
+        Protocol::is_standard_port(dp),
+    ) {
+        (true, false) => return (dst, src),
+        (false, true) => return (src, dst),
+        _ => {}
+    }
     if sp != dp && sp.min(dp) < FIRST_DYNAMIC_PORT {
         if sp < dp {
             return (dst, src);

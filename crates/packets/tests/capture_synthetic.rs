@@ -239,7 +239,7 @@ fn check_session(c: &Collect, sport: u16) {
     assert!(c.problems.is_empty(), "{:?}", c.problems);
     assert_eq!(c.flows.len(), 1);
     let e = &c.flows[0].event;
-    assert_eq!(e.src_ip, Some(A.into()));
+    assert_eq!(e.src_ip, Some(std::net::IpAddr::from(A)));
     assert_eq!((e.src_port, e.dst_port), (Some(sport), 1883));
     assert_eq!((e.bytes_out, e.bytes_in), (Some(5), Some(2)));
     assert_eq!(e.outcome, Outcome::Succeeded);
@@ -613,4 +613,65 @@ fn a_packet_after_the_idle_timeout_starts_a_new_flow_whatever_the_sweep_phase() 
             (3, Some(41000), Some(1))
         ]
     );
+}
+
+/// A STOMP session picked up mid-stream with a broker's frame first: STOMP's standard port
+/// (61613) lies in the dynamic range, above the client's ephemeral port, and is still the
+/// server's, so the flow is the client's channel to the broker, not the broker's to a high port.
+#[test]
+fn a_standard_pubsub_port_in_the_dynamic_range_is_the_server_mid_stream() {
+    use pubsub_hunt_packets::capture::Frame;
+    use pubsub_hunt_packets::flow::FlowTable;
+    let frames = [
+        ipv4(
+            B,
+            A,
+            6,
+            1,
+            0,
+            &tcp(
+                61613,
+                52553,
+                500,
+                900,
+                ACK,
+                b"MESSAGE\ndestination:/queue/x.in\n\n\0",
+            ),
+        ),
+        ipv4(
+            A,
+            B,
+            6,
+            2,
+            0,
+            &tcp(
+                52553,
+                61613,
+                900,
+                534,
+                ACK,
+                b"SEND\ndestination:/queue/x.out\n\nok\0",
+            ),
+        ),
+    ];
+    let mut table = FlowTable::new(FlowConfig::default());
+    let mut ended = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let frame = Frame {
+            number: i as u64 + 1,
+            ts: 1,
+            linktype: 101,
+            data: f,
+            orig_len: f.len() as u32,
+        };
+        table
+            .packet(&frame, &mut |e| ended.push(e))
+            .expect("valid packet");
+    }
+    table.finish(&mut |e| ended.push(e));
+    assert_eq!(ended.len(), 1);
+    let e = &ended[0].event;
+    assert_eq!(e.dst_port, 61613, "{e:?}");
+    assert_eq!(e.src_port, Some(52553));
+    assert_eq!(e.src_ip, Some(std::net::IpAddr::from(A)));
 }
