@@ -6,6 +6,7 @@
 
 use super::dissect::{BUF_CAP, Dissect, Found, Side, Step};
 use super::text::clean_name;
+use pubsub_hunt_core::behaviour::destination::is_domain_name;
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, Protocol, TopicDirection};
 
@@ -224,7 +225,14 @@ impl Stomp {
                     }
                 }
                 if let Some(host) = h.get(b"host").filter(|s| !s.is_empty()) {
-                    app.add_server_name(host);
+                    // The virtual host: clients are told to send the server's host name, but
+                    // brokers' default is `/`; a value that is no DNS name is written as AMQP's
+                    // virtual host is, so it is not read as the server's name.
+                    if is_domain_name(host) {
+                        app.add_server_name(host);
+                    } else {
+                        app.add_server_name(&format!("vhost:{host}"));
+                    }
                 }
                 if let Some(login) = h.get(b"login").filter(|s| !s.is_empty()) {
                     app.add_username(login);
@@ -361,12 +369,34 @@ mod tests {
     }
 
     #[test]
+    fn a_host_header_is_a_server_name_only_when_it_is_a_dns_name() {
+        let named: Vec<(Side, &'static [u8])> = vec![(
+            Client,
+            b"CONNECT\naccept-version:1.2\nhost:mq.example.org\n\n\0",
+        )];
+        let app = run(&named);
+        assert!(app.server_names.contains("mq.example.org"), "{app:?}");
+        let vhost: Vec<(Side, &'static [u8])> =
+            vec![(Client, b"CONNECT\naccept-version:1.2\nhost:prod\n\n\0")];
+        let app = run(&vhost);
+        assert_eq!(
+            app.server_names.iter().collect::<Vec<_>>(),
+            ["vhost:prod"],
+            "{app:?}"
+        );
+    }
+
+    #[test]
     fn connect_session() {
         for app in [run(&exchange()), run_bytewise(&exchange())] {
             assert_eq!(app.protocol, Some(Protocol::Stomp));
             assert_eq!(app.protocol_version.as_deref(), Some("1.2"));
             assert!(app.usernames.contains("admin"));
-            assert!(app.server_names.contains("/"));
+            assert!(
+                app.server_names.contains("vhost:/"),
+                "{:?}",
+                app.server_names
+            );
             assert_eq!(app.keepalive_secs, Some(10));
             assert_eq!(app.messages.len(), 2);
             assert_eq!(app.messages[0].size, 5);
