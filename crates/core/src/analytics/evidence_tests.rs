@@ -812,3 +812,24 @@ fn one_session_held_for_hours_to_a_dynamic_dns_name_is_a_standing_channel() {
     assert!(alerts.is_empty(), "{alerts:#?}");
     assert_eq!(summary.below_threshold, 1);
 }
+
+/// A channel rated on one exchange needs no window to hold the seed's repetition: a tool run
+/// once and a held session are reported with `--window` as without.
+#[test]
+fn one_exchange_is_enough_in_windows_too() {
+    let mut cfg = cfg_all();
+    cfg.window = "1h".parse().unwrap();
+    let (alerts, summary) = run(cfg.clone(), &[one_session("sync77.duckdns.org", 5 * 3600)]);
+    assert_eq!(alerts.len(), 1, "{summary:?}");
+    assert_eq!(summary.below_threshold_in_every_window, 0);
+    let tool = mqtt_once(
+        Some("/usr/bin/mosquitto_pub"),
+        "mosq-AbCdEfGhIjKlMnOpQr",
+        TopicDirection::Publish,
+        "c2/beacon",
+        b"ws-1|root|Linux ws-1 6.1.0-18-amd64 #1 SMP PREEMPT_DYNAMIC x86_64 GNU/Linux",
+    );
+    let (alerts, summary) = run(cfg, &[tool]);
+    assert_eq!(alerts.len(), 1, "{summary:?}");
+    assert!(alerts[0].suspicion >= Suspicion::Medium);
+}

@@ -858,12 +858,14 @@ impl Engine {
             // connections over them: the threshold is met by the service when the group alone
             // does not meet it.
             let named = history.named_service(&key, &stats);
-            if self.exchanges(&stats) < self.cfg.min_connections
+            let short = self.exchanges(&stats) < self.cfg.min_connections
                 && named
                     .as_ref()
-                    .is_none_or(|n| n.connections < self.cfg.min_connections)
-                && !evidence::one_is_enough(&self.cfg, &key, &stats)
-            {
+                    .is_none_or(|n| n.connections < self.cfg.min_connections);
+            // Rated on one exchange (a hand-run tool, a held session): no window can hold the
+            // seed's repetition, and none needs to.
+            let on_one_exchange = short && evidence::one_is_enough(&self.cfg, &key, &stats);
+            if short && !on_one_exchange {
                 summary.below_threshold += 1;
                 if explaining {
                     let ctx = history.context(&key, &stats, &self.cfg);
@@ -877,9 +879,10 @@ impl Engine {
             }
             let per_window = window_len
                 .map(|len| windows::exchanges_per_window(&stats, len, self.cfg.behaviour.enabled));
-            let in_no_window = per_window
-                .as_ref()
-                .is_some_and(|w| w.values().copied().max().unwrap_or(0) < self.cfg.min_connections);
+            let in_no_window = !on_one_exchange
+                && per_window.as_ref().is_some_and(|w| {
+                    w.values().copied().max().unwrap_or(0) < self.cfg.min_connections
+                });
             let slower_than_window =
                 window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
             let mut ctx = history.context(&key, &stats, &self.cfg);
