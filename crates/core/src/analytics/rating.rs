@@ -435,8 +435,9 @@ fn one_exchange_reason(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> 
         } => format!(
             "not rated on one exchange: what it said and which program said it weigh \
              {content:.0} points, under the {:.0} that make one exchange enough \
-             (behaviour.score.single_connection_at); a connection held open at least {} is \
-             rated on its destination's {destination:.0} points from {:.0}",
+             (behaviour.score.single_connection_at); a connection held open at least {} would \
+             be rated if its destination weighed {:.0} points \
+             (behaviour.score.prior_confirmed_at), and it weighs {destination:.0}",
             score.single_connection_at,
             crate::behaviour::prevalence::human_period(
                 super::evidence::STANDING_SESSION_SECS as f64
