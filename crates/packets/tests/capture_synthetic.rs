@@ -620,9 +620,7 @@ fn a_packet_after_the_idle_timeout_starts_a_new_flow_whatever_the_sweep_phase() 
 /// server's, so the flow is the client's channel to the broker, not the broker's to a high port.
 #[test]
 fn a_standard_pubsub_port_in_the_dynamic_range_is_the_server_mid_stream() {
-    use pubsub_hunt_packets::capture::Frame;
-    use pubsub_hunt_packets::flow::FlowTable;
-    let frames = [
+    let records: Vec<_> = [
         ipv4(
             B,
             A,
@@ -653,24 +651,13 @@ fn a_standard_pubsub_port_in_the_dynamic_range_is_the_server_mid_stream() {
                 b"SEND\ndestination:/queue/x.out\n\nok\0",
             ),
         ),
-    ];
-    let mut table = FlowTable::new(FlowConfig::default());
-    let mut ended = Vec::new();
-    for (i, f) in frames.iter().enumerate() {
-        let frame = Frame {
-            number: i as u64 + 1,
-            ts: 1,
-            linktype: 101,
-            data: f,
-            orig_len: f.len() as u32,
-        };
-        table
-            .packet(&frame, &mut |e| ended.push(e))
-            .expect("valid packet");
-    }
-    table.finish(&mut |e| ended.push(e));
-    assert_eq!(ended.len(), 1);
-    let e = &ended[0].event;
+    ]
+    .into_iter()
+    .map(|p| (1, 0, p))
+    .collect();
+    let c = read(&pcap(false, false, 101, &records), FlowConfig::default());
+    assert_eq!(c.flows.len(), 1);
+    let e = &c.flows[0].event;
     assert_eq!(e.dst_port, 61613, "{e:?}");
     assert_eq!(e.src_port, Some(52553));
     assert_eq!(e.src_ip, Some(std::net::IpAddr::from(A)));

@@ -2,10 +2,12 @@
 //! collected (connection start times and sizes, the initiating process, the destination, and
 //! what packet inspection learned: client ids, topics, server names, message timings) and keeps
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
-//! Also whether one exchange shows enough to be rated at all ([`one_is_enough`]).
+//! Also whether one exchange shows enough to be rated at all ([`one_exchange`]).
 
 use super::content::{opaque_payloads, published_counts_per_minute};
-use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans, publication_rate};
+use super::group::{
+    GroupContext, GroupKey, GroupStats, OneExchange, earliest_spans, publication_rate,
+};
 use super::telemetry::{PLAIN_TELEMETRY_BEACON_FACTOR, plain_telemetry, telemetry_readings};
 use crate::app::{MessageEvent, TopicDirection};
 use crate::behaviour::beacon::{BeaconContext, score_beacon};
@@ -436,7 +438,7 @@ const SHAPE_SIGNALS: &[SignalId] = &[
 
 /// Points of evidence one exchange can show: positive content and process signals (what was
 /// said, and by which program), without the shape-only ones and without history.
-pub(super) fn single_exchange_points(signals: &[Signal]) -> f64 {
+fn single_exchange_points(signals: &[Signal]) -> f64 {
     signals
         .iter()
         .filter(|s| s.weight > 0.0 && !SHAPE_SIGNALS.contains(&s.id))
@@ -453,7 +455,7 @@ pub(super) fn single_exchange_points(signals: &[Signal]) -> f64 {
 /// Points of a group's positive destination evidence (its names and address: a dynamic-DNS
 /// name, a public broker, a tunnelling service), which a held session is rated on alone
 /// ([`OneExchange::HeldSession`]).
-pub(super) fn destination_points(signals: &[Signal]) -> f64 {
+fn destination_points(signals: &[Signal]) -> f64 {
     signals
         .iter()
         .filter(|s| s.weight > 0.0 && s.id.analytic() == AnalyticId::PubsubDestination)
@@ -466,30 +468,13 @@ pub(super) fn destination_points(signals: &[Signal]) -> f64 {
 pub const STANDING_SESSION_SECS: i64 = 3600;
 
 /// The longest time, in seconds, one of the group's connections with a known end stayed open.
-pub(super) fn longest_session_secs(stats: &GroupStats) -> i64 {
+fn longest_session_secs(stats: &GroupStats) -> i64 {
     stats
         .conn_spans
         .iter()
         .map(|s| s.end.saturating_sub(s.start) / 1_000_000)
         .max()
         .unwrap_or(0)
-}
-
-/// Why a group with fewer exchanges than `min_connections` is rated all the same.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) enum OneExchange {
-    /// Its content and process evidence ([`single_exchange_points`]) reaches
-    /// `behaviour.score.single_connection_at`: a tool run once by an operator (ATT&CK AN0003)
-    /// never comes back, so the seed's "repeated connections" would hide it.
-    Content(f64),
-    /// One connection held open for at least [`STANDING_SESSION_SECS`] is a standing channel,
-    /// not a one-off: the seed's repetition is there, inside the session, even where encryption
-    /// hides its messages. It is rated when its destination evidence ([`destination_points`])
-    /// reaches `behaviour.score.prior_confirmed_at` (a dynamic-DNS name, a public broker): an
-    /// implant on a camera holding one TLS session to a dynamic-DNS name through a whole capture.
-    HeldSession { secs: i64, points: f64 },
-    /// Neither: the points each basis weighed.
-    NotEnough { content: f64, destination: f64 },
 }
 
 /// Whether, and why, one exchange is enough to rate a group with fewer exchanges than
@@ -523,12 +508,6 @@ pub(crate) fn one_exchange(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats)
         content,
         destination,
     }
-}
-
-/// Whether one exchange is enough to rate a group with fewer connections than `min_connections`
-/// ([`one_exchange`]).
-pub(crate) fn one_is_enough(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> bool {
-    !matches!(one_exchange(cfg, key, stats), OneExchange::NotEnough { .. })
 }
 
 /// Beacon weight kept when the destination is internal.

@@ -426,6 +426,35 @@ pub struct GroupContext {
     /// The named service the group is one address of, when the host reached it at more than one
     /// (`History::named_service`).
     pub named_service: Option<NamedService>,
+    /// For a group with fewer exchanges than `min_connections` (and no named service making up
+    /// for them), whether and why one exchange is enough, as the engine judged it.
+    pub(crate) one_exchange: Option<OneExchange>,
+}
+
+/// Why a group with fewer exchanges than `min_connections` is rated all the same
+/// (`evidence::one_exchange` judges it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum OneExchange {
+    /// Its content and process evidence (`evidence::single_exchange_points`) reaches
+    /// `behaviour.score.single_connection_at`: a tool run once by an operator (ATT&CK AN0003)
+    /// never comes back, so the seed's "repeated connections" would hide it.
+    Content(f64),
+    /// One connection held open for at least `evidence::STANDING_SESSION_SECS` is a standing
+    /// channel, not a one-off: the seed's repetition is there, inside the session, even where
+    /// encryption hides its messages. It is rated when its destination evidence
+    /// (`evidence::destination_points`) reaches `behaviour.score.prior_confirmed_at` (a
+    /// dynamic-DNS name, a public broker): an implant on a camera holding one TLS session to a
+    /// dynamic-DNS name through a whole capture.
+    HeldSession { secs: i64, points: f64 },
+    /// Neither: the points each basis weighed.
+    NotEnough { content: f64, destination: f64 },
+}
+
+impl OneExchange {
+    /// Whether one exchange is enough to rate the group.
+    pub(crate) fn rates(self) -> bool {
+        !matches!(self, OneExchange::NotEnough { .. })
+    }
 }
 
 /// A host's program's use of one named external service over the addresses it reached it at.

@@ -864,11 +864,14 @@ impl Engine {
                     .is_none_or(|n| n.connections < self.cfg.min_connections);
             // Rated on one exchange (a hand-run tool, a held session): no window can hold the
             // seed's repetition, and none needs to.
-            let on_one_exchange = short && evidence::one_is_enough(&self.cfg, &key, &stats);
+            let one_exchange = (short && self.cfg.behaviour.enabled)
+                .then(|| evidence::one_exchange(&self.cfg, &key, &stats));
+            let on_one_exchange = one_exchange.is_some_and(group::OneExchange::rates);
             if short && !on_one_exchange {
                 summary.below_threshold += 1;
                 if explaining {
-                    let ctx = history.context(&key, &stats, &self.cfg);
+                    let mut ctx = history.context(&key, &stats, &self.cfg);
+                    ctx.one_exchange = one_exchange;
                     let fate = Fate::BelowThreshold {
                         exchanges: self.exchanges(&stats),
                         needed: self.cfg.min_connections,
@@ -887,6 +890,7 @@ impl Engine {
                 window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
             let mut ctx = history.context(&key, &stats, &self.cfg);
             ctx.named_service = named;
+            ctx.one_exchange = one_exchange;
             if self.cfg.behaviour.enabled {
                 ctx.conn_beacon = peers.beacons.remove(&key).map(|b| b.map(|b| *b));
                 let external = self.cfg.internal.containing(key.dst_ip).is_none();

@@ -3,7 +3,7 @@
 //! an alert always says how many connections it covers and why its destination is external or
 //! internal.
 
-use super::group::{GroupContext, GroupKey, GroupStats};
+use super::group::{GroupContext, GroupKey, GroupStats, OneExchange};
 use crate::TECHNIQUE;
 use crate::alert::Alert;
 use crate::config::HuntConfig;
@@ -48,11 +48,6 @@ pub(super) fn rate(
         .named_service
         .as_ref()
         .filter(|n| cfg.behaviour.enabled && n.connections >= cfg.min_connections);
-    // Rated on fewer exchanges than the seed needs: one exchange showed enough (the engine lets
-    // such a group through only then).
-    let one_exchange = cfg.behaviour.enabled
-        && stats.connections.max(messages) < cfg.min_connections
-        && by_name.is_none();
     reasons.push(format!(
         "{} connections from {} to {}{}{carrying} (at least {} needed)",
         stats.connections,
@@ -138,8 +133,10 @@ pub(super) fn rate(
     let seed_suspicion = suspicion;
     let (score, suspicion, signals) = if cfg.behaviour.enabled {
         let signals = super::evidence::signals(cfg, key, stats, ctx);
-        if one_exchange {
-            reasons.push(one_exchange_reason(cfg, key, stats));
+        // Fewer exchanges than the seed needs: whether one exchange showed enough (the engine
+        // lets such a group through only then).
+        if let Some(basis) = ctx.one_exchange {
+            reasons.push(one_exchange_reason(cfg, basis));
         }
         let c = crate::behaviour::score::combine_with(&cfg.behaviour.score, suspicion, &signals);
         for s in &signals {
@@ -412,10 +409,9 @@ fn seed_matrix(
 }
 
 /// Why a group with fewer exchanges than the seed needs was rated, or why it was not.
-fn one_exchange_reason(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> String {
-    use super::evidence::OneExchange;
+fn one_exchange_reason(cfg: &HuntConfig, basis: OneExchange) -> String {
     let score = &cfg.behaviour.score;
-    match super::evidence::one_exchange(cfg, key, stats) {
+    match basis {
         OneExchange::Content(points) => format!(
             "rated on its first exchange: what it said and which program said it weigh \
              {points:.0} points, at least the {:.0} that make one exchange enough \

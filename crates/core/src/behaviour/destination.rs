@@ -336,11 +336,12 @@ pub fn cloud_iot_service(name: &str) -> Option<(&'static str, bool)> {
 /// anyone can publish to without an account, where the topics, not the server, say whose
 /// channel it is.
 pub fn public_broker(name: &str) -> Option<&'static str> {
-    let n = normalize_name(name);
-    PUBLIC_BROKERS
-        .iter()
-        .find(|(b, _)| within(&n, b))
-        .map(|(b, _)| *b)
+    public_broker_entry(&normalize_name(name)).map(|(b, _)| *b)
+}
+
+/// The [`PUBLIC_BROKERS`] entry (name, note) a normalised name belongs to.
+fn public_broker_entry(n: &str) -> Option<&'static (&'static str, &'static str)> {
+    PUBLIC_BROKERS.iter().find(|(b, _)| within(n, b))
 }
 
 /// Signals for a destination server name (SNI, XMPP `to`, Host header).
@@ -350,7 +351,7 @@ pub fn score_server_name(name: &str, w: &Weights) -> Vec<Signal> {
     if n.is_empty() {
         return out;
     }
-    if let Some((broker, note)) = PUBLIC_BROKERS.iter().find(|(b, _)| within(&n, b)) {
+    if let Some((broker, note)) = public_broker_entry(&n) {
         out.push(Signal::new(
             SignalId::PublicBroker,
             w.public_broker,

@@ -46,16 +46,20 @@ pub enum PortHint {
     /// Any port without a hint (also: unknown, or a carrier's payload).
     #[default]
     Other,
-    /// 1883 or 8883, the MQTT ports.
+    /// One of MQTT's standard ports (`Protocol::standard_ports`: 1883, 8883).
     Mqtt,
 }
 
 impl PortHint {
     /// The hint of a server port.
     pub fn of_server_port(port: u16) -> Self {
-        match port {
-            1883 | 8883 => PortHint::Mqtt,
-            _ => PortHint::Other,
+        if pubsub_hunt_core::Protocol::Mqtt
+            .standard_ports()
+            .contains(&port)
+        {
+            PortHint::Mqtt
+        } else {
+            PortHint::Other
         }
     }
 }
