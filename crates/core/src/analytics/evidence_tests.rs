@@ -561,8 +561,9 @@ fn powershell_holding_one_session_to_an_address_is_rated_on_it() {
 
 #[test]
 fn a_runtime_the_crowd_shares_does_not_cancel_the_crowds_credit() {
-    // Five developers' Node workers on the team's hosted broker, opened at odd times.
-    let node = r"C:\Program Files\nodejs\node.exe";
+    // Five developers' Node workers on the team's hosted broker, opened at odd times, from a
+    // Node unpacked outside any installer's place (an installed one weighs nothing anyway).
+    let node = r"C:\tools\node-v20\node.exe";
     let mut events = Vec::new();
     for h in 1..=5i64 {
         for k in 0..4i64 {
@@ -727,6 +728,51 @@ fn one_named_service_reached_once_at_each_address_meets_the_threshold() {
         "{alerts:#?}"
     );
     assert_eq!(summary.below_threshold, 3);
+}
+
+#[test]
+fn a_session_moved_to_the_next_address_of_its_service_is_no_one_off() {
+    // An implant holds one session to its AWS IoT endpoint for two days, then, after a reset,
+    // for 2.6 h on another of its addresses, then on a third to the end of the week: one
+    // standing channel over three addresses, each a channel of its own to the engine.
+    let name = "g7eha3y0179ajy-ats.iot.us-west-2.amazonaws.com";
+    let sessions = [
+        ("198.51.100.7", 0, 47 * 60),
+        ("203.0.113.9", 47 * 60 + 36, 50 * 60 + 12),
+        ("192.0.2.5", 50 * 60 + 20, 7 * 24 * 60 - 1),
+    ];
+    let mut events: Vec<ConnEvent> = sessions
+        .iter()
+        .map(|(dst, from, to)| {
+            let mut e = conn("10.1.2.4", dst, 8883, MONDAY + from * 60 * SECOND);
+            e.end = Some(MONDAY + to * 60 * SECOND);
+            e.dst_name = Some(name.to_string());
+            e
+        })
+        .collect();
+    events.push(week_end());
+    let (alerts, _) = run(cfg_all(), &events);
+    let middle = alerts
+        .iter()
+        .find(|a| a.dst_ip.to_string() == "203.0.113.9")
+        .expect("the middle session is rated with its service");
+    assert!(
+        !middle.signals.contains_key("transient_use"),
+        "{:#?}",
+        middle.reasons
+    );
+    // The same 2.6 h alone on one address of no wider service is a one-off.
+    let mut week_start = week_end();
+    week_start.ts = Some(MONDAY);
+    week_start.end = week_start.ts;
+    let mut alone = vec![week_start, events[1].clone(), events[1].clone(), week_end()];
+    alone[2].ts = alone[2].ts.map(|t| t + HOUR);
+    let (alerts, _) = run(cfg_all(), &alone);
+    let a = alerts
+        .iter()
+        .find(|a| a.dst_ip.to_string() == "203.0.113.9")
+        .expect("two connections meet the threshold");
+    assert!(a.signals.contains_key("transient_use"), "{:#?}", a.reasons);
 }
 
 /// Back-to-back sessions of `held` seconds each from 10.1.2.3 to 52.1.2.3:8883, named `name`,

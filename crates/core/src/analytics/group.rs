@@ -409,7 +409,9 @@ pub struct GroupContext {
     /// (so the reasons can say what "first" was measured against).
     pub known_since: Option<Micros>,
     /// From the channel's (host, process, destination) first connection start to its last
-    /// connection end, over all windows; `None` when some connection's end is unknown.
+    /// connection end, over all windows and over every address of its service the host reached
+    /// (its pool's, its name's: `History::service_span`); `None` when some connection's end is
+    /// unknown.
     pub channel_span: Option<Span>,
     /// The extent of the inputs that hold the channel (their earliest start to latest end).
     pub data_span: Option<Span>,

@@ -217,6 +217,45 @@ impl<'a> History<'a> {
         best
     }
 
+    /// How long the host's program used the group's service: from the first start to the last
+    /// end over every address it reached the service at, its pool's (when it reached more than
+    /// one address of the pool) and its names' (when a name answered from several), or over the
+    /// group's own address alone; `None` when some of those connections' ends are unknown. A
+    /// client that reconnects to the next address of a round robin is still using the one
+    /// service, so its session on each address is no one-off, however short.
+    fn service_span(&self, key: &GroupKey, stats: &GroupStats) -> Option<Span> {
+        let mut addrs = BTreeSet::from([key.dst_ip]);
+        if let Some((pool, _)) = self.pools.get(&pool_key(key)) {
+            addrs.extend(pool.iter().copied());
+        }
+        for name in names_of(stats) {
+            if let Some((_, named)) = self.named.get(&(
+                key.host.clone(),
+                key.process.clone(),
+                name,
+                key.dst_port,
+                key.protocol,
+            )) {
+                addrs.extend(named.iter().copied());
+            }
+        }
+        let mut span: Option<Span> = None;
+        for dst_ip in addrs {
+            let channel = (
+                key.host.clone(),
+                key.process.clone(),
+                dst_ip,
+                key.dst_port,
+                key.protocol,
+            );
+            // An address in the pool or behind the name is some channel's, so it has a span
+            // unless an end is unknown.
+            let own = self.channel_spans.get(&channel).copied().flatten()?;
+            span = Some(span.map_or(own, |s| union_span(s, own)));
+        }
+        span
+    }
+
     pub(super) fn context(
         &self,
         key: &GroupKey,
@@ -242,7 +281,7 @@ impl<'a> History<'a> {
                 .get(&(key.dst_ip, key.dst_port))
                 .is_some_and(|&w| w > first);
         }
-        ctx.channel_span = self.channel_spans.get(&channel_key(key)).copied().flatten();
+        ctx.channel_span = self.service_span(key, stats);
         let pool = pool_key(key);
         if let Some((addrs, spans)) = self.pools.get(&pool)
             && addrs.len() >= 2

@@ -263,9 +263,49 @@ fn normalised(image: &str) -> String {
     norm
 }
 
+/// Where installers put interpreters for every program on the machine (normalised path
+/// prefixes, after any Windows drive letter). An interpreter there is the runtime the
+/// machine's programs and its owner's code run on, installed by an administrator or a package
+/// manager; which program it runs is on the command line, not in the image.
+const INSTALLED_RUNTIMES: &[(&str, &str)] = &[
+    ("/program files/", "Program Files"),
+    ("/program files (x86)/", "Program Files (x86)"),
+    ("/usr/bin/", "/usr/bin (the system's packages)"),
+    ("/usr/lib/jvm/", "/usr/lib/jvm (the system's packages)"),
+    ("/usr/local/bin/", "/usr/local/bin"),
+    ("/opt/homebrew/", "Homebrew's /opt/homebrew"),
+    (
+        "/library/frameworks/python.framework/",
+        "the python.org installer's framework",
+    ),
+];
+
 /// The developer toolchain an image runs from ([`DEVELOPER_TOOLCHAINS`]), described, if any.
 pub fn developer_toolchain(image: &str) -> Option<&'static str> {
     toolchain_of(&normalised(image))
+}
+
+/// Where an interpreter's image says it was installed for the machine or its developer (a
+/// system-wide install, a per-user installer's `AppData\Local\Programs`, a developer
+/// toolchain), described, if anywhere.
+fn runtime_home(image: &str) -> Option<&'static str> {
+    let norm = normalised(image);
+    // `/c:/program files/…` → `/program files/…`
+    let bytes = norm.as_bytes();
+    let rooted = match bytes {
+        [b'/', drive, b':', b'/', ..] if drive.is_ascii_alphabetic() => &norm[3..],
+        _ => norm.as_str(),
+    };
+    if let Some((_, what)) = INSTALLED_RUNTIMES
+        .iter()
+        .find(|(prefix, _)| rooted.starts_with(prefix))
+    {
+        return Some(what);
+    }
+    if norm.contains(PER_USER_PROGRAMS) {
+        return Some("AppData\\Local\\Programs (a per-user installer)");
+    }
+    toolchain_of(&norm)
 }
 
 fn toolchain_of(norm: &str) -> Option<&'static str> {
@@ -320,16 +360,21 @@ pub fn score_process(image: &str, w: &Weights) -> Vec<Signal> {
             class.describe()
         );
         let mut weight = class.weight(w);
-        // An interpreter in a developer's toolchain runs the code its owner writes; a shell, a
-        // script host or a network tool there is still what it is, and a toolchain in a
-        // temporary or downloads directory is no developer's.
+        // An interpreter installed for the machine (Program Files, /usr/bin) or in a developer's
+        // toolchain is the runtime its programs and its owner's code run on, and pub/sub client
+        // libraries exist for every one of them (paho-mqtt, pika, amqplib): the image says
+        // which runtime, not which program. A shell, a script host or a network tool there is
+        // still what it is, and a runtime in a temporary or downloads directory is nobody's
+        // install.
         if class == ProcessClass::Interpreter
             && path.is_none()
-            && let Some(what) = developer_toolchain(image)
+            && let Some(what) = runtime_home(image)
         {
             weight = 0.0;
             reason.push_str(&format!(
-                "; weight 0: it runs from {what}, where developers run the code they write"
+                "; weight 0: it runs from {what}, an installed runtime or a developer's \
+                 toolchain, which says which runtime runs, not which program (the command line \
+                 does)"
             ));
         }
         out.push(Signal::new(class.signal_id(), weight, reason));
@@ -470,6 +515,45 @@ mod tests {
     }
 
     #[test]
+    fn installed_interpreters_weigh_nothing() {
+        let w = Weights::default();
+        for image in [
+            r"C:\Program Files\nodejs\node.exe",
+            r"D:\Program Files (x86)\Python38-32\python.exe",
+            r"C:\Users\bob\AppData\Local\Programs\Python\Python312\python.exe",
+            "/usr/bin/python3",
+            "/usr/lib/jvm/java-17-openjdk-amd64/bin/java",
+            "/opt/homebrew/bin/node",
+        ] {
+            let s = score_process(image, &w);
+            assert_eq!(s.len(), 1, "{image}: {s:?}");
+            assert_eq!(s[0].id, SignalId::ProcessInterpreter, "{image}");
+            assert_eq!(s[0].weight, 0.0, "{image}");
+            assert!(
+                s[0].reason.contains("an installed runtime"),
+                "{}",
+                s[0].reason
+            );
+        }
+        // Anywhere else it keeps its weight; so does a shell or a network tool installed there.
+        for image in [
+            r"C:\tools\python.exe",
+            r"C:\Users\bob\AppData\Local\Temp\python\pythonw.exe",
+            "python3",
+            "/home/bob/bin/node",
+        ] {
+            let s = score_process(image, &w);
+            assert_eq!(s[0].weight, w.process_interpreter, "{image}");
+        }
+        assert_eq!(
+            score_process("/usr/bin/socat", &w)[0].weight,
+            w.process_network_tool
+        );
+        let pwsh = score_process(r"C:\Program Files\PowerShell\7\pwsh.exe", &w);
+        assert_eq!(pwsh[0].weight, w.process_shell);
+    }
+
+    #[test]
     fn interpreters_in_a_developer_toolchain_weigh_nothing() {
         let w = Weights::default();
         for image in [
@@ -483,7 +567,7 @@ mod tests {
             assert_eq!(s[0].id, SignalId::ProcessInterpreter, "{image}");
             assert_eq!(s[0].weight, 0.0, "{image}");
             assert!(
-                s[0].reason.contains("where developers run"),
+                s[0].reason.contains("a developer's toolchain"),
                 "{}",
                 s[0].reason
             );
