@@ -731,6 +731,51 @@ fn one_named_service_reached_once_at_each_address_meets_the_threshold() {
 }
 
 #[test]
+fn one_named_service_meets_the_threshold_in_a_window_over_its_addresses() {
+    // Two short sessions to two addresses of one AWS IoT endpoint, `gap` minutes apart, each
+    // day: per address one connection a day, per service two within the hour.
+    let name = "g7eha3y0179ajy-ats.iot.us-west-2.amazonaws.com";
+    let days = |gap: i64| -> Vec<ConnEvent> {
+        let mut events = Vec::new();
+        for day in 0..3i64 {
+            for (i, dst) in ["198.51.100.7", "203.0.113.9"].iter().enumerate() {
+                let start = MONDAY + day * 24 * HOUR + 9 * HOUR + i as i64 * gap * 60 * SECOND;
+                let mut e = conn("10.1.2.4", dst, 8883, start);
+                e.end = Some(start + 5 * 60 * SECOND);
+                e.dst_name = Some(name.to_string());
+                events.push(e);
+            }
+        }
+        events.push(week_end());
+        events
+    };
+    let mut cfg = cfg_all();
+    cfg.window = "1h".parse().unwrap();
+    let (alerts, summary) = run(cfg.clone(), &days(20));
+    let mqtt: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.protocol == Protocol::Mqtt)
+        .collect();
+    assert_eq!(mqtt.len(), 2, "{summary:?}");
+    for a in &mqtt {
+        assert!(
+            a.reasons.iter().any(|r| r.contains(&format!(
+                "over the 2 addresses {name} was reached at, the busiest 1h window holds 2"
+            ))),
+            "{:#?}",
+            a.reasons
+        );
+    }
+    // Two hours apart, no hour holds two connections to the service either.
+    let (alerts, summary) = run(cfg, &days(120));
+    assert!(
+        !alerts.iter().any(|a| a.protocol == Protocol::Mqtt),
+        "{alerts:#?}"
+    );
+    assert_eq!(summary.below_threshold_in_every_window, 2, "{summary:?}");
+}
+
+#[test]
 fn a_session_moved_to_the_next_address_of_its_service_is_no_one_off() {
     // An implant holds one session to its AWS IoT endpoint for two days, then, after a reset,
     // for 2.6 h on another of its addresses, then on a third to the end of the week: one

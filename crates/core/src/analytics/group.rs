@@ -468,6 +468,8 @@ pub struct NamedService {
     pub name: String,
     /// Addresses it was reached at.
     pub addresses: usize,
+    /// With `--window`: the most exchanges one window holds over all those addresses.
+    pub busiest_window: Option<u64>,
 }
 
 /// A host's program's sessions with the addresses of one external network on one port and

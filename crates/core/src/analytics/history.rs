@@ -12,7 +12,7 @@ use crate::behaviour::interactive::ConnSpan;
 use crate::behaviour::presence::Span;
 use crate::config::HuntConfig;
 use crate::protocol::Protocol;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -30,7 +30,7 @@ pub(super) struct History<'a> {
     pools: HashMap<PoolKey, (BTreeSet<IpAddr>, Vec<ConnSpan>)>,
     /// A host's program's connections to one named external service (the name its source
     /// resolved or its session announced), over every address it reached it at.
-    named: HashMap<NamedKey, (u64, BTreeSet<IpAddr>)>,
+    named: HashMap<NamedKey, NamedUse>,
     /// Each input's extent (see `Accumulator::source_spans`).
     source_spans: &'a HashMap<Arc<str>, Span, foldhash::fast::RandomState>,
 }
@@ -98,6 +98,16 @@ pub(super) fn pool_key(k: &GroupKey) -> PoolKey {
 /// its addresses each connection reached.
 type NamedKey = (String, Option<String>, String, u16, Protocol);
 
+/// How a host's program used one named service, over all its addresses.
+#[derive(Default)]
+struct NamedUse {
+    connections: u64,
+    addresses: BTreeSet<IpAddr>,
+    /// With `--window`: exchanges per window index, summed over the addresses (as
+    /// `windows::exchanges_per_window` counts them for one).
+    windows: BTreeMap<i64, u64>,
+}
+
 /// One client (host and process) of a broker and its publications per hour.
 pub(super) type ClientRate = (String, Option<String>, f64);
 
@@ -121,8 +131,12 @@ impl<'a> History<'a> {
         }
         for (k, s) in groups {
             if cfg.internal.containing(k.dst_ip).is_none() {
+                let per_window = cfg
+                    .window
+                    .micros()
+                    .map(|len| super::windows::exchanges_per_window(s, len, true));
                 for name in names_of(s) {
-                    let (n, addrs) = h
+                    let service = h
                         .named
                         .entry((
                             k.host.clone(),
@@ -132,8 +146,12 @@ impl<'a> History<'a> {
                             k.protocol,
                         ))
                         .or_default();
-                    *n = n.saturating_add(s.connections);
-                    addrs.insert(k.dst_ip);
+                    service.connections = service.connections.saturating_add(s.connections);
+                    service.addresses.insert(k.dst_ip);
+                    for (&w, &n) in per_window.iter().flatten() {
+                        let e = service.windows.entry(w).or_default();
+                        *e = e.saturating_add(n);
+                    }
                 }
             }
             if !s.conn_spans.is_empty() && cfg.internal.containing(k.dst_ip).is_none() {
@@ -197,7 +215,7 @@ impl<'a> History<'a> {
     pub(super) fn named_service(&self, key: &GroupKey, stats: &GroupStats) -> Option<NamedService> {
         let mut best: Option<NamedService> = None;
         for name in names_of(stats) {
-            let Some((n, addrs)) = self.named.get(&(
+            let Some(service) = self.named.get(&(
                 key.host.clone(),
                 key.process.clone(),
                 name.clone(),
@@ -206,11 +224,13 @@ impl<'a> History<'a> {
             )) else {
                 continue;
             };
-            if addrs.len() >= 2 && best.as_ref().is_none_or(|b| *n > b.connections) {
+            let n = service.connections;
+            if service.addresses.len() >= 2 && best.as_ref().is_none_or(|b| n > b.connections) {
                 best = Some(NamedService {
-                    connections: *n,
+                    connections: n,
                     name,
-                    addresses: addrs.len(),
+                    addresses: service.addresses.len(),
+                    busiest_window: service.windows.values().copied().max(),
                 });
             }
         }
@@ -229,14 +249,14 @@ impl<'a> History<'a> {
             addrs.extend(pool.iter().copied());
         }
         for name in names_of(stats) {
-            if let Some((_, named)) = self.named.get(&(
+            if let Some(service) = self.named.get(&(
                 key.host.clone(),
                 key.process.clone(),
                 name,
                 key.dst_port,
                 key.protocol,
             )) {
-                addrs.extend(named.iter().copied());
+                addrs.extend(service.addresses.iter().copied());
             }
         }
         let mut span: Option<Span> = None;

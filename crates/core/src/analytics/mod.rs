@@ -882,9 +882,15 @@ impl Engine {
             }
             let per_window = window_len
                 .map(|len| windows::exchanges_per_window(&stats, len, self.cfg.behaviour.enabled));
+            // A named service answering from several addresses is one destination in a window
+            // as over the data: its busiest window counts all of them.
+            let busiest_alone = per_window
+                .as_ref()
+                .map(|w| w.values().copied().max().unwrap_or(0));
+            let busiest_service = named.as_ref().and_then(|n| n.busiest_window);
             let in_no_window = !on_one_exchange
-                && per_window.as_ref().is_some_and(|w| {
-                    w.values().copied().max().unwrap_or(0) < self.cfg.min_connections
+                && busiest_alone.is_some_and(|own| {
+                    own.max(busiest_service.unwrap_or(0)) < self.cfg.min_connections
                 });
             let slower_than_window =
                 window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
@@ -915,6 +921,20 @@ impl Engine {
                     1,
                     windows::reason(per, len, &text, self.cfg.min_connections),
                 );
+                if let (Some(own), Some(service), Some(n)) =
+                    (busiest_alone, busiest_service, ctx.named_service.as_ref())
+                    && own < self.cfg.min_connections
+                    && service >= self.cfg.min_connections
+                {
+                    alert.reasons.insert(
+                        2,
+                        format!(
+                            "over the {} addresses {} was reached at, the busiest {text} window \
+                             holds {service}: one named service meets the threshold in a window",
+                            n.addresses, n.name
+                        ),
+                    );
+                }
                 alert.windows = Some(windows::figures(per, len));
             }
             if !self.cfg.analytic_enabled(key.analytic) && alert.analytics.is_empty() {
