@@ -4,7 +4,7 @@
 //! run's cross-group facts, the allowlists, and the bounded, deterministic report order. Each
 //! group's fate is noted where it is decided, for `explain`.
 
-use super::group::{MAX_NAMES_PER_GROUP, trim_starts};
+use super::group::{GroupKey, GroupMap, GroupStats, MAX_NAMES_PER_GROUP, trim_starts};
 use super::history::History;
 use super::{
     Accumulator, Engine, Fate, GroupFate, HuntSummary, budget, evidence, facts, group, join, kept,
@@ -38,50 +38,7 @@ impl Engine {
         let max_alerts = self.cfg.limits.max_alerts;
         let mut kept = kept::KeptAlerts::new(max_alerts);
         let window_len = self.cfg.window.micros();
-        let mut groups = std::mem::take(&mut acc.groups).into_map();
-        // From the final counts, whatever was trimmed while reading (see `budget`): the
-        // content-log facts to their share first, then the groups with them joined.
-        let groups_budget = acc.groups_budget(&self.budget);
-        let mut session_facts = std::mem::take(&mut acc.session_facts);
-        let facts_cuts = if session_facts.is_empty() {
-            Vec::new()
-        } else {
-            budget::trim_facts(&mut session_facts, &self.budget.split_for_facts().1)
-        };
-        facts::join_session_facts(&mut groups, session_facts);
-        summary.budget = budget::final_trim(&mut groups, &groups_budget);
-        summary.budget.extend(facts_cuts);
-        summary.joined =
-            join::join_process_records(&mut groups, self.cfg.limits.max_users_per_group);
-        for stats in groups.values_mut() {
-            trim_starts(&mut stats.conn_starts);
-            if let Some(app) = stats.app.as_deref_mut() {
-                app.settle();
-            }
-            stats.duplicates_merged += join::dedup_connections(stats, window_len);
-            summary.duplicates += stats.duplicates_merged;
-        }
-        summary.groups = groups.len();
-        for (key, stats) in groups.iter_mut() {
-            let found = [
-                facts::dest_names_for(&acc.dest_names, stats.src_ip, key.dst_ip, key.dst_port),
-                facts::names_for(&acc.addr_names, stats.src_ip, key.dst_ip),
-            ];
-            // Another host's names for the address are borrowed only when the host has none
-            // of its own (from its source, its lookups or its sessions): beside its own they
-            // are another tenant's, and `names_borrowed` then says the whole set is borrowed.
-            let has_own =
-                !stats.dst_names.is_empty() || found.iter().flatten().any(|&(_, own)| own);
-            for (names, own) in found.into_iter().flatten() {
-                if !own && has_own {
-                    continue;
-                }
-                stats.names_borrowed |= !own;
-                for n in names {
-                    insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
-                }
-            }
-        }
+        let groups = self.prepare_groups(&mut acc, &mut summary);
         let history = History::of(&groups, &acc.source_spans, &self.cfg);
         let mut facts = match &self.prior {
             Some(_) => prior::run_facts(&groups),
@@ -139,18 +96,17 @@ impl Engine {
                 }
                 continue;
             }
-            let per_window = window_len
-                .map(|len| windows::exchanges_per_window(&stats, len, self.cfg.behaviour.enabled));
-            // A named service answering from several addresses is one destination in a window
-            // as over the data: its busiest window counts all of them.
-            let busiest_alone = per_window
-                .as_ref()
-                .map(|w| w.values().copied().max().unwrap_or(0));
-            let busiest_service = named.as_ref().and_then(|n| n.busiest_window);
-            let in_no_window = !on_one_exchange
-                && busiest_alone.is_some_and(|own| {
-                    own.max(busiest_service.unwrap_or(0)) < self.cfg.min_connections
-                });
+            let window_check = window_len.map(|len| {
+                windows::WindowCheck::of(
+                    &stats,
+                    len,
+                    self.cfg.behaviour.enabled,
+                    named.as_ref(),
+                    self.cfg.min_connections,
+                )
+            });
+            let in_no_window =
+                !on_one_exchange && window_check.as_ref().is_some_and(|w| w.in_no_window());
             let slower_than_window =
                 window_len.is_some_and(|len| windows::median_gap(&stats).is_some_and(|g| g > len));
             let mut ctx = history.context(&key, &stats, &self.cfg);
@@ -174,27 +130,9 @@ impl Engine {
             {
                 alert.reasons.push(r);
             }
-            if let (Some(len), Some(per)) = (window_len, &per_window) {
+            if let Some(w) = &window_check {
                 let text = self.cfg.window.to_string();
-                alert.reasons.insert(
-                    1,
-                    windows::reason(per, len, &text, self.cfg.min_connections),
-                );
-                if let (Some(own), Some(service), Some(n)) =
-                    (busiest_alone, busiest_service, ctx.named_service.as_ref())
-                    && own < self.cfg.min_connections
-                    && service >= self.cfg.min_connections
-                {
-                    alert.reasons.insert(
-                        2,
-                        format!(
-                            "over the {} addresses {} was reached at, the busiest {text} window \
-                             holds {service}: one named service meets the threshold in a window",
-                            n.addresses, n.name
-                        ),
-                    );
-                }
-                alert.windows = Some(windows::figures(per, len));
+                w.describe(&mut alert, &text, ctx.named_service.as_ref());
             }
             if !self.cfg.analytic_enabled(key.analytic) && alert.analytics.is_empty() {
                 // Behaviour analytics alone, and none of them found anything here.
@@ -208,25 +146,7 @@ impl Engine {
                 note(&alert, Fate::BelowMinSuspicion { least });
                 continue;
             }
-            let subject = AllowSubject {
-                analytic: key.analytic,
-                host: &key.host,
-                process: key.process.as_deref(),
-                dst_ip: key.dst_ip,
-                dst_port: key.dst_port,
-                protocol: key.protocol,
-                app: stats.app.as_deref(),
-                dst_names: stats.dst_names.as_slice(),
-                // Allowlist hook: the facts default entries' conditions need.
-                dst_internal: !alert.external,
-                iot_host: self.cfg.iot_hosts.contains(&key.host, stats.src_ip),
-                hosts_reaching: reach.hosts_reaching(
-                    key.dst_ip,
-                    key.dst_port,
-                    stats.own_dst_names(),
-                    stats.app.as_deref(),
-                ),
-            };
+            let subject = self.allow_subject(&key, &stats, alert.external, &reach);
             match allowlist::decide(&self.cfg.allowlists(), &subject, &alert.signals) {
                 AllowVerdict::NotListed => {}
                 AllowVerdict::Overridden(_, why) => alert.reasons.push(why),
@@ -302,6 +222,88 @@ impl Engine {
             }
         }
         (alerts, summary, facts)
+    }
+
+    /// The merged groups made ready to rate: the last trims to the budgets (the content-log
+    /// facts to their share first, then the groups with them joined), process records joined to
+    /// their connections, duplicates of one connection from two sources merged, and the names
+    /// other records gave each destination added.
+    fn prepare_groups(&self, acc: &mut Accumulator, summary: &mut HuntSummary) -> GroupMap {
+        let window_len = self.cfg.window.micros();
+        let mut groups = std::mem::take(&mut acc.groups).into_map();
+        // From the final counts, whatever was trimmed while reading (see `budget`).
+        let groups_budget = acc.groups_budget(&self.budget);
+        let mut session_facts = std::mem::take(&mut acc.session_facts);
+        let facts_cuts = if session_facts.is_empty() {
+            Vec::new()
+        } else {
+            budget::trim_facts(&mut session_facts, &self.budget.split_for_facts().1)
+        };
+        facts::join_session_facts(&mut groups, session_facts);
+        summary.budget = budget::final_trim(&mut groups, &groups_budget);
+        summary.budget.extend(facts_cuts);
+        summary.joined =
+            join::join_process_records(&mut groups, self.cfg.limits.max_users_per_group);
+        for stats in groups.values_mut() {
+            trim_starts(&mut stats.conn_starts);
+            if let Some(app) = stats.app.as_deref_mut() {
+                app.settle();
+            }
+            stats.duplicates_merged += join::dedup_connections(stats, window_len);
+            summary.duplicates += stats.duplicates_merged;
+        }
+        summary.groups = groups.len();
+        for (key, stats) in groups.iter_mut() {
+            let found = [
+                facts::dest_names_for(&acc.dest_names, stats.src_ip, key.dst_ip, key.dst_port),
+                facts::names_for(&acc.addr_names, stats.src_ip, key.dst_ip),
+            ];
+            // Another host's names for the address are borrowed only when the host has none
+            // of its own (from its source, its lookups or its sessions): beside its own they
+            // are another tenant's, and `names_borrowed` then says the whole set is borrowed.
+            let has_own =
+                !stats.dst_names.is_empty() || found.iter().flatten().any(|&(_, own)| own);
+            for (names, own) in found.into_iter().flatten() {
+                if !own && has_own {
+                    continue;
+                }
+                stats.names_borrowed |= !own;
+                for n in names {
+                    insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
+                }
+            }
+        }
+        groups
+    }
+
+    /// What the allowlists judge of a rated group, with the facts the default entries'
+    /// conditions need: whether the destination is internal, whether the host is a configured
+    /// IoT host, and how many hosts reach the destination.
+    fn allow_subject<'a>(
+        &self,
+        key: &'a GroupKey,
+        stats: &'a GroupStats,
+        external: bool,
+        reach: &allowlist::Reach,
+    ) -> AllowSubject<'a> {
+        AllowSubject {
+            analytic: key.analytic,
+            host: &key.host,
+            process: key.process.as_deref(),
+            dst_ip: key.dst_ip,
+            dst_port: key.dst_port,
+            protocol: key.protocol,
+            app: stats.app.as_deref(),
+            dst_names: stats.dst_names.as_slice(),
+            dst_internal: !external,
+            iot_host: self.cfg.iot_hosts.contains(&key.host, stats.src_ip),
+            hosts_reaching: reach.hosts_reaching(
+                key.dst_ip,
+                key.dst_port,
+                stats.own_dst_names(),
+                stats.app.as_deref(),
+            ),
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //! connections beacon across windows, and the summary counts the others so a window too short
 //! for the data is never silent.
 
-use super::group::GroupStats;
+use super::group::{GroupStats, NamedService};
+use crate::alert::Alert;
 use crate::alert::WindowCount;
 use crate::time::{Micros, format_rfc3339};
 use std::collections::BTreeMap;
@@ -60,6 +61,70 @@ pub(super) fn reason(
             format_rfc3339(w.saturating_mul(len)),
         ),
         None => format!("no connection with a time, so no {window_text} window holds any"),
+    }
+}
+
+/// How a group's exchanges spread over the windows of `--window`, and whether some window holds
+/// the seed's threshold: the group's own, or its named service's over all its addresses.
+pub(super) struct WindowCheck {
+    len: Micros,
+    per_window: BTreeMap<i64, u64>,
+    busiest_alone: u64,
+    /// The named service's busiest window, when the group is one address of one.
+    busiest_service: Option<u64>,
+    min: u64,
+}
+
+impl WindowCheck {
+    pub(super) fn of(
+        stats: &GroupStats,
+        len: Micros,
+        count_messages: bool,
+        named: Option<&NamedService>,
+        min: u64,
+    ) -> WindowCheck {
+        let per_window = exchanges_per_window(stats, len, count_messages);
+        WindowCheck {
+            len,
+            busiest_alone: per_window.values().copied().max().unwrap_or(0),
+            per_window,
+            // A named service answering from several addresses is one destination in a window
+            // as over the data: its busiest window counts all of them.
+            busiest_service: named.and_then(|n| n.busiest_window),
+            min,
+        }
+    }
+
+    /// No window holds the threshold, counting the named service's.
+    pub(super) fn in_no_window(&self) -> bool {
+        self.busiest_alone.max(self.busiest_service.unwrap_or(0)) < self.min
+    }
+
+    /// The sentences and figures the alert carries: how the channel spreads over the windows,
+    /// and, when only its named service meets the threshold in a window, that it does.
+    pub(super) fn describe(
+        &self,
+        alert: &mut Alert,
+        window_text: &str,
+        named: Option<&NamedService>,
+    ) {
+        alert
+            .reasons
+            .insert(1, reason(&self.per_window, self.len, window_text, self.min));
+        if let (Some(service), Some(n)) = (self.busiest_service, named)
+            && self.busiest_alone < self.min
+            && service >= self.min
+        {
+            alert.reasons.insert(
+                2,
+                format!(
+                    "over the {} addresses {} was reached at, the busiest {window_text} window \
+                     holds {service}: one named service meets the threshold in a window",
+                    n.addresses, n.name
+                ),
+            );
+        }
+        alert.windows = Some(figures(&self.per_window, self.len));
     }
 }
 
