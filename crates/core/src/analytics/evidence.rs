@@ -16,7 +16,7 @@ use crate::behaviour::destination::{
     score_server_name,
 };
 use crate::behaviour::interactive::{score_interactive, working_day_rhythm};
-use crate::behaviour::names::{score_client_id, score_host_scoped, score_topic};
+use crate::behaviour::names::{score_client_id, score_host_scoped, score_jid, score_topic};
 use crate::behaviour::presence::{
     HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_transient,
 };
@@ -128,7 +128,7 @@ pub(super) fn signals(
         let first_client = app.client_ids.first().map(String::as_str);
         // A correspondent's address is named by its owner, like a topic: `bot@c2.example`.
         for peer in &app.peers {
-            all.extend(score_topic(peer, w).into_iter().map(|mut s| {
+            all.extend(score_jid(peer, w).into_iter().map(|mut s| {
                 s.reason = format!("correspondent {peer}: {}", s.reason);
                 s
             }));

@@ -385,14 +385,20 @@ pub fn score_client_id(client_id: &str, w: &Weights) -> Vec<Signal> {
     out
 }
 
-/// Signals of an XMPP address (`local@domain/resource`): the local part and the resource are
-/// scored like topic levels; the domain is left to [`super::destination`].
+/// Signals of an XMPP address (`local@domain/resource`), such as a chat correspondent's: each
+/// part is scored like a topic level (a correspondent's server is not the connection's
+/// destination, so its domain is scored too), except that an all-letter local part is never
+/// called random. An account's local part is its owner's name: surnames spell consonant runs and
+/// few vowels (`pschmidt`, `kszczepanski`), which the random test counts, while a generated
+/// account mixes in digits (`x7k2q9f3`); vocabulary, GUIDs, hex and encodings count as anywhere.
 pub fn score_jid(jid: &str, w: &Weights) -> Vec<Signal> {
     let jid = capped(jid, MAX_SCORED_BYTES);
     let (bare, resource) = jid.split_once('/').unwrap_or((jid, ""));
-    let local = bare.split_once('@').map_or("", |(l, _)| l);
+    let (local, domain) = bare.split_once('@').unwrap_or(("", bare));
     let mut f = Findings::default();
     scan(local, &['/'], &mut f);
+    f.random.retain(|t| t.bytes().any(|c| c.is_ascii_digit()));
+    scan(domain, &['/'], &mut f);
     scan(resource, &['/'], &mut f);
     let mut out = Vec::new();
     findings_to_signals("JID", jid, &f, w, &mut out);

@@ -2,7 +2,7 @@
 //! shapes, library client ids, device topic trees and per-host topics.
 
 use super::*;
-use crate::behaviour::shapes::topic_template;
+use crate::behaviour::shapes::{looks_random, topic_template};
 use proptest::prelude::*;
 
 fn ids(signals: &[Signal]) -> Vec<&'static str> {
@@ -136,6 +136,25 @@ fn jids() {
     assert!(score_jid("alice@jabber.org/Gajim", &w()).is_empty());
     let s = score_jid("bot@xmpp.jp/3f2504e0-4f89-11d3-9a0c-0305e82c3301", &w());
     assert_eq!(ids(&s), ["c2_vocabulary", "guid_token"]);
+}
+
+#[test]
+fn a_correspondents_name_is_a_persons_not_a_random_token() {
+    // Surnames spell what the random test counts (consonant runs, few vowels, rare pairs)...
+    assert!(looks_random("pschmidt"));
+    for name in ["pschmidt", "kszczepanski", "mschwarz", "tbrandt"] {
+        let jid = format!("{name}@corp.example.com");
+        assert!(score_jid(&jid, &w()).is_empty(), "{jid}");
+    }
+    // ...while a generated account mixes letters and digits, and a random domain still counts.
+    assert_eq!(
+        ids(&score_jid("x7k2q9f3@jabber.at", &w())),
+        ["random_token"]
+    );
+    assert_eq!(
+        ids(&score_jid("alice@xk3j9qzr2v.net", &w())),
+        ["random_token"]
+    );
 }
 
 #[test]
