@@ -10,7 +10,7 @@ use super::group::{
 };
 use super::telemetry::{PLAIN_TELEMETRY_BEACON_FACTOR, plain_telemetry, telemetry_readings};
 use crate::app::{MessageEvent, TopicDirection};
-use crate::behaviour::beacon::{BeaconContext, score_beacon};
+use crate::behaviour::beacon::{BeaconContext, DAY_SCALE_SECS, score_beacon};
 use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
     score_server_name,
@@ -182,7 +182,7 @@ pub(super) fn signals(
     // A connection "timer" of a day or more is how people start their working day (a chat
     // client opened each morning); the working-hours test below tells the two apart, so such a
     // timer does not stop it.
-    let daily = own_timer.is_some_and(|p| p >= DAILY_RHYTHM_SECS);
+    let daily = own_timer.is_some_and(|p| p >= DAY_SCALE_SECS);
     let regular = all
         .iter()
         .any(|s| s.id.is_beacon() && s.weight > 0.0 && !(daily && s.id == SignalId::Beacon));
@@ -423,9 +423,6 @@ fn platform_renewal(all: &mut [Signal]) {
 
 /// Weight of opaque payload evidence (`payload_encoded`, `payload_high_entropy`) on XMPP.
 const CHAT_OPAQUE_FACTOR: f64 = 2.5;
-
-/// Least period, in seconds, of a connection timer that could be a working day's rhythm.
-const DAILY_RHYTHM_SECS: f64 = 20.0 * 3600.0;
 
 /// Signals that only describe the shape of a name (ids, hashes, encodings): legitimate device
 /// topics are full of them, so they never make one exchange enough on their own.

@@ -197,6 +197,10 @@ fn binomial_tail(n: usize, k: usize, p: f64) -> f64 {
         .clamp(0.0, 1.0)
 }
 
+/// Least median interval, in seconds, at which a timer could be a person's daily rhythm (a
+/// program opened each working day): 20 h, so that a day's openings a few hours apart count.
+pub const DAY_SCALE_SECS: f64 = 20.0 * 3600.0;
+
 /// Scores a series of event times (any order; sorted here) and, optionally, the payload or
 /// connection sizes that go with it (any order). `None` when fewer than `cfg.min_intervals`
 /// non-zero gaps remain.
@@ -337,18 +341,35 @@ pub fn score_beacon(
     // of k logarithms each, quadratic in n.
     let confident = cfg.confident_intervals.max(1);
     let by_count = (0.6 + 0.4 * n as f64 / confident as f64).min(1.0);
-    let chance = if by_count < 1.0 {
+    // Random arrivals are no model of a period of a day or more: people start programs on a day
+    // grid (at about the same hour on the days they use them), and one, two or three days apart
+    // all fall within ±50% of a 36 h median. So the chance under random arrivals does not vouch
+    // for a short series at that scale; the count alone scales it.
+    let day_scale = median >= DAY_SCALE_SECS;
+    let chance = if by_count < 1.0 && !day_scale {
         binomial_tail(n, inside, random_share)
     } else {
         0.0
     };
-    let sample_factor = by_count.max(1.0 - chance);
+    let sample_factor = if day_scale {
+        by_count
+    } else {
+        by_count.max(1.0 - chance)
+    };
     if sample_factor < 1.0 {
-        reasons.push(format!(
-            "only {n} intervals (fewer than {confident}): score scaled by {sample_factor:.2} \
-             ({:.1}% chance that random arrivals put as many near the median)",
-            chance * 100.0
-        ));
+        if day_scale {
+            reasons.push(format!(
+                "only {n} intervals (fewer than {confident}) of a day or more: score scaled by \
+                 {sample_factor:.2} (people start programs on a day grid, so random arrivals \
+                 are no measure of chance at this scale)"
+            ));
+        } else {
+            reasons.push(format!(
+                "only {n} intervals (fewer than {confident}): score scaled by {sample_factor:.2} \
+                 ({:.1}% chance that random arrivals put as many near the median)",
+                chance * 100.0
+            ));
+        }
     }
     score *= sample_factor;
 

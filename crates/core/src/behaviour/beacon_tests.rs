@@ -292,6 +292,29 @@ fn score_of(gaps: &[f64]) -> f64 {
 }
 
 #[test]
+fn a_day_grid_is_no_timer_but_a_daily_one_is() {
+    let h = 3600.0;
+    let threshold = BeaconConfig::default().signal_threshold;
+    // A chat client opened Monday, Wednesday, Thursday, Friday at about 8 and on Sunday at 13:
+    // every interval within ±50% of their 36 h median, which exponential waits would rarely do.
+    let grid = [48.7 * h, 23.8 * h, 23.8 * h, 52.8 * h];
+    assert!(score_of(&grid) < threshold, "{}", score_of(&grid));
+    // A daily timer through a week keeps its signal, with a few minutes of jitter.
+    let daily = [
+        24.0 * h + 300.0,
+        24.0 * h - 240.0,
+        24.0 * h + 120.0,
+        24.0 * h - 60.0,
+        24.0 * h + 200.0,
+        24.0 * h - 100.0,
+    ];
+    assert!(score_of(&daily) >= threshold, "{}", score_of(&daily));
+    // Below a day the chance under random arrivals still vouches for a short, tight series.
+    let slow = [6.0 * h + 90.0, 6.0 * h - 60.0, 6.0 * h + 30.0, 6.0 * h];
+    assert!(score_of(&slow) >= threshold, "{}", score_of(&slow));
+}
+
+#[test]
 fn jitter_sweep_separates_beacons_from_random() {
     // 100 one-minute intervals, 200 seeds: Cobalt-Strike-style jitter of 0–50 % against
     // Poisson arrivals of the same mean. RITA's timing score alone gives Poisson about 0.5;
