@@ -132,7 +132,7 @@ impl Engine {
             }
             if let Some(w) = &window_check {
                 let text = self.cfg.window.to_string();
-                w.describe(&mut alert, &text, ctx.named_service.as_ref());
+                w.describe(&mut alert, &text);
             }
             if !self.cfg.analytic_enabled(key.analytic) && alert.analytics.is_empty() {
                 // Behaviour analytics alone, and none of them found anything here.

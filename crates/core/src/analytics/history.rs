@@ -131,11 +131,15 @@ impl<'a> History<'a> {
         }
         for (k, s) in groups {
             if cfg.internal.containing(k.dst_ip).is_none() {
-                let per_window = cfg
-                    .window
-                    .micros()
-                    .map(|len| super::windows::exchanges_per_window(s, len, true));
-                for name in names_of(s) {
+                let names = names_of(s);
+                // Counted only for a named group: most groups have no name to pool by.
+                let per_window = match cfg.window.micros() {
+                    Some(len) if !names.is_empty() => {
+                        Some(super::windows::exchanges_per_window(s, len, true))
+                    }
+                    _ => None,
+                };
+                for name in names {
                     let service = h
                         .named
                         .entry((

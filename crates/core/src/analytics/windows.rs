@@ -70,8 +70,9 @@ pub(super) struct WindowCheck {
     len: Micros,
     per_window: BTreeMap<i64, u64>,
     busiest_alone: u64,
-    /// The named service's busiest window, when the group is one address of one.
-    busiest_service: Option<u64>,
+    /// When the group is one address of a named service: the service's busiest window, its
+    /// name and how many addresses it was reached at.
+    service: Option<(u64, String, usize)>,
     min: u64,
 }
 
@@ -90,37 +91,33 @@ impl WindowCheck {
             per_window,
             // A named service answering from several addresses is one destination in a window
             // as over the data: its busiest window counts all of them.
-            busiest_service: named.and_then(|n| n.busiest_window),
+            service: named.and_then(|n| Some((n.busiest_window?, n.name.clone(), n.addresses))),
             min,
         }
     }
 
     /// No window holds the threshold, counting the named service's.
     pub(super) fn in_no_window(&self) -> bool {
-        self.busiest_alone.max(self.busiest_service.unwrap_or(0)) < self.min
+        let service = self.service.as_ref().map_or(0, |(busiest, ..)| *busiest);
+        self.busiest_alone.max(service) < self.min
     }
 
     /// The sentences and figures the alert carries: how the channel spreads over the windows,
     /// and, when only its named service meets the threshold in a window, that it does.
-    pub(super) fn describe(
-        &self,
-        alert: &mut Alert,
-        window_text: &str,
-        named: Option<&NamedService>,
-    ) {
+    pub(super) fn describe(&self, alert: &mut Alert, window_text: &str) {
         alert
             .reasons
             .insert(1, reason(&self.per_window, self.len, window_text, self.min));
-        if let (Some(service), Some(n)) = (self.busiest_service, named)
+        if let Some((busiest, name, addresses)) = &self.service
             && self.busiest_alone < self.min
-            && service >= self.min
+            && *busiest >= self.min
         {
             alert.reasons.insert(
                 2,
                 format!(
-                    "over the {} addresses {} was reached at, the busiest {window_text} window \
-                     holds {service}: one named service meets the threshold in a window",
-                    n.addresses, n.name
+                    "over the {addresses} addresses {name} was reached at, the busiest \
+                     {window_text} window holds {busiest}: one named service meets the \
+                     threshold in a window"
                 ),
             );
         }

@@ -280,11 +280,6 @@ const INSTALLED_RUNTIMES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The developer toolchain an image runs from ([`DEVELOPER_TOOLCHAINS`]), described, if any.
-pub fn developer_toolchain(image: &str) -> Option<&'static str> {
-    toolchain_of(&normalised(image))
-}
-
 /// Where an interpreter's image says it was installed for the machine or its developer (a
 /// system-wide install, a per-user installer's `AppData\Local\Programs`, a developer
 /// toolchain), described, if anywhere.
@@ -316,7 +311,7 @@ fn toolchain_of(norm: &str) -> Option<&'static str> {
 }
 
 /// The unusual place an image lives in, with a description, or `None`. A developer toolchain
-/// ([`developer_toolchain`]) is a usual place even inside a user's profile or a hidden
+/// ([`DEVELOPER_TOOLCHAINS`]) is a usual place even inside a user's profile or a hidden
 /// directory; inside a temporary or downloads directory it is not.
 pub fn classify_path(image: &str) -> Option<(PathClass, &'static str)> {
     let norm = normalised(image);
