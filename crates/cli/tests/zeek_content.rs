@@ -1,6 +1,7 @@
 //! The binary on Zeek's content logs next to conn.log: `mqtt_*.log` records put the client id
 //! and topics of a cleartext MQTT session into its alert (and the evidence they are), and a
-//! `dns.log` answer names a cleartext destination the way `ssl.log` names a TLS one.
+//! `dns.log` answer names a cleartext destination the way `ssl.log` names a TLS one; and the
+//! host census conn.log gives (a device whose only traffic is its service).
 
 mod common;
 
@@ -193,4 +194,144 @@ fn zeek_mqtt_logs_are_held_to_the_group_state_budget_and_say_so() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8(again.stdout).unwrap(), r.stdout);
+}
+
+/// Three days of a conn.log: `device` does nothing but name lookups and 8-hour MQTT-over-TLS
+/// sessions with its vendor's address, `workstation` holds the same sessions with another
+/// address and also browses.
+fn census_log(device: &str, workstation: &str) -> String {
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    let t0 = 1_700_000_000i64;
+    for (n, host, dst) in [
+        (0, device, "203.0.113.10"),
+        (1, workstation, "203.0.113.80"),
+    ] {
+        for k in 0..9 {
+            let ts = t0 + k * 8 * 3600 + n * 60;
+            rows.push((
+                ts,
+                format!(
+                    "{ts}.0\tS{n}{k}\t{host}\t4{n}{k:03}\t{dst}\t8883\ttcp\tssl\t28000.0\t90000\t40000\tSF\tT\n"
+                ),
+            ));
+        }
+        for k in 0..72 {
+            let ts = t0 + k * 3600 + 30 + n;
+            rows.push((
+                ts,
+                format!("{ts}.0\tD{n}{k}\t{host}\t5{n}{k:03}\t10.1.0.53\t53\tudp\tdns\t0.01\t40\t90\tSF\tT\n"),
+            ));
+        }
+    }
+    for k in 0..20 {
+        let ts = t0 + 7200 + k * 9000;
+        rows.push((
+            ts,
+            format!("{ts}.0\tW{k}\t{workstation}\t6{k:04}\t198.51.100.5\t443\ttcp\tssl\t12.0\t2000\t90000\tSF\tT\n"),
+        ));
+    }
+    rows.sort();
+    let mut s = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
+    s.extend(rows.into_iter().map(|(_, r)| r));
+    s
+}
+
+/// The records of a TSV log with the test's columns as Zeek's JSON writer writes them.
+fn as_json_lines(tsv: &str) -> String {
+    let names: Vec<&str> = CONN_FIELDS.trim_end().split('\t').skip(1).collect();
+    let mut out = String::new();
+    for row in tsv.lines().filter(|l| !l.starts_with('#')) {
+        let mut rec = serde_json::Map::new();
+        for (name, value) in names.iter().zip(row.split('\t')) {
+            let v = match *name {
+                "ts" | "duration" => serde_json::json!(value.parse::<f64>().unwrap()),
+                "id.orig_p" | "id.resp_p" | "orig_bytes" | "resp_bytes" => {
+                    serde_json::json!(value.parse::<u64>().unwrap())
+                }
+                "local_orig" => serde_json::json!(value == "T"),
+                _ => serde_json::json!(value),
+            };
+            rec.insert(name.to_string(), v);
+        }
+        out.push_str(&serde_json::Value::Object(rec).to_string());
+        out.push('\n');
+    }
+    out
+}
+
+fn alert_of<'a>(all: &'a [serde_json::Value], host: &str) -> Option<&'a serde_json::Value> {
+    all.iter().find(|a| a["src_ip"] == host)
+}
+
+#[test]
+fn a_device_whose_only_traffic_is_its_service_is_credited_and_a_workstation_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (device, workstation) = ("10.1.1.20", "10.1.1.21");
+    let conn = dir.path().join("conn.log");
+    std::fs::write(&conn, census_log(device, workstation)).unwrap();
+    let conn = conn.to_str().unwrap();
+
+    // The default view: the workstation's sessions only.
+    let r = hunt(&[conn]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let shown = alerts(&r.stdout);
+    assert!(alert_of(&shown, device).is_none(), "{}", r.stdout);
+    let w = alert_of(&shown, workstation).expect("the workstation's sessions are reported");
+    assert!(w["signals"].get("dedicated_device").is_none(), "{w}");
+    assert_ne!(w["suspicion"], "low");
+
+    let low = hunt(&["--min-suspicion", "low", conn]);
+    let all = alerts(&low.stdout);
+    let d = alert_of(&all, device).expect("the device's sessions at low");
+    assert_eq!(d["suspicion"], "low", "{d}");
+    assert_eq!(d["signals"]["dedicated_device"], -20.0, "{d}");
+    assert!(
+        d["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x.as_str().unwrap().contains("a device doing its one job")),
+        "{d}"
+    );
+
+    // The census reads every line whatever the prefilter passes: parsing every line (--strict)
+    // gives the same verdicts.
+    let strict = hunt(&["--min-suspicion", "low", "--strict", conn]);
+    assert_eq!(strict.stdout, low.stdout);
+
+    // The same log as Zeek's JSON writer puts it: the same census.
+    let json = dir.path().join("conn.json");
+    std::fs::write(&json, as_json_lines(&census_log(device, workstation))).unwrap();
+    let from_json = hunt(&["--min-suspicion", "low", json.to_str().unwrap()]);
+    let dj = alert_of(&alerts(&from_json.stdout), device)
+        .cloned()
+        .unwrap();
+    assert_eq!(dj["signals"]["dedicated_device"], -20.0, "{dj}");
+    let wj = alert_of(&alerts(&from_json.stdout), workstation)
+        .cloned()
+        .unwrap();
+    assert!(wj["signals"].get("dedicated_device").is_none(), "{wj}");
+
+    // Another input in which the device browses does not hold its channel, so it does not move
+    // the verdict; in the channel's own input, the same browsing does.
+    let web = dir.path().join("web.log");
+    let mut other = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
+    other.push_str(&format!(
+        "1700090000.0\tX1\t{device}\t61000\t198.51.100.5\t443\ttcp\tssl\t12.0\t2000\t90000\tSF\tT\n"
+    ));
+    std::fs::write(&web, &other).unwrap();
+    let both = hunt(&["--min-suspicion", "low", conn, web.to_str().unwrap()]);
+    let d2 = alert_of(&alerts(&both.stdout), device).cloned().unwrap();
+    assert_eq!(d2["signals"]["dedicated_device"], -20.0, "{d2}");
+    let joined = dir.path().join("joined.log");
+    let mut text = census_log(device, workstation);
+    text.push_str(other.lines().last().unwrap());
+    text.push('\n');
+    std::fs::write(&joined, text).unwrap();
+    let browsing = hunt(&["--min-suspicion", "low", joined.to_str().unwrap()]);
+    let d3 = alert_of(&alerts(&browsing.stdout), device)
+        .cloned()
+        .unwrap();
+    assert!(d3["signals"].get("dedicated_device").is_none(), "{d3}");
+    assert_ne!(d3["suspicion"], "low", "{d3}");
 }

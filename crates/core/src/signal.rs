@@ -138,11 +138,15 @@ pub enum SignalId {
     /// a server federating with another (XMPP s2s) or a broker bridging to one, not a client.
     /// Negative.
     ServerFederation,
+    /// In a log that records all of the host's traffic, its only traffic through at least a day
+    /// is housekeeping and held sessions with this one service: a device doing its one job (a
+    /// meter, a thermostat), not a host an implant sits on beside other traffic. Negative.
+    DedicatedDevice,
 }
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 50] = [
+    pub const ALL: [SignalId; 51] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -193,6 +197,7 @@ impl SignalId {
         SignalId::LoneTimerOnSharedDestination,
         SignalId::SoleHostDestination,
         SignalId::ServerFederation,
+        SignalId::DedicatedDevice,
     ];
 
     /// The stable snake_case id used in output, configuration and allowlists.
@@ -248,6 +253,7 @@ impl SignalId {
             SignalId::LoneTimerOnSharedDestination => "lone_timer_on_shared_destination",
             SignalId::SoleHostDestination => "sole_host_destination",
             SignalId::ServerFederation => "server_federation",
+            SignalId::DedicatedDevice => "dedicated_device",
         }
     }
 
@@ -258,6 +264,7 @@ impl SignalId {
             | SignalId::MessageBeacon
             | SignalId::TransientUse
             | SignalId::InteractiveUse
+            | SignalId::DedicatedDevice
             | SignalId::LoneTimerOnSharedDestination => AnalyticId::PubsubBeacon,
             SignalId::C2Vocabulary
             | SignalId::C2VocabularyWeak

@@ -20,6 +20,7 @@
 //! knowing them.
 
 use crate::problem::ProblemKind;
+use pubsub_hunt_core::analytics::census::CensusEntry;
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, ConnEvent};
 use std::io::Read;
@@ -97,6 +98,20 @@ pub trait LineFormat: Send + Sync {
     /// engine hunts masqueraded programs), so the prefilter passes those lines too.
     fn records_programs(&self) -> bool {
         false
+    }
+    /// True when its records are every connection the sensor saw (Zeek `conn.log`): the
+    /// pipeline then reads every line's [`census_entry`](Self::census_entry), past the
+    /// prefilter, so the analytics know what else each host did
+    /// (`pubsub_hunt_core::analytics::census`).
+    fn takes_census(&self) -> bool {
+        false
+    }
+    /// Who started the connection of one line, to where and over what, read with as little
+    /// work as the format allows; `None` when the line is not a connection or those fields do
+    /// not read (the parser reports it where it matters).
+    fn census_entry<'l>(&self, line: &'l [u8]) -> Option<CensusEntry<'l>> {
+        let _ = line;
+        None
     }
 }
 

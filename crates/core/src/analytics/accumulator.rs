@@ -7,7 +7,7 @@ use super::fate::ProbeCounts;
 use super::group::{self, GroupKey, GroupStats, MAX_NAMES_PER_GROUP, session_order, trim_sessions};
 use super::history::{self, union_span};
 use super::table::{self, GroupCutoff};
-use super::{budget, facts, prior};
+use super::{budget, census, facts, prior};
 use crate::alert::Session;
 use crate::behaviour::presence::Span;
 use crate::bounded::insert_smallest;
@@ -124,6 +124,9 @@ pub struct Accumulator {
     pub(super) session_facts: facts::SessionFacts,
     /// Session facts not kept because the table was full.
     pub session_facts_dropped: u64,
+    /// What each host did in each input that records every connection (`census`). Bounded
+    /// like the groups.
+    pub(super) census: census::Census,
     pub counters: EventCounters,
     /// Recognised pub/sub sessions, when the configuration asks for them (bounded).
     pub sessions: Vec<Session>,
@@ -225,6 +228,7 @@ impl Accumulator {
             );
         }
         self.session_facts_dropped += other.session_facts_dropped;
+        self.census.merge(other.census, cfg.limits.max_groups);
         let budget = budget::Budget::of(&cfg.limits);
         self.hold_facts(&budget, other.facts_held);
         let dropped = self.groups.merge(
@@ -237,6 +241,12 @@ impl Accumulator {
         // merge, and merges are one per reader).
         let groups_budget = self.groups_budget(&budget);
         budget::trim_to_budget(self.groups.stats_mut(), &groups_budget, &mut self.held);
+    }
+
+    /// Adds what a chunk of `source` said of its hosts' connections, every record of it, to
+    /// the census (see [`census`]).
+    pub fn note_census(&mut self, source: &Arc<str>, chunk: census::ChunkCensus, cfg: &HuntConfig) {
+        self.census.add_chunk(source, chunk, cfg.limits.max_groups);
     }
 
     pub(super) fn add_dest_names<'n>(

@@ -15,6 +15,7 @@ use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
     score_server_name,
 };
+use crate::behaviour::device::{DeviceView, median_length, score_dedicated_device};
 use crate::behaviour::interactive::{score_interactive, working_day_rhythm};
 use crate::behaviour::names::{score_client_id, score_host_scoped, score_jid, score_topic};
 use crate::behaviour::presence::{
@@ -260,6 +261,26 @@ pub(super) fn signals(
         all.extend(prevalence);
     }
 
+    // A device doing its one job holds its session (or renews it on its platform's timer); a
+    // check-in timer is not how such a device works, so it keeps its weight alone.
+    let check_in = all.iter().any(|s| {
+        s.weight > 0.0
+            && (s.id == SignalId::MessageBeacon || (s.id == SignalId::Beacon && !held_renewal))
+    });
+    if !check_in && let (Some(d), Some(data)) = (group.dedicated_host, group.data_span) {
+        let mut lengths: Vec<Micros> = earliest_spans(&stats.conn_spans)
+            .iter()
+            .map(|s| s.end.saturating_sub(s.start))
+            .collect();
+        let view = DeviceView {
+            connections: d.connections,
+            housekeeping: d.housekeeping,
+            data_span: data.duration(),
+            median_session: median_length(&mut lengths),
+        };
+        all.extend(score_dedicated_device(&view, key.dst_port, w));
+    }
+
     if let Some(app) = stats.app.as_deref() {
         let mut opaque = opaque_payloads(app, w);
         if key.protocol == crate::protocol::Protocol::Xmpp {
@@ -368,9 +389,10 @@ fn unremarkable_process(
 }
 
 /// Sets a channel's own content and process evidence against the credit of a shared
-/// destination. The crowd explains the destination (many hosts' service, not one host's
-/// server), not what one host says there or which program says it: an implant relaying
-/// through a public broker shares the broker, not its subscriptions. The credit shrinks by
+/// destination and of a dedicated device. The crowd explains the destination (many hosts'
+/// service, not one host's server), not what one host says there or which program says it: an
+/// implant relaying through a public broker shares the broker, not its subscriptions. Likewise a
+/// device's job explains that it holds a session, not a command vocabulary in it. The credit shrinks by
 /// those points and never turns into suspicion. A general-purpose interpreter does not count:
 /// it is the runtime the crowd's own clients are written for (a team's Node or Python workers on
 /// their hosted broker), so it says which runtime, not that the program is this host's alone.
@@ -384,16 +406,23 @@ fn offset_shared_credit(all: &mut [Signal]) {
     if points <= 0.0 {
         return;
     }
-    for s in all
-        .iter_mut()
-        .filter(|s| s.id == SignalId::SharedDestination && s.weight < 0.0)
-    {
+    for s in all.iter_mut().filter(|s| {
+        matches!(
+            s.id,
+            SignalId::SharedDestination | SignalId::DedicatedDevice
+        ) && s.weight < 0.0
+    }) {
         let before = s.weight;
         s.weight = (before + points).min(0.0);
         s.reason.push_str(&format!(
             "; weight {before:+.0} → {:+.0}: the channel's own content and process evidence \
-             ({points:.0} points) is not the crowd's",
-            s.weight
+             ({points:.0} points) is not {}",
+            s.weight,
+            if s.id == SignalId::SharedDestination {
+                "the crowd's"
+            } else {
+                "what a device's job explains"
+            }
         ));
     }
 }

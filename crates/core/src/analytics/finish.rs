@@ -39,7 +39,7 @@ impl Engine {
         let mut kept = kept::KeptAlerts::new(max_alerts);
         let window_len = self.cfg.window.micros();
         let groups = self.prepare_groups(&mut acc, &mut summary);
-        let history = History::of(&groups, &acc.source_spans, &self.cfg);
+        let history = History::of(&groups, &acc.source_spans, &acc.census, &self.cfg);
         let mut facts = match &self.prior {
             Some(_) => prior::run_facts(&groups),
             None => crate::prior::History::default(),

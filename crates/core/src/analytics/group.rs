@@ -431,6 +431,9 @@ pub struct GroupContext {
     /// For a group with fewer exchanges than `min_connections` (and no named service making up
     /// for them), whether and why one exchange is enough, as the engine judged it.
     pub(crate) one_exchange: Option<OneExchange>,
+    /// When the census shows the host doing nothing but housekeeping and this service in every
+    /// input that holds the group (`census::Census::dedicated_to`).
+    pub dedicated_host: Option<super::census::DedicatedHost>,
 }
 
 /// Why a group with fewer exchanges than `min_connections` is rated all the same

@@ -3,6 +3,7 @@
 //! with an external service's address pool, and the extent of the inputs that hold each channel.
 //! Bounded by the group table it is built from.
 
+use super::census::Census;
 use super::group::{
     GroupContext, GroupKey, GroupMap, GroupStats, NamedService, PoolSessions, add_spans,
     earliest_spans, max_opt, publication_rate,
@@ -33,6 +34,8 @@ pub(super) struct History<'a> {
     named: HashMap<NamedKey, NamedUse>,
     /// Each input's extent (see `Accumulator::source_spans`).
     source_spans: &'a HashMap<Arc<str>, Span, foldhash::fast::RandomState>,
+    /// What each host did in each input that records every connection.
+    census: &'a Census,
 }
 
 /// A group's key without its analytic: one channel between a client and a server.
@@ -115,6 +118,7 @@ impl<'a> History<'a> {
     pub(super) fn of(
         groups: &GroupMap,
         source_spans: &'a HashMap<Arc<str>, Span, foldhash::fast::RandomState>,
+        census: &'a Census,
         cfg: &HuntConfig,
     ) -> History<'a> {
         let mut h = History {
@@ -125,6 +129,7 @@ impl<'a> History<'a> {
             pools: HashMap::new(),
             named: HashMap::new(),
             source_spans,
+            census,
         };
         if !cfg.behaviour.enabled {
             return h;
@@ -306,6 +311,12 @@ impl<'a> History<'a> {
                 .is_some_and(|&w| w > first);
         }
         ctx.channel_span = self.service_span(key, stats);
+        // A census speaks only for every input of the group, all of them remembered.
+        if let Some(host) = stats.src_ip.filter(|_| !stats.sources_truncated) {
+            ctx.dedicated_host =
+                self.census
+                    .dedicated_to(stats.sources.iter(), host, key.dst_ip, key.dst_port);
+        }
         let pool = pool_key(key);
         if let Some((addrs, spans)) = self.pools.get(&pool)
             && addrs.len() >= 2

@@ -13,6 +13,7 @@
 
 mod accumulator;
 pub mod budget;
+pub mod census;
 mod content;
 mod evidence;
 mod facts;
@@ -190,6 +191,19 @@ impl Engine {
 
     pub fn config(&self) -> &HuntConfig {
         &self.cfg
+    }
+
+    /// Adds what one chunk of `source`, a log that records every connection, said of its hosts
+    /// (see [`census`]): whether a host did anything but housekeeping and one service.
+    pub fn observe_census(
+        &self,
+        source: &Arc<str>,
+        chunk: census::ChunkCensus,
+        acc: &mut Accumulator,
+    ) {
+        if self.cfg.behaviour.enabled {
+            acc.note_census(source, chunk, &self.cfg);
+        }
     }
 
     /// Records a name another log gave a destination (a Zeek `ssl.log` server name for

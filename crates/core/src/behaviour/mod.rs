@@ -21,11 +21,12 @@
 //! [`tools::score_single_shot`], [`destination::score_server_name`],
 //! [`destination::score_destination_ip`], [`destination::DEFAULT_ALLOW_HINTS`],
 //! [`rate::rate_burst`], [`rate::rate_vs_peers`], [`presence::score_transient`],
-//! [`interactive::score_interactive`] and [`score::combine`]. String scoring costs a
+//! [`interactive::score_interactive`], [`device::score_dedicated_device`] and [`score::combine`]. String scoring costs a
 //! few microseconds per string, so score each distinct topic or id once per group, not per message.
 
 pub mod beacon;
 pub mod destination;
+pub mod device;
 pub mod interactive;
 pub mod masquerade;
 pub mod names;
@@ -178,6 +179,10 @@ pub struct Weights {
     pub sole_host_destination: f64,
     /// The initiating host is a server of the protocol many hosts reach (federation, bridges).
     pub server_federation: f64,
+    // --- device.rs ---
+    /// The host's only traffic, in a log that records all of it, is housekeeping and held
+    /// sessions with this one service: a device doing its one job. Negative.
+    pub dedicated_device: f64,
 }
 
 impl Default for Weights {
@@ -232,6 +237,7 @@ impl Default for Weights {
             lone_timer_on_shared_destination: 15.0,
             sole_host_destination: 8.0,
             server_federation: -20.0,
+            dedicated_device: -20.0,
         }
     }
 }

@@ -2,9 +2,11 @@
 //! takes every line with `--strict`, or when the format's records are not connections the
 //! prefilter could recognise), parses the surviving lines with the chunk's
 //! [`LineFormat`](pubsub_hunt_reader::LineFormat), numbers them, feeds connections, destination
-//! names and session facts to the analytics and reports malformed or truncated records.
+//! names and session facts to the analytics and reports malformed or truncated records. For a
+//! log that records every connection it also reads every line's hosts for the census.
 
 use super::shared::{Shared, Work};
+use pubsub_hunt_core::analytics::census;
 use pubsub_hunt_core::{Accumulator, RecordRef};
 use pubsub_hunt_reader::{Problem, ProblemKind, Record};
 use std::sync::atomic::Ordering;
@@ -17,6 +19,9 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
     let every = shared.opts.strict || shared.opts.every_record || work.format.every_line();
     if !every {
         note_chunk_extent(work, data, acc);
+    }
+    if work.format.takes_census() {
+        take_census(shared, work, data, acc);
     }
     let mut parsed = 0u64;
     let mut events = 0u64;
@@ -143,6 +148,25 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
     // Header rows and comments are not records.
     c.records
         .fetch_sub(skipped.min(chunk.lines), Ordering::Relaxed);
+}
+
+/// Reads every line of a chunk of a log that records every connection for the host census
+/// (`pubsub_hunt_core::analytics::census`), whatever the prefilter passes and whether or not
+/// the run parses every line, so the census is the same in every mode. A line that does not
+/// read is left to the parser, which reports it where it is a candidate.
+fn take_census(shared: &Shared<'_>, work: &Work, data: &[u8], acc: &mut Accumulator) {
+    let mut chunk = census::ChunkCensus::default();
+    let mut start = 0usize;
+    for end in memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len())) {
+        if let Some(entry) = data
+            .get(start..end)
+            .and_then(|line| work.format.census_entry(line))
+        {
+            chunk.count(&entry);
+        }
+        start = end + 1;
+    }
+    shared.engine.observe_census(&work.stream, chunk, acc);
 }
 
 /// Notes the times of the chunk's first and last records in the input's extent: the prefilter

@@ -6,8 +6,10 @@
 //! read ([`ZeekLog`]: ssl.log server names, dns.log answers in `dns.rs`, the MQTT logs in
 //! `mqtt.rs`) have one rule each for both shapes too. [`detect`] recognises a Zeek log from its
 //! first bytes (the TSV header directives are read in [`header`]), and [`spec`] makes the
-//! readers the `zeek-tsv` and `zeek-json` formats of the registry.
+//! readers the `zeek-tsv` and `zeek-json` formats of the registry. A TSV conn.log also gives the
+//! host census (`census.rs`: every line's initiator, responder and port).
 
+mod census;
 mod conn;
 mod detect;
 mod dns;

@@ -11,6 +11,7 @@ use super::header::{Directive, HeaderState};
 use super::log::ZeekLog;
 use super::tsv::{TsvSchema, default_schema_for};
 use super::{dns, json, mqtt};
+use pubsub_hunt_core::analytics::census::CensusEntry;
 use pubsub_hunt_reader::{
     Body, CERTAIN, Confidence, FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, Record,
     Registry, head_lines, skip_blank,
@@ -94,6 +95,12 @@ impl LineFormat for JsonLines {
     fn every_line(&self) -> bool {
         self.every_line
     }
+    fn takes_census(&self) -> bool {
+        true
+    }
+    fn census_entry<'l>(&self, line: &'l [u8]) -> Option<CensusEntry<'l>> {
+        super::census::json_census_entry(line)
+    }
 }
 
 /// The records of one TSV header block, of the log it names.
@@ -127,6 +134,12 @@ impl LineFormat for TsvLines {
     }
     fn every_line(&self) -> bool {
         self.log.every_line()
+    }
+    fn takes_census(&self) -> bool {
+        self.log == ZeekLog::Conn
+    }
+    fn census_entry<'l>(&self, line: &'l [u8]) -> Option<CensusEntry<'l>> {
+        self.schema.census_entry(line)
     }
 }
 

@@ -25,6 +25,9 @@ pub struct TsvSchema {
     pub columns: usize,
     /// For each column: which needed field it is.
     slots: Vec<Option<Field>>,
+    /// The columns the host census reads: `id.orig_h`, `id.resp_h`, `id.resp_p`, `proto`
+    /// (`usize::MAX` when there is none).
+    pub(super) census_columns: [usize; 4],
 }
 
 /// What one `ssl.log` record says: the server name its client asked `ip`:`port` for.
@@ -149,6 +152,18 @@ impl TsvSchema {
                 return Err(format!("the header has no {name} column"));
             }
         }
+        let column = |f: Field| {
+            slots
+                .iter()
+                .position(|s| *s == Some(f))
+                .unwrap_or(usize::MAX)
+        };
+        let census_columns = [
+            column(Field::OrigH),
+            column(Field::RespH),
+            column(Field::RespP),
+            column(Field::Proto),
+        ];
         Ok(TsvSchema {
             separator,
             set_separator,
@@ -157,6 +172,7 @@ impl TsvSchema {
             path,
             columns: names.len(),
             slots,
+            census_columns,
         })
     }
 

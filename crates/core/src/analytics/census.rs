@@ -1,0 +1,386 @@
+//! The host census: what each host did in each input besides its pub/sub sessions. A log that
+//! records every connection of a host (Zeek `conn.log`) shows whether the host does other
+//! things — a workstation browses, updates, syncs; a server answers and fetches — or whether its
+//! only traffic is name lookups and its session with one service, as a meter, a thermostat or a
+//! building gateway reporting to its vendor's cloud. The readers count every record of such a log
+//! here, past the candidate prefilter, at the cost of reading four columns of each line; the
+//! evidence step asks [`Census::dedicated_to`] whether a group's host was such a device.
+//!
+//! Per (input, host) the census keeps a fixed few numbers, so its memory is one entry per host
+//! per input, bounded by `limits.max_groups` entries: past that bound the census says nothing
+//! about anyone (an order-independent rule, so a verdict never depends on which hosts came
+//! first).
+
+use crate::event::Transport;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// Responder ports of a host's housekeeping: name lookups (DNS, mDNS, LLMNR, NetBIOS names),
+/// address and time configuration (DHCP, NTP) and device discovery (SSDP). Every device does
+/// these beside its job, so they say nothing of what the host is for.
+pub const HOUSEKEEPING_PORTS: [u16; 9] = [53, 67, 68, 123, 137, 138, 1900, 5353, 5355];
+
+/// One connection record as the census reads it: who started it, to where (the addresses as
+/// the log writes them, parsed only when needed), and over what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CensusEntry<'l> {
+    pub src: &'l [u8],
+    pub dst: &'l [u8],
+    pub dst_port: u16,
+    pub transport: Transport,
+}
+
+/// Name lookups, configuration and discovery, and control messages (ICMP): not what the host
+/// is for.
+fn is_housekeeping(port: u16, transport: Transport) -> bool {
+    matches!(transport, Transport::Other) || HOUSEKEEPING_PORTS.contains(&port)
+}
+
+fn parse_ip(text: &[u8]) -> Option<IpAddr> {
+    std::str::from_utf8(text).ok()?.trim().parse().ok()
+}
+
+/// The services a host's other connections went to: none yet, one (a port on one network), or
+/// more than one. Joining two of them is order-independent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostServices {
+    #[default]
+    None,
+    /// Every such connection went to this port on this network (IPv4 /24, IPv6 /48).
+    One {
+        port: u16,
+        network: IpAddr,
+    },
+    Several,
+}
+
+impl HostServices {
+    fn join(self, other: HostServices) -> HostServices {
+        match (self, other) {
+            (HostServices::None, x) | (x, HostServices::None) => x,
+            (a, b) if a == b => a,
+            _ => HostServices::Several,
+        }
+    }
+}
+
+/// What one host did in one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HostUse {
+    /// Housekeeping connections (lookups, time, discovery, ICMP).
+    pub housekeeping: u64,
+    /// Every other connection.
+    pub connections: u64,
+    pub services: HostServices,
+}
+
+impl HostUse {
+    fn add(&mut self, e: &CensusEntry<'_>) {
+        if is_housekeeping(e.dst_port, e.transport) {
+            self.housekeeping += 1;
+            return;
+        }
+        self.connections += 1;
+        if self.services == HostServices::Several {
+            return;
+        }
+        // A responder that does not read could be anything: another service.
+        self.services = match parse_ip(e.dst) {
+            Some(dst) => self.services.join(HostServices::One {
+                port: e.dst_port,
+                network: service_network(dst),
+            }),
+            None => HostServices::Several,
+        };
+    }
+
+    fn merge(&mut self, o: &HostUse) {
+        self.housekeeping += o.housekeeping;
+        self.connections += o.connections;
+        self.services = self.services.join(o.services);
+    }
+}
+
+/// The network a service answers from, as the census compares destinations: the address's /24
+/// (IPv4) or /48 (IPv6), the pool a provider's round robin hands out (the address pools of
+/// `history::pool_key` use the same prefixes).
+pub fn service_network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            IpAddr::V4(std::net::Ipv4Addr::new(o[0], o[1], o[2], 0))
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0))
+        }
+    }
+}
+
+/// One chunk's census, gathered by a reader thread before it is added to the run's: per
+/// initiator as the log writes it (parsed once per host and chunk, not once per line).
+#[derive(Debug, Default)]
+pub struct ChunkCensus<'l> {
+    hosts: HashMap<&'l [u8], HostUse, foldhash::fast::RandomState>,
+}
+
+impl<'l> ChunkCensus<'l> {
+    /// Adds one record.
+    pub fn count(&mut self, e: &CensusEntry<'l>) {
+        self.hosts.entry(e.src).or_default().add(e);
+    }
+
+    /// The hosts by address; initiators that do not read as one are left out.
+    fn by_address(self) -> impl Iterator<Item = (IpAddr, HostUse)> {
+        self.hosts
+            .into_iter()
+            .filter_map(|(text, used)| Some((parse_ip(text)?, used)))
+    }
+}
+
+/// The run's census, per input and host.
+#[derive(Debug, Default, Clone)]
+pub struct Census {
+    inputs: HashMap<Arc<str>, Hosts, foldhash::fast::RandomState>,
+    /// (input, host) pairs held, for the bound.
+    held: usize,
+    /// More (input, host) pairs than the bound: the census speaks for nobody.
+    overflowed: bool,
+}
+
+type Hosts = HashMap<IpAddr, HostUse, foldhash::fast::RandomState>;
+
+/// A group's host whose only traffic, in every input that holds the group, was housekeeping and
+/// the group's service (its port, its network).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DedicatedHost {
+    /// Its connections to the service over those inputs.
+    pub connections: u64,
+    /// Its housekeeping connections over those inputs.
+    pub housekeeping: u64,
+}
+
+impl Census {
+    /// Adds a chunk of `source` to the census, keeping at most `bound` (input, host) pairs.
+    pub fn add_chunk(&mut self, source: &Arc<str>, chunk: ChunkCensus<'_>, bound: usize) {
+        self.add_hosts(source, chunk.by_address(), bound);
+    }
+
+    fn add_hosts(
+        &mut self,
+        source: &Arc<str>,
+        hosts: impl Iterator<Item = (IpAddr, HostUse)>,
+        bound: usize,
+    ) {
+        if self.overflowed {
+            return;
+        }
+        let mut held = self.held;
+        let known = self.inputs.entry(source.clone()).or_default();
+        for (host, used) in hosts {
+            match known.get_mut(&host) {
+                Some(u) => u.merge(&used),
+                None if held >= bound => {
+                    // Which hosts would be kept depends on the order they came in: none is.
+                    self.overflow();
+                    return;
+                }
+                None => {
+                    known.insert(host, used);
+                    held += 1;
+                }
+            }
+        }
+        self.held = held;
+    }
+
+    fn overflow(&mut self) {
+        self.overflowed = true;
+        self.inputs = HashMap::default();
+        self.held = 0;
+    }
+
+    /// Folds another census in (another reader thread's).
+    pub fn merge(&mut self, other: Census, bound: usize) {
+        if other.overflowed {
+            self.overflow();
+        }
+        for (source, hosts) in other.inputs {
+            self.add_hosts(&source, hosts.into_iter(), bound);
+        }
+    }
+
+    /// Whether the census holds anything: the run read a log that records every connection.
+    pub fn is_empty(&self) -> bool {
+        self.held == 0
+    }
+
+    /// When `host` did nothing but housekeeping (at least one lookup or the like, which shows
+    /// its other traffic was recorded) and connections to `port` on `dst`'s network in every one
+    /// of `sources`: a host dedicated to that service. `None` when any of the inputs has no
+    /// census of the host (a source that does not record every connection) or the census
+    /// overflowed.
+    pub fn dedicated_to<'s>(
+        &self,
+        sources: impl IntoIterator<Item = &'s Arc<str>>,
+        host: IpAddr,
+        dst: IpAddr,
+        port: u16,
+    ) -> Option<DedicatedHost> {
+        if self.overflowed {
+            return None;
+        }
+        let service = HostServices::One {
+            port,
+            network: service_network(dst),
+        };
+        let mut out = DedicatedHost {
+            connections: 0,
+            housekeeping: 0,
+        };
+        let mut any = false;
+        for source in sources {
+            let used = self.inputs.get(source)?.get(&host)?;
+            if used.services != service || used.housekeeping == 0 {
+                return None;
+            }
+            out.connections += used.connections;
+            out.housekeeping += used.housekeeping;
+            any = true;
+        }
+        any.then_some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn entry(src: &'static str, dst: &'static str, port: u16) -> CensusEntry<'static> {
+        CensusEntry {
+            src: src.as_bytes(),
+            dst: dst.as_bytes(),
+            dst_port: port,
+            transport: Transport::Tcp,
+        }
+    }
+
+    fn census_of(entries: &[CensusEntry<'static>], bound: usize) -> Census {
+        let mut chunk = ChunkCensus::default();
+        for e in entries {
+            chunk.count(e);
+        }
+        let mut c = Census::default();
+        c.add_chunk(&Arc::from("conn.log"), chunk, bound);
+        c
+    }
+
+    #[test]
+    fn a_device_doing_its_one_job_is_dedicated_and_a_workstation_is_not() {
+        let src: Arc<str> = Arc::from("conn.log");
+        let c = census_of(
+            &[
+                entry("10.0.0.5", "10.0.0.1", 53),
+                entry("10.0.0.5", "203.0.113.7", 8883),
+                // The next address of the same pool is the same service.
+                entry("10.0.0.5", "203.0.113.9", 8883),
+                entry("10.0.0.6", "10.0.0.1", 53),
+                entry("10.0.0.6", "203.0.113.7", 8883),
+                entry("10.0.0.6", "198.51.100.4", 443),
+                // No lookup: nothing shows its other traffic was recorded.
+                entry("10.0.0.7", "203.0.113.7", 8883),
+                // A responder that does not read is another service.
+                entry("10.0.0.8", "10.0.0.1", 53),
+                entry("10.0.0.8", "203.0.113.7", 8883),
+                entry("10.0.0.8", "-", 8883),
+            ],
+            100,
+        );
+        let device = c.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.9"), 8883);
+        assert_eq!(
+            device,
+            Some(DedicatedHost {
+                connections: 2,
+                housekeeping: 1
+            })
+        );
+        assert_eq!(
+            c.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.114.9"), 8883),
+            None
+        );
+        assert_eq!(
+            c.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.9"), 1883),
+            None
+        );
+        assert_eq!(
+            c.dedicated_to([&src], ip("10.0.0.6"), ip("203.0.113.7"), 8883),
+            None
+        );
+        for host in ["10.0.0.7", "10.0.0.8"] {
+            assert_eq!(
+                c.dedicated_to([&src], ip(host), ip("203.0.113.7"), 8883),
+                None
+            );
+        }
+        // An input without a census of the host (a Sysmon log of the same run) says nothing.
+        let other: Arc<str> = Arc::from("sysmon.json");
+        assert_eq!(
+            c.dedicated_to([&src, &other], ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+            None
+        );
+    }
+
+    #[test]
+    fn control_messages_and_time_are_housekeeping() {
+        let src: Arc<str> = Arc::from("conn.log");
+        let mut ping = entry("10.0.0.5", "10.0.0.1", 8);
+        ping.transport = Transport::Other;
+        let c = census_of(
+            &[
+                ping,
+                entry("10.0.0.5", "10.0.0.1", 123),
+                entry("10.0.0.5", "203.0.113.7", 1883),
+            ],
+            100,
+        );
+        assert!(
+            c.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.7"), 1883)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn past_the_bound_the_census_speaks_for_nobody_whatever_the_order() {
+        let src: Arc<str> = Arc::from("conn.log");
+        let rows = [
+            entry("10.0.0.5", "10.0.0.1", 53),
+            entry("10.0.0.5", "203.0.113.7", 8883),
+            entry("10.0.0.6", "10.0.0.1", 53),
+            entry("10.0.0.7", "10.0.0.1", 53),
+        ];
+        let whole = census_of(&rows, 2);
+        assert!(whole.is_empty());
+        assert_eq!(
+            whole.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+            None
+        );
+        // Split over two readers that each stay under the bound: the merge overflows too.
+        let mut a = census_of(&rows[..2], 2);
+        a.merge(census_of(&rows[2..], 2), 2);
+        assert_eq!(
+            a.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+            None
+        );
+        let roomy = census_of(&rows, 3);
+        assert!(
+            roomy
+                .dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.7"), 8883)
+                .is_some()
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! A dedicated device: benign evidence from what a host does besides the channel. When a log
+//! records every connection of a host (the census, `analytics::census`), and the host's only
+//! traffic in it, through at least a day, was name lookups and other housekeeping and its held
+//! sessions with the channel's one service, the host is a device doing its one job — a meter, a
+//! thermostat, a building gateway reporting to its vendor's cloud. An implant sits on a host that
+//! has another purpose (a workstation that browses and updates, a server, a camera streaming to
+//! its own vendor) and adds its channel beside that traffic.
+//!
+//! What it cannot tell: a box an attacker planted to do nothing but talk to its controller looks
+//! exactly like such a device, and so does an implant that replaced a device's firmware and
+//! dropped the vendor's traffic. The credit is therefore given only to held sessions (a check-in
+//! timer on short connections keeps its weight), shrinks by any content or process evidence the
+//! channel has, and never exceeds the weight a person's chat client earns (`interactive_use`).
+
+use super::{Signal, Weights};
+use crate::signal::SignalId;
+use crate::time::Micros;
+
+const HOUR: Micros = 3_600_000_000;
+
+/// Least span of the inputs that hold the channel: under a day, a workstation may show nothing
+/// but one session and its lookups (a quiet night).
+pub const MIN_DATA_SPAN: Micros = 24 * HOUR;
+/// Least median connection length: a device holds its session (or renews it on its platform's
+/// timer); a check-in is over in seconds.
+pub const MIN_MEDIAN_SESSION: Micros = 10 * 60 * 1_000_000;
+
+/// What the census and the group say about the channel's host.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DeviceView {
+    /// The host's connections to the service in the inputs that hold the channel.
+    pub connections: u64,
+    /// Its housekeeping connections there (lookups, time, discovery).
+    pub housekeeping: u64,
+    /// Span of those inputs.
+    pub data_span: Micros,
+    /// Median length of the channel's connections whose end is known.
+    pub median_session: Option<Micros>,
+}
+
+/// `dedicated_device` when the host did nothing but housekeeping and this service through at
+/// least [`MIN_DATA_SPAN`] of data, holding sessions of at least [`MIN_MEDIAN_SESSION`].
+pub fn score_dedicated_device(v: &DeviceView, port: u16, w: &Weights) -> Option<Signal> {
+    let median = v.median_session?;
+    if v.data_span < MIN_DATA_SPAN || median < MIN_MEDIAN_SESSION {
+        return None;
+    }
+    Some(Signal::new(
+        SignalId::DedicatedDevice,
+        w.dedicated_device,
+        format!(
+            "the host's only traffic in {:.1} days of a log that records all of it is {} \
+             connections to this service (port {port}, one network) and {} name lookups or \
+             other housekeeping, holding sessions of {:.0} min (median): a device doing its one \
+             job, such as a meter or thermostat reporting to its vendor, not a workstation or \
+             server where an implant would sit beside other traffic",
+            v.data_span as f64 / (24 * HOUR) as f64,
+            v.connections,
+            v.housekeeping,
+            median as f64 / 60e6
+        ),
+    ))
+}
+
+/// The median of the lengths of some sessions, `None` when there are none.
+pub fn median_length(lengths: &mut [Micros]) -> Option<Micros> {
+    if lengths.is_empty() {
+        return None;
+    }
+    lengths.sort_unstable();
+    Some(lengths[lengths.len() / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(days: i64, median_min: i64) -> DeviceView {
+        DeviceView {
+            connections: 7,
+            housekeeping: 12,
+            data_span: days * 24 * HOUR,
+            median_session: Some(median_min * 60 * 1_000_000),
+        }
+    }
+
+    #[test]
+    fn a_device_holding_its_session_through_days_is_credited() {
+        let w = Weights::default();
+        let s = score_dedicated_device(&view(7, 900), 8883, &w).expect("credited");
+        assert_eq!(s.id, SignalId::DedicatedDevice);
+        assert_eq!(s.weight, w.dedicated_device);
+        assert!(s.weight < 0.0);
+        assert!(s.reason.contains("7.0 days"), "{}", s.reason);
+    }
+
+    #[test]
+    fn short_data_check_ins_and_unknown_ends_are_not() {
+        let w = Weights::default();
+        // Half a day: a workstation may show nothing else overnight.
+        let mut short = view(1, 900);
+        short.data_span = 12 * HOUR;
+        assert!(score_dedicated_device(&short, 8883, &w).is_none());
+        // Check-ins over in seconds.
+        assert!(score_dedicated_device(&view(7, 0), 8883, &w).is_none());
+        assert!(score_dedicated_device(&view(7, 9), 8883, &w).is_none());
+        let mut unknown = view(7, 900);
+        unknown.median_session = None;
+        assert!(score_dedicated_device(&unknown, 8883, &w).is_none());
+    }
+
+    #[test]
+    fn medians() {
+        assert_eq!(median_length(&mut []), None);
+        assert_eq!(median_length(&mut [5, 1, 3]), Some(3));
+        assert_eq!(median_length(&mut [4, 1, 3, 2]), Some(3));
+    }
+}
