@@ -69,10 +69,14 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
     // 9/9 (the fake taskhostw.exe speaking MQTT on 443 or 8080), pcap 0.25 at 8/9. On
     // 2026-12-07 (session 14: no crowd credit on public brokers, cloud IoT platforms' session
     // renewal): Zeek + names 0.43 -> 0.14, pcap 0.25 -> 0.00 (the goal, asserted as
-    // such, with every C2 above every benign alert on Sysmon and pcap), recall unchanged.
+    // such, with every C2 above every benign alert on Sysmon and pcap), recall unchanged. On
+    // 2026-12-07 (session 16: the host census of conn.log, a dedicated device, sessions kept
+    // around the clock by busy hosts, interactive sessions from 5 minutes): Zeek 1.14 -> 0.38
+    // with recall 7/9 -> 8/9, Zeek + names 0.14 -> 0.00 (the goal, asserted as such, every C2
+    // above every benign alert) with recall 8/9.
     let floors = [
-        ("zeek", 7.0 / 9.0, 1.2),
-        ("zeek_names", 7.0 / 9.0, 0.2),
+        ("zeek", 8.0 / 9.0, 0.4),
+        ("zeek_names", 8.0 / 9.0, 0.1),
         ("sysmon", 1.0, 0.1),
         ("pcap", 8.0 / 9.0, 0.1),
     ];
@@ -89,7 +93,7 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
             got_bpt <= benign_per_true,
             "{source}: {got_bpt:.2} benign alerts per true one, more than {benign_per_true}: {full}"
         );
-        if matches!(source, "sysmon" | "pcap") {
+        if matches!(source, "zeek_names" | "sysmon" | "pcap") {
             assert_eq!(
                 full["c2_above_benign"].as_bool(),
                 Some(true),

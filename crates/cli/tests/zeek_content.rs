@@ -196,6 +196,9 @@ fn zeek_mqtt_logs_are_held_to_the_group_state_budget_and_say_so() {
     assert_eq!(String::from_utf8(again.stdout).unwrap(), r.stdout);
 }
 
+const ROUND_THE_CLOCK_HOST: &str = "10.1.1.22";
+const ROUND_THE_CLOCK_DEVICE: &str = "10.1.1.23";
+
 /// Three days of a conn.log: `device` does nothing but name lookups and 8-hour MQTT-over-TLS
 /// sessions with its vendor's address, `workstation` holds the same sessions with another
 /// address and also browses.
@@ -222,6 +225,31 @@ fn census_log(device: &str, workstation: &str) -> String {
                 format!("{ts}.0\tD{n}{k}\t{host}\t5{n}{k:03}\t10.1.0.53\t53\tudp\tdns\t0.01\t40\t90\tSF\tT\n"),
             ));
         }
+    }
+    // Two more hosts each hold one session for 30 hours: one that also browses, one that does
+    // nothing else.
+    for (n, host) in [(2, ROUND_THE_CLOCK_HOST), (3, ROUND_THE_CLOCK_DEVICE)] {
+        let ts = t0 + 5000 + n * 60;
+        rows.push((
+            ts,
+            format!(
+                "{ts}.0\tL{n}\t{host}\t4{n}999\t203.0.113.9{n}\t8883\ttcp\tssl\t108000.0\t90000\t40000\tSF\tT\n"
+            ),
+        ));
+        for k in 0..72 {
+            let ts = t0 + k * 3600 + 40 + n;
+            rows.push((
+                ts,
+                format!("{ts}.0\tD{n}{k}\t{host}\t5{n}{k:03}\t10.1.0.53\t53\tudp\tdns\t0.01\t40\t90\tSF\tT\n"),
+            ));
+        }
+    }
+    for k in 0..20 {
+        let ts = t0 + 7300 + k * 9000;
+        rows.push((
+            ts,
+            format!("{ts}.0\tV{k}\t{ROUND_THE_CLOCK_HOST}\t6{k:04}\t198.51.100.5\t443\ttcp\tssl\t12.0\t2000\t90000\tSF\tT\n"),
+        ));
     }
     for k in 0..20 {
         let ts = t0 + 7200 + k * 9000;
@@ -285,6 +313,14 @@ fn a_device_whose_only_traffic_is_its_service_is_credited_and_a_workstation_is_n
     let d = alert_of(&all, device).expect("the device's sessions at low");
     assert_eq!(d["suspicion"], "low", "{d}");
     assert_eq!(d["signals"]["dedicated_device"], -20.0, "{d}");
+    // Its sessions, renewed every 8 hours, are its platform's timer: no weight; the
+    // workstation's same timer keeps half of it.
+    assert_eq!(d["signals"]["beacon"], 0.0, "{d}");
+    let w_low = alert_of(&all, workstation).unwrap();
+    assert!(
+        w_low["signals"]["beacon"].as_f64().unwrap() > 0.0,
+        "{w_low}"
+    );
     assert!(
         d["reasons"]
             .as_array()
@@ -292,6 +328,24 @@ fn a_device_whose_only_traffic_is_its_service_is_credited_and_a_workstation_is_n
             .iter()
             .any(|x| x.as_str().unwrap().contains("a device doing its one job")),
         "{d}"
+    );
+
+    // One session kept for 30 hours by a host that browses too is rated on that one connection;
+    // the same session of a host that does nothing else is a device's, one exchange, not rated.
+    let held = alert_of(&shown, ROUND_THE_CLOCK_HOST).expect("rated on one connection");
+    assert_eq!(held["connections"], 1);
+    assert!(
+        held["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x.as_str().unwrap().contains("kept around the clock")),
+        "{held}"
+    );
+    assert!(
+        alert_of(&all, ROUND_THE_CLOCK_DEVICE).is_none(),
+        "{}",
+        low.stdout
     );
 
     // The census reads every line whatever the prefilter passes: parsing every line (--strict)

@@ -216,6 +216,27 @@ impl Census {
         self.held == 0
     }
 
+    /// Whether, in every one of `sources`, the census shows `host` reaching more than one
+    /// service besides housekeeping: a host with other work (a workstation, a server), not a
+    /// device doing one job. `false` when any input has no census of it.
+    pub fn does_other_work<'s>(
+        &self,
+        sources: impl IntoIterator<Item = &'s Arc<str>>,
+        host: IpAddr,
+    ) -> bool {
+        if self.overflowed {
+            return false;
+        }
+        let mut any = false;
+        for source in sources {
+            match self.inputs.get(source).and_then(|h| h.get(&host)) {
+                Some(used) if used.services == HostServices::Several => any = true,
+                _ => return false,
+            }
+        }
+        any
+    }
+
     /// When `host` did nothing but housekeeping (at least one lookup or the like, which shows
     /// its other traffic was recorded) and connections to `port` on `dst`'s network in every one
     /// of `sources`: a host dedicated to that service. `None` when any of the inputs has no
@@ -327,12 +348,16 @@ mod tests {
                 None
             );
         }
+        assert!(c.does_other_work([&src], ip("10.0.0.6")));
+        assert!(!c.does_other_work([&src], ip("10.0.0.5")));
+        assert!(!c.does_other_work([&src], ip("10.0.0.99")));
         // An input without a census of the host (a Sysmon log of the same run) says nothing.
         let other: Arc<str> = Arc::from("sysmon.json");
         assert_eq!(
             c.dedicated_to([&src, &other], ip("10.0.0.5"), ip("203.0.113.7"), 8883),
             None
         );
+        assert!(!c.does_other_work([&src, &other], ip("10.0.0.6")));
     }
 
     #[test]

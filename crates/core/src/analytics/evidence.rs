@@ -278,7 +278,12 @@ pub(super) fn signals(
             data_span: data.duration(),
             median_session: median_length(&mut lengths),
         };
-        all.extend(score_dedicated_device(&view, key.dst_port, w));
+        if let Some(device) = score_dedicated_device(&view, key.dst_port, w) {
+            all.push(device);
+            if held_renewal {
+                device_renewal(&mut all);
+            }
+        }
     }
 
     if let Some(app) = stats.app.as_deref() {
@@ -427,6 +432,24 @@ fn offset_shared_credit(all: &mut [Signal]) {
     }
 }
 
+/// A dedicated device's held session renewed on a timer: the renewal is its platform's (its
+/// credentials or the broker's session limit expire), as on a named cloud IoT endpoint
+/// ([`platform_renewal`]); the `beacon` keeps no weight. Elsewhere half of it stays, because a
+/// bot looping a subscriber with a timeout has the same shape, but such a bot sits on a host
+/// that does other things.
+fn device_renewal(all: &mut [Signal]) {
+    for s in all
+        .iter_mut()
+        .filter(|s| s.id == SignalId::Beacon && s.weight > 0.0)
+    {
+        s.weight = 0.0;
+        s.reason.push_str(
+            "; weight 0: the host is a device doing its one job (dedicated_device), and its \
+             held session's renewal is its platform's timer",
+        );
+    }
+}
+
 /// A held session renewed on a timer, to a cloud IoT platform's endpoint that this host may
 /// reach (not one the configured IoT hosts alone should): the platform sets the timer. Its
 /// devices hold one session and must reconnect when their credentials expire (an Azure IoT Hub
@@ -492,6 +515,9 @@ fn destination_points(signals: &[Signal]) -> f64 {
 
 /// Least time one connection must stay open to be a standing channel rather than a one-off.
 pub const STANDING_SESSION_SECS: i64 = 3600;
+/// Least time one connection must stay open to be kept around the clock: through a night and
+/// the working day around it, longer than people keep a session they opened at work.
+pub const ROUND_THE_CLOCK_SECS: i64 = 20 * 3600;
 
 /// The longest time, in seconds, one of the group's connections with a known end stayed open.
 fn longest_session_secs(stats: &GroupStats) -> i64 {
@@ -505,7 +531,12 @@ fn longest_session_secs(stats: &GroupStats) -> i64 {
 
 /// Whether, and why, one exchange is enough to rate a group with fewer exchanges than
 /// `min_connections`.
-pub(crate) fn one_exchange(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats) -> OneExchange {
+pub(crate) fn one_exchange(
+    cfg: &HuntConfig,
+    key: &GroupKey,
+    stats: &GroupStats,
+    busy_host: bool,
+) -> OneExchange {
     let none = OneExchange::NotEnough {
         content: 0.0,
         destination: 0.0,
@@ -529,6 +560,9 @@ pub(crate) fn one_exchange(cfg: &HuntConfig, key: &GroupKey, stats: &GroupStats)
             secs: held,
             points: destination,
         };
+    }
+    if busy_host && held >= ROUND_THE_CLOCK_SECS && cfg.internal.containing(key.dst_ip).is_none() {
+        return OneExchange::HeldOnBusyHost { secs: held };
     }
     OneExchange::NotEnough {
         content,

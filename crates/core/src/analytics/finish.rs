@@ -80,8 +80,10 @@ impl Engine {
                     .is_none_or(|n| n.connections < self.cfg.min_connections);
             // Rated on one exchange (a hand-run tool, a held session): no window can hold the
             // seed's repetition, and none needs to.
-            let one_exchange = (short && self.cfg.behaviour.enabled)
-                .then(|| evidence::one_exchange(&self.cfg, &key, &stats));
+            let one_exchange = (short && self.cfg.behaviour.enabled).then(|| {
+                let busy = history.does_other_work(&stats);
+                evidence::one_exchange(&self.cfg, &key, &stats, busy)
+            });
             let on_one_exchange = one_exchange.is_some_and(group::OneExchange::rates);
             if short && !on_one_exchange {
                 summary.below_threshold += 1;

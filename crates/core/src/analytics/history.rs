@@ -285,6 +285,17 @@ impl<'a> History<'a> {
         span
     }
 
+    /// Whether the census shows the group's host doing other work in every input that holds
+    /// the group (see [`Census::does_other_work`]).
+    pub(super) fn does_other_work(&self, stats: &GroupStats) -> bool {
+        match stats.src_ip {
+            Some(host) if !stats.sources_truncated => {
+                self.census.does_other_work(stats.sources.iter(), host)
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn context(
         &self,
         key: &GroupKey,

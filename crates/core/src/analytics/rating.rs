@@ -425,6 +425,12 @@ fn one_exchange_reason(cfg: &HuntConfig, basis: OneExchange) -> String {
             crate::behaviour::prevalence::human_period(secs as f64),
             score.prior_confirmed_at
         ),
+        OneExchange::HeldOnBusyHost { secs } => format!(
+            "rated on one connection held open {}: kept around the clock by a host whose other \
+             traffic in the same log shows other work (a workstation or server, not a device \
+             doing one job), as an implant keeps its channel",
+            crate::behaviour::prevalence::human_period(secs as f64)
+        ),
         OneExchange::NotEnough {
             content,
             destination,

@@ -75,7 +75,7 @@ pub struct InteractiveConfig {
     pub min_working_share: f64,
     /// Fewest sessions (connections with a known end) judged.
     pub min_sessions: usize,
-    /// Least median session length, in minutes.
+    /// Least median session length, in minutes: a session, not a check-in (seconds).
     pub min_session_minutes: f64,
 }
 
@@ -88,7 +88,7 @@ impl Default for InteractiveConfig {
             min_share: 0.9,
             min_working_share: 0.8,
             min_sessions: 3,
-            min_session_minutes: 10.0,
+            min_session_minutes: 5.0,
         }
     }
 }

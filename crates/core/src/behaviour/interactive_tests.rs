@@ -131,9 +131,20 @@ fn nights_weekends_short_or_one_way_sessions_are_not() {
         .flat_map(|d| [session(d, 9.0, 12.0), session(d, 13.0, 17.0)])
         .collect();
     assert!(score_interactive(&weekend, week(), &cfg, &cfg.configured_zone(), &w, false).is_none());
-    // Short connections: check-ins, not sessions.
+    // Short connections: check-ins, not sessions (3 minutes each).
     let short: Vec<ConnSpan> = (0..5).map(|d| session(d, 10.0, 10.05)).collect();
     assert!(score_interactive(&short, week(), &cfg, &cfg.configured_zone(), &w, false).is_none());
+    // A developer's runs against a hosted broker, 2 to 34 minutes (median about 10), are
+    // sessions: they were below a 10-minute median.
+    let runs: Vec<ConnSpan> = [2.3, 13.8, 5.6, 26.8, 33.7, 2.9, 9.6]
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let from = 9.0 + (i % 3) as f64 * 2.5;
+            session(i as i64 % 5, from, from + m / 60.0)
+        })
+        .collect();
+    assert!(score_interactive(&runs, week(), &cfg, &cfg.configured_zone(), &w, false).is_some());
     // Bytes one way only.
     let one_way: Vec<ConnSpan> = chat()
         .into_iter()
