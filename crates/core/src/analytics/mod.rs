@@ -193,6 +193,12 @@ impl Engine {
         &self.cfg
     }
 
+    /// Whether the host census is used at all (behaviour scoring is on): readers skip the
+    /// per-line work of the census when it is not.
+    pub fn takes_census(&self) -> bool {
+        self.cfg.behaviour.enabled
+    }
+
     /// Adds what one chunk of `source`, a log that records every connection, said of its hosts
     /// (see [`census`]): whether a host did anything but housekeeping and one service.
     pub fn observe_census(

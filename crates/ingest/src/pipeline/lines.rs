@@ -20,7 +20,7 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
     if !every {
         note_chunk_extent(work, data, acc);
     }
-    if work.format.takes_census() {
+    if work.format.takes_census() && shared.engine.takes_census() {
         take_census(shared, work, data, acc);
     }
     let mut parsed = 0u64;
