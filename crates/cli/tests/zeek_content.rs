@@ -198,6 +198,7 @@ fn zeek_mqtt_logs_are_held_to_the_group_state_budget_and_say_so() {
 
 const ROUND_THE_CLOCK_HOST: &str = "10.1.1.22";
 const ROUND_THE_CLOCK_DEVICE: &str = "10.1.1.23";
+const ROUND_THE_CLOCK_POOL: &str = "10.1.1.24";
 
 /// Three days of a conn.log: `device` does nothing but name lookups and 8-hour MQTT-over-TLS
 /// sessions with its vendor's address, `workstation` holds the same sessions with another
@@ -244,11 +245,34 @@ fn census_log(device: &str, workstation: &str) -> String {
             ));
         }
     }
-    for k in 0..20 {
-        let ts = t0 + 7300 + k * 9000;
+    for (n, host) in [(0, ROUND_THE_CLOCK_HOST), (1, ROUND_THE_CLOCK_POOL)] {
+        for k in 0..20 {
+            let ts = t0 + 7300 + k * 9000 + n;
+            rows.push((
+                ts,
+                format!("{ts}.0\tV{n}{k}\t{host}\t6{n}{k:03}\t198.51.100.5\t443\ttcp\tssl\t12.0\t2000\t90000\tSF\tT\n"),
+            ));
+        }
+    }
+    // A busy host's 14-hour session, then another on the next address of the same pool two
+    // minutes after it ended: one service kept 28 hours.
+    for (n, start, dst) in [
+        (0, 6000, "203.0.113.101"),
+        (1, 6000 + 50_520, "203.0.113.102"),
+    ] {
+        let ts = t0 + start;
         rows.push((
             ts,
-            format!("{ts}.0\tV{k}\t{ROUND_THE_CLOCK_HOST}\t6{k:04}\t198.51.100.5\t443\ttcp\tssl\t12.0\t2000\t90000\tSF\tT\n"),
+            format!(
+                "{ts}.0\tP{n}\t{ROUND_THE_CLOCK_POOL}\t47{n}00\t{dst}\t8883\ttcp\tssl\t50400.0\t90000\t40000\tSF\tT\n"
+            ),
+        ));
+    }
+    for k in 0..72 {
+        let ts = t0 + k * 3600 + 50;
+        rows.push((
+            ts,
+            format!("{ts}.0\tDP{k}\t{ROUND_THE_CLOCK_POOL}\t58{k:03}\t10.1.0.53\t53\tudp\tdns\t0.01\t40\t90\tSF\tT\n"),
         ));
     }
     for k in 0..20 {
@@ -347,6 +371,22 @@ fn a_device_whose_only_traffic_is_its_service_is_credited_and_a_workstation_is_n
         "{}",
         low.stdout
     );
+    // Over the addresses of one pool: both sessions are the one service's, each is rated.
+    let pooled: Vec<_> = shown
+        .iter()
+        .filter(|a| a["src_ip"] == ROUND_THE_CLOCK_POOL && a["dst_port"] == 8883)
+        .collect();
+    assert_eq!(pooled.len(), 2, "{}", r.stdout);
+    for a in pooled {
+        assert!(
+            a["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x.as_str().unwrap().contains("kept open 28.0 h")),
+            "{a}"
+        );
+    }
 
     // The census reads every line whatever the prefilter passes: parsing every line (--strict)
     // gives the same verdicts.

@@ -535,7 +535,7 @@ pub(crate) fn one_exchange(
     cfg: &HuntConfig,
     key: &GroupKey,
     stats: &GroupStats,
-    busy_host: bool,
+    kept_by_busy_host: Option<i64>,
 ) -> OneExchange {
     let none = OneExchange::NotEnough {
         content: 0.0,
@@ -546,7 +546,9 @@ pub(crate) fn one_exchange(
     }
     let held = longest_session_secs(stats);
     let has_content = stats.app.is_some() || key.process.is_some();
-    if !has_content && held < STANDING_SESSION_SECS {
+    let external = cfg.internal.containing(key.dst_ip).is_none();
+    let around_the_clock = kept_by_busy_host.filter(|&s| s >= ROUND_THE_CLOCK_SECS && external);
+    if !has_content && held < STANDING_SESSION_SECS && around_the_clock.is_none() {
         return none;
     }
     let found = signals(cfg, key, stats, &GroupContext::default());
@@ -561,8 +563,8 @@ pub(crate) fn one_exchange(
             points: destination,
         };
     }
-    if busy_host && held >= ROUND_THE_CLOCK_SECS && cfg.internal.containing(key.dst_ip).is_none() {
-        return OneExchange::HeldOnBusyHost { secs: held };
+    if let Some(secs) = around_the_clock {
+        return OneExchange::HeldOnBusyHost { secs };
     }
     OneExchange::NotEnough {
         content,

@@ -81,8 +81,8 @@ impl Engine {
             // Rated on one exchange (a hand-run tool, a held session): no window can hold the
             // seed's repetition, and none needs to.
             let one_exchange = (short && self.cfg.behaviour.enabled).then(|| {
-                let busy = history.does_other_work(&stats);
-                evidence::one_exchange(&self.cfg, &key, &stats, busy)
+                let kept = history.kept_by_busy_host(&key, &stats);
+                evidence::one_exchange(&self.cfg, &key, &stats, kept)
             });
             let on_one_exchange = one_exchange.is_some_and(group::OneExchange::rates);
             if short && !on_one_exchange {

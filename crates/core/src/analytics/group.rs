@@ -451,11 +451,12 @@ pub(crate) enum OneExchange {
     /// dynamic-DNS name, a public broker): an implant on a camera holding one TLS session to a
     /// dynamic-DNS name through a whole capture.
     HeldSession { secs: i64, points: f64 },
-    /// One connection held open through a night and a day (at least
-    /// `evidence::ROUND_THE_CLOCK_SECS`) by a host the conn.log census shows doing other work
-    /// (`census::Census::does_other_work`): a workstation or server keeping a pub/sub session
-    /// around the clock, as an implant keeps its channel, where a device keeping one is doing
-    /// its job.
+    /// The service kept open through a night and a day (at least
+    /// `evidence::ROUND_THE_CLOCK_SECS` without a break longer than a reconnection, over the
+    /// addresses of its pool the host reached) by a host the conn.log census shows doing other
+    /// work (`census::Census::does_other_work`): a workstation or server keeping a pub/sub
+    /// session around the clock, as an implant keeps its channel, where a device keeping one is
+    /// doing its job.
     HeldOnBusyHost { secs: i64 },
     /// Neither: the points each basis weighed.
     NotEnough { content: f64, destination: f64 },

@@ -285,15 +285,24 @@ impl<'a> History<'a> {
         span
     }
 
-    /// Whether the census shows the group's host doing other work in every input that holds
-    /// the group (see [`Census::does_other_work`]).
-    pub(super) fn does_other_work(&self, stats: &GroupStats) -> bool {
-        match stats.src_ip {
-            Some(host) if !stats.sources_truncated => {
-                self.census.does_other_work(stats.sources.iter(), host)
-            }
-            _ => false,
+    /// When the census shows the group's host doing other work in every input that holds the
+    /// group (see [`Census::does_other_work`]): the longest stretch its program kept the
+    /// service open, over every address of the service's pool it reached when it reached more
+    /// than one (a client reconnects to the next address of a round robin), in seconds.
+    pub(super) fn kept_by_busy_host(&self, key: &GroupKey, stats: &GroupStats) -> Option<i64> {
+        let host = stats.src_ip.filter(|_| !stats.sources_truncated)?;
+        if !self.census.does_other_work(stats.sources.iter(), host) {
+            return None;
         }
+        let pool = self
+            .pools
+            .get(&pool_key(key))
+            .filter(|(addrs, _)| addrs.len() >= 2);
+        let spans: Vec<(i64, i64)> = match pool {
+            Some((_, spans)) => spans.iter().map(|s| (s.start, s.end)).collect(),
+            None => stats.conn_spans.iter().map(|s| (s.start, s.end)).collect(),
+        };
+        Some(crate::behaviour::device::longest_stretch(&spans) / 1_000_000)
     }
 
     pub(super) fn context(

@@ -62,6 +62,32 @@ pub fn score_dedicated_device(v: &DeviceView, port: u16, w: &Weights) -> Option<
     ))
 }
 
+/// Longest gap between one session's end and the next one's start that still counts as one
+/// stretch of use: a client reconnecting (to the same address or the next of its service's pool).
+pub const RECONNECT_GAP: Micros = 5 * 60 * 1_000_000;
+
+/// The longest stretch of time the sessions `(start, end)` kept open without a gap longer than
+/// [`RECONNECT_GAP`], whatever their order.
+pub fn longest_stretch(sessions: &[(Micros, Micros)]) -> Micros {
+    let mut sorted: Vec<(Micros, Micros)> = sessions.to_vec();
+    sorted.sort_unstable();
+    let mut best = 0;
+    let mut current: Option<(Micros, Micros)> = None;
+    for (start, end) in sorted {
+        let end = end.max(start);
+        current = match current {
+            Some((first, last)) if start <= last.saturating_add(RECONNECT_GAP) => {
+                Some((first, last.max(end)))
+            }
+            _ => Some((start, end)),
+        };
+        if let Some((first, last)) = current {
+            best = best.max(last - first);
+        }
+    }
+    best
+}
+
 /// The median of the lengths of some sessions, `None` when there are none.
 pub fn median_length(lengths: &mut [Micros]) -> Option<Micros> {
     if lengths.is_empty() {
@@ -107,6 +133,29 @@ mod tests {
         let mut unknown = view(7, 900);
         unknown.median_session = None;
         assert!(score_dedicated_device(&unknown, 8883, &w).is_none());
+    }
+
+    #[test]
+    fn stretches_join_reconnections_but_not_nights() {
+        let h = HOUR;
+        // Three sessions back to back (a reconnect two minutes after each end): 30 hours.
+        let kept = [
+            (0, 10 * h),
+            (10 * h + 2 * 60_000_000, 20 * h),
+            (20 * h + 60_000_000, 30 * h),
+        ];
+        assert_eq!(longest_stretch(&kept), 30 * h);
+        // Working days: 9 hours each, closed at night.
+        let days: Vec<(Micros, Micros)> = (0..5)
+            .map(|d| (d * 24 * h + 8 * h, d * 24 * h + 17 * h))
+            .collect();
+        assert_eq!(longest_stretch(&days), 9 * h);
+        // Overlapping sessions and an end before its start.
+        assert_eq!(
+            longest_stretch(&[(5 * h, 6 * h), (0, 8 * h), (9 * h, 8 * h)]),
+            8 * h
+        );
+        assert_eq!(longest_stretch(&[]), 0);
     }
 
     #[test]
