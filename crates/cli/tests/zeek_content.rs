@@ -200,87 +200,103 @@ const ROUND_THE_CLOCK_HOST: &str = "10.1.1.22";
 const ROUND_THE_CLOCK_DEVICE: &str = "10.1.1.23";
 const ROUND_THE_CLOCK_POOL: &str = "10.1.1.24";
 
+/// One conn.log row: `host` to `dst`:`port` at `ts` for `secs` seconds.
+fn row(ts: i64, uid: &str, host: &str, dst: &str, port: u16, secs: f64) -> (i64, String) {
+    let (proto, service, out, back) = match port {
+        53 => ("udp", "dns", 40, 90),
+        443 => ("tcp", "ssl", 2000, 90000),
+        _ => ("tcp", "ssl", 90000, 40000),
+    };
+    let src_port = 40000 + uid.bytes().map(u16::from).sum::<u16>() % 20000;
+    (
+        ts,
+        format!(
+            "{ts}.0\t{uid}\t{host}\t{src_port}\t{dst}\t{port}\t{proto}\t{service}\t{secs:.2}\t{out}\t{back}\tSF\tT\n"
+        ),
+    )
+}
+
 /// Three days of a conn.log: `device` does nothing but name lookups and 8-hour MQTT-over-TLS
 /// sessions with its vendor's address, `workstation` holds the same sessions with another
-/// address and also browses.
+/// address and also browses; more hosts keep one service open for a day or more.
 fn census_log(device: &str, workstation: &str) -> String {
-    let mut rows: Vec<(i64, String)> = Vec::new();
     let t0 = 1_700_000_000i64;
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    let hosts = [
+        device,
+        workstation,
+        ROUND_THE_CLOCK_HOST,
+        ROUND_THE_CLOCK_DEVICE,
+        ROUND_THE_CLOCK_POOL,
+    ];
+    // Every host looks names up hourly.
+    for (n, host) in hosts.iter().enumerate() {
+        for k in 0..72 {
+            let ts = t0 + k * 3600 + 30 + n as i64;
+            rows.push(row(ts, &format!("D{n}-{k}"), host, "10.1.0.53", 53, 0.01));
+        }
+    }
     for (n, host, dst) in [
         (0, device, "203.0.113.10"),
         (1, workstation, "203.0.113.80"),
     ] {
         for k in 0..9 {
             let ts = t0 + k * 8 * 3600 + n * 60;
-            rows.push((
-                ts,
-                format!(
-                    "{ts}.0\tS{n}{k}\t{host}\t4{n}{k:03}\t{dst}\t8883\ttcp\tssl\t28000.0\t90000\t40000\tSF\tT\n"
-                ),
-            ));
-        }
-        for k in 0..72 {
-            let ts = t0 + k * 3600 + 30 + n;
-            rows.push((
-                ts,
-                format!("{ts}.0\tD{n}{k}\t{host}\t5{n}{k:03}\t10.1.0.53\t53\tudp\tdns\t0.01\t40\t90\tSF\tT\n"),
-            ));
+            rows.push(row(ts, &format!("S{n}-{k}"), host, dst, 8883, 28000.0));
         }
     }
     // Two more hosts each hold one session for 30 hours: one that also browses, one that does
     // nothing else.
-    for (n, host) in [(2, ROUND_THE_CLOCK_HOST), (3, ROUND_THE_CLOCK_DEVICE)] {
-        let ts = t0 + 5000 + n * 60;
-        rows.push((
-            ts,
-            format!(
-                "{ts}.0\tL{n}\t{host}\t4{n}999\t203.0.113.9{n}\t8883\ttcp\tssl\t108000.0\t90000\t40000\tSF\tT\n"
-            ),
-        ));
-        for k in 0..72 {
-            let ts = t0 + k * 3600 + 40 + n;
-            rows.push((
-                ts,
-                format!("{ts}.0\tD{n}{k}\t{host}\t5{n}{k:03}\t10.1.0.53\t53\tudp\tdns\t0.01\t40\t90\tSF\tT\n"),
-            ));
-        }
-    }
-    for (n, host) in [(0, ROUND_THE_CLOCK_HOST), (1, ROUND_THE_CLOCK_POOL)] {
-        for k in 0..20 {
-            let ts = t0 + 7300 + k * 9000 + n;
-            rows.push((
-                ts,
-                format!("{ts}.0\tV{n}{k}\t{host}\t6{n}{k:03}\t198.51.100.5\t443\ttcp\tssl\t12.0\t2000\t90000\tSF\tT\n"),
-            ));
-        }
-    }
+    rows.push(row(
+        t0 + 5120,
+        "L2",
+        ROUND_THE_CLOCK_HOST,
+        "203.0.113.92",
+        8883,
+        108000.0,
+    ));
+    rows.push(row(
+        t0 + 5180,
+        "L3",
+        ROUND_THE_CLOCK_DEVICE,
+        "203.0.113.93",
+        8883,
+        108000.0,
+    ));
     // A busy host's 14-hour session, then another on the next address of the same pool two
     // minutes after it ended: one service kept 28 hours.
-    for (n, start, dst) in [
-        (0, 6000, "203.0.113.101"),
-        (1, 6000 + 50_520, "203.0.113.102"),
-    ] {
-        let ts = t0 + start;
-        rows.push((
-            ts,
-            format!(
-                "{ts}.0\tP{n}\t{ROUND_THE_CLOCK_POOL}\t47{n}00\t{dst}\t8883\ttcp\tssl\t50400.0\t90000\t40000\tSF\tT\n"
-            ),
-        ));
-    }
-    for k in 0..72 {
-        let ts = t0 + k * 3600 + 50;
-        rows.push((
-            ts,
-            format!("{ts}.0\tDP{k}\t{ROUND_THE_CLOCK_POOL}\t58{k:03}\t10.1.0.53\t53\tudp\tdns\t0.01\t40\t90\tSF\tT\n"),
-        ));
-    }
-    for k in 0..20 {
-        let ts = t0 + 7200 + k * 9000;
-        rows.push((
-            ts,
-            format!("{ts}.0\tW{k}\t{workstation}\t6{k:04}\t198.51.100.5\t443\ttcp\tssl\t12.0\t2000\t90000\tSF\tT\n"),
-        ));
+    rows.push(row(
+        t0 + 6000,
+        "P0",
+        ROUND_THE_CLOCK_POOL,
+        "203.0.113.101",
+        8883,
+        50400.0,
+    ));
+    rows.push(row(
+        t0 + 56520,
+        "P1",
+        ROUND_THE_CLOCK_POOL,
+        "203.0.113.102",
+        8883,
+        50400.0,
+    ));
+    // The browsing.
+    for (n, host) in [workstation, ROUND_THE_CLOCK_HOST, ROUND_THE_CLOCK_POOL]
+        .iter()
+        .enumerate()
+    {
+        for k in 0..20 {
+            let ts = t0 + 7200 + k * 9000 + n as i64;
+            rows.push(row(
+                ts,
+                &format!("W{n}-{k}"),
+                host,
+                "198.51.100.5",
+                443,
+                12.0,
+            ));
+        }
     }
     rows.sort();
     let mut s = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
