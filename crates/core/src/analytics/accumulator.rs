@@ -246,7 +246,10 @@ impl Accumulator {
     /// Adds what a chunk of `source` said of its hosts' connections, every record of it, to
     /// the census (see [`census`]).
     pub fn note_census(&mut self, source: &Arc<str>, chunk: census::ChunkCensus, cfg: &HuntConfig) {
-        self.census.add_chunk(source, chunk, cfg.limits.max_groups);
+        self.census
+            .add_chunk(source, chunk, cfg.limits.max_groups, |host| {
+                cfg.internal.containing(host).is_some()
+            });
     }
 
     pub(super) fn add_dest_names<'n>(

@@ -162,9 +162,17 @@ pub struct DedicatedHost {
 }
 
 impl Census {
-    /// Adds a chunk of `source` to the census, keeping at most `bound` (input, host) pairs.
-    pub fn add_chunk(&mut self, source: &Arc<str>, chunk: ChunkCensus<'_>, bound: usize) {
-        self.add_hosts(source, chunk.by_address(), bound);
+    /// Adds a chunk of `source` to the census, keeping at most `bound` (input, host) pairs, of
+    /// the hosts `keep` accepts (the internal ones: the census only ever speaks of a channel's
+    /// initiator, and an internet-wide scan of the site must not fill it).
+    pub fn add_chunk(
+        &mut self,
+        source: &Arc<str>,
+        chunk: ChunkCensus<'_>,
+        bound: usize,
+        keep: impl Fn(IpAddr) -> bool,
+    ) {
+        self.add_hosts(source, chunk.by_address().filter(|(h, _)| keep(*h)), bound);
     }
 
     fn add_hosts(
@@ -297,7 +305,7 @@ mod tests {
             chunk.count(e);
         }
         let mut c = Census::default();
-        c.add_chunk(&Arc::from("conn.log"), chunk, bound);
+        c.add_chunk(&Arc::from("conn.log"), chunk, bound, |h| !h.is_loopback());
         c
     }
 
@@ -358,6 +366,23 @@ mod tests {
             None
         );
         assert!(!c.does_other_work([&src, &other], ip("10.0.0.6")));
+    }
+
+    #[test]
+    fn only_the_hosts_kept_are_counted() {
+        let src: Arc<str> = Arc::from("conn.log");
+        let c = census_of(
+            &[
+                entry("127.0.0.9", "10.0.0.1", 53),
+                entry("127.0.0.9", "203.0.113.7", 8883),
+            ],
+            100,
+        );
+        assert!(c.is_empty());
+        assert_eq!(
+            c.dedicated_to([&src], ip("127.0.0.9"), ip("203.0.113.7"), 8883),
+            None
+        );
     }
 
     #[test]
