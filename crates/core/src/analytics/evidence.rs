@@ -2,12 +2,10 @@
 //! collected (connection start times and sizes, the initiating process, the destination, and
 //! what packet inspection learned: client ids, topics, server names, message timings) and keeps
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
-//! Also whether one exchange shows enough to be rated at all ([`one_exchange`]).
 
 use super::content::{opaque_payloads, published_counts_per_minute};
-use super::group::{
-    GroupContext, GroupKey, GroupStats, OneExchange, earliest_spans, publication_rate,
-};
+use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans, publication_rate};
+use super::points::single_exchange_points;
 use super::telemetry::{PLAIN_TELEMETRY_BEACON_FACTOR, plain_telemetry, telemetry_readings};
 use crate::app::{MessageEvent, TopicDirection};
 use crate::behaviour::beacon::{BeaconContext, DAY_SCALE_SECS, score_beacon};
@@ -29,7 +27,6 @@ use crate::behaviour::{Signal, beacon::BeaconScore};
 use crate::config::HuntConfig;
 use crate::signal::SignalId;
 use crate::time::Micros;
-use crate::verdict::AnalyticId;
 use std::collections::BTreeMap;
 
 /// The group's signals, strongest per id, in id order.
@@ -475,102 +472,6 @@ fn platform_renewal(all: &mut [Signal]) {
 
 /// Weight of opaque payload evidence (`payload_encoded`, `payload_high_entropy`) on XMPP.
 const CHAT_OPAQUE_FACTOR: f64 = 2.5;
-
-/// Signals that only describe the shape of a name (ids, hashes, encodings): legitimate device
-/// topics are full of them, so they never make one exchange enough on their own.
-const SHAPE_SIGNALS: &[SignalId] = &[
-    SignalId::GuidToken,
-    SignalId::HexToken,
-    SignalId::EncodedToken,
-    SignalId::RandomToken,
-];
-
-/// Points of evidence one exchange can show: positive content and process signals (what was
-/// said, and by which program), without the shape-only ones and without history.
-fn single_exchange_points(signals: &[Signal]) -> f64 {
-    signals
-        .iter()
-        .filter(|s| s.weight > 0.0 && !SHAPE_SIGNALS.contains(&s.id))
-        .filter(|s| {
-            matches!(
-                s.id.analytic(),
-                AnalyticId::PubsubContent | AnalyticId::PubsubProcess
-            )
-        })
-        .map(|s| s.weight)
-        .sum()
-}
-
-/// Points of a group's positive destination evidence (its names and address: a dynamic-DNS
-/// name, a public broker, a tunnelling service), which a held session is rated on alone
-/// ([`OneExchange::HeldSession`]).
-fn destination_points(signals: &[Signal]) -> f64 {
-    signals
-        .iter()
-        .filter(|s| s.weight > 0.0 && s.id.analytic() == AnalyticId::PubsubDestination)
-        .map(|s| s.weight)
-        .sum::<f64>()
-        + 0.0 // an empty float sum is -0.0, which would print as "-0"
-}
-
-/// Least time one connection must stay open to be a standing channel rather than a one-off.
-pub const STANDING_SESSION_SECS: i64 = 3600;
-/// Least time one connection must stay open to be kept around the clock: through a night and
-/// the working day around it, longer than people keep a session they opened at work.
-pub const ROUND_THE_CLOCK_SECS: i64 = 20 * 3600;
-
-/// The longest time, in seconds, one of the group's connections with a known end stayed open.
-fn longest_session_secs(stats: &GroupStats) -> i64 {
-    stats
-        .conn_spans
-        .iter()
-        .map(|s| s.end.saturating_sub(s.start) / 1_000_000)
-        .max()
-        .unwrap_or(0)
-}
-
-/// Whether, and why, one exchange is enough to rate a group with fewer exchanges than
-/// `min_connections`.
-pub(crate) fn one_exchange(
-    cfg: &HuntConfig,
-    key: &GroupKey,
-    stats: &GroupStats,
-    kept_by_busy_host: Option<i64>,
-) -> OneExchange {
-    let none = OneExchange::NotEnough {
-        content: 0.0,
-        destination: 0.0,
-    };
-    if !cfg.behaviour.enabled {
-        return none;
-    }
-    let held = longest_session_secs(stats);
-    let has_content = stats.app.is_some() || key.process.is_some();
-    let external = cfg.internal.containing(key.dst_ip).is_none();
-    let around_the_clock = kept_by_busy_host.filter(|&s| s >= ROUND_THE_CLOCK_SECS && external);
-    if !has_content && held < STANDING_SESSION_SECS && around_the_clock.is_none() {
-        return none;
-    }
-    let found = signals(cfg, key, stats, &GroupContext::default());
-    let content = single_exchange_points(&found) + 0.0; // not -0.0 when empty
-    if has_content && content >= cfg.behaviour.score.single_connection_at {
-        return OneExchange::Content(content);
-    }
-    let destination = destination_points(&found);
-    if held >= STANDING_SESSION_SECS && destination >= cfg.behaviour.score.prior_confirmed_at {
-        return OneExchange::HeldSession {
-            secs: held,
-            points: destination,
-        };
-    }
-    if let Some(secs) = around_the_clock {
-        return OneExchange::HeldOnBusyHost { secs };
-    }
-    OneExchange::NotEnough {
-        content,
-        destination,
-    }
-}
 
 /// Beacon weight kept when the destination is internal.
 const INTERNAL_BEACON_FACTOR: f64 = 0.5;

@@ -7,7 +7,7 @@
 use super::group::{GroupKey, GroupMap, GroupStats, MAX_NAMES_PER_GROUP, trim_starts};
 use super::history::History;
 use super::{
-    Accumulator, Engine, Fate, GroupFate, HuntSummary, budget, evidence, facts, group, join, kept,
+    Accumulator, Engine, Fate, GroupFate, HuntSummary, budget, exchange, facts, group, join, kept,
     peers, prior, rating, windows, zones,
 };
 use crate::alert::Alert;
@@ -82,7 +82,7 @@ impl Engine {
             // seed's repetition, and none needs to.
             let one_exchange = (short && self.cfg.behaviour.enabled).then(|| {
                 let kept = history.kept_by_busy_host(&key, &stats);
-                evidence::one_exchange(&self.cfg, &key, &stats, kept)
+                exchange::one_exchange(&self.cfg, &key, &stats, kept)
             });
             let on_one_exchange = one_exchange.is_some_and(group::OneExchange::rates);
             if short && !on_one_exchange {

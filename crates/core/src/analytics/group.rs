@@ -437,22 +437,22 @@ pub struct GroupContext {
 }
 
 /// Why a group with fewer exchanges than `min_connections` is rated all the same
-/// (`evidence::one_exchange` judges it).
+/// (`exchange::one_exchange` judges it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum OneExchange {
-    /// Its content and process evidence (`evidence::single_exchange_points`) reaches
+    /// Its content and process evidence (`points::single_exchange_points`) reaches
     /// `behaviour.score.single_connection_at`: a tool run once by an operator (ATT&CK AN0003)
     /// never comes back, so the seed's "repeated connections" would hide it.
     Content(f64),
-    /// One connection held open for at least `evidence::STANDING_SESSION_SECS` is a standing
+    /// One connection held open for at least `exchange::STANDING_SESSION_SECS` is a standing
     /// channel, not a one-off: the seed's repetition is there, inside the session, even where
     /// encryption hides its messages. It is rated when its destination evidence
-    /// (`evidence::destination_points`) reaches `behaviour.score.prior_confirmed_at` (a
+    /// (`points::destination_points`) reaches `behaviour.score.prior_confirmed_at` (a
     /// dynamic-DNS name, a public broker): an implant on a camera holding one TLS session to a
     /// dynamic-DNS name through a whole capture.
     HeldSession { secs: i64, points: f64 },
     /// The service kept open through a night and a day (at least
-    /// `evidence::ROUND_THE_CLOCK_SECS` without a break longer than a reconnection, over the
+    /// `exchange::ROUND_THE_CLOCK_SECS` without a break longer than a reconnection, over the
     /// addresses of its pool the host reached) by a host the conn.log census shows doing other
     /// work (`census::Census::does_other_work`): a workstation or server keeping a pub/sub
     /// session around the clock, as an implant keeps its channel, where a device keeping one is

@@ -443,7 +443,7 @@ fn one_exchange_reason(cfg: &HuntConfig, basis: OneExchange) -> String {
              (behaviour.score.prior_confirmed_at), and it weighs {destination:.0}",
             score.single_connection_at,
             crate::behaviour::prevalence::human_period(
-                super::evidence::STANDING_SESSION_SECS as f64
+                super::exchange::STANDING_SESSION_SECS as f64
             ),
             score.prior_confirmed_at
         ),
