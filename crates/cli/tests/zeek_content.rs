@@ -374,6 +374,8 @@ fn a_device_whose_only_traffic_is_its_service_is_credited_and_a_workstation_is_n
     // the same session of a host that does nothing else is a device's, one exchange, not rated.
     let held = alert_of(&shown, ROUND_THE_CLOCK_HOST).expect("rated on one connection");
     assert_eq!(held["connections"], 1);
+    assert_eq!(held["signals"]["kept_around_the_clock"], 10.0, "{held}");
+    assert!(w["signals"].get("kept_around_the_clock").is_none(), "{w}");
     assert!(
         held["reasons"]
             .as_array()

@@ -142,11 +142,14 @@ pub enum SignalId {
     /// is housekeeping and held sessions with this one service: a device doing its one job (a
     /// meter, a thermostat), not a host an implant sits on beside other traffic. Negative.
     DedicatedDevice,
+    /// A host the census shows doing other work (a workstation, a server) kept the service open
+    /// through a night and a day: as an implant keeps its channel.
+    KeptAroundTheClock,
 }
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 51] = [
+    pub const ALL: [SignalId; 52] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -198,6 +201,7 @@ impl SignalId {
         SignalId::SoleHostDestination,
         SignalId::ServerFederation,
         SignalId::DedicatedDevice,
+        SignalId::KeptAroundTheClock,
     ];
 
     /// The stable snake_case id used in output, configuration and allowlists.
@@ -254,6 +258,7 @@ impl SignalId {
             SignalId::SoleHostDestination => "sole_host_destination",
             SignalId::ServerFederation => "server_federation",
             SignalId::DedicatedDevice => "dedicated_device",
+            SignalId::KeptAroundTheClock => "kept_around_the_clock",
         }
     }
 
@@ -265,6 +270,7 @@ impl SignalId {
             | SignalId::TransientUse
             | SignalId::InteractiveUse
             | SignalId::DedicatedDevice
+            | SignalId::KeptAroundTheClock
             | SignalId::LoneTimerOnSharedDestination => AnalyticId::PubsubBeacon,
             SignalId::C2Vocabulary
             | SignalId::C2VocabularyWeak

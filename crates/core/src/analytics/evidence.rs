@@ -13,7 +13,9 @@ use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
     score_server_name,
 };
-use crate::behaviour::device::{DeviceView, median_length, score_dedicated_device};
+use crate::behaviour::device::{
+    DeviceView, median_length, score_dedicated_device, score_kept_around_the_clock,
+};
 use crate::behaviour::interactive::{score_interactive, working_day_rhythm};
 use crate::behaviour::names::{score_client_id, score_host_scoped, score_jid, score_topic};
 use crate::behaviour::presence::{
@@ -281,6 +283,16 @@ pub(super) fn signals(
                 device_renewal(&mut all);
             }
         }
+    }
+
+    if let Some(secs) = group.kept_by_busy_host
+        && cfg.internal.containing(key.dst_ip).is_none()
+    {
+        all.extend(score_kept_around_the_clock(
+            secs.saturating_mul(1_000_000),
+            key.dst_port,
+            w,
+        ));
     }
 
     if let Some(app) = stats.app.as_deref() {

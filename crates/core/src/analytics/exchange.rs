@@ -9,9 +9,9 @@ use crate::config::HuntConfig;
 
 /// Least time one connection must stay open to be a standing channel rather than a one-off.
 pub const STANDING_SESSION_SECS: i64 = 3600;
-/// Least time one connection must stay open to be kept around the clock: through a night and
-/// the working day around it, longer than people keep a session they opened at work.
-pub const ROUND_THE_CLOCK_SECS: i64 = 20 * 3600;
+/// Least stretch a busy host must keep a service open to be kept around the clock
+/// ([`crate::behaviour::device::ROUND_THE_CLOCK`], in seconds).
+pub const ROUND_THE_CLOCK_SECS: i64 = crate::behaviour::device::ROUND_THE_CLOCK / 1_000_000;
 
 /// The longest time, in seconds, one of the group's connections with a known end stayed open.
 fn longest_session_secs(stats: &GroupStats) -> i64 {

@@ -434,6 +434,9 @@ pub struct GroupContext {
     /// When the census shows the host doing nothing but housekeeping and this service in every
     /// input that holds the group (`census::Census::dedicated_to`).
     pub dedicated_host: Option<super::census::DedicatedHost>,
+    /// When the census shows the host doing other work: the longest stretch, in seconds, its
+    /// program kept the group's service open (`History::kept_by_busy_host`).
+    pub kept_by_busy_host: Option<i64>,
 }
 
 /// Why a group with fewer exchanges than `min_connections` is rated all the same

@@ -337,6 +337,7 @@ impl<'a> History<'a> {
                 self.census
                     .dedicated_to(stats.sources.iter(), host, key.dst_ip, key.dst_port);
         }
+        ctx.kept_by_busy_host = self.kept_by_busy_host(key, stats);
         let pool = pool_key(key);
         if let Some((addrs, spans)) = self.pools.get(&pool)
             && addrs.len() >= 2

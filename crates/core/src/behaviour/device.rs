@@ -88,6 +88,32 @@ pub fn longest_stretch(sessions: &[(Micros, Micros)]) -> Micros {
     best
 }
 
+/// Least stretch a host that does other work must keep a service open for it to be kept
+/// around the clock: through a night and the working day around it, longer than people keep a
+/// session they opened at work.
+pub const ROUND_THE_CLOCK: Micros = 20 * HOUR;
+
+/// `kept_around_the_clock` when a host the census shows doing other work (a workstation, a
+/// server) kept the channel's service open for `stretch` without a break longer than a
+/// reconnection, at least [`ROUND_THE_CLOCK`]: as an implant keeps its channel, where people
+/// close what they opened at work and a device keeping a session is doing its job.
+pub fn score_kept_around_the_clock(stretch: Micros, port: u16, w: &Weights) -> Option<Signal> {
+    if stretch < ROUND_THE_CLOCK {
+        return None;
+    }
+    Some(Signal::new(
+        SignalId::KeptAroundTheClock,
+        w.kept_around_the_clock,
+        format!(
+            "the host, whose other traffic in the same log shows other work (a workstation or \
+             server, not a device doing one job), kept this service (port {port}) open {:.1} h \
+             without a break longer than a reconnection: around the clock, as an implant keeps \
+             its channel, where people close what they opened at work",
+            stretch as f64 / HOUR as f64
+        ),
+    ))
+}
+
 /// The median of the lengths of some sessions, `None` when there are none.
 pub fn median_length(lengths: &mut [Micros]) -> Option<Micros> {
     if lengths.is_empty() {
@@ -156,6 +182,16 @@ mod tests {
             8 * h
         );
         assert_eq!(longest_stretch(&[]), 0);
+    }
+
+    #[test]
+    fn a_day_and_a_night_is_around_the_clock_a_working_day_is_not() {
+        let w = Weights::default();
+        let s = score_kept_around_the_clock(43 * HOUR, 8883, &w).expect("kept");
+        assert_eq!(s.id, SignalId::KeptAroundTheClock);
+        assert!(s.weight > 0.0);
+        assert!(s.reason.contains("43.0 h"), "{}", s.reason);
+        assert!(score_kept_around_the_clock(10 * HOUR, 8883, &w).is_none());
     }
 
     #[test]

@@ -183,6 +183,8 @@ pub struct Weights {
     /// The host's only traffic, in a log that records all of it, is housekeeping and held
     /// sessions with this one service: a device doing its one job. Negative.
     pub dedicated_device: f64,
+    /// A host that does other work kept the service open through a night and a day.
+    pub kept_around_the_clock: f64,
 }
 
 impl Default for Weights {
@@ -238,6 +240,7 @@ impl Default for Weights {
             sole_host_destination: 8.0,
             server_federation: -20.0,
             dedicated_device: -20.0,
+            kept_around_the_clock: 10.0,
         }
     }
 }
