@@ -23,6 +23,7 @@ use crate::input::{InputFile, InputPath, expand, for_each_stream};
 use crate::prefilter::CandidateFilter;
 use crate::problem::ProblemLog;
 use crossbeam_channel::{Receiver, Sender, bounded};
+use pubsub_hunt_core::analytics::census::Census;
 use pubsub_hunt_core::{Accumulator, Engine, GroupCutoff};
 use pubsub_hunt_reader::{Problem, ProblemKind, ProblemSink};
 use std::collections::BTreeMap;
@@ -111,6 +112,7 @@ pub fn run(
         },
         counters: Counters::new(opts.progress.as_ref()),
         formats: Mutex::new(BTreeMap::new()),
+        census: Mutex::new(Census::default()),
         stream_threads: threads / readers,
     };
     for p in expand_problems {
@@ -174,6 +176,14 @@ pub fn run(
             }
         }
     });
+
+    let census = std::mem::take(
+        &mut *shared
+            .census
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    total.absorb_census(census, engine.config());
 
     if shared.opts.strict
         && let Some(p) = shared.problems.first()

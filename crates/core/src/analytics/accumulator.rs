@@ -243,13 +243,10 @@ impl Accumulator {
         budget::trim_to_budget(self.groups.stats_mut(), &groups_budget, &mut self.held);
     }
 
-    /// Adds what a chunk of `source` said of its hosts' connections, every record of it, to
-    /// the census (see [`census`]).
-    pub fn note_census(&mut self, source: &Arc<str>, chunk: census::ChunkCensus, cfg: &HuntConfig) {
-        self.census
-            .add_chunk(source, chunk, cfg.limits.max_groups, |host| {
-                cfg.internal.containing(host).is_some()
-            });
+    /// Takes in a census gathered beside the accumulators (the ingest pipeline keeps one per
+    /// run, shared by its threads, so its bound holds in total; see [`census`]).
+    pub fn absorb_census(&mut self, census: census::Census, cfg: &HuntConfig) {
+        self.census.merge(census, cfg.limits.max_groups);
     }
 
     pub(super) fn add_dest_names<'n>(

@@ -102,21 +102,23 @@ impl HostUse {
     }
 }
 
-/// The network a service answers from, as the census compares destinations: the address's /24
-/// (IPv4) or /48 (IPv6), the pool a provider's round robin hands out (the address pools of
-/// `history::pool_key` use the same prefixes).
+/// The network a service answers from: the address's /24 (IPv4) or /48 (IPv6), the pool a
+/// provider's round robin hands out. The census compares destinations by it, and
+/// `history::pool_key` pools a host's sessions by it.
 pub fn service_network(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            IpAddr::V4(std::net::Ipv4Addr::new(o[0], o[1], o[2], 0))
-        }
-        IpAddr::V6(a) => {
-            let s = a.segments();
-            IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0))
-        }
+        IpAddr::V4(a) => ipnet::Ipv4Net::new(a, SERVICE_V4_PREFIX)
+            .map(|n| IpAddr::V4(n.network()))
+            .unwrap_or(ip),
+        IpAddr::V6(a) => ipnet::Ipv6Net::new(a, SERVICE_V6_PREFIX)
+            .map(|n| IpAddr::V6(n.network()))
+            .unwrap_or(ip),
     }
 }
+
+/// Prefix lengths of a service's network: a provider's /24 (IPv4) or /48 (IPv6).
+pub const SERVICE_V4_PREFIX: u8 = 24;
+pub const SERVICE_V6_PREFIX: u8 = 48;
 
 /// One chunk's census, gathered by a reader thread before it is added to the run's: per
 /// initiator as the log writes it (parsed once per host and chunk, not once per line).

@@ -80,16 +80,22 @@ impl Engine {
                     .is_none_or(|n| n.connections < self.cfg.min_connections);
             // Rated on one exchange (a hand-run tool, a held session): no window can hold the
             // seed's repetition, and none needs to.
-            let one_exchange = (short && self.cfg.behaviour.enabled).then(|| {
-                let kept = history.kept_by_busy_host(&key, &stats);
-                exchange::one_exchange(&self.cfg, &key, &stats, kept)
-            });
+            // How long a busy host kept the service open: judged once, for one exchange and
+            // for the evidence.
+            let kept_open = if self.cfg.behaviour.enabled {
+                history.kept_by_busy_host(&key, &stats)
+            } else {
+                None
+            };
+            let one_exchange = (short && self.cfg.behaviour.enabled)
+                .then(|| exchange::one_exchange(&self.cfg, &key, &stats, kept_open));
             let on_one_exchange = one_exchange.is_some_and(group::OneExchange::rates);
             if short && !on_one_exchange {
                 summary.below_threshold += 1;
                 if explaining {
                     let mut ctx = history.context(&key, &stats, &self.cfg);
                     ctx.one_exchange = one_exchange;
+                    ctx.kept_by_busy_host = kept_open;
                     let fate = Fate::BelowThreshold {
                         exchanges: self.exchanges(&stats),
                         needed: self.cfg.min_connections,
@@ -114,6 +120,7 @@ impl Engine {
             let mut ctx = history.context(&key, &stats, &self.cfg);
             ctx.named_service = named;
             ctx.one_exchange = one_exchange;
+            ctx.kept_by_busy_host = kept_open;
             if self.cfg.behaviour.enabled {
                 ctx.conn_beacon = peers.beacons.remove(&key).map(|b| b.map(|b| *b));
                 let external = self.cfg.internal.containing(key.dst_ip).is_none();

@@ -435,7 +435,8 @@ pub struct GroupContext {
     /// input that holds the group (`census::Census::dedicated_to`).
     pub dedicated_host: Option<super::census::DedicatedHost>,
     /// When the census shows the host doing other work: the longest stretch, in seconds, its
-    /// program kept the group's service open (`History::kept_by_busy_host`).
+    /// program kept the group's service open (`History::kept_by_busy_host`, judged once per
+    /// group by the finishing pass).
     pub kept_by_busy_host: Option<i64>,
 }
 

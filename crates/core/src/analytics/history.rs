@@ -3,7 +3,7 @@
 //! with an external service's address pool, and the extent of the inputs that hold each channel.
 //! Bounded by the group table it is built from.
 
-use super::census::Census;
+use super::census::{Census, SERVICE_V4_PREFIX, SERVICE_V6_PREFIX, service_network};
 use super::group::{
     GroupContext, GroupKey, GroupMap, GroupStats, NamedService, PoolSessions, add_spans,
     earliest_spans, max_opt, publication_rate,
@@ -75,19 +75,8 @@ pub(super) fn union_span(a: Span, b: Span) -> Span {
 /// addresses, and each holds too few to judge how it is used.
 pub(super) type PoolKey = (String, Option<String>, IpAddr, u16, Protocol);
 
-/// Prefix lengths of a pool: a provider's /24 (IPv4) or /48 (IPv6).
-const POOL_V4_PREFIX: u8 = 24;
-const POOL_V6_PREFIX: u8 = 48;
-
 pub(super) fn pool_key(k: &GroupKey) -> PoolKey {
-    let net = match k.dst_ip {
-        IpAddr::V4(a) => ipnet::Ipv4Net::new(a, POOL_V4_PREFIX)
-            .map(|n| IpAddr::V4(n.network()))
-            .unwrap_or(k.dst_ip),
-        IpAddr::V6(a) => ipnet::Ipv6Net::new(a, POOL_V6_PREFIX)
-            .map(|n| IpAddr::V6(n.network()))
-            .unwrap_or(k.dst_ip),
-    };
+    let net = service_network(k.dst_ip);
     (
         k.host.clone(),
         k.process.clone(),
@@ -337,7 +326,6 @@ impl<'a> History<'a> {
                 self.census
                     .dedicated_to(stats.sources.iter(), host, key.dst_ip, key.dst_port);
         }
-        ctx.kept_by_busy_host = self.kept_by_busy_host(key, stats);
         let pool = pool_key(key);
         if let Some((addrs, spans)) = self.pools.get(&pool)
             && addrs.len() >= 2
@@ -351,9 +339,9 @@ impl<'a> History<'a> {
                 network: format!(
                     "{net}/{}",
                     if net.is_ipv4() {
-                        POOL_V4_PREFIX
+                        SERVICE_V4_PREFIX
                     } else {
-                        POOL_V6_PREFIX
+                        SERVICE_V6_PREFIX
                     }
                 ),
             });

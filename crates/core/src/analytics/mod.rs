@@ -203,14 +203,19 @@ impl Engine {
 
     /// Adds what one chunk of `source`, a log that records every connection, said of its hosts
     /// (see [`census`]): whether a host did anything but housekeeping and one service.
+    /// The census is one per run, shared by the reader threads (its bound then holds in
+    /// total, not per thread), and handed to the run's accumulator with
+    /// [`Accumulator::absorb_census`] once read.
     pub fn observe_census(
         &self,
         source: &Arc<str>,
         chunk: census::ChunkCensus,
-        acc: &mut Accumulator,
+        census: &mut census::Census,
     ) {
         if self.cfg.behaviour.enabled {
-            acc.note_census(source, chunk, &self.cfg);
+            census.add_chunk(source, chunk, self.cfg.limits.max_groups, |host| {
+                self.cfg.internal.containing(host).is_some()
+            });
         }
     }
 

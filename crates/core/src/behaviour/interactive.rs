@@ -279,8 +279,7 @@ pub fn score_interactive(
         .iter()
         .map(|s| s.end.saturating_sub(s.start).max(0))
         .collect();
-    lengths.sort_unstable();
-    let median = lengths.get(lengths.len() / 2).copied().unwrap_or(0);
+    let median = super::device::median_length(&mut lengths).unwrap_or(0);
     if (median as f64) < cfg.min_session_minutes * 60.0 * SECOND as f64 {
         return None;
     }

@@ -21,7 +21,7 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
         note_chunk_extent(work, data, acc);
     }
     if work.format.takes_census() && shared.engine.takes_census() {
-        take_census(shared, work, data, acc);
+        take_census(shared, work, data);
     }
     let mut parsed = 0u64;
     let mut events = 0u64;
@@ -154,7 +154,7 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
 /// (`pubsub_hunt_core::analytics::census`), whatever the prefilter passes and whether or not
 /// the run parses every line, so the census is the same in every mode. A line that does not
 /// read is left to the parser, which reports it where it is a candidate.
-fn take_census(shared: &Shared<'_>, work: &Work, data: &[u8], acc: &mut Accumulator) {
+fn take_census(shared: &Shared<'_>, work: &Work, data: &[u8]) {
     let mut chunk = census::ChunkCensus::default();
     let mut start = 0usize;
     for end in memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len())) {
@@ -166,7 +166,14 @@ fn take_census(shared: &Shared<'_>, work: &Work, data: &[u8], acc: &mut Accumula
         }
         start = end + 1;
     }
-    shared.engine.observe_census(&work.stream, chunk, acc);
+    // One census for the run, so its bound holds in total; the lock is taken once per chunk.
+    let mut census = shared
+        .census
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    shared
+        .engine
+        .observe_census(&work.stream, chunk, &mut census);
 }
 
 /// Notes the times of the chunk's first and last records in the input's extent: the prefilter

@@ -8,6 +8,7 @@ use crate::prefilter::CandidateFilter;
 use crate::problem::ProblemLog;
 use crossbeam_channel::Sender;
 use pubsub_hunt_core::Engine;
+use pubsub_hunt_core::analytics::census::Census;
 use pubsub_hunt_reader::{LineFormat, Problem, Registry};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -103,6 +104,9 @@ pub(super) struct Shared<'a> {
     pub(super) opts: IngestOptions,
     pub(super) counters: Counters,
     pub(super) formats: Mutex<BTreeMap<&'static str, u64>>,
+    /// The run's host census (`pubsub_hunt_core::analytics::census`): one for all threads, so
+    /// its bound holds in total; handed to the merged accumulator at the end of the run.
+    pub(super) census: Mutex<Census>,
     /// Threads a stream reader may use for its one stream: the run's threads over the files
     /// read at once (a capture's flow shards run on two when it is read alone).
     pub(super) stream_threads: usize,
