@@ -10,6 +10,7 @@ use crate::flow::{EndedFlow, FlowConfig, FlowStats};
 use crate::read_ahead;
 use crate::shard::{self, ShardedFrames};
 pub use crate::sink::FlowSink;
+use pubsub_hunt_core::analytics::census::Coverage;
 use pubsub_hunt_reader::ProblemKind;
 use pubsub_hunt_reader::{
     CERTAIN, Confidence, FormatSpec, Reader, Record, RecordSink, Registry, StreamFormat,
@@ -71,6 +72,12 @@ impl StreamFormat for CaptureStream {
         read_flows_on(input, FlowConfig::default(), &mut adapter, threads)
             .map(|_| ())
             .map_err(|e| e.to_string())
+    }
+
+    /// Every flow is given to the sink, whatever its port; a capture filter may have dropped
+    /// the rest of a host's traffic.
+    fn census(&self) -> Option<Coverage> {
+        Some(Coverage::MayBeFiltered)
     }
 }
 

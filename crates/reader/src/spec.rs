@@ -20,7 +20,7 @@
 //! knowing them.
 
 use crate::problem::ProblemKind;
-use pubsub_hunt_core::analytics::census::CensusEntry;
+use pubsub_hunt_core::analytics::census::{CensusEntry, Coverage};
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{AppInfo, ConnEvent};
 use std::io::Read;
@@ -149,6 +149,13 @@ pub trait StreamFormat: Send {
     /// Returns `Err` only when the stream cannot be read any further (an I/O error, a header
     /// that makes the rest meaningless); what was read before still counts.
     fn read(&mut self, input: &mut dyn Read, sink: &mut dyn RecordSink) -> Result<(), String>;
+    /// How much of its hosts' traffic the stream's connections show, when all of them are given
+    /// to the sink whatever their port (a capture's flows): the pipeline then counts them for the
+    /// host census (`pubsub_hunt_core::analytics::census`). `None` for a source that records
+    /// only some connections of some hosts (Sysmon, a firewall's pub/sub rule hits).
+    fn census(&self) -> Option<Coverage> {
+        None
+    }
 }
 
 /// How to read the lines that follow the header lines a [`HeaderedFormat`] has taken so far.

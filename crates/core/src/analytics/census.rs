@@ -95,6 +95,18 @@ impl HostUse {
         };
     }
 
+    fn add_parsed(&mut self, dst: IpAddr, dst_port: u16, transport: Transport) {
+        if is_housekeeping(dst_port, transport) {
+            self.housekeeping += 1;
+            return;
+        }
+        self.connections += 1;
+        self.services = self.services.join(HostServices::One {
+            port: dst_port,
+            network: service_network(dst),
+        });
+    }
+
     fn merge(&mut self, o: &HostUse) {
         self.housekeeping += o.housekeeping;
         self.connections += o.connections;
@@ -141,10 +153,71 @@ impl<'l> ChunkCensus<'l> {
     }
 }
 
+/// How much of its hosts' traffic an input can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// Every connection the sensor saw (a Zeek `conn.log`): what a host did not do is absent.
+    EveryConnection,
+    /// Only what a capture filter let through (a packet capture, often taken for the ports of
+    /// interest): what a host did is shown, but not what it did not do, so such an input can
+    /// show a host doing other work and never that a host did nothing else.
+    MayBeFiltered,
+}
+
+/// A census gathered from connections already parsed (a capture's flows), per initiator: at
+/// most `bound` hosts, past which it overflows the run's census when added, as a log's would.
+#[derive(Debug, Default)]
+pub struct FlowCensus {
+    hosts: Hosts,
+    overflowed: bool,
+}
+
+impl FlowCensus {
+    /// Adds one connection of `src` (the caller counts internal initiators only, as
+    /// [`Census::add_chunk`] keeps).
+    pub fn count(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        dst_port: u16,
+        transport: Transport,
+        bound: usize,
+    ) {
+        if self.overflowed {
+            return;
+        }
+        let full = self.hosts.len() >= bound;
+        match self.hosts.get_mut(&src) {
+            Some(u) => u.add_parsed(dst, dst_port, transport),
+            None if full => {
+                self.overflowed = true;
+                self.hosts = Hosts::default();
+            }
+            None => self
+                .hosts
+                .entry(src)
+                .or_default()
+                .add_parsed(dst, dst_port, transport),
+        }
+    }
+
+    /// Hosts counted so far.
+    pub fn len(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty() && !self.overflowed
+    }
+}
+
 /// The run's census, per input and host.
 #[derive(Debug, Default, Clone)]
 pub struct Census {
     inputs: HashMap<Arc<str>, Hosts, foldhash::fast::RandomState>,
+    /// Inputs that may be filtered ([`Coverage::MayBeFiltered`]).
+    filtered: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// (input, host) pairs held, for the bound.
     held: usize,
     /// More (input, host) pairs than the bound: the census speaks for nobody.
@@ -175,6 +248,25 @@ impl Census {
         keep: impl Fn(IpAddr) -> bool,
     ) {
         self.add_hosts(source, chunk.by_address().filter(|(h, _)| keep(*h)), bound);
+    }
+
+    /// Adds what `source`'s parsed connections showed ([`FlowCensus`], which counted only the
+    /// hosts it was asked to), keeping at most `bound` (input, host) pairs.
+    pub fn add_flows(
+        &mut self,
+        source: &Arc<str>,
+        flows: FlowCensus,
+        coverage: Coverage,
+        bound: usize,
+    ) {
+        if coverage == Coverage::MayBeFiltered {
+            self.filtered.insert(source.clone());
+        }
+        if flows.overflowed {
+            self.overflow();
+            return;
+        }
+        self.add_hosts(source, flows.hosts.into_iter(), bound);
     }
 
     fn add_hosts(
@@ -216,6 +308,7 @@ impl Census {
         if other.overflowed {
             self.overflow();
         }
+        self.filtered.extend(other.filtered);
         for (source, hosts) in other.inputs {
             self.add_hosts(&source, hosts.into_iter(), bound);
         }
@@ -250,8 +343,8 @@ impl Census {
     /// When `host` did nothing but housekeeping (at least one lookup or the like, which shows
     /// its other traffic was recorded) and connections to `port` on `dst`'s network in every one
     /// of `sources`: a host dedicated to that service. `None` when any of the inputs has no
-    /// census of the host (a source that does not record every connection) or the census
-    /// overflowed.
+    /// census of the host (a source that does not record every connection), may be filtered
+    /// ([`Coverage::MayBeFiltered`]), or the census overflowed.
     pub fn dedicated_to<'s>(
         &self,
         sources: impl IntoIterator<Item = &'s Arc<str>>,
@@ -272,6 +365,10 @@ impl Census {
         };
         let mut any = false;
         for source in sources {
+            if self.filtered.contains(source) {
+                // A filter may have dropped the host's other traffic.
+                return None;
+            }
             let used = self.inputs.get(source)?.get(&host)?;
             if used.services != service || used.housekeeping == 0 {
                 return None;
@@ -309,6 +406,71 @@ mod tests {
         let mut c = Census::default();
         c.add_chunk(&Arc::from("conn.log"), chunk, bound, |h| !h.is_loopback());
         c
+    }
+
+    #[test]
+    fn a_capture_shows_other_work_but_never_a_dedicated_device() {
+        let pcap: Arc<str> = Arc::from("day.pcap");
+        let log: Arc<str> = Arc::from("conn.log");
+        let tcp = Transport::Tcp;
+        let mut flows = FlowCensus::default();
+        for (src, dst, port) in [
+            ("10.0.0.5", "10.0.0.1", 53),
+            ("10.0.0.5", "203.0.113.7", 8883),
+            ("10.0.0.6", "203.0.113.7", 8883),
+            ("10.0.0.6", "198.51.100.4", 443),
+        ] {
+            flows.count(ip(src), ip(dst), port, tcp, 100);
+        }
+        assert_eq!(flows.len(), 2);
+        let mut c = Census::default();
+        c.add_flows(&pcap, flows, Coverage::MayBeFiltered, 100);
+        assert!(c.does_other_work([&pcap], ip("10.0.0.6")));
+        assert!(!c.does_other_work([&pcap], ip("10.0.0.5")));
+        // The same records in a log of every connection make a device; in a capture they
+        // cannot, and a run holding both judges by both.
+        let mut logged = FlowCensus::default();
+        logged.count(ip("10.0.0.5"), ip("10.0.0.1"), 53, tcp, 100);
+        logged.count(ip("10.0.0.5"), ip("203.0.113.7"), 8883, tcp, 100);
+        c.add_flows(&log, logged, Coverage::EveryConnection, 100);
+        let device = c.dedicated_to([&log], ip("10.0.0.5"), ip("203.0.113.7"), 8883);
+        assert!(device.is_some());
+        for sources in [vec![&pcap], vec![&log, &pcap]] {
+            assert_eq!(
+                c.dedicated_to(sources, ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+                None
+            );
+        }
+        // The mark survives a merge into another thread's census.
+        let mut merged = Census::default();
+        merged.merge(c, 100);
+        assert_eq!(
+            merged.dedicated_to([&pcap], ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+            None
+        );
+        assert!(
+            merged
+                .dedicated_to([&log], ip("10.0.0.5"), ip("203.0.113.7"), 8883)
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn a_capture_with_more_hosts_than_the_bound_speaks_for_nobody() {
+        let pcap: Arc<str> = Arc::from("scan.pcap");
+        let mut flows = FlowCensus::default();
+        for k in 0..5u8 {
+            let src = IpAddr::from([10, 0, 0, k]);
+            flows.count(src, ip("203.0.113.7"), 8883, Transport::Tcp, 4);
+            flows.count(src, ip("198.51.100.4"), 443, Transport::Tcp, 4);
+        }
+        // Past the bound it keeps no host, and still has something to say: that it overflowed.
+        assert_eq!(flows.len(), 0);
+        assert!(!flows.is_empty());
+        let mut c = Census::default();
+        c.add_flows(&pcap, flows, Coverage::MayBeFiltered, 4);
+        assert!(!c.does_other_work([&pcap], ip("10.0.0.0")));
+        assert!(c.is_empty());
     }
 
     #[test]

@@ -14,12 +14,12 @@ use crate::behaviour::destination::{
     score_server_name,
 };
 use crate::behaviour::device::{
-    DeviceView, median_length, score_dedicated_device, score_kept_around_the_clock,
+    DeviceView, ROUND_THE_CLOCK, median_length, score_dedicated_device, score_kept_around_the_clock,
 };
 use crate::behaviour::interactive::{score_interactive, working_day_rhythm};
 use crate::behaviour::names::{score_client_id, score_host_scoped, score_jid, score_topic};
 use crate::behaviour::presence::{
-    HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_transient,
+    HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_occasional, score_transient,
 };
 use crate::behaviour::prevalence::score_prevalence;
 use crate::behaviour::process::score_process;
@@ -187,11 +187,19 @@ pub(super) fn signals(
         .iter()
         .any(|s| s.id.is_beacon() && s.weight > 0.0 && !(daily && s.id == SignalId::Beacon));
     if !regular && let (Some(channel), Some(data)) = (group.channel_span, group.data_span) {
-        all.extend(score_transient(channel, data, w));
+        match score_transient(channel, data, w) {
+            Some(s) => all.push(s),
+            None => all.extend(occasions(stats, group).and_then(|v| score_occasional(&v, data, w))),
+        }
     }
     // Long sessions in working hours without regular timing: people at work. A one-off stretch
-    // is already judged transient; the two are one judgement of how the channel was used.
-    if !regular && !all.iter().any(|s| s.id == SignalId::TransientUse) {
+    // is already judged transient; the two are one judgement of how the channel was used. A
+    // host that kept the service open through a night and a day did not close what it opened
+    // at work: its openings in working hours are reconnections, not a person's sessions.
+    let kept_overnight = group
+        .kept_by_busy_host
+        .is_some_and(|secs| secs.saturating_mul(1_000_000) >= ROUND_THE_CLOCK);
+    if !regular && !kept_overnight && !all.iter().any(|s| s.id == SignalId::TransientUse) {
         // A service answering from a pool of addresses splits the host's sessions over as many
         // channels; how the host uses the service is judged over all of them.
         let spans = match &group.pool {
@@ -439,6 +447,19 @@ fn offset_shared_credit(all: &mut [Signal]) {
             }
         ));
     }
+}
+
+/// Every connection of the channel as (start, end), over all addresses of its service's pool when
+/// it has one (how the host uses the service), or `None` when some were not kept or some end is
+/// unknown: occasional use is judged on all of them or not at all.
+fn occasions(stats: &GroupStats, group: &GroupContext) -> Option<Vec<(Micros, Micros)>> {
+    let spans = match &group.pool {
+        Some(pool) => &pool.spans,
+        None => &stats.conn_spans,
+    };
+    let all_kept = spans.len() < super::group::MAX_SPANS_PER_GROUP
+        && (group.pool.is_some() || stats.spans_seen == stats.starts_seen);
+    (all_kept && !stats.ends_unknown).then(|| spans.iter().map(|s| (s.start, s.end)).collect())
 }
 
 /// A dedicated device's held session renewed on a timer: the renewal is its platform's (its

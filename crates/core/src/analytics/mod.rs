@@ -219,6 +219,40 @@ impl Engine {
         }
     }
 
+    /// Counts one parsed connection of an input for the census (a capture's flow, whatever its
+    /// port): its internal initiator, what it reached. Handed to the run's census with
+    /// [`Self::observe_flow_census`] when the input is read.
+    pub fn count_for_census(&self, ev: &ConnEvent, flows: &mut census::FlowCensus) {
+        if !self.cfg.behaviour.enabled {
+            return;
+        }
+        if let Some(src) = ev.src_ip
+            && self.cfg.internal.containing(src).is_some()
+        {
+            flows.count(
+                src,
+                ev.dst_ip,
+                ev.dst_port,
+                ev.transport,
+                self.cfg.limits.max_groups,
+            );
+        }
+    }
+
+    /// Adds what one input's parsed connections said of its hosts (see
+    /// [`Self::count_for_census`]) to the run's census.
+    pub fn observe_flow_census(
+        &self,
+        source: &Arc<str>,
+        flows: census::FlowCensus,
+        coverage: census::Coverage,
+        census: &mut census::Census,
+    ) {
+        if self.cfg.behaviour.enabled && !flows.is_empty() {
+            census.add_flows(source, flows, coverage, self.cfg.limits.max_groups);
+        }
+    }
+
     /// Records a name another log gave a destination (a Zeek `ssl.log` server name for
     /// `id.resp_h`:`id.resp_p`, asked by `client` = `id.orig_h`). It joins the groups of that
     /// destination when they are rated, so it does not matter which file or thread saw the name

@@ -428,7 +428,7 @@ fn one_exchange_reason(cfg: &HuntConfig, basis: OneExchange) -> String {
         OneExchange::HeldOnBusyHost { secs } => format!(
             "rated on its service kept open {} without a break longer than a reconnection (over \
              the addresses of the service's pool it reached): kept around the clock by a host \
-             whose other traffic in the same log shows other work (a workstation or server, \
+             whose other traffic in the same input shows other work (a workstation or server, \
              not a device doing one job), as an implant keeps its channel",
             crate::behaviour::prevalence::human_period(secs as f64)
         ),

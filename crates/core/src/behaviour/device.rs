@@ -105,7 +105,7 @@ pub fn score_kept_around_the_clock(stretch: Micros, port: u16, w: &Weights) -> O
         SignalId::KeptAroundTheClock,
         w.kept_around_the_clock,
         format!(
-            "the host, whose other traffic in the same log shows other work (a workstation or \
+            "the host, whose other traffic in the same input shows other work (a workstation or \
              server, not a device doing one job), kept this service (port {port}) open {:.1} h \
              without a break longer than a reconnection: around the clock, as an implant keeps \
              its channel, where people close what they opened at work",

@@ -77,6 +77,106 @@ pub fn score_transient(channel: Span, data: Span, w: &Weights) -> Option<Signal>
     ))
 }
 
+/// Most separate occasions of use [`score_occasional`] judges; more is a habit, which
+/// `interactive_use` judges.
+pub const MAX_OCCASIONS: usize = 3;
+/// Connections closer than this are one occasion (a client reconnecting, a tool run twice).
+pub const OCCASION_JOIN: Micros = 15 * 60_000_000;
+/// How many times the longest gap between two occasions must fit between the last one and the
+/// end of the data: a timer with that period would have come back at least this often.
+pub const QUIET_GAPS_AFTER: i64 = 2;
+/// Least length of the longest occasion: someone used the service for minutes (a subscriber
+/// left open to read what comes back). Check-ins of a second or two a few hours apart are a
+/// sleeping implant's, and one on a laptop stops checking in when the laptop is closed, so its
+/// not coming back says nothing.
+pub const MIN_LONGEST_OCCASION: Micros = 5 * 60_000_000;
+
+/// The `transient_use` signal for a channel used on a few short occasions well inside the data
+/// (`spans`: each connection's start and end, all of them), such as a developer who tries a
+/// public broker in the morning and again after lunch: two visits hours apart are not one
+/// stretch ([`score_transient`]), and they are not a standing channel either, because a
+/// channel that runs on a timer as long as the longest gap between them would have come back
+/// after the last one, and it did not. `None` for a single occasion (that is
+/// [`score_transient`]'s judgement), for more than [`MAX_OCCASIONS`], for an occasion longer than
+/// [`MAX_TRANSIENT_SPAN`], for check-ins of seconds only ([`MIN_LONGEST_OCCASION`]), and when
+/// the data after the last occasion is too short to show that it did not come back.
+pub fn score_occasional(spans: &[(Micros, Micros)], data: Span, w: &Weights) -> Option<Signal> {
+    if data.duration() < MIN_DATA_SPAN {
+        return None;
+    }
+    let mut sorted = spans.to_vec();
+    sorted.sort_unstable();
+    let mut occasions: Vec<Span> = Vec::new();
+    for (start, end) in sorted {
+        let end = end.max(start);
+        if let Some(o) = occasions.last_mut()
+            && start <= o.last.saturating_add(OCCASION_JOIN)
+        {
+            o.last = o.last.max(end);
+        } else if occasions.len() == MAX_OCCASIONS {
+            return None;
+        } else {
+            occasions.push(Span {
+                first: start,
+                last: end,
+            });
+        }
+    }
+    let (first, last) = (occasions.first()?, occasions.last()?);
+    let longest = occasions.iter().map(Span::duration).max()?;
+    if occasions.len() < 2 || !(MIN_LONGEST_OCCASION..=MAX_TRANSIENT_SPAN).contains(&longest) {
+        return None;
+    }
+    let gap = occasions
+        .windows(2)
+        .map(|p| p[1].first.saturating_sub(p[0].first))
+        .max()?;
+    let (lead, tail) = (
+        first.first.saturating_sub(data.first),
+        data.last.saturating_sub(last.last),
+    );
+    let quiet = data.last.saturating_sub(last.first);
+    if lead < EDGE_MARGIN || tail < EDGE_MARGIN || quiet < gap.saturating_mul(QUIET_GAPS_AFTER) {
+        return None;
+    }
+    let when: Vec<String> = occasions
+        .iter()
+        .map(|o| {
+            format!(
+                "{} for {}",
+                format_rfc3339(o.first),
+                human_minutes(o.duration())
+            )
+        })
+        .collect();
+    Some(Signal::new(
+        SignalId::TransientUse,
+        w.transient_use,
+        format!(
+            "used on only {} occasions ({}) in {:.1} h of data, the first {:.1} h after the \
+             data begins and the last ending {:.1} h before it ends; the longest gap between \
+             them is {:.1} h, so a channel on a timer that slow would have come back at least \
+             {QUIET_GAPS_AFTER} times since, and it did not: occasional use, not a standing \
+             channel",
+            occasions.len(),
+            when.join(", "),
+            hours(data.duration()),
+            hours(lead),
+            hours(tail),
+            hours(gap)
+        ),
+    ))
+}
+
+fn human_minutes(t: Micros) -> String {
+    let secs = t as f64 / 1e6;
+    if secs < 90.0 {
+        format!("{secs:.0} s")
+    } else {
+        format!("{:.0} min", secs / 60.0)
+    }
+}
+
 /// Least share of the beacon's period the median connection must stay open for the timer to be
 /// a held session's renewal.
 pub const HELD_SHARE: f64 = 0.8;
@@ -156,6 +256,71 @@ mod tests {
         assert!(score_transient(span(4.0, 6.5), span(0.0, 12.0), &w).is_some());
     }
 
+    /// Connections as (start, end) in hours.
+    fn visits(v: &[(f64, f64)]) -> Vec<(Micros, Micros)> {
+        v.iter()
+            .map(|&(a, b)| ((a * HOUR as f64) as Micros, (b * HOUR as f64) as Micros))
+            .collect()
+    }
+
+    #[test]
+    fn two_short_visits_hours_apart_in_a_week_are_occasional_use() {
+        let w = Weights::default();
+        let week = span(0.0, 168.0);
+        // A developer's test in the morning and again in the evening of one day.
+        let v = visits(&[(63.6, 63.75), (69.65, 69.66)]);
+        let s = score_occasional(&v, week, &w).unwrap();
+        assert_eq!(s.id, SignalId::TransientUse);
+        assert_eq!(s.weight, w.transient_use);
+        assert!(s.reason.contains("only 2 occasions"), "{}", s.reason);
+        assert!(
+            s.reason.contains("gap between them is 6.0 h"),
+            "{}",
+            s.reason
+        );
+        // Connections minutes apart are one occasion (a tool run twice): with a third visit
+        // that is still three occasions, not four.
+        let v = visits(&[(30.0, 30.1), (30.2, 30.3), (40.0, 41.0), (50.0, 50.5)]);
+        assert!(
+            score_occasional(&v, week, &w)
+                .unwrap()
+                .reason
+                .contains("only 3 occasions")
+        );
+        // Order does not matter.
+        let mut rev = v.clone();
+        rev.reverse();
+        assert_eq!(
+            score_occasional(&rev, week, &w),
+            score_occasional(&v, week, &w)
+        );
+    }
+
+    #[test]
+    fn what_could_be_a_slow_timer_a_habit_or_a_held_session_is_not_occasional() {
+        let w = Weights::default();
+        let week = span(0.0, 168.0);
+        // One occasion is `score_transient`'s to judge.
+        assert!(score_occasional(&visits(&[(30.0, 31.0)]), week, &w).is_none());
+        // Four occasions: a habit.
+        let four = visits(&[(30.0, 30.5), (40.0, 40.5), (50.0, 50.5), (60.0, 60.5)]);
+        assert!(score_occasional(&four, week, &w).is_none());
+        // An occasion of five hours is a stretch of use, not a visit.
+        assert!(score_occasional(&visits(&[(30.0, 35.0), (40.0, 40.5)]), week, &w).is_none());
+        // Two visits four days apart, the last two days before the end: a four-day timer
+        // would not have come back yet.
+        assert!(score_occasional(&visits(&[(35.0, 35.5), (131.0, 131.5)]), week, &w).is_none());
+        // Too near either edge of the data.
+        assert!(score_occasional(&visits(&[(1.0, 1.5), (6.0, 6.5)]), week, &w).is_none());
+        assert!(score_occasional(&visits(&[(160.0, 160.5), (166.5, 167.0)]), week, &w).is_none());
+        // Three check-ins of two seconds, three and two hours apart, on a laptop that was then
+        // closed: a sleeping implant's, whose silence after says nothing.
+        let check_ins = visits(&[(10.78, 10.7806), (14.38, 14.3806), (16.5, 16.5006)]);
+        assert!(score_occasional(&check_ins, span(0.0, 24.0), &w).is_none());
+        // Six hours of data.
+        assert!(score_occasional(&visits(&[(2.5, 2.6), (3.5, 3.6)]), span(0.0, 6.0), &w).is_none());
+    }
+
     /// `n` connections, each open `len_secs`.
     fn sessions(len_secs: i64, n: usize) -> Vec<Micros> {
         vec![len_secs * 1_000_000; n]
@@ -180,6 +345,24 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn occasional_use_is_a_few_short_visits_that_did_not_come_back(
+            v in proptest::collection::vec((0f64..200.0, 0f64..6.0), 0..8),
+            d in 0f64..200.0,
+        ) {
+            let spans = visits(&v.iter().map(|&(a, l)| (a, a + l)).collect::<Vec<_>>());
+            let data = span(0.0, d);
+            if score_occasional(&spans, data, &Weights::default()).is_some() {
+                prop_assert!(data.duration() >= MIN_DATA_SPAN);
+                prop_assert!((2..=MAX_OCCASIONS * 4).contains(&spans.len()));
+                let first = spans.iter().map(|s| s.0).min().unwrap();
+                let last_end = spans.iter().map(|s| s.1).max().unwrap();
+                prop_assert!(first - data.first >= EDGE_MARGIN);
+                prop_assert!(data.last - last_end >= EDGE_MARGIN);
+                prop_assert!(spans.iter().all(|s| s.1 - s.0 <= MAX_TRANSIENT_SPAN));
+            }
+        }
+
         #[test]
         fn transient_channels_lie_well_inside_long_enough_data(
             a in -1e6f64..1e6, b in 0f64..1e5, c in -1e6f64..1e6, d in 0f64..1e6,

@@ -10,6 +10,7 @@ use super::shared::{Shared, Work, count_format, send};
 use crate::chunk::{ChunkEvent, LineChunker};
 use crate::input::{StreamResult, peek_tolerant};
 use crossbeam_channel::{Receiver, Sender};
+use pubsub_hunt_core::analytics::census::{self, Coverage};
 use pubsub_hunt_core::{Accumulator, RecordRef};
 use pubsub_hunt_reader::{
     DETECT_BYTES, HeaderedFormat, LineFormat, Problem, ProblemKind, Record, RecordSink,
@@ -37,6 +38,32 @@ struct StreamRecords<'s, 'a> {
     names: u64,
     addr_names: u64,
     facts: u64,
+    /// The stream's hosts for the census, when its format gives every connection
+    /// ([`StreamFormat::census`]).
+    census: Option<(Coverage, census::FlowCensus)>,
+}
+
+/// Hosts a stream's census holds before it is added to the run's: the run's bound then holds
+/// in total, give or take this many per reader thread.
+const CENSUS_FLUSH_HOSTS: usize = 4096;
+
+impl StreamRecords<'_, '_> {
+    /// Adds the stream's census so far to the run's (once per [`CENSUS_FLUSH_HOSTS`] hosts and
+    /// at the end; joining is order-independent).
+    fn flush_census(&mut self) {
+        let Some((coverage, flows)) = self.census.as_mut() else {
+            return;
+        };
+        let flows = std::mem::take(flows);
+        let mut run = self
+            .shared
+            .census
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.shared
+            .engine
+            .observe_flow_census(&self.stream, flows, *coverage, &mut run);
+    }
 }
 
 impl RecordSink for StreamRecords<'_, '_> {
@@ -94,6 +121,12 @@ impl RecordSink for StreamRecords<'_, '_> {
                 }
                 self.shared.engine.observe(&ev, self.acc);
                 self.events += 1;
+                if let Some((_, flows)) = self.census.as_mut() {
+                    self.shared.engine.count_for_census(&ev, flows);
+                    if flows.len() >= CENSUS_FLUSH_HOSTS {
+                        self.flush_census();
+                    }
+                }
             }
             Err(detail) => self.shared.problem(Problem {
                 file: self.stream.to_string(),
@@ -151,8 +184,13 @@ fn read_with_stream_format(
         names: 0,
         addr_names: 0,
         facts: 0,
+        census: format
+            .census()
+            .filter(|_| shared.engine.takes_census())
+            .map(|c| (c, census::FlowCensus::default())),
     };
     let result = format.read(reader, &mut sink);
+    sink.flush_census();
     let c = &shared.counters;
     c.records.fetch_add(sink.records, Ordering::Relaxed);
     c.parsed.fetch_add(sink.records, Ordering::Relaxed);

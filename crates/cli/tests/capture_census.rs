@@ -1,0 +1,158 @@
+//! The host census of a packet capture: a capture shows what a host did (so a workstation
+//! that browses while it holds a session to a cloud broker through the night is a busy host
+//! keeping the service around the clock) but, since a capture filter may have dropped the rest,
+//! never that a host did nothing else (so no capture makes a host a dedicated device). Built
+//! from hand-made packets: the timing and the other traffic are the point, not the protocol.
+
+mod common;
+
+use common::root;
+use pubsub_hunt_testgen::raw::{ACK, FIN, PSH, SYN, ipv4_tcp, pcap_header, pcap_record};
+
+/// Monday 2026-03-02 00:00 UTC.
+const T0: u32 = 1_772_409_600;
+const HOUR: u32 = 3600;
+const BROKER: [u8; 4] = [52, 28, 0, 10];
+const WORKSTATION: [u8; 4] = [10, 20, 0, 50];
+const DEVICE: [u8; 4] = [10, 20, 0, 60];
+
+/// Packets of a capture, written in time order.
+#[derive(Default)]
+struct Capture {
+    packets: Vec<(u32, Vec<u8>)>,
+}
+
+impl Capture {
+    /// A TCP connection from `src`:`sport` to `dst`:`dport` open from `from` to `to`, with a
+    /// short exchange each way every two minutes (under the flow table's idle timeout).
+    fn session(&mut self, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, from: u32, to: u32) {
+        let (mut c_seq, mut s_seq) = (1_000u32, 9_000u32);
+        self.packets
+            .push((from, ipv4_tcp(src, dst, (sport, dport), c_seq, SYN, &[])));
+        let mut t = from + 1;
+        while t < to {
+            let up = [0x30u8; 40];
+            let down = [0x40u8; 30];
+            self.packets
+                .push((t, ipv4_tcp(src, dst, (sport, dport), c_seq, PSH | ACK, &up)));
+            self.packets.push((
+                t,
+                ipv4_tcp(dst, src, (dport, sport), s_seq, PSH | ACK, &down),
+            ));
+            c_seq = c_seq.wrapping_add(up.len() as u32);
+            s_seq = s_seq.wrapping_add(down.len() as u32);
+            t += 120;
+        }
+        self.packets.push((
+            to,
+            ipv4_tcp(src, dst, (sport, dport), c_seq, FIN | ACK, &[]),
+        ));
+        self.packets.push((
+            to,
+            ipv4_tcp(dst, src, (dport, sport), s_seq, FIN | ACK, &[]),
+        ));
+    }
+
+    fn write(mut self, path: &std::path::Path) {
+        self.packets.sort_by_key(|(t, _)| *t);
+        let mut out = Vec::new();
+        pcap_header(&mut out);
+        for (t, p) in &self.packets {
+            pcap_record(&mut out, *t, 0, p, p.len() as u32);
+        }
+        std::fs::write(path, out).unwrap();
+    }
+}
+
+/// Sessions opened and closed in working hours but for the last closing (06:05 the next day):
+/// as a person's sessions would be, if they had not joined into a day without a break.
+const SESSIONS: [(u32, u32); 3] = [
+    (6 * HOUR + 600, 13 * HOUR),
+    (13 * HOUR + 60, 19 * HOUR + 3000),
+    (19 * HOUR + 3060, 30 * HOUR + 300),
+];
+
+/// A day of capture: the workstation and the device each hold a session to the broker on
+/// 8883 from 06:10 to 06:05 the next day, reconnecting twice ([`SESSIONS`]); the device also
+/// looks up names. With `browsing`, the workstation also reaches two web services.
+fn day(path: &std::path::Path, browsing: bool) {
+    let mut c = Capture::default();
+    for (host, base) in [(WORKSTATION, 50_000u16), (DEVICE, 51_000)] {
+        for (k, (from, to)) in SESSIONS.into_iter().enumerate() {
+            c.session(host, base + k as u16, BROKER, 8883, T0 + from, T0 + to);
+        }
+    }
+    for k in 0..4u32 {
+        let t = T0 + 2 * HOUR + k * 5 * HOUR;
+        c.session(DEVICE, 52_000 + k as u16, [10, 20, 0, 2], 53, t, t + 1);
+    }
+    if browsing {
+        for (k, web) in [[93, 184, 215, 14], [151, 101, 1, 69]]
+            .into_iter()
+            .enumerate()
+        {
+            let t = T0 + (9 + 3 * k as u32) * HOUR;
+            c.session(WORKSTATION, 53_000 + k as u16, web, 443, t, t + 300);
+        }
+    }
+    c.write(path);
+}
+
+fn alerts(path: &std::path::Path) -> Vec<serde_json::Value> {
+    let out = common::bin()
+        .current_dir(root())
+        .args(["hunt", "--format", "jsonl", "--min-suspicion", "low"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn alert_of(all: &[serde_json::Value], host: [u8; 4]) -> Option<&serde_json::Value> {
+    let host = format!("{}.{}.{}.{}", host[0], host[1], host[2], host[3]);
+    all.iter()
+        .find(|a| a["src_ip"] == host.as_str() && a["dst_port"] == 8883)
+}
+
+#[test]
+fn a_capture_shows_a_busy_host_keeping_a_service_around_the_clock_and_never_a_dedicated_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = dir.path().join("busy.pcap");
+    day(&busy, true);
+    let all = alerts(&busy);
+
+    let w = alert_of(&all, WORKSTATION).expect("the workstation's sessions are reported");
+    assert_eq!(w["signals"]["kept_around_the_clock"], 10.0, "{w}");
+    assert!(
+        w["reasons"].as_array().unwrap().iter().any(|r| r
+            .as_str()
+            .unwrap()
+            .contains("whose other traffic in the same input")),
+        "{w}"
+    );
+    // Kept open through the night: its openings in working hours are not a person's sessions.
+    assert!(w["signals"].get("interactive_use").is_none(), "{w}");
+
+    // The device's only other traffic is name lookups, but a capture filter could have dropped
+    // the rest: it is neither a busy host nor a dedicated device.
+    let d = alert_of(&all, DEVICE).expect("the device's sessions are reported");
+    assert!(d["signals"].get("kept_around_the_clock").is_none(), "{d}");
+    assert!(d["signals"].get("dedicated_device").is_none(), "{d}");
+
+    // Without the browsing, nothing shows the workstation doing other work.
+    let quiet = dir.path().join("quiet.pcap");
+    day(&quiet, false);
+    let all = alerts(&quiet);
+    let w = alert_of(&all, WORKSTATION).expect("the workstation's sessions are reported");
+    assert!(w["signals"].get("kept_around_the_clock").is_none(), "{w}");
+}
