@@ -129,3 +129,20 @@ pub(super) fn published_counts_per_minute(app: &AppInfo) -> Vec<u64> {
     }
     counts
 }
+
+/// The messages a group's message-level beacon is judged on: what the client published, without
+/// application heartbeats (Celery's `worker.heartbeat`), which are keepalives by design
+/// (docs/allowlist.md, default classes). Pings are never messages.
+pub(super) fn beaconing_messages(app: &AppInfo) -> Vec<&MessageEvent> {
+    app.messages
+        .iter()
+        .filter(|m| m.direction == crate::app::TopicDirection::Publish)
+        .filter(|m| !app.topic_of(m).is_some_and(|t| is_heartbeat_topic(&t.name)))
+        .collect()
+}
+
+/// Application heartbeats that are keepalives by design (Celery workers publish
+/// `worker.heartbeat` every 2 s).
+fn is_heartbeat_topic(name: &str) -> bool {
+    name.starts_with("worker.heartbeat")
+}

@@ -3,11 +3,11 @@
 //! what packet inspection learned: client ids, topics, server names, message timings) and keeps
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
 
-use super::content::{opaque_payloads, published_counts_per_minute};
+use super::content::{beaconing_messages, opaque_payloads, published_counts_per_minute};
 use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans, publication_rate};
 use super::points::single_exchange_points;
 use super::telemetry::{PLAIN_TELEMETRY_BEACON_FACTOR, plain_telemetry, telemetry_readings};
-use crate::app::{MessageEvent, TopicDirection};
+use crate::app::MessageEvent;
 use crate::behaviour::beacon::{BeaconContext, DAY_SCALE_SECS, score_beacon};
 use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
@@ -141,12 +141,7 @@ pub(super) fn signals(
         // Message-level beaconing inside long-lived sessions: what the client published, with
         // the announced keepalive so that pings are never mistaken for beacons, and without
         // application heartbeats (Celery's `worker.heartbeat`), which are keepalives too.
-        let beaconing: Vec<&MessageEvent> = app
-            .messages
-            .iter()
-            .filter(|m| m.direction == TopicDirection::Publish)
-            .filter(|m| !app.topic_of(m).is_some_and(|t| is_heartbeat_topic(&t.name)))
-            .collect();
+        let beaconing: Vec<&MessageEvent> = beaconing_messages(app);
         let published: Vec<Micros> = beaconing.iter().map(|m| m.ts).collect();
         let sizes: Vec<u64> = beaconing.iter().map(|m| u64::from(m.size)).collect();
         let ctx = BeaconContext {
@@ -508,12 +503,6 @@ const CHAT_OPAQUE_FACTOR: f64 = 2.5;
 
 /// Beacon weight kept when the destination is internal.
 const INTERNAL_BEACON_FACTOR: f64 = 0.5;
-
-/// Application heartbeats that are keepalives by design (Celery workers publish
-/// `worker.heartbeat` every 2 s; docs/allowlist.md, default classes).
-fn is_heartbeat_topic(name: &str) -> bool {
-    name.starts_with("worker.heartbeat")
-}
 
 fn message_beacon(score: &BeaconScore, cfg: &HuntConfig) -> Option<Signal> {
     let s = score.signal(&cfg.behaviour.weights, &cfg.behaviour.beacon)?;

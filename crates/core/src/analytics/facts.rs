@@ -13,13 +13,32 @@ use std::net::IpAddr;
 /// A channel's content facts: (initiator, responder, responder port).
 pub(super) type FactKey = (IpAddr, IpAddr, u16);
 
-/// Names DNS answers gave addresses, for any port: by (the client that asked, address), and
-/// under `None` by address whoever asked.
-pub(super) type AddrNames =
-    HashMap<(Option<IpAddr>, IpAddr), BTreeSet<String>, foldhash::fast::RandomState>;
-/// A destination name's key: the client whose session carried it (`None`: any client), the
-/// destination address and port.
-pub(super) type DestKey = (Option<IpAddr>, IpAddr, u16);
+/// Under whose name a destination's names are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Asker {
+    /// The client whose lookup or session gave the name.
+    Host(IpAddr),
+    /// Whoever gave it: every name of the address, from any client or none.
+    Anyone,
+    /// Names whose source did not say who asked: the address's names for every host, not
+    /// another host's.
+    Unattributed,
+}
+
+impl Asker {
+    /// The keys a name given for `client` is kept under.
+    pub(super) fn keys(client: Option<IpAddr>) -> [Asker; 2] {
+        [
+            Asker::Anyone,
+            client.map_or(Asker::Unattributed, Asker::Host),
+        ]
+    }
+}
+
+/// Names DNS answers gave addresses, for any port: by (who asked, address).
+pub(super) type AddrNames = HashMap<(Asker, IpAddr), BTreeSet<String>, foldhash::fast::RandomState>;
+/// A destination name's key: who carried it, the destination address and port.
+pub(super) type DestKey = (Asker, IpAddr, u16);
 /// Names other logs gave destinations (Zeek `ssl.log` server names).
 pub(super) type DestNames = HashMap<DestKey, BTreeSet<String>, foldhash::fast::RandomState>;
 /// What content logs learned about sessions, per channel.
@@ -30,7 +49,7 @@ pub(super) type SessionFacts = HashMap<FactKey, Box<AppInfo>, foldhash::fast::Ra
 pub(super) fn add_addr_names<'n>(
     table: &mut AddrNames,
     dropped: &mut u64,
-    key: (Option<IpAddr>, IpAddr),
+    key: (Asker, IpAddr),
     names: impl Iterator<Item = &'n str>,
     max_entries: usize,
 ) {
@@ -52,9 +71,36 @@ pub(super) fn add_addr_names<'n>(
     }
 }
 
-/// Names found for a group's destination, and whether they are its own host's (`true`) or
-/// borrowed from whoever else named the address (`false`).
-pub(super) type FoundNames<'t> = (&'t BTreeSet<String>, bool);
+/// Names found for a group's destination, and whose they are.
+pub(super) type FoundNames<'t> = (&'t BTreeSet<String>, Whose);
+
+/// Whose names a group found for its destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Whose {
+    /// Its own host's lookups or sessions gave them.
+    Own,
+    /// Borrowed, and some came from a source that did not say who asked: the address's names.
+    Unattributed,
+    /// Borrowed, all from other hosts' lookups or sessions: another tenant's, perhaps.
+    OtherHosts,
+}
+
+fn found<'t, K: std::hash::Hash + Eq>(
+    table: &'t HashMap<K, BTreeSet<String>, foldhash::fast::RandomState>,
+    key: impl Fn(Asker) -> K,
+    client: Option<IpAddr>,
+) -> Option<FoundNames<'t>> {
+    if let Some(own) = client.and_then(|c| table.get(&key(Asker::Host(c)))) {
+        return Some((own, Whose::Own));
+    }
+    let anyone = table.get(&key(Asker::Anyone))?;
+    let whose = if table.contains_key(&key(Asker::Unattributed)) {
+        Whose::Unattributed
+    } else {
+        Whose::OtherHosts
+    };
+    Some((anyone, whose))
+}
 
 /// The names DNS gave a group's destination: those its own host looked up when the data shows
 /// them (a cloud provider's address serves many tenants, and another host's lookup names
@@ -64,10 +110,7 @@ pub(super) fn names_for(
     client: Option<IpAddr>,
     dst: IpAddr,
 ) -> Option<FoundNames<'_>> {
-    client
-        .and_then(|c| table.get(&(Some(c), dst)))
-        .map(|n| (n, true))
-        .or_else(|| table.get(&(None, dst)).map(|n| (n, false)))
+    found(table, |a| (a, dst), client)
 }
 
 /// The server names a group's destination was given: those its own host's sessions carried
@@ -78,10 +121,7 @@ pub(super) fn dest_names_for(
     dst: IpAddr,
     port: u16,
 ) -> Option<FoundNames<'_>> {
-    client
-        .and_then(|c| table.get(&(Some(c), dst, port)))
-        .map(|n| (n, true))
-        .or_else(|| table.get(&(None, dst, port)).map(|n| (n, false)))
+    found(table, |a| (a, dst, port), client)
 }
 
 /// Adds one session's facts to its channel, keeping at most `max_entries` channels.

@@ -67,7 +67,9 @@ impl Engine {
                 s.app.as_deref(),
             )
         }));
-        let mut peers = peers::Peers::of(&groups, &self.cfg, self.threads);
+        let mut peers = peers::Peers::of(&groups, &self.cfg, self.threads, |k, s| {
+            history.dedicated_host(k, s).is_some()
+        });
         let zones = zones::Zones::of(&groups, &self.cfg);
         for (key, stats) in groups {
             // A named service answering from several addresses spreads one client's
@@ -270,13 +272,17 @@ impl Engine {
             // Another host's names for the address are borrowed only when the host has none
             // of its own (from its source, its lookups or its sessions): beside its own they
             // are another tenant's, and `names_borrowed` then says the whole set is borrowed.
-            let has_own =
-                !stats.dst_names.is_empty() || found.iter().flatten().any(|&(_, own)| own);
-            for (names, own) in found.into_iter().flatten() {
-                if !own && has_own {
+            let has_own = !stats.dst_names.is_empty()
+                || found
+                    .iter()
+                    .flatten()
+                    .any(|&(_, whose)| whose == facts::Whose::Own);
+            for (names, whose) in found.into_iter().flatten() {
+                if whose != facts::Whose::Own && has_own {
                     continue;
                 }
-                stats.names_borrowed |= !own;
+                stats.names_borrowed |= whose != facts::Whose::Own;
+                stats.names_of_other_hosts |= whose == facts::Whose::OtherHosts;
                 for n in names {
                     insert_smallest(&mut stats.dst_names, n.as_str(), MAX_NAMES_PER_GROUP);
                 }
@@ -303,7 +309,12 @@ impl Engine {
             dst_port: key.dst_port,
             protocol: key.protocol,
             app: stats.app.as_deref(),
-            dst_names: stats.dst_names.as_slice(),
+            // Another tenant's name on a shared address allows nothing of this host's.
+            dst_names: if stats.names_of_other_hosts {
+                &[]
+            } else {
+                stats.dst_names.as_slice()
+            },
             dst_internal: !external,
             iot_host: self.cfg.iot_hosts.contains(&key.host, stats.src_ip),
             hosts_reaching: reach.hosts_reaching(

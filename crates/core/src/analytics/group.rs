@@ -72,10 +72,14 @@ pub struct GroupStats {
     /// Destination names the source resolved (Sysmon `DestinationHostname`…), smallest few.
     pub dst_names: SmallSet<String>,
     /// `dst_names` were borrowed: neither the host's source, its own lookups nor its own
-    /// sessions named the address, and other hosts' did. Shown, and matched by the allowlist,
-    /// but not counted as the host's own use of those names (a cloud address serves several
-    /// tenants). A host with names of its own borrows none.
+    /// sessions named the address, and other hosts' (or a source that does not say who asked)
+    /// did. Shown, and not counted as the host's own use of those names (a cloud address
+    /// serves several tenants). A host with names of its own borrows none.
     pub names_borrowed: bool,
+    /// Some borrowed names came only from other hosts' lookups or sessions: the allowlist does
+    /// not match them, since another tenant's name on a shared address (a fleet's IoT endpoint)
+    /// says nothing of what this host talked to.
+    pub names_of_other_hosts: bool,
     /// Connections with a known start, the earliest [`MAX_STARTS_PER_GROUP`] once rated (kept
     /// up to twice that between trims).
     pub conn_starts: Vec<ConnStart>,
@@ -339,6 +343,7 @@ impl GroupStats {
             merge_app(&mut self.app, app);
         }
         self.names_borrowed |= o.names_borrowed;
+        self.names_of_other_hosts |= o.names_of_other_hosts;
         for n in &o.dst_names {
             insert_smallest(&mut self.dst_names, n, MAX_NAMES_PER_GROUP);
         }

@@ -294,6 +294,19 @@ impl<'a> History<'a> {
         Some(crate::behaviour::device::longest_stretch(&spans) / 1_000_000)
     }
 
+    /// When the census shows the group's host doing nothing but housekeeping and this service
+    /// in every input of the group (see [`Census::dedicated_to`]). A census speaks only for every
+    /// input of the group, all of them remembered.
+    pub(super) fn dedicated_host(
+        &self,
+        key: &GroupKey,
+        stats: &GroupStats,
+    ) -> Option<super::census::DedicatedHost> {
+        let host = stats.src_ip.filter(|_| !stats.sources_truncated)?;
+        self.census
+            .dedicated_to(stats.sources.iter(), host, key.dst_ip, key.dst_port)
+    }
+
     pub(super) fn context(
         &self,
         key: &GroupKey,
@@ -320,12 +333,7 @@ impl<'a> History<'a> {
                 .is_some_and(|&w| w > first);
         }
         ctx.channel_span = self.service_span(key, stats);
-        // A census speaks only for every input of the group, all of them remembered.
-        if let Some(host) = stats.src_ip.filter(|_| !stats.sources_truncated) {
-            ctx.dedicated_host =
-                self.census
-                    .dedicated_to(stats.sources.iter(), host, key.dst_ip, key.dst_port);
-        }
+        ctx.dedicated_host = self.dedicated_host(key, stats);
         let pool = pool_key(key);
         if let Some((addrs, spans)) = self.pools.get(&pool)
             && addrs.len() >= 2

@@ -271,11 +271,8 @@ impl Engine {
         if name.is_empty() || name == "-" {
             return;
         }
-        for key in [Some((None, ip, port)), client.map(|c| (Some(c), ip, port))]
-            .into_iter()
-            .flatten()
-        {
-            acc.add_dest_names(key, std::iter::once(name), &self.cfg);
+        for asker in facts::Asker::keys(client) {
+            acc.add_dest_names((asker, ip, port), std::iter::once(name), &self.cfg);
         }
     }
 
@@ -555,14 +552,11 @@ impl Engine {
             return;
         }
         for ip in addrs {
-            for key in [Some((None, *ip)), client.map(|c| (Some(c), *ip))]
-                .into_iter()
-                .flatten()
-            {
+            for asker in facts::Asker::keys(client) {
                 facts::add_addr_names(
                     &mut acc.addr_names,
                     &mut acc.addr_names_dropped,
-                    key,
+                    (asker, *ip),
                     names.iter().copied(),
                     self.cfg.limits.max_groups,
                 );

@@ -46,9 +46,17 @@ impl Destination {
     }
 }
 
-/// Hosts reaching one destination: each with the period (seconds) of its timer to it, if any of
-/// its channels there beacons.
-type HostTimers = BTreeMap<String, Option<f64>>;
+/// One host reaching a destination: the period (seconds) of its timer to it, if any of its
+/// channels there beacons, and whether the census shows it a device doing nothing but
+/// housekeeping and this service.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+struct PeerHost {
+    timer: Option<f64>,
+    device: bool,
+}
+
+/// Hosts reaching one destination.
+type HostTimers = BTreeMap<String, PeerHost>;
 
 /// The connection-level beacon of each group that has one to judge, and the peers of every
 /// destination.
@@ -65,6 +73,22 @@ pub(super) struct Peers {
 /// counts them): none borrowed from other hosts.
 pub(super) fn names_of(stats: &GroupStats) -> BTreeSet<String> {
     crate::allowlist::names_of(stats.own_dst_names(), stats.app.as_deref()).collect()
+}
+
+/// The period, in seconds, of the group's message-level beacon when it has one (what its client
+/// published inside its sessions, judged as the rating judges it, over the whole data).
+fn message_timer(cfg: &HuntConfig, stats: &GroupStats) -> Option<f64> {
+    let app = stats.app.as_deref()?;
+    let beaconing = super::content::beaconing_messages(app);
+    let times: Vec<Micros> = beaconing.iter().map(|m| m.ts).collect();
+    let sizes: Vec<u64> = beaconing.iter().map(|m| u64::from(m.size)).collect();
+    let ctx = BeaconContext {
+        window: None,
+        keepalive_secs: app.keepalive_secs,
+    };
+    score_beacon(&times, Some(&sizes), &ctx, &cfg.behaviour.beacon)
+        .filter(|b| b.score >= cfg.behaviour.beacon.signal_threshold)
+        .map(|b| b.interval_secs)
 }
 
 /// The group's connection-level beacon, exactly as the rating judges it: over all connections,
@@ -85,13 +109,14 @@ pub(super) fn conn_beacon(cfg: &HuntConfig, stats: &GroupStats) -> Option<Beacon
     )
 }
 
-fn remember(hosts: &mut HostTimers, host: &str, timer: Option<f64>) {
+fn remember(hosts: &mut HostTimers, host: &str, seen: PeerHost) {
     if let Some(t) = hosts.get_mut(host) {
         // The shortest timer a host keeps to the destination stands for it.
-        *t = match (*t, timer) {
+        t.timer = match (t.timer, seen.timer) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        t.device |= seen.device;
         return;
     }
     if hosts.len() >= MAX_HOSTS_PER_DESTINATION {
@@ -102,14 +127,21 @@ fn remember(hosts: &mut HostTimers, host: &str, timer: Option<f64>) {
             _ => return,
         }
     }
-    hosts.insert(host.to_string(), timer);
+    hosts.insert(host.to_string(), seen);
 }
 
 impl Peers {
     /// Judges every group's timer (on up to `threads` threads: the beacon scores are the
     /// rating's heaviest per-group work) and counts its host under its destination's names and
     /// address.
-    pub(super) fn of(groups: &GroupMap, cfg: &HuntConfig, threads: usize) -> Peers {
+    /// `is_device` says whether the census shows a group's host a device doing nothing but
+    /// housekeeping and the group's service.
+    pub(super) fn of(
+        groups: &GroupMap,
+        cfg: &HuntConfig,
+        threads: usize,
+        is_device: impl Fn(&GroupKey, &GroupStats) -> bool,
+    ) -> Peers {
         let mut p = Peers::default();
         if !cfg.behaviour.enabled {
             return p;
@@ -117,26 +149,41 @@ impl Peers {
         let threshold = cfg.behaviour.beacon.signal_threshold;
         let groups: Vec<(&GroupKey, &GroupStats)> = groups.iter().map(|(k, s)| (k, &**s)).collect();
         let beacons = super::parallel::map_in_order(&groups, threads, |(_, stats)| {
-            conn_beacon(cfg, stats).map(Box::new)
+            (
+                conn_beacon(cfg, stats).map(Box::new),
+                message_timer(cfg, stats),
+            )
         });
-        for ((key, stats), beacon) in groups.into_iter().zip(beacons) {
+        for ((key, stats), (beacon, message_timer)) in groups.into_iter().zip(beacons) {
             let timer = beacon
                 .as_ref()
                 .filter(|b| b.score >= threshold)
                 .map(|b| b.interval_secs);
+            let seen = PeerHost {
+                timer,
+                device: is_device(key, stats),
+            };
             let mut dests = vec![Destination::Server(key.dst_ip)];
             dests.extend(names_of(stats).into_iter().map(Destination::Name));
             for d in dests {
                 remember(
                     p.by_dest.entry((key.protocol, d)).or_default(),
                     &key.host,
-                    timer,
+                    seen,
                 );
             }
+            // Whom the destination serves, with the timer each client keeps in its sessions or
+            // between them: a server's own link whose timer is one of these carries it.
             remember(
                 p.by_server.entry((key.protocol, key.dst_ip)).or_default(),
                 &key.host,
-                None,
+                PeerHost {
+                    timer: match (timer, message_timer) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    },
+                    device: false,
+                },
             );
             if p.data_hosts.len() < MAX_DATA_HOSTS {
                 p.data_hosts.insert(key.host.clone());
@@ -188,15 +235,24 @@ impl Peers {
                 }),
             _ => 0,
         };
-        let other_timers = hosts
-            .into_iter()
-            .flatten()
-            .filter(|(h, _)| **h != key.host)
-            .filter_map(|(_, t)| *t)
-            .collect();
+        let others = || {
+            hosts
+                .into_iter()
+                .flatten()
+                .filter(|(h, _)| **h != key.host)
+                .map(|(_, p)| p)
+        };
+        let other_timers = others().filter_map(|p| p.timer).collect();
+        let other_devices = others().filter(|p| p.timer.is_none() && p.device).count();
         let served = stats
             .src_ip
             .and_then(|ip| self.by_server.get(&(key.protocol, ip)));
+        let client_timers = served
+            .into_iter()
+            .flatten()
+            .filter(|(h, _)| **h != key.host)
+            .filter_map(|(h, p)| Some((h.clone(), p.timer?)))
+            .collect();
         PeerView {
             destination: dest.describe(),
             hosts: run_hosts + from_history,
@@ -204,6 +260,8 @@ impl Peers {
             hosts_at_bound: run_hosts >= MAX_HOSTS_PER_DESTINATION
                 || from_history >= MAX_HOSTS_PER_DESTINATION,
             other_timers,
+            other_devices,
+            client_timers,
             data_hosts: self.data_hosts.len(),
             external,
             host_serves: served.map_or(0, |h| h.len() - usize::from(h.contains_key(&key.host))),
@@ -224,17 +282,37 @@ mod tests {
         let mut fwd = HostTimers::new();
         let mut rev = HostTimers::new();
         for n in &names {
-            remember(&mut fwd, n, None);
+            remember(&mut fwd, n, PeerHost::default());
         }
         for n in names.iter().rev() {
-            remember(&mut rev, n, None);
+            remember(&mut rev, n, PeerHost::default());
         }
         assert_eq!(fwd, rev);
         assert_eq!(fwd.len(), MAX_HOSTS_PER_DESTINATION);
         let mut one = HostTimers::new();
-        remember(&mut one, "a", Some(600.0));
-        remember(&mut one, "a", None);
-        remember(&mut one, "a", Some(300.0));
-        assert_eq!(one.get("a"), Some(&Some(300.0)));
+        let timer = |t: Option<f64>| PeerHost {
+            timer: t,
+            device: false,
+        };
+        remember(&mut one, "a", timer(Some(600.0)));
+        remember(&mut one, "a", timer(None));
+        remember(&mut one, "a", timer(Some(300.0)));
+        assert_eq!(one.get("a").map(|p| p.timer), Some(Some(300.0)));
+        // A device on any of its channels there is a device.
+        remember(
+            &mut one,
+            "a",
+            PeerHost {
+                timer: None,
+                device: true,
+            },
+        );
+        assert_eq!(
+            one.get("a"),
+            Some(&PeerHost {
+                timer: Some(300.0),
+                device: true
+            })
+        );
     }
 }

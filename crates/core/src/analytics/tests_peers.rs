@@ -225,6 +225,113 @@ fn dns_names_follow_the_host_that_asked() {
 }
 
 #[test]
+fn a_servers_timer_one_of_its_clients_keeps_in_its_session_is_that_clients_relayed() {
+    use crate::app::{AppInfo, MessageEvent, TopicDirection};
+    // Eight hosts use the internal chat server 10.0.0.5. One of them, 10.1.0.3, holds one
+    // session for eight hours and sends a message every ten minutes to a contact on a public
+    // server nobody else reaches; the server opens its link there for each message.
+    let mut events: Vec<ConnEvent> = (1..=8)
+        .flat_map(|i| irregular(&format!("10.1.0.{i}"), "10.0.0.5", 5222, i))
+        .collect();
+    let mut session = conn("10.1.0.3", "10.0.0.5", 5222, MONDAY + 9 * HOUR);
+    session.end = Some(MONDAY + 17 * HOUR);
+    let mut app = AppInfo {
+        protocol: Some(Protocol::Xmpp),
+        ..AppInfo::default()
+    };
+    for k in 0..48 {
+        app.messages.push(MessageEvent {
+            ts: MONDAY + 9 * HOUR + 60 * SECOND + k * 600 * SECOND,
+            direction: TopicDirection::Publish,
+            topic: None,
+            size: 180,
+            entropy: 5.9,
+            weight: 1,
+            traits: 0,
+        });
+    }
+    session.app = Some(Box::new(app));
+    events.push(session);
+    let link: Vec<ConnEvent> = (0..48)
+        .map(|k| {
+            conn(
+                "10.0.0.5",
+                "203.0.113.9",
+                5269,
+                MONDAY + 9 * HOUR + 62 * SECOND + k * 600 * SECOND,
+            )
+        })
+        .collect();
+    let alerts = run(&[events.clone(), link.clone()].concat());
+    let s2s = find(&alerts, "10.0.0.5", 5269);
+    assert_eq!(
+        s2s.signals.get(&crate::SignalId::Beacon),
+        Some(&0.0),
+        "{s2s:#?}"
+    );
+    assert!(
+        s2s.reasons
+            .iter()
+            .any(|r| r.contains("is the one its client 10.1.0.3 keeps to it")),
+        "{:#?}",
+        s2s.reasons
+    );
+    assert_eq!(s2s.suspicion, Suspicion::Low, "{:#?}", s2s.reasons);
+
+    // Without that client's session, the link's timer is the server's own.
+    events.pop();
+    let alerts = run(&[events, link].concat());
+    let s2s = find(&alerts, "10.0.0.5", 5269);
+    assert!(s2s.signals[&crate::SignalId::Beacon] > 0.0, "{s2s:#?}");
+}
+
+#[test]
+fn another_hosts_name_for_a_shared_address_allows_nothing() {
+    // The fleet's devices' sessions named their AWS IoT endpoint (ssl.log); the workstation's
+    // session on the same regional address began before the log, so it carried no name. It
+    // borrows the fleet's name to show, but the default entry for the cloud's device endpoints
+    // does not hide it by that name: another tenant's name says nothing of what it talked to.
+    let run = |client: Option<&str>| {
+        let engine =
+            Engine::new(HuntConfig::from_toml_str("[analytics]\nmin_suspicion = \"low\"").unwrap());
+        let mut acc = Accumulator::new();
+        let pool: std::net::IpAddr = "52.48.17.198".parse().unwrap();
+        let fleet = "fleet-ats.iot.eu-west-1.amazonaws.com";
+        engine.observe_dest_name(
+            client.and_then(|c| c.parse().ok()),
+            pool,
+            8883,
+            fleet,
+            &mut acc,
+        );
+        for src in ["10.5.0.1", "10.1.0.66"] {
+            for e in irregular(src, "52.48.17.198", 8883, 1) {
+                engine.observe(&e, &mut acc);
+            }
+        }
+        engine.finish(acc)
+    };
+    let (alerts, summary) = run(Some("10.5.0.1"));
+    let w = find(&alerts, "10.1.0.66", 8883);
+    assert_eq!(
+        w.destination_names,
+        vec!["fleet-ats.iot.eu-west-1.amazonaws.com"]
+    );
+    assert!(w.suppressed_by.is_none(), "{w:#?}");
+    // The device's own name is its own: its fleet's entry covers it.
+    assert!(
+        alerts.iter().all(|a| a.src_ip != "10.5.0.1".parse().ok()),
+        "{alerts:#?}"
+    );
+    assert_eq!(summary.suppressed.values().sum::<usize>(), 1);
+    // A name whose source did not say who asked is the address's, for every host: it is
+    // matched for both.
+    let (alerts, summary) = run(None);
+    assert!(alerts.is_empty(), "{alerts:#?}");
+    assert_eq!(summary.suppressed.values().sum::<usize>(), 2);
+}
+
+#[test]
 fn borrowed_names_do_not_make_a_tenants_name_look_shared() {
     // The workstation looks up its own tenant's name on a shared cloud address; a device that
     // never looks anything up borrows every name the address was given. In data with many

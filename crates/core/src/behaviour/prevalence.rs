@@ -78,6 +78,13 @@ pub struct PeerView {
     /// The beacon periods, in seconds, of the other hosts whose channels to it are on a timer
     /// (one per host).
     pub other_timers: Vec<f64>,
+    /// Other hosts without a timer to it that the census shows doing nothing but housekeeping
+    /// and this service: devices holding their session.
+    pub other_devices: usize,
+    /// The hosts the channel's own initiating host serves over the protocol (its clients) that
+    /// keep a timer to it, each with its period in seconds (connection-level, or of the
+    /// messages published in its sessions), in host order.
+    pub client_timers: Vec<(String, f64)>,
     /// Distinct hosts in the data with any pub/sub channel (capped likewise).
     pub data_hosts: usize,
     /// Whether the destination is outside the internal networks.
@@ -145,6 +152,31 @@ pub fn score_prevalence(
             ),
         ));
     }
+    if serves
+        && let Some(own) = own_period
+        && let Some((client, theirs)) = view
+            .client_timers
+            .iter()
+            .find(|(_, p)| similar(*p, own, cfg.similar_period))
+    {
+        // A server relays what its users send: a link opened for each relayed message (and
+        // closed by its idle timeout) keeps the sender's timer. The client keeping that timer in
+        // its own session is judged on it; a server's own beacon is a timer none of its
+        // clients has.
+        return Some(Signal::new(
+            SignalId::ServerFederation,
+            w.server_federation,
+            format!(
+                "the initiating host is itself a {protocol} server that {} internal hosts reach, \
+                 and its timer to {dest} ({}) is the one its client {client} keeps to it ({}): \
+                 that client's traffic relayed (the client is judged on its own channel), not \
+                 the server's own",
+                at_least(view.host_serves, view.host_serves_at_bound),
+                human_period(own),
+                human_period(*theirs)
+            ),
+        ));
+    }
     if serves && n >= cfg.shared_min_hosts {
         // A server's link to a service its own users also reach carries their traffic: its
         // timer is theirs, relayed (or its idle timeout closing the link between messages), and
@@ -176,6 +208,33 @@ pub fn score_prevalence(
                          the public broker `{broker}`, which anyone publishes to without an \
                          account: sharing it says nothing of who controls each channel (the \
                          topics do), so the crowd gives no credit"
+                    ),
+                ));
+            }
+            // People sharing a service use it without timers; a crowd mostly of machines —
+            // hosts on timers (implants on one public broker, devices renewing sessions) and
+            // devices holding one session (a fleet on its cloud platform's regional addresses,
+            // which other tenants share) — is not, and a host without a timer among them is
+            // not one of many people using a service.
+            // A "timer" of a day or more is people opening their client each working morning.
+            let machine_timers = view
+                .other_timers
+                .iter()
+                .filter(|&&p| p < super::beacon::DAY_SCALE_SECS)
+                .count();
+            let others = n_run.saturating_sub(1);
+            let machines = machine_timers + view.other_devices;
+            if view.external && others > 0 && machines * 2 > others {
+                return Some(Signal::new(
+                    SignalId::SharedDestination,
+                    0.0,
+                    format!(
+                        "{counted} internal hosts reach {dest} over {protocol}{hist}, but {} of \
+                         the {others} others in this data are machines ({machine_timers} keep a \
+                         timer to it shorter than a day, {} are devices doing nothing else): not \
+                         people sharing a service, so the crowd gives a host without a timer no \
+                         credit",
+                        machines, view.other_devices
                     ),
                 ));
             }
@@ -245,6 +304,8 @@ mod tests {
             destination: "chat.example.net".into(),
             hosts,
             other_timers: timers.to_vec(),
+            other_devices: 0,
+            client_timers: Vec::new(),
             data_hosts: 80,
             external: true,
             host_serves: 0,
@@ -334,6 +395,52 @@ mod tests {
         assert_eq!(id(&view(3, &[]), None), None, "below shared_min_hosts");
     }
 
+    /// A crowd mostly of machines (hosts on timers, devices holding one session) is not people
+    /// sharing a service: a host without a timer among them gets no credit from it.
+    #[test]
+    fn a_crowd_of_machines_vouches_for_nobody() {
+        let weight = |v: &PeerView| {
+            score_prevalence(
+                v,
+                None,
+                Protocol::Mqtt,
+                &PrevalenceConfig::default(),
+                &Weights::default(),
+            )
+            .map(|s| (s.id, s.weight, s.reason))
+            .unwrap()
+        };
+        let credit = Weights::default().shared_destination;
+        // Three implants beaconing to one broker, and this host: 3 of 3 others on timers.
+        let (id, w, why) = weight(&view(4, &[600.0, 900.0, 3600.0]));
+        assert_eq!((id, w), (SignalId::SharedDestination, 0.0));
+        assert!(
+            why.contains("3 of the 3 others in this data are machines"),
+            "{why}"
+        );
+        // Four building gateways holding their sessions to their platform's addresses.
+        let mut fleet = view(5, &[]);
+        fleet.other_devices = 4;
+        let (_, w, why) = weight(&fleet);
+        assert_eq!(w, 0.0);
+        assert!(why.contains("4 are devices doing nothing else"), "{why}");
+        // Half of them machines: people still share it.
+        let mut half = view(5, &[600.0]);
+        half.other_devices = 1;
+        assert_eq!(weight(&half).1, credit);
+        // Internal: the site's own broker, which its devices and its people share.
+        let mut internal = view(4, &[600.0, 900.0, 3600.0]);
+        internal.external = false;
+        assert_eq!(weight(&internal).1, credit);
+        // People: no timers, no devices; or clients opened each working morning, whose
+        // connections recur about daily.
+        assert_eq!(weight(&view(12, &[])).1, credit);
+        assert_eq!(
+            weight(&view(7, &[86_400.0, 90_000.0, 84_000.0, 86_000.0])).1,
+            credit
+        );
+    }
+
     /// Hosts sharing a public broker share no service: each may talk to a different controller
     /// through its own topics, so the count is reported without weight.
     #[test]
@@ -384,6 +491,37 @@ mod tests {
         assert_eq!(id(&v, Some(600.0)), Some(SignalId::SoleHostDestination));
         v.host_serves = 2;
         assert_eq!(id(&v, None), Some(SignalId::SoleHostDestination));
+    }
+
+    #[test]
+    fn a_servers_timer_that_one_of_its_clients_keeps_is_that_clients_relayed() {
+        // The chat server's link to a public server nobody else reaches, opened every ten
+        // minutes: one of its 25 clients publishes every ten minutes in its session to it.
+        let mut v = view(1, &[]);
+        v.host_serves = 25;
+        v.client_timers = vec![("10.1.1.7".into(), 3600.0), ("10.1.1.9".into(), 610.0)];
+        let s = score_prevalence(
+            &v,
+            Some(590.0),
+            Protocol::Xmpp,
+            &PrevalenceConfig::default(),
+            &Weights::default(),
+        )
+        .unwrap();
+        assert_eq!(s.id, SignalId::ServerFederation);
+        assert!(
+            s.reason
+                .contains("its client 10.1.1.9 keeps to it (10 min)"),
+            "{}",
+            s.reason
+        );
+        // A timer none of its clients keeps is the server's own.
+        v.client_timers = vec![("10.1.1.7".into(), 3600.0)];
+        assert_eq!(id(&v, Some(590.0)), Some(SignalId::SoleHostDestination));
+        // A host serving too few to be a server is judged as any client.
+        v.client_timers = vec![("10.1.1.9".into(), 610.0)];
+        v.host_serves = 2;
+        assert_eq!(id(&v, Some(590.0)), Some(SignalId::SoleHostDestination));
     }
 
     #[test]

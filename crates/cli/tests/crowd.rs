@@ -1,0 +1,145 @@
+//! Who shares a destination, on conn.log alone: many hosts reaching one external address is a
+//! service people share (`shared_destination`, benign) only when they are people: hosts using it
+//! without timers. A crowd mostly of machines — hosts beaconing to one public broker, devices
+//! holding their sessions to their platform's regional addresses — gives a workstation among
+//! them no credit.
+
+mod common;
+
+use common::root;
+
+const HEAD: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\n";
+
+/// Monday 2026-03-02 00:00 UTC.
+const T0: i64 = 1_772_409_600;
+const HOUR: i64 = 3600;
+const SERVICE: &str = "203.0.113.10";
+const WORKSTATION: &str = "10.1.1.50";
+
+#[derive(Default)]
+struct Log {
+    rows: Vec<(i64, String)>,
+}
+
+impl Log {
+    fn conn(&mut self, ts: i64, host: &str, dst: &str, port: u16, secs: f64) {
+        let (proto, out, back) = match port {
+            53 => ("udp", 40, 90),
+            _ => ("tcp", 9000, 8000),
+        };
+        let n = self.rows.len();
+        self.rows.push((
+            ts,
+            format!(
+                "{ts}.0\tC{n}\t{host}\t{}\t{dst}\t{port}\t{proto}\t-\t{secs:.2}\t{out}\t{back}\tSF\tT\n",
+                40000 + n % 20000
+            ),
+        ));
+    }
+
+    /// A host that looks names up every hour for three days.
+    fn lookups(&mut self, host: &str) {
+        for k in 0..72 {
+            self.conn(T0 + k * HOUR + 17, host, "10.1.0.53", 53, 0.01);
+        }
+    }
+
+    /// A host that browses two services twice a working day.
+    fn browsing(&mut self, host: &str) {
+        for day in 0..3 {
+            for (k, web) in ["198.51.100.5", "192.0.2.80"].into_iter().enumerate() {
+                let ts = T0 + day * 24 * HOUR + (9 + 4 * k as i64) * HOUR;
+                self.conn(ts, host, web, 443, 40.0);
+            }
+        }
+    }
+
+    /// The workstation's use of the service: an hour or two on each working day, no timer.
+    fn workstation_sessions(&mut self) {
+        for (day, start, len) in [(0, 10.2, 1.5), (1, 13.7, 2.2), (2, 9.1, 1.1)] {
+            let ts = T0 + day * 24 * HOUR + (start * HOUR as f64) as i64;
+            self.conn(ts, WORKSTATION, SERVICE, 8883, len * HOUR as f64);
+        }
+    }
+
+    fn write(mut self, path: &std::path::Path) {
+        self.rows.sort();
+        let mut s = HEAD.to_string();
+        s.extend(self.rows.into_iter().map(|(_, r)| r));
+        std::fs::write(path, s).unwrap();
+    }
+}
+
+fn shared_credit(path: &std::path::Path) -> serde_json::Value {
+    let out = common::bin()
+        .current_dir(root())
+        .args(["hunt", "--format", "jsonl", "--min-suspicion", "low"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let alert: serde_json::Value = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|a| a["src_ip"] == WORKSTATION && a["dst_ip"] == SERVICE)
+        .unwrap_or_else(|| panic!("no alert for the workstation's channel:\n{stdout}"));
+    alert["signals"]["shared_destination"].clone()
+}
+
+#[test]
+fn a_crowd_of_devices_or_beacons_gives_a_workstation_no_credit_and_people_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let peers = ["10.1.2.1", "10.1.2.2", "10.1.2.3", "10.1.2.4"];
+
+    // Devices: each holds one session to the service for the three days and looks names up.
+    let mut log = Log::default();
+    log.lookups(WORKSTATION);
+    log.browsing(WORKSTATION);
+    log.workstation_sessions();
+    for (n, host) in peers.iter().enumerate() {
+        log.lookups(host);
+        log.conn(T0 + 60 + n as i64, host, SERVICE, 8883, 71.0 * HOUR as f64);
+    }
+    let devices = dir.path().join("devices.log");
+    log.write(&devices);
+    assert_eq!(shared_credit(&devices), 0.0);
+
+    // Implants: three hosts check in every ten minutes, day and night.
+    let mut log = Log::default();
+    log.lookups(WORKSTATION);
+    log.browsing(WORKSTATION);
+    log.workstation_sessions();
+    for (n, host) in peers.iter().take(3).enumerate() {
+        log.lookups(host);
+        log.browsing(host);
+        for k in 0..430 {
+            log.conn(T0 + 300 + n as i64 * 7 + k * 600, host, SERVICE, 8883, 1.5);
+        }
+    }
+    let beacons = dir.path().join("beacons.log");
+    log.write(&beacons);
+    assert_eq!(shared_credit(&beacons), 0.0);
+
+    // People: the same four hosts browse and use the service as the workstation does.
+    let mut log = Log::default();
+    log.lookups(WORKSTATION);
+    log.browsing(WORKSTATION);
+    log.workstation_sessions();
+    for (n, host) in peers.iter().enumerate() {
+        log.lookups(host);
+        log.browsing(host);
+        for day in 0..3 {
+            let ts = T0 + day * 24 * HOUR + (11 + n as i64) * HOUR + 600;
+            log.conn(ts, host, SERVICE, 8883, 1.2 * HOUR as f64);
+        }
+    }
+    let people = dir.path().join("people.log");
+    log.write(&people);
+    assert_eq!(shared_credit(&people), -20.0);
+}
