@@ -12,6 +12,7 @@
 //! first).
 
 use crate::event::Transport;
+use crate::time::Micros;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub struct CensusEntry<'l> {
     pub dst: &'l [u8],
     pub dst_port: u16,
     pub transport: Transport,
+    /// When the connection started, when the record says (to the second is enough).
+    pub ts: Option<Micros>,
 }
 
 /// Name lookups, configuration and discovery, and control messages (ICMP): not what the host
@@ -73,10 +76,18 @@ pub struct HostUse {
     /// Every other connection.
     pub connections: u64,
     pub services: HostServices,
+    /// The latest start of any of its connections (housekeeping included): the host was there
+    /// then.
+    pub last_seen: Option<Micros>,
 }
 
 impl HostUse {
+    fn seen_at(&mut self, ts: Option<Micros>) {
+        self.last_seen = self.last_seen.max(ts);
+    }
+
     fn add(&mut self, e: &CensusEntry<'_>) {
+        self.seen_at(e.ts);
         if is_housekeeping(e.dst_port, e.transport) {
             self.housekeeping += 1;
             return;
@@ -95,7 +106,14 @@ impl HostUse {
         };
     }
 
-    fn add_parsed(&mut self, dst: IpAddr, dst_port: u16, transport: Transport) {
+    fn add_parsed(&mut self, e: FlowEntry) {
+        let FlowEntry {
+            dst,
+            dst_port,
+            transport,
+            ts,
+        } = e;
+        self.seen_at(ts);
         if is_housekeeping(dst_port, transport) {
             self.housekeeping += 1;
             return;
@@ -111,6 +129,7 @@ impl HostUse {
         self.housekeeping += o.housekeeping;
         self.connections += o.connections;
         self.services = self.services.join(o.services);
+        self.seen_at(o.last_seen);
     }
 }
 
@@ -164,6 +183,15 @@ pub enum Coverage {
     MayBeFiltered,
 }
 
+/// One parsed connection as [`FlowCensus`] counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowEntry {
+    pub dst: IpAddr,
+    pub dst_port: u16,
+    pub transport: Transport,
+    pub ts: Option<Micros>,
+}
+
 /// A census gathered from connections already parsed (a capture's flows), per initiator: at
 /// most `bound` hosts, past which it overflows the run's census when added, as a log's would.
 #[derive(Debug, Default)]
@@ -175,29 +203,18 @@ pub struct FlowCensus {
 impl FlowCensus {
     /// Adds one connection of `src` (the caller counts internal initiators only, as
     /// [`Census::add_chunk`] keeps).
-    pub fn count(
-        &mut self,
-        src: IpAddr,
-        dst: IpAddr,
-        dst_port: u16,
-        transport: Transport,
-        bound: usize,
-    ) {
+    pub fn count(&mut self, src: IpAddr, e: FlowEntry, bound: usize) {
         if self.overflowed {
             return;
         }
         let full = self.hosts.len() >= bound;
         match self.hosts.get_mut(&src) {
-            Some(u) => u.add_parsed(dst, dst_port, transport),
+            Some(u) => u.add_parsed(e),
             None if full => {
                 self.overflowed = true;
                 self.hosts = Hosts::default();
             }
-            None => self
-                .hosts
-                .entry(src)
-                .or_default()
-                .add_parsed(dst, dst_port, transport),
+            None => self.hosts.entry(src).or_default().add_parsed(e),
         }
     }
 
@@ -340,6 +357,22 @@ impl Census {
         any
     }
 
+    /// The latest time `host` started any connection in any of `sources` the census holds it
+    /// in: it was there then. `None` when none does, or the census overflowed.
+    pub fn last_seen<'s>(
+        &self,
+        sources: impl IntoIterator<Item = &'s Arc<str>>,
+        host: IpAddr,
+    ) -> Option<Micros> {
+        if self.overflowed {
+            return None;
+        }
+        sources
+            .into_iter()
+            .filter_map(|s| self.inputs.get(s)?.get(&host)?.last_seen)
+            .max()
+    }
+
     /// When `host` did nothing but housekeeping (at least one lookup or the like, which shows
     /// its other traffic was recorded) and connections to `port` on `dst`'s network in every one
     /// of `sources`: a host dedicated to that service. `None` when any of the inputs has no
@@ -395,6 +428,7 @@ mod tests {
             dst: dst.as_bytes(),
             dst_port: port,
             transport: Transport::Tcp,
+            ts: None,
         }
     }
 
@@ -414,24 +448,34 @@ mod tests {
         let log: Arc<str> = Arc::from("conn.log");
         let tcp = Transport::Tcp;
         let mut flows = FlowCensus::default();
-        for (src, dst, port) in [
-            ("10.0.0.5", "10.0.0.1", 53),
-            ("10.0.0.5", "203.0.113.7", 8883),
-            ("10.0.0.6", "203.0.113.7", 8883),
-            ("10.0.0.6", "198.51.100.4", 443),
+        let flow = |dst: &str, port: u16, ts: i64| FlowEntry {
+            dst: ip(dst),
+            dst_port: port,
+            transport: tcp,
+            ts: Some(ts),
+        };
+        for (src, dst, port, ts) in [
+            ("10.0.0.5", "10.0.0.1", 53, 900),
+            ("10.0.0.5", "203.0.113.7", 8883, 100),
+            ("10.0.0.6", "203.0.113.7", 8883, 50),
+            ("10.0.0.6", "198.51.100.4", 443, 70),
         ] {
-            flows.count(ip(src), ip(dst), port, tcp, 100);
+            flows.count(ip(src), flow(dst, port, ts), 100);
         }
         assert_eq!(flows.len(), 2);
         let mut c = Census::default();
         c.add_flows(&pcap, flows, Coverage::MayBeFiltered, 100);
         assert!(c.does_other_work([&pcap], ip("10.0.0.6")));
         assert!(!c.does_other_work([&pcap], ip("10.0.0.5")));
+        // When each host was last seen starting a connection, housekeeping included.
+        assert_eq!(c.last_seen([&pcap], ip("10.0.0.5")), Some(900));
+        assert_eq!(c.last_seen([&pcap], ip("10.0.0.6")), Some(70));
+        assert_eq!(c.last_seen([&pcap], ip("10.0.0.7")), None);
         // The same records in a log of every connection make a device; in a capture they
         // cannot, and a run holding both judges by both.
         let mut logged = FlowCensus::default();
-        logged.count(ip("10.0.0.5"), ip("10.0.0.1"), 53, tcp, 100);
-        logged.count(ip("10.0.0.5"), ip("203.0.113.7"), 8883, tcp, 100);
+        logged.count(ip("10.0.0.5"), flow("10.0.0.1", 53, 2000), 100);
+        logged.count(ip("10.0.0.5"), flow("203.0.113.7", 8883, 10), 100);
         c.add_flows(&log, logged, Coverage::EveryConnection, 100);
         let device = c.dedicated_to([&log], ip("10.0.0.5"), ip("203.0.113.7"), 8883);
         assert!(device.is_some());
@@ -453,6 +497,7 @@ mod tests {
                 .dedicated_to([&log], ip("10.0.0.5"), ip("203.0.113.7"), 8883)
                 .is_some()
         );
+        assert_eq!(merged.last_seen([&pcap, &log], ip("10.0.0.5")), Some(2000));
     }
 
     #[test]
@@ -461,8 +506,15 @@ mod tests {
         let mut flows = FlowCensus::default();
         for k in 0..5u8 {
             let src = IpAddr::from([10, 0, 0, k]);
-            flows.count(src, ip("203.0.113.7"), 8883, Transport::Tcp, 4);
-            flows.count(src, ip("198.51.100.4"), 443, Transport::Tcp, 4);
+            for (dst, port) in [("203.0.113.7", 8883), ("198.51.100.4", 443)] {
+                let e = FlowEntry {
+                    dst: ip(dst),
+                    dst_port: port,
+                    transport: Transport::Tcp,
+                    ts: None,
+                };
+                flows.count(src, e, 4);
+            }
         }
         // Past the bound it keeps no host, and still has something to say: that it overflowed.
         assert_eq!(flows.len(), 0);

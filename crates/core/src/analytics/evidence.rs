@@ -184,7 +184,10 @@ pub(super) fn signals(
     if !regular && let (Some(channel), Some(data)) = (group.channel_span, group.data_span) {
         match score_transient(channel, data, w) {
             Some(s) => all.push(s),
-            None => all.extend(occasions(stats, group).and_then(|v| score_occasional(&v, data, w))),
+            None => all.extend(
+                occasions(stats, group)
+                    .and_then(|v| score_occasional(&v, data, group.host_last_seen, w)),
+            ),
         }
     }
     // Long sessions in working hours without regular timing: people at work. A one-off stretch

@@ -443,6 +443,9 @@ pub struct GroupContext {
     /// program kept the group's service open (`History::kept_by_busy_host`, judged once per
     /// group by the finishing pass).
     pub kept_by_busy_host: Option<i64>,
+    /// The latest time the census saw the group's host start any connection in the group's
+    /// inputs (`Census::last_seen`): it was there until at least then.
+    pub host_last_seen: Option<Micros>,
 }
 
 /// Why a group with fewer exchanges than `min_connections` is rated all the same

@@ -334,6 +334,10 @@ impl<'a> History<'a> {
         }
         ctx.channel_span = self.service_span(key, stats);
         ctx.dedicated_host = self.dedicated_host(key, stats);
+        ctx.host_last_seen = stats
+            .src_ip
+            .filter(|_| !stats.sources_truncated)
+            .and_then(|host| self.census.last_seen(stats.sources.iter(), host));
         let pool = pool_key(key);
         if let Some((addrs, spans)) = self.pools.get(&pool)
             && addrs.len() >= 2

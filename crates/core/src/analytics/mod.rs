@@ -229,13 +229,13 @@ impl Engine {
         if let Some(src) = ev.src_ip
             && self.cfg.internal.containing(src).is_some()
         {
-            flows.count(
-                src,
-                ev.dst_ip,
-                ev.dst_port,
-                ev.transport,
-                self.cfg.limits.max_groups,
-            );
+            let entry = census::FlowEntry {
+                dst: ev.dst_ip,
+                dst_port: ev.dst_port,
+                transport: ev.transport,
+                ts: ev.ts,
+            };
+            flows.count(src, entry, self.cfg.limits.max_groups);
         }
     }
 

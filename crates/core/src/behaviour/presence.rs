@@ -96,11 +96,20 @@ pub const MIN_LONGEST_OCCASION: Micros = 5 * 60_000_000;
 /// public broker in the morning and again after lunch: two visits hours apart are not one
 /// stretch ([`score_transient`]), and they are not a standing channel either, because a
 /// channel that runs on a timer as long as the longest gap between them would have come back
-/// after the last one, and it did not. `None` for a single occasion (that is
+/// after the last one, and it did not. That silence means something only if the host was
+/// there to come back: `host_last_seen` (the latest connection of any kind the host started, from
+/// the census of its inputs) must lie at least one such gap past the end of the last occasion,
+/// since an implant on a laptop falls silent (and drops its session) when the laptop leaves. `None` for a single occasion (that is
 /// [`score_transient`]'s judgement), for more than [`MAX_OCCASIONS`], for an occasion longer than
-/// [`MAX_TRANSIENT_SPAN`], for check-ins of seconds only ([`MIN_LONGEST_OCCASION`]), and when
-/// the data after the last occasion is too short to show that it did not come back.
-pub fn score_occasional(spans: &[(Micros, Micros)], data: Span, w: &Weights) -> Option<Signal> {
+/// [`MAX_TRANSIENT_SPAN`], for check-ins of seconds only ([`MIN_LONGEST_OCCASION`]), when the
+/// data after the last occasion is too short to show that it did not come back, and when the
+/// host is not known to have been there for it.
+pub fn score_occasional(
+    spans: &[(Micros, Micros)],
+    data: Span,
+    host_last_seen: Option<Micros>,
+    w: &Weights,
+) -> Option<Signal> {
     if data.duration() < MIN_DATA_SPAN {
         return None;
     }
@@ -135,8 +144,13 @@ pub fn score_occasional(spans: &[(Micros, Micros)], data: Span, w: &Weights) -> 
         first.first.saturating_sub(data.first),
         data.last.saturating_sub(last.last),
     );
-    let quiet = data.last.saturating_sub(last.first);
-    if lead < EDGE_MARGIN || tail < EDGE_MARGIN || quiet < gap.saturating_mul(QUIET_GAPS_AFTER) {
+    let quiet = gap.saturating_mul(QUIET_GAPS_AFTER);
+    let present = host_last_seen?;
+    if lead < EDGE_MARGIN
+        || tail < EDGE_MARGIN
+        || data.last.saturating_sub(last.first) < quiet
+        || present.saturating_sub(last.last) < gap
+    {
         return None;
     }
     let when: Vec<String> = occasions
@@ -156,14 +170,16 @@ pub fn score_occasional(spans: &[(Micros, Micros)], data: Span, w: &Weights) -> 
             "used on only {} occasions ({}) in {:.1} h of data, the first {:.1} h after the \
              data begins and the last ending {:.1} h before it ends; the longest gap between \
              them is {:.1} h, so a channel on a timer that slow would have come back at least \
-             {QUIET_GAPS_AFTER} times since, and it did not: occasional use, not a standing \
-             channel",
+             {QUIET_GAPS_AFTER} times since, and it did not, though the host was there for \
+             longer than that gap after it (its last connection of any kind began {}): \
+             occasional use, not a standing channel",
             occasions.len(),
             when.join(", "),
             hours(data.duration()),
             hours(lead),
             hours(tail),
-            hours(gap)
+            hours(gap),
+            format_rfc3339(present)
         ),
     ))
 }
@@ -256,6 +272,9 @@ mod tests {
         assert!(score_transient(span(4.0, 6.5), span(0.0, 12.0), &w).is_some());
     }
 
+    /// The host was seen to the end of any data of the tests.
+    const THERE: Option<Micros> = Some(1000 * HOUR);
+
     /// Connections as (start, end) in hours.
     fn visits(v: &[(f64, f64)]) -> Vec<(Micros, Micros)> {
         v.iter()
@@ -269,7 +288,7 @@ mod tests {
         let week = span(0.0, 168.0);
         // A developer's test in the morning and again in the evening of one day.
         let v = visits(&[(63.6, 63.75), (69.65, 69.66)]);
-        let s = score_occasional(&v, week, &w).unwrap();
+        let s = score_occasional(&v, week, THERE, &w).unwrap();
         assert_eq!(s.id, SignalId::TransientUse);
         assert_eq!(s.weight, w.transient_use);
         assert!(s.reason.contains("only 2 occasions"), "{}", s.reason);
@@ -282,7 +301,7 @@ mod tests {
         // that is still three occasions, not four.
         let v = visits(&[(30.0, 30.1), (30.2, 30.3), (40.0, 41.0), (50.0, 50.5)]);
         assert!(
-            score_occasional(&v, week, &w)
+            score_occasional(&v, week, THERE, &w)
                 .unwrap()
                 .reason
                 .contains("only 3 occasions")
@@ -291,8 +310,8 @@ mod tests {
         let mut rev = v.clone();
         rev.reverse();
         assert_eq!(
-            score_occasional(&rev, week, &w),
-            score_occasional(&v, week, &w)
+            score_occasional(&rev, week, THERE, &w),
+            score_occasional(&v, week, THERE, &w)
         );
     }
 
@@ -301,24 +320,47 @@ mod tests {
         let w = Weights::default();
         let week = span(0.0, 168.0);
         // One occasion is `score_transient`'s to judge.
-        assert!(score_occasional(&visits(&[(30.0, 31.0)]), week, &w).is_none());
+        assert!(score_occasional(&visits(&[(30.0, 31.0)]), week, THERE, &w).is_none());
         // Four occasions: a habit.
         let four = visits(&[(30.0, 30.5), (40.0, 40.5), (50.0, 50.5), (60.0, 60.5)]);
-        assert!(score_occasional(&four, week, &w).is_none());
+        assert!(score_occasional(&four, week, THERE, &w).is_none());
         // An occasion of five hours is a stretch of use, not a visit.
-        assert!(score_occasional(&visits(&[(30.0, 35.0), (40.0, 40.5)]), week, &w).is_none());
+        assert!(
+            score_occasional(&visits(&[(30.0, 35.0), (40.0, 40.5)]), week, THERE, &w).is_none()
+        );
         // Two visits four days apart, the last two days before the end: a four-day timer
         // would not have come back yet.
-        assert!(score_occasional(&visits(&[(35.0, 35.5), (131.0, 131.5)]), week, &w).is_none());
+        assert!(
+            score_occasional(&visits(&[(35.0, 35.5), (131.0, 131.5)]), week, THERE, &w).is_none()
+        );
         // Too near either edge of the data.
-        assert!(score_occasional(&visits(&[(1.0, 1.5), (6.0, 6.5)]), week, &w).is_none());
-        assert!(score_occasional(&visits(&[(160.0, 160.5), (166.5, 167.0)]), week, &w).is_none());
+        assert!(score_occasional(&visits(&[(1.0, 1.5), (6.0, 6.5)]), week, THERE, &w).is_none());
+        assert!(
+            score_occasional(&visits(&[(160.0, 160.5), (166.5, 167.0)]), week, THERE, &w).is_none()
+        );
         // Three check-ins of two seconds, three and two hours apart, on a laptop that was then
         // closed: a sleeping implant's, whose silence after says nothing.
         let check_ins = visits(&[(10.78, 10.7806), (14.38, 14.3806), (16.5, 16.5006)]);
-        assert!(score_occasional(&check_ins, span(0.0, 24.0), &w).is_none());
+        assert!(score_occasional(&check_ins, span(0.0, 24.0), THERE, &w).is_none());
+        // Two short visits, but the host (a laptop) was not seen again after the second: its
+        // silence says nothing. Seen long enough after it, or not known at all.
+        // (The longest gap is 4.5 h: the host must be seen 4.5 h after 16:06.)
+        let laptop = visits(&[(8.2, 11.8), (12.7, 16.1)]);
+        let day = span(0.0, 24.0);
+        assert!(score_occasional(&laptop, day, Some(16 * HOUR), &w).is_none());
+        assert!(score_occasional(&laptop, day, Some(20 * HOUR), &w).is_none());
+        assert!(score_occasional(&laptop, day, None, &w).is_none());
+        assert!(score_occasional(&laptop, day, Some(21 * HOUR), &w).is_some());
         // Six hours of data.
-        assert!(score_occasional(&visits(&[(2.5, 2.6), (3.5, 3.6)]), span(0.0, 6.0), &w).is_none());
+        assert!(
+            score_occasional(
+                &visits(&[(2.5, 2.6), (3.5, 3.6)]),
+                span(0.0, 6.0),
+                THERE,
+                &w
+            )
+            .is_none()
+        );
     }
 
     /// `n` connections, each open `len_secs`.
@@ -352,7 +394,7 @@ mod tests {
         ) {
             let spans = visits(&v.iter().map(|&(a, l)| (a, a + l)).collect::<Vec<_>>());
             let data = span(0.0, d);
-            if score_occasional(&spans, data, &Weights::default()).is_some() {
+            if score_occasional(&spans, data, THERE, &Weights::default()).is_some() {
                 prop_assert!(data.duration() >= MIN_DATA_SPAN);
                 prop_assert!((2..=MAX_OCCASIONS * 4).contains(&spans.len()));
                 let first = spans.iter().map(|s| s.0).min().unwrap();

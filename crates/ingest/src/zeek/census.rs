@@ -8,6 +8,7 @@ use super::tsv::TsvSchema;
 use memchr::memmem::Finder;
 use pubsub_hunt_core::Transport;
 use pubsub_hunt_core::analytics::census::CensusEntry;
+use pubsub_hunt_core::time::{Micros, parse_rfc3339};
 use std::sync::LazyLock;
 
 impl TsvSchema {
@@ -16,12 +17,14 @@ impl TsvSchema {
     /// without parsing anything else (the census reads every line of the log, the parser only
     /// the prefilter's candidates). `None` when the line is too short or the port does not read.
     pub fn census_entry<'l>(&self, line: &'l [u8]) -> Option<CensusEntry<'l>> {
-        let [src, dst, port, proto] = self.census_columns;
+        let [src, dst, port, proto, ts] = self.census_columns;
+        let optional = |c: usize| if c == usize::MAX { 0 } else { c };
         let last = src
             .max(dst)
             .max(port)
-            .max(if proto == usize::MAX { 0 } else { proto });
-        let mut fields: [&[u8]; 4] = [&[]; 4];
+            .max(optional(proto))
+            .max(optional(ts));
+        let mut fields: [&[u8]; 5] = [&[]; 5];
         let mut start = 0usize;
         let mut seps = memchr::memchr_iter(self.separator, line);
         for n in 0..=last {
@@ -38,7 +41,7 @@ impl TsvSchema {
             }
             start = end + 1;
         }
-        let [src, dst, port, proto] = fields;
+        let [src, dst, port, proto, ts] = fields;
         let dst_port = port_number(port)?;
         let transport = match proto {
             b"tcp" => Transport::Tcp,
@@ -50,8 +53,26 @@ impl TsvSchema {
             dst,
             dst_port,
             transport,
+            ts: epoch_seconds(ts),
         })
     }
+}
+
+/// Whole epoch seconds (`1709510400.123456` → 1709510400 s, in microseconds), without going
+/// through text or a float: the census needs to know when a host was there, to the second.
+fn epoch_seconds(text: &[u8]) -> Option<Micros> {
+    let digits = text.split(|&b| b == b'.').next()?;
+    if digits.is_empty() || digits.len() > 12 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    n.checked_mul(1_000_000)
 }
 
 /// A port number written in decimal digits (1 to 5 of them), without going through text.
@@ -72,7 +93,7 @@ fn port_number(digits: &[u8]) -> Option<u16> {
 /// The keys the JSON census reads, each dotted (Zeek's default) and underscored
 /// (`json_logs_separator`-style exports): initiator, responder, port, transport; and the key
 /// only a conn.log record has (a dns.log or ssl.log record has the other four too).
-static JSON_KEYS: LazyLock<[[Finder<'static>; 2]; 5]> = LazyLock::new(|| {
+static JSON_KEYS: LazyLock<[[Finder<'static>; 2]; 6]> = LazyLock::new(|| {
     let both = |dotted: &'static str, underscored: &'static str| {
         [Finder::new(dotted), Finder::new(underscored)]
     };
@@ -82,6 +103,7 @@ static JSON_KEYS: LazyLock<[[Finder<'static>; 2]; 5]> = LazyLock::new(|| {
         both("\"id.resp_p\"", "\"id_resp_p\""),
         both("\"proto\"", "\"proto\""),
         both("\"conn_state\"", "\"conn_state\""),
+        both("\"ts\"", "\"ts\""),
     ]
 });
 
@@ -106,7 +128,7 @@ fn json_value<'l>(line: &'l [u8], keys: &[Finder<'static>; 2]) -> Option<&'l [u8
 
 /// The census entry of one Zeek JSON line, when it is a conn.log record.
 pub(super) fn json_census_entry(line: &[u8]) -> Option<CensusEntry<'_>> {
-    let [src, dst, port, proto, state] = &*JSON_KEYS;
+    let [src, dst, port, proto, state, ts] = &*JSON_KEYS;
     json_value(line, state)?;
     let transport = match json_value(line, proto) {
         Some(b"tcp") => Transport::Tcp,
@@ -119,6 +141,9 @@ pub(super) fn json_census_entry(line: &[u8]) -> Option<CensusEntry<'_>> {
         dst: json_value(line, dst)?,
         dst_port: port_number(json_value(line, port)?)?,
         transport,
+        // Epoch seconds, or an ISO 8601 time (`json_logs_timestamp_format`).
+        ts: json_value(line, ts)
+            .and_then(|t| epoch_seconds(t).or_else(|| parse_rfc3339(std::str::from_utf8(t).ok()?))),
     })
 }
 
@@ -140,6 +165,7 @@ mod tests {
         assert_eq!(e.dst, b"10.0.3.30");
         assert_eq!(e.dst_port, 443);
         assert_eq!(e.transport, Transport::Tcp);
+        assert_eq!(e.ts, Some(1_709_510_400_000_000));
         // Another order, the port last on the line, ICMP.
         let s = schema("id.resp_h\tproto\tid.orig_h\tid.resp_p");
         let e = s.census_entry(b"10.0.0.1\ticmp\t10.0.0.5\t8").unwrap();
@@ -148,6 +174,19 @@ mod tests {
             (&b"10.0.0.5"[..], &b"10.0.0.1"[..], 8)
         );
         assert_eq!(e.transport, Transport::Other);
+        // No ts column: the host's presence is unknown, the rest is read.
+        assert_eq!(e.ts, None);
+        // A time after the responder, and one that does not read.
+        let s = schema("id.orig_h\tid.resp_h\tid.resp_p\tts");
+        let e = s
+            .census_entry(b"10.0.0.5\t10.0.0.1\t53\t1709510401")
+            .unwrap();
+        assert_eq!(e.ts, Some(1_709_510_401_000_000));
+        for ts in ["-", "XXXXXXXXXX.XXXXXX", "", "1e9", "9999999999999"] {
+            let line = format!("10.0.0.5\t10.0.0.1\t53\t{ts}");
+            let e = s.census_entry(line.as_bytes()).unwrap();
+            assert_eq!(e.ts, None, "{ts}");
+        }
         // Without a proto column.
         let s = schema("id.orig_h\tid.resp_h\tid.resp_p");
         let e = s.census_entry(b"10.0.0.5\t10.0.0.1\t53").unwrap();
@@ -180,6 +219,13 @@ mod tests {
             (&b"10.0.0.5"[..], &b"203.0.113.7"[..], 8883)
         );
         assert_eq!(e.transport, Transport::Tcp);
+        assert_eq!(e.ts, Some(1_700_000_000_000_000));
+        // An ISO 8601 time (`json_logs_timestamp_format`).
+        let iso = br#"{"ts":"2023-11-14T22:13:20.5Z","id.orig_h":"10.0.0.5","id.resp_h":"203.0.113.7","id.resp_p":8883,"proto":"tcp","conn_state":"SF"}"#;
+        assert_eq!(
+            json_census_entry(iso).unwrap().ts,
+            Some(1_700_000_000_500_000)
+        );
         // Underscored keys, spaces, the port as a string, ICMP.
         let line = br#"{"id_orig_h": "fe80::1", "id_resp_h": "ff02::1", "id_resp_p": "143", "proto": "icmp", "conn_state": "OTH"}"#;
         let e = json_census_entry(line).unwrap();

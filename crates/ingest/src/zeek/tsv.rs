@@ -25,9 +25,9 @@ pub struct TsvSchema {
     pub columns: usize,
     /// For each column: which needed field it is.
     slots: Vec<Option<Field>>,
-    /// The columns the host census reads: `id.orig_h`, `id.resp_h`, `id.resp_p`, `proto`
+    /// The columns the host census reads: `id.orig_h`, `id.resp_h`, `id.resp_p`, `proto`, `ts`
     /// (`usize::MAX` when there is none).
-    pub(super) census_columns: [usize; 4],
+    pub(super) census_columns: [usize; 5],
 }
 
 /// What one `ssl.log` record says: the server name its client asked `ip`:`port` for.
@@ -163,6 +163,7 @@ impl TsvSchema {
             column(Field::RespH),
             column(Field::RespP),
             column(Field::Proto),
+            column(Field::Ts),
         ];
         Ok(TsvSchema {
             separator,
