@@ -73,12 +73,16 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
     // 2026-12-07 (session 16: the host census of conn.log, a dedicated device, sessions kept
     // around the clock by busy hosts over their service's pool, interactive sessions from 5
     // minutes): Zeek 1.14 -> 0.33 with recall 7/9 -> 9/9, Zeek + names 0.14 -> 0.00 (the goal,
-    // asserted as such, every C2 above every benign alert) with recall 9/9.
+    // asserted as such, every C2 above every benign alert) with recall 9/9. On 2026-12-07
+    // (session 17: occasional use, the census of captures, crowds of machines, relayed timers of
+    // a server's clients, other hosts' names): Zeek 0.33 -> 0.22 with every C2 above every
+    // benign alert (asserted), pcap recall 8/9 -> 9/9 (the workstation keeping an AWS IoT
+    // look-alike around the clock, which the capture shows browsing).
     let floors = [
-        ("zeek", 1.0, 0.4),
+        ("zeek", 1.0, 0.25),
         ("zeek_names", 1.0, 0.1),
         ("sysmon", 1.0, 0.1),
-        ("pcap", 8.0 / 9.0, 0.1),
+        ("pcap", 1.0, 0.1),
     ];
     for (source, recall, benign_per_true) in floors {
         let full = &results[source]["full"]["all"];
@@ -93,7 +97,7 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
             got_bpt <= benign_per_true,
             "{source}: {got_bpt:.2} benign alerts per true one, more than {benign_per_true}: {full}"
         );
-        if matches!(source, "zeek_names" | "sysmon" | "pcap") {
+        if matches!(source, "zeek" | "zeek_names" | "sysmon" | "pcap") {
             assert_eq!(
                 full["c2_above_benign"].as_bool(),
                 Some(true),
