@@ -2,7 +2,8 @@
 //! service people share (`shared_destination`, benign) only when they are people: hosts using it
 //! without timers. A crowd mostly of machines — hosts beaconing to one public broker, devices
 //! holding their sessions to their platform's regional addresses — gives a workstation among
-//! them no credit.
+//! them no credit, and a network most of whose other clients are devices is a device platform,
+//! where a person's sessions in working hours earn no `interactive_use` credit either.
 
 mod common;
 
@@ -70,10 +71,23 @@ impl Log {
     }
 }
 
-fn shared_credit(path: &std::path::Path) -> serde_json::Value {
+/// The workstation's `shared_destination` and `interactive_use` weights.
+fn credits(path: &std::path::Path) -> (serde_json::Value, serde_json::Value) {
+    // The site's clock is given: a log mostly of devices' round-the-clock traffic says little
+    // about when its people work.
+    let config = path.with_extension("toml");
+    std::fs::write(&config, "[behaviour.interactive]\nutc_offset_hours = 0.0\n").unwrap();
     let out = common::bin()
         .current_dir(root())
-        .args(["hunt", "--format", "jsonl", "--min-suspicion", "low"])
+        .args([
+            "hunt",
+            "--format",
+            "jsonl",
+            "--min-suspicion",
+            "low",
+            "--config",
+        ])
+        .arg(&config)
         .arg(path)
         .output()
         .unwrap();
@@ -89,7 +103,10 @@ fn shared_credit(path: &std::path::Path) -> serde_json::Value {
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
         .find(|a| a["src_ip"] == WORKSTATION && a["dst_ip"] == SERVICE)
         .unwrap_or_else(|| panic!("no alert for the workstation's channel:\n{stdout}"));
-    alert["signals"]["shared_destination"].clone()
+    (
+        alert["signals"]["shared_destination"].clone(),
+        alert["signals"]["interactive_use"].clone(),
+    )
 }
 
 #[test]
@@ -98,17 +115,24 @@ fn a_crowd_of_devices_or_beacons_gives_a_workstation_no_credit_and_people_do() {
     let peers = ["10.1.2.1", "10.1.2.2", "10.1.2.3", "10.1.2.4"];
 
     // Devices: each holds one session to the service for the three days and looks names up.
+    // Three reach the workstation's address, two others of the same network (its /24).
     let mut log = Log::default();
     log.lookups(WORKSTATION);
     log.browsing(WORKSTATION);
     log.workstation_sessions();
-    for (n, host) in peers.iter().enumerate() {
+    for (n, host) in peers.iter().chain(["10.1.2.5"].iter()).enumerate() {
         log.lookups(host);
-        log.conn(T0 + 60 + n as i64, host, SERVICE, 8883, 71.0 * HOUR as f64);
+        let address = match n {
+            0..3 => SERVICE.to_string(),
+            _ => format!("203.0.113.{}", 20 + n),
+        };
+        log.conn(T0 + 60 + n as i64, host, &address, 8883, 71.0 * HOUR as f64);
     }
     let devices = dir.path().join("devices.log");
     log.write(&devices);
-    assert_eq!(shared_credit(&devices), 0.0);
+    // Nor are a person's sessions in working hours credited there: a device platform (the
+    // devices reach another address of the same network, its /24).
+    assert_eq!(credits(&devices), (0.0.into(), 0.0.into()));
 
     // Implants: three hosts check in every ten minutes, day and night.
     let mut log = Log::default();
@@ -124,7 +148,7 @@ fn a_crowd_of_devices_or_beacons_gives_a_workstation_no_credit_and_people_do() {
     }
     let beacons = dir.path().join("beacons.log");
     log.write(&beacons);
-    assert_eq!(shared_credit(&beacons), 0.0);
+    assert_eq!(credits(&beacons).0, 0.0);
 
     // People: the same four hosts browse and use the service as the workstation does.
     let mut log = Log::default();
@@ -141,5 +165,5 @@ fn a_crowd_of_devices_or_beacons_gives_a_workstation_no_credit_and_people_do() {
     }
     let people = dir.path().join("people.log");
     log.write(&people);
-    assert_eq!(shared_credit(&people), -20.0);
+    assert_eq!(credits(&people), ((-20.0).into(), (-20.0).into()));
 }

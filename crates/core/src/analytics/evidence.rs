@@ -21,7 +21,7 @@ use crate::behaviour::names::{score_client_id, score_host_scoped, score_jid, sco
 use crate::behaviour::presence::{
     HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_occasional, score_transient,
 };
-use crate::behaviour::prevalence::score_prevalence;
+use crate::behaviour::prevalence::{device_platform, score_prevalence};
 use crate::behaviour::process::score_process;
 use crate::behaviour::rate::{rate_burst, rate_vs_peers};
 use crate::behaviour::tools::score_single_shot;
@@ -213,6 +213,10 @@ pub(super) fn signals(
         if let Some(mut s) =
             score_interactive(&spans, group.data_span, &b.interactive, &zone, w, daily)
         {
+            if let Some(why) = group.peers.as_ref().and_then(device_platform) {
+                s.weight = 0.0;
+                s.reason.push_str(&format!("; weight 0: {why}"));
+            }
             if let Some(pool) = &group.pool {
                 s.reason.push_str(&format!(
                     "; judged over its {} sessions with the {} addresses of {} it reached on \

@@ -35,6 +35,9 @@ enum Destination {
     Name(String),
     /// A server's address, on any port of the protocol.
     Server(IpAddr),
+    /// A service's network (its address's /24 or /48, a provider's round robin), on any port of
+    /// the protocol.
+    Pool(IpAddr),
 }
 
 impl Destination {
@@ -42,6 +45,7 @@ impl Destination {
         match self {
             Destination::Name(n) => n.clone(),
             Destination::Server(ip) => ip.to_string(),
+            Destination::Pool(net) => net.to_string(),
         }
     }
 }
@@ -163,7 +167,10 @@ impl Peers {
                 timer,
                 device: is_device(key, stats),
             };
-            let mut dests = vec![Destination::Server(key.dst_ip)];
+            let mut dests = vec![
+                Destination::Server(key.dst_ip),
+                Destination::Pool(super::census::service_network(key.dst_ip)),
+            ];
             dests.extend(names_of(stats).into_iter().map(Destination::Name));
             for d in dests {
                 remember(
@@ -244,6 +251,19 @@ impl Peers {
         };
         let other_timers = others().filter_map(|p| p.timer).collect();
         let other_devices = others().filter(|p| p.timer.is_none() && p.device).count();
+        // Who else reaches the service's network: a device platform's regional addresses are
+        // one pool, each device holding its session with one address of it.
+        let pool = self
+            .by_dest
+            .get(&(
+                key.protocol,
+                Destination::Pool(super::census::service_network(key.dst_ip)),
+            ))
+            .into_iter()
+            .flatten()
+            .filter(|(h, _)| **h != key.host);
+        let (pool_others, pool_devices) =
+            pool.fold((0, 0), |(n, d), (_, p)| (n + 1, d + usize::from(p.device)));
         let served = stats
             .src_ip
             .and_then(|ip| self.by_server.get(&(key.protocol, ip)));
@@ -261,6 +281,8 @@ impl Peers {
                 || from_history >= MAX_HOSTS_PER_DESTINATION,
             other_timers,
             other_devices,
+            pool_others,
+            pool_devices,
             client_timers,
             data_hosts: self.data_hosts.len(),
             external,

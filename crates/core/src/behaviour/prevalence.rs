@@ -81,6 +81,11 @@ pub struct PeerView {
     /// Other hosts without a timer to it that the census shows doing nothing but housekeeping
     /// and this service: devices holding their session.
     pub other_devices: usize,
+    /// Other hosts reaching the destination's network (its /24 or /48) over the protocol, and
+    /// how many of them the census shows to be devices doing nothing but housekeeping and that
+    /// service.
+    pub pool_others: usize,
+    pub pool_devices: usize,
     /// The hosts the channel's own initiating host serves over the protocol (its clients) that
     /// keep a timer to it, each with its period in seconds (connection-level, or of the
     /// messages published in its sessions), in host order.
@@ -119,6 +124,24 @@ pub(crate) fn human_period(secs: f64) -> String {
     } else {
         format!("{secs:.0} s")
     }
+}
+
+/// Least other hosts on a destination's network for it to be judged a device platform.
+pub const PLATFORM_MIN_DEVICES: usize = 2;
+
+/// Why the destination's network is a device platform, when most of the other hosts reaching it
+/// (at least [`PLATFORM_MIN_DEVICES`] of them) are devices doing nothing but housekeeping and
+/// that service, and it is external: a vendor's cloud or an IoT platform's regional addresses.
+/// People's sessions in working hours there are not how people use chat or developer tools
+/// with a service they share, so such sessions earn no `interactive_use` credit.
+pub fn device_platform(view: &PeerView) -> Option<String> {
+    let (others, devices) = (view.pool_others, view.pool_devices);
+    (view.external && devices >= PLATFORM_MIN_DEVICES && devices * 2 > others).then(|| {
+        format!(
+            "{devices} of the {others} other hosts reaching its network are devices doing nothing \
+             but housekeeping and this service: a device platform, not a service people share"
+        )
+    })
 }
 
 /// The prevalence signal of a channel, given what its peers do and its own beacon period (when
@@ -305,6 +328,8 @@ mod tests {
             hosts,
             other_timers: timers.to_vec(),
             other_devices: 0,
+            pool_others: 0,
+            pool_devices: 0,
             client_timers: Vec::new(),
             data_hosts: 80,
             external: true,
@@ -439,6 +464,24 @@ mod tests {
             weight(&view(7, &[86_400.0, 90_000.0, 84_000.0, 86_000.0])).1,
             credit
         );
+    }
+
+    #[test]
+    fn a_network_mostly_devices_reach_is_a_device_platform() {
+        let mut v = view(1, &[]);
+        (v.pool_others, v.pool_devices) = (4, 4);
+        let why = device_platform(&v).unwrap();
+        assert!(why.starts_with("4 of the 4 other hosts"), "{why}");
+        (v.pool_others, v.pool_devices) = (5, 3);
+        assert!(device_platform(&v).is_some());
+        // Half of them devices, one device, or the site's own network: not a platform.
+        (v.pool_others, v.pool_devices) = (4, 2);
+        assert!(device_platform(&v).is_none());
+        (v.pool_others, v.pool_devices) = (1, 1);
+        assert!(device_platform(&v).is_none());
+        (v.pool_others, v.pool_devices) = (4, 4);
+        v.external = false;
+        assert!(device_platform(&v).is_none());
     }
 
     /// Hosts sharing a public broker share no service: each may talk to a different controller
