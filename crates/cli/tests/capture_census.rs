@@ -6,7 +6,6 @@
 
 mod common;
 
-use common::root;
 use pubsub_hunt_testgen::raw::{ACK, FIN, PSH, SYN, ipv4_tcp, pcap_header, pcap_record};
 
 /// Monday 2026-03-02 00:00 UTC.
@@ -99,23 +98,11 @@ fn day(path: &std::path::Path, browsing: bool) {
 }
 
 fn alerts(path: &std::path::Path) -> Vec<serde_json::Value> {
-    let out = common::bin()
-        .current_dir(root())
-        .args(["hunt", "--format", "jsonl", "--min-suspicion", "low"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    common::hunt_jsonl([
+        std::ffi::OsStr::new("--min-suspicion"),
+        "low".as_ref(),
+        path.as_os_str(),
+    ])
 }
 
 fn alert_of(all: &[serde_json::Value], host: [u8; 4]) -> Option<&serde_json::Value> {

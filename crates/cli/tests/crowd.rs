@@ -7,8 +7,6 @@
 
 mod common;
 
-use common::root;
-
 const HEAD: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\n";
 
 /// Monday 2026-03-02 00:00 UTC.
@@ -77,32 +75,17 @@ fn credits(path: &std::path::Path) -> (serde_json::Value, serde_json::Value) {
     // about when its people work.
     let config = path.with_extension("toml");
     std::fs::write(&config, "[behaviour.interactive]\nutc_offset_hours = 0.0\n").unwrap();
-    let out = common::bin()
-        .current_dir(root())
-        .args([
-            "hunt",
-            "--format",
-            "jsonl",
-            "--min-suspicion",
-            "low",
-            "--config",
-        ])
-        .arg(&config)
-        .arg(path)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let alert: serde_json::Value = stdout
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+    let all = common::hunt_jsonl([
+        std::ffi::OsStr::new("--min-suspicion"),
+        "low".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        path.as_os_str(),
+    ]);
+    let alert = all
+        .iter()
         .find(|a| a["src_ip"] == WORKSTATION && a["dst_ip"] == SERVICE)
-        .unwrap_or_else(|| panic!("no alert for the workstation's channel:\n{stdout}"));
+        .unwrap_or_else(|| panic!("no alert for the workstation's channel: {all:#?}"));
     (
         alert["signals"]["shared_destination"].clone(),
         alert["signals"]["interactive_use"].clone(),

@@ -28,6 +28,32 @@ pub fn std_bin() -> std::process::Command {
     c
 }
 
+/// The alerts (JSON lines) of a `hunt` that must succeed: `args` follow
+/// `hunt --format jsonl`; a failing run panics with its standard error.
+pub fn hunt_jsonl<I, S>(args: I) -> Vec<serde_json::Value>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = bin()
+        .current_dir(root())
+        .args(["hunt", "--format", "jsonl"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 /// Whether the tests run as root (live capture and `setpriv` need it).
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")

@@ -61,33 +61,25 @@ impl TsvSchema {
 /// Whole epoch seconds (`1709510400.123456` → 1709510400 s, in microseconds), without going
 /// through text or a float: the census needs to know when a host was there, to the second.
 fn epoch_seconds(text: &[u8]) -> Option<Micros> {
-    let digits = text.split(|&b| b == b'.').next()?;
-    if digits.is_empty() || digits.len() > 12 {
-        return None;
-    }
-    let mut n: i64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + i64::from(d - b'0');
-    }
-    n.checked_mul(1_000_000)
+    let whole = text.split(|&b| b == b'.').next()?;
+    i64::try_from(decimal(whole, 12)?)
+        .ok()?
+        .checked_mul(1_000_000)
 }
 
 /// A port number written in decimal digits (1 to 5 of them), without going through text.
 fn port_number(digits: &[u8]) -> Option<u16> {
-    if digits.is_empty() || digits.len() > 5 {
+    u16::try_from(decimal(digits, 5)?).ok()
+}
+
+/// A number written in 1 to `max_digits` decimal digits and nothing else.
+fn decimal(digits: &[u8], max_digits: usize) -> Option<u64> {
+    if digits.is_empty() || digits.len() > max_digits {
         return None;
     }
-    let mut n: u32 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + u32::from(d - b'0');
-    }
-    u16::try_from(n).ok()
+    digits.iter().try_fold(0u64, |n, &d| {
+        d.is_ascii_digit().then(|| n * 10 + u64::from(d - b'0'))
+    })
 }
 
 /// The keys the JSON census reads, each dotted (Zeek's default) and underscored

@@ -1,0 +1,235 @@
+//! Tests of the host census.
+
+use super::*;
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn entry(src: &'static str, dst: &'static str, port: u16) -> CensusEntry<'static> {
+    CensusEntry {
+        src: src.as_bytes(),
+        dst: dst.as_bytes(),
+        dst_port: port,
+        transport: Transport::Tcp,
+        ts: None,
+    }
+}
+
+fn census_of(entries: &[CensusEntry<'static>], bound: usize) -> Census {
+    let mut chunk = ChunkCensus::default();
+    for e in entries {
+        chunk.count(e);
+    }
+    let mut c = Census::default();
+    c.add_chunk(&Arc::from("conn.log"), chunk, bound, |h| !h.is_loopback());
+    c
+}
+
+#[test]
+fn a_capture_shows_other_work_but_never_a_dedicated_device() {
+    let pcap: Arc<str> = Arc::from("day.pcap");
+    let log: Arc<str> = Arc::from("conn.log");
+    let tcp = Transport::Tcp;
+    let mut flows = FlowCensus::default();
+    let flow = |dst: &str, port: u16, ts: i64| FlowEntry {
+        dst: ip(dst),
+        dst_port: port,
+        transport: tcp,
+        ts: Some(ts),
+    };
+    for (src, dst, port, ts) in [
+        ("10.0.0.5", "10.0.0.1", 53, 900),
+        ("10.0.0.5", "203.0.113.7", 8883, 100),
+        ("10.0.0.6", "203.0.113.7", 8883, 50),
+        ("10.0.0.6", "198.51.100.4", 443, 70),
+    ] {
+        flows.count(ip(src), flow(dst, port, ts), 100);
+    }
+    assert_eq!(flows.len(), 2);
+    let mut c = Census::default();
+    c.add_flows(&pcap, flows, Coverage::MayBeFiltered, 100);
+    assert!(c.does_other_work([&pcap], ip("10.0.0.6")));
+    assert!(!c.does_other_work([&pcap], ip("10.0.0.5")));
+    // When each host was last seen starting a connection, housekeeping included.
+    assert_eq!(c.last_seen([&pcap], ip("10.0.0.5")), Some(900));
+    assert_eq!(c.last_seen([&pcap], ip("10.0.0.6")), Some(70));
+    assert_eq!(c.last_seen([&pcap], ip("10.0.0.7")), None);
+    // The same records in a log of every connection make a device; in a capture they
+    // cannot, and a run holding both judges by both.
+    let mut logged = FlowCensus::default();
+    logged.count(ip("10.0.0.5"), flow("10.0.0.1", 53, 2000), 100);
+    logged.count(ip("10.0.0.5"), flow("203.0.113.7", 8883, 10), 100);
+    c.add_flows(&log, logged, Coverage::EveryConnection, 100);
+    let device = c.dedicated_to([&log], ip("10.0.0.5"), ip("203.0.113.7"), 8883);
+    assert!(device.is_some());
+    for sources in [vec![&pcap], vec![&log, &pcap]] {
+        assert_eq!(
+            c.dedicated_to(sources, ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+            None
+        );
+    }
+    // The mark survives a merge into another thread's census.
+    let mut merged = Census::default();
+    merged.merge(c, 100);
+    assert_eq!(
+        merged.dedicated_to([&pcap], ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+        None
+    );
+    assert!(
+        merged
+            .dedicated_to([&log], ip("10.0.0.5"), ip("203.0.113.7"), 8883)
+            .is_some()
+    );
+    assert_eq!(merged.last_seen([&pcap, &log], ip("10.0.0.5")), Some(2000));
+}
+
+#[test]
+fn a_capture_with_more_hosts_than_the_bound_speaks_for_nobody() {
+    let pcap: Arc<str> = Arc::from("scan.pcap");
+    let mut flows = FlowCensus::default();
+    for k in 0..5u8 {
+        let src = IpAddr::from([10, 0, 0, k]);
+        for (dst, port) in [("203.0.113.7", 8883), ("198.51.100.4", 443)] {
+            let e = FlowEntry {
+                dst: ip(dst),
+                dst_port: port,
+                transport: Transport::Tcp,
+                ts: None,
+            };
+            flows.count(src, e, 4);
+        }
+    }
+    // Past the bound it keeps no host, and still has something to say: that it overflowed.
+    assert_eq!(flows.len(), 0);
+    assert!(!flows.is_empty());
+    let mut c = Census::default();
+    c.add_flows(&pcap, flows, Coverage::MayBeFiltered, 4);
+    assert!(!c.does_other_work([&pcap], ip("10.0.0.0")));
+    assert!(c.is_empty());
+}
+
+#[test]
+fn a_device_doing_its_one_job_is_dedicated_and_a_workstation_is_not() {
+    let src: Arc<str> = Arc::from("conn.log");
+    let c = census_of(
+        &[
+            entry("10.0.0.5", "10.0.0.1", 53),
+            entry("10.0.0.5", "203.0.113.7", 8883),
+            // The next address of the same pool is the same service.
+            entry("10.0.0.5", "203.0.113.9", 8883),
+            entry("10.0.0.6", "10.0.0.1", 53),
+            entry("10.0.0.6", "203.0.113.7", 8883),
+            entry("10.0.0.6", "198.51.100.4", 443),
+            // No lookup: nothing shows its other traffic was recorded.
+            entry("10.0.0.7", "203.0.113.7", 8883),
+            // A responder that does not read is another service.
+            entry("10.0.0.8", "10.0.0.1", 53),
+            entry("10.0.0.8", "203.0.113.7", 8883),
+            entry("10.0.0.8", "-", 8883),
+        ],
+        100,
+    );
+    let device = c.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.9"), 8883);
+    assert_eq!(
+        device,
+        Some(DedicatedHost {
+            connections: 2,
+            housekeeping: 1
+        })
+    );
+    assert_eq!(
+        c.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.114.9"), 8883),
+        None
+    );
+    assert_eq!(
+        c.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.9"), 1883),
+        None
+    );
+    assert_eq!(
+        c.dedicated_to([&src], ip("10.0.0.6"), ip("203.0.113.7"), 8883),
+        None
+    );
+    for host in ["10.0.0.7", "10.0.0.8"] {
+        assert_eq!(
+            c.dedicated_to([&src], ip(host), ip("203.0.113.7"), 8883),
+            None
+        );
+    }
+    assert!(c.does_other_work([&src], ip("10.0.0.6")));
+    assert!(!c.does_other_work([&src], ip("10.0.0.5")));
+    assert!(!c.does_other_work([&src], ip("10.0.0.99")));
+    // An input without a census of the host (a Sysmon log of the same run) says nothing.
+    let other: Arc<str> = Arc::from("sysmon.json");
+    assert_eq!(
+        c.dedicated_to([&src, &other], ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+        None
+    );
+    assert!(!c.does_other_work([&src, &other], ip("10.0.0.6")));
+}
+
+#[test]
+fn only_the_hosts_kept_are_counted() {
+    let src: Arc<str> = Arc::from("conn.log");
+    let c = census_of(
+        &[
+            entry("127.0.0.9", "10.0.0.1", 53),
+            entry("127.0.0.9", "203.0.113.7", 8883),
+        ],
+        100,
+    );
+    assert!(c.is_empty());
+    assert_eq!(
+        c.dedicated_to([&src], ip("127.0.0.9"), ip("203.0.113.7"), 8883),
+        None
+    );
+}
+
+#[test]
+fn control_messages_and_time_are_housekeeping() {
+    let src: Arc<str> = Arc::from("conn.log");
+    let mut ping = entry("10.0.0.5", "10.0.0.1", 8);
+    ping.transport = Transport::Other;
+    let c = census_of(
+        &[
+            ping,
+            entry("10.0.0.5", "10.0.0.1", 123),
+            entry("10.0.0.5", "203.0.113.7", 1883),
+        ],
+        100,
+    );
+    assert!(
+        c.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.7"), 1883)
+            .is_some()
+    );
+}
+
+#[test]
+fn past_the_bound_the_census_speaks_for_nobody_whatever_the_order() {
+    let src: Arc<str> = Arc::from("conn.log");
+    let rows = [
+        entry("10.0.0.5", "10.0.0.1", 53),
+        entry("10.0.0.5", "203.0.113.7", 8883),
+        entry("10.0.0.6", "10.0.0.1", 53),
+        entry("10.0.0.7", "10.0.0.1", 53),
+    ];
+    let whole = census_of(&rows, 2);
+    assert!(whole.is_empty());
+    assert_eq!(
+        whole.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+        None
+    );
+    // Split over two readers that each stay under the bound: the merge overflows too.
+    let mut a = census_of(&rows[..2], 2);
+    a.merge(census_of(&rows[2..], 2), 2);
+    assert_eq!(
+        a.dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.7"), 8883),
+        None
+    );
+    let roomy = census_of(&rows, 3);
+    assert!(
+        roomy
+            .dedicated_to([&src], ip("10.0.0.5"), ip("203.0.113.7"), 8883)
+            .is_some()
+    );
+}
