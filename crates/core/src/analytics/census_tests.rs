@@ -233,3 +233,53 @@ fn past_the_bound_the_census_speaks_for_nobody_whatever_the_order() {
             .is_some()
     );
 }
+
+proptest::proptest! {
+    /// A capture's flows, counted in any split (reader threads flush every few thousand hosts)
+    /// and added in any order, give the same census: what each host did, when it was last there,
+    /// and whether it did other work.
+    #[test]
+    fn a_captures_census_does_not_depend_on_how_its_flows_were_split(
+        flows in proptest::collection::vec((0u8..6, 0u8..4, 0u16..3, 0i64..1000), 0..60),
+        cut in 0usize..60,
+    ) {
+        let entry = |&(_, dst, port, ts): &(u8, u8, u16, i64)| FlowEntry {
+            dst: IpAddr::from([203, 0, 113 + dst % 2, dst]),
+            dst_port: [53, 8883, 443][usize::from(port)],
+            transport: Transport::Tcp,
+            ts: Some(ts),
+        };
+        let source: Arc<str> = Arc::from("day.pcap");
+        let census_of = |parts: Vec<&[(u8, u8, u16, i64)]>| {
+            let mut c = Census::default();
+            for part in parts {
+                let mut f = FlowCensus::default();
+                for fl in part {
+                    f.count(IpAddr::from([10, 0, 0, fl.0]), entry(fl), 100);
+                }
+                c.add_flows(&source, f, Coverage::MayBeFiltered, 100);
+            }
+            c
+        };
+        let cut = cut.min(flows.len());
+        let whole = census_of(vec![&flows[..]]);
+        let split = census_of(vec![&flows[cut..], &flows[..cut]]);
+        for h in 0..6u8 {
+            let host = IpAddr::from([10, 0, 0, h]);
+            proptest::prop_assert_eq!(
+                whole.last_seen([&source], host),
+                split.last_seen([&source], host)
+            );
+            proptest::prop_assert_eq!(
+                whole.does_other_work([&source], host),
+                split.does_other_work([&source], host)
+            );
+            let expected = flows.iter().filter(|f| f.0 == h).map(|f| f.3).max();
+            proptest::prop_assert_eq!(whole.last_seen([&source], host), expected);
+            // A capture never makes a device.
+            proptest::prop_assert!(whole
+                .dedicated_to([&source], host, IpAddr::from([203, 0, 113, 1]), 8883)
+                .is_none());
+        }
+    }
+}
