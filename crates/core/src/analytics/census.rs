@@ -3,8 +3,12 @@
 //! things — a workstation browses, updates, syncs; a server answers and fetches — or whether its
 //! only traffic is name lookups and its session with one service, as a meter, a thermostat or a
 //! building gateway reporting to its vendor's cloud. The readers count every record of such a log
-//! here, past the candidate prefilter, at the cost of reading four columns of each line; the
-//! evidence step asks [`Census::dedicated_to`] whether a group's host was such a device.
+//! here, past the candidate prefilter, at the cost of reading five columns of each line; the
+//! evidence step asks [`Census::dedicated_to`] whether a group's host was such a device,
+//! [`Census::does_other_work`] whether it was busy, and [`Census::last_seen`] until when it was
+//! there. A packet capture's flows are counted too ([`FlowCensus`]), but a capture may be
+//! filtered ([`Coverage::MayBeFiltered`]): it shows what a host did and never that it did
+//! nothing else, so it makes busy hosts and never devices.
 //!
 //! Per (input, host) the census keeps a fixed few numbers, so its memory is one entry per host
 //! per input, bounded by `limits.max_groups` entries: past that bound the census says nothing
