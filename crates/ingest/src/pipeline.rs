@@ -177,12 +177,7 @@ pub fn run(
         }
     });
 
-    let census = std::mem::take(
-        &mut *shared
-            .census
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    );
+    let census = std::mem::take(&mut *shared.run_census());
     total.absorb_census(census, engine.config());
 
     if shared.opts.strict

@@ -86,13 +86,17 @@ pub struct HostUse {
 }
 
 impl HostUse {
-    fn seen_at(&mut self, ts: Option<Micros>) {
+    /// Counts one connection to `dst` (read only when it matters: a log's address text is
+    /// parsed once the host is known to reach a service, not for every line).
+    fn tally(
+        &mut self,
+        dst: impl FnOnce() -> Option<IpAddr>,
+        dst_port: u16,
+        transport: Transport,
+        ts: Option<Micros>,
+    ) {
         self.last_seen = self.last_seen.max(ts);
-    }
-
-    fn add(&mut self, e: &CensusEntry<'_>) {
-        self.seen_at(e.ts);
-        if is_housekeeping(e.dst_port, e.transport) {
+        if is_housekeeping(dst_port, transport) {
             self.housekeeping += 1;
             return;
         }
@@ -101,39 +105,20 @@ impl HostUse {
             return;
         }
         // A responder that does not read could be anything: another service.
-        self.services = match parse_ip(e.dst) {
+        self.services = match dst() {
             Some(dst) => self.services.join(HostServices::One {
-                port: e.dst_port,
+                port: dst_port,
                 network: service_network(dst),
             }),
             None => HostServices::Several,
         };
     }
 
-    fn add_parsed(&mut self, e: FlowEntry) {
-        let FlowEntry {
-            dst,
-            dst_port,
-            transport,
-            ts,
-        } = e;
-        self.seen_at(ts);
-        if is_housekeeping(dst_port, transport) {
-            self.housekeeping += 1;
-            return;
-        }
-        self.connections += 1;
-        self.services = self.services.join(HostServices::One {
-            port: dst_port,
-            network: service_network(dst),
-        });
-    }
-
     fn merge(&mut self, o: &HostUse) {
         self.housekeeping += o.housekeeping;
         self.connections += o.connections;
         self.services = self.services.join(o.services);
-        self.seen_at(o.last_seen);
+        self.last_seen = self.last_seen.max(o.last_seen);
     }
 }
 
@@ -165,7 +150,12 @@ pub struct ChunkCensus<'l> {
 impl<'l> ChunkCensus<'l> {
     /// Adds one record.
     pub fn count(&mut self, e: &CensusEntry<'l>) {
-        self.hosts.entry(e.src).or_default().add(e);
+        self.hosts.entry(e.src).or_default().tally(
+            || parse_ip(e.dst),
+            e.dst_port,
+            e.transport,
+            e.ts,
+        );
     }
 
     /// The hosts by address; initiators that do not read as one are left out.
@@ -212,14 +202,16 @@ impl FlowCensus {
             return;
         }
         let full = self.hosts.len() >= bound;
-        match self.hosts.get_mut(&src) {
-            Some(u) => u.add_parsed(e),
+        let used = match self.hosts.get_mut(&src) {
+            Some(u) => u,
             None if full => {
                 self.overflowed = true;
                 self.hosts = Hosts::default();
+                return;
             }
-            None => self.hosts.entry(src).or_default().add_parsed(e),
-        }
+            None => self.hosts.entry(src).or_default(),
+        };
+        used.tally(|| Some(e.dst), e.dst_port, e.transport, e.ts);
     }
 
     /// Hosts counted so far.
@@ -335,7 +327,7 @@ impl Census {
         }
     }
 
-    /// Whether the census holds anything: the run read a log that records every connection.
+    /// Whether the census holds no host (none was counted, or it overflowed).
     pub fn is_empty(&self) -> bool {
         self.held == 0
     }

@@ -7,8 +7,7 @@ use super::content::{beaconing_messages, opaque_payloads, published_counts_per_m
 use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans, publication_rate};
 use super::points::single_exchange_points;
 use super::telemetry::{PLAIN_TELEMETRY_BEACON_FACTOR, plain_telemetry, telemetry_readings};
-use crate::app::MessageEvent;
-use crate::behaviour::beacon::{BeaconContext, DAY_SCALE_SECS, score_beacon};
+use crate::behaviour::beacon::DAY_SCALE_SECS;
 use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
     score_server_name,
@@ -49,7 +48,6 @@ pub(super) fn signals(
 
     // Connection-level beaconing: when each connection started. A channel is judged over all its
     // connections, across windows: a beacon slower than the window is still one beacon.
-    let window = None;
     let conn_beacon = match &group.conn_beacon {
         Some(judged) => judged.clone(),
         None => super::peers::conn_beacon(cfg, stats),
@@ -140,18 +138,16 @@ pub(super) fn signals(
 
         // Message-level beaconing inside long-lived sessions: what the client published, with
         // the announced keepalive so that pings are never mistaken for beacons, and without
-        // application heartbeats (Celery's `worker.heartbeat`), which are keepalives too.
-        let beaconing: Vec<&MessageEvent> = beaconing_messages(app);
-        let published: Vec<Micros> = beaconing.iter().map(|m| m.ts).collect();
-        let sizes: Vec<u64> = beaconing.iter().map(|m| u64::from(m.size)).collect();
-        let ctx = BeaconContext {
-            window,
-            keepalive_secs: app.keepalive_secs,
+        // application heartbeats (Celery's `worker.heartbeat`), which are keepalives too
+        // (`peers::message_beacon`, judged once for the peers when they were counted).
+        let judged = match &group.message_beacon {
+            Some(judged) => judged.clone(),
+            None => super::peers::message_beacon(cfg, stats),
         };
-        if let Some(score) = score_beacon(&published, Some(&sizes), &ctx, &b.beacon)
+        if let Some(score) = judged
             && let Some(mut s) = message_beacon(&score, cfg)
         {
-            if let Some(why) = plain_telemetry(app, &beaconing) {
+            if let Some(why) = plain_telemetry(app, &beaconing_messages(app)) {
                 s.weight *= PLAIN_TELEMETRY_BEACON_FACTOR;
                 s.reason.push_str(&format!(
                     "; weight × {PLAIN_TELEMETRY_BEACON_FACTOR}: {why}, and periodic telemetry is \
@@ -260,12 +256,10 @@ pub(super) fn signals(
                 .is_some_and(|s| s.id == SignalId::ServerFederation)
         {
             // The timer is the users' traffic relayed: it says nothing of this host's own.
-            for s in all.iter_mut().filter(|s| s.id == SignalId::Beacon) {
-                s.weight = 0.0;
-                s.reason.push_str(
-                    "; weight 0: a federation link's timer is its users' traffic, relayed",
-                );
-            }
+            beacon_weighs_nothing(
+                &mut all,
+                "a federation link's timer is its users' traffic, relayed",
+            );
         }
         all.extend(prevalence);
     }
@@ -470,15 +464,21 @@ fn occasions(stats: &GroupStats, group: &GroupContext) -> Option<Vec<(Micros, Mi
 /// bot looping a subscriber with a timeout has the same shape, but such a bot sits on a host
 /// that does other things.
 fn device_renewal(all: &mut [Signal]) {
+    beacon_weighs_nothing(
+        all,
+        "the host is a device doing its one job (dedicated_device), and its held session's \
+         renewal is its platform's timer",
+    );
+}
+
+/// The connection `beacon`, when it has weight, keeps none, and says why.
+fn beacon_weighs_nothing(all: &mut [Signal], why: &str) {
     for s in all
         .iter_mut()
         .filter(|s| s.id == SignalId::Beacon && s.weight > 0.0)
     {
         s.weight = 0.0;
-        s.reason.push_str(
-            "; weight 0: the host is a device doing its one job (dedicated_device), and its \
-             held session's renewal is its platform's timer",
-        );
+        s.reason.push_str(&format!("; weight 0: {why}"));
     }
 }
 
@@ -492,17 +492,11 @@ fn platform_renewal(all: &mut [Signal]) {
     if !all.iter().any(|s| s.id == SignalId::CloudIotEndpoint) {
         return;
     }
-    for s in all
-        .iter_mut()
-        .filter(|s| s.id == SignalId::Beacon && s.weight > 0.0)
-    {
-        s.weight = 0.0;
-        s.reason.push_str(
-            "; weight 0: the destination is a cloud IoT platform's endpoint, whose devices \
-             hold one session each and reconnect when their credentials expire, so the \
-             platform sets this timer",
-        );
-    }
+    beacon_weighs_nothing(
+        all,
+        "the destination is a cloud IoT platform's endpoint, whose devices hold one session \
+         each and reconnect when their credentials expire, so the platform sets this timer",
+    );
 }
 
 /// Weight of opaque payload evidence (`payload_encoded`, `payload_high_entropy`) on XMPP.

@@ -124,7 +124,9 @@ impl Engine {
             ctx.one_exchange = one_exchange;
             ctx.kept_by_busy_host = kept_open;
             if self.cfg.behaviour.enabled {
-                ctx.conn_beacon = peers.beacons.remove(&key).map(|b| b.map(|b| *b));
+                let timers = peers.beacons.remove(&key);
+                ctx.conn_beacon = timers.as_ref().map(|t| t.conn.as_deref().cloned());
+                ctx.message_beacon = timers.map(|t| t.message.map(|b| *b));
                 let external = self.cfg.internal.containing(key.dst_ip).is_none();
                 ctx.peers = Some(peers.view(&key, &stats, external, self.prior.as_deref()));
                 ctx.local_zone = Some(zones.zone(&self.cfg));

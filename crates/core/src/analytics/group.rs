@@ -423,6 +423,8 @@ pub struct GroupContext {
     /// The connection-level beacon, when the run already judged it for the peers (the outer
     /// `Option`: whether it did; the inner: whether there was a beacon to score).
     pub conn_beacon: Option<Option<crate::behaviour::beacon::BeaconScore>>,
+    /// The message-level beacon, likewise.
+    pub message_beacon: Option<Option<crate::behaviour::beacon::BeaconScore>>,
     /// The other clients of the group's destination, for the prevalence signals.
     pub peers: Option<crate::behaviour::prevalence::PeerView>,
     /// The local time the host's working hours are judged in; `None`: the configured one.

@@ -75,6 +75,12 @@ pub(super) fn union_span(a: Span, b: Span) -> Span {
 /// addresses, and each holds too few to judge how it is used.
 pub(super) type PoolKey = (String, Option<String>, IpAddr, u16, Protocol);
 
+/// The group's host, when the census can speak of it: it speaks only for every input of the
+/// group, so all of them must have been remembered.
+fn census_host(stats: &GroupStats) -> Option<IpAddr> {
+    stats.src_ip.filter(|_| !stats.sources_truncated)
+}
+
 pub(super) fn pool_key(k: &GroupKey) -> PoolKey {
     let net = service_network(k.dst_ip);
     (
@@ -279,7 +285,7 @@ impl<'a> History<'a> {
     /// service open, over every address of the service's pool it reached when it reached more
     /// than one (a client reconnects to the next address of a round robin), in seconds.
     pub(super) fn kept_by_busy_host(&self, key: &GroupKey, stats: &GroupStats) -> Option<i64> {
-        let host = stats.src_ip.filter(|_| !stats.sources_truncated)?;
+        let host = census_host(stats)?;
         if !self.census.does_other_work(stats.sources.iter(), host) {
             return None;
         }
@@ -302,7 +308,7 @@ impl<'a> History<'a> {
         key: &GroupKey,
         stats: &GroupStats,
     ) -> Option<super::census::DedicatedHost> {
-        let host = stats.src_ip.filter(|_| !stats.sources_truncated)?;
+        let host = census_host(stats)?;
         self.census
             .dedicated_to(stats.sources.iter(), host, key.dst_ip, key.dst_port)
     }
@@ -334,10 +340,8 @@ impl<'a> History<'a> {
         }
         ctx.channel_span = self.service_span(key, stats);
         ctx.dedicated_host = self.dedicated_host(key, stats);
-        ctx.host_last_seen = stats
-            .src_ip
-            .filter(|_| !stats.sources_truncated)
-            .and_then(|host| self.census.last_seen(stats.sources.iter(), host));
+        ctx.host_last_seen =
+            census_host(stats).and_then(|host| self.census.last_seen(stats.sources.iter(), host));
         let pool = pool_key(key);
         if let Some((addrs, spans)) = self.pools.get(&pool)
             && addrs.len() >= 2

@@ -66,11 +66,19 @@ type HostTimers = BTreeMap<String, PeerHost>;
 /// destination.
 #[derive(Debug, Default)]
 pub(super) struct Peers {
-    pub beacons: HashMap<GroupKey, Option<Box<BeaconScore>>>,
+    pub beacons: HashMap<GroupKey, GroupTimers>,
     by_dest: HashMap<(Protocol, Destination), HostTimers>,
     /// Hosts reaching each address over each protocol, on any port: whom a host serves.
     by_server: HashMap<(Protocol, IpAddr), HostTimers>,
     data_hosts: BTreeSet<String>,
+}
+
+/// A group's timers as judged once for the peers and handed to its rating: between its
+/// connections, and between the messages its client published in its sessions.
+#[derive(Debug, Default)]
+pub(super) struct GroupTimers {
+    pub conn: Option<Box<BeaconScore>>,
+    pub message: Option<Box<BeaconScore>>,
 }
 
 /// The names a group's own host gives its destination, normalised (as the allowlist's reach
@@ -79,9 +87,9 @@ pub(super) fn names_of(stats: &GroupStats) -> BTreeSet<String> {
     crate::allowlist::names_of(stats.own_dst_names(), stats.app.as_deref()).collect()
 }
 
-/// The period, in seconds, of the group's message-level beacon when it has one (what its client
-/// published inside its sessions, judged as the rating judges it, over the whole data).
-fn message_timer(cfg: &HuntConfig, stats: &GroupStats) -> Option<f64> {
+/// The group's message-level beacon, exactly as the rating judges it: what its client
+/// published inside its sessions, with the announced keepalive, over the whole data.
+pub(super) fn message_beacon(cfg: &HuntConfig, stats: &GroupStats) -> Option<BeaconScore> {
     let app = stats.app.as_deref()?;
     let beaconing = super::content::beaconing_messages(app);
     let times: Vec<Micros> = beaconing.iter().map(|m| m.ts).collect();
@@ -91,8 +99,14 @@ fn message_timer(cfg: &HuntConfig, stats: &GroupStats) -> Option<f64> {
         keepalive_secs: app.keepalive_secs,
     };
     score_beacon(&times, Some(&sizes), &ctx, &cfg.behaviour.beacon)
-        .filter(|b| b.score >= cfg.behaviour.beacon.signal_threshold)
-        .map(|b| b.interval_secs)
+}
+
+/// The shorter of two timers, either of which may be absent.
+fn shortest(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The group's connection-level beacon, exactly as the rating judges it: over all connections,
@@ -116,10 +130,7 @@ pub(super) fn conn_beacon(cfg: &HuntConfig, stats: &GroupStats) -> Option<Beacon
 fn remember(hosts: &mut HostTimers, host: &str, seen: PeerHost) {
     if let Some(t) = hosts.get_mut(host) {
         // The shortest timer a host keeps to the destination stands for it.
-        t.timer = match (t.timer, seen.timer) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        t.timer = shortest(t.timer, seen.timer);
         t.device |= seen.device;
         return;
     }
@@ -152,17 +163,17 @@ impl Peers {
         }
         let threshold = cfg.behaviour.beacon.signal_threshold;
         let groups: Vec<(&GroupKey, &GroupStats)> = groups.iter().map(|(k, s)| (k, &**s)).collect();
-        let beacons = super::parallel::map_in_order(&groups, threads, |(_, stats)| {
-            (
-                conn_beacon(cfg, stats).map(Box::new),
-                message_timer(cfg, stats),
-            )
+        let beacons = super::parallel::map_in_order(&groups, threads, |(_, stats)| GroupTimers {
+            conn: conn_beacon(cfg, stats).map(Box::new),
+            message: message_beacon(cfg, stats).map(Box::new),
         });
-        for ((key, stats), (beacon, message_timer)) in groups.into_iter().zip(beacons) {
-            let timer = beacon
-                .as_ref()
-                .filter(|b| b.score >= threshold)
-                .map(|b| b.interval_secs);
+        for ((key, stats), timers) in groups.into_iter().zip(beacons) {
+            let period = |b: &Option<Box<BeaconScore>>| {
+                b.as_ref()
+                    .filter(|b| b.score >= threshold)
+                    .map(|b| b.interval_secs)
+            };
+            let timer = period(&timers.conn);
             let seen = PeerHost {
                 timer,
                 device: is_device(key, stats),
@@ -185,17 +196,14 @@ impl Peers {
                 p.by_server.entry((key.protocol, key.dst_ip)).or_default(),
                 &key.host,
                 PeerHost {
-                    timer: match (timer, message_timer) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    },
+                    timer: shortest(timer, period(&timers.message)),
                     device: false,
                 },
             );
             if p.data_hosts.len() < MAX_DATA_HOSTS {
                 p.data_hosts.insert(key.host.clone());
             }
-            p.beacons.insert(key.clone(), beacon);
+            p.beacons.insert(key.clone(), timers);
         }
         p
     }

@@ -12,6 +12,7 @@
 //! timer on short connections keeps its weight), shrinks by any content or process evidence the
 //! channel has, and never exceeds the weight a person's chat client earns (`interactive_use`).
 
+use super::presence::{Span, stretches};
 use super::{Signal, Weights};
 use crate::signal::SignalId;
 use crate::time::Micros;
@@ -69,23 +70,11 @@ pub const RECONNECT_GAP: Micros = 5 * 60 * 1_000_000;
 /// The longest stretch of time the sessions `(start, end)` kept open without a gap longer than
 /// [`RECONNECT_GAP`], whatever their order.
 pub fn longest_stretch(sessions: &[(Micros, Micros)]) -> Micros {
-    let mut sorted: Vec<(Micros, Micros)> = sessions.to_vec();
-    sorted.sort_unstable();
-    let mut best = 0;
-    let mut current: Option<(Micros, Micros)> = None;
-    for (start, end) in sorted {
-        let end = end.max(start);
-        current = match current {
-            Some((first, last)) if start <= last.saturating_add(RECONNECT_GAP) => {
-                Some((first, last.max(end)))
-            }
-            _ => Some((start, end)),
-        };
-        if let Some((first, last)) = current {
-            best = best.max(last - first);
-        }
-    }
-    best
+    stretches(sessions, RECONNECT_GAP)
+        .iter()
+        .map(Span::duration)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Least stretch a host that does other work must keep a service open for it to be kept

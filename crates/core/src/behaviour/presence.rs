@@ -91,6 +91,25 @@ pub const QUIET_GAPS_AFTER: i64 = 2;
 /// not coming back says nothing.
 pub const MIN_LONGEST_OCCASION: Micros = 5 * 60_000_000;
 
+/// Sessions `(start, end)`, in any order, joined into stretches of use: a session that begins
+/// at most `join` after the stretch so far ends belongs to it. In time order.
+pub fn stretches(sessions: &[(Micros, Micros)], join: Micros) -> Vec<Span> {
+    let mut sorted = sessions.to_vec();
+    sorted.sort_unstable();
+    let mut out: Vec<Span> = Vec::new();
+    for (start, end) in sorted {
+        let end = end.max(start);
+        match out.last_mut() {
+            Some(s) if start <= s.last.saturating_add(join) => s.last = s.last.max(end),
+            _ => out.push(Span {
+                first: start,
+                last: end,
+            }),
+        }
+    }
+    out
+}
+
 /// The `transient_use` signal for a channel used on a few short occasions well inside the data
 /// (`spans`: each connection's start and end, all of them), such as a developer who tries a
 /// public broker in the morning and again after lunch: two visits hours apart are not one
@@ -99,11 +118,11 @@ pub const MIN_LONGEST_OCCASION: Micros = 5 * 60_000_000;
 /// after the last one, and it did not. That silence means something only if the host was
 /// there to come back: `host_last_seen` (the latest connection of any kind the host started, from
 /// the census of its inputs) must lie at least one such gap past the end of the last occasion,
-/// since an implant on a laptop falls silent (and drops its session) when the laptop leaves. `None` for a single occasion (that is
-/// [`score_transient`]'s judgement), for more than [`MAX_OCCASIONS`], for an occasion longer than
-/// [`MAX_TRANSIENT_SPAN`], for check-ins of seconds only ([`MIN_LONGEST_OCCASION`]), when the
-/// data after the last occasion is too short to show that it did not come back, and when the
-/// host is not known to have been there for it.
+/// since an implant on a laptop falls silent (and drops its session) when the laptop leaves.
+/// `None` for a single occasion (that is [`score_transient`]'s judgement), for more than
+/// [`MAX_OCCASIONS`], for an occasion longer than [`MAX_TRANSIENT_SPAN`], for check-ins of
+/// seconds only ([`MIN_LONGEST_OCCASION`]), when the data after the last occasion is too short
+/// to show that it did not come back, and when the host is not known to have been there for it.
 pub fn score_occasional(
     spans: &[(Micros, Micros)],
     data: Span,
@@ -113,23 +132,9 @@ pub fn score_occasional(
     if data.duration() < MIN_DATA_SPAN {
         return None;
     }
-    let mut sorted = spans.to_vec();
-    sorted.sort_unstable();
-    let mut occasions: Vec<Span> = Vec::new();
-    for (start, end) in sorted {
-        let end = end.max(start);
-        if let Some(o) = occasions.last_mut()
-            && start <= o.last.saturating_add(OCCASION_JOIN)
-        {
-            o.last = o.last.max(end);
-        } else if occasions.len() == MAX_OCCASIONS {
-            return None;
-        } else {
-            occasions.push(Span {
-                first: start,
-                last: end,
-            });
-        }
+    let occasions = stretches(spans, OCCASION_JOIN);
+    if occasions.len() > MAX_OCCASIONS {
+        return None;
     }
     let (first, last) = (occasions.first()?, occasions.last()?);
     let longest = occasions.iter().map(Span::duration).max()?;
@@ -159,7 +164,7 @@ pub fn score_occasional(
             format!(
                 "{} for {}",
                 format_rfc3339(o.first),
-                human_minutes(o.duration())
+                human_period(o.duration() as f64 / 1e6)
             )
         })
         .collect();
@@ -182,15 +187,6 @@ pub fn score_occasional(
             format_rfc3339(present)
         ),
     ))
-}
-
-fn human_minutes(t: Micros) -> String {
-    let secs = t as f64 / 1e6;
-    if secs < 90.0 {
-        format!("{secs:.0} s")
-    } else {
-        format!("{:.0} min", secs / 60.0)
-    }
 }
 
 /// Least share of the beacon's period the median connection must stay open for the timer to be

@@ -167,10 +167,7 @@ fn take_census(shared: &Shared<'_>, work: &Work, data: &[u8]) {
         start = end + 1;
     }
     // One census for the run, so its bound holds in total; the lock is taken once per chunk.
-    let mut census = shared
-        .census
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut census = shared.run_census();
     shared
         .engine
         .observe_census(&work.stream, chunk, &mut census);

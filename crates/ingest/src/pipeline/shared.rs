@@ -124,6 +124,14 @@ impl Shared<'_> {
     pub(super) fn aborted(&self) -> bool {
         self.abort.load(Ordering::Relaxed)
     }
+
+    /// The run's census, locked. A thread that panicked while holding it left whole entries
+    /// (each is added under the lock in one step), so a poisoned lock is used as it is.
+    pub(super) fn run_census(&self) -> std::sync::MutexGuard<'_, Census> {
+        self.census
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// A chunk of lines for the workers, with the reader of its lines.

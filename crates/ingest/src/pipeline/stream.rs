@@ -55,11 +55,7 @@ impl StreamRecords<'_, '_> {
             return;
         };
         let flows = std::mem::take(flows);
-        let mut run = self
-            .shared
-            .census
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut run = self.shared.run_census();
         self.shared
             .engine
             .observe_flow_census(&self.stream, flows, *coverage, &mut run);
