@@ -369,6 +369,35 @@ impl Census {
             .max()
     }
 
+    /// Whether, in every one of `sources`, all the census saw of `host` besides housekeeping was
+    /// its connections to `port` on `dst`'s network. Unlike [`Census::dedicated_to`] this holds
+    /// for an input that may be filtered: it says only that nothing in the inputs shows the host
+    /// doing anything else, not that it did nothing else. `false` when any of the inputs has no
+    /// census of the host, or the census overflowed.
+    pub fn shows_only<'s>(
+        &self,
+        sources: impl IntoIterator<Item = &'s Arc<str>>,
+        host: IpAddr,
+        dst: IpAddr,
+        port: u16,
+    ) -> bool {
+        if self.overflowed {
+            return false;
+        }
+        let service = HostServices::One {
+            port,
+            network: service_network(dst),
+        };
+        let mut any = false;
+        for source in sources {
+            match self.inputs.get(source).and_then(|h| h.get(&host)) {
+                Some(used) if used.services == service => any = true,
+                _ => return false,
+            }
+        }
+        any
+    }
+
     /// When `host` did nothing but housekeeping (at least one lookup or the like, which shows
     /// its other traffic was recorded) and connections to `port` on `dst`'s network in every one
     /// of `sources`: a host dedicated to that service. `None` when any of the inputs has no

@@ -113,6 +113,21 @@ pub(super) fn signals(
                 );
             }
         }
+    } else if group.shows_only_this_service {
+        // The endpoint is unusual for hosts shown to be something else; a host the inputs show
+        // doing nothing but this service may well be one of the devices the platform serves (a
+        // capture cannot show that it did nothing else, so this withholds suspicion and gives
+        // no credit).
+        for s in all
+            .iter_mut()
+            .filter(|s| s.id == SignalId::CloudIotEndpoint)
+        {
+            s.weight = 0.0;
+            s.reason.push_str(
+                "; weight 0: the inputs show the host doing nothing but this service (and name \
+                 lookups): nothing says it is not one of the devices the platform serves",
+            );
+        }
     }
 
     if held_renewal {
@@ -271,7 +286,13 @@ pub(super) fn signals(
             && (s.id == SignalId::MessageBeacon || (s.id == SignalId::Beacon && !held_renewal))
     });
     if !check_in && let (Some(d), Some(data)) = (group.dedicated_host, group.data_span) {
-        let mut lengths: Vec<Micros> = earliest_spans(&stats.conn_spans)
+        // Like a person's use, a device's sessions with a service answering from a pool are
+        // judged over all of them: one short piece at one address is a reconnection.
+        let spans = match &group.pool {
+            Some(pool) => pool.spans.clone(),
+            None => earliest_spans(&stats.conn_spans),
+        };
+        let mut lengths: Vec<Micros> = spans
             .iter()
             .map(|s| s.end.saturating_sub(s.start))
             .collect();

@@ -445,6 +445,10 @@ pub struct GroupContext {
     /// program kept the group's service open (`History::kept_by_busy_host`, judged once per
     /// group by the finishing pass).
     pub kept_by_busy_host: Option<i64>,
+    /// When the census saw nothing of the group's host in the group's inputs but housekeeping
+    /// and this service (`census::Census::shows_only`), even in a capture that may be filtered:
+    /// nothing shows it is not a device doing this one job.
+    pub shows_only_this_service: bool,
     /// The latest time the census saw the group's host start any connection in the group's
     /// inputs (`Census::last_seen`): it was there until at least then.
     pub host_last_seen: Option<Micros>,

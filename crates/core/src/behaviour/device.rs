@@ -19,9 +19,11 @@ use crate::time::Micros;
 
 const HOUR: Micros = 3_600_000_000;
 
-/// Least span of the inputs that hold the channel: under a day, a workstation may show nothing
-/// but one session and its lookups (a quiet night).
-pub const MIN_DATA_SPAN: Micros = 24 * HOUR;
+/// Least span of the inputs that hold the channel: a night and the working day around it.
+/// Over less, a workstation may show nothing but one session and its lookups (a quiet night). Not
+/// a full 24 hours: a day's log, midnight to midnight, starts with its first connection and ends
+/// with its last, and spans a little less.
+pub const MIN_DATA_SPAN: Micros = 20 * HOUR;
 /// Least median connection length: a device holds its session (or renews it on its platform's
 /// timer); a check-in is over in seconds.
 pub const MIN_MEDIAN_SESSION: Micros = 10 * 60 * 1_000_000;
@@ -142,6 +144,10 @@ mod tests {
         let mut short = view(1, 900);
         short.data_span = 12 * HOUR;
         assert!(score_dedicated_device(&short, 8883, &w).is_none());
+        // A day's log, midnight to midnight, spans a little less than 24 hours.
+        let mut day = view(1, 900);
+        day.data_span = 24 * HOUR - 30 * 60 * 1_000_000;
+        assert!(score_dedicated_device(&day, 8883, &w).is_some());
         // Check-ins over in seconds.
         assert!(score_dedicated_device(&view(7, 0), 8883, &w).is_none());
         assert!(score_dedicated_device(&view(7, 9), 8883, &w).is_none());

@@ -52,7 +52,7 @@ impl ConnRecord<'_> {
             src_ip: Some(self.src_ip),
             src_port: self.src_port,
             transport: self.proto.map_or(Transport::Unknown, Transport::from_label),
-            outcome: outcome_from_state(self.conn_state),
+            outcome: outcome_of(self.conn_state, self.orig_bytes, self.resp_bytes),
             direction: direction_from_local_orig(self.local_orig),
             identified: self
                 .service
@@ -74,6 +74,31 @@ impl ConnRecord<'_> {
 
 /// Zeek `conn_state` values of connections that were never established or were refused.
 pub const FAILED_STATES: [&str; 6] = ["S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR"];
+
+/// The "half" states among [`FAILED_STATES`]: Zeek gives them when it did not see one side's
+/// handshake, which is also what a connection already open when the sensor started (or when a
+/// log rotated) looks like: Zeek calls an endpoint it saw only mid-stream inactive, so such a
+/// connection reset by its server is `RSTRH` and one closed by it is `SHR`, however much it
+/// carried. `S0` (no answer) and `REJ` (refused) have no such reading.
+pub const HALF_STATES: [&str; 4] = ["RSTOS0", "RSTRH", "SH", "SHR"];
+
+/// The outcome of a record: its `conn_state`, except that a "half" state ([`HALF_STATES`]) whose
+/// connection carried payload both ways was established before Zeek saw it, and succeeded.
+pub fn outcome_of(
+    state: Option<&str>,
+    orig_bytes: Option<u64>,
+    resp_bytes: Option<u64>,
+) -> Outcome {
+    let outcome = outcome_from_state(state);
+    let both_ways = orig_bytes.is_some_and(|b| b > 0) && resp_bytes.is_some_and(|b| b > 0);
+    if outcome == Outcome::Failed
+        && both_ways
+        && state.is_some_and(|s| HALF_STATES.contains(&s.trim()))
+    {
+        return Outcome::Succeeded;
+    }
+    outcome
+}
 
 /// Reads `conn_state`. An absent state says nothing, so it does not exclude the connection.
 pub fn outcome_from_state(state: Option<&str>) -> Outcome {
@@ -118,6 +143,36 @@ mod tests {
             assert_eq!(outcome_from_state(Some(s)), Outcome::Failed);
         }
         assert_eq!(outcome_from_state(None), Outcome::Unknown);
+    }
+
+    #[test]
+    fn a_half_state_that_carried_payload_both_ways_was_picked_up_mid_stream() {
+        // A session open before the sensor started, reset by its server 11 hours later.
+        let mid_stream = outcome_of(Some("RSTRH"), Some(108_124), Some(28_499));
+        assert_eq!(mid_stream, Outcome::Succeeded);
+        for s in HALF_STATES {
+            assert_eq!(
+                outcome_of(Some(s), Some(1), Some(1)),
+                Outcome::Succeeded,
+                "{s}"
+            );
+            // One-way or unknown payload: the handshake really was not answered.
+            assert_eq!(
+                outcome_of(Some(s), Some(66), Some(0)),
+                Outcome::Failed,
+                "{s}"
+            );
+            assert_eq!(
+                outcome_of(Some(s), Some(0), Some(40)),
+                Outcome::Failed,
+                "{s}"
+            );
+            assert_eq!(outcome_of(Some(s), None, Some(40)), Outcome::Failed, "{s}");
+        }
+        // No answer and a refusal stay failed whatever a hostile record claims.
+        assert_eq!(outcome_of(Some("S0"), Some(5), Some(5)), Outcome::Failed);
+        assert_eq!(outcome_of(Some("REJ"), Some(5), Some(5)), Outcome::Failed);
+        assert_eq!(outcome_of(Some("SF"), Some(0), Some(0)), Outcome::Succeeded);
     }
 
     #[test]

@@ -351,7 +351,9 @@ mod tests {
         );
         assert_eq!(dotted, under);
         assert_eq!(dotted, iso);
-        assert_eq!(dotted.outcome, Outcome::Failed);
+        // SH, but 66 bytes out and a 4-byte answer (an MQTT CONNACK): Zeek missed the
+        // handshake, not the exchange, so the connection succeeded.
+        assert_eq!(dotted.outcome, Outcome::Succeeded);
         assert_eq!(dotted.direction, Direction::Outbound);
         assert_eq!(dotted.identified, vec![Protocol::Mqtt]);
     }

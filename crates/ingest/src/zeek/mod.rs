@@ -21,8 +21,8 @@ pub mod spec;
 pub mod tsv;
 
 pub use conn::{
-    ConnRecord, FAILED_STATES, direction_from_local_orig, outcome_from_state,
-    protocols_from_service,
+    ConnRecord, FAILED_STATES, HALF_STATES, direction_from_local_orig, outcome_from_state,
+    outcome_of, protocols_from_service,
 };
 pub use detect::{Detected, detect};
 pub use log::ZeekLog;
