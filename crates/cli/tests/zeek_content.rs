@@ -447,3 +447,108 @@ fn a_device_whose_only_traffic_is_its_service_is_credited_and_a_workstation_is_n
     assert!(d3["signals"].get("dedicated_device").is_none(), "{d3}");
     assert_ne!(d3["suspicion"], "low", "{d3}");
 }
+
+/// An `ssl.log` naming the device's and the workstation's brokers of [`census_log`] as AWS IoT
+/// endpoints (the handshake of each one's first session).
+fn iot_names_log(device: &str, workstation: &str) -> String {
+    let mut s = format!(
+        "{HEAD}#path\tssl\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tserver_name\n"
+    );
+    for (host, dst, name) in [
+        (
+            device,
+            "203.0.113.10",
+            "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com",
+        ),
+        (
+            workstation,
+            "203.0.113.80",
+            "z9y8x7w6v5u4t3-ats.iot.eu-west-1.amazonaws.com",
+        ),
+    ] {
+        s.push_str(&format!(
+            "1700000000.5\tN-{host}\t{host}\t40001\t{dst}\t8883\t{name}\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn a_cloud_iot_endpoint_is_unusual_only_for_a_host_shown_doing_something_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let (device, workstation) = ("10.1.1.20", "10.1.1.21");
+    let conn = dir.path().join("conn.log");
+    std::fs::write(&conn, census_log(device, workstation)).unwrap();
+    let ssl = dir.path().join("ssl.log");
+    std::fs::write(&ssl, iot_names_log(device, workstation)).unwrap();
+    let r = hunt(&[
+        "--min-suspicion",
+        "low",
+        "--no-default-allowlist",
+        conn.to_str().unwrap(),
+        ssl.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all = alerts(&r.stdout);
+    let d = alert_of(&all, device).expect("the device's sessions at low");
+    assert_eq!(d["signals"]["cloud_iot_endpoint"], 0.0, "{d}");
+    assert!(
+        d["reasons"].as_array().unwrap().iter().any(|x| x
+            .as_str()
+            .unwrap()
+            .contains("nothing says it is not one of the devices the platform serves")),
+        "{d}"
+    );
+    let w = alert_of(&all, workstation).expect("the workstation's sessions");
+    assert_eq!(w["signals"]["cloud_iot_endpoint"], 5.0, "{w}");
+}
+
+#[test]
+fn a_devices_short_piece_at_one_address_of_its_pool_is_judged_with_the_pool() {
+    // Three days: the device looks names up hourly and holds 8-hour sessions with one address
+    // of its cloud's /24, but twice reconnected to another address for five minutes.
+    let device = "10.1.1.30";
+    let t0 = 1_700_000_000i64;
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    for k in 0..72 {
+        let ts = t0 + k * 3600 + 30;
+        rows.push(row(ts, &format!("D-{k}"), device, "10.1.0.53", 53, 0.01));
+    }
+    for k in 0..8 {
+        let ts = t0 + k * 8 * 3600 + 600;
+        rows.push(row(
+            ts,
+            &format!("L-{k}"),
+            device,
+            "203.0.113.40",
+            8883,
+            28000.0,
+        ));
+    }
+    for k in 0..2 {
+        let ts = t0 + (3 + 3 * k) * 8 * 3600 + 28_700;
+        rows.push(row(
+            ts,
+            &format!("S-{k}"),
+            device,
+            "203.0.113.41",
+            8883,
+            300.0,
+        ));
+    }
+    rows.sort();
+    let mut text = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
+    text.extend(rows.into_iter().map(|(_, r)| r));
+    let dir = tempfile::tempdir().unwrap();
+    let conn = dir.path().join("conn.log");
+    std::fs::write(&conn, text).unwrap();
+    let r = hunt(&["--min-suspicion", "low", conn.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all = alerts(&r.stdout);
+    let short = all
+        .iter()
+        .find(|a| a["src_ip"] == device && a["dst_ip"] == "203.0.113.41")
+        .expect("the short piece is rated");
+    assert_eq!(short["signals"]["dedicated_device"], -20.0, "{short}");
+    assert_eq!(short["suspicion"], "low", "{short}");
+}

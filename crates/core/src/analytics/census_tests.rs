@@ -55,6 +55,15 @@ fn a_capture_shows_other_work_but_never_a_dedicated_device() {
     assert_eq!(c.last_seen([&pcap], ip("10.0.0.5")), Some(900));
     assert_eq!(c.last_seen([&pcap], ip("10.0.0.6")), Some(70));
     assert_eq!(c.last_seen([&pcap], ip("10.0.0.7")), None);
+    // What a capture can say of the quiet host: nothing in it shows the host doing anything
+    // but this service (and lookups), which is not that it did nothing else.
+    let broker = ip("203.0.113.7");
+    assert!(c.shows_only([&pcap], ip("10.0.0.5"), broker, 8883));
+    assert!(!c.shows_only([&pcap], ip("10.0.0.5"), broker, 1883));
+    assert!(!c.shows_only([&pcap], ip("10.0.0.5"), ip("198.51.100.4"), 8883));
+    assert!(!c.shows_only([&pcap], ip("10.0.0.6"), broker, 8883));
+    assert!(!c.shows_only([&pcap], ip("10.0.0.7"), broker, 8883));
+    assert!(!c.shows_only([], ip("10.0.0.5"), broker, 8883));
     // The same records in a log of every connection make a device; in a capture they
     // cannot, and a run holding both judges by both.
     let mut logged = FlowCensus::default();
