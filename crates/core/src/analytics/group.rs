@@ -476,7 +476,14 @@ pub(crate) enum OneExchange {
     /// session around the clock, as an implant keeps its channel, where a device keeping one is
     /// doing its job.
     HeldOnBusyHost { secs: i64 },
-    /// Neither: the points each basis weighed.
+    /// The program runs from outside any installed location (a temporary, downloads or other
+    /// user-writable place, or a system binary's name outside its directory: the points of
+    /// those signals) and reached an external destination. A source that records a connection
+    /// when it opens (Sysmon's event 3) shows a session held all day as one connection, and
+    /// installed software is what the seed's repetition keeps out; a program from such a place
+    /// speaking a pub/sub protocol to the internet is worth a look on its first connection.
+    UninstalledProgram { points: f64 },
+    /// None of these: the points each basis weighed.
     NotEnough { content: f64, destination: f64 },
 }
 

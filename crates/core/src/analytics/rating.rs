@@ -432,6 +432,11 @@ fn one_exchange_reason(cfg: &HuntConfig, basis: OneExchange) -> String {
              not a device doing one job), as an implant keeps its channel",
             crate::behaviour::prevalence::human_period(secs as f64)
         ),
+        OneExchange::UninstalledProgram { points } => format!(
+            "rated on one connection: its program runs from outside any installed location \
+             ({points:.0} points) and reached an external destination; a session held all day \
+             is one connection where the source records connections as they open"
+        ),
         OneExchange::NotEnough {
             content,
             destination,
