@@ -208,7 +208,18 @@ pub(super) fn signals(
     let kept_overnight = group
         .kept_by_busy_host
         .is_some_and(|secs| secs.saturating_mul(1_000_000) >= ROUND_THE_CLOCK);
-    if !regular && !kept_overnight && !all.iter().any(|s| s.id == SignalId::TransientUse) {
+    // A held session's renewal (the connection `beacon` halved above: each connection stays
+    // open most of the period) is how a client keeps its session, or how its server drops it,
+    // not a program waking on a timer: it does not stop the judgement of how the sessions were
+    // used (a check-in timer, a message timer, does).
+    let renewal_only = held_renewal
+        && !all
+            .iter()
+            .any(|s| s.id.is_beacon() && s.weight > 0.0 && s.id != SignalId::Beacon);
+    if (!regular || renewal_only)
+        && !kept_overnight
+        && !all.iter().any(|s| s.id == SignalId::TransientUse)
+    {
         // A service answering from a pool of addresses splits the host's sessions over as many
         // channels; how the host uses the service is judged over all of them.
         let spans = match &group.pool {
@@ -237,6 +248,19 @@ pub(super) fn signals(
                     pool.network,
                     key.dst_port
                 ));
+            }
+            if renewal_only && !daily && s.weight < 0.0 {
+                // Sessions a person opened and closed in working hours, renewed while open.
+                s.reason.push_str(
+                    " (the renewals of its held sessions aside: each stayed open most of the \
+                     time to the next)",
+                );
+                beacon_weighs_nothing(
+                    &mut all,
+                    "the renewals of sessions a person opened and closed in working hours \
+                     (interactive_use)",
+                );
+                own_timer = None;
             }
             if daily {
                 // The daily "beacon" was a working day's rhythm: it is not evidence of a timer.
