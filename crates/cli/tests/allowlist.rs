@@ -148,24 +148,16 @@ fn sysmon_beacon(image: &str, src: &str, dst: &str, port: u16, period: u64, coun
     for k in 0..count {
         let secs = k * period + (k * 7) % 3;
         let (h, m, s) = (secs / 3600, (secs / 60) % 60, secs % 60);
-        let event = serde_json::json!({
-            "Channel": "Microsoft-Windows-Sysmon/Operational",
-            "EventID": 3,
-            "EventRecordID": 1000 + k,
-            "Hostname": "WS-ACC-04",
-            "Image": image,
-            "Initiated": "true",
-            "Protocol": "tcp",
-            "SourceIp": src,
-            "SourcePort": (50_000 + k).to_string(),
-            "DestinationIp": dst,
-            "DestinationPort": port.to_string(),
-            "DestinationIsIpv6": "false",
-            "User": "CORP\\accounting",
-            "UtcTime": format!("2024-03-04 {h:02}:{m:02}:{s:02}.000"),
-        });
-        out.push_str(&event.to_string());
-        out.push('\n');
+        let event = common::SysmonConnection {
+            n: k,
+            host: "WS-ACC-04",
+            image,
+            src,
+            dst,
+            port,
+            utc: format!("2024-03-04 {h:02}:{m:02}:{s:02}.000"),
+        };
+        out.push_str(&event.line());
     }
     out
 }

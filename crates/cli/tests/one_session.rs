@@ -6,28 +6,20 @@
 
 mod common;
 
-/// One Sysmon event 3 per `(image, source, destination)`, a minute apart.
+/// One Sysmon event 3 per `(image, source, destination)`, a minute apart, on port 1883.
 fn sysmon(events: &[(&str, &str, &str)]) -> String {
     let mut out = String::new();
     for (k, (image, src, dst)) in events.iter().enumerate() {
-        let event = serde_json::json!({
-            "Channel": "Microsoft-Windows-Sysmon/Operational",
-            "EventID": 3,
-            "EventRecordID": 1000 + k,
-            "Hostname": format!("WS-{k:02}"),
-            "Image": image,
-            "Initiated": "true",
-            "Protocol": "tcp",
-            "SourceIp": src,
-            "SourcePort": (50_000 + k).to_string(),
-            "DestinationIp": dst,
-            "DestinationPort": "1883",
-            "DestinationIsIpv6": "false",
-            "User": "CORP\\someone",
-            "UtcTime": format!("2024-03-04 08:{k:02}:00.000"),
-        });
-        out.push_str(&event.to_string());
-        out.push('\n');
+        let event = common::SysmonConnection {
+            n: k as u64,
+            host: &format!("WS-{k:02}"),
+            image,
+            src,
+            dst,
+            port: 1883,
+            utc: format!("2024-03-04 08:{k:02}:00.000"),
+        };
+        out.push_str(&event.line());
     }
     out
 }
@@ -59,10 +51,10 @@ fn a_program_from_a_user_writable_place_is_rated_on_its_one_connection_to_an_ext
     assert_ne!(a["suspicion"], "low", "{a}");
     assert_eq!(a["signals"]["process_in_user_writable"], 10.0, "{a}");
     assert!(
-        a["reasons"].as_array().unwrap().iter().any(|r| r
-            .as_str()
-            .unwrap()
-            .contains("rated on one connection: its program runs from outside any installed")),
+        common::has_reason(
+            a,
+            "rated on one connection: its program runs from outside any"
+        ),
         "{a}"
     );
     // Installed software and an internal broker keep the seed's two connections.

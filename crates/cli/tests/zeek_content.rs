@@ -493,10 +493,10 @@ fn a_cloud_iot_endpoint_is_unusual_only_for_a_host_shown_doing_something_else() 
     let d = alert_of(&all, device).expect("the device's sessions at low");
     assert_eq!(d["signals"]["cloud_iot_endpoint"], 0.0, "{d}");
     assert!(
-        d["reasons"].as_array().unwrap().iter().any(|x| x
-            .as_str()
-            .unwrap()
-            .contains("nothing says it is not one of the devices the platform serves")),
+        common::has_reason(
+            d,
+            "nothing says it is not one of the devices the platform serves"
+        ),
         "{d}"
     );
     let w = alert_of(&all, workstation).expect("the workstation's sessions");

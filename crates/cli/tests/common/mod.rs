@@ -81,3 +81,46 @@ pub fn strip_input_names(alert: &mut serde_json::Value) {
         }
     }
 }
+
+/// One Sysmon network-connection event (ID 3) as a JSON line: `image` on `host` connecting from
+/// `src` to `dst`:`port` at `utc` (`2024-03-04 08:00:00.000`), record number `n`.
+pub struct SysmonConnection<'a> {
+    pub n: u64,
+    pub host: &'a str,
+    pub image: &'a str,
+    pub src: &'a str,
+    pub dst: &'a str,
+    pub port: u16,
+    pub utc: String,
+}
+
+impl SysmonConnection<'_> {
+    pub fn line(&self) -> String {
+        let event = serde_json::json!({
+            "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "EventID": 3,
+            "EventRecordID": 1000 + self.n,
+            "Hostname": self.host,
+            "Image": self.image,
+            "Initiated": "true",
+            "Protocol": "tcp",
+            "SourceIp": self.src,
+            "SourcePort": (50_000 + self.n).to_string(),
+            "DestinationIp": self.dst,
+            "DestinationPort": self.port.to_string(),
+            "DestinationIsIpv6": "false",
+            "User": "CORP\\accounting",
+            "UtcTime": self.utc,
+        });
+        format!("{event}\n")
+    }
+}
+
+/// Whether one of an alert's reasons contains `text`.
+pub fn has_reason(alert: &serde_json::Value, text: &str) -> bool {
+    alert["reasons"].as_array().is_some_and(|r| {
+        r.iter()
+            .filter_map(|x| x.as_str())
+            .any(|x| x.contains(text))
+    })
+}
