@@ -209,10 +209,12 @@ pub(super) fn signals(
         .kept_by_busy_host
         .is_some_and(|secs| secs.saturating_mul(1_000_000) >= ROUND_THE_CLOCK);
     // A held session's renewal (the connection `beacon` halved above: each connection stays
-    // open most of the period) is how a client keeps its session, or how its server drops it,
-    // not a program waking on a timer: it does not stop the judgement of how the sessions were
-    // used (a check-in timer, a message timer, does).
+    // open most of the period) of an hour or more is how a client keeps its session, or how its
+    // server drops it, not a program waking on a timer: it does not stop the judgement of how
+    // the sessions were used (a check-in timer, a message timer, does). Shorter, it is a loop
+    // (a subscriber run again on a timeout every few minutes), which stays a timer.
     let renewal_only = held_renewal
+        && own_timer.is_some_and(|p| p >= SESSION_RENEWAL_SECS)
         && !all
             .iter()
             .any(|s| s.id.is_beacon() && s.weight > 0.0 && s.id != SignalId::Beacon);
@@ -517,6 +519,10 @@ fn device_renewal(all: &mut [Signal]) {
 }
 
 /// The connection `beacon`, when it has weight, keeps none, and says why.
+/// Least period of a held session's renewal that is a session's lifetime (a token's, a server's
+/// idle limit) rather than a loop's, for the judgement of how the sessions were used.
+const SESSION_RENEWAL_SECS: f64 = 3600.0;
+
 fn beacon_weighs_nothing(all: &mut [Signal], why: &str) {
     for s in all
         .iter_mut()
