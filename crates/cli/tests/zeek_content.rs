@@ -552,3 +552,91 @@ fn a_devices_short_piece_at_one_address_of_its_pool_is_judged_with_the_pool() {
     assert_eq!(short["signals"]["dedicated_device"], -20.0, "{short}");
     assert_eq!(short["suspicion"], "low", "{short}");
 }
+
+#[test]
+fn a_busy_hosts_held_uploads_answered_with_acknowledgements_are_reported_as_such() {
+    // Three working days. Every host looks names up hourly; the uploader, the chatter and the
+    // device each hold three 6-hour sessions a day with their own broker on 1883; the uploader
+    // and the chatter also browse. The uploader's broker sends back a fiftieth of what it is
+    // sent, the chatter's more than it is sent; the device uploads like the uploader.
+    let (uploader, chatter, device) = ("10.1.2.10", "10.1.2.11", "10.1.2.12");
+    let t0 = 1_700_000_000i64;
+    let mut text = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    for (n, host) in [uploader, chatter, device].iter().enumerate() {
+        for k in 0..72i64 {
+            let ts = t0 + k * 3600 + 30 + n as i64;
+            rows.push(row(ts, &format!("D{n}-{k}"), host, "10.1.0.53", 53, 0.01));
+        }
+    }
+    for (n, host, dst, back) in [
+        (0, uploader, "203.0.113.150", 1_800),
+        (1, chatter, "203.0.113.151", 120_000),
+        (2, device, "203.0.113.152", 1_800),
+    ] {
+        for k in 0..9i64 {
+            let ts = t0 + k * 8 * 3600 + 60 * n;
+            rows.push((
+                ts,
+                format!(
+                    "{ts}.0\tU{n}-{k}\t{host}\t{}\t{dst}\t1883\ttcp\tmqtt\t21600.00\t90000\t{back}\tSF\tT\n",
+                    41_000 + 10 * n + k
+                ),
+            ));
+        }
+    }
+    for (n, host) in [uploader, chatter].iter().enumerate() {
+        for k in 0..20i64 {
+            let ts = t0 + 7200 + k * 9000 + n as i64;
+            rows.push(row(
+                ts,
+                &format!("W{n}-{k}"),
+                host,
+                "198.51.100.5",
+                443,
+                12.0,
+            ));
+        }
+    }
+    rows.sort();
+    text.extend(rows.into_iter().map(|(_, r)| r));
+    let dir = tempfile::tempdir().unwrap();
+    let conn = dir.path().join("conn.log");
+    std::fs::write(&conn, &text).unwrap();
+    let r = hunt(&["--min-suspicion", "low", conn.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all = alerts(&r.stdout);
+    let up = alert_of(&all, uploader).expect("the uploader's sessions");
+    assert_eq!(up["signals"]["unanswered_uploads"], 10.0, "{up}");
+    assert!(
+        common::has_reason(up, "in 9 of them the server sent back less than a quarter"),
+        "{up}"
+    );
+    let chat = alert_of(&all, chatter).expect("the chatter's sessions");
+    assert!(
+        chat["signals"].get("unanswered_uploads").is_none(),
+        "{chat}"
+    );
+    // A device uploading its readings is a device, not a busy host.
+    let dev = alert_of(&all, device).expect("the device's sessions");
+    assert!(dev["signals"].get("unanswered_uploads").is_none(), "{dev}");
+
+    // The same log without byte counts says nothing of answers.
+    let blind: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with('#') {
+                return format!("{l}\n");
+            }
+            let mut f: Vec<&str> = l.split('\t').collect();
+            f[9] = "-";
+            f[10] = "-";
+            format!("{}\n", f.join("\t"))
+        })
+        .collect();
+    std::fs::write(&conn, blind).unwrap();
+    let r = hunt(&["--min-suspicion", "low", conn.to_str().unwrap()]);
+    let all = alerts(&r.stdout);
+    let up = alert_of(&all, uploader).expect("the uploader's sessions");
+    assert!(up["signals"].get("unanswered_uploads").is_none(), "{up}");
+}

@@ -145,11 +145,15 @@ pub enum SignalId {
     /// A host the census shows doing other work (a workstation, a server) kept the service open
     /// through a night and a day: as an implant keeps its channel.
     KeptAroundTheClock,
+    /// A host the census shows doing other work held sessions with an external service in which
+    /// it mostly uploaded and was answered with little more than acknowledgements: as an implant
+    /// streams what it collects, where people's chat and developers' tools are answered.
+    UnansweredUploads,
 }
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 52] = [
+    pub const ALL: [SignalId; 53] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -202,6 +206,7 @@ impl SignalId {
         SignalId::ServerFederation,
         SignalId::DedicatedDevice,
         SignalId::KeptAroundTheClock,
+        SignalId::UnansweredUploads,
     ];
 
     /// The stable snake_case id used in output, configuration and allowlists.
@@ -259,6 +264,7 @@ impl SignalId {
             SignalId::ServerFederation => "server_federation",
             SignalId::DedicatedDevice => "dedicated_device",
             SignalId::KeptAroundTheClock => "kept_around_the_clock",
+            SignalId::UnansweredUploads => "unanswered_uploads",
         }
     }
 
@@ -271,6 +277,7 @@ impl SignalId {
             | SignalId::InteractiveUse
             | SignalId::DedicatedDevice
             | SignalId::KeptAroundTheClock
+            | SignalId::UnansweredUploads
             | SignalId::LoneTimerOnSharedDestination => AnalyticId::PubsubBeacon,
             SignalId::C2Vocabulary
             | SignalId::C2VocabularyWeak

@@ -15,7 +15,9 @@ use crate::behaviour::destination::{
 use crate::behaviour::device::{
     DeviceView, ROUND_THE_CLOCK, median_length, score_dedicated_device, score_kept_around_the_clock,
 };
-use crate::behaviour::interactive::{score_interactive, working_day_rhythm};
+use crate::behaviour::interactive::{
+    score_interactive, score_unanswered_uploads, working_day_rhythm,
+};
 use crate::behaviour::names::{score_client_id, score_host_scoped, score_jid, score_topic};
 use crate::behaviour::presence::{
     HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_occasional, score_transient,
@@ -344,6 +346,12 @@ pub(super) fn signals(
             key.dst_port,
             w,
         ));
+        // How the busy host used the service, over every address of its pool it reached.
+        let spans = match &group.pool {
+            Some(pool) => pool.spans.clone(),
+            None => earliest_spans(&stats.conn_spans),
+        };
+        all.extend(score_unanswered_uploads(&spans, key.dst_port, w));
     }
 
     if let Some(app) = stats.app.as_deref() {

@@ -400,6 +400,7 @@ fn connection_spans_merge_to_the_same_earliest_ones_in_any_order() {
         start: (i * 7_919) % 5_003,
         end: (i * 7_919) % 5_003 + 60,
         both_ways: i % 3 != 0,
+        unanswered: false,
     };
     let all: Vec<ConnSpan> = (0..3 * MAX_SPANS_PER_GROUP as i64).map(span).collect();
     let mut one = Vec::new();

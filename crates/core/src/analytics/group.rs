@@ -301,12 +301,15 @@ impl GroupStats {
                 ev.bytes_out.unwrap_or(0),
                 ev.bytes_in.unwrap_or(0),
             );
+            let unanswered =
+                !both_ways && ev.bytes_in.is_some() && ev.bytes_out.is_some_and(|out| out > 0);
             add_spans(
                 &mut self.conn_spans,
                 [ConnSpan {
                     start,
                     end,
                     both_ways,
+                    unanswered,
                 }],
             );
         }

@@ -38,6 +38,10 @@ pub struct ConnSpan {
     pub start: Micros,
     pub end: Micros,
     pub both_ways: bool,
+    /// Both byte counts are known and the session was not answered ([`answered`]) though the
+    /// initiator sent something: an upload answered with acknowledgements. Unknown counts are
+    /// neither this nor `both_ways`.
+    pub unanswered: bool,
 }
 
 /// Least share of the initiator's bytes the responder must send for a session to be a
@@ -52,6 +56,41 @@ pub const ANSWER_SHARE: u64 = 4;
 /// hide an upload in what it is sent.
 pub fn answered(bytes_out: u64, bytes_in: u64) -> bool {
     bytes_out > 0 && bytes_in > 0 && bytes_in.saturating_mul(ANSWER_SHARE) >= bytes_out
+}
+
+/// Least length of a session judged for its answers: a held session, not a check-in.
+pub const MIN_UPLOAD_SESSION: Micros = 5 * 60 * 1_000_000;
+/// Fewest such sessions judged.
+pub const MIN_UPLOAD_SESSIONS: usize = 2;
+
+/// `unanswered_uploads` when a host the census shows doing other work held at least
+/// [`MIN_UPLOAD_SESSIONS`] sessions of at least [`MIN_UPLOAD_SESSION`] with the channel's
+/// (external) service, and in more than half of them it sent and was sent back less than a
+/// quarter of it (`ConnSpan::unanswered`): an upload answered with acknowledgements, as an
+/// implant streams what it collects. People's chat receives messages as it sends them and a
+/// developer's worker consumes as it publishes; a device uploading its readings is a device, not
+/// a busy host, and is not judged.
+pub fn score_unanswered_uploads(sessions: &[ConnSpan], port: u16, w: &Weights) -> Option<Signal> {
+    let held: Vec<&ConnSpan> = sessions
+        .iter()
+        .filter(|s| s.end.saturating_sub(s.start) >= MIN_UPLOAD_SESSION)
+        .collect();
+    let unanswered = held.iter().filter(|s| s.unanswered).count();
+    if held.len() < MIN_UPLOAD_SESSIONS || 2 * unanswered <= held.len() {
+        return None;
+    }
+    Some(Signal::new(
+        SignalId::UnansweredUploads,
+        w.unanswered_uploads,
+        format!(
+            "the host, whose other traffic in the same input shows other work, held {} sessions \
+             of 5 minutes or more with this service (port {port}), and in {unanswered} of them \
+             the server sent back less than a quarter of what it was sent: an upload answered \
+             with acknowledgements, as an implant streams what it collects, where people's chat \
+             and developers' tools are answered",
+            held.len()
+        ),
+    ))
 }
 
 /// What counts as working hours and interactive sessions. `Default` is the documented tuning.

@@ -16,6 +16,7 @@ fn session(day: i64, from: f64, to: f64) -> ConnSpan {
         start: at(day, from),
         end: at(day, to),
         both_ways: true,
+        unanswered: false,
     }
 }
 
@@ -334,7 +335,7 @@ proptest! {
     ) {
         let sessions: Vec<ConnSpan> = raw
             .iter()
-            .map(|&(start, end, both_ways)| ConnSpan { start, end, both_ways })
+            .map(|&(start, end, both_ways)| ConnSpan { start, end, both_ways, unanswered: false })
             .collect();
         let data = Some(Span { first, last: first.saturating_add(len) });
         let cfg = InteractiveConfig { utc_offset_hours: Some(offset), ..Default::default() };
@@ -342,4 +343,45 @@ proptest! {
             prop_assert!(sessions.len() >= cfg.min_sessions);
         }
     }
+}
+
+fn upload(start_min: i64, len_min: i64, unanswered: bool) -> ConnSpan {
+    ConnSpan {
+        start: start_min * 60_000_000,
+        end: (start_min + len_min) * 60_000_000,
+        both_ways: !unanswered,
+        unanswered,
+    }
+}
+
+#[test]
+fn held_uploads_answered_with_acknowledgements_are_an_implants() {
+    let w = Weights::default();
+    let uploads = [
+        upload(0, 300, true),
+        upload(400, 200, true),
+        upload(700, 60, false),
+    ];
+    let s = score_unanswered_uploads(&uploads, 1883, &w).expect("unanswered");
+    assert_eq!(s.id, SignalId::UnansweredUploads);
+    assert_eq!(s.weight, w.unanswered_uploads);
+    assert!(s.reason.contains("held 3 sessions"), "{}", s.reason);
+    assert!(s.reason.contains("in 2 of them"), "{}", s.reason);
+    // Half answered is a conversation as much as an upload.
+    let half = [upload(0, 300, true), upload(400, 200, false)];
+    assert!(score_unanswered_uploads(&half, 1883, &w).is_none());
+    // One session, or check-ins over in seconds, say nothing of how a service is used.
+    assert!(score_unanswered_uploads(&[upload(0, 300, true)], 1883, &w).is_none());
+    let check_ins: Vec<ConnSpan> = (0..20).map(|i| upload(i * 10, 0, true)).collect();
+    assert!(score_unanswered_uploads(&check_ins, 1883, &w).is_none());
+    // Unknown byte counts are neither answered nor unanswered.
+    let unknown: Vec<ConnSpan> = uploads
+        .iter()
+        .map(|s| ConnSpan {
+            both_ways: false,
+            unanswered: false,
+            ..*s
+        })
+        .collect();
+    assert!(score_unanswered_uploads(&unknown, 1883, &w).is_none());
 }

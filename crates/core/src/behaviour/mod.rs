@@ -185,6 +185,9 @@ pub struct Weights {
     pub dedicated_device: f64,
     /// A host that does other work kept the service open through a night and a day.
     pub kept_around_the_clock: f64,
+    /// A host that does other work mostly uploaded over its sessions with an external service,
+    /// answered with little more than acknowledgements.
+    pub unanswered_uploads: f64,
 }
 
 impl Default for Weights {
@@ -241,6 +244,7 @@ impl Default for Weights {
             server_federation: -20.0,
             dedicated_device: -20.0,
             kept_around_the_clock: 10.0,
+            unanswered_uploads: 10.0,
         }
     }
 }
