@@ -640,3 +640,64 @@ fn a_busy_hosts_held_uploads_answered_with_acknowledgements_are_reported_as_such
     let up = alert_of(&all, uploader).expect("the uploader's sessions");
     assert!(up["signals"].get("unanswered_uploads").is_none(), "{up}");
 }
+
+#[test]
+fn a_busy_hosts_one_standing_upload_in_a_day_is_rated_on_that_connection() {
+    // One day. The uploader and the chatter each hold one 8-hour session with their own broker
+    // and browse; the device holds one and looks names up. Only the uploader is answered with
+    // acknowledgements alone.
+    let (uploader, chatter, device) = ("10.1.3.10", "10.1.3.11", "10.1.3.12");
+    let t0 = 1_700_000_000i64;
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    for (n, host) in [uploader, chatter, device].iter().enumerate() {
+        for k in 0..23i64 {
+            let ts = t0 + k * 3600 + 30 + n as i64;
+            rows.push(row(ts, &format!("D{n}-{k}"), host, "10.1.0.53", 53, 0.01));
+        }
+    }
+    for (n, host, dst, back) in [
+        (0, uploader, "203.0.113.160", 1_500),
+        (1, chatter, "203.0.113.161", 150_000),
+        (2, device, "203.0.113.162", 1_500),
+    ] {
+        let ts = t0 + 8 * 3600 + 60 * n;
+        rows.push((
+            ts,
+            format!(
+                "{ts}.0\tL{n}\t{host}\t{}\t{dst}\t61613\ttcp\t-\t30000.00\t60000\t{back}\tSF\tT\n",
+                42_000 + n
+            ),
+        ));
+    }
+    for (n, host) in [uploader, chatter].iter().enumerate() {
+        for k in 0..8i64 {
+            let ts = t0 + 9 * 3600 + k * 3000 + n as i64;
+            rows.push(row(
+                ts,
+                &format!("W{n}-{k}"),
+                host,
+                "198.51.100.5",
+                443,
+                12.0,
+            ));
+        }
+    }
+    rows.sort();
+    let mut text = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
+    text.extend(rows.into_iter().map(|(_, r)| r));
+    let dir = tempfile::tempdir().unwrap();
+    let conn = dir.path().join("conn.log");
+    std::fs::write(&conn, &text).unwrap();
+    let r = hunt(&[conn.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let shown = alerts(&r.stdout);
+    let up = alert_of(&shown, uploader).expect("the uploader's one session is rated");
+    assert_eq!(up["connections"], 1, "{up}");
+    assert_eq!(up["signals"]["unanswered_uploads"], 10.0, "{up}");
+    assert!(
+        common::has_reason(up, "rated on one connection held open"),
+        "{up}"
+    );
+    assert!(alert_of(&shown, chatter).is_none(), "{}", r.stdout);
+    assert!(alert_of(&shown, device).is_none(), "{}", r.stdout);
+}

@@ -1,11 +1,13 @@
 //! Whether one exchange is enough to rate a group with fewer exchanges than `min_connections`
 //! ([`one_exchange`]): a hand-run tool whose content or program says enough, a session held open
-//! to a destination that confirms the seed, a service a busy host kept open around the clock, or
-//! a program running from outside any installed location that reached an external broker.
+//! to a destination that confirms the seed, a service a busy host kept open around the clock, a
+//! busy host's standing session that uploads and is answered with acknowledgements only, or a
+//! program running from outside any installed location that reached an external broker.
 
 use super::evidence::signals;
 use super::group::{GroupContext, GroupKey, GroupStats, OneExchange};
 use super::points::{destination_points, single_exchange_points};
+use crate::behaviour::interactive::score_unanswered_uploads;
 use crate::config::HuntConfig;
 use crate::signal::SignalId;
 
@@ -80,6 +82,16 @@ pub(crate) fn one_exchange(
     }
     if let Some(secs) = around_the_clock {
         return OneExchange::HeldOnBusyHost { secs };
+    }
+    // A standing session of a busy host to an external service, answered with acknowledgements
+    // only: an implant streaming what it collects over one connection held all day.
+    if held >= STANDING_SESSION_SECS
+        && external
+        && kept_by_busy_host.is_some()
+        && score_unanswered_uploads(&stats.conn_spans, key.dst_port, &cfg.behaviour.weights)
+            .is_some_and(|s| s.weight > 0.0)
+    {
+        return OneExchange::UnansweredUpload { secs: held };
     }
     let uninstalled = uninstalled_points(&found);
     if key.process.is_some() && external && uninstalled > 0.0 {

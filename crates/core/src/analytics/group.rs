@@ -486,6 +486,12 @@ pub(crate) enum OneExchange {
     /// installed software is what the seed's repetition keeps out; a program from such a place
     /// speaking a pub/sub protocol to the internet is worth a look on its first connection.
     UninstalledProgram { points: f64 },
+    /// A session held at least `exchange::STANDING_SESSION_SECS` (the longest, in seconds) by a
+    /// host the census shows doing other work, to an external service, whose sessions were
+    /// mostly uploads answered with acknowledgements only (`unanswered_uploads`): an implant
+    /// streaming what it collects over one connection held all day, where a person's session
+    /// with the same shape is answered.
+    UnansweredUpload { secs: i64 },
     /// None of these: the points each basis weighed.
     NotEnough { content: f64, destination: f64 },
 }

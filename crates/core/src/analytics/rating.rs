@@ -432,6 +432,12 @@ fn one_exchange_reason(cfg: &HuntConfig, basis: OneExchange) -> String {
              not a device doing one job), as an implant keeps its channel",
             crate::behaviour::prevalence::human_period(secs as f64)
         ),
+        OneExchange::UnansweredUpload { secs } => format!(
+            "rated on one connection held open {}: a standing channel of a host whose other \
+             traffic in the same input shows other work, uploading and answered with \
+             acknowledgements only (unanswered_uploads), as an implant streams what it collects",
+            crate::behaviour::prevalence::human_period(secs as f64)
+        ),
         OneExchange::UninstalledProgram { points } => format!(
             "rated on one connection: its program runs from outside any installed location \
              ({points:.0} points) and reached an external destination; a session held all day \

@@ -60,35 +60,46 @@ pub fn answered(bytes_out: u64, bytes_in: u64) -> bool {
 
 /// Least length of a session judged for its answers: a held session, not a check-in.
 pub const MIN_UPLOAD_SESSION: Micros = 5 * 60 * 1_000_000;
-/// Fewest such sessions judged.
+/// Fewest such sessions judged, unless one was held at least [`LONE_UPLOAD_SESSION`].
 pub const MIN_UPLOAD_SESSIONS: usize = 2;
+/// Least length of a lone held session judged on its own: an hour, a standing channel.
+pub const LONE_UPLOAD_SESSION: Micros = 3600 * 1_000_000;
 
 /// `unanswered_uploads` when a host the census shows doing other work held at least
 /// [`MIN_UPLOAD_SESSIONS`] sessions of at least [`MIN_UPLOAD_SESSION`] with the channel's
-/// (external) service, and in more than half of them it sent and was sent back less than a
-/// quarter of it (`ConnSpan::unanswered`): an upload answered with acknowledgements, as an
-/// implant streams what it collects. People's chat receives messages as it sends them and a
-/// developer's worker consumes as it publishes; a device uploading its readings is a device, not
-/// a busy host, and is not judged.
+/// (external) service, or one of at least [`LONE_UPLOAD_SESSION`], and in more than half of them
+/// it sent and was sent back less than a quarter of it (`ConnSpan::unanswered`): an upload
+/// answered with acknowledgements, as an implant streams what it collects. People's chat
+/// receives messages as it sends them and a developer's worker consumes as it publishes; a
+/// device uploading its readings is a device, not a busy host, and is not judged.
 pub fn score_unanswered_uploads(sessions: &[ConnSpan], port: u16, w: &Weights) -> Option<Signal> {
     let held: Vec<&ConnSpan> = sessions
         .iter()
         .filter(|s| s.end.saturating_sub(s.start) >= MIN_UPLOAD_SESSION)
         .collect();
     let unanswered = held.iter().filter(|s| s.unanswered).count();
-    if held.len() < MIN_UPLOAD_SESSIONS || 2 * unanswered <= held.len() {
+    let lone_standing = held.len() == 1
+        && held
+            .iter()
+            .all(|s| s.end.saturating_sub(s.start) >= LONE_UPLOAD_SESSION);
+    if (held.len() < MIN_UPLOAD_SESSIONS && !lone_standing) || 2 * unanswered <= held.len() {
         return None;
     }
+    let what = if lone_standing {
+        "held one session of an hour or more".to_string()
+    } else {
+        format!("held {} sessions of 5 minutes or more", held.len())
+    };
     Some(Signal::new(
         SignalId::UnansweredUploads,
         w.unanswered_uploads,
         format!(
-            "the host, whose other traffic in the same input shows other work, held {} sessions \
-             of 5 minutes or more with this service (port {port}), and in {unanswered} of them \
-             the server sent back less than a quarter of what it was sent: an upload answered \
-             with acknowledgements, as an implant streams what it collects, where people's chat \
-             and developers' tools are answered",
-            held.len()
+            "the host, whose other traffic in the same input shows other work, {what} with this \
+             service (port {port}), and in {unanswered} of {} the server sent back less than a \
+             quarter of what it was sent: an upload answered with acknowledgements, as an \
+             implant streams what it collects, where people's chat and developers' tools are \
+             answered",
+            if lone_standing { "it" } else { "them" }
         ),
     ))
 }

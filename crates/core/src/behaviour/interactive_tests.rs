@@ -370,8 +370,16 @@ fn held_uploads_answered_with_acknowledgements_are_an_implants() {
     // Half answered is a conversation as much as an upload.
     let half = [upload(0, 300, true), upload(400, 200, false)];
     assert!(score_unanswered_uploads(&half, 1883, &w).is_none());
-    // One session, or check-ins over in seconds, say nothing of how a service is used.
-    assert!(score_unanswered_uploads(&[upload(0, 300, true)], 1883, &w).is_none());
+    // One session under an hour, or check-ins over in seconds, say nothing of how a service
+    // is used; one held for hours does.
+    assert!(score_unanswered_uploads(&[upload(0, 30, true)], 1883, &w).is_none());
+    let lone = score_unanswered_uploads(&[upload(0, 300, true)], 1883, &w).expect("lone");
+    assert!(
+        lone.reason.contains("held one session of an hour or more"),
+        "{}",
+        lone.reason
+    );
+    assert!(score_unanswered_uploads(&[upload(0, 300, false)], 1883, &w).is_none());
     let check_ins: Vec<ConnSpan> = (0..20).map(|i| upload(i * 10, 0, true)).collect();
     assert!(score_unanswered_uploads(&check_ins, 1883, &w).is_none());
     // Unknown byte counts are neither answered nor unanswered.
