@@ -216,6 +216,41 @@ fn row(ts: i64, uid: &str, host: &str, dst: &str, port: u16, secs: f64) -> (i64,
     )
 }
 
+/// Hourly name lookups of each of `hosts` through `hours` hours from `t0`.
+fn lookups(rows: &mut Vec<(i64, String)>, hosts: &[&str], t0: i64, hours: i64) {
+    for (n, host) in hosts.iter().enumerate() {
+        for k in 0..hours {
+            let ts = t0 + k * 3600 + 30 + n as i64;
+            rows.push(row(ts, &format!("D{n}-{k}"), host, "10.1.0.53", 53, 0.01));
+        }
+    }
+}
+
+/// `count` short web connections of each of `hosts`, `step` seconds apart from `from`.
+fn browsing(rows: &mut Vec<(i64, String)>, hosts: &[&str], from: i64, count: i64, step: i64) {
+    for (n, host) in hosts.iter().enumerate() {
+        for k in 0..count {
+            let ts = from + k * step + n as i64;
+            rows.push(row(
+                ts,
+                &format!("W{n}-{k}"),
+                host,
+                "198.51.100.5",
+                443,
+                12.0,
+            ));
+        }
+    }
+}
+
+/// The rows, in time order, as a TSV conn.log.
+fn conn_text(mut rows: Vec<(i64, String)>) -> String {
+    rows.sort();
+    let mut s = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
+    s.extend(rows.into_iter().map(|(_, r)| r));
+    s
+}
+
 /// Three days of a conn.log: `device` does nothing but name lookups and 8-hour MQTT-over-TLS
 /// sessions with its vendor's address, `workstation` holds the same sessions with another
 /// address and also browses; more hosts keep one service open for a day or more.
@@ -230,12 +265,7 @@ fn census_log(device: &str, workstation: &str) -> String {
         ROUND_THE_CLOCK_POOL,
     ];
     // Every host looks names up hourly.
-    for (n, host) in hosts.iter().enumerate() {
-        for k in 0..72 {
-            let ts = t0 + k * 3600 + 30 + n as i64;
-            rows.push(row(ts, &format!("D{n}-{k}"), host, "10.1.0.53", 53, 0.01));
-        }
-    }
+    lookups(&mut rows, &hosts, t0, 72);
     for (n, host, dst) in [
         (0, device, "203.0.113.10"),
         (1, workstation, "203.0.113.80"),
@@ -282,26 +312,9 @@ fn census_log(device: &str, workstation: &str) -> String {
         50400.0,
     ));
     // The browsing.
-    for (n, host) in [workstation, ROUND_THE_CLOCK_HOST, ROUND_THE_CLOCK_POOL]
-        .iter()
-        .enumerate()
-    {
-        for k in 0..20 {
-            let ts = t0 + 7200 + k * 9000 + n as i64;
-            rows.push(row(
-                ts,
-                &format!("W{n}-{k}"),
-                host,
-                "198.51.100.5",
-                443,
-                12.0,
-            ));
-        }
-    }
-    rows.sort();
-    let mut s = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
-    s.extend(rows.into_iter().map(|(_, r)| r));
-    s
+    let busy = [workstation, ROUND_THE_CLOCK_HOST, ROUND_THE_CLOCK_POOL];
+    browsing(&mut rows, &busy, t0 + 7200, 20, 9000);
+    conn_text(rows)
 }
 
 /// The records of a TSV log with the test's columns as Zeek's JSON writer writes them.
@@ -536,12 +549,9 @@ fn a_devices_short_piece_at_one_address_of_its_pool_is_judged_with_the_pool() {
             300.0,
         ));
     }
-    rows.sort();
-    let mut text = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
-    text.extend(rows.into_iter().map(|(_, r)| r));
     let dir = tempfile::tempdir().unwrap();
     let conn = dir.path().join("conn.log");
-    std::fs::write(&conn, text).unwrap();
+    std::fs::write(&conn, conn_text(rows)).unwrap();
     let r = hunt(&["--min-suspicion", "low", conn.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let all = alerts(&r.stdout);
@@ -561,14 +571,8 @@ fn a_busy_hosts_held_uploads_answered_with_acknowledgements_are_reported_as_such
     // sent, the chatter's more than it is sent; the device uploads like the uploader.
     let (uploader, chatter, device) = ("10.1.2.10", "10.1.2.11", "10.1.2.12");
     let t0 = 1_700_000_000i64;
-    let mut text = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
     let mut rows: Vec<(i64, String)> = Vec::new();
-    for (n, host) in [uploader, chatter, device].iter().enumerate() {
-        for k in 0..72i64 {
-            let ts = t0 + k * 3600 + 30 + n as i64;
-            rows.push(row(ts, &format!("D{n}-{k}"), host, "10.1.0.53", 53, 0.01));
-        }
-    }
+    lookups(&mut rows, &[uploader, chatter, device], t0, 72);
     for (n, host, dst, back) in [
         (0, uploader, "203.0.113.150", 1_800),
         (1, chatter, "203.0.113.151", 120_000),
@@ -585,21 +589,8 @@ fn a_busy_hosts_held_uploads_answered_with_acknowledgements_are_reported_as_such
             ));
         }
     }
-    for (n, host) in [uploader, chatter].iter().enumerate() {
-        for k in 0..20i64 {
-            let ts = t0 + 7200 + k * 9000 + n as i64;
-            rows.push(row(
-                ts,
-                &format!("W{n}-{k}"),
-                host,
-                "198.51.100.5",
-                443,
-                12.0,
-            ));
-        }
-    }
-    rows.sort();
-    text.extend(rows.into_iter().map(|(_, r)| r));
+    browsing(&mut rows, &[uploader, chatter], t0 + 7200, 20, 9000);
+    let text = conn_text(rows);
     let dir = tempfile::tempdir().unwrap();
     let conn = dir.path().join("conn.log");
     std::fs::write(&conn, &text).unwrap();
@@ -649,12 +640,7 @@ fn a_busy_hosts_one_standing_upload_in_a_day_is_rated_on_that_connection() {
     let (uploader, chatter, device) = ("10.1.3.10", "10.1.3.11", "10.1.3.12");
     let t0 = 1_700_000_000i64;
     let mut rows: Vec<(i64, String)> = Vec::new();
-    for (n, host) in [uploader, chatter, device].iter().enumerate() {
-        for k in 0..23i64 {
-            let ts = t0 + k * 3600 + 30 + n as i64;
-            rows.push(row(ts, &format!("D{n}-{k}"), host, "10.1.0.53", 53, 0.01));
-        }
-    }
+    lookups(&mut rows, &[uploader, chatter, device], t0, 23);
     for (n, host, dst, back) in [
         (0, uploader, "203.0.113.160", 1_500),
         (1, chatter, "203.0.113.161", 150_000),
@@ -669,22 +655,8 @@ fn a_busy_hosts_one_standing_upload_in_a_day_is_rated_on_that_connection() {
             ),
         ));
     }
-    for (n, host) in [uploader, chatter].iter().enumerate() {
-        for k in 0..8i64 {
-            let ts = t0 + 9 * 3600 + k * 3000 + n as i64;
-            rows.push(row(
-                ts,
-                &format!("W{n}-{k}"),
-                host,
-                "198.51.100.5",
-                443,
-                12.0,
-            ));
-        }
-    }
-    rows.sort();
-    let mut text = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
-    text.extend(rows.into_iter().map(|(_, r)| r));
+    browsing(&mut rows, &[uploader, chatter], t0 + 9 * 3600, 8, 3000);
+    let text = conn_text(rows);
     let dir = tempfile::tempdir().unwrap();
     let conn = dir.path().join("conn.log");
     std::fs::write(&conn, &text).unwrap();

@@ -332,6 +332,28 @@ impl Census {
         self.held == 0
     }
 
+    /// Whether the census holds `host` in every one of `sources` (at least one) and `each`
+    /// accepts its use there. `false` when any input has no census of it, or the census
+    /// overflowed.
+    fn in_every_input<'s>(
+        &self,
+        sources: impl IntoIterator<Item = &'s Arc<str>>,
+        host: IpAddr,
+        mut each: impl FnMut(&'s Arc<str>, &HostUse) -> bool,
+    ) -> bool {
+        if self.overflowed {
+            return false;
+        }
+        let mut any = false;
+        for source in sources {
+            match self.inputs.get(source).and_then(|h| h.get(&host)) {
+                Some(used) if each(source, used) => any = true,
+                _ => return false,
+            }
+        }
+        any
+    }
+
     /// Whether, in every one of `sources`, the census shows `host` reaching more than one
     /// service besides housekeeping: a host with other work (a workstation, a server), not a
     /// device doing one job. `false` when any input has no census of it.
@@ -340,17 +362,9 @@ impl Census {
         sources: impl IntoIterator<Item = &'s Arc<str>>,
         host: IpAddr,
     ) -> bool {
-        if self.overflowed {
-            return false;
-        }
-        let mut any = false;
-        for source in sources {
-            match self.inputs.get(source).and_then(|h| h.get(&host)) {
-                Some(used) if used.services == HostServices::Several => any = true,
-                _ => return false,
-            }
-        }
-        any
+        self.in_every_input(sources, host, |_, used| {
+            used.services == HostServices::Several
+        })
     }
 
     /// The latest time `host` started any connection in any of `sources` the census holds it
@@ -381,21 +395,8 @@ impl Census {
         dst: IpAddr,
         port: u16,
     ) -> bool {
-        if self.overflowed {
-            return false;
-        }
-        let service = HostServices::One {
-            port,
-            network: service_network(dst),
-        };
-        let mut any = false;
-        for source in sources {
-            match self.inputs.get(source).and_then(|h| h.get(&host)) {
-                Some(used) if used.services == service => any = true,
-                _ => return false,
-            }
-        }
-        any
+        let service = one_service(dst, port);
+        self.in_every_input(sources, host, |_, used| used.services == service)
     }
 
     /// When `host` did nothing but housekeeping (at least one lookup or the like, which shows
@@ -410,32 +411,30 @@ impl Census {
         dst: IpAddr,
         port: u16,
     ) -> Option<DedicatedHost> {
-        if self.overflowed {
-            return None;
-        }
-        let service = HostServices::One {
-            port,
-            network: service_network(dst),
-        };
+        let service = one_service(dst, port);
         let mut out = DedicatedHost {
             connections: 0,
             housekeeping: 0,
         };
-        let mut any = false;
-        for source in sources {
-            if self.filtered.contains(source) {
-                // A filter may have dropped the host's other traffic.
-                return None;
-            }
-            let used = self.inputs.get(source)?.get(&host)?;
-            if used.services != service || used.housekeeping == 0 {
-                return None;
+        // A filter may have dropped the host's other traffic.
+        let dedicated = self.in_every_input(sources, host, |source, used| {
+            if self.filtered.contains(source) || used.services != service || used.housekeeping == 0
+            {
+                return false;
             }
             out.connections += used.connections;
             out.housekeeping += used.housekeeping;
-            any = true;
-        }
-        any.then_some(out)
+            true
+        });
+        dedicated.then_some(out)
+    }
+}
+
+/// The census's record of a host whose only service is `port` on `dst`'s network.
+fn one_service(dst: IpAddr, port: u16) -> HostServices {
+    HostServices::One {
+        port,
+        network: service_network(dst),
     }
 }
 

@@ -226,10 +226,7 @@ pub(super) fn signals(
     {
         // A service answering from a pool of addresses splits the host's sessions over as many
         // channels; how the host uses the service is judged over all of them.
-        let spans = match &group.pool {
-            Some(pool) => pool.spans.clone(),
-            None => earliest_spans(&stats.conn_spans),
-        };
+        let spans = service_sessions(stats, group);
         let zone = group
             .local_zone
             .unwrap_or_else(|| b.interactive.configured_zone());
@@ -316,11 +313,7 @@ pub(super) fn signals(
     if !check_in && let (Some(d), Some(data)) = (group.dedicated_host, group.data_span) {
         // Like a person's use, a device's sessions with a service answering from a pool are
         // judged over all of them: one short piece at one address is a reconnection.
-        let spans = match &group.pool {
-            Some(pool) => pool.spans.clone(),
-            None => earliest_spans(&stats.conn_spans),
-        };
-        let mut lengths: Vec<Micros> = spans
+        let mut lengths: Vec<Micros> = service_sessions(stats, group)
             .iter()
             .map(|s| s.end.saturating_sub(s.start))
             .collect();
@@ -347,11 +340,11 @@ pub(super) fn signals(
             w,
         ));
         // How the busy host used the service, over every address of its pool it reached.
-        let spans = match &group.pool {
-            Some(pool) => pool.spans.clone(),
-            None => earliest_spans(&stats.conn_spans),
-        };
-        all.extend(score_unanswered_uploads(&spans, key.dst_port, w));
+        all.extend(score_unanswered_uploads(
+            &service_sessions(stats, group),
+            key.dst_port,
+            w,
+        ));
     }
 
     if let Some(app) = stats.app.as_deref() {
@@ -497,6 +490,18 @@ fn offset_shared_credit(all: &mut [Signal]) {
                 "what a device's job explains"
             }
         ));
+    }
+}
+
+/// The channel's sessions, over all addresses of its service's pool when it reached more than
+/// one of them (how the host uses the service), else its own.
+fn service_sessions(
+    stats: &GroupStats,
+    group: &GroupContext,
+) -> Vec<crate::behaviour::interactive::ConnSpan> {
+    match &group.pool {
+        Some(pool) => pool.spans.clone(),
+        None => earliest_spans(&stats.conn_spans),
     }
 }
 

@@ -6,35 +6,15 @@
 
 use super::evidence::signals;
 use super::group::{GroupContext, GroupKey, GroupStats, OneExchange};
-use super::points::{destination_points, single_exchange_points};
+use super::points::{destination_points, single_exchange_points, uninstalled_points};
 use crate::behaviour::interactive::score_unanswered_uploads;
 use crate::config::HuntConfig;
-use crate::signal::SignalId;
 
 /// Least time one connection must stay open to be a standing channel rather than a one-off.
 pub const STANDING_SESSION_SECS: i64 = 3600;
 /// Least stretch a busy host must keep a service open to be kept around the clock
 /// ([`crate::behaviour::device::ROUND_THE_CLOCK`], in seconds).
 pub const ROUND_THE_CLOCK_SECS: i64 = crate::behaviour::device::ROUND_THE_CLOCK / 1_000_000;
-
-/// Signals that a program runs from outside any installed location: a temporary, downloads or
-/// other user-writable place, or a system binary's name outside its directory.
-const UNINSTALLED: [SignalId; 4] = [
-    SignalId::ProcessInTemp,
-    SignalId::ProcessInDownloads,
-    SignalId::ProcessInUserWritable,
-    SignalId::MasqueradedSystemBinary,
-];
-
-/// Points of the signals that the group's program runs from outside any installed location.
-fn uninstalled_points(found: &[crate::behaviour::Signal]) -> f64 {
-    found
-        .iter()
-        .filter(|s| s.weight > 0.0 && UNINSTALLED.contains(&s.id))
-        .map(|s| s.weight)
-        .sum::<f64>()
-        + 0.0
-}
 
 /// The longest time, in seconds, one of the group's connections with a known end stayed open.
 fn longest_session_secs(stats: &GroupStats) -> i64 {

@@ -340,12 +340,12 @@ impl<'a> History<'a> {
         }
         ctx.channel_span = self.service_span(key, stats);
         ctx.dedicated_host = self.dedicated_host(key, stats);
-        ctx.shows_only_this_service = census_host(stats).is_some_and(|host| {
-            self.census
-                .shows_only(stats.sources.iter(), host, key.dst_ip, key.dst_port)
-        });
-        ctx.host_last_seen =
-            census_host(stats).and_then(|host| self.census.last_seen(stats.sources.iter(), host));
+        if let Some(host) = census_host(stats) {
+            ctx.shows_only_this_service =
+                self.census
+                    .shows_only(stats.sources.iter(), host, key.dst_ip, key.dst_port);
+            ctx.host_last_seen = self.census.last_seen(stats.sources.iter(), host);
+        }
         let pool = pool_key(key);
         if let Some((addrs, spans)) = self.pools.get(&pool)
             && addrs.len() >= 2

@@ -1,6 +1,6 @@
 //! The points a group's evidence weighs in the judgements that look past the score: what one
-//! exchange shows of its content and process (without shape-only signals), and what its
-//! destination shows. Used to decide whether one exchange is enough to rate a group
+//! exchange shows of its content and process (without shape-only signals), what its
+//! destination shows, and how far its program runs from any installed location. Used to decide whether one exchange is enough to rate a group
 //! (`exchange.rs`) and how far a channel's own evidence offsets a crowd's or a device's credit
 //! (`evidence.rs`).
 
@@ -43,4 +43,23 @@ pub(super) fn destination_points(signals: &[Signal]) -> f64 {
         .map(|s| s.weight)
         .sum::<f64>()
         + 0.0 // an empty float sum is -0.0, which would print as "-0"
+}
+
+/// Signals that a program runs from outside any installed location: a temporary, downloads or
+/// other user-writable place, or a system binary's name outside its directory.
+const UNINSTALLED: [SignalId; 4] = [
+    SignalId::ProcessInTemp,
+    SignalId::ProcessInDownloads,
+    SignalId::ProcessInUserWritable,
+    SignalId::MasqueradedSystemBinary,
+];
+
+/// Points of the signals that the group's program runs from outside any installed location.
+pub(super) fn uninstalled_points(signals: &[Signal]) -> f64 {
+    signals
+        .iter()
+        .filter(|s| s.weight > 0.0 && UNINSTALLED.contains(&s.id))
+        .map(|s| s.weight)
+        .sum::<f64>()
+        + 0.0
 }

@@ -20,20 +20,21 @@ fn view(hosts: usize, timers: &[f64]) -> PeerView {
     }
 }
 
+/// The prevalence signal of `v` with the default tuning, for a channel keeping timer `own`.
+fn judged(v: &PeerView, own: Option<f64>, protocol: Protocol) -> Option<Signal> {
+    score_prevalence(
+        v,
+        own,
+        protocol,
+        &PrevalenceConfig::default(),
+        &Weights::default(),
+    )
+}
+
 /// A count at the bound on remembered hosts is a lower bound, and the sentence says so.
 #[test]
 fn a_count_at_the_bound_says_at_least() {
-    let score = |v: &PeerView| {
-        score_prevalence(
-            v,
-            None,
-            Protocol::Mqtt,
-            &PrevalenceConfig::default(),
-            &Weights::default(),
-        )
-        .unwrap()
-        .reason
-    };
+    let score = |v: &PeerView| judged(v, None, Protocol::Mqtt).unwrap().reason;
     let mut v = view(256, &[]);
     assert!(
         score(&v).starts_with("256 internal hosts reach"),
@@ -60,14 +61,7 @@ fn a_count_at_the_bound_says_at_least() {
 fn hosts_from_earlier_runs_count_but_their_timers_are_unknown() {
     let mut v = view(5, &[]);
     v.hosts_from_history = 4;
-    let s = score_prevalence(
-        &v,
-        None,
-        Protocol::Xmpp,
-        &PrevalenceConfig::default(),
-        &Weights::default(),
-    )
-    .unwrap();
+    let s = judged(&v, None, Protocol::Xmpp).unwrap();
     assert_eq!(s.id, SignalId::SharedDestination);
     assert!(
         s.reason.contains("4 of them seen only in earlier runs"),
@@ -84,14 +78,7 @@ fn hosts_from_earlier_runs_count_but_their_timers_are_unknown() {
 }
 
 fn id(v: &PeerView, own: Option<f64>) -> Option<SignalId> {
-    score_prevalence(
-        v,
-        own,
-        Protocol::Xmpp,
-        &PrevalenceConfig::default(),
-        &Weights::default(),
-    )
-    .map(|s| s.id)
+    judged(v, own, Protocol::Xmpp).map(|s| s.id)
 }
 
 #[test]
@@ -105,15 +92,9 @@ fn a_shared_service_without_a_timer_is_benign() {
 #[test]
 fn a_crowd_of_machines_vouches_for_nobody() {
     let weight = |v: &PeerView| {
-        score_prevalence(
-            v,
-            None,
-            Protocol::Mqtt,
-            &PrevalenceConfig::default(),
-            &Weights::default(),
-        )
-        .map(|s| (s.id, s.weight, s.reason))
-        .unwrap()
+        judged(v, None, Protocol::Mqtt)
+            .map(|s| (s.id, s.weight, s.reason))
+            .unwrap()
     };
     let credit = Weights::default().shared_destination;
     // Three implants beaconing to one broker, and this host: 3 of 3 others on timers.
@@ -171,14 +152,7 @@ fn a_public_broker_many_hosts_reach_earns_no_credit() {
     let score = |dest: &str| {
         let mut v = view(4, &[]);
         v.destination = dest.into();
-        score_prevalence(
-            &v,
-            None,
-            Protocol::Mqtt,
-            &PrevalenceConfig::default(),
-            &Weights::default(),
-        )
-        .unwrap()
+        judged(&v, None, Protocol::Mqtt).unwrap()
     };
     let open = score("broker.emqx.io");
     assert_eq!(open.id, SignalId::SharedDestination);
@@ -223,14 +197,7 @@ fn a_servers_timer_that_one_of_its_clients_keeps_is_that_clients_relayed() {
     let mut v = view(1, &[]);
     v.host_serves = 25;
     v.client_timers = vec![("10.1.1.7".into(), 3600.0), ("10.1.1.9".into(), 610.0)];
-    let s = score_prevalence(
-        &v,
-        Some(590.0),
-        Protocol::Xmpp,
-        &PrevalenceConfig::default(),
-        &Weights::default(),
-    )
-    .unwrap();
+    let s = judged(&v, Some(590.0), Protocol::Xmpp).unwrap();
     assert_eq!(s.id, SignalId::ServerFederation);
     assert!(
         s.reason
