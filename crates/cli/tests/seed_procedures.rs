@@ -236,22 +236,15 @@ fn check_capture(lines: &[serde_json::Value], addr: Ipv4Addr, out: &str) {
     check_alert(stanza, "medium", &["c2_vocabulary", "payload_host_data"]);
 }
 
-#[test]
-fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
-    let tools: Vec<(&str, Option<PathBuf>)> = [
-        "mosquitto",
-        "mosquitto_pub",
-        "mosquitto_sub",
-        "nc",
-        "tcpdump",
-    ]
-    .iter()
-    .map(|t| (*t, tool(t)))
-    .collect();
+/// The real tools a test needs, found on the path, or `None` (after saying why) when the test
+/// must be skipped: not root, or a tool missing (a failure with `PUBSUB_HUNT_REQUIRE_TOOLS`).
+fn real_tools(names: &[&str]) -> Option<impl Fn(&str) -> PathBuf> {
+    let tools: Vec<(String, Option<PathBuf>)> =
+        names.iter().map(|t| (t.to_string(), tool(t))).collect();
     let missing: Vec<&str> = tools
         .iter()
         .filter(|(_, p)| p.is_none())
-        .map(|(t, _)| *t)
+        .map(|(t, _)| t.as_str())
         .collect();
     if !is_root() || !missing.is_empty() {
         let why = format!("needs root and {missing:?}");
@@ -259,26 +252,28 @@ fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
             panic!("{why}");
         }
         eprintln!("note: real-tools test skipped: {why}");
-        return;
+        return None;
     }
-    let path = |t: &str| {
+    Some(move |t: &str| {
         tools
             .iter()
-            .find_map(|(n, p)| (*n == t).then(|| p.clone()))
+            .find_map(|(n, p)| (n == t).then(|| p.clone()))
             .flatten()
             .unwrap()
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let (addr, xmpp) = own_loopback();
-    drain(xmpp);
-    let conf = dir.path().join("mosquitto.conf");
+    })
+}
+
+/// Mosquitto listening on `addr`'s standard port, up before anything watches (so the probe
+/// that waits for it is not part of what is captured).
+fn start_broker(mosquitto: &std::path::Path, dir: &std::path::Path, addr: Ipv4Addr) -> Running {
+    let conf = dir.join("mosquitto.conf");
     std::fs::write(
         &conf,
         format!("listener {MQTT_PORT} {addr}\nallow_anonymous true\n"),
     )
     .unwrap();
-    let _broker = Running(
-        Command::new(path("mosquitto"))
+    let broker = Running(
+        Command::new(mosquitto)
             .arg("-c")
             .arg(&conf)
             .stdout(Stdio::null())
@@ -286,24 +281,53 @@ fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
             .spawn()
             .unwrap(),
     );
-    // The broker is up before anything watches, so this probe is not part of the procedures.
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect((addr, MQTT_PORT)).is_err() {
         assert!(Instant::now() < deadline, "mosquitto did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
+    broker
+}
 
-    let pcap = dir.path().join("procedures.pcap");
-    let mut tcpdump = Running(
-        Command::new(path("tcpdump"))
+/// tcpdump writing `addr`'s TCP traffic on loopback to `pcap`.
+fn start_capture(tcpdump: &std::path::Path, pcap: &std::path::Path, addr: Ipv4Addr) -> Running {
+    Running(
+        Command::new(tcpdump)
             .args(["-i", "lo", "-U", "-s", "0", "-w"])
-            .arg(&pcap)
+            .arg(pcap)
             .arg(format!("tcp and host {addr}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
-    );
+    )
+}
+
+/// Stops tcpdump so that it writes out what it holds.
+fn stop_capture(mut tcpdump: Running) {
+    let _ = Command::new("kill")
+        .args(["-INT", &tcpdump.0.id().to_string()])
+        .status();
+    let _ = tcpdump.0.wait();
+}
+
+#[test]
+fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
+    let Some(path) = real_tools(&[
+        "mosquitto",
+        "mosquitto_pub",
+        "mosquitto_sub",
+        "nc",
+        "tcpdump",
+    ]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, xmpp) = own_loopback();
+    drain(xmpp);
+    let _broker = start_broker(&path("mosquitto"), dir.path(), addr);
+    let pcap = dir.path().join("procedures.pcap");
+    let tcpdump = start_capture(&path("tcpdump"), &pcap, addr);
     let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
     let mut watch = Running(
         Command::new(&bin)
@@ -373,10 +397,7 @@ fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
     let mut rest = String::new();
     let _ = stderr.read_to_string(&mut rest);
     assert_eq!(watch.0.wait().unwrap().code(), Some(0), "{rest}");
-    let _ = Command::new("kill")
-        .args(["-INT", &tcpdump.0.id().to_string()])
-        .status();
-    let _ = tcpdump.0.wait();
+    stop_capture(tcpdump);
 
     check_live(&parse(&out), addr, &format!("{out}\n{rest}"));
 
@@ -394,4 +415,58 @@ fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
         String::from_utf8_lossy(&r.stderr)
     );
     check_capture(&parse(&stdout), addr, &stdout);
+}
+
+/// The contrast, with the same real tools: a developer checking that a broker answers, as
+/// mosquitto's documentation shows — `mosquitto_sub` on `test/<name>/#` and two `mosquitto_pub`
+/// of "hello world" to `test/<name>/hello` — is a trial exchange (`trial_exchange`), not command
+/// and control. (Mosquitto 2's clients send an empty client id, so the broker names them: no
+/// `library_client_id` here, where mosquitto 1's `mosq-…` ids give one.)
+#[test]
+fn a_developers_hand_test_on_a_test_topic_is_a_trial_exchange() {
+    let Some(path) = real_tools(&["mosquitto", "mosquitto_pub", "mosquitto_sub", "tcpdump"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, _xmpp) = own_loopback();
+    let _broker = start_broker(&path("mosquitto"), dir.path(), addr);
+    let pcap = dir.path().join("hand-test.pcap");
+    let tcpdump = start_capture(&path("tcpdump"), &pcap, addr);
+    std::thread::sleep(Duration::from_millis(1500));
+    let host = ["-h", &addr.to_string(), "-p", &MQTT_PORT.to_string()].map(String::from);
+    let sub = Running(
+        Command::new(path("mosquitto_sub"))
+            .args(&host)
+            .args(["-t", "test/alice/#", "-W", "4"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..2 {
+        let st = Command::new(path("mosquitto_pub"))
+            .args(&host)
+            .args(["-t", "test/alice/hello", "-m", "hello world"])
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    drop(sub);
+    std::thread::sleep(Duration::from_millis(1000));
+    stop_capture(tcpdump);
+
+    let r = Command::new(assert_cmd::cargo::cargo_bin("pubsub-hunt"))
+        .env("PUBSUB_HUNT_NO_STATE", "1")
+        .arg("hunt")
+        .arg(&pcap)
+        .args(["--min-suspicion", "low", "--min-connections", "1"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(r.stdout).unwrap();
+    let lines = parse(&stdout);
+    let test = alert(&lines, addr, "MQTT", MQTT_PORT, |_| true, &stdout);
+    assert!(has_topic(test, "publish", "test/alice/hello"), "{test}");
+    assert!(has_topic(test, "subscribe", "test/alice/#"), "{test}");
+    assert_eq!(test["signals"]["trial_exchange"], -10.0, "{test}");
+    assert_eq!(test["suspicion"], "low", "{test}");
 }

@@ -61,6 +61,9 @@ pub enum SignalId {
     /// Every publication is a JSON object of numeric readings: a device reporting measurements.
     /// Negative.
     TelemetryReadings,
+    /// Every topic under a test namespace (`test/…`), a few plain publications and nothing
+    /// against the client in them: a person trying a broker by hand. Negative.
+    TrialExchange,
     /// A command shell (`cmd`, `powershell`, `bash`…).
     ProcessShell,
     /// A script host (`wscript`, `cscript`, `mshta`, `osascript`).
@@ -153,7 +156,7 @@ pub enum SignalId {
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 53] = [
+    pub const ALL: [SignalId; 54] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -173,6 +176,7 @@ impl SignalId {
         SignalId::TelemetryPayloadOpaque,
         SignalId::PayloadHostData,
         SignalId::TelemetryReadings,
+        SignalId::TrialExchange,
         SignalId::ProcessShell,
         SignalId::ProcessScriptHost,
         SignalId::ProcessInterpreter,
@@ -231,6 +235,7 @@ impl SignalId {
             SignalId::TelemetryPayloadOpaque => "telemetry_payload_opaque",
             SignalId::PayloadHostData => "payload_host_data",
             SignalId::TelemetryReadings => "telemetry_readings",
+            SignalId::TrialExchange => "trial_exchange",
             SignalId::ProcessShell => "process_shell",
             SignalId::ProcessScriptHost => "process_script_host",
             SignalId::ProcessInterpreter => "process_interpreter",
@@ -295,7 +300,8 @@ impl SignalId {
             | SignalId::PayloadFernet
             | SignalId::TelemetryPayloadOpaque
             | SignalId::PayloadHostData
-            | SignalId::TelemetryReadings => AnalyticId::PubsubContent,
+            | SignalId::TelemetryReadings
+            | SignalId::TrialExchange => AnalyticId::PubsubContent,
             SignalId::ProcessShell
             | SignalId::ProcessScriptHost
             | SignalId::ProcessInterpreter

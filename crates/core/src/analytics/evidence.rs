@@ -367,6 +367,8 @@ pub(super) fn signals(
         }
         all.extend(opaque);
         all.extend(telemetry_readings(app, w));
+        let trial = super::trial::trial_exchange(app, &all, w);
+        all.extend(trial);
         all.extend(rate_burst(&published_counts_per_minute(app), w));
     }
     if let Some(rate) = publication_rate(stats) {

@@ -32,6 +32,7 @@ mod rating;
 mod table;
 mod telemetry;
 mod timeline;
+mod trial;
 mod windows;
 mod zones;
 
@@ -276,6 +277,35 @@ impl Engine {
         }
     }
 
+    /// Notes a record the reader read but does not observe (the prefilter skips the lines
+    /// around it unparsed) in the extent of the run and of its input `source`: a channel's
+    /// data span is its inputs' whole extent, whatever the candidates in them cover.
+    pub fn note_extent(&self, ev: &ConnEvent, source: &Arc<str>, acc: &mut Accumulator) {
+        acc.note_event_time(ev);
+        if self.range.admits(ev) {
+            self.widen_source_span(ev, source, acc);
+        }
+    }
+
+    /// Widens `source`'s extent (the data span the behaviour evidence judges against) to the
+    /// event's start and end.
+    fn widen_source_span(&self, ev: &ConnEvent, source: &Arc<str>, acc: &mut Accumulator) {
+        let (true, Some(first)) = (self.cfg.behaviour.enabled, ev.ts) else {
+            return;
+        };
+        let last = ev.end.map_or(first, |e| e.max(first));
+        let span = Span { first, last };
+        match &mut acc.current_source {
+            Some((s, cur)) if Arc::ptr_eq(s, source) || **s == **source => {
+                *cur = union_span(*cur, span);
+            }
+            _ => {
+                acc.flush_source(&self.cfg);
+                acc.current_source = Some((source.clone(), span));
+            }
+        }
+    }
+
     /// Runs one event through the analytics' candidate conditions and counts it into its
     /// groups.
     pub fn observe(&self, ev: &ConnEvent, acc: &mut Accumulator) -> EventOutcome {
@@ -288,22 +318,8 @@ impl Engine {
             }
             return EventOutcome::OutOfRange;
         }
-        if self.cfg.behaviour.enabled
-            && let Some(first) = ev.ts
-        {
-            let last = ev.end.map_or(first, |e| e.max(first));
-            let source = ev.origin.as_ref().map_or(&*NO_SOURCE, |r| &r.file);
-            let span = Span { first, last };
-            match &mut acc.current_source {
-                Some((s, cur)) if Arc::ptr_eq(s, source) || **s == **source => {
-                    *cur = union_span(*cur, span);
-                }
-                _ => {
-                    acc.flush_source(&self.cfg);
-                    acc.current_source = Some((source.clone(), span));
-                }
-            }
-        }
+        let source = ev.origin.as_ref().map_or(&*NO_SOURCE, |r| &r.file);
+        self.widen_source_span(ev, source, acc);
         if self.cfg.report_sessions
             && let Some(app) = ev.app.as_deref()
             && let Some(protocol) = app.protocol

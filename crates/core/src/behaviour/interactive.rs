@@ -123,7 +123,9 @@ pub struct InteractiveConfig {
     /// hours on working days: people also work the odd evening or weekend, and a machine timer
     /// spread over the clock puts about 40 % of its connections there.
     pub min_working_share: f64,
-    /// Fewest sessions (connections with a known end) judged.
+    /// Fewest sessions (connections with a known end) judged. Two: a developer tries a hosted
+    /// broker once in the morning and once in the afternoon of a day's log; each session must
+    /// still be long, answered, and opened and closed inside one working day.
     pub min_sessions: usize,
     /// Least median session length, in minutes: a session, not a check-in (seconds).
     pub min_session_minutes: f64,
@@ -137,7 +139,7 @@ impl Default for InteractiveConfig {
             work_end_hour: 20.0,
             min_share: 0.9,
             min_working_share: 0.8,
-            min_sessions: 3,
+            min_sessions: 2,
             min_session_minutes: 5.0,
         }
     }
@@ -197,17 +199,20 @@ impl InteractiveConfig {
     /// Whether an instant (UTC) falls on a working day inside working hours at `offset_hours`
     /// from UTC.
     pub fn is_working_time_in(&self, t: Micros, offset_hours: f64) -> bool {
-        let h = if offset_hours.is_finite() {
-            offset_hours.clamp(-14.0, 14.0)
-        } else {
-            0.0
-        };
-        let local = t.saturating_add((h * HOUR as f64) as Micros);
+        let local = local_time(t, offset_hours);
         let day = local.div_euclid(DAY);
         // 1970-01-01 was a Thursday: day 0 is weekday 3 counting Monday as 0.
         let weekday = (day + 3).rem_euclid(7);
         let hour = local.rem_euclid(DAY) as f64 / HOUR as f64;
         weekday < 5 && hour >= self.work_start_hour && hour < self.work_end_hour
+    }
+
+    /// Whether two instants (UTC) fall on the same local day at `offset_hours` from UTC.
+    /// Working hours lie inside one day, so a session opened and closed in them on the same day
+    /// was never open outside them; closed on a later day, it was held through a night.
+    pub fn same_local_day(&self, a: Micros, b: Micros, offset_hours: f64) -> bool {
+        let day = |t: Micros| local_time(t, offset_hours).div_euclid(DAY);
+        day(a) == day(b)
     }
 
     /// Whether at least [`MIN_OUTSIDE`] of `data` lies outside working hours (walked in
@@ -228,6 +233,17 @@ impl InteractiveConfig {
         }
         outside >= MIN_OUTSIDE
     }
+}
+
+/// An instant (UTC) shifted to local time at `offset_hours` from UTC (clamped to the zones
+/// that exist; UTC when not a number).
+fn local_time(t: Micros, offset_hours: f64) -> Micros {
+    let h = if offset_hours.is_finite() {
+        offset_hours.clamp(-14.0, 14.0)
+    } else {
+        0.0
+    };
+    t.saturating_add((h * HOUR as f64) as Micros)
 }
 
 /// Where a local zone comes from.
@@ -341,7 +357,10 @@ pub fn score_interactive(
         .iter()
         .map(|s| {
             usize::from(cfg.is_working_time_in(s.start, offset))
-                + usize::from(cfg.is_working_time_in(s.end, offset))
+                + usize::from(
+                    cfg.is_working_time_in(s.end, offset)
+                        && cfg.same_local_day(s.start, s.end, offset),
+                )
         })
         .sum::<usize>() as f64
         / (2.0 * n);
@@ -371,9 +390,12 @@ pub fn score_interactive(
     ))
 }
 
+/// Fewest openings a daily rhythm is judged on: two are one interval, not a rhythm.
+pub const MIN_RHYTHM_OPENINGS: usize = 3;
+
 /// Why a daily connection "timer" is a working day's rhythm, when the source records only when
 /// connections opened (Sysmon network events, firewall session starts): at least
-/// `min_sessions` openings, `min_share` of them in working hours on working days, in data that
+/// `min_sessions` openings and [`MIN_RHYTHM_OPENINGS`], `min_share` of them in working hours on working days, in data that
 /// covers time outside working hours (so openings could have been seen there). A machine timer of
 /// a day fires at night and at weekends as readily as in office hours; a person opening a chat
 /// client each morning does not. Without session ends nothing says the sessions were used by a
@@ -385,7 +407,9 @@ pub fn working_day_rhythm(
     zone: &LocalZone,
 ) -> Option<String> {
     let offset = zone.offset_hours;
-    if starts.len() < cfg.min_sessions.max(1) || !cfg.covers_off_hours_in(data?, offset) {
+    if starts.len() < cfg.min_sessions.max(MIN_RHYTHM_OPENINGS)
+        || !cfg.covers_off_hours_in(data?, offset)
+    {
         return None;
     }
     let inside = starts

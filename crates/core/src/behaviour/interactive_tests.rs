@@ -158,7 +158,7 @@ fn nights_weekends_short_or_one_way_sessions_are_not() {
     // Too few sessions, or data that never leaves working hours.
     assert!(
         score_interactive(
-            &chat()[..2],
+            &chat()[..1],
             week(),
             &cfg,
             &cfg.configured_zone(),
@@ -193,6 +193,40 @@ fn nights_weekends_short_or_one_way_sessions_are_not() {
         score_interactive(&chat(), Some(day), &cfg, &cfg.configured_zone(), &w, false).is_some()
     );
     assert!(score_interactive(&chat(), None, &cfg, &cfg.configured_zone(), &w, false).is_none());
+}
+
+#[test]
+fn two_sessions_of_a_working_day_are_interactive_unless_one_was_held_overnight() {
+    let w = Weights::default();
+    let cfg = InteractiveConfig::default();
+    let day = Some(Span {
+        first: at(0, 0.0),
+        last: at(0, 23.9),
+    });
+    // A developer on a hosted broker in a day's log: 13:00 for 3 minutes, 16:42 for 21.
+    let developer = [session(0, 13.0, 13.05), session(0, 16.7, 17.05)];
+    let s = score_interactive(&developer, day, &cfg, &utc(), &w, false).unwrap();
+    assert!(s.reason.starts_with("2 sessions"), "{}", s.reason);
+    // An implant on a camera: its session reset in the afternoon and reopened at 18:43, still
+    // open at 08:00 the next morning. All four instants fall in working hours, but the second
+    // session was held through the night: its closing is not a person's.
+    let two_days = Some(Span {
+        first: at(0, 0.0),
+        last: at(1, 8.0),
+    });
+    let camera = [
+        session(0, 13.5, 18.75),
+        ConnSpan {
+            end: at(1, 8.0),
+            ..session(0, 18.72, 18.72)
+        },
+    ];
+    assert!(score_interactive(&camera, two_days, &cfg, &utc(), &w, false).is_none());
+    assert!(cfg.same_local_day(at(0, 6.0), at(0, 19.9), 0.0));
+    assert!(!cfg.same_local_day(at(0, 18.72), at(1, 8.0), 0.0));
+    // Local days: 23:00 and 01:00 UTC are one day at UTC−3, two at UTC.
+    assert!(cfg.same_local_day(at(0, 23.0), at(1, 1.0), -3.0));
+    assert!(!cfg.same_local_day(at(0, 23.0), at(1, 1.0), 0.0));
 }
 
 #[test]

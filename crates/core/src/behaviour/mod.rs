@@ -99,6 +99,9 @@ pub struct Weights {
     pub payload_host_data: f64,
     /// Every publication (at least ten) is a JSON object of numeric readings. Negative.
     pub telemetry_readings: f64,
+    /// Every topic under a test namespace, a few plain publications, nothing against the client:
+    /// a person trying a broker by hand. Negative.
+    pub trial_exchange: f64,
     // --- process.rs ---
     /// A command shell (`cmd`, `powershell`, `bash`…).
     pub process_shell: f64,
@@ -211,6 +214,7 @@ impl Default for Weights {
             telemetry_payload_opaque: 15.0,
             payload_host_data: 15.0,
             telemetry_readings: -20.0,
+            trial_exchange: -10.0,
             process_shell: 30.0,
             process_script_host: 30.0,
             process_interpreter: 10.0,

@@ -18,7 +18,7 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
     c.records.fetch_add(chunk.lines, Ordering::Relaxed);
     let every = shared.opts.strict || shared.opts.every_record || work.format.every_line();
     if !every {
-        note_chunk_extent(work, data, acc);
+        note_chunk_extent(shared, work, data, acc);
     }
     if work.format.takes_census() && shared.engine.takes_census() {
         take_census(shared, work, data);
@@ -173,19 +173,20 @@ fn take_census(shared: &Shared<'_>, work: &Work, data: &[u8]) {
         .observe_census(&work.stream, chunk, &mut census);
 }
 
-/// Notes the times of the chunk's first and last records in the input's extent: the prefilter
+/// Notes the times of the chunk's first and last records in the input's extent (the run's, and
+/// the input's own, which the behaviour evidence judges a channel's use against): the prefilter
 /// skips the other lines unparsed, and logs are written in about time order, so the first and
 /// last record of every chunk bound the log's span at the cost of two parses a chunk. Nothing
 /// else is done with them (the prefilter decides what is observed; a line that does not parse
 /// is reported where it is a candidate, not here).
-fn note_chunk_extent(work: &Work, data: &[u8], acc: &mut Accumulator) {
+fn note_chunk_extent(shared: &Shared<'_>, work: &Work, data: &[u8], acc: &mut Accumulator) {
     let lines = || {
         data.split(|b| *b == b'\n')
             .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
     };
     let mut note = |line: &[u8]| match work.format.parse_line(line) {
         Ok(Record::Conn(ev)) if ev.ts.is_some() => {
-            acc.note_event_time(&ev);
+            shared.engine.note_extent(&ev, &work.stream, acc);
             true
         }
         Ok(Record::SessionFacts { ts: Some(t), .. }) => {
