@@ -1,8 +1,9 @@
 //! The host census of a packet capture: a capture shows what a host did (so a workstation
 //! that browses while it holds a session to a cloud broker through the night is a busy host
 //! keeping the service around the clock) but, since a capture filter may have dropped the rest,
-//! never that a host did nothing else (so no capture makes a host a dedicated device). Built
-//! from hand-made packets: the timing and the other traffic are the point, not the protocol.
+//! not that a host did nothing else (so it makes no host a dedicated device) — unless it holds
+//! several hosts' other work (web), which a capture filtered to pub/sub would not. Built from
+//! hand-made packets: the timing and the other traffic are the point, not the protocol.
 
 mod common;
 
@@ -73,8 +74,9 @@ const SESSIONS: [(u32, u32); 3] = [
 
 /// A day of capture: the workstation and the device each hold a session to the broker on
 /// 8883 from 06:10 to 06:05 the next day, reconnecting twice ([`SESSIONS`]); the device also
-/// looks up names. With `browsing`, the workstation also reaches two web services.
-fn day(path: &std::path::Path, browsing: bool) {
+/// looks up names. With `browsing`, the workstation also reaches two web services, and so do
+/// `colleagues` other workstations.
+fn day(path: &std::path::Path, browsing: bool, colleagues: u8) {
     let mut c = Capture::default();
     for (host, base) in [(WORKSTATION, 50_000u16), (DEVICE, 51_000)] {
         for (k, (from, to)) in SESSIONS.into_iter().enumerate() {
@@ -92,6 +94,10 @@ fn day(path: &std::path::Path, browsing: bool) {
         {
             let t = T0 + (9 + 3 * k as u32) * HOUR;
             c.session(WORKSTATION, 53_000 + k as u16, web, 443, t, t + 300);
+            for n in 0..colleagues {
+                let host = [10, 20, 0, 100 + n];
+                c.session(host, 54_000 + k as u16, web, 443, t + 60, t + 400);
+            }
         }
     }
     c.write(path);
@@ -112,10 +118,11 @@ fn alert_of(all: &[serde_json::Value], host: [u8; 4]) -> Option<&serde_json::Val
 }
 
 #[test]
-fn a_capture_shows_a_busy_host_keeping_a_service_around_the_clock_and_never_a_dedicated_device() {
+fn a_capture_shows_a_busy_host_keeping_a_service_around_the_clock_and_a_device_only_when_unfiltered()
+ {
     let dir = tempfile::tempdir().unwrap();
     let busy = dir.path().join("busy.pcap");
-    day(&busy, true);
+    day(&busy, true, 0);
     let all = alerts(&busy);
 
     let w = alert_of(&all, WORKSTATION).expect("the workstation's sessions are reported");
@@ -136,9 +143,21 @@ fn a_capture_shows_a_busy_host_keeping_a_service_around_the_clock_and_never_a_de
     assert!(d["signals"].get("kept_around_the_clock").is_none(), "{d}");
     assert!(d["signals"].get("dedicated_device").is_none(), "{d}");
 
+    // With two colleagues browsing as well, three hosts' web traffic is in the capture: it was
+    // not filtered to pub/sub and lookups, so it shows what the device did not do.
+    let sensor = dir.path().join("sensor.pcap");
+    day(&sensor, true, 2);
+    let all = alerts(&sensor);
+    let d = alert_of(&all, DEVICE).expect("the device's sessions are rated");
+    assert_eq!(d["signals"]["dedicated_device"], -20.0, "{d}");
+    assert_eq!(d["suspicion"], "low", "{d}");
+    let w = alert_of(&all, WORKSTATION).expect("the workstation's sessions are reported");
+    assert!(w["signals"].get("dedicated_device").is_none(), "{w}");
+    assert_eq!(w["signals"]["kept_around_the_clock"], 10.0, "{w}");
+
     // Without the browsing, nothing shows the workstation doing other work.
     let quiet = dir.path().join("quiet.pcap");
-    day(&quiet, false);
+    day(&quiet, false, 0);
     let all = alerts(&quiet);
     let w = alert_of(&all, WORKSTATION).expect("the workstation's sessions are reported");
     assert!(w["signals"].get("kept_around_the_clock").is_none(), "{w}");

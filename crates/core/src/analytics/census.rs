@@ -8,7 +8,9 @@
 //! [`Census::does_other_work`] whether it was busy, and [`Census::last_seen`] until when it was
 //! there. A packet capture's flows are counted too ([`FlowCensus`]), but a capture may be
 //! filtered ([`Coverage::MayBeFiltered`]): it shows what a host did and never that it did
-//! nothing else, so it makes busy hosts and never devices.
+//! nothing else, so it makes busy hosts and never devices — unless it holds other hosts' other
+//! work (web, file shares), which a capture filtered to pub/sub would have dropped
+//! ([`FlowCensus::shows_other_work`]): then it is read as a connection log is.
 //!
 //! Per (input, host) the census keeps a fixed few numbers, so its memory is one entry per host
 //! per input, bounded by `limits.max_groups` entries: past that bound the census says nothing
@@ -40,7 +42,7 @@ pub struct CensusEntry<'l> {
 
 /// Name lookups, configuration and discovery, and control messages (ICMP): not what the host
 /// is for.
-fn is_housekeeping(port: u16, transport: Transport) -> bool {
+pub fn is_housekeeping(port: u16, transport: Transport) -> bool {
     matches!(transport, Transport::Other) || HOUSEKEEPING_PORTS.contains(&port)
 }
 
@@ -173,7 +175,9 @@ pub enum Coverage {
     EveryConnection,
     /// Only what a capture filter let through (a packet capture, often taken for the ports of
     /// interest): what a host did is shown, but not what it did not do, so such an input can
-    /// show a host doing other work and never that a host did nothing else.
+    /// show a host doing other work and never that a host did nothing else — unless it shows
+    /// hosts reaching other services ([`FlowCensus::shows_other_work`]), when it counts as
+    /// [`Coverage::EveryConnection`].
     MayBeFiltered,
 }
 
@@ -186,12 +190,19 @@ pub struct FlowEntry {
     pub ts: Option<Micros>,
 }
 
+/// Fewest hosts a capture must show reaching services other than pub/sub and housekeeping for
+/// it to count as showing every connection ([`FlowCensus::shows_other_work`]).
+pub const UNFILTERED_HOSTS: usize = 3;
+
 /// A census gathered from connections already parsed (a capture's flows), per initiator: at
 /// most `bound` hosts, past which it overflows the run's census when added, as a log's would.
 #[derive(Debug, Default)]
 pub struct FlowCensus {
     hosts: Hosts,
     overflowed: bool,
+    /// Hosts seen reaching a service that is neither a pub/sub port nor housekeeping, up to
+    /// [`UNFILTERED_HOSTS`].
+    other_work: Vec<IpAddr>,
 }
 
 impl FlowCensus {
@@ -212,6 +223,22 @@ impl FlowCensus {
             None => self.hosts.entry(src).or_default(),
         };
         used.tally(|| Some(e.dst), e.dst_port, e.transport, e.ts);
+    }
+
+    /// Notes that `src` reached a service that is neither a pub/sub port nor housekeeping (web,
+    /// file shares, directory services): traffic a capture filtered to pub/sub would not hold.
+    pub fn note_other_work(&mut self, src: IpAddr) {
+        if self.other_work.len() < UNFILTERED_HOSTS && !self.other_work.contains(&src) {
+            self.other_work.push(src);
+        }
+    }
+
+    /// Whether at least [`UNFILTERED_HOSTS`] hosts were seen reaching other services: the
+    /// capture was not filtered to pub/sub ports (and name lookups), so, like a connection log,
+    /// it shows what each host did not do. A filter on hosts would have to admit other hosts'
+    /// web traffic and drop a suspect's own, which is not how captures are taken.
+    pub fn shows_other_work(&self) -> bool {
+        self.other_work.len() >= UNFILTERED_HOSTS
     }
 
     /// Hosts counted so far.
@@ -272,7 +299,7 @@ impl Census {
         coverage: Coverage,
         bound: usize,
     ) {
-        if coverage == Coverage::MayBeFiltered {
+        if coverage == Coverage::MayBeFiltered && !flows.shows_other_work() {
             self.filtered.insert(source.clone());
         }
         if flows.overflowed {

@@ -94,6 +94,51 @@ fn a_capture_shows_other_work_but_never_a_dedicated_device() {
 }
 
 #[test]
+fn a_capture_that_holds_other_hosts_other_work_shows_every_connection() {
+    let pcap: Arc<str> = Arc::from("sensor.pcap");
+    let meter = ip("10.0.9.5");
+    let hub = ip("203.0.113.7");
+    let flows_with = |web_hosts: u8| {
+        let mut flows = FlowCensus::default();
+        let flow = |dst: IpAddr, port: u16| FlowEntry {
+            dst,
+            dst_port: port,
+            transport: Transport::Tcp,
+            ts: Some(0),
+        };
+        flows.count(meter, flow(ip("10.0.0.1"), 53), 100);
+        flows.count(meter, flow(hub, 8883), 100);
+        for k in 0..web_hosts {
+            let ws = IpAddr::from([10, 0, 1, k]);
+            flows.count(ws, flow(ip("198.51.100.4"), 443), 100);
+            // Twice: a host is counted once.
+            flows.note_other_work(ws);
+            flows.note_other_work(ws);
+        }
+        flows
+    };
+    // Two workstations browsing are not enough to say the capture was not filtered.
+    let few = flows_with(2);
+    assert!(!few.shows_other_work());
+    let mut c = Census::default();
+    c.add_flows(&pcap, few, Coverage::MayBeFiltered, 100);
+    assert_eq!(c.dedicated_to([&pcap], meter, hub, 8883), None);
+    // Three are: a capture filtered to pub/sub and lookups would not hold their web traffic,
+    // so the meter's lookups and its one service are all it did, as in a connection log.
+    let many = flows_with(3);
+    assert!(many.shows_other_work());
+    let mut c = Census::default();
+    c.add_flows(&pcap, many, Coverage::MayBeFiltered, 100);
+    assert_eq!(
+        c.dedicated_to([&pcap], meter, hub, 8883),
+        Some(DedicatedHost {
+            connections: 1,
+            housekeeping: 1
+        })
+    );
+}
+
+#[test]
 fn a_capture_with_more_hosts_than_the_bound_speaks_for_nobody() {
     let pcap: Arc<str> = Arc::from("scan.pcap");
     let mut flows = FlowCensus::default();

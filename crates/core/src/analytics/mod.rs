@@ -237,6 +237,12 @@ impl Engine {
                 ts: ev.ts,
             };
             flows.count(src, entry, self.cfg.limits.max_groups);
+            if !census::is_housekeeping(ev.dst_port, ev.transport)
+                && self.cfg.protocol_for_port(ev.dst_port).is_none()
+                && ev.app.as_ref().is_none_or(|a| a.protocol.is_none())
+            {
+                flows.note_other_work(src);
+            }
         }
     }
 
