@@ -258,6 +258,9 @@ pub struct Census {
     inputs: HashMap<Arc<str>, Hosts, foldhash::fast::RandomState>,
     /// Inputs that may be filtered ([`Coverage::MayBeFiltered`]).
     filtered: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
+    /// Of those, the ones some part of which showed other hosts' other work
+    /// ([`FlowCensus::shows_other_work`]): not filtered to pub/sub, whichever part came first.
+    shown_unfiltered: std::collections::HashSet<Arc<str>, foldhash::fast::RandomState>,
     /// (input, host) pairs held, for the bound.
     held: usize,
     /// More (input, host) pairs than the bound: the census speaks for nobody.
@@ -299,8 +302,11 @@ impl Census {
         coverage: Coverage,
         bound: usize,
     ) {
-        if coverage == Coverage::MayBeFiltered && !flows.shows_other_work() {
+        if coverage == Coverage::MayBeFiltered {
             self.filtered.insert(source.clone());
+            if flows.shows_other_work() {
+                self.shown_unfiltered.insert(source.clone());
+            }
         }
         if flows.overflowed {
             self.overflow();
@@ -349,9 +355,16 @@ impl Census {
             self.overflow();
         }
         self.filtered.extend(other.filtered);
+        self.shown_unfiltered.extend(other.shown_unfiltered);
         for (source, hosts) in other.inputs {
             self.add_hosts(&source, hosts.into_iter(), bound);
         }
+    }
+
+    /// Whether `source` may have been filtered to the ports of interest: a capture, none of
+    /// whose parts showed other hosts' other work.
+    fn may_be_filtered(&self, source: &Arc<str>) -> bool {
+        self.filtered.contains(source) && !self.shown_unfiltered.contains(source)
     }
 
     /// Whether the census holds no host (none was counted, or it overflowed).
@@ -445,8 +458,7 @@ impl Census {
         };
         // A filter may have dropped the host's other traffic.
         let dedicated = self.in_every_input(sources, host, |source, used| {
-            if self.filtered.contains(source) || used.services != service || used.housekeeping == 0
-            {
+            if self.may_be_filtered(source) || used.services != service || used.housekeeping == 0 {
                 return false;
             }
             out.connections += used.connections;

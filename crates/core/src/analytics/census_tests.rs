@@ -136,6 +136,22 @@ fn a_capture_that_holds_other_hosts_other_work_shows_every_connection() {
             housekeeping: 1
         })
     );
+    // A large capture's census comes in parts: one part that shows the other work is enough,
+    // whichever came first and whichever thread's census it was merged from.
+    for many_first in [true, false] {
+        let mut c = Census::default();
+        let parts = if many_first {
+            [flows_with(3), flows_with(0)]
+        } else {
+            [flows_with(0), flows_with(3)]
+        };
+        let mut other = Census::default();
+        let [a, b] = parts;
+        c.add_flows(&pcap, a, Coverage::MayBeFiltered, 100);
+        other.add_flows(&pcap, b, Coverage::MayBeFiltered, 100);
+        c.merge(other, 100);
+        assert!(c.dedicated_to([&pcap], meter, hub, 8883).is_some());
+    }
 }
 
 #[test]
