@@ -419,9 +419,9 @@ fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
 
 /// The contrast, with the same real tools: a developer checking that a broker answers, as
 /// mosquitto's documentation shows — `mosquitto_sub` on `test/<name>/#` and two `mosquitto_pub`
-/// of "hello world" to `test/<name>/hello` — is a trial exchange (`trial_exchange`), not command
-/// and control. (Mosquitto 2's clients send an empty client id, so the broker names them: no
-/// `library_client_id` here, where mosquitto 1's `mosq-…` ids give one.)
+/// of "hello world" to `test/<name>/hello` — is a trial exchange (`trial_exchange`) from stock
+/// clients (`library_client_id`: mosquitto 2's send an empty client id, mosquitto 1's a
+/// `mosq-…` one), not command and control.
 #[test]
 fn a_developers_hand_test_on_a_test_topic_is_a_trial_exchange() {
     let Some(path) = real_tools(&["mosquitto", "mosquitto_pub", "mosquitto_sub", "tcpdump"]) else {
@@ -468,5 +468,8 @@ fn a_developers_hand_test_on_a_test_topic_is_a_trial_exchange() {
     assert!(has_topic(test, "publish", "test/alice/hello"), "{test}");
     assert!(has_topic(test, "subscribe", "test/alice/#"), "{test}");
     assert_eq!(test["signals"]["trial_exchange"], -10.0, "{test}");
+    // Mosquitto 2's clients send an empty client id for the broker to name: a stock client.
+    assert_eq!(test["app"]["unnamed_clients"], 3, "{test}");
+    assert_eq!(test["signals"]["library_client_id"], -5.0, "{test}");
     assert_eq!(test["suspicion"], "low", "{test}");
 }

@@ -144,6 +144,10 @@ pub struct AppInfo {
     /// `3.1.1`, `5`, `0-9-1`, `1.0`, `1.2`, …
     pub protocol_version: Option<String>,
     pub client_ids: BTreeSet<String>,
+    /// Sessions whose client sent an empty client id for the broker to name (MQTT allows it
+    /// with a clean session; mosquitto 2's clients and paho 2 do it by default).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub unnamed_clients: u64,
     pub usernames: BTreeSet<String>,
     /// XMPP stream `to`/`from`, TLS SNI.
     pub server_names: BTreeSet<String>,
@@ -445,6 +449,7 @@ impl AppInfo {
         for v in &o.client_ids {
             self.add_client_id(v);
         }
+        self.unnamed_clients = self.unnamed_clients.saturating_add(o.unnamed_clients);
         for v in &o.usernames {
             self.add_username(v);
         }

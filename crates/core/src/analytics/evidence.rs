@@ -18,7 +18,9 @@ use crate::behaviour::device::{
 use crate::behaviour::interactive::{
     score_interactive, score_unanswered_uploads, working_day_rhythm,
 };
-use crate::behaviour::names::{score_client_id, score_host_scoped, score_jid, score_topic};
+use crate::behaviour::names::{
+    score_client_id, score_host_scoped, score_jid, score_topic, score_unnamed_client,
+};
 use crate::behaviour::presence::{
     HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_occasional, score_transient,
 };
@@ -140,6 +142,11 @@ pub(super) fn signals(
         for id in &app.client_ids {
             all.extend(score_client_id(id, w));
         }
+        all.extend(score_unnamed_client(
+            app.client_ids.len(),
+            app.unnamed_clients,
+            w,
+        ));
         let first_client = app.client_ids.first().map(String::as_str);
         // A correspondent's address is named by its owner, like a topic: `bot@c2.example`.
         for peer in &app.peers {

@@ -385,6 +385,24 @@ pub fn score_client_id(client_id: &str, w: &Weights) -> Vec<Signal> {
     out
 }
 
+/// `library_client_id` for a client that named itself nowhere: every session it opened sent an
+/// empty client id for the broker to name, as mosquitto 2's command-line clients and paho 2 do by
+/// default — a stock client left as it came, like the `mosq-…` ids of mosquitto 1. `None` when
+/// any session gave an id (that id is judged) or none was seen.
+pub fn score_unnamed_client(named: usize, unnamed: u64, w: &Weights) -> Option<Signal> {
+    (named == 0 && unnamed > 0).then(|| {
+        Signal::new(
+            SignalId::LibraryClientId,
+            w.library_client_id,
+            format!(
+                "the client sent an empty client id in {unnamed} session{}, leaving the broker to \
+                 name it: the default of mosquitto 2's command-line clients and paho 2",
+                if unnamed == 1 { "" } else { "s" }
+            ),
+        )
+    })
+}
+
 /// Signals of an XMPP address (`local@domain/resource`), such as a chat correspondent's: each
 /// part is scored like a topic level (a correspondent's server is not the connection's
 /// destination, so its domain is scored too), except that an all-letter local part is never

@@ -97,6 +97,21 @@ fn legitimate_iot_ids_stay_quiet() {
 }
 
 #[test]
+fn a_client_that_left_its_id_empty_is_a_stock_one() {
+    let s = score_unnamed_client(0, 2, &w()).unwrap();
+    assert_eq!(s.id, SignalId::LibraryClientId);
+    assert_eq!(s.weight, w().library_client_id);
+    assert!(
+        s.reason.contains("empty client id in 2 sessions"),
+        "{}",
+        s.reason
+    );
+    // A named session's id is judged instead; no session seen, nothing to say.
+    assert!(score_unnamed_client(1, 2, &w()).is_none());
+    assert!(score_unnamed_client(0, 0, &w()).is_none());
+}
+
+#[test]
 fn library_client_ids_are_recognised() {
     let s = score_client_id("paho/34AAE54A75D839566E", &w());
     assert_eq!(ids(&s), ["library_client_id"]);

@@ -43,8 +43,10 @@ impl Mqtt {
             let props = varint(&mut r)?;
             r.skip(props as usize)?;
         }
-        if let Some(id) = clean_name(r.str16()?).filter(|s| !s.is_empty()) {
-            app.add_client_id(id);
+        match clean_name(r.str16()?) {
+            Some("") => app.unnamed_clients = app.unnamed_clients.saturating_add(1),
+            Some(id) => app.add_client_id(id),
+            None => {}
         }
         if flags & 0x04 != 0 {
             if level == 5 {

@@ -50,6 +50,18 @@ fn mqtt31_session_whole_and_bytewise() {
 }
 
 #[test]
+fn an_empty_client_id_is_counted_not_named() {
+    // mosquitto_pub 2.x: MQTT 3.1.1, clean session, keepalive 60, a zero-length client id.
+    let connect = b"\x10\x0c\x00\x04MQTT\x04\x02\x00\x3c\x00\x00";
+    let app = run(&[(Client, connect), (Server, CONNACK)]);
+    assert_eq!(app.protocol, Some(Protocol::Mqtt));
+    assert!(app.client_ids.is_empty());
+    assert_eq!(app.unnamed_clients, 1);
+    // A named client is not counted.
+    assert_eq!(run(&exchange()).unnamed_clients, 0);
+}
+
+#[test]
 fn mqtt5_connect_with_properties_and_publish() {
     // From `arkime/mqtt_synthetic.pcap`.
     let connect = b"\x10\x31\x00\x04MQTT\x05\xc2\x00\x3c\x00\x00\x0cmqtt5-client\x00\x0bmodern_user\x00\x09mqtt5pass";
