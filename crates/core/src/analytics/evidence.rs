@@ -471,22 +471,33 @@ fn unremarkable_process(
 /// those points and never turns into suspicion. A general-purpose interpreter does not count:
 /// it is the runtime the crowd's own clients are written for (a team's Node or Python workers on
 /// their hosted broker), so it says which runtime, not that the program is this host's alone.
+/// Nor does a topic naming the client itself against a device's credit: a device's platform
+/// puts its id in its topics (Azure IoT Hub requires `devices/{id}/messages/events/`, AWS IoT
+/// uses `$aws/things/{name}/…`), so its job explains that too.
 fn offset_shared_credit(all: &mut [Signal]) {
-    let interpreter: f64 = all
-        .iter()
-        .filter(|s| s.id == SignalId::ProcessInterpreter && s.weight > 0.0)
-        .map(|s| s.weight)
-        .sum();
+    let weight_of = |all: &[Signal], id: SignalId| -> f64 {
+        all.iter()
+            .filter(|s| s.id == id && s.weight > 0.0)
+            .map(|s| s.weight)
+            .sum()
+    };
+    let interpreter = weight_of(all, SignalId::ProcessInterpreter);
+    let own_name = weight_of(all, SignalId::HostScopedTopic);
     let points = single_exchange_points(all) - interpreter;
-    if points <= 0.0 {
-        return;
-    }
     for s in all.iter_mut().filter(|s| {
         matches!(
             s.id,
             SignalId::SharedDestination | SignalId::DedicatedDevice
         ) && s.weight < 0.0
     }) {
+        let points = if s.id == SignalId::DedicatedDevice {
+            points - own_name
+        } else {
+            points
+        };
+        if points <= 0.0 {
+            continue;
+        }
         let before = s.weight;
         s.weight = (before + points).min(0.0);
         s.reason.push_str(&format!(

@@ -628,3 +628,39 @@ fn encoded_bodies_weigh_more_in_chat_than_in_device_telemetry() {
 /// Services answering from several addresses, and sessions held for hours.
 #[path = "evidence_services_tests.rs"]
 mod services;
+
+#[test]
+fn a_device_naming_itself_in_its_topics_keeps_its_credit_and_a_command_word_does_not() {
+    use crate::behaviour::Signal;
+    let w = Weights::default();
+    let sig = |id: SignalId, weight: f64| Signal::new(id, weight, "evidence");
+    // Azure IoT Hub's `devices/{id}/messages/events/`: the device's own id in its topic.
+    let mut own_name = vec![
+        sig(SignalId::DedicatedDevice, w.dedicated_device),
+        sig(SignalId::HostScopedTopic, w.host_scoped_topic),
+    ];
+    super::offset_shared_credit(&mut own_name);
+    assert_eq!(own_name[0].weight, w.dedicated_device, "{own_name:#?}");
+    // A command word is not what a device's job explains.
+    let mut vocabulary = vec![
+        sig(SignalId::DedicatedDevice, w.dedicated_device),
+        sig(SignalId::HostScopedTopic, w.host_scoped_topic),
+        sig(SignalId::C2Vocabulary, w.c2_vocabulary),
+    ];
+    super::offset_shared_credit(&mut vocabulary);
+    assert_eq!(
+        vocabulary[0].weight,
+        (w.dedicated_device + w.c2_vocabulary).min(0.0)
+    );
+    // The crowd's credit still shrinks by a per-host topic: a crowd shares the broker, not one
+    // host's channel on it.
+    let mut shared = vec![
+        sig(SignalId::SharedDestination, w.shared_destination),
+        sig(SignalId::HostScopedTopic, w.host_scoped_topic),
+    ];
+    super::offset_shared_credit(&mut shared);
+    assert_eq!(
+        shared[0].weight,
+        (w.shared_destination + w.host_scoped_topic).min(0.0)
+    );
+}

@@ -227,7 +227,7 @@ impl Default for Weights {
             system_binary_pubsub: 20.0,
             process_unremarkable: -15.0,
             single_shot_tool: 25.0,
-            public_broker: 20.0,
+            public_broker: 15.0,
             public_xmpp_server: 5.0,
             dynamic_dns: 20.0,
             tunnel_service: 25.0,
