@@ -3,10 +3,12 @@
 //! source with this build's binary and scores the alerts against the generator's truth.
 //!
 //! The goals (at most one benign alert per ten true ones on every source, every C2 above
-//! every benign channel) are **not met** on this model; see the README. What is asserted here is
-//! the level reached, so that a change that loses ground on data the engine was not tuned on
-//! fails the suite: recall of the full engine on every source, its benign alerts per true one,
-//! and that it beats the seed rule by a wide margin. Raise the floors when the engine improves.
+//! every benign channel) are met on this seed and asserted as such; on other seeds of this model
+//! some are not yet (see the README). What is asserted here is the level reached, so that a
+//! change that loses ground on data the engine was not tuned on fails the suite: recall of the
+//! full engine on every source, its benign alerts per true one, every C2 above every benign
+//! alert, and that it beats the seed rule by a wide margin. Raise the floors when the engine
+//! improves.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -77,9 +79,12 @@ fn the_full_engine_holds_its_level_on_the_independent_model() {
     // (session 17: occasional use, the census of captures, crowds of machines, relayed timers of
     // a server's clients, other hosts' names): Zeek 0.33 -> 0.22 with every C2 above every
     // benign alert (asserted), pcap recall 8/9 -> 9/9 (the workstation keeping an AWS IoT
-    // look-alike around the clock, which the capture shows browsing).
+    // look-alike around the clock, which the capture shows browsing). On 2026-12-07 (session
+    // 19: interactive use on two sessions, the log's whole extent, trial exchanges, unfiltered
+    // captures' devices, public_broker +15): 0.00 on every source at recall 9/9, so Zeek is held
+    // to the goal too.
     let floors = [
-        ("zeek", 1.0, 0.25),
+        ("zeek", 1.0, 0.1),
         ("zeek_names", 1.0, 0.1),
         ("sysmon", 1.0, 0.1),
         ("pcap", 1.0, 0.1),

@@ -71,8 +71,15 @@ pub(super) fn facts(
             will_topic,
         } => {
             app.protocol_version = v.as_deref().and_then(version).map(str::to_string);
-            if let Some(id) = client_id.as_deref().and_then(clean) {
-                app.add_client_id(id);
+            match client_id.as_deref() {
+                // Present and empty (TSV's `(empty)`, JSON's `""`): left for the broker to name.
+                Some(b"") => app.unnamed_clients = 1,
+                Some(id) => {
+                    if let Some(id) = clean(id) {
+                        app.add_client_id(id);
+                    }
+                }
+                None => {}
             }
             if let Some(t) = will_topic.as_deref().and_then(clean) {
                 app.add_topic(t, TopicDirection::Publish, 0);
@@ -123,7 +130,7 @@ pub(super) fn from_row(log: ZeekLog, row: &Row<'_, '_>) -> Result<Record, String
     let fact = match log {
         ZeekLog::MqttConnect => MqttFact::Connect {
             version: row.bytes(Field::ProtoVersion),
-            client_id: row.bytes(Field::ClientId),
+            client_id: row.bytes_or_empty(Field::ClientId),
             will_topic: row.bytes(Field::WillTopic),
         },
         ZeekLog::MqttSubscribe => MqttFact::Subscribe {
@@ -214,6 +221,21 @@ mod tests {
         ));
         assert_eq!(a.protocol_version, None);
         assert!(a.client_ids.is_empty() && a.topics.is_empty());
+        assert_eq!(a.unnamed_clients, 0);
+    }
+
+    #[test]
+    fn an_empty_client_id_is_counted_unset_is_not() {
+        // mosquitto_pub 2.x leaves its id for the broker to name: TSV writes `(empty)`, JSON `""`.
+        let (.., a) = app(tsv(
+            "mqtt_connect",
+            CONNECT,
+            "1.0\tC1\t10.1.1.7\t40000\t203.0.113.9\t1883\tMQTT\t3.1.1\t(empty)\tConnection Accepted\t-\t-",
+        ));
+        assert!(a.client_ids.is_empty());
+        assert_eq!(a.unnamed_clients, 1);
+        let json = app(parse_line(br#"{"_path":"mqtt_connect","ts":1.0,"uid":"C1","id.orig_h":"10.1.1.7","id.orig_p":40000,"id.resp_h":"203.0.113.9","id.resp_p":1883,"proto_name":"MQTT","proto_version":"3.1.1","client_id":"","connect_status":"Connection Accepted"}"#));
+        assert_eq!(json.4, a);
     }
 
     #[test]

@@ -349,6 +349,15 @@ impl<'l> Row<'_, 'l> {
         self.raw(f).map(unescape)
     }
 
+    /// [`Self::bytes`], but an empty string (`#empty_field`) is `Some` and empty, told apart from
+    /// an unset column (an MQTT client id left for the broker to name).
+    pub(super) fn bytes_or_empty(&self, f: Field) -> Option<Cow<'l, [u8]>> {
+        match self.vals[f as usize] {
+            Some(v) if v == self.schema.empty.as_slice() => Some(Cow::Borrowed(&[])),
+            _ => self.bytes(f),
+        }
+    }
+
     /// The members of a set or vector column, each with its escapes decoded; empty when unset.
     pub(super) fn list(&self, f: Field) -> Vec<Cow<'l, [u8]>> {
         let Some(v) = self.raw(f) else {
