@@ -305,6 +305,22 @@ pub fn score_prevalence(
         return None;
     }
     if n == 1 && view.external && view.data_hosts >= cfg.sole_host_min_data_hosts {
+        if let Some(broker) = super::destination::public_broker(dest) {
+            // The converse of the crowd's credit withheld above: a public broker serves the
+            // whole internet, so one host reaching it does not make it a server that host talks
+            // to. The count is said, and given no weight.
+            return Some(Signal::new(
+                SignalId::SoleHostDestination,
+                0.0,
+                format!(
+                    "the only one of the data's {} hosts to reach {dest} over {protocol}, but it \
+                     is the public broker `{broker}`, which serves anyone: one host reaching it \
+                     does not make it a server that host talks to (the topics say whose channel \
+                     it is)",
+                    view.data_hosts
+                ),
+            ));
+        }
         return Some(Signal::new(
             SignalId::SoleHostDestination,
             w.sole_host_destination,

@@ -163,6 +163,24 @@ fn a_public_broker_many_hosts_reach_earns_no_credit() {
     assert!(hosted.weight < 0.0);
 }
 
+/// The converse: one host alone on a public broker does not make it a server that host talks
+/// to, while one alone on an unlisted address does.
+#[test]
+fn a_public_broker_one_host_reaches_earns_no_suspicion() {
+    let score = |dest: &str| {
+        let mut v = view(1, &[]);
+        v.destination = dest.into();
+        judged(&v, None, Protocol::Mqtt).unwrap()
+    };
+    let open = score("test.mosquitto.org");
+    assert_eq!(open.id, SignalId::SoleHostDestination);
+    assert_eq!(open.weight, 0.0);
+    assert!(open.reason.contains("public broker"), "{}", open.reason);
+    let own = score("mq.example-vps.net");
+    assert_eq!(own.weight, Weights::default().sole_host_destination);
+    assert!(own.weight > 0.0);
+}
+
 #[test]
 fn a_timer_others_share_is_the_client_softwares_one_nobody_shares_stands_out() {
     // 3 of 12 clients on a ~1 h timer (the app's reconnect on always-on desktops).
