@@ -5,7 +5,6 @@
 
 mod common;
 
-const HEAD: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\n";
 /// Monday 2026-03-02 00:00 UTC.
 const T0: i64 = 1_772_409_600;
 const HOUR: i64 = 3600;
@@ -79,10 +78,7 @@ fn week() -> String {
             );
         }
     }
-    rows.sort();
-    let mut s = HEAD.to_string();
-    s.extend(rows.into_iter().map(|(_, r)| r));
-    s
+    common::zeek_conn_log(rows)
 }
 
 #[test]

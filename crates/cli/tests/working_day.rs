@@ -7,7 +7,6 @@
 
 mod common;
 
-const HEAD: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\n";
 /// Monday 2026-03-02 00:00 UTC.
 const T0: i64 = 1_772_409_600;
 const HOUR: i64 = 3600;
@@ -143,10 +142,7 @@ fn log(with_camera: bool) -> String {
             );
         }
     }
-    rows.sort();
-    let mut s = HEAD.to_string();
-    s.extend(rows.into_iter().map(|(_, r)| r));
-    s
+    common::zeek_conn_log(rows)
 }
 
 #[test]

@@ -35,11 +35,10 @@ fn alerts(stdout: &str) -> Vec<serde_json::Value> {
 }
 
 const HEAD: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n";
-const CONN_FIELDS: &str = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\n";
 
 /// Two cleartext MQTT connections of a workstation to `dst`, ten minutes apart.
 fn conn_log(dst: &str) -> String {
-    let mut s = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
+    let mut s = common::ZEEK_CONN_HEADER.to_string();
     for k in 0..2 {
         let ts = 1_700_000_000 + k * 600;
         s.push_str(&format!(
@@ -243,14 +242,6 @@ fn browsing(rows: &mut Vec<(i64, String)>, hosts: &[&str], from: i64, count: i64
     }
 }
 
-/// The rows, in time order, as a TSV conn.log.
-fn conn_text(mut rows: Vec<(i64, String)>) -> String {
-    rows.sort();
-    let mut s = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
-    s.extend(rows.into_iter().map(|(_, r)| r));
-    s
-}
-
 /// Three days of a conn.log: `device` does nothing but name lookups and 8-hour MQTT-over-TLS
 /// sessions with its vendor's address, `workstation` holds the same sessions with another
 /// address and also browses; more hosts keep one service open for a day or more.
@@ -314,12 +305,16 @@ fn census_log(device: &str, workstation: &str) -> String {
     // The browsing.
     let busy = [workstation, ROUND_THE_CLOCK_HOST, ROUND_THE_CLOCK_POOL];
     browsing(&mut rows, &busy, t0 + 7200, 20, 9000);
-    conn_text(rows)
+    common::zeek_conn_log(rows)
 }
 
 /// The records of a TSV log with the test's columns as Zeek's JSON writer writes them.
 fn as_json_lines(tsv: &str) -> String {
-    let names: Vec<&str> = CONN_FIELDS.trim_end().split('\t').skip(1).collect();
+    let fields = common::ZEEK_CONN_HEADER
+        .lines()
+        .find(|l| l.starts_with("#fields"))
+        .unwrap();
+    let names: Vec<&str> = fields.split('\t').skip(1).collect();
     let mut out = String::new();
     for row in tsv.lines().filter(|l| !l.starts_with('#')) {
         let mut rec = serde_json::Map::new();
@@ -440,7 +435,7 @@ fn a_device_whose_only_traffic_is_its_service_is_credited_and_a_workstation_is_n
     // Another input in which the device browses does not hold its channel, so it does not move
     // the verdict; in the channel's own input, the same browsing does.
     let web = dir.path().join("web.log");
-    let mut other = format!("{HEAD}#path\tconn\n{CONN_FIELDS}");
+    let mut other = common::ZEEK_CONN_HEADER.to_string();
     other.push_str(&format!(
         "1700090000.0\tX1\t{device}\t61000\t198.51.100.5\t443\ttcp\tssl\t12.0\t2000\t90000\tSF\tT\n"
     ));
@@ -551,7 +546,7 @@ fn a_devices_short_piece_at_one_address_of_its_pool_is_judged_with_the_pool() {
     }
     let dir = tempfile::tempdir().unwrap();
     let conn = dir.path().join("conn.log");
-    std::fs::write(&conn, conn_text(rows)).unwrap();
+    std::fs::write(&conn, common::zeek_conn_log(rows)).unwrap();
     let r = hunt(&["--min-suspicion", "low", conn.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let all = alerts(&r.stdout);
@@ -590,7 +585,7 @@ fn a_busy_hosts_held_uploads_answered_with_acknowledgements_are_reported_as_such
         }
     }
     browsing(&mut rows, &[uploader, chatter], t0 + 7200, 20, 9000);
-    let text = conn_text(rows);
+    let text = common::zeek_conn_log(rows);
     let dir = tempfile::tempdir().unwrap();
     let conn = dir.path().join("conn.log");
     std::fs::write(&conn, &text).unwrap();
@@ -656,7 +651,7 @@ fn a_busy_hosts_one_standing_upload_in_a_day_is_rated_on_that_connection() {
         ));
     }
     browsing(&mut rows, &[uploader, chatter], t0 + 9 * 3600, 8, 3000);
-    let text = conn_text(rows);
+    let text = common::zeek_conn_log(rows);
     let dir = tempfile::tempdir().unwrap();
     let conn = dir.path().join("conn.log");
     std::fs::write(&conn, &text).unwrap();

@@ -245,6 +245,15 @@ impl AppInfo {
     pub fn add_client_id(&mut self, v: &str) {
         insert_smallest(&mut self.client_ids, v, MAX_IDENTITIES);
     }
+    /// The client id a session's CONNECT gave: kept when it names the client, counted in
+    /// [`Self::unnamed_clients`] when empty (left for the broker to name).
+    pub fn add_connect_client_id(&mut self, v: &str) {
+        if v.is_empty() {
+            self.unnamed_clients = self.unnamed_clients.saturating_add(1);
+        } else {
+            self.add_client_id(v);
+        }
+    }
     pub fn add_username(&mut self, v: &str) {
         insert_smallest(&mut self.usernames, v, MAX_IDENTITIES);
     }

@@ -6,6 +6,17 @@
 // Each test file uses some of these helpers.
 #![allow(dead_code)]
 
+/// The header of a Zeek TSV conn.log with the columns the tests write.
+pub const ZEEK_CONN_HEADER: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\n";
+
+/// A Zeek conn.log of `rows` (each its start time and its line), written in time order.
+pub fn zeek_conn_log(mut rows: Vec<(i64, String)>) -> String {
+    rows.sort();
+    let mut s = ZEEK_CONN_HEADER.to_string();
+    s.extend(rows.into_iter().map(|(_, r)| r));
+    s
+}
+
 /// The repository's root (tests read `examples/` and the shared corpus beside it from there).
 pub fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

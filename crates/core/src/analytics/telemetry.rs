@@ -20,7 +20,7 @@ use crate::signal::SignalId;
 pub(super) const PLAIN_TELEMETRY_BEACON_FACTOR: f64 = 0.3;
 
 /// Entropy under which a payload reads as plain text or JSON.
-const PLAIN_PAYLOAD_BITS: f32 = 6.0;
+pub(super) const PLAIN_PAYLOAD_BITS: f32 = 6.0;
 
 /// Fewest publications for "every one is readings" to describe the client rather than a few
 /// messages: a device reports for hours, an exchange of two or three messages says little.

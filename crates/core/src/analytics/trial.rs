@@ -11,6 +11,7 @@
 //! alert below the seed's prior (the scoring's `lower_at_net`): a stock command-line client's id
 //! (`library_client_id`) or the behaviour's own evidence must agree.
 
+use super::telemetry::PLAIN_PAYLOAD_BITS;
 use crate::app::{AppInfo, TopicDirection};
 use crate::behaviour::{Signal, Weights};
 use crate::signal::SignalId;
@@ -24,9 +25,6 @@ pub(super) const TEST_NAMESPACES: [&str; 6] =
 /// Most publications a trial makes: a person types a few messages; a program on a timer makes
 /// many (and the timer is judged on its own).
 pub(super) const MAX_TRIAL_PUBLICATIONS: u64 = 10;
-
-/// Entropy under which a payload reads as plain text.
-const PLAIN_PAYLOAD_BITS: f32 = 6.0;
 
 /// The topic's first level, when it names a test namespace.
 fn test_namespace(topic: &str) -> Option<&str> {

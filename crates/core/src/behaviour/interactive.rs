@@ -395,8 +395,9 @@ pub const MIN_RHYTHM_OPENINGS: usize = 3;
 
 /// Why a daily connection "timer" is a working day's rhythm, when the source records only when
 /// connections opened (Sysmon network events, firewall session starts): at least
-/// `min_sessions` openings and [`MIN_RHYTHM_OPENINGS`], `min_share` of them in working hours on working days, in data that
-/// covers time outside working hours (so openings could have been seen there). A machine timer of
+/// `min_sessions` openings and [`MIN_RHYTHM_OPENINGS`], `min_share` of them in working hours on
+/// working days, in data that covers time outside working hours (so openings could have been
+/// seen there). A machine timer of
 /// a day fires at night and at weekends as readily as in office hours; a person opening a chat
 /// client each morning does not. Without session ends nothing says the sessions were used by a
 /// person, so this only takes back the timer, it credits nothing (the caller decides).

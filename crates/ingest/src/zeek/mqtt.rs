@@ -71,15 +71,12 @@ pub(super) fn facts(
             will_topic,
         } => {
             app.protocol_version = v.as_deref().and_then(version).map(str::to_string);
-            match client_id.as_deref() {
-                // Present and empty (TSV's `(empty)`, JSON's `""`): left for the broker to name.
-                Some(b"") => app.unnamed_clients = 1,
-                Some(id) => {
-                    if let Some(id) = clean(id) {
-                        app.add_client_id(id);
-                    }
-                }
-                None => {}
+            // Present and empty (TSV's `(empty)`, JSON's `""`): left for the broker to name.
+            let id = client_id
+                .as_deref()
+                .and_then(|b| if b.is_empty() { Some("") } else { clean(b) });
+            if let Some(id) = id {
+                app.add_connect_client_id(id);
             }
             if let Some(t) = will_topic.as_deref().and_then(clean) {
                 app.add_topic(t, TopicDirection::Publish, 0);

@@ -43,10 +43,8 @@ impl Mqtt {
             let props = varint(&mut r)?;
             r.skip(props as usize)?;
         }
-        match clean_name(r.str16()?) {
-            Some("") => app.unnamed_clients = app.unnamed_clients.saturating_add(1),
-            Some(id) => app.add_client_id(id),
-            None => {}
+        if let Some(id) = clean_name(r.str16()?) {
+            app.add_connect_client_id(id);
         }
         if flags & 0x04 != 0 {
             if level == 5 {
