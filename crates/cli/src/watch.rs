@@ -3,9 +3,11 @@
 //! The capture runs on its own thread and hands every ended flow (as a connection event, with
 //! what payload inspection learned and the local process that owned the socket) to this thread,
 //! which feeds the same engine `hunt` uses. Every `--report-every` seconds the groups are rated
-//! again and an alert is written when its group first reaches alert level or its suspicion or
-//! score rises, so a long-running watch reports each channel once and again only when it gets
-//! worse. SIGINT and SIGTERM stop the capture; the flows still open are flushed and rated before
+//! again, with the flows still open counted as they stand (a subscriber waiting on a command
+//! tree, an implant holding its channel: sessions that may never end while the watch runs are
+//! rated while they last, without being counted into the groups until they end), and an alert
+//! is written when its group first reaches alert level or its suspicion or score rises, so a
+//! long-running watch reports each channel once and again only when it gets worse. SIGINT and SIGTERM stop the capture; the flows still open are flushed and rated before
 //! the process exits. Alerts go through the same writers as `hunt`'s (`--format`): JSON lines,
 //! CSV, OCSF or ECS one record per new or raised alert, one table per report of the new ones,
 //! or one HTML report of the whole watch (each alert as last rated) when it stops. Every
@@ -17,8 +19,9 @@ use crate::hunt::{open_output, table_options, writer};
 use crate::settings::{ViewSettings, WatchSettings};
 use anyhow::{Context, Result};
 use pubsub_hunt_core::analytics::TimeRange;
-use pubsub_hunt_core::{Accumulator, Alert, Engine, HuntSummary, Session, Suspicion};
+use pubsub_hunt_core::{Accumulator, Alert, ConnEvent, Engine, HuntSummary, Session, Suspicion};
 use pubsub_hunt_output::{AlertWriter, OutputFormat, RunSummary, TableOptions, TableWriter};
+use pubsub_hunt_packets::live::LiveEvent;
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -72,10 +75,18 @@ pub fn run(s: WatchSettings) -> Result<u8> {
     let iface = s.interface.clone();
     let filter = s.filter;
     let capture_stop = stop.clone();
+    let open_wanted = Arc::new(AtomicBool::new(false));
+    let capture_open_wanted = open_wanted.clone();
     let capture = std::thread::spawn(move || {
-        pubsub_hunt_packets::live::capture_filtered(&iface, &filter, &capture_stop, |ev| {
-            let _ = tx.send(ev);
-        })
+        pubsub_hunt_packets::live::capture_filtered(
+            &iface,
+            &filter,
+            &capture_stop,
+            &capture_open_wanted,
+            |ev| {
+                let _ = tx.send(ev);
+            },
+        )
     });
     let _ = writeln!(
         io::stderr().lock(),
@@ -90,15 +101,22 @@ pub fn run(s: WatchSettings) -> Result<u8> {
     let mut written = 0u64;
     loop {
         match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(ev) => {
+            Ok(LiveEvent::Ended(ev)) => {
                 engine.observe(&ev, &mut acc);
+            }
+            // The open flows asked for at the report's time, after every flow that ended before.
+            Ok(LiveEvent::Open(open)) => {
+                written += report(&engine, &mut acc, &open, &mut reported, &mut *out)?.0;
+                next = Instant::now() + every;
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             // The capture thread ended (stopped, or failed to open the socket).
             Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
         }
+        // A report is due: ask the capture for its open flows (the report is written when they
+        // come, at most one request outstanding).
         if Instant::now() >= next {
-            written += report(&engine, &mut acc, &mut reported, &mut *out)?.0;
+            open_wanted.store(true, Ordering::Relaxed);
             next = Instant::now() + every;
         }
     }
@@ -106,7 +124,8 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         .join()
         .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?;
     // The last report's rating is the watch's verdict: its summary goes to the page and the status.
-    let (last, decided) = report(&engine, &mut acc, &mut reported, &mut *out)?;
+    // Every flow ended when the capture stopped: none is open now.
+    let (last, decided) = report(&engine, &mut acc, &[], &mut reported, &mut *out)?;
     written += last;
     out.finish_with_summary(&run_summary(&s.interface, &engine, &acc, &decided))
         .context("writing results")?;
@@ -134,10 +153,13 @@ pub fn run(s: WatchSettings) -> Result<u8> {
 }
 
 /// Writes the sessions that ended since the last report and every alert that is new or got
-/// worse; returns how many lines were written and the rating's summary.
+/// worse, rating the groups with the flows still `open` as they stand (counted in a copy of the
+/// groups only: each is counted for good once, when it ends); returns how many lines were
+/// written and the rating's summary.
 fn report(
     engine: &Engine,
     acc: &mut Accumulator,
+    open: &[ConnEvent],
     reported: &mut HashMap<AlertKey, (Suspicion, u8)>,
     out: &mut dyn AlertWriter,
 ) -> Result<(u64, HuntSummary)> {
@@ -146,7 +168,11 @@ fn report(
         out.write_session(&s).context("writing results")?;
         n += 1;
     }
-    let (alerts, summary) = engine.finish(acc.clone());
+    let mut now = acc.clone();
+    for ev in open {
+        engine.observe(ev, &mut now);
+    }
+    let (alerts, summary) = engine.finish(now);
     for alert in alerts {
         let k = key(&alert);
         let now = (alert.suspicion, alert.score);

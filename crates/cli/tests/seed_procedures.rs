@@ -473,3 +473,98 @@ fn a_developers_hand_test_on_a_test_topic_is_a_trial_exchange() {
     assert_eq!(test["signals"]["library_client_id"], -5.0, "{test}");
     assert_eq!(test["suspicion"], "low", "{test}");
 }
+
+/// The third procedure as an operator leaves it: `mosquitto_sub` on `c2/commands/#` without a
+/// timeout, waiting for commands for as long as the implant runs. Its one session never ends
+/// while the watch runs, so the watch must rate it while it is open: the alert, with the process
+/// and the wildcard command tree, is written while the subscriber still waits, once, and not
+/// again when the watch stops (the session ended then, no worse).
+#[test]
+fn a_subscriber_that_keeps_waiting_is_alerted_while_it_waits() {
+    let Some(path) = real_tools(&["mosquitto", "mosquitto_sub"]) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (addr, _xmpp) = own_loopback();
+    let _broker = start_broker(&path("mosquitto"), dir.path(), addr);
+    let mut watch = Running(
+        Command::new(assert_cmd::cargo::cargo_bin("pubsub-hunt"))
+            .env("PUBSUB_HUNT_NO_STATE", "1")
+            .args(["watch", "--interface", "lo", "--report-every", "1"])
+            .args(["--filter", &format!("tcp and host {addr}")])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(watch.0.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("watching lo"), "{line}");
+    std::thread::sleep(Duration::from_millis(1500));
+    // The watch's lines, as they are written.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = BufReader::new(watch.0.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for l in stdout.lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+
+    let mut sub = Running(
+        Command::new(path("mosquitto_sub"))
+            .args(["-h", &addr.to_string(), "-p", &MQTT_PORT.to_string()])
+            .args(["-t", "c2/commands/#"])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = Vec::new();
+    let waiting = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => {
+                let v: serde_json::Value = serde_json::from_str(&l).unwrap();
+                let found = v["kind"] == "alert" && v["dst_ip"] == addr.to_string();
+                seen.push(v);
+                if found {
+                    break seen.last().cloned().unwrap();
+                }
+            }
+            Err(_) => panic!("no alert while the subscriber waited; lines: {seen:?}"),
+        }
+    };
+    assert!(
+        sub.0.try_wait().unwrap().is_none(),
+        "the subscriber ended before its alert"
+    );
+    assert_eq!(waiting["connections"], 1, "{waiting}");
+    assert_eq!(basename(&waiting["process"]), "mosquitto_sub", "{waiting}");
+    assert!(
+        has_topic(&waiting, "subscribe", "c2/commands/#"),
+        "{waiting}"
+    );
+    check_alert(
+        &waiting,
+        "low",
+        &["wildcard_command_tree", "single_shot_tool"],
+    );
+
+    drop(sub);
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = Command::new("kill")
+        .args(["-TERM", &watch.0.id().to_string()])
+        .status();
+    let mut rest = String::new();
+    let _ = stderr.read_to_string(&mut rest);
+    assert_eq!(watch.0.wait().unwrap().code(), Some(0), "{rest}");
+    let later: Vec<serde_json::Value> = rx
+        .iter()
+        .map(|l| serde_json::from_str(&l).unwrap())
+        .collect();
+    assert!(
+        later.iter().all(|l| l["kind"] != "alert"),
+        "the alert was written again: {later:?}"
+    );
+}

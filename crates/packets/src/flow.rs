@@ -26,13 +26,15 @@ use crate::link::{self, LinkError, Network};
 use crate::tcp::{self, Released, StreamReassembler, TcpSegment, TransportError, UdpDatagram};
 use foldhash::fast::RandomState;
 use pubsub_hunt_core::time::Micros;
-use pubsub_hunt_core::{AppInfo, ConnEvent, Outcome, Protocol, Transport};
+use pubsub_hunt_core::{AppInfo, ConnEvent, Protocol, Transport};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use thiserror::Error;
 
 mod bounds;
+mod state;
 pub use bounds::{FlowConfig, FlowStats};
+use state::{CLIENT, Flow, SERVER, TcpState};
 
 /// Why one packet could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -81,56 +83,8 @@ pub struct EndedFlow {
     pub event: ConnEvent,
 }
 
-const CLIENT: usize = 0;
-const SERVER: usize = 1;
-
 /// Ports below this are well-known or registered (IANA); at and above it, dynamic.
 const FIRST_DYNAMIC_PORT: u16 = 49_152;
-
-#[derive(Debug)]
-struct TcpState {
-    reassembly: [StreamReassembler; 2],
-    inspector: Option<SessionInspector>,
-    /// The inspector's memory when last measured (its share of the table's total).
-    inspection_memory: usize,
-    client_syn: Option<u32>,
-    server_syn_ack: bool,
-    client_ack_after_syn_ack: bool,
-    rst: [bool; 2],
-    fin: [bool; 2],
-}
-
-#[derive(Debug)]
-struct Flow {
-    id: u64,
-    transport: Transport,
-    client: SocketAddr,
-    server: SocketAddr,
-    first_ts: Micros,
-    last_ts: Micros,
-    first_packet: u64,
-    packets: [u64; 2],
-    /// UDP payload bytes per side.
-    udp_bytes: [u64; 2],
-    tcp: Option<Box<TcpState>>,
-    closed_at: Option<Micros>,
-    host: Option<String>,
-    process: Option<String>,
-    user: Option<String>,
-}
-
-impl Flow {
-    /// Whether the flow has had no packet for longer than its timeout at `now`: the idle
-    /// timeout of its transport, or the linger of a closed flow.
-    fn timed_out(&self, config: &FlowConfig, now: Micros) -> bool {
-        let limit = match (self.closed_at, self.transport) {
-            (Some(_), _) => config.close_linger,
-            (None, Transport::Udp) => config.udp_idle,
-            (None, _) => config.tcp_idle,
-        };
-        now.saturating_sub(self.last_ts) > limit
-    }
-}
 
 /// Tracks flows over a sequence of frames.
 pub struct FlowTable {
@@ -564,6 +518,27 @@ impl FlowTable {
         }
     }
 
+    /// Every open flow as the connection event it would end as now, in first-packet order. The
+    /// table is unchanged and inspection goes on. A message the inspector still holds in part
+    /// is not in it (it is learned when it completes), nor are bytes reassembly holds out of
+    /// order; both are counted once the flow ends. At most the table's `max_flows` events.
+    pub fn open_flows(&self) -> Vec<ConnEvent> {
+        let mut flows: Vec<&Flow> = self.flows.values().collect();
+        flows.sort_by_key(|f| f.first_packet);
+        flows
+            .into_iter()
+            .map(|flow| {
+                let app = flow
+                    .tcp
+                    .as_deref()
+                    .and_then(|t| t.inspector.as_ref())
+                    .map(SessionInspector::learned);
+                let (outcome, bytes) = state::outcome_and_bytes(flow);
+                state::conn_event(&self.config, flow, app, outcome, bytes)
+            })
+            .collect()
+    }
+
     /// Ends every flow (end of capture, or live capture stopping), in first-packet order.
     pub fn finish(&mut self, emit: &mut dyn FnMut(EndedFlow)) {
         let mut all: Vec<Flow> = self.flows.drain().map(|(_, f)| f).collect();
@@ -577,87 +552,38 @@ impl FlowTable {
     fn finish_flow(&mut self, mut flow: Flow) -> EndedFlow {
         self.stats.flows += 1;
         let mut app: Option<AppInfo> = None;
-        let (outcome, bytes) = match flow.tcp.as_deref_mut() {
-            Some(t) => {
-                let held: usize = t.reassembly.iter().map(StreamReassembler::held_bytes).sum();
-                self.held_total = self.held_total.saturating_sub(held);
-                self.inspection_total = self.inspection_total.saturating_sub(t.inspection_memory);
-                t.inspection_memory = 0;
-                if let Some(mut inspector) = t.inspector.take() {
-                    for (i, r) in t.reassembly.iter_mut().enumerate() {
-                        let side = if i == CLIENT {
-                            Side::Client
-                        } else {
-                            Side::Server
-                        };
-                        let mut out = |rel: Released<'_>| match rel {
-                            Released::Data(d) => {
-                                if inspector.wants_more() {
-                                    inspector.feed(side, flow.last_ts, flow.first_packet, d);
-                                }
+        if let Some(t) = flow.tcp.as_deref_mut() {
+            let held: usize = t.reassembly.iter().map(StreamReassembler::held_bytes).sum();
+            self.held_total = self.held_total.saturating_sub(held);
+            self.inspection_total = self.inspection_total.saturating_sub(t.inspection_memory);
+            t.inspection_memory = 0;
+            if let Some(mut inspector) = t.inspector.take() {
+                for (i, r) in t.reassembly.iter_mut().enumerate() {
+                    let side = if i == CLIENT {
+                        Side::Client
+                    } else {
+                        Side::Server
+                    };
+                    let mut out = |rel: Released<'_>| match rel {
+                        Released::Data(d) => {
+                            if inspector.wants_more() {
+                                inspector.feed(side, flow.last_ts, flow.first_packet, d);
                             }
-                            Released::Gap => inspector.gap(side),
-                        };
-                        if r.is_reassembling() {
-                            r.flush(&mut out);
                         }
+                        Released::Gap => inspector.gap(side),
+                    };
+                    if r.is_reassembling() {
+                        r.flush(&mut out);
                     }
-                    app = Some(inspector.finish());
                 }
-                let bytes = [
-                    t.reassembly[CLIENT].payload_bytes(),
-                    t.reassembly[SERVER].payload_bytes(),
-                ];
-                (tcp_outcome(t, bytes), bytes)
+                app = Some(inspector.finish());
             }
-            None => {
-                let outcome = if flow.packets[CLIENT] > 0 && flow.packets[SERVER] > 0 {
-                    Outcome::Succeeded
-                } else {
-                    Outcome::Unknown
-                };
-                (outcome, flow.udp_bytes)
-            }
-        };
-        let identified: Vec<_> = app.as_ref().and_then(|a| a.protocol).into_iter().collect();
-        let app = app
-            .filter(|a| a.protocol.is_some() || !a.server_names.is_empty() || !a.alpn.is_empty());
+        }
+        let (outcome, bytes) = state::outcome_and_bytes(&flow);
         EndedFlow {
             first_packet: flow.first_packet,
-            event: ConnEvent {
-                ts: Some(flow.first_ts),
-                end: Some(flow.last_ts),
-                host: flow.host,
-                process: flow.process,
-                user: flow.user,
-                src_ip: Some(flow.client.ip()),
-                src_port: Some(flow.client.port()),
-                transport: flow.transport,
-                outcome,
-                app_label: identified.first().map(|p| p.as_str().to_string()),
-                identified,
-                bytes_out: Some(bytes[CLIENT]),
-                bytes_in: Some(bytes[SERVER]),
-                packets_out: Some(flow.packets[CLIENT]),
-                packets_in: Some(flow.packets[SERVER]),
-                source_format: Some(self.config.source_format),
-                app: app.map(Box::new),
-                ..ConnEvent::new(flow.server.ip(), flow.server.port())
-            },
+            event: state::conn_event(&self.config, &flow, app, outcome, bytes),
         }
-    }
-}
-
-/// Zeek-like outcome of a TCP flow.
-fn tcp_outcome(t: &TcpState, bytes: [u64; 2]) -> Outcome {
-    let handshake = t.server_syn_ack && (t.client_ack_after_syn_ack || bytes[CLIENT] > 0);
-    if handshake || (bytes[CLIENT] > 0 && bytes[SERVER] > 0) {
-        Outcome::Succeeded
-    } else if t.client_syn.is_some() && !t.server_syn_ack && bytes[SERVER] == 0 {
-        // S0 (no answer) or REJ (answered with a reset).
-        Outcome::Failed
-    } else {
-        Outcome::Unknown
     }
 }
 

@@ -1,8 +1,10 @@
 //! Live capture on Linux: reads frames from an `AF_PACKET` raw socket (no libpcap, so the
 //! default build needs no system library; it needs root or `CAP_NET_RAW` at run time), runs
 //! them through the same [`FlowTable`] as capture files, and hands each flow to the caller as it
-//! ends (closed, idle) and every remaining flow when `stop` is set. The socket has a receive
-//! timeout so `stop` is polled at least every [`POLL_INTERVAL`].
+//! ends (closed, idle) and every remaining flow when `stop` is set. On request it also hands over
+//! what every flow still open holds so far ([`LiveEvent::Open`]), leaving them open, so a caller
+//! can rate a session that lasts while it lasts. The socket has a receive timeout so `stop`
+//! (and a request) is polled at least every [`POLL_INTERVAL`].
 //!
 //! Filter (applied in user space to each decoded packet, since no BPF compiler is linked): a
 //! whitespace-separated list of terms, all of which must match (`and` between terms is
@@ -247,28 +249,50 @@ fn now_micros() -> i64 {
         .unwrap_or(0)
 }
 
+/// What a live capture hands its caller.
+// Ended flows are the stream (one per flow, as before there were open ones): boxing each would
+// cost an allocation per flow to shrink the rare `Open`.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum LiveEvent {
+    /// A flow that ended: closed, idle, or still open when the capture stopped.
+    Ended(ConnEvent),
+    /// Every flow still open, as it would end now ([`FlowTable::open_flows`]), in answer to
+    /// `open_wanted` being set: a session that lasts (a subscriber waiting for commands, an
+    /// implant holding its channel) is rated while it lasts, not only once it ends.
+    Open(Vec<ConnEvent>),
+}
+
 /// Captures on `interface` (`any` or empty for all) until `stop` is set, giving every flow to
 /// `on_event` as it ends; the flows still open are flushed when `stop` is set.
 pub fn capture(
     interface: &str,
     filter: Option<&str>,
     stop: &AtomicBool,
-    on_event: impl FnMut(ConnEvent),
+    mut on_event: impl FnMut(ConnEvent),
 ) -> Result<(), LiveError> {
     let filter = match filter {
         Some(f) => Filter::parse(f).map_err(LiveError::Filter)?,
         None => Filter::default(),
     };
-    capture_filtered(interface, &filter, stop, on_event)
+    let never = AtomicBool::new(false);
+    capture_filtered(interface, &filter, stop, &never, |e| {
+        if let LiveEvent::Ended(ev) = e {
+            on_event(ev);
+        }
+    })
 }
 
 /// [`capture`] with a filter already parsed by [`Filter::parse`], so a caller can reject a bad
-/// filter before it starts anything (`Filter::default()` passes every packet).
+/// filter before it starts anything (`Filter::default()` passes every packet). Whenever
+/// `open_wanted` is set, the capture clears it and hands over the open flows
+/// ([`LiveEvent::Open`]) after the flows that ended before.
 pub fn capture_filtered(
     interface: &str,
     filter: &Filter,
     stop: &AtomicBool,
-    mut on_event: impl FnMut(ConnEvent),
+    open_wanted: &AtomicBool,
+    mut on_event: impl FnMut(LiveEvent),
 ) -> Result<(), LiveError> {
     let socket = PacketSocket::open(interface)?;
     let config = FlowConfig {
@@ -279,15 +303,20 @@ pub fn capture_filtered(
     let mut attributor = Attributor::new();
     let mut buf = vec![0u8; FRAME_BUFFER];
     let mut number = 0u64;
-    let mut emit = |f: EndedFlow| on_event(f.event);
     let result = loop {
         if stop.load(Ordering::Relaxed) {
             break Ok(());
         }
+        if open_wanted.swap(false, Ordering::Relaxed) {
+            // Flows idle past their timeout end first, as a packet now would end them.
+            table.sweep(now_micros(), &mut ended(&mut on_event));
+            let open = table.open_flows();
+            on_event(LiveEvent::Open(open));
+        }
         let (len, addr) = match socket.recv(&mut buf) {
             Ok(Some(r)) => r,
             Ok(None) => {
-                table.sweep(now_micros(), &mut emit);
+                table.sweep(now_micros(), &mut ended(&mut on_event));
                 continue;
             }
             Err(e) => break Err(LiveError::Receive(e)),
@@ -316,15 +345,20 @@ pub fn capture_filtered(
             orig_len: len as u32,
         };
         // A bad packet on a live interface is not worth stopping for.
-        if let Ok(Some(new)) = table.packet(&frame, &mut emit) {
+        if let Ok(Some(new)) = table.packet(&frame, &mut ended(&mut on_event)) {
             let owner = attributor.attribute(&new);
             if owner.process.is_some() || owner.user.is_some() {
                 table.annotate(&new.key, attributor.host.clone(), owner.process, owner.user);
             }
         }
     };
-    table.finish(&mut emit);
+    table.finish(&mut ended(&mut on_event));
     result
+}
+
+/// Hands an ended flow to the caller as [`LiveEvent::Ended`].
+fn ended(on_event: &mut impl FnMut(LiveEvent)) -> impl FnMut(EndedFlow) + '_ {
+    |f| on_event(LiveEvent::Ended(f.event))
 }
 
 /// Who owns a local socket.

@@ -589,6 +589,12 @@ impl SessionInspector {
         !self.engine.is_done()
     }
 
+    /// What was learned so far, while inspection goes on (a live capture's report on a session
+    /// still open); a message still held in part is not in it.
+    pub fn learned(&self) -> AppInfo {
+        self.app.clone()
+    }
+
     /// What was learned; `app.protocol` is set when a protocol was recognised.
     pub fn finish(mut self) -> AppInfo {
         self.engine.flush(self.last_ts, &mut self.app);
