@@ -5,7 +5,8 @@
 //! which feeds the same engine `hunt` uses. Every `--report-every` seconds the groups are rated
 //! again, with the flows still open counted as they stand (a subscriber waiting on a command
 //! tree, an implant holding its channel: sessions that may never end while the watch runs are
-//! rated while they last, without being counted into the groups until they end), and an alert
+//! rated while they last, without being counted into the groups until they end) and with the
+//! census of the hosts' flows, as `hunt` rates a capture ([`live_groups`]), and an alert
 //! is written when its group first reaches alert level or its suspicion or score rises, so a
 //! long-running watch reports each channel once and again only when it gets worse. SIGINT and SIGTERM stop the capture; the flows still open are flushed and rated before
 //! the process exits. Alerts go through the same writers as `hunt`'s (`--format`): JSON lines,
@@ -27,6 +28,9 @@ use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+mod live_groups;
+use live_groups::LiveGroups;
 
 /// Most events waiting between the capture thread and the engine; the capture thread blocks
 /// (and the kernel drops packets) rather than memory growing without bound.
@@ -94,19 +98,17 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         s.interface
     );
 
-    let mut acc = Accumulator::new();
+    let mut groups = LiveGroups::new(&engine);
     let mut reported: HashMap<AlertKey, (Suspicion, u8)> = HashMap::new();
     let every = s.report_every;
     let mut next = Instant::now() + every;
     let mut written = 0u64;
     loop {
         match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok(LiveEvent::Ended(ev)) => {
-                engine.observe(&ev, &mut acc);
-            }
+            Ok(LiveEvent::Ended(ev)) => groups.ended(&engine, &ev),
             // The open flows asked for at the report's time, after every flow that ended before.
             Ok(LiveEvent::Open(open)) => {
-                written += report(&engine, &mut acc, &open, &mut reported, &mut *out)?.0;
+                written += report(&engine, &mut groups, &open, &mut reported, &mut *out)?.0;
                 next = Instant::now() + every;
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
@@ -125,16 +127,21 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?;
     // The last report's rating is the watch's verdict: its summary goes to the page and the status.
     // Every flow ended when the capture stopped: none is open now.
-    let (last, decided) = report(&engine, &mut acc, &[], &mut reported, &mut *out)?;
+    let (last, decided) = report(&engine, &mut groups, &[], &mut reported, &mut *out)?;
     written += last;
-    out.finish_with_summary(&run_summary(&s.interface, &engine, &acc, &decided))
-        .context("writing results")?;
+    out.finish_with_summary(&run_summary(
+        &s.interface,
+        &engine,
+        groups.accumulator(),
+        &decided,
+    ))
+    .context("writing results")?;
     match result {
         Ok(()) => {
             let _ = writeln!(
                 io::stderr().lock(),
                 "pubsub-hunt: stopped; {} connections seen, {written} lines written",
-                acc.counters.events
+                groups.events()
             );
             // A bound that bound (the group limit, the group state budget, the alert limit)
             // left data out of the verdicts, as in `hunt`.
@@ -153,26 +160,21 @@ pub fn run(s: WatchSettings) -> Result<u8> {
 }
 
 /// Writes the sessions that ended since the last report and every alert that is new or got
-/// worse, rating the groups with the flows still `open` as they stand (counted in a copy of the
-/// groups only: each is counted for good once, when it ends); returns how many lines were
-/// written and the rating's summary.
+/// worse, rating the groups with the flows still `open` as they stand
+/// ([`LiveGroups::rate`]); returns how many lines were written and the rating's summary.
 fn report(
     engine: &Engine,
-    acc: &mut Accumulator,
+    groups: &mut LiveGroups,
     open: &[ConnEvent],
     reported: &mut HashMap<AlertKey, (Suspicion, u8)>,
     out: &mut dyn AlertWriter,
 ) -> Result<(u64, HuntSummary)> {
     let mut n = 0;
-    for s in acc.take_sessions(engine.config()) {
+    for s in groups.take_sessions(engine) {
         out.write_session(&s).context("writing results")?;
         n += 1;
     }
-    let mut now = acc.clone();
-    for ev in open {
-        engine.observe(ev, &mut now);
-    }
-    let (alerts, summary) = engine.finish(now);
+    let (alerts, summary) = groups.rate(engine, open);
     for alert in alerts {
         let k = key(&alert);
         let now = (alert.suspicion, alert.score);

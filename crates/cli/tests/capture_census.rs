@@ -7,7 +7,7 @@
 
 mod common;
 
-use pubsub_hunt_testgen::raw::{ACK, FIN, PSH, SYN, ipv4_tcp, pcap_header, pcap_record};
+use pubsub_hunt_testgen::raw::Capture;
 
 /// Monday 2026-03-02 00:00 UTC.
 const T0: u32 = 1_772_409_600;
@@ -15,54 +15,6 @@ const HOUR: u32 = 3600;
 const BROKER: [u8; 4] = [52, 28, 0, 10];
 const WORKSTATION: [u8; 4] = [10, 20, 0, 50];
 const DEVICE: [u8; 4] = [10, 20, 0, 60];
-
-/// Packets of a capture, written in time order.
-#[derive(Default)]
-struct Capture {
-    packets: Vec<(u32, Vec<u8>)>,
-}
-
-impl Capture {
-    /// A TCP connection from `src`:`sport` to `dst`:`dport` open from `from` to `to`, with a
-    /// short exchange each way every two minutes (under the flow table's idle timeout).
-    fn session(&mut self, src: [u8; 4], sport: u16, dst: [u8; 4], dport: u16, from: u32, to: u32) {
-        let (mut c_seq, mut s_seq) = (1_000u32, 9_000u32);
-        self.packets
-            .push((from, ipv4_tcp(src, dst, (sport, dport), c_seq, SYN, &[])));
-        let mut t = from + 1;
-        while t < to {
-            let up = [0x30u8; 40];
-            let down = [0x40u8; 30];
-            self.packets
-                .push((t, ipv4_tcp(src, dst, (sport, dport), c_seq, PSH | ACK, &up)));
-            self.packets.push((
-                t,
-                ipv4_tcp(dst, src, (dport, sport), s_seq, PSH | ACK, &down),
-            ));
-            c_seq = c_seq.wrapping_add(up.len() as u32);
-            s_seq = s_seq.wrapping_add(down.len() as u32);
-            t += 120;
-        }
-        self.packets.push((
-            to,
-            ipv4_tcp(src, dst, (sport, dport), c_seq, FIN | ACK, &[]),
-        ));
-        self.packets.push((
-            to,
-            ipv4_tcp(dst, src, (dport, sport), s_seq, FIN | ACK, &[]),
-        ));
-    }
-
-    fn write(mut self, path: &std::path::Path) {
-        self.packets.sort_by_key(|(t, _)| *t);
-        let mut out = Vec::new();
-        pcap_header(&mut out);
-        for (t, p) in &self.packets {
-            pcap_record(&mut out, *t, 0, p, p.len() as u32);
-        }
-        std::fs::write(path, out).unwrap();
-    }
-}
 
 /// Sessions opened and closed in working hours but for the last closing (06:05 the next day):
 /// as a person's sessions would be, if they had not joined into a day without a break.
@@ -100,7 +52,7 @@ fn day(path: &std::path::Path, browsing: bool, colleagues: u8) {
             }
         }
     }
-    c.write(path);
+    std::fs::write(path, c.to_pcap()).unwrap();
 }
 
 fn alerts(path: &std::path::Path) -> Vec<serde_json::Value> {

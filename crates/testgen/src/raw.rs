@@ -53,3 +53,64 @@ pub fn pcap_record(out: &mut Vec<u8>, secs: u32, usecs: u32, data: &[u8], orig_l
     }
     out.extend_from_slice(data);
 }
+
+/// A capture of hand-made TCP sessions, whose timing and hosts are the point (the census, a
+/// watch's ratings), not their protocol: packets added in any order, written in time order.
+#[derive(Debug, Default, Clone)]
+pub struct Capture {
+    packets: Vec<(u32, Vec<u8>)>,
+}
+
+impl Capture {
+    /// A TCP connection from `src`:`sport` to `dst`:`dport` open from `from` to `to` (Unix
+    /// seconds), with a short exchange each way every two minutes (under a flow table's idle
+    /// timeout), closed with a FIN each way.
+    pub fn session(
+        &mut self,
+        src: [u8; 4],
+        sport: u16,
+        dst: [u8; 4],
+        dport: u16,
+        from: u32,
+        to: u32,
+    ) {
+        let (mut c_seq, mut s_seq) = (1_000u32, 9_000u32);
+        self.packets
+            .push((from, ipv4_tcp(src, dst, (sport, dport), c_seq, SYN, &[])));
+        let mut t = from + 1;
+        while t < to {
+            let up = [0x30u8; 40];
+            let down = [0x40u8; 30];
+            self.packets
+                .push((t, ipv4_tcp(src, dst, (sport, dport), c_seq, PSH | ACK, &up)));
+            self.packets.push((
+                t,
+                ipv4_tcp(dst, src, (dport, sport), s_seq, PSH | ACK, &down),
+            ));
+            c_seq = c_seq.wrapping_add(up.len() as u32);
+            s_seq = s_seq.wrapping_add(down.len() as u32);
+            t += 120;
+        }
+        self.packets.push((
+            to,
+            ipv4_tcp(src, dst, (sport, dport), c_seq, FIN | ACK, &[]),
+        ));
+        self.packets.push((
+            to,
+            ipv4_tcp(dst, src, (dport, sport), s_seq, FIN | ACK, &[]),
+        ));
+    }
+
+    /// The classic pcap file of the packets, in time order (a stable sort: packets of one
+    /// second keep the order they were added in).
+    pub fn to_pcap(&self) -> Vec<u8> {
+        let mut packets: Vec<&(u32, Vec<u8>)> = self.packets.iter().collect();
+        packets.sort_by_key(|(t, _)| *t);
+        let mut out = Vec::new();
+        pcap_header(&mut out);
+        for (t, p) in packets {
+            pcap_record(&mut out, *t, 0, p, p.len() as u32);
+        }
+        out
+    }
+}

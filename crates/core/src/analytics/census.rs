@@ -196,7 +196,7 @@ pub const UNFILTERED_HOSTS: usize = 3;
 
 /// A census gathered from connections already parsed (a capture's flows), per initiator: at
 /// most `bound` hosts, past which it overflows the run's census when added, as a log's would.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FlowCensus {
     hosts: Hosts,
     overflowed: bool,

@@ -246,8 +246,7 @@ impl GroupStats {
         if let Some(w) = window {
             self.add_window(w, 1);
         }
-        let source = ev.origin.as_ref().map_or(&*NO_SOURCE, |r| &r.file);
-        self.add_source(source);
+        self.add_source(input_of(ev));
         self.first_seen = min_opt(self.first_seen, ev.ts);
         self.last_seen = max_opt(self.last_seen, ev.ts);
         match ev.end {
@@ -395,10 +394,21 @@ impl GroupStats {
     }
 }
 
+/// The input an event counts for (its group's inputs, the data span and the census are kept
+/// per input): the file of its record, or [`unreferenced_input`].
+pub fn input_of(ev: &ConnEvent) -> &Arc<str> {
+    ev.origin.as_ref().map_or(&*NO_SOURCE, |r| &r.file)
+}
+
+/// The one input of every event that carries no record reference (built in memory, or a live
+/// capture's flow).
+pub fn unreferenced_input() -> &'static Arc<str> {
+    &NO_SOURCE
+}
+
 /// The source name of events that carry no record reference (built in memory, or a live
 /// capture).
-pub(super) static NO_SOURCE: std::sync::LazyLock<Arc<str>> =
-    std::sync::LazyLock::new(|| Arc::from("-"));
+static NO_SOURCE: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("-"));
 
 pub(super) type GroupMap = HashMap<GroupKey, Box<GroupStats>, foldhash::fast::RandomState>;
 

@@ -38,10 +38,13 @@ mod zones;
 
 pub use accumulator::{Accumulator, EventCounters};
 pub use fate::{Fate, GroupFate, Probe, ProbeCounts, ProbeTarget, RecordFate, TimeRange};
-pub use group::{GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP};
+pub use group::{
+    GroupContext, GroupKey, GroupStats, MAX_SAMPLES_PER_GROUP, MAX_STARTS_PER_GROUP, input_of,
+    unreferenced_input,
+};
 pub use table::GroupCutoff;
 
-use group::{NO_SOURCE, trim_sessions};
+use group::trim_sessions;
 use history::union_span;
 
 use crate::alert::{Alert, Session};
@@ -324,8 +327,7 @@ impl Engine {
             }
             return EventOutcome::OutOfRange;
         }
-        let source = ev.origin.as_ref().map_or(&*NO_SOURCE, |r| &r.file);
-        self.widen_source_span(ev, source, acc);
+        self.widen_source_span(ev, input_of(ev), acc);
         if self.cfg.report_sessions
             && let Some(app) = ev.app.as_deref()
             && let Some(protocol) = app.protocol
