@@ -294,3 +294,47 @@ fn html_of_a_view_says_what_it_left_out() {
     let whole = hunt(&["--format", "html", EXAMPLE]);
     assert!(!whole.contains("<dt>View</dt>"));
 }
+
+/// The clients' identities reach both SOC formats' own objects as the JSON lines carry them:
+/// the user names of Arkime's MQTT capture (`admin`, `modern_user`), which both oracles accept.
+#[test]
+fn ecs_and_ocsf_carry_the_clients_identities() {
+    const MQTT: &str = "../shared/corpus/pcaps/arkime/mqtt_synthetic.pcap";
+    let args = ["--min-suspicion", "low", "--min-connections", "1", MQTT];
+    let users = |v: &Value| -> Vec<String> {
+        v["usernames"]
+            .as_array()
+            .map(|a| a.iter().map(|u| u.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    let jsonl: Vec<Vec<String>> = lines(&hunt(&[&["--format", "jsonl"][..], &args].concat()))
+        .iter()
+        .map(|a| users(&a["app"]))
+        .collect();
+    assert!(jsonl.iter().flatten().any(|u| u == "admin"), "{jsonl:?}");
+
+    let ocsf = hunt(&[&["--format", "ocsf"][..], &args].concat());
+    let in_ocsf: Vec<Vec<String>> = lines(&ocsf)
+        .iter()
+        .map(|f| users(&f["unmapped"]["pubsub_hunt"]))
+        .collect();
+    assert_eq!(in_ocsf, jsonl);
+    let ecs = hunt(&[&["--format", "ecs"][..], &args].concat());
+    let in_ecs: Vec<Vec<String>> = lines(&ecs)
+        .iter()
+        .map(|d| users(&d["pubsub_hunt"]))
+        .collect();
+    assert_eq!(in_ecs, jsonl);
+
+    if let Some(py) = python() {
+        let mut cmd = std::process::Command::new(py);
+        cmd.arg(root().join("tests/python/ocsf_check.py"));
+        oracle(cmd, &ocsf);
+    }
+    if let Some(node_path) = node_path() {
+        let mut cmd = std::process::Command::new("node");
+        cmd.arg(root().join("tests/node/ecs_check.js"))
+            .env("NODE_PATH", &node_path);
+        oracle(cmd, &ecs);
+    }
+}

@@ -255,13 +255,7 @@ fn custom(a: &Alert) -> Value {
         m["suppressed_by"] = json!(reason);
     }
     if let Some(app) = &a.app {
-        m["client_ids"] = json!(app.client_ids);
-        m["topics"] = json!(
-            app.topics
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect::<Vec<_>>()
-        );
+        crate::app_facts::add_app_facts(&mut m, app);
     }
     m
 }

@@ -5,6 +5,7 @@
 //! they are; CSV has the same columns, with list fields joined (`users` by `;`, `reasons` by
 //! ` | `); OCSF and ECS follow those schemas and carry the alert id.
 
+mod app_facts;
 mod attack;
 mod csv;
 mod ecs;

@@ -320,13 +320,7 @@ fn unmapped(a: &Alert) -> Value {
         "flows": a.flows,
     });
     if let Some(app) = &a.app {
-        m["client_ids"] = json!(app.client_ids);
-        m["topics"] = json!(
-            app.topics
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect::<Vec<_>>()
-        );
+        crate::app_facts::add_app_facts(&mut m, app);
     }
     m
 }
