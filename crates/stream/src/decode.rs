@@ -48,6 +48,15 @@ pub struct FormatCache {
     last: Option<Arc<dyn pubsub_hunt_reader::LineFormat>>,
 }
 
+impl FormatCache {
+    /// Whether the format that read the last message records every connection its sensor saw
+    /// (a Zeek `conn.log`): its connections then make the census of their hosts, as a file of
+    /// them does in `hunt`.
+    pub fn takes_census(&self) -> bool {
+        self.last.as_ref().is_some_and(|f| f.takes_census())
+    }
+}
+
 impl Decoder {
     /// `forced`: a format name the caller checked against `registry` (`--input-format`).
     pub fn new(registry: Registry, forced: Option<String>) -> Decoder {

@@ -522,7 +522,9 @@ fn take(
                     }
                 );
             }
-            o.state.observe(engine, offset, record, names);
+            let census = o.cache.takes_census();
+            o.state
+                .observe_counted(engine, offset, record, census, names);
             Ok(())
         }
         Err(e) => {

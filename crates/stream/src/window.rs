@@ -12,6 +12,7 @@
 //! the commit's metadata), so records of windows already reported are recognised after a
 //! replay and not rated a second time from a partial set.
 
+use pubsub_hunt_core::analytics::census::{Census, Coverage, FlowCensus};
 use pubsub_hunt_core::prior::PriorSource;
 use pubsub_hunt_core::time::Micros;
 use pubsub_hunt_core::{Accumulator, Alert, Engine, HuntSummary, RecordRef};
@@ -67,6 +68,9 @@ struct OpenWindow {
     acc: Accumulator,
     /// The smallest offset of a record in it: nothing before it is needed to rebuild it.
     first_offset: i64,
+    /// The census of its connections from a format that records every connection (a Zeek
+    /// conn.log; see [`PartitionState::observe_counted`]); `None` when it has none.
+    census: Option<FlowCensus>,
 }
 
 /// The bounds a window's rating met, in words (`None`: none).
@@ -183,7 +187,22 @@ impl PartitionState {
         record: Record,
         names: &mut Accumulator,
     ) {
-        self.observe_record(engine, offset, record, names);
+        self.observe_counted(engine, offset, record, false, names);
+    }
+
+    /// [`Self::observe`] of a record from a format that records every connection its sensor
+    /// saw (`census`: a Zeek conn.log): a connection is also counted in its window's census of
+    /// hosts, so the window is rated with what else each host did, as `hunt` rates a file of
+    /// the same records (the census of a conn.log counts every line).
+    pub fn observe_counted(
+        &mut self,
+        engine: &Engine,
+        offset: i64,
+        record: Record,
+        census: bool,
+        names: &mut Accumulator,
+    ) {
+        self.observe_record(engine, offset, record, census, names);
         self.settle();
     }
 
@@ -192,6 +211,7 @@ impl PartitionState {
         engine: &Engine,
         offset: i64,
         record: Record,
+        census: bool,
         names: &mut Accumulator,
     ) {
         self.counters.records += 1;
@@ -207,8 +227,11 @@ impl PartitionState {
                     line: u64::try_from(offset).unwrap_or(0),
                 });
                 self.counters.connections += 1;
-                if let Some(acc) = self.window_for(ts, offset) {
-                    engine.observe(&ev, acc);
+                if let Some(w) = self.window_for(ts, offset) {
+                    engine.observe(&ev, &mut w.acc);
+                    if census && engine.takes_census() {
+                        engine.count_for_census(&ev, w.census.get_or_insert_default());
+                    }
                 }
             }
             Record::SessionFacts {
@@ -220,7 +243,7 @@ impl PartitionState {
             } => {
                 self.counters.other += 1;
                 let acc = match ts {
-                    Some(ts) => self.window_for(ts, offset),
+                    Some(ts) => self.window_for(ts, offset).map(|w| &mut w.acc),
                     None => Some(names),
                 };
                 if let Some(acc) = acc {
@@ -249,9 +272,9 @@ impl PartitionState {
         }
     }
 
-    /// The accumulator of the window holding `ts`, opened if needed; `None` (counted) when
+    /// The window holding `ts`, opened if needed; `None` (counted) when
     /// that window is already closed.
-    fn window_for(&mut self, ts: Micros, offset: i64) -> Option<&mut Accumulator> {
+    fn window_for(&mut self, ts: Micros, offset: i64) -> Option<&mut OpenWindow> {
         let index = ts.div_euclid(self.policy.len);
         if let Some(c) = self.closed_through
             && index <= c
@@ -265,15 +288,14 @@ impl PartitionState {
         }
         self.max_ts = Some(self.max_ts.map_or(ts, |m| m.max(ts)));
         Some(
-            &mut self
-                .windows
+            self.windows
                 .entry(index)
                 .and_modify(|w| w.first_offset = w.first_offset.min(offset))
                 .or_insert_with(|| OpenWindow {
                     acc: Accumulator::new(),
                     first_offset: offset,
-                })
-                .acc,
+                    census: None,
+                }),
         )
     }
 
@@ -358,6 +380,11 @@ impl PartitionState {
     ) -> Result<ClosedWindow, String> {
         let mut acc = w.acc;
         acc.merge(names.clone(), engine.config());
+        if let Some(flows) = w.census {
+            let mut census = Census::default();
+            engine.observe_flow_census(&self.source, flows, Coverage::EveryConnection, &mut census);
+            acc.absorb_census(census, engine.config());
+        }
         let (alerts, summary) = match prior {
             Some(source) => {
                 let history = source.load_for(&acc.history_keys())?;
@@ -434,3 +461,7 @@ pub fn parse_metadata(meta: &str, len: Micros) -> Option<i64> {
 #[cfg(test)]
 #[path = "window_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "census_tests.rs"]
+mod census_tests;
