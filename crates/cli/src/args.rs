@@ -477,6 +477,9 @@ pub struct WatchArgs {
 
     #[command(flatten)]
     pub analytics: AnalyticArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 // The flag groups below are shared by several commands and declared once here. They carry no
@@ -624,7 +627,7 @@ pub struct ControlsArgs {
     pub quiet: bool,
 }
 
-/// Where history across runs is kept (`hunt`).
+/// Where history across runs is kept (`hunt`, `watch`).
 #[derive(Debug, Args)]
 pub struct StateArgs {
     /// The state store (SQLite) that keeps history across runs [default:

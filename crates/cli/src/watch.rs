@@ -8,18 +8,21 @@
 //! rated while they last, without being counted into the groups until they end) and with the
 //! census of the hosts' flows, as `hunt` rates a capture ([`live_groups`]), and an alert
 //! is written when its group first reaches alert level or its suspicion or score rises, so a
-//! long-running watch reports each channel once and again only when it gets worse. SIGINT and SIGTERM stop the capture; the flows still open are flushed and rated before
-//! the process exits. Alerts go through the same writers as `hunt`'s (`--format`): JSON lines,
-//! CSV, OCSF or ECS one record per new or raised alert, one table per report of the new ones,
-//! or one HTML report of the whole watch (each alert as last rated) when it stops. Every
-//! argument (filter, interval, format, analytics, configuration) was validated in `settings`
-//! before this module starts anything.
+//! long-running watch reports each channel once and again only when it gets worse.
+//! Each rating is judged against the state store's history of its groups, as `hunt`'s is, and
+//! when the watch stops what it saw is saved there. SIGINT and SIGTERM stop the capture; the
+//! flows still open are flushed and rated before the process exits. Alerts go through the same
+//! writers as `hunt`'s (`--format`): JSON lines, CSV, OCSF or ECS one record per new or raised
+//! alert, one table per report of the new ones, or one HTML report of the whole watch (each
+//! alert as last rated) when it stops. Every argument (filter, interval, format, analytics,
+//! configuration, state store) was validated in `settings` before this module starts anything.
 
 use crate::exit;
 use crate::hunt::{open_output, table_options, writer};
 use crate::settings::{ViewSettings, WatchSettings};
 use anyhow::{Context, Result};
 use pubsub_hunt_core::analytics::TimeRange;
+use pubsub_hunt_core::prior::{History, PriorSource};
 use pubsub_hunt_core::{Accumulator, Alert, ConnEvent, Engine, HuntSummary, Session, Suspicion};
 use pubsub_hunt_output::{AlertWriter, OutputFormat, RunSummary, TableOptions, TableWriter};
 use pubsub_hunt_packets::live::LiveEvent;
@@ -45,6 +48,16 @@ fn key(a: &Alert) -> AlertKey {
 
 pub fn run(s: WatchSettings) -> Result<u8> {
     let engine = Engine::new(s.config.clone());
+    // History across runs, as `hunt` keeps it: the store is opened (its schema checked) before
+    // capturing, read at every report for the groups rated, and given what the watch saw when
+    // it stops.
+    let mut store = match &s.state.path {
+        Some(p) => Some(crate::state_cmd::open(p)?),
+        None => None,
+    };
+    if let Some(why) = &s.state.unavailable {
+        let _ = writeln!(io::stderr().lock(), "pubsub-hunt: {why}");
+    }
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -108,7 +121,9 @@ pub fn run(s: WatchSettings) -> Result<u8> {
             Ok(LiveEvent::Ended(ev)) => groups.ended(&engine, &ev),
             // The open flows asked for at the report's time, after every flow that ended before.
             Ok(LiveEvent::Open(open)) => {
-                written += report(&engine, &mut groups, &open, &mut reported, &mut *out)?.0;
+                let prior = store.as_ref().map(|st| st as &dyn PriorSource);
+                let rated = report(&engine, &mut groups, &open, prior, &mut reported, &mut *out)?;
+                written += rated.0;
                 next = Instant::now() + every;
             }
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
@@ -127,7 +142,9 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?;
     // The last report's rating is the watch's verdict: its summary goes to the page and the status.
     // Every flow ended when the capture stopped: none is open now.
-    let (last, decided) = report(&engine, &mut groups, &[], &mut reported, &mut *out)?;
+    let prior = store.as_ref().map(|st| st as &dyn PriorSource);
+    let (last, decided, facts) =
+        report(&engine, &mut groups, &[], prior, &mut reported, &mut *out)?;
     written += last;
     out.finish_with_summary(&run_summary(
         &s.interface,
@@ -136,6 +153,16 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         &decided,
     ))
     .context("writing results")?;
+    // Saved once the results are written, as `hunt` saves them.
+    if let Some(st) = &mut store {
+        st.record(&facts, s.state.retention_days)?;
+        let _ = writeln!(
+            io::stderr().lock(),
+            "pubsub-hunt: history: {} channels saved to {}",
+            facts.channels.len(),
+            st.path().display()
+        );
+    }
     match result {
         Ok(()) => {
             let _ = writeln!(
@@ -160,21 +187,25 @@ pub fn run(s: WatchSettings) -> Result<u8> {
 }
 
 /// Writes the sessions that ended since the last report and every alert that is new or got
-/// worse, rating the groups with the flows still `open` as they stand
-/// ([`LiveGroups::rate`]); returns how many lines were written and the rating's summary.
+/// worse, rating the groups with the flows still `open` as they stand, against the history in
+/// `prior` ([`LiveGroups::rate`]); returns how many lines were written, the rating's summary and
+/// the facts it adds to the history.
 fn report(
     engine: &Engine,
     groups: &mut LiveGroups,
     open: &[ConnEvent],
+    prior: Option<&dyn PriorSource>,
     reported: &mut HashMap<AlertKey, (Suspicion, u8)>,
     out: &mut dyn AlertWriter,
-) -> Result<(u64, HuntSummary)> {
+) -> Result<(u64, HuntSummary, History)> {
     let mut n = 0;
     for s in groups.take_sessions(engine) {
         out.write_session(&s).context("writing results")?;
         n += 1;
     }
-    let (alerts, summary) = groups.rate(engine, open);
+    let (alerts, summary, facts) = groups
+        .rate(engine, open, prior)
+        .map_err(anyhow::Error::msg)?;
     for alert in alerts {
         let k = key(&alert);
         let now = (alert.suspicion, alert.score);
@@ -190,7 +221,7 @@ fn report(
     }
     // Each report reaches the reader now: a flush (JSON lines, CSV) or a table.
     out.finish().context("writing results")?;
-    Ok((n, summary))
+    Ok((n, summary, facts))
 }
 
 /// `watch --format table`: one table per report, of the alerts new or raised since the last.

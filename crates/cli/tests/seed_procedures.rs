@@ -331,6 +331,7 @@ fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
     let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
     let mut watch = Running(
         Command::new(&bin)
+            .env("PUBSUB_HUNT_NO_STATE", "1")
             .args([
                 "watch",
                 "--interface",

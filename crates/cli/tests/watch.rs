@@ -13,6 +13,7 @@ use std::time::Duration;
 
 mod common;
 use common::is_root;
+use std::path::Path;
 
 fn remaining_length(mut n: usize, out: &mut Vec<u8>) {
     loop {
@@ -99,8 +100,7 @@ fn watch_recognises_the_seed_procedures_on_loopback() {
     serve(mqtt);
     serve(xmpp);
 
-    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
-    let mut child = Command::new(bin)
+    let mut child = common::std_bin()
         .args([
             "watch",
             "--interface",
@@ -280,8 +280,7 @@ fn watch_writes_csv_through_the_hunt_writer() {
 /// Starts `watch` on loopback with `args` and returns it with its standard error once the
 /// capture runs.
 fn start_watch(args: &[&str]) -> (std::process::Child, BufReader<std::process::ChildStderr>) {
-    let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
-    let mut child = Command::new(bin)
+    let mut child = common::std_bin()
         .args(["watch", "--interface", "lo", "--report-every", "1"])
         .args(args)
         .stdout(Stdio::piped())
@@ -443,4 +442,60 @@ fn a_watch_that_hit_the_group_limit_says_so_and_exits_2() {
         rest.contains("group limit reached (limits.max_groups = 1)"),
         "{rest}"
     );
+}
+
+/// The alert lines a watch wrote on standard output.
+fn alerts_of(child: &mut std::process::Child) -> Vec<serde_json::Value> {
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["kind"] == "alert")
+        .collect()
+}
+
+fn saved_channels(state: &Path) -> i64 {
+    let c = rusqlite::Connection::open(state).unwrap();
+    c.query_row("SELECT COUNT(*) FROM channels", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// A watch keeps history across runs as `hunt` does: the first saves the channel it saw to the
+/// state store when it stops, and the second, with the same store, says the channel was seen
+/// in earlier runs.
+#[test]
+fn a_watch_keeps_history_across_runs() {
+    if !is_root() {
+        eprintln!("note: watch test skipped: capturing needs root or CAP_NET_RAW");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.sqlite");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    serve(listener);
+    let args = ["--format", "jsonl", "--state", state.to_str().unwrap()];
+
+    let (mut first, stderr) = watch_three_beacons(port, &args);
+    std::thread::sleep(Duration::from_millis(1500));
+    let (code, rest) = stop(&mut first, stderr);
+    assert_eq!(code, Some(0), "{rest}");
+    assert!(rest.contains("channels saved to"), "{rest}");
+    let alerts = alerts_of(&mut first);
+    assert!(!alerts.is_empty(), "{rest}");
+    let said = |a: &serde_json::Value| a["reasons"].to_string().contains("seen in earlier runs");
+    assert!(!alerts.iter().any(said), "{alerts:?}");
+    assert!(saved_channels(&state) >= 1);
+
+    let (mut second, stderr) = watch_three_beacons(port, &args);
+    std::thread::sleep(Duration::from_millis(1500));
+    let (code, rest) = stop(&mut second, stderr);
+    assert_eq!(code, Some(0), "{rest}");
+    let alerts = alerts_of(&mut second);
+    assert!(alerts.iter().any(said), "{alerts:?}");
 }

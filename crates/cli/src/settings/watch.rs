@@ -1,7 +1,7 @@
 //! Settings of `watch`: the interface, the parsed capture filter, the configuration with the
-//! chosen analytics, where results go and how often groups are re-rated. A bad filter, interval,
-//! analytic or configuration is an error here, before any socket is opened or "watching" is
-//! printed.
+//! chosen analytics, where results go, how often groups are re-rated and the state store. A bad
+//! filter, interval, analytic or configuration is an error here, before any socket is opened or
+//! "watching" is printed.
 
 use super::shared::{apply_analytics, load_config};
 use crate::args::{FormatArg, WatchArgs};
@@ -27,6 +27,9 @@ pub struct WatchSettings {
     /// Written through the same writers as `hunt`'s.
     pub format: OutputFormat,
     pub report_every: Duration,
+    /// The state store: read as history at every report, written with what the watch saw
+    /// when it stops.
+    pub state: super::state::StateSettings,
 }
 
 impl WatchSettings {
@@ -59,6 +62,7 @@ impl WatchSettings {
         apply_analytics(&mut config, &a.analytics.analytics)?;
         config.report_sessions = a.sessions.all_sessions;
         config.alert_timelines = format == OutputFormat::Html;
+        let state = super::state::StateSettings::from_args(&a.state, &config);
         Ok(WatchSettings {
             config,
             interface: a.interface,
@@ -66,6 +70,7 @@ impl WatchSettings {
             output: a.output.output,
             format,
             report_every,
+            state,
         })
     }
 }

@@ -7,7 +7,9 @@
 
 use pubsub_hunt_core::analytics::census::{Census, Coverage, FlowCensus};
 use pubsub_hunt_core::analytics::unreferenced_input;
+use pubsub_hunt_core::prior::{History, PriorSource};
 use pubsub_hunt_core::{Accumulator, Alert, ConnEvent, Engine, HuntSummary, Session};
+use std::sync::Arc;
 
 /// The flows that ended so far, as groups and as the census of their hosts.
 #[derive(Debug)]
@@ -49,8 +51,15 @@ impl LiveGroups {
     }
 
     /// Rates the groups as they stand: the flows that ended and those still `open` (counted in
-    /// a copy: each is counted for good once, when it ends), with the census of all of them.
-    pub fn rate(&self, engine: &Engine, open: &[ConnEvent]) -> (Vec<Alert>, HuntSummary) {
+    /// a copy: each is counted for good once, when it ends), with the census of all of them,
+    /// judged against `prior` (the state store's history of these groups) when there is one.
+    /// Also returns the facts the rating adds to the history (empty without a prior).
+    pub fn rate(
+        &self,
+        engine: &Engine,
+        open: &[ConnEvent],
+        prior: Option<&dyn PriorSource>,
+    ) -> Result<(Vec<Alert>, HuntSummary, History), String> {
         let mut now = self.acc.clone();
         let mut flows = self.census.clone();
         for ev in open {
@@ -66,7 +75,16 @@ impl LiveGroups {
             engine.observe_flow_census(input, flows, Coverage::MayBeFiltered, &mut census);
             now.absorb_census(census, engine.config());
         }
-        engine.finish(now)
+        Ok(match prior {
+            Some(source) => {
+                let history = source.load_for(&now.history_keys())?;
+                engine
+                    .clone()
+                    .with_prior(Arc::new(history))
+                    .finish_with_history(now)
+            }
+            None => engine.finish_with_history(now),
+        })
     }
 }
 
@@ -170,7 +188,7 @@ mod tests {
         for ev in &flows.0 {
             live.ended(&engine, ev);
         }
-        let (watched, _) = live.rate(&engine, &[]);
+        let (watched, _, _) = live.rate(&engine, &[], None).unwrap();
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("day.pcap");
@@ -225,13 +243,13 @@ mod tests {
             }
         }
         assert_eq!(open.len(), 3);
-        let (while_open, _) = live.rate(&engine, &open);
-        let (again, _) = live.rate(&engine, &open);
+        let (while_open, _, _) = live.rate(&engine, &open, None).unwrap();
+        let (again, _, _) = live.rate(&engine, &open, None).unwrap();
         assert_eq!(verdicts(&while_open), verdicts(&again));
         for ev in &open {
             live.ended(&engine, ev);
         }
-        let (ended, _) = live.rate(&engine, &[]);
+        let (ended, _, _) = live.rate(&engine, &[], None).unwrap();
         assert_eq!(verdicts(&while_open), verdicts(&ended));
         assert_eq!(device(&ended).connections, 3);
         assert!(
