@@ -22,7 +22,7 @@ use crate::hunt::{open_output, table_options, writer};
 use crate::settings::{ViewSettings, WatchSettings};
 use anyhow::{Context, Result};
 use pubsub_hunt_core::analytics::TimeRange;
-use pubsub_hunt_core::prior::{History, PriorSource};
+use pubsub_hunt_core::prior::History;
 use pubsub_hunt_core::{Accumulator, Alert, ConnEvent, Engine, HuntSummary, Session, Suspicion};
 use pubsub_hunt_output::{AlertWriter, OutputFormat, RunSummary, TableOptions, TableWriter};
 use pubsub_hunt_packets::live::LiveEvent;
@@ -33,7 +33,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 mod live_groups;
-use live_groups::LiveGroups;
+use live_groups::{HistoryCache, LiveGroups};
 
 /// Most events waiting between the capture thread and the engine; the capture thread blocks
 /// (and the kernel drops packets) rather than memory growing without bound.
@@ -112,6 +112,7 @@ pub fn run(s: WatchSettings) -> Result<u8> {
     );
 
     let mut groups = LiveGroups::new(&engine);
+    let mut history = store.as_ref().map(|st| HistoryCache::new(st));
     let mut reported: HashMap<AlertKey, (Suspicion, u8)> = HashMap::new();
     let every = s.report_every;
     let mut next = Instant::now() + every;
@@ -121,8 +122,14 @@ pub fn run(s: WatchSettings) -> Result<u8> {
             Ok(LiveEvent::Ended(ev)) => groups.ended(&engine, &ev),
             // The open flows asked for at the report's time, after every flow that ended before.
             Ok(LiveEvent::Open(open)) => {
-                let prior = store.as_ref().map(|st| st as &dyn PriorSource);
-                let rated = report(&engine, &mut groups, &open, prior, &mut reported, &mut *out)?;
+                let rated = report(
+                    &engine,
+                    &mut groups,
+                    &open,
+                    history.as_mut(),
+                    &mut reported,
+                    &mut *out,
+                )?;
                 written += rated.0;
                 next = Instant::now() + every;
             }
@@ -142,9 +149,16 @@ pub fn run(s: WatchSettings) -> Result<u8> {
         .map_err(|_| anyhow::anyhow!("the capture thread panicked"))?;
     // The last report's rating is the watch's verdict: its summary goes to the page and the status.
     // Every flow ended when the capture stopped: none is open now.
-    let prior = store.as_ref().map(|st| st as &dyn PriorSource);
-    let (last, decided, facts) =
-        report(&engine, &mut groups, &[], prior, &mut reported, &mut *out)?;
+    let (last, decided, facts) = report(
+        &engine,
+        &mut groups,
+        &[],
+        history.as_mut(),
+        &mut reported,
+        &mut *out,
+    )?;
+    // The store is written below; the cache only read it.
+    drop(history);
     written += last;
     out.finish_with_summary(&run_summary(
         &s.interface,
@@ -194,7 +208,7 @@ fn report(
     engine: &Engine,
     groups: &mut LiveGroups,
     open: &[ConnEvent],
-    prior: Option<&dyn PriorSource>,
+    prior: Option<&mut HistoryCache<'_>>,
     reported: &mut HashMap<AlertKey, (Suspicion, u8)>,
     out: &mut dyn AlertWriter,
 ) -> Result<(u64, HuntSummary, History)> {

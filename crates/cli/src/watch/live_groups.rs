@@ -7,7 +7,7 @@
 
 use pubsub_hunt_core::analytics::census::{Census, Coverage, FlowCensus};
 use pubsub_hunt_core::analytics::unreferenced_input;
-use pubsub_hunt_core::prior::{History, PriorSource};
+use pubsub_hunt_core::prior::{History, HistoryKeys, PriorSource};
 use pubsub_hunt_core::{Accumulator, Alert, ConnEvent, Engine, HuntSummary, Session};
 use std::sync::Arc;
 
@@ -58,7 +58,7 @@ impl LiveGroups {
         &self,
         engine: &Engine,
         open: &[ConnEvent],
-        prior: Option<&dyn PriorSource>,
+        prior: Option<&mut HistoryCache<'_>>,
     ) -> Result<(Vec<Alert>, HuntSummary, History), String> {
         let mut now = self.acc.clone();
         let mut flows = self.census.clone();
@@ -76,15 +76,44 @@ impl LiveGroups {
             now.absorb_census(census, engine.config());
         }
         Ok(match prior {
-            Some(source) => {
-                let history = source.load_for(&now.history_keys())?;
-                engine
-                    .clone()
-                    .with_prior(Arc::new(history))
-                    .finish_with_history(now)
+            Some(cache) => {
+                let history = cache.for_keys(now.history_keys())?;
+                engine.clone().with_prior(history).finish_with_history(now)
             }
             None => engine.finish_with_history(now),
         })
+    }
+}
+
+/// The part of the state store's history the watch's groups are judged against. The store does
+/// not change while the watch runs (it is written when the watch stops), so a report whose
+/// groups the last load covered reuses it: the store is read again only when groups it has not
+/// seen appear.
+pub struct HistoryCache<'s> {
+    store: &'s dyn PriorSource,
+    loaded: Option<(HistoryKeys, Arc<History>)>,
+}
+
+impl<'s> HistoryCache<'s> {
+    pub fn new(store: &'s dyn PriorSource) -> HistoryCache<'s> {
+        HistoryCache {
+            store,
+            loaded: None,
+        }
+    }
+
+    /// The history of `keys`: the last load when it covered them all, else a new one.
+    pub fn for_keys(&mut self, keys: HistoryKeys) -> Result<Arc<History>, String> {
+        if let Some((had, history)) = &self.loaded
+            && keys.channels.is_subset(&had.channels)
+            && keys.destinations.is_subset(&had.destinations)
+            && keys.processes.is_subset(&had.processes)
+        {
+            return Ok(history.clone());
+        }
+        let history = Arc::new(self.store.load_for(&keys)?);
+        self.loaded = Some((keys, history.clone()));
+        Ok(history)
     }
 }
 
@@ -258,5 +287,35 @@ mod tests {
                 .contains_key(&pubsub_hunt_core::SignalId::DedicatedDevice)
         );
         assert_eq!(live.events(), flows.0.len() as u64);
+    }
+
+    /// A store that counts its loads.
+    struct Counted(std::sync::atomic::AtomicUsize);
+
+    impl PriorSource for Counted {
+        fn load_for(&self, _keys: &HistoryKeys) -> Result<History, String> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(History::default())
+        }
+    }
+
+    /// The store is read again only when a report has groups the last load did not cover.
+    #[test]
+    fn the_history_is_loaded_again_only_for_groups_it_has_not_seen() {
+        let store = Counted(Default::default());
+        let mut cache = HistoryCache::new(&store);
+        let keys = |ids: &[&str]| HistoryKeys {
+            channels: ids.iter().map(|s| s.to_string()).collect(),
+            ..HistoryKeys::default()
+        };
+        let loads = || store.0.load(std::sync::atomic::Ordering::Relaxed);
+        cache.for_keys(keys(&["a", "b"])).unwrap();
+        cache.for_keys(keys(&["a", "b"])).unwrap();
+        cache.for_keys(keys(&["b"])).unwrap();
+        assert_eq!(loads(), 1);
+        cache.for_keys(keys(&["a", "b", "c"])).unwrap();
+        assert_eq!(loads(), 2);
+        cache.for_keys(keys(&["a", "c"])).unwrap();
+        assert_eq!(loads(), 2);
     }
 }
