@@ -1,6 +1,6 @@
 //! Criterion benchmark of what a live watch's report costs the capture thread: the open flows of
 //! a table (`FlowTable::open_flows`), each an MQTT subscriber whose CONNECT and SUBSCRIBE were
-//! inspected, built as the connection events they would end as. Measured at 1,000 open flows and
+//! inspected (up to its SUBACK), built as the connection events they would end as. Measured at 1,000 open flows and
 //! at the table's default bound (65,536), where a report every 5 s (the default) must stay a
 //! small share of the capture thread's time. Run with
 //! `cargo bench -p pubsub-hunt-packets --bench open_flows`; see bench/README.md.
@@ -8,36 +8,24 @@
 use criterion::{BenchmarkId, Criterion, black_box, criterion_group, criterion_main};
 use pubsub_hunt_packets::capture::Frame;
 use pubsub_hunt_packets::flow::{FlowConfig, FlowTable};
-use pubsub_hunt_testgen::labeled::wire;
-use pubsub_hunt_testgen::raw::{ACK, PSH, SYN, ipv4_tcp};
+use pubsub_hunt_testgen::raw::mqtt_subscriber;
 
 /// A table holding `n` open MQTT sessions (handshake, CONNECT, CONNACK, SUBSCRIBE), from
 /// distinct hosts and ports to one broker.
 fn table_with_open_sessions(n: u32) -> FlowTable {
     let mut table = FlowTable::new(FlowConfig::default());
     let broker = [10, 0, 0, 1];
-    let connack = wire::mqtt_connack(4);
     let mut number = 0u64;
     for i in 0..n {
         let client = [10, 1, (i >> 8) as u8, i as u8];
         let port = 40_000 + (i % 20_000) as u16;
-        let connect = wire::mqtt_connect(4, &format!("sensor-{i}"), None, None, 60);
-        let subscribe = wire::mqtt_subscribe(4, 1, &[format!("site/{i}/cmd/#")]);
-        let (c, s) = ((port, 1883), (1883, port));
-        let packets = [
-            ipv4_tcp(client, broker, c, 100, SYN, b""),
-            ipv4_tcp(broker, client, s, 900, SYN | ACK, b""),
-            ipv4_tcp(client, broker, c, 101, ACK | PSH, &connect),
-            ipv4_tcp(broker, client, s, 901, ACK | PSH, &connack),
-            ipv4_tcp(
-                client,
-                broker,
-                c,
-                101 + connect.len() as u32,
-                ACK | PSH,
-                &subscribe,
-            ),
-        ];
+        let (packets, _, _) = mqtt_subscriber(
+            client,
+            port,
+            broker,
+            &format!("sensor-{i}"),
+            &format!("site/{i}/cmd/#"),
+        );
         for p in &packets {
             number += 1;
             let frame = Frame {

@@ -7,52 +7,12 @@
 
 mod common;
 
-use pubsub_hunt_testgen::raw::Capture;
+use pubsub_hunt_testgen::sensor_day::{self, DEVICE, WORKSTATION};
 
-/// Monday 2026-03-02 00:00 UTC.
-const T0: u32 = 1_772_409_600;
-const HOUR: u32 = 3600;
-const BROKER: [u8; 4] = [52, 28, 0, 10];
-const WORKSTATION: [u8; 4] = [10, 20, 0, 50];
-const DEVICE: [u8; 4] = [10, 20, 0, 60];
-
-/// Sessions opened and closed in working hours but for the last closing (06:05 the next day):
-/// as a person's sessions would be, if they had not joined into a day without a break.
-const SESSIONS: [(u32, u32); 3] = [
-    (6 * HOUR + 600, 13 * HOUR),
-    (13 * HOUR + 60, 19 * HOUR + 3000),
-    (19 * HOUR + 3060, 30 * HOUR + 300),
-];
-
-/// A day of capture: the workstation and the device each hold a session to the broker on
-/// 8883 from 06:10 to 06:05 the next day, reconnecting twice ([`SESSIONS`]); the device also
-/// looks up names. With `browsing`, the workstation also reaches two web services, and so do
-/// `colleagues` other workstations.
+/// The census day (`pubsub_hunt_testgen::sensor_day`) as a capture file: with `browsing`, the
+/// workstation reaches two web services, and so do `colleagues` other workstations.
 fn day(path: &std::path::Path, browsing: bool, colleagues: u8) {
-    let mut c = Capture::default();
-    for (host, base) in [(WORKSTATION, 50_000u16), (DEVICE, 51_000)] {
-        for (k, (from, to)) in SESSIONS.into_iter().enumerate() {
-            c.session(host, base + k as u16, BROKER, 8883, T0 + from, T0 + to);
-        }
-    }
-    for k in 0..4u32 {
-        let t = T0 + 2 * HOUR + k * 5 * HOUR;
-        c.session(DEVICE, 52_000 + k as u16, [10, 20, 0, 2], 53, t, t + 1);
-    }
-    if browsing {
-        for (k, web) in [[93, 184, 215, 14], [151, 101, 1, 69]]
-            .into_iter()
-            .enumerate()
-        {
-            let t = T0 + (9 + 3 * k as u32) * HOUR;
-            c.session(WORKSTATION, 53_000 + k as u16, web, 443, t, t + 300);
-            for n in 0..colleagues {
-                let host = [10, 20, 0, 100 + n];
-                c.session(host, 54_000 + k as u16, web, 443, t + 60, t + 400);
-            }
-        }
-    }
-    std::fs::write(path, c.to_pcap()).unwrap();
+    std::fs::write(path, sensor_day::capture(browsing, colleagues)).unwrap();
 }
 
 fn alerts(path: &std::path::Path) -> Vec<serde_json::Value> {

@@ -6,43 +6,17 @@ use pubsub_hunt_core::{Outcome, Protocol, TopicDirection};
 use pubsub_hunt_packets::capture::Frame;
 use pubsub_hunt_packets::flow::{FlowConfig, FlowTable};
 use pubsub_hunt_testgen::labeled::wire;
-use pubsub_hunt_testgen::raw::ipv4_tcp;
+use pubsub_hunt_testgen::raw::{self, ACK, PSH, ipv4_tcp};
 
 const CLIENT: [u8; 4] = [10, 0, 0, 7];
 const BROKER: [u8; 4] = [10, 0, 0, 1];
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const PSH: u8 = 0x08;
 
-/// A subscriber's packets: handshake, CONNECT, CONNACK, SUBSCRIBE to `c2/commands/#`, SUBACK.
-fn subscriber() -> Vec<Vec<u8>> {
-    let (c, s) = ((40_001, 1883), (1883, 40_001));
-    let connect = wire::mqtt_connect(4, "bot-7", None, None, 60);
-    let subscribe = wire::mqtt_subscribe(4, 1, &["c2/commands/#".to_string()]);
-    let connack = wire::mqtt_connack(4);
-    vec![
-        ipv4_tcp(CLIENT, BROKER, c, 100, SYN, b""),
-        ipv4_tcp(BROKER, CLIENT, s, 900, SYN | ACK, b""),
-        ipv4_tcp(CLIENT, BROKER, c, 101, ACK, b""),
-        ipv4_tcp(CLIENT, BROKER, c, 101, ACK | PSH, &connect),
-        ipv4_tcp(BROKER, CLIENT, s, 901, ACK | PSH, &connack),
-        ipv4_tcp(
-            CLIENT,
-            BROKER,
-            c,
-            101 + connect.len() as u32,
-            ACK | PSH,
-            &subscribe,
-        ),
-        ipv4_tcp(
-            BROKER,
-            CLIENT,
-            s,
-            901 + connack.len() as u32,
-            ACK | PSH,
-            &wire::mqtt_suback(4, 1, 1),
-        ),
-    ]
+/// A subscriber's packets: handshake, CONNECT, CONNACK, SUBSCRIBE to `c2/commands/#`, SUBACK;
+/// and the broker's next sequence number.
+fn subscriber() -> (Vec<Vec<u8>>, u32) {
+    let (packets, _, broker_next) =
+        raw::mqtt_subscriber(CLIENT, 40_001, BROKER, "bot-7", "c2/commands/#");
+    (packets, broker_next)
 }
 
 fn feed(table: &mut FlowTable, packets: &[Vec<u8>], first: u64, ended: &mut usize) {
@@ -64,7 +38,7 @@ fn feed(table: &mut FlowTable, packets: &[Vec<u8>], first: u64, ended: &mut usiz
 fn an_open_session_is_reported_as_it_stands_and_stays_open() {
     let mut table = FlowTable::new(FlowConfig::default());
     let mut ended = 0;
-    let packets = subscriber();
+    let (packets, broker_next) = subscriber();
     feed(&mut table, &packets, 1, &mut ended);
     assert_eq!(ended, 0);
 
@@ -95,7 +69,7 @@ fn an_open_session_is_reported_as_it_stands_and_stays_open() {
         BROKER,
         CLIENT,
         (1883, 40_001),
-        901 + wire::mqtt_connack(4).len() as u32 + wire::mqtt_suback(4, 1, 1).len() as u32,
+        broker_next,
         ACK | PSH,
         &publish,
     )];

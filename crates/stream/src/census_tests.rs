@@ -6,75 +6,35 @@
 use super::*;
 use crate::decode::{Decoder, FormatCache};
 use pubsub_hunt_core::{HuntConfig, SignalId, Suspicion};
+use pubsub_hunt_testgen::sensor_day;
 
 const SEC: Micros = 1_000_000;
-const HOUR: u32 = 3600;
-/// Monday 2026-03-02 00:00 UTC.
-const T0: u32 = 1_772_409_600;
 const WORKSTATION: &str = "10.20.0.50";
 const DEVICE: &str = "10.20.0.60";
 
-/// One Zeek JSON conn record of a TCP connection answered both ways.
-fn conn(uid: usize, src: &str, sport: u16, dst: &str, dport: u16, from: u32, to: u32) -> String {
-    let secs = f64::from(to - from);
-    format!(
-        r#"{{"ts":{from}.25,"uid":"C{uid}","id.orig_h":"{src}","id.orig_p":{sport},"id.resp_h":"{dst}","id.resp_p":{dport},"proto":"tcp","duration":{secs},"orig_bytes":{},"resp_bytes":{},"conn_state":"SF","local_orig":true}}"#,
-        20 * (to - from) / 60 + 40,
-        15 * (to - from) / 60 + 30
-    )
-}
-
-/// A day of both hosts: three sessions each to the broker from 06:10 to 06:05 the next day,
-/// the device's lookups, the workstation's browsing.
+/// The census day (`pubsub_hunt_testgen::sensor_day`, the workstation browsing) as Zeek JSON
+/// conn records in time order, each a TCP connection answered both ways.
 fn day() -> Vec<String> {
-    let mut lines = Vec::new();
-    let sessions = [
-        (6 * HOUR + 600, 13 * HOUR),
-        (13 * HOUR + 60, 19 * HOUR + 3000),
-        (19 * HOUR + 3060, 30 * HOUR + 300),
-    ];
-    for (host, base) in [(WORKSTATION, 50_000u16), (DEVICE, 51_000)] {
-        for (k, (from, to)) in sessions.into_iter().enumerate() {
-            let (sport, uid) = (base + k as u16, lines.len());
-            lines.push(conn(
-                uid,
-                host,
-                sport,
-                "52.28.0.10",
-                8883,
-                T0 + from,
-                T0 + to,
-            ));
-        }
-    }
-    for k in 0..4u32 {
-        let t = T0 + 2 * HOUR + k * 5 * HOUR;
-        let uid = lines.len();
-        lines.push(conn(
-            uid,
-            DEVICE,
-            52_000 + k as u16,
-            "10.20.0.2",
-            53,
-            t,
-            t + 1,
-        ));
-    }
-    for (k, web) in ["93.184.215.14", "151.101.1.69"].into_iter().enumerate() {
-        let t = T0 + (9 + 3 * k as u32) * HOUR;
-        let uid = lines.len();
-        lines.push(conn(
-            uid,
-            WORKSTATION,
-            53_000 + k as u16,
-            web,
-            443,
-            t,
-            t + 300,
-        ));
-    }
-    lines.sort_by_key(|l| l[6..16].to_string());
-    lines
+    let mut conns = sensor_day::connections(true, 0);
+    conns.sort_by_key(|c| (c.from, c.src, c.sport));
+    let ip = |a: [u8; 4]| std::net::Ipv4Addr::from(a).to_string();
+    conns
+        .iter()
+        .enumerate()
+        .map(|(uid, c)| {
+            let secs = c.to - c.from;
+            format!(
+                r#"{{"ts":{}.25,"uid":"C{uid}","id.orig_h":"{}","id.orig_p":{},"id.resp_h":"{}","id.resp_p":{},"proto":"tcp","duration":{secs},"orig_bytes":{},"resp_bytes":{},"conn_state":"SF","local_orig":true}}"#,
+                c.from,
+                ip(c.src),
+                c.sport,
+                ip(c.dst),
+                c.dport,
+                20 * secs / 60 + 40,
+                15 * secs / 60 + 30
+            )
+        })
+        .collect()
 }
 
 fn engine() -> Engine {

@@ -23,6 +23,7 @@ pub mod raw;
 pub mod record;
 pub mod render;
 pub mod rng;
+pub mod sensor_day;
 pub mod time;
 
 pub use generator::{

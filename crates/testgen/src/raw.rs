@@ -114,3 +114,36 @@ impl Capture {
         out
     }
 }
+
+/// The packets of an MQTT 3.1.1 subscriber's session from `client`:`port` to `broker`:1883, up
+/// to its subscription and the broker's acknowledgement (handshake, CONNECT with `client_id`,
+/// CONNACK, SUBSCRIBE to `filter`, SUBACK), the session still open; then the sequence numbers
+/// the client and the broker would send next.
+pub fn mqtt_subscriber(
+    client: [u8; 4],
+    port: u16,
+    broker: [u8; 4],
+    client_id: &str,
+    filter: &str,
+) -> (Vec<Vec<u8>>, u32, u32) {
+    use crate::labeled::wire;
+    let connect = wire::mqtt_connect(4, client_id, None, None, 60);
+    let subscribe = wire::mqtt_subscribe(4, 1, &[filter.to_string()]);
+    let (connack, suback) = (wire::mqtt_connack(4), wire::mqtt_suback(4, 1, 1));
+    let (c, s) = ((port, 1883), (1883, port));
+    let (c_seq, s_seq) = (101 + connect.len() as u32, 901 + connack.len() as u32);
+    let packets = vec![
+        ipv4_tcp(client, broker, c, 100, SYN, b""),
+        ipv4_tcp(broker, client, s, 900, SYN | ACK, b""),
+        ipv4_tcp(client, broker, c, 101, ACK, b""),
+        ipv4_tcp(client, broker, c, 101, ACK | PSH, &connect),
+        ipv4_tcp(broker, client, s, 901, ACK | PSH, &connack),
+        ipv4_tcp(client, broker, c, c_seq, ACK | PSH, &subscribe),
+        ipv4_tcp(broker, client, s, s_seq, ACK | PSH, &suback),
+    ];
+    (
+        packets,
+        c_seq + subscribe.len() as u32,
+        s_seq + suback.len() as u32,
+    )
+}

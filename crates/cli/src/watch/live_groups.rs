@@ -125,49 +125,13 @@ mod tests {
     use pubsub_hunt_packets::flow::{EndedFlow, FlowConfig};
     use pubsub_hunt_packets::format::read_flows;
     use pubsub_hunt_packets::sink::FlowSink;
-    use pubsub_hunt_testgen::raw::Capture;
+    use pubsub_hunt_testgen::sensor_day::{DEVICE, WORKSTATION};
 
-    /// Monday 2026-03-02 00:00 UTC.
-    const T0: u32 = 1_772_409_600;
-    const HOUR: u32 = 3600;
-    const BROKER: [u8; 4] = [52, 28, 0, 10];
-    const WORKSTATION: [u8; 4] = [10, 20, 0, 50];
-    const DEVICE: [u8; 4] = [10, 20, 0, 60];
-
-    /// A day on a sensor: a workstation and a device each hold a session to a cloud broker on
-    /// 8883 from 06:10 to 06:05 the next day (reconnecting twice); the device also looks up
-    /// names; the workstation and two colleagues browse (so the traffic was not filtered to
-    /// pub/sub, and what the device did not do shows).
+    /// The census day (`pubsub_hunt_testgen::sensor_day`) on a sensor: the workstation and
+    /// two colleagues browse, so the traffic was not filtered to pub/sub and what the device
+    /// did not do shows.
     fn sensor_day() -> Vec<u8> {
-        let mut c = Capture::default();
-        let sessions = [
-            (6 * HOUR + 600, 13 * HOUR),
-            (13 * HOUR + 60, 19 * HOUR + 3000),
-            (19 * HOUR + 3060, 30 * HOUR + 300),
-        ];
-        for (host, base) in [(WORKSTATION, 50_000u16), (DEVICE, 51_000)] {
-            for (k, (from, to)) in sessions.into_iter().enumerate() {
-                c.session(host, base + k as u16, BROKER, 8883, T0 + from, T0 + to);
-            }
-        }
-        for k in 0..4u32 {
-            let t = T0 + 2 * HOUR + k * 5 * HOUR;
-            c.session(DEVICE, 52_000 + k as u16, [10, 20, 0, 2], 53, t, t + 1);
-        }
-        for (k, web) in [[93, 184, 215, 14], [151, 101, 1, 69]]
-            .into_iter()
-            .enumerate()
-        {
-            let t = T0 + (9 + 3 * k as u32) * HOUR;
-            for (n, host) in [WORKSTATION, [10, 20, 0, 100], [10, 20, 0, 101]]
-                .into_iter()
-                .enumerate()
-            {
-                let from = t + 60 * n as u32;
-                c.session(host, 53_000 + k as u16, web, 443, from, from + 300);
-            }
-        }
-        c.to_pcap()
+        pubsub_hunt_testgen::sensor_day::capture(true, 2)
     }
 
     #[derive(Default)]
