@@ -141,6 +141,10 @@ pub enum SignalId {
     /// a server federating with another (XMPP s2s) or a broker bridging to one, not a client.
     /// Negative.
     ServerFederation,
+    /// The channel reaches an internal server of the protocol that keeps a timer of the same
+    /// period to an external destination: its traffic leaves the network through that server
+    /// (a relay), the converse of [`SignalId::ServerFederation`] on the server's link.
+    RelayedOutside,
     /// In a log that records all of the host's traffic, its only traffic through at least a day
     /// is housekeeping and held sessions with this one service: a device doing its one job (a
     /// meter, a thermostat), not a host an implant sits on beside other traffic. Negative.
@@ -156,7 +160,7 @@ pub enum SignalId {
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 54] = [
+    pub const ALL: [SignalId; 55] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -208,6 +212,7 @@ impl SignalId {
         SignalId::LoneTimerOnSharedDestination,
         SignalId::SoleHostDestination,
         SignalId::ServerFederation,
+        SignalId::RelayedOutside,
         SignalId::DedicatedDevice,
         SignalId::KeptAroundTheClock,
         SignalId::UnansweredUploads,
@@ -267,6 +272,7 @@ impl SignalId {
             SignalId::LoneTimerOnSharedDestination => "lone_timer_on_shared_destination",
             SignalId::SoleHostDestination => "sole_host_destination",
             SignalId::ServerFederation => "server_federation",
+            SignalId::RelayedOutside => "relayed_outside",
             SignalId::DedicatedDevice => "dedicated_device",
             SignalId::KeptAroundTheClock => "kept_around_the_clock",
             SignalId::UnansweredUploads => "unanswered_uploads",
@@ -327,7 +333,8 @@ impl SignalId {
             | SignalId::NewBroker
             | SignalId::SharedDestination
             | SignalId::SoleHostDestination
-            | SignalId::ServerFederation => AnalyticId::PubsubDestination,
+            | SignalId::ServerFederation
+            | SignalId::RelayedOutside => AnalyticId::PubsubDestination,
             SignalId::RateBurst | SignalId::RateAbovePeers => AnalyticId::PubsubRate,
         }
     }

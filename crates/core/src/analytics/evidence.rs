@@ -24,7 +24,7 @@ use crate::behaviour::names::{
 use crate::behaviour::presence::{
     HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_occasional, score_transient,
 };
-use crate::behaviour::prevalence::{device_platform, score_prevalence};
+use crate::behaviour::prevalence::{device_platform, score_prevalence, score_relayed_outside};
 use crate::behaviour::process::score_process;
 use crate::behaviour::rate::{rate_burst, rate_vs_peers};
 use crate::behaviour::tools::score_single_shot;
@@ -309,6 +309,13 @@ pub(super) fn signals(
             );
         }
         all.extend(prevalence);
+        all.extend(score_relayed_outside(
+            view,
+            own_timer,
+            key.protocol,
+            &b.prevalence,
+            w,
+        ));
     }
 
     // A device doing its one job holds its session (or renews it on its platform's timer); a

@@ -623,4 +623,6 @@ mod tests_masquerade;
 #[cfg(test)]
 mod tests_peers;
 #[cfg(test)]
+mod tests_relay;
+#[cfg(test)]
 mod tests_sources;

@@ -70,6 +70,10 @@ pub(super) struct Peers {
     by_dest: HashMap<(Protocol, Destination), HostTimers>,
     /// Hosts reaching each address over each protocol, on any port: whom a host serves.
     by_server: HashMap<(Protocol, IpAddr), HostTimers>,
+    /// The timers each address keeps, over each protocol, to external destinations (by their
+    /// description, the shortest timer each, at most [`MAX_HOSTS_PER_DESTINATION`] of them,
+    /// the first by description): what a server relays outside.
+    relays: HashMap<(Protocol, IpAddr), BTreeMap<String, f64>>,
     data_hosts: BTreeSet<String>,
 }
 
@@ -200,6 +204,18 @@ impl Peers {
                     device: false,
                 },
             );
+            if let (Some(src), Some(period)) =
+                (stats.src_ip, shortest(timer, period(&timers.message)))
+                && cfg.internal.containing(key.dst_ip).is_none()
+            {
+                let out = p.relays.entry((key.protocol, src)).or_default();
+                let dest = format!("{}:{}", key.dst_ip, key.dst_port);
+                let kept = out.entry(dest).or_insert(period);
+                *kept = kept.min(period);
+                if out.len() > MAX_HOSTS_PER_DESTINATION {
+                    out.pop_last();
+                }
+            }
             if p.data_hosts.len() < MAX_DATA_HOSTS {
                 p.data_hosts.insert(key.host.clone());
             }
@@ -281,6 +297,17 @@ impl Peers {
             .filter(|(h, _)| **h != key.host)
             .filter_map(|(h, p)| Some((h.clone(), p.timer?)))
             .collect();
+        // What the destination, when it is an internal server, relays outside on a timer.
+        let relayed_timers = if external {
+            Vec::new()
+        } else {
+            self.relays
+                .get(&(key.protocol, key.dst_ip))
+                .into_iter()
+                .flatten()
+                .map(|(d, p)| (d.clone(), *p))
+                .collect()
+        };
         PeerView {
             destination: dest.describe(),
             hosts: run_hosts + from_history,
@@ -292,6 +319,7 @@ impl Peers {
             pool_others,
             pool_devices,
             client_timers,
+            relayed_timers,
             data_hosts: self.data_hosts.len(),
             external,
             host_serves: served.map_or(0, |h| h.len() - usize::from(h.contains_key(&key.host))),

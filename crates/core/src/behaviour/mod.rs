@@ -182,6 +182,9 @@ pub struct Weights {
     pub sole_host_destination: f64,
     /// The initiating host is a server of the protocol many hosts reach (federation, bridges).
     pub server_federation: f64,
+    /// The channel's internal server keeps a timer like the channel's to an external
+    /// destination: the channel goes out through it.
+    pub relayed_outside: f64,
     // --- device.rs ---
     /// The host's only traffic, in a log that records all of it, is housekeeping and held
     /// sessions with this one service: a device doing its one job. Negative.
@@ -246,6 +249,7 @@ impl Default for Weights {
             lone_timer_on_shared_destination: 15.0,
             sole_host_destination: 8.0,
             server_federation: -20.0,
+            relayed_outside: 15.0,
             dedicated_device: -20.0,
             kept_around_the_clock: 10.0,
             unanswered_uploads: 10.0,

@@ -90,6 +90,9 @@ pub struct PeerView {
     /// keep a timer to it, each with its period in seconds (connection-level, or of the
     /// messages published in its sessions), in host order.
     pub client_timers: Vec<(String, f64)>,
+    /// When the destination is an internal address: the timers it keeps, over the protocol, to
+    /// external destinations (each `address:port` with its period in seconds, in that order).
+    pub relayed_timers: Vec<(String, f64)>,
     /// Distinct hosts in the data with any pub/sub channel (capped likewise).
     pub data_hosts: usize,
     /// Whether the destination is outside the internal networks.
@@ -142,6 +145,39 @@ pub fn device_platform(view: &PeerView) -> Option<String> {
              but housekeeping and this service: a device platform, not a service people share"
         )
     })
+}
+
+/// `relayed_outside` when the channel's destination is an internal server that many hosts reach
+/// (`shared_min_hosts`) and that keeps a timer like the channel's own (`similar_period`) to an
+/// external destination: the channel's traffic leaves the network through that server. The
+/// server's link is credited as relaying its client ([`SignalId::ServerFederation`]), so the
+/// client's channel is where the relayed channel is judged: as one to the outside.
+pub fn score_relayed_outside(
+    view: &PeerView,
+    own_period: Option<f64>,
+    protocol: Protocol,
+    cfg: &PrevalenceConfig,
+    w: &Weights,
+) -> Option<Signal> {
+    let own = own_period?;
+    if view.external || view.hosts < cfg.shared_min_hosts {
+        return None;
+    }
+    let (dest, theirs) = view
+        .relayed_timers
+        .iter()
+        .find(|(_, p)| similar(*p, own, cfg.similar_period))?;
+    Some(Signal::new(
+        SignalId::RelayedOutside,
+        w.relayed_outside,
+        format!(
+            "its timer to {} ({}), an internal {protocol} server that {} internal hosts reach, is              the one that server keeps to the external {dest} ({}): this channel's traffic leaves              the network through it, relayed, so it is judged as a channel to the outside",
+            view.destination,
+            human_period(own),
+            at_least(view.hosts, view.hosts_at_bound),
+            human_period(*theirs)
+        ),
+    ))
 }
 
 /// The prevalence signal of a channel, given what its peers do and its own beacon period (when

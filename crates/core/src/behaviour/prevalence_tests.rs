@@ -11,6 +11,7 @@ fn view(hosts: usize, timers: &[f64]) -> PeerView {
         pool_others: 0,
         pool_devices: 0,
         client_timers: Vec::new(),
+        relayed_timers: Vec::new(),
         data_hosts: 80,
         external: true,
         host_serves: 0,

@@ -1,0 +1,118 @@
+//! A channel relayed outside through an internal server, through the whole engine: the
+//! server's link to the outside keeps its client's timer, so the link is credited as relayed
+//! (`server_federation`) and the client's channel is where the relayed channel is judged, as
+//! one to the outside (`relayed_outside`) — before, the client's internal channel stayed low and
+//! the relayed channel was reported nowhere.
+
+use crate::alert::Alert;
+use crate::analytics::{Accumulator, Engine};
+use crate::config::HuntConfig;
+use crate::event::ConnEvent;
+use crate::signal::SignalId;
+use crate::time::Micros;
+use crate::verdict::Suspicion;
+
+const SECOND: Micros = 1_000_000;
+const HOUR: Micros = 3600 * SECOND;
+/// 2024-03-04T00:00:00Z, a Monday.
+const MONDAY: Micros = 1_709_510_400 * SECOND;
+const BROKER: &str = "10.20.0.13";
+const CLIENT: &str = "10.10.1.55";
+const OUTSIDE: &str = "198.51.100.7";
+
+fn run(events: &[ConnEvent]) -> Vec<Alert> {
+    let cfg = HuntConfig::from_toml_str(
+        "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false",
+    )
+    .unwrap();
+    let engine = Engine::new(cfg);
+    let mut acc = Accumulator::new();
+    for e in events {
+        engine.observe(e, &mut acc);
+    }
+    engine.finish(acc).0
+}
+
+fn conn(src: &str, dst: &str, start: Micros) -> ConnEvent {
+    let mut e = ConnEvent::tcp(src.parse().unwrap(), dst.parse().unwrap(), 1883);
+    e.ts = Some(start);
+    e.end = Some(start + 2 * SECOND);
+    e.bytes_out = Some(180);
+    e.bytes_in = Some(40);
+    e
+}
+
+/// Connections from `src` to `dst` every `period` seconds (a few seconds of jitter) for eight
+/// hours from 00:30.
+fn timer(src: &str, dst: &str, period: i64) -> Vec<ConnEvent> {
+    let first = MONDAY + HOUR / 2;
+    (0..)
+        .map(|k| first + k * period * SECOND + (k * 7919 % 5) * SECOND)
+        .take_while(|t| *t < first + 8 * HOUR)
+        .map(|t| conn(src, dst, t))
+        .collect()
+}
+
+/// Six hosts using the broker at irregular hours: it is a server many hosts reach.
+fn the_brokers_users() -> Vec<ConnEvent> {
+    (1..=6)
+        .flat_map(|i| {
+            [1.0, 3.7, 9.9, 15.2, 23.4].map(|h| {
+                let t = MONDAY + (h * HOUR as f64) as Micros + i * 97 * SECOND;
+                conn(&format!("10.30.0.{i}"), BROKER, t)
+            })
+        })
+        .collect()
+}
+
+fn find<'a>(alerts: &'a [Alert], src: &str) -> &'a Alert {
+    alerts
+        .iter()
+        .find(|a| a.host == src)
+        .unwrap_or_else(|| panic!("no alert for {src} in {alerts:#?}"))
+}
+
+#[test]
+fn a_client_whose_timer_the_broker_keeps_outside_is_judged_as_a_channel_to_the_outside() {
+    let mut events = the_brokers_users();
+    events.extend(timer(CLIENT, BROKER, 211));
+    events.extend(timer(BROKER, OUTSIDE, 180));
+    let alerts = run(&events);
+    let link = find(&alerts, BROKER);
+    assert!(
+        link.signals.contains_key(&SignalId::ServerFederation),
+        "{link:#?}"
+    );
+    let client = find(&alerts, CLIENT);
+    assert_eq!(
+        client.signals.get(&SignalId::RelayedOutside),
+        Some(&15.0),
+        "{client:#?}"
+    );
+    assert!(client.suspicion >= Suspicion::Medium, "{client:#?}");
+    assert!(
+        client
+            .reasons
+            .iter()
+            .any(|r| r.contains("198.51.100.7:1883")),
+        "{client:#?}"
+    );
+}
+
+#[test]
+fn a_client_on_a_timer_the_broker_does_not_keep_outside_is_not_relayed() {
+    // The broker keeps another timer outside (10 min), or none.
+    for outside in [Some(600), None] {
+        let mut events = the_brokers_users();
+        events.extend(timer(CLIENT, BROKER, 211));
+        if let Some(period) = outside {
+            events.extend(timer(BROKER, OUTSIDE, period));
+        }
+        let alerts = run(&events);
+        let client = find(&alerts, CLIENT);
+        assert!(
+            !client.signals.contains_key(&SignalId::RelayedOutside),
+            "{outside:?}: {client:#?}"
+        );
+    }
+}
