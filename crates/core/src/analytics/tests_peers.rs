@@ -15,7 +15,8 @@ const HOUR: Micros = 3600 * SECOND;
 /// 2024-03-04T00:00:00Z, a Monday.
 const MONDAY: Micros = 1_709_510_400 * SECOND;
 
-fn run(events: &[ConnEvent]) -> Vec<Alert> {
+/// The alerts of `events` at every suspicion, without the default allowlist.
+pub(super) fn run(events: &[ConnEvent]) -> Vec<Alert> {
     let cfg = HuntConfig::from_toml_str(
         "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false",
     )

@@ -4,9 +4,8 @@
 //! one to the outside (`relayed_outside`) — before, the client's internal channel stayed low and
 //! the relayed channel was reported nowhere.
 
+use super::tests_peers::run;
 use crate::alert::Alert;
-use crate::analytics::{Accumulator, Engine};
-use crate::config::HuntConfig;
 use crate::event::ConnEvent;
 use crate::signal::SignalId;
 use crate::time::Micros;
@@ -19,19 +18,6 @@ const MONDAY: Micros = 1_709_510_400 * SECOND;
 const BROKER: &str = "10.20.0.13";
 const CLIENT: &str = "10.10.1.55";
 const OUTSIDE: &str = "198.51.100.7";
-
-fn run(events: &[ConnEvent]) -> Vec<Alert> {
-    let cfg = HuntConfig::from_toml_str(
-        "[analytics]\nmin_suspicion = \"low\"\ndefault_allowlist = false",
-    )
-    .unwrap();
-    let engine = Engine::new(cfg);
-    let mut acc = Accumulator::new();
-    for e in events {
-        engine.observe(e, &mut acc);
-    }
-    engine.finish(acc).0
-}
 
 fn conn(src: &str, dst: &str, start: Micros) -> ConnEvent {
     let mut e = ConnEvent::tcp(src.parse().unwrap(), dst.parse().unwrap(), 1883);

@@ -171,7 +171,9 @@ pub fn score_relayed_outside(
         SignalId::RelayedOutside,
         w.relayed_outside,
         format!(
-            "its timer to {} ({}), an internal {protocol} server that {} internal hosts reach, is              the one that server keeps to the external {dest} ({}): this channel's traffic leaves              the network through it, relayed, so it is judged as a channel to the outside",
+            "its timer to {} ({}), an internal {protocol} server that {} internal hosts reach, is \
+             the one that server keeps to the external {dest} ({}): this channel's traffic leaves \
+             the network through it, relayed, so it is judged as a channel to the outside",
             view.destination,
             human_period(own),
             at_least(view.hosts, view.hosts_at_bound),
