@@ -149,6 +149,12 @@ pub enum SignalId {
     /// is housekeeping and held sessions with this one service: a device doing its one job (a
     /// meter, a thermostat), not a host an implant sits on beside other traffic. Negative.
     DedicatedDevice,
+    /// The host is one of a fleet: it and at least one other reaching the destination over
+    /// the protocol, and no other host in the data, do nothing but housekeeping and this
+    /// service through at least a day, and a timer it keeps is the fleet's. A product's devices
+    /// reporting to their vendor, where an implant sits on one host beside its own traffic.
+    /// Negative.
+    DeviceFleet,
     /// A host the census shows doing other work (a workstation, a server) kept the service open
     /// through a night and a day: as an implant keeps its channel.
     KeptAroundTheClock,
@@ -160,7 +166,7 @@ pub enum SignalId {
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 55] = [
+    pub const ALL: [SignalId; 56] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -214,6 +220,7 @@ impl SignalId {
         SignalId::ServerFederation,
         SignalId::RelayedOutside,
         SignalId::DedicatedDevice,
+        SignalId::DeviceFleet,
         SignalId::KeptAroundTheClock,
         SignalId::UnansweredUploads,
     ];
@@ -274,6 +281,7 @@ impl SignalId {
             SignalId::ServerFederation => "server_federation",
             SignalId::RelayedOutside => "relayed_outside",
             SignalId::DedicatedDevice => "dedicated_device",
+            SignalId::DeviceFleet => "device_fleet",
             SignalId::KeptAroundTheClock => "kept_around_the_clock",
             SignalId::UnansweredUploads => "unanswered_uploads",
         }
@@ -287,6 +295,7 @@ impl SignalId {
             | SignalId::TransientUse
             | SignalId::InteractiveUse
             | SignalId::DedicatedDevice
+            | SignalId::DeviceFleet
             | SignalId::KeptAroundTheClock
             | SignalId::UnansweredUploads
             | SignalId::LoneTimerOnSharedDestination => AnalyticId::PubsubBeacon,

@@ -50,16 +50,83 @@ fn parse_ip(text: &[u8]) -> Option<IpAddr> {
     std::str::from_utf8(text).ok()?.trim().parse().ok()
 }
 
-/// The services a host's other connections went to: none yet, one (a port on one network), or
-/// more than one. Joining two of them is order-independent.
+/// Most networks one service may answer from for a host reaching them all on one port to be
+/// using one service (a vendor's or cloud platform's pool of regional addresses, each in its own
+/// network); a host reaching more on that port is using several (a browser on 443).
+pub const MAX_SERVICE_NETWORKS: usize = 8;
+
+/// A service network as the census keeps it: an IPv4 /24 or IPv6 /48, exactly, in 64 bits.
+fn network_key(ip: IpAddr) -> u64 {
+    match service_network(ip) {
+        IpAddr::V4(a) => u64::from(u32::from(a)),
+        // The /48 is the top 48 bits; the tag bit keeps it apart from every IPv4 key.
+        IpAddr::V6(a) => (1 << 63) | (u128::from(a) >> 80) as u64,
+    }
+}
+
+/// The networks, at most [`MAX_SERVICE_NETWORKS`], a host reached one port on: a sorted set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServiceNetworks {
+    keys: [u64; MAX_SERVICE_NETWORKS],
+    len: u8,
+}
+
+impl ServiceNetworks {
+    fn of(ip: IpAddr) -> ServiceNetworks {
+        let mut n = ServiceNetworks::default();
+        n.keys[0] = network_key(ip);
+        n.len = 1;
+        n
+    }
+
+    fn keys(&self) -> &[u64] {
+        &self.keys[..usize::from(self.len)]
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        self.keys().binary_search(&network_key(ip)).is_ok()
+    }
+
+    /// How many networks.
+    pub fn len(&self) -> usize {
+        usize::from(self.len)
+    }
+
+    /// Whether it holds none (never, once built from an address).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The union, or `None` when it would hold more than [`MAX_SERVICE_NETWORKS`]: the same
+    /// answer whatever the order of joining.
+    fn union(&self, other: &ServiceNetworks) -> Option<ServiceNetworks> {
+        let mut out = *self;
+        for &k in other.keys() {
+            let Err(at) = out.keys().binary_search(&k) else {
+                continue;
+            };
+            let len = out.len();
+            if len == MAX_SERVICE_NETWORKS {
+                return None;
+            }
+            out.keys.copy_within(at..len, at + 1);
+            out.keys[at] = k;
+            out.len += 1;
+        }
+        Some(out)
+    }
+}
+
+/// The services a host's other connections went to: none yet, one (a port on a few networks:
+/// one service's pool), or more than one. Joining two of them is order-independent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum HostServices {
     #[default]
     None,
-    /// Every such connection went to this port on this network (IPv4 /24, IPv6 /48).
+    /// Every such connection went to this port, on these networks (IPv4 /24, IPv6 /48).
     One {
         port: u16,
-        network: IpAddr,
+        networks: ServiceNetworks,
     },
     Several,
 }
@@ -68,9 +135,25 @@ impl HostServices {
     fn join(self, other: HostServices) -> HostServices {
         match (self, other) {
             (HostServices::None, x) | (x, HostServices::None) => x,
-            (a, b) if a == b => a,
+            (
+                HostServices::One { port, networks },
+                HostServices::One {
+                    port: p,
+                    networks: n,
+                },
+            ) if port == p => networks
+                .union(&n)
+                .map_or(HostServices::Several, |networks| HostServices::One {
+                    port,
+                    networks,
+                }),
             _ => HostServices::Several,
         }
+    }
+
+    /// Whether this is one service: `port`, on networks that include `dst`'s.
+    fn is_service(&self, dst: IpAddr, port: u16) -> bool {
+        matches!(self, HostServices::One { port: p, networks } if *p == port && networks.contains(dst))
     }
 }
 
@@ -110,7 +193,7 @@ impl HostUse {
         self.services = match dst() {
             Some(dst) => self.services.join(HostServices::One {
                 port: dst_port,
-                network: service_network(dst),
+                networks: ServiceNetworks::of(dst),
             }),
             None => HostServices::Several,
         };
@@ -270,7 +353,8 @@ pub struct Census {
 type Hosts = HashMap<IpAddr, HostUse, foldhash::fast::RandomState>;
 
 /// A group's host whose only traffic, in every input that holds the group, was housekeeping and
-/// the group's service (its port, its network).
+/// the group's service (its port, on its network and at most
+/// [`MAX_SERVICE_NETWORKS`] in all: one service's pool).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DedicatedHost {
     /// Its connections to the service over those inputs.
@@ -424,7 +508,8 @@ impl Census {
     }
 
     /// Whether, in every one of `sources`, all the census saw of `host` besides housekeeping was
-    /// its connections to `port` on `dst`'s network. Unlike [`Census::dedicated_to`] this holds
+    /// its connections to `port` on `dst`'s network and a few others (one service's pool,
+    /// [`MAX_SERVICE_NETWORKS`]). Unlike [`Census::dedicated_to`] this holds
     /// for an input that may be filtered: it says only that nothing in the inputs shows the host
     /// doing anything else, not that it did nothing else. `false` when any of the inputs has no
     /// census of the host, or the census overflowed.
@@ -435,12 +520,12 @@ impl Census {
         dst: IpAddr,
         port: u16,
     ) -> bool {
-        let service = one_service(dst, port);
-        self.in_every_input(sources, host, |_, used| used.services == service)
+        self.in_every_input(sources, host, |_, used| used.services.is_service(dst, port))
     }
 
     /// When `host` did nothing but housekeeping (at least one lookup or the like, which shows
-    /// its other traffic was recorded) and connections to `port` on `dst`'s network in every one
+    /// its other traffic was recorded) and connections to `port` on `dst`'s network (and at most
+    /// [`MAX_SERVICE_NETWORKS`] networks in all: one service's pool) in every one
     /// of `sources`: a host dedicated to that service. `None` when any of the inputs has no
     /// census of the host (a source that does not record every connection), may be filtered
     /// ([`Coverage::MayBeFiltered`]), or the census overflowed.
@@ -451,14 +536,16 @@ impl Census {
         dst: IpAddr,
         port: u16,
     ) -> Option<DedicatedHost> {
-        let service = one_service(dst, port);
         let mut out = DedicatedHost {
             connections: 0,
             housekeeping: 0,
         };
         // A filter may have dropped the host's other traffic.
         let dedicated = self.in_every_input(sources, host, |source, used| {
-            if self.may_be_filtered(source) || used.services != service || used.housekeeping == 0 {
+            if self.may_be_filtered(source)
+                || !used.services.is_service(dst, port)
+                || used.housekeeping == 0
+            {
                 return false;
             }
             out.connections += used.connections;
@@ -466,14 +553,6 @@ impl Census {
             true
         });
         dedicated.then_some(out)
-    }
-}
-
-/// The census's record of a host whose only service is `port` on `dst`'s network.
-fn one_service(dst: IpAddr, port: u16) -> HostServices {
-    HostServices::One {
-        port,
-        network: service_network(dst),
     }
 }
 

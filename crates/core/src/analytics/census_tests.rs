@@ -353,3 +353,89 @@ proptest::proptest! {
         }
     }
 }
+
+/// A meter reporting to its vendor's pool (one port, addresses in two networks) is dedicated to
+/// that service at either address; a host reaching more networks on one port than a service's
+/// pool (a browser on 443) does other work, whatever the order of its connections.
+#[test]
+fn one_port_on_a_pool_of_networks_is_one_service_and_more_are_several() {
+    let mut meter = vec![entry("10.0.0.5", "10.0.0.1", 53)];
+    meter.extend((0..6).map(|i| entry("10.0.0.5", ["203.0.113.7", "198.51.100.9"][i % 2], 8883)));
+    let c = census_of(&meter, 100);
+    let log: Arc<str> = Arc::from("conn.log");
+    for dst in ["203.0.113.7", "198.51.100.9", "203.0.113.99"] {
+        let d = c.dedicated_to([&log], ip("10.0.0.5"), ip(dst), 8883);
+        assert_eq!(d.map(|d| d.connections), Some(6), "{dst}");
+        assert!(c.shows_only([&log], ip("10.0.0.5"), ip(dst), 8883));
+    }
+    // Not a network it reached, nor another port.
+    assert!(
+        c.dedicated_to([&log], ip("10.0.0.5"), ip("192.0.2.1"), 8883)
+            .is_none()
+    );
+    assert!(
+        c.dedicated_to([&log], ip("10.0.0.5"), ip("203.0.113.7"), 1883)
+            .is_none()
+    );
+    assert!(!c.does_other_work([&log], ip("10.0.0.5")));
+
+    let networks: Vec<String> = (0..=MAX_SERVICE_NETWORKS)
+        .map(|i| format!("198.51.{i}.4"))
+        .collect();
+    let browse = |order: &mut dyn Iterator<Item = &String>| {
+        let mut e = vec![entry("10.0.0.6", "10.0.0.1", 53)];
+        e.extend(order.map(|n| CensusEntry {
+            dst: Box::leak(n.clone().into_boxed_str()).as_bytes(),
+            ..entry("10.0.0.6", "", 443)
+        }));
+        census_of(&e, 100)
+    };
+    for c in [
+        browse(&mut networks.iter()),
+        browse(&mut networks.iter().rev()),
+    ] {
+        assert!(c.does_other_work([&log], ip("10.0.0.6")));
+        assert!(
+            c.dedicated_to([&log], ip("10.0.0.6"), ip("198.51.0.4"), 443)
+                .is_none()
+        );
+    }
+    // As many networks as a pool may have is still one service, in either order.
+    let pool = &networks[..MAX_SERVICE_NETWORKS];
+    for c in [browse(&mut pool.iter()), browse(&mut pool.iter().rev())] {
+        assert!(!c.does_other_work([&log], ip("10.0.0.6")));
+        assert!(
+            c.dedicated_to([&log], ip("10.0.0.6"), ip("198.51.3.4"), 443)
+                .is_some()
+        );
+    }
+}
+
+#[test]
+fn service_networks_join_in_any_order_and_keep_ipv4_and_ipv6_apart() {
+    let one = |s: &str| HostServices::One {
+        port: 8883,
+        networks: ServiceNetworks::of(ip(s)),
+    };
+    let a = one("203.0.113.7")
+        .join(one("2001:db8::1"))
+        .join(one("198.51.100.9"));
+    let b = one("198.51.100.9")
+        .join(one("203.0.113.200"))
+        .join(one("2001:db8::77"));
+    let c = b.join(one("203.0.113.7"));
+    assert_eq!(a, c);
+    let HostServices::One { networks, .. } = a else {
+        panic!("{a:?}")
+    };
+    assert_eq!(networks.len(), 3);
+    // An IPv4 address whose bits match an IPv6 /48's top is another network.
+    assert_ne!(network_key(ip("0.0.0.1")), network_key(ip("::1")));
+    assert_eq!(
+        one("203.0.113.7").join(HostServices::One {
+            port: 443,
+            networks: ServiceNetworks::of(ip("203.0.113.7"))
+        }),
+        HostServices::Several
+    );
+}

@@ -4,17 +4,17 @@
 //! the strongest signal per id, so a group with a hundred odd topics counts that evidence once.
 
 use super::content::{beaconing_messages, opaque_payloads, published_counts_per_minute};
+use super::device_evidence::{DeviceFacts, device_signals, service_sessions};
 use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans, publication_rate};
 use super::points::single_exchange_points;
 use super::telemetry::{PLAIN_TELEMETRY_BEACON_FACTOR, plain_telemetry, telemetry_readings};
 use crate::behaviour::beacon::DAY_SCALE_SECS;
+use crate::behaviour::beacon::beacon_weighs_nothing;
 use crate::behaviour::destination::{
     allow_hint_for_name, known_benign_signal, score_destination_ip, score_retired_xmpp_name,
     score_server_name,
 };
-use crate::behaviour::device::{
-    DeviceView, ROUND_THE_CLOCK, median_length, score_dedicated_device, score_kept_around_the_clock,
-};
+use crate::behaviour::device::{ROUND_THE_CLOCK, score_kept_around_the_clock};
 use crate::behaviour::interactive::{
     score_interactive, score_unanswered_uploads, working_day_rhythm,
 };
@@ -318,32 +318,19 @@ pub(super) fn signals(
         ));
     }
 
-    // A device doing its one job holds its session (or renews it on its platform's timer); a
-    // check-in timer is not how such a device works, so it keeps its weight alone.
-    let check_in = all.iter().any(|s| {
-        s.weight > 0.0
-            && (s.id == SignalId::MessageBeacon || (s.id == SignalId::Beacon && !held_renewal))
-    });
-    if !check_in && let (Some(d), Some(data)) = (group.dedicated_host, group.data_span) {
-        // Like a person's use, a device's sessions with a service answering from a pool are
-        // judged over all of them: one short piece at one address is a reconnection.
-        let mut lengths: Vec<Micros> = service_sessions(stats, group)
-            .iter()
-            .map(|s| s.end.saturating_sub(s.start))
-            .collect();
-        let view = DeviceView {
-            connections: d.connections,
-            housekeeping: d.housekeeping,
-            data_span: data.duration(),
-            median_session: median_length(&mut lengths),
-        };
-        if let Some(device) = score_dedicated_device(&view, key.dst_port, w) {
-            all.push(device);
-            if held_renewal {
-                device_renewal(&mut all);
-            }
-        }
-    }
+    // What the census says of the host: a device doing its one job, or one of a fleet.
+    device_signals(
+        &mut all,
+        &DeviceFacts {
+            key,
+            stats,
+            group,
+            own_timer: own_timer.filter(|_| !unidentified),
+            held_renewal,
+            peers: group.peers.as_ref().filter(|_| !unidentified),
+        },
+        cfg,
+    );
 
     if let Some(secs) = group.kept_by_busy_host
         && cfg.internal.containing(key.dst_ip).is_none()
@@ -494,10 +481,10 @@ fn offset_shared_credit(all: &mut [Signal]) {
     for s in all.iter_mut().filter(|s| {
         matches!(
             s.id,
-            SignalId::SharedDestination | SignalId::DedicatedDevice
+            SignalId::SharedDestination | SignalId::DedicatedDevice | SignalId::DeviceFleet
         ) && s.weight < 0.0
     }) {
-        let points = if s.id == SignalId::DedicatedDevice {
+        let points = if s.id != SignalId::SharedDestination {
             points - own_name
         } else {
             points
@@ -520,18 +507,6 @@ fn offset_shared_credit(all: &mut [Signal]) {
     }
 }
 
-/// The channel's sessions, over all addresses of its service's pool when it reached more than
-/// one of them (how the host uses the service), else its own.
-fn service_sessions(
-    stats: &GroupStats,
-    group: &GroupContext,
-) -> Vec<crate::behaviour::interactive::ConnSpan> {
-    match &group.pool {
-        Some(pool) => pool.spans.clone(),
-        None => earliest_spans(&stats.conn_spans),
-    }
-}
-
 /// Every connection of the channel as (start, end), over all addresses of its service's pool when
 /// it has one (how the host uses the service), or `None` when some were not kept or some end is
 /// unknown: occasional use is judged on all of them or not at all.
@@ -545,33 +520,9 @@ fn occasions(stats: &GroupStats, group: &GroupContext) -> Option<Vec<(Micros, Mi
     (all_kept && !stats.ends_unknown).then(|| spans.iter().map(|s| (s.start, s.end)).collect())
 }
 
-/// A dedicated device's held session renewed on a timer: the renewal is its platform's (its
-/// credentials or the broker's session limit expire), as on a named cloud IoT endpoint
-/// ([`platform_renewal`]); the `beacon` keeps no weight. Elsewhere half of it stays, because a
-/// bot looping a subscriber with a timeout has the same shape, but such a bot sits on a host
-/// that does other things.
-fn device_renewal(all: &mut [Signal]) {
-    beacon_weighs_nothing(
-        all,
-        "the host is a device doing its one job (dedicated_device), and its held session's \
-         renewal is its platform's timer",
-    );
-}
-
-/// The connection `beacon`, when it has weight, keeps none, and says why.
 /// Least period of a held session's renewal that is a session's lifetime (a token's, a server's
 /// idle limit) rather than a loop's, for the judgement of how the sessions were used.
 const SESSION_RENEWAL_SECS: f64 = 3600.0;
-
-fn beacon_weighs_nothing(all: &mut [Signal], why: &str) {
-    for s in all
-        .iter_mut()
-        .filter(|s| s.id == SignalId::Beacon && s.weight > 0.0)
-    {
-        s.weight = 0.0;
-        s.reason.push_str(&format!("; weight 0: {why}"));
-    }
-}
 
 /// A held session renewed on a timer, to a cloud IoT platform's endpoint that this host may
 /// reach (not one the configured IoT hosts alone should): the platform sets the timer. Its

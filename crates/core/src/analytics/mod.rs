@@ -15,6 +15,7 @@ mod accumulator;
 pub mod budget;
 pub mod census;
 mod content;
+mod device_evidence;
 mod evidence;
 mod exchange;
 mod facts;

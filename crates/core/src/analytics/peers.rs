@@ -275,6 +275,7 @@ impl Peers {
         };
         let other_timers = others().filter_map(|p| p.timer).collect();
         let other_devices = others().filter(|p| p.timer.is_none() && p.device).count();
+        let other_device_timers = others().filter(|p| p.device).map(|p| p.timer).collect();
         // Who else reaches the service's network: a device platform's regional addresses are
         // one pool, each device holding its session with one address of it.
         let pool = self
@@ -316,6 +317,7 @@ impl Peers {
                 || from_history >= MAX_HOSTS_PER_DESTINATION,
             other_timers,
             other_devices,
+            other_device_timers,
             pool_others,
             pool_devices,
             client_timers,

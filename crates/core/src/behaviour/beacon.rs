@@ -546,6 +546,19 @@ pub fn human_secs(secs: f64) -> String {
     }
 }
 
+/// The connection `beacon` among `all`, when it has weight, keeps none, and says why: the timer
+/// is explained by something other than a program waking (a platform's renewal, relayed users,
+/// a fleet's firmware).
+pub fn beacon_weighs_nothing(all: &mut [Signal], why: &str) {
+    for s in all
+        .iter_mut()
+        .filter(|s| s.id == SignalId::Beacon && s.weight > 0.0)
+    {
+        s.weight = 0.0;
+        s.reason.push_str(&format!("; weight 0: {why}"));
+    }
+}
+
 #[cfg(test)]
 #[path = "beacon_tests.rs"]
 mod tests;

@@ -11,8 +11,14 @@
 //! dropped the vendor's traffic. The credit is therefore given only to held sessions (a check-in
 //! timer on short connections keeps its weight), shrinks by any content or process evidence the
 //! channel has, and never exceeds the weight a person's chat client earns (`interactive_use`).
+//!
+//! A fleet (`device_fleet`) is what one planted box is not: several devices, and no other host,
+//! reaching the same service and doing nothing else, as a product's meters report to their
+//! vendor on the firmware's timer. It credits check-ins too, and the fleet's shared timer
+//! weighs nothing; a device on a timer of its own keeps it.
 
 use super::presence::{Span, stretches};
+use super::prevalence::{PeerView, similar};
 use super::{Signal, Weights};
 use crate::signal::SignalId;
 use crate::time::Micros;
@@ -63,6 +69,95 @@ pub fn score_dedicated_device(v: &DeviceView, port: u16, w: &Weights) -> Option<
             median as f64 / 60e6
         ),
     ))
+}
+
+/// Fewest other hosts that make a fleet with the channel's host: two devices of one product
+/// reporting to one service are already not one box planted to talk to its controller.
+pub const FLEET_MIN_OTHERS: usize = 1;
+
+/// A fleet's credit, and whether the channel's timer is one the fleet keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fleet {
+    pub signal: Signal,
+    /// The channel keeps a timer and other devices of the fleet keep a similar one: the
+    /// firmware's check-in, not an operator's choice.
+    pub fleet_timer: bool,
+}
+
+/// `device_fleet` when the channel's host is a device (the caller has the census's word: it did
+/// nothing but housekeeping and this service through `data_span`, at least [`MIN_DATA_SPAN`])
+/// and so is every other host of this run reaching the destination over the protocol, at least
+/// [`FLEET_MIN_OTHERS`] of them (or, without any, every other host reaching its network). A
+/// timer the channel keeps must be one the fleet's other devices keep too (`similar_period`): a
+/// device on a timer of its own stands apart from its fleet.
+///
+/// What it cannot tell: a fleet whose firmware was replaced as a whole, keeping no traffic of
+/// its vendor's. An implant on a device beside the device's own job makes it no device here.
+pub fn score_device_fleet(
+    view: &PeerView,
+    own_timer: Option<f64>,
+    data_span: Micros,
+    similar_period: f64,
+    w: &Weights,
+) -> Option<Fleet> {
+    if data_span < MIN_DATA_SPAN {
+        return None;
+    }
+    let others_in_run = view
+        .hosts
+        .saturating_sub(view.hosts_from_history)
+        .saturating_sub(1);
+    let devices = view.other_device_timers.len();
+    let by_destination = devices >= FLEET_MIN_OTHERS && devices == others_in_run;
+    let by_network = others_in_run == 0
+        && view.pool_others >= FLEET_MIN_OTHERS
+        && view.pool_devices == view.pool_others;
+    let (fleet, whom) = if by_destination {
+        (devices, view.destination.clone())
+    } else if by_network {
+        (
+            view.pool_others,
+            format!("the network of {}", view.destination),
+        )
+    } else {
+        return None;
+    };
+    let fleet_timer = match own_timer {
+        None => false,
+        Some(own) if by_destination => {
+            let alike = view
+                .other_device_timers
+                .iter()
+                .flatten()
+                .filter(|&&p| similar(p, own, similar_period))
+                .count();
+            if alike == 0 {
+                return None;
+            }
+            true
+        }
+        Some(_) => return None,
+    };
+    let timer = if fleet_timer {
+        ", on the timer the others keep (the firmware's check-in)"
+    } else {
+        ""
+    };
+    Some(Fleet {
+        signal: Signal::new(
+            SignalId::DeviceFleet,
+            w.device_fleet,
+            format!(
+                "the host and the {fleet} other host{} reaching {whom} in this data do nothing \
+                 but name lookups or other housekeeping and that service through {:.1} days of a \
+                 log that records all of their traffic{timer}: a product's fleet reporting to \
+                 its service, where an implant sits on one host beside that host's own traffic",
+                if fleet == 1 { "" } else { "s" },
+                data_span as f64 / (24 * HOUR) as f64,
+            ),
+        ),
+        fleet_timer,
+    })
 }
 
 /// Longest gap between one session's end and the next one's start that still counts as one
@@ -194,5 +289,77 @@ mod tests {
         assert_eq!(median_length(&mut []), None);
         assert_eq!(median_length(&mut [5, 1, 3]), Some(3));
         assert_eq!(median_length(&mut [4, 1, 3, 2]), Some(3));
+    }
+
+    fn fleet_view(others: usize, devices: &[Option<f64>]) -> PeerView {
+        PeerView {
+            destination: "203.0.113.7".into(),
+            hosts: others + 1,
+            other_device_timers: devices.to_vec(),
+            data_hosts: 60,
+            external: true,
+            ..PeerView::default()
+        }
+    }
+
+    #[test]
+    fn devices_that_alone_reach_a_service_are_a_fleet() {
+        let w = Weights::default();
+        let day = 23 * HOUR;
+        let f = score_device_fleet(&fleet_view(2, &[None, None]), None, day, 0.25, &w)
+            .expect("a fleet");
+        assert_eq!(f.signal.id, SignalId::DeviceFleet);
+        assert_eq!(f.signal.weight, w.device_fleet);
+        assert!(!f.fleet_timer);
+        assert!(
+            f.signal.reason.contains("2 other hosts"),
+            "{}",
+            f.signal.reason
+        );
+        // Two devices are a fleet; one is a box.
+        assert!(score_device_fleet(&fleet_view(1, &[None]), None, day, 0.25, &w).is_some());
+        assert!(score_device_fleet(&fleet_view(0, &[]), None, day, 0.25, &w).is_none());
+        // A workstation reaching it too: a service hosts use, not a fleet's.
+        assert!(score_device_fleet(&fleet_view(3, &[None, None]), None, day, 0.25, &w).is_none());
+        // Half a day: a workstation may show nothing else overnight.
+        assert!(
+            score_device_fleet(&fleet_view(2, &[None, None]), None, 12 * HOUR, 0.25, &w).is_none()
+        );
+        // Hosts only earlier runs saw are not judged: the fleet is this run's.
+        let mut v = fleet_view(2, &[None, None]);
+        v.hosts += 3;
+        v.hosts_from_history = 3;
+        assert!(score_device_fleet(&v, None, day, 0.25, &w).is_some());
+    }
+
+    #[test]
+    fn a_fleets_timer_is_the_firmwares_and_a_timer_of_its_own_is_not() {
+        let w = Weights::default();
+        let day = 23 * HOUR;
+        let v = fleet_view(2, &[Some(900.0), Some(880.0)]);
+        let f = score_device_fleet(&v, Some(905.0), day, 0.25, &w).expect("the fleet's timer");
+        assert!(f.fleet_timer);
+        assert!(f.signal.reason.contains("firmware"), "{}", f.signal.reason);
+        assert!(score_device_fleet(&v, Some(60.0), day, 0.25, &w).is_none());
+        let quiet = fleet_view(2, &[None, None]);
+        assert!(score_device_fleet(&quiet, Some(900.0), day, 0.25, &w).is_none());
+    }
+
+    #[test]
+    fn without_peers_at_the_address_a_network_of_devices_is_a_fleet() {
+        let w = Weights::default();
+        let mut v = fleet_view(0, &[]);
+        (v.pool_others, v.pool_devices) = (3, 3);
+        let f = score_device_fleet(&v, None, 23 * HOUR, 0.25, &w).expect("by network");
+        assert!(
+            f.signal.reason.contains("the network of 203.0.113.7"),
+            "{}",
+            f.signal.reason
+        );
+        (v.pool_others, v.pool_devices) = (3, 2);
+        assert!(score_device_fleet(&v, None, 23 * HOUR, 0.25, &w).is_none());
+        // Its timer cannot be compared with theirs there.
+        (v.pool_others, v.pool_devices) = (3, 3);
+        assert!(score_device_fleet(&v, Some(900.0), 23 * HOUR, 0.25, &w).is_none());
     }
 }

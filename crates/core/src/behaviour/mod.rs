@@ -189,6 +189,8 @@ pub struct Weights {
     /// The host's only traffic, in a log that records all of it, is housekeeping and held
     /// sessions with this one service: a device doing its one job. Negative.
     pub dedicated_device: f64,
+    /// The host is one of a fleet of devices doing nothing but this service. Negative.
+    pub device_fleet: f64,
     /// A host that does other work kept the service open through a night and a day.
     pub kept_around_the_clock: f64,
     /// A host that does other work mostly uploaded over its sessions with an external service,
@@ -251,6 +253,7 @@ impl Default for Weights {
             server_federation: -20.0,
             relayed_outside: 15.0,
             dedicated_device: -20.0,
+            device_fleet: -20.0,
             kept_around_the_clock: 10.0,
             unanswered_uploads: 10.0,
         }

@@ -81,6 +81,10 @@ pub struct PeerView {
     /// Other hosts without a timer to it that the census shows doing nothing but housekeeping
     /// and this service: devices holding their session.
     pub other_devices: usize,
+    /// The other hosts of this run reaching it that the census shows doing nothing but
+    /// housekeeping and their service (with or without a timer), each with the timer it keeps
+    /// to it, if any: the fleet the channel's host may belong to.
+    pub other_device_timers: Vec<Option<f64>>,
     /// Other hosts reaching the destination's network (its /24 or /48) over the protocol, and
     /// how many of them the census shows to be devices doing nothing but housekeeping and that
     /// service.
@@ -104,7 +108,8 @@ pub struct PeerView {
     pub host_serves_at_bound: bool,
 }
 
-fn similar(a: f64, b: f64, tolerance: f64) -> bool {
+/// Whether two periods differ by at most `tolerance` of the larger.
+pub(crate) fn similar(a: f64, b: f64, tolerance: f64) -> bool {
     let hi = a.max(b);
     hi > 0.0 && (a - b).abs() <= tolerance * hi
 }

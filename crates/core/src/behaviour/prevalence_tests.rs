@@ -8,6 +8,7 @@ fn view(hosts: usize, timers: &[f64]) -> PeerView {
         hosts,
         other_timers: timers.to_vec(),
         other_devices: 0,
+        other_device_timers: Vec::new(),
         pool_others: 0,
         pool_devices: 0,
         client_timers: Vec::new(),

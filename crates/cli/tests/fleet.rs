@@ -1,0 +1,145 @@
+//! A fleet of devices on conn.log alone: meters that do nothing but name lookups and check in
+//! to their vendor's pool of addresses every 15 minutes (connect, publish, disconnect), each
+//! check-in at either address. One such device is what a box planted to talk to its controller
+//! looks like, and keeps the seed's suspicion; several, with no other host reaching the service,
+//! are a product's fleet (`device_fleet`, low). A timer the whole fleet keeps is the firmware's
+//! and weighs nothing; a host that does other work among them takes the fleet's credit away.
+
+mod common;
+
+/// Monday 2026-03-02 00:00 UTC.
+const T0: i64 = 1_772_409_600;
+const HOUR: i64 = 3600;
+const POOL: [&str; 2] = ["203.0.113.40", "198.51.100.40"];
+const FLEET: [&str; 3] = ["10.1.2.10", "10.1.2.11", "10.1.2.12"];
+const LONE: &str = "10.1.2.20";
+const LONE_POOL: [&str; 2] = ["192.0.2.60", "203.0.113.160"];
+const WORKSTATION: &str = "10.1.2.30";
+
+#[derive(Default)]
+struct Log {
+    rows: Vec<(i64, String)>,
+}
+
+impl Log {
+    fn conn(&mut self, ts: i64, host: &str, dst: &str, port: u16, secs: f64) {
+        let (proto, out, back) = match port {
+            53 => ("udp", 40, 90),
+            443 => ("tcp", 2000, 90000),
+            _ => ("tcp", 1800, 900),
+        };
+        let n = self.rows.len();
+        self.rows.push((
+            ts,
+            format!(
+                "{ts}.0\tC{n}\t{host}\t{}\t{dst}\t{port}\t{proto}\t-\t{secs:.2}\t{out}\t{back}\tSF\tT\n",
+                40000 + n % 20000
+            ),
+        ));
+    }
+
+    /// A day of hourly name lookups.
+    fn lookups(&mut self, host: &str) {
+        for k in 0..25 {
+            self.conn(T0 + k * HOUR + 17, host, "10.1.0.53", 53, 0.01);
+        }
+    }
+
+    /// Check-ins every 15 minutes (a few seconds late or early) through a day, each to the
+    /// address of `pool` the vendor's round robin gives: irregular at each address.
+    fn check_ins(&mut self, host: &str, pool: &[&str], salt: i64) {
+        for k in 0..96 {
+            let ts = T0 + 120 + k * 900 + (k * 37 + salt * 11) % 41;
+            // The round robin's pick: a multiplicative hash of the check-in's number.
+            let pick = ((k + 1) as u64 * 0x9E37_79B9 + salt as u64 * 0x85EB_CA6B) >> 13;
+            let at = pool[(pick % pool.len() as u64) as usize];
+            self.conn(ts, host, at, 8883, 3.5);
+        }
+    }
+
+    fn browsing(&mut self, host: &str) {
+        for k in 0..20 {
+            let web = ["198.51.100.5", "192.0.2.80", "203.0.113.200"][k % 3];
+            self.conn(T0 + 8 * HOUR + k as i64 * 1500, host, web, 443, 40.0);
+        }
+    }
+
+    fn hunt(self) -> Vec<serde_json::Value> {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = dir.path().join("conn.log");
+        std::fs::write(&conn, common::zeek_conn_log(self.rows)).unwrap();
+        common::hunt_jsonl(["--min-suspicion", "low", conn.to_str().unwrap()])
+    }
+}
+
+fn of<'a>(alerts: &'a [serde_json::Value], host: &str) -> Vec<&'a serde_json::Value> {
+    alerts.iter().filter(|a| a["src_ip"] == host).collect()
+}
+
+/// The fleet, the lone meter, and (`with`) more of the log.
+fn meters(with: impl FnOnce(&mut Log)) -> Vec<serde_json::Value> {
+    let mut log = Log::default();
+    for (n, host) in FLEET.into_iter().enumerate() {
+        log.lookups(host);
+        log.check_ins(host, &POOL, n as i64);
+    }
+    log.lookups(LONE);
+    log.check_ins(LONE, &LONE_POOL, 7);
+    with(&mut log);
+    log.hunt()
+}
+
+#[test]
+fn meters_of_one_fleet_are_low_and_a_lone_one_is_not() {
+    let all = meters(|_| {});
+    for host in FLEET {
+        let channels = of(&all, host);
+        assert_eq!(channels.len(), 2, "{host}: {all:#?}");
+        for a in channels {
+            assert_eq!(a["suspicion"], "low", "{a}");
+            assert_eq!(a["signals"]["device_fleet"], -20.0, "{a}");
+            assert!(common::has_reason(a, "a product's fleet"), "{a}");
+            assert!(common::has_reason(a, "the 2 other hosts reaching"), "{a}");
+        }
+    }
+    let lone = of(&all, LONE);
+    assert_eq!(lone.len(), 2, "{all:#?}");
+    for a in lone {
+        assert_ne!(a["suspicion"], "low", "{a}");
+        assert!(a["signals"].get("device_fleet").is_none(), "{a}");
+    }
+}
+
+#[test]
+fn a_busy_host_reaching_the_fleets_service_takes_its_credit_away() {
+    let all = meters(|log| {
+        log.lookups(WORKSTATION);
+        log.browsing(WORKSTATION);
+        log.check_ins(WORKSTATION, &POOL, 3);
+    });
+    for host in FLEET.into_iter().chain([WORKSTATION]) {
+        for a in of(&all, host) {
+            assert!(a["signals"].get("device_fleet").is_none(), "{a}");
+            assert_ne!(a["suspicion"], "low", "{a}");
+        }
+    }
+}
+
+#[test]
+fn a_timer_the_whole_fleet_keeps_weighs_nothing() {
+    let mut log = Log::default();
+    for (n, host) in FLEET.into_iter().enumerate() {
+        log.lookups(host);
+        log.check_ins(host, &POOL[..1], n as i64);
+    }
+    let all = log.hunt();
+    for host in FLEET {
+        let [a] = of(&all, host)[..] else {
+            panic!("{host}: {all:#?}")
+        };
+        assert_eq!(a["signals"]["beacon"], 0.0, "{a}");
+        assert_eq!(a["signals"]["device_fleet"], -20.0, "{a}");
+        assert!(common::has_reason(a, "the firmware's check-in"), "{a}");
+        assert_eq!(a["suspicion"], "low", "{a}");
+    }
+}
