@@ -80,6 +80,12 @@ pub fn score_transient(channel: Span, data: Span, w: &Weights) -> Option<Signal>
 /// Most separate occasions of use [`score_occasional`] judges; more is a habit, which
 /// `interactive_use` judges.
 pub const MAX_OCCASIONS: usize = 3;
+/// Most occasions [`score_occasional`] judges when they all lie within [`WORKING_DAY_SPAN`]: a
+/// developer trying a broker a few more times on one working day is still trying it; the same
+/// number spread over days is a habit.
+pub const MAX_OCCASIONS_IN_A_DAY: usize = 5;
+/// Longest stretch, first occasion's start to last one's end, that counts as one working day.
+pub const WORKING_DAY_SPAN: Micros = 12 * HOUR;
 /// Connections closer than this are one occasion (a client reconnecting, a tool run twice).
 pub const OCCASION_JOIN: Micros = 15 * 60_000_000;
 /// How many times the longest gap between two occasions must fit between the last one and the
@@ -120,7 +126,7 @@ pub fn stretches(sessions: &[(Micros, Micros)], join: Micros) -> Vec<Span> {
 /// the census of its inputs) must lie at least one such gap past the end of the last occasion,
 /// since an implant on a laptop falls silent (and drops its session) when the laptop leaves.
 /// `None` for a single occasion (that is [`score_transient`]'s judgement), for more than
-/// [`MAX_OCCASIONS`], for an occasion longer than [`MAX_TRANSIENT_SPAN`], for check-ins of
+/// [`MAX_OCCASIONS`] ([`MAX_OCCASIONS_IN_A_DAY`] within one working day), for an occasion longer than [`MAX_TRANSIENT_SPAN`], for check-ins of
 /// seconds only ([`MIN_LONGEST_OCCASION`]), when the data after the last occasion is too short
 /// to show that it did not come back, and when the host is not known to have been there for it.
 pub fn score_occasional(
@@ -133,10 +139,15 @@ pub fn score_occasional(
         return None;
     }
     let occasions = stretches(spans, OCCASION_JOIN);
-    if occasions.len() > MAX_OCCASIONS {
+    let (first, last) = (occasions.first()?, occasions.last()?);
+    let most = if last.last.saturating_sub(first.first) <= WORKING_DAY_SPAN {
+        MAX_OCCASIONS_IN_A_DAY
+    } else {
+        MAX_OCCASIONS
+    };
+    if occasions.len() > most {
         return None;
     }
-    let (first, last) = (occasions.first()?, occasions.last()?);
     let longest = occasions.iter().map(Span::duration).max()?;
     if occasions.len() < 2 || !(MIN_LONGEST_OCCASION..=MAX_TRANSIENT_SPAN).contains(&longest) {
         return None;
@@ -302,6 +313,16 @@ mod tests {
                 .reason
                 .contains("only 3 occasions")
         );
+        // Five tries in one working day (09:35 to 17:26): still trying the service.
+        let day = visits(&[
+            (33.58, 33.62),
+            (34.55, 34.6),
+            (35.6, 35.64),
+            (36.0, 36.1),
+            (41.33, 41.44),
+        ]);
+        let s = score_occasional(&day, week, THERE, &w).expect("five tries in a day");
+        assert!(s.reason.contains("only 5 occasions"), "{}", s.reason);
         // Order does not matter.
         let mut rev = v.clone();
         rev.reverse();
@@ -317,9 +338,19 @@ mod tests {
         let week = span(0.0, 168.0);
         // One occasion is `score_transient`'s to judge.
         assert!(score_occasional(&visits(&[(30.0, 31.0)]), week, THERE, &w).is_none());
-        // Four occasions: a habit.
+        // Four occasions over days: a habit.
         let four = visits(&[(30.0, 30.5), (40.0, 40.5), (50.0, 50.5), (60.0, 60.5)]);
         assert!(score_occasional(&four, week, THERE, &w).is_none());
+        // Six in one working day: more than a developer's tries.
+        let six = visits(&[
+            (33.0, 33.1),
+            (34.0, 34.1),
+            (35.0, 35.1),
+            (36.0, 36.1),
+            (37.0, 37.1),
+            (38.0, 38.2),
+        ]);
+        assert!(score_occasional(&six, week, THERE, &w).is_none());
         // An occasion of five hours is a stretch of use, not a visit.
         assert!(
             score_occasional(&visits(&[(30.0, 35.0), (40.0, 40.5)]), week, THERE, &w).is_none()
@@ -392,7 +423,7 @@ mod tests {
             let data = span(0.0, d);
             if score_occasional(&spans, data, THERE, &Weights::default()).is_some() {
                 prop_assert!(data.duration() >= MIN_DATA_SPAN);
-                prop_assert!((2..=MAX_OCCASIONS * 4).contains(&spans.len()));
+                prop_assert!((2..=MAX_OCCASIONS_IN_A_DAY * 4).contains(&spans.len()));
                 let first = spans.iter().map(|s| s.0).min().unwrap();
                 let last_end = spans.iter().map(|s| s.1).max().unwrap();
                 prop_assert!(first - data.first >= EDGE_MARGIN);
