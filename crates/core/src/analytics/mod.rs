@@ -30,6 +30,7 @@ mod peers;
 mod points;
 mod prior;
 mod rating;
+mod service_timer;
 mod table;
 mod telemetry;
 mod timeline;
@@ -625,5 +626,7 @@ mod tests_masquerade;
 mod tests_peers;
 #[cfg(test)]
 mod tests_relay;
+#[cfg(test)]
+mod tests_service_timer;
 #[cfg(test)]
 mod tests_sources;

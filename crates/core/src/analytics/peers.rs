@@ -167,10 +167,17 @@ impl Peers {
         }
         let threshold = cfg.behaviour.beacon.signal_threshold;
         let groups: Vec<(&GroupKey, &GroupStats)> = groups.iter().map(|(k, s)| (k, &**s)).collect();
-        let beacons = super::parallel::map_in_order(&groups, threads, |(_, stats)| GroupTimers {
-            conn: conn_beacon(cfg, stats).map(Box::new),
-            message: message_beacon(cfg, stats).map(Box::new),
-        });
+        let mut beacons =
+            super::parallel::map_in_order(&groups, threads, |(_, stats)| GroupTimers {
+                conn: conn_beacon(cfg, stats).map(Box::new),
+                message: message_beacon(cfg, stats).map(Box::new),
+            });
+        // A check-in timer spread over a service's addresses is the channel's timer too.
+        let mut conn: Vec<_> = beacons.iter_mut().map(|t| t.conn.take()).collect();
+        super::service_timer::lend_service_timers(&groups, &mut conn, cfg);
+        for (t, c) in beacons.iter_mut().zip(conn) {
+            t.conn = c;
+        }
         for ((key, stats), timers) in groups.into_iter().zip(beacons) {
             let period = |b: &Option<Box<BeaconScore>>| {
                 b.as_ref()
