@@ -55,19 +55,23 @@ fn parse_ip(text: &[u8]) -> Option<IpAddr> {
 /// network); a host reaching more on that port is using several (a browser on 443).
 pub const MAX_SERVICE_NETWORKS: usize = 8;
 
-/// A service network as the census keeps it: an IPv4 /24 or IPv6 /48, exactly, in 64 bits.
-fn network_key(ip: IpAddr) -> u64 {
+/// A service network as the census keeps it, in 32 bits: an IPv4 /24 exactly (its top 24 bits),
+/// an IPv6 /48 folded to 31 bits with the top bit set (two /48s of one host's traffic on one
+/// port that fold alike count as one network: rare, and it only ever joins two pools).
+fn network_key(ip: IpAddr) -> u32 {
     match service_network(ip) {
-        IpAddr::V4(a) => u64::from(u32::from(a)),
-        // The /48 is the top 48 bits; the tag bit keeps it apart from every IPv4 key.
-        IpAddr::V6(a) => (1 << 63) | (u128::from(a) >> 80) as u64,
+        IpAddr::V4(a) => u32::from(a) >> 8,
+        IpAddr::V6(a) => {
+            let net = (u128::from(a) >> 80) as u64;
+            (1 << 31) | ((net ^ (net >> 31)) as u32 & 0x7FFF_FFFF)
+        }
     }
 }
 
 /// The networks, at most [`MAX_SERVICE_NETWORKS`], a host reached one port on: a sorted set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ServiceNetworks {
-    keys: [u64; MAX_SERVICE_NETWORKS],
+    keys: [u32; MAX_SERVICE_NETWORKS],
     len: u8,
 }
 
@@ -79,7 +83,7 @@ impl ServiceNetworks {
         n
     }
 
-    fn keys(&self) -> &[u64] {
+    fn keys(&self) -> &[u32] {
         &self.keys[..usize::from(self.len)]
     }
 
@@ -191,6 +195,8 @@ impl HostUse {
         }
         // A responder that does not read could be anything: another service.
         self.services = match dst() {
+            // Most connections go where the host's earlier ones went.
+            Some(dst) if self.services.is_service(dst, dst_port) => return,
             Some(dst) => self.services.join(HostServices::One {
                 port: dst_port,
                 networks: ServiceNetworks::of(dst),

@@ -429,8 +429,9 @@ fn service_networks_join_in_any_order_and_keep_ipv4_and_ipv6_apart() {
         panic!("{a:?}")
     };
     assert_eq!(networks.len(), 3);
-    // An IPv4 address whose bits match an IPv6 /48's top is another network.
+    // An IPv4 network whose bits match an IPv6 /48's is another network.
     assert_ne!(network_key(ip("0.0.0.1")), network_key(ip("::1")));
+    assert_ne!(network_key(ip("0.0.1.0")), network_key(ip("0:0:100::")));
     assert_eq!(
         one("203.0.113.7").join(HostServices::One {
             port: 443,
