@@ -4,10 +4,12 @@
 //! alerts against the generator's truth.
 //!
 //! The goals are not met on this model (see the README, "A third, independent model"):
-//! what is asserted is the level reached on 2026-12-07 (session 20), so that a change that
-//! loses ground on it fails the suite. Raise the floors when the engine improves. Seed 12 holds
-//! an implant relaying through the internal broker whose broker beacons outside on the client's
-//! timer: reported only since `relayed_outside`.
+//! what is asserted is the level reached on 2026-12-07 (session 21: a fleet of devices, a
+//! timer over a service's addresses, five tries in a working day), so that a change that loses
+//! ground on it fails the suite. Raise the floors when the engine improves. Seed 12 holds an
+//! implant relaying through the internal broker, and the broker's host runs a beacon of its own
+//! (3 minutes beside the implant's 3.5): the two are not one relayed timer, so the broker's own
+//! beacon is reported and the relay, with no leg outside in the data, is the channel missed.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -41,7 +43,7 @@ fn evaluate() -> Value {
 fn the_full_engine_holds_its_level_on_the_third_model() {
     let figures = evaluate();
     // (source, least C2 channels found of the revealable, most benign alerts per true one)
-    let floors = [("zeek", 18, 0.62), ("zeek_names", 16, 0.75)];
+    let floors = [("zeek", 18, 0.15), ("zeek_names", 16, 0.25)];
     for (source, found, benign_per_true) in floors {
         let full = &figures[source]["full"]["12"];
         let seed = &figures[source]["seed"]["12"];
@@ -59,10 +61,10 @@ fn the_full_engine_holds_its_level_on_the_third_model() {
             b <= benign_per_true * t,
             "{source}: {b} benign alerts for {t} true ones, more than {benign_per_true} each: {full}"
         );
-        // The seed rule's benign alerts are cut by at least 65 %.
+        // The seed rule's benign alerts are cut by at least 85 %.
         let seed_benign = seed["benign"].as_f64().unwrap();
         assert!(
-            b <= 0.35 * seed_benign,
+            b <= 0.15 * seed_benign,
             "{source}: {b} benign alerts against the seed rule's {seed_benign}"
         );
         let missed: Vec<&str> = full["missed"]
@@ -72,8 +74,8 @@ fn the_full_engine_holds_its_level_on_the_third_model() {
             .map(|m| m["category"].as_str().unwrap())
             .collect();
         assert!(
-            !missed.contains(&"internal_broker_relay"),
-            "{source}: the relay through the internal broker was missed: {full}"
+            !missed.contains(&"mqtt_beacon_vps"),
+            "{source}: the broker host's own beacon was explained away: {full}"
         );
     }
 }

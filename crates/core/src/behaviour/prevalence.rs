@@ -152,8 +152,18 @@ pub fn device_platform(view: &PeerView) -> Option<String> {
     })
 }
 
+/// How far a relayed timer may stray from the one it relays, as a share of the larger period:
+/// a server that opens a link for each message it relays (and closes it when idle) keeps its
+/// sender's timer, so the two medians agree but for jitter. Two unrelated timers a fifth apart
+/// (a client's 2.3 minutes, the server's own 3-minute heartbeat) are not one relayed.
+pub const RELAYED_PERIOD: f64 = 0.10;
+
+fn relayed_tolerance(cfg: &PrevalenceConfig) -> f64 {
+    cfg.similar_period.min(RELAYED_PERIOD)
+}
+
 /// `relayed_outside` when the channel's destination is an internal server that many hosts reach
-/// (`shared_min_hosts`) and that keeps a timer like the channel's own (`similar_period`) to an
+/// (`shared_min_hosts`) and that keeps a timer like the channel's own ([`RELAYED_PERIOD`]) to an
 /// external destination: the channel's traffic leaves the network through that server. The
 /// server's link is credited as relaying its client ([`SignalId::ServerFederation`]), so the
 /// client's channel is where the relayed channel is judged: as one to the outside.
@@ -171,7 +181,7 @@ pub fn score_relayed_outside(
     let (dest, theirs) = view
         .relayed_timers
         .iter()
-        .find(|(_, p)| similar(*p, own, cfg.similar_period))?;
+        .find(|(_, p)| similar(*p, own, relayed_tolerance(cfg)))?;
     Some(Signal::new(
         SignalId::RelayedOutside,
         w.relayed_outside,
@@ -223,7 +233,7 @@ pub fn score_prevalence(
         && let Some((client, theirs)) = view
             .client_timers
             .iter()
-            .find(|(_, p)| similar(*p, own, cfg.similar_period))
+            .find(|(_, p)| similar(*p, own, relayed_tolerance(cfg)))
     {
         // A server relays what its users send: a link opened for each relayed message (and
         // closed by its idle timeout) keeps the sender's timer. The client keeping that timer in
