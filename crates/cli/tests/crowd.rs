@@ -13,32 +13,18 @@ const HOUR: i64 = 3600;
 const SERVICE: &str = "203.0.113.10";
 const WORKSTATION: &str = "10.1.1.50";
 
+/// The tests' conn.log and the scenes they share.
 #[derive(Default)]
-struct Log {
-    rows: Vec<(i64, String)>,
-}
+struct Log(common::ConnLog);
 
 impl Log {
     fn conn(&mut self, ts: i64, host: &str, dst: &str, port: u16, secs: f64) {
-        let (proto, out, back) = match port {
-            53 => ("udp", 40, 90),
-            _ => ("tcp", 9000, 8000),
-        };
-        let n = self.rows.len();
-        self.rows.push((
-            ts,
-            format!(
-                "{ts}.0\tC{n}\t{host}\t{}\t{dst}\t{port}\t{proto}\t-\t{secs:.2}\t{out}\t{back}\tSF\tT\n",
-                40000 + n % 20000
-            ),
-        ));
+        self.0.conn(ts, host, dst, port, secs);
     }
 
     /// A host that looks names up every hour for three days.
     fn lookups(&mut self, host: &str) {
-        for k in 0..72 {
-            self.conn(T0 + k * HOUR + 17, host, "10.1.0.53", 53, 0.01);
-        }
+        self.0.lookups(T0, host, 72);
     }
 
     /// A host that browses two services twice a working day.
@@ -60,7 +46,7 @@ impl Log {
     }
 
     fn write(self, path: &std::path::Path) {
-        std::fs::write(path, common::zeek_conn_log(self.rows)).unwrap();
+        std::fs::write(path, self.0.text()).unwrap();
     }
 }
 

@@ -17,32 +17,12 @@ const LONE_POOL: [&str; 2] = ["192.0.2.60", "203.0.113.160"];
 const WORKSTATION: &str = "10.1.2.30";
 
 #[derive(Default)]
-struct Log {
-    rows: Vec<(i64, String)>,
-}
+struct Log(common::ConnLog);
 
 impl Log {
-    fn conn(&mut self, ts: i64, host: &str, dst: &str, port: u16, secs: f64) {
-        let (proto, out, back) = match port {
-            53 => ("udp", 40, 90),
-            443 => ("tcp", 2000, 90000),
-            _ => ("tcp", 1800, 900),
-        };
-        let n = self.rows.len();
-        self.rows.push((
-            ts,
-            format!(
-                "{ts}.0\tC{n}\t{host}\t{}\t{dst}\t{port}\t{proto}\t-\t{secs:.2}\t{out}\t{back}\tSF\tT\n",
-                40000 + n % 20000
-            ),
-        ));
-    }
-
     /// A day of hourly name lookups.
     fn lookups(&mut self, host: &str) {
-        for k in 0..25 {
-            self.conn(T0 + k * HOUR + 17, host, "10.1.0.53", 53, 0.01);
-        }
+        self.0.lookups(T0, host, 25);
     }
 
     /// Check-ins every 15 minutes (a few seconds late or early) through a day, each to the
@@ -53,21 +33,22 @@ impl Log {
             // The round robin's pick: a multiplicative hash of the check-in's number.
             let pick = ((k + 1) as u64 * 0x9E37_79B9 + salt as u64 * 0x85EB_CA6B) >> 13;
             let at = pool[(pick % pool.len() as u64) as usize];
-            self.conn(ts, host, at, 8883, 3.5);
+            self.0.push(ts, host, at, 8883, 3.5, (1800, 900));
         }
     }
 
     fn browsing(&mut self, host: &str) {
         for k in 0..20 {
             let web = ["198.51.100.5", "192.0.2.80", "203.0.113.200"][k % 3];
-            self.conn(T0 + 8 * HOUR + k as i64 * 1500, host, web, 443, 40.0);
+            self.0
+                .conn(T0 + 8 * HOUR + k as i64 * 1500, host, web, 443, 40.0);
         }
     }
 
     fn hunt(self) -> Vec<serde_json::Value> {
         let dir = tempfile::tempdir().unwrap();
         let conn = dir.path().join("conn.log");
-        std::fs::write(&conn, common::zeek_conn_log(self.rows)).unwrap();
+        std::fs::write(&conn, self.0.text()).unwrap();
         common::hunt_jsonl(["--min-suspicion", "low", conn.to_str().unwrap()])
     }
 }

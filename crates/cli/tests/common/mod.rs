@@ -17,6 +17,55 @@ pub fn zeek_conn_log(mut rows: Vec<(i64, String)>) -> String {
     s
 }
 
+/// A Zeek conn.log built row by row (the columns of [`ZEEK_CONN_HEADER`]): lookups over UDP,
+/// everything else over TCP, each row with a uid and a source port of its own.
+#[derive(Default)]
+pub struct ConnLog {
+    rows: Vec<(i64, String)>,
+}
+
+impl ConnLog {
+    /// `host` to `dst`:`port` at `ts` for `secs` seconds, `bytes` sent and received.
+    pub fn push(
+        &mut self,
+        ts: i64,
+        host: &str,
+        dst: &str,
+        port: u16,
+        secs: f64,
+        bytes: (u64, u64),
+    ) {
+        let proto = if port == 53 { "udp" } else { "tcp" };
+        let (out, back) = bytes;
+        let n = self.rows.len();
+        self.rows.push((
+            ts,
+            format!(
+                "{ts}.0\tC{n}\t{host}\t{}\t{dst}\t{port}\t{proto}\t-\t{secs:.2}\t{out}\t{back}\tSF\tT\n",
+                40000 + n % 20000
+            ),
+        ));
+    }
+
+    /// A connection with the bytes of a lookup (port 53) or of a session both ways.
+    pub fn conn(&mut self, ts: i64, host: &str, dst: &str, port: u16, secs: f64) {
+        let bytes = if port == 53 { (40, 90) } else { (9000, 8000) };
+        self.push(ts, host, dst, port, secs, bytes);
+    }
+
+    /// `host` looks names up every hour for `hours` hours from `t0`.
+    pub fn lookups(&mut self, t0: i64, host: &str, hours: i64) {
+        for k in 0..hours {
+            self.conn(t0 + k * 3600 + 17, host, "10.1.0.53", 53, 0.01);
+        }
+    }
+
+    /// The log's text, its rows in time order.
+    pub fn text(self) -> String {
+        zeek_conn_log(self.rows)
+    }
+}
+
 /// The repository's root (tests read `examples/` and the shared corpus beside it from there).
 pub fn root() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
