@@ -440,3 +440,73 @@ fn service_networks_join_in_any_order_and_keep_ipv4_and_ipv6_apart() {
         HostServices::Several
     );
 }
+
+mod joining {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A connection's service: one of two ports, an address in one of a dozen IPv4 /24s or
+    /// IPv6 /48s (a few addresses each).
+    fn service() -> impl Strategy<Value = (u16, IpAddr)> {
+        (prop::bool::ANY, 0u8..12, 0u8..3, prop::bool::ANY).prop_map(|(port, net, host, v6)| {
+            let ip = if v6 {
+                IpAddr::V6(std::net::Ipv6Addr::new(
+                    0x2001,
+                    0xdb8,
+                    u16::from(net),
+                    0,
+                    0,
+                    0,
+                    0,
+                    u16::from(host),
+                ))
+            } else {
+                IpAddr::V4(std::net::Ipv4Addr::new(198, 51, net, host))
+            };
+            (if port { 8883 } else { 443 }, ip)
+        })
+    }
+
+    fn joined(seq: &[(u16, IpAddr)]) -> HostServices {
+        seq.iter().fold(HostServices::None, |acc, &(port, ip)| {
+            acc.join(HostServices::One {
+                port,
+                networks: ServiceNetworks::of(ip),
+            })
+        })
+    }
+
+    proptest! {
+        /// The census of a host does not depend on the order of its connections, nor on how
+        /// they were split between readers before being joined; and it is one service exactly
+        /// when every connection went to one port on at most `MAX_SERVICE_NETWORKS` networks.
+        #[test]
+        fn a_hosts_services_do_not_depend_on_order_or_split(
+            seq in prop::collection::vec(service(), 1..40),
+            seed in any::<u64>(),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut shuffled = seq.clone();
+            // A deterministic shuffle from the seed.
+            let mut x = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+                shuffled.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            let whole = joined(&seq);
+            prop_assert_eq!(whole, joined(&shuffled));
+            let at = cut.index(seq.len());
+            prop_assert_eq!(whole, joined(&seq[..at]).join(joined(&seq[at..])));
+            let ports: std::collections::BTreeSet<u16> = seq.iter().map(|s| s.0).collect();
+            let nets: std::collections::BTreeSet<u32> = seq.iter().map(|s| network_key(s.1)).collect();
+            let one = ports.len() == 1 && nets.len() <= MAX_SERVICE_NETWORKS;
+            prop_assert_eq!(matches!(whole, HostServices::One { .. }), one);
+            if let HostServices::One { networks, .. } = whole {
+                prop_assert_eq!(networks.len(), nets.len());
+                for (port, ip) in &seq {
+                    prop_assert!(whole.is_service(*ip, *port));
+                }
+            }
+        }
+    }
+}
