@@ -29,15 +29,19 @@ fn conn(src: &str, dst: &str, start: Micros, secs: i64) -> ConnEvent {
 fn check_ins(src: &str) -> Vec<ConnEvent> {
     (0..96i64)
         .map(|k| {
-            // The round robin's pick: a mix of the check-in's number (splitmix64).
-            let mut x = (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            let pick = (x ^ (x >> 31)) % POOL.len() as u64;
+            let pick = round_robin(k, POOL.len());
             let ts = MONDAY + k * 900 * SECOND + (k * 37 % 23) * SECOND;
-            conn(src, POOL[pick as usize], ts, 3)
+            conn(src, POOL[pick], ts, 3)
         })
         .collect()
+}
+
+/// The round robin's pick for check-in `k` among `n` addresses: a mix of its number (splitmix64).
+fn round_robin(k: i64, n: usize) -> usize {
+    let mut x = (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    ((x ^ (x >> 31)) % n as u64) as usize
 }
 
 fn of<'a>(alerts: &'a [Alert], src: &str, dst: &str) -> &'a Alert {
