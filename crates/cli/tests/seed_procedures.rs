@@ -304,6 +304,29 @@ fn start_capture(tcpdump: &std::path::Path, pcap: &std::path::Path, addr: Ipv4Ad
 }
 
 /// Stops tcpdump so that it writes out what it holds.
+/// A `watch` of the loopback interface reporting every second, with `args` after those, once it
+/// says it is watching, and its standard error to read on.
+fn start_watch(args: &[&str]) -> (Running, BufReader<std::process::ChildStderr>) {
+    let mut watch = Running(
+        Command::new(assert_cmd::cargo::cargo_bin("pubsub-hunt"))
+            .env("PUBSUB_HUNT_NO_STATE", "1")
+            .args(["watch", "--interface", "lo", "--report-every", "1"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stderr = BufReader::new(watch.0.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    assert!(line.contains("watching lo"), "{line}");
+    // The line is written as the capture thread starts; give it (and tcpdump) time to open
+    // their sockets on a loaded machine.
+    std::thread::sleep(Duration::from_millis(1500));
+    (watch, stderr)
+}
+
 fn stop_capture(mut tcpdump: Running) {
     let _ = Command::new("kill")
         .args(["-INT", &tcpdump.0.id().to_string()])
@@ -329,30 +352,7 @@ fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
     let pcap = dir.path().join("procedures.pcap");
     let tcpdump = start_capture(&path("tcpdump"), &pcap, addr);
     let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
-    let mut watch = Running(
-        Command::new(&bin)
-            .env("PUBSUB_HUNT_NO_STATE", "1")
-            .args([
-                "watch",
-                "--interface",
-                "lo",
-                "--report-every",
-                "1",
-                "--all-sessions",
-            ])
-            .args(["--filter", "tcp"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut stderr = BufReader::new(watch.0.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("watching lo"), "{line}");
-    // The line is written as the capture thread starts; give it (and tcpdump) time to open
-    // their sockets on a loaded machine.
-    std::thread::sleep(Duration::from_millis(1500));
+    let (mut watch, mut stderr) = start_watch(&["--all-sessions", "--filter", "tcp"]);
 
     // Procedure 1: the host's data to c2/beacon, as a shell one-liner would send it.
     let st = Command::new("sh")
@@ -488,21 +488,7 @@ fn a_subscriber_that_keeps_waiting_is_alerted_while_it_waits() {
     let dir = tempfile::tempdir().unwrap();
     let (addr, _xmpp) = own_loopback();
     let _broker = start_broker(&path("mosquitto"), dir.path(), addr);
-    let mut watch = Running(
-        Command::new(assert_cmd::cargo::cargo_bin("pubsub-hunt"))
-            .env("PUBSUB_HUNT_NO_STATE", "1")
-            .args(["watch", "--interface", "lo", "--report-every", "1"])
-            .args(["--filter", &format!("tcp and host {addr}")])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let mut stderr = BufReader::new(watch.0.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    assert!(line.contains("watching lo"), "{line}");
-    std::thread::sleep(Duration::from_millis(1500));
+    let (mut watch, mut stderr) = start_watch(&["--filter", &format!("tcp and host {addr}")]);
     // The watch's lines, as they are written.
     let (tx, rx) = std::sync::mpsc::channel();
     let stdout = BufReader::new(watch.0.stdout.take().unwrap());

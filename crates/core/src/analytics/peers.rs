@@ -281,7 +281,6 @@ impl Peers {
                 .map(|(_, p)| p)
         };
         let other_timers = others().filter_map(|p| p.timer).collect();
-        let other_devices = others().filter(|p| p.timer.is_none() && p.device).count();
         let other_device_timers = others().filter(|p| p.device).map(|p| p.timer).collect();
         // Who else reaches the service's network: a device platform's regional addresses are
         // one pool, each device holding its session with one address of it.
@@ -323,7 +322,6 @@ impl Peers {
             hosts_at_bound: run_hosts >= MAX_HOSTS_PER_DESTINATION
                 || from_history >= MAX_HOSTS_PER_DESTINATION,
             other_timers,
-            other_devices,
             other_device_timers,
             pool_others,
             pool_devices,

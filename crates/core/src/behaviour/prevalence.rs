@@ -78,9 +78,6 @@ pub struct PeerView {
     /// The beacon periods, in seconds, of the other hosts whose channels to it are on a timer
     /// (one per host).
     pub other_timers: Vec<f64>,
-    /// Other hosts without a timer to it that the census shows doing nothing but housekeeping
-    /// and this service: devices holding their session.
-    pub other_devices: usize,
     /// The other hosts of this run reaching it that the census shows doing nothing but
     /// housekeeping and their service (with or without a timer), each with the timer it keeps
     /// to it, if any: the fleet the channel's host may belong to.
@@ -120,6 +117,17 @@ fn at_least(n: usize, at_bound: bool) -> String {
         format!("at least {n}")
     } else {
         n.to_string()
+    }
+}
+
+impl PeerView {
+    /// Other hosts without a timer to it that the census shows doing nothing but housekeeping
+    /// and this service: devices holding their session.
+    pub fn timerless_devices(&self) -> usize {
+        self.other_device_timers
+            .iter()
+            .filter(|t| t.is_none())
+            .count()
     }
 }
 
@@ -299,7 +307,7 @@ pub fn score_prevalence(
                 .filter(|&&p| p < super::beacon::DAY_SCALE_SECS)
                 .count();
             let others = n_run.saturating_sub(1);
-            let machines = machine_timers + view.other_devices;
+            let machines = machine_timers + view.timerless_devices();
             if view.external && others > 0 && machines * 2 > others {
                 return Some(Signal::new(
                     SignalId::SharedDestination,
@@ -310,7 +318,8 @@ pub fn score_prevalence(
                          timer to it shorter than a day, {} are devices doing nothing else): not \
                          people sharing a service, so the crowd gives a host without a timer no \
                          credit",
-                        machines, view.other_devices
+                        machines,
+                        view.timerless_devices()
                     ),
                 ));
             }

@@ -7,7 +7,6 @@ fn view(hosts: usize, timers: &[f64]) -> PeerView {
         destination: "chat.example.net".into(),
         hosts,
         other_timers: timers.to_vec(),
-        other_devices: 0,
         other_device_timers: Vec::new(),
         pool_others: 0,
         pool_devices: 0,
@@ -108,13 +107,13 @@ fn a_crowd_of_machines_vouches_for_nobody() {
     );
     // Four building gateways holding their sessions to their platform's addresses.
     let mut fleet = view(5, &[]);
-    fleet.other_devices = 4;
+    fleet.other_device_timers = vec![None; 4];
     let (_, w, why) = weight(&fleet);
     assert_eq!(w, 0.0);
     assert!(why.contains("4 are devices doing nothing else"), "{why}");
     // Half of them machines: people still share it.
     let mut half = view(5, &[600.0]);
-    half.other_devices = 1;
+    half.other_device_timers = vec![None];
     assert_eq!(weight(&half).1, credit);
     // Internal: the site's own broker, which its devices and its people share.
     let mut internal = view(4, &[600.0, 900.0, 3600.0]);
