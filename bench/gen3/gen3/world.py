@@ -83,7 +83,10 @@ class World(Flows):
         return ((t - self.day0) % 86400) / 3600.0
 
     def weekday(self, d):
-        return (dt.datetime.fromtimestamp(self.day0, dt.timezone.utc).weekday() + d) % 7
+        # day0 is local midnight as a UTC instant; shifted back to local time it falls on the
+        # local date (read in UTC it is the day before for every offset east of UTC)
+        local0 = dt.datetime.fromtimestamp(self.day0 + self.off * 3600, dt.timezone.utc)
+        return (local0.weekday() + d) % 7
 
     PROVIDERS = {
         "aws": [3, 18, 34, 35, 44, 52, 54],

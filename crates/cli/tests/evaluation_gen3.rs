@@ -4,12 +4,13 @@
 //! alerts against the generator's truth.
 //!
 //! The issue's goals are not met on this model (see the README, "A third, independent model"):
-//! what is asserted is the level reached on 2026-12-07 (session 21: a fleet of devices, a
-//! timer over a service's addresses, five tries in a working day), so that a change that loses
-//! ground on it fails the suite. Raise the floors when the engine improves. Seed 12 holds an
-//! implant relaying through the internal broker, and the broker's host runs a beacon of its own
-//! (3 minutes beside the implant's 3.5): the two are not one relayed timer, so the broker's own
-//! beacon is reported and the relay, with no leg outside in the data, is the channel missed.
+//! what is asserted is the level reached on 2026-12-07 (session 22), so that a change that loses
+//! ground on it fails the suite. Raise the floors when the engine improves. Seed 12 (as the
+//! generator makes it since its calendar was mended in session 22) holds a beacon that the
+//! internal broker's own host runs only at night, every ten minutes: the period one of the
+//! broker's clients publishes on all day, so the beacon was once taken for that client's traffic
+//! relayed and missed. A relay runs as long as what it relays; this does not. The implant
+//! relaying through the broker, with no leg outside in the data, is the channel missed.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -43,12 +44,12 @@ fn evaluate() -> Value {
 fn the_full_engine_holds_its_level_on_the_third_model() {
     let figures = evaluate();
     // (source, least C2 channels found of the revealable, most benign alerts per true one)
-    let floors = [("zeek", 18, 0.15), ("zeek_names", 16, 0.25)];
+    let floors = [("zeek", 17, 0.15), ("zeek_names", 17, 0.20)];
     for (source, found, benign_per_true) in floors {
         let full = &figures[source]["full"]["12"];
         let seed = &figures[source]["seed"]["12"];
         let detected = full["detected"].as_u64().unwrap();
-        assert_eq!(full["revealable"], 19, "{source}: {full}");
+        assert_eq!(full["revealable"], 18, "{source}: {full}");
         assert!(
             detected >= found,
             "{source}: {detected} C2 found, fewer than {found}: {full}"
@@ -73,9 +74,12 @@ fn the_full_engine_holds_its_level_on_the_third_model() {
             .iter()
             .map(|m| m["category"].as_str().unwrap())
             .collect();
-        assert!(
-            !missed.contains(&"mqtt_beacon_vps"),
-            "{source}: the broker host's own beacon was explained away: {full}"
-        );
+        for category in ["mqtt_night_only", "mqtt_beacon_vps"] {
+            assert!(
+                !missed.contains(&category),
+                "{source}: {category} was missed (the broker host's night beacon is its own, not \
+                 a client's relayed): {full}"
+            );
+        }
     }
 }

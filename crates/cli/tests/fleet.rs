@@ -3,7 +3,9 @@
 //! check-in at either address. One such device is what a box planted to talk to its controller
 //! looks like, and keeps the seed's suspicion; several, with no other host reaching the service,
 //! are a product's fleet (`device_fleet`, low). A timer the whole fleet keeps is the firmware's
-//! and weighs nothing; a host that does other work among them takes the fleet's credit away.
+//! and weighs nothing; a host that does other work among them takes the fleet's credit away,
+//! unless it keeps the devices' timer there (a member that also does other work, which is then
+//! judged on its own).
 
 mod common;
 
@@ -42,6 +44,21 @@ impl Log {
             let web = ["198.51.100.5", "192.0.2.80", "203.0.113.200"][k % 3];
             self.0
                 .conn(T0 + 8 * HOUR + k as i64 * 1500, host, web, 443, 40.0);
+        }
+    }
+
+    /// A person's irregular sessions with the pool through a working day.
+    fn browsing_to_pool(&mut self) {
+        for (k, minutes) in [(0, 7.0), (1, 22.0), (2, 3.0), (3, 41.0), (4, 12.0)] {
+            let ts = T0 + 8 * HOUR + k * 5417 + (k * k * 611) % 1800;
+            self.0.push(
+                ts,
+                WORKSTATION,
+                POOL[k as usize % 2],
+                8883,
+                minutes * 60.0,
+                (4000, 9000),
+            );
         }
     }
 
@@ -91,18 +108,68 @@ fn meters_of_one_fleet_are_low_and_a_lone_one_is_not() {
     }
 }
 
+/// A workstation's connections to the pool every `period` seconds through the day.
+fn polling(log: &mut Log, period: i64) {
+    for k in 0..(24 * HOUR / period) {
+        let ts = T0 + 300 + k * period + (k * 13) % 29;
+        log.0.push(
+            ts,
+            WORKSTATION,
+            POOL[(k % 2) as usize],
+            8883,
+            2.0,
+            (900, 600),
+        );
+    }
+}
+
 #[test]
-fn a_busy_host_reaching_the_fleets_service_takes_its_credit_away() {
+fn a_busy_host_reaching_the_fleets_service_on_its_own_terms_takes_its_credit_away() {
+    // A workstation using the service without a timer, or on a timer of its own.
+    let uses: [&dyn Fn(&mut Log); 2] =
+        [&|log: &mut Log| log.browsing_to_pool(), &|log: &mut Log| {
+            polling(log, 240)
+        }];
+    for using in uses {
+        let all = meters(|log| {
+            log.lookups(WORKSTATION);
+            log.browsing(WORKSTATION);
+            using(log);
+        });
+        assert!(!of(&all, WORKSTATION).is_empty(), "{all:#?}");
+        for host in FLEET.into_iter().chain([WORKSTATION]) {
+            for a in of(&all, host) {
+                assert!(a["signals"].get("device_fleet").is_none(), "{a}");
+                assert_ne!(a["suspicion"], "low", "{a}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_busy_member_on_the_fleets_timer_leaves_the_devices_their_credit_but_gets_none() {
+    // A meter that also does other work (or a workstation running the vendor's agent), checking
+    // in as the devices do: the devices stay a fleet; it is judged on its own.
     let all = meters(|log| {
         log.lookups(WORKSTATION);
         log.browsing(WORKSTATION);
         log.check_ins(WORKSTATION, &POOL, 3);
     });
-    for host in FLEET.into_iter().chain([WORKSTATION]) {
+    for host in FLEET {
         for a in of(&all, host) {
-            assert!(a["signals"].get("device_fleet").is_none(), "{a}");
-            assert_ne!(a["suspicion"], "low", "{a}");
+            assert_eq!(a["signals"]["device_fleet"], -20.0, "{a}");
+            assert!(
+                common::has_reason(a, "1 more host reaching it that does other work keeps"),
+                "{a}"
+            );
+            assert_eq!(a["suspicion"], "low", "{a}");
         }
+    }
+    let busy = of(&all, WORKSTATION);
+    assert!(!busy.is_empty(), "{all:#?}");
+    for a in busy {
+        assert!(a["signals"].get("device_fleet").is_none(), "{a}");
+        assert_ne!(a["suspicion"], "low", "{a}");
     }
 }
 

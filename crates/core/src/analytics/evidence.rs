@@ -24,7 +24,9 @@ use crate::behaviour::names::{
 use crate::behaviour::presence::{
     HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_occasional, score_transient,
 };
-use crate::behaviour::prevalence::{device_platform, score_prevalence, score_relayed_outside};
+use crate::behaviour::prevalence::{
+    KeptTimer, device_platform, score_prevalence, score_relayed_outside,
+};
 use crate::behaviour::process::score_process;
 use crate::behaviour::rate::{rate_burst, rate_vs_peers};
 use crate::behaviour::tools::score_single_shot;
@@ -57,11 +59,14 @@ pub(super) fn signals(
         None => super::peers::conn_beacon(cfg, stats),
     };
     let mut own_timer = None;
+    // The timer with how long it ran, for telling a relay from a timer of its own.
+    let mut own_kept = None;
     let mut held_renewal = false;
     if let Some(score) = conn_beacon
         && let Some(mut s) = score.signal(w, &b.beacon)
     {
         own_timer = Some(score.interval_secs);
+        own_kept = Some(KeptTimer::of(&score));
         let held: Vec<Micros> = earliest_spans(&stats.conn_spans)
             .iter()
             .map(|s| s.end.saturating_sub(s.start))
@@ -296,7 +301,8 @@ pub(super) fn signals(
     // (only other masqueraded programs would be its peers), so it is not judged by them.
     let unidentified = key.protocol == crate::protocol::Protocol::Unidentified;
     if let Some(view) = group.peers.as_ref().filter(|_| !unidentified) {
-        let prevalence = score_prevalence(view, own_timer, key.protocol, &b.prevalence, w);
+        let own_kept = own_timer.and(own_kept);
+        let prevalence = score_prevalence(view, own_kept, key.protocol, &b.prevalence, w);
         if own_timer.is_some()
             && prevalence
                 .as_ref()

@@ -15,7 +15,7 @@
 
 use super::group::{GroupKey, GroupMap, GroupStats};
 use crate::behaviour::beacon::{BeaconContext, BeaconScore, score_beacon};
-use crate::behaviour::prevalence::PeerView;
+use crate::behaviour::prevalence::{KeptTimer, PeerView};
 use crate::config::HuntConfig;
 use crate::protocol::Protocol;
 use crate::time::Micros;
@@ -55,7 +55,7 @@ impl Destination {
 /// housekeeping and this service.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 struct PeerHost {
-    timer: Option<f64>,
+    timer: Option<KeptTimer>,
     device: bool,
 }
 
@@ -105,14 +105,6 @@ pub(super) fn message_beacon(cfg: &HuntConfig, stats: &GroupStats) -> Option<Bea
     score_beacon(&times, Some(&sizes), &ctx, &cfg.behaviour.beacon)
 }
 
-/// The shorter of two timers, either of which may be absent.
-fn shortest(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
 /// The group's connection-level beacon, exactly as the rating judges it: over all connections,
 /// across windows, with byte sizes when the source has them.
 pub(super) fn conn_beacon(cfg: &HuntConfig, stats: &GroupStats) -> Option<BeaconScore> {
@@ -134,7 +126,7 @@ pub(super) fn conn_beacon(cfg: &HuntConfig, stats: &GroupStats) -> Option<Beacon
 fn remember(hosts: &mut HostTimers, host: &str, seen: PeerHost) {
     if let Some(t) = hosts.get_mut(host) {
         // The shortest timer a host keeps to the destination stands for it.
-        t.timer = shortest(t.timer, seen.timer);
+        t.timer = KeptTimer::shortest(t.timer, seen.timer);
         t.device |= seen.device;
         return;
     }
@@ -179,12 +171,12 @@ impl Peers {
             t.conn = c;
         }
         for ((key, stats), timers) in groups.into_iter().zip(beacons) {
-            let period = |b: &Option<Box<BeaconScore>>| {
+            let kept = |b: &Option<Box<BeaconScore>>| {
                 b.as_ref()
                     .filter(|b| b.score >= threshold)
-                    .map(|b| b.interval_secs)
+                    .map(|b| KeptTimer::of(b))
             };
-            let timer = period(&timers.conn);
+            let timer = kept(&timers.conn);
             let seen = PeerHost {
                 timer,
                 device: is_device(key, stats),
@@ -207,13 +199,14 @@ impl Peers {
                 p.by_server.entry((key.protocol, key.dst_ip)).or_default(),
                 &key.host,
                 PeerHost {
-                    timer: shortest(timer, period(&timers.message)),
+                    timer: KeptTimer::shortest(timer, kept(&timers.message)),
                     device: false,
                 },
             );
-            if let (Some(src), Some(period)) =
-                (stats.src_ip, shortest(timer, period(&timers.message)))
-                && cfg.internal.containing(key.dst_ip).is_none()
+            if let (Some(src), Some(KeptTimer { period, .. })) = (
+                stats.src_ip,
+                KeptTimer::shortest(timer, kept(&timers.message)),
+            ) && cfg.internal.containing(key.dst_ip).is_none()
             {
                 let out = p.relays.entry((key.protocol, src)).or_default();
                 let dest = format!("{}:{}", key.dst_ip, key.dst_port);
@@ -280,8 +273,10 @@ impl Peers {
                 .filter(|(h, _)| **h != key.host)
                 .map(|(_, p)| p)
         };
-        let other_timers = others().filter_map(|p| p.timer).collect();
-        let other_device_timers = others().filter(|p| p.device).map(|p| p.timer).collect();
+        let period = |p: &PeerHost| p.timer.map(|t| t.period);
+        let other_timers = others().filter_map(period).collect();
+        let other_device_timers = others().filter(|p| p.device).map(period).collect();
+        let other_busy_timers = others().filter(|p| !p.device).map(period).collect();
         // Who else reaches the service's network: a device platform's regional addresses are
         // one pool, each device holding its session with one address of it.
         let pool = self
@@ -323,6 +318,7 @@ impl Peers {
                 || from_history >= MAX_HOSTS_PER_DESTINATION,
             other_timers,
             other_device_timers,
+            other_busy_timers,
             pool_others,
             pool_devices,
             client_timers,
@@ -356,13 +352,19 @@ mod tests {
         assert_eq!(fwd.len(), MAX_HOSTS_PER_DESTINATION);
         let mut one = HostTimers::new();
         let timer = |t: Option<f64>| PeerHost {
-            timer: t,
+            timer: t.map(|period| KeptTimer {
+                period,
+                runs_for: 10.0 * period,
+            }),
             device: false,
         };
         remember(&mut one, "a", timer(Some(600.0)));
         remember(&mut one, "a", timer(None));
         remember(&mut one, "a", timer(Some(300.0)));
-        assert_eq!(one.get("a").map(|p| p.timer), Some(Some(300.0)));
+        assert_eq!(
+            one.get("a").and_then(|p| p.timer).map(|t| t.period),
+            Some(300.0)
+        );
         // A device on any of its channels there is a device.
         remember(
             &mut one,
@@ -375,8 +377,8 @@ mod tests {
         assert_eq!(
             one.get("a"),
             Some(&PeerHost {
-                timer: Some(300.0),
-                device: true
+                device: true,
+                ..timer(Some(300.0))
             })
         );
     }

@@ -31,10 +31,15 @@ fn conn(src: &str, dst: &str, start: Micros) -> ConnEvent {
 /// Connections from `src` to `dst` every `period` seconds (a few seconds of jitter) for eight
 /// hours from 00:30.
 fn timer(src: &str, dst: &str, period: i64) -> Vec<ConnEvent> {
+    timer_for(src, dst, period, 8)
+}
+
+/// The same for `hours` hours from 00:30.
+fn timer_for(src: &str, dst: &str, period: i64, hours: i64) -> Vec<ConnEvent> {
     let first = MONDAY + HOUR / 2;
     (0..)
         .map(|k| first + k * period * SECOND + (k * 7919 % 5) * SECOND)
-        .take_while(|t| *t < first + 8 * HOUR)
+        .take_while(|t| *t < first + hours * HOUR)
         .map(|t| conn(src, dst, t))
         .collect()
 }
@@ -109,6 +114,29 @@ fn a_client_on_a_timer_the_broker_does_not_keep_outside_is_not_relayed() {
                 !link.signals.contains_key(&SignalId::ServerFederation),
                 "{outside:?}: {link:#?}"
             );
+        }
+    }
+}
+
+#[test]
+fn a_brokers_own_night_timer_on_a_clients_period_is_not_the_client_relayed() {
+    // A client publishes every ten minutes all day; the broker's host runs a beacon of its own,
+    // every ten minutes too, but only from 00:30 to 04:30: it relays nothing of the client's
+    // day. Kept as long as the client's, the same timer is the client's relayed.
+    for (broker_hours, relayed) in [(4, false), (20, true)] {
+        let mut events = the_brokers_users();
+        events.extend(timer_for(CLIENT, BROKER, 600, 20));
+        events.extend(timer_for(BROKER, OUTSIDE, 605, broker_hours));
+        let alerts = run(&events);
+        let link = find(&alerts, BROKER);
+        assert_eq!(
+            link.signals.contains_key(&SignalId::ServerFederation),
+            relayed,
+            "{broker_hours} h: {link:#?}"
+        );
+        if !relayed {
+            assert!(link.signals[&SignalId::Beacon] > 0.0, "{link:#?}");
+            assert!(link.suspicion >= Suspicion::Medium, "{link:#?}");
         }
     }
 }

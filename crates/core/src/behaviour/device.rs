@@ -91,6 +91,13 @@ pub struct Fleet {
 /// timer the channel keeps must be one the fleet's other devices keep too (`similar_period`): a
 /// device on a timer of its own stands apart from its fleet.
 ///
+/// Hosts that do other work may be among them when they keep the timer the fleet's devices keep
+/// there and are fewer than the devices (the channel's own host counted): a member whose
+/// firmware runs beside other work, or was joined by an implant, still checks in as the others
+/// do, and does not make the service its controller. Such a host earns no credit itself (the
+/// caller only asks for devices): the same address and timer may be a shared cloud endpoint
+/// an implant on a workstation uses with an account of its own.
+///
 /// What it cannot tell: a fleet whose firmware was replaced as a whole, keeping no traffic of
 /// its vendor's. An implant on a device beside the device's own job makes it no device here.
 pub fn score_device_fleet(
@@ -108,7 +115,15 @@ pub fn score_device_fleet(
         .saturating_sub(view.hosts_from_history)
         .saturating_sub(1);
     let devices = view.other_device_timers.len();
-    let by_destination = devices >= FLEET_MIN_OTHERS && devices == others_in_run;
+    let busy = &view.other_busy_timers;
+    let device_timers = || view.other_device_timers.iter().flatten();
+    // Hosts doing other work, each on the timer the devices keep, and fewer than the devices.
+    let busy_members = busy.len() < devices + 1
+        && busy
+            .iter()
+            .all(|t| t.is_some_and(|t| device_timers().any(|&d| similar(d, t, similar_period))));
+    let by_destination =
+        devices >= FLEET_MIN_OTHERS && devices + busy.len() == others_in_run && busy_members;
     let by_network = others_in_run == 0
         && view.pool_others >= FLEET_MIN_OTHERS
         && view.pool_devices == view.pool_others;
@@ -143,6 +158,16 @@ pub fn score_device_fleet(
     } else {
         ""
     };
+    let members = match busy.len() {
+        0 => String::new(),
+        n => format!(
+            " ({n} more host{} reaching it that do{} other work keep{} the devices' timer \
+             there: a member whose firmware runs beside other work)",
+            if n == 1 { "" } else { "s" },
+            if n == 1 { "es" } else { "" },
+            if n == 1 { "s" } else { "" },
+        ),
+    };
     Some(Fleet {
         signal: Signal::new(
             SignalId::DeviceFleet,
@@ -150,8 +175,9 @@ pub fn score_device_fleet(
             format!(
                 "the host and the {fleet} other host{} reaching {whom} in this data do nothing \
                  but name lookups or other housekeeping and that service through {:.1} days of a \
-                 log that records all of their traffic{timer}: a product's fleet reporting to \
-                 its service, where an implant sits on one host beside that host's own traffic",
+                 log that records all of their traffic{timer}{members}: a product's fleet \
+                 reporting to its service, where an implant sits on one host beside that host's \
+                 own traffic",
                 if fleet == 1 { "" } else { "s" },
                 data_span as f64 / (24 * HOUR) as f64,
             ),
@@ -291,11 +317,14 @@ mod tests {
         assert_eq!(median_length(&mut [4, 1, 3, 2]), Some(3));
     }
 
+    /// `others` hosts besides the channel's reach the destination: `devices`, and the rest
+    /// doing other work without a timer there.
     fn fleet_view(others: usize, devices: &[Option<f64>]) -> PeerView {
         PeerView {
             destination: "203.0.113.7".into(),
             hosts: others + 1,
             other_device_timers: devices.to_vec(),
+            other_busy_timers: vec![None; others.saturating_sub(devices.len())],
             data_hosts: 60,
             external: true,
             ..PeerView::default()
@@ -343,6 +372,43 @@ mod tests {
         assert!(score_device_fleet(&v, Some(60.0), day, 0.25, &w).is_none());
         let quiet = fleet_view(2, &[None, None]);
         assert!(score_device_fleet(&quiet, Some(900.0), day, 0.25, &w).is_none());
+    }
+
+    #[test]
+    fn a_busy_member_on_the_fleets_timer_leaves_the_fleet_its_credit() {
+        let w = Weights::default();
+        let day = 23 * HOUR;
+        let with_busy = |devices: &[Option<f64>], busy: &[Option<f64>]| {
+            let mut v = fleet_view(devices.len() + busy.len(), devices);
+            v.other_busy_timers = busy.to_vec();
+            v
+        };
+        let meters = [Some(900.0), Some(880.0)];
+        // A meter that also runs something else, still checking in as the others do.
+        let v = with_busy(&meters, &[Some(910.0)]);
+        let f = score_device_fleet(&v, Some(905.0), day, 0.25, &w).expect("still a fleet");
+        assert!(f.fleet_timer);
+        assert!(
+            f.signal
+                .reason
+                .contains("1 more host reaching it that does other work keeps"),
+            "{}",
+            f.signal.reason
+        );
+        // One device and the channel's own beside one busy host: still more devices.
+        let v = with_busy(&meters[..1], &[Some(900.0)]);
+        assert!(score_device_fleet(&v, Some(905.0), day, 0.25, &w).is_some());
+        // On a timer of its own, or none, it is a host using the service.
+        for busy in [Some(600.0), None] {
+            let v = with_busy(&meters, &[busy]);
+            assert!(score_device_fleet(&v, Some(905.0), day, 0.25, &w).is_none());
+        }
+        // As many busy hosts as devices: a service hosts use.
+        let v = with_busy(&meters[..1], &[Some(900.0), Some(900.0)]);
+        assert!(score_device_fleet(&v, Some(905.0), day, 0.25, &w).is_none());
+        // Devices without a timer give a busy host none to keep.
+        let v = with_busy(&[None, None], &[Some(900.0)]);
+        assert!(score_device_fleet(&v, None, day, 0.25, &w).is_none());
     }
 
     #[test]

@@ -91,11 +91,6 @@ pub const OCCASION_JOIN: Micros = 15 * 60_000_000;
 /// How many times the longest gap between two occasions must fit between the last one and the
 /// end of the data: a timer with that period would have come back at least this often.
 pub const QUIET_GAPS_AFTER: i64 = 2;
-/// Least length of the longest occasion: someone used the service for minutes (a subscriber
-/// left open to read what comes back). Check-ins of a second or two a few hours apart are a
-/// sleeping implant's, and one on a laptop stops checking in when the laptop is closed, so its
-/// not coming back says nothing.
-pub const MIN_LONGEST_OCCASION: Micros = 5 * 60_000_000;
 
 /// Sessions `(start, end)`, in any order, joined into stretches of use: a session that begins
 /// at most `join` after the stretch so far ends belongs to it. In time order.
@@ -126,9 +121,12 @@ pub fn stretches(sessions: &[(Micros, Micros)], join: Micros) -> Vec<Span> {
 /// the census of its inputs) must lie at least one such gap past the end of the last occasion,
 /// since an implant on a laptop falls silent (and drops its session) when the laptop leaves.
 /// `None` for a single occasion (that is [`score_transient`]'s judgement), for more than
-/// [`MAX_OCCASIONS`] ([`MAX_OCCASIONS_IN_A_DAY`] within one working day), for an occasion longer than [`MAX_TRANSIENT_SPAN`], for check-ins of
-/// seconds only ([`MIN_LONGEST_OCCASION`]), when the data after the last occasion is too short
-/// to show that it did not come back, and when the host is not known to have been there for it.
+/// [`MAX_OCCASIONS`] ([`MAX_OCCASIONS_IN_A_DAY`] within one working day), for an occasion
+/// longer than [`MAX_TRANSIENT_SPAN`], when the data after the last occasion is too short to
+/// show that it did not come back, and when the host is not known to have been there for it.
+/// How long the occasions lasted does not matter otherwise: `mosquitto_pub` is over in a
+/// second, and a sleeping implant's check-ins of a second are told apart by its coming back
+/// (or, on a laptop that left, by the host not being there to show that it would not).
 pub fn score_occasional(
     spans: &[(Micros, Micros)],
     data: Span,
@@ -149,7 +147,7 @@ pub fn score_occasional(
         return None;
     }
     let longest = occasions.iter().map(Span::duration).max()?;
-    if occasions.len() < 2 || !(MIN_LONGEST_OCCASION..=MAX_TRANSIENT_SPAN).contains(&longest) {
+    if occasions.len() < 2 || longest > MAX_TRANSIENT_SPAN {
         return None;
     }
     let gap = occasions
@@ -365,10 +363,16 @@ mod tests {
         assert!(
             score_occasional(&visits(&[(160.0, 160.5), (166.5, 167.0)]), week, THERE, &w).is_none()
         );
-        // Three check-ins of two seconds, three and two hours apart, on a laptop that was then
-        // closed: a sleeping implant's, whose silence after says nothing.
+        // Three check-ins of two seconds, three and two hours apart, on a laptop closed at 17:00:
+        // a sleeping implant's as readily as a developer's `mosquitto_pub` tries, and its silence
+        // after says nothing. With the host there until 22:00 it would have come back; it did
+        // not, so they were tries.
         let check_ins = visits(&[(10.78, 10.7806), (14.38, 14.3806), (16.5, 16.5006)]);
-        assert!(score_occasional(&check_ins, span(0.0, 24.0), THERE, &w).is_none());
+        assert!(score_occasional(&check_ins, span(0.0, 24.0), Some(17 * HOUR), &w).is_none());
+        assert!(score_occasional(&check_ins, span(0.0, 24.0), Some(22 * HOUR), &w).is_some());
+        // The same tries with a host there, but data that ends at 22:00: a 3.6-hour timer would
+        // have come back twice only by 23:42.
+        assert!(score_occasional(&check_ins, span(0.0, 22.0), Some(22 * HOUR), &w).is_none());
         // Two short visits, but the host (a laptop) was not seen again after the second: its
         // silence says nothing. Seen long enough after it, or not known at all.
         // (The longest gap is 4.5 h: the host must be seen 4.5 h after 16:06.)

@@ -82,6 +82,9 @@ pub struct PeerView {
     /// housekeeping and their service (with or without a timer), each with the timer it keeps
     /// to it, if any: the fleet the channel's host may belong to.
     pub other_device_timers: Vec<Option<f64>>,
+    /// The other hosts of this run reaching it that the census does not show to be such
+    /// devices (they do other work, or no census knows them), each with its timer to it, if any.
+    pub other_busy_timers: Vec<Option<f64>>,
     /// Other hosts reaching the destination's network (its /24 or /48) over the protocol, and
     /// how many of them the census shows to be devices doing nothing but housekeeping and that
     /// service.
@@ -90,7 +93,7 @@ pub struct PeerView {
     /// The hosts the channel's own initiating host serves over the protocol (its clients) that
     /// keep a timer to it, each with its period in seconds (connection-level, or of the
     /// messages published in its sessions), in host order.
-    pub client_timers: Vec<(String, f64)>,
+    pub client_timers: Vec<(String, KeptTimer)>,
     /// When the destination is an internal address: the timers it keeps, over the protocol, to
     /// external destinations (each `address:port` with its period in seconds, in that order).
     pub relayed_timers: Vec<(String, f64)>,
@@ -103,6 +106,44 @@ pub struct PeerView {
     pub host_serves: usize,
     /// `host_serves` met the same bound: a lower bound.
     pub host_serves_at_bound: bool,
+}
+
+/// A timer one host keeps: its period, and how long it ran (its intervals times the period,
+/// in seconds): a timer of ten minutes kept for five hours of nights is not one kept all day.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct KeptTimer {
+    pub period: f64,
+    pub runs_for: f64,
+}
+
+impl KeptTimer {
+    pub fn of(beacon: &super::beacon::BeaconScore) -> KeptTimer {
+        KeptTimer {
+            period: beacon.interval_secs,
+            runs_for: beacon.interval_secs * beacon.components.intervals as f64,
+        }
+    }
+
+    /// The shorter of two timers, either of which may be absent.
+    pub fn shortest(a: Option<KeptTimer>, b: Option<KeptTimer>) -> Option<KeptTimer> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if b.period < a.period { b } else { a }),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// Least share of its sender's timer's run a relayed timer runs for: a server relaying what a
+/// client sends opens its link as often as the client sends, for as long. A server's own
+/// beacon that happens to share a client's period but runs five hours a night beside the
+/// client's all-day timer relays nothing of it.
+pub const RELAYED_RUN_SHARE: f64 = 0.5;
+
+/// Whether `own` can be `theirs` relayed: the same period within `tolerance`, run for at least
+/// [`RELAYED_RUN_SHARE`] of as long.
+fn relays(own: KeptTimer, theirs: KeptTimer, tolerance: f64) -> bool {
+    similar(own.period, theirs.period, tolerance)
+        && own.runs_for >= RELAYED_RUN_SHARE * theirs.runs_for
 }
 
 /// Whether two periods differ by at most `tolerance` of the larger.
@@ -209,11 +250,12 @@ pub fn score_relayed_outside(
 /// its connections are on a timer).
 pub fn score_prevalence(
     view: &PeerView,
-    own_period: Option<f64>,
+    own_timer: Option<KeptTimer>,
     protocol: Protocol,
     cfg: &PrevalenceConfig,
     w: &Weights,
 ) -> Option<Signal> {
+    let own_period = own_timer.map(|t| t.period);
     let dest = &view.destination;
     let n = view.hosts;
     // Timers are known for this run's hosts only: the history keeps who, not how.
@@ -237,11 +279,11 @@ pub fn score_prevalence(
         ));
     }
     if serves
-        && let Some(own) = own_period
+        && let Some(own) = own_timer
         && let Some((client, theirs)) = view
             .client_timers
             .iter()
-            .find(|(_, p)| similar(*p, own, relayed_tolerance(cfg)))
+            .find(|(_, t)| relays(own, *t, relayed_tolerance(cfg)))
     {
         // A server relays what its users send: a link opened for each relayed message (and
         // closed by its idle timeout) keeps the sender's timer. The client keeping that timer in
@@ -256,8 +298,8 @@ pub fn score_prevalence(
                  that client's traffic relayed (the client is judged on its own channel), not \
                  the server's own",
                 at_least(view.host_serves, view.host_serves_at_bound),
-                human_period(own),
-                human_period(*theirs)
+                human_period(own.period),
+                human_period(theirs.period)
             ),
         ));
     }

@@ -8,6 +8,7 @@ fn view(hosts: usize, timers: &[f64]) -> PeerView {
         hosts,
         other_timers: timers.to_vec(),
         other_device_timers: Vec::new(),
+        other_busy_timers: Vec::new(),
         pool_others: 0,
         pool_devices: 0,
         client_timers: Vec::new(),
@@ -22,10 +23,18 @@ fn view(hosts: usize, timers: &[f64]) -> PeerView {
 }
 
 /// The prevalence signal of `v` with the default tuning, for a channel keeping timer `own`.
+/// A timer of `period` seconds kept all day.
+fn all_day(period: f64) -> KeptTimer {
+    KeptTimer {
+        period,
+        runs_for: 86_400.0,
+    }
+}
+
 fn judged(v: &PeerView, own: Option<f64>, protocol: Protocol) -> Option<Signal> {
     score_prevalence(
         v,
-        own,
+        own.map(all_day),
         protocol,
         &PrevalenceConfig::default(),
         &Weights::default(),
@@ -215,7 +224,10 @@ fn a_servers_timer_that_one_of_its_clients_keeps_is_that_clients_relayed() {
     // minutes: one of its 25 clients publishes every ten minutes in its session to it.
     let mut v = view(1, &[]);
     v.host_serves = 25;
-    v.client_timers = vec![("10.1.1.7".into(), 3600.0), ("10.1.1.9".into(), 610.0)];
+    v.client_timers = vec![
+        ("10.1.1.7".into(), all_day(3600.0)),
+        ("10.1.1.9".into(), all_day(610.0)),
+    ];
     let s = judged(&v, Some(590.0), Protocol::Xmpp).unwrap();
     assert_eq!(s.id, SignalId::ServerFederation);
     assert!(
@@ -225,10 +237,10 @@ fn a_servers_timer_that_one_of_its_clients_keeps_is_that_clients_relayed() {
         s.reason
     );
     // A timer none of its clients keeps is the server's own.
-    v.client_timers = vec![("10.1.1.7".into(), 3600.0)];
+    v.client_timers = vec![("10.1.1.7".into(), all_day(3600.0))];
     assert_eq!(id(&v, Some(590.0)), Some(SignalId::SoleHostDestination));
     // A host serving too few to be a server is judged as any client.
-    v.client_timers = vec![("10.1.1.9".into(), 610.0)];
+    v.client_timers = vec![("10.1.1.9".into(), all_day(610.0))];
     v.host_serves = 2;
     assert_eq!(id(&v, Some(590.0)), Some(SignalId::SoleHostDestination));
 }
