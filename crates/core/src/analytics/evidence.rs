@@ -6,6 +6,7 @@
 use super::content::{beaconing_messages, opaque_payloads, published_counts_per_minute};
 use super::device_evidence::{DeviceFacts, device_signals, service_sessions};
 use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans, publication_rate};
+use super::peer_evidence::{PeerFacts, peer_signals};
 use super::points::single_exchange_points;
 use super::telemetry::{PLAIN_TELEMETRY_BEACON_FACTOR, plain_telemetry, telemetry_readings};
 use crate::behaviour::beacon::DAY_SCALE_SECS;
@@ -24,9 +25,7 @@ use crate::behaviour::names::{
 use crate::behaviour::presence::{
     HELD_SESSION_BEACON_FACTOR, held_session_renewal, score_occasional, score_transient,
 };
-use crate::behaviour::prevalence::{
-    KeptTimer, device_platform, score_prevalence, score_relayed_outside,
-};
+use crate::behaviour::prevalence::{KeptTimer, device_platform};
 use crate::behaviour::process::score_process;
 use crate::behaviour::rate::{rate_burst, rate_vs_peers};
 use crate::behaviour::tools::score_single_shot;
@@ -301,27 +300,18 @@ pub(super) fn signals(
     // (only other masqueraded programs would be its peers), so it is not judged by them.
     let unidentified = key.protocol == crate::protocol::Protocol::Unidentified;
     if let Some(view) = group.peers.as_ref().filter(|_| !unidentified) {
-        let own_kept = own_timer.and(own_kept);
-        let prevalence = score_prevalence(view, own_kept, key.protocol, &b.prevalence, w);
-        if own_timer.is_some()
-            && prevalence
-                .as_ref()
-                .is_some_and(|s| s.id == SignalId::ServerFederation)
-        {
-            // The timer is the users' traffic relayed: it says nothing of this host's own.
-            beacon_weighs_nothing(
-                &mut all,
-                "a federation link's timer is its users' traffic, relayed",
-            );
-        }
-        all.extend(prevalence);
-        all.extend(score_relayed_outside(
-            view,
-            own_timer,
-            key.protocol,
-            &b.prevalence,
-            w,
-        ));
+        peer_signals(
+            &mut all,
+            &PeerFacts {
+                key,
+                stats,
+                group,
+                view,
+                own_timer,
+                own_kept: own_timer.and(own_kept),
+            },
+            cfg,
+        );
     }
 
     // What the census says of the host: a device doing its one job, or one of a fleet.

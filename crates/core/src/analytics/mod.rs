@@ -26,6 +26,7 @@ mod history;
 mod join;
 mod kept;
 mod parallel;
+mod peer_evidence;
 mod peers;
 mod points;
 mod prior;

@@ -140,3 +140,47 @@ fn a_brokers_own_night_timer_on_a_clients_period_is_not_the_client_relayed() {
         }
     }
 }
+
+#[test]
+fn a_servers_link_held_open_and_reopened_after_idling_is_federation_not_a_beacon() {
+    // The chat server holds its link to a partner's server for one to three hours while its
+    // users talk, and reopens it 20 to 40 minutes after the idle timeout closed it: the
+    // openings come about every 2.5 hours, as regular as a loose timer.
+    let held = |check_in: bool| {
+        let mut events = the_brokers_users();
+        let mut t = MONDAY + HOUR / 2;
+        for k in 0..9i64 {
+            let open = if check_in {
+                2 * SECOND
+            } else {
+                HOUR + (k * 37 % 5) * 20 * 60 * SECOND
+            };
+            let mut e = conn(BROKER, OUTSIDE, t);
+            e.end = Some(t + open);
+            events.push(e);
+            t += 150 * 60 * SECOND + (k * 53 % 7 - 3) * 4 * 60 * SECOND;
+        }
+        let alerts = run(&events);
+        find(&alerts, BROKER).clone()
+    };
+    let link = held(false);
+    assert!(
+        link.signals.contains_key(&SignalId::ServerFederation),
+        "{link:#?}"
+    );
+    assert_eq!(link.signals.get(&SignalId::Beacon), Some(&0.0), "{link:#?}");
+    assert!(
+        link.reasons
+            .iter()
+            .any(|r| r.contains("reopened after the last closed")),
+        "{link:#?}"
+    );
+    assert_eq!(link.suspicion, Suspicion::Low, "{link:#?}");
+    // Check-ins of seconds on the same openings are the server's own timer.
+    let beacon = held(true);
+    assert!(
+        !beacon.signals.contains_key(&SignalId::ServerFederation),
+        "{beacon:#?}"
+    );
+    assert!(beacon.signals[&SignalId::Beacon] > 0.0, "{beacon:#?}");
+}

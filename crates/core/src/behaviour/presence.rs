@@ -111,6 +111,25 @@ pub fn stretches(sessions: &[(Micros, Micros)], join: Micros) -> Vec<Span> {
     out
 }
 
+/// The share of `span` the sessions `(start, end)` were open for (their union, clipped to
+/// `span`); 0 for an empty span.
+pub fn open_share(sessions: &[(Micros, Micros)], span: Span) -> f64 {
+    let len = span.duration();
+    if len <= 0 {
+        return 0.0;
+    }
+    let open: Micros = stretches(sessions, 0)
+        .iter()
+        .map(|s| {
+            s.last
+                .min(span.last)
+                .saturating_sub(s.first.max(span.first))
+                .max(0)
+        })
+        .sum();
+    open as f64 / len as f64
+}
+
 /// The `transient_use` signal for a channel used on a few short occasions well inside the data
 /// (`spans`: each connection's start and end, all of them), such as a developer who tries a
 /// public broker in the morning and again after lunch: two visits hours apart are not one
@@ -328,6 +347,22 @@ mod tests {
             score_occasional(&rev, week, THERE, &w),
             score_occasional(&v, week, THERE, &w)
         );
+    }
+
+    #[test]
+    fn open_share_is_the_union_of_sessions_over_the_span() {
+        let h = |x: f64| (x * HOUR as f64) as Micros;
+        let sessions = [
+            (h(0.0), h(2.0)),
+            (h(1.0), h(3.0)),
+            (h(5.0), h(6.0)),
+            (h(9.0), h(12.0)),
+        ];
+        // Open 0-3, 5-6 and 9-10 of 0-10: 5 hours of 10 (the overlap counted once, the last
+        // session clipped).
+        assert!((open_share(&sessions, span(0.0, 10.0)) - 0.5).abs() < 1e-9);
+        assert_eq!(open_share(&sessions, span(4.0, 4.0)), 0.0);
+        assert_eq!(open_share(&[], span(0.0, 10.0)), 0.0);
     }
 
     #[test]

@@ -246,6 +246,44 @@ pub fn score_relayed_outside(
     ))
 }
 
+/// Least share of the time from a link's first connection to its last end that its sessions
+/// must have been open for its reconnections to be a held link's ([`score_held_federation`]).
+pub const HELD_LINK_SHARE: f64 = 0.5;
+
+/// `server_federation` for a timer that is a held link's reconnections: the channel's host is
+/// itself a server of the protocol that `shared_min_hosts` internal hosts reach, and its
+/// sessions to the destination were open at least [`HELD_LINK_SHARE`] of the time (`open_share`),
+/// reopened after idling. A federating server (XMPP s2s on 5269, a broker's bridge) holds its
+/// link while its users' traffic flows and reopens it when they send again after the idle
+/// timeout closed it, so the gaps between its openings follow the sessions' lengths; a beacon
+/// connects for seconds and sleeps. What it cannot tell: a compromised server federating with
+/// its attacker's server (the destination's names may).
+pub fn score_held_federation(
+    view: &PeerView,
+    open_share: f64,
+    protocol: Protocol,
+    cfg: &PrevalenceConfig,
+    w: &Weights,
+) -> Option<Signal> {
+    if view.host_serves < cfg.shared_min_hosts || open_share < HELD_LINK_SHARE {
+        return None;
+    }
+    Some(Signal::new(
+        SignalId::ServerFederation,
+        w.server_federation,
+        format!(
+            "the initiating host is itself a {protocol} server that {} internal hosts reach, and \
+             its sessions to {} were open {:.0} % of the time from its first connection to its \
+             last, each reopened after the last closed: a server holding a federation link while \
+             its users' traffic flows (its openings follow the idle timeout, not a check-in \
+             timer), not a client",
+            at_least(view.host_serves, view.host_serves_at_bound),
+            view.destination,
+            open_share * 100.0
+        ),
+    ))
+}
+
 /// The prevalence signal of a channel, given what its peers do and its own beacon period (when
 /// its connections are on a timer).
 pub fn score_prevalence(
