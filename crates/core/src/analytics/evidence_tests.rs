@@ -486,6 +486,31 @@ fn a_nightly_jobs_many_connections_do_not_set_the_sites_clock() {
 }
 
 #[test]
+fn sessions_held_across_the_logs_edges_do_not_set_the_sites_clock() {
+    // A log from Monday 13:00 to Friday 14:00 UTC: thirty sensors hold one session each through
+    // all of it, so their "openings" and "closings" are the log's edges, which offsets −7 to +5
+    // put in working hours. Counted, they would outvote the six people of UTC+8, whose sessions
+    // (00:31 to 09:30 UTC, Tuesday to Friday) would then lie at night.
+    let (start, end) = (MONDAY + 13 * HOUR, MONDAY + 4 * 24 * HOUR + 14 * HOUR);
+    let mut events: Vec<ConnEvent> = (1..=6)
+        .flat_map(|i| office_days_utc8(&format!("10.1.3.{i}"), &format!("198.51.100.{i}")))
+        .filter(|e| e.ts.is_some_and(|t| t > start))
+        .collect();
+    for i in 1..=30 {
+        let mut e = conn(&format!("10.1.5.{i}"), "10.0.0.13", 1883, start);
+        e.end = Some(end);
+        e.bytes_out = Some(40_000);
+        e.bytes_in = Some(2_000);
+        events.push(e);
+    }
+    let (alerts, _) = run(cfg_all(), &events);
+    let chat = alerts.iter().find(|a| a.host == "10.1.3.2").unwrap();
+    let why = chat.reasons.join("\n");
+    assert!(chat.signals.contains_key("interactive_use"), "{why}");
+    assert!(why.contains("UTC+8 (the site's local time"), "{why}");
+}
+
+#[test]
 fn a_shared_broker_does_not_excuse_what_one_host_says_there() {
     // Five hosts use a broker by hand; one of them also subscribes to a command tree.
     let mut events = Vec::new();
