@@ -307,8 +307,7 @@ pub(super) fn signals(
                 stats,
                 group,
                 view,
-                own_timer,
-                own_kept: own_timer.and(own_kept),
+                own_timer: own_timer.and(own_kept),
             },
             cfg,
         );

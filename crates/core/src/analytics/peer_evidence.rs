@@ -23,10 +23,8 @@ pub(super) struct PeerFacts<'a> {
     pub group: &'a GroupContext,
     pub view: &'a PeerView,
     /// The channel's own connection timer, as the evidence judged it (`None`: none, or one
-    /// explained away).
-    pub own_timer: Option<f64>,
-    /// The same timer with how long it ran.
-    pub own_kept: Option<KeptTimer>,
+    /// explained away), with how long it ran.
+    pub own_timer: Option<KeptTimer>,
 }
 
 /// Adds the prevalence signals of a group to `all` (its other evidence so far).
@@ -37,23 +35,19 @@ pub(super) fn peer_signals(all: &mut Vec<Signal>, f: &PeerFacts<'_>, cfg: &HuntC
         group,
         view,
         own_timer,
-        own_kept,
     } = *f;
     let b = &cfg.behaviour;
     let w = &b.weights;
     let held_link = match (own_timer, group.channel_span) {
         (Some(_), Some(channel)) => {
-            let sessions: Vec<(Micros, Micros)> = earliest_spans(&stats.conn_spans)
-                .iter()
-                .map(|s| (s.start, s.end))
-                .collect();
-            score_held_federation(
-                view,
-                open_share(&sessions, channel),
-                key.protocol,
-                &b.prevalence,
-                w,
-            )
+            let share = || {
+                let sessions: Vec<(Micros, Micros)> = earliest_spans(&stats.conn_spans)
+                    .iter()
+                    .map(|s| (s.start, s.end))
+                    .collect();
+                open_share(&sessions, channel)
+            };
+            score_held_federation(view, share, key.protocol, &b.prevalence, w)
         }
         _ => None,
     };
@@ -63,7 +57,7 @@ pub(super) fn peer_signals(all: &mut Vec<Signal>, f: &PeerFacts<'_>, cfg: &HuntC
             "a held federation link's reopenings follow its idle timeout",
         ),
         None => (
-            score_prevalence(view, own_kept, key.protocol, &b.prevalence, w),
+            score_prevalence(view, own_timer, key.protocol, &b.prevalence, w),
             "a federation link's timer is its users' traffic, relayed",
         ),
     };
@@ -79,7 +73,7 @@ pub(super) fn peer_signals(all: &mut Vec<Signal>, f: &PeerFacts<'_>, cfg: &HuntC
     all.extend(prevalence);
     all.extend(score_relayed_outside(
         view,
-        own_timer,
+        own_timer.map(|t| t.period),
         key.protocol,
         &b.prevalence,
         w,

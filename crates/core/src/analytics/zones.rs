@@ -37,17 +37,12 @@ impl Zones {
         }
         // Openings and closings where the source records session ends, else openings alone
         // (Sysmon network events): a machine timer spreads over the clock either way.
-        let instants_of = |stats: &GroupStats| -> Vec<Micros> {
-            if stats.conn_spans.is_empty() {
-                stats.conn_starts.iter().map(|c| c.ts).collect()
-            } else {
-                stats
-                    .conn_spans
-                    .iter()
-                    .flat_map(|s| [s.start, s.end])
-                    .collect()
-            }
-        };
+        fn instants_of(stats: &GroupStats) -> impl Iterator<Item = Micros> + '_ {
+            let starts_only = stats.conn_spans.is_empty();
+            let starts = stats.conn_starts.iter().filter(move |_| starts_only);
+            let spans = stats.conn_spans.iter().flat_map(|s| [s.start, s.end]);
+            starts.map(|c| c.ts).chain(spans)
+        }
         // The data's edges: a session open when the log began or still open when it ended
         // (a sensor's, a server's) "opens" and "closes" there, at an hour nobody chose, and a
         // site's dozens of them would all vote for the offsets that put the log's two edges
@@ -63,7 +58,7 @@ impl Zones {
         let mut instants = 0;
         let mut hosts = BTreeSet::new();
         for (key, stats) in groups {
-            let own: Vec<Micros> = instants_of(stats).into_iter().filter(inside).collect();
+            let own: Vec<Micros> = instants_of(stats).filter(inside).collect();
             if own.is_empty() {
                 continue;
             }

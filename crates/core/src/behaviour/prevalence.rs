@@ -252,7 +252,8 @@ pub const HELD_LINK_SHARE: f64 = 0.5;
 
 /// `server_federation` for a timer that is a held link's reconnections: the channel's host is
 /// itself a server of the protocol that `shared_min_hosts` internal hosts reach, and its
-/// sessions to the destination were open at least [`HELD_LINK_SHARE`] of the time (`open_share`),
+/// sessions to the destination were open at least [`HELD_LINK_SHARE`] of the time (`open_share`,
+/// measured only for a server),
 /// reopened after idling. A federating server (XMPP s2s on 5269, a broker's bridge) holds its
 /// link while its users' traffic flows and reopens it when they send again after the idle
 /// timeout closed it, so the gaps between its openings follow the sessions' lengths; a beacon
@@ -260,12 +261,17 @@ pub const HELD_LINK_SHARE: f64 = 0.5;
 /// its attacker's server (the destination's names may).
 pub fn score_held_federation(
     view: &PeerView,
-    open_share: f64,
+    open_share: impl FnOnce() -> f64,
     protocol: Protocol,
     cfg: &PrevalenceConfig,
     w: &Weights,
 ) -> Option<Signal> {
-    if view.host_serves < cfg.shared_min_hosts || open_share < HELD_LINK_SHARE {
+    if view.host_serves < cfg.shared_min_hosts {
+        return None;
+    }
+    // Measured only for a server: it copies and sorts the channel's sessions.
+    let open_share = open_share();
+    if open_share < HELD_LINK_SHARE {
         return None;
     }
     Some(Signal::new(

@@ -284,12 +284,12 @@ fn a_servers_link_open_most_of_the_time_is_held_federation() {
     v.host_serves = 25;
     let cfg = PrevalenceConfig::default();
     let w = Weights::default();
-    let s = score_held_federation(&v, 0.8, Protocol::Xmpp, &cfg, &w).expect("held");
+    let s = score_held_federation(&v, || 0.8, Protocol::Xmpp, &cfg, &w).expect("held");
     assert_eq!(s.id, SignalId::ServerFederation);
     assert!(s.reason.contains("open 80 %"), "{}", s.reason);
     // Open a fifth of the time: check-ins, the server's own.
-    assert!(score_held_federation(&v, 0.2, Protocol::Xmpp, &cfg, &w).is_none());
+    assert!(score_held_federation(&v, || 0.2, Protocol::Xmpp, &cfg, &w).is_none());
     // A host serving too few is no server.
     v.host_serves = 2;
-    assert!(score_held_federation(&v, 0.8, Protocol::Xmpp, &cfg, &w).is_none());
+    assert!(score_held_federation(&v, || 0.8, Protocol::Xmpp, &cfg, &w).is_none());
 }
