@@ -215,6 +215,33 @@ fn check_live(lines: &[serde_json::Value], addr: Ipv4Addr, out: &str) {
     }
 }
 
+/// The watch's standard output, line by line as it is written.
+fn read_lines(watch: &mut Running) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = BufReader::new(watch.0.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for l in stdout.lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    rx
+}
+
+/// Whether the watch has written the three procedures' sessions.
+fn has_all_three(lines: &[serde_json::Value], addr: Ipv4Addr) -> bool {
+    let sessions: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["kind"] == "session" && l["dst_ip"] == addr.to_string())
+        .collect();
+    sessions
+        .iter()
+        .any(|s| has_topic(s, "publish", "c2/beacon"))
+        && sessions
+            .iter()
+            .any(|s| has_topic(s, "subscribe", "c2/commands/#"))
+        && sessions.iter().any(|s| s["protocol"] == "XMPP")
+}
+
 /// From the capture: no processes, so the publisher and the subscriber (same host, same broker)
 /// are one group with both procedures' evidence; the stanza is the other.
 fn check_capture(lines: &[serde_json::Value], addr: Ipv4Addr, out: &str) {
@@ -352,7 +379,14 @@ fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
     let pcap = dir.path().join("procedures.pcap");
     let tcpdump = start_capture(&path("tcpdump"), &pcap, addr);
     let bin = assert_cmd::cargo::cargo_bin("pubsub-hunt");
-    let (mut watch, mut stderr) = start_watch(&["--all-sessions", "--filter", "tcp"]);
+    // Only this run's address: other tests' loopback traffic would be flows to attribute, and
+    // on a loaded machine a watch that falls behind attributes a flow after its tool has exited.
+    let (mut watch, mut stderr) = start_watch(&[
+        "--all-sessions",
+        "--filter",
+        &format!("tcp and host {addr}"),
+    ]);
+    let lines = read_lines(&mut watch);
 
     // Procedure 1: the host's data to c2/beacon, as a shell one-liner would send it.
     let st = Command::new("sh")
@@ -382,19 +416,25 @@ fn seed_procedures_alert_on_their_first_connection_live_and_from_a_capture() {
         .status()
         .unwrap();
     assert!(st.code().is_some());
-    std::thread::sleep(Duration::from_millis(1500));
-
+    // The three sessions are written as they end; stop once the watch has caught up with them
+    // (a fixed wait would stop a watch that is behind before it saw the last one).
+    let mut out = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !has_all_three(&parse(&out), addr) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(l) => out.push_str(&l),
+            Err(_) => break,
+        }
+        out.push('\n');
+    }
     let _ = Command::new("kill")
         .args(["-TERM", &watch.0.id().to_string()])
         .status();
-    let mut out = String::new();
-    watch
-        .0
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
+    for l in lines.iter() {
+        out.push_str(&l);
+        out.push('\n');
+    }
     let mut rest = String::new();
     let _ = stderr.read_to_string(&mut rest);
     assert_eq!(watch.0.wait().unwrap().code(), Some(0), "{rest}");
@@ -489,14 +529,7 @@ fn a_subscriber_that_keeps_waiting_is_alerted_while_it_waits() {
     let (addr, _xmpp) = own_loopback();
     let _broker = start_broker(&path("mosquitto"), dir.path(), addr);
     let (mut watch, mut stderr) = start_watch(&["--filter", &format!("tcp and host {addr}")]);
-    // The watch's lines, as they are written.
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stdout = BufReader::new(watch.0.stdout.take().unwrap());
-    std::thread::spawn(move || {
-        for l in stdout.lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
+    let rx = read_lines(&mut watch);
 
     let mut sub = Running(
         Command::new(path("mosquitto_sub"))

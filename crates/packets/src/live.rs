@@ -373,6 +373,9 @@ struct Attributor {
     host: Option<String>,
 }
 
+/// The state /proc/net/tcp prints for a socket in TIME_WAIT (no owner left).
+const TCP_TIME_WAIT: &str = "06";
+
 /// Most /proc/<pid>/fd entries looked at per lookup, so a host with a huge number of open
 /// files does not stall capture.
 const MAX_FDS_SCANNED: usize = 200_000;
@@ -400,7 +403,7 @@ impl Attributor {
             Some((inode, uid)) => {
                 return Owner {
                     process: (inode != 0).then(|| process_of_inode(inode)).flatten(),
-                    user: user_name(uid),
+                    user: uid.and_then(user_name),
                 };
             }
             None if flow.client.ip().is_loopback() => return Owner::default(),
@@ -410,7 +413,7 @@ impl Attributor {
         match find_socket(tables, flow.server, flow.client) {
             Some((inode, uid)) if inode != 0 => Owner {
                 process: process_of_inode(inode),
-                user: user_name(uid),
+                user: uid.and_then(user_name),
             },
             _ => Owner::default(),
         }
@@ -418,18 +421,37 @@ impl Attributor {
 }
 
 /// Looks up a socket whose local endpoint is `local` (and remote `remote`, or unconnected) in
-/// the kernel's socket tables; returns its inode and uid.
-fn find_socket(tables: &[&str], local: SocketAddr, remote: SocketAddr) -> Option<(u64, u32)> {
+/// the kernel's socket tables; returns its inode and uid. A socket in TIME_WAIT has neither: the
+/// kernel prints 0 for both, and 0 would name root as the owner of whatever just exited.
+fn find_socket(
+    tables: &[&str],
+    local: SocketAddr,
+    remote: SocketAddr,
+) -> Option<(u64, Option<u32>)> {
+    let texts = tables
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok());
+    socket_in_tables(texts, local, remote)
+}
+
+/// [`find_socket`] over the tables' text, read lazily (the second only when the first has no
+/// connected match).
+fn socket_in_tables(
+    texts: impl IntoIterator<Item = impl AsRef<str>>,
+    local: SocketAddr,
+    remote: SocketAddr,
+) -> Option<(u64, Option<u32>)> {
     let mut unconnected = None;
-    for path in tables {
-        let Ok(text) = std::fs::read_to_string(path) else {
-            continue;
-        };
-        for line in text.lines().skip(1) {
+    for text in texts {
+        for line in text.as_ref().lines().skip(1) {
             let fields: Vec<&str> = line.split_whitespace().collect();
-            let (Some(l), Some(r), Some(uid), Some(inode)) =
-                (fields.get(1), fields.get(2), fields.get(7), fields.get(9))
-            else {
+            let (Some(l), Some(r), Some(state), Some(uid), Some(inode)) = (
+                fields.get(1),
+                fields.get(2),
+                fields.get(3),
+                fields.get(7),
+                fields.get(9),
+            ) else {
                 continue;
             };
             let (Some(l), Some(r)) = (parse_proc_addr(l), parse_proc_addr(r)) else {
@@ -441,6 +463,7 @@ fn find_socket(tables: &[&str], local: SocketAddr, remote: SocketAddr) -> Option
             let (Ok(uid), Ok(inode)) = (uid.parse::<u32>(), inode.parse::<u64>()) else {
                 continue;
             };
+            let uid = (*state != TCP_TIME_WAIT).then_some(uid);
             if r == remote {
                 return Some((inode, uid));
             }
@@ -541,6 +564,60 @@ mod tests {
         assert!(Filter::parse("port").is_err());
         assert!(Filter::parse("host nothing").is_err());
         assert!(Filter::parse("icmp").is_err());
+    }
+
+    #[test]
+    fn socket_owners_in_tables() {
+        let hex = |a: [u8; 4], port: u16| format!("{:08X}:{port:04X}", u32::from_ne_bytes(a));
+        let line = |local: &str, remote: &str, state: &str, uid: u32, inode: u64| {
+            format!(
+                "   0: {local} {remote} {state} 00000000:00000000 00:00000000 00000000 {uid:5} \
+                 0 {inode} 1 0000000000000000 20 4 30 10 -1"
+            )
+        };
+        let client: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let broker: SocketAddr = "127.0.0.2:1883".parse().unwrap();
+        let header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode";
+        let open = format!(
+            "{header}\n{}\n",
+            line(
+                &hex([127, 0, 0, 1], 40000),
+                &hex([127, 0, 0, 2], 1883),
+                "01",
+                1000,
+                4242
+            )
+        );
+        assert_eq!(
+            socket_in_tables([open.as_str()], client, broker),
+            Some((4242, Some(1000)))
+        );
+        // A client that has exited leaves its socket in TIME_WAIT: no inode, and its uid 0 is
+        // not root's.
+        let gone = format!(
+            "{header}\n{}\n",
+            line(
+                &hex([127, 0, 0, 1], 40000),
+                &hex([127, 0, 0, 2], 1883),
+                "06",
+                0,
+                0
+            )
+        );
+        assert_eq!(
+            socket_in_tables([gone.as_str()], client, broker),
+            Some((0, None))
+        );
+        // A listener on any address answers for its port when nothing is connected.
+        let listening = format!(
+            "{header}\n{}\n",
+            line(&hex([0, 0, 0, 0], 1883), &hex([0, 0, 0, 0], 0), "0A", 0, 77)
+        );
+        assert_eq!(
+            socket_in_tables([gone.as_str(), listening.as_str()], broker, client),
+            Some((77, Some(0)))
+        );
+        assert_eq!(socket_in_tables([gone.as_str()], broker, client), None);
     }
 
     #[test]
