@@ -12,8 +12,10 @@ benign alerts per true one, recall, and whether every C2 alert ranks above every
 
 Recall counts the C2 channels a connection log can reveal: those with at least one connection on
 a port the default configuration lists for a pub/sub protocol (`pubsub-hunt config init`,
-`[ports]`). Cleartext MQTT on 443 or 8080 and MQTT over WebSocket are in the data, and listed as
-unrevealable: telling them needs packet inspection, which a conn.log does not carry.
+`[ports]`), and, with ssl.log, those whose TLS server name is a well-known public MQTT broker's
+(`PUBLIC_BROKERS` below, the brokers' own published host names: MQTT over WebSocket to them is
+named by its handshake whatever the port). Cleartext MQTT on 443 or 8080 is in the data, and
+listed as unrevealable: telling it needs packet inspection, which a conn.log does not carry.
 
 Python 3 standard library only. Usage:
 
@@ -37,6 +39,32 @@ SOURCES = [("zeek", ["conn.log"]), ("zeek_names", ["conn.log", "ssl.log", "dns.l
 VIEWS = [("seed", ["--analytic", "pubsub-port"]), ("full", [])]
 
 
+# Public MQTT brokers' published host names (a name or its subdomain), as their operators list
+# them: an evaluation fact, kept apart from the engine's own table.
+PUBLIC_BROKERS = ["broker.hivemq.com", "broker.emqx.io", "test.mosquitto.org",
+                  "mqtt.eclipseprojects.io", "public.mqtthq.com", "broker.mqtt.cool"]
+
+
+def named_public_broker(out: Path) -> set[tuple[str, str, int]]:
+    """The (client, server, port) of ssl.log records whose server name is a public broker's."""
+    found: set[tuple[str, str, int]] = set()
+    path = out / "ssl.log"
+    if not path.exists():
+        return found
+    fields: list[str] = []
+    for line in path.read_text().splitlines():
+        if line.startswith("#fields"):
+            fields = line.split("\t")[1:]
+            continue
+        if line.startswith("#") or not fields:
+            continue
+        row = dict(zip(fields, line.split("\t")))
+        name = row.get("server_name", "-").lower()
+        if any(name == b or name.endswith("." + b) for b in PUBLIC_BROKERS):
+            found.add((row["id.orig_h"], row["id.resp_h"], int(row["id.resp_p"])))
+    return found
+
+
 def pubsub_ports(binary: Path) -> set[int]:
     """The ports of the default configuration's `[ports]` table."""
     text = subprocess.run([binary, "config", "init"], capture_output=True, text=True, check=True).stdout
@@ -53,7 +81,8 @@ def hunt(binary: Path, files: list[Path], extra: list[str]) -> list[dict]:
     return [a for a in map(json.loads, out.stdout.splitlines()) if a.get("kind", "alert") == "alert"]
 
 
-def score(alerts: list[dict], truth: dict, ports: set[int]) -> dict:
+def score(alerts: list[dict], truth: dict, ports: set[int],
+          named: set[tuple[str, str, int]] = frozenset()) -> dict:
     index = {(c["src_ip"], c["dst_ip"], int(c["dst_port"])): c for c in truth["channels"]}
     labels, detected, benign = [], set(), []
     for rank, a in enumerate(alerts, 1):
@@ -66,7 +95,8 @@ def score(alerts: list[dict], truth: dict, ports: set[int]) -> dict:
                            "category": ch["category"] if ch else None,
                            "channel": ch["id"] if ch else None, "signals": a.get("signals")})
     c2 = [c for c in truth["channels"] if c["label"] == "c2" and c.get("connections", 0) > 0]
-    revealable = {c["id"] for c in c2 if int(c["dst_port"]) in ports}
+    revealable = {c["id"] for c in c2 if int(c["dst_port"]) in ports
+                  or (c["src_ip"], c["dst_ip"], int(c["dst_port"])) in named}
     unrevealable = sorted({c["category"] for c in c2 if c["id"] not in revealable})
     true = labels.count("c2")
     c2_at = [i for i, x in enumerate(labels) if x == "c2"]
@@ -99,11 +129,13 @@ def main() -> None:
                        stdout=subprocess.DEVNULL)
         truth = json.loads((out / "truth.json").read_text())
         for source, files in SOURCES:
+            named = named_public_broker(out) if "ssl.log" in files else set()
             for view, extra in VIEWS:
-                r = score(hunt(binary, [out / f for f in files], extra), truth, ports)
+                r = score(hunt(binary, [out / f for f in files], extra), truth, ports, named)
                 results.setdefault(source, {}).setdefault(view, {})[str(seed)] = r
     print(f"gen3: seeds {args.seeds}, {args.hours} h each; recall over the C2 channels on a "
-          f"pub/sub port (ports {sorted(ports)})\n")
+          f"pub/sub port (ports {sorted(ports)}), and with names those ssl.log names as a public "
+          f"broker's\n")
     print("| source | view | alerts | C2 alerts | benign alerts | benign per true | recall | "
           "C2 ranked above benign |")
     print("|---|---|---|---|---|---|---|---|")
@@ -116,8 +148,10 @@ def main() -> None:
             print(f"| {source} | {view} | {t['alerts']} | {t['true']} | {t['benign']} | {bpt} | "
                   f"{t['detected'] / t['revealable']:.2f} ({t['detected']}/{t['revealable']}) | "
                   f"{above} of {len(per_seed)} sets |")
-    unrevealable = sorted({c for v in results["zeek"]["full"].values() for c in v["unrevealable"]})
-    print(f"\nC2 not on a pub/sub port (not counted in recall): {', '.join(unrevealable) or 'none'}")
+    for source in results:
+        unrevealable = sorted({c for v in results[source]["full"].values() for c in v["unrevealable"]})
+        print(f"\nC2 not revealable from {source} (not counted in its recall): "
+              f"{', '.join(unrevealable) or 'none'}")
     if args.details:
         for source, views in results.items():
             for seed, r in views["full"].items():

@@ -10,6 +10,10 @@
 //! the parser. The filter may let through lines that are not candidates (the parser decides);
 //! it must never drop one that is, which the tests check against full parsing.
 //!
+//! A line naming a public MQTT broker (`broker.hivemq.com`, as an ssl.log server name or a
+//! Sysmon `DestinationHostname` writes it) is a candidate too: the engine hunts connections to
+//! those on any port, since they take MQTT over WebSocket on ports of their own.
+//!
 //! Sources that record the initiating program (Sysmon, EDR and SIEM exports) have one more kind
 //! of candidate: a connection on any port from a program named like a Windows system binary,
 //! which the engine hunts for masquerading. For them the filter also passes every line holding
@@ -18,6 +22,7 @@
 //! most of a Windows host's connections); any other spelling passes and the engine judges it.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Input, MatchKind};
+use pubsub_hunt_core::behaviour::destination::public_broker_names;
 use pubsub_hunt_core::behaviour::masquerade::{Home, SYSTEM_BINARIES};
 use pubsub_hunt_core::{AnalyticId, HuntConfig, Protocol};
 
@@ -53,6 +58,14 @@ impl CandidateFilter {
                         is_number.push(false);
                     }
                 }
+            }
+        }
+        // Public brokers' names, as ssl.log, Sysmon and the SIEM exports write them (in lower
+        // case, as clients send them): the engine hunts a connection to one on any port.
+        if cfg.behaviour.enabled && cfg.analytic_enabled(AnalyticId::PubsubDestination) {
+            for name in public_broker_names() {
+                patterns.push(name.to_string());
+                is_number.push(false);
             }
         }
         let searcher = AhoCorasickBuilder::new()

@@ -42,12 +42,16 @@ pub enum Record {
     Skip,
     /// A name another log gives a destination (a Zeek `ssl.log` server name): the analytics
     /// use it to name the connections to `ip`:`port` — first those of `client`, the host whose
-    /// session carried the name, when it is known.
+    /// session carried the name, when it is known. When the name is a public pub/sub service's
+    /// (a public MQTT broker), `conn` is the connection the log recorded it on (its time, client
+    /// port and uid): the analytics hunt that connection itself when no port analytic takes its
+    /// port (MQTT over WebSocket on a broker's own port is in no conn.log candidate).
     DestName {
         client: Option<IpAddr>,
         ip: IpAddr,
         port: u16,
         name: String,
+        conn: Option<Box<ConnEvent>>,
     },
     /// Names a DNS answer gave addresses (a Zeek `dns.log` A/AAAA answer): the analytics use
     /// every one of `names` to name the connections to each of `addrs`, whatever the port —

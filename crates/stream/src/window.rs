@@ -255,9 +255,23 @@ impl PartitionState {
                 ip,
                 port,
                 name,
+                conn,
             } => {
                 self.counters.other += 1;
                 engine.observe_dest_name(client, ip, port, &name, names);
+                // A public broker's connection the name log recorded goes to its window, like
+                // a connection record (the engine takes it only where no port analytic does).
+                if let Some(mut ev) = conn
+                    && let Some(ts) = ev.ts
+                {
+                    ev.origin = Some(RecordRef {
+                        file: self.source.clone(),
+                        line: u64::try_from(offset).unwrap_or(0),
+                    });
+                    if let Some(w) = self.window_for(ts, offset) {
+                        engine.observe_named_connection(&ev, &mut w.acc);
+                    }
+                }
             }
             Record::AddrNames {
                 client,

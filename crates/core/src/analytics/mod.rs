@@ -13,6 +13,7 @@
 
 mod accumulator;
 pub mod budget;
+mod candidates;
 pub mod census;
 mod content;
 mod device_evidence;
@@ -55,9 +56,8 @@ use crate::app::AppInfo;
 use crate::behaviour::presence::Span;
 use crate::config::{DirectionPolicy, HuntConfig};
 use crate::event::{ConnEvent, Direction, Outcome, Transport};
-use crate::protocol::Protocol;
 use crate::time::Micros;
-use crate::verdict::{AnalyticId, Suspicion};
+use crate::verdict::Suspicion;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -380,57 +380,6 @@ impl Engine {
         outcome
     }
 
-    /// The (analytic, protocol) pairs an event is a candidate for, before exclusions.
-    pub fn candidate_keys(&self, ev: &ConnEvent) -> Vec<(AnalyticId, Protocol)> {
-        let mut out = Vec::new();
-        if self.forms_groups(AnalyticId::PubsubPort)
-            && let Some(p) = self.cfg.protocol_for_port(ev.dst_port)
-        {
-            out.push((AnalyticId::PubsubPort, p));
-        }
-        if self.forms_groups(AnalyticId::PubsubUnusualPort) {
-            for &p in &ev.identified {
-                let std_ports = self.cfg.standard_ports(p);
-                if !std_ports.is_empty()
-                    && !std_ports.contains(&ev.dst_port)
-                    && !out.contains(&(AnalyticId::PubsubUnusualPort, p))
-                {
-                    out.push((AnalyticId::PubsubUnusualPort, p));
-                }
-            }
-        }
-        if out.is_empty() && self.hunts_masquerading(ev) {
-            out.push((AnalyticId::PubsubProcess, Protocol::Unidentified));
-        }
-        out
-    }
-
-    /// Whether a connection that no port analytic takes is hunted for its program: a Windows
-    /// system binary's name running from outside its directory (ATT&CK T1036.005). Such a
-    /// program is not what it says, and what it speaks on a web port (MQTT on 443, say) is not
-    /// in a log that records no payload, so its connections are judged on any port, with the
-    /// behaviour analytics, when the process analytic is enabled.
-    fn hunts_masquerading(&self, ev: &ConnEvent) -> bool {
-        self.cfg.behaviour.enabled
-            && self.cfg.analytic_enabled(AnalyticId::PubsubProcess)
-            && ev.process.as_deref().is_some_and(|p| {
-                matches!(
-                    crate::behaviour::masquerade::judge(p),
-                    Some(crate::behaviour::masquerade::Verdict::Masqueraded { .. })
-                )
-            })
-    }
-
-    /// Whether a port analytic forms groups: when it is enabled, or when only behaviour analytics
-    /// are (they look inside the groups both port analytics would form).
-    fn forms_groups(&self, id: AnalyticId) -> bool {
-        let cfg = &self.cfg;
-        cfg.analytic_enabled(id)
-            || (cfg.behaviour.enabled
-                && !cfg.analytic_enabled(AnalyticId::PubsubPort)
-                && !cfg.analytic_enabled(AnalyticId::PubsubUnusualPort))
-    }
-
     /// Connections, or for a group whose sessions were inspected, the messages inside them when
     /// there are more: one long-lived MQTT or XMPP session is how a bot usually talks, and the
     /// seed's "repeated connections" test would never see it.
@@ -623,6 +572,8 @@ impl Engine {
 mod tests;
 #[cfg(test)]
 mod tests_masquerade;
+#[cfg(test)]
+mod tests_named;
 #[cfg(test)]
 mod tests_peers;
 #[cfg(test)]

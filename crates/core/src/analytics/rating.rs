@@ -95,6 +95,26 @@ pub(super) fn rate(
             );
             Suspicion::Low
         }
+        // A public broker's name on a port no protocol is known for (see
+        // `Engine::hunts_by_name`): the seed's rule never covers it either.
+        AnalyticId::PubsubDestination => {
+            reasons.push(format!(
+                "the destination is named as a public {} broker, so its connections are hunted on \
+                 any port: port {} is not a standard {} port ({}); public brokers take MQTT over \
+                 WebSocket and TLS on ports of their own, which no port rule covers",
+                key.protocol,
+                key.dst_port,
+                key.protocol,
+                port_list(cfg.standard_ports(key.protocol))
+            ));
+            scope_reason(&mut reasons, key, internal_net);
+            reasons.push(
+                "low: the seed's rule covers standard pub/sub ports only; the verdict is the \
+                 behaviour analytics'"
+                    .to_string(),
+            );
+            Suspicion::Low
+        }
         // The other groups are formed by the unusual-port analytic (see `Engine::candidate_keys`).
         _ => {
             let labels: Vec<String> = stats.labels.iter().map(|l| format!("{l:?}")).collect();

@@ -1,7 +1,9 @@
 use super::*;
 use crate::config::HuntConfig;
 use crate::event::ConnEvent;
+use crate::protocol::Protocol;
 use crate::time::Micros;
+use crate::verdict::AnalyticId;
 use proptest::prelude::*;
 
 fn ev(src: &str, dst: &str, port: u16) -> ConnEvent {

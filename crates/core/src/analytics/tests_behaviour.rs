@@ -3,6 +3,7 @@
 //! endpoints, and the timelines alerts carry.
 
 use super::*;
+use crate::verdict::AnalyticId;
 
 fn beacon_events(
     dst: &str,

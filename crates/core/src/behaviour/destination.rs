@@ -339,6 +339,12 @@ pub fn public_broker(name: &str) -> Option<&'static str> {
     public_broker_entry(&normalize_name(name)).map(|(b, _)| *b)
 }
 
+/// The names the public brokers are listed under ([`PUBLIC_BROKERS`]): a name that is one of
+/// them or their subdomain holds it, so a reader's prefilter can pass the lines naming them.
+pub fn public_broker_names() -> impl Iterator<Item = &'static str> {
+    PUBLIC_BROKERS.iter().map(|(b, _)| *b)
+}
+
 /// The [`PUBLIC_BROKERS`] entry (name, note) a normalised name belongs to.
 fn public_broker_entry(n: &str) -> Option<&'static (&'static str, &'static str)> {
     PUBLIC_BROKERS.iter().find(|(b, _)| within(n, b))

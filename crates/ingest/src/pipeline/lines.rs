@@ -62,11 +62,22 @@ pub(super) fn process_chunk(shared: &Shared<'_>, work: &Work, acc: &mut Accumula
                 ip,
                 port,
                 name,
+                conn,
             }) => {
                 shared
                     .engine
                     .observe_dest_name(client, ip, port, &name, acc);
                 names += 1;
+                if let Some(mut ev) = conn {
+                    ev.source_format = Some(work.format.name());
+                    ev.origin = Some(RecordRef {
+                        file: work.stream.clone(),
+                        line: cur_line,
+                    });
+                    if shared.engine.observe_named_connection(&ev, acc) {
+                        events += 1;
+                    }
+                }
             }
             Ok(Record::AddrNames {
                 client,

@@ -72,11 +72,22 @@ impl RecordSink for StreamRecords<'_, '_> {
                 ip,
                 port,
                 name,
+                conn,
             }) => {
                 self.shared
                     .engine
                     .observe_dest_name(client, ip, port, &name, self.acc);
                 self.names += 1;
+                if let Some(mut ev) = conn {
+                    ev.origin = Some(RecordRef {
+                        file: self.stream.clone(),
+                        line: pos,
+                    });
+                    ev.source_format = Some(self.format);
+                    if self.shared.engine.observe_named_connection(&ev, self.acc) {
+                        self.events += 1;
+                    }
+                }
             }
             Ok(Record::AddrNames {
                 client,

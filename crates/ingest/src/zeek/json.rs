@@ -8,6 +8,7 @@
 use super::conn::ConnRecord;
 use super::log::ZeekLog;
 use super::mqtt::MqttFact;
+use super::ssl::SslName;
 use super::tsv::unescape;
 use super::{dns, mqtt};
 use pubsub_hunt_core::time::{Micros, from_epoch_f64, parse_epoch_seconds, parse_rfc3339};
@@ -206,12 +207,16 @@ fn ssl_record(r: &ZeekJson<'_>) -> Result<Record, String> {
     // The client only narrows which groups take the name: a bad or missing one leaves the name
     // for every host.
     let client = r.orig_h.as_deref().and_then(|s| s.trim().parse().ok());
-    Ok(Record::DestName {
+    Ok(SslName {
         client,
+        client_port: as_port(r.orig_p.as_ref(), "id.orig_p").ok().flatten(),
         ip,
         port,
         name: name.to_string(),
-    })
+        ts: r.ts().ok().flatten(),
+        uid: r.uid.as_deref().map(str::to_string),
+    }
+    .into_record())
 }
 
 /// The log of one JSON line, when it parses and is one that is read (for the reader choice).
@@ -394,6 +399,7 @@ mod tests {
                     ip: i,
                     port: 8883,
                     name: n,
+                    conn: None,
                 }) => {
                     assert_eq!(client, Some("10.0.0.1".parse().unwrap()));
                     assert_eq!(i, ip);

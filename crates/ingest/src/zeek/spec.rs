@@ -9,6 +9,7 @@
 use super::detect::{Detected, detect, detect_shaped, refusal};
 use super::header::{Directive, HeaderState};
 use super::log::ZeekLog;
+use super::ssl::SslName;
 use super::tsv::{TsvSchema, default_schema_for};
 use super::{dns, json, mqtt};
 use pubsub_hunt_core::analytics::census::CensusEntry;
@@ -119,15 +120,10 @@ impl LineFormat for TsvLines {
                 .schema
                 .parse_line(line)
                 .map(|e| Record::Conn(Box::new(e))),
-            ZeekLog::Ssl => self.schema.parse_ssl_line(line).map(|r| match r {
-                Some(n) => Record::DestName {
-                    client: n.client,
-                    ip: n.ip,
-                    port: n.port,
-                    name: n.name,
-                },
-                None => Record::Other,
-            }),
+            ZeekLog::Ssl => self
+                .schema
+                .parse_ssl_line(line)
+                .map(|r| r.map_or(Record::Other, SslName::into_record)),
             ZeekLog::Dns => self.schema.row(line).map(|r| dns::from_row(&r)),
             log => mqtt::from_row(log, &self.schema.row(line)?),
         }
@@ -375,11 +371,27 @@ mod tests {
                 ip,
                 port,
                 name,
+                conn: None,
             }) => {
                 assert_eq!(client.map(|c| c.to_string()).as_deref(), Some("10.0.0.1"));
                 assert_eq!(ip.to_string(), "1.2.3.4");
                 assert_eq!(port, 8883);
                 assert_eq!(name, "broker.example.com");
+            }
+            other => panic!("{other:?}"),
+        }
+        // A public broker's name brings the connection, as the JSON reader's does.
+        match l.parse_line(b"2.5	Cw	10.0.0.1	5001	1.2.3.4	8884	broker.hivemq.com") {
+            Ok(Record::DestName { conn: Some(ev), .. }) => {
+                assert_eq!(ev.ts, Some(2_500_000));
+                assert_eq!(ev.src_port, Some(5001));
+                assert_eq!(ev.dst_port, 8884);
+                assert_eq!(ev.uid.as_deref(), Some("Cw"));
+                let json = br#"{"_path":"ssl","ts":2.5,"uid":"Cw","id.orig_h":"10.0.0.1","id.orig_p":5001,"id.resp_h":"1.2.3.4","id.resp_p":8884,"server_name":"broker.hivemq.com"}"#;
+                match json::parse_line(json) {
+                    Ok(Record::DestName { conn: Some(j), .. }) => assert_eq!(j, ev),
+                    other => panic!("{other:?}"),
+                }
             }
             other => panic!("{other:?}"),
         }

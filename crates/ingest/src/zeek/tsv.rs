@@ -8,6 +8,7 @@
 
 use super::conn::ConnRecord;
 use super::log::ZeekLog;
+use super::ssl::SslName;
 use pubsub_hunt_core::ConnEvent;
 use pubsub_hunt_core::time::{Micros, parse_epoch_seconds};
 use std::borrow::Cow;
@@ -28,15 +29,6 @@ pub struct TsvSchema {
     /// The columns the host census reads: `id.orig_h`, `id.resp_h`, `id.resp_p`, `proto`, `ts`
     /// (`usize::MAX` when there is none).
     pub(super) census_columns: [usize; 5],
-}
-
-/// What one `ssl.log` record says: the server name its client asked `ip`:`port` for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SslName {
-    pub client: Option<IpAddr>,
-    pub ip: IpAddr,
-    pub port: u16,
-    pub name: String,
 }
 
 /// The columns read, of every log read.
@@ -263,13 +255,18 @@ impl TsvSchema {
             .map_err(|_| format!("bad id.resp_p {:?}", truncate(port_text)))?;
         let name = String::from_utf8_lossy(&decode_escapes(name.as_bytes())).into_owned();
         // The client only narrows which groups take the name: a bad or missing one leaves the
-        // name for every host, as before the client was read.
+        // name for every host, as before the client was read. Its port, time and uid only make
+        // the connection a public broker's name brings (`SslName::into_record`); a bad one
+        // leaves that connection without it.
         let client = get(Field::OrigH).and_then(|s| s.parse::<IpAddr>().ok());
         Ok(Some(SslName {
             client,
+            client_port: get(Field::OrigP).and_then(|s| s.parse().ok()),
             ip,
             port,
             name,
+            ts: get(Field::Ts).and_then(parse_epoch_seconds),
+            uid: get(Field::Uid).map(str::to_string),
         }))
     }
 
@@ -514,9 +511,12 @@ mod tests {
             got,
             Some(SslName {
                 client: "10.0.0.1".parse().ok(),
+                client_port: Some(5000),
                 ip: "52.48.17.198".parse().unwrap(),
                 port: 8883,
-                name: "gw-1.example.com".to_string()
+                name: "gw-1.example.com".to_string(),
+                ts: Some(1_000_000),
+                uid: Some("C1".into()),
             })
         );
         let none = s
