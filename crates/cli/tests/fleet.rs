@@ -4,8 +4,9 @@
 //! looks like, and keeps the seed's suspicion; several, with no other host reaching the service,
 //! are a product's fleet (`device_fleet`, low). A timer the whole fleet keeps is the firmware's
 //! and weighs nothing; a host that does other work among them takes the fleet's credit away,
-//! unless it keeps the devices' timer there (a member that also does other work, which is then
-//! judged on its own).
+//! unless it keeps the devices' timer there (a member that also does other work, whose channel
+//! there is the fleet's check-in). Such a member's channel where none of its fleet goes (a relay
+//! through the internal broker) stands out as the fleet's outlier.
 
 mod common;
 
@@ -147,9 +148,10 @@ fn a_busy_host_reaching_the_fleets_service_on_its_own_terms_takes_its_credit_awa
 }
 
 #[test]
-fn a_busy_member_on_the_fleets_timer_leaves_the_devices_their_credit_but_gets_none() {
+fn a_busy_member_on_the_fleets_timer_is_the_fleets_check_in() {
     // A meter that also does other work (or a workstation running the vendor's agent), checking
-    // in as the devices do: the devices stay a fleet; it is judged on its own.
+    // in as the devices do: the devices stay a fleet, and its channel there is the fleet's
+    // check-in too (what else it does is judged on its own channels).
     let all = meters(|log| {
         log.lookups(WORKSTATION);
         log.browsing(WORKSTATION);
@@ -168,8 +170,10 @@ fn a_busy_member_on_the_fleets_timer_leaves_the_devices_their_credit_but_gets_no
     let busy = of(&all, WORKSTATION);
     assert!(!busy.is_empty(), "{all:#?}");
     for a in busy {
-        assert!(a["signals"].get("device_fleet").is_none(), "{a}");
-        assert_ne!(a["suspicion"], "low", "{a}");
+        assert_eq!(a["signals"]["device_fleet"], -20.0, "{a}");
+        assert_eq!(a["signals"]["beacon"], 0.0, "{a}");
+        assert!(common::has_reason(a, "does other work too"), "{a}");
+        assert_eq!(a["suspicion"], "low", "{a}");
     }
 }
 
@@ -189,5 +193,67 @@ fn a_timer_the_whole_fleet_keeps_weighs_nothing() {
         assert_eq!(a["signals"]["device_fleet"], -20.0, "{a}");
         assert!(common::has_reason(a, "the firmware's check-in"), "{a}");
         assert_eq!(a["suspicion"], "low", "{a}");
+    }
+}
+
+/// The internal broker, its sensors (sessions held all day) and `host`'s check-ins to it every
+/// 211 seconds (a relay's timer no sensor keeps).
+fn relay_through_the_broker(log: &mut Log, host: &str) {
+    const BROKER: &str = "10.1.9.13";
+    for i in 0..4 {
+        let sensor = format!("10.1.3.{}", 20 + i);
+        log.0.lookups(T0, &sensor, 25);
+        for k in 0..4 {
+            log.0.push(
+                T0 + k * 6 * HOUR + i * 7,
+                &sensor,
+                BROKER,
+                1883,
+                6.0 * 3600.0 - 30.0,
+                (9000, 800),
+            );
+        }
+    }
+    for k in 0..(24 * HOUR / 211) {
+        let ts = T0 + 90 + k * 211 + (k * 17) % 23;
+        log.0.push(ts, host, BROKER, 1883, 0.4, (250, 90));
+    }
+}
+
+#[test]
+fn a_fleet_member_talking_where_its_fleet_does_not_stands_out() {
+    let member = FLEET[2];
+    let all = meters(|log| relay_through_the_broker(log, member));
+    let relay: Vec<_> = of(&all, member)
+        .into_iter()
+        .filter(|a| a["dst_port"] == 1883)
+        .collect();
+    let [a] = relay[..] else { panic!("{all:#?}") };
+    assert_eq!(a["signals"]["fleet_outlier"], 15.0, "{a}");
+    assert!(
+        common::has_reason(
+            a,
+            "as 2 devices there do (a fleet's member), and none of them reaches 10.1.9.13"
+        ),
+        "{a}"
+    );
+    assert_ne!(a["suspicion"], "low", "{a}");
+    // Its check-ins with the fleet are the fleet's, at both addresses of the service.
+    for a in of(&all, member)
+        .into_iter()
+        .filter(|a| a["dst_port"] == 8883)
+    {
+        assert!(a["signals"].get("fleet_outlier").is_none(), "{a}");
+        assert_eq!(a["signals"]["device_fleet"], -20.0, "{a}");
+        assert_eq!(a["suspicion"], "low", "{a}");
+    }
+    // The same relay on a workstation that belongs to no fleet is not a fleet's outlier.
+    let all = meters(|log| {
+        log.lookups(WORKSTATION);
+        log.browsing(WORKSTATION);
+        relay_through_the_broker(log, WORKSTATION);
+    });
+    for a in of(&all, WORKSTATION) {
+        assert!(a["signals"].get("fleet_outlier").is_none(), "{a}");
     }
 }

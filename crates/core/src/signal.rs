@@ -137,6 +137,10 @@ pub enum SignalId {
     /// The only internal host that reaches an external destination, in data with many hosts:
     /// a server one host talks to is what pub/sub C2 looks like.
     SoleHostDestination,
+    /// The host is a member of a fleet of devices (it checks in to a service on the timer at
+    /// least two devices keep there), and none of those devices reaches this channel's
+    /// destination: a device doing what its fleet does not.
+    FleetOutlier,
     /// The initiating host is itself a server of the protocol that many internal hosts reach:
     /// a server federating with another (XMPP s2s) or a broker bridging to one, not a client.
     /// Negative.
@@ -166,7 +170,7 @@ pub enum SignalId {
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 56] = [
+    pub const ALL: [SignalId; 57] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -217,6 +221,7 @@ impl SignalId {
         SignalId::SharedDestination,
         SignalId::LoneTimerOnSharedDestination,
         SignalId::SoleHostDestination,
+        SignalId::FleetOutlier,
         SignalId::ServerFederation,
         SignalId::RelayedOutside,
         SignalId::DedicatedDevice,
@@ -278,6 +283,7 @@ impl SignalId {
             SignalId::SharedDestination => "shared_destination",
             SignalId::LoneTimerOnSharedDestination => "lone_timer_on_shared_destination",
             SignalId::SoleHostDestination => "sole_host_destination",
+            SignalId::FleetOutlier => "fleet_outlier",
             SignalId::ServerFederation => "server_federation",
             SignalId::RelayedOutside => "relayed_outside",
             SignalId::DedicatedDevice => "dedicated_device",
@@ -342,6 +348,7 @@ impl SignalId {
             | SignalId::NewBroker
             | SignalId::SharedDestination
             | SignalId::SoleHostDestination
+            | SignalId::FleetOutlier
             | SignalId::ServerFederation
             | SignalId::RelayedOutside => AnalyticId::PubsubDestination,
             SignalId::RateBurst | SignalId::RateAbovePeers => AnalyticId::PubsubRate,

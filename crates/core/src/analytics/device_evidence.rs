@@ -69,13 +69,16 @@ pub(super) fn device_signals(all: &mut Vec<Signal>, f: &DeviceFacts<'_>, cfg: &H
         }
     }
 
-    // Not one device but a fleet of them, check-ins and all (`device.rs`).
-    if group.dedicated_host.is_some()
+    // Not one device but a fleet of them, check-ins and all (`device.rs`); or, on a host the
+    // census shows doing other work, the fleet's check-in kept beside that work.
+    let busy = group.dedicated_host.is_none() && group.kept_by_busy_host.is_some();
+    if (group.dedicated_host.is_some() || busy)
         && !all.iter().any(|s| s.id == SignalId::DedicatedDevice)
         && let (Some(view), Some(data)) = (f.peers, group.data_span)
         && let Some(fleet) = score_device_fleet(
             view,
             own_timer,
+            busy,
             data.duration(),
             b.prevalence.similar_period,
             w,

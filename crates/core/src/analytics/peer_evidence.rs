@@ -8,6 +8,7 @@
 use super::group::{GroupContext, GroupKey, GroupStats, earliest_spans};
 use crate::behaviour::Signal;
 use crate::behaviour::beacon::beacon_weighs_nothing;
+use crate::behaviour::device::score_fleet_outlier;
 use crate::behaviour::presence::open_share;
 use crate::behaviour::prevalence::{
     KeptTimer, PeerView, score_held_federation, score_prevalence, score_relayed_outside,
@@ -71,6 +72,7 @@ pub(super) fn peer_signals(all: &mut Vec<Signal>, f: &PeerFacts<'_>, cfg: &HuntC
         beacon_weighs_nothing(all, why);
     }
     all.extend(prevalence);
+    all.extend(score_fleet_outlier(view, w));
     all.extend(score_relayed_outside(
         view,
         own_timer.map(|t| t.period),

@@ -15,7 +15,7 @@
 
 use super::group::{GroupKey, GroupMap, GroupStats};
 use crate::behaviour::beacon::{BeaconContext, BeaconScore, score_beacon};
-use crate::behaviour::prevalence::{KeptTimer, PeerView};
+use crate::behaviour::prevalence::{FleetOutlier, KeptTimer, PeerView, similar};
 use crate::config::HuntConfig;
 use crate::protocol::Protocol;
 use crate::time::Micros;
@@ -75,6 +75,25 @@ pub(super) struct Peers {
     /// the first by description): what a server relays outside.
     relays: HashMap<(Protocol, IpAddr), BTreeMap<String, f64>>,
     data_hosts: BTreeSet<String>,
+    /// The fleet each host belongs to, if any (`fleet_memberships`).
+    fleets: BTreeMap<String, Membership>,
+    /// How far apart two timers' periods may be and still be the same timer (a share of the
+    /// longer: `behaviour.prevalence.similar_period`).
+    similar_period: f64,
+}
+
+/// Fewest devices, besides the host, keeping its timer at a server for it to be their fleet's
+/// member there: two devices of one product make what the product does a norm.
+pub const FLEET_OUTLIER_MIN_DEVICES: usize = 2;
+
+/// Where a host is a fleet's member: the server (over the protocol) and the timer it keeps
+/// there with the devices, and how many devices keep it.
+#[derive(Debug, Clone, PartialEq)]
+struct Membership {
+    protocol: Protocol,
+    server: IpAddr,
+    period: f64,
+    devices: usize,
 }
 
 /// A group's timers as judged once for the peers and handed to its rating: between its
@@ -221,7 +240,49 @@ impl Peers {
             }
             p.beacons.insert(key.clone(), timers);
         }
+        p.similar_period = cfg.behaviour.prevalence.similar_period;
+        p.fleets = fleet_memberships(&p.by_dest, p.similar_period);
         p
+    }
+
+    /// The channel's host's fleet, when the host is a member of one at another server and none
+    /// of that fleet's devices reaches the channel's destination (by address, its network or a
+    /// name), over the group's protocol.
+    fn fleet_outlier(&self, key: &GroupKey, stats: &GroupStats) -> Option<FleetOutlier> {
+        let m = self.fleets.get(&key.host)?;
+        if m.server == key.dst_ip {
+            return None;
+        }
+        let fleet = self
+            .by_dest
+            .get(&(m.protocol, Destination::Server(m.server)))?;
+        let mut here = vec![
+            Destination::Server(key.dst_ip),
+            Destination::Pool(super::census::service_network(key.dst_ip)),
+        ];
+        here.extend(names_of(stats).into_iter().map(Destination::Name));
+        let reached = |host: &String| {
+            here.iter().any(|d| {
+                self.by_dest
+                    .get(&(key.protocol, d.clone()))
+                    .is_some_and(|h| h.contains_key(host))
+            })
+        };
+        // The devices keeping the host's timer there, as `fleet_memberships` counted them.
+        let mut siblings = fleet.iter().filter(|(h, p)| {
+            **h != key.host
+                && p.device
+                && p.timer
+                    .is_some_and(|t| similar(t.period, m.period, self.similar_period))
+        });
+        if siblings.any(|(h, _)| reached(h)) {
+            return None;
+        }
+        Some(FleetOutlier {
+            fleet_service: Destination::Server(m.server).describe(),
+            period: m.period,
+            devices: m.devices,
+        })
     }
 
     /// The peers of a group's destination: by its most-shared name, else (no names, or only names
@@ -327,8 +388,66 @@ impl Peers {
             external,
             host_serves: served.map_or(0, |h| h.len() - usize::from(h.contains_key(&key.host))),
             host_serves_at_bound: served.is_some_and(|h| h.len() >= MAX_HOSTS_PER_DESTINATION),
+            fleet_outlier: self.fleet_outlier(key, stats),
         }
     }
+}
+
+/// Each host's fleet, if it has one: a server (over a protocol) where at least
+/// [`FLEET_OUTLIER_MIN_DEVICES`] other hosts the census shows to be devices keep a timer similar
+/// to the host's, and the hosts there doing other work (the host counted if it is one) are
+/// fewer than the devices. Of several, the one with the most such devices, then the first server
+/// in order, so the choice does not depend on the order the groups were read.
+fn fleet_memberships(
+    by_dest: &HashMap<(Protocol, Destination), HostTimers>,
+    similar_period: f64,
+) -> BTreeMap<String, Membership> {
+    let mut servers: Vec<(Protocol, IpAddr, &HostTimers)> = by_dest
+        .iter()
+        .filter_map(|((proto, d), hosts)| match d {
+            Destination::Server(ip) => Some((*proto, *ip, hosts)),
+            _ => None,
+        })
+        .collect();
+    servers.sort_by_key(|s| (s.0, s.1));
+    let mut fleets: BTreeMap<String, Membership> = BTreeMap::new();
+    for (protocol, server, hosts) in servers {
+        let devices: Vec<(&String, f64)> = hosts
+            .iter()
+            .filter(|(_, p)| p.device)
+            .filter_map(|(h, p)| Some((h, p.timer?.period)))
+            .collect();
+        if devices.len() < FLEET_OUTLIER_MIN_DEVICES {
+            continue;
+        }
+        let busy = hosts.values().filter(|p| !p.device).count();
+        if busy >= devices.len() {
+            continue;
+        }
+        for (host, p) in hosts {
+            let Some(own) = p.timer else { continue };
+            let alike = devices
+                .iter()
+                .filter(|(d, period)| *d != host && similar(*period, own.period, similar_period))
+                .count();
+            if alike < FLEET_OUTLIER_MIN_DEVICES {
+                continue;
+            }
+            let m = Membership {
+                protocol,
+                server,
+                period: own.period,
+                devices: alike,
+            };
+            match fleets.get(host) {
+                Some(kept) if kept.devices >= alike => {}
+                _ => {
+                    fleets.insert(host.clone(), m);
+                }
+            }
+        }
+    }
+    fleets
 }
 
 #[cfg(test)]

@@ -92,22 +92,24 @@ pub struct Fleet {
 /// device on a timer of its own stands apart from its fleet.
 ///
 /// Hosts that do other work may be among them when they keep the timer the fleet's devices keep
-/// there and are fewer than the devices (the channel's own host counted): a member whose
-/// firmware runs beside other work, or was joined by an implant, still checks in as the others
-/// do, and does not make the service its controller. Such a host earns no credit itself (the
-/// caller only asks for devices): the same address and timer may be a shared cloud endpoint
-/// an implant on a workstation uses with an account of its own.
+/// there and are fewer than the devices: a member whose firmware runs beside other work, or was
+/// joined by an implant, still checks in as the others do, and does not make the service its
+/// controller. When the channel's own host is such a member (`own_busy`), the channel is the
+/// fleet's check-in and earns the credit too, on those terms (a timer, the devices', at the
+/// same destination; the busy hosts, itself counted, fewer than the devices): what else the
+/// host does is judged on its own channels (`fleet_outlier` there).
 ///
 /// What it cannot tell: a fleet whose firmware was replaced as a whole, keeping no traffic of
 /// its vendor's. An implant on a device beside the device's own job makes it no device here.
 pub fn score_device_fleet(
     view: &PeerView,
     own_timer: Option<f64>,
+    own_busy: bool,
     data_span: Micros,
     similar_period: f64,
     w: &Weights,
 ) -> Option<Fleet> {
-    if data_span < MIN_DATA_SPAN {
+    if data_span < MIN_DATA_SPAN || (own_busy && own_timer.is_none()) {
         return None;
     }
     let others_in_run = view
@@ -117,14 +119,16 @@ pub fn score_device_fleet(
     let devices = view.other_device_timers.len();
     let busy = &view.other_busy_timers;
     let device_timers = || view.other_device_timers.iter().flatten();
-    // Hosts doing other work, each on the timer the devices keep, and fewer than the devices.
-    let busy_members = busy.len() < devices + 1
+    // Hosts doing other work, each on the timer the devices keep, and fewer than the devices
+    // (the channel's own host counted on its side).
+    let busy_members = busy.len() + usize::from(own_busy) < devices + usize::from(!own_busy)
         && busy
             .iter()
             .all(|t| t.is_some_and(|t| device_timers().any(|&d| similar(d, t, similar_period))));
     let by_destination =
         devices >= FLEET_MIN_OTHERS && devices + busy.len() == others_in_run && busy_members;
-    let by_network = others_in_run == 0
+    let by_network = !own_busy
+        && others_in_run == 0
         && view.pool_others >= FLEET_MIN_OTHERS
         && view.pool_devices == view.pool_others;
     let (fleet, whom) = if by_destination {
@@ -159,6 +163,7 @@ pub fn score_device_fleet(
         ""
     };
     let members = match busy.len() {
+        _ if own_busy => String::new(),
         0 => String::new(),
         n => format!(
             " ({n} more host{} reaching it that do{} other work keep{} the devices' timer \
@@ -173,17 +178,45 @@ pub fn score_device_fleet(
             SignalId::DeviceFleet,
             w.device_fleet,
             format!(
-                "the host and the {fleet} other host{} reaching {whom} in this data do nothing \
-                 but name lookups or other housekeeping and that service through {:.1} days of a \
-                 log that records all of their traffic{timer}{members}: a product's fleet \
-                 reporting to its service, where an implant sits on one host beside that host's \
-                 own traffic",
+                "{} {fleet} other host{} reaching {whom} in this data do nothing but name lookups \
+                 or other housekeeping and that service through {:.1} days of a log that records \
+                 all of their traffic{timer}{members}{}: a product's fleet reporting to its \
+                 service, where an implant sits on one host beside that host's own traffic",
+                if own_busy { "the" } else { "the host and the" },
                 if fleet == 1 { "" } else { "s" },
                 data_span as f64 / (24 * HOUR) as f64,
+                if own_busy {
+                    "; this host does other work too, but checks in there as they do: the \
+                     fleet's member, its other channels judged on their own"
+                } else {
+                    ""
+                },
             ),
         ),
         fleet_timer,
     })
+}
+
+/// `fleet_outlier` for a channel whose host belongs to a fleet of devices elsewhere (it checks
+/// in to a service on the timer at least two devices keep there, the census's devices, and the
+/// hosts doing other work there are fewer than they) when none of those devices reaches this
+/// channel's destination (the analytics judged it: [`PeerView::fleet_outlier`]). Devices of one
+/// product do the same things; a member that talks where its fleet does not was changed, most
+/// often by someone who took it over (an implant beside the device's own job).
+pub fn score_fleet_outlier(view: &PeerView, w: &Weights) -> Option<Signal> {
+    let f = view.fleet_outlier.as_ref()?;
+    Some(Signal::new(
+        SignalId::FleetOutlier,
+        w.fleet_outlier,
+        format!(
+            "the host checks in to {} every {} as {} devices there do (a fleet's member), and \
+             none of them reaches {}: a device doing what its fleet does not",
+            f.fleet_service,
+            super::prevalence::human_period(f.period),
+            f.devices,
+            view.destination
+        ),
+    ))
 }
 
 /// Longest gap between one session's end and the next one's start that still counts as one
@@ -335,7 +368,7 @@ mod tests {
     fn devices_that_alone_reach_a_service_are_a_fleet() {
         let w = Weights::default();
         let day = 23 * HOUR;
-        let f = score_device_fleet(&fleet_view(2, &[None, None]), None, day, 0.25, &w)
+        let f = score_device_fleet(&fleet_view(2, &[None, None]), None, false, day, 0.25, &w)
             .expect("a fleet");
         assert_eq!(f.signal.id, SignalId::DeviceFleet);
         assert_eq!(f.signal.weight, w.device_fleet);
@@ -346,19 +379,29 @@ mod tests {
             f.signal.reason
         );
         // Two devices are a fleet; one is a box.
-        assert!(score_device_fleet(&fleet_view(1, &[None]), None, day, 0.25, &w).is_some());
-        assert!(score_device_fleet(&fleet_view(0, &[]), None, day, 0.25, &w).is_none());
+        assert!(score_device_fleet(&fleet_view(1, &[None]), None, false, day, 0.25, &w).is_some());
+        assert!(score_device_fleet(&fleet_view(0, &[]), None, false, day, 0.25, &w).is_none());
         // A workstation reaching it too: a service hosts use, not a fleet's.
-        assert!(score_device_fleet(&fleet_view(3, &[None, None]), None, day, 0.25, &w).is_none());
+        assert!(
+            score_device_fleet(&fleet_view(3, &[None, None]), None, false, day, 0.25, &w).is_none()
+        );
         // Half a day: a workstation may show nothing else overnight.
         assert!(
-            score_device_fleet(&fleet_view(2, &[None, None]), None, 12 * HOUR, 0.25, &w).is_none()
+            score_device_fleet(
+                &fleet_view(2, &[None, None]),
+                None,
+                false,
+                12 * HOUR,
+                0.25,
+                &w
+            )
+            .is_none()
         );
         // Hosts only earlier runs saw are not judged: the fleet is this run's.
         let mut v = fleet_view(2, &[None, None]);
         v.hosts += 3;
         v.hosts_from_history = 3;
-        assert!(score_device_fleet(&v, None, day, 0.25, &w).is_some());
+        assert!(score_device_fleet(&v, None, false, day, 0.25, &w).is_some());
     }
 
     #[test]
@@ -366,12 +409,13 @@ mod tests {
         let w = Weights::default();
         let day = 23 * HOUR;
         let v = fleet_view(2, &[Some(900.0), Some(880.0)]);
-        let f = score_device_fleet(&v, Some(905.0), day, 0.25, &w).expect("the fleet's timer");
+        let f =
+            score_device_fleet(&v, Some(905.0), false, day, 0.25, &w).expect("the fleet's timer");
         assert!(f.fleet_timer);
         assert!(f.signal.reason.contains("firmware"), "{}", f.signal.reason);
-        assert!(score_device_fleet(&v, Some(60.0), day, 0.25, &w).is_none());
+        assert!(score_device_fleet(&v, Some(60.0), false, day, 0.25, &w).is_none());
         let quiet = fleet_view(2, &[None, None]);
-        assert!(score_device_fleet(&quiet, Some(900.0), day, 0.25, &w).is_none());
+        assert!(score_device_fleet(&quiet, Some(900.0), false, day, 0.25, &w).is_none());
     }
 
     #[test]
@@ -386,7 +430,7 @@ mod tests {
         let meters = [Some(900.0), Some(880.0)];
         // A meter that also runs something else, still checking in as the others do.
         let v = with_busy(&meters, &[Some(910.0)]);
-        let f = score_device_fleet(&v, Some(905.0), day, 0.25, &w).expect("still a fleet");
+        let f = score_device_fleet(&v, Some(905.0), false, day, 0.25, &w).expect("still a fleet");
         assert!(f.fleet_timer);
         assert!(
             f.signal
@@ -397,18 +441,32 @@ mod tests {
         );
         // One device and the channel's own beside one busy host: still more devices.
         let v = with_busy(&meters[..1], &[Some(900.0)]);
-        assert!(score_device_fleet(&v, Some(905.0), day, 0.25, &w).is_some());
+        assert!(score_device_fleet(&v, Some(905.0), false, day, 0.25, &w).is_some());
         // On a timer of its own, or none, it is a host using the service.
         for busy in [Some(600.0), None] {
             let v = with_busy(&meters, &[busy]);
-            assert!(score_device_fleet(&v, Some(905.0), day, 0.25, &w).is_none());
+            assert!(score_device_fleet(&v, Some(905.0), false, day, 0.25, &w).is_none());
         }
         // As many busy hosts as devices: a service hosts use.
         let v = with_busy(&meters[..1], &[Some(900.0), Some(900.0)]);
-        assert!(score_device_fleet(&v, Some(905.0), day, 0.25, &w).is_none());
+        assert!(score_device_fleet(&v, Some(905.0), false, day, 0.25, &w).is_none());
+        // The busy member's own channel on the devices' timer is the fleet's check-in; off it,
+        // or beside as many busy hosts as devices, it is not.
+        let v = with_busy(&meters, &[]);
+        let own = score_device_fleet(&v, Some(905.0), true, day, 0.25, &w).expect("a member");
+        assert!(own.fleet_timer);
+        assert!(
+            own.signal.reason.contains("does other work too"),
+            "{}",
+            own.signal.reason
+        );
+        assert!(score_device_fleet(&v, Some(600.0), true, day, 0.25, &w).is_none());
+        assert!(score_device_fleet(&v, None, true, day, 0.25, &w).is_none());
+        let v = with_busy(&meters, &[Some(900.0)]);
+        assert!(score_device_fleet(&v, Some(905.0), true, day, 0.25, &w).is_none());
         // Devices without a timer give a busy host none to keep.
         let v = with_busy(&[None, None], &[Some(900.0)]);
-        assert!(score_device_fleet(&v, None, day, 0.25, &w).is_none());
+        assert!(score_device_fleet(&v, None, false, day, 0.25, &w).is_none());
     }
 
     #[test]
@@ -416,16 +474,16 @@ mod tests {
         let w = Weights::default();
         let mut v = fleet_view(0, &[]);
         (v.pool_others, v.pool_devices) = (3, 3);
-        let f = score_device_fleet(&v, None, 23 * HOUR, 0.25, &w).expect("by network");
+        let f = score_device_fleet(&v, None, false, 23 * HOUR, 0.25, &w).expect("by network");
         assert!(
             f.signal.reason.contains("the network of 203.0.113.7"),
             "{}",
             f.signal.reason
         );
         (v.pool_others, v.pool_devices) = (3, 2);
-        assert!(score_device_fleet(&v, None, 23 * HOUR, 0.25, &w).is_none());
+        assert!(score_device_fleet(&v, None, false, 23 * HOUR, 0.25, &w).is_none());
         // Its timer cannot be compared with theirs there.
         (v.pool_others, v.pool_devices) = (3, 3);
-        assert!(score_device_fleet(&v, Some(900.0), 23 * HOUR, 0.25, &w).is_none());
+        assert!(score_device_fleet(&v, Some(900.0), false, 23 * HOUR, 0.25, &w).is_none());
     }
 }

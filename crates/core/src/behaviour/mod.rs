@@ -180,6 +180,8 @@ pub struct Weights {
     pub lone_timer_on_shared_destination: f64,
     /// The only internal host reaching an external destination, in data with many hosts.
     pub sole_host_destination: f64,
+    /// A fleet member's channel to a destination none of its fleet's devices reaches.
+    pub fleet_outlier: f64,
     /// The initiating host is a server of the protocol many hosts reach (federation, bridges).
     pub server_federation: f64,
     /// The channel's internal server keeps a timer like the channel's to an external
@@ -250,6 +252,7 @@ impl Default for Weights {
             shared_destination: -20.0,
             lone_timer_on_shared_destination: 15.0,
             sole_host_destination: 8.0,
+            fleet_outlier: 15.0,
             server_federation: -20.0,
             relayed_outside: 15.0,
             dedicated_device: -20.0,

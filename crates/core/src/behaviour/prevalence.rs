@@ -106,6 +106,18 @@ pub struct PeerView {
     pub host_serves: usize,
     /// `host_serves` met the same bound: a lower bound.
     pub host_serves_at_bound: bool,
+    /// When the channel's host is a member of a fleet of devices at another destination and
+    /// none of those devices reaches this channel's destination.
+    pub fleet_outlier: Option<FleetOutlier>,
+}
+
+/// A fleet member's channel to where its fleet does not go: the fleet's service, the timer the
+/// host keeps there with the devices, and how many devices keep it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FleetOutlier {
+    pub fleet_service: String,
+    pub period: f64,
+    pub devices: usize,
 }
 
 /// A timer one host keeps: its period, and how long it ran (its intervals times the period,

@@ -19,6 +19,7 @@ fn view(hosts: usize, timers: &[f64]) -> PeerView {
         hosts_from_history: 0,
         hosts_at_bound: false,
         host_serves_at_bound: false,
+        fleet_outlier: None,
     }
 }
 
