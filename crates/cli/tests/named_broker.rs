@@ -4,7 +4,7 @@
 //! what either is (no pub/sub port, no service label); the ssl.log of the same connections names
 //! the broker, and then the beacon is hunted and the dashboard is not reported. A connection on
 //! a standard port that ssl.log also names is counted once; Sysmon's resolved destination name
-//! does the same as ssl.log's.
+//! and Suricata's `tls` events do the same as ssl.log.
 
 mod common;
 
@@ -190,5 +190,54 @@ fn sysmon_resolved_names_make_the_same_candidate() {
     // Without the name, a PowerShell connection on a web port is not hunted.
     let unnamed = lines.replace(&format!("\"{BROKER}\""), "\"-\"");
     std::fs::write(&path, unnamed).unwrap();
+    assert!(on_port(&common::hunt_jsonl([&path]), 8884).is_empty());
+}
+
+#[test]
+fn suricata_tls_events_name_destinations_as_ssl_log_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let stamp = |secs: i64| {
+        format!(
+            "2026-03-02T{:02}:{:02}:{:02}.000000+0000",
+            secs / 3600,
+            secs % 3600 / 60,
+            secs % 60
+        )
+    };
+    let mut eve = String::new();
+    for k in 0..96i64 {
+        let at = k * 900 + (k * 131) % 360;
+        let (id, sport) = (1000 + k, 30000 + k);
+        let tuple = format!(
+            r#""src_ip":"{SCRIPT_HOST}","src_port":{sport},"dest_ip":"{BROKER_IP}","dest_port":8884,"proto":"TCP""#
+        );
+        eve.push_str(&format!(
+            r#"{{"timestamp":"{}","flow_id":{id},"event_type":"tls",{tuple},"tls":{{"sni":"{BROKER}","version":"TLS 1.3"}}}}"#,
+            stamp(at)
+        ));
+        eve.push('\n');
+        eve.push_str(&format!(
+            r#"{{"timestamp":"{}","flow_id":{id},"event_type":"flow",{tuple},"app_proto":"tls","flow":{{"pkts_toserver":9,"pkts_toclient":7,"bytes_toserver":900,"bytes_toclient":400,"start":"{}","end":"{}","state":"closed"}}}}"#,
+            stamp(at + 3),
+            stamp(at),
+            stamp(at + 2)
+        ));
+        eve.push('\n');
+    }
+    let path = dir.path().join("eve.json");
+    std::fs::write(&path, &eve).unwrap();
+    let alerts = common::hunt_jsonl([&path]);
+    let found = on_port(&alerts, 8884);
+    assert_eq!(found.len(), 1, "{alerts:#?}");
+    assert_eq!(found[0]["analytic"], "pubsub-destination");
+    assert_eq!(found[0]["connections"], 96);
+    assert_eq!(found[0]["destination_names"][0], BROKER);
+    // Without the tls events, the flows on a web port are not hunted.
+    let flows: String = eve
+        .lines()
+        .filter(|l| !l.contains(r#""event_type":"tls""#))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&path, flows).unwrap();
     assert!(on_port(&common::hunt_jsonl([&path]), 8884).is_empty());
 }

@@ -5,7 +5,8 @@
 //! compression ([`input`]); the format a user forces ([`format`]); cutting streams into
 //! line-aligned chunks with a bound on line length ([`chunk`]); skipping lines that cannot be
 //! candidates before parsing them ([`prefilter`]); one reader module per log family ([`zeek`],
-//! [`sysmon`], [`siem`], [`netlog`]), each giving formats of the registry;
+//! [`sysmon`], [`siem`], [`netlog`]), each giving formats of the registry, and the rule for the TLS
+//! server names two of them record ([`server_name`]);
 //! and the multi-threaded pipeline that ties them together and counts every problem it meets
 //! ([`pipeline`], [`problem`]). The interface readers implement, and the problem kinds, live in
 //! the reader crate (`pubsub_hunt_reader`), which the packet crate shares. It never prints:
@@ -18,6 +19,7 @@ pub mod netlog;
 pub mod pipeline;
 pub mod prefilter;
 pub mod problem;
+pub mod server_name;
 pub mod siem;
 pub mod sysmon;
 pub mod zeek;

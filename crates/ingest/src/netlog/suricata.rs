@@ -9,8 +9,9 @@
 //! the reader keeps, per `flow_id`, the first `mqtt` event of flows it has not seen end (at most
 //! [`MAX_PENDING`]; the oldest is emitted when full): the `flow` event replaces it (adding MQTT to
 //! what was identified), and flows never ended in the stream are emitted at its end, with no
-//! bytes (the `mqtt` events carry none) and the CONNACK's return code as the outcome. Other event
-//! types (`dns`, `tls`, `alert`, …) are other records; they are recognised from `event_type`
+//! bytes (the `mqtt` events carry none) and the CONNACK's return code as the outcome. A `tls`
+//! event's `tls.sni` names its destination, as Zeek's ssl.log does (`crate::server_name`). Other
+//! event types (`dns`, `alert`, …) are other records; they are recognised from `event_type`
 //! without parsing the whole line.
 //!
 //! Suricata has no notion of a monitored side, so the direction is unknown; `src_*` is the side
@@ -19,6 +20,7 @@
 use super::common::{blank_event, clip};
 use super::json::first_value;
 use super::lines::each_line;
+use crate::server_name::ServerName;
 use pubsub_hunt_core::time::parse_rfc3339;
 use pubsub_hunt_core::{ConnEvent, Outcome, Protocol, Transport};
 use pubsub_hunt_reader::{
@@ -90,7 +92,15 @@ struct Eve<'a> {
     #[serde(default)]
     mqtt: Option<EveMqtt>,
     #[serde(default, borrow)]
+    tls: Option<EveTls<'a>>,
+    #[serde(default, borrow)]
     community_id: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct EveTls<'a> {
+    #[serde(default, borrow)]
+    sni: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +227,34 @@ fn from_flow(e: &Eve<'_>) -> Result<Option<ConnEvent>, String> {
     Ok(Some(ev))
 }
 
+/// A `tls` event's server name (`tls.sni`), by the rule Zeek's ssl.log follows too
+/// ([`ServerName`]): it names the destination, and a public broker's name brings the
+/// connection. `Other` without a name.
+fn from_tls(e: &Eve<'_>, flow_id: Option<u64>) -> Result<Record, String> {
+    let Some(name) = e
+        .tls
+        .as_ref()
+        .and_then(|t| t.sni.as_deref())
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    else {
+        return Ok(Record::Other);
+    };
+    let Some(ev) = base_event(e)? else {
+        return Ok(Record::Other);
+    };
+    Ok(ServerName {
+        client: ev.src_ip,
+        client_port: ev.src_port,
+        ip: ev.dst_ip,
+        port: ev.dst_port,
+        name: name.to_string(),
+        ts: ev.ts,
+        uid: flow_id.map(|id| id.to_string()),
+    }
+    .into_record())
+}
+
 fn from_mqtt(e: &Eve<'_>) -> Result<Option<ConnEvent>, String> {
     let Some(mut ev) = base_event(e)? else {
         return Ok(None);
@@ -279,6 +317,7 @@ impl EveStream {
         if let Some(t) = quick_event_type(line)
             && t != b"flow"
             && t != b"mqtt"
+            && t != b"tls"
         {
             sink.record(line_no, Ok(Record::Other));
             return;
@@ -356,6 +395,7 @@ impl EveStream {
                     Err(err) => sink.record(line_no, Err(err)),
                 }
             }
+            Some("tls") => sink.record(line_no, from_tls(&e, flow_id)),
             _ => sink.record(line_no, Ok(Record::Other)),
         }
     }
@@ -481,6 +521,51 @@ mod tests {
         assert_eq!(c[0].1.bytes_out, None);
         assert_eq!(c[0].1.outcome, Outcome::Failed);
         assert_eq!(c[0].1.ts, Some(1_589_904_039_016_985));
+    }
+
+    #[test]
+    fn tls_server_names_name_their_destination_and_a_public_brokers_brings_its_connection() {
+        let data = concat!(
+            r#"{"timestamp":"2024-03-04T08:00:01.500000+0000","flow_id":11,"event_type":"tls","src_ip":"10.0.0.5","src_port":50001,"dest_ip":"52.124.71.51","dest_port":8884,"proto":"TCP","tls":{"sni":"broker.hivemq.com","version":"TLS 1.3"}}"#,
+            "\n",
+            r#"{"timestamp":"2024-03-04T08:00:02.000000+0000","flow_id":12,"event_type":"tls","src_ip":"10.0.0.5","src_port":50002,"dest_ip":"52.48.17.198","dest_port":8883,"proto":"TCP","tls":{"sni":"a1-ats.iot.eu-west-1.amazonaws.com"}}"#,
+            "\n",
+            r#"{"timestamp":"2024-03-04T08:00:03.000000+0000","flow_id":13,"event_type":"tls","src_ip":"10.0.0.5","src_port":50003,"dest_ip":"198.51.100.9","dest_port":443,"proto":"TCP","tls":{"version":"TLS 1.2"}}"#,
+            "\n",
+            r#"{"timestamp":"2024-03-04T08:00:04.000000+0000","flow_id":14,"event_type":"tls","src_ip":"10.0.0.5","dest_ip":"nope","dest_port":443,"tls":{"sni":"x"}}"#,
+            "\n",
+        );
+        let sink = read(data);
+        let names: Vec<_> = sink
+            .records
+            .iter()
+            .filter_map(|(n, r)| match r {
+                Ok(Record::DestName {
+                    client,
+                    ip,
+                    port,
+                    name,
+                    conn,
+                }) => Some((*n, *client, *ip, *port, name.clone(), conn.as_deref())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names.len(), 2, "{:?}", sink.records);
+        let (line, client, ip, port, name, conn) = &names[0];
+        assert_eq!((*line, *port), (1, 8884));
+        assert_eq!(client.map(|c| c.to_string()).as_deref(), Some("10.0.0.5"));
+        assert_eq!(ip.to_string(), "52.124.71.51");
+        assert_eq!(name, "broker.hivemq.com");
+        let ev = conn.expect("a public broker's connection");
+        assert_eq!(ev.ts, Some(1_709_539_201_500_000));
+        assert_eq!(ev.src_port, Some(50001));
+        assert_eq!(ev.uid.as_deref(), Some("11"));
+        assert_eq!(ev.dst_name.as_deref(), Some("broker.hivemq.com"));
+        // Another name only names; no name is another record; a bad address is a problem.
+        assert_eq!(names[1].4, "a1-ats.iot.eu-west-1.amazonaws.com");
+        assert!(names[1].5.is_none());
+        assert!(matches!(sink.records[2].1, Ok(Record::Other)));
+        assert!(sink.records[3].1.is_err());
     }
 
     #[test]

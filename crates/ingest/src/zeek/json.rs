@@ -8,9 +8,9 @@
 use super::conn::ConnRecord;
 use super::log::ZeekLog;
 use super::mqtt::MqttFact;
-use super::ssl::SslName;
 use super::tsv::unescape;
 use super::{dns, mqtt};
+use crate::server_name::ServerName;
 use pubsub_hunt_core::time::{Micros, from_epoch_f64, parse_epoch_seconds, parse_rfc3339};
 use pubsub_hunt_reader::Record;
 use serde::Deserialize;
@@ -207,7 +207,7 @@ fn ssl_record(r: &ZeekJson<'_>) -> Result<Record, String> {
     // The client only narrows which groups take the name: a bad or missing one leaves the name
     // for every host.
     let client = r.orig_h.as_deref().and_then(|s| s.trim().parse().ok());
-    Ok(SslName {
+    Ok(ServerName {
         client,
         client_port: as_port(r.orig_p.as_ref(), "id.orig_p").ok().flatten(),
         ip,

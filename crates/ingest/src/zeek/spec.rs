@@ -9,9 +9,9 @@
 use super::detect::{Detected, detect, detect_shaped, refusal};
 use super::header::{Directive, HeaderState};
 use super::log::ZeekLog;
-use super::ssl::SslName;
 use super::tsv::{TsvSchema, default_schema_for};
 use super::{dns, json, mqtt};
+use crate::server_name::ServerName;
 use pubsub_hunt_core::analytics::census::CensusEntry;
 use pubsub_hunt_reader::{
     Body, CERTAIN, Confidence, FormatSpec, HeaderedFormat, LineFormat, ProblemKind, Reader, Record,
@@ -123,7 +123,7 @@ impl LineFormat for TsvLines {
             ZeekLog::Ssl => self
                 .schema
                 .parse_ssl_line(line)
-                .map(|r| r.map_or(Record::Other, SslName::into_record)),
+                .map(|r| r.map_or(Record::Other, ServerName::into_record)),
             ZeekLog::Dns => self.schema.row(line).map(|r| dns::from_row(&r)),
             log => mqtt::from_row(log, &self.schema.row(line)?),
         }

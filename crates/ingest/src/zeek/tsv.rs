@@ -8,7 +8,7 @@
 
 use super::conn::ConnRecord;
 use super::log::ZeekLog;
-use super::ssl::SslName;
+use crate::server_name::ServerName;
 use pubsub_hunt_core::ConnEvent;
 use pubsub_hunt_core::time::{Micros, parse_epoch_seconds};
 use std::borrow::Cow;
@@ -239,7 +239,7 @@ impl TsvSchema {
 
     /// Parses one `ssl.log` record into (responder address, port, server name); `None` when
     /// the handshake had no server name.
-    pub fn parse_ssl_line(&self, line: &[u8]) -> Result<Option<SslName>, String> {
+    pub fn parse_ssl_line(&self, line: &[u8]) -> Result<Option<ServerName>, String> {
         let vals = self.fields(line)?;
         let get = |f: Field| self.value(&vals, f);
         let Some(name) = get(Field::ServerName) else {
@@ -256,10 +256,10 @@ impl TsvSchema {
         let name = String::from_utf8_lossy(&decode_escapes(name.as_bytes())).into_owned();
         // The client only narrows which groups take the name: a bad or missing one leaves the
         // name for every host, as before the client was read. Its port, time and uid only make
-        // the connection a public broker's name brings (`SslName::into_record`); a bad one
+        // the connection a public broker's name brings (`ServerName::into_record`); a bad one
         // leaves that connection without it.
         let client = get(Field::OrigH).and_then(|s| s.parse::<IpAddr>().ok());
-        Ok(Some(SslName {
+        Ok(Some(ServerName {
             client,
             client_port: get(Field::OrigP).and_then(|s| s.parse().ok()),
             ip,
@@ -509,7 +509,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             got,
-            Some(SslName {
+            Some(ServerName {
                 client: "10.0.0.1".parse().ok(),
                 client_port: Some(5000),
                 ip: "52.48.17.198".parse().unwrap(),

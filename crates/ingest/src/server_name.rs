@@ -1,9 +1,10 @@
-//! One Zeek ssl.log record as either reader parsed it ([`SslName`]), and the rule that turns it
-//! into a record: the server name its client asked the responder for, and, when that name is a
-//! public MQTT broker's, the connection itself. A public broker takes MQTT over WebSocket on a
-//! port of its own (8000, 8080, 8084, 8884, 443), which no port analytic takes and conn.log does
-//! not name, so the TLS handshake's name is the only trace the logs keep of what the connection
-//! was; the engine hunts it when its port is not a pub/sub port (otherwise conn.log has it).
+//! A TLS server name a log recorded for one connection (Zeek ssl.log's `server_name`, in either
+//! shape, and Suricata EVE's `tls.sni`) as [`ServerName`], and the one rule that turns it into a
+//! record: the name of the destination its client asked for, and, when that name is a public
+//! MQTT broker's, the connection itself. A public broker takes MQTT over WebSocket on a port of
+//! its own (8000, 8080, 8084, 8884, 443), which no port analytic takes and a connection log does
+//! not name, so the handshake's name is the only trace the logs keep of what the connection was;
+//! the engine hunts it when its port is not a pub/sub port (otherwise the connection log has it).
 
 use pubsub_hunt_core::bounded::capped;
 use pubsub_hunt_core::time::Micros;
@@ -11,13 +12,13 @@ use pubsub_hunt_core::{ConnEvent, Transport};
 use pubsub_hunt_reader::spec::Record;
 use std::net::IpAddr;
 
-/// Longest `uid` kept (Zeek's are 18 characters).
+/// Longest `uid` kept (Zeek's are 18 characters, Suricata's flow ids 20 digits).
 const MAX_UID_LEN: usize = 64;
 
-/// What one `ssl.log` record says: the server name its client asked `ip`:`port` for, and when
-/// and from where.
+/// What one record of a TLS handshake says: the server name its client asked `ip`:`port` for,
+/// and when and from where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SslName {
+pub struct ServerName {
     pub client: Option<IpAddr>,
     pub client_port: Option<u16>,
     pub ip: IpAddr,
@@ -27,7 +28,7 @@ pub struct SslName {
     pub uid: Option<String>,
 }
 
-impl SslName {
+impl ServerName {
     /// The record: the name, with the connection when the name is a public broker's.
     pub fn into_record(self) -> Record {
         let conn = pubsub_hunt_core::behaviour::destination::public_broker(&self.name).map(|_| {
@@ -58,8 +59,8 @@ impl SslName {
 mod tests {
     use super::*;
 
-    fn name(n: &str, port: u16) -> SslName {
-        SslName {
+    fn name(n: &str, port: u16) -> ServerName {
+        ServerName {
             client: "10.0.0.1".parse().ok(),
             client_port: Some(50000),
             ip: "52.124.71.51".parse().unwrap(),
