@@ -194,7 +194,7 @@ fn sysmon_resolved_names_make_the_same_candidate() {
 }
 
 #[test]
-fn suricata_tls_events_name_destinations_as_ssl_log_does() {
+fn suricata_tls_events_name_their_flows_as_ssl_log_names_connections() {
     let dir = tempfile::tempdir().unwrap();
     let stamp = |secs: i64| {
         format!(

@@ -1,6 +1,6 @@
-//! A TLS server name a log recorded for one connection (Zeek ssl.log's `server_name`, in either
-//! shape, and Suricata EVE's `tls.sni`) as [`ServerName`], and the one rule that turns it into a
-//! record: the name of the destination its client asked for, and, when that name is a public
+//! A TLS server name a log recorded for one connection apart from the connection's own record
+//! (Zeek ssl.log's `server_name`, in either shape) as [`ServerName`], and the one rule that turns
+//! it into a record: the name of the destination its client asked for, and, when that name is a public
 //! MQTT broker's, the connection itself. A public broker takes MQTT over WebSocket on a port of
 //! its own (8000, 8080, 8084, 8884, 443), which no port analytic takes and a connection log does
 //! not name, so the handshake's name is the only trace the logs keep of what the connection was;
@@ -12,7 +12,7 @@ use pubsub_hunt_core::{ConnEvent, Transport};
 use pubsub_hunt_reader::spec::Record;
 use std::net::IpAddr;
 
-/// Longest `uid` kept (Zeek's are 18 characters, Suricata's flow ids 20 digits).
+/// Longest `uid` kept (Zeek's are 18 characters).
 const MAX_UID_LEN: usize = 64;
 
 /// What one record of a TLS handshake says: the server name its client asked `ip`:`port` for,

@@ -10,9 +10,11 @@
 //! [`MAX_PENDING`]; the oldest is emitted when full): the `flow` event replaces it (adding MQTT to
 //! what was identified), and flows never ended in the stream are emitted at its end, with no
 //! bytes (the `mqtt` events carry none) and the CONNACK's return code as the outcome. A `tls`
-//! event's `tls.sni` names its destination, as Zeek's ssl.log does (`crate::server_name`). Other
-//! event types (`dns`, `alert`, …) are other records; they are recognised from `event_type`
-//! without parsing the whole line.
+//! event's `tls.sni` is kept (at most [`MAX_NAMES`] flows) for its flow's `flow` event, written
+//! later, whose connection it names (`ConnEvent::dst_name`, as a source that resolves names
+//! does): only the connections that are candidates keep a name, so the names of a day of web
+//! traffic are not a table of their own. Other event types (`dns`, `alert`, …) are other
+//! records; they are recognised from `event_type` without parsing the whole line.
 //!
 //! Suricata has no notion of a monitored side, so the direction is unknown; `src_*` is the side
 //! that sent the flow's first packet, the initiator.
@@ -20,7 +22,6 @@
 use super::common::{blank_event, clip};
 use super::json::first_value;
 use super::lines::each_line;
-use crate::server_name::ServerName;
 use pubsub_hunt_core::time::parse_rfc3339;
 use pubsub_hunt_core::{ConnEvent, Outcome, Protocol, Transport};
 use pubsub_hunt_reader::{
@@ -40,6 +41,8 @@ pub const NAME: &str = "suricata-eve";
 pub const MAX_PENDING: usize = 65_536;
 /// Most ended flow ids remembered, to drop `mqtt` events written after their `flow` event.
 pub const MAX_ENDED: usize = 65_536;
+/// Most flows whose `tls` event's server name waits for their `flow` event.
+pub const MAX_NAMES: usize = 65_536;
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -142,6 +145,25 @@ fn quick_event_type(line: &[u8]) -> Option<&[u8]> {
     rest.get(..end)
 }
 
+/// A compact `tls` event's `flow_id` and `tls.sni`, found without parsing the line (a day of
+/// EVE holds a `tls` event for every HTTPS flow): `None` when either is not there in its plain
+/// compact form (no spaces, an unescaped name), and the line is then parsed.
+fn quick_tls_name(line: &[u8]) -> Option<(u64, &str)> {
+    const ID: &[u8] = b"\"flow_id\":";
+    const SNI: &[u8] = b"\"sni\":\"";
+    let at = memchr::memmem::find(line, ID)? + ID.len();
+    let digits = line.get(at..)?;
+    let len = digits.iter().take_while(|b| b.is_ascii_digit()).count();
+    let id = std::str::from_utf8(digits.get(..len)?).ok()?.parse().ok()?;
+    let at = memchr::memmem::find(line, SNI)? + SNI.len();
+    let rest = line.get(at..)?;
+    let name = rest.get(..memchr::memchr(b'"', rest)?)?;
+    if name.contains(&b'\\') {
+        return None;
+    }
+    Some((id, std::str::from_utf8(name).ok()?))
+}
+
 fn time(s: Option<&Cow<'_, str>>, what: &str) -> Result<Option<i64>, String> {
     match s {
         None => Ok(None),
@@ -227,34 +249,6 @@ fn from_flow(e: &Eve<'_>) -> Result<Option<ConnEvent>, String> {
     Ok(Some(ev))
 }
 
-/// A `tls` event's server name (`tls.sni`), by the rule Zeek's ssl.log follows too
-/// ([`ServerName`]): it names the destination, and a public broker's name brings the
-/// connection. `Other` without a name.
-fn from_tls(e: &Eve<'_>, flow_id: Option<u64>) -> Result<Record, String> {
-    let Some(name) = e
-        .tls
-        .as_ref()
-        .and_then(|t| t.sni.as_deref())
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    else {
-        return Ok(Record::Other);
-    };
-    let Some(ev) = base_event(e)? else {
-        return Ok(Record::Other);
-    };
-    Ok(ServerName {
-        client: ev.src_ip,
-        client_port: ev.src_port,
-        ip: ev.dst_ip,
-        port: ev.dst_port,
-        name: name.to_string(),
-        ts: ev.ts,
-        uid: flow_id.map(|id| id.to_string()),
-    }
-    .into_record())
-}
-
 fn from_mqtt(e: &Eve<'_>) -> Result<Option<ConnEvent>, String> {
     let Some(mut ev) = base_event(e)? else {
         return Ok(None);
@@ -289,6 +283,10 @@ pub struct EveStream {
     next_seq: u64,
     ended: HashSet<u64>,
     ended_order: VecDeque<u64>,
+    /// The TLS server name of flows whose `flow` event has not come yet (at most
+    /// [`MAX_NAMES`]; the oldest is dropped when full), and the order they came in.
+    names: HashMap<u64, String>,
+    names_order: VecDeque<u64>,
 }
 
 impl EveStream {
@@ -296,6 +294,21 @@ impl EveStream {
         let p = self.pending.remove(&flow_id)?;
         self.pending_order.remove(&p.seq);
         Some(p)
+    }
+
+    /// Keeps a `tls` event's server name for its flow's `flow` event.
+    fn remember_name(&mut self, flow_id: u64, name: &str) {
+        let name = pubsub_hunt_core::app::bounded_name(name.trim());
+        if name.is_empty() || self.names.contains_key(&flow_id) {
+            return;
+        }
+        self.names.insert(flow_id, name.to_string());
+        self.names_order.push_back(flow_id);
+        if self.names_order.len() > MAX_NAMES
+            && let Some(old) = self.names_order.pop_front()
+        {
+            self.names.remove(&old);
+        }
     }
 
     fn remember_ended(&mut self, flow_id: u64) {
@@ -314,13 +327,19 @@ impl EveStream {
             sink.record(line_no, Ok(Record::Skip));
             return;
         }
-        if let Some(t) = quick_event_type(line)
-            && t != b"flow"
-            && t != b"mqtt"
-            && t != b"tls"
-        {
-            sink.record(line_no, Ok(Record::Other));
-            return;
+        match quick_event_type(line) {
+            Some(b"flow" | b"mqtt") | None => {}
+            Some(b"tls") => {
+                if let Some((id, name)) = quick_tls_name(line) {
+                    self.remember_name(id, name);
+                    sink.record(line_no, Ok(Record::Other));
+                    return;
+                }
+            }
+            Some(_) => {
+                sink.record(line_no, Ok(Record::Other));
+                return;
+            }
         }
         let e: Eve<'_> = match serde_json::from_slice(line) {
             Ok(e) => e,
@@ -341,6 +360,7 @@ impl EveStream {
                         if merged.is_some() && !ev.identified.contains(&Protocol::Mqtt) {
                             ev.identified.push(Protocol::Mqtt);
                         }
+                        ev.dst_name = flow_id.and_then(|id| self.names.remove(&id));
                         sink.record(line_no, Ok(Record::Conn(Box::new(ev))));
                     }
                     Ok(None) => sink.record(line_no, Ok(Record::Other)),
@@ -395,7 +415,14 @@ impl EveStream {
                     Err(err) => sink.record(line_no, Err(err)),
                 }
             }
-            Some("tls") => sink.record(line_no, from_tls(&e, flow_id)),
+            Some("tls") => {
+                if let (Some(id), Some(name)) =
+                    (flow_id, e.tls.as_ref().and_then(|t| t.sni.as_deref()))
+                {
+                    self.remember_name(id, name);
+                }
+                sink.record(line_no, Ok(Record::Other));
+            }
             _ => sink.record(line_no, Ok(Record::Other)),
         }
     }
@@ -471,6 +498,27 @@ mod tests {
     }
 
     #[test]
+    fn quick_tls_names() {
+        assert_eq!(
+            quick_tls_name(br#"{"flow_id":42,"event_type":"tls","tls":{"sni":"a.example"}}"#),
+            Some((42, "a.example"))
+        );
+        // Anything else is left to the parser.
+        assert_eq!(
+            quick_tls_name(br#"{"flow_id": 42,"tls":{"sni":"a"}}"#),
+            None
+        );
+        assert_eq!(
+            quick_tls_name(br#"{"flow_id":42,"tls":{"sni":"a\u0041"}}"#),
+            None
+        );
+        assert_eq!(
+            quick_tls_name(br#"{"flow_id":42,"tls":{"version":"1.3"}}"#),
+            None
+        );
+    }
+
+    #[test]
     fn quick_type() {
         assert_eq!(
             quick_event_type(br#"{"timestamp":"x","event_type":"dns","src_ip":"1"}"#),
@@ -524,48 +572,43 @@ mod tests {
     }
 
     #[test]
-    fn tls_server_names_name_their_destination_and_a_public_brokers_brings_its_connection() {
-        let data = concat!(
-            r#"{"timestamp":"2024-03-04T08:00:01.500000+0000","flow_id":11,"event_type":"tls","src_ip":"10.0.0.5","src_port":50001,"dest_ip":"52.124.71.51","dest_port":8884,"proto":"TCP","tls":{"sni":"broker.hivemq.com","version":"TLS 1.3"}}"#,
-            "\n",
-            r#"{"timestamp":"2024-03-04T08:00:02.000000+0000","flow_id":12,"event_type":"tls","src_ip":"10.0.0.5","src_port":50002,"dest_ip":"52.48.17.198","dest_port":8883,"proto":"TCP","tls":{"sni":"a1-ats.iot.eu-west-1.amazonaws.com"}}"#,
-            "\n",
-            r#"{"timestamp":"2024-03-04T08:00:03.000000+0000","flow_id":13,"event_type":"tls","src_ip":"10.0.0.5","src_port":50003,"dest_ip":"198.51.100.9","dest_port":443,"proto":"TCP","tls":{"version":"TLS 1.2"}}"#,
-            "\n",
-            r#"{"timestamp":"2024-03-04T08:00:04.000000+0000","flow_id":14,"event_type":"tls","src_ip":"10.0.0.5","dest_ip":"nope","dest_port":443,"tls":{"sni":"x"}}"#,
-            "\n",
-        );
-        let sink = read(data);
-        let names: Vec<_> = sink
-            .records
-            .iter()
-            .filter_map(|(n, r)| match r {
-                Ok(Record::DestName {
-                    client,
-                    ip,
-                    port,
-                    name,
-                    conn,
-                }) => Some((*n, *client, *ip, *port, name.clone(), conn.as_deref())),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(names.len(), 2, "{:?}", sink.records);
-        let (line, client, ip, port, name, conn) = &names[0];
-        assert_eq!((*line, *port), (1, 8884));
-        assert_eq!(client.map(|c| c.to_string()).as_deref(), Some("10.0.0.5"));
-        assert_eq!(ip.to_string(), "52.124.71.51");
-        assert_eq!(name, "broker.hivemq.com");
-        let ev = conn.expect("a public broker's connection");
-        assert_eq!(ev.ts, Some(1_709_539_201_500_000));
-        assert_eq!(ev.src_port, Some(50001));
-        assert_eq!(ev.uid.as_deref(), Some("11"));
-        assert_eq!(ev.dst_name.as_deref(), Some("broker.hivemq.com"));
-        // Another name only names; no name is another record; a bad address is a problem.
-        assert_eq!(names[1].4, "a1-ats.iot.eu-west-1.amazonaws.com");
-        assert!(names[1].5.is_none());
-        assert!(matches!(sink.records[2].1, Ok(Record::Other)));
-        assert!(sink.records[3].1.is_err());
+    fn a_tls_events_server_name_names_its_flows_connection() {
+        let tls = |id: u64, sni: &str| {
+            format!(
+                r#"{{"timestamp":"2024-03-04T08:00:01.500000+0000","flow_id":{id},"event_type":"tls","src_ip":"10.0.0.5","src_port":50001,"dest_ip":"52.124.71.51","dest_port":8884,"proto":"TCP","tls":{{"sni":"{sni}","version":"TLS 1.3"}}}}"#
+            )
+        };
+        let flow = |id: u64| {
+            format!(
+                r#"{{"timestamp":"2024-03-04T08:00:03.000000+0000","flow_id":{id},"event_type":"flow","src_ip":"10.0.0.5","src_port":50001,"dest_ip":"52.124.71.51","dest_port":8884,"proto":"TCP","app_proto":"tls","flow":{{"pkts_toserver":9,"pkts_toclient":7,"bytes_toserver":900,"bytes_toclient":400,"start":"2024-03-04T08:00:01.000000+0000","end":"2024-03-04T08:00:03.000000+0000","state":"closed"}}}}"#
+            )
+        };
+        let data = [
+            tls(11, "broker.hivemq.com"),
+            flow(11),
+            flow(12),
+            r#"{"timestamp":"2024-03-04T08:00:04.000000+0000","flow_id":13,"event_type":"tls","src_ip":"10.0.0.5","dest_ip":"52.124.71.51","dest_port":443,"tls":{"version":"TLS 1.2"}}"#.to_string(),
+            flow(13),
+        ]
+        .map(|l| l + "\n")
+        .concat();
+        let sink = read(&data);
+        let c = conns(&sink);
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0].0, 2);
+        assert_eq!(c[0].1.dst_name.as_deref(), Some("broker.hivemq.com"));
+        assert_eq!(c[0].1.bytes_out, Some(900));
+        assert_eq!(c[1].1.dst_name, None);
+        assert_eq!(c[2].1.dst_name, None);
+        assert_eq!(sink.records.len(), 5);
+        // Names wait for their flows within a bound: the oldest go first.
+        let mut s = EveStream::default();
+        for id in 0..(MAX_NAMES as u64 + 10) {
+            s.remember_name(id, "x.example");
+        }
+        assert_eq!(s.names.len(), MAX_NAMES);
+        assert!(s.names_order.len() <= MAX_NAMES);
+        assert!(!s.names.contains_key(&0) && s.names.contains_key(&(MAX_NAMES as u64 + 9)));
     }
 
     #[test]
