@@ -128,6 +128,7 @@ pub(super) fn subj<'a>(
         dst_internal: false,
         iot_host: false,
         hosts_reaching: 1,
+        brief_sessions: false,
     }
 }
 

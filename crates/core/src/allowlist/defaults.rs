@@ -265,6 +265,8 @@ fn entry(reason: &str, class: Class) -> AllowEntry {
         topic_prefix: None,
         client_id_prefix: None,
         internal_only: false,
+        // A chat program holds its session; a poller that logs in and out is not one.
+        held_sessions: matches!(class, Class::ChatClient | Class::PublicXmpp),
         explains: class.explains(),
     }
 }

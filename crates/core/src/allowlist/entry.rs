@@ -55,6 +55,11 @@ pub struct AllowEntry {
     /// `--internal`). Set on the shipped list only.
     #[serde(skip)]
     pub internal_only: bool,
+    /// The entry describes a program that holds its session (a chat client): a channel whose
+    /// connections are all brief, opened again and again (`AllowSubject::brief_sessions`), is not
+    /// that program, and the entry does not cover it. Set on the shipped list only.
+    #[serde(skip)]
+    pub held_sessions: bool,
     /// The behaviour evidence this entry's class produces by design, and under which condition
     /// (an IoT fleet publishes on a timer, but only a fleet): evidence it explains does not count
     /// toward overriding it. Set on the shipped list only ([`super::default_allowlist`]).
@@ -83,7 +88,19 @@ pub struct AllowSubject<'a> {
     /// name) in the whole run, this one included ([`super::Reach`]); 1 when unknown, which is
     /// the conservative value: no default entry's "many hosts" condition then holds.
     pub hosts_reaching: usize,
+    /// The source knows when every connection of the group ended, there are at least
+    /// [`BRIEF_SESSIONS_MIN`] of them, and half of them lasted less than [`BRIEF_SESSION_SECS`]:
+    /// a client that logs in, does something and leaves, again and again, not one that holds
+    /// its session.
+    pub brief_sessions: bool,
 }
+
+/// Longest median session, in seconds, of a group whose sessions are brief
+/// ([`AllowSubject::brief_sessions`]): a chat program's session lasts minutes to days; a
+/// poller's login, fetch and logout a few seconds.
+pub const BRIEF_SESSION_SECS: i64 = 60;
+/// Fewest sessions that say a group's sessions are brief.
+pub const BRIEF_SESSIONS_MIN: u64 = 2;
 
 /// Reads a destination written as a CIDR (`10.20.0.0/16`) or a bare address (`203.0.113.7`).
 fn de_net<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<IpNet>, D::Error> {
@@ -126,7 +143,7 @@ impl AllowEntry {
             dst_internal,
             ..
         } = *s;
-        if self.internal_only && !dst_internal {
+        if (self.internal_only && !dst_internal) || (self.held_sessions && s.brief_sessions) {
             return false;
         }
         if self.analytic.is_some_and(|a| a != analytic)
@@ -225,6 +242,10 @@ impl AllowEntry {
                 .then(|| "in the configured internal networks".to_string()),
         );
         add("server_name", self.server_name.clone());
+        add(
+            "sessions",
+            self.held_sessions.then(|| "held, not brief".to_string()),
+        );
         add("topic_prefix", self.topic_prefix.clone());
         add("client_id_prefix", self.client_id_prefix.clone());
         add("port", self.port.map(|p| p.to_string()));

@@ -19,7 +19,9 @@ pub(crate) use explain::names_of;
 mod report;
 
 pub use defaults::default_allowlist;
-pub use entry::{AllowEntry, AllowSubject, glob_match_ci, name_match};
+pub use entry::{
+    AllowEntry, AllowSubject, BRIEF_SESSION_SECS, BRIEF_SESSIONS_MIN, glob_match_ci, name_match,
+};
 pub use explain::{
     DECISIVE, Explains, HostReach, MANY_HOSTS, MAX_HOSTS_COUNTED, Reach, ReachInput, Unexplained,
     When, describe_unexplained, unexplained,
@@ -159,6 +161,7 @@ mod tests {
             dst_internal: HuntConfig::default().internal.is_internal(dst_ip),
             iot_host: false,
             hosts_reaching: 1,
+            brief_sessions: false,
         }
     }
 
@@ -477,6 +480,42 @@ mod tests {
                 "{image}"
             );
         }
+    }
+
+    #[test]
+    fn a_chat_clients_entries_need_held_sessions() {
+        let cfg = HuntConfig::default();
+        let names = ["yax.im".to_string()];
+        for process in [None, Some(r"C:\Program Files\Pidgin\pidgin.exe")] {
+            let mut s = subject(process, "81.151.216.186", 5223, Protocol::Xmpp, None);
+            s.dst_names = &names;
+            let weak = signals(&[("public_xmpp_server", 5.0), ("sole_host_destination", 8.0)]);
+            assert!(
+                matches!(
+                    decide(&cfg.allowlists(), &s, &weak),
+                    AllowVerdict::Suppressed(..)
+                ),
+                "{process:?}"
+            );
+            // Logging in, fetching and leaving, again and again, is not a chat program.
+            s.brief_sessions = true;
+            assert_eq!(
+                decide(&cfg.allowlists(), &s, &weak),
+                AllowVerdict::NotListed,
+                "{process:?}"
+            );
+        }
+        // Other classes do not ask it: a push service's or a device's brief connections are
+        // what it does.
+        let all = default_allowlist();
+        let held = |r: &str| {
+            all.iter()
+                .find(|e| e.reason.contains(r))
+                .map(|e| e.held_sessions)
+        };
+        assert_eq!(held("Pidgin XMPP chat client"), Some(true));
+        assert_eq!(held("Apple Push Notification service"), Some(false));
+        assert_eq!(held("Tasmota"), Some(false));
     }
 
     #[test]

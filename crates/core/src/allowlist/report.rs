@@ -258,7 +258,7 @@ mod tests {
         );
         assert!(
             xmpp.matches()
-                .ends_with(" or *.jabber.ccc.de; protocol XMPP")
+                .ends_with(" or *.jabber.ccc.de; sessions held, not brief; protocol XMPP")
         );
         let internal = groups
             .iter()

@@ -325,6 +325,7 @@ impl Engine {
                 stats.own_dst_names(),
                 stats.app.as_deref(),
             ),
+            brief_sessions: brief_sessions(stats),
         }
     }
 }
@@ -344,4 +345,20 @@ fn left_out(
         }
         note(&out, Fate::PastAlertLimit { limit });
     }
+}
+
+/// Whether every connection of the group ended where the source says, there are at least
+/// `BRIEF_SESSIONS_MIN` of them, and half of them (of those kept) lasted under
+/// `BRIEF_SESSION_SECS` (`AllowSubject::brief_sessions`).
+fn brief_sessions(stats: &GroupStats) -> bool {
+    use crate::allowlist::{BRIEF_SESSION_SECS, BRIEF_SESSIONS_MIN};
+    if stats.connections < BRIEF_SESSIONS_MIN || stats.spans_seen < stats.connections {
+        return false;
+    }
+    let mut lengths: Vec<i64> = super::group::earliest_spans(&stats.conn_spans)
+        .iter()
+        .map(|s| s.end.saturating_sub(s.start))
+        .collect();
+    crate::behaviour::device::median_length(&mut lengths)
+        .is_some_and(|m| m < BRIEF_SESSION_SECS * 1_000_000)
 }

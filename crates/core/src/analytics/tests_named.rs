@@ -1,8 +1,9 @@
-//! A public broker's name is hunted on any port: a connection whose destination is named as a
-//! public MQTT broker (the source's resolved name, a captured TLS handshake's server name, or a
-//! name log's record of the connection) is a candidate of the destination analytic as MQTT when
-//! no port analytic takes its port; a beacon there is found, a browser's dashboard is not, and
-//! on a pub/sub port nothing changes.
+//! Destinations judged by their names. A public broker's name is hunted on any port: a
+//! connection whose destination is named as a public MQTT broker (the source's resolved name, a
+//! captured TLS handshake's server name, or a name log's record of the connection) is a
+//! candidate of the destination analytic as MQTT when no port analytic takes its port; a beacon
+//! there is found, a browser's dashboard is not, and on a pub/sub port nothing changes. A public
+//! XMPP server's name makes a chat client's channel, unless its sessions are brief.
 
 use crate::alert::Alert;
 use crate::analytics::{Accumulator, Engine};
@@ -168,4 +169,57 @@ fn the_seed_view_and_the_destination_analytic_off_leave_it_alone() {
     let no_destination = "[analytics]\ndefault_allowlist = false\nenabled = [\"pubsub-port\", \
                           \"pubsub-unusual-port\", \"pubsub-beacon\", \"pubsub-process\"]";
     assert!(run(no_destination, &beacon(8884), &[]).is_empty());
+}
+
+/// `n` sessions of `secs` seconds each, six hours apart, from 10.1.0.7 to a public XMPP server
+/// on 5223, named `yax.im` by the source.
+fn xmpp_sessions(n: i64, secs: i64) -> Vec<ConnEvent> {
+    (0..n)
+        .map(|k| {
+            let mut e = ConnEvent::tcp(
+                "10.1.0.7".parse().unwrap(),
+                "81.151.216.186".parse().unwrap(),
+                5223,
+            );
+            e.ts = Some(MONDAY + 3 * HOUR + k * 6 * HOUR + k * 97 * SECOND);
+            e.end = e.ts.map(|t| t + secs * SECOND);
+            e.bytes_out = Some(4000);
+            e.bytes_in = Some(6000);
+            e.dst_name = Some("yax.im".into());
+            e
+        })
+        .collect()
+}
+
+#[test]
+fn a_poller_logging_in_and_out_of_a_public_xmpp_server_is_no_chat_client() {
+    let with_defaults = "[analytics]\nmin_suspicion = \"low\"";
+    let on_5223 = |alerts: Vec<Alert>| -> Vec<Alert> {
+        alerts.into_iter().filter(|a| a.dst_port == 5223).collect()
+    };
+    // Held for hours: a chat client, which the default entry covers.
+    let held = on_5223(run(
+        with_defaults,
+        &[],
+        &[xmpp_sessions(3, 3 * 3600), crowd()].concat(),
+    ));
+    assert!(held.is_empty(), "{held:#?}");
+    // Seconds long, every six hours: the entry does not cover it.
+    let brief = on_5223(run(
+        with_defaults,
+        &[],
+        &[xmpp_sessions(4, 7), crowd()].concat(),
+    ));
+    assert_eq!(brief.len(), 1, "{brief:#?}");
+    assert_eq!(brief[0].suppressed_by, None);
+    // Without ends (a source that records starts only) nothing says the sessions were brief.
+    let starts: Vec<ConnEvent> = xmpp_sessions(4, 7)
+        .into_iter()
+        .map(|mut e| {
+            e.end = None;
+            e
+        })
+        .collect();
+    let unknown = on_5223(run(with_defaults, &[], &[starts, crowd()].concat()));
+    assert!(unknown.is_empty(), "{unknown:#?}");
 }
