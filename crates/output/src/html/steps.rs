@@ -174,6 +174,15 @@ pub(crate) fn steps(a: &Alert, period: Option<f64>) -> Steps {
             a.host
         ));
     }
+    if has(a, &[SignalId::FleetOutlier]) {
+        inv.push(format!(
+            "{} checks in to its vendor's service as a fleet of devices does, and none of the \
+             others reaches {dst}{names}: compare it with a sibling device (firmware version, \
+             running processes, open ports); a device doing what its fleet does not was changed, \
+             most often by whoever took it over.",
+            a.host
+        ));
+    }
     if judged(a, SignalId::ServerFederation) {
         inv.push(format!(
             "{} is itself a server of {} that other hosts reach: check that its federation or bridge \
@@ -380,6 +389,12 @@ mod tests {
         assert!(
             sole.contains("10.0.0.1 is the only internal host"),
             "{sole}"
+        );
+        assert!(!sole.contains("a fleet of devices"), "{sole}");
+        let outlier = all(&steps(&with(&[(SignalId::FleetOutlier, 15.0)]), None));
+        assert!(
+            outlier.contains("none of the others reaches 198.51.100.1"),
+            "{outlier}"
         );
 
         // A destination many hosts share is contained at the host, not blocked for everyone.
