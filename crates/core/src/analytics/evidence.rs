@@ -57,15 +57,14 @@ pub(super) fn signals(
         Some(judged) => judged.clone(),
         None => super::peers::conn_beacon(cfg, stats),
     };
-    let mut own_timer = None;
-    // The timer with how long it ran, for telling a relay from a timer of its own.
-    let mut own_kept = None;
+    // The channel's own timer (its period, and how long it ran, which tells a relay from a
+    // timer of its own), until the evidence below explains it away.
+    let mut own_timer: Option<KeptTimer> = None;
     let mut held_renewal = false;
     if let Some(score) = conn_beacon
         && let Some(mut s) = score.signal(w, &b.beacon)
     {
-        own_timer = Some(score.interval_secs);
-        own_kept = Some(KeptTimer::of(&score));
+        own_timer = Some(KeptTimer::of(&score));
         let held: Vec<Micros> = earliest_spans(&stats.conn_spans)
             .iter()
             .map(|s| s.end.saturating_sub(s.start))
@@ -201,7 +200,7 @@ pub(super) fn signals(
     // A connection "timer" of a day or more is how people start their working day (a chat
     // client opened each morning); the working-hours test below tells the two apart, so such a
     // timer does not stop it.
-    let daily = own_timer.is_some_and(|p| p >= DAY_SCALE_SECS);
+    let daily = own_timer.is_some_and(|t| t.period >= DAY_SCALE_SECS);
     let regular = all
         .iter()
         .any(|s| s.id.is_beacon() && s.weight > 0.0 && !(daily && s.id == SignalId::Beacon));
@@ -227,7 +226,7 @@ pub(super) fn signals(
     // the sessions were used (a check-in timer, a message timer, does). Shorter, it is a loop
     // (a subscriber run again on a timeout every few minutes), which stays a timer.
     let renewal_only = held_renewal
-        && own_timer.is_some_and(|p| p >= SESSION_RENEWAL_SECS)
+        && own_timer.is_some_and(|t| t.period >= SESSION_RENEWAL_SECS)
         && !all
             .iter()
             .any(|s| s.id.is_beacon() && s.weight > 0.0 && s.id != SignalId::Beacon);
@@ -307,7 +306,7 @@ pub(super) fn signals(
                 stats,
                 group,
                 view,
-                own_timer: own_timer.and(own_kept),
+                own_timer,
             },
             cfg,
         );
@@ -320,7 +319,7 @@ pub(super) fn signals(
             key,
             stats,
             group,
-            own_timer: own_timer.filter(|_| !unidentified),
+            own_timer: own_timer.map(|t| t.period).filter(|_| !unidentified),
             held_renewal,
             peers: group.peers.as_ref().filter(|_| !unidentified),
         },

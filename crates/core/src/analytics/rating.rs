@@ -78,35 +78,11 @@ pub(super) fn rate(
             scope_reason(&mut reasons, key, internal_net);
             seed_matrix(cfg, key, external, &mut reasons)
         }
-        // A masqueraded program's connections on a port no protocol is known for (see
-        // `Engine::hunts_masquerading`): the seed's rule never covers them.
-        AnalyticId::PubsubProcess => {
-            reasons.push(format!(
-                "the program is named like a Windows system binary but runs from outside its \
-                 directory, so its connections are hunted on any port; the source names no \
-                 protocol on port {} (it records no payload)",
-                key.dst_port
-            ));
-            scope_reason(&mut reasons, key, internal_net);
-            reasons.push(
-                "low: the seed's rule covers standard pub/sub ports only; the verdict is the \
-                 behaviour analytics'"
-                    .to_string(),
-            );
-            Suspicion::Low
-        }
-        // A public broker's name on a port no protocol is known for (see
-        // `Engine::hunts_by_name`): the seed's rule never covers it either.
-        AnalyticId::PubsubDestination => {
-            reasons.push(format!(
-                "the destination is named as a public {} broker, so its connections are hunted on \
-                 any port: port {} is not a standard {} port ({}); public brokers take MQTT over \
-                 WebSocket and TLS on ports of their own, which no port rule covers",
-                key.protocol,
-                key.dst_port,
-                key.protocol,
-                port_list(cfg.standard_ports(key.protocol))
-            ));
+        // A masqueraded program's connections, or a public broker's name, on a port no
+        // protocol is known for (see `Engine::hunts_masquerading`, `Engine::hunts_by_name`): the
+        // seed's rule never covers them.
+        AnalyticId::PubsubProcess | AnalyticId::PubsubDestination => {
+            reasons.push(hunted_on_any_port(cfg, key));
             scope_reason(&mut reasons, key, internal_net);
             reasons.push(
                 "low: the seed's rule covers standard pub/sub ports only; the verdict is the \
@@ -369,6 +345,28 @@ fn app_reason(app: &crate::app::AppInfo) -> String {
     } else {
         format!("{what}: {}", parts.join("; "))
     }
+}
+
+/// Why a group on a port no protocol is known for was hunted: its program masquerades
+/// (`pubsub-process`), or its destination is named as a public broker (`pubsub-destination`).
+fn hunted_on_any_port(cfg: &HuntConfig, key: &GroupKey) -> String {
+    if key.analytic == AnalyticId::PubsubProcess {
+        return format!(
+            "the program is named like a Windows system binary but runs from outside its \
+             directory, so its connections are hunted on any port; the source names no protocol \
+             on port {} (it records no payload)",
+            key.dst_port
+        );
+    }
+    format!(
+        "the destination is named as a public {} broker, so its connections are hunted on any \
+         port: port {} is not a standard {} port ({}); public brokers take MQTT over WebSocket \
+         and TLS on ports of their own, which no port rule covers",
+        key.protocol,
+        key.dst_port,
+        key.protocol,
+        port_list(cfg.standard_ports(key.protocol))
+    )
 }
 
 fn scope_reason(reasons: &mut Vec<String>, key: &GroupKey, net: Option<&ipnet::IpNet>) {
