@@ -10,7 +10,10 @@
 //! internal broker's own host runs only at night, every ten minutes: the period one of the
 //! broker's clients publishes on all day, so the beacon was once taken for that client's traffic
 //! relayed and missed. A relay runs as long as what it relays; this does not. The implant
-//! relaying through the broker, with no leg outside in the data, is the channel missed.
+//! relaying through the broker, with no leg outside in the data, was missed until session 24: a
+//! timer of its own among the broker's clients, level with a Telegraf agent's per-flush
+//! connections, until its check-ins were seen to be answered now and then with more than
+//! acknowledgements (`tasked_check_ins`); every revealable channel is found on both sources.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -44,7 +47,7 @@ fn evaluate() -> Value {
 fn the_full_engine_holds_its_level_on_the_third_model() {
     let figures = evaluate();
     // (source, least C2 channels found of the revealable, most benign alerts per true one)
-    let floors = [("zeek", 17, 0.15), ("zeek_names", 17, 0.20)];
+    let floors = [("zeek", 18, 0.15), ("zeek_names", 18, 0.20)];
     for (source, found, benign_per_true) in floors {
         let full = &figures[source]["full"]["12"];
         let seed = &figures[source]["seed"]["12"];
@@ -74,11 +77,15 @@ fn the_full_engine_holds_its_level_on_the_third_model() {
             .iter()
             .map(|m| m["category"].as_str().unwrap())
             .collect();
-        for category in ["mqtt_night_only", "mqtt_beacon_vps"] {
+        for category in [
+            "mqtt_night_only",
+            "mqtt_beacon_vps",
+            "internal_broker_relay",
+        ] {
             assert!(
                 !missed.contains(&category),
                 "{source}: {category} was missed (the broker host's night beacon is its own, not \
-                 a client's relayed): {full}"
+                 a client's relayed; the relay's check-ins are tasked): {full}"
             );
         }
     }

@@ -166,11 +166,15 @@ pub enum SignalId {
     /// it mostly uploaded and was answered with little more than acknowledgements: as an implant
     /// streams what it collects, where people's chat and developers' tools are answered.
     UnansweredUploads,
+    /// A timer of short connections (check-ins) some of whose replies carry far more than the
+    /// server's usual acknowledgements: a poll that is delivered something now and then, as an
+    /// implant's broker delivers its tasks.
+    TaskedCheckIns,
 }
 
 impl SignalId {
     /// Every signal, in the order of the weights table.
-    pub const ALL: [SignalId; 57] = [
+    pub const ALL: [SignalId; 58] = [
         SignalId::Beacon,
         SignalId::MessageBeacon,
         SignalId::C2Vocabulary,
@@ -228,6 +232,7 @@ impl SignalId {
         SignalId::DeviceFleet,
         SignalId::KeptAroundTheClock,
         SignalId::UnansweredUploads,
+        SignalId::TaskedCheckIns,
     ];
 
     /// The stable snake_case id used in output, configuration and allowlists.
@@ -290,6 +295,7 @@ impl SignalId {
             SignalId::DeviceFleet => "device_fleet",
             SignalId::KeptAroundTheClock => "kept_around_the_clock",
             SignalId::UnansweredUploads => "unanswered_uploads",
+            SignalId::TaskedCheckIns => "tasked_check_ins",
         }
     }
 
@@ -304,6 +310,7 @@ impl SignalId {
             | SignalId::DeviceFleet
             | SignalId::KeptAroundTheClock
             | SignalId::UnansweredUploads
+            | SignalId::TaskedCheckIns
             | SignalId::LoneTimerOnSharedDestination => AnalyticId::PubsubBeacon,
             SignalId::C2Vocabulary
             | SignalId::C2VocabularyWeak

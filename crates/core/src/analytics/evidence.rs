@@ -28,6 +28,7 @@ use crate::behaviour::presence::{
 use crate::behaviour::prevalence::{KeptTimer, device_platform};
 use crate::behaviour::process::score_process;
 use crate::behaviour::rate::{rate_burst, rate_vs_peers};
+use crate::behaviour::tasking::score_tasked_check_ins;
 use crate::behaviour::tools::score_single_shot;
 use crate::behaviour::{Signal, beacon::BeaconScore};
 use crate::config::HuntConfig;
@@ -340,6 +341,26 @@ pub(super) fn signals(
             key.dst_port,
             w,
         ));
+    }
+
+    // A check-in timer, still standing, whose server delivers something now and then.
+    if !held_renewal
+        && all
+            .iter()
+            .any(|s| s.id == SignalId::Beacon && s.weight > 0.0)
+    {
+        let replies: Vec<u64> = stats
+            .conn_starts
+            .iter()
+            .filter(|c| c.has_bytes)
+            .map(|c| c.bytes_in)
+            .collect();
+        let durations: Vec<Micros> = stats
+            .conn_spans
+            .iter()
+            .map(|s| s.end.saturating_sub(s.start))
+            .collect();
+        all.extend(score_tasked_check_ins(&replies, &durations, w));
     }
 
     if let Some(app) = stats.app.as_deref() {

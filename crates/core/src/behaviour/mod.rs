@@ -21,7 +21,8 @@
 //! [`tools::score_single_shot`], [`destination::score_server_name`],
 //! [`destination::score_destination_ip`], [`destination::DEFAULT_ALLOW_HINTS`],
 //! [`rate::rate_burst`], [`rate::rate_vs_peers`], [`presence::score_transient`],
-//! [`interactive::score_interactive`], [`device::score_dedicated_device`] and [`score::combine`]. String scoring costs a
+//! [`interactive::score_interactive`], [`device::score_dedicated_device`],
+//! [`tasking::score_tasked_check_ins`] and [`score::combine`]. String scoring costs a
 //! few microseconds per string, so score each distinct topic or id once per group, not per message.
 
 pub mod beacon;
@@ -37,6 +38,7 @@ pub mod process;
 pub mod rate;
 pub mod score;
 pub mod shapes;
+pub mod tasking;
 pub mod tools;
 
 pub use crate::bounded::capped;
@@ -198,6 +200,9 @@ pub struct Weights {
     /// A host that does other work mostly uploaded over its sessions with an external service,
     /// answered with little more than acknowledgements.
     pub unanswered_uploads: f64,
+    // --- tasking.rs ---
+    /// A check-in timer whose server now and then answers with more than acknowledgements.
+    pub tasked_check_ins: f64,
 }
 
 impl Default for Weights {
@@ -259,6 +264,7 @@ impl Default for Weights {
             device_fleet: -20.0,
             kept_around_the_clock: 10.0,
             unanswered_uploads: 10.0,
+            tasked_check_ins: 10.0,
         }
     }
 }

@@ -203,6 +203,12 @@ pub(crate) fn steps(a: &Alert, period: Option<f64>) -> Steps {
              keepalive); implants sleep on a timer with a little jitter, people do not."
         ));
     }
+    if has(a, &[SignalId::TaskedCheckIns]) {
+        inv.push(format!(
+            "Some of the check-ins were answered with far more than acknowledgements: list {}'s              connections to {dst} with the bytes the server sent (Zeek `resp_bytes`) and read              the largest from a capture or the broker's log; what it delivered is the task.",
+            a.host
+        ));
+    }
     if found.contains(&AnalyticId::PubsubContent) || !topics.is_empty() || !clients.is_empty() {
         let mut what = Vec::new();
         if !topics.is_empty() {
@@ -421,5 +427,12 @@ mod tests {
         let s = all(&steps(&with(&[(SignalId::Beacon, 20.0)]), Some(3600.0)));
         assert!(s.contains("beacons about every 60.0 min"), "{s}");
         assert!(!all(&steps(&with(&[]), None)).contains("beacons"));
+    }
+
+    #[test]
+    fn tasked_check_ins_ask_for_what_was_delivered() {
+        let s = all(&steps(&with(&[(SignalId::TaskedCheckIns, 10.0)]), None));
+        assert!(s.contains("what it delivered is the task"), "{s}");
+        assert!(!all(&steps(&with(&[(SignalId::Beacon, 20.0)]), None)).contains("delivered"));
     }
 }
