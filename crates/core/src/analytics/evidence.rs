@@ -343,8 +343,10 @@ pub(super) fn signals(
         ));
     }
 
-    // A check-in timer, still standing, whose server delivers something now and then.
+    // A check-in timer, still standing, whose server delivers something now and then; judged
+    // when the source recorded the end of most of its connections (the spans kept are a sample).
     if !held_renewal
+        && stats.spans_seen.saturating_mul(2) >= stats.starts_seen
         && all
             .iter()
             .any(|s| s.id == SignalId::Beacon && s.weight > 0.0)
@@ -355,8 +357,7 @@ pub(super) fn signals(
             .filter(|c| c.has_bytes)
             .map(|c| c.bytes_in)
             .collect();
-        let durations: Vec<Micros> = stats
-            .conn_spans
+        let durations: Vec<Micros> = earliest_spans(&stats.conn_spans)
             .iter()
             .map(|s| s.end.saturating_sub(s.start))
             .collect();

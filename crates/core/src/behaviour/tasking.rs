@@ -45,20 +45,17 @@ fn median(sorted: &[u64]) -> u64 {
 /// lasts at most [`MAX_CHECK_IN`], at least [`MIN_TASKED`] replies and at most half of them
 /// carried at least [`MIN_EXTRA_BYTES`] and twice the usual (median) reply: the server delivered
 /// something now and then, as an implant's broker delivers its tasks. The caller judges only
-/// channels whose own connection timer stands as a beacon.
+/// channels whose own connection timer stands as a beacon, and only when the source recorded
+/// the end of most of their connections.
 ///
 /// `replies` are the bytes the server sent on each connection whose byte counts the source
-/// recorded; `durations` the lengths of the connections whose end it recorded.
+/// recorded; `durations` the lengths of (a sample of) the connections whose end it recorded.
 pub fn score_tasked_check_ins(
     replies: &[u64],
     durations: &[Micros],
     w: &Weights,
 ) -> Option<Signal> {
-    if replies.len() < MIN_CHECK_INS {
-        return None;
-    }
-    if 2 * durations.len() < replies.len() {
-        // Most ends unknown: the source cannot say these are check-ins.
+    if replies.len() < MIN_CHECK_INS || durations.is_empty() {
         return None;
     }
     let mut lengths: Vec<u64> = durations.iter().map(|&d| d.max(0) as u64).collect();
@@ -150,9 +147,8 @@ mod tests {
         let w = Weights::default();
         let replies = acks_with_tasks(100, 5, 3000);
         assert!(judge(&replies, 3600.0).is_none());
-        // Ends known for under half of the connections.
-        let few_ends = vec![1_000_000; replies.len() / 2 - 1];
-        assert!(score_tasked_check_ins(&replies, &few_ends, &w).is_none());
+        // No end known.
+        assert!(score_tasked_check_ins(&replies, &[], &w).is_none());
     }
 
     #[test]
