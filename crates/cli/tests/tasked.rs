@@ -67,11 +67,15 @@ fn site(days: i64) -> String {
     }
     log.lookups(T0, agent, 24 * days);
     // The implant on a workstation: every 137 s (±10 %), answered with CONNACK and SUBACK, and
-    // with a task on every 40th check-in.
+    // with a task (of its own size) on every 40th check-in.
     let implant = "10.1.3.44";
     let (mut t, mut k) = (T0 + 11, 0);
     while t < end {
-        let back = if k % 40 == 39 { 1800 } else { 9 };
+        let back = if k % 40 == 39 {
+            400 + (k * 53) % 2400
+        } else {
+            9
+        };
         log.push(t, implant, BROKER, 1883, 0.4, (210, back));
         t += 137 + jitter.next(13);
         k += 1;
@@ -112,7 +116,7 @@ fn a_relay_whose_check_ins_are_tasked_is_told_from_an_agent_answered_with_acks()
     let implant = of("10.1.3.44");
     assert_eq!(implant["signals"]["tasked_check_ins"], 10.0, "{implant}");
     assert!(
-        common::has_reason(implant, "were answered with 73 bytes or more (up to 1800)"),
+        common::has_reason(implant, "were answered with 73 bytes or more"),
         "{implant}"
     );
     assert_eq!(implant["suspicion"], "medium", "{implant}");

@@ -16,8 +16,10 @@
 //!
 //! TLS check-ins carry the handshake in their byte counts, and a resumed handshake is smaller
 //! than a full one (the server's certificate chain, a few kilobytes): a client that resumes its
-//! sessions and now and then renegotiates in full shows the same occasional large replies.
-//! The weight is a modest one for that reason, and it counts only beside a standing timer.
+//! sessions and now and then handshakes in full shows occasional large replies too. Those are
+//! one greeting repeated, all of about one size, where tasks differ; large replies within a
+//! tenth of each other's size are not counted as tasks. The weight is a modest one all the same,
+//! and it counts only beside a standing timer.
 
 use super::{Signal, Weights};
 use crate::signal::SignalId;
@@ -33,6 +35,9 @@ pub const MAX_CHECK_IN: Micros = 60 * 1_000_000;
 pub const MIN_EXTRA_BYTES: u64 = 64;
 /// Fewest replies carrying something: one is a first greeting, two are a channel that delivers.
 pub const MIN_TASKED: usize = 2;
+/// The large replies must differ in size by more than a tenth of the largest
+/// (`(largest − smallest) × GREETING_SPREAD > largest`): the same greeting repeated is one size.
+pub const GREETING_SPREAD: u64 = 10;
 
 fn median(sorted: &[u64]) -> u64 {
     match sorted.len() {
@@ -77,7 +82,18 @@ pub fn score_tasked_check_ins(
     if tasked < MIN_TASKED || 2 * tasked > replies.len() {
         return None;
     }
+    // `replies` is sorted, so the large ones are its last `tasked`.
+    let smallest = replies[replies.len() - tasked];
     let largest = replies.last().copied().unwrap_or(0);
+    if largest
+        .saturating_sub(smallest)
+        .saturating_mul(GREETING_SPREAD)
+        <= largest
+    {
+        // Large replies all of one size are one greeting repeated (a full TLS handshake's
+        // certificate chain between resumed ones), not tasks, which differ.
+        return None;
+    }
     Some(Signal::new(
         SignalId::TaskedCheckIns,
         w.tasked_check_ins,
@@ -102,11 +118,15 @@ mod tests {
         score_tasked_check_ins(replies, &durations, &Weights::default())
     }
 
+    /// `n` replies of CONNACK and SUBACK (9 bytes), `tasks` of them tasks of different sizes
+    /// (`task_bytes`, then a third larger each time).
     fn acks_with_tasks(n: usize, tasks: usize, task_bytes: u64) -> Vec<u64> {
+        let every = n / tasks.max(1);
         (0..n)
             .map(|i| {
-                if i % (n / tasks.max(1)) == 0 && i / (n / tasks.max(1)) < tasks {
-                    task_bytes
+                let k = (i / every) as u64;
+                if i % every == 0 && k < tasks as u64 {
+                    task_bytes + k * task_bytes / 3
                 } else {
                     9
                 }
@@ -138,7 +158,7 @@ mod tests {
         let mut replies = vec![350; 40];
         replies[0] = 5600;
         assert!(judge(&replies, 0.3).is_none());
-        replies[7] = 5400;
+        replies[7] = 2100;
         assert!(judge(&replies, 0.3).is_some());
     }
 
@@ -167,6 +187,20 @@ mod tests {
             *r = 3300;
         }
         assert!(judge(&replies, 0.0).is_none());
+    }
+
+    #[test]
+    fn full_handshakes_between_resumed_ones_are_one_greeting() {
+        // Apple push over a week: resumed handshakes of ~300 bytes, six full ones of ~5.5 kB.
+        let mut replies = vec![300; 70];
+        for (i, size) in [5368, 5420, 5489, 5455, 5402, 5470].into_iter().enumerate() {
+            replies[5 + 11 * i] = size;
+        }
+        assert!(judge(&replies, 0.3).is_none());
+        // Tasks differ in size.
+        replies[62] = 900;
+        let s = judge(&replies, 0.3).expect("tasks of different sizes");
+        assert!(s.reason.contains("7 of 70 check-ins"), "{}", s.reason);
     }
 
     #[test]
