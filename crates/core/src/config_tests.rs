@@ -129,6 +129,7 @@ pub(super) fn subj<'a>(
         iot_host: false,
         hosts_reaching: 1,
         brief_sessions: false,
+        host_works_around_the_clock: false,
     }
 }
 

@@ -55,9 +55,11 @@ pub struct AllowEntry {
     /// `--internal`). Set on the shipped list only.
     #[serde(skip)]
     pub internal_only: bool,
-    /// The entry describes a program that holds its session (a chat client): a channel whose
-    /// connections are all brief, opened again and again (`AllowSubject::brief_sessions`), is not
-    /// that program, and the entry does not cover it. Set on the shipped list only.
+    /// The entry describes a program that holds its session (a chat client) on a person's
+    /// machine: a channel whose connections are all brief, opened again and again
+    /// (`AllowSubject::brief_sessions`), is not that program, and one of a host that works around
+    /// the clock (`AllowSubject::host_works_around_the_clock`: a server) is not a person's; the
+    /// entry covers neither. Set on the shipped list only.
     #[serde(skip)]
     pub held_sessions: bool,
     /// The behaviour evidence this entry's class produces by design, and under which condition
@@ -93,6 +95,10 @@ pub struct AllowSubject<'a> {
     /// a client that logs in, does something and leaves, again and again, not one that holds
     /// its session.
     pub brief_sessions: bool,
+    /// The host census shows the host's other connections spread around the clock, in every
+    /// input that holds the group: a server's day, where a person's machine works in its
+    /// owner's hours. `false` when the census cannot tell.
+    pub host_works_around_the_clock: bool,
 }
 
 /// Longest median session, in seconds, of a group whose sessions are brief
@@ -143,7 +149,9 @@ impl AllowEntry {
             dst_internal,
             ..
         } = *s;
-        if (self.internal_only && !dst_internal) || (self.held_sessions && s.brief_sessions) {
+        if (self.internal_only && !dst_internal)
+            || (self.held_sessions && (s.brief_sessions || s.host_works_around_the_clock))
+        {
             return false;
         }
         if self.analytic.is_some_and(|a| a != analytic)
@@ -244,7 +252,8 @@ impl AllowEntry {
         add("server_name", self.server_name.clone());
         add(
             "sessions",
-            self.held_sessions.then(|| "held, not brief".to_string()),
+            self.held_sessions
+                .then(|| "held, not brief, by a person's machine".to_string()),
         );
         add("topic_prefix", self.topic_prefix.clone());
         add("client_id_prefix", self.client_id_prefix.clone());

@@ -162,6 +162,7 @@ mod tests {
             iot_host: false,
             hosts_reaching: 1,
             brief_sessions: false,
+            host_works_around_the_clock: false,
         }
     }
 
@@ -499,6 +500,14 @@ mod tests {
             );
             // Logging in, fetching and leaving, again and again, is not a chat program.
             s.brief_sessions = true;
+            assert_eq!(
+                decide(&cfg.allowlists(), &s, &weak),
+                AllowVerdict::NotListed,
+                "{process:?}"
+            );
+            // Nor is a session held by a host that works around the clock a person's.
+            s.brief_sessions = false;
+            s.host_works_around_the_clock = true;
             assert_eq!(
                 decide(&cfg.allowlists(), &s, &weak),
                 AllowVerdict::NotListed,

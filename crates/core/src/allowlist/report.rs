@@ -256,10 +256,9 @@ mod tests {
             xmpp.matches()
                 .starts_with("server_name *.jabber.org, *.xmpp.jp")
         );
-        assert!(
-            xmpp.matches()
-                .ends_with(" or *.jabber.ccc.de; sessions held, not brief; protocol XMPP")
-        );
+        assert!(xmpp.matches().ends_with(
+            " or *.jabber.ccc.de; sessions held, not brief, by a person's machine; protocol XMPP"
+        ));
         let internal = groups
             .iter()
             .find(|g| g.reason().starts_with("chat infrastructure"))

@@ -17,6 +17,7 @@
 //! about anyone (an order-independent rule, so a verdict never depends on which hosts came
 //! first).
 
+use super::day_profile::DayProfile;
 use crate::event::Transport;
 use crate::time::Micros;
 use std::collections::HashMap;
@@ -172,6 +173,8 @@ pub struct HostUse {
     /// The latest start of any of its connections (housekeeping included): the host was there
     /// then.
     pub last_seen: Option<Micros>,
+    /// When in the day its other connections started.
+    pub day: DayProfile,
 }
 
 impl HostUse {
@@ -190,6 +193,9 @@ impl HostUse {
             return;
         }
         self.connections += 1;
+        if let Some(t) = ts {
+            self.day.add(t);
+        }
         if self.services == HostServices::Several {
             return;
         }
@@ -210,6 +216,7 @@ impl HostUse {
         self.connections += o.connections;
         self.services = self.services.join(o.services);
         self.last_seen = self.last_seen.max(o.last_seen);
+        self.day.merge(&o.day);
     }
 }
 
@@ -482,6 +489,20 @@ impl Census {
             }
         }
         any
+    }
+
+    /// Whether, in every one of `sources`, `host`'s other connections run around the clock
+    /// ([`DayProfile::around_the_clock`]): a server's day, not a person's machine. `false` when
+    /// any input has no census of it or may have been filtered (a capture of pub/sub ports
+    /// shows the channels' hours, not the host's).
+    pub fn works_around_the_clock<'s>(
+        &self,
+        sources: impl IntoIterator<Item = &'s Arc<str>>,
+        host: IpAddr,
+    ) -> bool {
+        self.in_every_input(sources, host, |source, used| {
+            !self.may_be_filtered(source) && used.day.around_the_clock()
+        })
     }
 
     /// Whether, in every one of `sources`, the census shows `host` reaching more than one

@@ -159,7 +159,8 @@ impl Engine {
                 note(&alert, Fate::BelowMinSuspicion { least });
                 continue;
             }
-            let subject = self.allow_subject(&key, &stats, alert.external, &reach);
+            let server_hours = history.works_around_the_clock(&stats);
+            let subject = self.allow_subject(&key, &stats, alert.external, &reach, server_hours);
             match allowlist::decide(&self.cfg.allowlists(), &subject, &alert.signals) {
                 AllowVerdict::NotListed => {}
                 AllowVerdict::Overridden(_, why) => alert.reasons.push(why),
@@ -302,6 +303,7 @@ impl Engine {
         stats: &'a GroupStats,
         external: bool,
         reach: &allowlist::Reach,
+        host_works_around_the_clock: bool,
     ) -> AllowSubject<'a> {
         AllowSubject {
             analytic: key.analytic,
@@ -326,6 +328,7 @@ impl Engine {
                 stats.app.as_deref(),
             ),
             brief_sessions: brief_sessions(stats),
+            host_works_around_the_clock,
         }
     }
 }

@@ -300,6 +300,16 @@ impl<'a> History<'a> {
         Some(crate::behaviour::device::longest_stretch(&spans) / 1_000_000)
     }
 
+    /// Whether the census shows the group's host working around the clock in every input that
+    /// holds the group (see [`Census::works_around_the_clock`]): a server, not a person's
+    /// machine.
+    pub(super) fn works_around_the_clock(&self, stats: &GroupStats) -> bool {
+        census_host(stats).is_some_and(|host| {
+            self.census
+                .works_around_the_clock(stats.sources.iter(), host)
+        })
+    }
+
     /// When the census shows the group's host doing nothing but housekeeping and this service
     /// in every input of the group (see [`Census::dedicated_to`]). A census speaks only for every
     /// input of the group, all of them remembered.

@@ -16,6 +16,7 @@ pub mod budget;
 mod candidates;
 pub mod census;
 mod content;
+mod day_profile;
 mod device_evidence;
 mod evidence;
 mod exchange;
