@@ -62,11 +62,14 @@ pub(super) fn signals(
     // timer of its own), until the evidence below explains it away.
     let mut own_timer: Option<KeptTimer> = None;
     let mut held_renewal = false;
+    // How long each kept connection stayed open, read once the channel has a timer: whether it
+    // is a held session's renewal, and whether its check-ins are tasked.
+    let mut held: Vec<Micros> = Vec::new();
     if let Some(score) = conn_beacon
         && let Some(mut s) = score.signal(w, &b.beacon)
     {
         own_timer = Some(KeptTimer::of(&score));
-        let held: Vec<Micros> = earliest_spans(&stats.conn_spans)
+        held = earliest_spans(&stats.conn_spans)
             .iter()
             .map(|s| s.end.saturating_sub(s.start))
             .collect();
@@ -345,6 +348,7 @@ pub(super) fn signals(
 
     // A check-in timer, still standing, whose server delivers something now and then; judged
     // when the source recorded the end of most of its connections (the spans kept are a sample).
+    // The connection `beacon` is only ever given above, where `held` was read.
     if !held_renewal
         && stats.spans_seen.saturating_mul(2) >= stats.starts_seen
         && all
@@ -357,11 +361,7 @@ pub(super) fn signals(
             .filter(|c| c.has_bytes)
             .map(|c| c.bytes_in)
             .collect();
-        let durations: Vec<Micros> = earliest_spans(&stats.conn_spans)
-            .iter()
-            .map(|s| s.end.saturating_sub(s.start))
-            .collect();
-        all.extend(score_tasked_check_ins(&replies, &durations, w));
+        all.extend(score_tasked_check_ins(&replies, &held, w));
     }
 
     if let Some(app) = stats.app.as_deref() {

@@ -39,13 +39,6 @@ pub const MIN_TASKED: usize = 2;
 /// (`(largest − smallest) × GREETING_SPREAD > largest`): the same greeting repeated is one size.
 pub const GREETING_SPREAD: u64 = 10;
 
-fn median(sorted: &[u64]) -> u64 {
-    match sorted.len() {
-        0 => 0,
-        n => sorted[n / 2],
-    }
-}
-
 /// `tasked_check_ins` when, on a timer of at least [`MIN_CHECK_INS`] connections whose median
 /// lasts at most [`MAX_CHECK_IN`], at least [`MIN_TASKED`] replies and at most half of them
 /// carried at least [`MIN_EXTRA_BYTES`] and twice the usual (median) reply: the server delivered
@@ -60,18 +53,16 @@ pub fn score_tasked_check_ins(
     durations: &[Micros],
     w: &Weights,
 ) -> Option<Signal> {
-    if replies.len() < MIN_CHECK_INS || durations.is_empty() {
+    if replies.len() < MIN_CHECK_INS {
         return None;
     }
-    let mut lengths: Vec<u64> = durations.iter().map(|&d| d.max(0) as u64).collect();
-    lengths.sort_unstable();
-    let held = median(&lengths);
-    if held > MAX_CHECK_IN as u64 {
+    let held = super::device::median_length(&mut durations.to_vec())?.max(0);
+    if held > MAX_CHECK_IN {
         return None;
     }
     let mut replies = replies.to_vec();
     replies.sort_unstable();
-    let usual = median(&replies);
+    let usual = *replies.get(replies.len() / 2)?;
     if usual == 0 {
         // A server that usually sends nothing, not even an acknowledgement, did not answer
         // check-ins: refused or cut connections, or fragments of one session.

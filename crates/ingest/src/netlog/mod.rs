@@ -17,6 +17,7 @@ mod json_stream;
 pub mod lines;
 pub mod ocsf;
 pub mod panos;
+mod recent;
 pub mod suricata;
 pub mod udm;
 

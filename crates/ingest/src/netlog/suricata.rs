@@ -22,6 +22,7 @@
 use super::common::{blank_event, clip};
 use super::json::first_value;
 use super::lines::each_line;
+use super::recent::Recent;
 use pubsub_hunt_core::time::parse_rfc3339;
 use pubsub_hunt_core::{ConnEvent, Outcome, Protocol, Transport};
 use pubsub_hunt_reader::{
@@ -30,7 +31,7 @@ use pubsub_hunt_reader::{
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 use std::net::IpAddr;
 
@@ -281,12 +282,9 @@ pub struct EveStream {
     pending: HashMap<u64, Pending>,
     pending_order: BTreeMap<u64, u64>,
     next_seq: u64,
-    ended: HashSet<u64>,
-    ended_order: VecDeque<u64>,
-    /// The TLS server name of flows whose `flow` event has not come yet (at most
-    /// [`MAX_NAMES`]; the oldest is dropped when full), and the order they came in.
-    names: HashMap<u64, String>,
-    names_order: VecDeque<u64>,
+    ended: Recent<(), MAX_ENDED>,
+    /// The TLS server name of flows whose `flow` event has not come yet.
+    names: Recent<String, MAX_NAMES>,
 }
 
 impl EveStream {
@@ -299,27 +297,13 @@ impl EveStream {
     /// Keeps a `tls` event's server name for its flow's `flow` event.
     fn remember_name(&mut self, flow_id: u64, name: &str) {
         let name = pubsub_hunt_core::app::bounded_name(name.trim());
-        if name.is_empty() || self.names.contains_key(&flow_id) {
-            return;
-        }
-        self.names.insert(flow_id, name.to_string());
-        self.names_order.push_back(flow_id);
-        if self.names_order.len() > MAX_NAMES
-            && let Some(old) = self.names_order.pop_front()
-        {
-            self.names.remove(&old);
+        if !name.is_empty() && !self.names.contains(flow_id) {
+            self.names.insert(flow_id, name.to_string());
         }
     }
 
     fn remember_ended(&mut self, flow_id: u64) {
-        if self.ended.insert(flow_id) {
-            self.ended_order.push_back(flow_id);
-            if self.ended_order.len() > MAX_ENDED
-                && let Some(old) = self.ended_order.pop_front()
-            {
-                self.ended.remove(&old);
-            }
-        }
+        self.ended.insert(flow_id, ());
     }
 
     fn handle(&mut self, line_no: u64, line: &[u8], sink: &mut dyn RecordSink) {
@@ -360,7 +344,7 @@ impl EveStream {
                         if merged.is_some() && !ev.identified.contains(&Protocol::Mqtt) {
                             ev.identified.push(Protocol::Mqtt);
                         }
-                        ev.dst_name = flow_id.and_then(|id| self.names.remove(&id));
+                        ev.dst_name = flow_id.and_then(|id| self.names.remove(id));
                         sink.record(line_no, Ok(Record::Conn(Box::new(ev))));
                     }
                     Ok(None) => sink.record(line_no, Ok(Record::Other)),
@@ -378,7 +362,7 @@ impl EveStream {
                     sink.record(line_no, rec);
                     return;
                 };
-                if self.ended.contains(&id) {
+                if self.ended.contains(id) {
                     sink.record(line_no, Ok(Record::Other));
                     return;
                 }
@@ -606,9 +590,9 @@ mod tests {
         for id in 0..(MAX_NAMES as u64 + 10) {
             s.remember_name(id, "x.example");
         }
-        assert_eq!(s.names.len(), MAX_NAMES);
-        assert!(s.names_order.len() <= MAX_NAMES);
-        assert!(!s.names.contains_key(&0) && s.names.contains_key(&(MAX_NAMES as u64 + 9)));
+        assert_eq!(s.names.values.len(), MAX_NAMES);
+        assert!(s.names.order.len() <= MAX_NAMES);
+        assert!(!s.names.contains(0) && s.names.contains(MAX_NAMES as u64 + 9));
     }
 
     #[test]
