@@ -88,9 +88,13 @@ fn wait_for_port(port: u16, within: Duration) -> bool {
     false
 }
 
+/// The findings a member has delivered: its output's complete lines. A line without its newline
+/// is still being written (read while the member runs) or was cut by the SIGKILL; it is not
+/// delivered.
 fn findings(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let complete = text.rfind('\n').map_or("", |end| &text[..end]);
+    complete
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).unwrap())
